@@ -1,0 +1,62 @@
+"""portmodel: score PMML and PFA model documents with vectorized numpy, no JVM.
+
+    import portmodel
+    model = portmodel.load("model.pmml")
+    model.predict(dataframe)
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from .errors import (DocumentError, EvaluationError, InvalidValueError, MissingFieldError,
+                     PortmodelError, ScoringError, UnsafeDocumentError, UnsupportedError,
+                     ValueParseError, VerificationError)
+from .fields import Field
+from .model import Model
+
+__version__ = "0.1.0"
+
+__all__ = ["load", "Model", "Field", "PortmodelError", "DocumentError", "UnsafeDocumentError",
+           "UnsupportedError", "ScoringError", "MissingFieldError", "InvalidValueError",
+           "ValueParseError", "EvaluationError", "VerificationError", "__version__"]
+
+
+def _sniff(source: Any) -> tuple[str, Any]:
+    """('pmml' | 'pfa', payload) for a path, file object, bytes, text or dict."""
+    if isinstance(source, dict):
+        return "pfa", source
+    if isinstance(source, (str, os.PathLike)) and not (isinstance(source, str) and
+                                                      source.lstrip()[:1] in ("<", "{")):
+        path = os.fspath(source)
+        with open(path, "rb") as fh:
+            data = fh.read()
+    elif hasattr(source, "read"):
+        data = source.read()
+    else:
+        data = source
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if not isinstance(data, bytes):
+        raise TypeError(f"cannot load a model from {type(source).__name__}")
+    head = data.lstrip()[:1]
+    if head == b"<":
+        return "pmml", data
+    return "pfa", data
+
+
+def load(source: Any) -> Model:
+    """Load and compile a model document: PMML (XML) or PFA (JSON/YAML text, dict).
+
+    source: a path, a file object, bytes, document text, or (PFA) a dict.
+    """
+    kind, payload = _sniff(source)
+    if kind == "pmml":
+        from .pmml import load_pmml
+        return load_pmml(payload)
+    try:
+        from .pfa import load_pfa  # type: ignore[attr-defined]
+    except ImportError:
+        raise UnsupportedError("PFA documents are not supported yet by this build") from None
+    return load_pfa(payload)

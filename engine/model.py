@@ -1,0 +1,128 @@
+"""The common Model interface that PMML and PFA models both answer.
+
+A model scores *columns*: ``score_columns`` takes a dict of equally long numpy arrays and returns
+a dict of output arrays plus the per-row errors. ``predict`` adapts the user's data shape (one
+record, a list of records, a DataFrame, a dict of arrays) to columns and back.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from .errors import ScoringError
+from .fields import Field
+
+
+@dataclass
+class ScoredBatch:
+    """Output columns of one batch, with the rows that failed and why (row index -> error)."""
+
+    columns: dict[str, np.ndarray]
+    errors: dict[int, ScoringError] = field(default_factory=dict)
+
+
+def _is_column(value: Any) -> bool:
+    return isinstance(value, (np.ndarray, list, tuple)) or (
+        hasattr(value, "__len__") and hasattr(value, "dtype") and not isinstance(value, (str, bytes))
+    )
+
+
+def _to_python(value: Any) -> Any:
+    """numpy scalar -> plain Python value; NaN and None -> None."""
+    if value is None:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+class Model:
+    """A loaded, compiled model. Subclasses implement ``score_columns``."""
+
+    #: "pmml" or "pfa"
+    format: str = ""
+    inputs: list[Field]
+    targets: list[Field]
+    outputs: list[Field]
+
+    def score_columns(self, columns: Mapping[str, np.ndarray], n: int) -> ScoredBatch:
+        """Score ``n`` rows given as named columns; never raises for one bad row."""
+        raise NotImplementedError
+
+    @property
+    def output_names(self) -> list[str]:
+        return [f.name for f in self.outputs]
+
+    def predict(self, data: Any, *, errors: str = "raise") -> Any:
+        """Score data and return it in the shape it came in.
+
+        DataFrame -> DataFrame (same index); list of dicts -> list of dicts; one dict -> one dict;
+        dict of arrays -> dict of arrays. ``errors="raise"`` raises the first rejected row's
+        error; ``errors="mark"`` leaves that row's outputs missing and adds an ``error`` column.
+        """
+        if errors not in ("raise", "mark"):
+            raise ValueError("errors must be 'raise' or 'mark'")
+        try:
+            import pandas as pd
+        except ImportError:  # pragma: no cover - pandas is a core dependency
+            pd = None
+        if pd is not None and isinstance(data, pd.DataFrame):
+            cols = {str(c): data[c].to_numpy() for c in data.columns}
+            batch = self._score_checked(cols, len(data), errors)
+            out = pd.DataFrame(self._finish(batch, errors), index=data.index)
+            return out
+        if isinstance(data, Mapping):
+            if data and all(_is_column(v) for v in data.values()):
+                cols = {str(k): np.asarray(v) if not isinstance(v, np.ndarray) else v
+                        for k, v in data.items()}
+                n = len(next(iter(cols.values())))
+                return self._finish(self._score_checked(cols, n, errors), errors)
+            cols = {str(k): np.array([v], dtype=object) for k, v in data.items()}
+            out = self._finish(self._score_checked(cols, 1, errors), errors)
+            return {k: _to_python(v[0]) for k, v in out.items()}
+        if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
+            rows = list(data)
+            names: dict[str, None] = {}
+            for r in rows:
+                names.update(dict.fromkeys(r.keys()))
+            cols = {}
+            for name in names:
+                arr = np.empty(len(rows), dtype=object)
+                arr[:] = [r.get(name) for r in rows]
+                cols[str(name)] = arr
+            out = self._finish(self._score_checked(cols, len(rows), errors), errors)
+            keys = list(out)
+            return [{k: _to_python(out[k][i]) for k in keys} for i in range(len(rows))]
+        raise TypeError(
+            "predict() takes a DataFrame, a list of dicts, one dict, or a dict of arrays; "
+            f"got {type(data).__name__}")
+
+    def _score_checked(self, cols: dict, n: int, errors: str) -> ScoredBatch:
+        batch = self.score_columns(cols, n)
+        if errors == "raise" and batch.errors:
+            first = min(batch.errors)
+            raise batch.errors[first]
+        return batch
+
+    def _finish(self, batch: ScoredBatch, errors: str) -> dict[str, np.ndarray]:
+        out = dict(batch.columns)
+        if errors == "mark":
+            n = len(next(iter(out.values()))) if out else 0
+            err = np.full(n, None, dtype=object)
+            for i, e in batch.errors.items():
+                err[i] = str(e)
+            out["error"] = err
+        return out
+
+    def describe(self) -> dict:
+        """A JSON-friendly summary of the model's interface."""
+        return {
+            "format": self.format,
+            "inputs": [f.describe() for f in self.inputs],
+            "targets": [f.describe() for f in self.targets],
+            "outputs": [f.describe() for f in self.outputs],
+        }

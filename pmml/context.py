@@ -1,0 +1,56 @@
+"""Compile-time context: which fields and functions a piece of the document can see."""
+from __future__ import annotations
+
+from typing import Any
+
+from portmodel.errors import DocumentError
+
+from .dictionary import FieldInfo
+
+
+class Ctx:
+    """Field and function names visible while compiling one part of a document (nested)."""
+
+    def __init__(self, fields: dict[str, FieldInfo] | None = None, parent: "Ctx | None" = None,
+                 functions: dict[str, Any] | None = None, version: str = "4.4"):
+        self.fields: dict[str, FieldInfo] = dict(fields or {})
+        self.parent = parent
+        self.functions: dict[str, Any] = functions if functions is not None else (
+            parent.functions if parent is not None else {})
+        self.version = parent.version if parent is not None else version
+
+    def child(self) -> "Ctx":
+        return Ctx(parent=self)
+
+    def lookup(self, name: str) -> FieldInfo | None:
+        ctx: Ctx | None = self
+        while ctx is not None:
+            info = ctx.fields.get(name)
+            if info is not None:
+                return info
+            ctx = ctx.parent
+        return None
+
+    def require(self, name: str | None, el) -> FieldInfo:
+        """The FieldInfo for name, or a load-time error naming the element and line."""
+        info = self.lookup(name) if name else None
+        if info is None:
+            tag = el.tag if isinstance(el.tag, str) else "element"
+            raise DocumentError(f"reference to unknown field {name!r}", line=el.sourceline,
+                                element=tag)
+        return info
+
+    def add(self, info: FieldInfo) -> None:
+        self.fields[info.name] = info
+
+    def fields_all(self) -> dict[str, FieldInfo]:
+        """Every visible field, inner definitions shadowing outer ones."""
+        chain = []
+        ctx: Ctx | None = self
+        while ctx is not None:
+            chain.append(ctx.fields)
+            ctx = ctx.parent
+        out: dict[str, FieldInfo] = {}
+        for fields in reversed(chain):
+            out.update(fields)
+        return out

@@ -1,0 +1,146 @@
+"""DataDictionary: declared fields, their types, and which values are valid, invalid or missing."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from portmodel.errors import DocumentError, InvalidValueError
+from portmodel.fields import Field, Interval
+
+from .values import Col, codes, is_numeric_type, parse_scalar, to_column
+
+OP_TYPES = {"continuous", "categorical", "ordinal"}
+
+
+@dataclass
+class FieldInfo:
+    """What the compiler knows of a field: type, op type and (for categorical) its values."""
+
+    name: str
+    data_type: str
+    op_type: str
+    values: list[Any] = field(default_factory=list)          # valid values, document order
+    invalid_values: list[Any] = field(default_factory=list)
+    missing_values: list[Any] = field(default_factory=list)
+    display: dict[Any, str] = field(default_factory=dict)
+    intervals: list[Interval] = field(default_factory=list)
+    line: int | None = None
+
+    def descriptor(self, usage: str = "active") -> Field:
+        return Field(self.name, self.data_type, self.op_type,
+                     tuple(self.values) if self.values else None, tuple(self.intervals),
+                     tuple(self.missing_values), usage)
+
+
+def default_op_type(data_type: str) -> str:
+    return "categorical" if data_type in ("string", "boolean") else "continuous"
+
+
+def parse_data_field(el) -> FieldInfo:
+    name = el.get("name")
+    if not name:
+        raise DocumentError("DataField without a name", line=el.sourceline, element="DataField")
+    data_type = el.get("dataType")
+    op_type = el.get("optype")
+    if data_type is None:
+        data_type = "string" if op_type in ("categorical", "ordinal") else "double"
+    op_type = op_type or default_op_type(data_type)
+    info = FieldInfo(name, data_type, op_type, line=el.sourceline)
+    for v in el.findall("Value"):
+        text = v.get("value")
+        try:
+            val = parse_scalar(text, data_type)
+        except ValueError:
+            raise DocumentError(f"Value {text!r} is not a {data_type} for field {name!r}",
+                                line=v.sourceline, element="Value") from None
+        prop = v.get("property", "valid")
+        if prop == "valid":
+            info.values.append(val)
+            if v.get("displayValue") is not None:
+                info.display[val] = v.get("displayValue")
+        elif prop == "invalid":
+            info.invalid_values.append(val)
+        elif prop == "missing":
+            info.missing_values.append(val)
+    for iv in el.findall("Interval"):
+        left = iv.get("leftMargin")
+        right = iv.get("rightMargin")
+        info.intervals.append(Interval(iv.get("closure", "closedClosed"),
+                                       float(left) if left is not None else None,
+                                       float(right) if right is not None else None))
+    return info
+
+
+def parse_data_dictionary(el) -> dict[str, FieldInfo]:
+    fields: dict[str, FieldInfo] = {}
+    if el is None:
+        return fields
+    for df in el.findall("DataField"):
+        info = parse_data_field(df)
+        fields[info.name] = info
+    return fields
+
+
+def in_intervals(values: np.ndarray, intervals: list[Interval]) -> np.ndarray:
+    ok = np.zeros(len(values), bool)
+    for iv in intervals:
+        m = np.ones(len(values), bool)
+        if iv.left is not None:
+            m &= values >= iv.left if iv.closure.startswith("closed") else values > iv.left
+        if iv.right is not None:
+            m &= values <= iv.right if iv.closure.endswith("Closed") else values < iv.right
+        ok |= m
+    return ok
+
+
+def classify(info: FieldInfo, raw: np.ndarray) -> tuple[Col, np.ndarray]:
+    """Convert a raw user column to the field's type and mark missing and invalid values.
+
+    Returns the column and the mask of values that could not be parsed at all (a subset of invalid).
+    """
+    col, unparsable = to_column(raw, info.data_type, info.op_type)
+    missing = col.missing.copy()
+    if info.missing_values:
+        missing |= ~missing & _member(col.values, info.missing_values)
+    present = ~missing & ~unparsable
+    invalid = unparsable.copy()
+    if info.invalid_values:
+        invalid |= present & _member(col.values, info.invalid_values)
+    if info.op_type in ("categorical", "ordinal") and info.values:
+        invalid |= present & ~_member(col.values, info.values)
+    elif info.op_type == "continuous":
+        if info.intervals:
+            num = np.where(present, col.values, 0.0).astype(float)
+            ok = in_intervals(num, info.intervals)
+            if info.values:
+                ok |= _member(col.values, info.values)
+            invalid |= present & ~ok
+        elif info.values and info.data_type != "string":
+            pass  # continuous fields list Values only to describe them; no restriction
+    if is_numeric_type(info.data_type):
+        vals = col.values
+        if missing.any():
+            vals = vals.copy()
+            vals[missing] = np.nan
+    else:
+        vals = col.values
+        if missing.any():
+            vals = vals.copy()
+            vals[missing] = None
+    return Col(vals, missing, info.data_type, info.op_type, invalid), unparsable
+
+
+def _member(values: np.ndarray, candidates: list[Any]) -> np.ndarray:
+    return codes(values, candidates) >= 0 if len(values) else np.zeros(0, bool)
+
+
+def invalid_error(info: FieldInfo, value: Any, row: int, why: str = "") -> InvalidValueError:
+    allowed = ""
+    if info.values and info.op_type != "continuous":
+        shown = ", ".join(repr(v) for v in info.values[:10])
+        allowed = f"; valid values: {shown}{', ...' if len(info.values) > 10 else ''}"
+    elif info.intervals:
+        allowed = "; valid range: " + " or ".join(i.contains_text() for i in info.intervals)
+    return InvalidValueError(f"invalid value {value!r}{why}{allowed}", field=info.name, row=row)

@@ -1,0 +1,233 @@
+"""PMMLModel: a whole PMML document compiled into a column plan behind the common Model API."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from portmodel.errors import (DocumentError, MissingFieldError, ScoringError, UnsupportedError,
+                              VerificationError)
+from portmodel.fields import Field
+from portmodel.model import Model, ScoredBatch
+
+from . import xmlread
+from .context import Ctx
+from .dictionary import FieldInfo, classify, parse_data_dictionary
+from .expressions import compile_derived_fields, inline_table_rows
+from .functions import compile_define_functions
+from .models.base import CompiledModel, compile_model, find_model
+from .scope import Scope
+from .values import Col, format_value, is_numeric_type
+
+
+class PMMLModel(Model):
+    """A compiled PMML document. Build with ``portmodel.load``."""
+
+    format = "pmml"
+
+    def __init__(self, root, version: str):
+        self.version = version
+        self.root = root
+        header = root.find("Header")
+        self.header = {k: v for k, v in (header.attrib.items() if header is not None else [])}
+        app = header.find("Application") if header is not None else None
+        if app is not None:
+            self.header["application"] = " ".join(filter(None, [app.get("name"), app.get("version")]))
+        dd = root.find("DataDictionary")
+        if dd is None:
+            raise DocumentError("document has no DataDictionary", line=root.sourceline,
+                                element="PMML")
+        self.data_fields: dict[str, FieldInfo] = parse_data_dictionary(dd)
+        self.ctx = Ctx(self.data_fields, version=version)
+        tdict = root.find("TransformationDictionary")
+        compile_define_functions(tdict, self.ctx)
+        self.global_defs = compile_derived_fields(tdict, self.ctx)
+        model_el = find_model(root)
+        if model_el is None:
+            raise UnsupportedError("document has no model element", line=root.sourceline,
+                                   element="PMML")
+        self.model: CompiledModel = compile_model(model_el, self.ctx)
+        self.model_type = model_el.tag
+        self.function = self.model.function
+        self._build_fields()
+
+    # ------------------------------------------------------------------ interface
+    def _build_fields(self) -> None:
+        m = self.model
+        used: list[str] = []
+        for name in m.input_names():
+            self._collect_data_fields(name, used, set())
+        self._required = used
+        mining = {s.name: s for s in m.mining}
+        self.inputs = []
+        for name in used:
+            info = self.data_fields[name]
+            f = info.descriptor("active")
+            spec = mining.get(name)
+            if spec is not None:
+                f.extra.update({k: v for k, v in {
+                    "missing_value_replacement": spec.missing_replacement,
+                    "invalid_value_treatment": spec.invalid_treatment,
+                }.items() if v is not None})
+            self.inputs.append(f)
+        self.targets = []
+        for name in m.target_names:
+            info = self.data_fields.get(name) or m.ctx.lookup(name)
+            if info is not None:
+                self.targets.append(info.descriptor("target"))
+        self.outputs = []
+        self._result_names: list[str] = []
+        if m.target is not None:
+            self._result_names.append(m.target.name)
+            self.outputs.append(Field(m.target.name, m.target.data_type, m.target.op_type,
+                                      tuple(m.target.values) or None, usage="predicted"))
+        elif m.output is None:
+            self._result_names.append("predictedValue")
+            self.outputs.append(Field("predictedValue", m.target_type, None, usage="predicted"))
+        if m.output is not None:
+            self.outputs.extend(m.output.fields())
+
+    def _collect_data_fields(self, name: str, out: list[str], seen: set[str]) -> None:
+        """Data fields a model input depends on (through global derived fields)."""
+        if name in seen:
+            return
+        seen.add(name)
+        if name in self.data_fields:
+            if name not in out:
+                out.append(name)
+            return
+        el = self.root.find("TransformationDictionary")
+        if el is None:
+            return
+        for df in el.findall("DerivedField"):
+            if df.get("name") == name:
+                for ref in df.iter():
+                    if isinstance(ref.tag, str):
+                        for attr in ("field",):
+                            v = ref.get(attr)
+                            if v:
+                                self._collect_data_fields(v, out, seen)
+
+    def score_columns(self, columns: Mapping[str, np.ndarray], n: int) -> ScoredBatch:
+        absent = [name for name in self._required if name not in columns]
+        if absent:
+            raise MissingFieldError(
+                "input lacks field(s) the model needs: " + ", ".join(repr(a) for a in absent),
+                field=absent[0])
+        root = Scope(n, errors={})
+        for name, info in self.data_fields.items():
+            if name in columns:
+                root.defs[name] = _classifier(info, columns[name])
+        root.defs.update(self.global_defs)
+        defs = dict(self.global_defs)
+        result, scope = self.model.evaluate(root, defs)
+        cols: dict[str, Col] = {}
+        if self.model.target is not None:
+            cols[self.model.target.name] = result.value
+        elif self.model.output is None:
+            cols["predictedValue"] = result.value
+        if self.model.output is not None:
+            outs, _ = self.model.output.compute(result, scope)
+            cols.update(outs)
+        failed = scope.failed_mask() if root.errors else None
+        return ScoredBatch({k: _user_array(c, failed) for k, c in cols.items()}, dict(root.errors))
+
+    # ------------------------------------------------------------------ verification
+    def verify(self) -> int:
+        """Score the document's ModelVerification records; raise VerificationError on a mismatch.
+
+        Returns the number of records checked (0 when the document has none).
+        """
+        mv = self.model.el.find("ModelVerification")
+        if mv is None:
+            return 0
+        vfields = mv.find("VerificationFields")
+        spec = {}
+        for vf in (vfields.findall("VerificationField") if vfields is not None else []):
+            spec[vf.get("field")] = (vf.get("column") or vf.get("field"),
+                                     float(vf.get("precision", "1e-6")),
+                                     float(vf.get("zeroThreshold", "1e-16")))
+        rows = inline_table_rows(mv)
+        input_names = set(self._required)
+        data = {}
+        for name, (column, _, _) in spec.items():
+            if name in input_names:
+                arr = np.empty(len(rows), object)
+                arr[:] = [r.get(column) for r in rows]
+                data[name] = arr
+        for name in input_names - set(data):
+            data[name] = np.full(len(rows), None, object)
+        batch = self.score_columns(data, len(rows))
+        problems = []
+        for name, (column, prec, zero) in spec.items():
+            if name in input_names or name not in batch.columns:
+                continue
+            got = batch.columns[name]
+            for i, r in enumerate(rows):
+                exp = r.get(column)
+                if not _agrees(exp, got[i], prec, zero):
+                    problems.append(f"record {i}: {name} expected {exp!r}, got {got[i]!r}")
+        if problems:
+            raise VerificationError("ModelVerification failed:\n" + "\n".join(problems[:20]))
+        return len(rows)
+
+    def describe(self) -> dict:
+        out = super().describe()
+        out.update({"version": self.version, "model_type": self.model_type,
+                    "function": self.function, "header": self.header})
+        return out
+
+
+def _agrees(expected: Any, actual: Any, precision: float, zero: float) -> bool:
+    if expected is None or expected == "":
+        return actual is None or (isinstance(actual, float) and actual != actual)
+    if isinstance(actual, (float, int, np.floating, np.integer)) and not isinstance(actual, bool):
+        try:
+            e = float(expected)
+        except ValueError:
+            return False
+        a = float(actual)
+        if abs(e) <= zero and abs(a) <= zero:
+            return True
+        lo, hi = sorted((e * (1 - precision), e * (1 + precision)))
+        return lo <= a <= hi
+    return str(expected) == str(actual) or (isinstance(actual, bool) and
+                                             str(expected).lower() == str(actual).lower())
+
+
+def _classifier(info: FieldInfo, raw: np.ndarray):
+    def fn(scope: Scope) -> Col:
+        col, _ = classify(info, raw)
+        return col
+    return fn
+
+
+def _user_array(col: Col, failed: np.ndarray | None) -> np.ndarray:
+    """A Col as the array a user gets: float64 with NaN, or object with None."""
+    missing = col.missing if failed is None else (col.missing | failed)
+    dt = col.data_type
+    vals = col.values
+    if dt in ("double", "float") and vals.dtype == float:
+        return np.where(missing, np.nan, vals)
+    if dt == "integer" and vals.dtype == float:
+        if not missing.any():
+            return vals.astype(np.int64)
+        out = np.empty(len(vals), object)
+        out[:] = [None if m else int(v) for v, m in zip(vals, missing)]
+        return out
+    if dt == "boolean" and vals.dtype == float:
+        out = np.empty(len(vals), object)
+        out[:] = [None if m else bool(v) for v, m in zip(vals, missing)]
+        return out
+    if vals.dtype == float:
+        return np.where(missing, np.nan, vals)
+    out = vals.copy() if vals.dtype == object else vals.astype(object)
+    if missing.any():
+        out[missing] = None
+    return out
+
+
+def load_pmml(source: Any) -> PMMLModel:
+    data = xmlread.read_bytes(source)
+    root, version = xmlread.parse(data)
+    return PMMLModel(root, version)

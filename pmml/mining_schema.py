@@ -1,0 +1,145 @@
+"""MiningSchema: a model's view of its input fields and how missing/invalid/outlier values are treated.
+
+Treatment order follows JPMML-Evaluator: classify (missing / invalid / valid), invalid value
+treatment (returnInvalid, asIs, asMissing, asValue), outlier treatment on valid continuous values,
+then missing value replacement / treatment.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from portmodel.errors import DocumentError, InvalidValueError, UnsupportedError
+
+from .dictionary import FieldInfo, invalid_error
+from .scope import Scope
+from .values import Col, is_numeric_type, parse_scalar
+
+USAGE_ALIASES = {"target": "predicted"}
+INPUT_USAGES = {"active", "group", "order", "frequencyWeight", "analysisWeight"}
+
+
+@dataclass
+class MiningFieldSpec:
+    name: str
+    usage: str = "active"
+    op_type: str | None = None
+    invalid_treatment: str = "returnInvalid"
+    invalid_replacement: Any = None
+    missing_treatment: str | None = None
+    missing_replacement: Any = None
+    outliers: str = "asIs"
+    low: float | None = None
+    high: float | None = None
+    line: int | None = None
+
+
+def parse_mining_schema(el, fields: dict[str, FieldInfo]) -> list[MiningFieldSpec]:
+    """Parse <MiningSchema>; every name must be a known field (checked at load)."""
+    specs = []
+    if el is None:
+        return specs
+    for mf in el.findall("MiningField"):
+        name = mf.get("name")
+        if name not in fields:
+            raise DocumentError(f"MiningField {name!r} names no DataField or DerivedField",
+                                line=mf.sourceline, element="MiningField")
+        info = fields[name]
+        usage = mf.get("usageType", "active")
+        usage = USAGE_ALIASES.get(usage, usage)
+        inv = mf.get("invalidValueTreatment", "returnInvalid")
+        if inv not in ("returnInvalid", "asIs", "asMissing", "asValue"):
+            raise UnsupportedError(f"invalidValueTreatment={inv!r}", line=mf.sourceline,
+                                   element="MiningField")
+        outl = mf.get("outliers", "asIs")
+        if outl not in ("asIs", "asMissingValues", "asExtremeValues"):
+            raise UnsupportedError(f"outliers={outl!r}", line=mf.sourceline, element="MiningField")
+        spec = MiningFieldSpec(name, usage, mf.get("optype"), inv,
+                               outliers=outl, line=mf.sourceline,
+                               missing_treatment=mf.get("missingValueTreatment"))
+        try:
+            if mf.get("invalidValueReplacement") is not None:
+                spec.invalid_replacement = parse_scalar(mf.get("invalidValueReplacement"), info.data_type)
+            if mf.get("missingValueReplacement") is not None:
+                spec.missing_replacement = parse_scalar(mf.get("missingValueReplacement"), info.data_type)
+        except ValueError as exc:
+            raise DocumentError(f"replacement value for {name!r}: {exc}", line=mf.sourceline,
+                                element="MiningField") from None
+        if mf.get("lowValue") is not None:
+            spec.low = float(mf.get("lowValue"))
+        if mf.get("highValue") is not None:
+            spec.high = float(mf.get("highValue"))
+        specs.append(spec)
+    return specs
+
+
+def prepare(spec: MiningFieldSpec, info: FieldInfo, col: Col, scope: Scope) -> Col:
+    """Apply the MiningField treatments to a field's column (a new Col; input untouched)."""
+    n = len(col)
+    values = col.values
+    missing = col.missing.copy()
+    invalid = col.invalid.copy() if col.invalid is not None else np.zeros(n, bool)
+    invalid &= ~missing
+    copied = False
+
+    def writable() -> np.ndarray:
+        nonlocal values, copied
+        if not copied:
+            values = values.copy()
+            copied = True
+        return values
+
+    if invalid.any():
+        t = spec.invalid_treatment
+        if t == "returnInvalid":
+            raw = col.values
+            scope.fail(invalid, lambda i: invalid_error(info, raw[i], i))
+            missing = missing | invalid
+            writable()[invalid] = np.nan if is_numeric_type(info.data_type) else None
+        elif t == "asMissing":
+            missing = missing | invalid
+            writable()[invalid] = np.nan if is_numeric_type(info.data_type) else None
+        elif t == "asValue":
+            if spec.invalid_replacement is None:
+                missing = missing | invalid
+                writable()[invalid] = np.nan if is_numeric_type(info.data_type) else None
+            else:
+                writable()[invalid] = spec.invalid_replacement
+        else:  # asIs: keep the value unless it cannot be represented at all
+            if is_numeric_type(info.data_type):
+                bad = invalid & np.isnan(values.astype(float))
+                if bad.any():
+                    scope.fail(bad, lambda i: InvalidValueError(
+                        "value cannot be parsed as " + info.data_type, field=info.name, row=i))
+                    missing = missing | bad
+        invalid = invalid & ~missing
+    op = spec.op_type or info.op_type
+    if spec.outliers != "asIs" and is_numeric_type(info.data_type):
+        ok = ~missing & ~invalid
+        num = values
+        if spec.low is not None:
+            low = ok & (num < spec.low)
+            if low.any():
+                if spec.outliers == "asMissingValues":
+                    missing = missing | low
+                    writable()[low] = np.nan
+                else:
+                    writable()[low] = spec.low
+        if spec.high is not None:
+            high = ok & (num > spec.high)
+            if high.any():
+                if spec.outliers == "asMissingValues":
+                    missing = missing | high
+                    writable()[high] = np.nan
+                else:
+                    writable()[high] = spec.high
+    if missing.any():
+        if spec.missing_replacement is not None:
+            writable()[missing] = spec.missing_replacement
+            missing = np.zeros(n, bool)
+        elif spec.missing_treatment == "returnInvalid":
+            scope.fail(missing, lambda i: InvalidValueError("missing value not allowed",
+                                                            field=info.name, row=i))
+    return Col(values, missing, info.data_type, op, invalid if invalid.any() else None)

@@ -1,0 +1,208 @@
+"""What every compiled PMML model shares: the Result of scoring a batch, the model template
+(mining schema -> local transformations -> model-specific scoring -> targets), and the registry
+that maps a model element's tag to the module that compiles it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from portmodel.errors import DocumentError, UnsupportedError
+
+from ..context import Ctx
+from ..dictionary import FieldInfo
+from ..expressions import compile_derived_fields
+from ..mining_schema import MiningFieldSpec, parse_mining_schema, prepare
+from ..scope import Scope
+from ..values import Col, full, is_numeric_type
+from .targets import TargetSpec, parse_targets
+
+MODEL_TAGS = ("AnomalyDetectionModel", "AssociationModel", "BayesianNetworkModel", "BaselineModel",
+              "ClusteringModel", "GaussianProcessModel", "GeneralRegressionModel", "MiningModel",
+              "NaiveBayesModel", "NearestNeighborModel", "NeuralNetwork", "RegressionModel",
+              "RuleSetModel", "SequenceModel", "Scorecard", "SupportVectorMachineModel",
+              "TextModel", "TimeSeriesModel", "TreeModel")
+
+
+@dataclass
+class Result:
+    """A model's answer for a batch of n rows.
+
+    value: the predicted value (typed like the target; missing where there is no prediction).
+    probs: category -> probability array (classification), in ``categories`` order.
+    extra: model-specific result features (e.g. "entityId", "affinity", "confidence", ...),
+    each an array or a dict category -> array.
+    """
+
+    n: int
+    function: str
+    value: Col
+    categories: list[Any] = field(default_factory=list)
+    probs: dict[Any, np.ndarray] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    segments: dict[str, "SegmentView"] = field(default_factory=dict)
+
+    def probability(self, category: Any) -> np.ndarray:
+        """Probability of one category; 0 where the model does not know it, NaN where no result."""
+        if self.probs is None:
+            return np.full(self.n, np.nan)
+        p = self.probs.get(category)
+        if p is None:
+            return np.where(self.value.missing, np.nan, 0.0)
+        return p
+
+
+@dataclass
+class SegmentView:
+    """What a segment produced, for Output fields that name it by segmentId."""
+
+    result: Result
+    outputs: dict[str, Col]
+    mask: np.ndarray
+
+
+class CompiledModel:
+    """A model element compiled once; ``evaluate`` runs it over a scope (a batch of rows)."""
+
+    function: str = "regression"
+    target: FieldInfo | None = None
+
+    def __init__(self, el, ctx: Ctx):
+        self.el = el
+        self.tag = el.tag
+        self.line = el.sourceline
+        self.name = el.get("modelName")
+        self.function = el.get("functionName") or "regression"
+        if el.get("isScorable", "true") == "false":
+            raise UnsupportedError("model has isScorable=\"false\"", line=el.sourceline,
+                                   element=el.tag)
+        self.ctx = ctx.child()
+        self.mining: list[MiningFieldSpec] = parse_mining_schema(el.find("MiningSchema"), ctx.fields_all())
+        if el.find("MiningSchema") is None:
+            raise DocumentError("model has no MiningSchema", line=el.sourceline, element=el.tag)
+        self.defs: dict[str, Callable[[Scope], Col]] = {}
+        targets = [m for m in self.mining if m.usage == "predicted"]
+        for spec in self.mining:
+            info = ctx.lookup(spec.name)
+            if spec.usage == "predicted":
+                continue
+            local = info if spec.op_type is None else FieldInfo(
+                info.name, info.data_type, spec.op_type, info.values, info.invalid_values,
+                info.missing_values, info.display, info.intervals, info.line)
+            self.ctx.add(local)
+            self.defs[spec.name] = self._prepare_fn(spec, local)
+        self.targets_spec: dict[str | None, TargetSpec] = parse_targets(el.find("Targets"), ctx)
+        self.target_names = [t.name for t in targets]
+        self.target = ctx.lookup(targets[0].name) if targets else None
+        if self.target is None and None in self.targets_spec and self.targets_spec[None].field:
+            self.target = ctx.lookup(self.targets_spec[None].field)
+        self.defs.update(compile_derived_fields(el.find("LocalTransformations"), self.ctx))
+        self.compile()
+        from ..output import compile_output
+        self.output = compile_output(el.find("Output"), self)
+
+    @staticmethod
+    def _prepare_fn(spec: MiningFieldSpec, info: FieldInfo) -> Callable[[Scope], Col]:
+        name = spec.name
+
+        def fn(scope: Scope) -> Col:
+            return prepare(spec, info, scope.parent.get(name), scope)
+        return fn
+
+    # -- hooks for model modules
+    def compile(self) -> None:
+        """Parse the model-specific content (called once at load)."""
+        raise NotImplementedError
+
+    def score(self, scope: Scope) -> Result:
+        """Vectorized scoring over the rows of scope."""
+        raise NotImplementedError
+
+    # -- template
+    def evaluate(self, parent: Scope, extra_defs: dict | None = None) -> tuple[Result, Scope]:
+        scope = parent.child(self.defs)
+        if extra_defs:
+            scope.defs.update(extra_defs)
+        result = self.score(scope)
+        result = self.apply_targets(result)
+        return result, scope
+
+    def target_spec(self) -> TargetSpec | None:
+        if self.target is not None and self.target.name in self.targets_spec:
+            return self.targets_spec[self.target.name]
+        return self.targets_spec.get(None)
+
+    def apply_targets(self, result: Result) -> Result:
+        spec = self.target_spec()
+        if spec is None:
+            return result
+        return spec.apply(result)
+
+    @property
+    def target_type(self) -> str:
+        if self.target is not None:
+            return self.target.data_type
+        return "string" if self.function == "classification" else "double"
+
+    def input_names(self) -> list[str]:
+        return [m.name for m in self.mining if m.usage != "predicted"]
+
+    def categories(self) -> list[Any]:
+        """Target categories in document order (DataField Values, else Targets' TargetValues)."""
+        cats = list(self.target.values) if self.target is not None and self.target.values else []
+        spec = self.target_spec()
+        if not cats and spec is not None:
+            cats = [tv.value for tv in spec.values]
+        return cats
+
+
+def classification_result(n: int, categories: list[Any], probs: dict[Any, np.ndarray],
+                          missing: np.ndarray, target_type: str, extra: dict | None = None) -> Result:
+    """Result whose predicted value is the most probable category (first one wins ties)."""
+    if categories:
+        mat = np.vstack([probs[c] for c in categories])
+        best = np.argmax(np.where(np.isnan(mat), -np.inf, mat), axis=0)
+        col = full(n, None, target_type, "categorical")
+        vals = col.values
+        cat_arr = np.array(categories, dtype=vals.dtype)
+        vals[~missing] = cat_arr[best[~missing]]
+        col = Col(vals, missing.copy(), target_type, "categorical")
+    else:
+        col = full(n, None, target_type, "categorical")
+    return Result(n, "classification", col, list(categories), probs, extra or {})
+
+
+def regression_result(values: np.ndarray, missing: np.ndarray, target_type: str = "double",
+                      extra: dict | None = None) -> Result:
+    vals = np.where(missing, np.nan, values)
+    return Result(len(values), "regression", Col(vals, missing, target_type if is_numeric_type(target_type) else "double",
+                                                 "continuous"), extra=extra or {})
+
+
+_REGISTRY: dict[str, Callable[..., CompiledModel]] = {}
+
+
+def register(tag: str):
+    def deco(cls):
+        _REGISTRY[tag] = cls
+        return cls
+    return deco
+
+
+def compile_model(el, ctx: Ctx) -> CompiledModel:
+    """Compile a model element with the module registered for its tag."""
+    from . import load_all
+    load_all()
+    cls = _REGISTRY.get(el.tag)
+    if cls is None:
+        raise UnsupportedError(f"model type <{el.tag}> is not supported", line=el.sourceline,
+                               element=el.tag)
+    return cls(el, ctx)
+
+
+def find_model(parent) -> Any:
+    for child in parent:
+        if isinstance(child.tag, str) and child.tag in MODEL_TAGS:
+            return child
+    return None

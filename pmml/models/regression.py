@@ -1,0 +1,173 @@
+"""RegressionModel: linear regression tables, and classification by one table per category."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import special as _special  # type: ignore[import-untyped]
+
+from portmodel.errors import DocumentError, UnsupportedError
+
+from ..scope import Scope
+from ..values import codes, parse_scalar
+from .base import CompiledModel, Result, classification_result, register, regression_result
+
+NORMALIZATIONS = ("none", "simplemax", "softmax", "logit", "probit", "cloglog", "exp", "loglog",
+                  "cauchit")
+
+
+def link(method: str, y: np.ndarray) -> np.ndarray:
+    """Inverse link functions shared by regression-type models."""
+    with np.errstate(all="ignore"):
+        if method == "none":
+            return y
+        if method in ("logit", "softmax"):
+            return 1.0 / (1.0 + np.exp(-y))
+        if method == "probit":
+            return _special.ndtr(y)
+        if method == "cloglog":
+            return 1.0 - np.exp(-np.exp(y))
+        if method == "loglog":
+            return np.exp(-np.exp(-y))
+        if method == "cauchit":
+            return 0.5 + np.arctan(y) / math.pi
+        if method == "exp":
+            return np.exp(y)
+    raise ValueError(method)
+
+
+class Table:
+    """One RegressionTable compiled to vectorizable terms."""
+
+    def __init__(self, el, model: "RegressionModel"):
+        self.intercept = float(el.get("intercept", "0"))
+        self.category = el.get("targetCategory")
+        self.numeric = []      # (field, exponent, coefficient)
+        self.categorical = {}  # field -> (values, coefficients)
+        self.terms = []        # (coefficient, [fields])
+        for p in el.findall("NumericPredictor"):
+            name = p.get("name") or p.get("field")
+            model.ctx.require(name, p)
+            self.numeric.append((name, float(p.get("exponent", "1")), float(p.get("coefficient"))))
+        for p in el.findall("CategoricalPredictor"):
+            name = p.get("name") or p.get("field")
+            info = model.ctx.require(name, p)
+            try:
+                v = parse_scalar(p.get("value"), info.data_type)
+            except ValueError:
+                raise DocumentError(f"value {p.get('value')!r} is not a {info.data_type}",
+                                    line=p.sourceline, element="CategoricalPredictor") from None
+            vals, coefs = self.categorical.setdefault(name, ([], []))
+            vals.append(v)
+            coefs.append(float(p.get("coefficient")))
+        for t in el.findall("PredictorTerm"):
+            refs = [r.get("field") for r in t.findall("FieldRef")]
+            for r, rel in zip(refs, t.findall("FieldRef")):
+                model.ctx.require(r, rel)
+            self.terms.append((float(t.get("coefficient")), refs))
+
+    def fields(self) -> set[str]:
+        return {n for n, _, _ in self.numeric} | set(self.categorical) | \
+            {f for _, refs in self.terms for f in refs}
+
+    def evaluate(self, scope: Scope) -> tuple[np.ndarray, np.ndarray]:
+        n = scope.n
+        y = np.zeros(n)
+        missing = np.zeros(n, bool)
+        for name, exp, coef in self.numeric:
+            col = scope.get(name)
+            x = col.values
+            missing |= col.missing
+            y += coef * (x if exp == 1.0 else np.power(x, exp))
+        for name, (vals, coefs) in self.categorical.items():
+            col = scope.get(name)
+            missing |= col.missing
+            idx = codes(col.values, vals)
+            table = np.append(np.asarray(coefs), 0.0)
+            y += table[idx]  # idx == -1 picks the trailing 0
+        for coef, refs in self.terms:
+            prod = np.full(n, coef)
+            for r in refs:
+                col = scope.get(r)
+                missing |= col.missing
+                prod = prod * col.values
+            y += prod
+        y += self.intercept
+        return y, missing
+
+
+@register("RegressionModel")
+class RegressionModel(CompiledModel):
+    def compile(self) -> None:
+        el = self.el
+        self.normalization = el.get("normalizationMethod", "none")
+        if self.normalization not in NORMALIZATIONS:
+            raise UnsupportedError(f"normalizationMethod={self.normalization!r}",
+                                   line=el.sourceline, element=el.tag)
+        tables = el.findall("RegressionTable")
+        if not tables:
+            raise DocumentError("RegressionModel has no RegressionTable", line=el.sourceline,
+                                element=el.tag)
+        self.tables = [Table(t, self) for t in tables]
+        if self.function == "classification":
+            dt = self.target_type
+            for t, tel in zip(self.tables, tables):
+                try:
+                    t.category = parse_scalar(t.category, dt)
+                except ValueError:
+                    raise DocumentError(f"targetCategory {t.category!r} is not a {dt}",
+                                        line=tel.sourceline, element="RegressionTable") from None
+        elif self.function != "regression":
+            raise UnsupportedError(f"RegressionModel functionName={self.function!r}",
+                                   line=el.sourceline, element=el.tag)
+
+    def score(self, scope: Scope) -> Result:
+        if self.function == "regression":
+            y, missing = self.tables[0].evaluate(scope)
+            y = link(self.normalization, y) if self.normalization != "softmax" else link("logit", y)
+            return regression_result(y, missing, self.target_type)
+        ys = []
+        missing = np.zeros(scope.n, bool)
+        for t in self.tables:
+            y, m = t.evaluate(scope)
+            ys.append(y)
+            missing |= m
+        cats = [t.category for t in self.tables]
+        probs = self._normalize(np.vstack(ys))
+        probs = np.where(missing, np.nan, probs)
+        return classification_result(scope.n, cats, dict(zip(cats, probs)), missing, self.target_type)
+
+    def _normalize(self, y: np.ndarray) -> np.ndarray:
+        method = self.normalization
+        k = y.shape[0]
+        with np.errstate(all="ignore"):
+            if method == "softmax":
+                e = np.exp(y - np.max(y, axis=0))
+                return e / e.sum(axis=0)
+            if method == "simplemax":
+                return y / y.sum(axis=0)
+            if k == 2 or self.target_ordinal():
+                return self._binomial_or_ordinal(y, method)
+            if method == "none":
+                out = y.copy()
+                out[-1] = 1.0 - out[:-1].sum(axis=0)
+                return out
+            p = link(method, y)
+            return p / p.sum(axis=0)
+
+    def target_ordinal(self) -> bool:
+        return self.target is not None and self.target.op_type == "ordinal"
+
+    def _binomial_or_ordinal(self, y: np.ndarray, method: str) -> np.ndarray:
+        if y.shape[0] == 2:
+            p0 = link(method, y[0]) if method != "none" else y[0]
+            return np.vstack([p0, 1.0 - p0])
+        # ordinal: tables give cumulative probabilities; the last category takes the rest
+        cum = link(method, y[:-1]) if method != "none" else y[:-1]
+        out = np.empty_like(y)
+        prev = np.zeros(y.shape[1])
+        for i in range(y.shape[0] - 1):
+            out[i] = cum[i] - prev
+            prev = cum[i]
+        out[-1] = 1.0 - prev
+        return out

@@ -1,0 +1,109 @@
+"""Targets: post-processing of a model's prediction (rescale, bounds, castInteger, priors, default)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from portmodel.errors import UnsupportedError
+
+from ..values import Col, full, parse_scalar
+
+
+@dataclass
+class TargetValueSpec:
+    value: Any
+    display: str | None = None
+    prior: float | None = None
+    default: float | None = None
+
+
+@dataclass
+class TargetSpec:
+    field: str | None
+    op_type: str | None = None
+    cast_integer: str | None = None
+    min: float | None = None
+    max: float | None = None
+    factor: float = 1.0
+    constant: float = 0.0
+    values: list[TargetValueSpec] = field(default_factory=list)
+
+    def apply(self, result):
+        """Apply to a Result in place of the model's raw answer (new Result)."""
+        from .base import Result
+        if result.function == "regression" or (result.probs is None and result.value.data_type != "string"):
+            val = result.value
+            v = val.values.astype(float)
+            missing = val.missing
+            default = next((tv.default for tv in self.values if tv.default is not None), None)
+            if default is not None and missing.any():
+                v = np.where(missing, default, v)
+                missing = np.zeros(len(v), bool)
+            if self.min is not None:
+                v = np.maximum(v, self.min)
+            if self.max is not None:
+                v = np.minimum(v, self.max)
+            if self.factor != 1.0:
+                v = v * self.factor
+            if self.constant != 0.0:
+                v = v + self.constant
+            dt = val.data_type
+            if self.cast_integer:
+                v = {"round": lambda a: np.floor(a + 0.5), "ceiling": np.ceil,
+                     "floor": np.floor}[self.cast_integer](v)
+                dt = "integer"
+            v = np.where(missing, np.nan, v)
+            return Result(result.n, result.function, Col(v, missing, dt, val.op_type),
+                          result.categories, result.probs, result.extra, result.segments)
+        # classification: priors fill rows without a prediction
+        priors = {tv.value: tv.prior for tv in self.values if tv.prior is not None}
+        if priors and result.value.missing.any():
+            miss = result.value.missing
+            cats = result.categories or list(priors)
+            probs = dict(result.probs or {})
+            for c in cats:
+                p = probs.get(c, np.full(result.n, np.nan)).copy()
+                p[miss] = priors.get(c, 0.0)
+                probs[c] = p
+            best = max(priors, key=lambda c: priors[c])
+            vals = result.value.values.copy()
+            vals[miss] = best
+            col = Col(vals, np.zeros(result.n, bool), result.value.data_type, result.value.op_type)
+            return Result(result.n, result.function, col, cats, probs, result.extra, result.segments)
+        return result
+
+
+def parse_targets(el, ctx) -> dict[str | None, TargetSpec]:
+    out: dict[str | None, TargetSpec] = {}
+    if el is None:
+        return out
+    for t in el.findall("Target"):
+        name = t.get("field")
+        info = ctx.lookup(name) if name else None
+        dt = info.data_type if info is not None else "string"
+        ci = t.get("castInteger")
+        if ci not in (None, "round", "ceiling", "floor"):
+            raise UnsupportedError(f"castInteger={ci!r}", line=t.sourceline, element="Target")
+        spec = TargetSpec(name, t.get("optype"), ci,
+                          _float(t.get("min")), _float(t.get("max")),
+                          float(t.get("rescaleFactor", "1")), float(t.get("rescaleConstant", "0")))
+        for tv in t.findall("TargetValue"):
+            raw = tv.get("value")
+            try:
+                v = parse_scalar(raw, dt) if raw is not None else None
+            except ValueError:
+                v = raw
+            spec.values.append(TargetValueSpec(v, tv.get("displayValue"),
+                                               _float(tv.get("priorProbability")),
+                                               _float(tv.get("defaultValue"))))
+        out[name] = spec
+        if len(el.findall("Target")) == 1:
+            out.setdefault(None, spec)
+    return out
+
+
+def _float(s: str | None) -> float | None:
+    return None if s is None else float(s)

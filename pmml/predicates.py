@@ -1,0 +1,236 @@
+"""PREDICATE elements compiled to three-valued column functions.
+
+A compiled predicate returns (truth, known): two boolean arrays; where known is False the
+predicate is UNKNOWN (a missing input), as PMML's three-valued logic requires. The parsed form
+(``Pred``) is kept so the tree compiler can lower simple predicates to flat arrays.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field as dc_field
+from typing import Any, Callable
+
+import numpy as np
+
+from portmodel.errors import DocumentError, UnsupportedError
+
+from .context import Ctx
+from .dictionary import FieldInfo
+from .scope import Scope
+from .values import Col, codes, parse_scalar
+
+Tri = tuple[np.ndarray, np.ndarray]
+OPERATORS = ("equal", "notEqual", "lessThan", "lessOrEqual", "greaterThan", "greaterOrEqual",
+             "isMissing", "isNotMissing")
+
+
+@dataclass
+class Pred:
+    """Parsed predicate: kind is simple, set, compound, true or false."""
+
+    kind: str
+    field: str | None = None
+    op: str | None = None              # simple: operator; set: isIn/isNotIn; compound: boolean op
+    value: Any = None                  # simple: parsed value
+    values: list[Any] = dc_field(default_factory=list)   # set: members
+    children: list["Pred"] = dc_field(default_factory=list)
+    info: FieldInfo | None = None
+    line: int | None = None
+
+    def fields(self) -> set[str]:
+        out = {self.field} if self.field else set()
+        for c in self.children:
+            out |= c.fields()
+        return out
+
+
+PREDICATE_TAGS = ("SimplePredicate", "CompoundPredicate", "SimpleSetPredicate", "True", "False")
+
+
+def find_predicate(el):
+    for child in el:
+        if isinstance(child.tag, str) and child.tag in PREDICATE_TAGS:
+            return child
+    return None
+
+
+def parse_array(el, data_type: str) -> list[Any]:
+    """Values of an <Array> (type string/int/real), quoted strings allowed."""
+    import shlex
+    text = el.text or ""
+    kind = el.get("type", "string")
+    if kind == "string":
+        lexer = shlex.shlex(text, posix=True)
+        lexer.whitespace_split = True
+        lexer.escape = "\\"
+        lexer.quotes = '"'
+        items = list(lexer)
+    else:
+        items = text.split()
+    out = []
+    for it in items:
+        try:
+            out.append(parse_scalar(it, data_type))
+        except ValueError:
+            raise DocumentError(f"Array item {it!r} is not a {data_type}", line=el.sourceline,
+                                element="Array") from None
+    return out
+
+
+def parse_predicate(el, ctx: Ctx) -> Pred:
+    tag = el.tag
+    line = el.sourceline
+    if tag == "True":
+        return Pred("true", line=line)
+    if tag == "False":
+        return Pred("false", line=line)
+    if tag == "SimplePredicate":
+        name = el.get("field")
+        info = ctx.require(name, el)
+        op = el.get("operator")
+        if op not in OPERATORS:
+            raise UnsupportedError(f"SimplePredicate operator {op!r}", line=line,
+                                   element="SimplePredicate")
+        value = None
+        if op not in ("isMissing", "isNotMissing"):
+            try:
+                value = parse_scalar(el.get("value"), info.data_type)
+            except ValueError:
+                raise DocumentError(f"value {el.get('value')!r} is not a {info.data_type} "
+                                    f"(field {name!r})", line=line,
+                                    element="SimplePredicate") from None
+            if value is None:
+                raise DocumentError(f"operator {op} needs a value", line=line,
+                                    element="SimplePredicate")
+        return Pred("simple", name, op, value, info=info, line=line)
+    if tag == "SimpleSetPredicate":
+        name = el.get("field")
+        info = ctx.require(name, el)
+        op = el.get("booleanOperator")
+        if op not in ("isIn", "isNotIn"):
+            raise UnsupportedError(f"SimpleSetPredicate booleanOperator {op!r}", line=line,
+                                   element="SimpleSetPredicate")
+        arr = el.find("Array")
+        if arr is None:
+            raise DocumentError("SimpleSetPredicate without an Array", line=line,
+                                element="SimpleSetPredicate")
+        return Pred("set", name, op, values=parse_array(arr, info.data_type), info=info, line=line)
+    if tag == "CompoundPredicate":
+        op = el.get("booleanOperator")
+        if op not in ("and", "or", "xor", "surrogate"):
+            raise UnsupportedError(f"CompoundPredicate booleanOperator {op!r}", line=line,
+                                   element="CompoundPredicate")
+        kids = [parse_predicate(c, ctx) for c in el
+                if isinstance(c.tag, str) and c.tag in PREDICATE_TAGS]
+        if len(kids) < 2:
+            raise DocumentError("CompoundPredicate needs at least two predicates", line=line,
+                                element="CompoundPredicate")
+        return Pred("compound", op=op, children=kids, line=line)
+    raise UnsupportedError(f"predicate <{tag}> is not supported", line=line, element=tag)
+
+
+def _ordinal_rank(info: FieldInfo | None, values: np.ndarray) -> np.ndarray | None:
+    if info is None or info.op_type != "ordinal" or not info.values:
+        return None
+    return codes(values, info.values).astype(float)
+
+
+def _compare(col: Col, op: str, value: Any, info: FieldInfo | None) -> np.ndarray:
+    vals = col.values
+    if op == "equal":
+        return _equal(vals, value)
+    if op == "notEqual":
+        return ~_equal(vals, value)
+    ranks = _ordinal_rank(info, vals) if vals.dtype == object else None
+    if ranks is not None:
+        ref = codes(np.array([value], dtype=object), info.values)[0]
+        vals, value = ranks, float(ref)
+    elif vals.dtype == object:
+        vals = np.array([v if v is not None else "" for v in vals], dtype=object)
+    with np.errstate(invalid="ignore"):
+        if op == "lessThan":
+            return np.asarray(vals < value, bool)
+        if op == "lessOrEqual":
+            return np.asarray(vals <= value, bool)
+        if op == "greaterThan":
+            return np.asarray(vals > value, bool)
+        return np.asarray(vals >= value, bool)
+
+
+def _equal(vals: np.ndarray, value: Any) -> np.ndarray:
+    if vals.dtype == object:
+        return codes(vals, [value]) == 0
+    return vals == value
+
+
+def compile_pred(p: Pred) -> Callable[[Scope], Tri]:
+    """Vectorized three-valued evaluation of a parsed predicate."""
+    if p.kind == "true":
+        return lambda s: (np.ones(s.n, bool), np.ones(s.n, bool))
+    if p.kind == "false":
+        return lambda s: (np.zeros(s.n, bool), np.ones(s.n, bool))
+    if p.kind == "simple":
+        name, op, value, info = p.field, p.op, p.value, p.info
+
+        def simple(s: Scope) -> Tri:
+            col = s.get(name)
+            if op == "isMissing":
+                return col.missing.copy(), np.ones(s.n, bool)
+            if op == "isNotMissing":
+                return ~col.missing, np.ones(s.n, bool)
+            known = ~col.missing
+            return _compare(col, op, value, info) & known, known
+        return simple
+    if p.kind == "set":
+        name, values, negate = p.field, p.values, p.op == "isNotIn"
+
+        def set_pred(s: Scope) -> Tri:
+            col = s.get(name)
+            known = ~col.missing
+            hit = codes(col.values, values) >= 0
+            return (~hit if negate else hit) & known, known
+        return set_pred
+    kids = [compile_pred(c) for c in p.children]
+    op = p.op
+
+    def compound(s: Scope) -> Tri:
+        if op == "surrogate":
+            truth = np.zeros(s.n, bool)
+            known = np.zeros(s.n, bool)
+            for k in kids:
+                t, kn = k(s)
+                take = ~known & kn
+                truth[take] = t[take]
+                known |= kn
+                if known.all():
+                    break
+            return truth, known
+        results = [k(s) for k in kids]
+        if op == "and":
+            false = np.zeros(s.n, bool)
+            allknown = np.ones(s.n, bool)
+            for t, kn in results:
+                false |= kn & ~t
+                allknown &= kn
+            known = false | allknown
+            return known & ~false, known
+        if op == "or":
+            true = np.zeros(s.n, bool)
+            allknown = np.ones(s.n, bool)
+            for t, kn in results:
+                true |= kn & t
+                allknown &= kn
+            known = true | allknown
+            return true, known
+        # xor: unknown if any unknown
+        acc = np.zeros(s.n, bool)
+        known = np.ones(s.n, bool)
+        for t, kn in results:
+            acc ^= t
+            known &= kn
+        return acc & known, known
+    return compound
+
+
+def compile_predicate(el, ctx: Ctx) -> tuple[Pred, Callable[[Scope], Tri]]:
+    p = parse_predicate(el, ctx)
+    return p, compile_pred(p)

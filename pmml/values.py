@@ -1,0 +1,339 @@
+"""Typed columns and value conversion: the numpy representation of PMML field values.
+
+A ``Col`` is one field over a batch: ``values`` (float64 for every numeric, boolean and temporal
+type; object for strings), a ``missing`` mask and an ``invalid`` mask. Temporal types are numbers:
+date -> days since 1970-01-01, time -> seconds since midnight, dateTime -> seconds since the epoch,
+dateDaysSince[Y] / dateTimeSecondsSince[Y] -> days / seconds since Y-01-01, as PMML defines them.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+NUMERIC_TYPES = {"integer", "float", "double", "boolean"}
+_SINCE = re.compile(r"^(dateDaysSince|dateTimeSecondsSince)\[(\d{4})\]$")
+TEMPORAL_TYPES = {"date", "time", "dateTime", "timeSeconds"}
+_EPOCH = _dt.date(1970, 1, 1)
+
+
+def is_numeric_type(data_type: str) -> bool:
+    """True for every type stored as float64 (numbers, booleans and temporal types)."""
+    return data_type != "string"
+
+
+def is_temporal(data_type: str) -> bool:
+    return data_type in TEMPORAL_TYPES or bool(_SINCE.match(data_type))
+
+
+def _year_offset_days(year: int) -> int:
+    return (_dt.date(year, 1, 1) - _EPOCH).days
+
+
+@dataclass
+class Col:
+    """A field's values over a batch, with missing and invalid masks (same length)."""
+
+    values: np.ndarray
+    missing: np.ndarray
+    data_type: str = "double"
+    op_type: str = "continuous"
+    invalid: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @property
+    def valid(self) -> np.ndarray:
+        ok = ~self.missing
+        if self.invalid is not None:
+            ok &= ~self.invalid
+        return ok
+
+    def with_values(self, values: np.ndarray, missing: np.ndarray | None = None,
+                    data_type: str | None = None, op_type: str | None = None) -> "Col":
+        return Col(values, self.missing if missing is None else missing,
+                   data_type or self.data_type, op_type or self.op_type, None)
+
+
+def full(n: int, value: Any, data_type: str, op_type: str = "continuous") -> Col:
+    """A constant column (missing everywhere when value is None)."""
+    if value is None:
+        vals = np.full(n, np.nan) if is_numeric_type(data_type) else np.full(n, None, object)
+        return Col(vals, np.ones(n, bool), data_type, op_type)
+    if is_numeric_type(data_type):
+        return Col(np.full(n, float(value)), np.zeros(n, bool), data_type, op_type)
+    vals = np.empty(n, object)
+    vals[:] = [value] * n
+    return Col(vals, np.zeros(n, bool), data_type, op_type)
+
+
+def missing_col(n: int, data_type: str = "double", op_type: str = "continuous") -> Col:
+    return full(n, None, data_type, op_type)
+
+
+# ---------------------------------------------------------------- scalars from document text
+
+def parse_scalar(text: Any, data_type: str) -> Any:
+    """Parse one document value (attribute text) to its column representation; None if missing."""
+    if text is None:
+        return None
+    if data_type == "string":
+        return str(text)
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return float(text)
+    s = str(text).strip()
+    if data_type == "boolean":
+        low = s.lower()
+        if low in ("true", "1", "1.0"):
+            return 1.0
+        if low in ("false", "0", "0.0"):
+            return 0.0
+        raise ValueError(f"not a boolean: {text!r}")
+    if data_type in ("integer", "float", "double"):
+        # document values for integer fields may be fractional (e.g. a split at 70.5):
+        # they compare as numbers, as the reference engine does
+        return _parse_number(s)
+    return _parse_temporal_scalar(s, data_type)
+
+
+def _parse_number(s: str) -> float:
+    low = s.lower()
+    if low in ("nan",):
+        return math.nan
+    if low in ("inf", "+inf", "infinity", "+infinity", "positiveinfinity"):
+        return math.inf
+    if low in ("-inf", "-infinity", "negativeinfinity"):
+        return -math.inf
+    return float(s)
+
+
+def _parse_temporal_scalar(s: str, data_type: str) -> float:
+    try:
+        return float(s)
+    except ValueError:
+        pass
+    arr = parse_temporal(np.array([s], dtype=object), data_type)
+    if np.isnan(arr[0]):
+        raise ValueError(f"not a {data_type}: {s!r}")
+    return float(arr[0])
+
+
+def parse_temporal(raw: np.ndarray, data_type: str) -> np.ndarray:
+    """Strings (ISO 8601) or datetime objects -> float64 in the type's unit; NaN if unparsable."""
+    s = pd.Series(raw, dtype=object)
+    if data_type in ("time", "timeSeconds"):
+        td = pd.to_timedelta(s.astype(str).where(s.notna(), None), errors="coerce")
+        return td.dt.total_seconds().to_numpy(dtype=float)
+    ts = pd.to_datetime(s, errors="coerce", format="ISO8601")
+    secs = (ts - pd.Timestamp("1970-01-01")).dt.total_seconds().to_numpy(dtype=float)
+    if data_type == "date":
+        return np.floor(secs / 86400.0)
+    if data_type == "dateTime":
+        return secs
+    m = _SINCE.match(data_type)
+    if not m:
+        raise ValueError(f"unknown temporal type {data_type}")
+    off = _year_offset_days(int(m.group(2)))
+    if m.group(1) == "dateDaysSince":
+        return np.floor(secs / 86400.0) - off
+    return secs - off * 86400.0
+
+
+def convert_temporal(values: np.ndarray, src: str, dst: str) -> np.ndarray:
+    """Re-express temporal numbers of type src in type dst (e.g. date -> dateDaysSince[1960])."""
+    if src == dst:
+        return values
+
+    def to_secs(v: np.ndarray, t: str) -> np.ndarray:
+        if t == "date":
+            return v * 86400.0
+        if t in ("dateTime", "time", "timeSeconds"):
+            return v
+        m = _SINCE.match(t)
+        if m:
+            off = _year_offset_days(int(m.group(2))) * 86400.0
+            return (v * 86400.0 if m.group(1) == "dateDaysSince" else v) + off
+        return v
+
+    secs = to_secs(values, src)
+    if dst == "date":
+        return np.floor(secs / 86400.0)
+    if dst in ("dateTime", "time", "timeSeconds"):
+        return secs
+    m = _SINCE.match(dst)
+    if m:
+        off = _year_offset_days(int(m.group(2))) * 86400.0
+        secs = secs - off
+        return np.floor(secs / 86400.0) if m.group(1) == "dateDaysSince" else secs
+    return values
+
+
+# ---------------------------------------------------------------- columns from user input
+
+def raw_missing(raw: np.ndarray) -> np.ndarray:
+    """Missing mask of a raw user column: None, NaN, pd.NA, NaT."""
+    if raw.dtype.kind == "f":
+        return np.isnan(raw)
+    if raw.dtype.kind in "iub":
+        return np.zeros(len(raw), bool)
+    return pd.isna(pd.Series(raw, dtype=object)).to_numpy()
+
+
+def to_column(raw: np.ndarray, data_type: str, op_type: str = "continuous") -> tuple[Col, np.ndarray]:
+    """Convert a raw user column to a typed Col; also return the mask of unparsable values.
+
+    Unparsable values are neither missing nor usable: the caller treats them as invalid.
+    """
+    raw = np.asarray(raw)
+    n = len(raw)
+    if data_type == "string":
+        missing = raw_missing(raw)
+        if raw.dtype.kind in "OUS":
+            vals = raw.astype(object, copy=True)
+            if raw.dtype.kind == "O":
+                vals = np.array([_as_string(v) for v in vals], dtype=object) if n else vals
+        else:
+            vals = np.array([_as_string(v) for v in raw.tolist()], dtype=object)
+        vals[missing] = None
+        return Col(vals, missing, data_type, op_type), np.zeros(n, bool)
+    if raw.dtype.kind in "iuf":
+        vals = raw.astype(float)
+        missing = np.isnan(vals)
+        bad = np.zeros(n, bool)
+        if data_type == "integer":
+            bad = ~missing & (np.floor(vals) != vals) & np.isfinite(vals)
+        return Col(vals, missing, data_type, op_type), bad
+    if raw.dtype.kind == "b":
+        return Col(raw.astype(float), np.zeros(n, bool), data_type, op_type), np.zeros(n, bool)
+    if raw.dtype.kind == "M":
+        vals = parse_temporal(raw.astype(object), data_type if is_temporal(data_type) else "dateTime")
+        missing = np.isnan(vals)
+        return Col(vals, missing, data_type, op_type), np.zeros(n, bool)
+    # object / string input for a numeric-like type
+    obj = raw.astype(object)
+    missing = raw_missing(obj)
+    if data_type in ("integer", "float", "double"):
+        vals, bad = _numbers_from_objects(obj, missing)
+        if data_type == "integer":
+            bad |= ~missing & ~bad & np.isfinite(vals) & (np.floor(vals) != vals)
+    elif data_type == "boolean":
+        vals, bad = _booleans_from_objects(obj, missing)
+    else:
+        vals, bad = _temporal_from_objects(obj, missing, data_type)
+    missing = missing | (~bad & np.isnan(vals) & _is_blank(obj))
+    bad &= ~missing
+    return Col(vals, missing, data_type, op_type), bad
+
+
+def _is_blank(obj: np.ndarray) -> np.ndarray:
+    return np.array([isinstance(v, str) and v.strip() == "" for v in obj], dtype=bool)
+
+
+def _as_string(v: Any) -> Any:
+    if v is None or (isinstance(v, float) and v != v):
+        return None
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return str(int(f)) if f.is_integer() and abs(f) < 1e16 else repr(f)
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if v is pd.NA:
+        return None
+    return str(v)
+
+
+def _numbers_from_objects(obj: np.ndarray, missing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    s = pd.Series(obj, dtype=object)
+    blank = _is_blank(obj)
+    s = s.where(~blank, None)
+    num = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = np.isnan(num) & ~missing & ~blank
+    if bad.any():  # literal NaN / inf spellings and booleans
+        for i in np.flatnonzero(bad):
+            v = obj[i]
+            if isinstance(v, (bool, np.bool_)):
+                num[i] = float(v)
+                bad[i] = False
+                continue
+            try:
+                num[i] = _parse_number(str(v).strip())
+                bad[i] = False
+            except ValueError:
+                pass
+    return num, bad
+
+
+def _booleans_from_objects(obj: np.ndarray, missing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    vals = np.full(len(obj), np.nan)
+    bad = np.zeros(len(obj), bool)
+    for i, v in enumerate(obj):
+        if missing[i]:
+            continue
+        try:
+            vals[i] = parse_scalar(v if not isinstance(v, (bool, np.bool_)) else int(v), "boolean")
+        except (ValueError, TypeError):
+            if isinstance(v, str) and not v.strip():
+                continue
+            bad[i] = True
+    return vals, bad
+
+
+def _temporal_from_objects(obj: np.ndarray, missing: np.ndarray, data_type: str):
+    nums = np.full(len(obj), np.nan)
+    is_num = np.array([isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+                       for v in obj], dtype=bool)
+    nums[is_num] = obj[is_num].astype(float)
+    rest = ~is_num & ~missing
+    if rest.any():
+        parsed = parse_temporal(obj[rest], data_type)
+        nums[rest] = parsed
+    bad = rest & np.isnan(nums) & ~_is_blank(obj)
+    return nums, bad
+
+
+def isin(values: np.ndarray, candidates: Iterable[Any]) -> np.ndarray:
+    """Hash-based membership test for object or float columns."""
+    cands = list(candidates)
+    if not cands:
+        return np.zeros(len(values), bool)
+    if values.dtype.kind == "f":
+        return np.isin(values, np.asarray(cands, dtype=float))
+    idx = pd.Index(cands)
+    return idx.get_indexer_for(values) >= 0 if idx.is_unique else pd.Series(values).isin(cands).to_numpy()
+
+
+def codes(values: np.ndarray, categories: list[Any]) -> np.ndarray:
+    """Index of each value in categories, -1 when absent."""
+    if values.dtype.kind == "f":
+        cats = np.asarray(categories, dtype=float)
+        order = np.argsort(cats)
+        pos = np.searchsorted(cats[order], values)
+        pos = np.clip(pos, 0, len(cats) - 1)
+        hit = cats[order][pos] == values
+        return np.where(hit, order[pos], -1)
+    return pd.Index(categories).get_indexer_for(values)
+
+
+def format_value(v: Any, data_type: str) -> Any:
+    """Column value -> the Python value a user sees for that data type."""
+    if v is None:
+        return None
+    if data_type == "string":
+        return v
+    if isinstance(v, float) and v != v:
+        return None
+    if data_type == "integer":
+        return int(v)
+    if data_type == "boolean":
+        return bool(v)
+    return float(v)
