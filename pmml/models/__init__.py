@@ -1,7 +1,10 @@
 """One module per PMML model type; each registers its compiler with ``base.register``."""
 import importlib
 
-_MODULES = ("regression", "tree", "general_regression", "mining")
+_MODULES = ("regression", "tree", "general_regression", "mining", "neural_network", "naive_bayes",
+            "support_vector_machine", "clustering", "rule_set", "association", "scorecard",
+            "nearest_neighbor", "baseline", "time_series", "gaussian_process", "anomaly_detection",
+            "text")
 _loaded = False
 
 
