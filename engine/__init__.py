@@ -40,10 +40,19 @@ def _sniff(source: Any) -> tuple[str, Any]:
         data = data.encode("utf-8")
     if not isinstance(data, bytes):
         raise TypeError(f"cannot load a model from {type(source).__name__}")
-    head = data.lstrip()[:1]
-    if head == b"<":
+    if _is_xml(data):
         return "pmml", data
     return "pfa", data
+
+
+# how an XML document can start besides "<": byte-order marks, BOM-less UTF-16 and UTF-32
+_XML_STARTS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"<\x00", b"\x00<",
+               b"\x00\x00\x00<")
+
+
+def _is_xml(data: bytes) -> bool:
+    body = data.lstrip()
+    return body[:1] == b"<" or body.startswith(_XML_STARTS)
 
 
 def load(source: Any) -> Model:

@@ -29,6 +29,15 @@ def _is_column(value: Any) -> bool:
     )
 
 
+def _one(value: Any) -> np.ndarray:
+    """A one-row column with the narrowest dtype (numbers stay float64, avoiding object paths)."""
+    if isinstance(value, (float, int, np.floating, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return np.array([value], dtype=float)
+    arr = np.empty(1, dtype=object)
+    arr[0] = value
+    return arr
+
+
 def _to_python(value: Any) -> Any:
     """numpy scalar -> plain Python value; NaN and None -> None."""
     if value is None:
@@ -45,6 +54,8 @@ class Model:
 
     #: "pmml" or "pfa"
     format: str = ""
+    #: the document's bytes (what worker processes and Spark executors load)
+    source: bytes | None = None
     inputs: list[Field]
     targets: list[Field]
     outputs: list[Field]
@@ -81,7 +92,7 @@ class Model:
                         for k, v in data.items()}
                 n = len(next(iter(cols.values())))
                 return self._finish(self._score_checked(cols, n, errors), errors)
-            cols = {str(k): np.array([v], dtype=object) for k, v in data.items()}
+            cols = {str(k): _one(v) for k, v in data.items()}
             out = self._finish(self._score_checked(cols, 1, errors), errors)
             return {k: _to_python(v[0]) for k, v in out.items()}
         if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from portmodel.errors import DocumentError, InvalidValueError
+from portmodel.errors import DocumentError, InvalidValueError, ValueParseError
 from portmodel.fields import Field, Interval
 
 from .values import Col, codes, is_numeric_type, parse_scalar, to_column
@@ -29,9 +29,11 @@ class FieldInfo:
     line: int | None = None
 
     def descriptor(self, usage: str = "active") -> Field:
+        from .values import format_value
         return Field(self.name, self.data_type, self.op_type,
-                     tuple(self.values) if self.values else None, tuple(self.intervals),
-                     tuple(self.missing_values), usage)
+                     tuple(format_value(v, self.data_type) for v in self.values) or None,
+                     tuple(self.intervals),
+                     tuple(format_value(v, self.data_type) for v in self.missing_values), usage)
 
 
 def default_op_type(data_type: str) -> str:
@@ -129,14 +131,29 @@ def classify(info: FieldInfo, raw: np.ndarray) -> tuple[Col, np.ndarray]:
         if missing.any():
             vals = vals.copy()
             vals[missing] = None
-    return Col(vals, missing, info.data_type, info.op_type, invalid), unparsable
+    return Col(vals, missing, info.data_type, info.op_type, invalid,
+               raw if unparsable.any() else None), unparsable
 
 
 def _member(values: np.ndarray, candidates: list[Any]) -> np.ndarray:
     return codes(values, candidates) >= 0 if len(values) else np.zeros(0, bool)
 
 
+def value_error(info: FieldInfo, col: Col, row: int) -> InvalidValueError:
+    """The error for an invalid value: input that did not parse (NaN left by classify), or a
+    value outside the field's valid values."""
+    v = col.values[row]
+    if col.raw is not None and isinstance(v, float) and v != v:
+        raw = col.raw[row]
+        raw = raw.item() if isinstance(raw, np.generic) else raw
+        return ValueParseError(f"cannot parse {raw!r} as {info.data_type}", field=info.name,
+                               row=row)
+    return invalid_error(info, v, row)
+
+
 def invalid_error(info: FieldInfo, value: Any, row: int, why: str = "") -> InvalidValueError:
+    if isinstance(value, np.generic):
+        value = value.item()
     allowed = ""
     if info.values and info.op_type != "continuous":
         shown = ", ".join(repr(v) for v in info.values[:10])

@@ -67,7 +67,12 @@ class PMMLModel(Model):
             if spec is not None:
                 f.extra.update({k: v for k, v in {
                     "missing_value_replacement": spec.missing_replacement,
+                    "missing_value_treatment": spec.missing_treatment,
                     "invalid_value_treatment": spec.invalid_treatment,
+                    "invalid_value_replacement": spec.invalid_replacement,
+                    "outliers": None if spec.outliers == "asIs" else spec.outliers,
+                    "low_value": spec.low if spec.outliers != "asIs" else None,
+                    "high_value": spec.high if spec.outliers != "asIs" else None,
                 }.items() if v is not None})
             self.inputs.append(f)
         self.targets = []
@@ -230,4 +235,6 @@ def _user_array(col: Col, failed: np.ndarray | None) -> np.ndarray:
 def load_pmml(source: Any) -> PMMLModel:
     data = xmlread.read_bytes(source)
     root, version = xmlread.parse(data)
-    return PMMLModel(root, version)
+    model = PMMLModel(root, version)
+    model.source = data
+    return model

@@ -13,7 +13,7 @@ import numpy as np
 
 from portmodel.errors import DocumentError, InvalidValueError, UnsupportedError
 
-from .dictionary import FieldInfo, invalid_error
+from .dictionary import FieldInfo, value_error
 from .scope import Scope
 from .values import Col, is_numeric_type, parse_scalar
 
@@ -94,8 +94,7 @@ def prepare(spec: MiningFieldSpec, info: FieldInfo, col: Col, scope: Scope) -> C
     if invalid.any():
         t = spec.invalid_treatment
         if t == "returnInvalid":
-            raw = col.values
-            scope.fail(invalid, lambda i: invalid_error(info, raw[i], i))
+            scope.fail(invalid, lambda i: value_error(info, col, i))
             missing = missing | invalid
             writable()[invalid] = np.nan if is_numeric_type(info.data_type) else None
         elif t == "asMissing":
@@ -111,8 +110,7 @@ def prepare(spec: MiningFieldSpec, info: FieldInfo, col: Col, scope: Scope) -> C
             if is_numeric_type(info.data_type):
                 bad = invalid & np.isnan(values.astype(float))
                 if bad.any():
-                    scope.fail(bad, lambda i: InvalidValueError(
-                        "value cannot be parsed as " + info.data_type, field=info.name, row=i))
+                    scope.fail(bad, lambda i: value_error(info, col, i))
                     missing = missing | bad
         invalid = invalid & ~missing
     op = spec.op_type or info.op_type

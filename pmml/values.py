@@ -44,6 +44,8 @@ class Col:
     data_type: str = "double"
     op_type: str = "continuous"
     invalid: np.ndarray | None = None
+    #: the user's raw input, kept only when some values could not be parsed (for error messages)
+    raw: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.values)
@@ -98,7 +100,8 @@ def parse_scalar(text: Any, data_type: str) -> Any:
     if data_type in ("integer", "float", "double"):
         # document values for integer fields may be fractional (e.g. a split at 70.5):
         # they compare as numbers, as the reference engine does
-        return _parse_number(s)
+        v = _parse_number(s)
+        return float(np.float32(v)) if data_type == "float" else v
     return _parse_temporal_scalar(s, data_type)
 
 
@@ -180,9 +183,18 @@ def raw_missing(raw: np.ndarray) -> np.ndarray:
     """Missing mask of a raw user column: None, NaN, pd.NA, NaT."""
     if raw.dtype.kind == "f":
         return np.isnan(raw)
-    if raw.dtype.kind in "iub":
+    if raw.dtype.kind in "iubUS":
         return np.zeros(len(raw), bool)
+    if len(raw) <= _SMALL:
+        return np.array([_is_na(v) for v in raw], dtype=bool)
     return pd.isna(pd.Series(raw, dtype=object)).to_numpy()
+
+
+_SMALL = 64   # below this many rows, plain Python beats pandas' per-call overhead
+
+
+def _is_na(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and v != v) or v is pd.NA or v is pd.NaT
 
 
 def to_column(raw: np.ndarray, data_type: str, op_type: str = "continuous") -> tuple[Col, np.ndarray]:
@@ -203,7 +215,7 @@ def to_column(raw: np.ndarray, data_type: str, op_type: str = "continuous") -> t
         vals[missing] = None
         return Col(vals, missing, data_type, op_type), np.zeros(n, bool)
     if raw.dtype.kind in "iuf":
-        vals = raw.astype(float)
+        vals = raw.astype(np.float32).astype(float) if data_type == "float" else raw.astype(float)
         missing = np.isnan(vals)
         bad = np.zeros(n, bool)
         if data_type == "integer":
@@ -216,10 +228,12 @@ def to_column(raw: np.ndarray, data_type: str, op_type: str = "continuous") -> t
         missing = np.isnan(vals)
         return Col(vals, missing, data_type, op_type), np.zeros(n, bool)
     # object / string input for a numeric-like type
-    obj = raw.astype(object)
+    obj = raw if raw.dtype == object else raw.astype(object)
     missing = raw_missing(obj)
     if data_type in ("integer", "float", "double"):
         vals, bad = _numbers_from_objects(obj, missing)
+        if data_type == "float":
+            vals = vals.astype(np.float32).astype(float)
         if data_type == "integer":
             bad |= ~missing & ~bad & np.isfinite(vals) & (np.floor(vals) != vals)
     elif data_type == "boolean":
@@ -253,6 +267,24 @@ def _as_string(v: Any) -> Any:
 
 
 def _numbers_from_objects(obj: np.ndarray, missing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if len(obj) <= _SMALL:
+        num = np.full(len(obj), np.nan)
+        bad = np.zeros(len(obj), bool)
+        for i, v in enumerate(obj):
+            if missing[i]:
+                continue
+            if isinstance(v, (bool, np.bool_)):
+                num[i] = float(v)
+            elif isinstance(v, (int, float, np.integer, np.floating)):
+                num[i] = float(v)
+            elif isinstance(v, str) and not v.strip():
+                continue
+            else:
+                try:
+                    num[i] = _parse_number(str(v).strip())
+                except ValueError:
+                    bad[i] = True
+        return num, bad
     s = pd.Series(obj, dtype=object)
     blank = _is_blank(obj)
     s = s.where(~blank, None)
@@ -314,6 +346,12 @@ def isin(values: np.ndarray, candidates: Iterable[Any]) -> np.ndarray:
 
 def codes(values: np.ndarray, categories: list[Any]) -> np.ndarray:
     """Index of each value in categories, -1 when absent."""
+    if len(values) <= _SMALL:
+        lookup: dict = {}
+        for i, c in enumerate(categories):
+            lookup.setdefault(c, i)
+        return np.array([lookup.get(v, -1) if not _is_na(v) else -1 for v in values.tolist()],
+                        dtype=np.int64)
     if values.dtype.kind == "f":
         cats = np.asarray(categories, dtype=float)
         order = np.argsort(cats)

@@ -5,6 +5,7 @@ compilers see one dialect. Elements keep ``sourceline`` for error messages.
 """
 from __future__ import annotations
 
+import codecs
 import io
 import os
 import re
@@ -16,7 +17,33 @@ from portmodel.errors import DocumentError, UnsafeDocumentError, UnsupportedErro
 
 PMML_NAMESPACE = re.compile(r"^http://www\.dmg\.org/PMML-(\d)_(\d)$")
 SUPPORTED_VERSIONS = {"3.0", "3.1", "3.2", "4.0", "4.1", "4.2", "4.3", "4.4"}
-_UNSAFE = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+_UNSAFE = re.compile(r"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+_DECLARED = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+_NO_BOM = ((b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+           (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"), (b"\x4c\x6f\xa7\x94", "cp500"))
+
+
+def _as_text(data: bytes) -> str:
+    """The document's characters, decoded as the XML parser will decode them.
+
+    The DTD check runs on text, not bytes, so that UTF-16, UTF-32 or any other declared encoding
+    cannot hide a '<!DOCTYPE'. An encoding Python does not know is refused.
+    """
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            return data.decode(enc, errors="replace")
+    for head, enc in _NO_BOM:
+        if data.startswith(head):
+            return data.decode(enc, errors="replace")
+    m = _DECLARED.match(data)
+    enc = m.group(1).decode("ascii") if m else "utf-8"
+    try:
+        return data.decode(enc, errors="replace")
+    except LookupError:
+        raise UnsupportedError(f"document encoding {enc!r} is not supported", line=1) from None
 
 
 def _parser() -> etree.XMLParser:
@@ -45,9 +72,10 @@ def read_bytes(source: Any) -> bytes:
 
 def parse(data: bytes) -> tuple[etree._Element, str]:
     """Parse PMML bytes safely; return the namespace-free root and the PMML version."""
-    match = _UNSAFE.search(data)
+    text = _as_text(data)
+    match = _UNSAFE.search(text)
     if match:
-        line = data[: match.start()].count(b"\n") + 1
+        line = text[: match.start()].count("\n") + 1
         raise UnsafeDocumentError(
             "document declares a DTD or entities; portmodel refuses them (XXE and entity "
             "expansion attacks)", line=line)

@@ -1,0 +1,264 @@
+"""numba kernels over the flat tree arrays of ``tree_kernel`` (imported only when numba is used).
+
+Each row walks each tree from its root: at a node the children's predicates are tested in
+document order and the first TRUE one is taken; an UNKNOWN result is routed by the tree's
+missingValueStrategy; when no child is taken the noTrueChildStrategy decides. Kernels are
+compiled with cache=True so a new process loads them from disk instead of compiling.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from .tree_kernel import (OP_AND, OP_EQ, OP_FALSE, OP_GE, OP_GT, OP_IN, OP_LE, OP_LT, OP_MISSING,
+                          OP_NE, OP_NOTIN, OP_NOTMISSING, OP_OR, OP_SURROGATE, OP_TRUE, OP_XOR,
+                          S_DEFAULT, S_LAST, S_NONE, S_NULL)
+
+_CHUNK = 2048
+
+
+@njit(cache=True)
+def _member(x, sets, lo, hi):
+    if hi - lo <= 8:
+        for i in range(lo, hi):
+            if sets[i] == x:
+                return True
+        return False
+    a, b = lo, hi
+    while a < b:
+        m = (a + b) >> 1
+        if sets[m] < x:
+            a = m + 1
+        else:
+            b = m
+    return a < hi and sets[a] == x
+
+
+@njit(cache=True)
+def _simple(X, r, e, e_op, e_feat, e_thr, e_lo, e_hi, sets):
+    """0 false, 1 true, 2 unknown."""
+    op = e_op[e]
+    if op == OP_TRUE:
+        return 1
+    if op == OP_FALSE:
+        return 0
+    x = X[r, e_feat[e]]
+    missing = x != x
+    if op == OP_MISSING:
+        return 1 if missing else 0
+    if op == OP_NOTMISSING:
+        return 0 if missing else 1
+    if missing:
+        return 2
+    t = e_thr[e]
+    if op == OP_LE:
+        return 1 if x <= t else 0
+    if op == OP_GT:
+        return 1 if x > t else 0
+    if op == OP_LT:
+        return 1 if x < t else 0
+    if op == OP_GE:
+        return 1 if x >= t else 0
+    if op == OP_EQ:
+        return 1 if x == t else 0
+    if op == OP_NE:
+        return 1 if x != t else 0
+    hit = _member(x, sets, e_lo[e], e_hi[e])
+    if op == OP_IN:
+        return 1 if hit else 0
+    return 0 if hit else 1
+
+
+@njit(cache=True)
+def _eval(X, r, e, e_op, e_feat, e_thr, e_lo, e_hi, e_start, args, sets, scratch):
+    if e_op[e] < OP_AND:
+        return _simple(X, r, e, e_op, e_feat, e_thr, e_lo, e_hi, sets)
+    s = e_start[e]
+    for i in range(s, e + 1):
+        op = e_op[i]
+        if op < OP_AND:
+            scratch[i - s] = _simple(X, r, i, e_op, e_feat, e_thr, e_lo, e_hi, sets)
+            continue
+        lo = e_lo[i]
+        hi = e_hi[i]
+        if op == OP_AND:
+            res = 1
+            for a in range(lo, hi):
+                v = scratch[args[a] - s]
+                if v == 0:
+                    res = 0
+                    break
+                if v == 2:
+                    res = 2
+        elif op == OP_OR:
+            res = 0
+            for a in range(lo, hi):
+                v = scratch[args[a] - s]
+                if v == 1:
+                    res = 1
+                    break
+                if v == 2:
+                    res = 2
+        elif op == OP_XOR:
+            res = 0
+            for a in range(lo, hi):
+                v = scratch[args[a] - s]
+                if v == 2:
+                    res = 2
+                    break
+                res ^= v
+        else:  # surrogate: the first known child
+            res = 2
+            for a in range(lo, hi):
+                v = scratch[args[a] - s]
+                if v != 2:
+                    res = v
+                    break
+        scratch[i - s] = res
+    return scratch[e - s]
+
+
+@njit(cache=True)
+def _route(X, r, root, strategy, last, factor, pred, kid_lo, kid_hi, kids, binary, default,
+           e_op, e_feat, e_thr, e_lo, e_hi, e_start, args, sets, scratch):
+    """(leaf node, penalty) of row r in the tree rooted at root; leaf -1 = no prediction."""
+    pen = 1.0
+    if _eval(X, r, pred[root], e_op, e_feat, e_thr, e_lo, e_hi, e_start, args, sets,
+             scratch) != 1:
+        return -1, pen
+    node = root
+    while True:
+        lo = kid_lo[node]
+        hi = kid_hi[node]
+        if lo == hi:
+            return node, pen
+        nxt = -1
+        unknown = False
+        if binary[node]:
+            v = _eval(X, r, pred[kids[lo]], e_op, e_feat, e_thr, e_lo, e_hi, e_start, args,
+                      sets, scratch)
+            if v == 1:
+                nxt = kids[lo]
+            elif v == 0:
+                nxt = kids[lo + 1]
+            elif strategy != S_NONE:
+                unknown = True
+        else:
+            for j in range(lo, hi):
+                c = kids[j]
+                v = _eval(X, r, pred[c], e_op, e_feat, e_thr, e_lo, e_hi, e_start, args, sets,
+                          scratch)
+                if v == 1:
+                    nxt = c
+                    break
+                if v == 2 and strategy != S_NONE:
+                    unknown = True
+                    break
+        if unknown:
+            if strategy == S_LAST:
+                return node, pen
+            if strategy == S_NULL:
+                return -1, pen
+            dc = default[node]            # S_DEFAULT
+            if dc < 0:
+                return node, pen
+            pen *= factor
+            nxt = dc
+        if nxt < 0:
+            return (node if last else -1), pen
+        node = nxt
+
+
+@njit(cache=True)
+def _walk_range(X, start, stop, root, strategy, last, factor, want_pen, pred, kid_lo, kid_hi,
+                kids, binary, default, e_op, e_feat, e_thr, e_lo, e_hi, e_start, args, sets,
+                scratch_size, leaf, pen):
+    scratch = np.empty(scratch_size, np.int8)
+    for r in range(start, stop):
+        lf, p = _route(X, r, root, strategy, last, factor, pred, kid_lo, kid_hi, kids, binary,
+                       default, e_op, e_feat, e_thr, e_lo, e_hi, e_start, args, sets, scratch)
+        leaf[r] = lf
+        if want_pen:
+            pen[r] = p
+
+
+@njit(cache=True)
+def walk_rows(X, root, strategy, last, factor, want_pen, pred, kid_lo, kid_hi, kids, binary,
+              default, e_op, e_feat, e_thr, e_lo, e_hi, e_start, args, sets, scratch_size,
+              leaf, pen):
+    _walk_range(X, 0, X.shape[0], root, strategy, last, factor, want_pen, pred, kid_lo, kid_hi,
+                kids, binary, default, e_op, e_feat, e_thr, e_lo, e_hi, e_start, args, sets,
+                scratch_size, leaf, pen)
+
+
+@njit(cache=True, parallel=True)
+def walk_rows_par(X, root, strategy, last, factor, want_pen, pred, kid_lo, kid_hi, kids, binary,
+                  default, e_op, e_feat, e_thr, e_lo, e_hi, e_start, args, sets, scratch_size,
+                  leaf, pen):
+    n = X.shape[0]
+    chunks = (n + _CHUNK - 1) // _CHUNK
+    for c in prange(chunks):
+        _walk_range(X, c * _CHUNK, min(n, (c + 1) * _CHUNK), root, strategy, last, factor,
+                    want_pen, pred, kid_lo, kid_hi, kids, binary, default, e_op, e_feat, e_thr,
+                    e_lo, e_hi, e_start, args, sets, scratch_size, leaf, pen)
+
+
+# ----------------------------------------------------------------- forests
+
+
+@njit(cache=True)
+def _forest_range(X, start, stop, roots, strategy, last, factor, weight, vote, leaf_val,
+                  leaf_cls, leaf_ok, pred, kid_lo, kid_hi, kids, binary, default, e_op, e_feat,
+                  e_thr, e_lo, e_hi, e_start, args, sets, scratch_size, acc, nvalid, wsum,
+                  first_miss):
+    """Accumulate every tree's leaf for rows [start, stop): acc += weight * leaf value (or a
+    weighted vote for the leaf's class); count the trees that predicted and note the first
+    that did not."""
+    scratch = np.empty(scratch_size, np.int8)
+    k = acc.shape[1]
+    for r in range(start, stop):
+        fm = -1
+        nv = 0
+        ws = 0.0
+        for t in range(roots.shape[0]):
+            lf, p = _route(X, r, roots[t], strategy[t], last[t], factor[t], pred, kid_lo,
+                           kid_hi, kids, binary, default, e_op, e_feat, e_thr, e_lo, e_hi,
+                           e_start, args, sets, scratch)
+            if lf < 0 or not leaf_ok[lf]:
+                if fm < 0:
+                    fm = t
+                continue
+            w = weight[t]
+            if vote:
+                acc[r, leaf_cls[lf]] += w
+            else:
+                for j in range(k):
+                    acc[r, j] += w * leaf_val[lf, j]
+            nv += 1
+            ws += w
+        nvalid[r] = nv
+        wsum[r] = ws
+        first_miss[r] = fm
+
+
+@njit(cache=True)
+def forest_rows(X, roots, strategy, last, factor, weight, vote, leaf_val, leaf_cls, leaf_ok,
+                pred, kid_lo, kid_hi, kids, binary, default, e_op, e_feat, e_thr, e_lo, e_hi,
+                e_start, args, sets, scratch_size, acc, nvalid, wsum, first_miss):
+    _forest_range(X, 0, X.shape[0], roots, strategy, last, factor, weight, vote, leaf_val,
+                  leaf_cls, leaf_ok, pred, kid_lo, kid_hi, kids, binary, default, e_op, e_feat,
+                  e_thr, e_lo, e_hi, e_start, args, sets, scratch_size, acc, nvalid, wsum,
+                  first_miss)
+
+
+@njit(cache=True, parallel=True)
+def forest_rows_par(X, roots, strategy, last, factor, weight, vote, leaf_val, leaf_cls, leaf_ok,
+                    pred, kid_lo, kid_hi, kids, binary, default, e_op, e_feat, e_thr, e_lo, e_hi,
+                    e_start, args, sets, scratch_size, acc, nvalid, wsum, first_miss):
+    n = X.shape[0]
+    chunks = (n + _CHUNK - 1) // _CHUNK
+    for c in prange(chunks):
+        _forest_range(X, c * _CHUNK, min(n, (c + 1) * _CHUNK), roots, strategy, last, factor,
+                      weight, vote, leaf_val, leaf_cls, leaf_ok, pred, kid_lo, kid_hi, kids,
+                      binary, default, e_op, e_feat, e_thr, e_lo, e_hi, e_start, args, sets,
+                      scratch_size, acc, nvalid, wsum, first_miss)

@@ -1,0 +1,198 @@
+"""ClusteringModel (center-based): each row goes to the nearest (distance) or most similar
+(similarity) cluster center under the document's ComparisonMeasure.
+
+The predicted value is the winning cluster's id: its ``id`` attribute, else its 1-based position
+(as the reference engine does); predictedDisplayValue is its ``name``. Affinity outputs give the
+distance/similarity to a named cluster (``value``) or to the cluster at a rank.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
+
+from ..predicates import parse_array
+from ..scope import Scope
+from ..values import Col, is_numeric_type, parse_scalar
+from .base import CompiledModel, Result, register
+from .comparison import (FieldComparison, Measure, binary_reference, distances, parse_field_comparison,
+                         parse_measure, reference_column, similarities)
+
+
+def ranked_ids(order: np.ndarray, ids: np.ndarray, undefined: np.ndarray, rank: int) -> np.ndarray:
+    """Per row, the id of the reference at ``rank`` (1-based) in ``order``; None past the end."""
+    out = np.full(order.shape[0], None, dtype=object)
+    if 1 <= rank <= order.shape[1]:
+        out[:] = ids[order[:, rank - 1]]
+        out[undefined] = None
+    return out
+
+
+def ranked_values(order: np.ndarray, values: np.ndarray, rank: int) -> np.ndarray:
+    n = order.shape[0]
+    if not 1 <= rank <= order.shape[1]:
+        return np.full(n, np.nan)
+    return values[np.arange(n), order[:, rank - 1]]
+
+
+def affinity_result(n: int, scores: np.ndarray, undefined: np.ndarray, ids: np.ndarray,
+                    names: np.ndarray | None, is_distance: bool, function: str,
+                    value_type: str = "string") -> Result:
+    """A Result whose prediction is the best reference (lowest distance / highest similarity),
+    with entityId, ranked ids, affinities and display names in ``extra``."""
+    m = scores.shape[1]
+    filled = np.where(np.isnan(scores), np.inf if is_distance else -np.inf, scores)
+    best = np.argmin(filled, axis=1) if is_distance else np.argmax(filled, axis=1)
+    undefined = undefined | ~np.isfinite(filled[np.arange(n), best]) if m else np.ones(n, bool)
+    win = np.full(n, None, dtype=object)
+    if m:
+        win[~undefined] = ids[best[~undefined]]
+    cache: dict[str, np.ndarray] = {}
+
+    def order() -> np.ndarray:
+        if "order" not in cache:
+            key = filled if is_distance else -filled
+            cache["order"] = np.argsort(key, axis=1, kind="stable")
+        return cache["order"]
+
+    id_index = {str(v): j for j, v in enumerate(ids)}
+
+    def affinity(value: Any, rank: int) -> np.ndarray:
+        if value is not None:
+            j = id_index.get(_id_text(value))
+            if j is None:
+                return np.full(n, np.nan)
+            return np.where(undefined, np.nan, scores[:, j])
+        if rank <= 1:
+            out = np.full(n, np.nan)
+            out[~undefined] = scores[np.flatnonzero(~undefined), best[~undefined]]
+            return out
+        return np.where(undefined, np.nan, ranked_values(order(), scores, rank))
+
+    extra: dict[str, Any] = {
+        "entityId": win,
+        "entityRanks": lambda rank: ranked_ids(order(), ids, undefined, rank),
+        "affinity": affinity,
+    }
+    if names is not None:
+        disp = np.full(n, None, dtype=object)
+        if m:
+            disp[~undefined] = names[best[~undefined]]
+        extra["displayValue"] = disp
+    if is_numeric_type(value_type):
+        vals = np.full(n, np.nan)
+        for j, v in enumerate(ids):
+            try:
+                vals[(best == j) & ~undefined] = float(v)
+            except (TypeError, ValueError):
+                undefined = undefined | (best == j)
+        col = Col(vals, undefined.copy(), value_type, "categorical")
+    else:
+        col = Col(win.copy(), undefined.copy(), "string", "categorical")
+    return Result(n, function, col, [str(v) for v in ids], None, extra)
+
+
+def _id_text(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+@register("ClusteringModel")
+class ClusteringModel(CompiledModel):
+    def compile(self) -> None:
+        el = self.el
+        model_class = el.get("modelClass", "centerBased")
+        if model_class != "centerBased":
+            raise UnsupportedError(f"ClusteringModel modelClass={model_class!r} (only centerBased "
+                                   "is supported)", line=el.sourceline, element=el.tag)
+        if el.find("CenterFields") is not None:
+            raise UnsupportedError("CenterFields (PMML 3 clustering) is not supported",
+                                   line=el.find("CenterFields").sourceline, element="CenterFields")
+        cm = el.find("ComparisonMeasure")
+        if cm is None:
+            raise DocumentError("ClusteringModel has no ComparisonMeasure", line=el.sourceline,
+                                element=el.tag)
+        self.measure: Measure = parse_measure(cm)
+        self.fields: list[FieldComparison] = []
+        cf_els = el.findall("ClusteringField")
+        for cf in cf_els:
+            if cf.get("isCenterField", cf.get("centerField", "true")) == "false":
+                continue
+            info = self.ctx.require(cf.get("field"), cf)
+            self.fields.append(parse_field_comparison(cf, info, self.measure))
+        if not cf_els:   # no ClusteringField: every active mining field, in schema order
+            for spec in self.mining:
+                if spec.usage == "active":
+                    self.fields.append(parse_field_comparison(
+                        spec_el(spec.name), self.ctx.lookup(spec.name), self.measure))
+        if not self.fields:
+            raise DocumentError("ClusteringModel compares no fields", line=el.sourceline,
+                                element=el.tag)
+        self.missing_weights = None
+        mvw = el.find("MissingValueWeights")
+        if mvw is not None and mvw.find("Array") is not None:
+            self.missing_weights = np.array(parse_array(mvw.find("Array"), "double"), float)
+            if len(self.missing_weights) != len(self.fields):
+                raise DocumentError(f"MissingValueWeights has {len(self.missing_weights)} values "
+                                    f"for {len(self.fields)} fields", line=mvw.sourceline,
+                                    element="MissingValueWeights")
+        clusters = el.findall("Cluster")
+        if not clusters:
+            raise DocumentError("ClusteringModel has no Cluster", line=el.sourceline, element=el.tag)
+        ids, names, rows = [], [], []
+        for i, c in enumerate(clusters):
+            cid = c.get("id") if c.get("id") is not None else str(i + 1)
+            if cid in ids:
+                raise DocumentError(f"duplicate Cluster id {cid!r}", line=c.sourceline,
+                                    element="Cluster")
+            ids.append(cid)
+            names.append(c.get("name") if c.get("name") is not None else cid)
+            arr = c.find("Array")
+            if arr is None:
+                raise UnsupportedError("Cluster without a center Array", line=c.sourceline,
+                                       element="Cluster")
+            tokens = parse_array(arr, "string")
+            if len(tokens) != len(self.fields):
+                raise DocumentError(f"Cluster center has {len(tokens)} values for "
+                                    f"{len(self.fields)} clustering fields", line=arr.sourceline,
+                                    element="Array")
+            rows.append((tokens, arr.sourceline))
+        self.ids = np.array(ids, dtype=object)
+        self.names = np.array(names, dtype=object)
+        if self.measure.is_distance:
+            self.refs = [reference_column([r[0][j] for r in rows], fc, rows[0][1])
+                         for j, fc in enumerate(self.fields)]
+        else:
+            self.binary_refs = np.vstack([binary_reference(t, line) for t, line in rows])
+
+    @property
+    def target_type(self) -> str:
+        if self.target is not None:
+            return self.target.data_type
+        return "string"
+
+    def score(self, scope: Scope) -> Result:
+        cols = [scope.get(fc.name) for fc in self.fields]
+        n = scope.n
+        if self.measure.is_distance:
+            scores, undefined = distances(self.measure, self.fields, cols, self.refs,
+                                          self.missing_weights)
+        else:
+            scores, undefined, bad = similarities(self.measure, cols, self.binary_refs)
+            if bad.any():
+                names = [fc.name for fc in self.fields]
+                scope.fail(bad, lambda i: EvaluationError(
+                    f"{self.measure.name} needs binary (0/1) values in {', '.join(names)}", row=i))
+        return affinity_result(n, scores, undefined, self.ids, self.names, self.measure.is_distance,
+                               self.function, self.target_type)
+
+
+def spec_el(name: str):
+    """A stand-in ClusteringField element for a mining field (documents without ClusteringFields)."""
+    from lxml import etree
+    e = etree.Element("ClusteringField")
+    e.set("field", name)
+    return e

@@ -1,0 +1,340 @@
+"""ComparisonMeasure: how far (distance) or how alike (similarity) records are from reference
+points — cluster centers in ClusteringModel, training instances in NearestNeighborModel.
+
+A measure combines an *inner* compare function per field (absDiff, gaussSim, delta, equal,
+table) with an *outer* aggregation (euclidean, squaredEuclidean, cityBlock, chebychev,
+minkowski), or counts binary matches (simpleMatching, jaccard, tanimoto, binarySimilarity).
+Everything is computed as (rows x references) matrices, in row chunks to bound memory.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from portmodel.errors import DocumentError, UnsupportedError
+
+from ..dictionary import FieldInfo
+from ..predicates import parse_array
+from ..values import Col, codes, is_numeric_type, parse_scalar
+
+DISTANCES = ("euclidean", "squaredEuclidean", "chebychev", "cityBlock", "minkowski")
+SIMILARITIES = ("simpleMatching", "jaccard", "tanimoto", "binarySimilarity")
+COMPARE_FUNCTIONS = ("absDiff", "gaussSim", "delta", "equal", "table")
+_CHUNK_CELLS = 2_000_000   # rows x references computed at once
+_LN2 = math.log(2.0)
+
+
+@dataclass
+class FieldComparison:
+    """One compared field: its weight, inner compare function and that function's parameters."""
+
+    name: str
+    info: FieldInfo
+    weight: float = 1.0
+    compare: str = "absDiff"
+    scale: float | None = None            # gaussSim similarityScale
+    table: np.ndarray | None = None       # table: comparison matrix
+    table_values: list[Any] | None = None  # table: the values its rows and columns stand for
+
+    @property
+    def numeric(self) -> bool:
+        return is_numeric_type(self.info.data_type)
+
+
+@dataclass
+class Measure:
+    """A parsed ComparisonMeasure element."""
+
+    kind: str                    # "distance" or "similarity"
+    name: str                    # the measure element's tag
+    compare: str = "absDiff"     # model-wide compare function
+    p: float = 2.0               # minkowski
+    c: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)   # binarySimilarity c00 c01 c10 c11
+    d: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)   # binarySimilarity d00 d01 d10 d11
+
+    @property
+    def is_distance(self) -> bool:
+        return self.name in DISTANCES
+
+
+def parse_measure(el) -> Measure:
+    """Parse <ComparisonMeasure>; unknown measures are refused at load."""
+    if el is None:
+        raise DocumentError("model has no ComparisonMeasure")
+    kind = el.get("kind", "distance")
+    compare = el.get("compareFunction", "absDiff")
+    if compare not in COMPARE_FUNCTIONS:
+        raise UnsupportedError(f"compareFunction={compare!r}", line=el.sourceline,
+                               element="ComparisonMeasure")
+    inner = [c for c in el if isinstance(c.tag, str) and c.tag != "Extension"]
+    if len(inner) != 1:
+        raise DocumentError("ComparisonMeasure needs exactly one measure element",
+                            line=el.sourceline, element="ComparisonMeasure")
+    m = inner[0]
+    if m.tag not in DISTANCES and m.tag not in SIMILARITIES:
+        raise UnsupportedError(f"comparison measure <{m.tag}> is not supported",
+                               line=m.sourceline, element=m.tag)
+    if kind not in ("distance", "similarity"):
+        raise DocumentError(f"ComparisonMeasure kind={kind!r}", line=el.sourceline,
+                            element="ComparisonMeasure")
+    measure = Measure(kind, m.tag, compare)
+    try:
+        if m.tag == "minkowski":
+            if m.get("p-parameter") is None:
+                raise DocumentError("minkowski needs p-parameter", line=m.sourceline,
+                                    element="minkowski")
+            measure.p = float(m.get("p-parameter"))
+            if measure.p <= 0:
+                raise DocumentError("minkowski p-parameter must be positive", line=m.sourceline,
+                                    element="minkowski")
+        elif m.tag == "binarySimilarity":
+            measure.c = tuple(float(m.get(f"c{s}-parameter")) for s in ("00", "01", "10", "11"))
+            measure.d = tuple(float(m.get(f"d{s}-parameter")) for s in ("00", "01", "10", "11"))
+    except TypeError:
+        raise DocumentError("binarySimilarity needs all c.. and d.. parameters",
+                            line=m.sourceline, element=m.tag) from None
+    return measure
+
+
+def parse_field_comparison(el, info: FieldInfo, measure: Measure) -> FieldComparison:
+    """A ClusteringField (or a KNNInput, which has the same attributes) compiled."""
+    compare = el.get("compareFunction") or measure.compare
+    if compare not in COMPARE_FUNCTIONS:
+        raise UnsupportedError(f"compareFunction={compare!r}", line=el.sourceline, element=el.tag)
+    fc = FieldComparison(info.name, info, float(el.get("fieldWeight", "1")), compare)
+    if el.get("similarityScale") is not None:
+        fc.scale = float(el.get("similarityScale"))
+    if compare == "gaussSim" and (fc.scale is None or fc.scale == 0):
+        raise DocumentError(f"gaussSim for field {info.name!r} needs a non-zero similarityScale",
+                            line=el.sourceline, element=el.tag)
+    if compare == "absDiff" or compare == "gaussSim":
+        if not fc.numeric:
+            raise DocumentError(f"{compare} needs a numeric field, {info.name!r} is a "
+                                f"{info.data_type}", line=el.sourceline, element=el.tag)
+    if compare == "table":
+        comp = el.find("Comparisons")
+        mat_el = comp.find("Matrix") if comp is not None else None
+        if mat_el is None:
+            raise DocumentError(f"compareFunction table for {info.name!r} needs Comparisons/Matrix",
+                                line=el.sourceline, element=el.tag)
+        if not info.values:
+            raise DocumentError(f"compareFunction table needs the valid Values of {info.name!r}",
+                                line=el.sourceline, element=el.tag)
+        k = len(info.values)
+        fc.table = parse_matrix(mat_el, k)
+        fc.table_values = list(info.values)
+    return fc
+
+
+def parse_matrix(el, size: int | None = None) -> np.ndarray:
+    """A PMML <Matrix> (rows of Arrays or MatCells; kind any, diagonal or symmetric)."""
+    kind = el.get("kind", "any")
+    rows = el.findall("Array")
+    cells = el.findall("MatCell")
+    nr = int(el.get("nbRows")) if el.get("nbRows") else None
+    nc = int(el.get("nbCols")) if el.get("nbCols") else None
+    try:
+        if rows:
+            data = [[float(v) for v in parse_array(a, "double")] for a in rows]
+            if kind == "diagonal":
+                n = len(data[0])
+                mat = np.full((n, n), float(el.get("offDiagDefault", "0")))
+                np.fill_diagonal(mat, data[0])
+            elif kind == "symmetric":
+                n = len(data)
+                mat = np.zeros((n, n))
+                for i, r in enumerate(data):   # lower triangle, row i has i+1 entries
+                    if len(r) != i + 1:
+                        raise DocumentError("symmetric Matrix rows must form a lower triangle",
+                                            line=el.sourceline, element="Matrix")
+                    mat[i, :i + 1] = r
+                    mat[:i + 1, i] = r
+            else:
+                width = max(len(r) for r in data)
+                if any(len(r) != width for r in data):
+                    raise DocumentError("Matrix rows differ in length", line=el.sourceline,
+                                        element="Matrix")
+                mat = np.array(data, dtype=float)
+        else:
+            n_r = nr or size or (max(int(c.get("row")) for c in cells) if cells else 0)
+            n_c = nc or size or (max(int(c.get("col")) for c in cells) if cells else 0)
+            mat = np.full((n_r, n_c), float(el.get("offDiagDefault", "0")))
+            if el.get("diagDefault") is not None:
+                np.fill_diagonal(mat, float(el.get("diagDefault")))
+            for c in cells:
+                i, j = int(c.get("row")) - 1, int(c.get("col")) - 1
+                mat[i, j] = float(c.text)
+                if kind == "symmetric":
+                    mat[j, i] = float(c.text)
+    except (TypeError, ValueError, IndexError):
+        raise DocumentError("malformed Matrix", line=el.sourceline, element="Matrix") from None
+    if size is not None and mat.shape != (size, size):
+        raise DocumentError(f"Matrix is {mat.shape[0]}x{mat.shape[1]}, expected {size}x{size}",
+                            line=el.sourceline, element="Matrix")
+    return mat
+
+
+def reference_column(tokens: list[Any], fc: FieldComparison, line: int | None = None) -> np.ndarray:
+    """Reference values (center coordinates, training values) of one field as an array."""
+    if fc.numeric:
+        out = np.empty(len(tokens))
+        for i, t in enumerate(tokens):
+            try:
+                v = parse_scalar(t, fc.info.data_type) if not isinstance(t, float) else t
+            except ValueError:
+                raise DocumentError(f"reference value {t!r} of {fc.name!r} is not a "
+                                    f"{fc.info.data_type}", line=line) from None
+            out[i] = np.nan if v is None else v
+        return out
+    arr = np.empty(len(tokens), object)
+    arr[:] = [None if t is None else str(t) for t in tokens]
+    return arr
+
+
+# ---------------------------------------------------------------------- scoring
+
+
+def _inner(fc: FieldComparison, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """c(x_i, y_j) for rows x (n,) and references y (m,): an (n, m) matrix and a per-row mask of
+    values that cannot be compared (treated like missing)."""
+    n = len(x)
+    bad = np.zeros(n, bool)
+    f = fc.compare
+    if f in ("absDiff", "gaussSim"):
+        d = np.abs(x[:, None] - y[None, :])
+        if f == "gaussSim":
+            d = np.exp(-_LN2 * d * d / (fc.scale * fc.scale))
+        return d, bad
+    if f in ("delta", "equal"):
+        if fc.numeric:
+            eq = x[:, None] == y[None, :]
+        else:
+            vocab = list(dict.fromkeys(v for v in y if v is not None))
+            cy = codes(y, vocab) if vocab else np.full(len(y), -1)
+            cx = codes(x, vocab) if vocab else np.full(n, -1)
+            cx = np.where(cx < 0, -2, cx)       # unknown input values equal no reference
+            eq = cx[:, None] == cy[None, :]
+        return (np.where(eq, 0.0, 1.0) if f == "delta" else eq.astype(float)), bad
+    # table: both sides looked up among the field's values
+    cx = codes(x, fc.table_values)
+    cy = codes(y, fc.table_values)
+    bad = cx < 0
+    d = fc.table[np.where(bad, 0, cx)][:, np.where(cy < 0, 0, cy)]
+    if (cy < 0).any():
+        d[:, cy < 0] = np.nan
+    return d, bad
+
+
+def distances(measure: Measure, fields: list[FieldComparison], cols: list[Col],
+              refs: list[np.ndarray], adjust_weights: np.ndarray | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Distance of every row to every reference: an (n, m) matrix and the rows where it is
+    undefined (every compared field missing). Missing fields are skipped and the sum scaled
+    by sum(q) / sum(q over present fields), q being the missing-value weights (default 1)."""
+    n = len(cols[0]) if cols else 0
+    m = len(refs[0]) if refs else 0
+    q = np.ones(len(fields)) if adjust_weights is None else np.asarray(adjust_weights, float)
+    present = np.column_stack([~c.missing for c in cols]) if cols else np.zeros((n, 0), bool)
+    out = np.empty((n, m))
+    undefined = np.zeros(n, bool)
+    step = max(1, _CHUNK_CELLS // max(m, 1))
+    p = {"euclidean": 2.0, "squaredEuclidean": 2.0, "cityBlock": 1.0, "chebychev": 1.0,
+         "minkowski": measure.p}[measure.name]
+    for lo in range(0, n, step):
+        hi = min(n, lo + step)
+        pres = present[lo:hi].copy()
+        acc = np.zeros((hi - lo, m))
+        for i, (fc, col, y) in enumerate(zip(fields, cols, refs)):
+            x = col.values[lo:hi]
+            d, bad = _inner(fc, x, y)
+            pres[:, i] &= ~bad
+            if p != 1.0:
+                d = np.power(d, p)
+            if fc.weight != 1.0:
+                d = d * fc.weight
+            d = np.where(pres[:, i][:, None], d, 0.0)
+            if measure.name == "chebychev":
+                np.maximum(acc, d, out=acc)
+            else:
+                acc += d
+        total = q.sum()
+        got = pres @ q
+        undef = got <= 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            adj = np.where(undef, np.nan, total / np.where(undef, 1.0, got))
+        acc = acc * adj[:, None]
+        if measure.name == "euclidean" or measure.name == "minkowski":
+            with np.errstate(invalid="ignore"):
+                acc = np.power(acc, 1.0 / p)
+        acc[undef] = np.nan
+        out[lo:hi] = acc
+        undefined[lo:hi] = undef
+    return out, undefined
+
+
+def _binary(col: Col) -> tuple[np.ndarray, np.ndarray]:
+    """A field's values as 0/1 and the mask of rows whose value is not binary."""
+    if col.values.dtype != object:
+        v = col.values
+        ok = (v == 0) | (v == 1)
+        return np.where(ok, v, 0.0), ~ok & ~col.missing
+    low = np.array([str(s).strip().lower() if s is not None else "" for s in col.values], object)
+    one = np.isin(low, ["true", "1", "1.0", "t"])
+    zero = np.isin(low, ["false", "0", "0.0", "f"])
+    return one.astype(float), ~(one | zero) & ~col.missing
+
+
+def binary_reference(tokens: list[Any], line: int | None = None) -> np.ndarray:
+    """Reference values for a binary similarity: each must be 0/1 (or true/false)."""
+    out = np.empty(len(tokens))
+    for i, t in enumerate(tokens):
+        s = str(t).strip().lower()
+        if s in ("1", "1.0", "true"):
+            out[i] = 1.0
+        elif s in ("0", "0.0", "false"):
+            out[i] = 0.0
+        else:
+            raise DocumentError(f"binary similarity needs 0/1 reference values, got {t!r}",
+                                line=line)
+    return out
+
+
+def similarities(measure: Measure, cols: list[Col], refs: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Binary similarity of every row to every reference (refs: (m, f) of 0/1).
+
+    Returns the (n, m) matrix, the rows where it is undefined (a missing value, or a zero
+    denominator) and the rows whose values are not binary (errors)."""
+    n = len(cols[0]) if cols else 0
+    xs, bads, miss = [], np.zeros(n, bool), np.zeros(n, bool)
+    for c in cols:
+        v, b = _binary(c)
+        xs.append(v)
+        bads |= b
+        miss |= c.missing
+    X = np.column_stack(xs) if xs else np.zeros((n, 0))
+    Y = refs
+    a11 = X @ Y.T
+    a10 = X @ (1 - Y).T
+    a01 = (1 - X) @ Y.T
+    a00 = (1 - X) @ (1 - Y).T
+    name = measure.name
+    if name == "simpleMatching":
+        num, den = a11 + a00, a11 + a10 + a01 + a00
+    elif name == "jaccard":
+        num, den = a11, a11 + a10 + a01
+    elif name == "tanimoto":
+        num, den = a11 + a00, a11 + 2.0 * (a10 + a01) + a00
+    else:
+        c00, c01, c10, c11 = measure.c
+        d00, d01, d10, d11 = measure.d
+        num = c11 * a11 + c10 * a10 + c01 * a01 + c00 * a00
+        den = d11 * a11 + d10 * a10 + d01 * a01 + d00 * a00
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = num / den
+    undefined = miss | bads | (den == 0).any(axis=1)
+    s[undefined] = np.nan
+    return s, undefined, bads
