@@ -272,6 +272,7 @@ class GeneralRegressionModel(CompiledModel):
             raise DocumentError("GeneralRegressionModel has no PPMatrix", line=self.line,
                                 element=self.tag)
         self.ppmatrix: dict[Any, dict[str, _Row]] = {}
+        self.factor_levels: dict[str, dict[Any, int]] = {}   # field -> PPCell value -> index
         for c in pp.findall("PPCell"):
             name = c.get("predictorName")
             param = c.get("parameterName")
@@ -282,9 +283,10 @@ class GeneralRegressionModel(CompiledModel):
             rows = self.ppmatrix.setdefault(self._category_key(c.get("targetCategory")), {})
             row = rows.setdefault(param, _Row())
             if name in self.factors:
-                contrast = self.factors[name]
-                row.factors.append(_Factor(name, self._parse_value(c.get("value"), info.data_type, c),
-                                           contrast))
+                value = self._parse_value(c.get("value"), info.data_type, c)
+                levels = self.factor_levels.setdefault(name, {})
+                levels.setdefault(value, len(levels))
+                row.factors.append(_Factor(name, value, self.factors[name]))
             elif name in self.covariates:
                 exp = self._parse_value(c.get("value"), "double", c)
                 row.covariates.append(_Covariate(name, None if exp == 1.0 else exp))
@@ -453,7 +455,8 @@ class GeneralRegressionModel(CompiledModel):
             col = scope.get(f.field)
             missing |= col.missing
             if f.contrast is None:
-                prod = np.where(_equals(col.values, f.value) & ~col.missing, prod, prod * 0.0)
+                hit = self._codes(f.field, col, cache) == self.factor_levels[f.field][f.value]
+                prod = np.where(hit & ~col.missing, prod, prod * 0.0)
             else:
                 prod = prod * self._contrast(f, col, scope)
         zero = prod == 0.0
@@ -466,6 +469,14 @@ class GeneralRegressionModel(CompiledModel):
                 prod = np.where(zero, prod, prod * factor)
         cache[key] = (prod, missing)
         return prod, missing
+
+    def _codes(self, name: str, col: Col, cache: dict) -> np.ndarray:
+        """Per row, the index of a factor's value among its PPCell values (-1: none of them)."""
+        key = ("codes", name)
+        hit = cache.get(key)
+        if hit is None:
+            hit = cache[key] = codes(col.values, list(self.factor_levels[name]))
+        return hit
 
     def _contrast(self, f: _Factor, col: Col, scope: Scope) -> np.ndarray:
         c = f.contrast
@@ -632,13 +643,3 @@ class GeneralRegressionModel(CompiledModel):
         missing &= ~zero
         return regression_result(value, missing, self.target_type)
 
-
-def _equals(values: np.ndarray, v: Any) -> np.ndarray:
-    """Elementwise values == v for float or object columns."""
-    if values.dtype.kind == "f":
-        if isinstance(v, str):
-            return np.zeros(len(values), bool)
-        return values == float(v)
-    out = np.zeros(len(values), bool)
-    out[:] = [x == v for x in values]
-    return out

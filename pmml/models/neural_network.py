@@ -1,0 +1,436 @@
+"""NeuralNetwork: feed-forward networks scored layer by layer over the whole batch.
+
+The document's neurons become one activation matrix (rows x neurons): NeuralInputs fill the first
+columns, then each NeuralLayer is a weight matrix over the columns it reads (any earlier neuron may
+feed it), a bias vector, an activation function and a normalization. NeuralOutputs read the output
+neurons: NormDiscrete maps a neuron to a category's probability (classification); FieldRef or
+NormContinuous (inverted) maps one neuron to the predicted value (regression).
+
+Semantics follow the PMML 4.4 specification and, where it is loose, JPMML-Evaluator: a missing
+input value gives no prediction (Targets' defaults then apply), a layer's attributes override the
+network's, and a radialBasis neuron computes exp(fanIn * ln(altitude) - sum((x - w)^2) / (2 width^2)).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
+
+from ..expressions import cast, compile_derived_field
+from ..scope import Scope
+from ..values import Col, full, is_numeric_type, parse_scalar
+from .base import CompiledModel, Result, classification_result, register, regression_result
+
+ACTIVATIONS = ("threshold", "logistic", "tanh", "identity", "exponential", "reciprocal", "square",
+               "Gauss", "sine", "cosine", "Elliott", "arctan", "rectifier", "radialBasis")
+NORMALIZATIONS = ("none", "simplemax", "softmax")
+# Above this many inputs per layer the weighted sums use BLAS; below it they accumulate one input
+# at a time in document order, which reproduces the reference engine's rounding bit for bit.
+ORDERED_SUM_MAX_INPUTS = 64
+
+
+def activate(name: str, z: np.ndarray, threshold: float = 0.0, leakage: float | None = None) -> np.ndarray:
+    """Apply a PMML activation function (not radialBasis) elementwise."""
+    with np.errstate(all="ignore"):
+        if name == "threshold":
+            return np.where(np.isnan(z), np.nan, (z > threshold).astype(float))
+        if name == "logistic":
+            return 1.0 / (1.0 + np.exp(-z))
+        if name == "tanh":
+            return np.tanh(z)
+        if name == "identity":
+            return z
+        if name == "exponential":
+            return np.exp(z)
+        if name == "reciprocal":
+            return 1.0 / z
+        if name == "square":
+            return z * z
+        if name == "Gauss":
+            return np.exp(-(z * z))
+        if name == "sine":
+            return np.sin(z)
+        if name == "cosine":
+            return np.cos(z)
+        if name == "Elliott":
+            return z / (1.0 + np.abs(z))
+        if name == "arctan":
+            return (2.0 * np.arctan(z)) / math.pi
+        if name == "rectifier":
+            if leakage is not None:
+                return np.where(z > 0, z, z * leakage)
+            return np.where(np.isnan(z), np.nan, np.maximum(z, 0.0))
+    raise ValueError(name)
+
+
+def normalize(method: str, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Normalize a layer's outputs (rows x neurons); also return rows where it is undefined."""
+    bad = np.zeros(y.shape[0], bool)
+    if method == "none" or y.shape[1] == 0:
+        return y, bad
+    with np.errstate(all="ignore"):
+        if method == "softmax":
+            e = np.exp(y - np.max(y, axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True), bad
+        total = y.sum(axis=1, keepdims=True)
+        bad = total[:, 0] == 0.0
+        return np.where(total == 1.0, y, y / total), bad
+    raise ValueError(method)
+
+
+@dataclass
+class Layer:
+    """One NeuralLayer compiled to arrays over the global neuron index."""
+
+    activation: str
+    threshold: float
+    leakage: float | None
+    normalization: str
+    start: int                       # global index of the layer's first neuron
+    ids: list[str]
+    src: np.ndarray                  # global indices the layer reads, in first-use order
+    weights: np.ndarray              # (len(src), neurons); 0 where no connection
+    bias: np.ndarray                 # (neurons,)
+    connected: np.ndarray            # (len(src), neurons) bool
+    width: np.ndarray | None = None  # radialBasis: per neuron
+    altitude: np.ndarray | None = None
+    fan_in: np.ndarray | None = None
+    src_slice: slice | None = field(default=None)
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+
+def find_derived_field(model: CompiledModel, name: str):
+    """The DerivedField element named name (model's LocalTransformations, then the dictionary)."""
+    places = [model.el.find("LocalTransformations")]
+    root = model.el.getroottree().getroot()
+    places.append(root.find("TransformationDictionary"))
+    for place in places:
+        if place is None:
+            continue
+        for df in place.findall("DerivedField"):
+            if df.get("name") == name:
+                return df
+    return None
+
+
+def _float(el, attr: str, default: float | None = None) -> float | None:
+    v = el.get(attr)
+    if v is None:
+        return default
+    try:
+        return float(v)
+    except ValueError:
+        raise DocumentError(f"{attr}={v!r} is not a number", line=el.sourceline,
+                            element=el.tag) from None
+
+
+@register("NeuralNetwork")
+class NeuralNetwork(CompiledModel):
+    def compile(self) -> None:
+        el = self.el
+        if self.function not in ("classification", "regression"):
+            raise UnsupportedError(f"NeuralNetwork functionName={self.function!r}",
+                                   line=el.sourceline, element=el.tag)
+        self.activation = el.get("activationFunction")
+        if self.activation is None:
+            raise DocumentError("NeuralNetwork has no activationFunction", line=el.sourceline,
+                                element=el.tag)
+        self._check_enum(el, "activationFunction", ACTIVATIONS)
+        self.normalization = el.get("normalizationMethod", "none")
+        self._check_enum(el, "normalizationMethod", NORMALIZATIONS)
+        self.threshold = _float(el, "threshold", 0.0)
+        self.width = _float(el, "width")
+        self.altitude = _float(el, "altitude", 1.0)
+        self.leakage = _float(el, "leakage")
+        self.index: dict[str, int] = {}
+        self._compile_inputs()
+        self.layers = [self._compile_layer(lel) for lel in el.findall("NeuralLayer")]
+        if not self.layers:
+            raise DocumentError("NeuralNetwork has no NeuralLayer", line=el.sourceline,
+                                element=el.tag)
+        self.total = len(self.index)
+        self._compile_outputs()
+
+    @staticmethod
+    def _check_enum(el, attr: str, allowed: tuple[str, ...]) -> None:
+        v = el.get(attr)
+        if v is not None and v not in allowed:
+            raise UnsupportedError(f"{attr}={v!r}", line=el.sourceline, element=el.tag)
+
+    def _add_id(self, nid: str | None, el) -> int:
+        if nid is None:
+            raise DocumentError(f"{el.tag} has no id", line=el.sourceline, element=el.tag)
+        if nid in self.index:
+            raise DocumentError(f"neuron id {nid!r} is used twice", line=el.sourceline,
+                                element=el.tag)
+        self.index[nid] = len(self.index)
+        return self.index[nid]
+
+    # ------------------------------------------------------------------ compiling
+    def _compile_inputs(self) -> None:
+        nis = self.el.find("NeuralInputs")
+        if nis is None:
+            raise DocumentError("NeuralNetwork has no NeuralInputs", line=self.line,
+                                element="NeuralNetwork")
+        self.inputs: list[Callable[[Scope], Col]] = []
+        for ni in nis.findall("NeuralInput"):
+            df = ni.find("DerivedField")
+            if df is None:
+                raise DocumentError("NeuralInput has no DerivedField", line=ni.sourceline,
+                                    element="NeuralInput")
+            _, fn = compile_derived_field(df, self.ctx)
+            self._add_id(ni.get("id"), ni)
+            self.inputs.append(fn)
+
+    def _compile_layer(self, lel) -> Layer:
+        act = lel.get("activationFunction") or self.activation
+        self._check_enum(lel, "activationFunction", ACTIVATIONS)
+        norm = lel.get("normalizationMethod") or self.normalization
+        self._check_enum(lel, "normalizationMethod", NORMALIZATIONS)
+        threshold = _float(lel, "threshold", self.threshold)
+        leakage = _float(lel, "leakage", self.leakage)
+        layer_width = _float(lel, "width", self.width)
+        layer_alt = _float(lel, "altitude", self.altitude)
+        neurons = lel.findall("Neuron")
+        known = dict(self.index)        # a layer reads neurons computed before it
+        src_pos: dict[int, int] = {}
+        conns: list[list[tuple[int, float]]] = []
+        for nel in neurons:
+            row = []
+            for con in nel.findall("Con"):
+                frm = con.get("from")
+                if frm not in known:
+                    raise DocumentError(f"Con from={frm!r} names no earlier input or neuron",
+                                        line=con.sourceline, element="Con")
+                g = known[frm]
+                if g not in src_pos:
+                    src_pos[g] = len(src_pos)
+                w = _float(con, "weight")
+                if w is None:
+                    raise DocumentError("Con has no weight", line=con.sourceline, element="Con")
+                row.append((src_pos[g], w))
+            conns.append(row)
+        start = len(self.index)
+        ids = []
+        for nel in neurons:
+            self._add_id(nel.get("id"), nel)
+            ids.append(nel.get("id"))
+        src = np.array(list(src_pos), dtype=np.int64)
+        k = len(neurons)
+        weights = np.zeros((len(src), k))
+        connected = np.zeros((len(src), k), bool)
+        for j, row in enumerate(conns):
+            for s, w in row:
+                if connected[s, j]:
+                    raise UnsupportedError("two connections between the same neurons",
+                                           line=neurons[j].sourceline, element="Neuron")
+                weights[s, j] = w
+                connected[s, j] = True
+        bias = np.array([_float(nel, "bias", 0.0) for nel in neurons])
+        layer = Layer(act, threshold, leakage, norm, start, ids, src, weights, bias, connected)
+        if len(src) and np.array_equal(src, np.arange(src[0], src[0] + len(src))):
+            layer.src_slice = slice(int(src[0]), int(src[0]) + len(src))
+        if act == "radialBasis":
+            widths = []
+            for nel in neurons:
+                w = _float(nel, "width", layer_width)
+                if w is None:
+                    raise DocumentError("radialBasis neuron has no width (Neuron, NeuralLayer or "
+                                        "NeuralNetwork)", line=nel.sourceline, element="Neuron")
+                widths.append(w)
+            layer.width = np.array(widths)
+            layer.altitude = np.array([_float(nel, "altitude", layer_alt) for nel in neurons])
+            layer.fan_in = connected.sum(axis=0).astype(float)
+        return layer
+
+    def _output_expression(self, no):
+        df = no.find("DerivedField")
+        if df is None:
+            raise DocumentError("NeuralOutput has no DerivedField", line=no.sourceline,
+                                element="NeuralOutput")
+        ex = next((c for c in df if isinstance(c.tag, str) and c.tag != "Extension"), None)
+        if ex is None:
+            raise DocumentError("NeuralOutput's DerivedField has no expression",
+                                line=df.sourceline, element="DerivedField")
+        if ex.tag == "FieldRef":
+            name = ex.get("field")
+            if self.ctx.lookup(name) is None:
+                raise DocumentError(f"reference to unknown field {name!r}", line=ex.sourceline,
+                                    element="FieldRef")
+            target_df = find_derived_field(self, name)
+            if target_df is not None:   # a derived field standing for the target: its expression
+                inner = next((c for c in target_df if isinstance(c.tag, str)
+                              and c.tag != "Extension" and c.tag != "Value"), None)
+                if inner is not None:
+                    return inner
+        return ex
+
+    def _compile_outputs(self) -> None:
+        nos = self.el.find("NeuralOutputs")
+        if nos is None or not nos.findall("NeuralOutput"):
+            raise DocumentError("NeuralNetwork has no NeuralOutputs", line=self.line,
+                                element="NeuralNetwork")
+        self.out_index: list[int] = []
+        self.out_ids: list[str] = []
+        self.out_cats: list[Any] = []
+        self.denorm: tuple[np.ndarray, np.ndarray, str] | None = None
+        fields = set()
+        for no in nos.findall("NeuralOutput"):
+            nid = no.get("outputNeuron")
+            if nid not in self.index:
+                raise DocumentError(f"outputNeuron={nid!r} names no neuron", line=no.sourceline,
+                                    element="NeuralOutput")
+            ex = self._output_expression(no)
+            fields.add(ex.get("field"))
+            self.out_index.append(self.index[nid])
+            self.out_ids.append(nid)
+            if self.function == "classification":
+                if ex.tag != "NormDiscrete":
+                    raise UnsupportedError(f"classification NeuralOutput with <{ex.tag}>",
+                                           line=ex.sourceline, element=ex.tag)
+                try:
+                    cat = parse_scalar(ex.get("value"), self.target_type)
+                except ValueError:
+                    raise DocumentError(f"NormDiscrete value {ex.get('value')!r} is not a "
+                                        f"{self.target_type}", line=ex.sourceline,
+                                        element="NormDiscrete") from None
+                if cat in self.out_cats:
+                    raise DocumentError(f"two NeuralOutputs for category {cat!r}",
+                                        line=no.sourceline, element="NeuralOutput")
+                self.out_cats.append(cat)
+            else:
+                if ex.tag == "NormContinuous":
+                    self.denorm = _denorm_plan(ex)
+                elif ex.tag != "FieldRef":
+                    raise UnsupportedError(f"regression NeuralOutput with <{ex.tag}>",
+                                           line=ex.sourceline, element=ex.tag)
+        if len(fields) > 1:
+            raise UnsupportedError("NeuralOutputs for more than one target field",
+                                   line=nos.sourceline, element="NeuralOutputs")
+        if self.function == "regression" and len(self.out_index) != 1:
+            raise DocumentError("a regression network needs exactly one NeuralOutput",
+                                line=nos.sourceline, element="NeuralOutputs")
+
+    # ------------------------------------------------------------------ scoring
+    def activations(self, scope: Scope) -> tuple[np.ndarray, np.ndarray]:
+        """Every neuron's output (rows x neurons) and the rows with no result."""
+        n = scope.n
+        acts = np.empty((n, self.total))
+        missing = np.zeros(n, bool)
+        for i, fn in enumerate(self.inputs):
+            col = fn(scope)
+            if not is_numeric_type(col.data_type):
+                col = cast(col, "double")
+            missing |= col.missing
+            acts[:, i] = col.values
+        acts[missing, :len(self.inputs)] = 0.0   # keep NaN out of the arithmetic
+        undefined = np.zeros(n, bool)
+        for layer in self.layers:
+            x = acts[:, layer.src_slice] if layer.src_slice is not None else acts[:, layer.src]
+            if layer.activation == "radialBasis":
+                out = _radial_basis(layer, x)
+            else:
+                out = activate(layer.activation, _weighted_sums(layer, x), layer.threshold,
+                               layer.leakage)
+            out, bad = normalize(layer.normalization, out)
+            undefined |= bad
+            acts[:, layer.start:layer.start + layer.size] = out
+        if undefined.any():
+            rows = undefined & ~missing
+            scope.fail(rows, lambda i: EvaluationError(
+                "simplemax normalization of a layer whose outputs sum to zero", row=i))
+            missing |= undefined
+        return acts, missing
+
+    def score(self, scope: Scope) -> Result:
+        acts, missing = self.activations(scope)
+        out = acts[:, self.out_index]
+        if self.function == "regression":
+            y = out[:, 0]
+            if self.denorm is not None:
+                y = _denormalize(self.denorm, y)
+                missing = missing | np.isnan(y)
+            return regression_result(y, missing, self.target_type)
+        probs = {c: np.where(missing, np.nan, out[:, j]) for j, c in enumerate(self.out_cats)}
+        res = classification_result(scope.n, self.out_cats, probs, missing, self.target_type)
+        best = np.argmax(np.where(np.isnan(out), -np.inf, out), axis=1) if len(out) else \
+            np.zeros(0, np.int64)
+        ids = np.array(self.out_ids, dtype=object)[best]
+        ids[missing] = None
+        res.extra["entityId"] = ids
+        return res
+
+
+def _weighted_sums(layer: Layer, x: np.ndarray) -> np.ndarray:
+    """Z = x @ W + bias, summed input by input in document order for small layers."""
+    if x.shape[1] <= ORDERED_SUM_MAX_INPUTS:
+        z = np.zeros((x.shape[0], layer.size))
+        for s in range(x.shape[1]):
+            w = layer.weights[s]
+            conn = layer.connected[s]
+            if conn.all():
+                z += x[:, s:s + 1] * w
+            else:
+                z[:, conn] += x[:, s:s + 1] * w[conn]
+    else:
+        z = x @ layer.weights
+    return z + layer.bias
+
+
+def _radial_basis(layer: Layer, x: np.ndarray) -> np.ndarray:
+    """exp(fanIn * ln(altitude) - sum over connections of (x - w)^2 / (2 width^2))."""
+    n = x.shape[0]
+    out = np.empty((n, layer.size))
+    with np.errstate(all="ignore"):
+        for j in range(layer.size):
+            conn = np.flatnonzero(layer.connected[:, j])
+            z = np.zeros(n)
+            for s in conn:
+                d = x[:, s] - layer.weights[s, j]
+                z += d * d
+            z = z / (layer.width[j] * layer.width[j] * -2.0)
+            if layer.altitude[j] != 1.0:
+                z = z + math.log(layer.altitude[j]) * layer.fan_in[j]
+            out[:, j] = np.exp(z)
+    return out
+
+
+def _denorm_plan(el) -> tuple[np.ndarray, np.ndarray, str]:
+    pts = [(float(ln.get("orig")), float(ln.get("norm"))) for ln in el.findall("LinearNorm")]
+    if len(pts) < 2:
+        raise DocumentError("NormContinuous needs at least two LinearNorm elements",
+                            line=el.sourceline, element="NormContinuous")
+    orig = np.array([p[0] for p in pts])
+    norm = np.array([p[1] for p in pts])
+    if np.all(np.diff(norm) < 0):
+        orig, norm = orig[::-1], norm[::-1]
+    elif not np.all(np.diff(norm) > 0):
+        raise UnsupportedError("NormContinuous whose norm values are not monotonic cannot be "
+                               "inverted", line=el.sourceline, element="NormContinuous")
+    return orig, norm, el.get("outliers", "asIs")
+
+
+def _denormalize(plan: tuple[np.ndarray, np.ndarray, str], y: np.ndarray) -> np.ndarray:
+    """Invert a NormContinuous: norm value -> original value, piecewise linearly.
+
+    Values beyond the first/last LinearNorm extrapolate the end segment (outliers="asIs"), map to
+    the end's orig value (asExtremeValues) or to missing (asMissingValues).
+    """
+    orig, norm, outliers = plan
+    idx = np.clip(np.searchsorted(norm, y, side="left") - 1, 0, len(norm) - 2)
+    x0, x1, y0, y1 = orig[idx], orig[idx + 1], norm[idx], norm[idx + 1]
+    with np.errstate(all="ignore"):
+        out = ((y - y0) / (y1 - y0)) * (x1 - x0) + x0
+    low, high = y < norm[0], y > norm[-1]
+    if outliers == "asExtremeValues":
+        out = np.where(low, orig[0], np.where(high, orig[-1], out))
+    elif outliers == "asMissingValues":
+        out = np.where(low | high, np.nan, out)
+    return out

@@ -1,0 +1,343 @@
+"""SupportVectorMachineModel: every machine's decision value from one kernel matrix.
+
+The VectorDictionary's instances become a matrix V (vectors x fields) and each input row a vector
+x built from the VectorFields (FieldRef values; CategoricalPredictor indicators). The kernel
+matrix K(x, V) is computed once for the batch (rows x vectors) and every SupportVectorMachine's
+value f = K @ alpha + b falls out of one matrix product with a (vectors x machines) coefficient
+matrix. svmRepresentation="Coefficients" (linear machines given as one weight per field) scores
+f = x @ w + b directly.
+
+Classification, as the PMML 4.4 specification describes it:
+  - one machine with an alternateTargetCategory (binary), and OneAgainstOne: each machine votes
+    for its targetCategory when f < threshold (f > threshold with maxWins="true"), else for its
+    alternateTargetCategory; with alternateBinaryTargetCategory (older documents) f is rounded
+    and 1 means targetCategory, 0 alternateBinaryTargetCategory. The category with most votes
+    wins, ties going to the first category in the target's value order; probabilities are
+    votes / machines;
+  - OneAgainstAll: the machine with the smallest f (largest with maxWins="true") names the
+    category; there are no probabilities.
+A row whose vector has a missing value cannot be scored (an evaluation error for that row), as in
+the reference engine.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
+
+from ..expressions import compile_expression
+from ..scope import Scope
+from ..values import Col, codes, full, parse_scalar
+from .base import CompiledModel, Result, register, regression_result
+
+KERNELS = ("LinearKernelType", "PolynomialKernelType", "RadialBasisKernelType",
+           "SigmoidKernelType")
+
+
+@dataclass
+class Kernel:
+    kind: str
+    gamma: float = 1.0
+    coef0: float = 1.0
+    degree: float = 1.0
+
+    def matrix(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """K(x_i, v_j) for every row i and vector j."""
+        with np.errstate(all="ignore"):
+            if self.kind == "RadialBasisKernelType":
+                from scipy.spatial.distance import cdist  # type: ignore[import-untyped]
+                d = cdist(x, v, "sqeuclidean") if len(x) and len(v) else \
+                    np.zeros((len(x), len(v)))
+                return np.exp(-d * self.gamma)
+            dot = x @ v.T
+            if self.kind == "LinearKernelType":
+                return dot
+            if self.kind == "PolynomialKernelType":
+                return np.power(dot * self.gamma + self.coef0, self.degree)
+            return np.tanh(dot * self.gamma + self.coef0)
+
+
+def parse_kernel(el) -> Kernel:
+    found = [c for c in el if isinstance(c.tag, str) and c.tag in KERNELS]
+    if len(found) != 1:
+        raise DocumentError("SupportVectorMachineModel needs exactly one kernel element",
+                            line=el.sourceline, element=el.tag)
+    k = found[0]
+
+    def num(attr: str, default: float) -> float:
+        v = k.get(attr)
+        try:
+            return default if v is None else float(v)
+        except ValueError:
+            raise DocumentError(f"{attr}={v!r} is not a number", line=k.sourceline,
+                                element=k.tag) from None
+
+    return Kernel(k.tag, num("gamma", 1.0), num("coef0", 1.0), num("degree", 1.0))
+
+
+def parse_real_vector(el, size: int) -> np.ndarray:
+    """A VectorInstance's values: REAL-ARRAY (<Array>) or REAL-SparseArray (1-based Indices)."""
+    arr = el.find("Array")
+    sparse = el.find("REAL-SparseArray")
+    if (arr is None) == (sparse is None):
+        raise DocumentError("VectorInstance needs one Array or REAL-SparseArray",
+                            line=el.sourceline, element="VectorInstance")
+    try:
+        if arr is not None:
+            vals = np.array((arr.text or "").replace('"', " ").split(), dtype=float)
+        else:
+            n = int(sparse.get("n", size))
+            vals = np.full(n, float(sparse.get("defaultValue", "0")))
+            idx_el, ent_el = sparse.find("Indices"), sparse.find("REAL-Entries")
+            idx = np.array((idx_el.text or "").split() if idx_el is not None else [], dtype=np.int64)
+            ent = np.array((ent_el.text or "").split() if ent_el is not None else [], dtype=float)
+            if len(idx) != len(ent) or (len(idx) and (idx.min() < 1 or idx.max() > n)):
+                raise DocumentError("REAL-SparseArray Indices and REAL-Entries disagree",
+                                    line=sparse.sourceline, element="REAL-SparseArray")
+            vals[idx - 1] = ent
+    except ValueError:
+        raise DocumentError("VectorInstance has a value that is not a number",
+                            line=el.sourceline, element="VectorInstance") from None
+    if len(vals) != size:
+        raise DocumentError(f"VectorInstance {el.get('id')!r} has {len(vals)} values for "
+                            f"{size} VectorFields", line=el.sourceline, element="VectorInstance")
+    return vals
+
+
+@dataclass
+class Machine:
+    target: Any
+    alternate: Any
+    threshold: float
+    vector_idx: np.ndarray    # indices into the used-vector matrix (SupportVectors form)
+    alphas: np.ndarray        # coefficients (per support vector, or per field)
+    b: float
+
+
+@register("SupportVectorMachineModel")
+class SupportVectorMachineModel(CompiledModel):
+    def compile(self) -> None:
+        el = self.el
+        if self.function not in ("classification", "regression"):
+            raise UnsupportedError(f"SupportVectorMachineModel functionName={self.function!r}",
+                                   line=el.sourceline, element=el.tag)
+        self.kernel = parse_kernel(el)
+        self.representation = el.get("svmRepresentation") or el.get("representation") or \
+            "SupportVectors"
+        if self.representation not in ("SupportVectors", "Coefficients"):
+            raise UnsupportedError(f"svmRepresentation={self.representation!r}",
+                                   line=el.sourceline, element=el.tag)
+        if self.representation == "Coefficients" and self.kernel.kind != "LinearKernelType":
+            raise UnsupportedError("svmRepresentation=\"Coefficients\" needs a linear kernel",
+                                   line=el.sourceline, element=el.tag)
+        self.method = el.get("classificationMethod", "OneAgainstAll")
+        if self.method not in ("OneAgainstAll", "OneAgainstOne"):
+            raise UnsupportedError(f"classificationMethod={self.method!r}", line=el.sourceline,
+                                   element=el.tag)
+        self.max_wins = el.get("maxWins", "false") == "true"
+        self.threshold = float(el.get("threshold", "0"))
+        abtc = el.get("alternateBinaryTargetCategory")
+        self.alt_binary = self._category(abtc, el) if abtc is not None else None
+        self._compile_dictionary(el.find("VectorDictionary"))
+        self.machines = [self._compile_machine(m) for m in el.findall("SupportVectorMachine")]
+        if not self.machines:
+            raise DocumentError("SupportVectorMachineModel has no SupportVectorMachine",
+                                line=el.sourceline, element=el.tag)
+        if self.function == "regression":
+            if len(self.machines) != 1:
+                raise DocumentError("a regression SVM needs exactly one SupportVectorMachine",
+                                    line=el.sourceline, element=el.tag)
+        else:
+            self._compile_classes()
+        self._compile_matrices()
+
+    def _category(self, text: str | None, el) -> Any:
+        if text is None:
+            return None
+        try:
+            return parse_scalar(text, self.target_type)
+        except ValueError:
+            raise DocumentError(f"category {text!r} is not a {self.target_type}",
+                                line=el.sourceline, element=el.tag) from None
+
+    def _compile_dictionary(self, vd) -> None:
+        if vd is None or vd.find("VectorFields") is None:
+            raise DocumentError("SupportVectorMachineModel has no VectorDictionary/VectorFields",
+                                line=self.line, element=self.tag)
+        self.fields: list[Callable[[Scope], Col]] = []
+        self.field_names: list[str] = []
+        for f in vd.find("VectorFields"):
+            if not isinstance(f.tag, str) or f.tag == "Extension":
+                continue
+            if f.tag == "FieldRef":
+                self.fields.append(compile_expression(f, self.ctx))
+                self.field_names.append(f.get("field"))
+            elif f.tag == "CategoricalPredictor":
+                self.fields.append(self._indicator(f))
+                self.field_names.append(f.get("name") or f.get("field"))
+            else:
+                raise UnsupportedError(f"<{f.tag}> in VectorFields", line=f.sourceline,
+                                       element=f.tag)
+        size = len(self.fields)
+        self.vectors: dict[str, np.ndarray] = {}
+        for vi in vd.findall("VectorInstance"):
+            vid = vi.get("id")
+            if vid is None:
+                raise DocumentError("VectorInstance has no id", line=vi.sourceline,
+                                    element="VectorInstance")
+            self.vectors[vid] = parse_real_vector(vi, size)
+        self.vector_pos = {v: i for i, v in enumerate(self.vectors)}
+
+    def _indicator(self, el) -> Callable[[Scope], Col]:
+        """CategoricalPredictor in VectorFields: coefficient where the field equals value, else 0."""
+        name = el.get("name") or el.get("field")
+        info = self.ctx.require(name, el)
+        try:
+            value = parse_scalar(el.get("value"), info.data_type)
+        except ValueError:
+            raise DocumentError(f"value {el.get('value')!r} is not a {info.data_type}",
+                                line=el.sourceline, element="CategoricalPredictor") from None
+        coef = float(el.get("coefficient", "1"))
+
+        def fn(scope: Scope) -> Col:
+            col = scope.get(name)
+            hit = codes(col.values, [value]) == 0
+            vals = np.where(col.missing, np.nan, np.where(hit, coef, 0.0))
+            return Col(vals, col.missing, "double", "continuous")
+        return fn
+
+    def _compile_machine(self, m) -> Machine:
+        coefs_el = m.find("Coefficients")
+        if coefs_el is None:
+            raise DocumentError("SupportVectorMachine has no Coefficients", line=m.sourceline,
+                                element="SupportVectorMachine")
+        alphas = np.array([float(c.get("value", "0")) for c in coefs_el.findall("Coefficient")])
+        b = float(coefs_el.get("absoluteValue", "0"))
+        thr = m.get("threshold")
+        machine = Machine(self._category(m.get("targetCategory"), m),
+                          self._category(m.get("alternateTargetCategory"), m),
+                          float(thr) if thr is not None else self.threshold,
+                          np.zeros(0, np.int64), alphas, b)
+        if self.representation == "Coefficients":
+            if len(alphas) != len(self.fields):
+                raise DocumentError(f"{len(alphas)} Coefficients for {len(self.fields)} "
+                                    "VectorFields", line=coefs_el.sourceline, element="Coefficients")
+            return machine
+        svs = m.find("SupportVectors")
+        ids = [sv.get("vectorId") for sv in svs.findall("SupportVector")] if svs is not None else []
+        if len(ids) != len(alphas):
+            raise DocumentError(f"{len(ids)} SupportVectors for {len(alphas)} Coefficients",
+                                line=m.sourceline, element="SupportVectorMachine")
+        for vid in ids:
+            if vid not in self.vectors:
+                raise DocumentError(f"vectorId {vid!r} names no VectorInstance",
+                                    line=m.sourceline, element="SupportVector")
+        machine.vector_idx = np.array([self.vector_pos[v] for v in ids], dtype=np.int64)
+        return machine
+
+    def _compile_classes(self) -> None:
+        self.binary = len(self.machines) == 1 and (
+            self.machines[0].alternate is not None or self.alt_binary is not None)
+        voting = self.binary or self.method == "OneAgainstOne"
+        self.voting = voting
+        cats = list(self.categories())
+        for m in self.machines:
+            if m.target is None:
+                raise DocumentError("SupportVectorMachine has no targetCategory", line=self.line,
+                                    element="SupportVectorMachine")
+            if voting and m.alternate is None and self.alt_binary is None:
+                raise DocumentError("SupportVectorMachine has no alternateTargetCategory",
+                                    line=self.line, element="SupportVectorMachine")
+            for c in (m.target, m.alternate if self.alt_binary is None else self.alt_binary):
+                if c is not None and c not in cats:
+                    cats.append(c)
+        self.cats = cats
+        self.cat_pos = {c: j for j, c in enumerate(cats)}
+
+    def _compile_matrices(self) -> None:
+        """Stack the used vectors and place each machine's coefficients in one matrix."""
+        if self.representation == "Coefficients":
+            self.sv = None
+            self.coef = np.column_stack([m.alphas for m in self.machines])
+        else:
+            used = np.unique(np.concatenate([m.vector_idx for m in self.machines]))
+            allv = np.array(list(self.vectors.values())) if self.vectors else \
+                np.zeros((0, len(self.fields)))
+            self.sv = allv[used] if len(used) else np.zeros((0, len(self.fields)))
+            where = {int(u): i for i, u in enumerate(used)}
+            self.coef = np.zeros((len(used), len(self.machines)))
+            for j, m in enumerate(self.machines):
+                for vi, a in zip(m.vector_idx, m.alphas):
+                    self.coef[where[int(vi)], j] += a
+        self.intercepts = np.array([m.b for m in self.machines])
+
+    # ------------------------------------------------------------------ scoring
+    def decision_values(self, scope: Scope) -> tuple[np.ndarray, np.ndarray]:
+        """(rows x machines) decision values and the rows that could not be scored."""
+        n = scope.n
+        x = np.empty((n, len(self.fields)))
+        missing = np.zeros(n, bool)
+        for j, fn in enumerate(self.fields):
+            col = fn(scope)
+            if col.missing.any():
+                name = self.field_names[j]
+                scope.fail(col.missing & ~missing, lambda i: EvaluationError(
+                    "missing value in a support vector field", field=name, row=i))
+                missing |= col.missing
+            x[:, j] = col.values.astype(float) if col.values.dtype != object else np.nan
+        x[missing] = 0.0
+        if self.sv is None:
+            f = x @ self.coef
+        else:
+            f = self.kernel.matrix(x, self.sv) @ self.coef
+        f = f + self.intercepts
+        f[missing] = np.nan
+        return f, missing
+
+    def score(self, scope: Scope) -> Result:
+        f, missing = self.decision_values(scope)
+        n = scope.n
+        if self.function == "regression":
+            return regression_result(f[:, 0], missing, self.target_type)
+        k = len(self.cats)
+        col = full(n, None, self.target_type, "categorical")
+        cat_arr = np.array(self.cats, dtype=col.values.dtype)
+        extra: dict[str, Any] = {}
+        if self.voting:
+            votes = np.zeros((n, k))
+            rows = np.arange(n)
+            for j, m in enumerate(self.machines):
+                v = f[:, j]
+                if self.alt_binary is not None:
+                    r = np.floor(v + 0.5)
+                    bad = ~missing & (r != 0.0) & (r != 1.0)
+                    if bad.any():
+                        scope.fail(bad, lambda i: EvaluationError(
+                            "a binary SVM's value must round to 0 or 1", row=i))
+                        missing = missing | bad
+                    first = r == 1.0
+                    alternate = self.alt_binary
+                else:
+                    first = v > m.threshold if self.max_wins else v < m.threshold
+                    alternate = m.alternate
+                pick = np.where(first, self.cat_pos[m.target], self.cat_pos[alternate])
+                votes[rows, pick] += 1.0
+            best = np.argmax(votes, axis=1)
+            probs_m = votes / len(self.machines)
+            probs = {c: np.where(missing, np.nan, probs_m[:, j]) for j, c in enumerate(self.cats)}
+            extra["votes"] = {c: np.where(missing, np.nan, votes[:, j])
+                              for j, c in enumerate(self.cats)}
+        else:
+            pos = np.array([self.cat_pos[m.target] for m in self.machines])
+            score = np.where(np.isnan(f), -np.inf if self.max_wins else np.inf, f)
+            best = pos[np.argmax(score, axis=1) if self.max_wins else np.argmin(score, axis=1)] \
+                if n else np.zeros(0, np.int64)
+            probs = None
+        ok = ~missing
+        col.values[ok] = cat_arr[best[ok]]
+        col.missing[:] = missing
+        return Result(n, "classification", col, list(self.cats), probs, extra)
+
