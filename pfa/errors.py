@@ -7,7 +7,7 @@ and None for engine limits (timeout, iteration, recursion and size limits).
 """
 from __future__ import annotations
 
-from ..errors import DocumentError, EvaluationError
+from ..errors import DocumentError, EvaluationError, UnsupportedError
 
 
 def format_path(path: tuple) -> str:
@@ -33,6 +33,10 @@ class PFASyntaxError(PFADocumentError):
 
 class PFASemanticError(PFADocumentError):
     """Well-formed but inconsistent: type errors, unknown symbols/functions, scope violations."""
+
+
+class PFAUnsupportedError(PFADocumentError, UnsupportedError):
+    """The document uses a function or feature this engine does not implement (or refuses)."""
 
 
 class PFARuntimeError(EvaluationError):

@@ -103,6 +103,9 @@ def classify(info: FieldInfo, raw: np.ndarray) -> tuple[Col, np.ndarray]:
     Returns the column and the mask of values that could not be parsed at all (a subset of invalid).
     """
     col, unparsable = to_column(raw, info.data_type, info.op_type)
+    if not (info.missing_values or info.invalid_values or info.intervals or
+            (info.values and info.op_type != "continuous")) and not unparsable.any():
+        return col, unparsable   # nothing can be invalid: the common numeric case, kept cheap
     missing = col.missing.copy()
     if info.missing_values:
         missing |= ~missing & _member(col.values, info.missing_values)
@@ -136,7 +139,16 @@ def classify(info: FieldInfo, raw: np.ndarray) -> tuple[Col, np.ndarray]:
 
 
 def _member(values: np.ndarray, candidates: list[Any]) -> np.ndarray:
-    return codes(values, candidates) >= 0 if len(values) else np.zeros(0, bool)
+    if not len(values):
+        return np.zeros(0, bool)
+    hit = codes(values, candidates) >= 0
+    if values.dtype == object and not hit.all():
+        # collection values (an association model's baskets): members when every item is
+        allowed = set(candidates)
+        for i in np.flatnonzero(~hit):
+            if isinstance(values[i], tuple):
+                hit[i] = all(v in allowed for v in values[i])
+    return hit
 
 
 def value_error(info: FieldInfo, col: Col, row: int) -> InvalidValueError:

@@ -17,7 +17,7 @@ from .expressions import compile_derived_fields, inline_table_rows
 from .functions import compile_define_functions
 from .models.base import CompiledModel, compile_model, find_model
 from .scope import Scope
-from .values import Col, format_value, is_numeric_type
+from .values import Col, format_value, is_numeric_type, missing_col
 
 
 class PMMLModel(Model):
@@ -123,6 +123,8 @@ class PMMLModel(Model):
         for name, info in self.data_fields.items():
             if name in columns:
                 root.defs[name] = _classifier(info, columns[name])
+            else:  # not required (e.g. the target), yet referenced: missing, as JPMML has it
+                root.defs[name] = _absent(info)
         root.defs.update(self.global_defs)
         defs = dict(self.global_defs)
         result, scope = self.model.evaluate(root, defs)
@@ -204,6 +206,12 @@ def _classifier(info: FieldInfo, raw: np.ndarray):
     def fn(scope: Scope) -> Col:
         col, _ = classify(info, raw)
         return col
+    return fn
+
+
+def _absent(info: FieldInfo):
+    def fn(scope: Scope) -> Col:
+        return missing_col(scope.n, info.data_type, info.op_type)
     return fn
 
 

@@ -1,22 +1,33 @@
 """EXPRESSION elements compiled to column functions: Constant, FieldRef, NormContinuous,
-NormDiscrete, Discretize, MapValues, Apply; and DerivedField / DefineFunction around them."""
+NormDiscrete, Discretize, MapValues, Apply; and DerivedField around them.
+
+Every expression compiles once at load into an ``Expr``: a function scope -> Col plus the data
+type and op type it is known to produce. Type conversions follow PMML (and JPMML-Evaluator where
+the specification is silent): see ``convert``.
+"""
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
+import pandas as pd
 
-from portmodel.errors import DocumentError, UnsupportedError
+from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
+from portmodel.fields import Interval
 
 from .context import Ctx
 from .dictionary import FieldInfo, in_intervals
 from .scope import Scope
-from .values import Col, codes, convert_temporal, full, is_numeric_type, is_temporal, parse_scalar
-from portmodel.fields import Interval
+from .strings import java_double_str, java_float_str
+from .values import (Col, codes, convert_temporal, full, is_numeric_type, is_temporal, parse_scalar,
+                     to_column)
 
 EXPRESSION_TAGS = ("Constant", "FieldRef", "NormContinuous", "NormDiscrete", "Discretize",
                    "MapValues", "TextIndex", "Apply", "Aggregate", "Lag")
+INT_MAX = 2 ** 31 - 1   # PMML integer values are 32-bit, as in the reference engine
 
 
 @dataclass
@@ -48,109 +59,189 @@ def compile_expression(el, ctx: Ctx) -> Expr:
     return compiler(el, ctx)
 
 
-# ------------------------------------------------------------------ casting
+def default_op_type(data_type: str) -> str:
+    return "categorical" if data_type in ("string", "boolean") else "continuous"
 
-def cast(col: Col, data_type: str, op_type: str | None = None) -> Col:
-    """Convert a column to another PMML data type (as DerivedField/@dataType asks)."""
+
+# ------------------------------------------------------------------ type conversion
+
+def to_text(col: Col) -> np.ndarray:
+    """Column values as Python strings (None where missing), the way a PMML engine prints them:
+    integers without a decimal point, doubles as Java does ("2.0", "1.0E7"), booleans as
+    "true"/"false", dates and times in ISO 8601."""
+    src = col.data_type
+    vals = col.values
+    out = np.empty(len(col), object)
+    if not is_numeric_type(src):
+        out[:] = [None if m or v is None else str(v) for v, m in zip(vals, col.missing)]
+        return out
+    if src == "integer" or re.match(r"^(dateDaysSince|dateTimeSecondsSince)\[", src):
+        fmt: Callable[[float], str] = lambda v: str(int(v)) if math.isfinite(v) else java_double_str(v)
+    elif src == "boolean":
+        fmt = lambda v: "true" if v else "false"  # noqa: E731
+    elif src == "float":
+        fmt = java_float_str
+    elif src in ("date", "time", "dateTime", "timeSeconds"):
+        from .strings import to_datetime
+        pattern = {"date": "%Y-%m-%d", "time": "%H:%M:%S", "timeSeconds": "%H:%M:%S"}.get(
+            src, "%Y-%m-%dT%H:%M:%S")
+        fmt = lambda v: to_datetime(v, src).strftime(pattern)  # noqa: E731
+    else:
+        fmt = java_double_str
+    out[:] = [None if m else fmt(float(v)) for v, m in zip(vals, col.missing)]
+    return out
+
+
+def to_numbers(col: Col) -> tuple[np.ndarray, np.ndarray]:
+    """Column values as float64, and the mask of present values that are not numbers."""
+    vals = col.values
+    if vals.dtype.kind == "f":
+        return vals, np.zeros(len(col), bool)
+    if vals.dtype.kind in "iub":
+        return vals.astype(float), np.zeros(len(col), bool)
+    num = pd.to_numeric(pd.Series(vals, dtype=object).where(~col.missing, None),
+                        errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = np.isnan(num) & ~col.missing
+    if bad.any():   # NaN / INF spellings
+        for i in np.flatnonzero(bad):
+            try:
+                num[i] = parse_scalar(vals[i], "double")
+                bad[i] = False
+            except (TypeError, ValueError):
+                pass
+    return num, bad
+
+
+def convert(col: Col, data_type: str, op_type: str | None = None) -> tuple[Col, np.ndarray]:
+    """Convert a column to another PMML data type, strictly.
+
+    Returns the converted column and the mask of present values that have no value in the new
+    type (text that is not a number, 2.5 as an integer, 2 as a boolean, ...): those rows come
+    back missing; callers report them as errors, as the reference engine does.
+    """
     op = op_type or col.op_type
     src = col.data_type
-    if src == data_type:
-        return col if op == col.op_type else Col(col.values, col.missing, data_type, op, col.invalid)
     n = len(col)
+    nobad = np.zeros(n, bool)
+    if src == data_type:
+        if op == col.op_type:
+            return col, nobad
+        return Col(col.values, col.missing, data_type, op, col.invalid), nobad
     if data_type == "string":
-        from .values import _as_string
-        vals = np.empty(n, object)
-        if is_numeric_type(src):
-            if src == "integer":
-                vals[:] = [None if m else str(int(v)) for v, m in zip(col.values, col.missing)]
-            elif src == "boolean":
-                vals[:] = [None if m else ("true" if v else "false")
-                           for v, m in zip(col.values, col.missing)]
-            else:
-                vals[:] = [None if m else _java_double_str(v) for v, m in zip(col.values, col.missing)]
-        else:
-            vals[:] = [_as_string(v) for v in col.values]
-        return Col(vals, col.missing, data_type, op, col.invalid)
-    if src == "string":
-        from .values import to_column
+        return Col(to_text(col), col.missing, data_type, op, col.invalid), nobad
+    if src == "string" or col.values.dtype == object:
         out, bad = to_column(col.values, data_type, op)
+        bad = bad & ~col.missing
         missing = col.missing | out.missing | bad
         vals = out.values
-        if bad.any():
+        if missing.any():
             vals = vals.copy()
-            vals[bad] = np.nan
-        return Col(vals, missing, data_type, op, col.invalid)
+            vals[missing] = np.nan
+        return Col(vals, missing, data_type, op, col.invalid), bad
     vals = col.values
+    present = ~col.missing
+    bad = nobad
     if is_temporal(src) and is_temporal(data_type):
         vals = convert_temporal(vals, src, data_type)
     elif data_type == "integer":
         with np.errstate(invalid="ignore"):
-            vals = np.trunc(vals)
+            bad = present & ~((np.floor(vals) == vals) & (np.abs(vals) <= INT_MAX))
     elif data_type == "float":
-        vals = vals.astype(np.float32).astype(float)
+        with np.errstate(over="ignore"):
+            vals = vals.astype(np.float32).astype(float)
     elif data_type == "boolean":
-        vals = np.where(col.missing, np.nan, (vals != 0).astype(float))
-    return Col(vals, col.missing, data_type, op, col.invalid)
+        bad = present & ~((vals == 0) | (vals == 1))
+    if bad.any():
+        vals = np.where(bad, np.nan, vals)
+        return Col(vals, col.missing | bad, data_type, op, col.invalid), bad
+    return Col(vals, col.missing, data_type, op, col.invalid), bad
 
 
-def _java_double_str(v: float) -> str:
-    """Double -> text as Java's Double.toString writes it for common values."""
-    if v != v:
-        return "NaN"
-    if v in (np.inf, -np.inf):
-        return "Infinity" if v > 0 else "-Infinity"
-    if float(v).is_integer() and abs(v) < 1e7:
-        return f"{v:.1f}"
-    return repr(float(v))
+def cast(col: Col, data_type: str, op_type: str | None = None) -> Col:
+    """Convert a column to another PMML data type, leniently: numbers truncate to integers,
+    nonzero numbers are true, and values with no meaning in the new type become missing."""
+    src = col.data_type
+    if src != data_type and src != "string" and col.values.dtype != object and \
+            data_type in ("integer", "boolean"):
+        op = op_type or col.op_type
+        with np.errstate(invalid="ignore"):
+            vals = np.trunc(col.values) if data_type == "integer" else \
+                np.where(col.missing, np.nan, (col.values != 0).astype(float))
+        return Col(vals, col.missing, data_type, op, col.invalid)
+    return convert(col, data_type, op_type)[0]
 
 
-def apply_missing_default(col: Col, map_missing: Any, default: Any, data_type: str) -> Col:
-    """mapMissingTo replaces results whose inputs were missing; defaultValue results still missing."""
-    if default is None:
-        return col
-    if not col.missing.any():
-        return col
-    vals = col.values.copy()
-    vals[col.missing] = parse_scalar(default, data_type)
-    return Col(vals, np.zeros(len(col), bool), col.data_type, col.op_type)
+def common_numeric_type(types: list[str]) -> str:
+    """The least restrictive of numeric types: integer < float < double (booleans count as
+    integers; dates and times as doubles)."""
+    rank = {"integer": 0, "boolean": 0, "float": 1}
+    best = 0
+    for t in types:
+        best = max(best, rank.get(t, 2))
+    return ("integer", "float", "double")[best]
 
 
-# ------------------------------------------------------------------ simple expressions
+def _parse_attr(text: str | None, data_type: str, el, attr: str) -> Any:
+    """An attribute value in a data type, or a load-time error naming the attribute."""
+    if text is None:
+        return None
+    try:
+        return parse_scalar(text, data_type)
+    except ValueError:
+        raise DocumentError(f"{attr}={text!r} is not a {data_type} value", line=el.sourceline,
+                            element=el.tag) from None
+
+
+# ------------------------------------------------------------------ Constant, FieldRef
+
+_DECIMAL = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[fFdD]?\s*")
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+def constant_type(text: str) -> str:
+    """Data type of a Constant without dataType: integer, double or string (reference engine's
+    inference: a double needs a decimal point; NaN, INF and -INF are doubles)."""
+    if text == "":
+        return "string"
+    if text.lower() in ("nan", "inf", "-inf"):
+        return "double"
+    if "." in text:
+        return "double" if _DECIMAL.fullmatch(text) else "string"
+    if _INTEGER.fullmatch(text) and abs(int(text)) < 2 ** 63:
+        return "integer"
+    return "string"
+
 
 def _constant(el, ctx: Ctx) -> Expr:
-    text = el.text.strip() if el.text is not None else None
+    text = el.text if el.text is not None else ""
     data_type = el.get("dataType")
+    missing = el.get("missing", "false") == "true"
     if data_type is None:
-        data_type = "string"
-        if text is not None:
-            try:
-                float(text)
-                data_type = "integer" if _looks_int(text) else "double"
-            except ValueError:
-                pass
-    missing = el.get("missing", "false") == "true" or text is None
-    try:
-        value = None if missing else parse_scalar(text, data_type)
-    except ValueError:
-        raise DocumentError(f"Constant {text!r} is not a {data_type}", line=el.sourceline,
-                            element="Constant") from None
-    op = "continuous" if data_type in ("integer", "float", "double") else "categorical"
+        data_type = "double" if missing else constant_type(text)
+    op = default_op_type(data_type)
+    if missing or (text.strip() == "" and data_type != "string"):
+        value = None
+    elif data_type == "string":
+        value = text
+    else:
+        try:
+            value = parse_scalar(text.strip(), data_type)
+        except ValueError:
+            raise DocumentError(f"Constant {text!r} is not a {data_type}", line=el.sourceline,
+                                element="Constant") from None
+        if data_type == "integer" and not float(value).is_integer():
+            raise DocumentError(f"Constant {text!r} is not an integer", line=el.sourceline,
+                                element="Constant")
     return Expr(lambda scope: full(scope.n, value, data_type, op), data_type, op)
-
-
-def _looks_int(text: str) -> bool:
-    t = text.strip().lstrip("+-")
-    return t.isdigit()
 
 
 def _field_ref(el, ctx: Ctx) -> Expr:
     name = el.get("field")
     info = ctx.require(name, el)
-    mmt = el.get("mapMissingTo")
     data_type, op = info.data_type, info.op_type
-    if mmt is None:
+    repl = _parse_attr(el.get("mapMissingTo"), data_type, el, "mapMissingTo")
+    if repl is None:
         return Expr(lambda scope: scope.get(name), data_type, op)
-    repl = parse_scalar(mmt, data_type)
 
     def fn(scope: Scope) -> Col:
         col = scope.get(name)
@@ -158,39 +249,52 @@ def _field_ref(el, ctx: Ctx) -> Expr:
             return col
         vals = col.values.copy()
         vals[col.missing] = repl
-        return Col(vals, np.zeros(len(col), bool), data_type, op, col.invalid)
+        return Col(vals, np.zeros(len(col), bool), col.data_type, col.op_type, col.invalid)
 
     return Expr(fn, data_type, op)
 
 
+# ------------------------------------------------------------------ normalization
+
 def _norm_continuous(el, ctx: Ctx) -> Expr:
     name = el.get("field")
     ctx.require(name, el)
-    pts = [(float(ln.get("orig")), float(ln.get("norm"))) for ln in el.findall("LinearNorm")]
-    if len(pts) < 2:
+    norms = el.findall("LinearNorm")
+    if len(norms) < 2:
         raise DocumentError("NormContinuous needs at least two LinearNorm elements",
                             line=el.sourceline, element="NormContinuous")
-    orig = np.array([p[0] for p in pts])
-    norm = np.array([p[1] for p in pts])
+    try:
+        orig = np.array([float(ln.get("orig")) for ln in norms])
+        norm = np.array([float(ln.get("norm")) for ln in norms])
+    except (TypeError, ValueError):
+        raise DocumentError("LinearNorm needs numeric orig and norm", line=el.sourceline,
+                            element="NormContinuous") from None
+    if not np.all(np.diff(orig) > 0):
+        raise DocumentError("LinearNorm orig values must be strictly ascending",
+                            line=el.sourceline, element="NormContinuous")
     outliers = el.get("outliers", "asIs")
-    mmt = el.get("mapMissingTo")
-    mmt_val = float(mmt) if mmt is not None else None
+    if outliers not in ("asIs", "asMissingValues", "asExtremeValues"):
+        raise UnsupportedError(f"outliers={outliers!r}", line=el.sourceline,
+                               element="NormContinuous")
+    mmt = _parse_attr(el.get("mapMissingTo"), "double", el, "mapMissingTo")
 
     def fn(scope: Scope) -> Col:
         col = scope.get(name)
-        x = col.values.astype(float)
-        idx = np.clip(np.searchsorted(orig, x, side="left") - 1, 0, len(orig) - 2)
+        x, bad = to_numbers(col)
+        missing = col.missing | bad
+        # segment k covers [orig[k], orig[k+1]]; outside the range the first / last segment
+        # extrapolates (outliers="asIs")
+        idx = np.clip(np.searchsorted(orig, x, side="right") - 1, 0, len(orig) - 2)
         x0, x1, y0, y1 = orig[idx], orig[idx + 1], norm[idx], norm[idx + 1]
         with np.errstate(invalid="ignore", divide="ignore"):
             y = y0 + (x - x0) / (x1 - x0) * (y1 - y0)
-        missing = col.missing.copy()
         low, high = x < orig[0], x > orig[-1]
         if outliers == "asMissingValues":
-            missing |= (low | high) & ~col.missing
+            missing = missing | low | high
         elif outliers == "asExtremeValues":
             y = np.where(low, norm[0], np.where(high, norm[-1], y))
-        if mmt_val is not None:
-            y = np.where(col.missing, mmt_val, y)
+        if mmt is not None:
+            y = np.where(col.missing, mmt, y)
             missing = missing & ~col.missing
         y = np.where(missing, np.nan, y)
         return Col(y, missing, "double", "continuous")
@@ -201,17 +305,26 @@ def _norm_continuous(el, ctx: Ctx) -> Expr:
 def _norm_discrete(el, ctx: Ctx) -> Expr:
     name = el.get("field")
     info = ctx.require(name, el)
-    value = parse_scalar(el.get("value"), info.data_type)
-    mmt = el.get("mapMissingTo")
-    mmt_val = float(mmt) if mmt is not None else None
+    if el.get("method", "indicator") != "indicator":
+        raise UnsupportedError(f"NormDiscrete method={el.get('method')!r}", line=el.sourceline,
+                               element="NormDiscrete")
+    if el.get("value") is None:
+        raise DocumentError("NormDiscrete needs a value", line=el.sourceline,
+                            element="NormDiscrete")
+    value = _parse_attr(el.get("value"), info.data_type, el, "value")
+    mmt = _parse_attr(el.get("mapMissingTo"), "double", el, "mapMissingTo")
 
     def fn(scope: Scope) -> Col:
         col = scope.get(name)
-        eq = codes(col.values, [value]) == 0 if col.values.dtype == object else col.values == value
+        if col.values.dtype == object:
+            v = value if isinstance(value, str) else to_text(full(1, value, info.data_type))[0]
+            eq = codes(col.values, [v]) == 0
+        else:
+            eq = col.values == float(value)
         y = eq.astype(float)
         missing = col.missing
-        if mmt_val is not None:
-            y = np.where(missing, mmt_val, y)
+        if mmt is not None:
+            y = np.where(missing, mmt, y)
             missing = np.zeros(len(col), bool)
         else:
             y = np.where(missing, np.nan, y)
@@ -220,6 +333,8 @@ def _norm_discrete(el, ctx: Ctx) -> Expr:
     return Expr(fn, "double", "continuous")
 
 
+# ------------------------------------------------------------------ Discretize, MapValues
+
 def _discretize(el, ctx: Ctx) -> Expr:
     name = el.get("field")
     ctx.require(name, el)
@@ -227,25 +342,42 @@ def _discretize(el, ctx: Ctx) -> Expr:
     bins = []
     for b in el.findall("DiscretizeBin"):
         iv = b.find("Interval")
-        left, right = iv.get("leftMargin"), iv.get("rightMargin")
-        bins.append((Interval(iv.get("closure", "closedClosed"),
-                              float(left) if left is not None else None,
-                              float(right) if right is not None else None),
-                     parse_scalar(b.get("binValue"), data_type)))
-    mmt = el.get("mapMissingTo")
-    dflt = el.get("defaultValue")
-    mmt_val = parse_scalar(mmt, data_type) if mmt is not None else None
-    dflt_val = parse_scalar(dflt, data_type) if dflt is not None else None
+        if iv is None or b.get("binValue") is None:
+            raise DocumentError("DiscretizeBin needs an Interval and a binValue",
+                                line=b.sourceline, element="DiscretizeBin")
+        try:
+            left = iv.get("leftMargin")
+            right = iv.get("rightMargin")
+            left_v = float(left) if left is not None else None
+            right_v = float(right) if right is not None else None
+        except ValueError:
+            raise DocumentError("Interval margins must be numbers", line=iv.sourceline,
+                                element="Interval") from None
+        if left_v is None and right_v is None:
+            raise DocumentError("Interval needs leftMargin or rightMargin", line=iv.sourceline,
+                                element="Interval")
+        if left_v is not None and right_v is not None and left_v > right_v:
+            raise DocumentError("Interval leftMargin is greater than rightMargin",
+                                line=iv.sourceline, element="Interval")
+        closure = iv.get("closure")
+        if closure not in ("openOpen", "openClosed", "closedOpen", "closedClosed"):
+            raise DocumentError(f"Interval closure={closure!r}", line=iv.sourceline,
+                                element="Interval")
+        bins.append((Interval(closure, left_v, right_v),
+                     _parse_attr(b.get("binValue"), data_type, b, "binValue")))
+    mmt_val = _parse_attr(el.get("mapMissingTo"), data_type, el, "mapMissingTo")
+    dflt_val = _parse_attr(el.get("defaultValue"), data_type, el, "defaultValue")
     op = "categorical"
 
     def fn(scope: Scope) -> Col:
         col = scope.get(name)
         n = len(col)
-        x = np.where(col.missing, np.nan, col.values.astype(float))
+        x, bad = to_numbers(col)
+        x = np.where(col.missing | bad, np.nan, x)
         out = full(n, None, data_type, op)
         vals, missing = out.values, out.missing.copy()
-        done = col.missing.copy()
-        for iv, v in bins:
+        done = col.missing | bad
+        for iv, v in bins:     # the first bin whose interval holds the value wins
             hit = ~done & in_intervals(x, [iv])
             vals[hit] = v
             missing[hit] = False
@@ -257,13 +389,16 @@ def _discretize(el, ctx: Ctx) -> Expr:
         if mmt_val is not None:
             vals[col.missing] = mmt_val
             missing[col.missing] = False
+        if bad.any():
+            scope.fail(bad, lambda i: EvaluationError(
+                f"Discretize: value {col.values[i]!r} is not a number", field=name, row=i))
         return Col(vals, missing, data_type, op)
 
     return Expr(fn, data_type, op)
 
 
 def inline_table_rows(el) -> list[dict[str, str]]:
-    """Rows of an <InlineTable> as dicts column -> text (cells may be attributes or children)."""
+    """Rows of the <InlineTable> under el as dicts column -> text (cells are child elements)."""
     table = el.find("InlineTable")
     if table is None:
         if el.find("TableLocator") is not None:
@@ -275,7 +410,7 @@ def inline_table_rows(el) -> list[dict[str, str]]:
         cells = {}
         for cell in row:
             if isinstance(cell.tag, str):
-                tag = cell.tag.split(":")[-1]
+                tag = cell.tag.split(":")[-1].split("}")[-1]
                 cells[tag] = (cell.text or "")
         rows.append(cells)
     return rows
@@ -283,44 +418,68 @@ def inline_table_rows(el) -> list[dict[str, str]]:
 
 def _map_values(el, ctx: Ctx) -> Expr:
     out_col = el.get("outputColumn")
+    if not out_col:
+        raise DocumentError("MapValues needs an outputColumn", line=el.sourceline,
+                            element="MapValues")
     data_type = el.get("dataType", "string")
     pairs = [(p.get("field"), p.get("column")) for p in el.findall("FieldColumnPair")]
     infos = [ctx.require(f, el) for f, _ in pairs]
+    key_types = [info.data_type for info in infos]
     rows = inline_table_rows(el)
     table: dict[tuple, Any] = {}
     for r in rows:
-        try:
-            key = tuple(parse_scalar(r.get(c), info.data_type) for (_, c), info in zip(pairs, infos))
-        except ValueError:
+        cells = [r.get(c) for _, c in pairs]
+        if any(c is None for c in cells) or r.get(out_col) is None:
             continue
-        if out_col in r and key not in table:
-            table[key] = parse_scalar(r[out_col], data_type)
-    mmt = el.get("mapMissingTo")
-    dflt = el.get("defaultValue")
-    mmt_val = parse_scalar(mmt, data_type) if mmt is not None else None
-    dflt_val = parse_scalar(dflt, data_type) if dflt is not None else None
-    op = "categorical" if data_type == "string" else "continuous"
+        try:
+            key = tuple(parse_scalar(c if t == "string" else c.strip(), t)
+                        for c, t in zip(cells, key_types))
+        except ValueError:
+            continue   # a cell that is no value of its field's type matches no input
+        if key not in table:
+            table[key] = _parse_attr(r[out_col], data_type, el, f"InlineTable cell {out_col}")
+    mmt_val = _parse_attr(el.get("mapMissingTo"), data_type, el, "mapMissingTo")
+    dflt_val = _parse_attr(el.get("defaultValue"), data_type, el, "defaultValue")
+    op = "categorical" if data_type in ("string", "boolean") else "continuous"
     keys = list(table)
-    single = len(pairs) == 1
+    mapped = full(len(keys), None, data_type).values
+    for i, k in enumerate(keys):
+        mapped[i] = table[k]
+    # per column: the distinct table values, and each table row's code in them
+    col_levels = [list(dict.fromkeys(k[j] for k in keys)) for j in range(len(pairs))]
+    key_codes = [np.array([levels.index(k[j]) for k in keys], dtype=np.int64)
+                 for j, levels in enumerate(col_levels)]
+    radix = [len(levels) + 1 for levels in col_levels]
+    packed = np.zeros(len(keys), np.int64)
+    for j, kc in enumerate(key_codes):
+        packed = packed * radix[j] + kc
+    packed_index = pd.Index(packed)
 
     def fn(scope: Scope) -> Col:
-        cols = [scope.get(f) for f, _ in pairs]
         n = scope.n
         anymiss = np.zeros(n, bool)
-        for c in cols:
-            anymiss |= c.missing
+        row_key = np.zeros(n, np.int64)
+        nomatch = np.zeros(n, bool)
+        for j, (field, _) in enumerate(pairs):
+            col = scope.get(field)
+            if col.data_type != key_types[j] and col.values.dtype != (
+                    object if key_types[j] == "string" else float):
+                col = cast(col, key_types[j])
+            anymiss |= col.missing
+            if not keys:
+                continue
+            c = codes(col.values, col_levels[j])
+            nomatch |= c < 0
+            row_key = row_key * radix[j] + np.maximum(c, 0)
         out = full(n, None, data_type, op)
         vals, missing = out.values, out.missing.copy()
-        if single:
-            idx = codes(cols[0].values, [k[0] for k in keys]) if keys else np.full(n, -1)
+        if keys:
+            idx = packed_index.get_indexer(row_key)
+            idx = np.where(nomatch | anymiss, -1, idx)
         else:
-            lookup = {k: i for i, k in enumerate(keys)}
-            idx = np.array([lookup.get(tuple(c.values[i] for c in cols), -1) for i in range(n)],
-                           dtype=np.int64) if n else np.zeros(0, np.int64)
-        idx = np.where(anymiss, -1, idx)
+            idx = np.full(n, -1)
         hit = idx >= 0
         if hit.any():
-            mapped = np.array([table[k] for k in keys], dtype=vals.dtype)
             vals[hit] = mapped[idx[hit]]
             missing[hit] = False
         if dflt_val is not None:
@@ -359,12 +518,14 @@ _COMPILERS = {
 }
 
 
-# ------------------------------------------------------------------ DerivedField & friends
+# ------------------------------------------------------------------ DerivedField
 
 def derived_field_info(el) -> FieldInfo:
     name = el.get("name")
+    if not name:
+        raise DocumentError(f"{el.tag} without a name", line=el.sourceline, element=el.tag)
     data_type = el.get("dataType") or "double"
-    op = el.get("optype") or ("categorical" if data_type == "string" else "continuous")
+    op = el.get("optype") or default_op_type(data_type)
     info = FieldInfo(name, data_type, op, line=el.sourceline)
     for v in el.findall("Value"):
         try:
@@ -374,53 +535,87 @@ def derived_field_info(el) -> FieldInfo:
     return info
 
 
+def convert_checked(col: Col, data_type: str, op_type: str | None, scope: Scope,
+                    what: str, field: str | None = None) -> Col:
+    """``convert``, recording a row error for each value with no value in the new type."""
+    out, bad = convert(col, data_type, op_type)
+    if bad.any():
+        text = to_text(col) if col.values.dtype != object else col.values
+        scope.fail(bad, lambda i: EvaluationError(
+            f"{what}: value {text[i]!r} is not a valid {data_type}", field=field, row=i))
+    return out
+
+
 def compile_derived_field(el, ctx: Ctx) -> tuple[FieldInfo, Callable[[Scope], Col]]:
-    """Compile <DerivedField> (or an OutputField with an expression) to (info, fn)."""
+    """Compile <DerivedField> (or an OutputField with an expression) to (info, fn).
+
+    The expression's value is converted to the declared dataType/optype; a value that has no
+    meaning in that type (2.5 for an integer field, "abc" for a double) is a row error.
+    """
     info = derived_field_info(el)
     ex_el = find_expression(el)
     if ex_el is None:
         raise DocumentError(f"DerivedField {info.name!r} has no expression", line=el.sourceline,
                             element=el.tag)
     expr = compile_expression(ex_el, ctx)
+    name = info.name
+    declared_type = el.get("dataType")
+    if declared_type is None:
+        info.data_type = expr.data_type
+        if el.get("optype") is None:
+            info.op_type = expr.op_type
     dt, op = info.data_type, info.op_type
-    declared_type = el.get("dataType") is not None
+    what = f"{el.tag} {name!r} (line {el.sourceline})"
 
     def fn(scope: Scope) -> Col:
-        col = expr(scope)
-        return cast(col, dt if declared_type else col.data_type, op)
+        return convert_checked(expr(scope), dt, op, scope, what, name)
 
-    if not declared_type:
-        info.data_type = expr.data_type
     return info, fn
 
 
 def compile_derived_fields(parent_el, ctx: Ctx) -> dict[str, Callable[[Scope], Col]]:
-    """Compile every DerivedField under parent_el, registering each in ctx (in order)."""
+    """Compile every DerivedField under parent_el, registering each in ctx (in order).
+
+    Derived fields may refer to each other in any order; a cycle is a load-time error.
+    """
     defs: dict[str, Callable[[Scope], Col]] = {}
     if parent_el is None:
         return defs
     els = parent_el.findall("DerivedField")
-    # register first so that derived fields may refer to each other in any order
-    for el in els:
+    check_cycles(els)
+    for el in els:   # register first so that derived fields may refer to each other
         ctx.add(derived_field_info(el))
     for el in els:
         info, fn = compile_derived_field(el, ctx)
         ctx.add(info)
         defs[info.name] = fn
-    _check_cycles(els)
     return defs
 
 
-def _check_cycles(els) -> None:
+_REF_ATTRS = ("field", "textField")
+
+
+def check_cycles(els) -> None:
+    """Reject derived fields that depend on themselves, directly or through others."""
     names = {el.get("name"): el for el in els}
-    deps = {n: {r.get("field") for r in el.iter("FieldRef")} & set(names) for n, el in names.items()}
+    deps = {}
+    for n, el in names.items():
+        refs = set()
+        for sub in el.iter():
+            if isinstance(sub.tag, str):
+                for a in _REF_ATTRS:
+                    v = sub.get(a)
+                    if v is not None:
+                        refs.add(v)
+        deps[n] = sorted(refs & set(names))
     state: dict[str, int] = {}
 
     def visit(n: str, path: list[str]) -> None:
         if state.get(n) == 2:
             return
         if state.get(n) == 1:
-            raise DocumentError("derived fields form a cycle: " + " -> ".join(path + [n]),
+            cyc = path[path.index(n):] + [n]
+            raise DocumentError("derived fields form a cycle: " + " -> ".join(cyc),
                                 line=names[n].sourceline, element="DerivedField")
         state[n] = 1
         for d in deps[n]:

@@ -78,6 +78,13 @@ def parse_mining_schema(el, fields: dict[str, FieldInfo]) -> list[MiningFieldSpe
 def prepare(spec: MiningFieldSpec, info: FieldInfo, col: Col, scope: Scope) -> Col:
     """Apply the MiningField treatments to a field's column (a new Col; input untouched)."""
     n = len(col)
+    op = spec.op_type or info.op_type
+    any_missing = bool(col.missing.any())
+    if (col.invalid is None or not col.invalid.any()) and spec.outliers == "asIs" and (
+            not any_missing or (spec.missing_replacement is None and
+                                spec.missing_treatment != "returnInvalid")):
+        # nothing to treat (the common case): share the column
+        return col if op == col.op_type else Col(col.values, col.missing, col.data_type, op)
     values = col.values
     missing = col.missing.copy()
     invalid = col.invalid.copy() if col.invalid is not None else np.zeros(n, bool)
@@ -113,7 +120,6 @@ def prepare(spec: MiningFieldSpec, info: FieldInfo, col: Col, scope: Scope) -> C
                     scope.fail(bad, lambda i: value_error(info, col, i))
                     missing = missing | bad
         invalid = invalid & ~missing
-    op = spec.op_type or info.op_type
     if spec.outliers != "asIs" and is_numeric_type(info.data_type):
         ok = ~missing & ~invalid
         num = values

@@ -61,6 +61,9 @@ class OutputPlan:
         if s.feature in ("entityId", "clusterId", "predictedDisplayValue", "warning", "reasonCode",
                          "antecedent", "consequent", "rule", "ruleId"):
             return "string"
+        if s.feature == "ruleValue" and s.el is not None and s.el.get(
+                "ruleFeature", "consequent") in ("antecedent", "consequent", "rule", "ruleId"):
+            return "string"
         if s.expr is not None:
             return s.expr.data_type
         return "double"

@@ -209,7 +209,9 @@ def to_column(raw: np.ndarray, data_type: str, op_type: str = "continuous") -> t
         if raw.dtype.kind in "OUS":
             vals = raw.astype(object, copy=True)
             if raw.dtype.kind == "O":
-                vals = np.array([_as_string(v) for v in vals], dtype=object) if n else vals
+                conv = [_as_string(v) for v in vals]
+                vals = np.empty(n, object)   # not np.array(): equal-length baskets would go 2-D
+                vals[:] = conv
         else:
             vals = np.array([_as_string(v) for v in raw.tolist()], dtype=object)
         vals[missing] = None
@@ -263,6 +265,9 @@ def _as_string(v: Any) -> Any:
         return str(int(v))
     if v is pd.NA:
         return None
+    if isinstance(v, (list, tuple, set, frozenset, np.ndarray)):
+        # a collection value (an association model's basket): a tuple of its items as text
+        return tuple(x for x in (_as_string(e) for e in v) if x is not None)
     return str(v)
 
 

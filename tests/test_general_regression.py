@@ -503,3 +503,14 @@ def test_cox_matches_jpmml(tmp_path):
     theirs = _jpmml(doc, df, tmp_path)
     a, b = np.asarray(ours["h"], float), np.asarray(theirs["h"], float)
     np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.oracle
+def test_missing_inputs_match_jpmml(tmp_path):
+    doc = design_doc("regression")
+    df = pd.DataFrame({"g": ["a", None, "c", "a", "b"], "x": [None, 1.0, 1.0, 2.0, 1.5],
+                       "z": [1.0, 1.0, None, None, None]})
+    ours = portmodel.load(doc).predict(df, errors="mark")
+    theirs = _jpmml(doc, df, tmp_path)
+    np.testing.assert_allclose(np.asarray(ours["y"], float), np.asarray(theirs["y"], float),
+                               rtol=1e-13, atol=1e-15)

@@ -1,20 +1,20 @@
-"""numba kernels over the flat tree arrays of ``tree_kernel`` (imported only when numba is used).
+"""numba kernels over the lowered tree arrays of ``tree_kernel`` (imported only when numba is used).
 
-Each row walks each tree from its root: at a node the children's predicates are tested in
-document order and the first TRUE one is taken; an UNKNOWN result is routed by the tree's
-missingValueStrategy; when no child is taken the noTrueChildStrategy decides. Kernels are
-compiled with cache=True so a new process loads them from disk instead of compiling.
+X is the (fields, rows) float matrix: NaN is a missing value. Graph kernels follow tests until
+they reach a result; general kernels test each node's children in document order and route
+UNKNOWN results by missingValueStrategy. Kernels are compiled with cache=True, so a new process
+loads them from disk instead of compiling. Parallel variants split the rows into chunks.
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
 
-from .tree_kernel import (OP_AND, OP_EQ, OP_FALSE, OP_GE, OP_GT, OP_IN, OP_LE, OP_LT, OP_MISSING,
-                          OP_NE, OP_NOTIN, OP_NOTMISSING, OP_OR, OP_SURROGATE, OP_TRUE, OP_XOR,
-                          S_DEFAULT, S_LAST, S_NONE, S_NULL)
+from .tree_kernel import (G_EQ, G_GE, G_GT, G_IN, G_KNOWN, G_LE, G_LT, G_NE, OP_AND, OP_EQ,
+                          OP_FALSE, OP_GE, OP_GT, OP_IN, OP_LE, OP_LT, OP_MISSING, OP_NE,
+                          OP_NOTMISSING, OP_OR, OP_TRUE, OP_XOR, S_LAST, S_NONE, S_NULL)
 
-_CHUNK = 2048
+_CHUNK = 1024
 
 
 @njit(cache=True)
@@ -34,6 +34,113 @@ def _member(x, sets, lo, hi):
     return a < hi and sets[a] == x
 
 
+# ================================================================= graph form
+
+
+@njit(cache=True)
+def _gtest(op, x, t, lo, hi, sets):
+    if op == G_LE:
+        return x <= t
+    if op == G_LT:
+        return x < t
+    if op == G_GT:
+        return x > t
+    if op == G_GE:
+        return x >= t
+    if op == G_EQ:
+        return x == t
+    if op == G_NE:
+        return x != t
+    if op == G_KNOWN:
+        return False
+    hit = _member(x, sets, lo, hi)
+    if op == G_IN:
+        return hit
+    return not hit
+
+
+@njit(cache=True)
+def _gwalk(X, r, t, op, feat, thr, lo, hi, sets, nxt, all_le):
+    """Result code -> leaf: -1 no prediction, else the global node index."""
+    while t >= 0:
+        x = X[feat[t], r]
+        if x != x:
+            t = nxt[t, 2]
+        elif all_le:
+            t = nxt[t, 1 if x <= thr[t] else 0]
+        else:
+            t = nxt[t, 1 if _gtest(op[t], x, thr[t], lo[t], hi[t], sets) else 0]
+    return -t - 2
+
+
+@njit(cache=True)
+def graph_rows(X, start, op, feat, thr, lo, hi, sets, nxt, all_le, out):
+    for r in range(X.shape[1]):
+        out[r] = _gwalk(X, r, start, op, feat, thr, lo, hi, sets, nxt, all_le)
+
+
+@njit(cache=True, parallel=True)
+def graph_rows_par(X, start, op, feat, thr, lo, hi, sets, nxt, all_le, out):
+    n = X.shape[1]
+    chunks = (n + _CHUNK - 1) // _CHUNK
+    for c in prange(chunks):
+        for r in range(c * _CHUNK, min(n, (c + 1) * _CHUNK)):
+            out[r] = _gwalk(X, r, start, op, feat, thr, lo, hi, sets, nxt, all_le)
+
+
+@njit(cache=True)
+def _graph_forest_chunk(X, a, b, starts, weight, vote, leaf_val, leaf_cls, leaf_ok, op, feat, thr,
+                        lo, hi, sets, nxt, all_le, acc, nvalid, wsum, first_miss):
+    k = acc.shape[1]
+    for r in range(a, b):
+        nvalid[r] = 0
+        wsum[r] = 0.0
+        first_miss[r] = -1
+        for j in range(k):
+            acc[r, j] = 0.0
+    for t in range(starts.shape[0]):          # one tree at a time stays in cache
+        w = weight[t]
+        s = starts[t]
+        for r in range(a, b):
+            lf = _gwalk(X, r, s, op, feat, thr, lo, hi, sets, nxt, all_le)
+            if lf < 0 or not leaf_ok[lf]:
+                if first_miss[r] < 0:
+                    first_miss[r] = t
+                continue
+            if vote:
+                acc[r, leaf_cls[lf]] += w
+            else:
+                for j in range(k):
+                    acc[r, j] += w * leaf_val[lf, j]
+            nvalid[r] += 1
+            wsum[r] += w
+
+
+@njit(cache=True)
+def graph_forest(X, starts, weight, vote, leaf_val, leaf_cls, leaf_ok, op, feat, thr, lo, hi,
+                 sets, nxt, all_le, acc, nvalid, wsum, first_miss):
+    n = X.shape[1]
+    chunks = (n + _CHUNK - 1) // _CHUNK
+    for c in range(chunks):
+        _graph_forest_chunk(X, c * _CHUNK, min(n, (c + 1) * _CHUNK), starts, weight, vote,
+                            leaf_val, leaf_cls, leaf_ok, op, feat, thr, lo, hi, sets, nxt, all_le,
+                            acc, nvalid, wsum, first_miss)
+
+
+@njit(cache=True, parallel=True)
+def graph_forest_par(X, starts, weight, vote, leaf_val, leaf_cls, leaf_ok, op, feat, thr, lo, hi,
+                     sets, nxt, all_le, acc, nvalid, wsum, first_miss):
+    n = X.shape[1]
+    chunks = (n + _CHUNK - 1) // _CHUNK
+    for c in prange(chunks):
+        _graph_forest_chunk(X, c * _CHUNK, min(n, (c + 1) * _CHUNK), starts, weight, vote,
+                            leaf_val, leaf_cls, leaf_ok, op, feat, thr, lo, hi, sets, nxt, all_le,
+                            acc, nvalid, wsum, first_miss)
+
+
+# ================================================================= general form
+
+
 @njit(cache=True)
 def _simple(X, r, e, e_op, e_feat, e_thr, e_lo, e_hi, sets):
     """0 false, 1 true, 2 unknown."""
@@ -42,7 +149,7 @@ def _simple(X, r, e, e_op, e_feat, e_thr, e_lo, e_hi, sets):
         return 1
     if op == OP_FALSE:
         return 0
-    x = X[r, e_feat[e]]
+    x = X[e_feat[e], r]
     missing = x != x
     if op == OP_MISSING:
         return 1 if missing else 0
@@ -159,7 +266,7 @@ def _route(X, r, root, strategy, last, factor, pred, kid_lo, kid_hi, kids, binar
                 return node, pen
             if strategy == S_NULL:
                 return -1, pen
-            dc = default[node]            # S_DEFAULT
+            dc = default[node]            # defaultChild
             if dc < 0:
                 return node, pen
             pen *= factor
@@ -170,23 +277,23 @@ def _route(X, r, root, strategy, last, factor, pred, kid_lo, kid_hi, kids, binar
 
 
 @njit(cache=True)
-def _walk_range(X, start, stop, root, strategy, last, factor, want_pen, pred, kid_lo, kid_hi,
-                kids, binary, default, e_op, e_feat, e_thr, e_lo, e_hi, e_start, args, sets,
+def _walk_range(X, a, b, root, strategy, last, factor, want_pen, pred, kid_lo, kid_hi, kids,
+                binary, default, e_op, e_feat, e_thr, e_lo, e_hi, e_start, args, sets,
                 scratch_size, leaf, pen):
     scratch = np.empty(scratch_size, np.int8)
-    for r in range(start, stop):
+    for r in range(a, b):
         lf, p = _route(X, r, root, strategy, last, factor, pred, kid_lo, kid_hi, kids, binary,
                        default, e_op, e_feat, e_thr, e_lo, e_hi, e_start, args, sets, scratch)
         leaf[r] = lf
         if want_pen:
-            pen[r] = p
+            pen[r] *= p
 
 
 @njit(cache=True)
 def walk_rows(X, root, strategy, last, factor, want_pen, pred, kid_lo, kid_hi, kids, binary,
               default, e_op, e_feat, e_thr, e_lo, e_hi, e_start, args, sets, scratch_size,
               leaf, pen):
-    _walk_range(X, 0, X.shape[0], root, strategy, last, factor, want_pen, pred, kid_lo, kid_hi,
+    _walk_range(X, 0, X.shape[1], root, strategy, last, factor, want_pen, pred, kid_lo, kid_hi,
                 kids, binary, default, e_op, e_feat, e_thr, e_lo, e_hi, e_start, args, sets,
                 scratch_size, leaf, pen)
 
@@ -195,7 +302,7 @@ def walk_rows(X, root, strategy, last, factor, want_pen, pred, kid_lo, kid_hi, k
 def walk_rows_par(X, root, strategy, last, factor, want_pen, pred, kid_lo, kid_hi, kids, binary,
                   default, e_op, e_feat, e_thr, e_lo, e_hi, e_start, args, sets, scratch_size,
                   leaf, pen):
-    n = X.shape[0]
+    n = X.shape[1]
     chunks = (n + _CHUNK - 1) // _CHUNK
     for c in prange(chunks):
         _walk_range(X, c * _CHUNK, min(n, (c + 1) * _CHUNK), root, strategy, last, factor,
@@ -203,62 +310,60 @@ def walk_rows_par(X, root, strategy, last, factor, want_pen, pred, kid_lo, kid_h
                     e_lo, e_hi, e_start, args, sets, scratch_size, leaf, pen)
 
 
-# ----------------------------------------------------------------- forests
-
-
 @njit(cache=True)
-def _forest_range(X, start, stop, roots, strategy, last, factor, weight, vote, leaf_val,
-                  leaf_cls, leaf_ok, pred, kid_lo, kid_hi, kids, binary, default, e_op, e_feat,
-                  e_thr, e_lo, e_hi, e_start, args, sets, scratch_size, acc, nvalid, wsum,
-                  first_miss):
-    """Accumulate every tree's leaf for rows [start, stop): acc += weight * leaf value (or a
-    weighted vote for the leaf's class); count the trees that predicted and note the first
-    that did not."""
+def _general_forest_chunk(X, a, b, roots, strategy, last, factor, weight, vote, leaf_val,
+                          leaf_cls, leaf_ok, pred, kid_lo, kid_hi, kids, binary, default, e_op,
+                          e_feat, e_thr, e_lo, e_hi, e_start, args, sets, scratch_size, acc,
+                          nvalid, wsum, first_miss):
     scratch = np.empty(scratch_size, np.int8)
     k = acc.shape[1]
-    for r in range(start, stop):
-        fm = -1
-        nv = 0
-        ws = 0.0
-        for t in range(roots.shape[0]):
+    for r in range(a, b):
+        nvalid[r] = 0
+        wsum[r] = 0.0
+        first_miss[r] = -1
+        for j in range(k):
+            acc[r, j] = 0.0
+    for t in range(roots.shape[0]):
+        w = weight[t]
+        for r in range(a, b):
             lf, p = _route(X, r, roots[t], strategy[t], last[t], factor[t], pred, kid_lo,
                            kid_hi, kids, binary, default, e_op, e_feat, e_thr, e_lo, e_hi,
                            e_start, args, sets, scratch)
             if lf < 0 or not leaf_ok[lf]:
-                if fm < 0:
-                    fm = t
+                if first_miss[r] < 0:
+                    first_miss[r] = t
                 continue
-            w = weight[t]
             if vote:
                 acc[r, leaf_cls[lf]] += w
             else:
                 for j in range(k):
                     acc[r, j] += w * leaf_val[lf, j]
-            nv += 1
-            ws += w
-        nvalid[r] = nv
-        wsum[r] = ws
-        first_miss[r] = fm
+            nvalid[r] += 1
+            wsum[r] += w
 
 
 @njit(cache=True)
-def forest_rows(X, roots, strategy, last, factor, weight, vote, leaf_val, leaf_cls, leaf_ok,
-                pred, kid_lo, kid_hi, kids, binary, default, e_op, e_feat, e_thr, e_lo, e_hi,
-                e_start, args, sets, scratch_size, acc, nvalid, wsum, first_miss):
-    _forest_range(X, 0, X.shape[0], roots, strategy, last, factor, weight, vote, leaf_val,
-                  leaf_cls, leaf_ok, pred, kid_lo, kid_hi, kids, binary, default, e_op, e_feat,
-                  e_thr, e_lo, e_hi, e_start, args, sets, scratch_size, acc, nvalid, wsum,
-                  first_miss)
+def general_forest(X, roots, strategy, last, factor, weight, vote, leaf_val, leaf_cls, leaf_ok,
+                   pred, kid_lo, kid_hi, kids, binary, default, e_op, e_feat, e_thr, e_lo, e_hi,
+                   e_start, args, sets, scratch_size, acc, nvalid, wsum, first_miss):
+    n = X.shape[1]
+    chunks = (n + _CHUNK - 1) // _CHUNK
+    for c in range(chunks):
+        _general_forest_chunk(X, c * _CHUNK, min(n, (c + 1) * _CHUNK), roots, strategy, last,
+                              factor, weight, vote, leaf_val, leaf_cls, leaf_ok, pred, kid_lo,
+                              kid_hi, kids, binary, default, e_op, e_feat, e_thr, e_lo, e_hi,
+                              e_start, args, sets, scratch_size, acc, nvalid, wsum, first_miss)
 
 
 @njit(cache=True, parallel=True)
-def forest_rows_par(X, roots, strategy, last, factor, weight, vote, leaf_val, leaf_cls, leaf_ok,
-                    pred, kid_lo, kid_hi, kids, binary, default, e_op, e_feat, e_thr, e_lo, e_hi,
-                    e_start, args, sets, scratch_size, acc, nvalid, wsum, first_miss):
-    n = X.shape[0]
+def general_forest_par(X, roots, strategy, last, factor, weight, vote, leaf_val, leaf_cls,
+                       leaf_ok, pred, kid_lo, kid_hi, kids, binary, default, e_op, e_feat, e_thr,
+                       e_lo, e_hi, e_start, args, sets, scratch_size, acc, nvalid, wsum,
+                       first_miss):
+    n = X.shape[1]
     chunks = (n + _CHUNK - 1) // _CHUNK
     for c in prange(chunks):
-        _forest_range(X, c * _CHUNK, min(n, (c + 1) * _CHUNK), roots, strategy, last, factor,
-                      weight, vote, leaf_val, leaf_cls, leaf_ok, pred, kid_lo, kid_hi, kids,
-                      binary, default, e_op, e_feat, e_thr, e_lo, e_hi, e_start, args, sets,
-                      scratch_size, acc, nvalid, wsum, first_miss)
+        _general_forest_chunk(X, c * _CHUNK, min(n, (c + 1) * _CHUNK), roots, strategy, last,
+                              factor, weight, vote, leaf_val, leaf_cls, leaf_ok, pred, kid_lo,
+                              kid_hi, kids, binary, default, e_op, e_feat, e_thr, e_lo, e_hi,
+                              e_start, args, sets, scratch_size, acc, nvalid, wsum, first_miss)

@@ -14,7 +14,6 @@ the cumulative hazard, as the reference engine reports it).
 """
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -180,9 +179,9 @@ class GeneralRegressionModel(CompiledModel):
         if self.function not in ("regression", "classification"):
             raise UnsupportedError(f"GeneralRegressionModel functionName={self.function!r}",
                                    line=el.sourceline, element=el.tag)
-        if classification and self.function != "classification" or \
-                self.model_type in ("regression", "generalLinear", "CoxRegression") and \
-                self.function != "regression":
+        regression_only = self.model_type in ("regression", "generalLinear", "CoxRegression")
+        if (classification and self.function != "classification") or \
+                (regression_only and self.function != "regression"):
             raise DocumentError(f"modelType={self.model_type!r} cannot have functionName="
                                 f"{self.function!r}", line=el.sourceline, element=el.tag)
         self._parse_parameters()
@@ -612,8 +611,12 @@ class GeneralRegressionModel(CompiledModel):
             missing |= idx < 0
         else:
             idx = np.zeros(n, int)
-        t, tm = self._required(self.end_time_var, scope)
-        missing |= tm
+        tcol = scope.get(self.end_time_var)
+        tm = tcol.missing & ~missing          # a row without a stratum needs no time
+        if tm.any():
+            scope.fail(tm, lambda i: EvaluationError("missing value", field=self.end_time_var, row=i))
+        t = tcol.values.astype(float)
+        missing |= tcol.missing
         hazard = np.full(n, np.nan)
         zero = np.zeros(n, bool)
         for k, s in enumerate(self.strata):

@@ -22,10 +22,10 @@ from scipy import stats as _stats  # type: ignore[import-untyped]
 
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
-from ..expressions import compile_derived_field
 from ..scope import Scope
 from ..values import codes, parse_scalar
 from .base import CompiledModel, Result, classification_result, register
+from .neural_network import compile_field_container
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -180,8 +180,7 @@ class NaiveBayesModel(CompiledModel):
             if df.find("Discretize") is None:
                 raise UnsupportedError("BayesInput's DerivedField must hold a Discretize",
                                        line=df.sourceline, element="DerivedField")
-            dinfo, derived = compile_derived_field(df, self.ctx)
-            dt = dinfo.data_type
+            dt, derived = compile_field_container(df, self.ctx)
         values: list[Any] = []
         rows: list[dict[int, float]] = []
         sums = np.zeros(len(self.cats))

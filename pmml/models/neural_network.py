@@ -20,7 +20,7 @@ import numpy as np
 
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
-from ..expressions import cast, compile_derived_field
+from ..expressions import cast, compile_expression, convert_checked, find_expression
 from ..scope import Scope
 from ..values import Col, full, is_numeric_type, parse_scalar
 from .base import CompiledModel, Result, classification_result, register, regression_result
@@ -120,6 +120,24 @@ def find_derived_field(model: CompiledModel, name: str):
     return None
 
 
+def compile_field_container(df, ctx) -> tuple[str, Callable[[Scope], Col]]:
+    """A DerivedField that may have no name (NeuralInput, BayesInput): its expression's value
+    converted to the declared dataType. Returns (data type, fn)."""
+    ex = find_expression(df)
+    if ex is None:
+        raise DocumentError("DerivedField has no expression", line=df.sourceline,
+                            element="DerivedField")
+    expr = compile_expression(ex, ctx)
+    dt = df.get("dataType") or expr.data_type
+    op = df.get("optype") or expr.op_type
+    what = f"DerivedField (line {df.sourceline})"
+
+    def fn(scope: Scope) -> Col:
+        return convert_checked(expr(scope), dt, op, scope, what, df.get("name"))
+
+    return dt, fn
+
+
 def _float(el, attr: str, default: float | None = None) -> float | None:
     v = el.get(attr)
     if v is None:
@@ -185,7 +203,7 @@ class NeuralNetwork(CompiledModel):
             if df is None:
                 raise DocumentError("NeuralInput has no DerivedField", line=ni.sourceline,
                                     element="NeuralInput")
-            _, fn = compile_derived_field(df, self.ctx)
+            _, fn = compile_field_container(df, self.ctx)
             self._add_id(ni.get("id"), ni)
             self.inputs.append(fn)
 

@@ -16,6 +16,9 @@ Classification, as the PMML 4.4 specification describes it:
     votes / machines;
   - OneAgainstAll: the machine with the smallest f (largest with maxWins="true") names the
     category; there are no probabilities.
+When classificationMethod is absent (it defaults to OneAgainstAll) but every machine names an
+alternateTargetCategory, the layout is one-against-one (legacy R producers omit the attribute);
+JPMML-Evaluator inferred the same before 1.6.2 and now offers it as an opt-in transformer.
 A row whose vector has a missing value cannot be scored (an evaluation error for that row), as in
 the reference engine.
 """
@@ -28,9 +31,9 @@ import numpy as np
 
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
-from ..expressions import compile_expression
+from ..expressions import cast, compile_expression
 from ..scope import Scope
-from ..values import Col, codes, full, parse_scalar
+from ..values import Col, codes, full, is_numeric_type, parse_scalar
 from .base import CompiledModel, Result, register, regression_result
 
 KERNELS = ("LinearKernelType", "PolynomialKernelType", "RadialBasisKernelType",
@@ -241,6 +244,10 @@ class SupportVectorMachineModel(CompiledModel):
     def _compile_classes(self) -> None:
         self.binary = len(self.machines) == 1 and (
             self.machines[0].alternate is not None or self.alt_binary is not None)
+        if self.el.get("classificationMethod") is None and all(
+                m.alternate is not None for m in self.machines):
+            # legacy producers omit the attribute on one-against-one layouts
+            self.method = "OneAgainstOne"
         voting = self.binary or self.method == "OneAgainstOne"
         self.voting = voting
         cats = list(self.categories())
@@ -282,12 +289,14 @@ class SupportVectorMachineModel(CompiledModel):
         missing = np.zeros(n, bool)
         for j, fn in enumerate(self.fields):
             col = fn(scope)
+            if not is_numeric_type(col.data_type):
+                col = cast(col, "double")
             if col.missing.any():
                 name = self.field_names[j]
                 scope.fail(col.missing & ~missing, lambda i: EvaluationError(
                     "missing value in a support vector field", field=name, row=i))
                 missing |= col.missing
-            x[:, j] = col.values.astype(float) if col.values.dtype != object else np.nan
+            x[:, j] = col.values
         x[missing] = 0.0
         if self.sv is None:
             f = x @ self.coef

@@ -1,23 +1,30 @@
-"""Fast tree scoring: a TreeModel lowered to flat parallel arrays and walked row by row in numba.
+"""Fast tree scoring: TreeModels lowered to flat parallel arrays and walked row by row in numba.
 
-The lowered form (``Lowered``) holds, per node, the index of its predicate, the range of its
-children in one flat ``kids`` array, its default child and a ``binary`` flag; per predicate
-*entry*, an operator code, a feature column, a float threshold and a range (into ``sets`` for
-set predicates, into ``args`` for compound predicates). Categorical (string) fields are encoded
-as float codes per field (unknown value -> -1, which matches nothing; missing -> NaN), so every
-test is a float comparison. Compound predicates are stored in post-order: the entries of one
-predicate's subtree are contiguous and end at its root, so they evaluate in one forward scan.
+Two lowered forms, both over one float feature matrix (``Fields``: a column per input field,
+NaN = missing; string fields become float codes per field, an unknown value -1 which matches
+nothing):
 
-A node whose two children test complementary simple predicates on one field (``x <= t`` /
-``x > t``, ``equal`` / ``notEqual``, ``isIn`` / ``isNotIn``) is ``binary``: one test decides
-between the children, and a missing value (UNKNOWN) is routed by missingValueStrategy.
+* ``Graph`` (the fast form): every node's child list is unrolled into single tests. A test
+  has a feature, an operator (mostly ``<=``; ``<``, ``>``, ``>=`` are rewritten into ``<=``
+  with swapped branches), a threshold or a set range, and three targets: value true, value
+  false, value missing. The missing target encodes missingValueStrategy; the false target of
+  the last child encodes noTrueChildStrategy. A target is another test (>= 0) or a result
+  (-1 no prediction, -(node + 2) prediction of ``node``). Complementary child pairs
+  (sklearn2pmml's ``x <= t`` / ``x > t``, R's ``<`` / ``>=``, ``isIn`` / ``isNotIn``) and
+  ``True`` else-children cost one test. Compact trees (a node testing its children in turn
+  and falling back to its own score) become chains of tests. Needs simple predicates only,
+  and no missingValuePenalty on defaultChild routes.
+* ``General``: nodes keep their child lists and predicates become post-order *entries*
+  (compound and/or/xor/surrogate predicates with PMML three-valued logic included), walked
+  like the document says. Used when the graph cannot express the tree.
 
-``run`` gives exactly what ``tree.walk`` gives (leaf node index per row, -1 for no prediction,
-and the missing-value penalty or None). Without numba, or with PORTMODEL_NO_NUMBA=1, a numpy
-version walks the same arrays level by level (all rows advance one level per step).
+``TreeKernel.run`` gives exactly what ``tree.walk`` gives (leaf node index per row, -1 for
+no prediction; the missing-value penalty or None). Without numba, or with PORTMODEL_NO_NUMBA=1,
+numpy versions walk the same arrays level by level (all rows advance one step at a time).
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -46,14 +53,17 @@ STRATEGY_CODES = {"none": S_NONE, "lastPrediction": S_LAST, "nullPrediction": S_
                   "defaultChild": S_DEFAULT}
 
 FALSE, TRUE, UNKNOWN = 0, 1, 2
-PARALLEL_MIN_ROWS = 20_000   # below this many row-tree walks, thread start-up costs more than it saves
+NULL = -1                       # graph target: no prediction
+PARALLEL_MIN_WORK = 200_000     # rows x trees below which one thread is faster
+MAX_GRAPH_DEPTH = 400           # deeper trees use the (iterative) general form
 
 
 class NotLowerable(Exception):
-    """The tree uses something the flat arrays cannot express (the general walk is used)."""
+    """The tree uses something a lowered form cannot express."""
 
 
 def numba_enabled() -> bool:
+    """numba is importable and not switched off with PORTMODEL_NO_NUMBA=1."""
     if os.environ.get("PORTMODEL_NO_NUMBA", "") not in ("", "0"):
         return False
     try:
@@ -63,25 +73,354 @@ def numba_enabled() -> bool:
     return True
 
 
-# ----------------------------------------------------------------- lowering
+_KERNELS: dict[str, Any] = {}
+
+
+def kernels() -> Any:
+    """The numba kernel module (compiled once per process, or loaded from the disk cache)."""
+    if not _KERNELS:
+        from . import _tree_numba
+        _KERNELS["mod"] = _tree_numba
+    return _KERNELS["mod"]
+
+
+# ----------------------------------------------------------------- input columns
 
 
 @dataclass
 class FieldSlot:
-    """One input column of the feature matrix."""
+    """One row of the feature matrix."""
 
     name: str
     numeric: bool
     cats: dict[Any, int]         # string fields: value -> code
 
 
-class Lowered:
-    """Flat arrays for one or more trees (node indices are global across trees)."""
+class Fields:
+    """The input fields a lowered model reads, and how their values become floats."""
 
     def __init__(self) -> None:
         self.slots: list[FieldSlot] = []
-        self._slot_of: dict[str, int] = {}
-        # predicate entries
+        self._index: dict[str, int] = {}
+
+    def slot(self, p: Pred) -> int:
+        j = self._index.get(p.field)
+        if j is None:
+            numeric = is_numeric_type(p.info.data_type) if p.info is not None else True
+            j = self._index[p.field] = len(self.slots)
+            self.slots.append(FieldSlot(p.field, numeric, {}))
+        return j
+
+    def code(self, j: int, value: Any) -> float:
+        """A predicate constant as the float it is compared with."""
+        slot = self.slots[j]
+        if slot.numeric:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise NotLowerable("non-numeric constant for a numeric field")
+            return float(value)
+        if value not in slot.cats:
+            slot.cats[value] = len(slot.cats)
+        return float(slot.cats[value])
+
+    def matrix(self, scope: Scope) -> np.ndarray | None:
+        """(fields, rows) float matrix, NaN where missing; None when a column does not fit the
+        encoding (a numeric field holding a NaN that is not missing, or a type mismatch)."""
+        n = scope.n
+        X = np.empty((max(len(self.slots), 1), n), np.float64)
+        for j, slot in enumerate(self.slots):
+            col: Col = scope.get(slot.name)
+            vals = col.values
+            if slot.numeric:
+                if vals.dtype.kind != "f":
+                    return None
+                row = X[j]
+                np.copyto(row, vals)
+                nan = np.isnan(row)
+                miss = col.missing
+                if nan.any() and (nan & ~miss).any():
+                    return None
+                if miss.any():
+                    row[miss] = np.nan
+            else:
+                if vals.dtype != object:
+                    return None
+                row = X[j]
+                if slot.cats:
+                    row[:] = codes(vals, list(slot.cats))
+                else:
+                    row[:] = -1.0
+                row[col.missing] = np.nan
+        return X
+
+
+def _set_codes(fields: Fields, j: int, values: list[Any]) -> list[float]:
+    out: set[float] = set()
+    for v in values:
+        c = fields.code(j, v)
+        if c == c:                               # NaN matches nothing
+            out.add(c)
+    return sorted(out)
+
+
+def _parallel(n: int, trees: int) -> bool:
+    return n * trees >= PARALLEL_MIN_WORK and n >= 4096
+
+
+# ================================================================= the graph (fast) form
+G_LE, G_LT, G_GT, G_GE, G_EQ, G_NE, G_IN, G_NOTIN, G_KNOWN = 0, 1, 2, 3, 4, 5, 6, 7, 8
+
+
+@dataclass
+class _Test:
+    op: int
+    feat: int
+    thr: float
+    sets: tuple
+    yes: int
+    no: int
+    miss: int
+
+
+class Graph:
+    """Trees unrolled into single tests (see the module docstring)."""
+
+    def __init__(self, fields: Fields | None = None) -> None:
+        self.fields = fields or Fields()
+        self.tests: list[_Test] = []
+        self.starts: list[int] = []       # per tree: first target
+        self.bases: list[int] = []        # per tree: global index of its node 0
+        self.n_nodes = 0
+
+    # -- predicates as (op, feat, thr, set) in document terms
+    def _simple(self, p: Pred) -> tuple[int, int, float, tuple] | None:
+        """(op, feature, constant, set members) of a simple/set predicate; None for True/False."""
+        if p.kind == "simple":
+            op = _SIMPLE_OPS.get(p.op)
+            if op is None:
+                raise NotLowerable(p.op)
+            j = self.fields.slot(p)
+            if op in (OP_MISSING, OP_NOTMISSING):
+                return op, j, 0.0, ()
+            if not self.fields.slots[j].numeric and op in _ORDERING:
+                raise NotLowerable("ordering comparison of a string field")
+            return op, j, self.fields.code(j, p.value), ()
+        if p.kind == "set":
+            j = self.fields.slot(p)
+            op = OP_IN if p.op == "isIn" else OP_NOTIN
+            return op, j, 0.0, tuple(_set_codes(self.fields, j, p.values))
+        raise NotLowerable(p.kind)
+
+    @staticmethod
+    def _complementary(a, b) -> bool:
+        if a is None or b is None or _COMPLEMENT.get(a[0]) != b[0] or a[1] != b[1]:
+            return False
+        if a[0] in (OP_IN, OP_NOTIN):
+            return a[3] == b[3]
+        return a[0] in (OP_MISSING, OP_NOTMISSING) or a[2] == b[2]
+
+    def _add(self, spec, yes: int, no: int, miss: int) -> int:
+        op, j, thr, members = spec
+        if op == OP_MISSING:                     # always known: missing -> yes
+            return self._push(G_KNOWN, j, 0.0, (), no, no, yes)
+        if op == OP_NOTMISSING:
+            return self._push(G_KNOWN, j, 0.0, (), yes, yes, no)
+        if op in (OP_LT, OP_GE) and math.isfinite(thr):
+            thr = float(np.nextafter(thr, -np.inf))   # x < t  <=>  x <= prev(t) for doubles
+            op = OP_LE if op == OP_LT else OP_GT
+        if op == OP_GT and not math.isnan(thr):
+            return self._push(G_LE, j, thr, (), no, yes, miss)
+        gop = {OP_LE: G_LE, OP_LT: G_LT, OP_GT: G_GT, OP_GE: G_GE, OP_EQ: G_EQ, OP_NE: G_NE,
+               OP_IN: G_IN, OP_NOTIN: G_NOTIN}[op]
+        return self._push(gop, j, thr, members, yes, no, miss)
+
+    def _push(self, op, j, thr, members, yes, no, miss) -> int:
+        self.tests.append(_Test(op, j, thr, members, yes, no, miss))
+        return len(self.tests) - 1
+
+    # -- trees
+    def add_tree(self, tree, strategy: str, no_true_child: str, penalty: float) -> None:
+        if strategy not in STRATEGY_CODES:
+            raise NotLowerable(strategy)
+        if tree.depth > MAX_GRAPH_DEPTH:
+            raise NotLowerable("tree too deep for the graph form")
+        s = STRATEGY_CODES[strategy]
+        if s == S_DEFAULT and penalty != 1.0:
+            raise NotLowerable("missingValuePenalty")
+        base = self.n_nodes
+        last = no_true_child == "returnLastPrediction"
+        memo: dict[int, int] = {}
+        specs = [None if p.kind in ("true", "false") else self._simple(p) for p in tree.pred]
+
+        def term(node: int) -> int:
+            return -(base + node + 2)
+
+        def target(node: int) -> int:
+            """Where a row goes once it stands at node (its predicate held)."""
+            if node in memo:
+                return memo[node]
+            kids = tree.children[node]
+            if not kids:
+                memo[node] = term(node)
+                return memo[node]
+            if s == S_NONE:
+                unknown = None
+            elif s == S_LAST:
+                unknown = term(node)
+            elif s == S_NULL:
+                unknown = NULL
+            else:
+                dc = int(tree.default_child[node])
+                unknown = term(node) if dc < 0 else target(dc)
+            nxt = term(node) if last else NULL     # past the last child: noTrueChildStrategy
+            nxt_spec = None
+            nxt_test: _Test | None = None
+            for c in reversed(kids):
+                p = tree.pred[c]
+                if p.kind == "true":
+                    nxt, nxt_spec, nxt_test = target(c), None, None
+                    continue
+                if p.kind == "false":
+                    continue
+                spec = specs[c]
+                yes = target(c)
+                if self._complementary(spec, nxt_spec):
+                    # false here means the next child's test is true; missing is missing there too
+                    no = nxt_test_yes(nxt_test, nxt_spec)
+                    miss = nxt_test_miss(nxt_test, nxt_spec)
+                else:
+                    no = miss = nxt
+                if unknown is not None:
+                    miss = unknown
+                t = self._add(spec, yes, no, miss)
+                nxt, nxt_spec, nxt_test = t, spec, self.tests[t]
+            memo[node] = nxt
+            return nxt
+
+        def nxt_test_yes(t: _Test, spec) -> int:
+            return self._yes_of(t, spec)
+
+        def nxt_test_miss(t: _Test, spec) -> int:
+            return self._miss_of(t, spec)
+
+        root = specs[0]
+        p0 = tree.pred[0]
+        if p0.kind == "true":
+            start = target(0)
+        elif p0.kind == "false":
+            start = NULL
+        else:
+            start = self._add(root, target(0), NULL, NULL)
+        self.starts.append(start)
+        self.bases.append(base)
+        self.n_nodes += len(tree.pred)
+
+    @staticmethod
+    def _yes_of(t: _Test, spec) -> int:
+        """The target a test takes when its document predicate is TRUE."""
+        op = spec[0]
+        if op == OP_MISSING:
+            return t.miss
+        if op == OP_NOTMISSING:
+            return t.yes
+        if t.op == G_LE and op in (OP_GT, OP_GE):
+            return t.no                          # rewritten with swapped branches
+        return t.yes
+
+    @staticmethod
+    def _miss_of(t: _Test, spec) -> int:
+        return t.miss
+
+    def freeze(self) -> "FrozenGraph":
+        m = len(self.tests)
+        sets: list[float] = []
+        lo = np.zeros(m, np.int32)
+        hi = np.zeros(m, np.int32)
+        for i, t in enumerate(self.tests):
+            lo[i] = len(sets)
+            sets.extend(t.sets)
+            hi[i] = len(sets)
+        nxt = np.zeros((max(m, 1), 3), np.int32)     # columns: false, true, missing
+        for i, t in enumerate(self.tests):
+            nxt[i] = (t.no, t.yes, t.miss)
+        return FrozenGraph(
+            fields=self.fields,
+            op=np.array([t.op for t in self.tests] + [0], np.int8),
+            feat=np.array([t.feat for t in self.tests] + [0], np.int32),
+            thr=np.array([t.thr for t in self.tests] + [0.0], np.float64),
+            lo=lo, hi=hi, sets=np.array(sets + [0.0], np.float64), nxt=nxt,
+            starts=np.array(self.starts, np.int32), bases=np.array(self.bases, np.int64),
+            all_le=all(t.op == G_LE for t in self.tests))
+
+
+@dataclass
+class FrozenGraph:
+    fields: Fields
+    op: np.ndarray
+    feat: np.ndarray
+    thr: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    sets: np.ndarray
+    nxt: np.ndarray
+    starts: np.ndarray
+    bases: np.ndarray
+    all_le: bool
+
+    def args(self) -> tuple:
+        return (self.op, self.feat, self.thr, self.lo, self.hi, self.sets, self.nxt)
+
+    def leaves(self, X: np.ndarray, tree: int) -> np.ndarray:
+        """Global leaf index (-1: no prediction) of one tree for every row."""
+        n = X.shape[1]
+        out = np.empty(n, np.int64)
+        start = int(self.starts[tree])
+        if numba_enabled():
+            k = kernels()
+            fn = k.graph_rows_par if _parallel(n, 1) else k.graph_rows
+            fn(X, start, *self.args(), self.all_le, out)
+            return out
+        return np_graph(self, X, start)
+
+
+def np_graph(g: FrozenGraph, X: np.ndarray, start: int) -> np.ndarray:
+    """numpy walk of the graph: every row still inside the graph takes one test per step."""
+    n = X.shape[1]
+    t = np.full(n, start, np.int64)
+    rows = np.flatnonzero(t >= 0)
+    cur = t[rows]
+    while len(rows):
+        x = X[g.feat[cur], rows]
+        op = g.op[cur]
+        thr = g.thr[cur]
+        res = np.zeros(len(rows), bool)
+        with np.errstate(invalid="ignore"):
+            for code, fn in ((G_LE, np.less_equal), (G_LT, np.less), (G_GT, np.greater),
+                             (G_GE, np.greater_equal), (G_EQ, np.equal), (G_NE, np.not_equal)):
+                m = op == code
+                if m.any():
+                    res[m] = fn(x[m], thr[m])
+        sm = (op == G_IN) | (op == G_NOTIN)
+        if sm.any():
+            for e in np.unique(cur[sm]):
+                m = cur == e
+                hit = np.isin(x[m], g.sets[g.lo[e]:g.hi[e]])
+                res[m] = hit if g.op[e] == G_IN else ~hit
+        col = np.where(np.isnan(x), 2, res.astype(np.int64))
+        nxt = g.nxt[cur, col].astype(np.int64)
+        t[rows] = nxt
+        inside = nxt >= 0
+        rows, cur = rows[inside], nxt[inside]
+    return np.where(t == NULL, -1, -t - 2)
+
+
+# ================================================================= the general form
+
+
+class General:
+    """Trees with child lists and post-order predicate entries (see the module docstring)."""
+
+    def __init__(self, fields: Fields | None = None) -> None:
+        self.fields = fields or Fields()
         self.e_op: list[int] = []
         self.e_feat: list[int] = []
         self.e_thr: list[float] = []
@@ -90,40 +429,17 @@ class Lowered:
         self.e_start: list[int] = []
         self.args: list[int] = []
         self.sets: list[float] = []
-        # nodes
         self.pred: list[int] = []
         self.kid_lo: list[int] = []
         self.kid_hi: list[int] = []
         self.kids: list[int] = []
         self.binary: list[int] = []
         self.default: list[int] = []
-        # trees
         self.roots: list[int] = []
-        self.sizes: list[int] = []
         self.strategy: list[int] = []
         self.last: list[int] = []
         self.factor: list[float] = []
-        self._pred_memo: dict[int, int] = {}
 
-    # -- fields
-    def slot(self, p: Pred) -> int:
-        name = p.field
-        j = self._slot_of.get(name)
-        if j is None:
-            info = p.info
-            numeric = is_numeric_type(info.data_type) if info is not None else True
-            j = self._slot_of[name] = len(self.slots)
-            self.slots.append(FieldSlot(name, numeric, {}))
-        return j
-
-    def _code(self, slot: FieldSlot, value: Any) -> float:
-        if slot.numeric:
-            return float(value)
-        if value not in slot.cats:
-            slot.cats[value] = len(slot.cats)
-        return float(slot.cats[value])
-
-    # -- predicates
     def _entry(self, op: int, feat: int = -1, thr: float = 0.0, lo: int = 0, hi: int = 0,
                start: int | None = None) -> int:
         e = len(self.e_op)
@@ -145,27 +461,16 @@ class Lowered:
             op = _SIMPLE_OPS.get(p.op)
             if op is None:
                 raise NotLowerable(p.op)
-            j = self.slot(p)
-            slot = self.slots[j]
+            j = self.fields.slot(p)
             if op in (OP_MISSING, OP_NOTMISSING):
                 return self._entry(op, j)
-            if not slot.numeric and op in _ORDERING:
+            if not self.fields.slots[j].numeric and op in _ORDERING:
                 raise NotLowerable("ordering comparison of a string field")
-            if p.value is None or (slot.numeric and not isinstance(p.value, (int, float))):
-                raise NotLowerable("non-numeric value for a numeric field")
-            return self._entry(op, j, self._code(slot, p.value))
+            return self._entry(op, j, self.fields.code(j, p.value))
         if p.kind == "set":
-            j = self.slot(p)
-            slot = self.slots[j]
-            vals: set[float] = set()
-            for v in p.values:
-                if slot.numeric and not isinstance(v, (int, float)):
-                    raise NotLowerable("non-numeric set member for a numeric field")
-                c = self._code(slot, v)
-                if c == c:                       # NaN matches nothing
-                    vals.add(c)
+            j = self.fields.slot(p)
             lo = len(self.sets)
-            self.sets.extend(sorted(vals))
+            self.sets.extend(_set_codes(self.fields, j, p.values))
             return self._entry(OP_IN if p.op == "isIn" else OP_NOTIN, j, 0.0, lo, len(self.sets))
         if p.kind == "compound":
             op = _COMPOUND_OPS.get(p.op)
@@ -178,26 +483,17 @@ class Lowered:
             return self._entry(op, -1, 0.0, lo, len(self.args), start)
         raise NotLowerable(p.kind)
 
-    def _same_set(self, a: int, b: int) -> bool:
-        return self.sets[self.e_lo[a]:self.e_hi[a]] == self.sets[self.e_lo[b]:self.e_hi[b]]
-
-    def complementary(self, a: int, b: int) -> bool:
-        """Entries a and b are simple tests on one field, b true exactly where a is false."""
+    def _complementary(self, a: int, b: int) -> bool:
         oa, ob = self.e_op[a], self.e_op[b]
         if oa >= OP_AND or ob >= OP_AND or oa in (OP_TRUE, OP_FALSE):
             return False
         if _COMPLEMENT.get(oa) != ob or self.e_feat[a] != self.e_feat[b]:
             return False
         if oa in (OP_IN, OP_NOTIN):
-            return self._same_set(a, b)
-        if oa in (OP_MISSING, OP_NOTMISSING):
-            return True
-        ta, tb = self.e_thr[a], self.e_thr[b]
-        return ta == tb                          # NaN thresholds are never complementary
+            return (self.sets[self.e_lo[a]:self.e_hi[a]] == self.sets[self.e_lo[b]:self.e_hi[b]])
+        return oa in (OP_MISSING, OP_NOTMISSING) or self.e_thr[a] == self.e_thr[b]
 
-    # -- trees
-    def add_tree(self, tree, strategy: str, no_true_child: str, penalty: float) -> int:
-        """Append one TreeArrays; return its root's global node index."""
+    def add_tree(self, tree, strategy: str, no_true_child: str, penalty: float) -> None:
         if strategy not in STRATEGY_CODES:
             raise NotLowerable(strategy)
         base = len(self.pred)
@@ -209,22 +505,20 @@ class Lowered:
             self.kid_lo.append(len(self.kids))
             self.kids.extend(base + c for c in kids)
             self.kid_hi.append(len(self.kids))
-            self.binary.append(int(len(kids) == 2 and self.complementary(
+            self.binary.append(int(len(kids) == 2 and self._complementary(
                 self.pred[base + kids[0]], self.pred[base + kids[1]])))
             dc = int(tree.default_child[i])
             self.default.append(base + dc if dc >= 0 else -1)
         self.roots.append(base)
-        self.sizes.append(n)
         self.strategy.append(STRATEGY_CODES[strategy])
         self.last.append(int(no_true_child == "returnLastPrediction"))
         self.factor.append(float(penalty))
-        return base
 
-    def freeze(self) -> "Frozen":
+    def freeze(self) -> "FrozenGeneral":
         i32 = np.int32
-        sub = [e - s + 1 for e, s in zip(range(len(self.e_start)), self.e_start)]
-        return Frozen(
-            slots=list(self.slots),
+        sub = [e - s + 1 for e, s in enumerate(self.e_start)]
+        return FrozenGeneral(
+            fields=self.fields,
             e_op=np.array(self.e_op, np.int8), e_feat=np.array(self.e_feat, i32),
             e_thr=np.array(self.e_thr, np.float64), e_lo=np.array(self.e_lo, i32),
             e_hi=np.array(self.e_hi, i32), e_start=np.array(self.e_start, i32),
@@ -234,15 +528,12 @@ class Lowered:
             binary=np.array(self.binary, np.int8), default=np.array(self.default, i32),
             roots=np.array(self.roots, i32), strategy=np.array(self.strategy, np.int8),
             last=np.array(self.last, np.int8), factor=np.array(self.factor, np.float64),
-            scratch=max(sub, default=1),
-            compound=bool(np.any(np.array(self.e_op, np.int64) >= OP_AND)),
-            max_kids=max((h - l for l, h in zip(self.kid_lo, self.kid_hi)), default=0),
-        )
+            scratch=max(sub, default=1))
 
 
 @dataclass
-class Frozen:
-    slots: list[FieldSlot]
+class FrozenGeneral:
+    fields: Fields
     e_op: np.ndarray
     e_feat: np.ndarray
     e_thr: np.ndarray
@@ -262,65 +553,32 @@ class Frozen:
     last: np.ndarray
     factor: np.ndarray
     scratch: int
-    compound: bool
-    max_kids: int
 
     def tree_args(self) -> tuple:
-        """The arrays every kernel takes, in its parameter order."""
+        """The arrays every general kernel takes, in its parameter order."""
         return (self.pred, self.kid_lo, self.kid_hi, self.kids, self.binary, self.default,
                 self.e_op, self.e_feat, self.e_thr, self.e_lo, self.e_hi, self.e_start,
                 self.args, self.sets)
 
-    def features(self, scope: Scope) -> np.ndarray | None:
-        """Row-major float matrix of the input fields (NaN = missing); None when a column does
-        not fit the encoding (then the general walk decides)."""
-        n = scope.n
-        X = np.empty((n, max(len(self.slots), 1)), np.float64)
-        for j, slot in enumerate(self.slots):
-            col: Col = scope.get(slot.name)
-            vals = col.values
-            if slot.numeric:
-                if vals.dtype.kind != "f":
-                    return None
-                nan = np.isnan(vals)
-                if nan.any() and not np.array_equal(nan, nan & col.missing):
-                    return None                  # a NaN value that is not missing
-                X[:, j] = vals
-                if col.missing.any():
-                    X[col.missing, j] = np.nan
-            else:
-                if vals.dtype != object:
-                    return None
-                cats = list(slot.cats)
-                c = codes(vals, cats).astype(np.float64) if cats else np.full(n, -1.0)
-                c[col.missing] = np.nan
-                X[:, j] = c
-        return X
+    def leaves(self, X: np.ndarray, t: int, penalty: np.ndarray | None) -> np.ndarray:
+        """Global leaf index (-1: none) of tree t per row; multiplies penalty in place."""
+        n = X.shape[1]
+        if numba_enabled():
+            k = kernels()
+            fn = k.walk_rows_par if _parallel(n, 1) else k.walk_rows
+            leaf = np.empty(n, np.int64)
+            pen = penalty if penalty is not None else np.ones(1)
+            fn(X, int(self.roots[t]), int(self.strategy[t]), int(self.last[t]),
+               float(self.factor[t]), penalty is not None, *self.tree_args(), self.scratch,
+               leaf, pen)
+            return leaf
+        return np_walk_tree(self, X, t, penalty)
 
 
-# ----------------------------------------------------------------- numba kernels
-
-_KERNELS: dict[str, Any] = {}
-
-
-def _numba_kernels() -> dict[str, Any]:
-    """Compile (or load from the on-disk cache) the numba kernels once per process."""
-    if _KERNELS:
-        return _KERNELS
-    from . import _tree_numba
-    _KERNELS.update(single=_tree_numba.walk_rows, single_par=_tree_numba.walk_rows_par,
-                    forest=_tree_numba.forest_rows, forest_par=_tree_numba.forest_rows_par)
-    return _KERNELS
-
-
-# ----------------------------------------------------------------- numpy fallback
-
-
-def _np_simple(fz: Frozen, X: np.ndarray, rows: np.ndarray, ent: np.ndarray) -> np.ndarray:
+def _np_simple(fz: FrozenGeneral, X: np.ndarray, rows: np.ndarray, ent: np.ndarray) -> np.ndarray:
     op = fz.e_op[ent]
     out = np.zeros(len(rows), np.int8)
-    feat = fz.e_feat[ent]
-    x = X[rows, np.maximum(feat, 0)]
+    x = X[np.maximum(fz.e_feat[ent], 0), rows]
     nan = np.isnan(x)
     thr = fz.e_thr[ent]
     out[op == OP_TRUE] = TRUE
@@ -338,15 +596,14 @@ def _np_simple(fz: Frozen, X: np.ndarray, rows: np.ndarray, ent: np.ndarray) -> 
     if sm.any():
         for e in np.unique(ent[sm]):
             m = ent == e
-            members = fz.sets[fz.e_lo[e]:fz.e_hi[e]]
-            hit = np.isin(x[m], members)
+            hit = np.isin(x[m], fz.sets[fz.e_lo[e]:fz.e_hi[e]])
             out[m] = hit if fz.e_op[e] == OP_IN else ~hit
-    value_test = (op >= OP_EQ) & (op <= OP_GE) | sm
+    value_test = ((op >= OP_EQ) & (op <= OP_GE)) | sm
     out[value_test & nan] = UNKNOWN
     return out
 
 
-def _np_eval(fz: Frozen, X: np.ndarray, rows: np.ndarray, ent: np.ndarray) -> np.ndarray:
+def _np_eval(fz: FrozenGeneral, X: np.ndarray, rows: np.ndarray, ent: np.ndarray) -> np.ndarray:
     """Three-valued result (0 false, 1 true, 2 unknown) of entry ent[i] on row rows[i]."""
     comp = fz.e_op[ent] >= OP_AND
     if not comp.any():
@@ -358,27 +615,23 @@ def _np_eval(fz: Frozen, X: np.ndarray, rows: np.ndarray, ent: np.ndarray) -> np
     ce = ent[ci]
     crows = rows[ci]
     op = fz.e_op[ce]
-    lo = fz.e_lo[ce]
+    lo = fz.e_lo[ce].astype(np.int64)
     arity = fz.e_hi[ce] - lo
-    res = np.where(op == OP_AND, TRUE, np.where(op == OP_OR, FALSE, 0)).astype(np.int8)
-    res[op == OP_SURROGATE] = UNKNOWN
+    res = np.where(op == OP_AND, TRUE, np.where(op == OP_SURROGATE, UNKNOWN, FALSE)).astype(np.int8)
     any_unknown = np.zeros(len(ci), bool)
     found = np.zeros(len(ci), bool)          # surrogate: a known child seen
     for k in range(int(arity.max())):
         m = k < arity
         v = np.full(len(ci), UNKNOWN, np.int8)
-        v[m] = _np_eval(fz, X, crows[m], fz.args[lo[m] + k])
-        and_ = m & (op == OP_AND)
-        res[and_ & (v == FALSE)] = FALSE
-        or_ = m & (op == OP_OR)
-        res[or_ & (v == TRUE)] = TRUE
-        xor = m & (op == OP_XOR)
-        res[xor & (v == TRUE)] ^= 1
+        v[m] = _np_eval(fz, X, crows[m], fz.args[lo[m] + k].astype(np.int64))
+        res[m & (op == OP_AND) & (v == FALSE)] = FALSE
+        res[m & (op == OP_OR) & (v == TRUE)] = TRUE
+        res[m & (op == OP_XOR) & (v == TRUE)] ^= 1
         any_unknown |= m & (v == UNKNOWN) & (op != OP_SURROGATE)
         sur = m & (op == OP_SURROGATE) & ~found & (v != UNKNOWN)
         res[sur] = v[sur]
         found |= sur
-    # and: FALSE wins, else UNKNOWN if any unknown; or: TRUE wins; xor: any unknown -> UNKNOWN
+    # and: FALSE wins over UNKNOWN; or: TRUE wins; xor: any UNKNOWN makes it UNKNOWN
     fix = any_unknown & (((op == OP_AND) & (res != FALSE)) | ((op == OP_OR) & (res != TRUE))
                          | (op == OP_XOR))
     res[fix] = UNKNOWN
@@ -386,9 +639,9 @@ def _np_eval(fz: Frozen, X: np.ndarray, rows: np.ndarray, ent: np.ndarray) -> np
     return out
 
 
-def np_walk_tree(fz: Frozen, X: np.ndarray, t: int, penalty: np.ndarray | None) -> np.ndarray:
+def np_walk_tree(fz: FrozenGeneral, X: np.ndarray, t: int, penalty: np.ndarray | None) -> np.ndarray:
     """Leaf (global node index, -1 none) of tree t for every row, level by level."""
-    n = X.shape[0]
+    n = X.shape[1]
     leaf = np.full(n, -1, np.int64)
     root = int(fz.roots[t])
     strategy = int(fz.strategy[t])
@@ -406,11 +659,13 @@ def np_walk_tree(fz: Frozen, X: np.ndarray, t: int, penalty: np.ndarray | None) 
         keep = ~at_leaf
         rows, node, lo, nk = rows[keep], node[keep], lo[keep], nk[keep]
         m = len(rows)
+        if not m:
+            break
         nxt = np.full(m, -1, np.int64)
         open_ = np.ones(m, bool)                 # still looking for a child
         binary = fz.binary[node].astype(bool)
         first_false = np.zeros(m, bool)
-        for k in range(int(nk.max()) if m else 0):
+        for k in range(int(nk.max())):
             cand = open_ & (k < nk)
             if not cand.any():
                 break
@@ -418,8 +673,7 @@ def np_walk_tree(fz: Frozen, X: np.ndarray, t: int, penalty: np.ndarray | None) 
             shortcut = cand & binary & (k == 1)   # complementary second child
             res[shortcut & first_false] = TRUE
             res[shortcut & ~first_false] = UNKNOWN
-            ev = cand & ~shortcut
-            idx = np.flatnonzero(ev)
+            idx = np.flatnonzero(cand & ~shortcut)
             res[idx] = _np_eval(fz, X, rows[idx], fz.pred[fz.kids[lo[idx] + k]].astype(np.int64))
             if k == 0:
                 first_false = res == FALSE
@@ -448,50 +702,43 @@ def np_walk_tree(fz: Frozen, X: np.ndarray, t: int, penalty: np.ndarray | None) 
     return leaf
 
 
-# ----------------------------------------------------------------- the single-tree kernel
+# ================================================================= the single-tree kernel
 
 
 class TreeKernel:
     """One TreeModel lowered to flat arrays; ``run`` has the contract of ``tree.walk``."""
 
-    def __init__(self, fz: Frozen, tree, model):
-        self.fz = fz
+    def __init__(self, plan: FrozenGraph | FrozenGeneral, tree, model):
+        self.plan = plan
         self.tree = tree
         self.model = model
-        self.use_numba = numba_enabled()
+        self.fast = isinstance(plan, FrozenGraph)
 
     def run(self, scope: Scope) -> tuple[np.ndarray, np.ndarray | None]:
-        fz = self.fz
-        X = fz.features(scope)
+        X = self.plan.fields.matrix(scope)
         if X is None:
             from .tree import walk
             return walk(self.tree, self.model, scope)
-        n = scope.n
-        want_penalty = fz.factor[0] != 1.0
-        if self.use_numba and numba_enabled():
-            k = _numba_kernels()
-            fn = k["single_par"] if n >= PARALLEL_MIN_ROWS else k["single"]
-            leaf = np.empty(n, np.int64)
-            pen = np.ones(n if want_penalty else 1, np.float64)
-            fn(X, int(fz.roots[0]), int(fz.strategy[0]), int(fz.last[0]), float(fz.factor[0]),
-               want_penalty, *fz.tree_args(), fz.scratch, leaf, pen)
-            return leaf, (pen if want_penalty else None)
-        pen = np.ones(n) if want_penalty else None
-        return np_walk_tree(fz, X, 0, pen), pen
+        penalty = np.ones(scope.n) if self.model.penalty != 1.0 else None
+        if self.fast:
+            return self.plan.leaves(X, 0), penalty
+        return self.plan.leaves(X, 0, penalty), penalty
 
 
-def lower_tree(tree, model) -> Frozen:
-    low = Lowered()
-    low.add_tree(tree, model.missing_strategy, model.no_true_child, model.penalty)
-    return low.freeze()
-
-
-def compile_kernel(tree, model) -> TreeKernel | None:
-    """Lower a TreeModel's tree; None when its predicates or strategy need the general walk."""
-    if model.missing_strategy not in STRATEGY_CODES:
-        return None
+def compile_kernel(tree, model, fast: bool = True) -> TreeKernel | None:
+    """Lower a TreeModel's tree (graph form when possible, else the general form); None when
+    neither can express it and the general walk must be used. ``fast=False`` skips the graph."""
+    args = (tree, model.missing_strategy, model.no_true_child, model.penalty)
+    if fast:
+        try:
+            g = Graph()
+            g.add_tree(*args)
+            return TreeKernel(g.freeze(), tree, model)
+        except NotLowerable:
+            pass
     try:
-        fz = lower_tree(tree, model)
+        gen = General()
+        gen.add_tree(*args)
+        return TreeKernel(gen.freeze(), tree, model)
     except NotLowerable:
         return None
-    return TreeKernel(fz, tree, model)

@@ -1,0 +1,262 @@
+"""NearestNeighborModel (k-NN): the k training instances closest to a row (under the
+ComparisonMeasure over the KNNInputs) vote for its class or average its value.
+
+- continuousScoringMethod: average, median, weightedAverage (weights 1 / (distance + threshold));
+- categoricalScoringMethod: majorityVote, weightedMajorityVote. Ties go to the category with the
+  most training instances, then to the smallest value (the spec's rule);
+- neighbours are ordered by distance (highest similarity), ties in training-table order;
+- entityId outputs name the neighbours by rank: the instanceIdVariable's value, else the 1-based
+  row of the training table.
+
+Rows are scored in chunks, each a (rows x instances) distance matrix.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
+
+from ..expressions import inline_table_rows
+from ..scope import Scope
+from ..values import Col, full, parse_scalar
+from .base import CompiledModel, Result, register
+from .comparison import (FieldComparison, Measure, binary_reference, distances, parse_field_comparison,
+                         parse_measure, reference_column, similarities)
+
+_CHUNK_CELLS = 2_000_000
+
+
+def _sub(col: Col, lo: int, hi: int) -> Col:
+    return Col(col.values[lo:hi], col.missing[lo:hi], col.data_type, col.op_type)
+
+
+@register("NearestNeighborModel")
+class NearestNeighborModel(CompiledModel):
+    def compile(self) -> None:
+        el = self.el
+        if self.function not in ("classification", "regression", "clustering", "mixed"):
+            raise UnsupportedError(f"NearestNeighborModel functionName={self.function!r}",
+                                   line=el.sourceline, element=el.tag)
+        if len(self.target_names) > 1:
+            raise UnsupportedError("NearestNeighborModel with several targets", line=el.sourceline,
+                                   element=el.tag)
+        try:
+            self.k = int(el.get("numberOfNeighbors"))
+        except (TypeError, ValueError):
+            raise DocumentError("NearestNeighborModel needs numberOfNeighbors", line=el.sourceline,
+                                element=el.tag) from None
+        self.continuous_method = el.get("continuousScoringMethod", "average")
+        self.categorical_method = el.get("categoricalScoringMethod", "majorityVote")
+        if self.continuous_method not in ("average", "median", "weightedAverage"):
+            raise UnsupportedError(f"continuousScoringMethod={self.continuous_method!r}",
+                                   line=el.sourceline, element=el.tag)
+        if self.categorical_method not in ("majorityVote", "weightedMajorityVote"):
+            raise UnsupportedError(f"categoricalScoringMethod={self.categorical_method!r}",
+                                   line=el.sourceline, element=el.tag)
+        self.threshold = float(el.get("threshold", "0.001"))
+        self.id_variable = el.get("instanceIdVariable")
+        self.measure: Measure = parse_measure(el.find("ComparisonMeasure"))
+        knn = el.find("KNNInputs")
+        if knn is None or not knn.findall("KNNInput"):
+            raise DocumentError("NearestNeighborModel has no KNNInputs", line=el.sourceline,
+                                element=el.tag)
+        self.fields: list[FieldComparison] = []
+        for ki in knn.findall("KNNInput"):
+            info = self.ctx.require(ki.get("field"), ki)
+            self.fields.append(parse_field_comparison(ki, info, self.measure))
+        self._training(el)
+        weighted = (self.categorical_method == "weightedMajorityVote" and self.categorical) or \
+                   (self.continuous_method == "weightedAverage" and not self.categorical)
+        if weighted and not self.measure.is_distance and self.target is not None:
+            raise UnsupportedError("weighted k-NN scoring needs a distance measure",
+                                   line=el.sourceline, element=el.tag)
+
+    # ------------------------------------------------------------------ training table
+    def _training(self, el) -> None:
+        ti = el.find("TrainingInstances")
+        if ti is None:
+            raise DocumentError("NearestNeighborModel has no TrainingInstances", line=el.sourceline,
+                                element=el.tag)
+        columns = {}
+        fields_el = ti.find("InstanceFields")
+        for f in (fields_el.findall("InstanceField") if fields_el is not None else []):
+            columns[f.get("field")] = (f.get("column") or f.get("field")).split(":")[-1]
+        rows = inline_table_rows(ti)
+        m = len(rows)
+        if not 0 < self.k <= m:
+            raise DocumentError(f"numberOfNeighbors={self.k} for {m} training instances",
+                                line=el.sourceline, element=el.tag)
+        self.m = m
+
+        def cells(name: str) -> list[Any]:
+            if name not in columns:
+                raise UnsupportedError(f"training instances lack field {name!r} (computing it "
+                                       "from other instance fields is not supported)",
+                                       line=ti.sourceline, element="TrainingInstances")
+            col = columns[name]
+            return [r.get(col) if r.get(col) not in ("", None) else None for r in rows]
+
+        if self.measure.is_distance:
+            self.refs = [reference_column(cells(fc.name), fc, ti.sourceline) for fc in self.fields]
+        else:
+            self.binary_refs = np.column_stack(
+                [binary_reference(cells(fc.name), ti.sourceline) for fc in self.fields])
+        if self.id_variable is not None:
+            ids = cells(self.id_variable)
+        else:
+            ids = [str(i + 1) for i in range(m)]
+        self.ids = np.array([None if v is None else str(v) for v in ids], dtype=object)
+        self.categorical = False
+        self.cats: list[Any] = []
+        if self.target is not None:
+            spec = next((s for s in self.mining if s.name == self.target.name), None)
+            op = (spec.op_type if spec is not None and spec.op_type else self.target.op_type)
+            self.categorical = op in ("categorical", "ordinal")
+            dt = self.target.data_type
+            raw = cells(self.target.name)
+            try:
+                vals = [parse_scalar(v, dt if self.categorical else "double") for v in raw]
+            except ValueError as exc:
+                raise DocumentError(f"training target value: {exc}", line=ti.sourceline,
+                                    element="TrainingInstances") from None
+            if any(v is None or v != v for v in vals):
+                raise DocumentError("a training instance has no target value",
+                                    line=ti.sourceline, element="TrainingInstances")
+            if self.categorical:
+                cats = self.categories()
+                for v in vals:
+                    if v not in cats:
+                        cats.append(v)
+                self.cats = cats
+                index = {c: j for j, c in enumerate(cats)}
+                self.target_codes = np.array([index[v] for v in vals], dtype=np.int64)
+                counts = np.bincount(self.target_codes, minlength=len(cats)).astype(float)
+                # tie-break key: more training instances first, then the smallest value
+                by_value = sorted(range(len(cats)), key=lambda j: cats[j])
+                value_rank = np.empty(len(cats))
+                value_rank[by_value] = np.arange(len(cats))
+                self.tie_key = counts * len(cats) - value_rank
+            else:
+                self.target_values = np.array(vals, dtype=float)
+
+    # ------------------------------------------------------------------ scoring
+    def _max_rank(self) -> int:
+        r = self.k
+        if self.output is not None:
+            for s in self.output.specs:
+                if s.feature in ("entityId", "clusterId", "affinity", "entityAffinity",
+                                 "clusterAffinity"):
+                    r = max(r, s.rank)
+        return min(r, self.m)
+
+    def _scores(self, cols: list[Col]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self.measure.is_distance:
+            d, undef = distances(self.measure, self.fields, cols, self.refs)
+            return d, undef, np.zeros(len(undef), bool)
+        return similarities(self.measure, cols, self.binary_refs)
+
+    def score(self, scope: Scope) -> Result:
+        n = scope.n
+        cols = [scope.get(fc.name) for fc in self.fields]
+        R = self._max_rank()
+        near = np.zeros((n, R), dtype=np.int64)
+        near_score = np.full((n, R), np.nan)
+        undefined = np.zeros(n, bool)
+        bad = np.zeros(n, bool)
+        step = max(1, _CHUNK_CELLS // self.m)
+        dist = self.measure.is_distance
+        for lo in range(0, n, step):
+            hi = min(n, lo + step)
+            s, u, b = self._scores([_sub(c, lo, hi) for c in cols])
+            key = np.where(np.isnan(s), np.inf, s if dist else -s)
+            order = np.argsort(key, axis=1, kind="stable")[:, :R]
+            near[lo:hi] = order
+            near_score[lo:hi] = np.take_along_axis(s, order, axis=1)
+            undefined[lo:hi] = u
+            bad[lo:hi] = b
+        if bad.any():
+            scope.fail(bad, lambda i: EvaluationError(
+                f"{self.measure.name} needs binary (0/1) values in the KNN inputs", row=i))
+        k_idx = near[:, :self.k]
+        k_score = near_score[:, :self.k]
+        extra = self._entity_extra(n, near, near_score, undefined, cols)
+        if self.target is None:
+            ids = extra["entityId"]
+            col = Col(ids.copy(), undefined.copy(), "string", "categorical")
+            return Result(n, self.function, col, extra=extra)
+        if self.categorical:
+            return self._vote(n, k_idx, k_score, undefined, extra)
+        return self._average(n, k_idx, k_score, undefined, extra)
+
+    def _weights(self, k_score: np.ndarray) -> np.ndarray:
+        return 1.0 / (k_score + self.threshold)
+
+    def _average(self, n, k_idx, k_score, undefined, extra) -> Result:
+        y = self.target_values[k_idx]
+        method = self.continuous_method
+        if method == "average":
+            v = y.mean(axis=1)
+        elif method == "median":
+            v = np.median(y, axis=1)
+        else:
+            w = self._weights(k_score)
+            v = (w * y).sum(axis=1) / w.sum(axis=1)
+        v = np.where(undefined, np.nan, v)
+        dt = self.target_type
+        return Result(n, "regression", Col(v, undefined.copy(), dt, "continuous"), extra=extra)
+
+    def _vote(self, n, k_idx, k_score, undefined, extra) -> Result:
+        K = len(self.cats)
+        codes = self.target_codes[k_idx]
+        w = self._weights(k_score) if self.categorical_method == "weightedMajorityVote" else \
+            np.ones(k_idx.shape)
+        votes = np.zeros((n, K))
+        for j in range(self.k):
+            np.add.at(votes, (np.arange(n), codes[:, j]), w[:, j])
+        top = votes.max(axis=1, keepdims=True)
+        tied = votes == top
+        best = np.argmax(np.where(tied, self.tie_key[None, :], -np.inf), axis=1)
+        col = full(n, None, self.target_type, "categorical")
+        cat_arr = np.array(self.cats, dtype=col.values.dtype)
+        vals = col.values
+        vals[~undefined] = cat_arr[best[~undefined]]
+        col = Col(vals, undefined.copy(), self.target_type, "categorical")
+        total = votes.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = votes / total
+        share[undefined] = np.nan
+        probs = {c: share[:, j] for j, c in enumerate(self.cats)}
+        return Result(n, "classification", col, list(self.cats), probs, extra)
+
+    def _entity_extra(self, n, near, near_score, undefined, cols) -> dict[str, Any]:
+        ids = self.ids
+        win = np.full(n, None, dtype=object)
+        win[~undefined] = ids[near[~undefined, 0]]
+        index = {str(v): j for j, v in enumerate(ids)}
+
+        def ranked(rank: int) -> np.ndarray:
+            out = np.full(n, None, dtype=object)
+            if 1 <= rank <= near.shape[1]:
+                out[~undefined] = ids[near[~undefined, rank - 1]]
+            return out
+
+        def affinity(value: Any, rank: int) -> np.ndarray:
+            if value is not None:
+                key = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+                j = index.get(key)
+                if j is None:
+                    return np.full(n, np.nan)
+                if self.measure.is_distance:
+                    refs = [r[j:j + 1] for r in self.refs]
+                    d, u = distances(self.measure, self.fields, cols, refs)
+                else:
+                    d, u, _ = similarities(self.measure, cols, self.binary_refs[j:j + 1])
+                return np.where(undefined, np.nan, d[:, 0])
+            r = max(rank, 1)
+            if r > near.shape[1]:
+                return np.full(n, np.nan)
+            return np.where(undefined, np.nan, near_score[:, r - 1])
+
+        return {"entityId": win, "entityRanks": ranked, "affinity": affinity}
