@@ -28,6 +28,8 @@ FORMATS = ("csv", "parquet", "jsonl")
 _SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
              ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
 _COMPRESSION = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd", ".bz2": "bz2"}
+#: prefix of a kept input column whose name is also an output's
+KEPT_PREFIX = "input:"
 NULLS = ["", "NA", "N/A", "NaN", "nan", "null", "NULL"]
 
 
@@ -212,11 +214,7 @@ def score_batch(model: Model, batch: pa.RecordBatch, offset: int, keep: list[str
     rejected = sorted(result.errors)
     reasons = []
     if rejected:
-        for i in rejected[:5]:
-            e = result.errors[i]
-            if isinstance(e, ScoringError) and e.row is not None:
-                e = type(e)(e.reason, field=e.field, row=e.row + offset)
-            reasons.append(str(e))
+        reasons = [str(_located(result.errors[i], offset)) for i in rejected[:5]]
         if on_error == "fail":
             first = result.errors[rejected[0]]
             row = offset + rejected[0]
@@ -224,15 +222,16 @@ def score_batch(model: Model, batch: pa.RecordBatch, offset: int, keep: list[str
                              f"{first.reason if isinstance(first, ScoringError) else first}"
                              + (f" (field {first.field!r})" if getattr(first, 'field', None) else ""))
     out: dict[str, Any] = {}
-    for k in keep:
-        out[k] = batch.column(batch.schema.get_field_index(k))
+    taken = set(result.columns) | ({"error"} if on_error == "record" else set())
+    for k in keep:   # a kept column named like an output is renamed, not overwritten
+        out[KEPT_PREFIX + k if k in taken else k] = batch.column(batch.schema.get_field_index(k))
     types = _output_types(model)
     for name, arr in result.columns.items():
         out[name] = _to_arrow(arr, types.get(name))
     if on_error == "record":
         err = np.full(n, None, dtype=object)
         for i in rejected:
-            err[i] = str(result.errors[i])
+            err[i] = str(_located(result.errors[i], offset))
         out["error"] = pa.array(err.tolist(), pa.string())
     table = pa.table(out)
     if rejected and on_error == "skip":
@@ -240,6 +239,13 @@ def score_batch(model: Model, batch: pa.RecordBatch, offset: int, keep: list[str
         mask[rejected] = False
         table = table.filter(pa.array(mask))
     return table, n - len(rejected), len(rejected), reasons
+
+
+def _located(e: Exception, offset: int) -> Exception:
+    """The error with its row counted from the start of the input, not of the chunk."""
+    if isinstance(e, ScoringError) and e.row is not None and offset:
+        return type(e)(e.reason, field=e.field, row=e.row + offset)
+    return e
 
 
 _ARROW_TYPES = {"double": pa.float64(), "float": pa.float64(), "integer": pa.int64(),

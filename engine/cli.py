@@ -1,8 +1,11 @@
-"""The ``portmodel`` command: score a CSV file, inspect a document, run its verification records.
+"""The ``portmodel`` command: score a file, inspect a document, run its verification records.
 
-    portmodel score MODEL INPUT.csv -o OUTPUT.csv [--keep id,name] [--errors mark]
+    portmodel score MODEL INPUT.csv -o OUTPUT.csv [--keep id,name] [--on-error record]
     portmodel inspect MODEL [--json]
     portmodel verify MODEL
+
+``score`` streams the file through ``portmodel.batch.score_file`` (chunks, optional worker
+processes, atomic output); this module only turns options into calls and errors into messages.
 
 Exit status: 0 on success, 1 when the document, the data or a file is at fault (one line on
 stderr saying what and where), 2 for a usage error.
@@ -10,73 +13,22 @@ stderr saying what and where), 2 for a usage error.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 from . import __version__, load
+from .batch import FORMATS, KEPT_PREFIX, score_file
 from .errors import PortmodelError, VerificationError
 from .model import Model
 
-#: CSV cells that mean "missing", besides an empty cell.
-NA_VALUES = ("", "NA", "N/A")
-#: input types read as numbers by the CSV reader; every other input is read as text and
-#: converted by the engine, so "007" stays "007" for a string field and dates parse per field.
-_NUMERIC_INPUTS = {"double", "float", "integer"}
-#: prefix for a --keep column whose name is also an output's name
-KEPT_PREFIX = "input:"
-
 
 class CliError(Exception):
-    """A problem the user can fix (bad path, unknown column); printed as one line."""
+    """A problem the user can fix (bad path, unknown option value); printed as one line."""
 
-
-# ------------------------------------------------------------------ CSV in and out
-
-def read_csv(path: str | os.PathLike, text_columns: Sequence[str] = ()) -> Any:
-    """Read a CSV file into a DataFrame: empty cells, NA and N/A are missing.
-
-    text_columns are read as strings (kept verbatim); other columns get pyarrow's type inference.
-    """
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    convert = pacsv.ConvertOptions(
-        null_values=list(NA_VALUES), strings_can_be_null=True, quoted_strings_can_be_null=True,
-        column_types={name: pa.string() for name in text_columns})
-    try:
-        table = pacsv.read_csv(os.fspath(path), convert_options=convert)
-    except pa.ArrowInvalid as exc:
-        raise CliError(f"cannot read {os.fspath(path)}: {exc}") from None
-    return table.to_pandas()
-
-
-def write_csv_atomic(frame: Any, path: str | os.PathLike) -> None:
-    """Write frame to path through a temporary file in the same folder, then rename it.
-
-    Readers of path see the old file or the complete new one, never a partial one.
-    """
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise CliError(f"output folder {str(folder)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            frame.to_csv(fh, index=False)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-# ------------------------------------------------------------------ commands
 
 def _load(path: str) -> Model:
     if not os.path.exists(path):
@@ -87,26 +39,20 @@ def _load(path: str) -> Model:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    """Score every row of a CSV file and write the model's outputs (plus kept columns)."""
-    model = _load(args.model)
-    if not os.path.isfile(args.input):
-        raise CliError(f"input file {args.input!r} does not exist")
+    """Score every row of a file (streamed in chunks) and write the outputs, one row per row."""
+    if os.path.isdir(args.model):
+        raise CliError(f"model path {args.model!r} is a folder, not a document")
     keep = [c.strip() for c in args.keep.split(",") if c.strip()] if args.keep else []
-    text_cols = {f.name for f in model.inputs if f.data_type not in _NUMERIC_INPUTS}
-    frame = read_csv(args.input, sorted(text_cols | set(keep)))
-    unknown = [c for c in keep if c not in frame.columns]
-    if unknown:
-        raise CliError(f"--keep names column(s) not in {args.input}: {', '.join(unknown)}")
-    scored = model.predict(frame, errors=args.errors)
-    if keep:
-        import pandas as pd
-
-        kept = frame[keep].rename(columns={c: KEPT_PREFIX + c for c in keep if c in scored.columns})
-        scored = pd.concat([kept, scored], axis=1)
-    write_csv_atomic(scored, args.output)
-    failed = int(scored["error"].notna().sum()) if args.errors == "mark" else 0
-    note = f" ({failed} rejected, see the error column)" if failed else ""
-    print(f"scored {len(scored)} rows -> {args.output}{note}", file=sys.stderr)
+    progress = args.progress or (not args.quiet and sys.stderr.isatty() and
+                                 importlib.util.find_spec("tqdm") is not None)
+    summary = score_file(args.model, args.input, args.output, input_format=args.input_format,
+                         output_format=args.output_format, chunk_rows=args.chunk_rows,
+                         jobs=args.jobs, keep=keep, keep_all=args.keep_all,
+                         on_error=args.on_error, delimiter=args.delimiter, progress=progress)
+    if not args.quiet:
+        print(f"portmodel: {summary}", file=sys.stderr)
+        for reason in summary.errors:
+            print(f"  rejected: {reason}", file=sys.stderr)
     return 0
 
 
@@ -185,19 +131,36 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"portmodel {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("score", help="score a CSV file and write the predictions as CSV",
+    p = sub.add_parser("score", help="score a CSV / Parquet / JSON Lines file",
                        description="Score every row of INPUT and write the model's outputs, one "
-                                   "row per input row. Empty cells, NA and N/A are missing.")
+                                   "row per input row, in order. CSV cells that are empty, NA, "
+                                   "N/A, NaN or null are missing. The output appears atomically "
+                                   "(written beside OUTPUT, then renamed) and only when every "
+                                   "row has been scored.")
     p.add_argument("model", metavar="MODEL", help="model document (.pmml)")
-    p.add_argument("input", metavar="INPUT.csv", help="input rows, CSV with a header")
-    p.add_argument("-o", "--output", required=True, metavar="OUTPUT.csv",
-                   help="where to write the predictions (replaced atomically)")
+    p.add_argument("input", metavar="INPUT", help="input rows with a header: .csv[.gz], "
+                                                  ".parquet, .jsonl; - reads CSV from stdin")
+    p.add_argument("-o", "--output", required=True, metavar="OUTPUT",
+                   help="where to write the predictions (format from the suffix; - is stdout)")
     p.add_argument("--keep", metavar="COL,...",
                    help="input columns to copy to the output, before the predictions "
                         f"(written as {KEPT_PREFIX}COL if an output has the same name)")
-    p.add_argument("--errors", choices=("raise", "mark"), default="raise",
-                   help="raise: stop at the first rejected row (default); mark: leave its "
-                        "outputs empty and explain in an 'error' column")
+    p.add_argument("--keep-all", action="store_true", help="copy every input column")
+    p.add_argument("--on-error", choices=("fail", "skip", "record"), default="fail",
+                   help="a rejected row: fail stops and writes nothing (default); skip drops "
+                        "it; record keeps it with empty outputs and the reason in an 'error' "
+                        "column")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="worker processes (default 1; 0 means one per CPU)")
+    p.add_argument("--chunk-rows", type=int, default=50_000, metavar="N",
+                   help="rows per chunk (default 50000); memory grows with chunk size x jobs")
+    p.add_argument("--input-format", choices=FORMATS, help="override the input suffix")
+    p.add_argument("--output-format", choices=FORMATS, help="override the output suffix")
+    p.add_argument("--delimiter", default=",", help="CSV field delimiter (default ,)")
+    p.add_argument("--quiet", action="store_true", help="no summary on stderr")
+    p.add_argument("--progress", action="store_true",
+                   help="show a progress bar (needs tqdm; on by default on a terminal if "
+                        "installed)")
     p.set_defaults(run=cmd_score)
 
     p = sub.add_parser("inspect", help="show a model's type, inputs, targets and outputs")

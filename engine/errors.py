@@ -65,3 +65,7 @@ class EvaluationError(ScoringError):
 
 class VerificationError(PortmodelError):
     """ModelVerification records disagree with what the engine computes."""
+
+
+class PortmodelWarning(UserWarning):
+    """Something portmodel set aside without failing (e.g. vendor extensions it ignores)."""

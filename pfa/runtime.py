@@ -27,6 +27,7 @@ class Limits:
     max_size: int = 10_000_000           # elements of a created array/map, chars/bytes of a string
     timeout_ms: int | None = None        # host override of the document's timeout
     check_every: int = 1024              # steps between wall-clock checks
+    regex_timeout_ms: int = 2000         # one regular-expression search (patterns may be hostile)
 
 
 class Runtime:
@@ -67,6 +68,13 @@ class Runtime:
         if self.deadline is not None and time.perf_counter() > self.deadline:
             raise PFATimeoutError(f"exceeded timeout of {self.timeout_ms} milliseconds")
         self.next_check = min(self.steps + self.limits.check_every, self.limits.max_steps + 1)
+
+    def regex_timeout(self) -> float:
+        """Seconds one regex search may take: the routine's remaining time, capped."""
+        cap = self.limits.regex_timeout_ms / 1000.0
+        if self.deadline is not None:
+            return max(0.001, min(cap, self.deadline - time.perf_counter()))
+        return cap
 
     def too_big(self, n: int, what: str = "array") -> None:
         raise PFALimitError(f"{what} of size {n} exceeds the engine's limit of {self.max_size}")

@@ -10,7 +10,7 @@ from portmodel.errors import (DocumentError, MissingFieldError, ScoringError, Un
 from portmodel.fields import Field
 from portmodel.model import Model, ScoredBatch
 
-from . import xmlread
+from . import dialects, xmlread
 from .context import Ctx
 from .dictionary import FieldInfo, classify, parse_data_dictionary
 from .expressions import compile_derived_fields, inline_table_rows
@@ -151,10 +151,15 @@ class PMMLModel(Model):
         vfields = mv.find("VerificationFields")
         spec = {}
         for vf in (vfields.findall("VerificationField") if vfields is not None else []):
-            spec[vf.get("field")] = (vf.get("column") or vf.get("field"),
+            # cells are keyed by local name (inline_table_rows drops a "data:" prefix)
+            spec[vf.get("field")] = ((vf.get("column") or vf.get("field")).split(":")[-1],
                                      float(vf.get("precision", "1e-6")),
                                      float(vf.get("zeroThreshold", "1e-16")))
         rows = inline_table_rows(mv)
+        absent = [c for c, _, _ in spec.values() if rows and all(c not in r for r in rows)]
+        if absent:
+            raise VerificationError("ModelVerification: no InlineTable cells for column(s) "
+                                    + ", ".join(map(repr, absent)))
         input_names = set(self._required)
         data = {}
         for name, (column, _, _) in spec.items():
@@ -173,7 +178,8 @@ class PMMLModel(Model):
             for i, r in enumerate(rows):
                 exp = r.get(column)
                 if not _agrees(exp, got[i], prec, zero):
-                    problems.append(f"record {i}: {name} expected {exp!r}, got {got[i]!r}")
+                    shown = got[i].item() if isinstance(got[i], np.generic) else got[i]
+                    problems.append(f"record {i}: {name} expected {exp!r}, got {shown!r}")
         if problems:
             raise VerificationError("ModelVerification failed:\n" + "\n".join(problems[:20]))
         return len(rows)
@@ -243,6 +249,7 @@ def _user_array(col: Col, failed: np.ndarray | None) -> np.ndarray:
 def load_pmml(source: Any) -> PMMLModel:
     data = xmlread.read_bytes(source)
     root, version = xmlread.parse(data)
+    dialects.normalize(root, version)
     model = PMMLModel(root, version)
     model.source = data
     return model

@@ -194,7 +194,7 @@ def _parse_attr(text: str | None, data_type: str, el, attr: str) -> Any:
 
 # ------------------------------------------------------------------ Constant, FieldRef
 
-_DECIMAL = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[fFdD]?\s*")
+_DECIMAL = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
 _INTEGER = re.compile(r"[+-]?\d+")
 
 
@@ -462,8 +462,7 @@ def _map_values(el, ctx: Ctx) -> Expr:
         nomatch = np.zeros(n, bool)
         for j, (field, _) in enumerate(pairs):
             col = scope.get(field)
-            if col.data_type != key_types[j] and col.values.dtype != (
-                    object if key_types[j] == "string" else float):
+            if col.data_type != key_types[j]:
                 col = cast(col, key_types[j])
             anymiss |= col.missing
             if not keys:

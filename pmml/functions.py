@@ -1,14 +1,25 @@
-"""Apply: PMML built-in functions and user-defined functions (DefineFunction), vectorized.
+"""Apply: the PMML 4.4 built-in functions and user-defined functions (DefineFunction), vectorized.
 
-Each built-in takes the argument columns' values (missing rows already known) and returns the
-result values; the wrapper applies PMML's rules: a missing argument makes the result missing
-(except for the functions that look at missingness), then mapMissingTo, defaultValue and the
-Apply's invalidValueTreatment for results that are not numbers (e.g. ln of a negative).
+Semantics (PMML 4.4 "Built-in functions", and JPMML-Evaluator where the text is silent):
+
+- a missing argument makes the result missing, except for the functions that look at
+  missingness: isMissing/isNotMissing/isValid/isNotValid, the aggregates min/max/sum/avg/
+  median/product (missing arguments are ignored; all missing -> missing), concat (missing
+  arguments are skipped), isIn/isNotIn (a missing value is in a list holding a missing constant)
+  and if (only the condition and the branch taken matter; the other branch is not evaluated);
+- results that are no number (NaN: ln(-1), 0.0/0.0), integer results beyond 32 bits and
+  integer division by zero are *invalid*: the Apply's invalidValueTreatment decides
+  (returnInvalid: the row fails; asMissing: missing, then defaultValue; asIs: the NaN is kept);
+- mapMissingTo replaces the result of rows where an argument was missing (the function is not
+  applied); defaultValue replaces a result that is still missing;
+- result types: + - * / modulo pow threshold min max sum product keep the common type of their
+  arguments (integer < float < double; integer / integer divides as integers); avg and median
+  of integers are doubles; floor ceil round give integers; abs and rint keep their argument's
+  type; the other math functions give doubles; comparisons and logic give booleans.
 """
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -19,454 +30,758 @@ from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
 from .context import Ctx
 from .dictionary import FieldInfo
-from .expressions import Expr, cast, compile_expression, find_expression
+from .expressions import (EXPRESSION_TAGS, INT_MAX, Expr, _parse_attr, common_numeric_type,
+                          compile_expression, convert, convert_checked, default_op_type,
+                          find_expression, to_numbers, to_text)
 from .scope import Scope
-from .values import Col, codes, full, is_numeric_type, parse_scalar
+from .strings import RegexError, format_datetime, format_number, java_regex, java_replacement
+from .values import Col, _SINCE, _year_offset_days, full, is_numeric_type, is_temporal, to_column
 
-Impl = Callable[..., np.ndarray]
+
+@dataclass
+class Res:
+    """What a function produced for a batch, before the Apply's own attributes are applied."""
+
+    col: Col
+    anymiss: np.ndarray                 # rows where an argument (that counts) was missing
+    bad: np.ndarray | None = None       # rows with an invalid result (invalidValueTreatment)
+    errs: dict[int, str] | None = None  # rows whose arguments the function rejects
 
 
 @dataclass
 class Builtin:
-    impl: Impl
-    result_type: Callable[[list[str]], str] | str
-    min_args: int = 0
-    max_args: int | None = None
-    handles_missing: bool = False   # impl receives Cols, not values
+    name: str
+    impl: Callable
+    result: str | Callable[[list[str]], str]
+    min_args: int
+    max_args: int | None
+    kind: str   # "numeric" | "general" | "tolerant"
+
+    def result_type(self, types: list[str]) -> str:
+        return self.result if isinstance(self.result, str) else self.result(types)
 
 
 BUILTINS: dict[str, Builtin] = {}
 
 
-def builtin(name: str, result_type: Any = "double", min_args: int = 0, max_args: int | None = None,
-            handles_missing: bool = False):
-    def deco(fn: Impl) -> Impl:
-        BUILTINS[name] = Builtin(fn, result_type, min_args, max_args, handles_missing)
+def _reg(name: str, kind: str, result: Any, min_args: int, max_args: int | None = -1):
+    def deco(fn):
+        BUILTINS[name] = Builtin(name, fn, result, min_args,
+                                 min_args if max_args == -1 else max_args, kind)
         return fn
     return deco
 
 
-def _numeric_result(types: list[str]) -> str:
-    if types and all(t == "integer" for t in types):
-        return "integer"
-    if types and all(t in ("integer", "float") for t in types):
-        return "float"
-    return "double"
+def _same(types: list[str]) -> str:
+    return common_numeric_type(types)
 
 
-def _f(v: np.ndarray) -> np.ndarray:
-    return v.astype(float) if v.dtype != float else v
+def _mean_type(types: list[str]) -> str:
+    t = common_numeric_type(types)
+    return "double" if t == "integer" else t
 
 
-# ---------------------------------------------------------------- arithmetic
-@builtin("+", _numeric_result, 2, 2)
-def _add(a, b): return _f(a) + _f(b)
+def _ints(types: list[str]) -> bool:
+    return common_numeric_type(types) == "integer"
 
 
-@builtin("-", _numeric_result, 2, 2)
-def _sub(a, b): return _f(a) - _f(b)
+# ================================================================ arithmetic (numeric kind)
+# a numeric impl gets float64 arrays (values of missing rows are arbitrary and ignored) and the
+# arguments' data types; it returns float64 values, NaN where the result is invalid.
+
+@_reg("+", "numeric", _same, 2)
+def _add(a, b, types): return a + b
 
 
-@builtin("*", _numeric_result, 2, 2)
-def _mul(a, b): return _f(a) * _f(b)
+@_reg("-", "numeric", _same, 2)
+def _sub(a, b, types): return a - b
 
 
-@builtin("/", "double", 2, 2)
-def _div(a, b):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return _f(a) / _f(b)
+@_reg("*", "numeric", _same, 2)
+def _mul(a, b, types): return a * b
 
 
-def _reduce(fn):
-    def impl(*args):
-        return fn(np.vstack([_f(a) for a in args]), axis=0)
+@_reg("/", "numeric", _same, 2)
+def _div(a, b, types):
+    if _ints(types):   # integer division truncates; by zero it is undefined
+        return np.where(b != 0, np.trunc(a / np.where(b != 0, b, 1)), np.nan)
+    return a / b
+
+
+@_reg("modulo", "numeric", _same, 2)
+def _modulo(a, b, types):
+    if _ints(types):   # floored modulo: the result has the sign of the divisor
+        ok = (b != 0) & np.isfinite(a) & np.isfinite(b)
+        ia = np.where(ok, a, 0).astype(np.int64)
+        ib = np.where(ok, b, 1).astype(np.int64)
+        return np.where(ok, np.mod(ia, ib).astype(float), np.nan)
+    return a - np.floor(a / b) * b
+
+
+@_reg("pow", "numeric", _same, 2)
+def _pow(a, b, types):
+    if _ints(types):
+        neg = b < 0
+        r = np.power(a, np.where(neg, 0, b))
+        return np.where(neg, np.nan, r)
+    r = np.power(a, b)
+    # Java's Math.pow: a NaN exponent, or 1 ** +-inf, is NaN (C's pow says 1)
+    return np.where(np.isnan(b) | ((np.abs(a) == 1) & np.isinf(b)), np.nan, r)
+
+
+@_reg("threshold", "numeric", _same, 2)
+def _threshold(a, b, types): return (a > b).astype(float)
+
+
+def _unary(name: str, fn: Callable[[np.ndarray], np.ndarray], result: Any = "double") -> None:
+    BUILTINS[name] = Builtin(name, lambda a, types: fn(a), result, 1, 1, "numeric")
+
+
+def _java_round(x: np.ndarray) -> np.ndarray:
+    """Java's Math.round: the closest integer, ties toward positive infinity."""
+    r = np.floor(x)
+    return r + (x - r >= 0.5)
+
+
+def _sigma_ok(fn):
+    def impl(x, mu, sigma, types):
+        return np.where(sigma > 0, fn(x, mu, sigma), np.nan)
     return impl
-
-
-for _name, _fn in (("min", np.min), ("max", np.max), ("sum", np.sum), ("avg", np.mean),
-                   ("median", np.median), ("product", np.prod)):
-    BUILTINS[_name] = Builtin(_reduce(_fn), "double" if _name in ("avg", "median") else _numeric_result, 1)
-
-
-def _unary(name: str, fn: Callable[[np.ndarray], np.ndarray], result_type: Any = "double") -> None:
-    def impl(a):
-        with np.errstate(all="ignore"):
-            return fn(_f(a))
-    BUILTINS[name] = Builtin(impl, result_type, 1, 1)
 
 
 _unary("log10", np.log10)
 _unary("ln", np.log)
-_unary("sqrt", np.sqrt)
-_unary("abs", np.abs, _numeric_result)
+_unary("ln1p", np.log1p)
 _unary("exp", np.exp)
+_unary("expm1", np.expm1)
+_unary("sqrt", np.sqrt)
+_unary("abs", np.abs, _same)
+_unary("rint", np.rint, _same)
 _unary("floor", np.floor, "integer")
 _unary("ceil", np.ceil, "integer")
-_unary("round", lambda x: np.floor(x + 0.5), "integer")   # Java Math.round: half up
-_unary("rint", np.rint)
-_unary("sin", np.sin)
-_unary("cos", np.cos)
-_unary("tan", np.tan)
-_unary("asin", np.arcsin)
-_unary("acos", np.arccos)
-_unary("atan", np.arctan)
-_unary("sinh", np.sinh)
-_unary("cosh", np.cosh)
-_unary("tanh", np.tanh)
-_unary("expm1", np.expm1)
-_unary("log1p", np.log1p)
-_unary("erf", _special.erf)
-_unary("stdNormalCDF", _special.ndtr)
+_unary("round", _java_round, "integer")
+for _n, _f in (("sin", np.sin), ("cos", np.cos), ("tan", np.tan), ("asin", np.arcsin),
+               ("acos", np.arccos), ("atan", np.arctan), ("sinh", np.sinh), ("cosh", np.cosh),
+               ("tanh", np.tanh), ("erf", _special.erf), ("stdNormalCDF", _special.ndtr),
+               ("stdNormalIDF", _special.ndtri)):
+    _unary(_n, _f)
 _unary("stdNormalPDF", lambda x: np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi))
-_unary("stdNormalIDF", _special.ndtri)
+for _n in ("x-atan2", "atan2"):   # not in PMML 4.4: the reference engine's extension
+    BUILTINS[_n] = Builtin(_n, lambda y, x, types: np.arctan2(y, x), "double", 2, 2, "numeric")
+BUILTINS["hypot"] = Builtin("hypot", lambda x, y, types: np.hypot(x, y), "double", 2, 2,
+                            "numeric")
+BUILTINS["normalCDF"] = Builtin("normalCDF", _sigma_ok(
+    lambda x, mu, s: _special.ndtr((x - mu) / s)), "double", 3, 3, "numeric")
+BUILTINS["normalPDF"] = Builtin("normalPDF", _sigma_ok(
+    lambda x, mu, s: np.exp(-0.5 * ((x - mu) / s) ** 2) / (s * math.sqrt(2 * math.pi))),
+    "double", 3, 3, "numeric")
+BUILTINS["normalIDF"] = Builtin("normalIDF", _sigma_ok(
+    lambda p, mu, s: mu + s * _special.ndtri(p)), "double", 3, 3, "numeric")
 
 
-@builtin("atan2", "double", 2, 2)
-def _atan2(a, b): return np.arctan2(_f(a), _f(b))
+# ================================================================ aggregates (tolerant kind)
+# a tolerant impl gets the argument Cols and returns (values, missing[, errs]).
+
+def _matrix(cols: list[Col]) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    nums, errs = [], {}
+    for c in cols:
+        v, bad = to_numbers(c)
+        for i in np.flatnonzero(bad):
+            errs[int(i)] = f"{c.values[i]!r} is not a number"
+        nums.append(v)
+    return np.vstack(nums), np.vstack([c.missing for c in cols]), errs
 
 
-@builtin("hypot", "double", 2, 2)
-def _hypot(a, b): return np.hypot(_f(a), _f(b))
+def _aggregate(kind: str):
+    def impl(cols: list[Col]):
+        m, miss, errs = _matrix(cols)
+        count = (~miss).sum(axis=0)
+        with np.errstate(all="ignore"):
+            if kind == "min":
+                r = np.where(miss, np.inf, m).min(axis=0)
+            elif kind == "max":
+                r = np.where(miss, -np.inf, m).max(axis=0)
+            elif kind == "sum":
+                r = np.where(miss, 0.0, m).sum(axis=0)
+            elif kind == "product":
+                r = np.where(miss, 1.0, m).prod(axis=0)
+            elif kind == "avg":
+                r = np.where(miss, 0.0, m).sum(axis=0) / np.maximum(count, 1)
+            else:
+                import warnings
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    r = np.nanmedian(np.where(miss, np.nan, m), axis=0)
+        empty = count == 0
+        return np.where(empty, np.nan, r), empty, errs
+    return impl
 
 
-@builtin("pow", _numeric_result, 2, 2)
-def _pow(a, b):
-    with np.errstate(all="ignore"):
-        return np.power(_f(a), _f(b))
+for _n in ("min", "max", "sum", "product", "avg", "median"):
+    BUILTINS[_n] = Builtin(_n, _aggregate(_n), _mean_type if _n in ("avg", "median") else _same,
+                           1, None, "tolerant")
 
 
-@builtin("threshold", "integer", 2, 2)
-def _threshold(a, b): return (_f(a) > _f(b)).astype(float)
+# ================================================================ missingness and validity
+
+def _valid(c: Col) -> np.ndarray:
+    ok = c.valid.copy()
+    if c.values.dtype.kind == "f":
+        ok &= ~np.isnan(c.values)     # a NaN that is not missing is an invalid value
+    return ok
 
 
-@builtin("modulo", _numeric_result, 2, 2)
-def _modulo(a, b):
-    with np.errstate(all="ignore"):
-        a, b = _f(a), _f(b)
-        return a - np.floor(a / b) * b
+_reg("isMissing", "tolerant", "boolean", 1)(
+    lambda cols: (cols[0].missing.astype(float), np.zeros(len(cols[0]), bool)))
+_reg("isNotMissing", "tolerant", "boolean", 1)(
+    lambda cols: ((~cols[0].missing).astype(float), np.zeros(len(cols[0]), bool)))
+_reg("isValid", "tolerant", "boolean", 1)(
+    lambda cols: (_valid(cols[0]).astype(float), np.zeros(len(cols[0]), bool)))
+_reg("isNotValid", "tolerant", "boolean", 1)(
+    lambda cols: ((~cols[0].missing & ~_valid(cols[0])).astype(float),
+                  np.zeros(len(cols[0]), bool)))
 
 
-@builtin("normalCDF", "double", 3, 3)
-def _normal_cdf(x, mu, sigma): return _special.ndtr((_f(x) - _f(mu)) / _f(sigma))
+# ================================================================ comparison and logic
+# a general impl gets the argument Cols and the mask of rows to compute (no argument missing);
+# it returns full-length values (other rows are ignored) and a dict row -> error message.
+
+def _compare_prep(a: Col, b: Col, ok: np.ndarray):
+    """Both sides in one representation: floats if a is numeric, else strings."""
+    errs: dict[int, str] = {}
+    if is_numeric_type(a.data_type) and a.values.dtype.kind == "f":
+        if b.values.dtype.kind == "f":
+            return a.values, b.values, errs
+        bv, bad = to_numbers(b)
+        for i in np.flatnonzero(bad & ok):
+            errs[int(i)] = f"{b.values[i]!r} is not a number"
+        return a.values, bv, errs
+    return to_text(a), to_text(b), errs
 
 
-@builtin("normalPDF", "double", 3, 3)
-def _normal_pdf(x, mu, sigma):
-    z = (_f(x) - _f(mu)) / _f(sigma)
-    return np.exp(-0.5 * z * z) / (_f(sigma) * math.sqrt(2 * math.pi))
-
-
-@builtin("normalIDF", "double", 3, 3)
-def _normal_idf(p, mu, sigma): return _f(mu) + _f(sigma) * _special.ndtri(_f(p))
-
-
-# ---------------------------------------------------------------- missing / validity
-@builtin("isMissing", "boolean", 1, 1, handles_missing=True)
-def _is_missing(c: Col): return c.missing.astype(float)
-
-
-@builtin("isNotMissing", "boolean", 1, 1, handles_missing=True)
-def _is_not_missing(c: Col): return (~c.missing).astype(float)
-
-
-@builtin("isValid", "boolean", 1, 1, handles_missing=True)
-def _is_valid(c: Col): return c.valid.astype(float)
-
-
-@builtin("isNotValid", "boolean", 1, 1, handles_missing=True)
-def _is_not_valid(c: Col):
-    return (c.invalid if c.invalid is not None else np.zeros(len(c), bool)).astype(float)
-
-
-# ---------------------------------------------------------------- comparison and logic
 def _cmp(op):
-    def impl(a, b):
-        if a.dtype == object or b.dtype == object:
-            return np.array([op(x, y) for x, y in zip(a, b)], dtype=float)
-        return op(_f(a), _f(b)).astype(float)
+    def impl(cols: list[Col], ok: np.ndarray):
+        a, b, errs = _compare_prep(cols[0], cols[1], ok)
+        if a.dtype == object:
+            out = np.zeros(len(a), float)
+            idx = ok.nonzero()[0]
+            if len(idx):
+                out[idx] = op(a[idx], b[idx]).astype(float)
+            return out, errs
+        with np.errstate(invalid="ignore"):
+            return op(a, b).astype(float), errs
     return impl
 
 
-for _name, _op in (("equal", lambda x, y: x == y), ("notEqual", lambda x, y: x != y),
-                   ("lessThan", lambda x, y: x < y), ("lessOrEqual", lambda x, y: x <= y),
-                   ("greaterThan", lambda x, y: x > y), ("greaterOrEqual", lambda x, y: x >= y)):
-    BUILTINS[_name] = Builtin(_cmp(_op), "boolean", 2, 2)
+for _n, _op in (("equal", np.equal), ("notEqual", np.not_equal), ("lessThan", np.less),
+                ("lessOrEqual", np.less_equal), ("greaterThan", np.greater),
+                ("greaterOrEqual", np.greater_equal)):
+    BUILTINS[_n] = Builtin(_n, _cmp(_op), "boolean", 2, 2, "general")
 
 
-@builtin("and", "boolean", 2)
-def _and(*args): return np.logical_and.reduce([_f(a) != 0 for a in args]).astype(float)
+def _truth(c: Col, ok: np.ndarray, errs: dict[int, str]) -> np.ndarray:
+    """Boolean values of a column: numbers are true unless 0; text must be true/false/1/0."""
+    if c.values.dtype.kind == "f":
+        return c.values != 0
+    out = np.zeros(len(c), bool)
+    for i in np.flatnonzero(ok):
+        v = str(c.values[i]).strip().lower()
+        if v in ("true", "1", "1.0"):
+            out[i] = True
+        elif v not in ("false", "0", "0.0"):
+            errs[int(i)] = f"{c.values[i]!r} is not a boolean"
+    return out
 
 
-@builtin("or", "boolean", 2)
-def _or(*args): return np.logical_or.reduce([_f(a) != 0 for a in args]).astype(float)
-
-
-@builtin("not", "boolean", 1, 1)
-def _not(a): return (_f(a) == 0).astype(float)
-
-
-@builtin("isIn", "boolean", 2)
-def _is_in(a, *cands):
-    return np.logical_or.reduce([_eq(a, c) for c in cands]).astype(float)
-
-
-@builtin("isNotIn", "boolean", 2)
-def _is_not_in(a, *cands):
-    return (~np.logical_or.reduce([_eq(a, c) for c in cands])).astype(float)
-
-
-def _eq(a, b):
-    if a.dtype == object or b.dtype == object:
-        return np.array([x == y for x, y in zip(a, b)], dtype=bool)
-    return _f(a) == _f(b)
-
-
-# ---------------------------------------------------------------- strings
-def _str_fn(fn):
-    def impl(*args):
-        out = np.empty(len(args[0]), object)
-        out[:] = [fn(*vals) for vals in zip(*args)]
-        return out
+def _logic(reduce):
+    def impl(cols: list[Col], ok: np.ndarray):
+        errs: dict[int, str] = {}
+        vals = reduce([_truth(c, ok, errs) for c in cols])
+        return vals.astype(float), errs
     return impl
 
 
-def _s(v: Any) -> str:
-    if isinstance(v, float):
-        return str(int(v)) if v.is_integer() else repr(v)
-    return str(v)
+BUILTINS["and"] = Builtin("and", _logic(np.logical_and.reduce), "boolean", 2, None, "general")
+BUILTINS["or"] = Builtin("or", _logic(np.logical_or.reduce), "boolean", 2, None, "general")
+BUILTINS["not"] = Builtin("not", _logic(lambda ts: ~ts[0]), "boolean", 1, 1, "general")
 
 
-BUILTINS["uppercase"] = Builtin(_str_fn(lambda s: _s(s).upper()), "string", 1, 1)
-BUILTINS["lowercase"] = Builtin(_str_fn(lambda s: _s(s).lower()), "string", 1, 1)
-BUILTINS["trimBlanks"] = Builtin(_str_fn(lambda s: _s(s).strip()), "string", 1, 1)
-BUILTINS["concat"] = Builtin(_str_fn(lambda *s: "".join(_s(x) for x in s)), "string", 1)
-BUILTINS["substring"] = Builtin(
-    _str_fn(lambda s, start, length: _s(s)[int(start) - 1:int(start) - 1 + int(length)]), "string", 3, 3)
-BUILTINS["stringLength"] = Builtin(
-    lambda s: np.array([len(_s(x)) for x in s], dtype=float), "integer", 1, 1)
-BUILTINS["replace"] = Builtin(
-    _str_fn(lambda s, pat, rep: re.sub(pat, _java_replacement(rep), _s(s))), "string", 3, 3)
-BUILTINS["matches"] = Builtin(
-    lambda s, pat: np.array([re.search(p, _s(x)) is not None for x, p in zip(s, pat)], dtype=float),
-    "boolean", 2, 2)
+def _membership(negate: bool):
+    def impl(cols: list[Col]):
+        a = cols[0]
+        n = len(a)
+        hit = np.zeros(n, bool)
+        errs: dict[int, str] = {}
+        for c in cols[1:]:
+            both = ~a.missing & ~c.missing
+            if both.any():
+                eq, e = _cmp(np.equal)([a, c], both)
+                hit |= both & (eq != 0)
+                errs.update(e)
+            hit |= a.missing & c.missing   # a missing value is in a list holding a missing one
+        return (hit != negate).astype(float), np.zeros(n, bool), errs
+    return impl
 
 
-def _java_replacement(rep: str) -> str:
-    return re.sub(r"\$(\d)", r"\\\1", rep)
+BUILTINS["isIn"] = Builtin("isIn", _membership(False), "boolean", 2, None, "tolerant")
+BUILTINS["isNotIn"] = Builtin("isNotIn", _membership(True), "boolean", 2, None, "tolerant")
 
 
-def _format_number(v, pattern):
-    return _c_format(pattern, v)
+# ================================================================ strings (row by row)
+
+def _rowwise(fn: Callable, kinds: str, result: str):
+    """A general impl that calls fn on each computed row's Python values.
+
+    kinds has one letter per argument: s = text, n = number, i = integer, t = (temporal value,
+    data type). fn raises ValueError (or similar) for arguments it rejects.
+    """
+    def impl(cols: list[Col], ok: np.ndarray):
+        n = len(cols[0]) if cols else 0
+        errs: dict[int, str] = {}
+        prepared = []
+        for c, k in zip(cols, kinds):
+            if k == "s":
+                prepared.append(to_text(c) if c.values.dtype != object else c.values)
+            elif k == "t":
+                prepared.append(_temporal_arg(c))
+            else:
+                v, bad = to_numbers(c)
+                for i in np.flatnonzero(bad & ok):
+                    errs[int(i)] = f"{c.values[i]!r} is not a number"
+                if k == "i":
+                    for i in np.flatnonzero(ok & ~bad & ~(np.floor(v) == v)):
+                        errs[int(i)] = f"{v[i]!r} is not an integer"
+                prepared.append(v)
+        out = np.full(n, np.nan) if is_numeric_type(result) else np.full(n, None, object)
+        for i in np.flatnonzero(ok):
+            if i in errs:
+                continue
+            try:
+                out[i] = fn(*[_row_value(p, k, i, c) for p, k, c in zip(prepared, kinds, cols)])
+            except (ValueError, TypeError, IndexError, OverflowError, RegexError) as e:
+                errs[int(i)] = str(e) or type(e).__name__
+        return out, errs
+    return impl
 
 
-def _c_format(pattern: str, v: float) -> str:
-    try:
-        return pattern % (int(v) if re.search(r"%[-+ 0#]*\d*[dxXo]", pattern) else v)
-    except (TypeError, ValueError):
-        raise EvaluationError(f"formatNumber: cannot format {v!r} with {pattern!r}") from None
+def _row_value(prepared, kind: str, i: int, col: Col):
+    if kind == "t":
+        vals, dt = prepared
+        return float(vals[i]), dt
+    if kind == "i":
+        return int(prepared[i])
+    if kind == "n":
+        return float(prepared[i]), col.data_type
+    return prepared[i]
 
 
-BUILTINS["formatNumber"] = Builtin(_str_fn(_format_number), "string", 2, 2)
+def _temporal_arg(c: Col) -> tuple[np.ndarray, str]:
+    if is_temporal(c.data_type) and c.values.dtype.kind == "f":
+        return c.values, c.data_type
+    conv, _ = to_column(c.values, "dateTime")
+    return conv.values, "dateTime"
 
 
-# ---------------------------------------------------------------- dates
-@builtin("dateDaysSinceYear", "integer", 2, 2)
-def _days_since_year(d, year):
-    import datetime as dt
-    base = np.array([(dt.date(int(y), 1, 1) - dt.date(1970, 1, 1)).days for y in _f(year)])
-    return np.floor(_f(d) / 86400.0) - base if False else _f(d) - base
+_BLANKS = "".join(chr(i) for i in range(33))   # what Java's String.trim removes
 
 
-@builtin("dateSecondsSinceYear", "integer", 2, 2)
-def _secs_since_year(d, year):
-    import datetime as dt
-    base = np.array([(dt.date(int(y), 1, 1) - dt.date(1970, 1, 1)).days * 86400.0 for y in _f(year)])
-    return _f(d) - base
+def _substring(s: str, start: int, length: int) -> str:
+    if start < 1:
+        raise ValueError(f"substring start position {start} is less than 1")
+    if length < 0:
+        raise ValueError(f"substring length {length} is negative")
+    return s[start - 1:start - 1 + length]
 
 
-@builtin("dateSecondsSinceMidnight", "integer", 1, 1)
-def _secs_since_midnight(d): return np.mod(_f(d), 86400.0)
+def _utf16_len(s: str) -> float:
+    return float(len(s) + sum(1 for ch in s if ord(ch) > 0xFFFF))
 
 
-# ---------------------------------------------------------------- compile
-_PER_TYPE_ARGS = {"dateDaysSinceYear": ("date",), "dateSecondsSinceYear": ("dateTime",),
-                  "dateSecondsSinceMidnight": ("dateTime",)}
+def _format_number(x, pattern: str) -> str:
+    value, dt = x
+    return format_number(value, pattern, dt == "integer")
+
+
+for _n, _fn, _k, _rt in (
+        ("uppercase", str.upper, "s", "string"),
+        ("lowercase", str.lower, "s", "string"),
+        ("trimBlanks", lambda s: s.strip(_BLANKS), "s", "string"),
+        ("stringLength", _utf16_len, "s", "integer"),
+        ("substring", _substring, "sii", "string"),
+        ("replace", lambda s, p, r: java_regex(p).sub(java_replacement(r), s), "sss", "string"),
+        ("matches", lambda s, p: float(java_regex(p).search(s) is not None), "ss", "boolean"),
+        ("formatNumber", _format_number, "ns", "string"),
+        ("formatDatetime", lambda t, p: format_datetime(t[0], t[1], p), "ts", "string")):
+    BUILTINS[_n] = Builtin(_n, _rowwise(_fn, _k, _rt), _rt, len(_k), len(_k), "general")
+
+
+def _concat(cols: list[Col]):
+    n = len(cols[0])
+    texts = [to_text(c) if c.values.dtype != object else c.values for c in cols]
+    out = np.empty(n, object)
+    out[:] = ["".join(t[i] for t, c in zip(texts, cols) if not c.missing[i]) for i in range(n)]
+    return out, np.zeros(n, bool)
+
+
+BUILTINS["concat"] = Builtin("concat", _concat, "string", 1, None, "tolerant")
+
+
+# ================================================================ dates (vectorized)
+
+def _year_start_days(years: np.ndarray) -> np.ndarray:
+    """Days from 1970-01-01 to January 1st of each year."""
+    y = (years.astype(np.int64) - 1970).astype("datetime64[Y]")
+    return y.astype("datetime64[D]").astype(np.int64).astype(float)
+
+
+def _epoch_seconds(c: Col) -> np.ndarray:
+    vals, dt = _temporal_arg(c)
+    if dt == "date":
+        return vals * 86400.0
+    m = _SINCE.match(dt)
+    if m:
+        off = _year_offset_days(int(m.group(2))) * 86400.0
+        return (vals * 86400.0 if m.group(1) == "dateDaysSince" else vals) + off
+    return vals   # dateTime: seconds since the epoch; time: seconds since midnight
+
+
+def _years(c: Col, ok: np.ndarray, errs: dict[int, str]) -> np.ndarray:
+    y, bad = to_numbers(c)
+    for i in np.flatnonzero(ok & (bad | ~(np.floor(y) == y))):
+        errs[int(i)] = f"{c.values[i]!r} is not a year"
+    return np.where(ok & ~bad & (np.floor(y) == y), y, 1970)
+
+
+def _days_since_year(cols: list[Col], ok: np.ndarray):
+    errs: dict[int, str] = {}
+    days = np.floor(_epoch_seconds(cols[0]) / 86400.0)
+    return days - _year_start_days(_years(cols[1], ok, errs)), errs
+
+
+def _seconds_since_year(cols: list[Col], ok: np.ndarray):
+    errs: dict[int, str] = {}
+    secs = np.floor(_epoch_seconds(cols[0]))
+    return secs - _year_start_days(_years(cols[1], ok, errs)) * 86400.0, errs
+
+
+def _seconds_since_midnight(cols: list[Col], ok: np.ndarray):
+    return np.floor(np.mod(_epoch_seconds(cols[0]), 86400.0)), {}
+
+
+BUILTINS["dateDaysSinceYear"] = Builtin("dateDaysSinceYear", _days_since_year, "integer", 2, 2,
+                                        "general")
+BUILTINS["dateSecondsSinceYear"] = Builtin("dateSecondsSinceYear", _seconds_since_year,
+                                           "integer", 2, 2, "general")
+BUILTINS["dateSecondsSinceMidnight"] = Builtin("dateSecondsSinceMidnight", _seconds_since_midnight,
+                                               "integer", 1, 1, "general")
+
+
+# ================================================================ scopes for lazy evaluation
+
+class _GuardScope(Scope):
+    """The parent's fields, but row errors count only for the rows in ``guard`` (the rows where
+    an if-branch is taken: the reference engine never evaluates the other branch)."""
+
+    __slots__ = ("guard",)
+
+    def __init__(self, base: Scope, guard: np.ndarray):
+        super().__init__(base.n, base, None, base.errors)
+        self.guard = guard
+
+    def fail(self, mask, make) -> None:
+        self.parent.fail(mask & self.guard, make)
+
+
+class _FunctionScope(Scope):
+    """The parameters of a user-defined function; row errors go to the calling scope."""
+
+    __slots__ = ("outer",)
+
+    def __init__(self, outer: Scope):
+        super().__init__(outer.n, None, None, outer.errors)
+        self.outer = outer
+
+    def fail(self, mask, make) -> None:
+        self.outer.fail(mask, make)
+
+
+# ================================================================ compile
+
+_IVT = ("returnInvalid", "asIs", "asMissing")
 
 
 def compile_apply(el, ctx: Ctx) -> Expr:
+    """Compile <Apply>: the function call plus mapMissingTo, defaultValue and
+    invalidValueTreatment."""
     name = el.get("function")
-    args = [compile_expression(c, ctx) for c in el
-            if isinstance(c.tag, str) and c.tag not in ("Extension",)]
-    mmt = el.get("mapMissingTo")
-    dflt = el.get("defaultValue")
-    ivt = el.get("invalidValueTreatment", "returnInvalid")
     line = el.sourceline
+    if not name:
+        raise DocumentError("Apply without a function", line=line, element="Apply")
+    ivt = el.get("invalidValueTreatment", "returnInvalid")
+    if ivt not in _IVT:
+        raise UnsupportedError(f"Apply invalidValueTreatment={ivt!r}", line=line,
+                               element="Apply")
+    args = [compile_expression(c, ctx) for c in el
+            if isinstance(c.tag, str) and c.tag != "Extension"]
     if name == "if":
-        expr = _compile_if(args, el)
+        core = _compile_if(args, el)
+    elif name in BUILTINS:   # built-ins first, as the reference engine resolves names
+        core = _compile_builtin(BUILTINS[name], args, el)
     elif name in ctx.functions:
-        expr = _compile_user_call(ctx.functions[name], args, el)
-    elif name in BUILTINS:
-        expr = _compile_builtin(name, BUILTINS[name], args, el)
+        core = _compile_user_call(ctx.functions[name], args, el)
     else:
-        raise UnsupportedError(f"function {name!r} is not a PMML built-in nor defined in the "
-                               "document", line=line, element="Apply")
-    dt = expr.data_type
+        raise UnsupportedError(f"function {name!r} is neither a PMML built-in nor defined in "
+                               "the document", line=line, element="Apply")
+    rt = core.data_type
+    op = core.op_type
+    mmt = _parse_attr(el.get("mapMissingTo"), rt, el, "mapMissingTo")
+    dflt = _parse_attr(el.get("defaultValue"), rt, el, "defaultValue")
+    numeric = is_numeric_type(rt)
+    where = f"function {name!r} (line {line})"
 
     def fn(scope: Scope) -> Col:
-        col, anymiss = expr.fn(scope)
+        res: Res = core.fn(scope)
+        col = res.col
         vals, missing = col.values, col.missing
-        if is_numeric_type(dt) and vals.dtype == float:
-            bad = np.isnan(vals) & ~missing
-            if bad.any():
-                if ivt == "returnInvalid":
+        bad = res.bad if res.bad is not None else np.zeros(scope.n, bool)
+        if numeric and vals.dtype.kind == "f":
+            with np.errstate(invalid="ignore"):
+                if rt == "integer":
+                    undefined = ~missing & ~(np.abs(vals) <= INT_MAX)
+                else:
+                    undefined = ~missing & np.isnan(vals)
+            bad = bad | undefined
+            if rt == "float":
+                with np.errstate(over="ignore"):
+                    vals = vals.astype(np.float32).astype(float)
+        if res.errs:
+            rows = np.zeros(scope.n, bool)
+            rows[list(res.errs)] = True
+            msgs = res.errs
+            scope.fail(rows, lambda i: EvaluationError(f"{where}: {msgs[i]}", row=i))
+            missing = missing | rows
+            bad = bad & ~rows
+        if bad.any():
+            keep = ivt == "asIs" and numeric and rt != "integer"
+            if not keep:
+                if ivt != "asMissing":
                     scope.fail(bad, lambda i: EvaluationError(
-                        f"function {name!r} gave no valid result (line {line})", row=i))
-                if ivt != "asIs":
-                    missing = missing | bad
-        if mmt is not None and anymiss.any():
-            vals = vals.copy()
-            vals[anymiss] = parse_scalar(mmt, dt)
-            missing = missing & ~anymiss
-        if dflt is not None:
-            rest = missing & ~anymiss if mmt is not None else missing
+                        f"{where} has no valid result", row=i))
+                missing = missing | bad
+        if mmt is not None and res.anymiss.any():
+            vals = vals.copy() if vals is col.values else vals
+            vals[res.anymiss] = mmt
+            missing = missing & ~res.anymiss
+        if dflt is not None and missing.any():
+            rest = missing if mmt is None else missing & ~res.anymiss
             if rest.any():
-                vals = vals.copy()
-                vals[rest] = parse_scalar(dflt, dt)
+                vals = vals.copy() if vals is col.values else vals
+                vals[rest] = dflt
                 missing = missing & ~rest
-        return Col(vals, missing, dt, col.op_type)
+        if missing.any():
+            vals = vals.copy() if vals is col.values else vals
+            vals[missing] = np.nan if vals.dtype.kind == "f" else None
+        return Col(vals, missing, rt, col.op_type)
 
-    return Expr(fn, dt, "categorical" if dt in ("string", "boolean") else "continuous")
+    return Expr(fn, rt, op)
 
 
-def _compile_builtin(name: str, b: Builtin, args: list[Expr], el) -> Expr:
-    if len(args) < b.min_args or (b.max_args is not None and len(args) > b.max_args):
-        raise DocumentError(f"function {name!r} takes "
-                            f"{b.min_args}{'..' + str(b.max_args) if b.max_args != b.min_args else ''}"
-                            f" arguments, got {len(args)}", line=el.sourceline, element="Apply")
-    rt = b.result_type if isinstance(b.result_type, str) else b.result_type([a.data_type for a in args])
-    arg_types = _PER_TYPE_ARGS.get(name)
+def _check_arity(name: str, lo: int, hi: int | None, got: int, el) -> None:
+    if got < lo or (hi is not None and got > hi):
+        want = str(lo) if hi == lo else (f"at least {lo}" if hi is None else f"{lo} to {hi}")
+        raise DocumentError(f"function {name!r} takes {want} argument(s), got {got}",
+                            line=el.sourceline, element="Apply")
 
-    def fn(scope: Scope):
-        cols = [a(scope) for a in args]
-        anymiss = np.zeros(scope.n, bool)
-        for c in cols:
-            anymiss |= c.missing
-        if b.handles_missing:
-            vals = b.impl(*cols)
-            return Col(vals, np.zeros(scope.n, bool), rt), anymiss
-        values = []
-        for i, c in enumerate(cols):
-            v = c.values
-            if arg_types and i < len(arg_types) and c.data_type != arg_types[i] and \
-                    c.data_type not in ("string",):
-                v = cast(c, arg_types[i]).values
-            if v.dtype == object and anymiss.any():
-                v = v.copy()
-                v[anymiss] = v[~anymiss][0] if (~anymiss).any() else 0.0
-            values.append(v)
-        if (~anymiss).any() or not len(anymiss):
-            vals = b.impl(*values)
-        else:
-            vals = np.full(scope.n, np.nan) if is_numeric_type(rt) else np.full(scope.n, None, object)
-        if is_numeric_type(rt):
-            vals = np.asarray(vals, dtype=float)
-            if anymiss.any():
-                vals = np.where(anymiss, np.nan, vals)
-        else:
-            vals = np.asarray(vals, dtype=object)
-            if anymiss.any():
-                vals = vals.copy()
-                vals[anymiss] = None
-        return Col(vals, anymiss.copy(), rt), anymiss
 
-    return Expr(fn, rt, "continuous")
+def _anymiss(cols: list[Col], n: int) -> np.ndarray:
+    m = np.zeros(n, bool)
+    for c in cols:
+        m |= c.missing
+    return m
+
+
+def _compile_builtin(b: Builtin, args: list[Expr], el) -> Expr:
+    _check_arity(b.name, b.min_args, b.max_args, len(args), el)
+    types = [a.data_type for a in args]
+    rt = b.result_type(types)
+    numeric = is_numeric_type(rt)
+
+    def empty(n: int) -> np.ndarray:
+        return np.full(n, np.nan) if numeric else np.full(n, None, object)
+
+    if b.kind == "numeric":
+        def fn(scope: Scope) -> Res:
+            cols = [a(scope) for a in args]
+            anymiss = _anymiss(cols, scope.n)
+            nums, errs = [], {}
+            for c in cols:
+                v, bad = to_numbers(c)
+                for i in np.flatnonzero(bad & ~anymiss):
+                    errs[int(i)] = f"{c.values[i]!r} is not a number"
+                nums.append(v)
+            with np.errstate(all="ignore"):
+                vals = np.asarray(b.impl(*nums, types=types), dtype=float)
+            vals = np.where(anymiss, np.nan, vals)
+            return Res(Col(vals, anymiss.copy(), rt, "continuous"), anymiss, None, errs)
+    elif b.kind == "general":
+        def fn(scope: Scope) -> Res:
+            cols = [a(scope) for a in args]
+            anymiss = _anymiss(cols, scope.n)
+            ok = ~anymiss
+            if ok.any():
+                vals, errs = b.impl(cols, ok)
+                vals = np.asarray(vals, dtype=float if numeric else object)
+            else:
+                vals, errs = empty(scope.n), {}
+            return Res(Col(vals, anymiss.copy(), rt, default_op_type(rt)), anymiss, None, errs)
+    else:
+        def fn(scope: Scope) -> Res:
+            cols = [a(scope) for a in args]
+            anymiss = _anymiss(cols, scope.n)
+            out = b.impl(cols)
+            vals, missing = out[0], out[1]
+            errs = out[2] if len(out) > 2 else None
+            vals = np.asarray(vals, dtype=float if numeric else object)
+            return Res(Col(vals, missing, rt, default_op_type(rt)), anymiss, None, errs)
+
+    return Expr(fn, rt, default_op_type(rt))
+
+
+def _branch_type(a: str, b: str) -> str:
+    if a == b:
+        return a
+    if is_numeric_type(a) and is_numeric_type(b) and not is_temporal(a) and not is_temporal(b):
+        return common_numeric_type([a, b])
+    return "string"
 
 
 def _compile_if(args: list[Expr], el) -> Expr:
-    if len(args) not in (2, 3):
-        raise DocumentError("function 'if' takes 2 or 3 arguments", line=el.sourceline,
-                            element="Apply")
+    _check_arity("if", 2, 3, len(args), el)
     cond, then = args[0], args[1]
     other = args[2] if len(args) == 3 else None
-    rt = then.data_type
-    if other is not None and other.data_type != rt and is_numeric_type(rt) and is_numeric_type(other.data_type):
-        rt = "double"
+    rt = then.data_type if other is None else _branch_type(then.data_type, other.data_type)
 
-    def fn(scope: Scope):
+    def branch(expr: Expr, scope: Scope, rows: np.ndarray) -> Col | None:
+        if not rows.any():
+            return None
+        col = expr(_GuardScope(scope, rows))
+        if col.data_type != rt:
+            col = convert(col, rt)[0]
+        return col
+
+    def fn(scope: Scope) -> Res:
         c = cond(scope)
-        t = then(scope)
-        truth = ~c.missing & (c.values.astype(float) != 0)
+        errs: dict[int, str] = {}
+        truth = _truth(c, ~c.missing, errs) & ~c.missing
+        if errs:
+            for i in errs:
+                truth[i] = False
+        decided = ~c.missing & ~np.isin(np.arange(scope.n), list(errs))
+        take_then = decided & truth
+        take_else = decided & ~truth
+        vals = full(scope.n, None, rt).values
+        missing = np.ones(scope.n, bool)
+        anymiss = c.missing.copy()
+        t = branch(then, scope, take_then)
+        if t is not None:
+            vals[take_then] = t.values[take_then]
+            missing[take_then] = t.missing[take_then]
+            anymiss |= take_then & t.missing
         if other is not None:
-            o = other(scope)
-            vals = np.where(truth, t.values, o.values)
-            missing = np.where(truth, t.missing, o.missing) | c.missing
-        else:
-            vals = t.values.copy()
-            missing = t.missing | ~truth
-        if is_numeric_type(rt):
-            vals = np.where(missing, np.nan, vals.astype(float))
-        else:
-            vals = vals.astype(object)
-            vals[missing] = None
-        return Col(vals, missing, rt), c.missing
+            e = branch(other, scope, take_else)
+            if e is not None:
+                vals[take_else] = e.values[take_else]
+                missing[take_else] = e.missing[take_else]
+                anymiss |= take_else & e.missing
+        return Res(Col(vals, missing, rt, default_op_type(rt)), anymiss, None,
+                   {i: f"condition {m}" for i, m in errs.items()} or None)
 
-    return Expr(fn, rt, "continuous")
+    return Expr(fn, rt, default_op_type(rt))
 
 
-# ---------------------------------------------------------------- user-defined functions
-@dataclass
+# ================================================================ user-defined functions
+
 class UserFunction:
-    name: str
-    params: list[FieldInfo]
-    body: Expr
-    data_type: str
+    """A <DefineFunction>, compiled on first use for the argument types of its callers."""
+
+    def __init__(self, el, functions: dict[str, Any]):
+        self.el = el
+        self.name = el.get("name")
+        self.functions = functions
+        self.data_type: str | None = el.get("dataType")
+        self.op_type: str | None = el.get("optype")
+        self.params: list[tuple[str, str | None, str | None]] = []
+        for p in el.findall("ParameterField"):
+            if not p.get("name"):
+                raise DocumentError(f"ParameterField of {self.name!r} without a name",
+                                    line=p.sourceline, element="ParameterField")
+            self.params.append((p.get("name"), p.get("dataType"), p.get("optype")))
+        self.body_el = find_expression(el)
+        if self.body_el is None:
+            raise DocumentError(f"DefineFunction {self.name!r} has no expression",
+                                line=el.sourceline, element="DefineFunction")
+        self._compiled: dict[tuple[str, ...], tuple[Expr, list[FieldInfo]]] = {}
+        self._compiling = False
+
+    def instantiate(self, arg_types: list[str], call_el) -> tuple[Expr, list[FieldInfo]]:
+        """The body compiled for these argument types (parameters without a dataType take
+        their argument's type)."""
+        infos = []
+        for (pname, pdt, pop), at in zip(self.params, arg_types):
+            dt = pdt or at
+            infos.append(FieldInfo(pname, dt, pop or default_op_type(dt)))
+        key = tuple(i.data_type for i in infos)
+        if key in self._compiled:
+            return self._compiled[key]
+        if self._compiling:
+            raise UnsupportedError(f"function {self.name!r} calls itself (recursion is not "
+                                   "supported)", line=call_el.sourceline, element="Apply")
+        self._compiling = True
+        try:
+            fctx = Ctx(fields={i.name: i for i in infos}, functions=self.functions)
+            body = compile_expression(self.body_el, fctx)
+        finally:
+            self._compiling = False
+        self._compiled[key] = (body, infos)
+        return body, infos
 
 
 def compile_define_functions(tdict_el, ctx: Ctx) -> None:
-    """Compile every <DefineFunction> of the TransformationDictionary into ctx.functions."""
+    """Register every <DefineFunction> of the TransformationDictionary in ctx.functions.
+
+    Bodies compile when first called (so functions may call each other in any order); those
+    with fully typed parameters are compiled now as well, so their errors show at load.
+    """
     if tdict_el is None:
         return
     els = tdict_el.findall("DefineFunction")
-    for el in els:  # register names first: functions may call each other
-        ctx.functions[el.get("name")] = None
     for el in els:
         name = el.get("name")
-        params = []
-        for p in el.findall("ParameterField"):
-            dt = p.get("dataType") or "double"
-            params.append(FieldInfo(p.get("name"), dt, p.get("optype") or
-                                    ("categorical" if dt == "string" else "continuous")))
-        fctx = Ctx(fields={p.name: p for p in params}, functions=ctx.functions)
-        body_el = find_expression(el)
-        if body_el is None:
-            raise DocumentError(f"DefineFunction {name!r} has no body", line=el.sourceline,
+        if not name:
+            raise DocumentError("DefineFunction without a name", line=el.sourceline,
                                 element="DefineFunction")
-        body = compile_expression(body_el, fctx)
-        dt = el.get("dataType") or body.data_type
-        ctx.functions[name] = UserFunction(name, params, body, dt)
+        ctx.functions[name] = UserFunction(el, ctx.functions)
+    for el in els:
+        uf = ctx.functions[el.get("name")]
+        if all(dt is not None for _, dt, _ in uf.params):
+            uf.instantiate([dt for _, dt, _ in uf.params], el)
 
 
-def _compile_user_call(uf: UserFunction | None, args: list[Expr], el) -> Expr:
-    name = el.get("function")
-    if uf is None:
-        # recursive or forward reference: resolve at call time
-        holder = {}
+def _compile_user_call(uf: UserFunction, args: list[Expr], el) -> Expr:
+    _check_arity(uf.name, len(uf.params), len(uf.params), len(args), el)
+    body, infos = uf.instantiate([a.data_type for a in args], el)
+    rt = uf.data_type or body.data_type
+    op = uf.op_type or default_op_type(rt)
+    what = f"function {uf.name!r} (line {el.sourceline})"
 
-        def lazy(scope):
-            raise EvaluationError(f"function {name!r} is not defined")
-        return Expr(lazy, "double", "continuous")
-    if len(args) != len(uf.params):
-        raise DocumentError(f"function {name!r} takes {len(uf.params)} arguments, got {len(args)}",
-                            line=el.sourceline, element="Apply")
+    def fn(scope: Scope) -> Res:
+        cols = [a(scope) for a in args]
+        anymiss = _anymiss(cols, scope.n)
+        inner = _FunctionScope(scope)
+        for info, c in zip(infos, cols):
+            inner.put(info.name, convert_checked(c, info.data_type, info.op_type, scope,
+                                                 f"{what} parameter {info.name!r}"))
+        out = convert_checked(body(inner), rt, op, scope, what)
+        return Res(out, anymiss)
 
-    def fn(scope: Scope):
-        cols = [cast(a(scope), p.data_type, p.op_type) for a, p in zip(args, uf.params)]
-        inner = Scope(scope.n, None, errors=scope.errors)
-        anymiss = np.zeros(scope.n, bool)
-        for p, c in zip(uf.params, cols):
-            inner.put(p.name, c)
-            anymiss |= c.missing
-        out = cast(uf.body(inner), uf.data_type)
-        return out, anymiss
-
-    return Expr(fn, uf.data_type, "continuous")
+    return Expr(fn, rt, op)

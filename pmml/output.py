@@ -107,7 +107,7 @@ def compile_output(el, model) -> OutputPlan | None:
         ex = find_expression(of)
         if ex is not None:
             spec.expr = compile_expression(ex, ctx)
-        elif feature in ("transformedValue", "decision"):
+        elif feature in ("transformedValue", "decision") and of.get("segmentId") is None:
             raise DocumentError(f"OutputField {name!r} ({feature}) has no expression",
                                 line=of.sourceline, element="OutputField")
         specs.append(spec)
@@ -136,8 +136,10 @@ def _feature(s: OutputFieldSpec, result, scope: Scope, model) -> Col:
         if view is None:
             return full(n, None, s.data_type or "double")
         result = view.result
-        if s.feature not in ("transformedValue", "decision") and s.name in view.outputs:
-            pass
+        if s.feature in ("transformedValue", "decision") and s.expr is None:
+            # with segmentId, value names an output field of that segment's model
+            col = view.outputs.get(str(s.value)) if s.value is not None else None
+            return col if col is not None else full(n, None, s.data_type or "double")
     f = s.feature
     if s.expr is not None and f in ("transformedValue", "decision", "predictedValue") and s.segment_id is None:
         return s.expr(scope)

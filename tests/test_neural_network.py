@@ -329,7 +329,7 @@ def test_many_inputs_use_the_matrix_product_path():
     mining = "".join(f'<MiningField name="f{i}"/>' for i in range(k))
     inputs = "".join(f'<NeuralInput id="f{i}"><DerivedField optype="continuous" dataType="double">'
                      f'<FieldRef field="f{i}"/></DerivedField></NeuralInput>' for i in range(k))
-    cons = "".join(f'<Con from="f{i}" weight="{w[i]!r}"/>' for i in range(k))
+    cons = "".join(f'<Con from="f{i}" weight="{float(w[i])!r}"/>' for i in range(k))
     body = f"""<NeuralLayer activationFunction="tanh"><Neuron id="o" bias="0.5">{cons}</Neuron></NeuralLayer>
   <NeuralOutputs><NeuralOutput outputNeuron="o">
     <DerivedField optype="continuous" dataType="double"><FieldRef field="y"/></DerivedField>
@@ -348,6 +348,16 @@ def test_many_inputs_use_the_matrix_product_path():
 # ---------------------------------------------------------------- scikit-learn, via sklearn2pmml
 
 
+def export_all(jobs: dict) -> None:
+    """Export fitted pipelines {name: (pipeline, path)} with sklearn2pmml, a few JVMs at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sklearn2pmml import sklearn2pmml
+    opts = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]   # short-lived JVMs start faster
+    with ThreadPoolExecutor(3) as pool:
+        list(pool.map(lambda job: sklearn2pmml(job[0], str(job[1]), java_opts=opts), jobs.values()))
+
+
 @pytest.fixture(scope="module")
 def mlps(tmp_path_factory):
     pytest.importorskip("sklearn2pmml")
@@ -356,7 +366,6 @@ def mlps(tmp_path_factory):
         pytest.skip("exporting with sklearn2pmml needs Java")
     from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
     from sklearn.neural_network import MLPClassifier, MLPRegressor
-    from sklearn2pmml import sklearn2pmml
     from sklearn2pmml.pipeline import PMMLPipeline
     folder = tmp_path_factory.mktemp("mlp")
     out = {}
@@ -382,9 +391,8 @@ def mlps(tmp_path_factory):
         for name, (X, y, est) in specs.items():
             pipe = PMMLPipeline([("est", est)])
             pipe.fit(X, y)
-            path = folder / f"{name}.pmml"
-            sklearn2pmml(pipe, str(path))
-            out[name] = (pipe, X, y, path)
+            out[name] = (pipe, X, y, folder / f"{name}.pmml")
+        export_all({name: (v[0], v[3]) for name, v in out.items()})
     return out
 
 
@@ -395,12 +403,12 @@ def test_mlp_classifier_matches_sklearn(mlps, name):
     model = portmodel.load(str(path))
     res = model.predict(X)
     est = pipe.steps[-1][1]
-    proba = est.predict_proba(X.to_numpy())
+    proba = pipe.predict_proba(X)
     for j, cls in enumerate(est.classes_):
         col = next(c for c in res.columns if c == f"probability({cls})")
         np.testing.assert_allclose(res[col].to_numpy(float), proba[:, j], rtol=0, atol=1e-9)
     predicted = res[y.name].to_numpy()
-    expected = est.predict(X.to_numpy())
+    expected = pipe.predict(X)
     assert [str(v) for v in predicted] == [str(v) for v in expected]
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .tree_kernel import (G_EQ, G_GE, G_GT, G_IN, G_KNOWN, G_LE, G_LT, G_NE, OP_AND, OP_EQ,
-                          OP_FALSE, OP_GE, OP_GT, OP_IN, OP_LE, OP_LT, OP_MISSING, OP_NE,
+from .tree_kernel import (G_EQ, G_GE, G_GT, G_IN, G_KNOWN, G_LE, G_LT, G_NE, G_NOTIN, OP_AND,
+                          OP_EQ, OP_FALSE, OP_GE, OP_GT, OP_IN, OP_LE, OP_LT, OP_MISSING, OP_NE,
                           OP_NOTMISSING, OP_OR, OP_TRUE, OP_XOR, S_LAST, S_NONE, S_NULL)
 
 _CHUNK = 1024
+LANES = 8
 
 
 @njit(cache=True)
@@ -60,23 +61,53 @@ def _gtest(op, x, t, lo, hi, sets):
 
 
 @njit(cache=True)
-def _gwalk(X, r, t, op, feat, thr, lo, hi, sets, nxt, all_le):
-    """Result code -> leaf: -1 no prediction, else the global node index."""
-    while t >= 0:
-        x = X[feat[t], r]
-        if x != x:
-            t = nxt[t, 2]
-        elif all_le:
-            t = nxt[t, 1 if x <= thr[t] else 0]
-        else:
-            t = nxt[t, 1 if _gtest(op[t], x, thr[t], lo[t], hi[t], sets) else 0]
-    return -t - 2
+def _graph_block(X, a, b, start, op, feat, thr, lo, hi, sets, nxt, all_le, out, off):
+    """out[r - off] = leaf of rows a..b-1 (-1: no prediction, else the global node index).
+
+    LANES rows walk together, one test each per round: their independent load chains overlap,
+    which hides most of the memory latency a single row's walk is made of."""
+    t = np.empty(LANES, np.int64)
+    for base in range(a, b, LANES):
+        m = min(LANES, b - base)
+        for l in range(LANES):
+            t[l] = start if l < m else -1
+        live = start >= 0
+        while live:
+            live = False
+            for l in range(LANES):
+                tt = t[l]
+                if tt >= 0:
+                    x = X[feat[tt], base + l]
+                    if x != x:
+                        tt = nxt[tt, 2]
+                    elif all_le:
+                        tt = nxt[tt, 1 if x <= thr[tt] else 0]
+                    else:
+                        o = op[tt]
+                        th = thr[tt]
+                        if o == G_LE:
+                            c = x <= th
+                        elif o == G_EQ:
+                            c = x == th
+                        elif o == G_NE:
+                            c = x != th
+                        elif o == G_KNOWN:
+                            c = False
+                        elif o == G_IN or o == G_NOTIN:
+                            c = _member(x, sets, lo[tt], hi[tt]) == (o == G_IN)
+                        else:
+                            c = _gtest(o, x, th, lo[tt], hi[tt], sets)
+                        tt = nxt[tt, 1 if c else 0]
+                    t[l] = tt
+                    if tt >= 0:
+                        live = True
+        for l in range(m):
+            out[base + l - off] = -t[l] - 2
 
 
 @njit(cache=True)
 def graph_rows(X, start, op, feat, thr, lo, hi, sets, nxt, all_le, out):
-    for r in range(X.shape[1]):
-        out[r] = _gwalk(X, r, start, op, feat, thr, lo, hi, sets, nxt, all_le)
+    _graph_block(X, 0, X.shape[1], start, op, feat, thr, lo, hi, sets, nxt, all_le, out, 0)
 
 
 @njit(cache=True, parallel=True)
@@ -84,58 +115,64 @@ def graph_rows_par(X, start, op, feat, thr, lo, hi, sets, nxt, all_le, out):
     n = X.shape[1]
     chunks = (n + _CHUNK - 1) // _CHUNK
     for c in prange(chunks):
-        for r in range(c * _CHUNK, min(n, (c + 1) * _CHUNK)):
-            out[r] = _gwalk(X, r, start, op, feat, thr, lo, hi, sets, nxt, all_le)
+        _graph_block(X, c * _CHUNK, min(n, (c + 1) * _CHUNK), start, op, feat, thr, lo, hi, sets,
+                     nxt, all_le, out, 0)
 
 
 @njit(cache=True)
-def _graph_forest_chunk(X, a, b, starts, weight, vote, leaf_val, leaf_cls, leaf_ok, op, feat, thr,
-                        lo, hi, sets, nxt, all_le, acc, nvalid, wsum, first_miss):
-    k = acc.shape[1]
-    for r in range(a, b):
-        nvalid[r] = 0
-        wsum[r] = 0.0
-        first_miss[r] = -1
-        for j in range(k):
-            acc[r, j] = 0.0
+def _accumulate(r, t, lf, w, sw, vote, leaf_val, leaf_cls, leaf_ok, acc, den, missw, missv,
+                nmiss, first):
+    """Add tree t's answer for row r (leaf lf) to the running ensemble sums."""
+    if lf < 0 or not leaf_ok[lf]:
+        nmiss[r] += 1
+        missw[r] += sw
+        missv[r] += w
+        return
+    if vote:
+        c = leaf_cls[lf]
+        acc[r, c] += w
+        if first[r, c] > t:
+            first[r, c] = t
+    else:
+        for j in range(acc.shape[1]):
+            acc[r, j] += w * leaf_val[lf, j]
+    den[r] += w
+
+
+@njit(cache=True)
+def _graph_forest_chunk(X, a, b, starts, weight, segw, vote, leaf_val, leaf_cls, leaf_ok, op,
+                        feat, thr, lo, hi, sets, nxt, all_le, acc, den, missw, missv, nmiss,
+                        first):
+    leaves = np.empty(b - a, np.int64)
     for t in range(starts.shape[0]):          # one tree at a time stays in cache
+        _graph_block(X, a, b, starts[t], op, feat, thr, lo, hi, sets, nxt, all_le, leaves, a)
         w = weight[t]
-        s = starts[t]
+        sw = segw[t]
         for r in range(a, b):
-            lf = _gwalk(X, r, s, op, feat, thr, lo, hi, sets, nxt, all_le)
-            if lf < 0 or not leaf_ok[lf]:
-                if first_miss[r] < 0:
-                    first_miss[r] = t
-                continue
-            if vote:
-                acc[r, leaf_cls[lf]] += w
-            else:
-                for j in range(k):
-                    acc[r, j] += w * leaf_val[lf, j]
-            nvalid[r] += 1
-            wsum[r] += w
+            _accumulate(r, t, leaves[r - a], w, sw, vote, leaf_val, leaf_cls, leaf_ok, acc, den,
+                        missw, missv, nmiss, first)
 
 
 @njit(cache=True)
-def graph_forest(X, starts, weight, vote, leaf_val, leaf_cls, leaf_ok, op, feat, thr, lo, hi,
-                 sets, nxt, all_le, acc, nvalid, wsum, first_miss):
+def graph_forest(X, starts, weight, segw, vote, leaf_val, leaf_cls, leaf_ok, op, feat, thr, lo,
+                 hi, sets, nxt, all_le, acc, den, missw, missv, nmiss, first):
     n = X.shape[1]
     chunks = (n + _CHUNK - 1) // _CHUNK
     for c in range(chunks):
-        _graph_forest_chunk(X, c * _CHUNK, min(n, (c + 1) * _CHUNK), starts, weight, vote,
+        _graph_forest_chunk(X, c * _CHUNK, min(n, (c + 1) * _CHUNK), starts, weight, segw, vote,
                             leaf_val, leaf_cls, leaf_ok, op, feat, thr, lo, hi, sets, nxt, all_le,
-                            acc, nvalid, wsum, first_miss)
+                            acc, den, missw, missv, nmiss, first)
 
 
 @njit(cache=True, parallel=True)
-def graph_forest_par(X, starts, weight, vote, leaf_val, leaf_cls, leaf_ok, op, feat, thr, lo, hi,
-                     sets, nxt, all_le, acc, nvalid, wsum, first_miss):
+def graph_forest_par(X, starts, weight, segw, vote, leaf_val, leaf_cls, leaf_ok, op, feat, thr,
+                     lo, hi, sets, nxt, all_le, acc, den, missw, missv, nmiss, first):
     n = X.shape[1]
     chunks = (n + _CHUNK - 1) // _CHUNK
     for c in prange(chunks):
-        _graph_forest_chunk(X, c * _CHUNK, min(n, (c + 1) * _CHUNK), starts, weight, vote,
+        _graph_forest_chunk(X, c * _CHUNK, min(n, (c + 1) * _CHUNK), starts, weight, segw, vote,
                             leaf_val, leaf_cls, leaf_ok, op, feat, thr, lo, hi, sets, nxt, all_le,
-                            acc, nvalid, wsum, first_miss)
+                            acc, den, missw, missv, nmiss, first)
 
 
 # ================================================================= general form
@@ -311,59 +348,47 @@ def walk_rows_par(X, root, strategy, last, factor, want_pen, pred, kid_lo, kid_h
 
 
 @njit(cache=True)
-def _general_forest_chunk(X, a, b, roots, strategy, last, factor, weight, vote, leaf_val,
+def _general_forest_chunk(X, a, b, roots, strategy, last, factor, weight, segw, vote, leaf_val,
                           leaf_cls, leaf_ok, pred, kid_lo, kid_hi, kids, binary, default, e_op,
-                          e_feat, e_thr, e_lo, e_hi, e_start, args, sets, scratch_size, acc,
-                          nvalid, wsum, first_miss):
+                          e_feat, e_thr, e_lo, e_hi, e_start, args, sets, scratch_size, acc, den,
+                          missw, missv, nmiss, first):
     scratch = np.empty(scratch_size, np.int8)
-    k = acc.shape[1]
-    for r in range(a, b):
-        nvalid[r] = 0
-        wsum[r] = 0.0
-        first_miss[r] = -1
-        for j in range(k):
-            acc[r, j] = 0.0
     for t in range(roots.shape[0]):
         w = weight[t]
+        sw = segw[t]
         for r in range(a, b):
             lf, p = _route(X, r, roots[t], strategy[t], last[t], factor[t], pred, kid_lo,
                            kid_hi, kids, binary, default, e_op, e_feat, e_thr, e_lo, e_hi,
                            e_start, args, sets, scratch)
-            if lf < 0 or not leaf_ok[lf]:
-                if first_miss[r] < 0:
-                    first_miss[r] = t
-                continue
-            if vote:
-                acc[r, leaf_cls[lf]] += w
-            else:
-                for j in range(k):
-                    acc[r, j] += w * leaf_val[lf, j]
-            nvalid[r] += 1
-            wsum[r] += w
+            _accumulate(r, t, lf, w, sw, vote, leaf_val, leaf_cls, leaf_ok, acc, den, missw,
+                        missv, nmiss, first)
 
 
 @njit(cache=True)
-def general_forest(X, roots, strategy, last, factor, weight, vote, leaf_val, leaf_cls, leaf_ok,
-                   pred, kid_lo, kid_hi, kids, binary, default, e_op, e_feat, e_thr, e_lo, e_hi,
-                   e_start, args, sets, scratch_size, acc, nvalid, wsum, first_miss):
+def general_forest(X, roots, strategy, last, factor, weight, segw, vote, leaf_val, leaf_cls,
+                   leaf_ok, pred, kid_lo, kid_hi, kids, binary, default, e_op, e_feat, e_thr,
+                   e_lo, e_hi, e_start, args, sets, scratch_size, acc, den, missw, missv, nmiss,
+                   first):
     n = X.shape[1]
     chunks = (n + _CHUNK - 1) // _CHUNK
     for c in range(chunks):
         _general_forest_chunk(X, c * _CHUNK, min(n, (c + 1) * _CHUNK), roots, strategy, last,
-                              factor, weight, vote, leaf_val, leaf_cls, leaf_ok, pred, kid_lo,
-                              kid_hi, kids, binary, default, e_op, e_feat, e_thr, e_lo, e_hi,
-                              e_start, args, sets, scratch_size, acc, nvalid, wsum, first_miss)
+                              factor, weight, segw, vote, leaf_val, leaf_cls, leaf_ok, pred,
+                              kid_lo, kid_hi, kids, binary, default, e_op, e_feat, e_thr, e_lo,
+                              e_hi, e_start, args, sets, scratch_size, acc, den, missw, missv,
+                              nmiss, first)
 
 
 @njit(cache=True, parallel=True)
-def general_forest_par(X, roots, strategy, last, factor, weight, vote, leaf_val, leaf_cls,
+def general_forest_par(X, roots, strategy, last, factor, weight, segw, vote, leaf_val, leaf_cls,
                        leaf_ok, pred, kid_lo, kid_hi, kids, binary, default, e_op, e_feat, e_thr,
-                       e_lo, e_hi, e_start, args, sets, scratch_size, acc, nvalid, wsum,
-                       first_miss):
+                       e_lo, e_hi, e_start, args, sets, scratch_size, acc, den, missw, missv,
+                       nmiss, first):
     n = X.shape[1]
     chunks = (n + _CHUNK - 1) // _CHUNK
     for c in prange(chunks):
         _general_forest_chunk(X, c * _CHUNK, min(n, (c + 1) * _CHUNK), roots, strategy, last,
-                              factor, weight, vote, leaf_val, leaf_cls, leaf_ok, pred, kid_lo,
-                              kid_hi, kids, binary, default, e_op, e_feat, e_thr, e_lo, e_hi,
-                              e_start, args, sets, scratch_size, acc, nvalid, wsum, first_miss)
+                              factor, weight, segw, vote, leaf_val, leaf_cls, leaf_ok, pred,
+                              kid_lo, kid_hi, kids, binary, default, e_op, e_feat, e_thr, e_lo,
+                              e_hi, e_start, args, sets, scratch_size, acc, den, missw, missv,
+                              nmiss, first)

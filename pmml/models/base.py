@@ -97,6 +97,8 @@ class CompiledModel:
         self.target = ctx.lookup(targets[0].name) if targets else None
         if self.target is None and None in self.targets_spec and self.targets_spec[None].field:
             self.target = ctx.lookup(self.targets_spec[None].field)
+        if self.target is None:
+            self.target = _enclosing_target(el, ctx, self.function)
         self.defs.update(compile_derived_fields(el.find("LocalTransformations"), self.ctx))
         self.compile()
         from ..output import compile_output
@@ -155,6 +157,21 @@ class CompiledModel:
         if not cats and spec is not None:
             cats = [tv.value for tv in spec.values]
         return cats
+
+
+def _enclosing_target(el, ctx: Ctx, function: str) -> FieldInfo | None:
+    """The target of the MiningModel (same functionName) whose Segment holds el, for a segment
+    model whose MiningSchema names none (sklearn2pmml's ensemble members): its predictions are
+    values of that target (e.g. integer class labels, not their strings)."""
+    seg = el.getparent()
+    mm = seg.getparent() if seg is not None and seg.tag == "Segment" else None
+    mm = mm.getparent() if mm is not None and mm.tag == "Segmentation" else None
+    if mm is None or mm.tag != "MiningModel" or (mm.get("functionName") or "regression") != function:
+        return None
+    for mf in mm.findall("MiningSchema/MiningField"):
+        if mf.get("usageType") in ("predicted", "target"):
+            return ctx.lookup(mf.get("name"))
+    return _enclosing_target(mm, ctx, function)
 
 
 def classification_result(n: int, categories: list[Any], probs: dict[Any, np.ndarray],

@@ -186,8 +186,8 @@ class ClusteringModel(CompiledModel):
                 names = [fc.name for fc in self.fields]
                 scope.fail(bad, lambda i: EvaluationError(
                     f"{self.measure.name} needs binary (0/1) values in {', '.join(names)}", row=i))
-        return affinity_result(n, scores, undefined, self.ids, self.names, self.measure.is_distance,
-                               self.function, self.target_type)
+        return affinity_result(n, scores, undefined, self.ids, self.names,
+                               self.measure.lower_is_better, self.function, self.target_type)
 
 
 def spec_el(name: str):

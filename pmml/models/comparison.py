@@ -57,7 +57,14 @@ class Measure:
 
     @property
     def is_distance(self) -> bool:
+        """Computed as a distance (inner compare functions, outer aggregation)."""
         return self.name in DISTANCES
+
+    @property
+    def lower_is_better(self) -> bool:
+        """Nearest = smallest value: a distance measure of kind "distance" (gaussSim sums, for
+        one, are similarities: kind "similarity" makes the largest value win)."""
+        return self.is_distance and self.kind == "distance"
 
 
 def parse_measure(el) -> Measure:

@@ -741,6 +741,9 @@ class _RowErrors:
     def items(self):
         return [(i, self[i]) for i in self._local()]
 
+    def get(self, i, default=None):
+        return self[i] if i in self else default
+
 
 def subset_scope(src: Scope, rows: np.ndarray) -> Scope:
     """A scope over the given rows of src (fields sliced on first use; errors mapped back)."""

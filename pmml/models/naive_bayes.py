@@ -22,8 +22,9 @@ from scipy import stats as _stats  # type: ignore[import-untyped]
 
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
+from ..expressions import cast
 from ..scope import Scope
-from ..values import codes, parse_scalar
+from ..values import codes, is_numeric_type, parse_scalar
 from .base import CompiledModel, Result, classification_result, register
 from .neural_network import compile_field_container
 
@@ -222,6 +223,8 @@ class NaiveBayesModel(CompiledModel):
         for inp in self.inputs:
             if isinstance(inp, ContinuousInput):
                 col = scope.get(inp.field)
+                if not is_numeric_type(col.data_type):
+                    col = cast(col, "double")
                 present = ~col.missing
                 x = np.where(present, col.values, 0.0).astype(float)
                 if any(d.kind == "poisson" for _, d in inp.dists):

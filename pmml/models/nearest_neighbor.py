@@ -69,7 +69,7 @@ class NearestNeighborModel(CompiledModel):
         self._training(el)
         weighted = (self.categorical_method == "weightedMajorityVote" and self.categorical) or \
                    (self.continuous_method == "weightedAverage" and not self.categorical)
-        if weighted and not self.measure.is_distance and self.target is not None:
+        if weighted and not self.measure.lower_is_better and self.target is not None:
             raise UnsupportedError("weighted k-NN scoring needs a distance measure",
                                    line=el.sourceline, element=el.tag)
 
@@ -166,7 +166,7 @@ class NearestNeighborModel(CompiledModel):
         undefined = np.zeros(n, bool)
         bad = np.zeros(n, bool)
         step = max(1, _CHUNK_CELLS // self.m)
-        dist = self.measure.is_distance
+        dist = self.measure.lower_is_better
         for lo in range(0, n, step):
             hi = min(n, lo + step)
             s, u, b = self._scores([_sub(c, lo, hi) for c in cols])

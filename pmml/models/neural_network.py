@@ -9,6 +9,12 @@ NormContinuous (inverted) maps one neuron to the predicted value (regression).
 Semantics follow the PMML 4.4 specification and, where it is loose, JPMML-Evaluator: a missing
 input value gives no prediction (Targets' defaults then apply), a layer's attributes override the
 network's, and a radialBasis neuron computes exp(fanIn * ln(altitude) - sum((x - w)^2) / (2 width^2)).
+Neuron@altitude (PMML 4.4) overrides the layer's and network's (the reference engine ignores it).
+
+The product x @ W of a layer with few inputs is accumulated as rank-1 updates, one input at a time
+in document order: the same additions, in the same order, as the reference engine's, so results
+agree to the last bit (BLAS reorders and fuses them, which moves saturated logistic outputs by a
+few ulps, outside the 1e-15 tolerance of the KNIME conformance case). Wide layers use BLAS.
 """
 from __future__ import annotations
 
@@ -22,7 +28,7 @@ from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
 from ..expressions import cast, compile_expression, convert_checked, find_expression
 from ..scope import Scope
-from ..values import Col, full, is_numeric_type, parse_scalar
+from ..values import Col, is_numeric_type, parse_scalar
 from .base import CompiledModel, Result, classification_result, register, regression_result
 
 ACTIVATIONS = ("threshold", "logistic", "tanh", "identity", "exponential", "reciprocal", "square",

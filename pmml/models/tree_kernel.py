@@ -181,6 +181,46 @@ class _Test:
     miss: int
 
 
+@dataclass(frozen=True)
+class _Spec:
+    """A node predicate as one test of one field.
+
+    op/thr/members: the value test (op None: the predicate is the constant ``known`` whenever
+    the field has a value); miss: the predicate's value (TRUE/FALSE/UNKNOWN) when it is missing.
+    """
+
+    feat: int
+    op: int | None
+    thr: float = 0.0
+    members: tuple = ()
+    known: bool = False
+    miss: int = UNKNOWN
+
+
+def _tv(p: Pred, leaf: dict[int, int]) -> int:
+    """Three-valued value of p given the value of each simple/set leaf (by id)."""
+    if p.kind == "true":
+        return TRUE
+    if p.kind == "false":
+        return FALSE
+    if p.kind != "compound":
+        return leaf[id(p)]
+    vals = [_tv(c, leaf) for c in p.children]
+    if p.op == "and":
+        return FALSE if FALSE in vals else UNKNOWN if UNKNOWN in vals else TRUE
+    if p.op == "or":
+        return TRUE if TRUE in vals else UNKNOWN if UNKNOWN in vals else FALSE
+    if p.op == "xor":
+        return UNKNOWN if UNKNOWN in vals else sum(vals) % 2
+    return next((v for v in vals if v != UNKNOWN), UNKNOWN)      # surrogate
+
+
+def _leaves(p: Pred) -> list[Pred]:
+    if p.kind == "compound":
+        return [x for c in p.children for x in _leaves(c)]
+    return [] if p.kind in ("true", "false") else [p]
+
+
 class Graph:
     """Trees unrolled into single tests (see the module docstring)."""
 
@@ -191,50 +231,91 @@ class Graph:
         self.bases: list[int] = []        # per tree: global index of its node 0
         self.n_nodes = 0
 
-    # -- predicates as (op, feat, thr, set) in document terms
-    def _simple(self, p: Pred) -> tuple[int, int, float, tuple] | None:
-        """(op, feature, constant, set members) of a simple/set predicate; None for True/False."""
+    # -- predicates as single tests
+    def _value_test(self, p: Pred) -> tuple[int, int, float, tuple]:
+        """(feature, op, constant, set members) of a simple or set predicate."""
         if p.kind == "simple":
             op = _SIMPLE_OPS.get(p.op)
             if op is None:
                 raise NotLowerable(p.op)
             j = self.fields.slot(p)
             if op in (OP_MISSING, OP_NOTMISSING):
-                return op, j, 0.0, ()
+                return j, op, 0.0, ()
             if not self.fields.slots[j].numeric and op in _ORDERING:
                 raise NotLowerable("ordering comparison of a string field")
-            return op, j, self.fields.code(j, p.value), ()
+            return j, op, self.fields.code(j, p.value), ()
         if p.kind == "set":
             j = self.fields.slot(p)
             op = OP_IN if p.op == "isIn" else OP_NOTIN
-            return op, j, 0.0, tuple(_set_codes(self.fields, j, p.values))
+            return j, op, 0.0, tuple(_set_codes(self.fields, j, p.values))
         raise NotLowerable(p.kind)
 
-    @staticmethod
-    def _complementary(a, b) -> bool:
-        if a is None or b is None or _COMPLEMENT.get(a[0]) != b[0] or a[1] != b[1]:
-            return False
-        if a[0] in (OP_IN, OP_NOTIN):
-            return a[3] == b[3]
-        return a[0] in (OP_MISSING, OP_NOTMISSING) or a[2] == b[2]
+    def spec(self, p: Pred) -> _Spec:
+        """A node predicate as one test: simple and set predicates, and compound predicates on
+        one field with at most one value test (KNIME's ``x <= t or isMissing(x)``)."""
+        leaves = _leaves(p)
+        tests = [self._value_test(x) for x in leaves]
+        feats = {t[0] for t in tests}
+        if len(feats) > 1:
+            raise NotLowerable("predicate on several fields")
+        value = {t[1:] for t in tests if t[1] not in (OP_MISSING, OP_NOTMISSING)}
+        if len(value) > 1:
+            raise NotLowerable("several value tests in one predicate")
+        j = feats.pop() if feats else -1
 
-    def _add(self, spec, yes: int, no: int, miss: int) -> int:
-        op, j, thr, members = spec
-        if op == OP_MISSING:                     # always known: missing -> yes
-            return self._push(G_KNOWN, j, 0.0, (), no, no, yes)
-        if op == OP_NOTMISSING:
-            return self._push(G_KNOWN, j, 0.0, (), yes, yes, no)
+        def outcome(has_value: bool, v: int) -> int:
+            env = {}
+            for x, t in zip(leaves, tests):
+                if t[1] == OP_MISSING:
+                    env[id(x)] = FALSE if has_value else TRUE
+                elif t[1] == OP_NOTMISSING:
+                    env[id(x)] = TRUE if has_value else FALSE
+                else:
+                    env[id(x)] = v if has_value else UNKNOWN
+            return _tv(p, env)
+
+        miss = outcome(False, UNKNOWN)
+        if not value:
+            return _Spec(j, None, known=outcome(True, UNKNOWN) == TRUE, miss=miss)
+        op, thr, members = value.pop()
+        if_true, if_false = outcome(True, TRUE), outcome(True, FALSE)
+        if if_true == if_false:
+            return _Spec(j, None, known=if_true == TRUE, miss=miss)
+        if if_true == FALSE:
+            op = _COMPLEMENT[op]
+        return _Spec(j, op, thr, members, miss=miss)
+
+    @staticmethod
+    def _complementary(a: _Spec, b: _Spec | None) -> bool:
+        """Whenever the field has a value and a is FALSE, b is TRUE."""
+        if b is None:
+            return False
+        if b.op is None:                         # b TRUE on every value (of a's field)
+            return b.known and (b.miss == TRUE or b.feat == a.feat)
+        if a.op is None or a.feat != b.feat or _COMPLEMENT.get(a.op) != b.op:
+            return False
+        if a.op in (OP_IN, OP_NOTIN):
+            return a.members == b.members
+        return a.thr == b.thr                    # NaN thresholds are never complementary
+
+    def _add(self, s: _Spec, yes: int, no: int, miss: int) -> int:
+        """Push one test; yes/no: targets when the predicate is TRUE/FALSE on a value,
+        miss: target when the field is missing."""
+        if s.op is None:                         # constant on values: only missing matters
+            k = yes if s.known else no
+            return self._push(G_KNOWN, s.feat, 0.0, (), k, k, miss)
+        op, thr = s.op, s.thr
         if op in (OP_LT, OP_GE) and math.isfinite(thr):
             thr = float(np.nextafter(thr, -np.inf))   # x < t  <=>  x <= prev(t) for doubles
             op = OP_LE if op == OP_LT else OP_GT
         if op == OP_GT and not math.isnan(thr):
-            return self._push(G_LE, j, thr, (), no, yes, miss)
+            return self._push(G_LE, s.feat, thr, (), no, yes, miss)
         gop = {OP_LE: G_LE, OP_LT: G_LT, OP_GT: G_GT, OP_GE: G_GE, OP_EQ: G_EQ, OP_NE: G_NE,
                OP_IN: G_IN, OP_NOTIN: G_NOTIN}[op]
-        return self._push(gop, j, thr, members, yes, no, miss)
+        return self._push(gop, s.feat, thr, s.members, yes, no, miss)
 
     def _push(self, op, j, thr, members, yes, no, miss) -> int:
-        self.tests.append(_Test(op, j, thr, members, yes, no, miss))
+        self.tests.append(_Test(op, max(j, 0), thr, members, yes, no, miss))
         return len(self.tests) - 1
 
     # -- trees
@@ -249,7 +330,7 @@ class Graph:
         base = self.n_nodes
         last = no_true_child == "returnLastPrediction"
         memo: dict[int, int] = {}
-        specs = [None if p.kind in ("true", "false") else self._simple(p) for p in tree.pred]
+        specs = [None if p.kind in ("true", "false") else self.spec(p) for p in tree.pred]
 
         def term(node: int) -> int:
             return -(base + node + 2)
@@ -263,7 +344,7 @@ class Graph:
                 memo[node] = term(node)
                 return memo[node]
             if s == S_NONE:
-                unknown = None
+                unknown = None                   # UNKNOWN counts as FALSE: try the next child
             elif s == S_LAST:
                 unknown = term(node)
             elif s == S_NULL:
@@ -272,63 +353,41 @@ class Graph:
                 dc = int(tree.default_child[node])
                 unknown = term(node) if dc < 0 else target(dc)
             nxt = term(node) if last else NULL     # past the last child: noTrueChildStrategy
-            nxt_spec = None
-            nxt_test: _Test | None = None
+            nxt_spec: _Spec | None = None
+            nxt_yes = NULL
             for c in reversed(kids):
                 p = tree.pred[c]
                 if p.kind == "true":
-                    nxt, nxt_spec, nxt_test = target(c), None, None
+                    nxt = nxt_yes = target(c)
+                    nxt_spec = _Spec(-1, None, known=True, miss=TRUE)
                     continue
                 if p.kind == "false":
                     continue
                 spec = specs[c]
                 yes = target(c)
-                if self._complementary(spec, nxt_spec):
-                    # false here means the next child's test is true; missing is missing there too
-                    no = nxt_test_yes(nxt_test, nxt_spec)
-                    miss = nxt_test_miss(nxt_test, nxt_spec)
+                no = nxt_yes if self._complementary(spec, nxt_spec) else nxt
+                if spec.miss == TRUE:
+                    miss = yes
+                elif spec.miss == FALSE or unknown is None:
+                    miss = nxt
                 else:
-                    no = miss = nxt
-                if unknown is not None:
                     miss = unknown
-                t = self._add(spec, yes, no, miss)
-                nxt, nxt_spec, nxt_test = t, spec, self.tests[t]
+                nxt = self._add(spec, yes, no, miss)
+                nxt_spec, nxt_yes = spec, yes
             memo[node] = nxt
             return nxt
 
-        def nxt_test_yes(t: _Test, spec) -> int:
-            return self._yes_of(t, spec)
-
-        def nxt_test_miss(t: _Test, spec) -> int:
-            return self._miss_of(t, spec)
-
-        root = specs[0]
         p0 = tree.pred[0]
         if p0.kind == "true":
             start = target(0)
         elif p0.kind == "false":
             start = NULL
         else:
-            start = self._add(root, target(0), NULL, NULL)
+            go = target(0)
+            start = self._add(specs[0], go, NULL, go if specs[0].miss == TRUE else NULL)
         self.starts.append(start)
         self.bases.append(base)
         self.n_nodes += len(tree.pred)
-
-    @staticmethod
-    def _yes_of(t: _Test, spec) -> int:
-        """The target a test takes when its document predicate is TRUE."""
-        op = spec[0]
-        if op == OP_MISSING:
-            return t.miss
-        if op == OP_NOTMISSING:
-            return t.yes
-        if t.op == G_LE and op in (OP_GT, OP_GE):
-            return t.no                          # rewritten with swapped branches
-        return t.yes
-
-    @staticmethod
-    def _miss_of(t: _Test, spec) -> int:
-        return t.miss
 
     def freeze(self) -> "FrozenGraph":
         m = len(self.tests)

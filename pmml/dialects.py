@@ -1,0 +1,368 @@
+"""Older PMML dialects (3.0 - 4.3) rewritten to PMML 4.4, and vendor extensions set aside.
+
+Runs once per document, right after ``xmlread.parse`` (namespaces are already folded away), so the
+compilers only ever see PMML 4.4 names and never meet vendor content:
+
+``upgrade``
+    renames what later versions renamed and standardised (the list below, taken from the DMG
+    "Changes" pages and from what the reference engine's import filter does), in place. Each
+    rewrite is returned as a ``Note`` (line, element, message) for ``portmodel validate``.
+``remove_extensions``
+    drops every ``<Extension>`` element, ``X-`` element and ``x-`` attribute left after the
+    upgrade, and returns what it dropped: portmodel scores the standard content only.
+``normalize``
+    both, plus one ``PortmodelWarning`` per document naming the extensions it ignored (those
+    under ``<Header>`` are documentation and not named).
+
+Rewrites (version = the document's PMML version):
+
+- <= 3.1: ``TargetValue@rawDataValue`` -> ``displayValue``.
+- <= 3.1: ``ClusteringModel/CenterFields`` (its DerivedFields give the center coordinates) ->
+  the DerivedFields move to ``LocalTransformations`` and ``ClusteringField`` elements list the
+  coordinates in the same order (PMML 3.2 folded CenterFields into ClusteringField).
+- 3.0: ``DataField`` without ``dataType`` (optional before 3.1) gets the type portmodel infers
+  anyway: string for categorical/ordinal fields, double otherwise.
+- 4.0: ``Trend`` -> ``Trend_ExpoSmooth`` (time series).
+- 4.1: ``Apply@mapMissingTo`` -> ``defaultValue``: PMML 4.1 had one attribute for the value of a
+  missing result; 4.2 split it in two. (Same reading as the reference engine.)
+- <= 4.3: ``x-`` prefixed forms of what PMML 4.4 standardised: built-in functions written as
+  ``Apply@function="x-<name>"`` (modulo, expm1, sin, ...), ``MiningField@x-invalidValueReplacement``
+  (with ``invalidValueTreatment="asIs"`` it meant the 4.4 ``asValue``), ``Segmentation@x-missing
+  PredictionTreatment`` / ``@x-missingThreshold`` and ``multipleModelMethod="x-weightedMedian" |
+  "x-weightedSum"``.
+- any version: ``BayesInput`` elements parked in an ``Extension`` of ``BayesInputs`` (continuous
+  inputs before PMML 4.2 had TargetValueStats) move up into ``BayesInputs``.
+
+``MiningField@usageType="target"`` needs no rewrite (4.4 has both "target" and "predicted"; the
+mining schema reads them alike), nor do the NeuralNetwork activation function names, DataField
+Interval/Value, InlineTable/TableLocator or ParameterField, which kept their names from 3.0 on.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from lxml import etree
+
+from portmodel.errors import PortmodelWarning
+
+#: PMML 4.4 built-in functions; producers targeting an older version wrote the newer ones as
+#: "x-<name>".
+BUILTIN_FUNCTIONS = frozenset("""
+    + - * / min max sum avg median product log10 ln sqrt abs exp pow threshold floor ceil round
+    modulo isMissing isNotMissing isValid isNotValid equal notEqual lessThan lessOrEqual
+    greaterThan greaterOrEqual and or not isIn isNotIn if uppercase lowercase stringLength
+    substring trimBlanks concat replace matches formatNumber formatDatetime dateDaysSinceYear
+    dateSecondsSinceYear dateSecondsSinceMidnight normalCDF normalPDF stdNormalCDF stdNormalPDF
+    erf normalIDF stdNormalIDF expm1 hypot ln1p rint sin asin sinh cos acos cosh tan atan tanh
+""".split())
+
+_SEGMENTATION_METHODS = {"x-weightedMedian": "weightedMedian", "x-weightedSum": "weightedSum"}
+#: attributes the reference engine writes itself (bookkeeping, not model content): dropped quietly
+_QUIET_ATTRIBUTES = {("PMML", "x-baseVersion")}
+
+
+@dataclass(frozen=True)
+class Note:
+    """One rewrite made by ``upgrade``: where, on which element, what."""
+
+    line: int | None
+    element: str
+    message: str
+
+
+@dataclass
+class ExtensionReport:
+    """Vendor content removed from a document, grouped by name (first lines kept)."""
+
+    elements: "OrderedDict[str, list[int | None]]" = field(default_factory=OrderedDict)
+    attributes: "OrderedDict[str, list[int | None]]" = field(default_factory=OrderedDict)
+    header: int = 0     # Extension elements under <Header> (documentation; not reported)
+
+    def __bool__(self) -> bool:
+        return bool(self.elements or self.attributes)
+
+    def count(self) -> int:
+        return sum(len(v) for v in self.elements.values()) + sum(
+            len(v) for v in self.attributes.values())
+
+    def summary(self, max_names: int = 8, max_lines: int = 3) -> str:
+        """One line: each extension name with its count and first lines."""
+        def part(label: str, groups: "OrderedDict[str, list[int | None]]") -> str:
+            items = []
+            for name, lines in list(groups.items())[:max_names]:
+                shown = ", ".join(str(x) for x in lines[:max_lines] if x is not None)
+                more = ", ..." if len(lines) > max_lines else ""
+                times = f" x{len(lines)}" if len(lines) > 1 else ""
+                where = f" (line{'s' if len(lines) > 1 else ''} {shown}{more})" if shown else ""
+                items.append(f"{name}{times}{where}")
+            if len(groups) > max_names:
+                items.append(f"... {len(groups) - max_names} more")
+            n = sum(len(v) for v in groups.values())
+            return f"{n} {label}{'s' if n != 1 else ''}: " + "; ".join(items)
+
+        parts = []
+        if self.elements:
+            parts.append(part("extension element", self.elements))
+        if self.attributes:
+            parts.append(part("extension attribute", self.attributes))
+        return " | ".join(parts)
+
+
+# ------------------------------------------------------------------ version helpers
+
+def _v(version: str) -> tuple[int, int]:
+    major, _, minor = version.partition(".")
+    try:
+        return int(major), int(minor or 0)
+    except ValueError:
+        return (4, 4)
+
+
+def _tag(el) -> str | None:
+    return el.tag if isinstance(el.tag, str) else None
+
+
+def _rename_attr(el, old: str, new: str, notes: list[Note], why: str) -> None:
+    value = el.get(old)
+    if value is None:
+        return
+    del el.attrib[old]
+    if el.get(new) is None:
+        el.set(new, value)
+        notes.append(Note(el.sourceline, el.tag, f"{el.tag}@{old} -> @{new} ({why})"))
+    else:
+        notes.append(Note(el.sourceline, el.tag,
+                          f"{el.tag}@{old} dropped: @{new} is also given ({why})"))
+
+
+# ------------------------------------------------------------------ the rewrites
+
+def upgrade(root, version: str) -> list[Note]:
+    """Rewrite constructs of PMML ``version`` to their PMML 4.4 form, in place."""
+    v = _v(version)
+    notes: list[Note] = []
+    if v <= (3, 1):
+        for tv in root.iter("TargetValue"):
+            _rename_attr(tv, "rawDataValue", "displayValue", notes, "renamed in PMML 3.2")
+        for model in list(root.iter("ClusteringModel")):
+            _center_fields(model, notes)
+    if v == (3, 0):
+        for df in root.iter("DataField"):
+            if df.get("dataType") is None:
+                dt = "string" if df.get("optype") in ("categorical", "ordinal") else "double"
+                df.set("dataType", dt)
+                notes.append(Note(df.sourceline, "DataField",
+                                  f"DataField {df.get('name')!r}: dataType={dt!r} assumed "
+                                  "(optional before PMML 3.1)"))
+    if v == (4, 0):
+        for el in list(root.iter("Trend")):
+            el.tag = "Trend_ExpoSmooth"
+            notes.append(Note(el.sourceline, "Trend", "Trend -> Trend_ExpoSmooth (PMML 4.1 name)"))
+    if v == (4, 1):
+        for el in root.iter("Apply"):
+            _rename_attr(el, "mapMissingTo", "defaultValue", notes,
+                         "PMML 4.1's value for a missing result")
+    if v <= (4, 3):
+        _x_prefixed(root, notes)
+    _hoist_bayes_inputs(root, notes)
+    return notes
+
+
+def _x_prefixed(root, notes: list[Note]) -> None:
+    """``x-`` forms of names PMML 4.4 standardised."""
+    user_functions = {df.get("name") for df in root.iter("DefineFunction")}
+    for el in root.iter("Apply"):
+        fn = el.get("function") or ""
+        if fn.startswith("x-") and fn[2:] in BUILTIN_FUNCTIONS and fn not in user_functions:
+            el.set("function", fn[2:])
+            notes.append(Note(el.sourceline, "Apply",
+                              f"function {fn!r} -> {fn[2:]!r} (built-in since PMML 4.4)"))
+    for mf in root.iter("MiningField"):
+        if mf.get("x-invalidValueReplacement") is None:
+            continue
+        _rename_attr(mf, "x-invalidValueReplacement", "invalidValueReplacement", notes,
+                     "standard since PMML 4.4")
+        if mf.get("invalidValueTreatment") == "asIs":
+            mf.set("invalidValueTreatment", "asValue")
+            notes.append(Note(mf.sourceline, "MiningField",
+                              "invalidValueTreatment asIs with a replacement -> asValue "
+                              "(PMML 4.4 name)"))
+    for seg in root.iter("Segmentation"):
+        _rename_attr(seg, "x-missingPredictionTreatment", "missingPredictionTreatment", notes,
+                     "standard since PMML 4.4")
+        _rename_attr(seg, "x-missingThreshold", "missingThreshold", notes,
+                     "standard since PMML 4.4")
+        method = seg.get("multipleModelMethod")
+        if method in _SEGMENTATION_METHODS:
+            seg.set("multipleModelMethod", _SEGMENTATION_METHODS[method])
+            notes.append(Note(seg.sourceline, "Segmentation",
+                              f"multipleModelMethod {method!r} -> "
+                              f"{_SEGMENTATION_METHODS[method]!r} (standard since PMML 4.4)"))
+
+
+def _hoist_bayes_inputs(root, notes: list[Note]) -> None:
+    for bis in root.iter("BayesInputs"):
+        for ext in bis.findall("Extension"):
+            moved = ext.findall("BayesInput")
+            for bi in moved:
+                bis.append(bi)
+            if moved:
+                notes.append(Note(ext.sourceline, "Extension",
+                                  f"{len(moved)} BayesInput element(s) moved out of an "
+                                  "Extension into BayesInputs"))
+                if not len(ext) and not (ext.text or "").strip() and ext.get("name") is None:
+                    bis.remove(ext)
+
+
+def _center_fields(model, notes: list[Note]) -> None:
+    """PMML 3.0/3.1 ``CenterFields`` -> LocalTransformations + ordered ``ClusteringField``s."""
+    cf = model.find("CenterFields")
+    if cf is None:
+        return
+    from .expressions import find_expression   # late: expressions imports heavy modules
+    derived = cf.findall("DerivedField")
+    local = model.find("LocalTransformations")
+    if local is None:
+        local = etree.Element("LocalTransformations")
+        anchor = model.find("ComparisonMeasure")
+        (anchor.addprevious if anchor is not None else cf.addprevious)(local)
+    names = []
+    for df in derived:
+        expr = find_expression(df)
+        if (expr is not None and expr.tag == "FieldRef" and expr.get("mapMissingTo") is None
+                and expr.get("field")):
+            names.append(expr.get("field"))      # a plain reference: use the field itself
+        else:
+            local.append(df)
+            names.append(df.get("name"))
+    old = {c.get("field"): c for c in model.findall("ClusteringField")}
+    anchor = cf
+    ordered = []
+    for name in names:
+        c = old.pop(name, None)
+        if c is None:
+            c = etree.Element("ClusteringField")
+            c.set("field", name)
+        ordered.append(c)
+    for c in old.values():   # fields not among the center coordinates
+        c.set("isCenterField", "false")
+        ordered.append(c)
+    for c in ordered:
+        if c.getparent() is not None:
+            c.getparent().remove(c)
+        anchor.addprevious(c)
+    model.remove(cf)
+    if not len(local):
+        model.remove(local)
+    notes.append(Note(cf.sourceline, "CenterFields",
+                      f"CenterFields -> {len(names)} ClusteringField element(s) "
+                      "(folded into ClusteringField in PMML 3.2)"))
+
+
+# ------------------------------------------------------------------ vendor extensions
+
+def _extension_name(el) -> str:
+    for key in ("name", "extender"):
+        if el.get(key):
+            return repr(el.get(key))
+    child = next((c for c in el if _tag(c)), None)
+    return f"<{child.tag}>" if child is not None else "(unnamed)"
+
+
+def find_extensions(root) -> tuple[ExtensionReport, list, list]:
+    """What ``remove_extensions`` would drop: (report, elements, (element, attribute) pairs)."""
+    report = ExtensionReport()
+    doomed = []
+    attrs = []
+    header = root.find("Header")
+    in_header = set(header.iter()) if header is not None else set()
+    for el in root.iter():
+        tag = _tag(el)
+        if tag is None:
+            continue
+        if tag == "Extension" or tag.startswith("X-"):
+            # only the outermost: its content goes with it
+            parent = el.getparent()
+            nested = False
+            while parent is not None:
+                ptag = _tag(parent)
+                if ptag == "Extension" or (ptag or "").startswith("X-"):
+                    nested = True
+                    break
+                parent = parent.getparent()
+            if nested:
+                continue
+            doomed.append(el)
+            if el in in_header:
+                report.header += 1
+            else:
+                key = _extension_name(el) if tag == "Extension" else f"<{tag}>"
+                report.elements.setdefault(key, []).append(el.sourceline)
+            continue
+    doomed_set = set(doomed)
+    for el in root.iter():
+        tag = _tag(el)
+        if tag is None or el in doomed_set:
+            continue
+        for name in el.attrib:
+            local = etree.QName(name).localname if name.startswith("{") else name
+            if not local.startswith("x-"):
+                continue
+            attrs.append((el, name))
+            if (tag, local) not in _QUIET_ATTRIBUTES:
+                report.attributes.setdefault(f"{tag}@{local}", []).append(el.sourceline)
+    # attributes inside doomed elements go with them; skip the walk into them above
+    attrs = [(el, a) for el, a in attrs if not any(p in doomed_set for p in el.iterancestors())]
+    return report, doomed, attrs
+
+
+def remove_extensions(root) -> ExtensionReport:
+    """Drop every Extension element, X- element and x- attribute; report what went."""
+    report, doomed, attrs = find_extensions(root)
+    for el, name in attrs:
+        del el.attrib[name]
+    for el in doomed:
+        parent = el.getparent()
+        if parent is not None:
+            _remove_keep_tail(parent, el)
+    return report
+
+
+def _remove_keep_tail(parent, el) -> None:
+    tail = el.tail
+    prev = el.getprevious()
+    parent.remove(el)
+    if tail and tail.strip():   # mixed content (rare): keep the text that followed
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+
+
+def normalize(root, version: str) -> list[Note]:
+    """Upgrade an old dialect and remove vendor extensions; warn once about the ignored ones."""
+    notes = upgrade(root, version)
+    report = remove_extensions(root)
+    if report:
+        warnings.warn("portmodel ignores vendor extensions it does not interpret (scores use the "
+                      "standard content only): " + report.summary(), PortmodelWarning,
+                      stacklevel=_caller_level())
+    return notes
+
+
+def _caller_level() -> int:
+    """stacklevel that points a warning at the first frame outside portmodel's own folders."""
+    import portmodel
+    own = tuple(os.path.dirname(os.path.abspath(p)) + os.sep
+                for p in (__file__, portmodel.__file__))
+    level = 1                    # 1 = the function calling warnings.warn
+    frame = sys._getframe(1)
+    while frame is not None:
+        if not os.path.abspath(frame.f_code.co_filename).startswith(own):
+            return level
+        frame = frame.f_back
+        level += 1
+    return 1
