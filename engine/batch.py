@@ -30,6 +30,7 @@ _SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet",
 _COMPRESSION = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd", ".bz2": "bz2"}
 #: prefix of a kept input column whose name is also an output's
 KEPT_PREFIX = "input:"
+_MAX_COLUMNS = 10_000   # CSV columns read as text (any beyond get pyarrow's type inference)
 NULLS = ["", "NA", "N/A", "NaN", "nan", "null", "NULL"]
 
 
@@ -107,19 +108,28 @@ def read_batches(path: str, fmt: str, compression: str | None, chunk_rows: int,
         yield from _jsonl_batches(stream, chunk_rows)
         return
     header = opts.get("header", True)
+    # Every column as text: the model's own field types decide how each value is parsed (so
+    # "007" stays "007" for a string field). pyarrow types columns by name only, so the reader
+    # names them f0, f1, ... and the header arrives as the first row, which renames them.
     read = pacsv.ReadOptions(block_size=max(1 << 20, chunk_rows * 128),
                              encoding=opts.get("encoding", "utf8"),
-                             autogenerate_column_names=not header)
+                             autogenerate_column_names=True)
     parse = pacsv.ParseOptions(delimiter=opts.get("delimiter", ","),
                                quote_char=opts.get("quotechar", '"') or False)
-    # every column as text: the model's own field types decide how each value is parsed
     reader = pacsv.open_csv(stream, read_options=read, parse_options=parse,
                             convert_options=pacsv.ConvertOptions(
                                 null_values=NULLS, strings_can_be_null=True,
-                                column_types=_AllStrings()))
+                                column_types={f"f{i}": pa.string() for i in range(_MAX_COLUMNS)}))
     pending: list[pa.RecordBatch] = []
     count = 0
+    names: list[str] | None = None
     for batch in reader:
+        if names is None:
+            names = batch.schema.names
+            if header:
+                names = ["" if v is None else v for v in batch.slice(0, 1).to_pylist()[0].values()]
+                batch = batch.slice(1)
+        batch = pa.RecordBatch.from_arrays(batch.columns, names=names)
         pending.append(batch)
         count += batch.num_rows
         if count >= chunk_rows:
@@ -129,22 +139,6 @@ def read_batches(path: str, fmt: str, compression: str | None, chunk_rows: int,
             pending, count = [], 0
     if pending:
         yield from pa.Table.from_batches(pending).to_batches(max_chunksize=chunk_rows)
-
-
-class _AllStrings(dict):
-    """column_types mapping that answers 'string' for every column name."""
-
-    def __contains__(self, key: object) -> bool:
-        return True
-
-    def __getitem__(self, key: str) -> pa.DataType:
-        return pa.string()
-
-    def get(self, key, default=None):
-        return pa.string()
-
-    def __bool__(self) -> bool:
-        return True
 
 
 def _jsonl_batches(stream, chunk_rows: int) -> Iterator[pa.RecordBatch]:

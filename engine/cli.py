@@ -3,6 +3,7 @@
     portmodel score MODEL INPUT.csv -o OUTPUT.csv [--keep id,name] [--on-error record]
     portmodel inspect MODEL [--json]
     portmodel verify MODEL
+    portmodel validate MODEL
 
 ``score`` streams the file through ``portmodel.batch.score_file`` (chunks, optional worker
 processes, atomic output); this module only turns options into calls and errors into messages.
@@ -13,7 +14,6 @@ stderr saying what and where), 2 for a usage error.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import sys
@@ -33,18 +33,13 @@ class CliError(Exception):
 def _load(path: str) -> Model:
     if not os.path.exists(path):
         raise CliError(f"model file {path!r} does not exist")
-    if os.path.isdir(path):
-        raise CliError(f"model path {path!r} is a folder, not a document")
     return load(Path(path))
 
 
 def cmd_score(args: argparse.Namespace) -> int:
     """Score every row of a file (streamed in chunks) and write the outputs, one row per row."""
-    if os.path.isdir(args.model):
-        raise CliError(f"model path {args.model!r} is a folder, not a document")
     keep = [c.strip() for c in args.keep.split(",") if c.strip()] if args.keep else []
-    progress = args.progress or (not args.quiet and sys.stderr.isatty() and
-                                 importlib.util.find_spec("tqdm") is not None)
+    progress = True if args.progress else (False if args.quiet else None)  # None: if a terminal
     summary = score_file(args.model, args.input, args.output, input_format=args.input_format,
                          output_format=args.output_format, chunk_rows=args.chunk_rows,
                          jobs=args.jobs, keep=keep, keep_all=args.keep_all,
@@ -76,6 +71,26 @@ def cmd_verify(args: argparse.Namespace) -> int:
     else:
         print("the document has no ModelVerification records; nothing checked")
     return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check a PMML document against the PMML 4.4 schema and portmodel's own rules.
+
+    Prints one ``LINE: SEVERITY: message`` per problem; exit status 1 if any is an error.
+    """
+    from .pmml.validate import format_problem, has_errors, validate
+    if not os.path.exists(args.model):
+        raise CliError(f"model file {args.model!r} does not exist")
+    if os.path.isdir(args.model):
+        raise CliError(f"model path {args.model!r} is a folder, not a document")
+    problems = validate(Path(args.model))
+    for problem in problems:
+        print(format_problem(problem))
+    counts = {s: sum(p.severity == s for p in problems) for s in ("error", "warning")}
+    verdict = "invalid" if has_errors(problems) else "valid"
+    print(f"portmodel: {args.model}: {verdict} ({counts['error']} error(s), "
+          f"{counts['warning']} warning(s))", file=sys.stderr)
+    return 1 if has_errors(problems) else 0
 
 
 # ------------------------------------------------------------------ text rendering
@@ -159,8 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--delimiter", default=",", help="CSV field delimiter (default ,)")
     p.add_argument("--quiet", action="store_true", help="no summary on stderr")
     p.add_argument("--progress", action="store_true",
-                   help="show a progress bar (needs tqdm; on by default on a terminal if "
-                        "installed)")
+                   help="show a progress bar (default: when stderr is a terminal)")
     p.set_defaults(run=cmd_score)
 
     p = sub.add_parser("inspect", help="show a model's type, inputs, targets and outputs")
@@ -171,6 +185,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify", help="check the document's ModelVerification records")
     p.add_argument("model", metavar="MODEL")
     p.set_defaults(run=cmd_verify)
+
+    p = sub.add_parser("validate", help="check a PMML document: schema, fields, and whether "
+                                        "portmodel can score it",
+                       description="Validate MODEL against the PMML 4.4 schema (older versions "
+                                   "after upgrading), check field references, duplicates, "
+                                   "cycles and probabilities, and compile it. Prints LINE: "
+                                   "SEVERITY: message per problem; exit status 1 if any error.")
+    p.add_argument("model", metavar="MODEL", help="PMML document")
+    p.set_defaults(run=cmd_validate)
     return parser
 
 

@@ -213,7 +213,7 @@ def _hoist_bayes_inputs(root, notes: list[Note]) -> None:
                 notes.append(Note(ext.sourceline, "Extension",
                                   f"{len(moved)} BayesInput element(s) moved out of an "
                                   "Extension into BayesInputs"))
-                if not len(ext) and not (ext.text or "").strip() and ext.get("name") is None:
+                if not any(isinstance(c.tag, str) for c in ext):   # nothing else in it
                     bis.remove(ext)
 
 
@@ -348,7 +348,7 @@ def normalize(root, version: str) -> list[Note]:
     report = remove_extensions(root)
     if report:
         warnings.warn("portmodel ignores vendor extensions it does not interpret (scores use the "
-                      "standard content only): " + report.summary(), PortmodelWarning,
+                      "standard content only): " + report.summary(max_names=32), PortmodelWarning,
                       stacklevel=_caller_level())
     return notes
 

@@ -416,13 +416,19 @@ def inline_table_rows(el) -> list[dict[str, str]]:
     return rows
 
 
+def _column(name: str | None) -> str | None:
+    """An InlineTable column name without its namespace prefix ("data:color" -> "color"), as
+    the table's cells are read."""
+    return name.split(":")[-1] if name else name
+
+
 def _map_values(el, ctx: Ctx) -> Expr:
-    out_col = el.get("outputColumn")
+    out_col = _column(el.get("outputColumn"))
     if not out_col:
         raise DocumentError("MapValues needs an outputColumn", line=el.sourceline,
                             element="MapValues")
     data_type = el.get("dataType", "string")
-    pairs = [(p.get("field"), p.get("column")) for p in el.findall("FieldColumnPair")]
+    pairs = [(p.get("field"), _column(p.get("column"))) for p in el.findall("FieldColumnPair")]
     infos = [ctx.require(f, el) for f, _ in pairs]
     key_types = [info.data_type for info in infos]
     rows = inline_table_rows(el)

@@ -158,6 +158,10 @@ def _compare(col: Col, op: str, value: Any, info: FieldInfo | None) -> np.ndarra
 
 def _equal(vals: np.ndarray, value: Any) -> np.ndarray:
     if vals.dtype == object:
+        # elementwise == beats a hash lookup for one value (~20x under pandas 3 string inference)
+        out = vals == value
+        if isinstance(out, np.ndarray) and out.shape == vals.shape and out.dtype == bool:
+            return out
         return codes(vals, [value]) == 0
     return vals == value
 

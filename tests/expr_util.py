@@ -91,22 +91,20 @@ _JPMML: dict[str, Any] = {}
 
 def jpmml_score(expr: str, rows: list[dict], **kw) -> list:
     """The reference engine's values of "out" (None when missing, ERR on a rejected row)."""
-    import pandas as pd
     from jpmml_evaluator import make_evaluator
     fields = kw.get("fields", FIELDS)
     text = expr_doc(expr, **kw)
     ev = _JPMML.get(text)
     if ev is None:
         ev = _JPMML[text] = make_evaluator(text)
-    df = pd.DataFrame(_rows(rows, fields), columns=[n for n, _ in fields]).astype(object)
-    res = ev.evaluateAll(df)
     out = []
-    for i in range(len(rows)):
-        err = res["errors"].iloc[i] if "errors" in res.columns else None
-        if isinstance(err, str):
+    for row in _rows(rows, fields):
+        try:
+            res = ev.evaluate(row)
+        except Exception:  # noqa: BLE001 - any rejection of the row by the engine
             out.append(ERR)
-        else:
-            out.append(_clean(res["out"].iloc[i]))
+            continue
+        out.append(_clean(res.get("out")))
     return out
 
 

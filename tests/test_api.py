@@ -53,9 +53,8 @@ YS = [13.0, 26.0, 21.0, 91.0]       # 1 + 2x + 10 | 20
 
 
 @pytest.fixture(scope="module")
-def doc() -> str:
-    from conftest import build_pmml
-    return build_pmml(FIELDS, MODEL.replace("VERIFICATION", ""))
+def doc(pmml_doc) -> str:
+    return pmml_doc(FIELDS, MODEL.replace("VERIFICATION", ""))
 
 
 @pytest.fixture(scope="module")

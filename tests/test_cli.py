@@ -135,27 +135,33 @@ def test_missing_markers_and_text_fields(small, tmp_path, capsys):
     data = write(tmp_path / "in.csv", "id,x,code\n1,NA,007\n2,N/A,7\n3,,007\n4,3,7\n5,0.5,007\n")
     out = tmp_path / "out.csv"
     assert main(["score", str(small), str(data), "-o", str(out), "--keep", "id"]) == 0
-    assert "scored 5 rows" in capsys.readouterr().err
-    assert out.read_text().splitlines() == ["id,y", "1,19.0", "2,29.0", "3,19.0", "4,27.0",
-                                            "5,12.0"]
+    assert "read 5 rows" in capsys.readouterr().err
+    got = pd.read_csv(out)
+    assert list(got.columns) == ["id", "y"] and got["id"].tolist() == [1, 2, 3, 4, 5]
+    # NA, N/A and empty are missing -> x = 4; "007" and "7" are different codes
+    assert got["y"].tolist() == [19.0, 29.0, 19.0, 27.0, 12.0]
 
 
 def test_keep_copies_columns_verbatim_and_renames_clashes(small, tmp_path):
-    data = write(tmp_path / "in.csv", "y,x,code,note\n1.50,2,7,007\n,3,007,NA\n")
+    data = write(tmp_path / "in.csv", "y,x,code,note\n1.50,2,7,007\n,3,007,x\n")
     out = tmp_path / "out.csv"
     assert main(["score", str(small), str(data), "-o", str(out), "--keep", "note,y"]) == 0
-    assert out.read_text().splitlines() == ["note,input:y,y", "007,1.50,25.0", ",,17.0"]
+    got = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(got.columns) == ["note", "input:y", "y"]
+    assert got["note"].tolist() == ["007", "x"] and got["input:y"].tolist() == ["1.50", ""]
+    assert [float(v) for v in got["y"]] == [25.0, 17.0]
 
 
-def test_errors_mark_writes_every_row(small, tmp_path):
+def test_on_error_record_writes_every_row(small, tmp_path, capsys):
     data = write(tmp_path / "in.csv", "x,code\n1,007\nabc,007\n2,8\n3,7\n")
     out = tmp_path / "out.csv"
-    assert main(["score", str(small), str(data), "-o", str(out), "--errors", "mark"]) == 0
-    frame = pd.read_csv(out, keep_default_na=False)
-    assert frame["y"].tolist() == ["13.0", "", "", "27.0"]
-    assert frame["error"][0] == "" and frame["error"][3] == ""
-    assert all(part in frame["error"][1] for part in ("row 1", "'x'", "'abc'"))
-    assert "row 2" in frame["error"][2] and "'code'" in frame["error"][2]
+    assert main(["score", str(small), str(data), "-o", str(out), "--on-error", "record"]) == 0
+    assert "rejected 2" in capsys.readouterr().err
+    got = pd.read_csv(out, keep_default_na=False)
+    assert [float(v) if v else None for v in got["y"]] == [13.0, None, None, 27.0]
+    assert got["error"][0] == "" and got["error"][3] == ""
+    assert all(part in got["error"][1] for part in ("row 1", "'x'", "'abc'"))
+    assert all(part in got["error"][2] for part in ("row 2", "'code'", "'8'"))
 
 
 def test_rejected_row_fails_without_touching_the_output(small, tmp_path, capsys):
@@ -164,7 +170,7 @@ def test_rejected_row_fails_without_touching_the_output(small, tmp_path, capsys)
     assert main(["score", str(small), str(data), "-o", str(out)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("portmodel: error:")
-    assert "row 1" in err and "'code'" in err and "'8'" in err
+    assert "row 2" in err and "'code'" in err and "'8'" in err      # 1-based data row
     assert out.read_text() == "previous contents\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv", "small.pmml"]
 
@@ -172,8 +178,8 @@ def test_rejected_row_fails_without_touching_the_output(small, tmp_path, capsys)
 def test_output_is_replaced_atomically(small, tmp_path):
     data = write(tmp_path / "in.csv", "x,code\n1,007\n")
     out = write(tmp_path / "out.csv", "previous contents\n")
-    assert main(["score", str(small), str(data), "-o", str(out)]) == 0
-    assert out.read_text() == "y\n13.0\n"
+    assert main(["score", str(small), str(data), "-o", str(out), "--quiet"]) == 0
+    assert pd.read_csv(out)["y"].tolist() == [13.0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv", "small.pmml"]
 
 

@@ -24,7 +24,8 @@ CATS = ("A", "B", "C")
 FIELDS = """
 <DataField name="x" optype="continuous" dataType="double"/>
 <DataField name="y" optype="continuous" dataType="double"/>
-<DataField name="c" optype="categorical" dataType="string"><Value value="a"/><Value value="b"/></DataField>
+<DataField name="c" optype="categorical" dataType="string">
+  <Value value="a"/><Value value="b"/></DataField>
 <DataField name="label" optype="categorical" dataType="string">
   <Value value="A"/><Value value="B"/><Value value="C"/></DataField>
 <DataField name="t" optype="continuous" dataType="double"/>
@@ -95,6 +96,20 @@ T3Y = ctree("y", 0.5, ("B", (0.4, 0.6, 0.0)), ("C", (0.0, 0.0, 1.0)))   # missin
 X4 = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "y": [0.0] * 4, "c": ["a"] * 4})
 
 
+@pytest.fixture(params=["fast", "general"])
+def load(request):
+    """portmodel.load, or with the one-pass ensemble kernel switched off (segment by segment):
+    both paths must give the hand-computed answers."""
+    def _load(text: str):
+        m = portmodel.load(text)
+        if request.param == "general":
+            m.model.fast = None
+        elif getattr(m.model, "fast", None) is None:
+            pytest.skip("no fast path for this document")
+        return m
+    return _load
+
+
 def classify(method: str, weights=(None, None, None), trees=(T1, T2, T3), seg_attrs: str = ""):
     segs = [segment(str(i + 1), t, weight=w) for i, (t, w) in enumerate(zip(trees, weights))]
     return doc(mining("classification", method, segs, "label", prob_output(), seg_attrs))
@@ -116,16 +131,16 @@ def vals(col: pd.Series) -> list:
 # ------------------------------------------------------------------ votes
 
 
-def test_majority_vote_fractions_and_first_voted_tie_break():
-    out = portmodel.load(classify("majorityVote")).predict(X4)
+def test_majority_vote_fractions_and_first_voted_tie_break(load):
+    out = load(classify("majorityVote")).predict(X4)
     # x=0: A A B; x=1: A A C; x=2: B A C (three-way tie: T1 voted first -> B); x=3: B C C
     assert list(out["label"]) == ["A", "A", "B", "C"]
     np.testing.assert_allclose(probs(out), [[2 / 3, 1 / 3, 0], [2 / 3, 0, 1 / 3],
                                             [1 / 3, 1 / 3, 1 / 3], [0, 1 / 3, 2 / 3]], rtol=1e-15)
 
 
-def test_weighted_majority_vote():
-    out = portmodel.load(classify("weightedMajorityVote", (0.5, 0.3, 0.2))).predict(X4)
+def test_weighted_majority_vote(load):
+    out = load(classify("weightedMajorityVote", (0.5, 0.3, 0.2))).predict(X4)
     # x=0: A .5+.3, B .2; x=2: B .5, A .3, C .2; x=3: B .5 vs C .3+.2 -> tie, B voted first
     assert list(out["label"]) == ["A", "A", "B", "B"]
     np.testing.assert_allclose(probs(out), [[0.8, 0.2, 0], [0.8, 0, 0.2], [0.3, 0.5, 0.2],
@@ -135,17 +150,17 @@ def test_weighted_majority_vote():
 # ------------------------------------------------------------------ probabilities
 
 
-def test_average_of_probabilities():
-    out = portmodel.load(classify("average")).predict(X4)
+def test_average_of_probabilities(load):
+    out = load(classify("average")).predict(X4)
     exp = np.array([[.8 + .6 + .4, .2 + .4 + .6, 0], [.8 + .6 + 0, .2 + .4, 1.0],
                     [0 + .6 + 0, .7 + .4 + 0, .3 + 0 + 1], [0 + .1 + 0, .7, .3 + .9 + 1]]) / 3
     np.testing.assert_allclose(probs(out), exp, rtol=1e-15)
     assert list(out["label"]) == ["A", "A", "C", "C"]
 
 
-def test_weighted_average_of_probabilities():
+def test_weighted_average_of_probabilities(load):
     w = (0.5, 0.3, 0.2)
-    out = portmodel.load(classify("weightedAverage", w)).predict(X4.iloc[[0, 3]])
+    out = load(classify("weightedAverage", w)).predict(X4.iloc[[0, 3]])
     rows = {0: [(.8, .2, 0), (.6, .4, 0), (.4, .6, 0)], 3: [(0, .7, .3), (.1, 0, .9), (0, 0, 1)]}
     exp = [[sum(wi * p[k] for wi, p in zip(w, rows[r])) / sum(w) for k in range(3)]
            for r in (0, 3)]
@@ -153,8 +168,8 @@ def test_weighted_average_of_probabilities():
     assert list(out["label"]) == ["A", "C"]
 
 
-def test_median_picks_the_segment_nearest_the_winning_median():
-    out = portmodel.load(classify("median")).predict(X4)
+def test_median_picks_the_segment_nearest_the_winning_median(load):
+    out = load(classify("median")).predict(X4)
     # x=0: medians A .6 B .4 C 0 -> A; T2 has p(A)=.6 -> T2's distribution (.6 .4 0)
     # x=1: A [.8 .6 0] -> .6, B [.2 .4 0] -> .2, C [0 0 1] -> 0 -> A; T2 again
     # x=2: A [0 .6 0] -> 0, B [.7 .4 0] -> .4, C [.3 0 1] -> .3 -> B wins; T2 has p(B)=.4,
@@ -165,18 +180,18 @@ def test_median_picks_the_segment_nearest_the_winning_median():
     assert list(out["label"]) == ["A", "A", "A", "C"]
 
 
-def test_median_with_even_count_averages_the_nearest_segments():
+def test_median_with_even_count_averages_the_nearest_segments(load):
     # four trees with dyadic probabilities (exact in binary), every row in the low leaf
     dists = [(.75, .25, 0.0), (.5, .5, 0.0), (.25, .75, 0.0), (.625, .375, 0.0)]
     trees = tuple(ctree("x", 9.0, ("A", d), ("A", d)) for d in dists)
-    out = portmodel.load(classify("median", (None,) * 4, trees)).predict(X4.iloc[[0]])
+    out = load(classify("median", (None,) * 4, trees)).predict(X4.iloc[[0]])
     # A [.25 .5 .625 .75] -> .5 + (.625-.5)/2 = .5625; B [.25 .375 .5 .75] -> .4375 -> A wins;
     # |p(A)-.5625| is .0625 for the 2nd (.5) and the 4th (.625) tree: their average
     np.testing.assert_allclose(probs(out), [[(.5 + .625) / 2, (.5 + .375) / 2, 0]], rtol=1e-15)
 
 
-def test_max_averages_the_segments_at_the_maximum():
-    out = portmodel.load(classify("max")).predict(X4)
+def test_max_averages_the_segments_at_the_maximum(load):
+    out = load(classify("max")).predict(X4)
     # x=0: max A .8 (T1), B .6, C 0 -> A: T1 (.8 .2 0); x=1: C 1 (T3); x=2: C 1 (T3);
     # x=3: C 1 (T3)
     np.testing.assert_allclose(probs(out), [[.8, .2, 0], [0, 0, 1], [0, 0, 1], [0, 0, 1]],
@@ -209,27 +224,27 @@ def regress(method: str, weights=(None,) * 4, models=REGS, seg_attrs: str = "", 
     # x=3: 1.5(3) 3(4) -> 3
     ("weightedMedian", W4, [3, 3, 3, 3]),
 ])
-def test_regression_methods(method, weights, expected):
-    out = portmodel.load(regress(method, weights)).predict(X4)
+def test_regression_methods(method, weights, expected, load):
+    out = load(regress(method, weights)).predict(X4)
     np.testing.assert_allclose(out["t"].to_numpy(float), expected, rtol=1e-15)
 
 
-def test_weighted_median_picks_by_cumulated_weight():
-    out = portmodel.load(regress("weightedMedian", (5.0, 1.0, 1.0, 1.0))).predict(X4.iloc[[0]])
+def test_weighted_median_picks_by_cumulated_weight(load):
+    out = load(regress("weightedMedian", (5.0, 1.0, 1.0, 1.0))).predict(X4.iloc[[0]])
     # x=0: 0(1) 1(5) 3(1) 10(1): half of 8 is 4, reached at value 1
     assert out["t"].tolist() == [1.0]
 
 
-def test_median_odd_count():
-    out = portmodel.load(regress("median", (None,) * 3, REGS[:3])).predict(X4)
+def test_median_odd_count(load):
+    out = load(regress("median", (None,) * 3, REGS[:3])).predict(X4)
     np.testing.assert_allclose(out["t"].to_numpy(float), [1, 3, 5, 7], rtol=1e-15)
 
 
-def test_targets_of_segments_and_of_the_mining_model():
+def test_targets_of_segments_and_of_the_mining_model(load):
     seg_target = '<Targets><Target field="t" rescaleConstant="100"/></Targets>'
     models = (reg(1, 2, targets=seg_target), reg(10, -1))
     mm_target = '<Targets><Target field="t" rescaleFactor="2" rescaleConstant="1"/></Targets>'
-    out = portmodel.load(regress("sum", (None,) * 2, models, targets=mm_target)).predict(X4)
+    out = load(regress("sum", (None,) * 2, models, targets=mm_target)).predict(X4)
     # ((1 + 2x + 100) + (10 - x)) * 2 + 1
     np.testing.assert_allclose(out["t"].to_numpy(float),
                                [(111 + x) * 2 + 1 for x in X4["x"]], rtol=1e-15)
@@ -249,15 +264,15 @@ def test_mining_model_target_default_when_no_segment_applies():
 XM = pd.DataFrame({"x": [0.0, 3.0, 3.0], "y": [0.0, None, 0.0], "c": ["a"] * 3})
 
 
-def _vote_missing(treatment: str, threshold: str | None = None) -> pd.DataFrame:
+def _vote_missing(load, treatment: str, threshold: str | None = None) -> pd.DataFrame:
     attrs = f' missingPredictionTreatment="{treatment}"'
     if threshold is not None:
         attrs += f' missingThreshold="{threshold}"'
-    return portmodel.load(classify("majorityVote", trees=(T1, T2, T3Y), seg_attrs=attrs)).predict(XM)
+    return load(classify("majorityVote", trees=(T1, T2, T3Y), seg_attrs=attrs)).predict(XM)
 
 
-def test_votes_continue_ignores_a_minority_of_missing_votes():
-    out = _vote_missing("continue")
+def test_votes_continue_ignores_a_minority_of_missing_votes(load):
+    out = _vote_missing(load, "continue")
     # row 1 (x=3, y missing): B, C, missing -> no category beats the missing vote strictly:
     # B 1, C 1, missing 1 -> B (first voted) with the fractions of the known votes
     # row 2 (x=3, y=0): B, C, B -> B
@@ -265,37 +280,37 @@ def test_votes_continue_ignores_a_minority_of_missing_votes():
     np.testing.assert_allclose(probs(out)[1], [0, .5, .5], rtol=1e-15)
 
 
-def test_votes_return_missing():
-    out = _vote_missing("returnMissing")
+def test_votes_return_missing(load):
+    out = _vote_missing(load, "returnMissing")
     assert out["label"].tolist()[0] == "A" and isna(out["label"][1]) and out["label"][2] == "B"
     assert np.isnan(probs(out)[1]).all()
 
 
 @pytest.mark.parametrize("threshold,missing", [("0.3", True), ("0.5", False)])
-def test_votes_skip_segment_threshold(threshold, missing):
-    out = _vote_missing("skipSegment", threshold)
+def test_votes_skip_segment_threshold(threshold, missing, load):
+    out = _vote_missing(load, "skipSegment", threshold)
     # one of three segments missing: fraction 1/3
     assert isna(out["label"][1]) == missing
     if not missing:
         assert out["label"][1] == "B"
 
 
-def test_average_continue_returns_missing_and_skip_segment_skips():
-    cont = portmodel.load(classify("average", trees=(T1, T2, T3Y))).predict(XM)
+def test_average_continue_returns_missing_and_skip_segment_skips(load):
+    cont = load(classify("average", trees=(T1, T2, T3Y))).predict(XM)
     assert isna(cont["label"][1]) and not isna(cont["label"][2])
-    skip = portmodel.load(classify("average", trees=(T1, T2, T3Y),
-                                   seg_attrs=' missingPredictionTreatment="skipSegment"')).predict(XM)
+    skip_attrs = ' missingPredictionTreatment="skipSegment"'
+    skip = load(classify("average", trees=(T1, T2, T3Y), seg_attrs=skip_attrs)).predict(XM)
     np.testing.assert_allclose(probs(skip)[1], [(0 + .1) / 2, (.7 + 0) / 2, (.3 + .9) / 2])
 
 
-def test_regression_missing_treatments():
+def test_regression_missing_treatments(load):
     models = (reg(1, 2), reg(10, -1, field="y"))
-    cont = portmodel.load(regress("sum", (None,) * 2, models)).predict(XM)
+    cont = load(regress("sum", (None,) * 2, models)).predict(XM)
     assert cont["t"].tolist()[0] == 11.0 and isna(cont["t"][1])
-    skip = portmodel.load(regress("sum", (None,) * 2, models,
-                                  seg_attrs=' missingPredictionTreatment="skipSegment"')).predict(XM)
+    skip_attrs = ' missingPredictionTreatment="skipSegment"'
+    skip = load(regress("sum", (None,) * 2, models, seg_attrs=skip_attrs)).predict(XM)
     assert skip["t"].tolist() == [11.0, 7.0, 17.0]
-    skip_t = portmodel.load(regress("average", (None,) * 2, models,
+    skip_t = load(regress("average", (None,) * 2, models,
                                     seg_attrs=' missingPredictionTreatment="skipSegment" '
                                               'missingThreshold="0.4"')).predict(XM)
     assert isna(skip_t["t"][1]) and skip_t["t"][2] == 8.5
@@ -332,6 +347,19 @@ def test_select_first_skip_segment_falls_through():
     assert isna(plain["t"][1])
 
 
+def test_select_first_skip_segment_keeps_a_skipped_result_no_later_segment_replaces():
+    out_el = '<Output><OutputField name="seg" feature="entityId" dataType="string"/></Output>'
+    segs = [segment("s1", reg(100, 1, field="y")), segment("s2", reg(1, 2), X_GT_2)]
+    attrs = ' missingPredictionTreatment="skipSegment"'
+    d = doc(mining("regression", "selectFirst", segs, "t", out_el, seg_attrs=attrs))
+    x = pd.DataFrame({"x": [0.0, 3.0, 1.0], "y": [1.0, None, None], "c": ["a"] * 3})
+    out = portmodel.load(d).predict(x)
+    # row 1: s1 missing -> skipped, s2 (x > 2) takes it; row 2: s1 skipped, s2 does not apply:
+    # the row keeps s1's (missing) result, as the reference engine does
+    assert vals(out["t"]) == [101.0, 7.0, None]
+    assert vals(out["seg"]) == ["s1", "s2", "s1"]
+
+
 def test_select_first_classification_keeps_segment_probabilities():
     segs = [segment("1", T1, C_IS_A), segment("2", T2)]
     out = portmodel.load(doc(mining("classification", "selectFirst", segs, "label",
@@ -344,6 +372,9 @@ def test_select_all_gives_a_list_per_row():
     segs = [segment("1", reg(1, 2)), segment("2", reg(10, -1), X_GT_2), segment("3", reg(3))]
     out = portmodel.load(doc(mining("regression", "selectAll", segs, "t"))).predict(XS)
     assert out["t"].tolist() == [[1.0, 3.0], [7.0, 7.0, 3.0], [3.0, 3.0], [7.0, 7.0, 3.0]]
+    same = [segment("1", reg(1, 2)), segment("2", reg(10, -1))]      # equal-length lists
+    out = portmodel.load(doc(mining("regression", "selectAll", same, "t"))).predict(X4.iloc[:2])
+    assert out["t"].tolist() == [[1.0, 10.0], [3.0, 9.0]]
 
 
 def test_subset_errors_stay_with_their_rows():
@@ -357,9 +388,10 @@ def test_subset_errors_stay_with_their_rows():
                                '<MiningField name="x" invalidValueTreatment="returnInvalid"/>')
     segs = [segment("1", strict, C_IS_A), segment("2", reg(10, -1))]
     text = doc(mining("regression", "selectFirst", segs, "t"), fields)
-    text = text.replace('<MiningField name="x"/>', '<MiningField name="x" invalidValueTreatment="asIs"/>')
-    out = portmodel.load(text).predict(pd.DataFrame({"x": [-5.0, -5.0, 2.0], "y": [0.0] * 3, "c": ["b", "a", "a"]}),
-                    errors="mark")
+    text = text.replace('<MiningField name="x"/>',
+                        '<MiningField name="x" invalidValueTreatment="asIs"/>')
+    data = pd.DataFrame({"x": [-5.0, -5.0, 2.0], "y": [0.0] * 3, "c": ["b", "a", "a"]})
+    out = portmodel.load(text).predict(data, errors="mark")
     assert out["t"][0] == 15.0 and isna(out["t"][1]) and out["t"][2] == 5.0
     assert isna(out["error"][0]) and "row 1" in out["error"][1] and isna(out["error"][2])
 
@@ -380,7 +412,8 @@ def chain_doc() -> str:
     fields = FIELDS.replace('<Value value="C"/>', "")
     out = ('<Output><OutputField name="pA" optype="continuous" dataType="double" '
            'feature="probability" value="A"/>'
-           '<OutputField name="z2" optype="continuous" dataType="double" feature="transformedValue">'
+           '<OutputField name="z2" optype="continuous" dataType="double" '
+           'feature="transformedValue">'
            '<Apply function="*"><FieldRef field="z"/><Constant>2</Constant></Apply></OutputField>'
            "</Output>")
     return doc(mining("classification", "modelChain", [segment("1", first), segment("2", second)],
@@ -400,13 +433,26 @@ def test_model_chain_last_segment_outputs_are_model_outputs():
     last_out = ('<Output><OutputField name="w" optype="continuous" dataType="double" '
                 'feature="predictedValue"/></Output>')
     segs = [segment("1", reg(1, 2, target=None, output=CHAIN_OUT)),
-            segment("2", reg(0, 3, field="z", output=last_out, extra_schema='<MiningField name="z"/>'))]
+            segment("2", reg(0, 3, field="z", output=last_out,
+                             extra_schema='<MiningField name="z"/>'))]
     m = portmodel.load(doc(mining("regression", "modelChain", segs, "t")))
     out = m.predict(X4)
     expected = 3 * (1 + 2 * X4["x"].to_numpy())
     np.testing.assert_allclose(out["t"].to_numpy(float), expected, rtol=1e-15)
     np.testing.assert_allclose(out["w"].to_numpy(float), expected, rtol=1e-15)
     assert [f.name for f in m.outputs] == ["t", "w"]
+
+
+def test_model_chain_with_predicates_ends_on_the_last_segment_that_ran():
+    z_in = '<MiningField name="z"/>'
+    segs = [segment("1", reg(1, 2, target=None, output=CHAIN_OUT)),
+            segment("2", reg(0, 3, field="z", extra_schema=z_in), C_IS_A),
+            segment("3", reg(100, 1, field="z", extra_schema=z_in), X_GT_2)]
+    out = portmodel.load(doc(mining("regression", "modelChain", segs, "t"))).predict(XS)
+    # z = 1 + 2x; (0,a) ends on 2: 3z; (3,b) and (3,a) end on 3: 100 + z; (1,b) ends on 1,
+    # which predicts no field named t: missing, and its own output z is an output of the model
+    assert vals(out["t"]) == [3.0, 107.0, None, 107.0]
+    assert vals(out["z"]) == [None, None, 3.0, None]
 
 
 # ------------------------------------------------------------------ nesting and segmentId
@@ -508,22 +554,22 @@ PROB_COLS = ["label", "P_A", "P_B", "P_C"]
 @pytest.mark.parametrize("method", ["majorityVote", "weightedMajorityVote", "average",
                                     "weightedAverage", "median", "max"])
 @pytest.mark.parametrize("treatment", ["continue", "skipSegment", "returnMissing"])
-def test_classification_matches_jpmml(method, treatment, tmp_path):
+def test_classification_matches_jpmml(method, treatment, tmp_path, load):
     four = ctree("y", 0.1, ("C", (0.2, 0.3, 0.5)), ("A", (0.5, 0.3, 0.2)))
     d = classify(method, (0.5, 0.3, 0.2, 0.4), (T1, T2, T3Y, four),
                  f' missingPredictionTreatment="{treatment}" missingThreshold="0.6"')
-    _agree(portmodel.load(d).predict(ORACLE_X), _jpmml(d, ORACLE_X, tmp_path), PROB_COLS)
+    _agree(load(d).predict(ORACLE_X), _jpmml(d, ORACLE_X, tmp_path), PROB_COLS)
 
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("method", ["sum", "weightedSum", "average", "weightedAverage", "median",
                                     "weightedMedian"])
 @pytest.mark.parametrize("treatment", ["continue", "skipSegment", "returnMissing"])
-def test_regression_matches_jpmml(method, treatment, tmp_path):
+def test_regression_matches_jpmml(method, treatment, tmp_path, load):
     models = (reg(1, 2), reg(10, -1, field="y"), reg(0, 0.5), reg(3))
     d = regress(method, W4, models, f' missingPredictionTreatment="{treatment}" '
                                     f'missingThreshold="0.3"')
-    _agree(portmodel.load(d).predict(ORACLE_X), _jpmml(d, ORACLE_X, tmp_path), ["t"])
+    _agree(load(d).predict(ORACLE_X), _jpmml(d, ORACLE_X, tmp_path), ["t"])
 
 
 @pytest.mark.oracle
@@ -537,3 +583,9 @@ def test_select_first_model_chain_and_nesting_match_jpmml(tmp_path):
                    [segment("n", inner, C_IS_A), segment("r", reg(0, 0.5), X_GT_2)], "t", out_el)
     _agree(portmodel.load(doc(outer)).predict(ORACLE_X), _jpmml(doc(outer), ORACLE_X, tmp_path),
            ["t", "seg"])
+    z_in = '<MiningField name="z"/>'
+    chain = doc(mining("regression", "modelChain", [
+        segment("1", reg(1, 2, target=None, output=CHAIN_OUT)),
+        segment("2", reg(0, 3, field="z", extra_schema=z_in), C_IS_A),
+        segment("3", reg(100, 1, field="z", extra_schema=z_in), X_GT_2)], "t"))
+    _agree(portmodel.load(chain).predict(ORACLE_X), _jpmml(chain, ORACLE_X, tmp_path), ["t", "z"])

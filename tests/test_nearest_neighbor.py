@@ -221,3 +221,39 @@ def test_matches_reference_engine(tmp_path, target, attrs):
     # as an instance id; the spec asks for the winning instance's affinity, as we do)
     for c in affinities:
         np.testing.assert_allclose(out[c].to_numpy(float), ref[c].to_numpy(float), rtol=1e-12)
+
+
+BINARY = """<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4"><Header/>
+ <DataDictionary>
+  <DataField name="b1" optype="categorical" dataType="boolean"/>
+  <DataField name="b2" optype="categorical" dataType="boolean"/>
+  <DataField name="b3" optype="categorical" dataType="boolean"/>
+  <DataField name="kind" optype="categorical" dataType="string"/>
+ </DataDictionary>
+ <NearestNeighborModel functionName="classification" numberOfNeighbors="1" instanceIdVariable="id">
+  <MiningSchema><MiningField name="b1"/><MiningField name="b2"/><MiningField name="b3"/>
+   <MiningField name="kind" usageType="target"/></MiningSchema>
+  <Output><OutputField name="near" feature="entityId"/><OutputField name="sim" feature="affinity"/>
+   <OutputField name="toQ" feature="affinity" value="q"/></Output>
+  <TrainingInstances>
+   <InstanceFields><InstanceField field="id"/><InstanceField field="b1"/><InstanceField field="b2"/>
+    <InstanceField field="b3"/><InstanceField field="kind"/></InstanceFields>
+   <InlineTable>
+    <row><id>p</id><b1>1</b1><b2>1</b2><b3>0</b3><kind>P</kind></row>
+    <row><id>q</id><b1>0</b1><b2>1</b2><b3>1</b3><kind>Q</kind></row>
+    <row><id>r</id><b1>false</b1><b2>false</b2><b3>true</b3><kind>R</kind></row>
+   </InlineTable>
+  </TrainingInstances>
+  <ComparisonMeasure kind="similarity"><jaccard/></ComparisonMeasure>
+  <KNNInputs><KNNInput field="b1"/><KNNInput field="b2"/><KNNInput field="b3"/></KNNInputs>
+ </NearestNeighborModel>
+</PMML>"""
+
+
+def test_binary_similarity_neighbours():
+    out = portmodel.load(BINARY).predict([{"b1": True, "b2": True, "b3": True},
+                                          {"b1": False, "b2": False, "b3": True}])
+    # jaccard a11 / (a11 + a10 + a01): 2/3, 2/3, 1/3 (tie: table order); then 0, 1/2, 1
+    assert out[0]["kind"] == "P" and out[0]["near"] == "p"
+    assert out[0]["sim"] == pytest.approx(2 / 3) and out[0]["toQ"] == pytest.approx(2 / 3)
+    assert out[1]["kind"] == "R" and out[1]["sim"] == 1.0 and out[1]["toQ"] == 0.5

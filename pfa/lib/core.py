@@ -165,11 +165,26 @@ def power(call):
 
 
 # ---------------------------------------------------------------- comparison (Avro sort order)
+# Floating-point values compare like Java's Double.compare: NaN is equal to itself and greater
+# than every other number (so sorting, max and min are total orders).
+
+def _fcmp(a, b):
+    if a < b:
+        return -1
+    if a > b:
+        return 1
+    if a == b:
+        return 0
+    an, bn = a != a, b != b
+    return (an > bn) - (an < bn)
+
 
 def comparator(t: AvroType) -> Callable[[Any, Any], int]:
     """cmp(a, b) -> -1/0/1 following Avro's sort order for type t."""
     k = t.kind
-    if k in ("int", "long", "float", "double", "string", "bytes", "fixed", "boolean"):
+    if k in ("float", "double"):
+        return _fcmp
+    if k in ("int", "long", "string", "bytes", "fixed", "boolean"):
         def c(a, b):
             return -1 if a < b else (1 if a > b else 0)
         return c
@@ -235,7 +250,7 @@ def comparator(t: AvroType) -> Callable[[Any, Any], int]:
     return lambda a, b: 0
 
 
-_SIMPLE = ("int", "long", "float", "double", "string", "bytes", "fixed", "boolean")
+_SIMPLE = ("int", "long", "string", "bytes", "fixed", "boolean")
 
 
 def _cmp_type(call) -> AvroType:
@@ -252,6 +267,8 @@ def eq(call):
     t = _cmp_type(call)
     if t.kind in _SIMPLE or t.kind in ("null", "enum"):
         return lambda x, y: x == y
+    if t.kind in ("float", "double"):
+        return lambda x, y: x == y or (x != x and y != y)
     c = comparator(t)
     return lambda x, y: c(x, y) == 0
 
@@ -261,6 +278,8 @@ def ne(call):
     t = _cmp_type(call)
     if t.kind in _SIMPLE or t.kind in ("null", "enum"):
         return lambda x, y: x != y
+    if t.kind in ("float", "double"):
+        return lambda x, y: x != y and not (x != x and y != y)
     c = comparator(t)
     return lambda x, y: c(x, y) != 0
 
@@ -271,8 +290,16 @@ def _order(name: str, simple: Callable, test: Callable[[int], bool]) -> None:
         t = _cmp_type(call)
         if t.kind in _SIMPLE:
             return simple
-        c = comparator(t)
-        return lambda x, y: test(c(x, y))
+
+        def fast(x, y, c=comparator(t)):
+            return test(c(x, y))
+        if t.kind in ("float", "double"):
+            def flt(x, y):
+                if x == x and y == y:
+                    return simple(x, y)
+                return test(_fcmp(x, y))
+            return flt
+        return fast
 
 
 _order("<", lambda x, y: x < y, lambda r: r < 0)
@@ -284,10 +311,8 @@ _order(">=", lambda x, y: x >= y, lambda r: r >= 0)
 @typed("max")
 def max_(call):
     t = _cmp_type(call)
-    if t.kind in ("int", "long", "string", "bytes", "fixed", "boolean"):
+    if t.kind in _SIMPLE:
         return lambda x, y: x if x >= y else y
-    if t.kind in ("float", "double"):
-        return lambda x, y: x if (x >= y or x != x) else y
     c = comparator(t)
     return lambda x, y: x if c(x, y) >= 0 else y
 
@@ -295,10 +320,8 @@ def max_(call):
 @typed("min")
 def min_(call):
     t = _cmp_type(call)
-    if t.kind in ("int", "long", "string", "bytes", "fixed", "boolean"):
+    if t.kind in _SIMPLE:
         return lambda x, y: x if x <= y else y
-    if t.kind in ("float", "double"):
-        return lambda x, y: x if (x <= y or x != x) else y
     c = comparator(t)
     return lambda x, y: x if c(x, y) <= 0 else y
 

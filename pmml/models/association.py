@@ -123,7 +123,8 @@ class AssociationModel(CompiledModel):
         ante, cons, ids = [], [], []
         stats = {k: [] for k in ("support", "confidence", "lift", "leverage", "affinity")}
         for i, r in enumerate(rules):
-            a, c = self.itemset_index.get(r.get("antecedent")), self.itemset_index.get(r.get("consequent"))
+            a = self.itemset_index.get(r.get("antecedent"))
+            c = self.itemset_index.get(r.get("consequent"))
             if a is None or c is None:
                 raise DocumentError("AssociationRule names an unknown Itemset", line=r.sourceline,
                                     element="AssociationRule")
@@ -241,7 +242,9 @@ class AssociationModel(CompiledModel):
 
     def _rule_output(self, spec, flags: dict, n: int) -> Col:
         el = spec.el
-        feature = el.get("ruleFeature", "consequent") if spec.feature == "ruleValue" else spec.feature
+        feature = spec.feature
+        if feature == "ruleValue":
+            feature = el.get("ruleFeature", "consequent")
         algorithm = el.get("algorithm", "exclusiveRecommendation")
         basis = el.get("rankBasis", "confidence")
         order = el.get("rankOrder", "descending")

@@ -15,10 +15,10 @@ from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
 from ..predicates import parse_array
 from ..scope import Scope
-from ..values import Col, is_numeric_type, parse_scalar
+from ..values import Col, is_numeric_type
 from .base import CompiledModel, Result, register
-from .comparison import (FieldComparison, Measure, binary_reference, distances, parse_field_comparison,
-                         parse_measure, reference_column, similarities)
+from .comparison import (FieldComparison, Measure, binary_reference, distances, id_text,
+                         parse_field_comparison, parse_measure, reference_column, similarities)
 
 
 def ranked_ids(order: np.ndarray, ids: np.ndarray, undefined: np.ndarray, rank: int) -> np.ndarray:
@@ -61,7 +61,7 @@ def affinity_result(n: int, scores: np.ndarray, undefined: np.ndarray, ids: np.n
 
     def affinity(value: Any, rank: int) -> np.ndarray:
         if value is not None:
-            j = id_index.get(_id_text(value))
+            j = id_index.get(id_text(value))
             if j is None:
                 return np.full(n, np.nan)
             return np.where(undefined, np.nan, scores[:, j])
@@ -92,12 +92,6 @@ def affinity_result(n: int, scores: np.ndarray, undefined: np.ndarray, ids: np.n
     else:
         col = Col(win.copy(), undefined.copy(), "string", "categorical")
     return Result(n, function, col, [str(v) for v in ids], None, extra)
-
-
-def _id_text(v: Any) -> str:
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
 
 
 @register("ClusteringModel")
@@ -141,7 +135,8 @@ class ClusteringModel(CompiledModel):
                                     element="MissingValueWeights")
         clusters = el.findall("Cluster")
         if not clusters:
-            raise DocumentError("ClusteringModel has no Cluster", line=el.sourceline, element=el.tag)
+            raise DocumentError("ClusteringModel has no Cluster", line=el.sourceline,
+                                element=el.tag)
         ids, names, rows = [], [], []
         for i, c in enumerate(clusters):
             cid = c.get("id") if c.get("id") is not None else str(i + 1)
@@ -191,7 +186,7 @@ class ClusteringModel(CompiledModel):
 
 
 def spec_el(name: str):
-    """A stand-in ClusteringField element for a mining field (documents without ClusteringFields)."""
+    """A stand-in ClusteringField for a mining field (documents without ClusteringFields)."""
     from lxml import etree
     e = etree.Element("ClusteringField")
     e.set("field", name)

@@ -201,6 +201,13 @@ def reference_column(tokens: list[Any], fc: FieldComparison, line: int | None = 
     return arr
 
 
+def id_text(v: Any) -> str:
+    """An entity id given in an OutputField value, as text (2.0 -> "2")."""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
 # ---------------------------------------------------------------------- scoring
 
 

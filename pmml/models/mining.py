@@ -117,7 +117,8 @@ class MiningModel(CompiledModel):
     def _compile_segment(self, s, i: int, seen: set[str]) -> Segment:
         sid = s.get("id") or str(i + 1)
         if sid in seen:
-            raise DocumentError(f"duplicate Segment id {sid!r}", line=s.sourceline, element="Segment")
+            raise DocumentError(f"duplicate Segment id {sid!r}", line=s.sourceline,
+                                element="Segment")
         seen.add(sid)
         if s.find("VariableWeight") is not None:
             raise UnsupportedError("Segment with VariableWeight", line=s.sourceline,
@@ -188,6 +189,8 @@ class MiningModel(CompiledModel):
         agg = _make_aggregator(self, n) if method not in SELECT_METHODS else None
         exposed = {s.id for s in self.exposed}
         taken = np.zeros(n, bool) if method == "selectFirst" else None
+        skipped = np.zeros(n, bool)
+        fallbacks: list = []           # selectFirst + skipSegment: first skipped result per row
         ran_any = np.zeros(n, bool)
         poisoned = np.zeros(n, bool)   # returnMissing: a segment returned no prediction
         for seg in self.segments:
@@ -227,6 +230,13 @@ class MiningModel(CompiledModel):
                 poisoned[np.flatnonzero(miss) if rows is None else rows[miss]] = True
             if method == "selectFirst":
                 if self.treatment == "skipSegment" and miss.any():
+                    # a skipped result stays the row's answer only if no later segment takes it
+                    local = np.flatnonzero(miss & ~skipped[_all(rows, n)])
+                    if len(local):
+                        at = _all(rows, n)[local]
+                        skipped[at] = True
+                        fallbacks.append((at, take_result(res, local),
+                                          {k: take(v, local) for k, v in outs.items()}, seg))
                     keep = np.flatnonzero(~miss)
                     rows = keep if rows is None else rows[keep]
                     res, outs = take_result(res, keep), {k: take(v, keep) for k, v in outs.items()}
@@ -244,7 +254,7 @@ class MiningModel(CompiledModel):
         if method == "selectAll":
             result = self._select_all(parts, n)
         elif method in SELECT_METHODS:
-            result = self._select(parts, n)
+            result = self._select(fallbacks + parts, n)
         else:
             result = agg.finish(scope, ran_any)
         if poisoned.any():
@@ -253,6 +263,12 @@ class MiningModel(CompiledModel):
             result = self._default_rows(result, ~ran_any | poisoned)
         result.segments = views
         return result
+
+    def _same_target(self, seg: Segment) -> bool:
+        """Whether the segment's model predicts the MiningModel's target field (by name)."""
+        mine = self.target_names[0] if self.target_names else None
+        theirs = seg.model.target_names[0] if seg.model.target_names else None
+        return mine == theirs
 
     def _default_rows(self, result: Result, unscored: np.ndarray) -> Result:
         """selectFirst/selectAll/modelChain: the reference engine returns the chosen segment's
@@ -274,6 +290,9 @@ class MiningModel(CompiledModel):
                  for f in s.model.output.fields()]
         pieces = []
         for rows, res, outs, seg in parts:
+            if not self._same_target(seg):
+                # the reference looks the MiningModel's target up by name in the segment's result
+                res = blank_rows(res, np.ones(res.n, bool))
             ids = np.empty(n if rows is None else len(rows), object)
             ids[:] = seg.id
             extra = dict(res.extra)
@@ -290,14 +309,17 @@ class MiningModel(CompiledModel):
     def _select_all(self, parts, n: int) -> Result:
         """selectAll: per row, the list of the predictions of every segment that scored it."""
         lists: list[list] = [[] for _ in range(n)]
-        for rows, res, _, _ in parts:
+        for rows, res, _, seg in parts:
+            if not self._same_target(seg):
+                continue
             dt = res.value.data_type
             vals = [None if m else format_value(v, dt)
                     for v, m in zip(res.value.values, res.value.missing)]
             for i, v in zip(range(n) if rows is None else rows.tolist(), vals):
                 lists[i].append(v)
         arr = np.empty(n, object)
-        arr[:] = lists
+        for i, lst in enumerate(lists):      # element-wise: equal-length lists must not broadcast
+            arr[i] = lst
         missing = np.array([not x for x in lists], bool)
         arr[missing] = None
         return Result(n, self.function, Col(arr, missing, self.target_type, "categorical"))
@@ -330,6 +352,9 @@ class MiningOutputPlan(OutputPlan):
 
 
 # ---------------------------------------------------------------------- aggregation
+# The one-pass ensemble kernel (forest.py) fills these aggregators' running sums itself and
+# calls finish(): keep their attribute names (_Votes.cats/votes/first/miss_votes,
+# _Probabilities.cats/acc/den, _Values.acc/den, _Missing.*) and blank_rows stable.
 
 
 def _make_aggregator(model: MiningModel, n: int):
@@ -674,6 +699,11 @@ def blank_rows(result: Result, mask: np.ndarray) -> Result:
         c: np.where(mask, np.nan, p) for c, p in result.probs.items()}
     return Result(result.n, result.function, col, result.categories, probs, result.extra,
                   result.segments)
+
+
+def _all(rows: np.ndarray | None, n: int) -> np.ndarray:
+    """Row indices: rows, or every row when rows is None."""
+    return np.arange(n) if rows is None else rows
 
 
 def _mask(rows: np.ndarray, n: int) -> np.ndarray:

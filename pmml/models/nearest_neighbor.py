@@ -22,8 +22,8 @@ from ..expressions import inline_table_rows
 from ..scope import Scope
 from ..values import Col, full, parse_scalar
 from .base import CompiledModel, Result, register
-from .comparison import (FieldComparison, Measure, binary_reference, distances, parse_field_comparison,
-                         parse_measure, reference_column, similarities)
+from .comparison import (FieldComparison, Measure, binary_reference, distances, id_text,
+                         parse_field_comparison, parse_measure, reference_column, similarities)
 
 _CHUNK_CELLS = 2_000_000
 
@@ -244,8 +244,7 @@ class NearestNeighborModel(CompiledModel):
 
         def affinity(value: Any, rank: int) -> np.ndarray:
             if value is not None:
-                key = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-                j = index.get(key)
+                j = index.get(id_text(value))
                 if j is None:
                     return np.full(n, np.nan)
                 if self.measure.is_distance:

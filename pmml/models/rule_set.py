@@ -167,20 +167,16 @@ class RuleSetModel(CompiledModel):
             in_win = F & (self.rule_cat[None, :] == win_cat[:, None])
             rule = np.argmax(np.where(in_win, self.weight, -np.inf), axis=1)
         else:
-            if self.criterion == "firstHit":
-                rule = np.argmax(F, axis=1)
-                key = np.where(F, -np.arange(F.shape[1])[None, :].astype(float), -np.inf)
-            else:
-                key = np.where(F, self.weight[None, :], -np.inf)
-                rule = np.argmax(key, axis=1)
+            # firstHit: the first firing rule (argmax of a bool row); weightedMax: the heaviest
+            key = F if self.criterion == "firstHit" else np.where(F, self.weight[None, :], -np.inf)
+            rule = np.argmax(key, axis=1)
             conf = np.zeros((n, k))
             for c in range(k):
                 members = np.flatnonzero(self.rule_cat == c)
                 if not len(members):
                     continue
-                sub = key[:, members]
-                best = members[np.argmax(sub, axis=1)]
-                hit = np.isfinite(sub).any(axis=1)
+                best = members[np.argmax(key[:, members], axis=1)]
+                hit = F[:, members].any(axis=1)
                 conf[hit, c] = self.conf[best[hit]]
         rule = np.where(any_fired, rule, -1)
         cat = np.where(any_fired, self.rule_cat[np.where(any_fired, rule, 0)] if len(self.rules)

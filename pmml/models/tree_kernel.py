@@ -253,6 +253,13 @@ class Graph:
     def spec(self, p: Pred) -> _Spec:
         """A node predicate as one test: simple and set predicates, and compound predicates on
         one field with at most one value test (KNIME's ``x <= t or isMissing(x)``)."""
+        if p.kind in ("simple", "set"):
+            j, op, thr, members = self._value_test(p)
+            if op == OP_MISSING:
+                return _Spec(j, None, known=False, miss=TRUE)
+            if op == OP_NOTMISSING:
+                return _Spec(j, None, known=True, miss=FALSE)
+            return _Spec(j, op, thr, members)
         leaves = _leaves(p)
         tests = [self._value_test(x) for x in leaves]
         feats = {t[0] for t in tests}
@@ -353,12 +360,12 @@ class Graph:
                 dc = int(tree.default_child[node])
                 unknown = term(node) if dc < 0 else target(dc)
             nxt = term(node) if last else NULL     # past the last child: noTrueChildStrategy
-            nxt_spec: _Spec | None = None
-            nxt_yes = NULL
+            nxt_spec: _Spec | None = None          # the following child's test ...
+            nxt_yes = nxt_miss = nxt               # ... and where it sends TRUE / missing rows
             for c in reversed(kids):
                 p = tree.pred[c]
                 if p.kind == "true":
-                    nxt = nxt_yes = target(c)
+                    nxt = nxt_yes = nxt_miss = target(c)
                     nxt_spec = _Spec(-1, None, known=True, miss=TRUE)
                     continue
                 if p.kind == "false":
@@ -369,11 +376,14 @@ class Graph:
                 if spec.miss == TRUE:
                     miss = yes
                 elif spec.miss == FALSE or unknown is None:
-                    miss = nxt
+                    # on to the next child: if it tests the same field, its answer for a
+                    # missing value is known already
+                    same = nxt_spec is not None and nxt_spec.feat == spec.feat
+                    miss = nxt_miss if same else nxt
                 else:
                     miss = unknown
                 nxt = self._add(spec, yes, no, miss)
-                nxt_spec, nxt_yes = spec, yes
+                nxt_spec, nxt_yes, nxt_miss = spec, yes, miss
             memo[node] = nxt
             return nxt
 
@@ -390,25 +400,45 @@ class Graph:
         self.n_nodes += len(tree.pred)
 
     def freeze(self) -> "FrozenGraph":
-        m = len(self.tests)
+        """Arrays of the tests reachable from the trees' starts, numbered depth-first per tree
+        (a tree's tests are contiguous; a test's first branch usually follows it)."""
+        order: list[int] = []
+        new = {}
+        for start in self.starts:
+            stack = [start]
+            while stack:
+                t = stack.pop()
+                if t < 0 or t in new:
+                    continue
+                new[t] = len(order)
+                order.append(t)
+                test = self.tests[t]
+                stack.extend((test.miss, test.no, test.yes))
+
+        def remap(target: int) -> int:
+            return new[target] if target >= 0 else target
+
+        tests = [self.tests[t] for t in order]
+        m = len(tests)
         sets: list[float] = []
         lo = np.zeros(m, np.int32)
         hi = np.zeros(m, np.int32)
-        for i, t in enumerate(self.tests):
+        nxt = np.zeros((max(m, 1), 3), np.int32)     # columns: false, true, missing
+        for i, t in enumerate(tests):
             lo[i] = len(sets)
             sets.extend(t.sets)
             hi[i] = len(sets)
-        nxt = np.zeros((max(m, 1), 3), np.int32)     # columns: false, true, missing
-        for i, t in enumerate(self.tests):
-            nxt[i] = (t.no, t.yes, t.miss)
+            nxt[i] = (remap(t.no), remap(t.yes), remap(t.miss))
+        pad = [] if m else [0]
         return FrozenGraph(
             fields=self.fields,
-            op=np.array([t.op for t in self.tests] + [0], np.int8),
-            feat=np.array([t.feat for t in self.tests] + [0], np.int32),
-            thr=np.array([t.thr for t in self.tests] + [0.0], np.float64),
+            op=np.array([t.op for t in tests] + pad, np.int8),
+            feat=np.array([t.feat for t in tests] + pad, np.int32),
+            thr=np.array([t.thr for t in tests] + pad, np.float64),
             lo=lo, hi=hi, sets=np.array(sets + [0.0], np.float64), nxt=nxt,
-            starts=np.array(self.starts, np.int32), bases=np.array(self.bases, np.int64),
-            all_le=all(t.op == G_LE for t in self.tests))
+            starts=np.array([remap(t) for t in self.starts], np.int32),
+            bases=np.array(self.bases, np.int64), n_tests=m,
+            all_le=all(t.op == G_LE for t in tests))
 
 
 @dataclass
@@ -423,6 +453,7 @@ class FrozenGraph:
     nxt: np.ndarray
     starts: np.ndarray
     bases: np.ndarray
+    n_tests: int
     all_le: bool
 
     def args(self) -> tuple:
@@ -765,39 +796,62 @@ def np_walk_tree(fz: FrozenGeneral, X: np.ndarray, t: int, penalty: np.ndarray |
 
 
 class TreeKernel:
-    """One TreeModel lowered to flat arrays; ``run`` has the contract of ``tree.walk``."""
+    """One TreeModel lowered to flat arrays; ``run`` has the contract of ``tree.walk``.
 
-    def __init__(self, plan: FrozenGraph | FrozenGeneral, tree, model):
-        self.plan = plan
+    The tree is lowered on first use: a tree inside an ensemble that the forest plan scores
+    never needs its own arrays. A tree no form can express is walked by ``tree.walk``."""
+
+    def __init__(self, tree, model, fast: bool = True):
         self.tree = tree
         self.model = model
-        self.fast = isinstance(plan, FrozenGraph)
+        self.allow_graph = fast
+        self._plan: FrozenGraph | FrozenGeneral | None = None
+        self._lowered = False
+
+    @property
+    def plan(self) -> FrozenGraph | FrozenGeneral | None:
+        if not self._lowered:
+            self._plan = lower_tree(self.tree, self.model, self.allow_graph)
+            self._lowered = True
+        return self._plan
+
+    @property
+    def fast(self) -> bool:
+        return isinstance(self.plan, FrozenGraph)
 
     def run(self, scope: Scope) -> tuple[np.ndarray, np.ndarray | None]:
-        X = self.plan.fields.matrix(scope)
+        plan = self.plan
+        X = plan.fields.matrix(scope) if plan is not None else None
         if X is None:
             from .tree import walk
             return walk(self.tree, self.model, scope)
         penalty = np.ones(scope.n) if self.model.penalty != 1.0 else None
-        if self.fast:
-            return self.plan.leaves(X, 0), penalty
-        return self.plan.leaves(X, 0, penalty), penalty
+        if isinstance(plan, FrozenGraph):
+            return plan.leaves(X, 0), penalty
+        return plan.leaves(X, 0, penalty), penalty
 
 
-def compile_kernel(tree, model, fast: bool = True) -> TreeKernel | None:
-    """Lower a TreeModel's tree (graph form when possible, else the general form); None when
-    neither can express it and the general walk must be used. ``fast=False`` skips the graph."""
+def lower_tree(tree, model, fast: bool = True) -> FrozenGraph | FrozenGeneral | None:
+    """The graph form when it can express the tree (and fast), else the general form, else None."""
     args = (tree, model.missing_strategy, model.no_true_child, model.penalty)
     if fast:
         try:
             g = Graph()
             g.add_tree(*args)
-            return TreeKernel(g.freeze(), tree, model)
+            return g.freeze()
         except NotLowerable:
             pass
     try:
         gen = General()
         gen.add_tree(*args)
-        return TreeKernel(gen.freeze(), tree, model)
+        return gen.freeze()
     except NotLowerable:
         return None
+
+
+def compile_kernel(tree, model, fast: bool = True) -> TreeKernel | None:
+    """A kernel for a TreeModel (lowered on first use); None when its missingValueStrategy
+    needs the general walk. ``fast=False`` skips the graph form (tests use it)."""
+    if model.missing_strategy not in STRATEGY_CODES:
+        return None
+    return TreeKernel(tree, model, fast)

@@ -1,0 +1,132 @@
+"""AnomalyDetectionModel (PMML 4.4): an anomaly score computed from one embedded model.
+
+The embedded model (any model element) is compiled like a segment and scored over the same
+rows; its predicted value becomes the anomaly score according to ``algorithmType``:
+
+- ``iforest``: the embedded model (a MiningModel averaging isolation trees, as the R pmml package
+  and the spec write it) predicts the mean path length E(h(x)); the score is
+  ``2 ** (-E(h(x)) / c(sampleDataSize))`` with ``c(n) = 2 (ln(n - 1) + euler_gamma) - 2 (n - 1) / n``
+  (``c(2) = 1``, ``c(n <= 1) = 0``), the average path length of an unsuccessful BST search.
+  This is scikit-learn's ``-score_samples`` for an IsolationForest exported with max_samples_.
+- ``ocsvm``: the embedded SupportVectorMachineModel's decision value, as is.
+- ``clusterMeanDist``: the distance from the winning cluster of the embedded ClusteringModel,
+  divided by that cluster's entry in ``MeanClusterDistances``.
+- ``other``: the embedded model's (numeric) predicted value, as is.
+
+Outlier flags and decision functions are ordinary OutputFields (expressions over the score).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from portmodel.errors import DocumentError, UnsupportedError
+
+from ..predicates import parse_array
+from ..scope import Scope
+from ..values import codes, is_numeric_type
+from .base import CompiledModel, Result, compile_model, find_model, register, regression_result
+
+ALGORITHMS = ("iforest", "ocsvm", "clusterMeanDist", "other")
+_COMMON = {"Extension", "MiningSchema", "Output", "LocalTransformations", "ModelVerification",
+           "ModelStats", "ModelExplanation", "Targets"}
+
+
+def average_path_length(n: float) -> float:
+    """c(n): average path length of an unsuccessful search in a binary search tree of n nodes."""
+    if n <= 1:
+        return 0.0
+    if n == 2:
+        return 1.0
+    return 2.0 * (math.log(n - 1.0) + np.euler_gamma) - 2.0 * (n - 1.0) / n
+
+
+@register("AnomalyDetectionModel")
+class AnomalyDetectionModel(CompiledModel):
+    def compile(self) -> None:
+        el = self.el
+        self.algorithm = el.get("algorithmType")
+        if self.algorithm is None:
+            raise DocumentError("AnomalyDetectionModel needs an algorithmType", line=el.sourceline,
+                                element=el.tag)
+        if self.algorithm not in ALGORITHMS:
+            raise UnsupportedError(f"AnomalyDetectionModel algorithmType={self.algorithm!r}",
+                                   line=el.sourceline, element=el.tag)
+        inner_el = find_model(el)
+        if inner_el is None:
+            raise DocumentError("AnomalyDetectionModel embeds no model", line=el.sourceline,
+                                element=el.tag)
+        for child in el:
+            if isinstance(child.tag, str) and child is not inner_el and \
+                    child.tag not in _COMMON | {"MeanClusterDistances"}:
+                raise UnsupportedError(f"<{child.tag}> in AnomalyDetectionModel is not supported",
+                                       line=child.sourceline, element=child.tag)
+        self.inner: CompiledModel = compile_model(inner_el, self.ctx)
+        self.scale = None
+        if self.algorithm == "iforest":
+            size = el.get("sampleDataSize")
+            try:
+                n = float(size) if size is not None else math.nan
+            except ValueError:
+                n = math.nan
+            if not n > 0:
+                raise DocumentError(f"an iforest AnomalyDetectionModel needs a positive "
+                                    f"sampleDataSize, not {size!r}", line=el.sourceline,
+                                    element=el.tag)
+            self.scale = average_path_length(n)
+        if self.algorithm in ("iforest", "ocsvm", "other") and self.inner.function in (
+                "classification", "clustering", "association"):
+            raise UnsupportedError(f"{self.algorithm} anomaly score from a {self.inner.function} "
+                                   f"<{inner_el.tag}>", line=inner_el.sourceline,
+                                   element=inner_el.tag)
+        self.mean_distances = None
+        if self.algorithm == "clusterMeanDist":
+            mcd = el.find("MeanClusterDistances")
+            arr = mcd.find("Array") if mcd is not None else None
+            if arr is None:
+                raise DocumentError("clusterMeanDist needs MeanClusterDistances", line=el.sourceline,
+                                    element=el.tag)
+            if inner_el.tag != "ClusteringModel":
+                raise UnsupportedError(f"clusterMeanDist over <{inner_el.tag}> (needs a "
+                                       "ClusteringModel)", line=inner_el.sourceline,
+                                       element=inner_el.tag)
+            self.mean_distances = np.array(parse_array(arr, "double"), float)
+            ids = list(self.inner.ids)  # type: ignore[attr-defined]
+            if len(self.mean_distances) != len(ids):
+                raise DocumentError(f"MeanClusterDistances has {len(self.mean_distances)} values "
+                                    f"for {len(ids)} clusters", line=arr.sourceline,
+                                    element="MeanClusterDistances")
+            self.cluster_ids = [str(i) for i in ids]
+
+    @property
+    def target_type(self) -> str:
+        if self.target is not None and is_numeric_type(self.target.data_type):
+            return self.target.data_type
+        return "double"
+
+    def score(self, scope: Scope) -> Result:
+        res, _ = self.inner.evaluate(scope)
+        if self.algorithm == "clusterMeanDist":
+            return self._cluster_score(res, scope.n)
+        col = res.value
+        missing = col.missing.copy()
+        with np.errstate(all="ignore"):
+            v = np.where(missing, np.nan, col.values.astype(float))
+            if self.algorithm == "iforest":
+                v = np.power(2.0, -v / self.scale) if self.scale > 0 else np.where(
+                    missing, np.nan, 1.0)
+        return regression_result(v, missing, self.target_type)
+
+    def _cluster_score(self, res: Result, n: int) -> Result:
+        ids = res.extra.get("entityId")
+        aff = res.extra.get("affinity")
+        if ids is None or aff is None:
+            return regression_result(np.full(n, np.nan), np.ones(n, bool), self.target_type)
+        idx = codes(np.asarray([None if i is None else str(i) for i in ids], dtype=object),
+                    self.cluster_ids)
+        dist = aff(None, 1) if callable(aff) else np.asarray(aff, float)
+        missing = (idx < 0) | np.isnan(dist)
+        with np.errstate(all="ignore"):
+            v = dist / self.mean_distances[np.where(idx < 0, 0, idx)]
+        return regression_result(np.where(missing, np.nan, v), missing, self.target_type)

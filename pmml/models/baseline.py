@@ -1,0 +1,364 @@
+"""BaselineModel: change detection by a test statistic of one field against a baseline
+distribution (TestDistributions).
+
+A batch is scored as one stream of events in row order; every ``predict`` call starts afresh
+(``Z[-1] = 0``, empty histograms). Rows whose tested field (or weight) is missing are not events.
+
+- ``zValue``: ``(x - mean) / sqrt(variance)`` of the Baseline distribution (Gaussian and Any give
+  both; Poisson has variance = mean; Uniform(a, b) has mean (a + b) / 2, variance (b - a)^2 / 12).
+- ``CUSUM``: ``Z[n] = max(resetValue, Z[n-1] + log(f1(x[n]) / f0(x[n])))`` with f0 the Baseline
+  and f1 the Alternate density (Gaussian, Poisson probability mass, Uniform). With
+  ``windowSize`` w > 0, Z[n] runs the recursion over the last w events only (from Z = 0).
+  Rows that are not events get no score.
+- ``chiSquareDistribution``: Pearson's statistic sum((O_i - E_i)^2 / E_i) of the observed
+  histogram of the field (the events so far, or the last ``windowSize`` of them, weighted by
+  ``weightField``) against E_i = N p_i, p_i the Baseline CountTable / NormalizedCountTable
+  proportions; an observed value the table gives no expected count makes it infinite.
+- ``scalarProduct``: sum(C_i O_i) of the Baseline counts and that observed histogram, divided
+  by ``sqrt(sum C^2) sqrt(sum O^2)`` (normalizationScheme "Independent") or by
+  ``(sum C^2 + sum O^2) / 2`` ("SizeWeighted"); unnormalized when the scheme is absent.
+  Both histogram statistics score every row with the histogram as of that row; none before
+  the first event.
+- ``chiSquareIndependence``: Pearson's independence statistic of the (n-way) Baseline count
+  table itself: sum over all cells of (O - E)^2 / E with E the product of the marginals over
+  N^(k-1); the same value for every row (the data built the table).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy import special as _special  # type: ignore[import-untyped]
+
+from portmodel.errors import DocumentError, UnsupportedError
+
+from ..scope import Scope
+from ..values import Col, codes, parse_scalar
+from .base import CompiledModel, Result, register, regression_result
+
+STATISTICS = ("zValue", "CUSUM", "chiSquareDistribution", "scalarProduct", "chiSquareIndependence")
+CONTINUOUS = ("GaussianDistribution", "PoissonDistribution", "UniformDistribution", "AnyDistribution")
+_COMMON = {"Extension", "MiningSchema", "Output", "LocalTransformations", "ModelVerification",
+           "ModelStats", "ModelExplanation", "Targets"}
+
+
+def _num(el, name: str, default: str | None = None) -> float:
+    text = el.get(name, default)
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        raise DocumentError(f"{el.tag} {name}={text!r} is not a number", line=el.sourceline,
+                            element=el.tag) from None
+
+
+@dataclass
+class Distribution:
+    """A continuous (or Poisson) distribution of the field, with its log density."""
+
+    kind: str
+    mean: float
+    variance: float
+    lower: float = math.nan
+    upper: float = math.nan
+
+    def log_density(self, x: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            if self.kind == "GaussianDistribution":
+                return -0.5 * np.log(2.0 * math.pi * self.variance) - \
+                    (x - self.mean) ** 2 / (2.0 * self.variance)
+            if self.kind == "PoissonDistribution":
+                ok = (x >= 0) & (x == np.floor(x))
+                lam = self.mean
+                out = x * math.log(lam) - lam - _special.gammaln(x + 1.0)
+                return np.where(ok, out, -np.inf)
+            if self.kind == "UniformDistribution":
+                inside = (x >= self.lower) & (x <= self.upper)
+                return np.where(inside, -math.log(self.upper - self.lower), -np.inf)
+        raise ValueError(self.kind)
+
+
+def parse_distribution(el) -> Distribution:
+    kind = el.tag
+    if kind in ("GaussianDistribution", "AnyDistribution"):
+        mean, var = _num(el, "mean"), _num(el, "variance")
+        if not var > 0:
+            raise DocumentError(f"{kind} variance must be positive, not {var}", line=el.sourceline,
+                                element=kind)
+        return Distribution(kind, mean, var)
+    if kind == "PoissonDistribution":
+        mean = _num(el, "mean")
+        if not mean > 0:
+            raise DocumentError(f"PoissonDistribution mean must be positive, not {mean}",
+                                line=el.sourceline, element=kind)
+        return Distribution(kind, mean, mean)
+    if kind == "UniformDistribution":
+        lo, hi = _num(el, "lower"), _num(el, "upper")
+        if not hi > lo:
+            raise DocumentError(f"UniformDistribution needs lower < upper ({lo}, {hi})",
+                                line=el.sourceline, element=kind)
+        return Distribution(kind, (lo + hi) / 2.0, (hi - lo) ** 2 / 12.0, lo, hi)
+    raise UnsupportedError(f"<{kind}> as a test distribution is not supported",
+                           line=el.sourceline, element=kind)
+
+
+def _only_child(el, what: str):
+    kids = [c for c in el if isinstance(c.tag, str) and c.tag != "Extension"]
+    if not kids:
+        raise DocumentError(f"{what} has no distribution", line=el.sourceline, element=el.tag)
+    return kids
+
+
+def cusum(g: np.ndarray, reset: float, window: int) -> np.ndarray:
+    """Z[n] = max(reset, Z[n-1] + g[n]), Z[-1] = 0; with window w > 0 each Z[n] restarts from 0
+    at event n - w + 1. Closed form: Z[n] = max(reset + S[n] - min(S[s..n]), S[n] - S[s-1])
+    with S the running sum of g and s the window start."""
+    n = len(g)
+    if n == 0:
+        return g.copy()
+    if not np.isfinite(g).all():
+        return _cusum_loop(g, reset, window)
+    S = np.cumsum(g)
+    if window <= 0 or window >= n:
+        return np.maximum(reset + S - np.minimum.accumulate(S), S)
+    w = window
+    mins = sliding_window_view(np.concatenate([np.full(w - 1, np.inf), S]), w).min(axis=1)
+    before = np.concatenate([np.zeros(w), S[:-w]])   # S[n - w], 0 while the window starts at 0
+    return np.maximum(reset + S - mins, S - before)
+
+
+def _cusum_loop(g: np.ndarray, reset: float, window: int) -> np.ndarray:
+    """Reference recursion (used when some log-likelihood ratio is infinite)."""
+    out = np.empty(len(g))
+    for i in range(len(g)):
+        start = 0 if window <= 0 else max(0, i - window + 1)
+        z = 0.0
+        for k in range(start, i + 1):
+            z = max(reset, z + g[k])
+        out[i] = z
+    return out
+
+
+class CountTable:
+    """A Baseline CountTable / NormalizedCountTable: nested FieldValue levels ending in
+    FieldValueCount leaves."""
+
+    def __init__(self, el, model: CompiledModel):
+        self.normalized = el.tag == "NormalizedCountTable"
+        self.sample = float(el.get("sample")) if el.get("sample") is not None else None
+        self.fields: list[str] = []
+        self.cells: list[tuple[tuple[Any, ...], float]] = []
+        self._walk(el, (), 0, model)
+        if not self.cells:
+            raise DocumentError(f"{el.tag} has no FieldValueCount", line=el.sourceline,
+                                element=el.tag)
+
+    def _walk(self, el, prefix: tuple, depth: int, model: CompiledModel) -> None:
+        for child in el:
+            if not isinstance(child.tag, str) or child.tag == "Extension":
+                continue
+            if child.tag not in ("FieldValue", "FieldValueCount"):
+                raise UnsupportedError(f"<{child.tag}> in a count table", line=child.sourceline,
+                                       element=child.tag)
+            name = child.get("field")
+            info = model.ctx.require(name, child)
+            if depth == len(self.fields):
+                self.fields.append(name)
+            elif self.fields[depth] != name:
+                raise DocumentError(f"count table level {depth + 1} names field {name!r}, "
+                                    f"expected {self.fields[depth]!r}", line=child.sourceline,
+                                    element=child.tag)
+            try:
+                value = parse_scalar(child.get("value"), info.data_type)
+            except ValueError:
+                raise DocumentError(f"value {child.get('value')!r} is not a {info.data_type}",
+                                    line=child.sourceline, element=child.tag) from None
+            if child.tag == "FieldValueCount":
+                self.cells.append((prefix + (value,), _num(child, "count")))
+            else:
+                self._walk(child, prefix + (value,), depth + 1, model)
+        if any(len(key) != len(self.fields) for key, _ in self.cells):
+            raise DocumentError("count table levels differ in depth", line=el.sourceline,
+                                element=el.tag)
+
+    def scaled_counts(self) -> np.ndarray:
+        counts = np.array([c for _, c in self.cells], float)
+        if self.normalized and self.sample is not None and counts.sum() > 0:
+            counts = counts * (self.sample / counts.sum())
+        return counts
+
+
+def independence_chi2(table: CountTable) -> float:
+    """Pearson's chi-square statistic of independence over the full grid of table values."""
+    counts = table.scaled_counts()
+    total = counts.sum()
+    k = len(table.fields)
+    if total <= 0 or k < 2:
+        return math.nan
+    levels = [list(dict.fromkeys(key[d] for key, _ in table.cells)) for d in range(k)]
+    grid = np.zeros([len(lv) for lv in levels])
+    for (key, _), c in zip(table.cells, counts):
+        grid[tuple(lv.index(v) for lv, v in zip(levels, key))] += c
+    expected = np.full(grid.shape, total)
+    for d in range(k):
+        margin = grid.sum(axis=tuple(a for a in range(k) if a != d)) / total
+        shape = [1] * k
+        shape[d] = len(margin)
+        expected = expected * margin.reshape(shape)
+    with np.errstate(all="ignore"):
+        terms = np.where(expected > 0, (grid - expected) ** 2 / expected,
+                         np.where(grid > 0, np.inf, 0.0))
+    return float(terms.sum())
+
+
+@register("BaselineModel")
+class BaselineModel(CompiledModel):
+    def compile(self) -> None:
+        el = self.el
+        for child in el:
+            if isinstance(child.tag, str) and child.tag not in _COMMON | {"TestDistributions"}:
+                raise UnsupportedError(f"<{child.tag}> in BaselineModel is not supported",
+                                       line=child.sourceline, element=child.tag)
+        td = el.find("TestDistributions")
+        if td is None:
+            raise DocumentError("BaselineModel has no TestDistributions", line=el.sourceline,
+                                element=el.tag)
+        self.statistic = td.get("testStatistic")
+        if self.statistic not in STATISTICS:
+            raise UnsupportedError(f"testStatistic={self.statistic!r}", line=td.sourceline,
+                                   element="TestDistributions")
+        self.field = td.get("field")
+        self.info = self.ctx.require(self.field, td)
+        self.reset = _num(td, "resetValue", "0")
+        self.window = int(_num(td, "windowSize", "0"))
+        self.weight_field = td.get("weightField")
+        if self.weight_field is not None:
+            self.ctx.require(self.weight_field, td)
+        self.scheme = td.get("normalizationScheme")
+        for child in td:
+            if isinstance(child.tag, str) and child.tag not in ("Extension", "Baseline", "Alternate"):
+                raise UnsupportedError(f"<{child.tag}> in TestDistributions", line=child.sourceline,
+                                       element=child.tag)
+        base_el = td.find("Baseline")
+        if base_el is None:
+            raise DocumentError("TestDistributions has no Baseline", line=td.sourceline,
+                                element="TestDistributions")
+        kids = _only_child(base_el, "Baseline")
+        if kids[0].tag == "FieldRef":
+            raise UnsupportedError("a Baseline given by FieldRef elements is not supported",
+                                   line=kids[0].sourceline, element="FieldRef")
+        alt_el = td.find("Alternate")
+        if self.statistic in ("zValue", "CUSUM"):
+            if kids[0].tag not in CONTINUOUS:
+                raise DocumentError(f"{self.statistic} needs a continuous Baseline distribution, "
+                                    f"not <{kids[0].tag}>", line=kids[0].sourceline,
+                                    element=kids[0].tag)
+            self.baseline = parse_distribution(kids[0])
+            if self.statistic == "CUSUM":
+                if alt_el is None:
+                    raise DocumentError("CUSUM needs an Alternate distribution", line=td.sourceline,
+                                        element="TestDistributions")
+                self.alternate = parse_distribution(_only_child(alt_el, "Alternate")[0])
+                for d, e in ((self.baseline, kids[0]), (self.alternate, alt_el)):
+                    if d.kind == "AnyDistribution":
+                        raise UnsupportedError("CUSUM over an AnyDistribution (it has no density)",
+                                               line=e.sourceline, element="AnyDistribution")
+            return
+        if kids[0].tag not in ("CountTable", "NormalizedCountTable"):
+            raise DocumentError(f"{self.statistic} needs a CountTable or NormalizedCountTable "
+                                f"Baseline, not <{kids[0].tag}>", line=kids[0].sourceline,
+                                element=kids[0].tag)
+        self.table = CountTable(kids[0], self)
+        if self.statistic == "chiSquareIndependence":
+            if len(self.table.fields) < 2:
+                raise DocumentError("chiSquareIndependence needs a table over two or more fields",
+                                    line=kids[0].sourceline, element=kids[0].tag)
+            self.independence = independence_chi2(self.table)
+            return
+        if self.table.fields != [self.field]:
+            raise DocumentError(f"{self.statistic} needs a count table over {self.field!r} alone",
+                                line=kids[0].sourceline, element=kids[0].tag)
+        if self.statistic == "scalarProduct" and self.scheme not in (None, "Independent",
+                                                                     "SizeWeighted"):
+            raise UnsupportedError(f"normalizationScheme={self.scheme!r}", line=td.sourceline,
+                                   element="TestDistributions")
+        self.table_values = [key[0] for key, _ in self.table.cells]
+        self.table_counts = self.table.scaled_counts()
+
+    # ------------------------------------------------------------------ scoring
+    def score(self, scope: Scope) -> Result:
+        n = scope.n
+        if self.statistic == "chiSquareIndependence":
+            v = np.full(n, self.independence)
+            return regression_result(v, np.isnan(v), self.target_type)
+        col = scope.get(self.field)
+        if self.statistic in ("zValue", "CUSUM"):
+            x = col.values.astype(float)
+            ok = col.valid
+            out = np.full(n, np.nan)
+            if self.statistic == "zValue":
+                out[ok] = (x[ok] - self.baseline.mean) / math.sqrt(self.baseline.variance)
+            else:
+                xs = x[ok]
+                with np.errstate(all="ignore"):
+                    g = self.alternate.log_density(xs) - self.baseline.log_density(xs)
+                g = np.where(np.isnan(g), 0.0, g)  # both densities zero: no evidence either way
+                out[ok] = cusum(g, self.reset, self.window)
+            return regression_result(out, ~ok, self.target_type)
+        return self._histogram(scope, col)
+
+    def _histogram(self, scope: Scope, col: Col) -> Result:
+        n = scope.n
+        ok = col.valid
+        weights = np.ones(n)
+        if self.weight_field is not None:
+            wcol = scope.get(self.weight_field)
+            ok = ok & wcol.valid
+            weights = np.where(wcol.missing, 0.0, wcol.values.astype(float))
+        events = np.flatnonzero(ok)
+        vals = col.values[events]
+        cats = list(self.table_values)
+        idx = codes(vals, cats)
+        unknown = idx < 0
+        if unknown.any():
+            extra = list(dict.fromkeys(vals[unknown].tolist()))
+            idx[unknown] = codes(vals[unknown], extra) + len(cats)
+            k = len(cats) + len(extra)
+        else:
+            k = len(cats)
+        hist = np.zeros((len(events), k))
+        hist[np.arange(len(events)), idx] = weights[events]
+        hist = np.cumsum(hist, axis=0)
+        if 0 < self.window < len(events):
+            hist[self.window:] = hist[self.window:] - hist[:-self.window].copy()
+        stat = self._chi2(hist) if self.statistic == "chiSquareDistribution" else self._dot(hist)
+        pos = np.cumsum(ok) - 1       # the latest event at or before each row
+        out = np.where(pos >= 0, stat[np.maximum(pos, 0)] if len(stat) else np.nan, np.nan)
+        return regression_result(out, np.isnan(out), self.target_type)
+
+    def _chi2(self, hist: np.ndarray) -> np.ndarray:
+        m = len(self.table_values)
+        observed = hist[:, :m]
+        total = hist.sum(axis=1)
+        p = self.table_counts / self.table_counts.sum()
+        expected = total[:, None] * p[None, :]
+        with np.errstate(all="ignore"):
+            terms = np.where(expected > 0, (observed - expected) ** 2 / expected,
+                             np.where(observed > 0, np.inf, 0.0))
+            stat = terms.sum(axis=1)
+        stat = np.where((hist[:, m:] > 0).any(axis=1), np.inf, stat)
+        return np.where(total > 0, stat, np.nan)
+
+    def _dot(self, hist: np.ndarray) -> np.ndarray:
+        m = len(self.table_values)
+        dot = hist[:, :m] @ self.table_counts
+        obs2 = (hist ** 2).sum(axis=1)
+        base2 = float((self.table_counts ** 2).sum())
+        with np.errstate(all="ignore"):
+            if self.scheme == "Independent":
+                dot = dot / math.sqrt(base2) / np.sqrt(obs2)
+            elif self.scheme == "SizeWeighted":
+                dot = 2.0 * dot / (base2 + obs2)
+        return np.where(obs2 > 0, dot, np.nan)

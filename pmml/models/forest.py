@@ -1,0 +1,288 @@
+"""Tree ensembles scored in one pass: every tree of a MiningModel lowered into one set of node
+arrays, all trees walked for all rows by one kernel that accumulates the ensemble's sums.
+
+Applies to a MiningModel whose segments are all TreeModels with ``True`` predicates, combined
+by sum / weightedSum / average / weightedAverage (regression), majorityVote /
+weightedMajorityVote / average / weightedAverage (classification): random forests, boosted
+trees (sklearn2pmml's gradient boosting is a modelChain whose first segment is such a sum),
+R's and KNIME's ensembles. The kernel produces exactly the running sums the general
+aggregation in ``mining`` keeps (same additions in the same order), and ``mining``'s own
+aggregators finish them, so the Result is the one the segment-by-segment path gives.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..scope import Scope
+from ..values import codes
+from .base import Result
+from .tree_kernel import (FrozenGeneral, FrozenGraph, General, Graph, NotLowerable, _parallel,
+                          kernels, np_graph, np_walk_tree, numba_enabled)
+
+REGRESSION_METHODS = ("sum", "weightedSum", "average", "weightedAverage")
+CLASSIFICATION_METHODS = ("majorityVote", "weightedMajorityVote", "average", "weightedAverage")
+_NO_VOTE = np.iinfo(np.int64).max
+
+
+def _spec_key(spec) -> tuple:
+    """What makes two MiningFields prepare a column the same way."""
+    return (spec.op_type, spec.invalid_treatment, repr(spec.invalid_replacement),
+            spec.missing_treatment, repr(spec.missing_replacement), spec.outliers, spec.low,
+            spec.high)
+
+
+class ForestPlan:
+    """A tree ensemble compiled for one-pass scoring; ``score`` replaces MiningModel.score."""
+
+    def __init__(self, mm, trees: list, plan: FrozenGraph | FrozenGeneral, defs: dict,
+                 leaf_val: np.ndarray, leaf_cls: np.ndarray, leaf_ok: np.ndarray,
+                 weight: np.ndarray, segw: np.ndarray, cats: list[Any], vote: bool):
+        self.mm = mm
+        self.trees = trees                # (TreeModel, base) per segment
+        self.plan = plan
+        self.defs = defs
+        self.leaf_val = leaf_val
+        self.leaf_cls = leaf_cls
+        self.leaf_ok = leaf_ok
+        self.weight = weight              # the method's weight of each tree (1 when unweighted)
+        self.segw = segw                  # each segment's weight (missing-prediction bookkeeping)
+        self.cats = cats
+        self.vote = vote
+        total = 0.0
+        for w in segw:
+            total += float(w)
+        self.total_w = total
+
+    # ------------------------------------------------------------------ scoring
+    def score(self, scope: Scope) -> Result:
+        n = scope.n
+        fscope = scope.child(self.defs)
+        X = self.plan.fields.matrix(fscope)
+        k = self.leaf_val.shape[1]
+        acc = np.zeros((n, k))
+        den = np.zeros(n)
+        missw = np.zeros(n)
+        missv = np.zeros(n)
+        nmiss = np.zeros(n, np.int32)
+        first = np.full((n, k) if self.vote else (1, 1), _NO_VOTE, np.int64)
+        out = (acc, den, missw, missv, nmiss, first)
+        if X is not None and numba_enabled():
+            self._numba(X, out)
+        else:
+            for t in range(len(self.trees)):
+                self._accumulate_np(t, self._leaves(t, X, scope), out)
+        return self._finish(scope, out)
+
+    def _numba(self, X: np.ndarray, out: tuple) -> None:
+        k = kernels()
+        p = self.plan
+        par = _parallel(X.shape[1], len(self.trees))
+        common = (self.weight, self.segw, self.vote, self.leaf_val, self.leaf_cls, self.leaf_ok)
+        if isinstance(p, FrozenGraph):
+            fn = k.graph_forest_par if par else k.graph_forest
+            fn(X, p.starts, *common, *p.args(), p.all_le, *out)
+        else:
+            fn = k.general_forest_par if par else k.general_forest
+            fn(X, p.roots, p.strategy, p.last, p.factor, *common, *p.tree_args(), p.scratch, *out)
+
+    def _leaves(self, t: int, X: np.ndarray | None, scope: Scope) -> np.ndarray:
+        """Global leaf index of tree t per row, without numba (or via the general walk when a
+        column does not fit the lowered encoding)."""
+        model, base = self.trees[t]
+        if X is None:
+            from .tree import walk
+            leaf, _ = walk(model.tree, model, scope.child(model.defs))
+            return np.where(leaf >= 0, leaf + base, -1)
+        p = self.plan
+        if isinstance(p, FrozenGraph):
+            return np_graph(p, X, int(p.starts[t]))
+        return np_walk_tree(p, X, t, None)
+
+    def _accumulate_np(self, t: int, leaf: np.ndarray, out: tuple) -> None:
+        acc, den, missw, missv, nmiss, first = out
+        w = float(self.weight[t])
+        ok = leaf >= 0
+        ok[ok] = self.leaf_ok[leaf[ok]]
+        miss = ~ok
+        if miss.any():
+            nmiss += miss
+            missw[miss] += self.segw[t]
+            missv[miss] += w
+        rows = np.flatnonzero(ok)
+        lf = leaf[rows]
+        if self.vote:
+            c = self.leaf_cls[lf]
+            acc[rows, c] += w
+            first[rows, c] = np.minimum(first[rows, c], t)
+        else:
+            acc[rows] += w * self.leaf_val[lf]
+        den[rows] += w
+
+    def _finish(self, scope: Scope, out: tuple) -> Result:
+        """Hand the sums to the general path's aggregator, which computes the Result."""
+        from . import mining
+        acc, den, missw, missv, nmiss, first = out
+        mm = self.mm
+        n = scope.n
+        if self.vote:
+            agg = mining._Votes(mm, n)
+            agg.cats = list(self.cats)
+            agg.votes = np.ascontiguousarray(acc.T)
+            agg.first = np.ascontiguousarray(first.T)
+            agg.miss_votes = missv
+        elif mm.function == "classification":
+            agg = mining._Probabilities(mm, n)
+            agg.cats = list(self.cats)
+            agg.acc = {c: acc[:, j] for j, c in enumerate(self.cats)}
+            agg.den = den
+        else:
+            agg = mining._Values(mm, n)
+            agg.acc = acc[:, 0]
+            agg.den = den
+        miss = agg.miss
+        miss.total_w = np.full(n, self.total_w)
+        miss.count = np.full(n, len(self.trees), np.int64)
+        miss.miss_w = missw
+        miss.any_miss = nmiss > 0
+        result = agg.finish(scope, np.ones(n, bool))
+        if mm.treatment == "returnMissing" and miss.any_miss.any():
+            result = mining.blank_rows(result, miss.any_miss)
+        result.segments = {}
+        return result
+
+
+# ---------------------------------------------------------------------- compiling
+
+
+def try_compile_forest(mm) -> ForestPlan | None:
+    """A ForestPlan for a MiningModel of plain tree segments; None when the general path must
+    score it (other segment models or predicates, per-segment transformations, ...)."""
+    from . import mining
+    from .tree import TreeModel
+    if not all(hasattr(mining, a) for a in ("_Votes", "_Probabilities", "_Values", "blank_rows")):
+        return None
+    fn = mm.function
+    allowed = {"regression": REGRESSION_METHODS, "classification": CLASSIFICATION_METHODS}
+    if mm.method not in allowed.get(fn, ()) or not mm.segments:
+        return None
+    models = []
+    for seg in mm.segments:
+        m = seg.model
+        if not seg.always or type(m) is not TreeModel or m.function != fn:
+            return None
+        # (no kernel: weightedConfidence / aggregateNodes blend leaves, which no plan does)
+        if m.el.find("LocalTransformations") is not None or m.kernel is None:
+            return None
+        if fn == "classification" and (m.target_spec() is not None or not m.cats):
+            return None
+        models.append(m)
+    defs = _shared_defs(models)
+    if defs is None:
+        return None
+    cats, vote = _categories(mm, models)
+    if cats is None:
+        return None
+    try:
+        plan, bases = _lower(models)
+    except NotLowerable:
+        return None
+    leaves = _leaf_tables(mm, models, bases, cats, vote)
+    if leaves is None:
+        return None
+    weighted = mm.method in ("weightedSum", "weightedAverage", "weightedMajorityVote")
+    segw = np.array([s.weight for s in mm.segments], np.float64)
+    weight = segw.copy() if weighted else np.ones(len(models))
+    return ForestPlan(mm, list(zip(models, bases)), plan, defs, *leaves, weight, segw, cats, vote)
+
+
+def _shared_defs(models: list) -> dict | None:
+    """The segments' MiningField functions, merged: each field the trees test must be prepared
+    the same way by every segment that tests it (or passed through by all of them)."""
+    defs: dict = {}
+    keys: dict[str, tuple] = {}
+    for m in models:
+        specs = {s.name: s for s in m.mining if s.usage != "predicted"}
+        used: set[str] = set()
+        for p in m.tree.pred:
+            used |= p.fields()
+        for name in used:
+            spec = specs.get(name)
+            key = _spec_key(spec) if spec is not None else ("parent",)
+            if keys.setdefault(name, key) != key:
+                return None
+            if spec is not None and name not in defs:
+                defs[name] = m.defs[name]
+    return defs
+
+
+def _categories(mm, models: list) -> tuple[list | None, bool]:
+    """The aggregator's category list (as the general path grows it) and whether trees vote."""
+    if mm.function != "classification":
+        return [None], False
+    if mm.method in ("majorityVote", "weightedMajorityVote"):
+        return (list(mm.cats) or None), True
+    cats = list(mm.cats)
+    for m in models:
+        for c in m.cats:
+            if c not in cats:
+                cats.append(c)
+    return cats, False
+
+
+def _lower(models: list) -> tuple[FrozenGraph | FrozenGeneral, list[int]]:
+    try:
+        g = Graph()
+        for m in models:   # penalties only weigh confidences, which an ensemble does not use
+            g.add_tree(m.tree, m.missing_strategy, m.no_true_child, 1.0)
+        return g.freeze(), list(g.bases)
+    except NotLowerable:
+        pass
+    gen = General()
+    bases = []
+    for m in models:
+        bases.append(len(gen.pred))
+        gen.add_tree(m.tree, m.missing_strategy, m.no_true_child, m.penalty)
+    return gen.freeze(), bases
+
+
+def _leaf_tables(mm, models: list, bases: list[int], cats: list, vote: bool):
+    """Per global node: its value row (regression value or class probabilities), its class
+    index (votes) and whether it gives a prediction -- as each tree's own Result would say."""
+    from . import mining
+    total = bases[-1] + len(models[-1].tree.pred)
+    k = len(cats)
+    leaf_val = np.zeros((total, k))
+    leaf_cls = np.zeros(total, np.int64)
+    leaf_ok = np.zeros(total, np.bool_)
+    for m, base in zip(models, bases):
+        t = m.tree
+        nodes = len(t.pred)
+        sl = slice(base, base + nodes)
+        every = np.arange(nodes)
+        res = m.result_from_leaves(nodes, every, None)
+        if mm.function == "regression":
+            res = m.apply_targets(res)
+            # a Targets default would give rows without a leaf a value: not expressible here
+            none = m.apply_targets(m.result_from_leaves(1, np.array([-1]), None))
+            if not none.value.missing.all():
+                return None
+            vals = res.value.values.astype(float)
+            leaf_val[sl, 0] = np.where(res.value.missing, np.nan, vals)
+            leaf_ok[sl] = ~res.value.missing
+            continue
+        ok = ~res.value.missing
+        leaf_ok[sl] = ok
+        if vote:
+            c = codes(res.value.values[ok], cats) if ok.any() else np.zeros(0, np.int64)
+            if (c < 0).any():
+                return None       # a class the target does not list: the general path grows it
+            leaf_cls[base + np.flatnonzero(ok)] = c
+            continue
+        probs = mining._Probabilities(mm, 1)._probs(res)
+        for j, c in enumerate(cats):
+            p = probs.get(c)
+            if p is not None:
+                leaf_val[sl, j] = p
+    return leaf_val, leaf_cls, leaf_ok

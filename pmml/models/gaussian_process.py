@@ -1,0 +1,160 @@
+"""GaussianProcessModel (regression): the posterior of a zero-mean Gaussian process given the
+document's TrainingInstances.
+
+With K the kernel matrix of the n training inputs, s2 the kernel's noiseVariance, y the training
+targets and k* the kernel between a new input and the training inputs:
+
+    predicted mean   m(x) = k*^T (K + s2 I)^-1 y
+    standardError    sqrt(k(x, x) + s2 - k*^T (K + s2 I)^-1 k*)   (predictive, noise included)
+
+Kernels (gamma the scale; lambda the length scale(s); d the number of inputs, in
+InstanceField order):
+
+    RadialBasisKernel             gamma exp(-sum_i (x_i - z_i)^2 / (2 lambda^2))
+    ARDSquaredExponentialKernel   gamma exp(-1/2 sum_i (x_i - z_i)^2 / lambda_i^2)
+    AbsoluteExponentialKernel     gamma exp(-sum_i |x_i - z_i| / lambda_i)
+    GeneralizedExponentialKernel  gamma exp(-sum_i (|x_i - z_i| / lambda_i)^degree)
+
+The ARD form is scikit-learn's ``gamma * RBF(length_scale=lambda) + WhiteKernel(s2)``.
+Training data come from an InlineTable (TableLocator is not supported).
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import linalg as _linalg  # type: ignore[import-untyped]
+
+from portmodel.errors import DocumentError, UnsupportedError
+
+from ..expressions import inline_table_rows
+from ..predicates import parse_array
+from ..scope import Scope
+from .base import CompiledModel, Result, register, regression_result
+
+KERNELS = ("RadialBasisKernel", "ARDSquaredExponentialKernel", "AbsoluteExponentialKernel",
+           "GeneralizedExponentialKernel")
+_COMMON = {"Extension", "MiningSchema", "Output", "LocalTransformations", "ModelVerification",
+           "ModelStats", "ModelExplanation", "Targets", "TrainingInstances"}
+
+
+def _num(el, name: str, default: str) -> float:
+    text = el.get(name, default)
+    try:
+        return float(text)
+    except ValueError:
+        raise DocumentError(f"{el.tag} {name}={text!r} is not a number", line=el.sourceline,
+                            element=el.tag) from None
+
+
+class Kernel:
+    """One of the four PMML covariance functions, vectorized over pairs of rows."""
+
+    def __init__(self, el, dims: int):
+        self.kind = el.tag
+        self.gamma = _num(el, "gamma", "1")
+        self.noise = _num(el, "noiseVariance", "1")
+        self.degree = _num(el, "degree", "1")
+        if self.kind == "RadialBasisKernel":
+            self.lam = np.full(dims, _num(el, "lambda", "1"))
+        else:
+            lam_el = el.find("Lambda")
+            arr = lam_el.find("Array") if lam_el is not None else None
+            if arr is None:
+                self.lam = np.ones(dims)
+            else:
+                self.lam = np.array(parse_array(arr, "double"), float)
+                if len(self.lam) == 1 and dims > 1:
+                    self.lam = np.full(dims, self.lam[0])
+            if len(self.lam) != dims:
+                raise DocumentError(f"{self.kind} Lambda has {len(self.lam)} values for {dims} "
+                                    "inputs", line=el.sourceline, element=self.kind)
+        if not (self.lam > 0).all():
+            raise DocumentError(f"{self.kind} length scales must be positive", line=el.sourceline,
+                                element=self.kind)
+
+    def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Kernel matrix between the rows of a (m, d) and b (n, d)."""
+        sa, sb = a / self.lam, b / self.lam
+        if self.kind in ("RadialBasisKernel", "ARDSquaredExponentialKernel"):
+            d2 = (sa ** 2).sum(1)[:, None] + (sb ** 2).sum(1)[None, :] - 2.0 * sa @ sb.T
+            return self.gamma * np.exp(-0.5 * np.maximum(d2, 0.0))
+        diff = np.abs(sa[:, None, :] - sb[None, :, :])
+        if self.kind == "GeneralizedExponentialKernel" and self.degree != 1.0:
+            diff = diff ** self.degree
+        return self.gamma * np.exp(-diff.sum(axis=2))
+
+
+@register("GaussianProcessModel")
+class GaussianProcessModel(CompiledModel):
+    def compile(self) -> None:
+        el = self.el
+        if self.function != "regression":
+            raise UnsupportedError(f"GaussianProcessModel functionName={self.function!r}",
+                                   line=el.sourceline, element=el.tag)
+        kern_el = None
+        for child in el:
+            if not isinstance(child.tag, str) or child.tag in _COMMON:
+                continue
+            if child.tag in KERNELS and kern_el is None:
+                kern_el = child
+                continue
+            raise UnsupportedError(f"<{child.tag}> in GaussianProcessModel is not supported",
+                                   line=child.sourceline, element=child.tag)
+        if kern_el is None:
+            raise DocumentError("GaussianProcessModel has no kernel", line=el.sourceline,
+                                element=el.tag)
+        if self.target is None:
+            raise DocumentError("GaussianProcessModel has no target field", line=el.sourceline,
+                                element=el.tag)
+        ti = el.find("TrainingInstances")
+        if ti is None:
+            raise DocumentError("GaussianProcessModel has no TrainingInstances", line=el.sourceline,
+                                element=el.tag)
+        columns: dict[str, str] = {}
+        fields_el = ti.find("InstanceFields")
+        for f in (fields_el.findall("InstanceField") if fields_el is not None else []):
+            columns[f.get("field")] = f.get("column") or f.get("field")
+        target = self.target.name
+        if target not in columns:
+            raise DocumentError(f"TrainingInstances lack the target {target!r}",
+                                line=ti.sourceline, element="TrainingInstances")
+        self.inputs = [f for f in columns if f != target]
+        for name in self.inputs:
+            self.ctx.require(name, fields_el)
+        rows = inline_table_rows(ti)
+        if not rows or not self.inputs:
+            raise DocumentError("TrainingInstances hold no training data", line=ti.sourceline,
+                                element="TrainingInstances")
+        try:
+            data = np.array([[float(r[columns[f]]) for f in self.inputs + [target]] for r in rows])
+        except (KeyError, ValueError):
+            raise DocumentError("TrainingInstances need a number in every cell",
+                                line=ti.sourceline, element="TrainingInstances") from None
+        self.x_train, y = data[:, :-1], data[:, -1]
+        self.kernel = Kernel(kern_el, len(self.inputs))
+        K = self.kernel(self.x_train, self.x_train) + self.kernel.noise * np.eye(len(y))
+        try:
+            self.chol = _linalg.cho_factor(K, lower=True)
+        except np.linalg.LinAlgError:
+            raise DocumentError("the training covariance matrix is not positive definite",
+                                line=kern_el.sourceline, element=kern_el.tag) from None
+        self.alpha = _linalg.cho_solve(self.chol, y)
+
+    def score(self, scope: Scope) -> Result:
+        n = scope.n
+        cols = [scope.get(f) for f in self.inputs]
+        missing = np.zeros(n, bool)
+        for c in cols:
+            missing |= ~c.valid
+        x = np.column_stack([np.where(c.valid, c.values.astype(float), 0.0) for c in cols])
+        mean = np.full(n, np.nan)
+        var = np.full(n, np.nan)
+        ok = np.flatnonzero(~missing)
+        for start in range(0, len(ok), 4096):     # bound the (rows x training) kernel matrix
+            rows = ok[start:start + 4096]
+            ks = self.kernel(x[rows], self.x_train)
+            mean[rows] = ks @ self.alpha
+            v = _linalg.cho_solve(self.chol, ks.T)
+            prior = self.kernel.gamma + self.kernel.noise
+            var[rows] = np.maximum(prior - np.einsum("ij,ji->i", ks, v), 0.0)
+        extra = {"standardError": np.sqrt(var), "standardDeviation": np.sqrt(var)}
+        return regression_result(mean, missing, self.target_type, extra)

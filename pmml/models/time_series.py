@@ -1,0 +1,213 @@
+"""TimeSeriesModel: forecasts from the algorithm named by ``bestFit``.
+
+Each row asks for one forecast; its horizon h (steps after the end of the series) is the value
+of the model's one ``supplementary`` MiningField (as the reference engine reads it), or 1 when
+there is none. A missing horizon gives no forecast; one below 1 or not whole is a row error.
+
+ExponentialSmoothing (Gardner's forms; S = Level smoothedValue, T = trend smoothedValue,
+phi = damping, D(h) = phi + phi^2 + ... + phi^h):
+
+    trend none                  S
+    additive                    S + h T
+    damped_additive             S + D(h) T
+    multiplicative              S T^h
+    damped_multiplicative       S T^D(h)
+
+then plus (additive) or times (multiplicative) the seasonal index of the forecast period:
+the Seasonality_ExpoSmooth Array holds one index per period position, ``phase`` (default
+``period``) being the 1-based position of the last observation, so horizon h uses position
+``(phase + h - 1) mod period``. ``transformation`` logarithmic / squareroot maps the result back
+with exp / square.
+
+StateSpaceModel: ``Z T^(h-1) x + intercept`` for state vector x, transition matrix T (identity
+when absent) and a one-row measurement matrix Z; horizon 1 is ``Z x + intercept`` as in the
+reference engine.
+
+ARIMA, GARCH, SeasonalTrendDecomposition, SpectralAnalysis and the polynomial_exponential
+trend are not supported (UnsupportedError at load).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
+
+from ..predicates import parse_array
+from ..scope import Scope
+from .base import CompiledModel, Result, register, regression_result
+
+ALGORITHMS = ("ARIMA", "ExponentialSmoothing", "SeasonalTrendDecomposition", "SpectralAnalysis",
+              "StateSpaceModel", "GARCH")
+TRENDS = ("additive", "damped_additive", "multiplicative", "damped_multiplicative")
+_COMMON = {"Extension", "MiningSchema", "Output", "LocalTransformations", "ModelVerification",
+           "ModelStats", "ModelExplanation", "Targets", "TimeSeries"}
+
+
+def _num(el, name: str, default: str | None = None) -> float | None:
+    text = el.get(name, default)
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise DocumentError(f"{el.tag} {name}={text!r} is not a number", line=el.sourceline,
+                            element=el.tag) from None
+
+
+class ExponentialSmoothing:
+    """Level, optional trend and seasonality: forecasts for an array of horizons."""
+
+    def __init__(self, el):
+        for child in el:
+            if isinstance(child.tag, str) and child.tag not in (
+                    "Extension", "Level", "Trend_ExpoSmooth", "Seasonality_ExpoSmooth", "TimeValue"):
+                raise UnsupportedError(f"<{child.tag}> in ExponentialSmoothing",
+                                       line=child.sourceline, element=child.tag)
+        self.transformation = el.get("transformation", "none")
+        if self.transformation not in ("none", "logarithmic", "squareroot"):
+            raise UnsupportedError(f"ExponentialSmoothing transformation={self.transformation!r}",
+                                   line=el.sourceline, element=el.tag)
+        level = el.find("Level")
+        if level is None or level.get("smoothedValue") is None:
+            raise DocumentError("ExponentialSmoothing needs a Level with a smoothedValue",
+                                line=(level if level is not None else el).sourceline,
+                                element="Level")
+        self.level = _num(level, "smoothedValue")
+        self.trend = None
+        trend = el.find("Trend_ExpoSmooth")
+        if trend is not None:
+            self.trend = trend.get("trend", "additive")
+            if self.trend not in TRENDS:
+                raise UnsupportedError(f"Trend_ExpoSmooth trend={self.trend!r}",
+                                       line=trend.sourceline, element="Trend_ExpoSmooth")
+            if trend.get("smoothedValue") is None:
+                raise DocumentError("Trend_ExpoSmooth needs a smoothedValue",
+                                    line=trend.sourceline, element="Trend_ExpoSmooth")
+            self.slope = _num(trend, "smoothedValue")
+            self.phi = _num(trend, "phi", "1")
+        self.season = None
+        season = el.find("Seasonality_ExpoSmooth")
+        if season is not None:
+            self.season_type = season.get("type")
+            if self.season_type not in ("additive", "multiplicative"):
+                raise UnsupportedError(f"Seasonality_ExpoSmooth type={self.season_type!r}",
+                                       line=season.sourceline, element="Seasonality_ExpoSmooth")
+            period = int(_num(season, "period"))
+            arr = season.find("Array")
+            if arr is None:
+                raise DocumentError("Seasonality_ExpoSmooth has no Array", line=season.sourceline,
+                                    element="Seasonality_ExpoSmooth")
+            self.season = np.array(parse_array(arr, "double"), float)
+            if period < 1 or len(self.season) != period:
+                raise DocumentError(f"Seasonality_ExpoSmooth period {period} with "
+                                    f"{len(self.season)} seasonal values", line=season.sourceline,
+                                    element="Seasonality_ExpoSmooth")
+            self.phase = int(_num(season, "phase", str(period)))
+
+    def forecast(self, h: np.ndarray) -> np.ndarray:
+        S = self.level
+        with np.errstate(all="ignore"):
+            if self.trend is None:
+                y = np.full(len(h), S)
+            else:
+                T, phi = self.slope, self.phi
+                if self.trend.startswith("damped"):
+                    steps = h if phi == 1.0 else phi * (1.0 - phi ** h) / (1.0 - phi)
+                else:
+                    steps = h
+                y = S + steps * T if self.trend.endswith("additive") else S * T ** steps
+            if self.season is not None:
+                p = len(self.season)
+                idx = (self.phase + h.astype(np.int64) - 1) % p
+                y = y + self.season[idx] if self.season_type == "additive" else y * self.season[idx]
+            if self.transformation == "logarithmic":
+                y = np.exp(y)
+            elif self.transformation == "squareroot":
+                y = y * y
+        return y
+
+
+class StateSpace:
+    """Z T^(h-1) x + intercept."""
+
+    def __init__(self, el):
+        from .general_regression import parse_matrix
+        for child in el:
+            if isinstance(child.tag, str) and child.tag not in (
+                    "Extension", "StateVector", "TransitionMatrix", "MeasurementMatrix"):
+                raise UnsupportedError(f"<{child.tag}> in StateSpaceModel", line=child.sourceline,
+                                       element=child.tag)
+        sv = el.find("StateVector")
+        mm = el.find("MeasurementMatrix")
+        if sv is None or sv.find("Array") is None or mm is None or mm.find("Matrix") is None:
+            raise DocumentError("StateSpaceModel needs a StateVector and a MeasurementMatrix",
+                                line=el.sourceline, element=el.tag)
+        self.state = np.array(parse_array(sv.find("Array"), "double"), float)
+        self.measure = np.atleast_2d(parse_matrix(mm.find("Matrix")))
+        k = len(self.state)
+        tm = el.find("TransitionMatrix")
+        self.transition = np.eye(k) if tm is None else parse_matrix(tm.find("Matrix"))
+        if self.measure.shape != (1, k) or self.transition.shape != (k, k):
+            raise DocumentError(f"StateSpaceModel shapes do not fit: state {k}, measurement "
+                                f"{self.measure.shape}, transition {self.transition.shape}",
+                                line=el.sourceline, element=el.tag)
+        self.intercept = _num(el, "intercept", "0")
+
+    def forecast(self, h: np.ndarray) -> np.ndarray:
+        out = np.empty(len(h))
+        steps = h.astype(np.int64)
+        for s in np.unique(steps):
+            x = np.linalg.matrix_power(self.transition, int(s) - 1) @ self.state
+            out[steps == s] = float(self.measure[0] @ x) + self.intercept
+        return out
+
+
+@register("TimeSeriesModel")
+class TimeSeriesModel(CompiledModel):
+    def compile(self) -> None:
+        el = self.el
+        best = el.get("bestFit")
+        if best not in ALGORITHMS:
+            raise DocumentError(f"TimeSeriesModel bestFit={best!r}", line=el.sourceline,
+                                element=el.tag)
+        for child in el:
+            if isinstance(child.tag, str) and child.tag not in _COMMON | set(ALGORITHMS):
+                raise UnsupportedError(f"<{child.tag}> in TimeSeriesModel is not supported",
+                                       line=child.sourceline, element=child.tag)
+        alg = el.find(best)
+        if best not in ("ExponentialSmoothing", "StateSpaceModel"):
+            where = alg if alg is not None else el
+            raise UnsupportedError(f"time series algorithm <{best}> is not supported",
+                                   line=where.sourceline, element=best)
+        if alg is None:
+            raise DocumentError(f"bestFit names <{best}>, which the model lacks", line=el.sourceline,
+                                element=el.tag)
+        self.algorithm = ExponentialSmoothing(alg) if best == "ExponentialSmoothing" \
+            else StateSpace(alg)
+        horizon = [m.name for m in self.mining if m.usage == "supplementary"]
+        if len(horizon) > 1:
+            raise DocumentError(f"TimeSeriesModel takes one supplementary (horizon) field, not "
+                                f"{len(horizon)}", line=el.find("MiningSchema").sourceline,
+                                element="MiningSchema")
+        self.horizon = horizon[0] if horizon else None
+
+    def score(self, scope: Scope) -> Result:
+        n = scope.n
+        if self.horizon is None:
+            h = np.ones(n)
+            missing = np.zeros(n, bool)
+        else:
+            col = scope.get(self.horizon)
+            missing = ~col.valid
+            h = np.where(missing, 1.0, col.values.astype(float))
+            bad = ~missing & ~((h >= 1) & (h == np.floor(h)) & np.isfinite(h))
+            if bad.any():
+                name = self.horizon
+                scope.fail(bad, lambda i: EvaluationError(
+                    f"forecast horizon {name!r} must be a whole number >= 1", row=i))
+                missing = missing | bad
+                h = np.where(bad, 1.0, h)
+        y = self.algorithm.forecast(h)
+        return regression_result(np.where(missing, math.nan, y), missing, self.target_type)

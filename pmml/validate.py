@@ -1,0 +1,557 @@
+"""``portmodel validate``: is a PMML document valid, and can portmodel score it?
+
+``validate(source)`` returns a list of ``Problem`` (line, element, message, severity), in
+document order, from three passes:
+
+1. XML Schema: the PMML 4.4 XSD shipped in ``schema/``. A document of PMML 3.0 - 4.3 is checked
+   after its namespace is rewritten to 4.4 and its renamed constructs are upgraded (as loading
+   does; see ``dialects``); an info line says so. An attribute the 4.4 schema requires but the
+   document's own version did not (OutputField@dataType before 4.3, any dataType before 3.1) is a
+   warning, not an error. Vendor ``x-`` attributes and ``X-`` elements are warnings (portmodel
+   ignores them), standard ``<Extension>`` elements an info line.
+2. What the schema cannot say: references to unknown fields (FieldRef, predicates, MiningField
+   names, OutputField targets, ...), duplicate field names, cycles among derived fields and among
+   user-defined functions, classification/regression models without a target field, Node/rule
+   ScoreDistribution probabilities that do not sum to 1, categorical values in predicates that
+   are not among the field's valid values.
+3. Compilation: whether portmodel can load the document (UnsupportedError and the like become
+   errors; warnings raised while compiling become warnings).
+
+The document is read with the same safe parser as ``load`` (no DTD, entities or network).
+"""
+from __future__ import annotations
+
+import copy
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from lxml import etree
+
+from portmodel.errors import DocumentError, UnsupportedError
+
+from . import dialects, xmlread
+from .dictionary import FieldInfo, parse_data_field
+from .models.base import MODEL_TAGS
+from .values import parse_scalar
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "pmml-4-4.xsd"
+PMML44_NS = "http://www.dmg.org/PMML-4_4"
+PROBABILITY_TOLERANCE = 1e-6
+
+#: attributes that name a field, per element
+REF_ATTRS: dict[str, tuple[str, ...]] = {
+    "FieldRef": ("field",), "SimplePredicate": ("field",), "SimpleSetPredicate": ("field",),
+    "NormContinuous": ("field",), "NormDiscrete": ("field",), "Discretize": ("field",),
+    "FieldColumnPair": ("field",), "TextIndex": ("textField",),
+    "Aggregate": ("field", "groupField"), "Lag": ("field",), "ClusteringField": ("field",),
+    "KNNInput": ("field",), "BayesInput": ("fieldName",), "BayesOutput": ("fieldName",),
+    "NumericPredictor": ("name",), "CategoricalPredictor": ("name",), "Predictor": ("name",),
+    "PPCell": ("predictorName",), "Target": ("field",), "OutputField": ("targetField",),
+    "TestDistributions": ("field",), "Item": ("field",),
+    "RegressionModel": ("targetFieldName",),
+    "GeneralRegressionModel": ("targetVariableName", "offsetVariable", "trialsVariable",
+                               "startTimeVariable", "endTimeVariable", "statusVariable",
+                               "subjectIDVariable", "baselineStrataVariable"),
+}
+#: model parts that describe the model and are not scored: not checked for references
+_METADATA = {"ModelStats", "ModelExplanation", "ModelVerification", "Extension"}
+#: (element, attribute) -> the PMML version from which the schema requires it; "*" = any element
+_REQUIRED_SINCE = {("OutputField", "dataType"): (4, 3), ("*", "dataType"): (3, 1)}
+_NEEDS_TARGET = ("classification", "regression")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding: where (line, element), what, and how bad (error, warning or info)."""
+
+    line: int | None
+    element: str | None
+    message: str
+    severity: str = ERROR
+
+    def __str__(self) -> str:
+        return format_problem(self)
+
+
+def format_problem(p: Problem) -> str:
+    """``LINE: SEVERITY: message`` (``-`` when the line is unknown)."""
+    return f"{p.line if p.line is not None else '-'}: {p.severity}: {p.message}"
+
+
+def has_errors(problems: Iterable[Problem]) -> bool:
+    return any(p.severity == ERROR for p in problems)
+
+
+# ------------------------------------------------------------------ entry point
+
+def validate(source: Any) -> list[Problem]:
+    """Check a PMML document (path, file object, bytes or XML text); problems in line order."""
+    data = xmlread.read_bytes(source)
+    try:
+        root, version = xmlread.parse(data)
+    except DocumentError as exc:
+        return [Problem(exc.line, exc.element, _bare(exc), ERROR)]
+    problems: list[Problem] = []
+    notes = dialects.upgrade(root, version)
+    if version != "4.4":
+        problems.append(Problem(
+            root.sourceline, "PMML",
+            f"PMML {version} document: checked against the PMML 4.4 schema after rewriting its "
+            f"namespace{f' and upgrading {len(notes)} renamed construct(s)' if notes else ''}",
+            INFO))
+    problems += [Problem(n.line, n.element, f"upgraded: {n.message}", INFO) for n in notes]
+    problems += schema_problems(root, version)
+    report = dialects.remove_extensions(root)
+    problems += _extension_problems(report)
+    problems += semantic_problems(root)
+    problems += compile_problems(root, version, problems)
+    order = {INFO: 0, ERROR: 1, WARNING: 2}
+    return sorted(problems, key=lambda p: (p.line is not None, p.line or 0, order[p.severity]))
+
+
+def _bare(exc: DocumentError) -> str:
+    """The message of a DocumentError without its " (<El> at line N)" suffix."""
+    text = str(exc)
+    where = []
+    if exc.element:
+        where.append(f"<{exc.element}>")
+    if exc.line:
+        where.append(f"line {exc.line}")
+    suffix = f" ({' at '.join(where)})"
+    return text[: -len(suffix)] if where and text.endswith(suffix) else text
+
+
+# ------------------------------------------------------------------ 1. XML Schema
+
+_schema: etree.XMLSchema | None = None
+
+
+def pmml_schema() -> etree.XMLSchema:
+    """The PMML 4.4 XML Schema (parsed once, safely)."""
+    global _schema
+    if _schema is None:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+        _schema = etree.XMLSchema(etree.parse(str(SCHEMA_PATH), parser))
+    return _schema
+
+
+_ELEMENT_RE = re.compile(r"^Element '([^']+)'")
+_REQUIRED_RE = re.compile(r"The attribute '([^']+)' is required but missing")
+
+
+def schema_problems(root, version: str) -> list[Problem]:
+    """Validate a (namespace-free, upgraded) document tree against the PMML 4.4 schema.
+
+    Works on a copy: vendor x- attributes and X- elements (reported separately) are removed and
+    every element is put in the PMML 4.4 namespace.
+    """
+    doc = copy.deepcopy(root)
+    _, doomed, attrs = dialects.find_extensions(doc)
+    for el, name in attrs:
+        del el.attrib[name]
+    for el in doomed:
+        if el.tag != "Extension" and el.getparent() is not None:
+            el.getparent().remove(el)
+    for el in doc.iter():
+        if isinstance(el.tag, str):
+            el.tag = f"{{{PMML44_NS}}}{el.tag}"
+    schema = pmml_schema()
+    if schema.validate(doc):
+        return []
+    out = []
+    v = dialects._v(version)
+    for err in schema.error_log:
+        msg = err.message.replace(f"{{{PMML44_NS}}}", "")
+        m = _ELEMENT_RE.match(msg)
+        element = m.group(1) if m else None
+        severity = ERROR
+        req = _REQUIRED_RE.search(msg)
+        if req and element:
+            since = _REQUIRED_SINCE.get((element, req.group(1)), _REQUIRED_SINCE.get(("*", req.group(1))))
+            if since is not None and v < since:
+                severity = WARNING
+                msg += (f" (required since PMML {since[0]}.{since[1]}; the document is PMML "
+                        f"{version})")
+        out.append(Problem(err.line or None, element, f"schema: {msg}", severity))
+    return out
+
+
+def _extension_problems(report: dialects.ExtensionReport) -> list[Problem]:
+    out = []
+    xel = {k: v for k, v in report.elements.items() if k.startswith("<X-")}
+    ext = {k: v for k, v in report.elements.items() if not k.startswith("<X-")}
+    if ext:
+        r = dialects.ExtensionReport(elements=ext)   # type: ignore[arg-type]
+        first = min((x for v in ext.values() for x in v if x is not None), default=None)
+        out.append(Problem(first, "Extension", "portmodel ignores " + r.summary(), INFO))
+    if xel or report.attributes:
+        r = dialects.ExtensionReport(elements=xel, attributes=report.attributes)  # type: ignore[arg-type]
+        first = min((x for v in (*xel.values(), *report.attributes.values()) for x in v
+                     if x is not None), default=None)
+        out.append(Problem(first, None, "not PMML 4.4 (vendor extensions, ignored by "
+                           "portmodel): " + r.summary(), WARNING))
+    return out
+
+
+# ------------------------------------------------------------------ 2. semantic checks
+
+def semantic_problems(root) -> list[Problem]:
+    """Field references, duplicates, cycles, targets, probabilities, categorical values."""
+    checker = _Checker(root)
+    checker.run()
+    return checker.out
+
+
+class _Checker:
+    def __init__(self, root):
+        self.root = root
+        self.out: list[Problem] = []
+
+    def add(self, el, message: str, severity: str = ERROR) -> None:
+        tag = el.tag if el is not None and isinstance(el.tag, str) else None
+        self.out.append(Problem(el.sourceline if el is not None else None, tag, message, severity))
+
+    # -- document level
+    def run(self) -> None:
+        root = self.root
+        scope: dict[str, tuple[Any, FieldInfo | None]] = {}   # name -> (defining element, info)
+        dd = root.find("DataDictionary")
+        for df in (dd.findall("DataField") if dd is not None else []):
+            name = df.get("name")
+            if not name:
+                continue
+            if name in scope:
+                self.add(df, f"duplicate DataField name {name!r} (first at line "
+                             f"{scope[name][0].sourceline})")
+                continue
+            try:
+                info = parse_data_field(df)
+            except DocumentError as exc:
+                self.add(df, _bare(exc))
+                info = None
+            scope[name] = (df, info)
+        td = root.find("TransformationDictionary")
+        functions = td.findall("DefineFunction") if td is not None else []
+        self.check_functions(functions, scope)
+        glob = td.findall("DerivedField") if td is not None else []
+        self.declare(glob, scope, "TransformationDictionary")
+        for d in glob:
+            self.check_refs(d, scope)
+        self.check_cycles(glob)
+        for model in _models(root):
+            self.check_model(model, scope)
+        self.check_score_distributions()
+
+    def declare(self, derived: list, scope: dict, where: str) -> None:
+        """Add DerivedFields to scope, reporting names already taken."""
+        from .expressions import derived_field_info
+        for d in derived:
+            name = d.get("name")
+            if not name:
+                continue
+            if name in scope:
+                first = scope[name][0]
+                self.add(d, f"DerivedField {name!r} in {where} reuses the name of the "
+                            f"{first.tag} at line {first.sourceline} (field names must be "
+                            "unique)")
+                continue
+            try:
+                info = derived_field_info(d)
+            except DocumentError:
+                info = None
+            scope[name] = (d, info)
+
+    # -- functions
+    def check_functions(self, functions: list, scope: dict) -> None:
+        seen: dict[str, Any] = {}
+        calls: dict[str, set[str]] = {}
+        for fn in functions:
+            name = fn.get("name")
+            if name in seen:
+                self.add(fn, f"duplicate DefineFunction {name!r} (first at line "
+                             f"{seen[name].sourceline})")
+                continue
+            seen[name] = fn
+            params: dict[str, tuple[Any, None]] = {}
+            for p in fn.findall("ParameterField"):
+                if p.get("name") in params:
+                    self.add(p, f"duplicate ParameterField {p.get('name')!r} in function {name!r}")
+                params[p.get("name")] = (p, None)
+            for el in fn.iter():
+                for attr in REF_ATTRS.get(el.tag if isinstance(el.tag, str) else "", ()):
+                    ref = el.get(attr)
+                    if ref is None or ref in params:
+                        continue
+                    if ref in scope:
+                        self.add(el, f"<{el.tag}> in function {name!r} refers to field {ref!r}, "
+                                     "which is not one of its parameters", WARNING)
+                    else:
+                        self.add(el, f"<{el.tag}> refers to unknown field {ref!r} (function "
+                                     f"{name!r} has parameters: {', '.join(params) or 'none'})")
+            calls[name] = {a.get("function") for a in fn.iter("Apply")}
+        for cyc in _cycles({k: v & set(calls) for k, v in calls.items()}):
+            self.add(seen[cyc[0]], "user-defined functions call each other in a cycle: "
+                                   + " -> ".join(cyc))
+
+    # -- references
+    def check_refs(self, el, scope: dict, skip_models: bool = False,
+                   model_tag: str | None = None) -> None:
+        """Every field-naming attribute under el must name a field in scope."""
+        stack = [el]
+        while stack:
+            node = stack.pop()
+            tag = node.tag if isinstance(node.tag, str) else None
+            if tag is None:
+                continue
+            if node is not el and (tag in _METADATA or (skip_models and tag in MODEL_TAGS)):
+                continue
+            for attr in REF_ATTRS.get(tag, ()):
+                ref = node.get(attr)
+                if ref is not None and ref not in scope:
+                    self.add(node, _unknown(tag, attr, ref))
+            if tag in ("SimplePredicate", "SimpleSetPredicate"):
+                self.check_predicate_values(node, scope)
+            stack.extend(reversed([c for c in node if isinstance(c.tag, str)]))
+
+    def check_predicate_values(self, el, scope: dict) -> None:
+        """Values compared with a categorical field should be among its valid values."""
+        entry = scope.get(el.get("field"))
+        info = entry[1] if entry else None
+        if info is None or info.op_type not in ("categorical", "ordinal") or not info.values:
+            return
+        if el.tag == "SimplePredicate":
+            if el.get("operator") in ("isMissing", "isNotMissing") or el.get("value") is None:
+                return
+            texts = [el.get("value")]
+        else:
+            arr = el.find("Array")
+            if arr is None:
+                return
+            from .predicates import parse_array
+            try:
+                texts = parse_array(arr, "string")
+            except DocumentError:
+                return
+        known = set(info.values)
+        bad = []
+        for t in texts:
+            try:
+                v = parse_scalar(t, info.data_type)
+            except ValueError:
+                self.add(el, f"<{el.tag}> value {t!r} is not a {info.data_type} (field "
+                             f"{info.name!r})")
+                continue
+            if v not in known:
+                bad.append(t)
+        if bad:
+            shown = ", ".join(repr(v) for v in info.values[:8])
+            more = ", ..." if len(info.values) > 8 else ""
+            self.add(el, f"<{el.tag}> compares {info.op_type} field {info.name!r} with "
+                         f"{', '.join(repr(b) for b in bad)}, not among its valid values "
+                         f"({shown}{more})", WARNING)
+
+    # -- models
+    def check_model(self, model, parent_scope: dict, inherited_target: bool = False) -> None:
+        """A model element: its MiningSchema against the parent's fields, then its content.
+
+        Segment models may leave the target to their MiningModel (inherited_target)."""
+        tag = model.tag
+        ms = model.find("MiningSchema")
+        scope = dict(parent_scope)
+        targets = []
+        seen: dict[str, Any] = {}
+        for mf in (ms.findall("MiningField") if ms is not None else []):
+            name = mf.get("name")
+            if name in seen:
+                self.add(mf, f"duplicate MiningField {name!r} (first at line "
+                             f"{seen[name].sourceline})")
+                continue
+            seen[name] = mf
+            if name not in parent_scope:
+                self.add(mf, f"MiningField {name!r} names no DataField or DerivedField visible "
+                             f"to this <{tag}>")
+                continue
+            if mf.get("usageType") in ("predicted", "target"):
+                targets.append(name)
+            if mf.get("optype") and scope[name][1] is not None:
+                info = copy.copy(scope[name][1])
+                info.op_type = mf.get("optype")
+                scope[name] = (scope[name][0], info)
+        function = model.get("functionName")
+        targets_el = model.find("Targets")
+        declared = [t.get("field") for t in (targets_el.findall("Target") if targets_el is not None
+                                             else []) if t.get("field")]
+        has_target = bool(targets or declared) or inherited_target
+        if function in _NEEDS_TARGET and not has_target:
+            self.add(model, f"<{tag}> with functionName={function!r} has no target field (no "
+                            "MiningField with usageType 'predicted' or 'target', no "
+                            "Target@field)", WARNING)
+        lt = model.find("LocalTransformations")
+        local = lt.findall("DerivedField") if lt is not None else []
+        self.declare(local, scope, f"the LocalTransformations of <{tag}>")
+        self.check_cycles(local)
+        # fields sub-models expose to each other and to their parent (segment outputs)
+        segmentation = model.find("Segmentation")
+        sub_models = []
+        if segmentation is not None:
+            for seg in segmentation.findall("Segment"):
+                sub = next((c for c in seg if isinstance(c.tag, str) and c.tag in MODEL_TAGS),
+                           None)
+                if sub is not None:
+                    sub_models.append(sub)
+        exposed = {}
+        for sub in sub_models:
+            for of in _output_fields(sub):
+                exposed.setdefault(of.get("name"), (of, None))
+        outputs: dict[str, tuple[Any, None]] = {}
+        for of in _output_fields(model):
+            name = of.get("name")
+            if name in outputs:
+                self.add(of, f"duplicate OutputField {name!r} (first at line "
+                             f"{outputs[name][0].sourceline})")
+                continue
+            outputs[name] = (of, None)
+            if name in scope and scope[name][0].tag != "OutputField":
+                first = scope[name][0]
+                self.add(of, f"OutputField {name!r} has the name of the {first.tag} at line "
+                             f"{first.sourceline}", WARNING)
+        inner = {**scope, **{k: v for k, v in exposed.items() if k not in scope}}
+        for child in model:
+            if not isinstance(child.tag, str) or child.tag in ("MiningSchema",) or \
+                    child.tag in _METADATA:
+                continue
+            if child.tag == "Output":
+                self.check_refs(child, {**inner, **outputs})
+                self.check_segment_ids(child, segmentation)
+            elif child.tag == "Segmentation":
+                self.check_refs(child, inner, skip_models=True)
+            else:
+                self.check_refs(child, inner, skip_models=True)
+        for attr in REF_ATTRS.get(tag, ()):
+            ref = model.get(attr)
+            if ref is not None and ref not in inner:
+                self.add(model, _unknown(tag, attr, ref))
+        for sub in sub_models:   # a segment's model may score its MiningModel's target
+            self.check_model(sub, inner, inherited_target=True)
+
+    def check_segment_ids(self, output, segmentation) -> None:
+        ids = set()
+        if segmentation is not None:
+            for i, seg in enumerate(segmentation.findall("Segment")):
+                ids.add(seg.get("id") if seg.get("id") is not None else str(i + 1))
+        for of in output.findall("OutputField"):
+            sid = of.get("segmentId")
+            if sid is not None and sid not in ids:
+                self.add(of, f"OutputField {of.get('name')!r} names segmentId={sid!r}, which is "
+                             "no Segment of this model")
+
+    # -- derived field cycles
+    def check_cycles(self, derived: list) -> None:
+        names = {d.get("name"): d for d in derived if d.get("name")}
+        deps = {}
+        for name, d in names.items():
+            refs = set()
+            for el in d.iter():
+                for attr in REF_ATTRS.get(el.tag if isinstance(el.tag, str) else "", ()):
+                    if el.get(attr) in names:
+                        refs.add(el.get(attr))
+            deps[name] = refs
+        for cyc in _cycles(deps):
+            self.add(names[cyc[0]], "derived fields form a cycle: " + " -> ".join(cyc))
+
+    # -- probabilities
+    def check_score_distributions(self) -> None:
+        for parent in self.root.iter("Node", "SimpleRule"):
+            sds = parent.findall("ScoreDistribution")
+            probs = [sd.get("probability") for sd in sds]
+            if not sds or all(p is None for p in probs):
+                continue
+            what = f"<{parent.tag}{_ident(parent)}>"
+            if any(p is None for p in probs):
+                self.add(parent, f"{what}: some ScoreDistribution elements give a probability, "
+                                 "others do not", WARNING)
+                continue
+            try:
+                total = sum(float(p) for p in probs)
+            except ValueError:
+                continue   # the schema reports the bad number
+            if abs(total - 1.0) > PROBABILITY_TOLERANCE:
+                self.add(parent, f"{what}: ScoreDistribution probabilities sum to {total:.10g}, "
+                                 f"not 1 (tolerance {PROBABILITY_TOLERANCE:g})")
+
+
+def _unknown(tag: str, attr: str, ref: str) -> str:
+    if attr == "field":
+        return f"<{tag}> refers to unknown field {ref!r}"
+    return f"<{tag}> {attr}={ref!r} names no known field"
+
+
+def _ident(el) -> str:
+    for key in ("id", "score"):
+        if el.get(key) is not None:
+            return f" {key}={el.get(key)!r}"
+    return ""
+
+
+def _models(parent) -> list:
+    return [c for c in parent if isinstance(c.tag, str) and c.tag in MODEL_TAGS]
+
+
+def _output_fields(model) -> list:
+    out = model.find("Output")
+    return out.findall("OutputField") if out is not None else []
+
+
+def _cycles(deps: dict[str, set[str]]) -> list[list[str]]:
+    """Each dependency cycle once, as [a, b, ..., a], starting at its first name in deps."""
+    state: dict[str, int] = {}
+    found: list[list[str]] = []
+    seen_sets: set[frozenset] = set()
+
+    def visit(n: str, path: list[str]) -> None:
+        state[n] = 1
+        for d in sorted(deps.get(n, ()), key=list(deps).index):
+            if state.get(d) == 1:
+                cyc = path[path.index(d):] + [d]
+                key = frozenset(cyc)
+                if key not in seen_sets:
+                    seen_sets.add(key)
+                    found.append(cyc)
+            elif state.get(d) is None:
+                visit(d, path + [d])
+        state[n] = 2
+
+    for n in deps:
+        if state.get(n) is None:
+            visit(n, [n])
+    return found
+
+
+# ------------------------------------------------------------------ 3. compilation
+
+def compile_problems(root, version: str, known: list[Problem]) -> list[Problem]:
+    """Load the document with portmodel; what stops it (or what it warns about) as problems."""
+    from .document import PMMLModel
+    out: list[Problem] = []
+    error_lines = {p.line for p in known if p.severity == ERROR}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            PMMLModel(root, version)
+        except UnsupportedError as exc:
+            out.append(Problem(exc.line, exc.element,
+                               f"portmodel cannot score this document: {_bare(exc)}", ERROR))
+        except DocumentError as exc:
+            if exc.line is None or exc.line not in error_lines:
+                out.append(Problem(exc.line, exc.element,
+                                   f"portmodel rejects the document: {_bare(exc)}", ERROR))
+        except Exception as exc:   # a bug in portmodel: still a finding, not a crash
+            out.append(Problem(None, None, f"portmodel failed to compile the document "
+                                           f"({type(exc).__name__}: {exc})", ERROR))
+    for w in caught:
+        out.append(Problem(None, None, f"while compiling: {w.message}", WARNING))
+    return out
