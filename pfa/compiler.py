@@ -1370,7 +1370,8 @@ class Compiler:
                     full[i] = f(fr)
                 return impl(*full)
             return filled
-        return Expr("fcnref", FcnType([types[i] for i in free], ret), make, (), {"name": name})
+        return Expr("fcnref", FcnType([types[i] for i in free], ret), make, (),
+                    {"name": name, "fill": fills})
 
     def fcndef(self, j: dict, scope: Scope | None, path: tuple, name: str | None = None,
                frame_parent: FrameCtx | None = None) -> Expr:

@@ -243,8 +243,13 @@ class Matcher:
 
     def __init__(self):
         self.b: dict[str, AvroType] = {}
+        self.of: dict[str, tuple] = {}
 
     def bind(self, label: str, t: AvroType, of: tuple = ()) -> None:
+        if of:
+            self.of[label] = of
+        else:
+            of = self.of.get(label, ())
         if label in self.b:
             old = self.b[label]
             if old == t or old.accepts(t):
@@ -341,6 +346,7 @@ class Matcher:
                     continue
                 trial = Matcher()
                 trial.b = dict(self.b)
+                trial.of = dict(self.of)
                 try:
                     trial.match(m, a)
                 except _NoMatch:

@@ -44,9 +44,12 @@ import sys
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
+
 from lxml import etree
 
 from portmodel.errors import PortmodelWarning
+
+from .expressions import find_expression
 
 #: PMML 4.4 built-in functions; producers targeting an older version wrote the newer ones as
 #: "x-<name>".
@@ -140,17 +143,24 @@ def _rename_attr(el, old: str, new: str, notes: list[Note], why: str) -> None:
 
 # ------------------------------------------------------------------ the rewrites
 
+_UPGRADED_TAGS = ("TargetValue", "ClusteringModel", "DataField", "Trend", "Apply", "MiningField",
+                  "Segmentation", "BayesInputs", "DefineFunction")
+
+
 def upgrade(root, version: str) -> list[Note]:
     """Rewrite constructs of PMML ``version`` to their PMML 4.4 form, in place."""
     v = _v(version)
     notes: list[Note] = []
+    found: dict[str, list] = {tag: [] for tag in _UPGRADED_TAGS}
+    for el in root.iter(*_UPGRADED_TAGS):
+        found[el.tag].append(el)
     if v <= (3, 1):
-        for tv in root.iter("TargetValue"):
+        for tv in found["TargetValue"]:
             _rename_attr(tv, "rawDataValue", "displayValue", notes, "renamed in PMML 3.2")
-        for model in list(root.iter("ClusteringModel")):
+        for model in found["ClusteringModel"]:
             _center_fields(model, notes)
     if v == (3, 0):
-        for df in root.iter("DataField"):
+        for df in found["DataField"]:
             if df.get("dataType") is None:
                 dt = "string" if df.get("optype") in ("categorical", "ordinal") else "double"
                 df.set("dataType", dt)
@@ -158,29 +168,29 @@ def upgrade(root, version: str) -> list[Note]:
                                   f"DataField {df.get('name')!r}: dataType={dt!r} assumed "
                                   "(optional before PMML 3.1)"))
     if v == (4, 0):
-        for el in list(root.iter("Trend")):
+        for el in found["Trend"]:
             el.tag = "Trend_ExpoSmooth"
             notes.append(Note(el.sourceline, "Trend", "Trend -> Trend_ExpoSmooth (PMML 4.1 name)"))
     if v == (4, 1):
-        for el in root.iter("Apply"):
+        for el in found["Apply"]:
             _rename_attr(el, "mapMissingTo", "defaultValue", notes,
                          "PMML 4.1's value for a missing result")
     if v <= (4, 3):
-        _x_prefixed(root, notes)
-    _hoist_bayes_inputs(root, notes)
+        _x_prefixed(found, notes)
+    _hoist_bayes_inputs(found["BayesInputs"], notes)
     return notes
 
 
-def _x_prefixed(root, notes: list[Note]) -> None:
+def _x_prefixed(found: dict[str, list], notes: list[Note]) -> None:
     """``x-`` forms of names PMML 4.4 standardised."""
-    user_functions = {df.get("name") for df in root.iter("DefineFunction")}
-    for el in root.iter("Apply"):
+    user_functions = {df.get("name") for df in found["DefineFunction"]}
+    for el in found["Apply"]:
         fn = el.get("function") or ""
         if fn.startswith("x-") and fn[2:] in BUILTIN_FUNCTIONS and fn not in user_functions:
             el.set("function", fn[2:])
             notes.append(Note(el.sourceline, "Apply",
                               f"function {fn!r} -> {fn[2:]!r} (built-in since PMML 4.4)"))
-    for mf in root.iter("MiningField"):
+    for mf in found["MiningField"]:
         if mf.get("x-invalidValueReplacement") is None:
             continue
         _rename_attr(mf, "x-invalidValueReplacement", "invalidValueReplacement", notes,
@@ -190,7 +200,7 @@ def _x_prefixed(root, notes: list[Note]) -> None:
             notes.append(Note(mf.sourceline, "MiningField",
                               "invalidValueTreatment asIs with a replacement -> asValue "
                               "(PMML 4.4 name)"))
-    for seg in root.iter("Segmentation"):
+    for seg in found["Segmentation"]:
         _rename_attr(seg, "x-missingPredictionTreatment", "missingPredictionTreatment", notes,
                      "standard since PMML 4.4")
         _rename_attr(seg, "x-missingThreshold", "missingThreshold", notes,
@@ -203,8 +213,8 @@ def _x_prefixed(root, notes: list[Note]) -> None:
                               f"{_SEGMENTATION_METHODS[method]!r} (standard since PMML 4.4)"))
 
 
-def _hoist_bayes_inputs(root, notes: list[Note]) -> None:
-    for bis in root.iter("BayesInputs"):
+def _hoist_bayes_inputs(found: list, notes: list[Note]) -> None:
+    for bis in found:
         for ext in bis.findall("Extension"):
             moved = ext.findall("BayesInput")
             for bi in moved:
@@ -222,7 +232,6 @@ def _center_fields(model, notes: list[Note]) -> None:
     cf = model.find("CenterFields")
     if cf is None:
         return
-    from .expressions import find_expression   # late: expressions imports heavy modules
     derived = cf.findall("DerivedField")
     local = model.find("LocalTransformations")
     if local is None:
@@ -273,49 +282,38 @@ def _extension_name(el) -> str:
 
 
 def find_extensions(root) -> tuple[ExtensionReport, list, list]:
-    """What ``remove_extensions`` would drop: (report, elements, (element, attribute) pairs)."""
+    """What ``remove_extensions`` would drop: (report, elements, (element, attribute) pairs).
+
+    Extension and X- elements are taken outermost first (what they contain goes with them);
+    those under <Header> are counted apart, as documentation. One pass over the tree.
+    """
     report = ExtensionReport()
-    doomed = []
-    attrs = []
     header = root.find("Header")
     in_header = set(header.iter()) if header is not None else set()
+    doomed: list = []
+    attrs: list = []
+    inside: set = set()          # content of the vendor elements taken so far
     for el in root.iter():
-        tag = _tag(el)
-        if tag is None:
+        tag = el.tag
+        if not isinstance(tag, str) or (inside and el in inside):
             continue
-        if tag == "Extension" or tag.startswith("X-"):
-            # only the outermost: its content goes with it
-            parent = el.getparent()
-            nested = False
-            while parent is not None:
-                ptag = _tag(parent)
-                if ptag == "Extension" or (ptag or "").startswith("X-"):
-                    nested = True
-                    break
-                parent = parent.getparent()
-            if nested:
-                continue
+        if tag == "Extension" or tag[:2] == "X-":
             doomed.append(el)
+            if len(el):
+                inside.update(el.iterdescendants())
             if el in in_header:
                 report.header += 1
             else:
                 key = _extension_name(el) if tag == "Extension" else f"<{tag}>"
                 report.elements.setdefault(key, []).append(el.sourceline)
             continue
-    doomed_set = set(doomed)
-    for el in root.iter():
-        tag = _tag(el)
-        if tag is None or el in doomed_set:
-            continue
-        for name in el.attrib:
-            local = etree.QName(name).localname if name.startswith("{") else name
-            if not local.startswith("x-"):
+        for name in el.keys():
+            local = name.rsplit("}", 1)[-1]
+            if local[:2] != "x-":
                 continue
             attrs.append((el, name))
             if (tag, local) not in _QUIET_ATTRIBUTES:
                 report.attributes.setdefault(f"{tag}@{local}", []).append(el.sourceline)
-    # attributes inside doomed elements go with them; skip the walk into them above
-    attrs = [(el, a) for el, a in attrs if not any(p in doomed_set for p in el.iterancestors())]
     return report, doomed, attrs
 
 

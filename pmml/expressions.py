@@ -71,8 +71,10 @@ def to_text(col: Col) -> np.ndarray:
     "true"/"false", dates and times in ISO 8601."""
     src = col.data_type
     vals = col.values
+    if src == "string" and vals.dtype == object:
+        return vals     # text already (missing rows hold None)
     out = np.empty(len(col), object)
-    if not is_numeric_type(src):
+    if not is_numeric_type(src) or vals.dtype == object:
         out[:] = [None if m or v is None else str(v) for v, m in zip(vals, col.missing)]
         return out
     if src == "integer" or re.match(r"^(dateDaysSince|dateTimeSecondsSince)\[", src):

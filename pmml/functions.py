@@ -30,7 +30,7 @@ from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
 from .context import Ctx
 from .dictionary import FieldInfo
-from .expressions import (EXPRESSION_TAGS, INT_MAX, Expr, _parse_attr, common_numeric_type,
+from .expressions import (INT_MAX, Expr, _parse_attr, common_numeric_type,
                           compile_expression, convert, convert_checked, default_op_type,
                           find_expression, to_numbers, to_text)
 from .scope import Scope
@@ -332,18 +332,20 @@ BUILTINS["isNotIn"] = Builtin("isNotIn", _membership(True), "boolean", 2, None, 
 def _rowwise(fn: Callable, kinds: str, result: str):
     """A general impl that calls fn on each computed row's Python values.
 
-    kinds has one letter per argument: s = text, n = number, i = integer, t = (temporal value,
-    data type). fn raises ValueError (or similar) for arguments it rejects.
+    kinds has one letter per argument: s = text, n = (number, data type), i = integer,
+    t = (temporal value, data type). fn raises ValueError (or similar) for arguments it rejects.
     """
     def impl(cols: list[Col], ok: np.ndarray):
         n = len(cols[0]) if cols else 0
         errs: dict[int, str] = {}
+        rows_ok = ok.copy()
         prepared = []
         for c, k in zip(cols, kinds):
             if k == "s":
-                prepared.append(to_text(c) if c.values.dtype != object else c.values)
+                prepared.append(to_text(c))
             elif k == "t":
-                prepared.append(_temporal_arg(c))
+                vals, dt = _temporal_arg(c)
+                prepared.append([(float(v), dt) for v in vals])
             else:
                 v, bad = to_numbers(c)
                 for i in np.flatnonzero(bad & ok):
@@ -351,28 +353,34 @@ def _rowwise(fn: Callable, kinds: str, result: str):
                 if k == "i":
                     for i in np.flatnonzero(ok & ~bad & ~(np.floor(v) == v)):
                         errs[int(i)] = f"{v[i]!r} is not an integer"
-                prepared.append(v)
+                    prepared.append([int(x) if math.isfinite(x) else 0 for x in v])
+                else:
+                    prepared.append([(float(x), c.data_type) for x in v])
+        if errs:
+            rows_ok[list(errs)] = False
+        idx = np.flatnonzero(rows_ok)
         out = np.full(n, np.nan) if is_numeric_type(result) else np.full(n, None, object)
-        for i in np.flatnonzero(ok):
-            if i in errs:
-                continue
-            try:
-                out[i] = fn(*[_row_value(p, k, i, c) for p, k, c in zip(prepared, kinds, cols)])
-            except (ValueError, TypeError, IndexError, OverflowError, RegexError) as e:
-                errs[int(i)] = str(e) or type(e).__name__
+        args = [[p[i] for i in idx] for p in prepared]
+        try:
+            values = [fn(*a) for a in zip(*args)]
+        except _ROW_ERRORS:     # some row is rejected: find which, one by one
+            values = []
+            for i, a in zip(idx, zip(*args)):
+                try:
+                    values.append(fn(*a))
+                except _ROW_ERRORS as e:
+                    errs[int(i)] = str(e) or type(e).__name__
+                    values.append(None)
+        if len(idx):
+            tmp = np.empty(len(idx), object)
+            tmp[:] = values
+            out[idx] = tmp if out.dtype == object else np.array(
+                [np.nan if v is None else v for v in values], dtype=float)
         return out, errs
     return impl
 
 
-def _row_value(prepared, kind: str, i: int, col: Col):
-    if kind == "t":
-        vals, dt = prepared
-        return float(vals[i]), dt
-    if kind == "i":
-        return int(prepared[i])
-    if kind == "n":
-        return float(prepared[i]), col.data_type
-    return prepared[i]
+_ROW_ERRORS = (ValueError, TypeError, IndexError, OverflowError, RegexError)
 
 
 def _temporal_arg(c: Col) -> tuple[np.ndarray, str]:

@@ -127,7 +127,7 @@ def _translate(p: str) -> str:
                 raise RegexError(f"nested character classes are not supported in {p!r}")
             if c == "&" and p.startswith("&&", i):
                 raise RegexError(f"class intersection is not supported in {p!r}")
-            if c == "]" and not (out and out[-1] in ("[", "[^")):
+            if c == "]":
                 in_class = 0
             out.append(c)
             i += 1

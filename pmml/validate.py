@@ -1,7 +1,7 @@
 """``portmodel validate``: is a PMML document valid, and can portmodel score it?
 
 ``validate(source)`` returns a list of ``Problem`` (line, element, message, severity), in
-document order, from three passes:
+document order (problems without a line last), from three passes:
 
 1. XML Schema: the PMML 4.4 XSD shipped in ``schema/``. A document of PMML 3.0 - 4.3 is checked
    after its namespace is rewritten to 4.4 and its renamed constructs are upgraded (as loading
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections import OrderedDict
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,7 +111,7 @@ def validate(source: Any) -> list[Problem]:
     problems += semantic_problems(root)
     problems += compile_problems(root, version, problems)
     order = {INFO: 0, ERROR: 1, WARNING: 2}
-    return sorted(problems, key=lambda p: (p.line is not None, p.line or 0, order[p.severity]))
+    return sorted(problems, key=lambda p: (p.line is None, p.line or 0, order[p.severity]))
 
 
 def _bare(exc: DocumentError) -> str:
@@ -171,7 +172,8 @@ def schema_problems(root, version: str) -> list[Problem]:
         severity = ERROR
         req = _REQUIRED_RE.search(msg)
         if req and element:
-            since = _REQUIRED_SINCE.get((element, req.group(1)), _REQUIRED_SINCE.get(("*", req.group(1))))
+            attr = req.group(1)
+            since = _REQUIRED_SINCE.get((element, attr), _REQUIRED_SINCE.get(("*", attr)))
             if since is not None and v < since:
                 severity = WARNING
                 msg += (f" (required since PMML {since[0]}.{since[1]}; the document is PMML "
@@ -185,11 +187,11 @@ def _extension_problems(report: dialects.ExtensionReport) -> list[Problem]:
     xel = {k: v for k, v in report.elements.items() if k.startswith("<X-")}
     ext = {k: v for k, v in report.elements.items() if not k.startswith("<X-")}
     if ext:
-        r = dialects.ExtensionReport(elements=ext)   # type: ignore[arg-type]
+        r = dialects.ExtensionReport(elements=OrderedDict(ext))
         first = min((x for v in ext.values() for x in v if x is not None), default=None)
         out.append(Problem(first, "Extension", "portmodel ignores " + r.summary(), INFO))
     if xel or report.attributes:
-        r = dialects.ExtensionReport(elements=xel, attributes=report.attributes)  # type: ignore[arg-type]
+        r = dialects.ExtensionReport(elements=OrderedDict(xel), attributes=report.attributes)
         first = min((x for v in (*xel.values(), *report.attributes.values()) for x in v
                      if x is not None), default=None)
         out.append(Problem(first, None, "not PMML 4.4 (vendor extensions, ignored by "

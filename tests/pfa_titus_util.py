@@ -117,7 +117,7 @@ def engine_docs(name: str, sig_text: str) -> list[dict]:
         labels_of(p, labels)
     options = []
     for label, of in labels.items():
-        kinds = [t.kind for t in of] if of else ["double", "int", "string"]
+        kinds = [t.kind for t in of] if of else ["double", "string"]
         options.append((label, kinds))
     choices: list[dict] = [{}]
     for label, kinds in options:

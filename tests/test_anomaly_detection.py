@@ -248,3 +248,34 @@ def test_sklearn2pmml_isolation_forest_export(tmp_path, forest):
     ad.append(mm)
     wrapped = portmodel.load(etree.tostring(root)).predict(T)
     np.testing.assert_allclose(wrapped["anomalyScore"], -fitted.score_samples(T), atol=1e-9)
+
+
+@pytest.mark.oracle
+@pytest.mark.slow
+def test_sklearn2pmml_one_class_svm_export(tmp_path):
+    """sklearn2pmml writes a OneClassSVM as a SupportVectorMachineModel; as an ocsvm
+    AnomalyDetectionModel's embedded model its decision value is the anomaly score."""
+    if shutil.which("java") is None:
+        pytest.skip("sklearn2pmml needs Java to export")
+    from lxml import etree
+    sk2 = pytest.importorskip("sklearn2pmml")
+    from sklearn.svm import OneClassSVM
+    from sklearn2pmml.pipeline import PMMLPipeline
+    rng = np.random.RandomState(2)
+    X = pd.DataFrame(rng.randn(150, 2), columns=["u", "v"])
+    pipe = PMMLPipeline([("m", OneClassSVM(gamma=0.3, nu=0.1))]).fit(X)
+    path = tmp_path / "ocsvm.pmml"
+    sk2.sklearn2pmml(pipe, str(path))
+    svm = pipe.steps[-1][1]
+    T = pd.DataFrame(rng.randn(40, 2) * 2.0, columns=["u", "v"])
+    root = etree.parse(str(path)).getroot()
+    inner = root.find(f"{{{NS}}}SupportVectorMachineModel")
+    ad = etree.Element(f"{{{NS}}}AnomalyDetectionModel", functionName="regression",
+                       algorithmType="ocsvm")
+    ad.append(copy.deepcopy(inner.find(f"{{{NS}}}MiningSchema")))
+    ad.append(etree.fromstring(f'<Output xmlns="{NS}"><OutputField name="score" optype="continuous" '
+                               'dataType="double" feature="predictedValue"/></Output>'))
+    root.replace(inner, ad)
+    ad.append(inner)
+    out = portmodel.load(etree.tostring(root)).predict(T)
+    np.testing.assert_allclose(out["score"], svm.decision_function(T), rtol=0, atol=1e-9)

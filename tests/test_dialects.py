@@ -576,3 +576,13 @@ def test_old_dialects_agree_with_the_reference_engine(case, tmp_path):
         assert column(model, rows, "shown") == ref
         return
     assert column(load_quietly(text), rows, name) == _jpmml(text, rows, name, tmp_path)
+
+
+def test_compilers_skip_extension_children_even_without_the_pass():
+    """Defence in depth: the tree, segmentation, regression, predicate and Apply compilers
+    step over Extension children themselves (load removes them before they get there)."""
+    from portmodel.pmml.document import PMMLModel
+    root, version = xmlread.parse(doc("4.4", EXTENDED_FIELDS, EXTENDED_MODEL).encode())
+    model = PMMLModel(root, version)
+    rows = pd.DataFrame({"x": [0.5, 0.5, 3.0], "color": ["red", "green", "red"]})
+    assert column(model, rows, "pred") == [12.5, 22.0, 27.5]

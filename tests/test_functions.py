@@ -392,3 +392,41 @@ def test_random_inputs_agree_with_reference_engine(rows):
         if diff:
             problems.append(f"{expr}: " + "; ".join(diff[:3]))
     assert not problems, "\n".join(problems)
+
+
+# ------------------------------------------------------------------ text rules borrowed from Java
+
+@pytest.mark.parametrize("value,text", [
+    (2.0, "2.0"), (0.001, "0.001"), (1e-4, "1.0E-4"), (1e7, "1.0E7"), (9999999.0, "9999999.0"),
+    (123456789.0, "1.23456789E8"), (-0.0, "-0.0"), (0.1, "0.1"), (math.inf, "Infinity"),
+    (math.nan, "NaN"),
+])
+def test_java_double_to_string(value, text):
+    from portmodel.pmml.strings import java_double_str
+    assert java_double_str(value) == text
+
+
+@pytest.mark.parametrize("pattern,text,found", [
+    (r"[]a]+", "]]a b", ["]]a"]),                 # a leading ] is a literal
+    (r"\p{Alpha}+", "ab1cd", ["ab", "cd"]),
+    (r"[\p{Digit}x]+", "12x3 y", ["12x3"]),
+    (r"\P{Digit}+", "12ab3", ["ab"]),
+    (r"(?<n>a)\k<n>", "xaab", ["a"]),              # Java named groups and back references
+    (r"a\z", "a\n", []),                           # \z: the very end
+    (r"a\Z", "a\n", ["a"]),                        # \Z: before a final line terminator
+    (r"\w+", "h\u00e9", ["h"]),                     # \w is ASCII, as in Java
+])
+def test_java_regex_translation(pattern, text, found):
+    from portmodel.pmml.strings import java_regex
+    assert java_regex(pattern).findall(text) == found
+
+
+def test_java_replacement_templates():
+    import re
+    from portmodel.pmml.strings import java_regex, java_replacement
+    rx = java_regex(r"(?<y>\d{4})-(\d\d)")
+    assert rx.sub(java_replacement("${y}/$2 \\$ $$"), "2004-08") == "2004/08 $ $"
+    # "$12" with two groups is group 1 followed by a literal 2
+    assert java_regex("(a)(b)").sub(java_replacement("$12"), "ab") == "a2"
+    with pytest.raises(ValueError):
+        java_replacement("$x")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import functools
 import random
+import re
 import shutil
+import zlib
 import warnings
 
 import numpy as np
@@ -19,6 +21,7 @@ import pytest
 import portmodel
 from portmodel.pmml.document import _classifier
 from portmodel.pmml.models import tree_kernel as tk
+from portmodel.pmml.models.forest import try_compile_forest
 from portmodel.pmml.models.mining import MiningModel
 from portmodel.pmml.models.tree import TreeModel, walk
 from portmodel.pmml.scope import Scope
@@ -40,7 +43,7 @@ def backend(request, monkeypatch):
 
 
 def model_scope(doc, data: pd.DataFrame, model=None) -> Scope:
-    """The scope a document's top model (or model) scores in, as PMMLModel.score_columns builds it."""
+    """The scope a document's top model (or model) scores in, as score_columns builds it."""
     root = Scope(len(data), errors={})
     for name, info in doc.data_fields.items():
         if name in data.columns:
@@ -235,11 +238,18 @@ class TreeGen:
         return tuple(f'<SimplePredicate field="{field}" operator="{op}" value="{v}"/>'
                      for op in (a, b))
 
-    def node(self, pred: str, depth: int, strategy: str) -> str:
+    def node(self, pred: str, depth: int, strategy: str, labels: list[str] | None = None) -> str:
         r = self.r
         self.ids += 1
         nid = f"n{self.ids}"
-        score = f' score="{r.randint(-50, 50)}"' if r.random() < 0.85 else ""
+        score = ""
+        dist = ""
+        if r.random() < 0.85:
+            score = f' score="{r.choice(labels) if labels else r.randint(-50, 50)}"'
+        if labels and r.random() < 0.7:
+            counts = [r.randint(0, 9) for _ in labels]
+            dist = "".join(f'<ScoreDistribution value="{v}" recordCount="{c}"/>'
+                           for v, c in zip(labels, counts))
         kids: list[str] = []
         if depth < 4 and r.random() < 0.8:
             if r.random() < 0.5:
@@ -248,27 +258,57 @@ class TreeGen:
                 preds = [self.predicate() for _ in range(r.randint(1, 3))]
                 if r.random() < 0.3:
                     preds.append("<True/>")
-            kids = [self.node(p, depth + 1, strategy) for p in preds]
+            kids = [self.node(p, depth + 1, strategy, labels) for p in preds]
         default = ""
         if kids and strategy == "defaultChild" and r.random() < 0.8:
-            import re
             ids = [re.search(r'id="(n\d+)"', k).group(1) for k in kids]
             default = f' defaultChild="{r.choice(ids)}"'
-        return f'<Node id="{nid}"{score}{default}>{pred}{"".join(kids)}</Node>'
+        return f'<Node id="{nid}"{score}{default}>{pred}{dist}{"".join(kids)}</Node>'
 
-    def document(self) -> str:
+    def tree(self, function: str = "regression", target: str = "y", targets: str = "") -> str:
         r = self.r
         strategy = r.choice(["none", "lastPrediction", "nullPrediction", "defaultChild"])
         ntc = r.choice(["returnNullPrediction", "returnLastPrediction"])
         penalty = ' missingValuePenalty="0.75"' if r.random() < 0.4 else ""
         root_pred = "<True/>" if r.random() < 0.8 else self.simple()
-        root = self.node(root_pred, 0, strategy)
-        model = (f'<TreeModel functionName="regression" missingValueStrategy="{strategy}" '
-                 f'noTrueChildStrategy="{ntc}"{penalty}>'
-                 '<MiningSchema><MiningField name="x1"/><MiningField name="x2"/>'
-                 '<MiningField name="s1"/><MiningField name="y" usageType="target"/>'
-                 f'</MiningSchema>{root}</TreeModel>')
-        return build_pmml(FIELDS, model)
+        labels = LABELS if function == "classification" else None
+        root = self.node(root_pred, 0, strategy, labels)
+        return (f'<TreeModel functionName="{function}" missingValueStrategy="{strategy}" '
+                f'noTrueChildStrategy="{ntc}"{penalty}>'
+                '<MiningSchema><MiningField name="x1"/><MiningField name="x2"/>'
+                f'<MiningField name="s1"/><MiningField name="{target}" usageType="target"/>'
+                f'</MiningSchema>{targets}{root}</TreeModel>')
+
+    def document(self) -> str:
+        return build_pmml(FIELDS, self.tree())
+
+    def ensemble(self, function: str, method: str, treatment: str, trees: int = 6) -> str:
+        r = self.r
+        target = "y" if function == "regression" else "label"
+        segs = []
+        for i in range(trees):
+            targets = ""
+            if function == "regression" and r.random() < 0.3:
+                targets = ('<Targets><Target field="y" rescaleFactor="2" rescaleConstant="1" '
+                           'min="-60"/></Targets>')
+            weight = r.choice(["0.5", "1", "1.25", "2"])
+            segs.append(f'<Segment id="s{i}" weight="{weight}"><True/>'
+                        f'{self.tree(function, target, targets)}</Segment>')
+        model = (f'<MiningModel functionName="{function}"><MiningSchema>'
+                 '<MiningField name="x1"/><MiningField name="x2"/><MiningField name="s1"/>'
+                 f'<MiningField name="{target}" usageType="target"/></MiningSchema>'
+                 f'<Segmentation multipleModelMethod="{method}" missingPredictionTreatment='
+                 f'"{treatment}" missingThreshold="0.3">{"".join(segs)}</Segmentation>'
+                 '</MiningModel>')
+        return build_pmml(FIELDS + LABEL_FIELD, model)
+
+
+LABELS = ["p", "q", "r"]
+LABEL_FIELD = """
+<DataField name="label" optype="categorical" dataType="string">
+  <Value value="p"/><Value value="q"/><Value value="r"/>
+</DataField>
+"""
 
 
 def random_inputs(seed: int, n: int = 240) -> pd.DataFrame:
@@ -295,6 +335,34 @@ def test_random_trees_kernels_equal_walk(seed, backend):
         has_multi_field = any(len(p.fields()) > 1 for p in m.tree.pred)
         if not has_multi_field:
             assert m.kernel is not None and m.kernel.fast
+
+
+ENSEMBLES = [("regression", m) for m in ("sum", "weightedSum", "average", "weightedAverage")] + \
+    [("classification", m) for m in ("majorityVote", "weightedMajorityVote", "average",
+                                     "weightedAverage")]
+
+
+@pytest.mark.parametrize("function,method", ENSEMBLES)
+@pytest.mark.parametrize("treatment", ["continue", "skipSegment", "returnMissing"])
+def test_random_ensembles_forest_plan_equals_general_path(function, method, treatment, backend):
+    seed = zlib.crc32(f"{function} {method} {treatment}".encode()) % 1000
+    doc = portmodel.load(TreeGen(seed).ensemble(function, method, treatment))
+    mm = doc.model
+    assert mm.fast is not None
+    data = random_inputs(seed)
+    general_form = try_compile_forest(mm, fast=False)
+    assert isinstance(general_form.plan, tk.FrozenGeneral)
+    plans = [mm.fast, general_form]
+    plan, mm.fast = mm.fast, None
+    try:
+        s2 = model_scope(doc, data)
+        general = mm.score(s2)
+    finally:
+        mm.fast = plan
+    for p in plans:
+        s1 = model_scope(doc, data)
+        _same_result(p.score(s1), general)
+        assert set(s1.errors) == set(s2.errors)
 
 
 def test_graph_handles_knime_missing_routing_and_complements():

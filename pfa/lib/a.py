@@ -188,7 +188,7 @@ def cycle(a, item, max_length):
     if max_length < 0:
         raise E(15150, "maxLength out of range", "a.cycle")
     out = a + [item]
-    return out[len(out) - max_length:] if max_length else []
+    return out[max(0, len(out) - max_length):] if max_length else []
 
 
 @typed("a.insert")
@@ -197,7 +197,7 @@ def insert(call):
 
     def f(a, i, item):
         j = _norm(i, len(a))
-        if not 0 <= j <= len(a):
+        if not 0 <= j < len(a):
             raise E(15160, "index out of range", "a.insert")
         rt.check_size(len(a) + 1)
         return a[:j] + [item] + a[j:]
@@ -405,7 +405,7 @@ def geomean(a):
 
 @fn("a.logsumexp")
 def logsumexp(a):
-    if not a:
+    if not a or any(x != x for x in a):
         return NAN
     m = max(a)
     if math.isinf(m):

@@ -143,7 +143,7 @@ def dot(call):
         return d
 
     def dm(x, y):
-        if not x or any(not r for r in x.values()) or not y:
+        if not x or not y or all(not r for r in x.values()):
             raise E(24051, "too few rows/cols", name)
         if i == 1:
             out = {}
@@ -155,7 +155,7 @@ def dot(call):
             if any(not math.isfinite(v) for v in y.values()):
                 raise E(24052, "contains non-finite values", name)
             return out
-        if any(not r for r in y.values()):
+        if all(not r for r in y.values()):
             raise E(24051, "too few rows/cols", name)
         out = {}
         for r, row in x.items():
@@ -182,11 +182,13 @@ def transpose(call):
         return t
 
     def tm(x):
-        if not x or any(not r for r in x.values()):
+        if not x:
             raise E(24060, "too few rows/cols", name)
         keys = set(next(iter(x.values())))
         if any(set(r) != keys for r in x.values()):
             raise E(24061, "ragged columns", name)
+        if not keys:
+            raise E(24060, "too few rows/cols", name)
         return {c: {r: x[r][c] for r in x} for c in keys}
     return tm
 

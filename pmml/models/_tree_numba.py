@@ -392,3 +392,22 @@ def general_forest_par(X, roots, strategy, last, factor, weight, segw, vote, lea
                               kid_lo, kid_hi, kids, binary, default, e_op, e_feat, e_thr, e_lo,
                               e_hi, e_start, args, sets, scratch_size, acc, den, missw, missv,
                               nmiss, first)
+
+
+# ================================================================= input columns
+
+
+@njit(cache=True)
+def fill_numeric(dst, src, miss):
+    """dst = src with NaN where miss (one pass); False when src holds a NaN that is not
+    missing (such a value compares as a number, so the lowered forms cannot take it)."""
+    clean = True
+    for i in range(src.shape[0]):
+        if miss[i]:
+            dst[i] = np.nan
+        else:
+            v = src[i]
+            if v != v:
+                clean = False
+            dst[i] = v
+    return clean

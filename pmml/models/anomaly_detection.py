@@ -123,8 +123,7 @@ class AnomalyDetectionModel(CompiledModel):
         aff = res.extra.get("affinity")
         if ids is None or aff is None:
             return regression_result(np.full(n, np.nan), np.ones(n, bool), self.target_type)
-        idx = codes(np.asarray([None if i is None else str(i) for i in ids], dtype=object),
-                    self.cluster_ids)
+        idx = codes(np.asarray(ids, dtype=object), self.cluster_ids)   # ids are id strings
         dist = aff(None, 1) if callable(aff) else np.asarray(aff, float)
         missing = (idx < 0) | np.isnan(dist)
         with np.errstate(all="ignore"):

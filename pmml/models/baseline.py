@@ -36,7 +36,7 @@ from scipy import special as _special  # type: ignore[import-untyped]
 from portmodel.errors import DocumentError, UnsupportedError
 
 from ..scope import Scope
-from ..values import Col, codes, parse_scalar
+from ..values import Col, codes, is_numeric_type, parse_scalar
 from .base import CompiledModel, Result, register, regression_result
 
 STATISTICS = ("zValue", "CUSUM", "chiSquareDistribution", "scalarProduct", "chiSquareIndependence")
@@ -251,6 +251,10 @@ class BaselineModel(CompiledModel):
                                    line=kids[0].sourceline, element="FieldRef")
         alt_el = td.find("Alternate")
         if self.statistic in ("zValue", "CUSUM"):
+            if not is_numeric_type(self.info.data_type):
+                raise DocumentError(f"{self.statistic} needs a numeric field, not the "
+                                    f"{self.info.data_type} {self.field!r}", line=td.sourceline,
+                                    element="TestDistributions")
             if kids[0].tag not in CONTINUOUS:
                 raise DocumentError(f"{self.statistic} needs a continuous Baseline distribution, "
                                     f"not <{kids[0].tag}>", line=kids[0].sourceline,
@@ -310,6 +314,8 @@ class BaselineModel(CompiledModel):
         return self._histogram(scope, col)
 
     def _histogram(self, scope: Scope, col: Col) -> Result:
+        """chiSquareDistribution / scalarProduct over the running (or windowed) histogram of
+        the events; one pass per category, so memory stays linear in the rows."""
         n = scope.n
         ok = col.valid
         weights = np.ones(n)
@@ -319,46 +325,49 @@ class BaselineModel(CompiledModel):
             weights = np.where(wcol.missing, 0.0, wcol.values.astype(float))
         events = np.flatnonzero(ok)
         vals = col.values[events]
-        cats = list(self.table_values)
-        idx = codes(vals, cats)
+        w = weights[events]
+        m = len(self.table_values)
+        idx = codes(vals, list(self.table_values))
         unknown = idx < 0
-        if unknown.any():
+        if unknown.any():   # values the table lacks: categories of their own, after the table's
             extra = list(dict.fromkeys(vals[unknown].tolist()))
-            idx[unknown] = codes(vals[unknown], extra) + len(cats)
-            k = len(cats) + len(extra)
-        else:
-            k = len(cats)
-        hist = np.zeros((len(events), k))
-        hist[np.arange(len(events)), idx] = weights[events]
-        hist = np.cumsum(hist, axis=0)
-        if 0 < self.window < len(events):
-            hist[self.window:] = hist[self.window:] - hist[:-self.window].copy()
-        stat = self._chi2(hist) if self.statistic == "chiSquareDistribution" else self._dot(hist)
+            idx[unknown] = codes(vals[unknown], extra) + m
+        window = self.window
+
+        def running(x: np.ndarray) -> np.ndarray:
+            s = np.cumsum(x)
+            if 0 < window < len(s):
+                s[window:] = s[window:] - s[:-window].copy()
+            return s
+
+        total = running(w)
+        with np.errstate(all="ignore"):
+            if self.statistic == "chiSquareDistribution":
+                stat = np.zeros(len(events))
+                p = self.table_counts / self.table_counts.sum()
+                for j in range(m):
+                    observed = running(np.where(idx == j, w, 0.0))
+                    expected = total * p[j]
+                    stat += np.where(expected > 0, (observed - expected) ** 2 / expected,
+                                     np.where(observed > 0, np.inf, 0.0))
+                if unknown.any():
+                    stat[running(np.where(idx >= m, w, 0.0)) > 0] = np.inf
+            else:
+                n_extra = max(int(idx.max(initial=-1)) + 1 - m, 0)
+                base = np.concatenate([self.table_counts, np.zeros(n_extra)])
+                dot = running(w * base[idx]) if len(events) else np.zeros(0)
+                obs2 = np.zeros(len(events))
+                for c in np.unique(idx):
+                    obs2 += running(np.where(idx == c, w, 0.0)) ** 2
+                base2 = float((self.table_counts ** 2).sum())
+                if self.scheme == "Independent":
+                    dot = dot / math.sqrt(base2) / np.sqrt(obs2)
+                elif self.scheme == "SizeWeighted":
+                    dot = 2.0 * dot / (base2 + obs2)
+                stat = np.where(obs2 > 0, dot, np.nan)
+        stat = np.where(total > 0, stat, np.nan)
         pos = np.cumsum(ok) - 1       # the latest event at or before each row
-        out = np.where(pos >= 0, stat[np.maximum(pos, 0)] if len(stat) else np.nan, np.nan)
+        out = np.full(n, np.nan)
+        has = pos >= 0
+        out[has] = stat[pos[has]]
         return regression_result(out, np.isnan(out), self.target_type)
-
-    def _chi2(self, hist: np.ndarray) -> np.ndarray:
-        m = len(self.table_values)
-        observed = hist[:, :m]
-        total = hist.sum(axis=1)
-        p = self.table_counts / self.table_counts.sum()
-        expected = total[:, None] * p[None, :]
-        with np.errstate(all="ignore"):
-            terms = np.where(expected > 0, (observed - expected) ** 2 / expected,
-                             np.where(observed > 0, np.inf, 0.0))
-            stat = terms.sum(axis=1)
-        stat = np.where((hist[:, m:] > 0).any(axis=1), np.inf, stat)
-        return np.where(total > 0, stat, np.nan)
-
-    def _dot(self, hist: np.ndarray) -> np.ndarray:
-        m = len(self.table_values)
-        dot = hist[:, :m] @ self.table_counts
-        obs2 = (hist ** 2).sum(axis=1)
-        base2 = float((self.table_counts ** 2).sum())
-        with np.errstate(all="ignore"):
-            if self.scheme == "Independent":
-                dot = dot / math.sqrt(base2) / np.sqrt(obs2)
-            elif self.scheme == "SizeWeighted":
-                dot = 2.0 * dot / (base2 + obs2)
-        return np.where(obs2 > 0, dot, np.nan)

@@ -156,9 +156,10 @@ class ForestPlan:
 # ---------------------------------------------------------------------- compiling
 
 
-def try_compile_forest(mm) -> ForestPlan | None:
+def try_compile_forest(mm, fast: bool = True) -> ForestPlan | None:
     """A ForestPlan for a MiningModel of plain tree segments; None when the general path must
-    score it (other segment models or predicates, per-segment transformations, ...)."""
+    score it (other segment models or predicates, per-segment transformations, ...).
+    ``fast=False`` skips the graph form (tests use it)."""
     from . import mining
     from .tree import TreeModel
     if not all(hasattr(mining, a) for a in ("_Votes", "_Probabilities", "_Values", "blank_rows")):
@@ -185,7 +186,7 @@ def try_compile_forest(mm) -> ForestPlan | None:
     if cats is None:
         return None
     try:
-        plan, bases = _lower(models)
+        plan, bases = _lower(models, fast)
     except NotLowerable:
         return None
     leaves = _leaf_tables(mm, models, bases, cats, vote)
@@ -231,14 +232,15 @@ def _categories(mm, models: list) -> tuple[list | None, bool]:
     return cats, False
 
 
-def _lower(models: list) -> tuple[FrozenGraph | FrozenGeneral, list[int]]:
-    try:
-        g = Graph()
-        for m in models:   # penalties only weigh confidences, which an ensemble does not use
-            g.add_tree(m.tree, m.missing_strategy, m.no_true_child, 1.0)
-        return g.freeze(), list(g.bases)
-    except NotLowerable:
-        pass
+def _lower(models: list, fast: bool) -> tuple[FrozenGraph | FrozenGeneral, list[int]]:
+    if fast:
+        try:
+            g = Graph()
+            for m in models:   # penalties only weigh confidences, which ensembles do not use
+                g.add_tree(m.tree, m.missing_strategy, m.no_true_child, 1.0)
+            return g.freeze(), list(g.bases)
+        except NotLowerable:
+            pass
     gen = General()
     bases = []
     for m in models:

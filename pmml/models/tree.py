@@ -92,8 +92,9 @@ class TreeModel(CompiledModel):
         safe = np.where(ok, leaf, 0)
         has = ok & t.has_score[safe]
         missing = ~has
-        ids = t.ids[safe].copy()
-        ids[~ok] = None
+        ids = t.ids[safe]                    # fancy indexing copies
+        if not ok.all():
+            ids[~ok] = None
         extra: dict[str, Any] = {"entityId": ids}
         if self.function == "regression":
             vals = np.array([s if s is not None else np.nan for s in t.score], dtype=float)[safe]
@@ -108,12 +109,12 @@ class TreeModel(CompiledModel):
         col.missing[:] = missing
         probs: dict[Any, np.ndarray] = {}
         if t.dist is not None:
-            d = t.dist[safe]
+            d = np.take(t.dist, safe, axis=0)    # (much faster than t.dist[safe])
             for j, c in enumerate(self.cats):
                 probs[c] = np.where(missing, np.nan, d[:, j])
         conf = None
         if t.confidence is not None:
-            cf = t.confidence[safe]
+            cf = np.take(t.confidence, safe, axis=0)
             if penalty is not None:
                 cf = cf * penalty[:, None]
             conf = {c: np.where(missing, np.nan, cf[:, j]) for j, c in enumerate(self.cats)}

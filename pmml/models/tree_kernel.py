@@ -12,8 +12,9 @@ nothing):
   (-1 no prediction, -(node + 2) prediction of ``node``). Complementary child pairs
   (sklearn2pmml's ``x <= t`` / ``x > t``, R's ``<`` / ``>=``, ``isIn`` / ``isNotIn``) and
   ``True`` else-children cost one test. Compact trees (a node testing its children in turn
-  and falling back to its own score) become chains of tests. Needs simple predicates only,
-  and no missingValuePenalty on defaultChild routes.
+  and falling back to its own score) become chains of tests. Needs predicates on one field
+  with at most one value test (simple, set, and compound ones like KNIME's
+  ``x <= t or isMissing(x)``), and no missingValuePenalty on defaultChild routes.
 * ``General``: nodes keep their child lists and predicates become post-order *entries*
   (compound and/or/xor/surrogate predicates with PMML three-valued logic included), walked
   like the document says. Used when the graph cannot express the tree.
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,7 +56,7 @@ STRATEGY_CODES = {"none": S_NONE, "lastPrediction": S_LAST, "nullPrediction": S_
 
 FALSE, TRUE, UNKNOWN = 0, 1, 2
 NULL = -1                       # graph target: no prediction
-PARALLEL_MIN_WORK = 200_000     # rows x trees below which one thread is faster
+PARALLEL_MIN_WORK = 50_000      # rows x trees below which one thread is faster
 MAX_GRAPH_DEPTH = 400           # deeper trees use the (iterative) general form
 
 
@@ -126,14 +128,19 @@ class Fields:
         """(fields, rows) float matrix, NaN where missing; None when a column does not fit the
         encoding (a numeric field holding a NaN that is not missing, or a type mismatch)."""
         n = scope.n
-        X = np.empty((max(len(self.slots), 1), n), np.float64)
-        for j, slot in enumerate(self.slots):
-            col: Col = scope.get(slot.name)
+        cols: list[Col] = [scope.get(slot.name) for slot in self.slots]
+        X = _scratch_matrix(max(len(self.slots), 1), n)
+        fill = kernels().fill_numeric if numba_enabled() and n > 1000 else None
+        for j, (slot, col) in enumerate(zip(self.slots, cols)):
             vals = col.values
             if slot.numeric:
                 if vals.dtype.kind != "f":
                     return None
                 row = X[j]
+                if fill is not None:
+                    if not fill(row, vals, col.missing):
+                        return None
+                    continue
                 np.copyto(row, vals)
                 nan = np.isnan(row)
                 miss = col.missing
@@ -153,6 +160,23 @@ class Fields:
         return X
 
 
+_SCRATCH = threading.local()
+SCRATCH_MAX = 8 << 20            # floats (64 MB): larger matrices are not kept
+
+
+def _scratch_matrix(rows: int, cols: int) -> np.ndarray:
+    """An uninitialized (rows, cols) float matrix, reusing this thread's buffer: a kernel's
+    feature matrix lives only for the kernel call, and fresh memory costs a page fault per
+    4 KB on every batch."""
+    size = rows * cols
+    if size > SCRATCH_MAX:
+        return np.empty((rows, cols), np.float64)
+    buf = getattr(_SCRATCH, "buf", None)
+    if buf is None or buf.size < size:
+        buf = _SCRATCH.buf = np.empty(max(size, 4096), np.float64)
+    return buf[:size].reshape(rows, cols)
+
+
 def _set_codes(fields: Fields, j: int, values: list[Any]) -> list[float]:
     out: set[float] = set()
     for v in values:
@@ -163,7 +187,8 @@ def _set_codes(fields: Fields, j: int, values: list[Any]) -> list[float]:
 
 
 def _parallel(n: int, trees: int) -> bool:
-    return n * trees >= PARALLEL_MIN_WORK and n >= 4096
+    """Worth starting threads: enough work, and at least two row chunks."""
+    return n * trees >= PARALLEL_MIN_WORK and n >= 2048
 
 
 # ================================================================= the graph (fast) form
@@ -421,15 +446,18 @@ class Graph:
         tests = [self.tests[t] for t in order]
         m = len(tests)
         sets: list[float] = []
-        lo = np.zeros(m, np.int32)
-        hi = np.zeros(m, np.int32)
-        nxt = np.zeros((max(m, 1), 3), np.int32)     # columns: false, true, missing
-        for i, t in enumerate(tests):
-            lo[i] = len(sets)
+        lo: list[int] = []
+        hi: list[int] = []
+        for t in tests:
+            lo.append(len(sets))
             sets.extend(t.sets)
-            hi[i] = len(sets)
-            nxt[i] = (remap(t.no), remap(t.yes), remap(t.miss))
+            hi.append(len(sets))
+        # columns: false, true, missing
+        nxt = np.array([(remap(t.no), remap(t.yes), remap(t.miss)) for t in tests] or [(0, 0, 0)],
+                       np.int32)
         pad = [] if m else [0]
+        lo = np.array(lo + pad, np.int32)
+        hi = np.array(hi + pad, np.int32)
         return FrozenGraph(
             fields=self.fields,
             op=np.array([t.op for t in tests] + pad, np.int8),
@@ -729,7 +757,8 @@ def _np_eval(fz: FrozenGeneral, X: np.ndarray, rows: np.ndarray, ent: np.ndarray
     return out
 
 
-def np_walk_tree(fz: FrozenGeneral, X: np.ndarray, t: int, penalty: np.ndarray | None) -> np.ndarray:
+def np_walk_tree(fz: FrozenGeneral, X: np.ndarray, t: int,
+                 penalty: np.ndarray | None) -> np.ndarray:
     """Leaf (global node index, -1 none) of tree t for every row, level by level."""
     n = X.shape[1]
     leaf = np.full(n, -1, np.int64)

@@ -1,0 +1,249 @@
+"""Reference engines as test oracles, and hypothesis strategies for model input frames.
+
+Used by tests/test_reference_property.py: portmodel and a reference engine score the same random
+frame and must agree cell by cell (the conformance comparison rule), with "the reference rejects
+this row" meaning "portmodel must report an error for this row".
+
+- ``jpmml(path)``: one JPMML-Evaluator per document per session (the JVM starts once, ~5 s).
+  ``jpmml_score`` uses ``evaluateAll``, which (jpmml_evaluator >= 0.16) reports a rejected row in
+  its error list and keeps scoring the others, so a whole frame goes through in one call.
+- ``pypmml_score``: the PMML4S-based engine, an independent second opinion on valid inputs (it
+  answers invalid input with missing outputs rather than an error, so it is no oracle for those).
+- ``frames(fields, hints, ...)``: frames whose cells are drawn from each input Field's DataDictionary
+  facts (valid values, Intervals, data type): valid values most of the time, and sometimes missing,
+  unknown categories, numbers outside the Intervals, fractions for integer fields, and text that
+  is no number.
+
+Never used by portmodel itself.
+"""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from hypothesis import strategies as st
+
+from conformance_util import agrees
+
+NUMERIC = ("double", "float", "integer")
+#: text that no engine can read as a number
+GARBAGE = ("abc", "1.2.3", "--1", "4,5x")
+#: categories no model was trained on
+UNKNOWN = ("zz_unknown", "Other Thing")
+
+
+# ------------------------------------------------------------------ reference engines
+@lru_cache(maxsize=None)
+def jpmml(path: str):
+    """A verified JPMML-Evaluator for one document, built once per session."""
+    from jpmml_evaluator import make_evaluator
+    return make_evaluator(str(path)).verify()
+
+
+def jpmml_score(path: str | Path, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str | None]]:
+    """Score a frame with JPMML-Evaluator: (result columns, per-row error text or None)."""
+    ev = jpmml(str(path))
+    results, errors = ev.evaluateAll(frame.reset_index(drop=True), error_col=None)
+    n = len(frame)
+    errs: list[str | None] = [None] * n
+    if errors is not None:
+        errs = [None if (e is None or (isinstance(e, float) and math.isnan(e))) else str(e)
+                for e in errors.tolist()]
+    if len(results) != n:          # every row failed: no columns at all
+        results = pd.DataFrame(index=range(n))
+    return results.reset_index(drop=True), errs
+
+
+@lru_cache(maxsize=None)
+def pypmml(path: str):
+    """A pypmml (PMML4S) model for one document, loaded once per session."""
+    from pypmml import Model
+    return Model.fromFile(str(path))
+
+
+def pypmml_score(path: str | Path, frame: pd.DataFrame) -> pd.DataFrame:
+    """Score a frame with pypmml; its missing inputs must be NaN/None."""
+    out = pypmml(str(path)).predict(frame.reset_index(drop=True))
+    return out.reset_index(drop=True)
+
+
+# ------------------------------------------------------------------ comparison
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA
+
+
+def compare_rows(frame: pd.DataFrame, reference: pd.DataFrame, ref_errors: Sequence[str | None],
+                 ours: pd.DataFrame, *, precision: float = 1e-9, zero: float = 1e-12,
+                 skip: Iterable[str] = (), skip_row: Any = None) -> list[str]:
+    """Mismatches between the reference's and portmodel's scores of ``frame`` (empty: agree).
+
+    A row the reference rejects must carry portmodel's ``error``; a row the reference scores must
+    have no error and agree in every reference column (minus ``skip``). ``skip_row(row, ref_row,
+    our_row) -> reason or None`` excuses a row with a documented, known difference.
+    """
+    problems: list[str] = []
+    skip = set(skip)
+    ours = ours.reset_index(drop=True)
+    our_err = ours["error"].tolist() if "error" in ours.columns else [None] * len(ours)
+    for i in range(len(frame)):
+        row = frame.iloc[i].to_dict()
+        ref_row = {c: reference[c].iloc[i] for c in reference.columns} if len(reference.columns) else {}
+        our_row = {c: ours[c].iloc[i] for c in ours.columns}
+        if skip_row is not None and skip_row(row, ref_row, our_row, ref_errors[i]):
+            continue
+        if ref_errors[i] is not None:
+            if _missing(our_err[i]):
+                problems.append(f"row {i} {row}: reference rejects it ({ref_errors[i]}), "
+                                f"portmodel scores it {our_row}")
+            continue
+        if not _missing(our_err[i]):
+            problems.append(f"row {i} {row}: portmodel rejects it ({our_err[i]}), "
+                            f"reference scores it {ref_row}")
+            continue
+        for c, exp in ref_row.items():
+            if c in skip:
+                continue
+            if c not in ours.columns:
+                problems.append(f"column {c!r} not produced by portmodel")
+                continue
+            e = None if _missing(exp) else exp
+            act = our_row[c]
+            act = None if _missing(act) else act
+            if isinstance(e, (np.generic,)):
+                e = e.item()
+            if not agrees(e, act, precision, zero):
+                problems.append(f"row {i} {row}: column {c!r}: reference {exp!r}, portmodel {act!r}")
+    return problems
+
+
+# ------------------------------------------------------------------ input strategies
+def hints_from(sample: pd.DataFrame | None) -> dict[str, list]:
+    """Observed values per column of a sample frame (conformance input, training data)."""
+    if sample is None:
+        return {}
+    out = {}
+    for c in sample.columns:
+        vals = [v for v in sample[c].tolist() if not _missing(v)]
+        out[str(c)] = vals
+    return out
+
+
+def _as_number(v: Any) -> float | None:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _bounds(field, hint: list) -> tuple[float, float, list[tuple[float, float, str]]]:
+    """(hull low, hull high, valid ranges) of a numeric field: its Intervals, else the hint's
+    observed range padded by 10%, else -10..10. Unbounded Interval sides take the hint's range."""
+    nums = [x for x in (_as_number(v) for v in hint) if x is not None]
+    lo_h, hi_h = (min(nums), max(nums)) if nums else (-10.0, 10.0)
+    pad = 0.1 * (hi_h - lo_h) or 1.0
+    if field.intervals:
+        ranges = []
+        for iv in field.intervals:
+            left = iv.left if iv.left is not None else min(lo_h, (iv.right or 0.0)) - pad
+            right = iv.right if iv.right is not None else max(hi_h, (iv.left or 0.0)) + pad
+            ranges.append((left, right, iv.closure))
+    else:
+        ranges = [(lo_h - pad, hi_h + pad, "closedClosed")]
+    return min(r[0] for r in ranges), max(r[1] for r in ranges), ranges
+
+
+def _in_ranges(x: float, ranges: list[tuple[float, float, str]]) -> bool:
+    for lo, hi, closure in ranges:
+        left_ok = x >= lo if closure.startswith("closed") else x > lo
+        right_ok = x <= hi if closure.endswith("Closed") else x < hi
+        if left_ok and right_ok:
+            return True
+    return False
+
+
+def _valid_numbers(field, hint: list) -> st.SearchStrategy:
+    lo, hi, ranges = _bounds(field, hint)
+    integer = field.data_type == "integer"
+    observed = sorted({x for x in (_as_number(v) for v in hint) if x is not None
+                       and _in_ranges(x, ranges) and (not integer or x == int(x))})
+    parts = []
+    for left, right, closure in ranges:
+        if integer:
+            a = math.ceil(left) + (1 if closure.startswith("open") and left == math.ceil(left) else 0)
+            b = math.floor(right) - (1 if closure.endswith("Open") and right == math.floor(right) else 0)
+            if a <= b:
+                parts.append(st.integers(a, b))
+        else:
+            parts.append(st.floats(left, right, allow_nan=False, allow_infinity=False,
+                                   exclude_min=closure.startswith("open"),
+                                   exclude_max=closure.endswith("Open")))
+    if observed:   # real data values hit the split points and category codes the model uses
+        parts.insert(0, st.sampled_from([int(x) if integer else x for x in observed]))
+    return st.one_of(parts)
+
+
+def _out_of_range(field, hint: list) -> st.SearchStrategy:
+    lo, hi, _ = _bounds(field, hint)
+    span = max(hi - lo, 1.0)
+    if field.data_type == "integer":
+        return st.one_of(st.integers(math.floor(hi) + 1, math.floor(hi) + 1 + int(10 * span)),
+                         st.integers(math.ceil(lo) - 1 - int(10 * span), math.ceil(lo) - 1))
+    return st.one_of(st.floats(hi, hi + 10 * span, exclude_min=True),
+                     st.floats(lo - 10 * span, lo, exclude_max=True))
+
+
+def _typed(v: Any, data_type: str) -> Any:
+    if data_type in NUMERIC and not isinstance(v, (int, float)):
+        x = float(v)
+        return int(x) if data_type == "integer" and x == int(x) else x
+    return v
+
+
+def cell(field, hint: list, invalid: bool = True) -> st.SearchStrategy:
+    """One input value for ``field`` (a portmodel Field): mostly valid, sometimes missing, and
+    (``invalid=True``) sometimes invalid. The first kind is "valid", so shrinking heads there."""
+    kinds: dict[str, st.SearchStrategy] = {}
+    numeric = field.data_type in NUMERIC
+    if field.values:
+        values = [_typed(v, field.data_type) for v in field.values]
+        kinds["valid"] = st.sampled_from(values)
+        if invalid:
+            if numeric:
+                top = max(float(v) for v in values)
+                kinds["unknown"] = st.sampled_from([int(top) + 1 if field.data_type == "integer"
+                                                    else top + 1.5])
+            else:
+                kinds["unknown"] = st.sampled_from(UNKNOWN)
+    elif numeric:
+        kinds["valid"] = _valid_numbers(field, hint)
+        kinds["text"] = _valid_numbers(field, hint).map(repr)   # "5.1": a number given as text
+        if invalid:
+            if field.intervals:
+                kinds["out_of_range"] = _out_of_range(field, hint)
+            if field.data_type == "integer":
+                kinds["fraction"] = _valid_numbers(field, hint).map(lambda x: x + 0.5)
+    else:   # categorical/string without a Value list: every value is valid
+        observed = sorted({str(v) for v in hint})
+        kinds["valid"] = st.sampled_from(observed) if observed else st.sampled_from(UNKNOWN)
+        kinds["novel"] = st.sampled_from(UNKNOWN)
+    kinds["missing"] = st.none()
+    if numeric:
+        kinds["nan"] = st.just(float("nan"))
+        if invalid:
+            kinds["garbage"] = st.sampled_from(GARBAGE)
+    names = list(kinds)
+    weights = ["valid"] * 6 + [k for k in names if k != "valid"]
+    return st.sampled_from(weights).flatmap(lambda k: kinds[k])
+
+
+def frames(fields: Sequence, hints: Mapping[str, list], *, max_rows: int = 6,
+           invalid: bool = True) -> st.SearchStrategy:
+    """DataFrames with one column per input field and 1..max_rows rows."""
+    row = st.fixed_dictionaries({f.name: cell(f, hints.get(f.name, []), invalid) for f in fields})
+    return st.lists(row, min_size=1, max_size=max_rows).map(
+        lambda rows: pd.DataFrame(rows, columns=[f.name for f in fields]))
