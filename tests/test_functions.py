@@ -422,7 +422,6 @@ def test_java_regex_translation(pattern, text, found):
 
 
 def test_java_replacement_templates():
-    import re
     from portmodel.pmml.strings import java_regex, java_replacement
     rx = java_regex(r"(?<y>\d{4})-(\d\d)")
     assert rx.sub(java_replacement("${y}/$2 \\$ $$"), "2004-08") == "2004/08 $ $"
