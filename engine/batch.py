@@ -289,8 +289,13 @@ _WORKER_MODEL: Model | None = None
 
 def _worker_init(source: bytes) -> None:
     global _WORKER_MODEL
+    import warnings
+
     from . import load
-    _WORKER_MODEL = load(source)
+    from .errors import PortmodelWarning
+    with warnings.catch_warnings():   # the parent process loaded it first and warned once
+        warnings.simplefilter("ignore", PortmodelWarning)
+        _WORKER_MODEL = load(source)
 
 
 def _worker_score(batch: pa.RecordBatch, offset: int, keep: list[str], on_error: str):

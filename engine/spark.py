@@ -37,8 +37,13 @@ def _document_bytes(model_source: Any) -> bytes:
 def _model_for(doc: bytes, digest: str):
     model = _COMPILED.get(digest)
     if model is None:
+        import warnings
+
         from . import load
-        model = _COMPILED[digest] = load(doc)
+        from .errors import PortmodelWarning
+        with warnings.catch_warnings():   # the driver loaded it first and warned once
+            warnings.simplefilter("ignore", PortmodelWarning)
+            model = _COMPILED[digest] = load(doc)
     return model
 
 

@@ -846,6 +846,11 @@ class Compiler:
                                         f"{e.type.describe()}", path + ("new", i))
                 items.append(coerce(e, t.items))
             fns = [e.fn for e in items]
+            base = _common_record_base(items)
+            if base is not None and len(items) > 1:
+                import operator
+                getter, bf = operator.itemgetter(*[e.info["fields"][0] for e in items]), base
+                return Expr("new", t, lambda fr: list(getter(bf(fr))), tuple(items))
             return Expr("new", t, lambda fr: [f(fr) for f in fns], tuple(items))
         if isinstance(t, (Map, Record)):
             if not isinstance(body, dict):
@@ -1528,6 +1533,22 @@ class Compiler:
         else:
             fn = lambda fr: ufc.call(*[f(fr) for f in fns])
         return Expr("ucall", uf.ret, fn, tuple(out), {"name": uf.name, "fcn": uf})
+
+
+def _common_record_base(items: list[Expr]) -> Callable | None:
+    """If every item is ``sym.field`` of one record symbol, that symbol's closure."""
+    sym = None
+    for e in items:
+        if e.kind != "attr" or len(e.info.get("fields") or ()) != 1:
+            return None
+        base = e.children[0]
+        if base.kind != "ref":
+            return None
+        if sym is None:
+            sym, fn = base.info["sym"], base.fn
+        elif base.info["sym"] is not sym:
+            return None
+    return fn if sym is not None else None
 
 
 def _apply(impl: Callable, fns: list[Callable]) -> Callable:

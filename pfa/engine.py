@@ -201,6 +201,13 @@ class Engine:
         return opts
 
     def _timeout(self, phase: str) -> int | None:
+        cache = self.__dict__.setdefault("_timeouts", {})
+        if phase in cache:
+            return cache[phase]
+        cache[phase] = self._compute_timeout(phase)
+        return cache[phase]
+
+    def _compute_timeout(self, phase: str) -> int | None:
         if self.limits.timeout_ms is not None:
             return self.limits.timeout_ms
         t = self.options.get(f"timeout.{phase}", self.options.get("timeout", -1))

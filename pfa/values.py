@@ -139,6 +139,12 @@ def to_json(t: AvroType, v: Any, tagged: bool = True) -> Any:
 
 # ---------------------------------------------------------------- inputs
 
+class _NoFast:
+    """A type no value has: disables the fast path for a record field."""
+
+
+_MISSING = object()
+
 def _num(v: Any) -> Any:
     """numpy scalar -> Python scalar."""
     item = getattr(v, "item", None)
@@ -242,7 +248,10 @@ def _conv(t: AvroType) -> Callable[[Any], Any]:
             raise _Bad(f"expected a map, got {_short(v)}")
         return c
     if k == "record":
-        convs = [(f.name, _conv(f.type), f) for f in t.fields]
+        fast_types = {"double": float, "float": float, "string": str, "boolean": bool,
+                      "bytes": bytes}
+        convs = [(f.name, fast_types.get(f.type.kind, _NoFast), _conv(f.type), f)
+                 for f in t.fields]
         rec = t
 
         def c(v):
@@ -252,10 +261,13 @@ def _conv(t: AvroType) -> Callable[[Any], Any]:
                 else:
                     raise _Bad(f"expected a record {rec.fullname}, got {_short(v)}")
             out = {}
-            for name, cv, f in convs:
-                if name in v:
+            for name, fast, cv, f in convs:
+                x = v.get(name, _MISSING)
+                if type(x) is fast:
+                    out[name] = x
+                elif x is not _MISSING:
                     try:
-                        out[name] = cv(v[name])
+                        out[name] = cv(x)
                     except _Bad as exc:
                         raise _Bad(f"field {name!r}: {exc}") from None
                 elif f.has_default:

@@ -1,22 +1,40 @@
-"""One module per PMML model type; each registers its compiler with ``base.register``."""
+"""One module per PMML model type; each registers its compiler with ``base.register``.
+
+Modules are imported on first use of their model type, so loading a tree does not pay for
+importing the neural network or naive Bayes code (and their dependencies).
+"""
 import importlib
 
-_MODULES = ("regression", "tree", "general_regression", "mining", "neural_network", "naive_bayes",
-            "support_vector_machine", "clustering", "rule_set", "association", "scorecard",
-            "nearest_neighbor", "baseline", "time_series", "gaussian_process", "anomaly_detection",
-            "text")
-_loaded = False
+#: model element -> module that compiles it
+MODULE_OF = {
+    "RegressionModel": "regression",
+    "TreeModel": "tree",
+    "GeneralRegressionModel": "general_regression",
+    "MiningModel": "mining",
+    "NeuralNetwork": "neural_network",
+    "NaiveBayesModel": "naive_bayes",
+    "SupportVectorMachineModel": "support_vector_machine",
+    "ClusteringModel": "clustering",
+    "RuleSetModel": "rule_set",
+    "AssociationModel": "association",
+    "Scorecard": "scorecard",
+    "NearestNeighborModel": "nearest_neighbor",
+    "BaselineModel": "baseline",
+    "TimeSeriesModel": "time_series",
+    "GaussianProcessModel": "gaussian_process",
+    "AnomalyDetectionModel": "anomaly_detection",
+    "TextModel": "text",
+}
+
+
+def load_for(tag: str) -> None:
+    """Import the module that registers a compiler for this model element, if there is one."""
+    name = MODULE_OF.get(tag)
+    if name is not None:
+        importlib.import_module(f"{__name__}.{name}")
 
 
 def load_all() -> None:
-    """Import every model module once (they register themselves)."""
-    global _loaded
-    if _loaded:
-        return
-    for name in _MODULES:
-        try:
-            importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:  # a model module not written yet
-            if exc.name != f"{__name__}.{name}":
-                raise
-    _loaded = True
+    """Import every model module (for tools that list what is supported)."""
+    for tag in MODULE_OF:
+        load_for(tag)

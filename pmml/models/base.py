@@ -209,8 +209,8 @@ def register(tag: str):
 
 def compile_model(el, ctx: Ctx) -> CompiledModel:
     """Compile a model element with the module registered for its tag."""
-    from . import load_all
-    load_all()
+    from . import load_for
+    load_for(el.tag)
     cls = _REGISTRY.get(el.tag)
     if cls is None:
         raise UnsupportedError(f"model type <{el.tag}> is not supported", line=el.sourceline,
