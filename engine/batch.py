@@ -369,13 +369,14 @@ class _Writer:
 # ---------------------------------------------------------------------- driver
 
 def score_file(model: Any, input: str, output: str, *, input_format: str | None = None,
-               output_format: str | None = None, chunk_rows: int = 50_000, jobs: int | None = 1,
+               output_format: str | None = None, chunk_rows: int = 50_000, jobs: int | None = None,
                keep: list[str] | None = None, keep_all: bool = False, on_error: str = "fail",
                delimiter: str = ",", header: bool = True, quotechar: str = '"',
                encoding: str = "utf8", progress: bool | None = None) -> Summary:
     """Score every row of an input file into an output file; return what happened to the rows.
 
     model: a loaded Model, or a document path/bytes (needed as bytes for --jobs > 1 anyway).
+    jobs: worker processes; None or 0 means one per CPU (a one-chunk input is scored in-process).
     on_error: "fail" stops at the first rejected row (no output file appears); "skip" drops
     rejected rows; "record" keeps them with empty predictions and an ``error`` column.
     """
@@ -416,12 +417,17 @@ def score_file(model: Any, input: str, output: str, *, input_format: str | None 
     writer = _Writer(output, out_fmt, csv_opts)
     bar = _progress(progress)
     try:
+        second = next(batches, None) if first is not None else None
+
         def chunks():
             if first is not None:
                 yield first
-            yield from batches
+            if second is not None:
+                yield second
+                yield from batches
 
-        if jobs > 1 and source is not None:
+        # workers pay for starting and compiling the model: only worth it beyond one chunk
+        if jobs > 1 and source is not None and second is not None:
             results = _parallel(chunks(), source, jobs, keep_cols, on_error)
         else:
             results = _serial(chunks(), model, keep_cols, on_error)

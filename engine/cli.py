@@ -165,8 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a rejected row: fail stops and writes nothing (default); skip drops "
                         "it; record keeps it with empty outputs and the reason in an 'error' "
                         "column")
-    p.add_argument("--jobs", type=int, default=1, metavar="N",
-                   help="worker processes (default 1; 0 means one per CPU)")
+    p.add_argument("--jobs", type=int, default=0, metavar="N",
+                   help="worker processes (default 0: one per CPU; inputs of one chunk are "
+                        "scored in-process)")
     p.add_argument("--chunk-rows", type=int, default=50_000, metavar="N",
                    help="rows per chunk (default 50000); memory grows with chunk size x jobs")
     p.add_argument("--input-format", choices=FORMATS, help="override the input suffix")

@@ -1390,9 +1390,15 @@ class Compiler:
         if not ret.accepts(body.type):
             raise self.semantic(f"function returns {body.type.describe()}, not the declared "
                                 f"{ret.describe()}", path + ("do",))
+        direct = _direct_call(body, [n for n, _ in params], ret)
         body = coerce(body, ret)
         bf, rt = body.fn, self.rt
         nparams = len(params)
+        ftype = FcnType([t for _, t in params], ret)
+        if direct is not None:
+            # {"params": [a, b], "do": {"f": ["a", "b"]}} is just f: skip the frame
+            return Expr("fcndef", ftype, lambda fr: direct, (body,),
+                        {"params": [n for n, _ in params]})
 
         def make(fr):
             def anon(*args):
@@ -1508,6 +1514,7 @@ class Compiler:
         if kind == "lazy":
             return Expr("call", res.ret, f(call, fns), tuple(args), info)
         impl = f if kind == "fn" else f(call)
+        info["impl"] = impl
         return Expr("call", res.ret, _apply(impl, fns), tuple(args), info)
 
     def call_user(self, uf: UserFcn, args: list[Expr], path: tuple) -> Expr:
@@ -1533,6 +1540,18 @@ class Compiler:
         else:
             fn = lambda fr: ufc.call(*[f(fr) for f in fns])
         return Expr("ucall", uf.ret, fn, tuple(out), {"name": uf.name, "fcn": uf})
+
+
+def _direct_call(body: Expr, names: list[str], ret: AvroType) -> Callable | None:
+    """The library implementation if body calls it with exactly the parameters, in order."""
+    if body.kind != "call" or "impl" not in body.info or len(body.children) != len(names):
+        return None
+    for c, n in zip(body.children, names):
+        if c.kind != "ref" or c.info.get("name") != n:
+            return None
+    if promoter(body.type, ret) is not None:
+        return None
+    return body.info["impl"]
 
 
 def _common_record_base(items: list[Expr]) -> Callable | None:

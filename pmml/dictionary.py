@@ -160,6 +160,8 @@ def value_error(info: FieldInfo, col: Col, row: int) -> InvalidValueError:
         raw = raw.item() if isinstance(raw, np.generic) else raw
         return ValueParseError(f"cannot parse {raw!r} as {info.data_type}", field=info.name,
                                row=row)
+    if info.data_type == "integer" and isinstance(v, float) and v == v and v != int(v):
+        return ValueParseError(f"{float(v)!r} is not an integer", field=info.name, row=row)
     return invalid_error(info, v, row)
 
 

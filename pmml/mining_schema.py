@@ -115,7 +115,10 @@ def prepare(spec: MiningFieldSpec, info: FieldInfo, col: Col, scope: Scope) -> C
                 writable()[invalid] = spec.invalid_replacement
         else:  # asIs: keep the value unless it cannot be represented at all
             if is_numeric_type(info.data_type):
-                bad = invalid & np.isnan(values.astype(float))
+                num = values.astype(float)
+                bad = invalid & np.isnan(num)
+                if info.data_type == "integer":   # 7.5 is no integer: it cannot pass as is
+                    bad |= invalid & np.isfinite(num) & (np.floor(num) != num)
                 if bad.any():
                     scope.fail(bad, lambda i: value_error(info, col, i))
                     missing = missing | bad

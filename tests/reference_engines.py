@@ -19,6 +19,7 @@ Never used by portmodel itself.
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -76,48 +77,131 @@ def _missing(v: Any) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA
 
 
+def blank_as_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with blank text cells replaced by None.
+
+    Known difference: portmodel reads a blank cell ("", "  ") of a numeric field as missing (CSV
+    habit; pmml/values.py), JPMML-Evaluator fails the row with NumberFormatException("empty
+    String"). The reference therefore scores this rewritten frame; portmodel the original one.
+    """
+    out = frame.astype(object).copy()
+    for c in out.columns:
+        out[c] = [None if isinstance(v, str) and not v.strip() else v for v in out[c]]
+    return out
+
+
+def value_problem(field, value: Any) -> str | None:
+    """Why a user value is not a valid value of ``field``: "unparsable" (text that is no number
+    of a numeric field, or a fraction for an integer field), "invalid" (outside the Values or
+    Intervals), or None (valid or missing). Computed from the Field alone, not by portmodel."""
+    if _missing(value) or (isinstance(value, str) and not value.strip()):
+        return None
+    if field.data_type in NUMERIC:
+        x = _as_number(value)
+        if x is None:
+            return "unparsable"
+        if field.data_type == "integer" and x != int(x):
+            return "unparsable"
+        if field.values:
+            return None if any(_as_number(v) == x for v in field.values) else "invalid"
+        if field.intervals:
+            ranges = [(-math.inf if iv.left is None else iv.left,
+                       math.inf if iv.right is None else iv.right, iv.closure)
+                      for iv in field.intervals]
+            return None if _in_ranges(x, ranges) else "invalid"
+        return None
+    if field.values and field.op_type in ("categorical", "ordinal"):
+        return None if str(value) in {str(v) for v in field.values} else "invalid"
+    return None
+
+
+_FIELD_IN_ERROR = re.compile(r"field '([^']+)'")
+
+
+def lazy_rejection(fields: Sequence, row: Mapping[str, Any], our_error: str) -> str | None:
+    """Known difference: JPMML-Evaluator reads a row's fields lazily, as the scoring path needs
+    them; an invalid value it never reads (a tree branch not taken, a field after a missing one
+    that already made the result missing) does not fail the row. portmodel treats the MiningSchema
+    as the gate of the whole record: a value that is invalid under invalidValueTreatment=
+    "returnInvalid", or that cannot be a value of the field's type at all (any treatment that
+    keeps invalid values, e.g. "asIs"), fails the row (PMML 4.4 MiningSchema: "returnInvalid ...
+    when an invalid input is encountered, the model should return a value indicating an invalid
+    result"). Returns the excuse, or None when the rejection is not explained that way."""
+    m = _FIELD_IN_ERROR.search(our_error or "")
+    if not m:
+        return None
+    by_name = {f.name: f for f in fields}
+    field = by_name.get(m.group(1))
+    if field is None:
+        return None
+    why = value_problem(field, row.get(field.name))
+    treatment = field.extra.get("invalid_value_treatment", "returnInvalid")
+    if why == "unparsable" and treatment in ("returnInvalid", "asIs"):
+        return f"lazy: {field.name}={row.get(field.name)!r} is {why}"
+    if why == "invalid" and treatment == "returnInvalid":
+        return f"lazy: {field.name}={row.get(field.name)!r} is {why}"
+    return None
+
+
 def compare_rows(frame: pd.DataFrame, reference: pd.DataFrame, ref_errors: Sequence[str | None],
-                 ours: pd.DataFrame, *, precision: float = 1e-9, zero: float = 1e-12,
-                 skip: Iterable[str] = (), skip_row: Any = None) -> list[str]:
-    """Mismatches between the reference's and portmodel's scores of ``frame`` (empty: agree).
+                 ours: pd.DataFrame, fields: Sequence = (), *, precision: float = 1e-9,
+                 zero: float = 1e-12, excuse: Any = None) -> tuple[list[str], list[str]]:
+    """(mismatches, excused rows) between the reference's and portmodel's scores of ``frame``.
 
     A row the reference rejects must carry portmodel's ``error``; a row the reference scores must
-    have no error and agree in every reference column (minus ``skip``). ``skip_row(row, ref_row,
-    our_row) -> reason or None`` excuses a row with a documented, known difference.
+    have no error and agree in every reference column, by the conformance rule. A row portmodel
+    rejects while the reference does not is accepted only as ``lazy_rejection`` explains.
+    ``excuse(row, ref_row, ref_error, our_row, our_error) -> reason or None`` accepts rows with a
+    documented, document-specific difference. Columns JPMML names by no string (the unnamed
+    target of a clustering model; portmodel reports it as the Output's predictedValue) are skipped.
     """
     problems: list[str] = []
-    skip = set(skip)
+    excused: list[str] = []
     ours = ours.reset_index(drop=True)
     our_err = ours["error"].tolist() if "error" in ours.columns else [None] * len(ours)
+    columns = [c for c in reference.columns if isinstance(c, str)]
     for i in range(len(frame)):
         row = frame.iloc[i].to_dict()
-        ref_row = {c: reference[c].iloc[i] for c in reference.columns} if len(reference.columns) else {}
-        our_row = {c: ours[c].iloc[i] for c in ours.columns}
-        if skip_row is not None and skip_row(row, ref_row, our_row, ref_errors[i]):
-            continue
+        ref_row = {c: reference[c].iloc[i] for c in columns}
+        our_row = {c: ours[c].iloc[i] for c in ours.columns if c != "error"}
+        oerr = None if _missing(our_err[i]) else str(our_err[i])
+        if excuse is not None:
+            why = excuse(row, ref_row, ref_errors[i], our_row, oerr)
+            if why:
+                excused.append(f"row {i}: {why}")
+                continue
         if ref_errors[i] is not None:
-            if _missing(our_err[i]):
+            if oerr is None:
                 problems.append(f"row {i} {row}: reference rejects it ({ref_errors[i]}), "
                                 f"portmodel scores it {our_row}")
             continue
-        if not _missing(our_err[i]):
-            problems.append(f"row {i} {row}: portmodel rejects it ({our_err[i]}), "
-                            f"reference scores it {ref_row}")
+        if oerr is not None:
+            why = lazy_rejection(fields, row, oerr)
+            if why:
+                excused.append(f"row {i}: {why}")
+            else:
+                problems.append(f"row {i} {row}: portmodel rejects it ({oerr}), "
+                                f"reference scores it {ref_row}")
             continue
         for c, exp in ref_row.items():
-            if c in skip:
-                continue
             if c not in ours.columns:
                 problems.append(f"column {c!r} not produced by portmodel")
                 continue
-            e = None if _missing(exp) else exp
+            e = None if _missing(exp) else (exp.item() if isinstance(exp, np.generic) else exp)
             act = our_row[c]
             act = None if _missing(act) else act
-            if isinstance(e, (np.generic,)):
-                e = e.item()
             if not agrees(e, act, precision, zero):
                 problems.append(f"row {i} {row}: column {c!r}: reference {exp!r}, portmodel {act!r}")
-    return problems
+    return problems, excused
+
+
+def differences(model, path: str | Path, frame: pd.DataFrame, *, excuse: Any = None,
+                precision: float = 1e-9, zero: float = 1e-12) -> tuple[list[str], list[str]]:
+    """Score ``frame`` with portmodel and JPMML-Evaluator and compare (see compare_rows)."""
+    reference, ref_errors = jpmml_score(path, blank_as_missing(frame))
+    ours = model.predict(frame, errors="mark")
+    return compare_rows(frame, reference, ref_errors, ours, model.inputs, precision=precision,
+                        zero=zero, excuse=excuse)
 
 
 # ------------------------------------------------------------------ input strategies

@@ -25,7 +25,7 @@ def gaussian_similarity(x, y, sigma):
     try:
         return math.exp(-math.log(2) * (x - y) ** 2 / sigma ** 2)
     except ZeroDivisionError:
-        return 1.0 if x == y else 0.0
+        return float("nan") if x == y else 0.0
     except OverflowError:
         return 0.0
 

@@ -1,6 +1,8 @@
 """model.tree.*: predicate tests and tree walks over record-typed tree nodes."""
 from __future__ import annotations
 
+import operator
+
 from ..errors import PFARuntimeError
 from ..types import Union, discriminator
 from . import fn, typed
@@ -14,8 +16,22 @@ def _is_num(v) -> bool:
     return t is int or t is float
 
 
+_NUM_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+            "==": operator.eq, "!=": operator.ne}
+_NUMS = (int, float)
+
+
 def _compare(x, op, value, name, base, allow_missing_ops=True):
     """x <op> value with the spec's runtime errors (base = invalid operator code)."""
+    tx, tv = type(x), type(value)
+    if (tx is float or tx is int) and (tv is float or tv is int):
+        f = _NUM_OPS.get(op)
+        if f is not None:
+            return f(x, value)
+    return _compare_slow(x, op, value, name, base, allow_missing_ops)
+
+
+def _compare_slow(x, op, value, name, base, allow_missing_ops):
     if op == "alwaysTrue":
         return True
     if op == "alwaysFalse":

@@ -105,7 +105,7 @@ _make("prob.dist.poissonPDF", 13090, "pdf", lambda lam: lam >= 0,
 _make("prob.dist.poissonCDF", 13100, "cdf", lambda lam: lam >= 0,
       lambda x, lam: st().poisson.cdf(x, lam) if lam > 0 else (1.0 if x >= 0 else 0.0))
 _make("prob.dist.poissonQF", 13110, "qf", lambda lam: lam >= 0,
-      lambda p, lam: st().poisson.ppf(p, lam) if lam > 0 else 0.0)
+      lambda p, lam: max(st().poisson.ppf(p, lam), 0.0) if lam > 0 else 0.0)
 _make("prob.dist.gammaPDF", 13120, "pdf", lambda a, s: a >= 0 and s >= 0,
       lambda x, a, s: st().gamma.pdf(x, a, scale=s) if a > 0 and s > 0 else
       (math.inf if x == 0 else 0.0))
@@ -123,16 +123,37 @@ _family("cauchy", 13180, lambda loc, s: s > 0,
 _family("f", 13210, lambda d1, d2: d1 > 0 and d2 > 0,
         lambda x, d1, d2: st().f.pdf(x, d1, d2), lambda x, d1, d2: st().f.cdf(x, d1, d2),
         lambda p, d1, d2: st().f.ppf(p, d1, d2))
-_family("lognormal", 13240, lambda m, s: s > 0,
-        lambda x, m, s: st().lognorm.pdf(x, s, scale=math.exp(m)),
-        lambda x, m, s: st().lognorm.cdf(x, s, scale=math.exp(m)),
-        lambda p, m, s: st().lognorm.ppf(p, s, scale=math.exp(m)))
+def _lognormal_pdf(x, m, s):
+    if x <= 0:
+        return 0.0
+    z = (math.log(x) - m) / s
+    return math.exp(-0.5 * z * z) / (x * s * math.sqrt(2 * math.pi))
+
+
+def _lognormal_cdf(x, m, s):
+    if x <= 0:
+        return 0.0
+    return 0.5 * math.erfc(-(math.log(x) - m) / (s * math.sqrt(2)))
+
+
+def _lognormal_qf(p, m, s):
+    if p == 0:
+        return 0.0
+    if p == 1:
+        return math.inf
+    try:
+        return math.exp(m + s * float(st().norm.ppf(p)))
+    except OverflowError:
+        return math.inf
+
+
+_family("lognormal", 13240, lambda m, s: s > 0, _lognormal_pdf, _lognormal_cdf, _lognormal_qf)
 _family("t", 13270, lambda k: k > 0,
         lambda x, k: st().t.pdf(x, k), lambda x, k: st().t.cdf(x, k),
         lambda p, k: st().t.ppf(p, k))
 _family("binomial", 13300, lambda n, q: n >= 0 and 0 <= q <= 1,
         lambda x, n, q: st().binom.pmf(x, n, q), lambda x, n, q: st().binom.cdf(x, n, q),
-        lambda p, n, q: st().binom.ppf(p, n, q))
+        lambda p, n, q: max(st().binom.ppf(p, n, q), 0.0))
 _family("uniform", 13330, lambda a, b: a < b,
         lambda x, a, b: 1.0 / (b - a) if a <= x <= b else 0.0,
         lambda x, a, b: 0.0 if x < a else (1.0 if x >= b else (x - a) / (b - a)),
@@ -140,14 +161,15 @@ _family("uniform", 13330, lambda a, b: a < b,
 _family("geometric", 13360, lambda q: 0 < q <= 1,
         lambda x, q: q * (1 - q) ** x if x >= 0 else 0.0,
         lambda x, q: 1 - (1 - q) ** (math.floor(x) + 1) if x >= 0 else 0.0,
-        lambda p, q: st().geom.ppf(p, q) - 1 if q < 1 else 0.0)
+        lambda p, q: max(st().geom.ppf(p, q) - 1, 0.0) if q < 1 else 0.0)
 _family("weibull", 13420, lambda k, s: k > 0 and s > 0,
         lambda x, k, s: st().weibull_min.pdf(x, k, scale=s),
         lambda x, k, s: st().weibull_min.cdf(x, k, scale=s),
         lambda p, k, s: st().weibull_min.ppf(p, k, scale=s))
 _family("negativeBinomial", 13450, lambda n, q: n >= 0 and 0 <= q <= 1,
-        lambda x, n, q: st().nbinom.pmf(x, n, q), lambda x, n, q: st().nbinom.cdf(x, n, q),
-        lambda p, n, q: st().nbinom.ppf(p, n, q))
+        lambda x, n, q: (1.0 if x == 0 else 0.0) if n == 0 else st().nbinom.pmf(x, n, q),
+        lambda x, n, q: 0.0 if x < 0 else (1.0 if n == 0 else st().nbinom.cdf(x, n, q)),
+        lambda p, n, q: 0.0 if n == 0 else max(st().nbinom.ppf(p, n, q), 0.0))
 
 
 def _hyper_valid(m, n, k):
@@ -164,4 +186,4 @@ def hyper_pdf(x, m, n, k):
 _make("prob.dist.hypergeometricCDF", 13400, "cdf", _hyper_valid,
       lambda x, m, n, k: st().hypergeom.cdf(x, m + n, m, k))
 _make("prob.dist.hypergeometricQF", 13410, "qf", _hyper_valid,
-      lambda p, m, n, k: st().hypergeom.ppf(p, m + n, m, k))
+      lambda p, m, n, k: max(st().hypergeom.ppf(p, m + n, m, k), max(0, k - n)))

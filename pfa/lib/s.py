@@ -159,22 +159,18 @@ def replaceall(call):
     rt = call.rt
 
     def f(s, original, replacement):
-        if not original:
-            return s
-        n = s.count(original)
+        n = s.count(original) if original else len(s) + 1
         if len(s) + n * (len(replacement) - len(original)) > rt.max_size:
             rt.too_big(len(s) + n * len(replacement), "string")
         return s.replace(original, replacement)
     return f
 
 
-fn("s.replacefirst")(lambda s, o, r: s.replace(o, r, 1) if o else s)
+fn("s.replacefirst")(lambda s, o, r: s.replace(o, r, 1))
 
 
 @fn("s.replacelast")
 def replacelast(s, o, r):
-    if not o:
-        return s
     i = s.rfind(o)
     return s if i < 0 else s[:i] + r + s[i + len(o):]
 

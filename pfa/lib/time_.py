@@ -24,11 +24,11 @@ def _zone(name: str):
 
 
 def _local(ts, zone, base, fname, zone_code=None, range_code=None):
+    if not (math.isfinite(ts) and TS_MIN <= ts <= TS_MAX):
+        raise PFARuntimeError("timestamp out of range", range_code or base + 1, fname)
     z = _zone(zone)
     if z is None:
         raise PFARuntimeError("unrecognized timezone string", zone_code or base, fname)
-    if not (math.isfinite(ts) and TS_MIN <= ts <= TS_MAX):
-        raise PFARuntimeError("timestamp out of range", range_code or base + 1, fname)
     try:
         return (_EPOCH + dt.timedelta(seconds=ts)).astimezone(z)
     except OverflowError:

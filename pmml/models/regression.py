@@ -80,9 +80,11 @@ class Table:
             missing |= col.missing
             y += coef * (x if exp == 1.0 else np.power(x, exp))
         for name, (vals, coefs) in self.categorical.items():
+            # PMML: a missing categorical input is ignored (the term adds 0), unlike a
+            # missing NumericPredictor or PredictorTerm input, which makes the result missing
             col = scope.get(name)
-            missing |= col.missing
             idx = codes(col.values, vals)
+            idx[col.missing] = -1
             table = np.append(np.asarray(coefs), 0.0)
             y += table[idx]  # idx == -1 picks the trailing 0
         for coef, refs in self.terms:
