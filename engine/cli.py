@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -198,6 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _print_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings (e.g. ignored vendor extensions) as one stderr line, not a Python location."""
+    print(f"portmodel: warning: {message}", file=sys.stderr)
+
+
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
@@ -206,7 +212,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _print_warning
+            return args.run(args)
     except VerificationError as exc:
         lines = str(exc).splitlines()
         print(f"portmodel: {lines[0] if lines else 'verification failed'}", file=sys.stderr)

@@ -37,6 +37,10 @@ class Expr:
     fn: Callable[[Scope], Col]
     data_type: str
     op_type: str
+    #: optional fast path for double arithmetic: values with NaN standing for "missing or
+    #: invalid" (numeric Cols hold NaN where missing). A caller that sees no NaN may use the
+    #: values as they are; otherwise it must take ``fn`` for the exact missing/error semantics.
+    fused: Callable[[Scope], Any] | None = None
 
     def __call__(self, scope: Scope) -> Col:
         return self.fn(scope)
@@ -234,7 +238,11 @@ def _constant(el, ctx: Ctx) -> Expr:
         if data_type == "integer" and not float(value).is_integer():
             raise DocumentError(f"Constant {text!r} is not an integer", line=el.sourceline,
                                 element="Constant")
-    return Expr(lambda scope: full(scope.n, value, data_type, op), data_type, op)
+    fused = None
+    if value is not None and data_type in ("double", "integer"):
+        number = float(value)
+        fused = lambda scope: number  # noqa: E731 - a scalar broadcasts in fused arithmetic
+    return Expr(lambda scope: full(scope.n, value, data_type, op), data_type, op, fused)
 
 
 def _field_ref(el, ctx: Ctx) -> Expr:
@@ -243,7 +251,8 @@ def _field_ref(el, ctx: Ctx) -> Expr:
     data_type, op = info.data_type, info.op_type
     repl = _parse_attr(el.get("mapMissingTo"), data_type, el, "mapMissingTo")
     if repl is None:
-        return Expr(lambda scope: scope.get(name), data_type, op)
+        fused = (lambda scope: scope.get(name).values) if data_type == "double" else None
+        return Expr(lambda scope: scope.get(name), data_type, op, fused)
 
     def fn(scope: Scope) -> Col:
         col = scope.get(name)

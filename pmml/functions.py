@@ -546,8 +546,14 @@ def compile_apply(el, ctx: Ctx) -> Expr:
     dflt = _parse_attr(el.get("defaultValue"), rt, el, "defaultValue")
     numeric = is_numeric_type(rt)
     where = f"function {name!r} (line {line})"
+    fused = _fuse(name, args, rt, mmt, dflt, ivt)
 
     def fn(scope: Scope) -> Col:
+        if fused is not None:
+            with np.errstate(all="ignore"):
+                r = fused(scope)
+            if isinstance(r, np.ndarray) and not np.isnan(r).any():
+                return Col(r, np.zeros(len(r), bool), rt, op)
         res: Res = core.fn(scope)
         col = res.col
         vals, missing = col.values, col.missing
@@ -591,7 +597,38 @@ def compile_apply(el, ctx: Ctx) -> Expr:
             vals[missing] = np.nan if vals.dtype.kind == "f" else None
         return Col(vals, missing, rt, col.op_type)
 
-    return Expr(fn, rt, op)
+    return Expr(fn, rt, op, fused)
+
+
+#: double arithmetic that fuses into one numpy expression (no integer or float rounding rules)
+_FUSABLE = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "exp": np.exp,
+            "ln": np.log, "log10": np.log10, "sqrt": np.sqrt, "abs": np.abs}
+
+
+def _fuse(name: str, args: list[Expr], rt: str, mmt: Any, dflt: Any, ivt: str):
+    """A NaN-propagating fast path for double arithmetic over fields and constants, or None.
+
+    NaN in its result means "some input missing, or an invalid result": callers then take the
+    exact path, which sorts out missing values, mapMissingTo and row errors.
+    """
+    ufunc = _FUSABLE.get(name)
+    if ufunc is None or rt != "double" or mmt is not None or dflt is not None or \
+            ivt != "returnInvalid" or any(a.fused is None for a in args):
+        return None
+    if ufunc.nin != len(args):
+        return None
+    parts = [a.fused for a in args]
+    if len(parts) == 1:
+        (f,) = parts
+
+        def fused1(scope: Scope):   # callers evaluate under np.errstate(all="ignore")
+            return ufunc(f(scope))
+        return fused1
+    f, g = parts
+
+    def fused2(scope: Scope):
+        return ufunc(f(scope), g(scope))
+    return fused2
 
 
 def _check_arity(name: str, lo: int, hi: int | None, got: int, el) -> None:

@@ -216,6 +216,8 @@ def to_column(raw: np.ndarray, data_type: str, op_type: str = "continuous") -> t
             vals = np.array([_as_string(v) for v in raw.tolist()], dtype=object)
         vals[missing] = None
         return Col(vals, missing, data_type, op_type), np.zeros(n, bool)
+    if raw.dtype == np.float64 and data_type == "double":   # the common case, kept lean
+        return Col(raw, np.isnan(raw), data_type, op_type), np.zeros(n, bool)
     if raw.dtype.kind in "iuf":
         vals = raw.astype(np.float32).astype(float) if data_type == "float" else raw.astype(float)
         missing = np.isnan(vals)

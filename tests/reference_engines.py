@@ -77,16 +77,20 @@ def _missing(v: Any) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA
 
 
-def blank_as_missing(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with blank text cells replaced by None.
+def blank_as_missing(frame: pd.DataFrame, fields: Sequence) -> pd.DataFrame:
+    """The frame with blank text cells of numeric fields replaced by None.
 
     Known difference: portmodel reads a blank cell ("", "  ") of a numeric field as missing (CSV
     habit; pmml/values.py), JPMML-Evaluator fails the row with NumberFormatException("empty
     String"). The reference therefore scores this rewritten frame; portmodel the original one.
     """
-    out = frame.astype(object).copy()
-    for c in out.columns:
-        out[c] = [None if isinstance(v, str) and not v.strip() else v for v in out[c]]
+    numeric = [f.name for f in fields if f.data_type in NUMERIC and f.name in frame.columns]
+    if not any(isinstance(v, str) and not v.strip() for c in numeric for v in frame[c]):
+        return frame
+    out = frame.copy()
+    for c in numeric:
+        out[c] = pd.Series([None if isinstance(v, str) and not v.strip() else v for v in out[c]],
+                           index=out.index, dtype=object)
     return out
 
 
@@ -94,9 +98,11 @@ def value_problem(field, value: Any) -> str | None:
     """Why a user value is not a valid value of ``field``: "unparsable" (text that is no number
     of a numeric field, or a fraction for an integer field), "invalid" (outside the Values or
     Intervals), or None (valid or missing). Computed from the Field alone, not by portmodel."""
-    if _missing(value) or (isinstance(value, str) and not value.strip()):
+    if _missing(value):
         return None
     if field.data_type in NUMERIC:
+        if isinstance(value, str) and not value.strip():
+            return None    # blank: missing (see blank_as_missing)
         x = _as_number(value)
         if x is None:
             return "unparsable"
@@ -198,7 +204,7 @@ def compare_rows(frame: pd.DataFrame, reference: pd.DataFrame, ref_errors: Seque
 def differences(model, path: str | Path, frame: pd.DataFrame, *, excuse: Any = None,
                 precision: float = 1e-9, zero: float = 1e-12) -> tuple[list[str], list[str]]:
     """Score ``frame`` with portmodel and JPMML-Evaluator and compare (see compare_rows)."""
-    reference, ref_errors = jpmml_score(path, blank_as_missing(frame))
+    reference, ref_errors = jpmml_score(path, blank_as_missing(frame, model.inputs))
     ours = model.predict(frame, errors="mark")
     return compare_rows(frame, reference, ref_errors, ours, model.inputs, precision=precision,
                         zero=zero, excuse=excuse)
@@ -316,6 +322,7 @@ def cell(field, hint: list, invalid: bool = True) -> st.SearchStrategy:
         kinds["valid"] = st.sampled_from(observed) if observed else st.sampled_from(UNKNOWN)
         kinds["novel"] = st.sampled_from(UNKNOWN)
     kinds["missing"] = st.none()
+    kinds["blank"] = st.sampled_from(["", " "])
     if numeric:
         kinds["nan"] = st.just(float("nan"))
         if invalid:
@@ -331,3 +338,78 @@ def frames(fields: Sequence, hints: Mapping[str, list], *, max_rows: int = 6,
     row = st.fixed_dictionaries({f.name: cell(f, hints.get(f.name, []), invalid) for f in fields})
     return st.lists(row, min_size=1, max_size=max_rows).map(
         lambda rows: pd.DataFrame(rows, columns=[f.name for f in fields]))
+
+
+# ------------------------------------------------------------------ sklearn2pmml documents
+def sklearn_specs() -> list[tuple[str, str, Any]]:
+    """(name, data set, steps factory(X) -> list of pipeline steps) for the exported documents.
+
+    The Domain decorators put Intervals, Value lists and treatments into the documents, so the
+    random inputs meet invalidValueTreatment="returnInvalid", "asIs" and "asMissing" and
+    missingValueTreatment/missingValueReplacement, which the conformance corpus lacks.
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    from sklearn.svm import SVC
+    from sklearn2pmml.decoration import CategoricalDomain, ContinuousDomain
+
+    def logistic(X):
+        num = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c])]
+        cat = [c for c in X.columns if c not in num]
+        return [("prep", ColumnTransformer([
+                    ("num", make_pipeline(ContinuousDomain(), StandardScaler()), num),
+                    ("cat", make_pipeline(CategoricalDomain(invalid_value_treatment="as_missing"),
+                                          OneHotEncoder()), cat)])),
+                ("clf", LogisticRegression(max_iter=5000))]
+
+    return [
+        ("mlp_iris", "iris", lambda X: [
+            ("dom", ContinuousDomain()),
+            ("clf", MLPClassifier(hidden_layer_sizes=(6,), max_iter=3000, random_state=0))]),
+        ("gaussian_nb_wine", "wine", lambda X: [
+            ("dom", ContinuousDomain(invalid_value_treatment="as_is")), ("clf", GaussianNB())]),
+        ("svc_iris", "iris", lambda X: [
+            ("dom", ContinuousDomain(invalid_value_treatment="as_missing",
+                                     missing_value_treatment="as_value",
+                                     missing_value_replacement=1.0)),
+            ("clf", SVC(kernel="rbf", gamma=0.5))]),
+        ("kmeans_iris", "iris", lambda X: [
+            ("clf", KMeans(n_clusters=3, n_init=10, random_state=0))]),
+        ("knn_iris", "iris", lambda X: [
+            ("dom", ContinuousDomain(invalid_value_treatment="as_is")),
+            ("clf", KNeighborsClassifier(n_neighbors=5))]),
+        ("logreg_onehot_cancer", "cancer", logistic),
+        ("forest_wine", "wine", lambda X: [
+            ("clf", RandomForestClassifier(n_estimators=10, max_depth=4, random_state=0))]),
+    ]
+
+
+def export_sklearn(folder: Path) -> dict[str, tuple[Path, pd.DataFrame]]:
+    """Fit and export every sklearn_specs() pipeline into ``folder``: name -> (document, X).
+    A document already in ``folder`` is reused (one export per session)."""
+    from sklearn2pmml import sklearn2pmml
+    from sklearn2pmml.pipeline import PMMLPipeline
+    from sklearn_models import _with_category, datasets
+    data = datasets()
+    out = {}
+    for name, ds, steps in sklearn_specs():
+        X, y = data[ds]
+        if name.startswith("logreg"):
+            X = _with_category(X[list(X.columns[:6])], X.columns[0])
+        path = Path(folder) / f"{name}.pmml"
+        if not path.exists():
+            pipe = PMMLPipeline(steps(X))
+            if name.startswith("kmeans"):
+                pipe.fit(X)
+            else:
+                pipe.fit(X, y)
+            sklearn2pmml(pipe, str(path))
+        out[name] = (path, X)
+    return out

@@ -586,3 +586,13 @@ def test_compilers_skip_extension_children_even_without_the_pass():
     model = PMMLModel(root, version)
     rows = pd.DataFrame({"x": [0.5, 0.5, 3.0], "color": ["red", "green", "red"]})
     assert column(model, rows, "pred") == [12.5, 22.0, 27.5]
+
+
+def test_command_line_shows_the_warning_as_one_line(tmp_path, capsys):
+    from portmodel.cli import main
+    path = tmp_path / "ext.pmml"
+    path.write_text(doc("4.4", EXTENDED_FIELDS, EXTENDED_MODEL))
+    assert main(["inspect", str(path)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(
+        "portmodel: warning: portmodel ignores vendor extensions it does not interpret")

@@ -120,23 +120,27 @@ def graph_rows_par(X, start, op, feat, thr, lo, hi, sets, nxt, all_le, out):
 
 
 @njit(cache=True)
-def _accumulate(r, t, lf, w, sw, vote, leaf_val, leaf_cls, leaf_ok, acc, den, missw, missv,
-                nmiss, first):
-    """Add tree t's answer for row r (leaf lf) to the running ensemble sums."""
-    if lf < 0 or not leaf_ok[lf]:
-        nmiss[r] += 1
-        missw[r] += sw
-        missv[r] += w
-        return
-    if vote:
-        c = leaf_cls[lf]
-        acc[r, c] += w
-        if first[r, c] > t:
-            first[r, c] = t
-    else:
-        for j in range(acc.shape[1]):
-            acc[r, j] += w * leaf_val[lf, j]
-    den[r] += w
+def _accumulate(a, b, t, leaves, w, sw, vote, leaf_val, leaf_cls, leaf_ok, acc, den, missw,
+                missv, nmiss, first):
+    """Add tree t's answers for rows a..b-1 (leaves[r - a]) to the running ensemble sums:
+    value rows (or a vote) weighted by w; missing predictions counted apart."""
+    k = acc.shape[1]
+    for r in range(a, b):
+        lf = leaves[r - a]
+        if lf < 0 or not leaf_ok[lf]:
+            nmiss[r] += 1
+            missw[r] += sw
+            missv[r] += w
+            continue
+        if vote:
+            c = leaf_cls[lf]
+            acc[r, c] += w
+            if first[r, c] > t:
+                first[r, c] = t
+        else:
+            for j in range(k):
+                acc[r, j] += w * leaf_val[lf, j]
+        den[r] += w
 
 
 @njit(cache=True)
@@ -146,11 +150,8 @@ def _graph_forest_chunk(X, a, b, starts, weight, segw, vote, leaf_val, leaf_cls,
     leaves = np.empty(b - a, np.int64)
     for t in range(starts.shape[0]):          # one tree at a time stays in cache
         _graph_block(X, a, b, starts[t], op, feat, thr, lo, hi, sets, nxt, all_le, leaves, a)
-        w = weight[t]
-        sw = segw[t]
-        for r in range(a, b):
-            _accumulate(r, t, leaves[r - a], w, sw, vote, leaf_val, leaf_cls, leaf_ok, acc, den,
-                        missw, missv, nmiss, first)
+        _accumulate(a, b, t, leaves, weight[t], segw[t], vote, leaf_val, leaf_cls, leaf_ok, acc,
+                    den, missw, missv, nmiss, first)
 
 
 @njit(cache=True)
@@ -353,15 +354,15 @@ def _general_forest_chunk(X, a, b, roots, strategy, last, factor, weight, segw, 
                           e_feat, e_thr, e_lo, e_hi, e_start, args, sets, scratch_size, acc, den,
                           missw, missv, nmiss, first):
     scratch = np.empty(scratch_size, np.int8)
+    leaves = np.empty(b - a, np.int64)
     for t in range(roots.shape[0]):
-        w = weight[t]
-        sw = segw[t]
         for r in range(a, b):
             lf, p = _route(X, r, roots[t], strategy[t], last[t], factor[t], pred, kid_lo,
                            kid_hi, kids, binary, default, e_op, e_feat, e_thr, e_lo, e_hi,
                            e_start, args, sets, scratch)
-            _accumulate(r, t, lf, w, sw, vote, leaf_val, leaf_cls, leaf_ok, acc, den, missw,
-                        missv, nmiss, first)
+            leaves[r - a] = lf
+        _accumulate(a, b, t, leaves, weight[t], segw[t], vote, leaf_val, leaf_cls, leaf_ok, acc,
+                    den, missw, missv, nmiss, first)
 
 
 @njit(cache=True)

@@ -1,0 +1,137 @@
+"""Differential tests: portmodel's PFA engine against titus2 on generated inputs.
+
+For every implemented deterministic library function whose signature can be instantiated with
+primitives/arrays/maps, a document calling it is run on random and edge-case inputs (NaN,
+infinities, empty arrays, int/long limits) in both engines; results and error codes must agree.
+Functions where portmodel follows the specification (or IEEE 754) and titus2 does not are listed
+in DEVIATIONS with the reason; they are skipped, not silently passed.
+"""
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from portmodel.pfa import PFARuntimeError, load_pfa
+from portmodel.pfa.lib import registry
+from portmodel.pfa.library_sigs import LIBRARY
+
+from pfa_titus_util import engine_docs, gen, import_titus, same_value, untag
+
+TITUS = import_titus()
+pytestmark = [pytest.mark.oracle, pytest.mark.slow,
+              pytest.mark.skipif(TITUS is None, reason="titus2 is not installed")]
+
+# portmodel follows the specification / IEEE 754 here; titus2 differs (checked by hand)
+DEVIATIONS = {
+    "/": "x / -0.0: IEEE 754 sign rules (titus2 loses the sign of negative zero)",
+    "//": "spec: floor division (largest N <= x/y); titus2 truncates toward zero",
+    "**": "Math.pow semantics: (-0.0) ** -1 is -inf; titus2 gives +inf",
+    "%%": "float arguments: titus2 rounds through float32 for type float",
+    "cast.float": "spec: single precision; titus2 keeps double precision",
+    "m.special.nChooseK": "spec: domain error when k <= 0 or k >= n, and int overflow is an "
+                          "error; titus2 returns unbounded Python ints",
+    "m.special.lnGamma": "spec lists no runtime error; titus2 raises 36050 for x <= 0",
+    "m.link.softmax": "infinite inputs: portmodel gives the limit (0 or NaN per element); titus2 "
+                      "returns all NaN",
+    "a.lnsum": "spec: NaN if any value is zero or negative; titus2 gives -inf for zero",
+    "a.geomean": "negative values give NaN (log of a negative); titus2 returns odd roots",
+    "a.intersection": "spec: arrays treated as sets (no duplicates); titus2 keeps duplicates",
+    "a.diff": "spec: arrays treated as sets (no duplicates); titus2 keeps duplicates",
+    "a.symdiff": "spec: arrays treated as sets (no duplicates); titus2 keeps duplicates",
+    "s.int": "width 0 means no padding; titus2 returns an empty string",
+    "model.reg.residual": "spec: misaligned prediction error; titus2 silently truncates",
+    "model.reg.pull": "error precedence for two misalignments at once",
+    "stat.change.updateCUSUM": "NaN log-likelihood ratio propagates (Math.max); titus2 resets",
+    "metric.gaussianSimilarity": "sigma so small that sigma^2 underflows",
+    "prob.dist.betaPDF": "density at the support boundary x = 1 (titus2 returns 0)",
+    "prob.dist.fCDF": "huge x gives 1.0; titus2 returns NaN",
+    "prob.dist.tCDF": "huge |x| gives 0/1; titus2 returns NaN",
+    "prob.dist.hypergeometricCDF": "x beyond the support gives 1.0; titus2 returns 0.0",
+    "prob.dist.lognormalQF": "extreme meanlog underflows differently",
+    "la.inverse": "matrices with infinities: numpy pseudo-inverse gives NaN",
+}
+
+
+def _cases() -> list[tuple[str, str]]:
+    impl = registry()
+    out = []
+    for name, (sigs, _, nondeterministic) in LIBRARY.items():
+        if nondeterministic or name not in impl:
+            continue
+        for s in sigs:
+            if engine_docs(name, s):
+                out.append((name, s))
+    return out
+
+
+CASES = _cases()
+
+
+def _run(action, value, err):
+    try:
+        return ("ok", untag(action(value)))
+    except err as exc:
+        return ("err", exc.code)
+
+
+@pytest.mark.parametrize("name,sig", CASES, ids=[f"{n}:{i}" for i, (n, _) in enumerate(CASES)])
+def test_matches_titus(name: str, sig: str) -> None:
+    if name in DEVIATIONS:
+        pytest.skip(f"known, deliberate difference: {DEVIATIONS[name]}")
+    PFAEngine, TitusError = TITUS
+    rng = random.Random(hash(name + sig) & 0xFFFF)
+    for doc in engine_docs(name, sig)[:2]:
+        mine = load_pfa(doc)
+        theirs, = PFAEngine.fromJson(json.loads(json.dumps(doc)))
+        fields = doc["input"]["fields"]
+        for _ in range(20):
+            x = {f["name"]: gen(f["type"], rng) for f in fields}
+            a = _run(mine.action, x, PFARuntimeError)
+            try:
+                b = _run(theirs.action, x, TitusError)
+            except Exception:      # titus2 itself crashes on some edge inputs: no verdict
+                continue
+            assert a[0] == b[0] and (a[1] == b[1] if a[0] == "err" else
+                                     same_value(a[1], b[1])), \
+                f"{name} {sig} on {x!r}: portmodel {a!r}, titus2 {b!r}"
+
+
+HIGHER_ORDER = [
+    ({"a.map": ["input", {"params": [{"x": "double"}], "ret": "double",
+                          "do": {"*": ["x", 2]}}]},
+     {"type": "array", "items": "double"}, {"type": "array", "items": "double"}),
+    ({"a.filter": ["input", {"params": [{"x": "double"}], "ret": "boolean",
+                             "do": {">": ["x", 0]}}]},
+     {"type": "array", "items": "double"}, {"type": "array", "items": "double"}),
+    ({"a.sortLT": ["input", {"params": [{"x": "double"}, {"y": "double"}], "ret": "boolean",
+                             "do": {">": ["x", "y"]}}]},
+     {"type": "array", "items": "double"}, {"type": "array", "items": "double"}),
+    ({"a.fold": ["input", 0, {"params": [{"t": "int"}, {"x": "string"}], "ret": "int",
+                              "do": {"+": ["t", {"s.len": "x"}]}}]},
+     {"type": "array", "items": "string"}, "int"),
+    ({"map.map": ["input", {"params": [{"x": "int"}], "ret": "string", "do": {"s.int": "x"}}]},
+     {"type": "map", "values": "int"}, {"type": "map", "values": "string"}),
+    ({"a.zipmap": ["input", "input", {"params": [{"x": "double"}, {"y": "double"}],
+                                      "ret": "double", "do": {"-": ["x", "y"]}}]},
+     {"type": "array", "items": "double"}, {"type": "array", "items": "double"}),
+    ({"a.reduce": ["input", {"params": [{"x": "int"}, {"y": "int"}], "ret": "int",
+                             "do": {"max": ["x", "y"]}}]},
+     {"type": "array", "items": "int"}, "int"),
+]
+
+
+@pytest.mark.parametrize("i", range(len(HIGHER_ORDER)))
+def test_higher_order_functions_match_titus(i: int) -> None:
+    action, in_t, out_t = HIGHER_ORDER[i]
+    doc = {"input": in_t, "output": out_t, "action": action}
+    PFAEngine, TitusError = TITUS
+    mine = load_pfa(doc)
+    theirs, = PFAEngine.fromJson(json.loads(json.dumps(doc)))
+    rng = random.Random(i)
+    for _ in range(25):
+        x = gen(in_t, rng)
+        a, b = _run(mine.action, x, PFARuntimeError), _run(theirs.action, x, TitusError)
+        assert a[0] == b[0] and (a[1] == b[1] if a[0] == "err" else same_value(a[1], b[1])), \
+            f"{action} on {x!r}: portmodel {a!r}, titus2 {b!r}"
