@@ -92,6 +92,14 @@ class BatchPlan:
             if name not in columns:
                 raise GiveUp()
             col = columns[name]
+            dtype = getattr(col, "dtype", None)
+            if dtype is None or dtype == bool or dtype.kind not in "iuf":
+                # object columns: the per-record path decides on None, bools, strings...
+                if dtype is not None and dtype.kind == "O" and all(
+                        type(v) is float or type(v) is int for v in col):
+                    pass
+                else:
+                    raise GiveUp()
             try:
                 a = np.asarray(col, dtype=np.float64)
             except (TypeError, ValueError):

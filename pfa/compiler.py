@@ -1301,13 +1301,14 @@ class Compiler:
         sigs = library_signatures(name)
         if sigs is None:
             raise self.semantic(f"unknown function {name!r}", path + ("fcn",))
-        if len(sigs) != 1:
-            raise self.semantic(f"{name} has several signatures and cannot be referenced; wrap it "
-                                "in a function definition", path + ("fcn",))
-        sig = sigs[0]
-        if not fill and is_generic(sig):
-            raise self.semantic(f"{name} is generic and cannot be referenced without \"fill\"; wrap "
-                                "it in a function definition", path + ("fcn",))
+        if not fill:
+            plain = [s for s in sigs if not is_generic(s)]
+            if not plain:
+                raise self.semantic(f"{name} is generic and cannot be referenced without "
+                                    "\"fill\"; wrap it in a function definition", path + ("fcn",))
+            sig = plain[0]      # the first non-generic signature (e.g. double -> double)
+        else:
+            sig = next((s for s in sigs if self._fill_fits(s, fill)), sigs[0])
         if not fill:
             m = Matcher()
             ptypes2 = [m.resolve(p) for _, p in sig.params]
@@ -1340,6 +1341,12 @@ class Compiler:
         impl = self.lib_impl(name, Call(name, all_types, all_types, ret, m.b, self.rt), path)
         fills = {k: self._adapt_arg(e, all_types[names.index(k)]) for k, (e, _) in filled.items()}
         return self._filled_from(name, names, all_types, ret, impl, fills)
+
+    @staticmethod
+    def _fill_fits(sig: Signature, fill: dict) -> bool:
+        """Does this signature have every filled parameter name?"""
+        names = sig.names
+        return all(k in names for k in fill if k != "@")
 
     def _filled(self, name, names, types, ret, get_call, fill, scope, path) -> Expr:
         fills = {}

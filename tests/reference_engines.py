@@ -108,7 +108,7 @@ def value_problem(field, value: Any) -> str | None:
             return "unparsable"
         if field.data_type == "integer" and x != int(x):
             return "unparsable"
-        if field.values:
+        if field.values and field.op_type != "continuous":
             return None if any(_as_number(v) == x for v in field.values) else "invalid"
         if field.intervals:
             ranges = [(-math.inf if iv.left is None else iv.left,
@@ -294,12 +294,14 @@ def _typed(v: Any, data_type: str) -> Any:
     return v
 
 
-def cell(field, hint: list, invalid: bool = True) -> st.SearchStrategy:
-    """One input value for ``field`` (a portmodel Field): mostly valid, sometimes missing, and
-    (``invalid=True``) sometimes invalid. The first kind is "valid", so shrinking heads there."""
+def cell(field, hint: list, invalid: bool = True, missing: bool = True) -> st.SearchStrategy:
+    """One input value for ``field`` (a portmodel Field): mostly valid, and sometimes missing
+    (None, NaN, blank text) and invalid (unknown category, number outside the Intervals, fraction
+    for an integer field, text that is no number), as the flags allow. The first kind is
+    "valid", so shrinking heads there."""
     kinds: dict[str, st.SearchStrategy] = {}
     numeric = field.data_type in NUMERIC
-    if field.values:
+    if field.values and field.op_type != "continuous":
         values = [_typed(v, field.data_type) for v in field.values]
         kinds["valid"] = st.sampled_from(values)
         if invalid:
@@ -320,22 +322,25 @@ def cell(field, hint: list, invalid: bool = True) -> st.SearchStrategy:
     else:   # categorical/string without a Value list: every value is valid
         observed = sorted({str(v) for v in hint})
         kinds["valid"] = st.sampled_from(observed) if observed else st.sampled_from(UNKNOWN)
-        kinds["novel"] = st.sampled_from(UNKNOWN)
-    kinds["missing"] = st.none()
-    kinds["blank"] = st.sampled_from(["", " "])
-    if numeric:
-        kinds["nan"] = st.just(float("nan"))
-        if invalid:
-            kinds["garbage"] = st.sampled_from(GARBAGE)
+        if invalid:   # valid by the DataDictionary, yet a category the model never saw
+            kinds["novel"] = st.sampled_from(UNKNOWN)
+    if missing:
+        kinds["missing"] = st.none()
+        kinds["blank"] = st.sampled_from(["", " "])
+        if numeric:
+            kinds["nan"] = st.just(float("nan"))
+    if numeric and invalid:
+        kinds["garbage"] = st.sampled_from(GARBAGE)
     names = list(kinds)
     weights = ["valid"] * 6 + [k for k in names if k != "valid"]
     return st.sampled_from(weights).flatmap(lambda k: kinds[k])
 
 
 def frames(fields: Sequence, hints: Mapping[str, list], *, max_rows: int = 6,
-           invalid: bool = True) -> st.SearchStrategy:
-    """DataFrames with one column per input field and 1..max_rows rows."""
-    row = st.fixed_dictionaries({f.name: cell(f, hints.get(f.name, []), invalid) for f in fields})
+           invalid: bool = True, missing: bool = True) -> st.SearchStrategy:
+    """DataFrames with one column per input field and 1..max_rows rows (see ``cell``)."""
+    row = st.fixed_dictionaries({f.name: cell(f, hints.get(f.name, []), invalid, missing)
+                                 for f in fields})
     return st.lists(row, min_size=1, max_size=max_rows).map(
         lambda rows: pd.DataFrame(rows, columns=[f.name for f in fields]))
 

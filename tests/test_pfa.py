@@ -479,3 +479,57 @@ def test_math_is_ieee_not_exceptions():
     assert run({"/": [1, 0]}, "null", "double") == math.inf
     assert math.isnan(run({"**": [-8.0, 0.5]}, "null", "double"))
     assert run({"m.exp": 1000.0}, "null", "double") == math.inf
+
+
+# ---------------------------------------------------------------- type system and signatures
+
+def test_accepts_and_narrowest_supertype_follow_the_spec_tables():
+    from portmodel.pfa.types import (DOUBLE, FLOAT, INT, LONG, NULL, STRING, Array, Enum, Map,
+                                     Union, supertype)
+    assert DOUBLE.accepts(INT) and LONG.accepts(INT) and not INT.accepts(LONG)
+    assert not FLOAT.accepts(DOUBLE) and FLOAT.accepts(LONG)
+    assert Array(DOUBLE).accepts(Array(INT)) and not Array(INT).accepts(Array(DOUBLE))
+    assert Union([STRING, NULL]).accepts(STRING) and not STRING.accepts(Union([STRING, NULL]))
+    e1, e2 = Enum("E", ["a", "b", "c"]), Enum("E", ["b", "a"])
+    assert e1.accepts(e2) and not e2.accepts(e1)
+    assert supertype([INT, LONG]) is LONG and supertype([INT, FLOAT, DOUBLE]) is DOUBLE
+    assert supertype([Array(INT), Array(DOUBLE)]) == Array(DOUBLE)
+    assert supertype([INT, STRING]) == Union([INT, STRING])
+    assert supertype([Union([INT, STRING]), Union([STRING, NULL]), DOUBLE]) == \
+        Union([DOUBLE, STRING, NULL])
+    with pytest.raises(TypeError):
+        supertype([Enum("A", ["x"]), Enum("B", ["y"])])
+    assert supertype([Map(INT), Map(LONG)]) == Map(LONG)
+
+
+def test_signature_resolution_with_unions_records_and_functions():
+    from portmodel.pfa.sigs import parse_signature, resolve_call
+    from portmodel.pfa.types import (BOOLEAN, DOUBLE, INT, NULL, STRING, FcnType, Field, Record,
+                                     Union)
+    dflt = [parse_signature("(x: any A|null, default: A) -> A")]
+    r = resolve_call(dflt, [Union([DOUBLE, NULL]), INT])
+    assert r is not None and r.ret is DOUBLE
+    r = resolve_call(dflt, [Union([INT, STRING, NULL]), STRING])
+    assert r.ret == Union([INT, STRING])
+    node = Record("T", [])
+    node.set_fields([Field("pass", Union([node, STRING])), Field("fail", Union([node, STRING]))])
+    datum = Record("D", [Field("x", DOUBLE)])
+    walk = [parse_signature("(datum: record D, treeNode: record T {pass: T|any S, fail: T|S}, "
+                            "test: fcn(D, T -> boolean)) -> S")]
+    r = resolve_call(walk, [datum, node, FcnType([datum, node], BOOLEAN)])
+    assert r is not None and r.ret is STRING
+    assert resolve_call(walk, [datum, node, FcnType([datum, node], INT)]) is None
+    plus = [parse_signature("(x: any A of {int, long, float, double}, y: A) -> A")]
+    assert resolve_call(plus, [INT, STRING]) is None
+    assert resolve_call(plus, [INT, DOUBLE]).ret is DOUBLE
+
+
+def test_coverage_report_counts_the_specification(capsys):
+    from portmodel.pfa import coverage
+    rep = coverage.report()
+    total = sum(t for _, t, _ in rep.values())
+    done = sum(d for d, _, _ in rep.values())
+    assert total == 449 and done >= 440
+    assert rep["re"][:2] == (15, 15) and rep["(core)"][:2] == (29, 29)
+    coverage.main([])
+    assert "TOTAL" in capsys.readouterr().out

@@ -11,8 +11,8 @@ import functools
 import random
 import re
 import shutil
-import zlib
 import warnings
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -363,6 +363,27 @@ def test_random_ensembles_forest_plan_equals_general_path(function, method, trea
         s1 = model_scope(doc, data)
         _same_result(p.score(s1), general)
         assert set(s1.errors) == set(s2.errors)
+
+
+def test_parallel_kernels_equal_walk(monkeypatch):
+    """The threaded variants (chunks of rows) give what the walk and the general path give."""
+    pytest.importorskip("numba")
+    monkeypatch.delenv("PORTMODEL_NO_NUMBA", raising=False)
+    monkeypatch.setattr(tk, "PARALLEL_MIN_WORK", 0)
+    data = random_inputs(7, n=5000)
+    for seed in (3, 11):
+        doc = portmodel.load(TreeGen(seed).document())
+        assert_kernels_match_walk(doc.model, model_scope(doc, data))
+    doc = portmodel.load(TreeGen(5).ensemble("classification", "weightedAverage", "continue"))
+    mm = doc.model
+    plans = [mm.fast, try_compile_forest(mm, fast=False)]
+    plan, mm.fast = mm.fast, None
+    try:
+        general = mm.score(model_scope(doc, data))
+    finally:
+        mm.fast = plan
+    for p in plans:
+        _same_result(p.score(model_scope(doc, data)), general)
 
 
 def test_graph_handles_knime_missing_routing_and_complements():

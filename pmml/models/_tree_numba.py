@@ -61,12 +61,12 @@ def _gtest(op, x, t, lo, hi, sets):
 
 
 @njit(cache=True)
-def _graph_block(X, a, b, start, op, feat, thr, lo, hi, sets, nxt, all_le, out, off):
+def _graph_block(X, a, b, start, op, feat, thr, lo, hi, sets, nxt, all_le, out, off, t):
     """out[r - off] = leaf of rows a..b-1 (-1: no prediction, else the global node index).
 
     LANES rows walk together, one test each per round: their independent load chains overlap,
-    which hides most of the memory latency a single row's walk is made of."""
-    t = np.empty(LANES, np.int64)
+    which hides most of the memory latency a single row's walk is made of. t: LANES ints of
+    scratch (allocated once by the caller)."""
     for base in range(a, b, LANES):
         m = min(LANES, b - base)
         for l in range(LANES):
@@ -107,7 +107,8 @@ def _graph_block(X, a, b, start, op, feat, thr, lo, hi, sets, nxt, all_le, out, 
 
 @njit(cache=True)
 def graph_rows(X, start, op, feat, thr, lo, hi, sets, nxt, all_le, out):
-    _graph_block(X, 0, X.shape[1], start, op, feat, thr, lo, hi, sets, nxt, all_le, out, 0)
+    _graph_block(X, 0, X.shape[1], start, op, feat, thr, lo, hi, sets, nxt, all_le, out, 0,
+                 np.empty(LANES, np.int64))
 
 
 @njit(cache=True, parallel=True)
@@ -116,7 +117,7 @@ def graph_rows_par(X, start, op, feat, thr, lo, hi, sets, nxt, all_le, out):
     chunks = (n + _CHUNK - 1) // _CHUNK
     for c in prange(chunks):
         _graph_block(X, c * _CHUNK, min(n, (c + 1) * _CHUNK), start, op, feat, thr, lo, hi, sets,
-                     nxt, all_le, out, 0)
+                     nxt, all_le, out, 0, np.empty(LANES, np.int64))
 
 
 @njit(cache=True)
@@ -148,8 +149,10 @@ def _graph_forest_chunk(X, a, b, starts, weight, segw, vote, leaf_val, leaf_cls,
                         feat, thr, lo, hi, sets, nxt, all_le, acc, den, missw, missv, nmiss,
                         first):
     leaves = np.empty(b - a, np.int64)
+    lanes = np.empty(LANES, np.int64)
     for t in range(starts.shape[0]):          # one tree at a time stays in cache
-        _graph_block(X, a, b, starts[t], op, feat, thr, lo, hi, sets, nxt, all_le, leaves, a)
+        _graph_block(X, a, b, starts[t], op, feat, thr, lo, hi, sets, nxt, all_le, leaves, a,
+                     lanes)
         _accumulate(a, b, t, leaves, weight[t], segw[t], vote, leaf_val, leaf_cls, leaf_ok, acc,
                     den, missw, missv, nmiss, first)
 

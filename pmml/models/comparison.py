@@ -19,6 +19,7 @@ from portmodel.errors import DocumentError, UnsupportedError
 from ..dictionary import FieldInfo
 from ..predicates import parse_array
 from ..values import Col, codes, is_numeric_type, parse_scalar
+from .kernels import kernels
 
 DISTANCES = ("euclidean", "squaredEuclidean", "chebychev", "cityBlock", "minkowski")
 SIMILARITIES = ("simpleMatching", "jaccard", "tanimoto", "binarySimilarity")
@@ -248,13 +249,19 @@ def distances(measure: Measure, fields: list[FieldComparison], cols: list[Col],
     """Distance of every row to every reference: an (n, m) matrix and the rows where it is
     undefined (every compared field missing). Missing fields are skipped and the sum scaled
     by sum(q) / sum(q over present fields), q being the missing-value weights (default 1)."""
+    plan = kernel_plan(measure, fields, cols, refs, adjust_weights)
+    if plan is not None:
+        kern, X, P, has_missing, Y, w, mode, root, adj, undef = plan
+        out = np.empty((X.shape[1], Y.shape[1]))
+        kern.distance_matrix(X, P, has_missing, Y, w, mode, root, adj, undef, out)
+        return out, undef
     n = len(cols[0]) if cols else 0
     m = len(refs[0]) if refs else 0
     q = np.ones(len(fields)) if adjust_weights is None else np.asarray(adjust_weights, float)
     present = np.column_stack([~c.missing for c in cols]) if cols else np.zeros((n, 0), bool)
     out = np.empty((n, m))
     undefined = np.zeros(n, bool)
-    step = max(1, _CHUNK_CELLS // max(m, 1))
+    step = _chunk_rows(m)
     p = {"euclidean": 2.0, "squaredEuclidean": 2.0, "cityBlock": 1.0, "chebychev": 1.0,
          "minkowski": measure.p}[measure.name]
     for lo in range(0, n, step):
@@ -265,7 +272,9 @@ def distances(measure: Measure, fields: list[FieldComparison], cols: list[Col],
             x = col.values[lo:hi]
             d, bad = _inner(fc, x, y)
             pres[:, i] &= ~bad
-            if p != 1.0:
+            if p == 2.0:
+                d = d * d                 # what np.power(d, 2.0) gives, faster
+            elif p != 1.0:
                 d = np.power(d, p)
             if fc.weight != 1.0:
                 d = d * fc.weight
@@ -274,19 +283,85 @@ def distances(measure: Measure, fields: list[FieldComparison], cols: list[Col],
                 np.maximum(acc, d, out=acc)
             else:
                 acc += d
-        total = q.sum()
-        got = pres @ q
-        undef = got <= 0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            adj = np.where(undef, np.nan, total / np.where(undef, 1.0, got))
+        adj, undef = _adjustment(pres, q)
         acc = acc * adj[:, None]
         if measure.name == "euclidean" or measure.name == "minkowski":
             with np.errstate(invalid="ignore"):
-                acc = np.power(acc, 1.0 / p)
+                acc = np.sqrt(acc) if p == 2.0 else np.power(acc, 1.0 / p)
         acc[undef] = np.nan
         out[lo:hi] = acc
         undefined[lo:hi] = undef
     return out, undefined
+
+
+def _chunk_rows(m: int) -> int:
+    return max(1, _CHUNK_CELLS // max(m, 1))
+
+
+def _adjustment(pres: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: sum(q) / sum(q over present fields) (pres: rows x fields, C order), NaN and
+    undefined where no field is present."""
+    total = q.sum()
+    got = pres @ q
+    undef = got <= 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        adj = np.where(undef, np.nan, total / np.where(undef, 1.0, got))
+    return adj, undef
+
+
+#: distance measures the numba kernels compute (absDiff fields): kernel mode, square root
+_KERNEL_MODES = {"cityBlock": (0, False), "squaredEuclidean": (1, False), "euclidean": (1, True),
+                 "chebychev": (2, False)}
+
+
+def kernel_plan(measure: Measure, fields: list[FieldComparison], cols: list[Col],
+                refs: list[np.ndarray], adjust_weights: np.ndarray | None = None
+                ) -> tuple | None:
+    """Arguments of the numba distance kernels, or None when numba is off or the measure is
+    not one they compute (then ``distances`` runs its numpy loop: the same numbers).
+
+    Returns (kernels, X fields x rows, P present mask (fields x rows; only read when
+    has_missing), has_missing, Y fields x references, weights, mode, root, adj, undefined)."""
+    mode = _KERNEL_MODES.get(measure.name)
+    if mode is None or not fields or not refs or len(refs[0]) == 0:
+        return None
+    if any(fc.compare != "absDiff" or not fc.numeric for fc in fields):
+        return None
+    if any(c.values.dtype != np.float64 for c in cols) or \
+            any(r.dtype != np.float64 for r in refs):
+        return None
+    kern = kernels()
+    if kern is None:
+        return None
+    n, f = len(cols[0]), len(fields)
+    X = np.empty((f, n))
+    for i, c in enumerate(cols):
+        X[i] = c.values
+    has_missing = any(c.missing.any() for c in cols)
+    P = np.empty((f, n) if has_missing else (f, 0), bool)
+    if has_missing:
+        for i, c in enumerate(cols):
+            np.logical_not(c.missing, out=P[i])
+    if adjust_weights is None:
+        if has_missing:
+            got = P.sum(axis=0).astype(float)        # what pres @ ones gives: exact counts
+            undef = got <= 0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                adj = np.where(undef, np.nan, float(f) / np.where(undef, 1.0, got))
+        else:
+            adj, undef = np.ones(n), np.zeros(n, bool)
+    else:   # the numpy loop's own computation, chunk by chunk (BLAS sums depend on the call)
+        q = np.asarray(adjust_weights, float)
+        adj, undef = np.empty(n), np.empty(n, bool)
+        step = _chunk_rows(len(refs[0]))
+        for lo in range(0, n, step):
+            hi = min(n, lo + step)
+            pres = np.ascontiguousarray(P[:, lo:hi].T) if has_missing else \
+                np.ones((hi - lo, f), bool)
+            adj[lo:hi], undef[lo:hi] = _adjustment(pres, q)
+    Y = np.ascontiguousarray(np.vstack(refs))
+    w = np.array([fc.weight for fc in fields], float)
+    return kern, X, P, has_missing, Y, w, mode[0], mode[1], adj, undef
 
 
 def _binary(col: Col) -> tuple[np.ndarray, np.ndarray]:

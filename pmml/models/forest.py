@@ -8,6 +8,8 @@ trees (sklearn2pmml's gradient boosting is a modelChain whose first segment is s
 R's and KNIME's ensembles. The kernel produces exactly the running sums the general
 aggregation in ``mining`` keeps (same additions in the same order), and ``mining``'s own
 aggregators finish them, so the Result is the one the segment-by-segment path gives.
+The arrays are built on first use (a large ensemble takes a while to lower); without numba the
+same arrays are walked tree by tree with numpy.
 """
 from __future__ import annotations
 
@@ -36,12 +38,14 @@ def _spec_key(spec) -> tuple:
 class ForestPlan:
     """A tree ensemble compiled for one-pass scoring; ``score`` replaces MiningModel.score."""
 
-    def __init__(self, mm, trees: list, plan: FrozenGraph | FrozenGeneral, defs: dict,
+    def __init__(self, mm, trees: list, fast: bool, defs: dict,
                  leaf_val: np.ndarray, leaf_cls: np.ndarray, leaf_ok: np.ndarray,
                  weight: np.ndarray, segw: np.ndarray, cats: list[Any], vote: bool):
         self.mm = mm
         self.trees = trees                # (TreeModel, base) per segment
-        self.plan = plan
+        self.allow_graph = fast
+        self._plan: FrozenGraph | FrozenGeneral | None = None
+        self._lowered = False
         self.defs = defs
         self.leaf_val = leaf_val
         self.leaf_cls = leaf_cls
@@ -55,11 +59,22 @@ class ForestPlan:
             total += float(w)
         self.total_w = total
 
+    @property
+    def plan(self) -> FrozenGraph | FrozenGeneral | None:
+        """The trees' arrays, built on first use (lowering a large ensemble takes a while)."""
+        if not self._lowered:
+            try:
+                self._plan = _lower([m for m, _ in self.trees], self.allow_graph)
+            except NotLowerable:
+                self._plan = None         # each tree is walked on its own
+            self._lowered = True
+        return self._plan
+
     # ------------------------------------------------------------------ scoring
     def score(self, scope: Scope) -> Result:
         n = scope.n
-        fscope = scope.child(self.defs)
-        X = self.plan.fields.matrix(fscope)
+        plan = self.plan
+        X = plan.fields.matrix(scope.child(self.defs)) if plan is not None else None
         k = self.leaf_val.shape[1]
         acc = np.zeros((n, k))
         den = np.zeros(n)
@@ -92,8 +107,7 @@ class ForestPlan:
         column does not fit the lowered encoding)."""
         model, base = self.trees[t]
         if X is None:
-            from .tree import walk
-            leaf, _ = walk(model.tree, model, scope.child(model.defs))
+            leaf, _ = model.kernel.run(scope.child(model.defs))
             return np.where(leaf >= 0, leaf + base, -1)
         p = self.plan
         if isinstance(p, FrozenGraph):
@@ -185,17 +199,15 @@ def try_compile_forest(mm, fast: bool = True) -> ForestPlan | None:
     cats, vote = _categories(mm, models)
     if cats is None:
         return None
-    try:
-        plan, bases = _lower(models, fast)
-    except NotLowerable:
-        return None
+    sizes = [len(m.tree.pred) for m in models]
+    bases = [int(b) for b in np.cumsum([0] + sizes[:-1])]
     leaves = _leaf_tables(mm, models, bases, cats, vote)
     if leaves is None:
         return None
     weighted = mm.method in ("weightedSum", "weightedAverage", "weightedMajorityVote")
     segw = np.array([s.weight for s in mm.segments], np.float64)
     weight = segw.copy() if weighted else np.ones(len(models))
-    return ForestPlan(mm, list(zip(models, bases)), plan, defs, *leaves, weight, segw, cats, vote)
+    return ForestPlan(mm, list(zip(models, bases)), fast, defs, *leaves, weight, segw, cats, vote)
 
 
 def _shared_defs(models: list) -> dict | None:
@@ -214,8 +226,23 @@ def _shared_defs(models: list) -> dict | None:
             if keys.setdefault(name, key) != key:
                 return None
             if spec is not None and name not in defs:
-                defs[name] = m.defs[name]
+                defs[name] = _passthrough(name, m.defs[name]) if _plain(spec) else m.defs[name]
     return defs
+
+
+def _plain(spec) -> bool:
+    """A MiningField that changes nothing in a column without invalid values."""
+    return (spec.outliers == "asIs" and spec.missing_replacement is None
+            and spec.missing_treatment != "returnInvalid")
+
+
+def _passthrough(name: str, prepare_fn):
+    """The segment's column is the parent's unless invalid values need the treatment (this
+    saves the per-field preparation cost, which dominates one-record scoring)."""
+    def fn(scope: Scope):
+        col = scope.parent.get(name)
+        return col if col.invalid is None else prepare_fn(scope)
+    return fn
 
 
 def _categories(mm, models: list) -> tuple[list | None, bool]:
@@ -232,21 +259,20 @@ def _categories(mm, models: list) -> tuple[list | None, bool]:
     return cats, False
 
 
-def _lower(models: list, fast: bool) -> tuple[FrozenGraph | FrozenGeneral, list[int]]:
+def _lower(models: list, fast: bool) -> FrozenGraph | FrozenGeneral:
+    """All trees in one graph (or general) form; node indices are global, tree after tree."""
     if fast:
         try:
             g = Graph()
             for m in models:   # penalties only weigh confidences, which ensembles do not use
                 g.add_tree(m.tree, m.missing_strategy, m.no_true_child, 1.0)
-            return g.freeze(), list(g.bases)
+            return g.freeze()
         except NotLowerable:
             pass
     gen = General()
-    bases = []
     for m in models:
-        bases.append(len(gen.pred))
         gen.add_tree(m.tree, m.missing_strategy, m.no_true_child, m.penalty)
-    return gen.freeze(), bases
+    return gen.freeze()
 
 
 def _leaf_tables(mm, models: list, bases: list[int], cats: list, vote: bool):

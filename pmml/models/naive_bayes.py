@@ -26,9 +26,11 @@ from ..expressions import cast
 from ..scope import Scope
 from ..values import codes, is_numeric_type, parse_scalar
 from .base import CompiledModel, Result, classification_result, register
+from .kernels import kernels
 from .neural_network import compile_field_container
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+ROW_BLOCK = 4096      # rows scored at a time (the terms matrix stays in cache)
 
 
 @dataclass
@@ -142,6 +144,7 @@ class NaiveBayesModel(CompiledModel):
         for ext in bis.findall("Extension"):   # older producers park BayesInputs in extensions
             inputs.extend(ext.findall("BayesInput"))
         self.inputs = [self._compile_input(bi) for bi in inputs]
+        self._compile_terms()
 
     def _category(self, el) -> Any:
         try:
@@ -214,40 +217,147 @@ class NaiveBayesModel(CompiledModel):
                     table[i, j] = np.log(p)
         return DiscreteInput(name, values, table, derived)
 
+    # ------------------------------------------------------------------ scoring plan
+    def _compile_terms(self) -> None:
+        """Lay the per-class log-likelihood terms out for block scoring.
+
+        Every (input, class) contribution is one row of a terms matrix L (terms x rows): the
+        Gaussian ones first (computed together, self.g_*), then the others. ``term_rows`` and
+        ``term_cls`` list them in document order, the order each class's sum adds them."""
+        self.cont_pos: dict[int, int] = {}           # input index -> row of the inputs matrix
+        g_feat, g_mean, g_sd, g_c, gauss_terms = [], [], [], [], []
+        other_terms: list[tuple[int, int, int, Any]] = []   # (term, input, class, dist)
+        order: list[tuple[int, int]] = []            # (term, class) in document order
+        t = 0
+        for i, inp in enumerate(self.inputs):
+            if isinstance(inp, ContinuousInput):
+                self.cont_pos[i] = len(self.cont_pos)
+                for j, dist in inp.dists:
+                    if dist.kind == "gauss":
+                        sd = math.sqrt(dist.b)
+                        g_feat.append(self.cont_pos[i])
+                        g_mean.append(dist.a)
+                        g_sd.append(sd)
+                        g_c.append(math.log(sd) + _HALF_LOG_2PI)
+                        gauss_terms.append(t)
+                    else:
+                        other_terms.append((t, i, j, dist))
+                    order.append((t, j))
+                    t += 1
+            else:
+                for j in range(len(self.cats)):
+                    other_terms.append((t, i, j, None))
+                    order.append((t, j))
+                    t += 1
+        # L rows: Gaussian terms first, in document order, then the others
+        row_of = {term: r for r, term in enumerate(gauss_terms + [o[0] for o in other_terms])}
+        self.g_feat = np.array(g_feat, np.int64)
+        self.g_mean = np.array(g_mean, float)
+        self.g_sd = np.array(g_sd, float)
+        self.g_c = np.array(g_c, float)
+        self.other_terms = [(row_of[term], i, j, d) for term, i, j, d in other_terms]
+        self.term_rows = np.array([row_of[term] for term, _ in order], np.int64)
+        self.term_cls = np.array([j for _, j in order], np.int64)
+        self.n_terms = t
+
     # ------------------------------------------------------------------ scoring
     def score(self, scope: Scope) -> Result:
+        """Class log-scores = ln(prior) + each input's ln P(x | class) in document order, then a
+        max-shifted softmax; ROW_BLOCK rows at a time so the terms matrix stays in cache."""
         n = scope.n
         k = len(self.cats)
-        logp = np.tile(self.log_prior, (n, 1))
         failed = np.zeros(n, bool)
-        for inp in self.inputs:
+        nc = len(self.cont_pos)
+        xs = np.empty((nc, n))                  # continuous inputs (0 where missing)
+        present = np.empty((nc, n), bool)
+        idx: dict[int, np.ndarray] = {}         # discrete inputs: PairCounts row per value
+        for i, inp in enumerate(self.inputs):
             if isinstance(inp, ContinuousInput):
                 col = scope.get(inp.field)
                 if not is_numeric_type(col.data_type):
                     col = cast(col, "double")
-                present = ~col.missing
-                x = np.where(present, col.values, 0.0).astype(float)
+                r = self.cont_pos[i]
+                np.logical_not(col.missing, out=present[r])
+                np.copyto(xs[r], np.where(present[r], col.values, 0.0))
                 if any(d.kind == "poisson" for _, d in inp.dists):
-                    frac = present & (np.floor(x) != x)
+                    x = xs[r]
+                    frac = present[r] & (np.floor(x) != x)
                     if frac.any():
                         name = inp.field
                         scope.fail(frac, lambda i: EvaluationError(
                             "a Poisson-distributed input needs a whole number", field=name, row=i))
                         failed |= frac
-                for j, dist in inp.dists:
-                    p = dist.density(x)
-                    p = np.where(p < self.threshold, self.threshold, p)
-                    with np.errstate(divide="ignore"):
-                        logp[:, j] += np.where(present, np.log(p), 0.0)
             else:
                 col = inp.derived(scope) if inp.derived is not None else scope.get(inp.field)
-                idx = codes(col.values, inp.values) if inp.values else np.full(n, -1)
-                idx = np.where(col.missing, -1, idx)
-                logp += inp.log_probs[idx]
-        with np.errstate(invalid="ignore", over="ignore"):
-            shifted = np.exp(logp - np.max(logp, axis=1, keepdims=True))
-            probs = shifted / shifted.sum(axis=1, keepdims=True)
-        missing = failed | np.all(np.isnan(probs), axis=1) if k else failed
-        probs[missing] = np.nan
-        pmap = {c: probs[:, j] for j, c in enumerate(self.cats)}
+                ix = codes(col.values, inp.values) if inp.values else np.full(n, -1)
+                idx[i] = np.where(col.missing, -1, ix)
+        any_missing = not present.all()
+        kern = kernels()
+        probs = np.empty((k, n))
+        L = np.empty((self.n_terms, min(n, ROW_BLOCK)))
+        G = len(self.g_feat)
+        for lo in range(0, n, ROW_BLOCK):
+            hi = min(n, lo + ROW_BLOCK)
+            Lb = L[:, :hi - lo]
+            g = Lb[:G]
+            if G:
+                if kern is not None:
+                    kern.gauss_exponents(xs, lo, self.g_feat, self.g_mean, self.g_sd, self.g_c, g)
+                else:
+                    _gauss_exponents(xs[:, lo:hi], self.g_feat, self.g_mean, self.g_sd,
+                                     self.g_c, g)
+                with np.errstate(all="ignore"):
+                    np.exp(g, out=g)                      # the density, never negative:
+                    if self.threshold > 0:                # a threshold <= 0 changes nothing
+                        np.copyto(g, self.threshold, where=g < self.threshold)
+                    np.log(g, out=g)
+                if any_missing:
+                    np.copyto(g, 0.0, where=~present[self.g_feat, lo:hi])
+            for row, i, j, dist in self.other_terms:
+                if dist is not None:                      # Poisson or uniform
+                    r = self.cont_pos[i]
+                    p = dist.density(xs[r, lo:hi])
+                    p = np.where(p < self.threshold, self.threshold, p)
+                    with np.errstate(divide="ignore"):
+                        Lb[row] = np.where(present[r, lo:hi], np.log(p), 0.0)
+                else:                                     # discrete: PairCounts table
+                    Lb[row] = self.inputs[i].log_probs[idx[i][lo:hi], j]
+            logp = np.empty((k, hi - lo))                 # class-major
+            logp[:] = self.log_prior[:, None]
+            (kern.add_terms if kern is not None else _add_terms)(
+                Lb, self.term_rows, self.term_cls, logp)
+            probs[:, lo:hi] = _softmax(logp)
+        missing = failed | np.all(np.isnan(probs), axis=0)
+        probs[:, missing] = np.nan
+        pmap = {c: probs[j] for j, c in enumerate(self.cats)}
         return classification_result(n, self.cats, pmap, missing, self.target_type)
+
+
+def _softmax(logp: np.ndarray) -> np.ndarray:
+    """Max-shifted softmax over classes of class-major scores (classes x rows), computed as
+    numpy computes it over rows x classes: with two classes the row sum is e0 + e1 and the
+    max max(s0, s1), so plain elementwise operations give the same numbers; other class
+    counts use numpy's own row reductions."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        if logp.shape[0] == 2:
+            e = np.exp(logp - np.maximum(logp[0], logp[1]))
+            return e / (e[0] + e[1])
+        lp = np.ascontiguousarray(logp.T)
+        shifted = np.exp(lp - np.max(lp, axis=1, keepdims=True))
+        return (shifted / shifted.sum(axis=1, keepdims=True)).T
+
+
+def _gauss_exponents(x: np.ndarray, feat: np.ndarray, mean: np.ndarray, sd: np.ndarray,
+                     c: np.ndarray, out: np.ndarray) -> None:
+    """out[p] = -0.5 z z - c[p], z = (x[feat[p]] - mean[p]) / sd[p]: the Gaussian densities'
+    exponents (numpy twin of the numba kernel ``gauss_exponents``)."""
+    with np.errstate(all="ignore"):
+        z = (x[feat] - mean[:, None]) / sd[:, None]
+        np.multiply(-0.5 * z, z, out=out)
+        out -= c[:, None]
+
+
+def _add_terms(terms: np.ndarray, rows: np.ndarray, cls: np.ndarray, logp: np.ndarray) -> None:
+    """logp[cls[t]] += terms[rows[t]] for t in order (numpy twin of ``add_terms``)."""
+    for r, j in zip(rows, cls):
+        logp[j] += terms[r]

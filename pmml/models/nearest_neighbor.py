@@ -23,13 +23,23 @@ from ..scope import Scope
 from ..values import Col, full, parse_scalar
 from .base import CompiledModel, Result, register
 from .comparison import (FieldComparison, Measure, binary_reference, distances, id_text,
-                         parse_field_comparison, parse_measure, reference_column, similarities)
+                         kernel_plan, parse_field_comparison, parse_measure, reference_column,
+                         similarities)
+from .kernels import kernels
 
 _CHUNK_CELLS = 2_000_000
 
 
 def _sub(col: Col, lo: int, hi: int) -> Col:
     return Col(col.values[lo:hi], col.missing[lo:hi], col.data_type, col.op_type)
+
+
+def nearest(s: np.ndarray, lower: bool, R: int) -> tuple[np.ndarray, np.ndarray]:
+    """The R best references per row of the score matrix s (lowest when lower, else highest;
+    NaN last; ties in reference order) and their scores (numpy twin of ``select_nearest``)."""
+    key = np.where(np.isnan(s), np.inf, s if lower else -s)
+    order = np.argsort(key, axis=1, kind="stable")[:, :R]
+    return order, np.take_along_axis(s, order, axis=1)
 
 
 @register("NearestNeighborModel")
@@ -165,17 +175,26 @@ class NearestNeighborModel(CompiledModel):
         near_score = np.full((n, R), np.nan)
         undefined = np.zeros(n, bool)
         bad = np.zeros(n, bool)
-        step = max(1, _CHUNK_CELLS // self.m)
         dist = self.measure.lower_is_better
-        for lo in range(0, n, step):
-            hi = min(n, lo + step)
-            s, u, b = self._scores([_sub(c, lo, hi) for c in cols])
-            key = np.where(np.isnan(s), np.inf, s if dist else -s)
-            order = np.argsort(key, axis=1, kind="stable")[:, :R]
-            near[lo:hi] = order
-            near_score[lo:hi] = np.take_along_axis(s, order, axis=1)
-            undefined[lo:hi] = u
-            bad[lo:hi] = b
+        plan = kernel_plan(self.measure, self.fields, cols, self.refs) \
+            if self.measure.is_distance else None
+        if plan is not None:             # numba: each row's distances, then its R nearest
+            kern, X, P, has_missing, Y, w, mode, root, adj, undef = plan
+            kern.nearest_distances(X, P, has_missing, Y, w, mode, root, adj, undef, dist, near,
+                                   near_score)
+            undefined = undef
+        else:
+            kern = kernels()
+            step = max(1, _CHUNK_CELLS // self.m)
+            for lo in range(0, n, step):
+                hi = min(n, lo + step)
+                s, u, b = self._scores([_sub(c, lo, hi) for c in cols])
+                if kern is not None:
+                    kern.select_nearest(s, dist, near[lo:hi], near_score[lo:hi])
+                else:
+                    near[lo:hi], near_score[lo:hi] = nearest(s, dist, R)
+                undefined[lo:hi] = u
+                bad[lo:hi] = b
         if bad.any():
             scope.fail(bad, lambda i: EvaluationError(
                 f"{self.measure.name} needs binary (0/1) values in the KNN inputs", row=i))

@@ -30,6 +30,7 @@ from ..expressions import cast, compile_expression, convert_checked, find_expres
 from ..scope import Scope
 from ..values import Col, is_numeric_type, parse_scalar
 from .base import CompiledModel, Result, classification_result, register, regression_result
+from .kernels import kernels
 
 ACTIVATIONS = ("threshold", "logistic", "tanh", "identity", "exponential", "reciprocal", "square",
                "Gauss", "sine", "cosine", "Elliott", "arctan", "rectifier", "radialBasis")
@@ -37,6 +38,7 @@ NORMALIZATIONS = ("none", "simplemax", "softmax")
 # Above this many inputs per layer the weighted sums use BLAS; below it they accumulate one input
 # at a time in document order, which reproduces the reference engine's rounding bit for bit.
 ORDERED_SUM_MAX_INPUTS = 64
+ROW_BLOCK = 2048      # rows scored through the whole network at a time
 
 
 def activate(name: str, z: np.ndarray, threshold: float = 0.0, leakage: float | None = None) -> np.ndarray:
@@ -106,6 +108,8 @@ class Layer:
     altitude: np.ndarray | None = None
     fan_in: np.ndarray | None = None
     src_slice: slice | None = field(default=None)
+    dense: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # input s feeds all
+
 
     @property
     def size(self) -> int:
@@ -259,6 +263,7 @@ class NeuralNetwork(CompiledModel):
                 connected[s, j] = True
         bias = np.array([_float(nel, "bias", 0.0) for nel in neurons])
         layer = Layer(act, threshold, leakage, norm, start, ids, src, weights, bias, connected)
+        layer.dense = connected.all(axis=1)
         if len(src) and np.array_equal(src, np.arange(src[0], src[0] + len(src))):
             layer.src_slice = slice(int(src[0]), int(src[0]) + len(src))
         if act == "radialBasis":
@@ -343,39 +348,53 @@ class NeuralNetwork(CompiledModel):
                                 line=nos.sourceline, element="NeuralOutputs")
 
     # ------------------------------------------------------------------ scoring
-    def activations(self, scope: Scope) -> tuple[np.ndarray, np.ndarray]:
-        """Every neuron's output (rows x neurons) and the rows with no result."""
+    def output_values(self, scope: Scope) -> tuple[np.ndarray, np.ndarray]:
+        """The output neurons' values (rows x NeuralOutputs) and the rows with no result.
+
+        Rows go through the network ROW_BLOCK at a time: one block's activations (rows x every
+        neuron) stay in cache from layer to layer."""
         n = scope.n
-        acts = np.empty((n, self.total))
+        n_in = len(self.inputs)
+        cols = []
         missing = np.zeros(n, bool)
-        for i, fn in enumerate(self.inputs):
+        for fn in self.inputs:
             col = fn(scope)
             if not is_numeric_type(col.data_type):
                 col = cast(col, "double")
             missing |= col.missing
-            acts[:, i] = col.values
-        acts[missing, :len(self.inputs)] = 0.0   # keep NaN out of the arithmetic
+            cols.append(col.values)
+        any_missing = bool(missing.any())
+        kern = kernels()
+        out = np.empty((n, len(self.out_index)))
         undefined = np.zeros(n, bool)
-        for layer in self.layers:
-            x = acts[:, layer.src_slice] if layer.src_slice is not None else acts[:, layer.src]
-            if layer.activation == "radialBasis":
-                out = _radial_basis(layer, x)
-            else:
-                out = activate(layer.activation, _weighted_sums(layer, x), layer.threshold,
-                               layer.leakage)
-            out, bad = normalize(layer.normalization, out)
-            undefined |= bad
-            acts[:, layer.start:layer.start + layer.size] = out
+        acts = np.empty((min(n, ROW_BLOCK), self.total))
+        for lo in range(0, n, ROW_BLOCK):
+            hi = min(n, lo + ROW_BLOCK)
+            a = acts[:hi - lo]
+            for i, v in enumerate(cols):
+                a[:, i] = v[lo:hi]
+            if any_missing:
+                a[missing[lo:hi], :n_in] = 0.0   # keep NaN out of the arithmetic
+            for layer in self.layers:
+                if layer.activation == "radialBasis":
+                    y = _radial_basis(layer, _layer_input(layer, a))
+                else:
+                    y = activate(layer.activation, weighted_sums(layer, a, kern),
+                                 layer.threshold, layer.leakage)
+                y, bad = normalize(layer.normalization, y)
+                if layer.normalization != "none":
+                    undefined[lo:hi] |= bad
+                a[:, layer.start:layer.start + layer.size] = y
+            out[lo:hi] = a[:, self.out_index]
         if undefined.any():
             rows = undefined & ~missing
             scope.fail(rows, lambda i: EvaluationError(
                 "simplemax normalization of a layer whose outputs sum to zero", row=i))
             missing |= undefined
-        return acts, missing
+        return out, missing
 
     def score(self, scope: Scope) -> Result:
-        acts, missing = self.activations(scope)
-        out = acts[:, self.out_index]
+        out, missing = self.output_values(scope)
         if self.function == "regression":
             y = out[:, 0]
             if self.denorm is not None:
@@ -392,19 +411,30 @@ class NeuralNetwork(CompiledModel):
         return res
 
 
-def _weighted_sums(layer: Layer, x: np.ndarray) -> np.ndarray:
-    """Z = x @ W + bias, summed input by input in document order for small layers."""
-    if x.shape[1] <= ORDERED_SUM_MAX_INPUTS:
-        z = np.zeros((x.shape[0], layer.size))
-        for s in range(x.shape[1]):
-            w = layer.weights[s]
+def _layer_input(layer: Layer, acts: np.ndarray) -> np.ndarray:
+    return acts[:, layer.src_slice] if layer.src_slice is not None else acts[:, layer.src]
+
+
+def weighted_sums(layer: Layer, acts: np.ndarray, kern: Any = None) -> np.ndarray:
+    """Z = x @ W + bias for x = the layer's inputs among ``acts`` (rows x every neuron), summed
+    input by input in document order for small layers (numba kernel ``kern`` when given, else
+    numpy rank-1 updates: the same additions in the same order)."""
+    if len(layer.src) > ORDERED_SUM_MAX_INPUTS:
+        return _layer_input(layer, acts) @ layer.weights + layer.bias
+    if kern is not None:
+        z = np.empty((acts.shape[0], layer.size))
+        kern.layer_sums(acts, layer.src, layer.dense, layer.connected, layer.weights,
+                        layer.bias, z)
+        return z
+    x = _layer_input(layer, acts)
+    z = np.zeros((x.shape[0], layer.size))
+    for s in range(x.shape[1]):
+        w = layer.weights[s]
+        if layer.dense[s]:
+            z += x[:, s:s + 1] * w
+        else:
             conn = layer.connected[s]
-            if conn.all():
-                z += x[:, s:s + 1] * w
-            else:
-                z[:, conn] += x[:, s:s + 1] * w[conn]
-    else:
-        z = x @ layer.weights
+            z[:, conn] += x[:, s:s + 1] * w[conn]
     return z + layer.bias
 
 

@@ -210,6 +210,13 @@ def build_tree(root_el, model: TreeModel) -> TreeArrays:
     cats = model.cats
     dt = model.target_type
     depth = [0]
+    parsed: dict[str, Any] = {}      # category texts repeat on every node: parse each once
+
+    def label(text):
+        v = parsed.get(text, parsed)
+        if v is parsed:
+            v = parsed[text] = parse_scalar(text, dt)
+        return v
 
     stack = [(root_el, -1, 0)]
     order_children: dict[int, list[int]] = {}
@@ -261,7 +268,7 @@ def build_tree(root_el, model: TreeModel) -> TreeArrays:
             seen: list[Any] = []
             for sds, s in zip(dists, scores):
                 for sd in sds:
-                    v = parse_scalar(sd.get("value"), dt)
+                    v = label(sd.get("value"))
                     if v not in seen:
                         seen.append(v)
                 if s is not None and s not in seen:
@@ -279,7 +286,7 @@ def build_tree(root_el, model: TreeModel) -> TreeArrays:
             rc_vals = []
             probs = {}
             for sd in sds:
-                v = parse_scalar(sd.get("value"), dt)
+                v = label(sd.get("value"))
                 if v not in cat_index:
                     continue
                 c = float(sd.get("recordCount", "nan"))

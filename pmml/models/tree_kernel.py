@@ -56,7 +56,7 @@ STRATEGY_CODES = {"none": S_NONE, "lastPrediction": S_LAST, "nullPrediction": S_
 
 FALSE, TRUE, UNKNOWN = 0, 1, 2
 NULL = -1                       # graph target: no prediction
-PARALLEL_MIN_WORK = 50_000      # rows x trees below which one thread is faster
+PARALLEL_MIN_WORK = 1_000_000   # rows x trees: below, threads cost more than they save
 MAX_GRAPH_DEPTH = 400           # deeper trees use the (iterative) general form
 
 
@@ -64,15 +64,20 @@ class NotLowerable(Exception):
     """The tree uses something a lowered form cannot express."""
 
 
+_HAVE_NUMBA: list[bool] = []
+
+
 def numba_enabled() -> bool:
     """numba is importable and not switched off with PORTMODEL_NO_NUMBA=1."""
     if os.environ.get("PORTMODEL_NO_NUMBA", "") not in ("", "0"):
         return False
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    if not _HAVE_NUMBA:
+        try:
+            import numba  # noqa: F401
+            _HAVE_NUMBA.append(True)
+        except ImportError:
+            _HAVE_NUMBA.append(False)
+    return _HAVE_NUMBA[0]
 
 
 _KERNELS: dict[str, Any] = {}
@@ -425,47 +430,44 @@ class Graph:
         self.n_nodes += len(tree.pred)
 
     def freeze(self) -> "FrozenGraph":
-        """Arrays of the tests reachable from the trees' starts, numbered depth-first per tree
-        (a tree's tests are contiguous; a test's first branch usually follows it)."""
-        order: list[int] = []
-        new = {}
-        for start in self.starts:
-            stack = [start]
-            while stack:
-                t = stack.pop()
-                if t < 0 or t in new:
-                    continue
-                new[t] = len(order)
-                order.append(t)
-                test = self.tests[t]
-                stack.extend((test.miss, test.no, test.yes))
+        """Arrays of the tests reachable from the trees' starts (a complementary child's own
+        test, for one, is bypassed), in creation order: each tree's tests are contiguous."""
+        m = len(self.tests)
+        no = np.array([t.no for t in self.tests], np.int64)
+        yes = np.array([t.yes for t in self.tests], np.int64)
+        miss = np.array([t.miss for t in self.tests], np.int64)
+        reach = np.zeros(m, bool)
+        frontier = np.array([t for t in self.starts if t >= 0], np.int64)
+        while frontier.size:
+            frontier = np.unique(frontier[~reach[frontier]])
+            reach[frontier] = True
+            step = np.concatenate([no[frontier], yes[frontier], miss[frontier]])
+            frontier = step[step >= 0]
+        keep = np.flatnonzero(reach)
+        renum = np.full(max(m, 1), -1, np.int64)
+        renum[keep] = np.arange(len(keep))
 
-        def remap(target: int) -> int:
-            return new[target] if target >= 0 else target
+        def remap(x: np.ndarray) -> np.ndarray:
+            return np.where(x >= 0, renum[np.maximum(x, 0)], x)
 
-        tests = [self.tests[t] for t in order]
-        m = len(tests)
-        sets: list[float] = []
-        lo: list[int] = []
-        hi: list[int] = []
-        for t in tests:
-            lo.append(len(sets))
-            sets.extend(t.sets)
-            hi.append(len(sets))
-        # columns: false, true, missing
-        nxt = np.array([(remap(t.no), remap(t.yes), remap(t.miss)) for t in tests] or [(0, 0, 0)],
-                       np.int32)
-        pad = [] if m else [0]
-        lo = np.array(lo + pad, np.int32)
-        hi = np.array(hi + pad, np.int32)
+        tests = [self.tests[i] for i in keep]
+        k = len(tests)
+        sizes = np.array([len(t.sets) for t in tests], np.int64)
+        hi = np.cumsum(sizes)
+        lo = hi - sizes
+        sets = [v for t in tests for v in t.sets]
+        nxt = np.stack([remap(no[keep]), remap(yes[keep]), remap(miss[keep])], axis=1)
+        pad = [] if k else [0]
         return FrozenGraph(
             fields=self.fields,
             op=np.array([t.op for t in tests] + pad, np.int8),
             feat=np.array([t.feat for t in tests] + pad, np.int32),
             thr=np.array([t.thr for t in tests] + pad, np.float64),
-            lo=lo, hi=hi, sets=np.array(sets + [0.0], np.float64), nxt=nxt,
-            starts=np.array([remap(t) for t in self.starts], np.int32),
-            bases=np.array(self.bases, np.int64), n_tests=m,
+            lo=np.array(list(lo) + pad, np.int32), hi=np.array(list(hi) + pad, np.int32),
+            sets=np.array(sets + [0.0], np.float64),
+            nxt=(nxt if k else np.zeros((1, 3))).astype(np.int32),
+            starts=remap(np.array(self.starts, np.int64)).astype(np.int32),
+            bases=np.array(self.bases, np.int64), n_tests=k,
             all_le=all(t.op == G_LE for t in tests))
 
 
