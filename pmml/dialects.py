@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from portmodel.errors import PortmodelWarning
+from portmodel.errors import PortmodelWarning, UnsupportedError
 
 from .expressions import find_expression
 
@@ -281,11 +281,14 @@ def _extension_name(el) -> str:
     return f"<{child.tag}>" if child is not None else "(unnamed)"
 
 
-def find_extensions(root) -> tuple[ExtensionReport, list, list]:
+def find_extensions(root, vendor_names: bool = True) -> tuple[ExtensionReport, list, list]:
     """What ``remove_extensions`` would drop: (report, elements, (element, attribute) pairs).
 
     Extension and X- elements are taken outermost first (what they contain goes with them);
     those under <Header> are counted apart, as documentation. One pass over the tree.
+    ``vendor_names=False`` says the document holds no X- element and no x- attribute (see
+    ``vendor_names_possible``): then only <Extension> elements are visited, found in C
+    instead of a Python walk over every element.
     """
     report = ExtensionReport()
     header = root.find("Header")
@@ -293,7 +296,7 @@ def find_extensions(root) -> tuple[ExtensionReport, list, list]:
     doomed: list = []
     attrs: list = []
     inside: set = set()          # content of the vendor elements taken so far
-    for el in root.iter():
+    for el in (root.iter() if vendor_names else root.iter("Extension")):
         tag = el.tag
         if not isinstance(tag, str) or (inside and el in inside):
             continue
@@ -317,9 +320,22 @@ def find_extensions(root) -> tuple[ExtensionReport, list, list]:
     return report, doomed, attrs
 
 
-def remove_extensions(root) -> ExtensionReport:
+def vendor_names_possible(source: bytes | None) -> bool:
+    """False when the document's text has no "X-" and no "x-" at all: then it holds no X-
+    element and no x- attribute (a cheap test that spares a walk over every element)."""
+    if source is None:
+        return True
+    from .xmlread import _as_text
+    try:
+        text = _as_text(source)
+    except UnsupportedError:     # an encoding Python does not know: assume there may be some
+        return True
+    return "X-" in text or "x-" in text
+
+
+def remove_extensions(root, vendor_names: bool = True) -> ExtensionReport:
     """Drop every Extension element, X- element and x- attribute; report what went."""
-    report, doomed, attrs = find_extensions(root)
+    report, doomed, attrs = find_extensions(root, vendor_names)
     for el, name in attrs:
         del el.attrib[name]
     for el in doomed:
@@ -340,10 +356,14 @@ def _remove_keep_tail(parent, el) -> None:
             parent.text = (parent.text or "") + tail
 
 
-def normalize(root, version: str) -> list[Note]:
-    """Upgrade an old dialect and remove vendor extensions; warn once about the ignored ones."""
+def normalize(root, version: str, source: bytes | None = None) -> list[Note]:
+    """Upgrade an old dialect and remove vendor extensions; warn once about the ignored ones.
+
+    source: the document's bytes, when known (lets a document without x-/X- names skip the
+    walk over every element).
+    """
     notes = upgrade(root, version)
-    report = remove_extensions(root)
+    report = remove_extensions(root, vendor_names_possible(source))
     if report:
         warnings.warn("portmodel ignores vendor extensions it does not interpret (scores use the "
                       "standard content only): " + report.summary(max_names=32), PortmodelWarning,

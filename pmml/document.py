@@ -119,15 +119,13 @@ class PMMLModel(Model):
             raise MissingFieldError(
                 "input lacks field(s) the model needs: " + ", ".join(repr(a) for a in absent),
                 field=absent[0])
-        root = Scope(n, errors={})
-        for name, info in self.data_fields.items():
-            if name in columns:
-                root.defs[name] = _classifier(info, columns[name])
-            else:  # not required (e.g. the target), yet referenced: missing, as JPMML has it
-                root.defs[name] = _absent(info)
-        root.defs.update(self.global_defs)
-        defs = dict(self.global_defs)
-        result, scope = self.model.evaluate(root, defs)
+        root_defs = self.__dict__.get("_root_defs")
+        if root_defs is None:
+            root_defs = self._root_defs = {name: _input_fn(name, info)
+                                           for name, info in self.data_fields.items()}
+            root_defs.update(self.global_defs)
+        root = _InputScope(n, columns, root_defs)
+        result, scope = self.model.evaluate(root, self.global_defs)
         cols: dict[str, Col] = {}
         if self.model.target is not None:
             cols[self.model.target.name] = result.value
@@ -208,6 +206,41 @@ def _agrees(expected: Any, actual: Any, precision: float, zero: float) -> bool:
                                              str(expected).lower() == str(actual).lower())
 
 
+class _InputScope(Scope):
+    """The root scope of a batch: the user's columns, classified when a field is first used."""
+
+    __slots__ = ("columns",)
+
+    def __init__(self, n: int, columns: Mapping[str, np.ndarray], defs: dict):
+        super().__init__(n, None, defs, {})   # defs: shared, never written during scoring
+        self.columns = columns
+
+
+_ABSENT = object()
+
+
+def _input_fn(name: str, info: FieldInfo):
+    """The root definition of a data field: its user column, classified (checks planned once:
+    a plain double or float field skips the invalid-value machinery); a field the input lacks
+    (not required, e.g. the target, yet referenced) is missing, as JPMML has it."""
+    plain = not (info.missing_values or info.invalid_values or info.intervals or
+                 (info.values and info.op_type != "continuous"))
+    dt, op = info.data_type, info.op_type
+    fast = plain and dt in ("double", "float")
+
+    def fn(scope: _InputScope) -> Col:
+        raw = scope.columns.get(name, _ABSENT)
+        if raw is _ABSENT:
+            return missing_col(scope.n, dt, op)
+        if fast and type(raw) is np.ndarray and raw.dtype == np.float64 and raw.ndim == 1:
+            # what classify gives for these (to_column's numeric path; nothing can be invalid)
+            vals = raw if dt == "double" else raw.astype(np.float32).astype(float)
+            return Col(vals, np.isnan(vals), dt, op)
+        col, _ = classify(info, raw)
+        return col
+    return fn
+
+
 def _classifier(info: FieldInfo, raw: np.ndarray):
     def fn(scope: Scope) -> Col:
         col, _ = classify(info, raw)
@@ -249,7 +282,7 @@ def _user_array(col: Col, failed: np.ndarray | None) -> np.ndarray:
 def load_pmml(source: Any) -> PMMLModel:
     data = xmlread.read_bytes(source)
     root, version = xmlread.parse(data)
-    dialects.normalize(root, version)
+    dialects.normalize(root, version, source=data)
     model = PMMLModel(root, version)
     model.source = data
     return model

@@ -554,6 +554,8 @@ def derived_field_info(el) -> FieldInfo:
 def convert_checked(col: Col, data_type: str, op_type: str | None, scope: Scope,
                     what: str, field: str | None = None) -> Col:
     """``convert``, recording a row error for each value with no value in the new type."""
+    if col.data_type == data_type and (op_type is None or op_type == col.op_type):
+        return col          # what convert gives, without its (all-false) mask
     out, bad = convert(col, data_type, op_type)
     if bad.any():
         text = to_text(col) if col.values.dtype != object else col.values

@@ -547,12 +547,14 @@ def compile_apply(el, ctx: Ctx) -> Expr:
     numeric = is_numeric_type(rt)
     where = f"function {name!r} (line {line})"
     fused = _fuse(name, args, rt, mmt, dflt, ivt)
+    # (errstate as a decorator: cheaper than a with-block per call, and reentrant)
+    quiet = np.errstate(all="ignore")(fused) if fused is not None else None
 
     def fn(scope: Scope) -> Col:
-        if fused is not None:
-            with np.errstate(all="ignore"):
-                r = fused(scope)
-            if isinstance(r, np.ndarray) and not np.isnan(r).any():
+        if quiet is not None:
+            r = quiet(scope)
+            if isinstance(r, np.ndarray) and (
+                    r[0] == r[0] if len(r) == 1 else not np.isnan(r).any()):
                 return Col(r, np.zeros(len(r), bool), rt, op)
         res: Res = core.fn(scope)
         col = res.col

@@ -101,8 +101,33 @@ def parse(data: bytes) -> tuple[etree._Element, str]:
     if version not in SUPPORTED_VERSIONS:
         raise UnsupportedError(f"PMML version {version!r} is not supported (3.0 - 4.4 are)",
                                line=root.sourceline, element="PMML")
-    fold_namespaces(root)
+    if _namespaced(root, text, default_ns is not None):
+        fold_namespaces(root)
     return root, version
+
+
+_NS_DECLARATION = re.compile(r"xmlns(?::([^\s=]+))?\s*=")
+
+
+def _namespaced(root: etree._Element, text: str, root_default_dropped: bool) -> bool:
+    """Whether some element may still be in a namespace (then ``fold_namespaces`` must run).
+
+    Conservative, and much cheaper than the fold's walk over every element of a large
+    document: a namespaced root, a default namespace declared anywhere but on the root (whose
+    declaration ``_drop_default_namespace`` blanked), or a declared prefix used on a tag.
+    """
+    if isinstance(root.tag, str) and root.tag.startswith("{"):
+        return True
+    defaults = 0
+    for m in _NS_DECLARATION.finditer(text):
+        prefix = m.group(1)
+        if prefix is None:
+            defaults += 1
+            if defaults > int(root_default_dropped):
+                return True
+        elif "<" + prefix + ":" in text:
+            return True
+    return False
 
 
 _ROOT_TAG = re.compile(rb"<PMML\b[^>]*>")

@@ -346,6 +346,10 @@ def frames(fields: Sequence, hints: Mapping[str, list], *, max_rows: int = 6,
 
 
 # ------------------------------------------------------------------ sklearn2pmml documents
+SKLEARN_NAMES = ["mlp_iris", "gaussian_nb_wine", "svc_iris", "kmeans_iris", "knn_iris",
+                 "logreg_onehot_cancer", "forest_wine"]
+
+
 def sklearn_specs() -> list[tuple[str, str, Any]]:
     """(name, data set, steps factory(X) -> list of pipeline steps) for the exported documents.
 
@@ -404,7 +408,9 @@ def export_sklearn(folder: Path) -> dict[str, tuple[Path, pd.DataFrame]]:
     from sklearn_models import _with_category, datasets
     data = datasets()
     out = {}
-    for name, ds, steps in sklearn_specs():
+    specs = sklearn_specs()
+    assert [s[0] for s in specs] == SKLEARN_NAMES
+    for name, ds, steps in specs:
         X, y = data[ds]
         if name.startswith("logreg"):
             X = _with_category(X[list(X.columns[:6])], X.columns[0])

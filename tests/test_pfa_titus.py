@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import random
+import signal
+import zlib
 
 import pytest
 
@@ -24,7 +26,14 @@ pytestmark = [pytest.mark.oracle, pytest.mark.slow,
               pytest.mark.skipif(TITUS is None, reason="titus2 is not installed")]
 
 # portmodel follows the specification / IEEE 754 here; titus2 differs (checked by hand)
+_RE = ("titus2 reports byte offsets for strings (spec: character indexes), truncates bytes at "
+       "NUL (C strings) and never matches an empty haystack; portmodel is checked against the "
+       "conformance suite instead (test_pfa_conformance.py)")
 DEVIATIONS = {
+    **{f"re.{n}": _RE for n in ("index", "contains", "count", "rindex", "groups", "indexall",
+                               "findall", "findfirst", "findgroupsfirst", "findgroupsall",
+                               "groupsall", "replacefirst", "replacelast", "split",
+                               "replaceall")},
     "/": "x / -0.0: IEEE 754 sign rules (titus2 loses the sign of negative zero)",
     "//": "spec: floor division (largest N <= x/y); titus2 truncates toward zero",
     "**": "Math.pow semantics: (-0.0) ** -1 is -inf; titus2 gives +inf",
@@ -41,6 +50,15 @@ DEVIATIONS = {
     "a.diff": "spec: arrays treated as sets (no duplicates); titus2 keeps duplicates",
     "a.symdiff": "spec: arrays treated as sets (no duplicates); titus2 keeps duplicates",
     "s.int": "width 0 means no padding; titus2 returns an empty string",
+    "s.hex": "width 0 means no padding; titus2 returns an empty string",
+    "a.logsumexp": "an infinite element gives inf (the limit); titus2 computes inf - inf = NaN",
+    "prob.dist.gaussianQF": "titus2's approximate inverse CDF is off for huge sigma",
+    "prob.dist.chi2CDF": "dof = 0 is a point mass at 0, so CDF(0) = 1; titus2 gives 0",
+    "prob.dist.chi2QF": "tail accuracy: scipy's inverse vs titus2's approximation",
+    "prob.dist.binomialPDF": "spec: only size < 0 is invalid; titus2 rejects size = 0",
+    "prob.dist.binomialCDF": "tiny probabilities: titus2 returns NaN",
+    "prob.dist.negativeBinomialQF": "QF(p) is the smallest x with CDF(x) >= p (scipy); titus2 "
+                                    "rounds up at exact ties",
     "model.reg.residual": "spec: misaligned prediction error; titus2 silently truncates",
     "model.reg.pull": "error precedence for two misalignments at once",
     "stat.change.updateCUSUM": "NaN log-likelihood ratio propagates (Math.max); titus2 resets",
@@ -51,6 +69,8 @@ DEVIATIONS = {
     "prob.dist.hypergeometricCDF": "x beyond the support gives 1.0; titus2 returns 0.0",
     "prob.dist.lognormalQF": "extreme meanlog underflows differently",
     "la.inverse": "matrices with infinities: numpy pseudo-inverse gives NaN",
+    "la.symmetric": "degenerate tolerances (negative or NaN) and infinite entries",
+    "la.eigenBasis": "matrices with infinite or huge entries (numpy eigh vs titus2)",
 }
 
 
@@ -69,11 +89,27 @@ def _cases() -> list[tuple[str, str]]:
 CASES = _cases()
 
 
-def _run(action, value, err):
+class _Slow(Exception):
+    pass
+
+
+def _alarm(*_):
+    raise _Slow()
+
+
+def _run(action, value, err, seconds: int = 0):
+    """("ok", value) or ("err", code); with ``seconds``, give up (raise _Slow) after that long."""
+    if seconds:
+        old = signal.signal(signal.SIGALRM, _alarm)
+        signal.alarm(seconds)
     try:
         return ("ok", untag(action(value)))
     except err as exc:
         return ("err", exc.code)
+    finally:
+        if seconds:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, old)
 
 
 @pytest.mark.parametrize("name,sig", CASES, ids=[f"{n}:{i}" for i, (n, _) in enumerate(CASES)])
@@ -81,7 +117,7 @@ def test_matches_titus(name: str, sig: str) -> None:
     if name in DEVIATIONS:
         pytest.skip(f"known, deliberate difference: {DEVIATIONS[name]}")
     PFAEngine, TitusError = TITUS
-    rng = random.Random(hash(name + sig) & 0xFFFF)
+    rng = random.Random(zlib.crc32((name + sig).encode()))
     for doc in engine_docs(name, sig)[:1]:
         mine = load_pfa(doc)
         theirs, = PFAEngine.fromJson(json.loads(json.dumps(doc)))
@@ -90,11 +126,11 @@ def test_matches_titus(name: str, sig: str) -> None:
             x = {f["name"]: gen(f["type"], rng) for f in fields}
             a = _run(mine.action, x, PFARuntimeError)
             try:
-                b = _run(theirs.action, x, TitusError)
-            except Exception:      # titus2 itself crashes on some edge inputs: no verdict
+                b = _run(theirs.action, x, TitusError, seconds=2)
+            except (Exception, _Slow):   # titus2 crashes or stalls on some edge inputs
                 continue
             assert a[0] == b[0] and (a[1] == b[1] if a[0] == "err" else
-                                     same_value(a[1], b[1])), \
+                                     same_value(a[1], b[1], tol=1e-7)), \
                 f"{name} {sig} on {x!r}: portmodel {a!r}, titus2 {b!r}"
 
 

@@ -129,16 +129,21 @@ def _naive_bayes_underflow(row, ref_row, ref_err, our_row, our_err):
     return None
 
 
+# ClusteringModel, a row whose every clustering field is missing: the distance is undefined.
+# PMML 4.4 leaves the case open; JPMML fails the row (UndefinedResultException), portmodel
+# returns no cluster and missing affinities (tests/test_clustering.py,
+# test_all_missing_has_no_cluster), which this excuse demands.
+_CLUSTERING = _missing_result_instead_of(
+    "UndefinedResultException", "every clustering field missing: no cluster")
+
 KNOWN = {
     "knime/RuleSetIris": _RULESET,
     "knime/RuleSetAudit": _RULESET,
     "rattle/CoxRegressionLung": _COX,
     "rattle/KernlabSVMAudit": _disputed_svm,
     "rattle/LibSVMAudit": _disputed_svm,
-    "rattle/NaiveBayesAudit": _naive_bayes_underflow,
-    "rattle/NaiveBayesIris": _naive_bayes_underflow,
-    "gaussian_nb_wine": _naive_bayes_underflow,
 }
+KNOWN_BY_TYPE = {"ClusteringModel": _CLUSTERING, "NaiveBayesModel": _naive_bayes_underflow}
 
 
 # ------------------------------------------------------------------ documents
@@ -153,7 +158,8 @@ def _conformance(case_id: str):
 
 
 def _check(key: str, model, path: str, frame: pd.DataFrame) -> None:
-    problems, _ = ref.differences(model, path, frame, excuse=KNOWN.get(key))
+    excuse = KNOWN.get(key) or KNOWN_BY_TYPE.get(model.model_type)
+    problems, _ = ref.differences(model, path, frame, excuse=excuse)
     assert not problems, f"{key}: {len(problems)} disagreements:\n" + "\n".join(problems[:8])
 
 
@@ -179,9 +185,6 @@ def test_every_conformance_document_agrees_with_jpmml(case_id, data):
 
 
 # ------------------------------------------------------------------ sklearn2pmml exports
-SKLEARN = [name for name, _, _ in ref.sklearn_specs()] if shutil.which("java") else []
-
-
 @pytest.fixture(scope="session")
 def sklearn_documents(tmp_path_factory):
     pytest.importorskip("sklearn2pmml")
@@ -194,7 +197,7 @@ def _sklearn(name: str, path: str):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", SKLEARN)
+@pytest.mark.parametrize("name", ref.SKLEARN_NAMES)
 @settings(max_examples=QUICK_EXAMPLES, **SETTINGS)
 @given(data=st.data())
 def test_sklearn_export_agrees_with_jpmml(sklearn_documents, name, data):
@@ -237,7 +240,10 @@ def test_conformance_document_agrees_with_pypmml(case_id, data):
     reference = reference[[c for c in reference.columns if c in outputs]]
     assert len(reference.columns), "pypmml produced none of the document's output fields"
     ours = model.predict(frame, errors="mark")
-    problems, _ = ref.compare_rows(frame, reference, [None] * len(frame), ours, model.inputs)
+    # pypmml loses digits in small probabilities (1 - p in double: 1.3474022422e-05 where
+    # JPMML and portmodel give 1.34740224058202e-05), hence 1e-6 here, not 1e-9
+    problems, _ = ref.compare_rows(frame, reference, [None] * len(frame), ours, model.inputs,
+                                   precision=1e-6, zero=1e-9)
     assert not problems, "\n".join(problems[:8])
 
 

@@ -22,6 +22,11 @@ def _dense(x, code_ragged, name, code_few=None):
     return np.array(x, dtype=float).reshape(len(x), n)
 
 
+def _map_few(x) -> bool:
+    """A map matrix has too few rows/cols when it has no rows or no entries at all."""
+    return not x or all(not r for r in x.values())
+
+
 def _mm_to_dense(m):
     rows = sorted(m)
     cols = sorted({c for r in m.values() for c in r})
@@ -143,7 +148,8 @@ def dot(call):
         return d
 
     def dm(x, y):
-        if not x or not y or all(not r for r in x.values()):
+        # sparse maps: missing entries are zeros
+        if not x or (i == 3 and not any(y.values())):
             raise E(24051, "too few rows/cols", name)
         if i == 1:
             out = {}
@@ -155,11 +161,14 @@ def dot(call):
             if any(not math.isfinite(v) for v in y.values()):
                 raise E(24052, "contains non-finite values", name)
             return out
-        if all(not r for r in y.values()):
-            raise E(24051, "too few rows/cols", name)
+        for row in list(x.values()) + list(y.values()):
+            for v in row.values():
+                if not math.isfinite(v):
+                    raise E(24052, "contains non-finite values", name)
+        cols = {c for row in y.values() for c in row}
         out = {}
         for r, row in x.items():
-            acc: dict = {}
+            acc: dict = dict.fromkeys(cols, 0.0)
             for k, v in row.items():
                 if not math.isfinite(v):
                     raise E(24052, "contains non-finite values", name)
@@ -203,7 +212,7 @@ def inverse(call):
         return inv
 
     def invm(x):
-        if not x or any(not r for r in x.values()):
+        if _map_few(x):
             raise E(24070, "too few rows/cols", name)
         rows, cols, a = _mm_to_dense(x)
         p = np.linalg.pinv(a)
@@ -231,14 +240,18 @@ def det(call):
             a = _dense(x, 24091, name, 24090)
             if a.shape[0] != a.shape[1]:
                 raise E(24092, "non-square matrix", name)
+            if not np.all(np.isfinite(a)):
+                return float("nan")
             return float(np.linalg.det(a))
         return d
 
     def dm(x):
-        if not x or any(not r for r in x.values()):
+        if _map_few(x):
             raise E(24090, "too few rows/cols", name)
         keys = sorted(set(x) | {c for r in x.values() for c in r})
         a = np.array([[x.get(r, {}).get(c, 0.0) for c in keys] for r in keys])
+        if not np.all(np.isfinite(a)):
+            return float("nan")
         return float(np.linalg.det(a))
     return dm
 
@@ -251,18 +264,15 @@ def symmetric(call):
             a = _dense(x, 24101, name, 24100)
             if a.shape[0] != a.shape[1]:
                 raise E(24102, "non-square matrix", name)
-            return bool(np.all(np.abs(a - a.T) < tol) or
-                        all(abs(a[i, j] - a[j, i]) < tol or (a[i, j] == a[j, i])
-                            for i in range(len(a)) for j in range(len(a))))
+            return not bool(np.any(np.abs(a - a.T) >= tol))
         return s
 
     def sm(x, tol):
-        if not x or any(not r for r in x.values()):
+        if _map_few(x):
             raise E(24100, "too few rows/cols", name)
         keys = set(x) | {c for r in x.values() for c in r}
-        return all(abs(x.get(r, {}).get(c, 0.0) - x.get(c, {}).get(r, 0.0)) < tol or
-                   x.get(r, {}).get(c, 0.0) == x.get(c, {}).get(r, 0.0)
-                   for r in keys for c in keys)
+        return not any(abs(x.get(r, {}).get(c, 0.0) - x.get(c, {}).get(r, 0.0)) >= tol
+                       for r in keys for c in keys)
     return sm
 
 
@@ -275,7 +285,8 @@ def _eigen(a):
         nz = np.flatnonzero(np.abs(v) > 0)
         if nz.size and v[nz[0]] < 0:
             v = -v
-        rows.append(v / math.sqrt(vals[k]) if vals[k] > 0 else v * float("inf"))
+        lam = abs(vals[k])
+        rows.append(v / math.sqrt(lam) if lam > 0 else v * float("inf"))
     return rows
 
 
@@ -297,7 +308,7 @@ def eigen_basis(call):
         return eb
 
     def ebm(x):
-        if not x or any(not r for r in x.values()):
+        if _map_few(x):
             raise E(24110, "too few rows/cols", name)
         keys = sorted(set(x) | {c for r in x.values() for c in r})
         a = np.array([[x.get(r, {}).get(c, 0.0) for c in keys] for r in keys])
@@ -316,7 +327,7 @@ def truncate(call):
         return tr
 
     def trm(x, keep):
-        if not x or any(not r for r in x.values()):
+        if _map_few(x):
             raise E(24120, "too few rows/cols", name)
         return {k: dict(x[k]) for k in keep if k in x}
     return trm

@@ -302,6 +302,8 @@ def lnbeta(a, b):
 def nchoosek(n, k):
     if k <= 0 or k >= n:
         raise PFARuntimeError("domain error", 36000, "m.special.nChooseK")
+    if math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) > 22.0:
+        raise PFARuntimeError("domain error", 36000, "m.special.nChooseK")   # > int range
     r = math.comb(n, k)
     if r > INT_MAX:
         raise PFARuntimeError("domain error", 36000, "m.special.nChooseK")

@@ -202,3 +202,94 @@ def chi2_prob(state):
     if chi2 <= 0:
         return 0.0
     return float(gammainc(dof / 2.0, chi2 / 2.0))
+
+
+# ---------------------------------------------------------------- Gaussian process (kriging)
+
+@typed("model.reg.gaussianProcess")
+def gaussian_process(call):
+    """DACE-style kriging: inputs and outputs are standardised, the correlation matrix is the
+    kernel on standardised inputs (plus a nugget on the diagonal: (sigma/to)^2 per entry when the
+    table has "sigma", else 10 machine epsilons), the constant trend beta is the kriging weight
+    or, when null, fitted (universal kriging)."""
+    import numpy as np
+    name = "model.reg.gaussianProcess"
+    vector_x = call.sig_index in (2, 3)
+    vector_to = call.sig_index in (1, 3)
+
+    def E(code, msg):
+        return PFARuntimeError(msg, code, name)
+
+    def fit_predict(xq, X, y, nugget, beta, kernel):
+        mx, sx = X.mean(axis=0), X.std(axis=0)
+        sx = np.where(sx == 0, 1.0, sx)
+        my, sy = y.mean(), y.std()
+        sy = sy if sy != 0 else 1.0
+        xn = (X - mx) / sx
+        yn = (y - my) / sy
+        n = len(X)
+        R = np.eye(n) * (1.0 + nugget)
+        for i in range(n):
+            for j in range(i + 1, n):
+                R[i, j] = R[j, i] = kernel(xn[i].tolist(), xn[j].tolist())
+        try:
+            C = np.linalg.cholesky(R)
+        except np.linalg.LinAlgError:
+            raise E(31088, "matrix of kernel results is not positive definite") from None
+        F = np.ones((n, 1))
+        Ft = np.linalg.solve(C, F)
+        Yt = np.linalg.solve(C, yn)
+        if beta is None:
+            Q, G = np.linalg.qr(Ft)
+            b = float(np.linalg.solve(G, Q.T @ Yt)[0])
+        else:
+            b = beta
+        gamma = np.linalg.solve(C.T, Yt - Ft[:, 0] * b)
+        q = (np.asarray(xq, dtype=float) - mx) / sx
+        pred = b + sum(kernel(q.tolist(), xi.tolist()) * g for xi, g in zip(xn, gamma))
+        return float(my + sy * pred)
+
+    def gp(x, table, kriging_weight, kernel):
+        if not table:
+            raise E(31080, "table must have at least 1 entry")
+        if vector_x:
+            if len(x) < 1:
+                raise E(31081, "x must have at least 1 feature")
+            if any(len(t["x"]) != len(x) for t in table):
+                raise E(31082, "table must have the same number of features as x")
+            xs = [list(t["x"]) for t in table]
+            xq = list(x)
+        else:
+            xs = [[t["x"]] for t in table]
+            xq = [x]
+        if vector_to:
+            dims = {len(t["to"]) for t in table}
+            if 0 in dims:
+                raise E(31083, "table outputs must have at least 1 dimension")
+            if len(dims) != 1:
+                raise E(31084, "table outputs must all have the same number of dimensions")
+        if not all(math.isfinite(v) for v in xq):
+            raise E(31085, "x is not finite")
+        if not all(math.isfinite(v) for row in xs for v in row):
+            raise E(31086, "table value is not finite")
+        if kriging_weight is not None and not math.isfinite(kriging_weight):
+            raise E(31087, "krigingWeight is not finite")
+        X = np.array(xs, dtype=float)
+        has_sigma = "sigma" in table[0]
+
+        def one(ys, sig):
+            y = np.array(ys, dtype=float)
+            if sig is None:
+                nugget = 10.0 * np.finfo(float).eps
+            else:
+                nugget = np.array([(s / t) ** 2 if t != 0 else float("inf")
+                                   for s, t in zip(sig, ys)])
+            return fit_predict(xq, X, y, nugget, kriging_weight, kernel)
+
+        if not vector_to:
+            return one([t["to"] for t in table],
+                       [t["sigma"] for t in table] if has_sigma else None)
+        k = len(table[0]["to"])
+        return [one([t["to"][i] for t in table],
+                    [t["sigma"][i] for t in table] if has_sigma else None) for i in range(k)]
+    return gp

@@ -78,6 +78,10 @@ def _build(name, body):
             except Exception:
                 raise PFARuntimeError("bad pattern", code, name) from None
             kw = {"timeout": rt.regex_timeout()} if _HAS_TIMEOUT else {}
+            if rest and len(rest[0]) * (len(haystack) + 1) > rt.max_size:
+                # a replacement could be inserted at every position: check the real size
+                n = sum(1 for _ in rx.finditer(haystack, **kw))
+                rt.check_size(len(haystack) + n * len(rest[0]), "string")
             try:
                 return body(rx, haystack, kw, *rest)
             except TimeoutError:
@@ -141,13 +145,20 @@ def _replace_all(rx, h, kw, rep):
 
 
 def _split(rx, h, kw):
-    out, pos = [], 0
+    """Pieces between matches; trailing empty pieces are dropped (as the JVM reference engine
+    does), but a haystack with no match at all comes back whole."""
+    out, pos, matched = [], 0, False
     for m in rx.finditer(h, **kw):
         if m.end() == m.start() and (m.start() == 0 or m.start() == len(h)):
             continue
+        matched = True
         out.append(h[pos:m.start()])
         pos = m.end()
     out.append(h[pos:])
+    if not matched:
+        return [h]
+    while out and not out[-1]:
+        out.pop()
     return out
 
 

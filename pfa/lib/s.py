@@ -43,9 +43,11 @@ def join(call):
 fn("s.split")(lambda s, sep: s.split(sep) if sep else [])
 
 
-def _pad(text: str, width, zero_pad: bool, code: int, name: str) -> str:
+def _pad(text: str, width, zero_pad: bool, code: int, name: str, rt=None) -> str:
     if width is None:
         return text
+    if rt is not None and abs(width) > rt.max_size:
+        rt.too_big(abs(width), "string")
     if width < 0:
         if zero_pad:
             raise PFARuntimeError("negative width cannot be used with zero-padding", code, name)
@@ -61,7 +63,7 @@ def _pad(text: str, width, zero_pad: bool, code: int, name: str) -> str:
 def s_int(call):
     if call.sig_index == 0:
         return lambda x: str(x)
-    return lambda x, width, zero: _pad(str(x), width, zero, 39240, "s.int")
+    return lambda x, width, zero: _pad(str(x), width, zero, 39240, "s.int", call.rt)
 
 
 @typed("s.hex")
@@ -69,7 +71,7 @@ def s_hex(call):
     def h(x, width=None, zero=False):
         if x < 0:
             raise PFARuntimeError("negative number", 39111, "s.hex")
-        return _pad(format(x, "x"), width, zero, 39110, "s.hex")
+        return _pad(format(x, "x"), width, zero, 39110, "s.hex", call.rt)
     if call.sig_index == 0:
         return lambda x: h(x)
     return h
@@ -116,12 +118,15 @@ def s_number(call):
     if i == 0:
         return lambda x: str(x)
     if i == 1:
-        return lambda x, width, zero: _pad(str(x), width, zero, 39120, "s.number")
+        return lambda x, width, zero: _pad(str(x), width, zero, 39120, "s.number", call.rt)
 
     def num(x, width, precision, lo=0.0001, hi=100000.0):
         if precision is not None and precision < 0:
             raise PFARuntimeError("negative precision", 39121, "s.number")
-        return _pad(format_double(x, precision, lo, hi), width, False, 39120, "s.number")
+        if precision is not None and precision > 1000:
+            call.rt.too_big(precision, "string")
+        return _pad(format_double(x, precision, lo, hi), width, False, 39120, "s.number",
+                    call.rt)
     return num
 
 

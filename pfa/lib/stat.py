@@ -204,9 +204,13 @@ def forecast1(state):
     return _forecast(state, 1, 14060, "stat.sample.forecast1HoltWinters")
 
 
-@fn("stat.sample.forecastHoltWinters")
-def forecast_n(n, state):
-    return [_forecast(state, i, 14070, "stat.sample.forecastHoltWinters") for i in range(1, n + 1)]
+@typed("stat.sample.forecastHoltWinters")
+def forecast_n(call):
+    def f(n, state):
+        call.rt.check_size(n)
+        return [_forecast(state, i, 14070, "stat.sample.forecastHoltWinters")
+                for i in range(1, n + 1)]
+    return f
 
 
 def _flow(out, key, w):

@@ -16,26 +16,84 @@ from numba import njit
 # ================================================================= neural network
 
 
+# activation codes: what the kernel applies itself (exact arithmetic); ACT_NONE leaves the
+# weighted sum for numpy to transform (transcendental functions)
+ACT_NONE, ACT_IDENTITY, ACT_RECTIFIER, ACT_LEAKY, ACT_THRESHOLD = 0, 1, 2, 3, 4
+ACT_SQUARE, ACT_RECIPROCAL, ACT_ELLIOTT = 5, 6, 7
+_ROWS = 4          # rows computed together: each weight is loaded once for all of them
+
+
 @njit(cache=True)
-def layer_sums(acts, src, dense, conn, weights, bias, z):
-    """z[i, j] = ((0 + x_i[s0] w[s0, j]) + x_i[s1] w[s1, j] + ...) + bias[j] over the connected
-    inputs s of neuron j in ``src`` order, x_i = acts[i, src]: the numpy twin's rank-1 updates."""
+def _activation(z, act, param):
+    """The numpy twin's activation of z (``neural_network.activate``), bit for bit."""
+    if act == ACT_RECTIFIER:            # np.maximum(z, 0.0): +0.0 for -0.0; NaN stays
+        if z != z:
+            return np.nan
+        return z if z > 0.0 else 0.0
+    if act == ACT_LEAKY:                # np.where(z > 0, z, z * leakage)
+        return z if z > 0.0 else z * param
+    if act == ACT_THRESHOLD:
+        if z != z:
+            return np.nan
+        return 1.0 if z > param else 0.0
+    if act == ACT_SQUARE:
+        return z * z
+    if act == ACT_RECIPROCAL:
+        return 1.0 / z
+    if act == ACT_ELLIOTT:
+        return z / (1.0 + abs(z))
+    return z
+
+
+@njit(cache=True)
+def layer_forward(acts, src, dense, conn, weights, bias, act, param, start):
+    """acts[i, start + j] = act(z_ij), z_ij = ((0 + x_i[s0] w[s0, j]) + x_i[s1] w[s1, j] + ...)
+    + bias[j] over the connected inputs s of neuron j in ``src`` order, x_i = acts[i, src]:
+    the numpy twin's rank-1 updates, _ROWS rows at a time."""
     n = acts.shape[0]
     k = weights.shape[1]
-    for i in range(n):
-        for j in range(k):
-            z[i, j] = 0.0
-        for s in range(src.shape[0]):
-            xs = acts[i, src[s]]
-            if dense[s]:
-                for j in range(k):
-                    z[i, j] += xs * weights[s, j]
-            else:
-                for j in range(k):
-                    if conn[s, j]:
-                        z[i, j] += xs * weights[s, j]
-        for j in range(k):
-            z[i, j] += bias[j]
+    S = src.shape[0]
+    z = np.empty((_ROWS, k))
+    for i0 in range(0, n, _ROWS):
+        rows = min(_ROWS, n - i0)
+        z[:] = 0.0
+        if rows == _ROWS:
+            for s in range(S):
+                ws = weights[s]
+                c = src[s]
+                x0 = acts[i0, c]
+                x1 = acts[i0 + 1, c]
+                x2 = acts[i0 + 2, c]
+                x3 = acts[i0 + 3, c]
+                if dense[s]:
+                    for j in range(k):
+                        w = ws[j]
+                        z[0, j] += x0 * w
+                        z[1, j] += x1 * w
+                        z[2, j] += x2 * w
+                        z[3, j] += x3 * w
+                else:
+                    cs = conn[s]
+                    for j in range(k):
+                        if cs[j]:
+                            w = ws[j]
+                            z[0, j] += x0 * w
+                            z[1, j] += x1 * w
+                            z[2, j] += x2 * w
+                            z[3, j] += x3 * w
+        else:
+            for r in range(rows):
+                for s in range(S):
+                    ws = weights[s]
+                    cs = conn[s]
+                    x = acts[i0 + r, src[s]]
+                    for j in range(k):
+                        if cs[j]:
+                            z[r, j] += x * ws[j]
+        for r in range(rows):
+            out = acts[i0 + r]
+            for j in range(k):
+                out[start + j] = _activation(z[r, j] + bias[j], act, param)
 
 
 # ================================================================= naive Bayes
@@ -70,25 +128,28 @@ def add_terms(terms, rows, cls, logp):
 
 
 # ================================================================= distance measures
-# mode: 0 sum of |x - y| (cityBlock), 1 sum of (x - y)^2 (euclidean, squaredEuclidean),
-# 2 max of |x - y| (chebychev); root: take the square root at the end (euclidean).
+# Rows: column f of row i is flat[off[f] + i] (``kernels.column_block``); P[f, i]: present
+# (only read when has_missing). References: Y (fields x references). mode: 0 sum of |x - y|
+# (cityBlock), 1 sum of (x - y)^2 (euclidean, squaredEuclidean), 2 max of |x - y|
+# (chebychev); root: the square root at the end (euclidean). ``comparison.distances`` is the
+# numpy twin: the same operations in the same order.
 
 
 @njit(cache=True)
-def _row_distances(X, P, has_missing, i, Y, w, mode, root, adj, undef, acc):
-    """acc[j] = distance of row i to reference j (see ``comparison.distances``)."""
+def _row_distances(flat, off, P, has_missing, i, Y, w, mode, root, adj, undef, acc):
+    """acc[j] = distance of row i to reference j."""
     m = Y.shape[1]
     for j in range(m):
         acc[j] = 0.0
-    for f in range(X.shape[0]):
+    for f in range(off.shape[0]):
         if has_missing and not P[f, i]:
             continue                         # numpy adds 0.0: no change (acc is never -0.0)
-        x = X[f, i]
+        x = flat[off[f] + i]
         wf = w[f]
         yf = Y[f]
         if mode == 1:
             for j in range(m):
-                d = abs(x - yf[j])
+                d = x - yf[j]                # (x - y)^2 = |x - y|^2 exactly
                 acc[j] += d * d * wf
         elif mode == 0:
             for j in range(m):
@@ -99,52 +160,36 @@ def _row_distances(X, P, has_missing, i, Y, w, mode, root, adj, undef, acc):
                 a = acc[j]
                 if a == a and (d > a or d != d):      # np.maximum: NaN wins
                     acc[j] = d
-    a = adj[i]
     if undef[i]:
         for j in range(m):
             acc[j] = np.nan
     elif root:
+        a = adj[i]
         for j in range(m):
             acc[j] = math.sqrt(acc[j] * a)
     else:
+        a = adj[i]
         for j in range(m):
             acc[j] = acc[j] * a
 
 
 @njit(cache=True)
-def _block_distances(X, P, has_missing, lo, hi, Y, w, mode, root, adj, undef, acc):
+def _block_distances(flat, off, P, has_missing, lo, hi, Y, w, mode, root, adj, undef, acc):
     """acc[j, i - lo] = distance of row i (lo <= i < hi) to reference j: the same sums as
-    ``_row_distances`` with the rows in the inner loop (few references: long vector loops)."""
+    ``_row_distances`` with the rows in the inner loop (few references: long vector loops;
+    acc is a scratch array the compiler knows aliases nothing)."""
     B = hi - lo
     m = Y.shape[1]
     for j in range(m):
         for b in range(B):
             acc[j, b] = 0.0
-    for f in range(X.shape[0]):
-        x = X[f, lo:hi]
+    for f in range(off.shape[0]):
+        x = flat[off[f] + lo:off[f] + hi]
         wf = w[f]
         for j in range(m):
             y = Y[f, j]
             a = acc[j]
-            if mode == 1:
-                if has_missing:
-                    p = P[f, lo:hi]
-                    for b in range(B):
-                        d = abs(x[b] - y)
-                        a[b] += d * d * wf if p[b] else 0.0   # + 0.0 changes nothing
-                else:
-                    for b in range(B):
-                        d = abs(x[b] - y)
-                        a[b] += d * d * wf
-            elif mode == 0:
-                if has_missing:
-                    p = P[f, lo:hi]
-                    for b in range(B):
-                        a[b] += abs(x[b] - y) * wf if p[b] else 0.0
-                else:
-                    for b in range(B):
-                        a[b] += abs(x[b] - y) * wf
-            else:
+            if mode == 2:
                 for b in range(B):
                     if has_missing and not P[f, lo + b]:
                         continue
@@ -152,6 +197,27 @@ def _block_distances(X, P, has_missing, lo, hi, Y, w, mode, root, adj, undef, ac
                     v = a[b]
                     if v == v and (d > v or d != d):
                         a[b] = d
+            elif has_missing:
+                p = P[f, lo:hi]
+                if mode == 1:
+                    for b in range(B):
+                        d = x[b] - y
+                        a[b] += d * d * wf if p[b] else 0.0   # + 0.0 changes nothing
+                else:
+                    for b in range(B):
+                        a[b] += abs(x[b] - y) * wf if p[b] else 0.0
+            elif mode == 1:
+                if wf == 1.0:                    # * 1.0 changes nothing
+                    for b in range(B):
+                        d = x[b] - y
+                        a[b] += d * d
+                else:
+                    for b in range(B):
+                        d = x[b] - y
+                        a[b] += d * d * wf
+            else:
+                for b in range(B):
+                    a[b] += abs(x[b] - y) * wf
     for j in range(m):
         a = acc[j]
         for b in range(B):
@@ -165,25 +231,29 @@ def _block_distances(X, P, has_missing, lo, hi, Y, w, mode, root, adj, undef, ac
 
 
 _BLOCK = 256
-_FEW_REFERENCES = 32
+#: up to this many references, distance matrices are computed reference-major
+FEW_REFERENCES = 32
 
 
 @njit(cache=True)
-def distance_matrix(X, P, has_missing, Y, w, mode, root, adj, undef, out):
-    """out[i, j] = distance of row i (X[:, i]; P[:, i] present) to reference j (Y[:, j])."""
-    n = X.shape[1]
+def distance_columns(flat, off, n, P, has_missing, Y, w, mode, root, adj, undef, out):
+    """out[j, i] = distance of row i to reference j (reference-major: few references)."""
     m = Y.shape[1]
-    if m <= _FEW_REFERENCES:
-        acc = np.empty((m, _BLOCK))
-        for lo in range(0, n, _BLOCK):
-            hi = min(n, lo + _BLOCK)
-            _block_distances(X, P, has_missing, lo, hi, Y, w, mode, root, adj, undef, acc)
-            for b in range(hi - lo):
-                for j in range(m):
-                    out[lo + b, j] = acc[j, b]
-    else:
-        for i in range(n):
-            _row_distances(X, P, has_missing, i, Y, w, mode, root, adj, undef, out[i])
+    acc = np.empty((m, _BLOCK))
+    for lo in range(0, n, _BLOCK):
+        hi = min(n, lo + _BLOCK)
+        _block_distances(flat, off, P, has_missing, lo, hi, Y, w, mode, root, adj, undef, acc)
+        for j in range(m):
+            out[j, lo:hi] = acc[j, :hi - lo]
+
+
+@njit(cache=True)
+def distance_rows(flat, off, n, P, has_missing, Y, w, mode, root, adj, undef, out):
+    """out[i, j] = distance of row i to reference j (row-major: many references)."""
+    acc = np.empty(Y.shape[1])         # scratch: aliases nothing, so its loops vectorize
+    for i in range(n):
+        _row_distances(flat, off, P, has_missing, i, Y, w, mode, root, adj, undef, acc)
+        out[i] = acc
 
 
 @njit(cache=True)
@@ -225,15 +295,34 @@ def select_nearest(s, lower, near, near_score):
 
 
 @njit(cache=True)
-def nearest_distances(X, P, has_missing, Y, w, mode, root, adj, undef, lower, near, near_score):
+def nearest_distances(flat, off, n, P, has_missing, Y, w, mode, root, adj, undef, lower, near,
+                      near_score):
     """distance_matrix and select_nearest fused: one row's distances at a time."""
     R = near.shape[1]
     acc = np.empty(Y.shape[1])
     key = np.empty(R)
     idx = np.empty(R, np.int64)
-    for i in range(X.shape[1]):
-        _row_distances(X, P, has_missing, i, Y, w, mode, root, adj, undef, acc)
+    for i in range(n):
+        _row_distances(flat, off, P, has_missing, i, Y, w, mode, root, adj, undef, acc)
         _select_row(acc, lower, R, key, idx)
         for r in range(R):
             near[i, r] = idx[r]
             near_score[i, r] = acc[idx[r]]
+
+
+@njit(cache=True)
+def best_reference(scores, lower, best, finite):
+    """best[i] = the first reference with the lowest (lower) or highest score in row i, NaN
+    counting as the worst; finite[i]: its score is finite (``clustering.best_references``)."""
+    for i in range(scores.shape[0]):
+        b = 0
+        bk = np.inf
+        for j in range(scores.shape[1]):
+            v = scores[i, j]
+            k = (v if lower else -v) if v == v else np.inf
+            if j == 0 or k < bk:
+                b = j
+                bk = k
+        best[i] = b
+        v = scores[i, b]
+        finite[i] = v == v and abs(v) != np.inf

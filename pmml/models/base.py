@@ -107,9 +107,17 @@ class CompiledModel:
     @staticmethod
     def _prepare_fn(spec: MiningFieldSpec, info: FieldInfo) -> Callable[[Scope], Col]:
         name = spec.name
+        op = spec.op_type or info.op_type
+        # a MiningField that changes nothing in a column without invalid values (planned once:
+        # the common case skips prepare's checks, which dominate one-record scoring)
+        plain = (spec.outliers == "asIs" and spec.missing_replacement is None
+                 and spec.missing_treatment != "returnInvalid")
 
         def fn(scope: Scope) -> Col:
-            return prepare(spec, info, scope.parent.get(name), scope)
+            col = scope.parent.get(name)
+            if plain and col.invalid is None:
+                return col if op == col.op_type else Col(col.values, col.missing, col.data_type, op)
+            return prepare(spec, info, col, scope)
         return fn
 
     # -- hooks for model modules

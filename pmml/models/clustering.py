@@ -17,6 +17,7 @@ from ..predicates import parse_array
 from ..scope import Scope
 from ..values import Col, is_numeric_type
 from .base import CompiledModel, Result, register
+from .kernels import kernels
 from .comparison import (FieldComparison, Measure, binary_reference, distances, id_text,
                          parse_field_comparison, parse_measure, reference_column, similarities)
 
@@ -37,25 +38,57 @@ def ranked_values(order: np.ndarray, values: np.ndarray, rank: int) -> np.ndarra
     return values[np.arange(n), order[:, rank - 1]]
 
 
+def best_references(scores: np.ndarray, lower: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the best reference (lowest score when lower, else highest; NaN never wins
+    over a number; the first one on ties) and whether its score is finite (numpy twin of the
+    numba kernel ``best_reference``)."""
+    filled = np.where(np.isnan(scores), np.inf if lower else -np.inf, scores)
+    best = np.argmin(filled, axis=1) if lower else np.argmax(filled, axis=1)
+    return best, np.isfinite(filled[np.arange(len(best)), best])
+
+
 def affinity_result(n: int, scores: np.ndarray, undefined: np.ndarray, ids: np.ndarray,
                     names: np.ndarray | None, is_distance: bool, function: str,
                     value_type: str = "string") -> Result:
     """A Result whose prediction is the best reference (lowest distance / highest similarity),
     with entityId, ranked ids, affinities and display names in ``extra``."""
     m = scores.shape[1]
-    filled = np.where(np.isnan(scores), np.inf if is_distance else -np.inf, scores)
-    best = np.argmin(filled, axis=1) if is_distance else np.argmax(filled, axis=1)
-    undefined = undefined | ~np.isfinite(filled[np.arange(n), best]) if m else np.ones(n, bool)
-    win = np.full(n, None, dtype=object)
     if m:
-        win[~undefined] = ids[best[~undefined]]
+        kern = kernels()
+        if kern is not None:
+            best, finite = np.empty(n, np.int64), np.empty(n, bool)
+            kern.best_reference(scores, is_distance, best, finite)
+        else:
+            best, finite = best_references(scores, is_distance)
+        undefined = undefined | ~finite
+    else:
+        best, undefined = np.zeros(n, np.int64), np.ones(n, bool)
+    any_undefined = bool(undefined.any())
+
+    def pick(values: np.ndarray) -> np.ndarray:
+        """values[best] per row, None where undefined."""
+        if not m:
+            return np.full(n, None, dtype=object)
+        out = values[best]
+        if any_undefined:
+            out[undefined] = None
+        return out
+
+    win = pick(ids)
     cache: dict[str, np.ndarray] = {}
 
     def order() -> np.ndarray:
         if "order" not in cache:
+            filled = np.where(np.isnan(scores), np.inf if is_distance else -np.inf, scores)
             key = filled if is_distance else -filled
             cache["order"] = np.argsort(key, axis=1, kind="stable")
         return cache["order"]
+
+    def by_reference() -> np.ndarray:
+        """scores with one contiguous row per reference."""
+        if "t" not in cache:
+            cache["t"] = np.ascontiguousarray(scores.T)
+        return cache["t"]
 
     id_index = {str(v): j for j, v in enumerate(ids)}
 
@@ -64,12 +97,14 @@ def affinity_result(n: int, scores: np.ndarray, undefined: np.ndarray, ids: np.n
             j = id_index.get(id_text(value))
             if j is None:
                 return np.full(n, np.nan)
-            return np.where(undefined, np.nan, scores[:, j])
-        if rank <= 1:
-            out = np.full(n, np.nan)
-            out[~undefined] = scores[np.flatnonzero(~undefined), best[~undefined]]
-            return out
-        return np.where(undefined, np.nan, ranked_values(order(), scores, rank))
+            out = by_reference()[j].copy()
+        elif rank <= 1:
+            out = scores[np.arange(n), best] if m else np.full(n, np.nan)
+        else:
+            out = ranked_values(order(), scores, rank)
+        if any_undefined:
+            out[undefined] = np.nan
+        return out
 
     extra: dict[str, Any] = {
         "entityId": win,
@@ -77,17 +112,22 @@ def affinity_result(n: int, scores: np.ndarray, undefined: np.ndarray, ids: np.n
         "affinity": affinity,
     }
     if names is not None:
-        disp = np.full(n, None, dtype=object)
-        if m:
-            disp[~undefined] = names[best[~undefined]]
-        extra["displayValue"] = disp
+        extra["displayValue"] = pick(names)
     if is_numeric_type(value_type):
-        vals = np.full(n, np.nan)
+        as_float = np.full(m, np.nan)
+        bad_id = np.zeros(m, bool)
         for j, v in enumerate(ids):
             try:
-                vals[(best == j) & ~undefined] = float(v)
+                as_float[j] = float(v)
             except (TypeError, ValueError):
-                undefined = undefined | (best == j)
+                bad_id[j] = True
+        if m:
+            undefined = undefined | bad_id[best]
+            vals = as_float[best]
+            vals[undefined] = np.nan
+        else:
+            vals = np.full(n, np.nan)
+        any_undefined = bool(undefined.any())   # the closures above see the final mask
         col = Col(vals, undefined.copy(), value_type, "categorical")
     else:
         col = Col(win.copy(), undefined.copy(), "string", "categorical")

@@ -19,7 +19,7 @@ from portmodel.errors import DocumentError, UnsupportedError
 from ..dictionary import FieldInfo
 from ..predicates import parse_array
 from ..values import Col, codes, is_numeric_type, parse_scalar
-from .kernels import kernels
+from .kernels import column_block, kernels
 
 DISTANCES = ("euclidean", "squaredEuclidean", "chebychev", "cityBlock", "minkowski")
 SIMILARITIES = ("simpleMatching", "jaccard", "tanimoto", "binarySimilarity")
@@ -246,15 +246,21 @@ def _inner(fc: FieldComparison, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarra
 def distances(measure: Measure, fields: list[FieldComparison], cols: list[Col],
               refs: list[np.ndarray], adjust_weights: np.ndarray | None = None
               ) -> tuple[np.ndarray, np.ndarray]:
-    """Distance of every row to every reference: an (n, m) matrix and the rows where it is
-    undefined (every compared field missing). Missing fields are skipped and the sum scaled
-    by sum(q) / sum(q over present fields), q being the missing-value weights (default 1)."""
+    """Distance of every row to every reference: an (n, m) matrix (possibly a transposed
+    view) and the rows where it is undefined (every compared field missing). Missing fields
+    are skipped and the sum scaled by sum(q) / sum(q over present fields), q being the
+    missing-value weights (default 1)."""
     plan = kernel_plan(measure, fields, cols, refs, adjust_weights)
     if plan is not None:
-        kern, X, P, has_missing, Y, w, mode, root, adj, undef = plan
-        out = np.empty((X.shape[1], Y.shape[1]))
-        kern.distance_matrix(X, P, has_missing, Y, w, mode, root, adj, undef, out)
-        return out, undef
+        kern, args = plan[0], plan[1:]
+        n, m = args[2], args[5].shape[1]
+        if m <= kern.FEW_REFERENCES:          # computed reference by reference: (m, n)
+            out = np.empty((m, n))
+            kern.distance_columns(*args, out)
+            return out.T, args[-1]
+        out = np.empty((n, m))
+        kern.distance_rows(*args, out)
+        return out, args[-1]
     n = len(cols[0]) if cols else 0
     m = len(refs[0]) if refs else 0
     q = np.ones(len(fields)) if adjust_weights is None else np.asarray(adjust_weights, float)
@@ -320,8 +326,9 @@ def kernel_plan(measure: Measure, fields: list[FieldComparison], cols: list[Col]
     """Arguments of the numba distance kernels, or None when numba is off or the measure is
     not one they compute (then ``distances`` runs its numpy loop: the same numbers).
 
-    Returns (kernels, X fields x rows, P present mask (fields x rows; only read when
-    has_missing), has_missing, Y fields x references, weights, mode, root, adj, undefined)."""
+    Returns (kernels, flat, offsets, n, P, has_missing, Y, weights, mode, root, adj,
+    undefined): the rows as ``column_block`` gives them, P their present mask (fields x rows;
+    read only when has_missing), Y the references (fields x references)."""
     mode = _KERNEL_MODES.get(measure.name)
     if mode is None or not fields or not refs or len(refs[0]) == 0:
         return None
@@ -334,9 +341,7 @@ def kernel_plan(measure: Measure, fields: list[FieldComparison], cols: list[Col]
     if kern is None:
         return None
     n, f = len(cols[0]), len(fields)
-    X = np.empty((f, n))
-    for i, c in enumerate(cols):
-        X[i] = c.values
+    flat, off = column_block([c.values for c in cols])
     has_missing = any(c.missing.any() for c in cols)
     P = np.empty((f, n) if has_missing else (f, 0), bool)
     if has_missing:
@@ -361,7 +366,7 @@ def kernel_plan(measure: Measure, fields: list[FieldComparison], cols: list[Col]
             adj[lo:hi], undef[lo:hi] = _adjustment(pres, q)
     Y = np.ascontiguousarray(np.vstack(refs))
     w = np.array([fc.weight for fc in fields], float)
-    return kern, X, P, has_missing, Y, w, mode[0], mode[1], adj, undef
+    return kern, flat, off, n, P, has_missing, Y, w, mode[0], mode[1], adj, undef
 
 
 def _binary(col: Col) -> tuple[np.ndarray, np.ndarray]:

@@ -179,10 +179,9 @@ class NearestNeighborModel(CompiledModel):
         plan = kernel_plan(self.measure, self.fields, cols, self.refs) \
             if self.measure.is_distance else None
         if plan is not None:             # numba: each row's distances, then its R nearest
-            kern, X, P, has_missing, Y, w, mode, root, adj, undef = plan
-            kern.nearest_distances(X, P, has_missing, Y, w, mode, root, adj, undef, dist, near,
-                                   near_score)
-            undefined = undef
+            kern, args = plan[0], plan[1:]
+            kern.nearest_distances(*args, dist, near, near_score)
+            undefined = args[-1]
         else:
             kern = kernels()
             step = max(1, _CHUNK_CELLS // self.m)

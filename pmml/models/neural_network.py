@@ -376,15 +376,22 @@ class NeuralNetwork(CompiledModel):
             if any_missing:
                 a[missing[lo:hi], :n_in] = 0.0   # keep NaN out of the arithmetic
             for layer in self.layers:
+                sl = slice(layer.start, layer.start + layer.size)
                 if layer.activation == "radialBasis":
-                    y = _radial_basis(layer, _layer_input(layer, a))
+                    a[:, sl] = _radial_basis(layer, _layer_input(layer, a))
+                elif kern is not None and len(layer.src) <= ORDERED_SUM_MAX_INPUTS:
+                    code, param = _kernel_activation(layer)
+                    kern.layer_forward(a, layer.src, layer.dense, layer.connected, layer.weights,
+                                       layer.bias, code, param, layer.start)
+                    if code == 0:                        # transcendental: numpy's functions
+                        a[:, sl] = activate(layer.activation, a[:, sl], layer.threshold,
+                                            layer.leakage)
                 else:
-                    y = activate(layer.activation, weighted_sums(layer, a, kern),
-                                 layer.threshold, layer.leakage)
-                y, bad = normalize(layer.normalization, y)
-                if layer.normalization != "none":
+                    a[:, sl] = activate(layer.activation, weighted_sums(layer, a),
+                                        layer.threshold, layer.leakage)
+                if layer.normalization != "none":      # row reductions: on a C-order copy
+                    a[:, sl], bad = normalize(layer.normalization, np.ascontiguousarray(a[:, sl]))
                     undefined[lo:hi] |= bad
-                a[:, layer.start:layer.start + layer.size] = y
             out[lo:hi] = a[:, self.out_index]
         if undefined.any():
             rows = undefined & ~missing
@@ -415,18 +422,25 @@ def _layer_input(layer: Layer, acts: np.ndarray) -> np.ndarray:
     return acts[:, layer.src_slice] if layer.src_slice is not None else acts[:, layer.src]
 
 
-def weighted_sums(layer: Layer, acts: np.ndarray, kern: Any = None) -> np.ndarray:
+#: activations the numba kernel applies itself (exact arithmetic, no transcendental function)
+_KERNEL_ACTIVATIONS = {"identity": 1, "rectifier": 2, "threshold": 4, "square": 5,
+                       "reciprocal": 6, "Elliott": 7}
+
+
+def _kernel_activation(layer: Layer) -> tuple[int, float]:
+    """(activation code, parameter) for ``layer_forward``; code 0: numpy applies it."""
+    if layer.activation == "rectifier" and layer.leakage is not None:
+        return 3, layer.leakage
+    code = _KERNEL_ACTIVATIONS.get(layer.activation, 0)
+    return code, (layer.threshold if code == 4 else 0.0)
+
+
+def weighted_sums(layer: Layer, acts: np.ndarray) -> np.ndarray:
     """Z = x @ W + bias for x = the layer's inputs among ``acts`` (rows x every neuron), summed
-    input by input in document order for small layers (numba kernel ``kern`` when given, else
-    numpy rank-1 updates: the same additions in the same order)."""
-    if len(layer.src) > ORDERED_SUM_MAX_INPUTS:
-        return _layer_input(layer, acts) @ layer.weights + layer.bias
-    if kern is not None:
-        z = np.empty((acts.shape[0], layer.size))
-        kern.layer_sums(acts, layer.src, layer.dense, layer.connected, layer.weights,
-                        layer.bias, z)
-        return z
+    input by input in document order for small layers (numpy twin of ``layer_forward``)."""
     x = _layer_input(layer, acts)
+    if x.shape[1] > ORDERED_SUM_MAX_INPUTS:
+        return x @ layer.weights + layer.bias
     z = np.zeros((x.shape[0], layer.size))
     for s in range(x.shape[1]):
         w = layer.weights[s]

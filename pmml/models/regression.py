@@ -9,7 +9,7 @@ from scipy import special as _special  # type: ignore[import-untyped]
 from portmodel.errors import DocumentError, UnsupportedError
 
 from ..scope import Scope
-from ..values import codes, parse_scalar
+from ..values import _is_na, codes, parse_scalar
 from .base import CompiledModel, Result, classification_result, register, regression_result
 
 NORMALIZATIONS = ("none", "simplemax", "softmax", "logit", "probit", "cloglog", "exp", "loglog",
@@ -66,12 +66,28 @@ class Table:
                 model.ctx.require(r, rel)
             self.terms.append((float(t.get("coefficient")), refs))
 
+        # planned once: the lookup tables of the categorical predictors (a trailing 0 for
+        # values without a coefficient), and whether one record may take the scalar path
+        self.cat_tables = {name: np.append(np.asarray(coefs), 0.0)
+                           for name, (_, coefs) in self.categorical.items()}
+        self.cat_lookup = {}
+        for name, (vals, _) in self.categorical.items():
+            lookup: dict = {}
+            for i, v in enumerate(vals):
+                lookup.setdefault(v, i)
+            self.cat_lookup[name] = lookup
+        self.scalar_ok = not self.terms and all(e == 1.0 for _, e, _ in self.numeric)
+
     def fields(self) -> set[str]:
         return {n for n, _, _ in self.numeric} | set(self.categorical) | \
             {f for _, refs in self.terms for f in refs}
 
     def evaluate(self, scope: Scope) -> tuple[np.ndarray, np.ndarray]:
         n = scope.n
+        if n == 1 and self.scalar_ok:
+            out = self._evaluate_one(scope)
+            if out is not None:
+                return out
         y = np.zeros(n)
         missing = np.zeros(n, bool)
         for name, exp, coef in self.numeric:
@@ -85,8 +101,7 @@ class Table:
             col = scope.get(name)
             idx = codes(col.values, vals)
             idx[col.missing] = -1
-            table = np.append(np.asarray(coefs), 0.0)
-            y += table[idx]  # idx == -1 picks the trailing 0
+            y += self.cat_tables[name][idx]  # idx == -1 picks the trailing 0
         for coef, refs in self.terms:
             prod = np.full(n, coef)
             for r in refs:
@@ -96,6 +111,28 @@ class Table:
             y += prod
         y += self.intercept
         return y, missing
+
+    def _evaluate_one(self, scope: Scope) -> tuple[np.ndarray, np.ndarray] | None:
+        """``evaluate`` for one record in Python floats: the same IEEE operations in the same
+        order (products, then a running sum from 0.0), without a numpy call per term. None when
+        a column is not float64 (the vectorized path then handles it)."""
+        y = 0.0
+        missing = False
+        for name, _, coef in self.numeric:
+            col = scope.get(name)
+            x = col.values
+            if x.dtype.kind != "f":
+                return None
+            if col.missing[0]:
+                missing = True
+            y += coef * float(x[0])
+        for name, (vals, coefs) in self.categorical.items():
+            col = scope.get(name)
+            v = col.values[0]
+            i = -1 if col.missing[0] or _is_na(v) else self.cat_lookup[name].get(v, -1)
+            y += float(self.cat_tables[name][i])
+        y += self.intercept
+        return np.array([y]), np.array([missing])
 
 
 @register("RegressionModel")

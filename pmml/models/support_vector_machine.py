@@ -49,18 +49,23 @@ class Kernel:
 
     def matrix(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
         """K(x_i, v_j) for every row i and vector j."""
+        # in place: the same elementwise operations, without (rows x vectors) temporaries
         with np.errstate(all="ignore"):
             if self.kind == "RadialBasisKernelType":
                 from scipy.spatial.distance import cdist  # type: ignore[import-untyped]
                 d = cdist(x, v, "sqeuclidean") if len(x) and len(v) else \
                     np.zeros((len(x), len(v)))
-                return np.exp(-d * self.gamma)
+                np.negative(d, out=d)
+                d *= self.gamma
+                return np.exp(d, out=d)                  # exp(-d * gamma)
             dot = x @ v.T
             if self.kind == "LinearKernelType":
                 return dot
+            dot *= self.gamma
+            dot += self.coef0
             if self.kind == "PolynomialKernelType":
-                return np.power(dot * self.gamma + self.coef0, self.degree)
-            return np.tanh(dot * self.gamma + self.coef0)
+                return np.power(dot, self.degree, out=dot)
+            return np.tanh(dot, out=dot)
 
 
 def parse_kernel(el) -> Kernel:

@@ -16,7 +16,7 @@ import numpy as np
 
 from portmodel.errors import DocumentError, UnsupportedError
 
-from ..predicates import Pred, find_predicate, parse_predicate
+from ..predicates import PREDICATE_TAGS, Pred, parse_predicate
 from ..scope import Scope
 from ..values import Col, codes, full, parse_scalar
 from .base import CompiledModel, Result, register
@@ -193,24 +193,32 @@ def _blend(t: TreeArrays, node: int, idx: np.ndarray, weight: np.ndarray, acc: n
 # ---------------------------------------------------------------------- building
 
 
-def _node_id(el, counter: list[int]) -> str:
-    counter[0] += 1
-    return el.get("id") if el.get("id") is not None else str(counter[0])
+_EMBEDDED_TAGS = ("Partition", "Regression", "DecisionTree")
 
 
 def build_tree(root_el, model: TreeModel) -> TreeArrays:
+    """The Node elements under root_el as flat arrays (node i = i-th Node in document order).
+
+    Large ensembles have tens of thousands of nodes, so each node's children are read in one
+    pass (no ElementPath searches) and constant predicates are shared.
+    """
     preds: list[Pred] = []
     children: list[list[int]] = []
-    default_ids: list[str | None] = []
+    default_ids: list[tuple[int, str]] = []
     scores: list[Any] = []
     ids: list[str] = []
     rcs: list[float] = []
-    dists: list[Any] = []
-    counter = [0]
+    dists: list[Any] = []            # per node: (value, recordCount, probability, confidence)
     cats = model.cats
     dt = model.target_type
-    depth = [0]
+    classification = model.function == "classification"
+    score_dt = dt if classification else "double"
+    ctx = model.ctx
+    nan = float("nan")
+    max_depth = 0
     parsed: dict[str, Any] = {}      # category texts repeat on every node: parse each once
+    score_parsed: dict[str, Any] = {}
+    constant: dict[str, Pred] = {}   # <True/> and <False/> predicates, shared
 
     def label(text):
         v = parsed.get(text, parsed)
@@ -219,103 +227,150 @@ def build_tree(root_el, model: TreeModel) -> TreeArrays:
         return v
 
     stack = [(root_el, -1, 0)]
-    order_children: dict[int, list[int]] = {}
     while stack:
         el, parent, d = stack.pop()
-        depth[0] = max(depth[0], d)
+        if d > max_depth:
+            max_depth = d
         i = len(preds)
-        pel = find_predicate(el)
+        pel = None
+        sds = None
+        kids = None
+        embedded = False
+        for c in el:                 # one pass over the children (comments are parsed away)
+            tag = c.tag
+            if tag == "Node":
+                if kids is None:
+                    kids = [c]
+                else:
+                    kids.append(c)
+            elif tag == "ScoreDistribution":
+                if classification:
+                    get = c.get
+                    sd = (get("value"), get("recordCount"), get("probability"), get("confidence"))
+                    if sds is None:
+                        sds = [sd]
+                    else:
+                        sds.append(sd)
+            elif pel is None and tag in PREDICATE_TAGS:
+                pel = c
+            elif tag in _EMBEDDED_TAGS:
+                embedded = True
         if pel is None:
             raise DocumentError("Node without a predicate", line=el.sourceline, element="Node")
-        preds.append(parse_predicate(pel, model.ctx))
+        ptag = pel.tag
+        if ptag == "True" or ptag == "False":
+            p = constant.get(ptag)
+            if p is None:
+                p = constant[ptag] = parse_predicate(pel, ctx)
+        else:
+            p = parse_predicate(pel, ctx)
+        preds.append(p)
         children.append([])
         if parent >= 0:
             children[parent].append(i)
-        default_ids.append(el.get("defaultChild"))
-        ids.append(_node_id(el, counter))
-        rc = el.get("recordCount")
-        rcs.append(float(rc) if rc is not None else np.nan)
-        score = el.get("score")
-        sds = el.findall("ScoreDistribution")
+        get = el.get
+        dc = get("defaultChild")
+        if dc is not None:
+            default_ids.append((i, dc))
+        node_id = get("id")
+        ids.append(node_id if node_id is not None else str(i + 1))
+        rc = get("recordCount")
+        rcs.append(float(rc) if rc is not None else nan)
+        score = get("score")
         if score is not None:
-            try:
-                score = parse_scalar(score, dt if model.function == "classification" else "double")
-            except ValueError:
-                raise DocumentError(f"score {score!r} is not a {dt}", line=el.sourceline,
-                                    element="Node") from None
+            v = score_parsed.get(score, score_parsed)
+            if v is score_parsed:
+                try:
+                    v = score_parsed[score] = parse_scalar(score, score_dt)
+                except ValueError:
+                    raise DocumentError(f"score {score!r} is not a {dt}", line=el.sourceline,
+                                        element="Node") from None
+            score = v
         dists.append(sds)
         scores.append(score)
-        if el.find("Partition") is not None or el.find("Regression") is not None or \
-                el.find("DecisionTree") is not None:
+        if embedded:
             raise UnsupportedError("Node with an embedded model", line=el.sourceline, element="Node")
-        kids = el.findall("Node")
-        for k in reversed(kids):
-            stack.append((k, i, d + 1))
+        if kids is not None:
+            d += 1
+            for k in reversed(kids):
+                stack.append((k, i, d))
     n = len(preds)
-    # children were appended in reverse-stack order; restore document order by node index
-    children = [sorted(c) for c in children]
-    id_to_index = {v: j for j, v in enumerate(ids)}
+    # children are appended as nodes are numbered (document order): already sorted
     default_child = np.full(n, -1, dtype=np.int64)
-    for j, dc in enumerate(default_ids):
-        if dc is not None:
+    if default_ids:
+        id_to_index = {v: j for j, v in enumerate(ids)}
+        for j, dc in default_ids:
             if dc not in id_to_index:
                 raise DocumentError(f"defaultChild {dc!r} names no Node", element="Node")
             default_child[j] = id_to_index[dc]
     dist = counts = conf = None
-    if model.function == "classification":
+    if classification:
         # categories: target values, else those named in distributions and scores
         if not cats:
             seen: list[Any] = []
             for sds, s in zip(dists, scores):
-                for sd in sds:
-                    v = label(sd.get("value"))
+                for sd in sds or ():
+                    v = label(sd[0])
                     if v not in seen:
                         seen.append(v)
                 if s is not None and s not in seen:
                     seen.append(s)
             cats = model.cats = seen
         k = len(cats)
-        dist = np.full((n, k), np.nan)
-        counts = np.zeros((n, k))
-        conf = np.full((n, k), np.nan)
-        any_conf = False
+        nan_row = [nan] * k
+        zero_row = [0.0] * k
+        dist_rows: list[list[float]] = []
+        count_rows: list[list[float]] = []
+        conf_rows: list[list[float]] = []
+        any_conf = any_dist = False
         cat_index = {c: j for j, c in enumerate(cats)}
         for j, sds in enumerate(dists):
             if not sds:
+                dist_rows.append(nan_row)
+                count_rows.append(zero_row)
+                conf_rows.append(nan_row)
                 continue
+            any_dist = True
             rc_vals = []
             probs = {}
-            for sd in sds:
-                v = label(sd.get("value"))
+            frow = nan_row
+            for value, rct, prob, cf in sds:
+                v = label(value)
                 if v not in cat_index:
                     continue
-                c = float(sd.get("recordCount", "nan"))
-                rc_vals.append((cat_index[v], c))
-                if sd.get("probability") is not None:
-                    probs[cat_index[v]] = float(sd.get("probability"))
-                if sd.get("confidence") is not None:
-                    conf[j, cat_index[v]] = float(sd.get("confidence"))
+                ci = cat_index[v]
+                c = float(rct if rct is not None else "nan")
+                rc_vals.append((ci, c))
+                if prob is not None:
+                    probs[ci] = float(prob)
+                if cf is not None:
+                    if frow is nan_row:
+                        frow = list(nan_row)
+                    frow[ci] = float(cf)
                     any_conf = True
-            dist[j] = 0.0
+            drow = list(zero_row)
+            crow = list(zero_row)
             total = sum(c for _, c in rc_vals if c == c)
             for ci, c in rc_vals:
-                counts[j, ci] = c if c == c else 0.0
+                crow[ci] = c if c == c else 0.0
                 if ci in probs:
-                    dist[j, ci] = probs[ci]
+                    drow[ci] = probs[ci]
                 elif total > 0:
-                    dist[j, ci] = c / total
+                    drow[ci] = c / total
+            dist_rows.append(drow)
+            count_rows.append(crow)
+            conf_rows.append(frow)
             if scores[j] is None and rc_vals:
                 best = max(rc_vals, key=lambda t: (t[1], -t[0]))
                 scores[j] = cats[best[0]]
-        if not any_conf:
-            conf = None
-        if all(not sds for sds in dists):
-            dist = None
+        dist = np.array(dist_rows, dtype=float).reshape(n, k) if any_dist else None
+        counts = np.array(count_rows, dtype=float).reshape(n, k)
+        conf = np.array(conf_rows, dtype=float).reshape(n, k) if any_conf else None
     has_score = np.array([s is not None for s in scores], dtype=bool)
     ids_arr = np.empty(n, object)
     ids_arr[:] = ids
     return TreeArrays(preds, children, default_child, has_score, scores, ids_arr,
-                      np.array(rcs), dist, counts, conf, depth[0])
+                      np.array(rcs), dist, counts, conf, max_depth)
 
 
 # ---------------------------------------------------------------------- general walk

@@ -1,0 +1,495 @@
+"""The numba kernels of the dense models (neural networks, naive Bayes, distance measures for
+clustering and k-NN) against their numpy twins, bit for bit.
+
+The numpy twins are the reference: they run the arithmetic the model modules always ran (checked
+by each model's tests and by the conformance corpus against JPMML-Evaluator to 1e-13..1e-15), and
+PORTMODEL_NO_NUMBA=1 switches every model back to them. Each kernel must give exactly the same
+doubles: same additions in the same order, no fused multiply-adds, NaN/inf/-0.0 handled the same.
+Kernel-level checks feed both sides random values mixed with special ones; document-level checks
+score random documents with numba on and off and compare every output column.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import portmodel
+
+pytest.importorskip("numba")
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")   # overflow on purpose
+
+from portmodel.pmml.models import _kernels_numba as K  # noqa: E402
+from portmodel.pmml.models import clustering, comparison, naive_bayes, nearest_neighbor  # noqa: E402
+from portmodel.pmml.models import neural_network as nn  # noqa: E402
+from portmodel.pmml.models.kernels import column_block  # noqa: E402
+from portmodel.pmml.values import Col  # noqa: E402
+
+SPECIAL = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -5e-324, 1e308, -1e308, 1.0,
+                    -1.0, 0.5, 1e-300])
+
+
+def values(rng: np.random.Generator, shape, special: float = 0.05) -> np.ndarray:
+    """Random doubles over many magnitudes, a share of them special values."""
+    x = rng.standard_normal(shape) * np.exp(rng.uniform(-8, 8, shape))
+    mask = rng.random(shape) < special
+    x[mask] = rng.choice(SPECIAL, size=int(mask.sum()))
+    return x
+
+
+def assert_bits(a, b) -> None:
+    """Same doubles bit for bit (NaN matches any NaN; -0.0 does not match 0.0)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    assert a.shape == b.shape
+    nan = np.isnan(a)
+    np.testing.assert_array_equal(nan, np.isnan(b))
+    ia, ib = a[~nan].view(np.uint64), b[~nan].view(np.uint64)
+    bad = np.flatnonzero(ia != ib)
+    assert not len(bad), f"{len(bad)} values differ, e.g. {a[~nan][bad[:3]]} vs {b[~nan][bad[:3]]}"
+
+
+def assert_frames(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    assert list(a.columns) == list(b.columns)
+    for c in a.columns:
+        x, y = a[c].to_numpy(), b[c].to_numpy()
+        if x.dtype.kind == "f" and y.dtype.kind == "f":
+            assert_bits(x, y)
+        else:
+            assert [None if v is None or v != v else v for v in x] == \
+                   [None if v is None or v != v else v for v in y], c
+
+
+def both_backends(monkeypatch, document: str, data: pd.DataFrame) -> None:
+    """Score with the numba kernels and with the numpy twins; every output must agree."""
+    monkeypatch.delenv("PORTMODEL_NO_NUMBA", raising=False)
+    with_numba = portmodel.load(document).predict(data, errors="mark")
+    monkeypatch.setenv("PORTMODEL_NO_NUMBA", "1")
+    with_numpy = portmodel.load(document).predict(data, errors="mark")
+    monkeypatch.delenv("PORTMODEL_NO_NUMBA")
+    assert_frames(with_numba, with_numpy)
+
+
+def test_switch_selects_the_backend(monkeypatch):
+    from portmodel.pmml.models.kernels import kernels
+    monkeypatch.setenv("PORTMODEL_NO_NUMBA", "1")
+    assert kernels() is None
+    monkeypatch.delenv("PORTMODEL_NO_NUMBA")
+    assert kernels() is K
+
+
+# ---------------------------------------------------------------- neural network
+
+LAYER_ACTS = [("identity", None), ("rectifier", None), ("rectifier", 0.01), ("threshold", None),
+              ("square", None), ("reciprocal", None), ("Elliott", None), ("logistic", None),
+              ("tanh", None)]
+
+
+@pytest.mark.parametrize("act,leak", LAYER_ACTS)
+@pytest.mark.parametrize("rows", [1, 3, 4, 7, 1030])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_layer_forward_matches_rank_one_updates(act, leak, rows, sparse):
+    rng = np.random.default_rng(rows * 7 + sparse)
+    n_in, k = 13, 6
+    acts = values(rng, (rows, n_in + k))
+    src = rng.permutation(n_in)[:10]            # inputs read in first-use order, not sorted
+    weights = values(rng, (len(src), k), special=0.03)
+    connected = rng.random((len(src), k)) < (0.6 if sparse else 1.1)
+    weights[~connected] = 0.0
+    bias = values(rng, k, special=0.1)
+    layer = nn.Layer(act, 0.25, leak, "none", n_in, [str(j) for j in range(k)], src, weights,
+                     bias, connected)
+    layer.dense = connected.all(axis=1)
+    expected = acts.copy()
+    expected[:, n_in:] = nn.activate(act, nn.weighted_sums(layer, acts), 0.25, leak)
+    got = acts.copy()
+    code, param = nn._kernel_activation(layer)
+    K.layer_forward(got, src, layer.dense, connected, weights, bias, code, param, n_in)
+    if code == 0:
+        got[:, n_in:] = nn.activate(act, got[:, n_in:], 0.25, leak)
+    assert_bits(got, expected)
+
+
+def network(rng: np.random.Generator, layers: list[tuple[int, str, str]], n_inputs: int,
+            sparse: float, classes: int = 0) -> str:
+    """A random feed-forward network document: layers of (neurons, activation, normalization);
+    each neuron reads a random subset of all earlier neurons (sparse: share left out)."""
+    fields = "".join(f'<DataField name="x{i}" optype="continuous" dataType="double"/>'
+                     for i in range(n_inputs))
+    mining = "".join(f'<MiningField name="x{i}"/>' for i in range(n_inputs))
+    inputs = "".join(f'<NeuralInput id="in{i}"><DerivedField optype="continuous" '
+                     f'dataType="double"><FieldRef field="x{i}"/></DerivedField></NeuralInput>'
+                     for i in range(n_inputs))
+    earlier = [f"in{i}" for i in range(n_inputs)]
+    body = []
+    for li, (size, act, norm) in enumerate(layers):
+        neurons = []
+        for j in range(size):
+            cons = "".join(f'<Con from="{e}" weight="{rng.normal() * 0.7!r}"/>'
+                           for e in rng.permutation(earlier) if rng.random() >= sparse)
+            neurons.append(f'<Neuron id="n{li}_{j}" bias="{rng.normal() * 0.3!r}">{cons}</Neuron>')
+        attrs = f'activationFunction="{act}" normalizationMethod="{norm}"'
+        if act == "rectifier" and li % 2:
+            attrs += ' leakage="0.05"'
+        body.append(f'<NeuralLayer {attrs} threshold="0.1">{"".join(neurons)}</NeuralLayer>')
+        earlier = [f"n{li}_{j}" for j in range(size)] + (earlier if sparse else [])
+    last = len(layers) - 1
+    if classes:
+        target = ('<DataField name="y" optype="categorical" dataType="string">'
+                  + "".join(f'<Value value="c{j}"/>' for j in range(classes)) + "</DataField>")
+        outs = "".join(f'<NeuralOutput outputNeuron="n{last}_{j}"><DerivedField optype='
+                       f'"categorical" dataType="string"><NormDiscrete field="y" value="c{j}"/>'
+                       f'</DerivedField></NeuralOutput>' for j in range(classes))
+        function = "classification"
+        output = ("<Output>" + "".join(f'<OutputField name="p{j}" feature="probability" '
+                                       f'value="c{j}"/>' for j in range(classes)) + "</Output>")
+    else:
+        target = '<DataField name="y" optype="continuous" dataType="double"/>'
+        outs = (f'<NeuralOutput outputNeuron="n{last}_0"><DerivedField optype="continuous" '
+                f'dataType="double"><FieldRef field="y"/></DerivedField></NeuralOutput>')
+        function, output = "regression", ""
+    return f"""<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4"><Header/>
+<DataDictionary>{fields}{target}</DataDictionary>
+<NeuralNetwork functionName="{function}" activationFunction="identity">
+<MiningSchema><MiningField name="y" usageType="target"/>{mining}</MiningSchema>{output}
+<NeuralInputs>{inputs}</NeuralInputs>{"".join(body)}
+<NeuralOutputs>{outs}</NeuralOutputs>
+</NeuralNetwork></PMML>"""
+
+
+def frame(rng: np.random.Generator, names: list[str], rows: int, missing: float = 0.02,
+          scale: float = 2.0) -> pd.DataFrame:
+    df = pd.DataFrame({c: rng.normal(size=rows) * scale for c in names})
+    for c in names:
+        df.loc[rng.random(rows) < missing, c] = np.nan
+    return df
+
+
+@pytest.mark.parametrize("layers,sparse,classes", [
+    ([(9, "rectifier", "none"), (5, "logistic", "none"), (3, "identity", "softmax")], 0.0, 3),
+    ([(7, "tanh", "none"), (4, "rectifier", "none"), (2, "Elliott", "simplemax")], 0.3, 2),
+    ([(6, "threshold", "none"), (5, "square", "none"), (1, "identity", "none")], 0.2, 0),
+    ([(8, "rectifier", "none"), (6, "reciprocal", "none"), (1, "arctan", "none")], 0.4, 0),
+    ([(70, "identity", "none"), (5, "rectifier", "none"), (1, "identity", "none")], 0.0, 0),
+])
+def test_networks_score_the_same_with_and_without_numba(monkeypatch, layers, sparse, classes):
+    rng = np.random.default_rng(len(layers) * 31 + int(sparse * 10) + classes)
+    doc = network(rng, layers, 12, sparse, classes)
+    data = frame(rng, [f"x{i}" for i in range(12)], 2 * nn.ROW_BLOCK + 37)
+    both_backends(monkeypatch, doc, data)
+
+
+# ---------------------------------------------------------------- naive Bayes
+
+
+@pytest.mark.parametrize("rows", [1, 5, 333])
+def test_gauss_exponents_match_numpy(rows):
+    rng = np.random.default_rng(rows)
+    xs = values(rng, (4, rows + 10))
+    feat = np.array([0, 0, 1, 3, 2, 3], np.int64)
+    mean = values(rng, 6, special=0.0)
+    sd = np.sqrt(np.abs(values(rng, 6, special=0.0)))
+    c = np.log(sd) + 0.9189385332046727
+    expected, got = np.empty((6, rows)), np.empty((6, rows))
+    naive_bayes._gauss_exponents(xs[:, 7:7 + rows], feat, mean, sd, c, expected)
+    K.gauss_exponents(xs, 7, feat, mean, sd, c, got)
+    assert_bits(got, expected)
+
+
+def test_add_terms_match_numpy():
+    rng = np.random.default_rng(4)
+    terms = values(rng, (9, 101))
+    rows = np.array([3, 0, 8, 1, 1, 5, 2], np.int64)
+    cls = np.array([0, 2, 1, 0, 2, 1, 0], np.int64)
+    start = values(rng, (3, 101), special=0.2)
+    a, b = start.copy(), start.copy()
+    naive_bayes._add_terms(terms, rows, cls, a)
+    K.add_terms(terms, rows, cls, b)
+    assert_bits(b, a)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 9])
+def test_softmax_equals_numpy_row_reductions(k):
+    """The class-major softmax gives what the row-major numpy formula gives (two classes take
+    an elementwise shortcut)."""
+    rng = np.random.default_rng(k)
+    logp = values(rng, (k, 3000), special=0.02) * 50
+    with np.errstate(all="ignore"):
+        lp = np.ascontiguousarray(logp.T)
+        shifted = np.exp(lp - np.max(lp, axis=1, keepdims=True))
+        expected = shifted / shifted.sum(axis=1, keepdims=True)
+    assert_bits(naive_bayes._softmax(logp).T, expected)
+
+
+def bayes_document(rng: np.random.Generator, n_gauss: int, threshold: float) -> str:
+    cats = ["a", "b", "c"]
+    fields = "".join(f'<DataField name="g{i}" optype="continuous" dataType="double"/>'
+                     for i in range(n_gauss))
+    fields += ('<DataField name="p" optype="continuous" dataType="double"/>'
+               '<DataField name="u" optype="continuous" dataType="double"/>'
+               '<DataField name="d" optype="categorical" dataType="string"/>'
+               '<DataField name="y" optype="categorical" dataType="string">'
+               + "".join(f'<Value value="{c}"/>' for c in cats) + "</DataField>")
+    names = [f"g{i}" for i in range(n_gauss)] + ["p", "u", "d"]
+    mining = "".join(f'<MiningField name="{n}"/>' for n in names)
+
+    def stats(dist) -> str:
+        return "<TargetValueStats>" + "".join(
+            f'<TargetValueStat value="{c}">{dist(c)}</TargetValueStat>' for c in cats) + \
+            "</TargetValueStats>"
+
+    inputs = []
+    for i in range(n_gauss):
+        gauss = stats(lambda c: f'<GaussianDistribution mean="{rng.normal()!r}" '
+                                f'variance="{rng.uniform(0.05, 4)!r}"/>')
+        inputs.append(f'<BayesInput fieldName="g{i}">{gauss}</BayesInput>')
+        if i == 1:   # inputs of every kind interleaved with the Gaussian ones
+            inputs.append('<BayesInput fieldName="p">' + stats(
+                lambda c: f'<PoissonDistribution mean="{rng.uniform(1, 5)!r}"/>') + "</BayesInput>")
+            pairs = "".join(
+                f'<PairCounts value="{v}"><TargetValueCounts>' + "".join(
+                    f'<TargetValueCount value="{c}" count="{int(rng.integers(0, 30))}"/>'
+                    for c in cats) + "</TargetValueCounts></PairCounts>" for v in "rgb")
+            inputs.append(f'<BayesInput fieldName="d">{pairs}</BayesInput>')
+        if i == 3:
+            inputs.append('<BayesInput fieldName="u">' + stats(
+                lambda c: '<UniformDistribution lower="-1" upper="2"/>') + "</BayesInput>")
+    counts = "".join(f'<TargetValueCount value="{c}" count="{int(rng.integers(5, 50))}"/>'
+                     for c in cats)
+    output = "".join(f'<OutputField name="p_{c}" feature="probability" value="{c}"/>'
+                     for c in cats)
+    return f"""<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4"><Header/>
+<DataDictionary>{fields}</DataDictionary>
+<NaiveBayesModel functionName="classification" threshold="{threshold}">
+<MiningSchema><MiningField name="y" usageType="target"/>{mining}</MiningSchema>
+<Output>{output}</Output>
+<BayesInputs>{"".join(inputs)}</BayesInputs>
+<BayesOutput fieldName="y"><TargetValueCounts>{counts}</TargetValueCounts></BayesOutput>
+</NaiveBayesModel></PMML>"""
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.001])
+def test_naive_bayes_scores_the_same_with_and_without_numba(monkeypatch, threshold):
+    rng = np.random.default_rng(int(threshold * 1000) + 1)
+    doc = bayes_document(rng, 6, threshold)
+    rows = 2 * naive_bayes.ROW_BLOCK + 11
+    data = frame(rng, [f"g{i}" for i in range(6)], rows, scale=3.0)
+    data.loc[5, "g2"] = 40.0                           # densities that underflow to 0
+    data["p"] = rng.integers(0, 8, rows).astype(float)
+    data.loc[7, "p"] = 2.5                             # not a whole number: an error row
+    data["u"] = rng.uniform(-2, 3, rows)
+    data["d"] = rng.choice(["r", "g", "b", "x", None], rows)
+    both_backends(monkeypatch, doc, data)
+
+
+# ---------------------------------------------------------------- distances
+
+
+def test_numpy_twin_squares_and_roots_like_power():
+    """The numpy twin writes d * d and sqrt where it wrote np.power(d, 2.0) and
+    np.power(acc, 0.5): the same doubles."""
+    rng = np.random.default_rng(0)
+    d = np.abs(values(rng, 200_000, special=0.01))
+    with np.errstate(all="ignore"):
+        assert_bits(d * d, np.power(d, 2.0))
+        assert_bits(np.sqrt(d), np.power(d, 0.5))
+
+
+def compare_cols(rng: np.random.Generator, n: int, f: int, missing: float) -> list[Col]:
+    cols = []
+    for _ in range(f):
+        v = values(rng, n, special=0.0) if rng.random() < 0.5 else rng.normal(size=n)
+        miss = rng.random(n) < missing
+        v[miss] = np.nan
+        cols.append(Col(v, miss, "double", "continuous"))
+    if n > 3 and missing:
+        for c in cols:                    # a row with every field missing: undefined
+            c.values[2], c.missing[2] = np.nan, True
+    return cols
+
+
+@pytest.mark.parametrize("measure", ["euclidean", "squaredEuclidean", "cityBlock", "chebychev"])
+@pytest.mark.parametrize("m", [1, 8, 45])
+@pytest.mark.parametrize("missing,weighted,adjust", [(0.0, False, False), (0.1, True, False),
+                                                     (0.1, False, True), (0.0, True, True)])
+def test_distance_kernels_match_numpy(monkeypatch, measure, m, missing, weighted, adjust):
+    rng = np.random.default_rng(m * 13 + int(missing * 10) + weighted * 2 + adjust)
+    n, f = 531, 7
+    cols = compare_cols(rng, n, f, missing)
+    refs = [rng.normal(size=m) for _ in range(f)]
+    refs[1][0] = np.nan                    # a reference with no value for a field
+    fields = []
+    for i in range(f):
+        info = portmodel.pmml.dictionary.FieldInfo(f"x{i}", "double", "continuous")
+        w = float(rng.uniform(0.2, 3)) if weighted else 1.0
+        fields.append(comparison.FieldComparison(f"x{i}", info, w))
+    meas = comparison.Measure("distance", measure)
+    q = rng.uniform(0.5, 2, f) if adjust else None
+    assert comparison.kernel_plan(meas, fields, cols, refs, q) is not None
+    got, got_undef = comparison.distances(meas, fields, cols, refs, q)
+    monkeypatch.setenv("PORTMODEL_NO_NUMBA", "1")
+    assert comparison.kernel_plan(meas, fields, cols, refs, q) is None
+    expected, undef = comparison.distances(meas, fields, cols, refs, q)
+    assert_bits(got, expected)
+    np.testing.assert_array_equal(got_undef, undef)
+
+
+def test_fused_nearest_distances_match_matrix_and_sort():
+    rng = np.random.default_rng(9)
+    n, f, m, R = 400, 5, 300, 7
+    cols = compare_cols(rng, n, f, 0.05)
+    for c in cols:                          # few distinct values: many tied distances
+        c.values[:] = np.where(c.missing, np.nan, np.round(c.values))
+    refs = [np.round(rng.normal(size=m)) for _ in range(f)]
+    fields = [comparison.FieldComparison(f"x{i}", portmodel.pmml.dictionary.FieldInfo(
+        f"x{i}", "double", "continuous")) for i in range(f)]
+    meas = comparison.Measure("distance", "euclidean")
+    kern, *args = comparison.kernel_plan(meas, fields, cols, refs)
+    near, near_score = np.empty((n, R), np.int64), np.empty((n, R))
+    kern.nearest_distances(*args, True, near, near_score)
+    d, _ = comparison.distances(meas, fields, cols, refs)
+    order, score = nearest_neighbor.nearest(d, True, R)
+    np.testing.assert_array_equal(near, order)
+    assert_bits(near_score, score)
+
+
+@pytest.mark.parametrize("lower", [True, False])
+@pytest.mark.parametrize("m,R", [(1, 1), (6, 6), (40, 3)])
+def test_select_nearest_is_a_stable_partial_argsort(lower, m, R):
+    rng = np.random.default_rng(m + R + lower)
+    s = np.round(rng.normal(size=(500, m)) * 2)        # ties everywhere
+    mask = rng.random(s.shape) < 0.1
+    s[mask] = rng.choice([np.nan, np.inf, -np.inf, -0.0], size=int(mask.sum()))
+    s[3] = np.nan                                      # a row with no score at all
+    near, near_score = np.empty((500, R), np.int64), np.empty((500, R))
+    K.select_nearest(s, lower, near, near_score)
+    order, score = nearest_neighbor.nearest(s, lower, R)
+    np.testing.assert_array_equal(near, order)
+    assert_bits(near_score, score)
+
+
+@pytest.mark.parametrize("lower", [True, False])
+def test_best_reference_matches_argmin(lower):
+    rng = np.random.default_rng(lower)
+    s = np.round(rng.normal(size=(700, 9)) * 2)
+    mask = rng.random(s.shape) < 0.15
+    s[mask] = rng.choice([np.nan, np.inf, -np.inf, -0.0], size=int(mask.sum()))
+    s[4] = np.nan
+    s[5] = np.inf
+    best, finite = np.empty(700, np.int64), np.empty(700, bool)
+    K.best_reference(s, lower, best, finite)
+    b, fin = clustering.best_references(s, lower)
+    np.testing.assert_array_equal(best, b)
+    np.testing.assert_array_equal(finite, fin)
+
+
+def test_column_block_reads_a_frame_block_in_place():
+    df = pd.DataFrame(np.random.default_rng(1).normal(size=(50, 4)), columns=list("abcd"))
+    arrays = [df[c].to_numpy() for c in "bdac"]
+    flat, off = column_block(arrays)
+    assert not flat.flags.owndata and not flat.flags.writeable   # a view, not a copy
+    for a, o in zip(arrays, off):
+        np.testing.assert_array_equal(flat[o:o + 50], a)
+    loose = [np.arange(5.0), np.arange(5.0) * 2]                  # unrelated arrays: copied
+    flat, off = column_block(loose)
+    assert flat.flags.owndata
+    for a, o in zip(loose, off):
+        np.testing.assert_array_equal(flat[o:o + 5], a)
+
+
+def clustering_document(measure: str, n_clusters: int, f: int, rng, weights: bool,
+                        missing_weights: bool) -> str:
+    fields = "".join(f'<DataField name="x{i}" optype="continuous" dataType="double"/>'
+                     for i in range(f))
+    mining = "".join(f'<MiningField name="x{i}"/>' for i in range(f))
+    cfields = "".join(f'<ClusteringField field="x{i}"'
+                      + (f' fieldWeight="{rng.uniform(0.3, 2)!r}"' if weights else "") + "/>"
+                      for i in range(f))
+    mvw = (f'<MissingValueWeights><Array n="{f}" type="real">'
+           + " ".join(repr(float(v)) for v in rng.uniform(0.5, 2, f)) + "</Array>"
+           "</MissingValueWeights>") if missing_weights else ""
+    clusters = "".join(f'<Cluster id="k{j}"><Array n="{f}" type="real">'
+                       + " ".join(repr(float(v)) for v in np.round(rng.normal(size=f), 1))
+                       + "</Array></Cluster>" for j in range(n_clusters))
+    outputs = ('<OutputField name="id" feature="entityId"/>'
+               '<OutputField name="second" feature="entityId" rank="2"/>'
+               '<OutputField name="best" feature="affinity"/>'
+               '<OutputField name="third" feature="affinity" rank="3"/>'
+               '<OutputField name="to1" feature="clusterAffinity" value="k1"/>'
+               '<OutputField name="name" feature="predictedDisplayValue"/>')
+    return f"""<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4"><Header/>
+<DataDictionary>{fields}</DataDictionary>
+<ClusteringModel functionName="clustering" modelClass="centerBased" numberOfClusters="{n_clusters}">
+<MiningSchema>{mining}</MiningSchema><Output>{outputs}</Output>
+<ComparisonMeasure kind="distance"><{measure}/></ComparisonMeasure>{cfields}{mvw}{clusters}
+</ClusteringModel></PMML>"""
+
+
+@pytest.mark.parametrize("measure", ["euclidean", "squaredEuclidean", "cityBlock", "chebychev"])
+@pytest.mark.parametrize("n_clusters,weights,missing_weights", [(8, False, False),
+                                                                (5, True, True), (40, True, False)])
+def test_clustering_scores_the_same_with_and_without_numba(monkeypatch, measure, n_clusters,
+                                                           weights, missing_weights):
+    rng = np.random.default_rng(n_clusters + weights + 2 * missing_weights)
+    doc = clustering_document(measure, n_clusters, 6, rng, weights, missing_weights)
+    data = frame(rng, [f"x{i}" for i in range(6)], 700, missing=0.1, scale=1.0)
+    data.iloc[:, :] = np.round(data.to_numpy(), 1)     # ties between clusters
+    data.iloc[9, :] = np.nan                           # no field at all
+    both_backends(monkeypatch, doc, data)
+
+
+def knn_document(rng, m: int, f: int, k: int, target: str, measure: str) -> str:
+    fields = "".join(f'<DataField name="x{i}" optype="continuous" dataType="double"/>'
+                     for i in range(f))
+    if target == "categorical":
+        fields += ('<DataField name="y" optype="categorical" dataType="string">'
+                   '<Value value="p"/><Value value="q"/><Value value="r"/></DataField>')
+        ys = rng.choice(["p", "q", "r"], m)
+        function, method = "classification", 'categoricalScoringMethod="weightedMajorityVote"'
+    else:
+        fields += '<DataField name="y" optype="continuous" dataType="double"/>'
+        ys = [repr(float(v)) for v in rng.normal(size=m)]
+        function, method = "regression", 'continuousScoringMethod="weightedAverage"'
+    mining = "".join(f'<MiningField name="x{i}"/>' for i in range(f))
+    inst = "".join(f'<InstanceField field="x{i}" column="x{i}"/>' for i in range(f))
+    X = np.round(rng.normal(size=(m, f)))             # duplicates: tied neighbours
+    rows = "".join("<row>" + "".join(f"<x{i}>{float(X[r, i])!r}</x{i}>" for i in range(f))
+                   + f"<y>{ys[r]}</y></row>" for r in range(m))
+    knn_inputs = "".join(f'<KNNInput field="x{i}"/>' for i in range(f))
+    outputs = "".join(f'<OutputField name="n{r}" feature="entityId" rank="{r}"/>'
+                      f'<OutputField name="d{r}" feature="affinity" rank="{r}"/>'
+                      for r in range(1, k + 2))
+    return f"""<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4"><Header/>
+<DataDictionary>{fields}</DataDictionary>
+<NearestNeighborModel functionName="{function}" numberOfNeighbors="{k}" {method}>
+<MiningSchema><MiningField name="y" usageType="target"/>{mining}</MiningSchema>
+<Output>{outputs}<OutputField name="to7" feature="affinity" value="7"/></Output>
+<TrainingInstances><InstanceFields><InstanceField field="y" column="y"/>{inst}</InstanceFields>
+<InlineTable>{rows}</InlineTable></TrainingInstances>
+<ComparisonMeasure kind="distance"><{measure}/></ComparisonMeasure>
+<KNNInputs>{knn_inputs}</KNNInputs>
+</NearestNeighborModel></PMML>"""
+
+
+@pytest.mark.parametrize("target", ["categorical", "continuous"])
+@pytest.mark.parametrize("measure", ["euclidean", "cityBlock", "chebychev"])
+def test_nearest_neighbors_score_the_same_with_and_without_numba(monkeypatch, target, measure):
+    rng = np.random.default_rng(len(target) + len(measure))
+    doc = knn_document(rng, 150, 4, 3, target, measure)
+    data = frame(rng, [f"x{i}" for i in range(4)], 400, missing=0.1, scale=1.0)
+    data.iloc[:, :] = np.round(data.to_numpy())
+    data.iloc[11, :] = np.nan
+    both_backends(monkeypatch, doc, data)
+
+
+def test_kernel_activation_codes_cover_the_exact_functions():
+    """Functions the kernel applies itself are arithmetic only; transcendental ones are left
+    to numpy (whose exp/log/tanh may differ from libm's in the last bit)."""
+    exact = set(nn._KERNEL_ACTIVATIONS)
+    assert exact == {"identity", "rectifier", "threshold", "square", "reciprocal", "Elliott"}
+    assert not exact & {"logistic", "tanh", "exponential", "Gauss", "sine", "cosine", "arctan"}
+    assert math.isclose(nn._kernel_activation(nn.Layer("rectifier", 0.0, 0.2, "none", 0, [],
+                                                       np.zeros(0, np.int64), np.zeros((0, 0)),
+                                                       np.zeros(0), np.zeros((0, 0), bool)))[1],
+                        0.2)
