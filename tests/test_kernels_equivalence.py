@@ -193,7 +193,8 @@ def test_gauss_exponents_match_numpy(rows):
     c = np.log(sd) + 0.9189385332046727
     expected, got = np.empty((6, rows)), np.empty((6, rows))
     naive_bayes._gauss_exponents(xs[:, 7:7 + rows], feat, mean, sd, c, expected)
-    K.gauss_exponents(xs, 7, feat, mean, sd, c, got)
+    flat, off = column_block(list(xs))
+    K.gauss_exponents(flat, off, 7, feat, mean, sd, c, got)
     assert_bits(got, expected)
 
 

@@ -100,11 +100,13 @@ def layer_forward(acts, src, dense, conn, weights, bias, act, param, start):
 
 
 @njit(cache=True)
-def gauss_exponents(xs, lo, feat, mean, sd, c, out):
-    """out[p, i] = -0.5 z z - c[p], z = (xs[feat[p], lo + i] - mean[p]) / sd[p]."""
+def gauss_exponents(flat, off, lo, feat, mean, sd, c, out):
+    """out[p, i] = -0.5 z z - c[p], z = (x - mean[p]) / sd[p], x = row lo + i of continuous
+    input feat[p] (at flat[off[feat[p]] + lo + i], see ``kernels.column_block``)."""
     r = out.shape[1]
     for p in range(feat.shape[0]):
-        x = xs[feat[p], lo:lo + r]
+        start = off[feat[p]] + lo
+        x = flat[start:start + r]
         o = out[p]
         a = mean[p]
         s = sd[p]

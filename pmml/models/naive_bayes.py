@@ -24,9 +24,9 @@ from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
 from ..expressions import cast
 from ..scope import Scope
-from ..values import codes, is_numeric_type, parse_scalar
+from ..values import Col, codes, is_numeric_type, parse_scalar
 from .base import CompiledModel, Result, classification_result, register
-from .kernels import kernels
+from .kernels import column_block, kernels
 from .neural_network import compile_field_container
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -224,7 +224,7 @@ class NaiveBayesModel(CompiledModel):
         Every (input, class) contribution is one row of a terms matrix L (terms x rows): the
         Gaussian ones first (computed together, self.g_*), then the others. ``term_rows`` and
         ``term_cls`` list them in document order, the order each class's sum adds them."""
-        self.cont_pos: dict[int, int] = {}           # input index -> row of the inputs matrix
+        self.cont_pos: dict[int, int] = {}           # input index -> continuous input number
         g_feat, g_mean, g_sd, g_c, gauss_terms = [], [], [], [], []
         other_terms: list[tuple[int, int, int, Any]] = []   # (term, input, class, dist)
         order: list[tuple[int, int]] = []            # (term, class) in document order
@@ -259,6 +259,7 @@ class NaiveBayesModel(CompiledModel):
         self.term_rows = np.array([row_of[term] for term, _ in order], np.int64)
         self.term_cls = np.array([j for _, j in order], np.int64)
         self.n_terms = t
+        self.cont_input = {r: i for i, r in self.cont_pos.items()}
 
     # ------------------------------------------------------------------ scoring
     def score(self, scope: Scope) -> Result:
@@ -267,32 +268,37 @@ class NaiveBayesModel(CompiledModel):
         n = scope.n
         k = len(self.cats)
         failed = np.zeros(n, bool)
-        nc = len(self.cont_pos)
-        xs = np.empty((nc, n))                  # continuous inputs (0 where missing)
-        present = np.empty((nc, n), bool)
+        cont: list[Col] = [None] * len(self.cont_pos)    # continuous inputs, in cont_pos order
         idx: dict[int, np.ndarray] = {}         # discrete inputs: PairCounts row per value
         for i, inp in enumerate(self.inputs):
             if isinstance(inp, ContinuousInput):
                 col = scope.get(inp.field)
-                if not is_numeric_type(col.data_type):
+                if not is_numeric_type(col.data_type) or col.values.dtype != np.float64:
                     col = cast(col, "double")
-                r = self.cont_pos[i]
-                np.logical_not(col.missing, out=present[r])
-                np.copyto(xs[r], np.where(present[r], col.values, 0.0))
-                if any(d.kind == "poisson" for _, d in inp.dists):
-                    x = xs[r]
-                    frac = present[r] & (np.floor(x) != x)
-                    if frac.any():
-                        name = inp.field
-                        scope.fail(frac, lambda i: EvaluationError(
-                            "a Poisson-distributed input needs a whole number", field=name, row=i))
-                        failed |= frac
+                cont[self.cont_pos[i]] = col
             else:
                 col = inp.derived(scope) if inp.derived is not None else scope.get(inp.field)
                 ix = codes(col.values, inp.values) if inp.values else np.full(n, -1)
                 idx[i] = np.where(col.missing, -1, ix)
-        any_missing = not present.all()
+        # every use of a continuous value is masked by `present`: missing ones stay as they are
+        flat, off = column_block([c.values for c in cont]) if cont else (np.zeros(0), [])
+        any_missing = any(c.missing.any() for c in cont)
+        present = np.empty((len(cont), n if any_missing else 0), bool)
+        for r, c in enumerate(cont):
+            if any_missing:
+                np.logical_not(c.missing, out=present[r])
+            if any(d.kind == "poisson" for _, d in self.inputs[self.cont_input[r]].dists):
+                x = flat[off[r]:off[r] + n]
+                with np.errstate(invalid="ignore"):
+                    frac = ~c.missing & (np.floor(x) != x)
+                if frac.any():
+                    c_name = self.inputs[self.cont_input[r]].field
+                    scope.fail(frac, lambda i, name=c_name: EvaluationError(
+                        "a Poisson-distributed input needs a whole number", field=name, row=i))
+                    failed |= frac
         kern = kernels()
+        if kern is None and len(cont):
+            xs = np.stack([flat[o:o + n] for o in off])
         probs = np.empty((k, n))
         L = np.empty((self.n_terms, min(n, ROW_BLOCK)))
         G = len(self.g_feat)
@@ -302,7 +308,8 @@ class NaiveBayesModel(CompiledModel):
             g = Lb[:G]
             if G:
                 if kern is not None:
-                    kern.gauss_exponents(xs, lo, self.g_feat, self.g_mean, self.g_sd, self.g_c, g)
+                    kern.gauss_exponents(flat, off, lo, self.g_feat, self.g_mean, self.g_sd,
+                                         self.g_c, g)
                 else:
                     _gauss_exponents(xs[:, lo:hi], self.g_feat, self.g_mean, self.g_sd,
                                      self.g_c, g)
@@ -316,35 +323,39 @@ class NaiveBayesModel(CompiledModel):
             for row, i, j, dist in self.other_terms:
                 if dist is not None:                      # Poisson or uniform
                     r = self.cont_pos[i]
-                    p = dist.density(xs[r, lo:hi])
-                    p = np.where(p < self.threshold, self.threshold, p)
-                    with np.errstate(divide="ignore"):
-                        Lb[row] = np.where(present[r, lo:hi], np.log(p), 0.0)
+                    with np.errstate(all="ignore"):
+                        p = dist.density(flat[off[r] + lo:off[r] + hi])
+                        p = np.where(p < self.threshold, self.threshold, p)
+                        Lb[row] = np.log(p)
+                    if any_missing:
+                        np.copyto(Lb[row], 0.0, where=~present[r, lo:hi])
                 else:                                     # discrete: PairCounts table
                     Lb[row] = self.inputs[i].log_probs[idx[i][lo:hi], j]
             logp = np.empty((k, hi - lo))                 # class-major
             logp[:] = self.log_prior[:, None]
             (kern.add_terms if kern is not None else _add_terms)(
                 Lb, self.term_rows, self.term_cls, logp)
-            probs[:, lo:hi] = _softmax(logp)
+            _softmax(logp, probs[:, lo:hi])
         missing = failed | np.all(np.isnan(probs), axis=0)
         probs[:, missing] = np.nan
         pmap = {c: probs[j] for j, c in enumerate(self.cats)}
         return classification_result(n, self.cats, pmap, missing, self.target_type)
 
 
-def _softmax(logp: np.ndarray) -> np.ndarray:
-    """Max-shifted softmax over classes of class-major scores (classes x rows), computed as
-    numpy computes it over rows x classes: with two classes the row sum is e0 + e1 and the
-    max max(s0, s1), so plain elementwise operations give the same numbers; other class
-    counts use numpy's own row reductions."""
+def _softmax(logp: np.ndarray, out: np.ndarray) -> None:
+    """out = max-shifted softmax over classes of class-major scores (classes x rows; logp is
+    overwritten), computed as numpy computes it over rows x classes: with two classes the row
+    sum is e0 + e1 and the max max(s0, s1), so elementwise operations give the same numbers;
+    other class counts use numpy's own row reductions."""
     with np.errstate(invalid="ignore", over="ignore"):
         if logp.shape[0] == 2:
-            e = np.exp(logp - np.maximum(logp[0], logp[1]))
-            return e / (e[0] + e[1])
+            np.subtract(logp, np.maximum(logp[0], logp[1]), out=logp)
+            np.exp(logp, out=logp)
+            np.divide(logp, logp[0] + logp[1], out=out)
+            return
         lp = np.ascontiguousarray(logp.T)
         shifted = np.exp(lp - np.max(lp, axis=1, keepdims=True))
-        return (shifted / shifted.sum(axis=1, keepdims=True)).T
+        out[:] = (shifted / shifted.sum(axis=1, keepdims=True)).T
 
 
 def _gauss_exponents(x: np.ndarray, feat: np.ndarray, mean: np.ndarray, sd: np.ndarray,

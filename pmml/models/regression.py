@@ -128,7 +128,7 @@ class Table:
             y += coef * float(x[0])
         for name, (vals, coefs) in self.categorical.items():
             col = scope.get(name)
-            v = col.values[0]
+            v = col.values.tolist()[0]      # (as codes() reads values)
             i = -1 if col.missing[0] or _is_na(v) else self.cat_lookup[name].get(v, -1)
             y += float(self.cat_tables[name][i])
         y += self.intercept
