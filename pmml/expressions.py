@@ -41,6 +41,10 @@ class Expr:
     #: invalid" (numeric Cols hold NaN where missing). A caller that sees no NaN may use the
     #: values as they are; otherwise it must take ``fn`` for the exact missing/error semantics.
     fused: Callable[[Scope], Any] | None = None
+    #: the same for one record, in Python floats (``scope.n == 1``): same IEEE operations,
+    #: without numpy's per-call overhead. May raise ZeroDivisionError (then use ``fused``).
+    #: A constant's function carries ``constant = True``.
+    scalar: Callable[[Scope], float] | None = None
 
     def __call__(self, scope: Scope) -> Col:
         return self.fn(scope)
@@ -242,7 +246,9 @@ def _constant(el, ctx: Ctx) -> Expr:
     if value is not None and data_type in ("double", "integer"):
         number = float(value)
         fused = lambda scope: number  # noqa: E731 - a scalar broadcasts in fused arithmetic
-    return Expr(lambda scope: full(scope.n, value, data_type, op), data_type, op, fused)
+        fused.constant = True         # type: ignore[attr-defined]
+    return Expr(lambda scope: full(scope.n, value, data_type, op), data_type, op, fused,
+                fused)
 
 
 def _field_ref(el, ctx: Ctx) -> Expr:
@@ -251,8 +257,11 @@ def _field_ref(el, ctx: Ctx) -> Expr:
     data_type, op = info.data_type, info.op_type
     repl = _parse_attr(el.get("mapMissingTo"), data_type, el, "mapMissingTo")
     if repl is None:
-        fused = (lambda scope: scope.get(name).values) if data_type == "double" else None
-        return Expr(lambda scope: scope.get(name), data_type, op, fused)
+        fused = scalar = None
+        if data_type == "double":
+            fused = lambda scope: scope.get(name).values  # noqa: E731
+            scalar = lambda scope: float(scope.get(name).values[0])  # noqa: E731
+        return Expr(lambda scope: scope.get(name), data_type, op, fused, scalar)
 
     def fn(scope: Scope) -> Col:
         col = scope.get(name)

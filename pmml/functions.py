@@ -20,6 +20,7 @@ Semantics (PMML 4.4 "Built-in functions", and JPMML-Evaluator where the text is 
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -547,10 +548,18 @@ def compile_apply(el, ctx: Ctx) -> Expr:
     numeric = is_numeric_type(rt)
     where = f"function {name!r} (line {line})"
     fused = _fuse(name, args, rt, mmt, dflt, ivt)
+    scalar = _fuse_scalar(name, args) if fused is not None else None
     # (errstate as a decorator: cheaper than a with-block per call, and reentrant)
     quiet = np.errstate(all="ignore")(fused) if fused is not None else None
 
     def fn(scope: Scope) -> Col:
+        if scalar is not None and scope.n == 1:
+            try:
+                x = scalar(scope)
+            except ZeroDivisionError:   # numpy's answer (inf or NaN) comes from the array path
+                x = math.nan
+            if x == x:
+                return Col(np.array([x]), np.zeros(1, bool), rt, op)
         if quiet is not None:
             r = quiet(scope)
             if isinstance(r, np.ndarray) and (
@@ -599,7 +608,7 @@ def compile_apply(el, ctx: Ctx) -> Expr:
             vals[missing] = np.nan if vals.dtype.kind == "f" else None
         return Col(vals, missing, rt, col.op_type)
 
-    return Expr(fn, rt, op, fused)
+    return Expr(fn, rt, op, fused, scalar)
 
 
 #: double arithmetic that fuses into one numpy expression (no integer or float rounding rules)
@@ -631,6 +640,27 @@ def _fuse(name: str, args: list[Expr], rt: str, mmt: Any, dflt: Any, ivt: str):
     def fused2(scope: Scope):
         return ufunc(f(scope), g(scope))
     return fused2
+
+
+#: the fusable operations whose Python float result is the IEEE result numpy gives (math.exp
+#: and friends may differ from numpy's in the last place: they stay on the array path)
+_SCALAR = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+           "abs": abs}
+
+
+def _fuse_scalar(name: str, args: list[Expr]):
+    """The one-record (Python float) form of ``_fuse``'s arithmetic, or None. Only where the
+    array form gives an array (some argument reads a field), so both answer the same rows."""
+    op = _SCALAR.get(name)
+    if op is None or any(a.scalar is None for a in args) or \
+            all(getattr(a.scalar, "constant", False) for a in args):
+        return None
+    parts = [a.scalar for a in args]
+    if len(parts) == 1:
+        (f,) = parts
+        return lambda scope: op(f(scope))
+    f, g = parts
+    return lambda scope: op(f(scope), g(scope))
 
 
 def _check_arity(name: str, lo: int, hi: int | None, got: int, el) -> None:
