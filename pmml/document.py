@@ -227,15 +227,27 @@ def _input_fn(name: str, info: FieldInfo):
                  (info.values and info.op_type != "continuous"))
     dt, op = info.data_type, info.op_type
     fast = plain and dt in ("double", "float")
+    # one text value of a string field whose only check is its list of valid values
+    one_text = dt == "string" and not (info.missing_values or info.invalid_values or
+                                       info.intervals)
+    valid = frozenset(info.values) if (info.values and op != "continuous") else None
 
     def fn(scope: _InputScope) -> Col:
         raw = scope.columns.get(name, _ABSENT)
         if raw is _ABSENT:
             return missing_col(scope.n, dt, op)
-        if fast and type(raw) is np.ndarray and raw.dtype == np.float64 and raw.ndim == 1:
-            # what classify gives for these (to_column's numeric path; nothing can be invalid)
-            vals = raw if dt == "double" else raw.astype(np.float32).astype(float)
-            return Col(vals, np.isnan(vals), dt, op)
+        if type(raw) is np.ndarray and raw.ndim == 1:
+            if fast and raw.dtype == np.float64:
+                # what classify gives for these (to_column's numeric path; nothing invalid)
+                vals = raw if dt == "double" else raw.astype(np.float32).astype(float)
+                return Col(vals, np.isnan(vals), dt, op)
+            if one_text and len(raw) == 1 and raw.dtype == object and type(raw[0]) is str:
+                # what classify gives for one present text value (without its mask algebra)
+                vals = np.empty(1, object)
+                vals[0] = raw[0]
+                if valid is None:
+                    return Col(vals, np.zeros(1, bool), dt, op)
+                return Col(vals, np.zeros(1, bool), dt, op, np.array([raw[0] not in valid]))
         col, _ = classify(info, raw)
         return col
     return fn

@@ -287,6 +287,14 @@ def _out_of_range(field, hint: list) -> st.SearchStrategy:
                      st.floats(lo - 10 * span, lo, exclude_max=True))
 
 
+def _extreme(field, hint: list) -> st.SearchStrategy:
+    lo, hi, _ = _bounds(field, hint)
+    span = max(hi - lo, 1.0)
+    far = [lo - 1e4 * span, hi + 1e4 * span]
+    return st.sampled_from([float(round(x)) if field.data_type == "integer" else x for x in far]
+                           ).map(lambda x: int(x) if field.data_type == "integer" else x)
+
+
 def _typed(v: Any, data_type: str) -> Any:
     if data_type in NUMERIC and not isinstance(v, (int, float)):
         x = float(v)
@@ -314,6 +322,8 @@ def cell(field, hint: list, invalid: bool = True, missing: bool = True) -> st.Se
     elif numeric:
         kinds["valid"] = _valid_numbers(field, hint)
         kinds["text"] = _valid_numbers(field, hint).map(repr)   # "5.1": a number given as text
+        if not field.intervals:   # any number is valid: try far away ones (overflow in exp)
+            kinds["extreme"] = _extreme(field, hint)
         if invalid:
             if field.intervals:
                 kinds["out_of_range"] = _out_of_range(field, hint)

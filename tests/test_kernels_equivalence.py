@@ -338,16 +338,22 @@ def test_distance_kernels_match_numpy(monkeypatch, measure, m, missing, weighted
     np.testing.assert_array_equal(got_undef, undef)
 
 
-def test_fused_nearest_distances_match_matrix_and_sort():
-    rng = np.random.default_rng(9)
-    n, f, m, R = 400, 5, 300, 7
-    cols = compare_cols(rng, n, f, 0.05)
+@pytest.mark.parametrize("measure", ["euclidean", "squaredEuclidean", "cityBlock", "chebychev"])
+@pytest.mark.parametrize("f,weighted", [(3, False), (4, True), (5, False), (9, True)])
+@pytest.mark.parametrize("missing", [0.0, 0.05])
+def test_fused_nearest_distances_match_matrix_and_sort(measure, f, weighted, missing):
+    """Rows one at a time (missing values) or two at a time (none): the distances and the
+    stable order of a full distance matrix sorted by numpy."""
+    rng = np.random.default_rng(f * 3 + weighted + int(missing * 100))
+    n, m, R = 401, 300, 7
+    cols = compare_cols(rng, n, f, missing)
     for c in cols:                          # few distinct values: many tied distances
         c.values[:] = np.where(c.missing, np.nan, np.round(c.values))
     refs = [np.round(rng.normal(size=m)) for _ in range(f)]
     fields = [comparison.FieldComparison(f"x{i}", portmodel.pmml.dictionary.FieldInfo(
-        f"x{i}", "double", "continuous")) for i in range(f)]
-    meas = comparison.Measure("distance", "euclidean")
+        f"x{i}", "double", "continuous"), float(rng.uniform(0.5, 2)) if weighted else 1.0)
+        for i in range(f)]
+    meas = comparison.Measure("distance", measure)
     kern, *args = comparison.kernel_plan(meas, fields, cols, refs)
     near, near_score = np.empty((n, R), np.int64), np.empty((n, R))
     kern.nearest_distances(*args, True, near, near_score)
@@ -477,12 +483,15 @@ def knn_document(rng, m: int, f: int, k: int, target: str, measure: str) -> str:
 
 @pytest.mark.parametrize("target", ["categorical", "continuous"])
 @pytest.mark.parametrize("measure", ["euclidean", "cityBlock", "chebychev"])
-def test_nearest_neighbors_score_the_same_with_and_without_numba(monkeypatch, target, measure):
+@pytest.mark.parametrize("missing", [0.0, 0.1])
+def test_nearest_neighbors_score_the_same_with_and_without_numba(monkeypatch, target, measure,
+                                                                 missing):
     rng = np.random.default_rng(len(target) + len(measure))
-    doc = knn_document(rng, 150, 4, 3, target, measure)
-    data = frame(rng, [f"x{i}" for i in range(4)], 400, missing=0.1, scale=1.0)
+    doc = knn_document(rng, 150, 5, 3, target, measure)
+    data = frame(rng, [f"x{i}" for i in range(5)], 401, missing=missing, scale=1.0)
     data.iloc[:, :] = np.round(data.to_numpy())
-    data.iloc[11, :] = np.nan
+    if missing:
+        data.iloc[11, :] = np.nan
     both_backends(monkeypatch, doc, data)
 
 

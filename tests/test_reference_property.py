@@ -129,6 +129,30 @@ def _naive_bayes_underflow(row, ref_row, ref_err, our_row, our_err):
     return None
 
 
+def _softmax_overflow(row, ref_row, ref_err, our_row, our_err):
+    """GeneralRegressionModel multinomialLogistic far from the training data: JPMML computes
+    exp(eta) / sum exp(eta), which overflows to inf / inf = NaN for the dominant category;
+    portmodel shifts by the largest eta first and gets the limit, 1 (same value wherever nothing
+    overflows). Excused only when the predictions agree, every reference probability that is a
+    number agrees, and portmodel's probabilities sum to 1."""
+    if ref_err or our_err:
+        return None
+    probs = [k for k in ref_row if k.startswith(("P (", "Probability"))]
+    ref_probs = [ref_row[k] for k in probs]
+    if not probs or not any(isinstance(v, float) and math.isnan(v) for v in ref_probs):
+        return None
+    ours = [our_row.get(k) for k in probs]
+    if any(v is None or math.isnan(v) for v in ours) or abs(sum(ours) - 1.0) > 1e-9:
+        return None
+    for k, r, o in zip(probs, ref_probs, ours):
+        if not math.isnan(r) and not cu.agrees(r, o, 1e-9, 1e-12):
+            return None
+    labels = [k for k in ref_row if k not in probs]
+    if all(str(ref_row[k]) == str(our_row.get(k)) for k in labels):
+        return "exp(eta) overflows in the reference: NaN probability, portmodel's limit is 1"
+    return None
+
+
 # ClusteringModel, a row whose every clustering field is missing: the distance is undefined.
 # PMML 4.4 leaves the case open; JPMML fails the row (UndefinedResultException), portmodel
 # returns no cluster and missing affinities (tests/test_clustering.py,
@@ -143,7 +167,8 @@ KNOWN = {
     "rattle/KernlabSVMAudit": _disputed_svm,
     "rattle/LibSVMAudit": _disputed_svm,
 }
-KNOWN_BY_TYPE = {"ClusteringModel": _CLUSTERING, "NaiveBayesModel": _naive_bayes_underflow}
+KNOWN_BY_TYPE = {"ClusteringModel": _CLUSTERING, "NaiveBayesModel": _naive_bayes_underflow,
+                 "GeneralRegressionModel": _softmax_overflow}
 
 
 # ------------------------------------------------------------------ documents

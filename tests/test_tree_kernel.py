@@ -423,7 +423,7 @@ def test_numeric_nan_value_that_is_not_missing_falls_back_to_walk(backend):
 # ---------------------------------------------------------------------- scikit-learn exports
 
 @pytest.fixture(scope="module")
-def sklearn_docs(request):
+def sklearn_docs(request, tmp_path_factory):
     """Fitted pipelines and their sklearn2pmml documents. Fits are deterministic, so the
     exported documents are kept in pytest's cache folder and exported (a JVM start each) only
     when absent."""
@@ -434,7 +434,9 @@ def sklearn_docs(request):
     from sklearn.tree import DecisionTreeClassifier
     from sklearn2pmml import sklearn2pmml
     from sklearn2pmml.pipeline import PMMLPipeline
-    folder = request.config.cache.mkdir(f"tree_kernel_{sklearn.__version__}_{sk2p.__version__}")
+    name = f"tree_kernel_{sklearn.__version__}_{sk2p.__version__}"
+    cache = getattr(request.config, "cache", None)   # absent under -p no:cacheprovider
+    folder = cache.mkdir(name) if cache is not None else tmp_path_factory.mktemp(name)
     X, y = make_classification(600, 6, n_informative=4, n_classes=3, random_state=0)
     X = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)])
     y = pd.Series(y, name="y")

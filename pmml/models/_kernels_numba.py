@@ -297,19 +297,124 @@ def select_nearest(s, lower, near, near_score):
 
 
 @njit(cache=True)
+def _pair_sums(flat, off, i, Y, w, unit, mode, acc0, acc1):
+    """Rows i and i + 1 with every field present, modes 0 and 1: the sums of
+    ``_row_distances`` (each reference's terms added in field order) for two rows at once,
+    four fields per pass: each reference value is loaded once for both rows."""
+    m = Y.shape[1]
+    F = off.shape[0]
+    for j in range(m):
+        acc0[j] = 0.0
+        acc1[j] = 0.0
+    f = 0
+    while f < F:
+        q = min(4, F - f)
+        x0 = flat[off[f] + i]
+        z0 = flat[off[f] + i + 1]
+        x1 = flat[off[f + 1] + i] if q > 1 else 0.0
+        z1 = flat[off[f + 1] + i + 1] if q > 1 else 0.0
+        x2 = flat[off[f + 2] + i] if q > 2 else 0.0
+        z2 = flat[off[f + 2] + i + 1] if q > 2 else 0.0
+        x3 = flat[off[f + 3] + i] if q > 3 else 0.0
+        z3 = flat[off[f + 3] + i + 1] if q > 3 else 0.0
+        y0 = Y[f]
+        y1 = Y[f + 1] if q > 1 else y0
+        y2 = Y[f + 2] if q > 2 else y0
+        y3 = Y[f + 3] if q > 3 else y0
+        if q == 4 and unit and mode == 1:
+            for j in range(m):
+                a = acc0[j]
+                b = acc1[j]
+                v = y0[j]
+                d = x0 - v
+                e = z0 - v
+                a += d * d
+                b += e * e
+                v = y1[j]
+                d = x1 - v
+                e = z1 - v
+                a += d * d
+                b += e * e
+                v = y2[j]
+                d = x2 - v
+                e = z2 - v
+                a += d * d
+                b += e * e
+                v = y3[j]
+                d = x3 - v
+                e = z3 - v
+                a += d * d
+                b += e * e
+                acc0[j] = a
+                acc1[j] = b
+        else:
+            for t in range(q):
+                yt = Y[f + t]
+                wt = w[f + t]
+                xt = flat[off[f + t] + i]
+                zt = flat[off[f + t] + i + 1]
+                if mode == 1:
+                    for j in range(m):
+                        d = xt - yt[j]
+                        e = zt - yt[j]
+                        acc0[j] += d * d * wt
+                        acc1[j] += e * e * wt
+                else:
+                    for j in range(m):
+                        acc0[j] += abs(xt - yt[j]) * wt
+                        acc1[j] += abs(zt - yt[j]) * wt
+        f += 4
+
+
+@njit(cache=True)
+def _finish(i, root, adj, undef, acc):
+    """The end of ``_row_distances``: the missing-value adjustment, the root, undefined rows."""
+    if undef[i]:
+        for j in range(acc.shape[0]):
+            acc[j] = np.nan
+    elif root:
+        a = adj[i]
+        for j in range(acc.shape[0]):
+            acc[j] = math.sqrt(acc[j] * a)
+    else:
+        a = adj[i]
+        for j in range(acc.shape[0]):
+            acc[j] = acc[j] * a
+
+
+@njit(cache=True)
 def nearest_distances(flat, off, n, P, has_missing, Y, w, mode, root, adj, undef, lower, near,
                       near_score):
-    """distance_matrix and select_nearest fused: one row's distances at a time."""
+    """distance_matrix and select_nearest fused: one row's distances at a time (two at a time
+    when no value is missing)."""
     R = near.shape[1]
-    acc = np.empty(Y.shape[1])
+    m = Y.shape[1]
+    acc = np.empty(m)
+    acc1 = np.empty(m)
     key = np.empty(R)
     idx = np.empty(R, np.int64)
-    for i in range(n):
-        _row_distances(flat, off, P, has_missing, i, Y, w, mode, root, adj, undef, acc)
-        _select_row(acc, lower, R, key, idx)
-        for r in range(R):
-            near[i, r] = idx[r]
-            near_score[i, r] = acc[idx[r]]
+    unit = True
+    for f in range(w.shape[0]):
+        if w[f] != 1.0:
+            unit = False
+    pairs = not has_missing and mode != 2 and off.shape[0] > 0
+    i = 0
+    while i < n:
+        if pairs and i + 1 < n:
+            _pair_sums(flat, off, i, Y, w, unit, mode, acc, acc1)
+            _finish(i, root, adj, undef, acc)
+            _finish(i + 1, root, adj, undef, acc1)
+            rows = 2
+        else:
+            _row_distances(flat, off, P, has_missing, i, Y, w, mode, root, adj, undef, acc)
+            rows = 1
+        for r in range(rows):
+            a = acc if r == 0 else acc1
+            _select_row(a, lower, R, key, idx)
+            for t in range(R):
+                near[i + r, t] = idx[t]
+                near_score[i + r, t] = a[idx[t]]
+        i += rows
 
 
 @njit(cache=True)

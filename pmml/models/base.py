@@ -115,8 +115,11 @@ class CompiledModel:
 
         def fn(scope: Scope) -> Col:
             col = scope.parent.get(name)
-            if plain and col.invalid is None:
-                return col if op == col.op_type else Col(col.values, col.missing, col.data_type, op)
+            if plain:
+                inv = col.invalid
+                if inv is None or (not inv[0] if len(inv) == 1 else not inv.any()):
+                    return col if op == col.op_type else Col(col.values, col.missing,
+                                                             col.data_type, op)
             return prepare(spec, info, col, scope)
         return fn
 

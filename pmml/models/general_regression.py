@@ -571,8 +571,7 @@ class GeneralRegressionModel(CompiledModel):
             if mt == "generalizedLinear":
                 v = self._link(y, scope, missing)
             elif mt == "multinomialLogistic":
-                with np.errstate(over="ignore"):
-                    v = np.exp(y)
+                v = y     # exponentiated below, shifted by the row's largest linear predictor
             else:
                 with np.errstate(all="ignore"):
                     cum = link(self.cumulative_link, self._offset(y, scope, missing))
@@ -582,17 +581,17 @@ class GeneralRegressionModel(CompiledModel):
         if mt == "generalizedLinear":
             values.append(1.0 - values[-1])
         elif mt == "multinomialLogistic":
-            values.append(np.ones(n))
-            total = values[0].copy()
-            for v in values[1:]:
-                total = total + v
-            zero = total == 0.0
-            if zero.any():
-                scope.fail(zero & ~missing, lambda i: EvaluationError(
-                    "probabilities sum to zero", row=i))
-                missing |= zero
+            # exp(eta_j) / sum_k exp(eta_k), the reference category's eta being 0, computed as
+            # exp(eta_j - max) / sum_k exp(eta_k - max): the same numbers where nothing
+            # overflows, and the limit (1 for the largest eta) where exp(eta) would be inf
+            values.append(np.zeros(n))
             with np.errstate(all="ignore"):
-                values = [np.where(total == 1.0, v, v / total) for v in values]
+                top = np.maximum.reduce(values)
+                values = [np.exp(v - top) for v in values]
+                total = values[0].copy()
+                for v in values[1:]:
+                    total = total + v
+                values = [v / total for v in values]
         else:
             values.append(1.0 - prev)
         probs = {c: np.where(missing, np.nan, v) for c, v in zip(self.class_order, values)}

@@ -613,7 +613,7 @@ class _Probabilities:
                 probs = {c: self.acc[c] / self.den for c in self.cats}
         probs = {c: np.where(missing, np.nan, p) for c, p in probs.items()}
         if self.cats:
-            mat = np.vstack([np.nan_to_num(probs[c], nan=-np.inf) for c in self.cats])
+            mat = np.nan_to_num(np.vstack([probs[c] for c in self.cats]), nan=-np.inf)
             win = np.argmax(mat, axis=0)
         else:
             win = np.zeros(n, np.int64)
