@@ -31,6 +31,8 @@ def _is_column(value: Any) -> bool:
 
 def _one(value: Any) -> np.ndarray:
     """A one-row column with the narrowest dtype (numbers stay float64, avoiding object paths)."""
+    if type(value) is float or type(value) is int:      # the common case first
+        return np.array([value], dtype=float)
     if isinstance(value, (float, int, np.floating, np.integer)) and not isinstance(value, (bool, np.bool_)):
         return np.array([value], dtype=float)
     arr = np.empty(1, dtype=object)

@@ -58,6 +58,7 @@ class PMMLModel(Model):
         for name in m.input_names():
             self._collect_data_fields(name, used, set())
         self._required = used
+        self._required_set = frozenset(used)
         mining = {s.name: s for s in m.mining}
         self.inputs = []
         for name in used:
@@ -114,7 +115,8 @@ class PMMLModel(Model):
                                 self._collect_data_fields(v, out, seen)
 
     def score_columns(self, columns: Mapping[str, np.ndarray], n: int) -> ScoredBatch:
-        absent = [name for name in self._required if name not in columns]
+        absent = [] if columns.keys() >= self._required_set else \
+            [name for name in self._required if name not in columns]
         if absent:
             raise MissingFieldError(
                 "input lacks field(s) the model needs: " + ", ".join(repr(a) for a in absent),
@@ -217,6 +219,7 @@ class _InputScope(Scope):
 
 
 _ABSENT = object()
+_FLOAT64 = np.dtype(np.float64)   # (an identity test: native float64 arrays share it)
 
 
 def _input_fn(name: str, info: FieldInfo):
@@ -237,7 +240,7 @@ def _input_fn(name: str, info: FieldInfo):
         if raw is _ABSENT:
             return missing_col(scope.n, dt, op)
         if type(raw) is np.ndarray and raw.ndim == 1:
-            if fast and raw.dtype == np.float64:
+            if fast and raw.dtype is _FLOAT64:
                 # what classify gives for these (to_column's numeric path; nothing invalid)
                 vals = raw if dt == "double" else raw.astype(np.float32).astype(float)
                 return Col(vals, np.isnan(vals), dt, op)

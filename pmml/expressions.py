@@ -594,8 +594,13 @@ def compile_derived_field(el, ctx: Ctx) -> tuple[FieldInfo, Callable[[Scope], Co
     dt, op = info.data_type, info.op_type
     what = f"{el.tag} {name!r} (line {el.sourceline})"
 
+    efn = expr.fn
+
     def fn(scope: Scope) -> Col:
-        return convert_checked(expr(scope), dt, op, scope, what, name)
+        col = efn(scope)
+        if col.data_type == dt and col.op_type == op:
+            return col          # (convert_checked's no-op case, without the calls)
+        return convert_checked(col, dt, op, scope, what, name)
 
     return info, fn
 

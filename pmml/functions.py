@@ -660,6 +660,12 @@ def _fuse_scalar(name: str, args: list[Expr]):
         (f,) = parts
         return lambda scope: op(f(scope))
     f, g = parts
+    if getattr(g, "constant", False):      # (x - mean) / std: constants read once, here
+        c = g(None)
+        return lambda scope: op(f(scope), c)
+    if getattr(f, "constant", False):
+        c = f(None)
+        return lambda scope: op(c, g(scope))
     return lambda scope: op(f(scope), g(scope))
 
 

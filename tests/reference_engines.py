@@ -348,9 +348,20 @@ def cell(field, hint: list, invalid: bool = True, missing: bool = True) -> st.Se
 
 def frames(fields: Sequence, hints: Mapping[str, list], *, max_rows: int = 6,
            invalid: bool = True, missing: bool = True) -> st.SearchStrategy:
-    """DataFrames with one column per input field and 1..max_rows rows (see ``cell``)."""
-    row = st.fixed_dictionaries({f.name: cell(f, hints.get(f.name, []), invalid, missing)
-                                 for f in fields})
+    """DataFrames with one column per input field and 1..max_rows rows (see ``cell``).
+
+    Each row is clean (valid values only), gappy (valid and missing values) or dirty (any
+    kind, as the flags allow), with equal chances, so that rows whose every value the model can
+    score stay common however many fields the model has."""
+    def rows(bad: bool, gaps: bool) -> st.SearchStrategy:
+        return st.fixed_dictionaries({f.name: cell(f, hints.get(f.name, []), bad, gaps)
+                                      for f in fields})
+    kinds = [rows(False, False)]
+    if missing:
+        kinds.append(rows(False, True))
+    if invalid:
+        kinds.append(rows(True, missing))
+    row = st.one_of(kinds)
     return st.lists(row, min_size=1, max_size=max_rows).map(
         lambda rows: pd.DataFrame(rows, columns=[f.name for f in fields]))
 

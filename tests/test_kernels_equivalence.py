@@ -22,7 +22,8 @@ pytest.importorskip("numba")
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")   # overflow on purpose
 
 from portmodel.pmml.models import _kernels_numba as K  # noqa: E402
-from portmodel.pmml.models import clustering, comparison, naive_bayes, nearest_neighbor  # noqa: E402
+from portmodel.pmml.models import clustering, comparison, naive_bayes  # noqa: E402
+from portmodel.pmml.models import nearest_neighbor  # noqa: E402
 from portmodel.pmml.models import neural_network as nn  # noqa: E402
 from portmodel.pmml.models.kernels import column_block  # noqa: E402
 from portmodel.pmml.values import Col  # noqa: E402
@@ -361,6 +362,24 @@ def test_fused_nearest_distances_match_matrix_and_sort(measure, f, weighted, mis
     order, score = nearest_neighbor.nearest(d, True, R)
     np.testing.assert_array_equal(near, order)
     assert_bits(near_score, score)
+
+
+@pytest.mark.parametrize("missing", [0.0, 0.05])
+def test_parallel_nearest_distances_match_serial(missing):
+    rng = np.random.default_rng(int(missing * 100))
+    n, f, m, R = 3 * K.NEAREST_CHUNK + 5, 6, 200, 4
+    cols = compare_cols(rng, n, f, missing)
+    refs = [rng.normal(size=m) for _ in range(f)]
+    fields = [comparison.FieldComparison(f"x{i}", portmodel.pmml.dictionary.FieldInfo(
+        f"x{i}", "double", "continuous")) for i in range(f)]
+    kern, *args = comparison.kernel_plan(comparison.Measure("distance", "euclidean"), fields,
+                                         cols, refs)
+    serial = np.empty((n, R), np.int64), np.empty((n, R))
+    parallel = np.empty((n, R), np.int64), np.empty((n, R))
+    kern.nearest_distances(*args, True, *serial)
+    kern.nearest_distances_par(*args, True, *parallel)
+    np.testing.assert_array_equal(parallel[0], serial[0])
+    assert_bits(parallel[1], serial[1])
 
 
 @pytest.mark.parametrize("lower", [True, False])

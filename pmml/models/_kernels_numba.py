@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 # ================================================================= neural network
 
@@ -175,54 +175,23 @@ def _row_distances(flat, off, P, has_missing, i, Y, w, mode, root, adj, undef, a
             acc[j] = acc[j] * a
 
 
+# Few references: the rows go in the inner loop (long vector loops over a block of rows), one
+# kernel per mode so that a model compiles only the one it uses. acc is a scratch block the
+# compiler knows aliases nothing; acc[j, b] ends as the distance of row lo + b to reference j.
+
+
 @njit(cache=True)
-def _block_distances(flat, off, P, has_missing, lo, hi, Y, w, mode, root, adj, undef, acc):
-    """acc[j, i - lo] = distance of row i (lo <= i < hi) to reference j: the same sums as
-    ``_row_distances`` with the rows in the inner loop (few references: long vector loops;
-    acc is a scratch array the compiler knows aliases nothing)."""
-    B = hi - lo
-    m = Y.shape[1]
-    for j in range(m):
+def _block_start(acc, B):
+    for j in range(acc.shape[0]):
         for b in range(B):
             acc[j, b] = 0.0
-    for f in range(off.shape[0]):
-        x = flat[off[f] + lo:off[f] + hi]
-        wf = w[f]
-        for j in range(m):
-            y = Y[f, j]
-            a = acc[j]
-            if mode == 2:
-                for b in range(B):
-                    if has_missing and not P[f, lo + b]:
-                        continue
-                    d = abs(x[b] - y) * wf
-                    v = a[b]
-                    if v == v and (d > v or d != d):
-                        a[b] = d
-            elif has_missing:
-                p = P[f, lo:hi]
-                if mode == 1:
-                    for b in range(B):
-                        d = x[b] - y
-                        a[b] += d * d * wf if p[b] else 0.0   # + 0.0 changes nothing
-                else:
-                    for b in range(B):
-                        a[b] += abs(x[b] - y) * wf if p[b] else 0.0
-            elif mode == 1:
-                if wf == 1.0:                    # * 1.0 changes nothing
-                    for b in range(B):
-                        d = x[b] - y
-                        a[b] += d * d
-                else:
-                    for b in range(B):
-                        d = x[b] - y
-                        a[b] += d * d * wf
-            else:
-                for b in range(B):
-                    a[b] += abs(x[b] - y) * wf
-    for j in range(m):
+
+
+@njit(cache=True)
+def _block_finish(acc, lo, hi, root, adj, undef):
+    for j in range(acc.shape[0]):
         a = acc[j]
-        for b in range(B):
+        for b in range(hi - lo):
             i = lo + b
             if undef[i]:
                 a[b] = np.nan
@@ -232,21 +201,114 @@ def _block_distances(flat, off, P, has_missing, lo, hi, Y, w, mode, root, adj, u
                 a[b] = a[b] * adj[i]
 
 
+@njit(cache=True)
+def _block_squares(flat, off, P, has_missing, lo, hi, Y, w, root, adj, undef, acc):
+    """Mode 1: sums of w (x - y)^2."""
+    B = hi - lo
+    _block_start(acc, B)
+    for f in range(off.shape[0]):
+        x = flat[off[f] + lo:off[f] + hi]
+        wf = w[f]
+        p = P[f, lo:hi] if has_missing else P[f, 0:0]
+        for j in range(Y.shape[1]):
+            y = Y[f, j]
+            a = acc[j]
+            if has_missing:
+                for b in range(B):
+                    d = x[b] - y
+                    a[b] += d * d * wf if p[b] else 0.0   # + 0.0 changes nothing
+            else:
+                for b in range(B):
+                    d = x[b] - y
+                    a[b] += d * d * wf
+    _block_finish(acc, lo, hi, root, adj, undef)
+
+
+@njit(cache=True)
+def _block_absolute(flat, off, P, has_missing, lo, hi, Y, w, root, adj, undef, acc):
+    """Mode 0: sums of w |x - y|."""
+    B = hi - lo
+    _block_start(acc, B)
+    for f in range(off.shape[0]):
+        x = flat[off[f] + lo:off[f] + hi]
+        wf = w[f]
+        p = P[f, lo:hi] if has_missing else P[f, 0:0]
+        for j in range(Y.shape[1]):
+            y = Y[f, j]
+            a = acc[j]
+            if has_missing:
+                for b in range(B):
+                    a[b] += abs(x[b] - y) * wf if p[b] else 0.0
+            else:
+                for b in range(B):
+                    a[b] += abs(x[b] - y) * wf
+    _block_finish(acc, lo, hi, root, adj, undef)
+
+
+@njit(cache=True)
+def _block_maximum(flat, off, P, has_missing, lo, hi, Y, w, root, adj, undef, acc):
+    """Mode 2: maxima of w |x - y| (np.maximum: NaN wins)."""
+    B = hi - lo
+    _block_start(acc, B)
+    for f in range(off.shape[0]):
+        x = flat[off[f] + lo:off[f] + hi]
+        wf = w[f]
+        for j in range(Y.shape[1]):
+            y = Y[f, j]
+            a = acc[j]
+            for b in range(B):
+                if has_missing and not P[f, lo + b]:
+                    continue
+                d = abs(x[b] - y) * wf
+                v = a[b]
+                if v == v and (d > v or d != d):
+                    a[b] = d
+    _block_finish(acc, lo, hi, root, adj, undef)
+
+
 _BLOCK = 256
 #: up to this many references, distance matrices are computed reference-major
 FEW_REFERENCES = 32
 
 
 @njit(cache=True)
-def distance_columns(flat, off, n, P, has_missing, Y, w, mode, root, adj, undef, out):
-    """out[j, i] = distance of row i to reference j (reference-major: few references)."""
-    m = Y.shape[1]
-    acc = np.empty((m, _BLOCK))
+def _store(acc, out, lo, hi):
+    for j in range(acc.shape[0]):
+        out[j, lo:hi] = acc[j, :hi - lo]
+
+
+@njit(cache=True)
+def distance_columns_absolute(flat, off, n, P, has_missing, Y, w, root, adj, undef, out):
+    """out[j, i] = cityBlock distance of row i to reference j."""
+    acc = np.empty((Y.shape[1], _BLOCK))
     for lo in range(0, n, _BLOCK):
         hi = min(n, lo + _BLOCK)
-        _block_distances(flat, off, P, has_missing, lo, hi, Y, w, mode, root, adj, undef, acc)
-        for j in range(m):
-            out[j, lo:hi] = acc[j, :hi - lo]
+        _block_absolute(flat, off, P, has_missing, lo, hi, Y, w, root, adj, undef, acc)
+        _store(acc, out, lo, hi)
+
+
+@njit(cache=True)
+def distance_columns_squares(flat, off, n, P, has_missing, Y, w, root, adj, undef, out):
+    """out[j, i] = (squared) euclidean distance of row i to reference j."""
+    acc = np.empty((Y.shape[1], _BLOCK))
+    for lo in range(0, n, _BLOCK):
+        hi = min(n, lo + _BLOCK)
+        _block_squares(flat, off, P, has_missing, lo, hi, Y, w, root, adj, undef, acc)
+        _store(acc, out, lo, hi)
+
+
+@njit(cache=True)
+def distance_columns_maximum(flat, off, n, P, has_missing, Y, w, root, adj, undef, out):
+    """out[j, i] = chebychev distance of row i to reference j."""
+    acc = np.empty((Y.shape[1], _BLOCK))
+    for lo in range(0, n, _BLOCK):
+        hi = min(n, lo + _BLOCK)
+        _block_maximum(flat, off, P, has_missing, lo, hi, Y, w, root, adj, undef, acc)
+        _store(acc, out, lo, hi)
+
+
+#: by mode
+DISTANCE_COLUMNS = (distance_columns_absolute, distance_columns_squares, distance_columns_maximum)
 
 
 @njit(cache=True)
@@ -258,27 +320,53 @@ def distance_rows(flat, off, n, P, has_missing, Y, w, mode, root, adj, undef, ou
         out[i] = acc
 
 
+_SKIP = 16     # scores checked together against the current R-th best
+
+
 @njit(cache=True)
 def _select_row(s, lower, R, key, idx):
     """The R best of s in order (lowest when lower, else highest; NaN last; ties in index
-    order): a stable argsort's first R entries. Returns how many were found (min(R, len))."""
+    order): a stable argsort's first R entries. Returns how many were found (min(R, len)).
+
+    Once R are held, a group of _SKIP scores none of which beats the R-th best (a vectorized
+    test) is passed over whole."""
     cnt = 0
-    for j in range(s.shape[0]):
-        v = s[j]
-        k = (v if lower else -v) if v == v else np.inf
-        if cnt == R:
-            if not k < key[R - 1]:
+    m = s.shape[0]
+    j = 0
+    while j < m:
+        if cnt == R and j + _SKIP <= m:
+            worst = key[R - 1]
+            hit = False
+            if lower:
+                for t in range(_SKIP):
+                    hit |= s[j + t] < worst           # NaN never beats anything
+            else:
+                for t in range(_SKIP):
+                    hit |= -s[j + t] < worst
+            if not hit:
+                j += _SKIP
                 continue
-            pos = R - 1
+            end = j + _SKIP
         else:
-            pos = cnt
-            cnt += 1
-        while pos > 0 and key[pos - 1] > k:
-            key[pos] = key[pos - 1]
-            idx[pos] = idx[pos - 1]
-            pos -= 1
-        key[pos] = k
-        idx[pos] = j
+            end = j + 1
+        while j < end:
+            v = s[j]
+            k = (v if lower else -v) if v == v else np.inf
+            if cnt == R:
+                if not k < key[R - 1]:
+                    j += 1
+                    continue
+                pos = R - 1
+            else:
+                pos = cnt
+                cnt += 1
+            while pos > 0 and key[pos - 1] > k:
+                key[pos] = key[pos - 1]
+                idx[pos] = idx[pos - 1]
+                pos -= 1
+            key[pos] = k
+            idx[pos] = j
+            j += 1
     return cnt
 
 
@@ -383,9 +471,9 @@ def _finish(i, root, adj, undef, acc):
 
 
 @njit(cache=True)
-def nearest_distances(flat, off, n, P, has_missing, Y, w, mode, root, adj, undef, lower, near,
-                      near_score):
-    """distance_matrix and select_nearest fused: one row's distances at a time (two at a time
+def _nearest_range(flat, off, lo, hi, P, has_missing, Y, w, mode, root, adj, undef, lower,
+                   near, near_score):
+    """Rows lo..hi-1: distances to every reference, then the R nearest (two rows at a time
     when no value is missing)."""
     R = near.shape[1]
     m = Y.shape[1]
@@ -398,9 +486,9 @@ def nearest_distances(flat, off, n, P, has_missing, Y, w, mode, root, adj, undef
         if w[f] != 1.0:
             unit = False
     pairs = not has_missing and mode != 2 and off.shape[0] > 0
-    i = 0
-    while i < n:
-        if pairs and i + 1 < n:
+    i = lo
+    while i < hi:
+        if pairs and i + 1 < hi:
             _pair_sums(flat, off, i, Y, w, unit, mode, acc, acc1)
             _finish(i, root, adj, undef, acc)
             _finish(i + 1, root, adj, undef, acc1)
@@ -415,6 +503,29 @@ def nearest_distances(flat, off, n, P, has_missing, Y, w, mode, root, adj, undef
                 near[i + r, t] = idx[t]
                 near_score[i + r, t] = a[idx[t]]
         i += rows
+
+
+@njit(cache=True)
+def nearest_distances(flat, off, n, P, has_missing, Y, w, mode, root, adj, undef, lower, near,
+                      near_score):
+    """near[i] = the R nearest references of row i (``select_nearest`` of its distances),
+    near_score[i] their distances: distance_rows and select_nearest fused, a row at a time."""
+    _nearest_range(flat, off, 0, n, P, has_missing, Y, w, mode, root, adj, undef, lower, near,
+                   near_score)
+
+
+NEAREST_CHUNK = 128          # rows per parallel task (an even number: rows go in pairs)
+
+
+@njit(cache=True, parallel=True)
+def nearest_distances_par(flat, off, n, P, has_missing, Y, w, mode, root, adj, undef, lower,
+                          near, near_score):
+    """nearest_distances over row chunks in parallel (rows are independent: same results)."""
+    chunks = (n + NEAREST_CHUNK - 1) // NEAREST_CHUNK
+    for c in prange(chunks):
+        lo = c * NEAREST_CHUNK
+        _nearest_range(flat, off, lo, min(n, lo + NEAREST_CHUNK), P, has_missing, Y, w, mode,
+                       root, adj, undef, lower, near, near_score)
 
 
 @njit(cache=True)

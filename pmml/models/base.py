@@ -189,12 +189,13 @@ def classification_result(n: int, categories: list[Any], probs: dict[Any, np.nda
                           missing: np.ndarray, target_type: str, extra: dict | None = None) -> Result:
     """Result whose predicted value is the most probable category (first one wins ties)."""
     if categories:
-        mat = np.vstack([probs[c] for c in categories])
+        mat = np.array([probs[c] for c in categories])    # (as np.vstack, in fewer steps)
         best = np.argmax(np.where(np.isnan(mat), -np.inf, mat), axis=0)
         col = full(n, None, target_type, "categorical")
         vals = col.values
         cat_arr = np.array(categories, dtype=vals.dtype)
-        vals[~missing] = cat_arr[best[~missing]]
+        ok = ~missing
+        vals[ok] = cat_arr[best[ok]]
         col = Col(vals, missing.copy(), target_type, "categorical")
     else:
         col = full(n, None, target_type, "categorical")

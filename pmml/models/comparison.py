@@ -4,7 +4,9 @@ points — cluster centers in ClusteringModel, training instances in NearestNeig
 A measure combines an *inner* compare function per field (absDiff, gaussSim, delta, equal,
 table) with an *outer* aggregation (euclidean, squaredEuclidean, cityBlock, chebychev,
 minkowski), or counts binary matches (simpleMatching, jaccard, tanimoto, binarySimilarity).
-Everything is computed as (rows x references) matrices, in row chunks to bound memory.
+Everything is computed as (rows x references) matrices, in row chunks to bound memory. With
+numba, absDiff distances (euclidean, squaredEuclidean, cityBlock, chebychev) come from the
+kernels in ``_kernels_numba`` (``kernel_plan``): the same sums in the same order.
 """
 from __future__ import annotations
 
@@ -256,7 +258,8 @@ def distances(measure: Measure, fields: list[FieldComparison], cols: list[Col],
         n, m = args[2], args[5].shape[1]
         if m <= kern.FEW_REFERENCES:          # computed reference by reference: (m, n)
             out = np.empty((m, n))
-            kern.distance_columns(*args, out)
+            mode = args[7]
+            kern.DISTANCE_COLUMNS[mode](*args[:7], *args[8:], out)
             return out.T, args[-1]
         out = np.empty((n, m))
         kern.distance_rows(*args, out)

@@ -10,6 +10,10 @@ value is present, ln P(x | c):
 Missing inputs are skipped. Scores become probabilities by a max-shifted softmax, as the reference
 engine (JPMML-Evaluator) computes them; densities are computed before their logarithm, as there, so
 that underflow to zero behaves the same (probability = threshold).
+
+Scoring runs in row blocks over a terms matrix (one row per (input, class) term); the Gaussian
+exponents and the per-class sums in document order are numba kernels when numba is on (numpy
+twins otherwise), exp and log are always numpy's.
 """
 from __future__ import annotations
 

@@ -8,7 +8,9 @@ ComparisonMeasure over the KNNInputs) vote for its class or average its value.
 - entityId outputs name the neighbours by rank: the instanceIdVariable's value, else the 1-based
   row of the training table.
 
-Rows are scored in chunks, each a (rows x instances) distance matrix.
+Rows are scored in chunks, each a (rows x instances) distance matrix; with numba, absDiff
+distances and the choice of neighbours are one fused kernel (no matrix), parallel over rows for
+large batches.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from .comparison import (FieldComparison, Measure, binary_reference, distances, 
 from .kernels import kernels
 
 _CHUNK_CELLS = 2_000_000
+PARALLEL_MIN_CELLS = 4_000_000     # rows x instances from which the kernel uses every core
 
 
 def _sub(col: Col, lo: int, hi: int) -> Col:
@@ -180,7 +183,9 @@ class NearestNeighborModel(CompiledModel):
             if self.measure.is_distance else None
         if plan is not None:             # numba: each row's distances, then its R nearest
             kern, args = plan[0], plan[1:]
-            kern.nearest_distances(*args, dist, near, near_score)
+            fn = kern.nearest_distances_par if n * self.m >= PARALLEL_MIN_CELLS else \
+                kern.nearest_distances
+            fn(*args, dist, near, near_score)
             undefined = args[-1]
         else:
             kern = kernels()

@@ -15,6 +15,9 @@ The product x @ W of a layer with few inputs is accumulated as rank-1 updates, o
 in document order: the same additions, in the same order, as the reference engine's, so results
 agree to the last bit (BLAS reorders and fuses them, which moves saturated logistic outputs by a
 few ulps, outside the 1e-15 tolerance of the KNIME conformance case). Wide layers use BLAS.
+With numba (``_kernels_numba.layer_forward``) those sums, and the activations that are plain
+arithmetic, run in one compiled loop over rows; transcendental activations stay numpy's. Rows go
+through the network in blocks that stay in cache.
 """
 from __future__ import annotations
 
@@ -110,7 +113,6 @@ class Layer:
     src_slice: slice | None = field(default=None)
     dense: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # input s feeds all
 
-
     @property
     def size(self) -> int:
         return len(self.ids)
@@ -184,6 +186,7 @@ class NeuralNetwork(CompiledModel):
             raise DocumentError("NeuralNetwork has no NeuralLayer", line=el.sourceline,
                                 element=el.tag)
         self.total = len(self.index)
+        self.wide = any(len(layer.src) > ORDERED_SUM_MAX_INPUTS for layer in self.layers)
         self._compile_outputs()
 
     @staticmethod
@@ -352,7 +355,8 @@ class NeuralNetwork(CompiledModel):
         """The output neurons' values (rows x NeuralOutputs) and the rows with no result.
 
         Rows go through the network ROW_BLOCK at a time: one block's activations (rows x every
-        neuron) stay in cache from layer to layer."""
+        neuron) stay in cache from layer to layer. A network with a layer summed by BLAS goes
+        in one block: BLAS's rounding can depend on how many rows one call gets."""
         n = scope.n
         n_in = len(self.inputs)
         cols = []
@@ -367,9 +371,10 @@ class NeuralNetwork(CompiledModel):
         kern = kernels()
         out = np.empty((n, len(self.out_index)))
         undefined = np.zeros(n, bool)
-        acts = np.empty((min(n, ROW_BLOCK), self.total))
-        for lo in range(0, n, ROW_BLOCK):
-            hi = min(n, lo + ROW_BLOCK)
+        block = max(n, 1) if self.wide else ROW_BLOCK
+        acts = np.empty((min(n, block), self.total))
+        for lo in range(0, n, block):
+            hi = min(n, lo + block)
             a = acts[:hi - lo]
             for i, v in enumerate(cols):
                 a[:, i] = v[lo:hi]

@@ -16,24 +16,27 @@ NORMALIZATIONS = ("none", "simplemax", "softmax", "logit", "probit", "cloglog", 
                   "cauchit")
 
 
+@np.errstate(all="ignore")   # (as a decorator: cheaper per call than a with-block)
 def link(method: str, y: np.ndarray) -> np.ndarray:
     """Inverse link functions shared by regression-type models."""
-    with np.errstate(all="ignore"):
-        if method == "none":
-            return y
-        if method in ("logit", "softmax"):
-            return 1.0 / (1.0 + np.exp(-y))
-        if method == "probit":
-            return _special.ndtr(y)
-        if method == "cloglog":
-            return 1.0 - np.exp(-np.exp(y))
-        if method == "loglog":
-            return np.exp(-np.exp(-y))
-        if method == "cauchit":
-            return 0.5 + np.arctan(y) / math.pi
-        if method == "exp":
-            return np.exp(y)
+    if method == "none":
+        return y
+    if method in ("logit", "softmax"):
+        return 1.0 / (1.0 + np.exp(-y))
+    if method == "probit":
+        return _special.ndtr(y)
+    if method == "cloglog":
+        return 1.0 - np.exp(-np.exp(y))
+    if method == "loglog":
+        return np.exp(-np.exp(-y))
+    if method == "cauchit":
+        return 0.5 + np.arctan(y) / math.pi
+    if method == "exp":
+        return np.exp(y)
     raise ValueError(method)
+
+
+_link = link.__wrapped__     # for callers already under np.errstate(all="ignore")
 
 
 class Table:
@@ -172,37 +175,37 @@ class RegressionModel(CompiledModel):
             ys.append(y)
             missing |= m
         cats = [t.category for t in self.tables]
-        probs = self._normalize(np.vstack(ys))
+        probs = self._normalize(np.array(ys))     # (as np.vstack, in fewer steps)
         probs = np.where(missing, np.nan, probs)
         return classification_result(scope.n, cats, dict(zip(cats, probs)), missing, self.target_type)
 
+    @np.errstate(all="ignore")
     def _normalize(self, y: np.ndarray) -> np.ndarray:
         method = self.normalization
         k = y.shape[0]
-        with np.errstate(all="ignore"):
-            if method == "softmax":
-                e = np.exp(y - np.max(y, axis=0))
-                return e / e.sum(axis=0)
-            if method == "simplemax":
-                return y / y.sum(axis=0)
-            if k == 2 or self.target_ordinal():
-                return self._binomial_or_ordinal(y, method)
-            if method == "none":
-                out = y.copy()
-                out[-1] = 1.0 - out[:-1].sum(axis=0)
-                return out
-            p = link(method, y)
-            return p / p.sum(axis=0)
+        if method == "softmax":
+            e = np.exp(y - np.max(y, axis=0))
+            return e / e.sum(axis=0)
+        if method == "simplemax":
+            return y / y.sum(axis=0)
+        if k == 2 or self.target_ordinal():
+            return self._binomial_or_ordinal(y, method)
+        if method == "none":
+            out = y.copy()
+            out[-1] = 1.0 - out[:-1].sum(axis=0)
+            return out
+        p = _link(method, y)
+        return p / p.sum(axis=0)
 
     def target_ordinal(self) -> bool:
         return self.target is not None and self.target.op_type == "ordinal"
 
     def _binomial_or_ordinal(self, y: np.ndarray, method: str) -> np.ndarray:
         if y.shape[0] == 2:
-            p0 = link(method, y[0]) if method != "none" else y[0]
-            return np.vstack([p0, 1.0 - p0])
+            p0 = _link(method, y[0]) if method != "none" else y[0]
+            return np.array([p0, 1.0 - p0])
         # ordinal: tables give cumulative probabilities; the last category takes the rest
-        cum = link(method, y[:-1]) if method != "none" else y[:-1]
+        cum = _link(method, y[:-1]) if method != "none" else y[:-1]
         out = np.empty_like(y)
         prev = np.zeros(y.shape[1])
         for i in range(y.shape[0] - 1):

@@ -41,6 +41,20 @@ class TreeArrays:
     counts: np.ndarray | None        # (nodes, categories) record counts (for aggregateNodes)
     confidence: np.ndarray | None    # (nodes, categories) confidences, NaN where absent
     depth: int = 0
+    #: arrays derived from the above on first use (e.g. the scores as an array per dtype)
+    derived: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def score_array(self, dtype) -> np.ndarray:
+        """The node scores as an array of dtype (NaN, or None for objects, where absent);
+        built once. Callers index it (a copy) and never write to it."""
+        dtype = np.dtype(dtype)
+        arr = self.derived.get(("score", dtype))
+        if arr is None:
+            arr = np.empty(len(self.score), dtype=dtype)
+            arr[:] = [s if s is not None else (np.nan if dtype != object else None)
+                      for s in self.score]
+            self.derived[("score", dtype)] = arr
+        return arr
 
 
 class _Path:
@@ -75,15 +89,21 @@ class TreeModel(CompiledModel):
                 self.kernel = compile_kernel(self.tree, self)
             except ImportError:
                 self.kernel = None
+        # JPMML-Evaluator also charges missingValuePenalty for each surrogate predicate decided
+        # by an alternative; the kernels do not count those, so such trees are walked
+        self.surrogate_penalty = self.penalty != 1.0 and any(_is_surrogate(p)
+                                                             for p in self.tree.pred)
 
     # ------------------------------------------------------------------ scoring
     def score(self, scope: Scope) -> Result:
-        if self.kernel is not None and getattr(self, "use_kernel", True):
+        if self.missing_strategy in ("weightedConfidence", "aggregateNodes"):
+            return self._weighted_result(scope)
+        if self.surrogate_penalty:
+            leaf, penalty = walk(self.tree, self, scope, count_surrogates=True)
+        elif self.kernel is not None and getattr(self, "use_kernel", True):
             leaf, penalty = self.kernel.run(scope)
         else:
             leaf, penalty = walk(self.tree, self, scope)
-        if self.missing_strategy in ("weightedConfidence", "aggregateNodes"):
-            return self._weighted_result(scope)
         return self.result_from_leaves(scope.n, leaf, penalty)
 
     def result_from_leaves(self, n: int, leaf: np.ndarray, penalty: np.ndarray | None) -> Result:
@@ -97,14 +117,12 @@ class TreeModel(CompiledModel):
             ids[~ok] = None
         extra: dict[str, Any] = {"entityId": ids}
         if self.function == "regression":
-            vals = np.array([s if s is not None else np.nan for s in t.score], dtype=float)[safe]
+            vals = t.score_array(float)[safe]
             vals = np.where(missing, np.nan, vals)
             return Result(n, "regression", Col(vals, missing, self.target_type, "continuous"),
                           extra=extra)
         col = full(n, None, self.target_type, "categorical")
-        score_arr = np.empty(len(t.score), dtype=col.values.dtype)
-        score_arr[:] = [s if s is not None else (np.nan if col.values.dtype != object else None)
-                        for s in t.score]
+        score_arr = t.score_array(col.values.dtype)
         col.values[has] = score_arr[safe[has]]
         col.missing[:] = missing
         probs: dict[Any, np.ndarray] = {}
@@ -112,82 +130,283 @@ class TreeModel(CompiledModel):
             d = np.take(t.dist, safe, axis=0)    # (much faster than t.dist[safe])
             for j, c in enumerate(self.cats):
                 probs[c] = np.where(missing, np.nan, d[:, j])
-        conf = None
-        if t.confidence is not None:
-            cf = np.take(t.confidence, safe, axis=0)
+        if t.dist is not None:
+            # as JPMML-Evaluator: a node's confidences are its ScoreDistribution confidence
+            # attributes (0 where absent), times missingValuePenalty per missing-value step;
+            # a node without ScoreDistribution has none
+            if t.confidence is not None:
+                cf = np.take(t.confidence, safe, axis=0)
+                cf = np.where(np.isnan(cf), 0.0, cf)
+            else:
+                cf = np.zeros(d.shape)
             if penalty is not None:
-                cf = cf * penalty[:, None]
-            conf = {c: np.where(missing, np.nan, cf[:, j]) for j, c in enumerate(self.cats)}
-        elif penalty is not None and t.dist is not None and self.penalty != 1.0:
-            conf = {c: probs[c] * penalty for c in self.cats}
-        if conf is not None:
-            extra["confidence"] = conf
+                cf *= penalty[:, None]
+            none = missing | np.isnan(d[:, 0]) if len(self.cats) else missing
+            extra["confidence"] = {c: np.where(none, np.nan, cf[:, j])
+                                   for j, c in enumerate(self.cats)}
         return Result(n, "classification", col, list(self.cats), probs if t.dist is not None else None,
                       extra)
 
     def _weighted_result(self, scope: Scope) -> Result:
-        """weightedConfidence / aggregateNodes: blend the distributions of every reachable leaf."""
+        """weightedConfidence / aggregateNodes (PMML 4.4 TreeModel, missingValueStrategy).
+
+        A row that meets no UNKNOWN predicate ends in one node and gets exactly what the other
+        strategies give (``result_from_leaves``: that node's score, distribution, confidences
+        and id). At a node where a child's predicate is UNKNOWN, that child and its later
+        siblings that are not FALSE (up to and including the first TRUE one, which ends the scan
+        as it would for a known value) are all followed, recursively:
+
+        * weightedConfidence: the node's confidences (and probabilities) are the average of the
+          followed children's, weighted by their recordCount among those children that give a
+          prediction (equal weights when none has a positive recordCount); the predicted value
+          is the category with the highest confidence.
+        * aggregateNodes: the ScoreDistribution recordCounts of every prediction node reached are
+          summed into one virtual node; the predicted value is the category with the most
+          records, probability and confidence are shares of the summed records.
+
+        For regression the same traversal averages the node scores (weightedConfidence: by the
+        recordCount proportions; aggregateNodes: the recordCount-weighted mean of the reached
+        nodes). A blended row has no entityId. missingValuePenalty multiplies the confidences
+        once per surrogate predicate decided by an alternative, as in the other strategies.
+        """
+        tables = self.__dict__.get("_blend_tables")
+        if tables is None:
+            tables = self._blend_tables = _blend_tables(self)
         t = self.tree
         n = scope.n
-        k = len(self.cats) if self.function == "classification" else 1
-        acc = np.zeros((n, k))
-        got = np.zeros(n, bool)
-        use_counts = self.missing_strategy == "aggregateNodes"
-        table = (t.counts if use_counts else t.confidence if t.confidence is not None else t.dist)
-        if table is None:
-            raise UnsupportedError(f"{self.missing_strategy} needs ScoreDistribution elements",
-                                   line=self.line, element="TreeModel")
         cache = _PredCache(scope)
+        leaf = np.full(n, -1, dtype=np.int64)
+        penalty = np.ones(n) if self.penalty != 1.0 else None
+        blended = np.zeros(n, bool)
         idx = np.arange(n)
         rt, rk = cache.eval(t.pred[0], idx)
-        start = idx[rt | ~rk] if False else idx[rt]
-        _blend(t, 0, start, np.ones(len(start)), acc, got, table, cache, self, use_counts)
-        col = full(n, None, self.target_type, "categorical")
-        sums = acc.sum(axis=1)
-        if use_counts:
+        factor = None
+        if penalty is not None and _is_surrogate(t.pred[0]):
+            factor = np.where(_alternative(cache, t.pred[0], idx, rk), self.penalty, 1.0)
+            penalty *= factor
+        rows = idx[rt]
+        state = _Blend(t, cache, tables, self.missing_strategy == "weightedConfidence",
+                       self.no_true_child == "returnLastPrediction", self.penalty, leaf,
+                       penalty, blended)
+        vals, has = _blend(state, rows)
+        result = self.result_from_leaves(n, leaf, penalty)
+        mixed = blended[rows]
+        if not mixed.any():
+            return result
+        at = rows[mixed]
+        vals, has = vals[mixed], has[mixed]
+        if factor is not None and tables.scaled is not None:
+            vals[:, tables.scaled] *= factor[at][:, None]
+        col = result.value
+        result.extra["entityId"][at] = None
+        if self.function == "regression":
+            if state.weighted:
+                value = vals[:, 0]
+            else:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    value = np.where(vals[:, 1] > 0, vals[:, 0] / vals[:, 1], vals[:, 2] / vals[:, 3])
+            col.values[at] = np.where(has, value, np.nan)
+            col.missing[at] = ~has
+            return result
+        k = len(self.cats)
+        if state.weighted:
+            conf, prob = vals[:, :k], vals[:, k:]
+            best = np.argmax(conf, axis=1)
+        else:
+            counts = vals[:, k:]
+            total = counts.sum(axis=1)
+            has &= total > 0
             with np.errstate(invalid="ignore", divide="ignore"):
-                acc = acc / sums[:, None]
-        best = np.argmax(acc, axis=1)
-        missing = ~got
-        cats = np.array(self.cats, dtype=col.values.dtype)
-        col.values[got] = cats[best[got]]
-        col.missing[:] = missing
-        probs = {c: np.where(missing, np.nan, acc[:, j]) for j, c in enumerate(self.cats)}
-        return Result(n, "classification", col, list(self.cats), probs, {"confidence": probs})
+                prob = counts / total[:, None]
+                conf = vals[:, :k] / total[:, None]
+            best = np.argmax(counts, axis=1)
+        cats = np.empty(k, dtype=col.values.dtype)
+        cats[:] = self.cats
+        col.values[at[has]] = cats[best[has]]
+        col.values[at[~has]] = None if col.values.dtype == object else np.nan
+        col.missing[at] = ~has
+        if result.probs is None:
+            result.probs = {c: np.full(n, np.nan) for c in self.cats}
+        confidence = result.extra.get("confidence")
+        if confidence is None:
+            confidence = result.extra["confidence"] = {c: np.full(n, np.nan) for c in self.cats}
+        for j, c in enumerate(self.cats):
+            result.probs[c][at] = np.where(has, prob[:, j], np.nan)
+            confidence[c][at] = np.where(has, conf[:, j], np.nan)
+        return result
 
 
-def _blend(t: TreeArrays, node: int, idx: np.ndarray, weight: np.ndarray, acc: np.ndarray,
-           got: np.ndarray, table: np.ndarray, cache, model, use_counts: bool) -> None:
-    """Route rows idx (with weights) below node; unknown predicates split by record counts."""
-    if not len(idx):
-        return
-    kids = t.children[node]
-    if not kids:
-        acc[idx] += weight[:, None] * np.nan_to_num(table[node])[None, :]
-        got[idx] = True
-        return
-    remaining = np.ones(len(idx), bool)
-    unknown_any = np.zeros(len(idx), bool)
-    for c in kids:
-        tr, kn = cache.eval(t.pred[c], idx)
-        take = remaining & tr & kn
-        _blend(t, c, idx[take], weight[take], acc, got, table, cache, model, use_counts)
-        remaining &= ~take
-        unknown_any |= remaining & ~kn
-    unk = unknown_any & remaining
-    if unk.any():
-        rc = t.record_count
-        total = np.nansum([rc[c] for c in kids])
-        for c in kids:
-            w = rc[c] / total if total > 0 else 1.0 / len(kids)
-            if use_counts:
-                w = 1.0
-            _blend(t, c, idx[unk], weight[unk] * w, acc, got, table, cache, model, use_counts)
-        remaining &= ~unk
-    if remaining.any() and model.no_true_child == "returnLastPrediction":
-        rows = idx[remaining]
-        acc[rows] += weight[remaining][:, None] * np.nan_to_num(table[node])[None, :]
-        got[rows] = True
+def _is_surrogate(p: Pred) -> bool:
+    return p.kind == "compound" and p.op == "surrogate"
+
+
+def _alternative(cache: "_PredCache", p: Pred, idx: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Rows where the surrogate predicate p was decided by an alternative: its first predicate
+    is UNKNOWN, a later one is not. JPMML-Evaluator (whose outputs are the reference) charges
+    missingValuePenalty once for each such evaluation of a Node's predicate."""
+    _, first_known = cache.eval(p.children[0], idx)
+    return known & ~first_known
+
+
+@dataclass
+class _BlendTables:
+    """Per node, what a prediction node contributes to a weightedConfidence / aggregateNodes
+    blend: values (nodes, width), whether it predicts at all, and the columns that
+    missingValuePenalty scales (confidences, or penalized record counts)."""
+
+    values: np.ndarray
+    has: np.ndarray
+    scaled: slice | None
+
+
+def _blend_tables(model: TreeModel) -> _BlendTables:
+    """Classification: weightedConfidence blends [confidences | probabilities], aggregateNodes
+    sums [record counts (penalized) | record counts]. A node without ScoreDistribution votes for
+    its score (probability and confidence 1); a node without confidence attributes offers its
+    probabilities as confidences; a ScoreDistribution without recordCounts counts probability x
+    the Node's recordCount. Regression: weightedConfidence averages [score]; aggregateNodes sums
+    [recordCount x score, recordCount, score, 1] (the last two: an unweighted mean when no
+    reached node has a recordCount)."""
+    t = model.tree
+    nn = len(t.pred)
+    weighted = model.missing_strategy == "weightedConfidence"
+    rc = np.where(t.record_count > 0, t.record_count, 0.0)     # NaN (absent) -> 0
+    if model.function == "regression":
+        score = np.array([s if s is not None else np.nan for s in t.score], dtype=float)
+        has = t.has_score.copy()
+        score = np.where(has, score, 0.0)
+        if weighted:
+            return _BlendTables(score[:, None], has, None)
+        values = np.stack([rc * score, rc, score, np.ones(nn)], axis=1)
+        return _BlendTables(np.where(has[:, None], values, 0.0), has, None)
+    k = len(model.cats)
+    index = {c: j for j, c in enumerate(model.cats)}
+    prob = t.dist.copy() if t.dist is not None else np.full((nn, k), np.nan)
+    with_sd = ~np.isnan(prob).all(axis=1) if k else np.zeros(nn, bool)
+    has = with_sd.copy()
+    for v in np.flatnonzero(~with_sd):
+        prob[v] = 0.0
+        j = index.get(t.score[v]) if t.has_score[v] else None
+        if j is not None:
+            prob[v, j] = 1.0
+            has[v] = True
+    prob = np.nan_to_num(prob)
+    if weighted:
+        conf = prob.copy()
+        if t.confidence is not None:
+            own = with_sd & ~np.isnan(t.confidence).all(axis=1)
+            conf[own] = np.nan_to_num(t.confidence[own])
+        return _BlendTables(np.hstack([conf, prob]), has, slice(0, k))
+    counts = t.counts.copy() if t.counts is not None else np.zeros((nn, k))
+    empty = counts.sum(axis=1) <= 0
+    counts[empty] = prob[empty] * rc[empty, None]
+    return _BlendTables(np.hstack([counts, counts]), counts.sum(axis=1) > 0, slice(0, k))
+
+
+@dataclass
+class _Blend:
+    """One weightedConfidence / aggregateNodes traversal (see TreeModel._weighted_result)."""
+
+    t: TreeArrays
+    cache: "_PredCache"
+    tables: _BlendTables
+    weighted: bool          # weightedConfidence (recordCount-weighted mean), else sums
+    last: bool              # noTrueChildStrategy="returnLastPrediction"
+    factor: float           # missingValuePenalty
+    leaf: np.ndarray        # (n,) prediction node of rows that meet no UNKNOWN (-1: none)
+    penalty: np.ndarray | None   # (n,) and their missing-value penalty
+    blended: np.ndarray     # (n,) rows that met an UNKNOWN predicate
+
+
+def _blend(b: _Blend, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(values, predicts) of the rows standing at the root, whose predicate is TRUE.
+
+    Top-down, each node splits its rows among the children they follow (a row follows its
+    first TRUE child; after an UNKNOWN one it follows every child that is not FALSE up to the
+    first TRUE one); bottom-up, each node combines its children's values. Iterative: a node's
+    frame is pushed before its children's, so the reversed push order visits children first."""
+    t, tables = b.t, b.tables
+    width = tables.values.shape[1]
+    frames: list[tuple] = []
+    stack = [(0, rows)]
+    while stack:
+        node, rows = stack.pop()
+        kids = t.children[node]
+        if not kids:
+            b.leaf[rows] = node
+            frames.append((node, rows, None, None, None))
+            continue
+        m = len(rows)
+        open_ = np.ones(m, bool)
+        follow = np.zeros((len(kids), m), bool)
+        factor = np.ones(m) if b.penalty is not None else None
+        for j, c in enumerate(kids):
+            pos = np.flatnonzero(open_)
+            if not len(pos):
+                break
+            sub = rows[pos]
+            tr, kn = b.cache.eval(t.pred[c], sub)
+            if factor is not None and _is_surrogate(t.pred[c]):
+                factor[pos[_alternative(b.cache, t.pred[c], sub, kn)]] *= b.factor
+            unknown = ~kn
+            follow[j, pos[tr | unknown]] = True
+            open_[pos[tr]] = False
+            b.blended[sub[unknown]] = True
+        stop = ~follow.any(axis=0)
+        if stop.any():
+            b.leaf[rows[stop]] = node if b.last else -1
+        if factor is not None:
+            b.penalty[rows] *= factor
+        frames.append((node, rows, follow, stop, factor))
+        for j, c in enumerate(kids):
+            sel = follow[j]
+            if sel.any():
+                stack.append((c, rows[sel]))
+    done: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for node, rows, follow, stop, factor in reversed(frames):
+        m = len(rows)
+        if follow is None:
+            done[node] = (np.repeat(tables.values[node][None, :], m, axis=0),
+                          np.full(m, tables.has[node]))
+            continue
+        vals = np.zeros((m, width))
+        has = np.zeros(m, bool)
+        if b.last and stop.any():
+            vals[stop] = tables.values[node]
+            has[stop] = tables.has[node]
+        num = np.zeros((m, width))
+        den = np.zeros(m)
+        eq_num = np.zeros((m, width))
+        eq_den = np.zeros(m)
+        for j, c in enumerate(t.children[node]):
+            sel = np.flatnonzero(follow[j])
+            if not len(sel):
+                continue
+            cv, ch = done.pop(c)
+            cv = np.where(ch[:, None], cv, 0.0)
+            if b.weighted:
+                w = t.record_count[c]
+                w = w if w > 0 else 0.0
+                num[sel] += w * cv
+                den[sel] += np.where(ch, w, 0.0)
+                eq_num[sel] += cv
+                eq_den[sel] += ch
+            else:
+                eq_num[sel] += cv
+                eq_den[sel] += ch
+        went = ~stop
+        if b.weighted:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = np.where((den > 0)[:, None], num / den[:, None],
+                                eq_num / eq_den[:, None])
+            vals[went] = mean[went]
+        else:
+            vals[went] = eq_num[went]
+        has[went] = eq_den[went] > 0
+        if factor is not None and tables.scaled is not None:
+            vals[:, tables.scaled] *= factor[:, None]
+        done[node] = (vals, has)
+    return done[0] if frames else (np.zeros((0, width)), np.zeros(0, bool))
 
 
 # ---------------------------------------------------------------------- building
@@ -445,14 +664,20 @@ class _PredCache:
         return acc & known, known
 
 
-def walk(t: TreeArrays, model: TreeModel, scope: Scope) -> tuple[np.ndarray, np.ndarray | None]:
-    """Leaf (prediction node) index per row, -1 for no prediction; and the missing penalty."""
+def walk(t: TreeArrays, model: TreeModel, scope: Scope,
+         count_surrogates: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """Leaf (prediction node) index per row, -1 for no prediction; and the missing penalty
+    (missingValuePenalty per defaultChild step, and with count_surrogates per surrogate
+    predicate decided by an alternative, as JPMML-Evaluator counts them)."""
     n = scope.n
     leaf = np.full(n, -1, dtype=np.int64)
     penalty = np.ones(n) if model.penalty != 1.0 else None
     cache = _PredCache(scope)
     idx = np.arange(n)
     rt, rk = cache.eval(t.pred[0], idx)
+    surrogates = count_surrogates and penalty is not None
+    if surrogates and _is_surrogate(t.pred[0]):
+        penalty[_alternative(cache, t.pred[0], idx, rk)] *= model.penalty
     strategy = model.missing_strategy
     last = model.no_true_child == "returnLastPrediction"
     stack = [(0, idx[rt])]
@@ -470,6 +695,8 @@ def walk(t: TreeArrays, model: TreeModel, scope: Scope) -> tuple[np.ndarray, np.
                 break
             sub = rows[remaining]
             tr, kn = cache.eval(t.pred[c], sub)
+            if surrogates and _is_surrogate(t.pred[c]):
+                penalty[sub[_alternative(cache, t.pred[c], sub, kn)]] *= model.penalty
             take = tr & kn
             stack.append((c, sub[take]))
             unknown = ~kn
