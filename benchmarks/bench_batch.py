@@ -24,7 +24,7 @@ CACHE = HERE / ".cache"
 sys.path.insert(0, str(HERE))
 
 _MEASURE = textwrap.dedent("""
-    import json, resource, sys, time
+    import json, sys, time
     kind, model, inp, out, jobs = sys.argv[1:6]
     t = time.perf_counter()
     if kind == "floor":
@@ -56,18 +56,50 @@ _MEASURE = textwrap.dedent("""
             ev.evaluateAll(df).to_csv(out, index=False)
         n = len(df)
     dt = time.perf_counter() - t
-    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({"rows": n, "seconds": dt, "rss_mb": me, "child_rss_mb": kids}))
+    print(json.dumps({"rows": n, "seconds": dt}))
 """)
 
 
+def _tree_rss_mb(root: int) -> tuple[float, float]:
+    """(RSS of root, RSS of all its descendants) in MB, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry), int(fields[1])
+        children.setdefault(ppid, []).append(pid)
+        rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    total, stack = 0, list(children.get(root, []))
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return rss.get(root, 0) / 2**20, total / 2**20
+
+
 def measure(kind: str, model: str, inp: str, out: str, jobs: int | str = 1) -> dict:
-    r = subprocess.run([sys.executable, "-c", _MEASURE, kind, model, inp, out, str(jobs)],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        return {"error": r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "failed"}
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    """Run one measurement in a fresh process; peak RSS is sampled from /proc every 20 ms
+    (the main process, and the sum over its worker processes)."""
+    import time
+    proc = subprocess.Popen([sys.executable, "-c", _MEASURE, kind, model, inp, out, str(jobs)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak_main = peak_workers = 0.0
+    while proc.poll() is None:
+        main_mb, workers_mb = _tree_rss_mb(proc.pid)
+        peak_main, peak_workers = max(peak_main, main_mb), max(peak_workers, workers_mb)
+        time.sleep(0.02)
+    stdout, stderr = proc.communicate()
+    if proc.returncode != 0:
+        return {"error": stderr.strip().splitlines()[-1] if stderr.strip() else "failed"}
+    result = json.loads(stdout.strip().splitlines()[-1])
+    result.update(rss_mb=peak_main, child_rss_mb=peak_workers)
+    return result
 
 
 def make_csv(rows: int) -> Path:
@@ -98,7 +130,7 @@ def main() -> None:
     docs = {name: str(bench_pmml.fitted(name, X, y)[1]) for name in args.models.split(",")}
     ncpu = os.cpu_count() or 1
     print(f"{'rows':>9s} {'model':5s} {'run':18s} {'rows/s':>11s} {'% floor':>8s} {'RSS MB':>8s} "
-          f"{'worker MB':>10s}")
+          f"{'workers MB':>10s}")
     for rows in [int(r) for r in args.rows.split(",")]:
         inp = str(make_csv(rows))
         out = str(CACHE / "bench_out.csv")

@@ -7,12 +7,17 @@ this row" meaning "portmodel must report an error for this row".
 - ``jpmml(path)``: one JPMML-Evaluator per document per session (the JVM starts once, ~5 s).
   ``jpmml_score`` uses ``evaluateAll``, which (jpmml_evaluator >= 0.16) reports a rejected row in
   its error list and keeps scoring the others, so a whole frame goes through in one call.
-- ``pypmml_score``: the PMML4S-based engine, an independent second opinion on valid inputs (it
-  answers invalid input with missing outputs rather than an error, so it is no oracle for those).
-- ``frames(fields, hints, ...)``: frames whose cells are drawn from each input Field's DataDictionary
-  facts (valid values, Intervals, data type): valid values most of the time, and sometimes missing,
-  unknown categories, numbers outside the Intervals, fractions for integer fields, and text that
-  is no number.
+- ``pypmml_score``: the PMML4S-based engine, an independent second opinion on complete, valid
+  rows (its answers to missing, invalid and extreme input differ from the specification in
+  several model types, and it keeps about 10 significant digits of small probabilities).
+- ``frames(fields, hints, ...)``: frames whose cells are drawn from each input Field's
+  DataDictionary facts (valid values, Intervals, data type): valid values most of the time, and
+  sometimes missing, unknown categories, numbers outside the Intervals, fractions for integer
+  fields, and text that is no number.
+- ``compare_rows`` / ``differences``: the per-cell comparison, with the known differences that
+  hold for every document (``lazy_rejection``, ``blank_as_missing``).
+- ``export_sklearn``: sklearn2pmml documents (MLP, GaussianNB, SVC, KMeans, k-NN, one-hot
+  logistic regression, random forest) with Domain decorators.
 
 Never used by portmodel itself.
 """
@@ -22,7 +27,7 @@ import math
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -197,7 +202,8 @@ def compare_rows(frame: pd.DataFrame, reference: pd.DataFrame, ref_errors: Seque
             act = our_row[c]
             act = None if _missing(act) else act
             if not agrees(e, act, precision, zero):
-                problems.append(f"row {i} {row}: column {c!r}: reference {exp!r}, portmodel {act!r}")
+                problems.append(f"row {i} {row}: column {c!r}: reference {exp!r}, "
+                                f"portmodel {act!r}")
     return problems, excused
 
 
@@ -264,8 +270,9 @@ def _valid_numbers(field, hint: list) -> st.SearchStrategy:
     parts = []
     for left, right, closure in ranges:
         if integer:
-            a = math.ceil(left) + (1 if closure.startswith("open") and left == math.ceil(left) else 0)
-            b = math.floor(right) - (1 if closure.endswith("Open") and right == math.floor(right) else 0)
+            a, b = math.ceil(left), math.floor(right)
+            a += 1 if closure.startswith("open") and left == a else 0
+            b -= 1 if closure.endswith("Open") and right == b else 0
             if a <= b:
                 parts.append(st.integers(a, b))
         else:
@@ -291,8 +298,7 @@ def _extreme(field, hint: list) -> st.SearchStrategy:
     lo, hi, _ = _bounds(field, hint)
     span = max(hi - lo, 1.0)
     far = [lo - 1e4 * span, hi + 1e4 * span]
-    return st.sampled_from([float(round(x)) if field.data_type == "integer" else x for x in far]
-                           ).map(lambda x: int(x) if field.data_type == "integer" else x)
+    return st.sampled_from([int(x) if field.data_type == "integer" else x for x in far])
 
 
 def _typed(v: Any, data_type: str) -> Any:
@@ -305,8 +311,9 @@ def _typed(v: Any, data_type: str) -> Any:
 def cell(field, hint: list, invalid: bool = True, missing: bool = True) -> st.SearchStrategy:
     """One input value for ``field`` (a portmodel Field): mostly valid, and sometimes missing
     (None, NaN, blank text) and invalid (unknown category, number outside the Intervals, fraction
-    for an integer field, text that is no number), as the flags allow. The first kind is
-    "valid", so shrinking heads there."""
+    for an integer field, text that is no number), as the flags allow; ``invalid`` also brings
+    unusual valid values (categories the model never saw, numbers far outside the training
+    data). The first kind is "valid", so shrinking heads there."""
     kinds: dict[str, st.SearchStrategy] = {}
     numeric = field.data_type in NUMERIC
     if field.values and field.op_type != "continuous":
@@ -322,7 +329,7 @@ def cell(field, hint: list, invalid: bool = True, missing: bool = True) -> st.Se
     elif numeric:
         kinds["valid"] = _valid_numbers(field, hint)
         kinds["text"] = _valid_numbers(field, hint).map(repr)   # "5.1": a number given as text
-        if not field.intervals:   # any number is valid: try far away ones (overflow in exp)
+        if invalid and not field.intervals:   # valid, yet far away: overflow in exp()
             kinds["extreme"] = _extreme(field, hint)
         if invalid:
             if field.intervals:

@@ -665,16 +665,13 @@ def _num_type(model: MiningModel) -> str:
     return t if is_numeric_type(t) else "double"
 
 
-_MAX_DOUBLE = float(np.finfo(np.float64).max)
-
-
 def _nan_to_num_low(mat: np.ndarray) -> np.ndarray:
-    """``np.nan_to_num(mat, nan=-np.inf)`` (infinities to the extreme finite values) in four
-    ufunc calls: the Python-level nan_to_num costs more than the rest of a one-record finish."""
-    if mat.dtype != np.float64:
+    """``np.nan_to_num(mat, nan=-np.inf)``, in three ufunc calls when no value is infinite
+    (probabilities): the Python-level nan_to_num costs more than the rest of a one-record
+    finish. Infinities (to the extreme finite values) take nan_to_num itself."""
+    if mat.dtype != np.float64 or np.isinf(mat).any():
         return np.nan_to_num(mat, nan=-np.inf)
-    clipped = np.minimum(np.maximum(mat, -_MAX_DOUBLE), _MAX_DOUBLE)
-    return np.where(np.isnan(mat), -np.inf, clipped)
+    return np.where(np.isnan(mat), -np.inf, mat)
 
 
 def _category_col(model: MiningModel, cats: list[Any], win: np.ndarray, missing: np.ndarray,

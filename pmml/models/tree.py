@@ -130,7 +130,6 @@ class TreeModel(CompiledModel):
             d = np.take(t.dist, safe, axis=0)    # (much faster than t.dist[safe])
             for j, c in enumerate(self.cats):
                 probs[c] = np.where(missing, np.nan, d[:, j])
-        if t.dist is not None:
             # as JPMML-Evaluator: a node's confidences are its ScoreDistribution confidence
             # attributes (0 where absent), times missingValuePenalty per missing-value step;
             # a node without ScoreDistribution has none
@@ -169,9 +168,9 @@ class TreeModel(CompiledModel):
         nodes). A blended row has no entityId. missingValuePenalty multiplies the confidences
         once per surrogate predicate decided by an alternative, as in the other strategies.
         """
-        tables = self.__dict__.get("_blend_tables")
+        tables = getattr(self, "_tables", None)
         if tables is None:
-            tables = self._blend_tables = _blend_tables(self)
+            tables = self._tables = _blend_tables(self)     # once, on first use
         t = self.tree
         n = scope.n
         cache = _PredCache(scope)
@@ -204,7 +203,8 @@ class TreeModel(CompiledModel):
                 value = vals[:, 0]
             else:
                 with np.errstate(invalid="ignore", divide="ignore"):
-                    value = np.where(vals[:, 1] > 0, vals[:, 0] / vals[:, 1], vals[:, 2] / vals[:, 3])
+                    value = np.where(vals[:, 1] > 0, vals[:, 0] / vals[:, 1],
+                                     vals[:, 2] / vals[:, 3])
             col.values[at] = np.where(has, value, np.nan)
             col.missing[at] = ~has
             return result
@@ -384,16 +384,13 @@ def _blend(b: _Blend, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                 continue
             cv, ch = done.pop(c)
             cv = np.where(ch[:, None], cv, 0.0)
+            eq_num[sel] += cv
+            eq_den[sel] += ch
             if b.weighted:
                 w = t.record_count[c]
-                w = w if w > 0 else 0.0
+                w = w if w > 0 else 0.0          # absent (NaN) or 0: weighs nothing
                 num[sel] += w * cv
                 den[sel] += np.where(ch, w, 0.0)
-                eq_num[sel] += cv
-                eq_den[sel] += ch
-            else:
-                eq_num[sel] += cv
-                eq_den[sel] += ch
         went = ~stop
         if b.weighted:
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -406,13 +403,14 @@ def _blend(b: _Blend, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if factor is not None and tables.scaled is not None:
             vals[:, tables.scaled] *= factor[:, None]
         done[node] = (vals, has)
-    return done[0] if frames else (np.zeros((0, width)), np.zeros(0, bool))
+    return done[0]
 
 
 # ---------------------------------------------------------------------- building
 
 
 _EMBEDDED_TAGS = ("Partition", "Regression", "DecisionTree")
+_COMPARISONS = ("equal", "notEqual", "lessThan", "lessOrEqual", "greaterThan", "greaterOrEqual")
 
 
 def build_tree(root_el, model: TreeModel) -> TreeArrays:
@@ -438,6 +436,7 @@ def build_tree(root_el, model: TreeModel) -> TreeArrays:
     parsed: dict[str, Any] = {}      # category texts repeat on every node: parse each once
     score_parsed: dict[str, Any] = {}
     constant: dict[str, Pred] = {}   # <True/> and <False/> predicates, shared
+    infos: dict[str | None, Any] = {}
 
     def label(text):
         v = parsed.get(text, parsed)
@@ -481,6 +480,25 @@ def build_tree(root_el, model: TreeModel) -> TreeArrays:
             p = constant.get(ptag)
             if p is None:
                 p = constant[ptag] = parse_predicate(pel, ctx)
+        elif ptag == "SimplePredicate":
+            # parse_predicate's answer for a comparison, with the field looked up once per tree
+            # (anything unusual, errors included, is left to parse_predicate itself)
+            pget = pel.get
+            fname = pget("field")
+            info = infos.get(fname)
+            if info is None:
+                info = infos[fname] = ctx.require(fname, pel)
+            op = pget("operator")
+            text = pget("value")
+            p = None
+            if op in _COMPARISONS and text is not None:
+                try:
+                    p = Pred("simple", fname, op, parse_scalar(text, info.data_type), info=info,
+                             line=pel.sourceline)
+                except ValueError:
+                    p = None
+            if p is None:
+                p = parse_predicate(pel, ctx)
         else:
             p = parse_predicate(pel, ctx)
         preds.append(p)
