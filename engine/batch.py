@@ -111,7 +111,9 @@ def read_batches(path: str, fmt: str, compression: str | None, chunk_rows: int,
     # Every column as text: the model's own field types decide how each value is parsed (so
     # "007" stays "007" for a string field). pyarrow types columns by name only, so the reader
     # names them f0, f1, ... and the header arrives as the first row, which renames them.
-    read = pacsv.ReadOptions(block_size=max(1 << 20, chunk_rows * 128),
+    # Small blocks: pyarrow's peak memory grows with the block size (about 50x for all-text
+    # columns), while chunks of chunk_rows are assembled from the blocks below anyway.
+    read = pacsv.ReadOptions(block_size=1 << 20,
                              encoding=opts.get("encoding", "utf8"),
                              autogenerate_column_names=True)
     parse = pacsv.ParseOptions(delimiter=opts.get("delimiter", ","),
