@@ -82,7 +82,8 @@ def read_any(path) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("src,dst", [("csv", "csv"), ("csv", "parquet"), ("parquet", "jsonl"),
-                                     ("jsonl", "csv"), ("csv.gz", "parquet")])
+                                     ("jsonl", "csv"), ("csv.gz", "parquet"),
+                                     ("csv.zst", "jsonl")])
 def test_round_trip(doc, tmp_path, src, dst):
     df = make_frame(2500)
     inp = tmp_path / f"in.{src}"
@@ -91,6 +92,9 @@ def test_round_trip(doc, tmp_path, src, dst):
     elif src == "csv.gz":
         with gzip.open(inp, "wt") as fh:
             df.to_csv(fh, index=False)
+    elif src == "csv.zst":
+        with pa.CompressedOutputStream(str(inp), "zstd") as fh:
+            fh.write(df.to_csv(index=False).encode())
     elif src == "parquet":
         df.to_parquet(inp)
     else:
@@ -223,3 +227,13 @@ def test_stdin_to_stdout(doc, tmp_path):
     got = pd.read_csv(io.StringIO(r.stdout))
     assert list(got["id"]) == list(df["id"])
     np.testing.assert_allclose(got["p_yes"], expected_p(df), rtol=1e-12)
+
+
+def test_progress_bar_when_asked_and_quiet_otherwise(doc, tmp_path, capfd):
+    inp = tmp_path / "in.csv"
+    make_frame(3000).to_csv(inp, index=False)
+    score_file(str(doc), str(inp), str(tmp_path / "a.csv"), chunk_rows=500, progress=True)
+    err = capfd.readouterr().err
+    assert "3.00k rows" in err and "rows/s" in err
+    score_file(str(doc), str(inp), str(tmp_path / "b.csv"), chunk_rows=500)   # not a terminal
+    assert capfd.readouterr().err == ""
