@@ -190,9 +190,12 @@ def batch_to_columns(batch: pa.RecordBatch, numeric: set[str]) -> dict[str, np.n
     for name, arr in zip(batch.schema.names, batch.columns):
         if name in numeric and pa.types.is_string(arr.type):
             try:
-                arr = pc.cast(pc.utf8_trim_whitespace(arr), pa.float64())
+                arr = pc.cast(arr, pa.float64())
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                pass  # leave as text: the model reports the unparsable values row by row
+                try:   # surrounding blanks are allowed; trimming costs, so only when needed
+                    arr = pc.cast(pc.utf8_trim_whitespace(arr), pa.float64())
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    pass  # leave as text: the model reports the unparsable values row by row
         if pa.types.is_floating(arr.type) or pa.types.is_integer(arr.type):
             cols[name] = arr.to_numpy(zero_copy_only=False).astype(float, copy=False) \
                 if arr.null_count == 0 else pc.fill_null(arr.cast(pa.float64()), np.nan).to_numpy()

@@ -208,7 +208,10 @@ def to_column(raw: np.ndarray, data_type: str, op_type: str = "continuous") -> t
         missing = raw_missing(raw)
         if raw.dtype.kind in "OUS":
             vals = raw.astype(object, copy=True)
-            if raw.dtype.kind == "O":
+            if raw.dtype.kind == "O" and not (
+                    n > _SMALL and pd.api.types.infer_dtype(raw, skipna=True) in ("string", "empty")):
+                # mixed values need converting one by one; an all-text column (the usual case,
+                # e.g. from a CSV reader) is already what it should be
                 conv = [_as_string(v) for v in vals]
                 vals = np.empty(n, object)   # not np.array(): equal-length baskets would go 2-D
                 vals[:] = conv
