@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
+import threading
 import sys
 import warnings
 from pathlib import Path
@@ -37,9 +39,29 @@ def _load(path: str) -> Model:
     return load(Path(path))
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an exception so that a run cleans up like after Ctrl-C."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
+def _interruptible() -> None:
+    """Make SIGINT and SIGTERM stop a scoring run cleanly (its temporary file removed).
+
+    A process started in the background by a non-interactive shell inherits SIGINT *ignored*;
+    scoring should still stop when asked to.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _terminate)
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     """Score every row of a file (streamed in chunks) and write the outputs, one row per row."""
     keep = [c.strip() for c in args.keep.split(",") if c.strip()] if args.keep else []
+    _interruptible()
     progress = True if args.progress else (False if args.quiet else None)  # None: if a terminal
     summary = score_file(args.model, args.input, args.output, input_format=args.input_format,
                          output_format=args.output_format, chunk_rows=args.chunk_rows,
@@ -228,7 +250,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f" {exc.filename!r}" if exc.filename else ""
         print(f"portmodel: error:{where} {exc.strerror or exc}", file=sys.stderr)
         return 1
+    except Terminated:
+        print("portmodel: terminated; no output written", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
+        print("portmodel: interrupted; no output written", file=sys.stderr)
         return 130
 
 
