@@ -17,8 +17,8 @@ import argparse
 import json
 import os
 import signal
-import threading
 import sys
+import threading
 import warnings
 from pathlib import Path
 from typing import Sequence
