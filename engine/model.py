@@ -86,8 +86,11 @@ class Model:
         if pd is not None and isinstance(data, pd.DataFrame):
             cols = {str(c): data[c].to_numpy() for c in data.columns}
             batch = self._score_checked(cols, len(data), errors)
-            out = pd.DataFrame(self._finish(batch, errors), index=data.index)
-            return out
+            # text columns stay object dtype: converting them to pandas' Arrow-backed string
+            # dtype would cost more than scoring a fast model
+            frame = {k: pd.Series(v, dtype=object, index=data.index) if v.dtype == object else
+                     pd.Series(v, index=data.index) for k, v in self._finish(batch, errors).items()}
+            return pd.DataFrame(frame, index=data.index)
         if isinstance(data, Mapping):
             if data and all(_is_column(v) for v in data.values()):
                 cols = {str(k): np.asarray(v) if not isinstance(v, np.ndarray) else v

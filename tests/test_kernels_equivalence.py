@@ -524,3 +524,17 @@ def test_kernel_activation_codes_cover_the_exact_functions():
                                                        np.zeros(0, np.int64), np.zeros((0, 0)),
                                                        np.zeros(0), np.zeros((0, 0), bool)))[1],
                         0.2)
+
+
+def test_squared_distances_equal_scipy_bit_for_bit():
+    """The numba distance kernel of the SVM's RBF kernel gives exactly scipy's cdist doubles."""
+    pytest.importorskip("numba")
+    from scipy.spatial.distance import cdist
+    from portmodel.pmml.models import _kernels_numba as nk
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(257, 13)) * 10.0 ** rng.integers(-5, 6, size=(257, 1))
+    v = rng.normal(size=(131, 13))
+    x[3, 4], x[5, 0], v[2, 2] = np.inf, -0.0, 1e-310
+    got = nk.sq_euclidean(x, v)
+    want = cdist(x, v, "sqeuclidean")
+    assert np.array_equal(got, want, equal_nan=True)

@@ -52,9 +52,7 @@ class Kernel:
         # in place: the same elementwise operations, without (rows x vectors) temporaries
         with np.errstate(all="ignore"):
             if self.kind == "RadialBasisKernelType":
-                from scipy.spatial.distance import cdist  # type: ignore[import-untyped]
-                d = cdist(x, v, "sqeuclidean") if len(x) and len(v) else \
-                    np.zeros((len(x), len(v)))
+                d = squared_distances(x, v)
                 np.negative(d, out=d)
                 d *= self.gamma
                 return np.exp(d, out=d)                  # exp(-d * gamma)
@@ -66,6 +64,20 @@ class Kernel:
             if self.kind == "PolynomialKernelType":
                 return np.power(dot, self.degree, out=dot)
             return np.tanh(dot, out=dot)
+
+
+def squared_distances(x: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """(rows x vectors) squared Euclidean distances: numba over both cores when available,
+    scipy's cdist otherwise; the same sums in the same order, so the same doubles."""
+    if not (len(x) and len(v)):
+        return np.zeros((len(x), len(v)))
+    from .kernels import kernels
+    k = kernels()
+    if k is not None and len(x) * len(v) >= 4096:
+        return k.sq_euclidean(np.ascontiguousarray(x, dtype=float),
+                              np.ascontiguousarray(v, dtype=float))
+    from scipy.spatial.distance import cdist  # type: ignore[import-untyped]
+    return cdist(x, v, "sqeuclidean")
 
 
 def parse_kernel(el) -> Kernel:
