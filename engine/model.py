@@ -88,8 +88,9 @@ class Model:
             batch = self._score_checked(cols, len(data), errors)
             # text columns stay object dtype: converting them to pandas' Arrow-backed string
             # dtype would cost more than scoring a fast model
-            frame = {k: pd.Series(v, dtype=object, index=data.index) if v.dtype == object else
-                     pd.Series(v, index=data.index) for k, v in self._finish(batch, errors).items()}
+            frame = {k: pd.Series(v, dtype=object, index=data.index, copy=False)
+                     if v.dtype == object else pd.Series(v, index=data.index, copy=False)
+                     for k, v in self._finish(batch, errors).items()}
             return pd.DataFrame(frame, index=data.index)
         if isinstance(data, Mapping):
             if data and all(_is_column(v) for v in data.values()):

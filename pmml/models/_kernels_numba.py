@@ -287,12 +287,15 @@ def distance_columns_absolute(flat, off, n, P, has_missing, Y, w, root, adj, und
         _store(acc, out, lo, hi)
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def distance_columns_squares(flat, off, n, P, has_missing, Y, w, root, adj, undef, out):
-    """out[j, i] = (squared) euclidean distance of row i to reference j."""
-    acc = np.empty((Y.shape[1], _BLOCK))
-    for lo in range(0, n, _BLOCK):
+    """out[j, i] = (squared) euclidean distance of row i to reference j. Blocks of rows are
+    independent (each writes its own slice of out), so they run on every core."""
+    nblocks = (n + _BLOCK - 1) // _BLOCK
+    for b in prange(nblocks):
+        lo = b * _BLOCK
         hi = min(n, lo + _BLOCK)
+        acc = np.empty((Y.shape[1], _BLOCK))
         _block_squares(flat, off, P, has_missing, lo, hi, Y, w, root, adj, undef, acc)
         _store(acc, out, lo, hi)
 

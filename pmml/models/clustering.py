@@ -97,7 +97,9 @@ def affinity_result(n: int, scores: np.ndarray, undefined: np.ndarray, ids: np.n
             j = id_index.get(id_text(value))
             if j is None:
                 return np.full(n, np.nan)
-            out = by_reference()[j].copy()
+            out = by_reference()[j]   # a view: copied below only if it must change
+            if any_undefined:
+                out = out.copy()
         elif rank <= 1:
             out = scores[np.arange(n), best] if m else np.full(n, np.nan)
         else:
