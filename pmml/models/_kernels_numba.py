@@ -45,55 +45,64 @@ def _activation(z, act, param):
     return z
 
 
-@njit(cache=True)
+_LAYER_CHUNK = 64   # groups of _ROWS rows per parallel task
+
+
+@njit(cache=True, parallel=True)
 def layer_forward(acts, src, dense, conn, weights, bias, act, param, start):
     """acts[i, start + j] = act(z_ij), z_ij = ((0 + x_i[s0] w[s0, j]) + x_i[s1] w[s1, j] + ...)
     + bias[j] over the connected inputs s of neuron j in ``src`` order, x_i = acts[i, src]:
-    the numpy twin's rank-1 updates, _ROWS rows at a time."""
+    the numpy twin's rank-1 updates, _ROWS rows at a time. Rows are independent, so chunks of
+    rows run on every core (each row's sums are the same operations in the same order)."""
     n = acts.shape[0]
     k = weights.shape[1]
     S = src.shape[0]
-    z = np.empty((_ROWS, k))
-    for i0 in range(0, n, _ROWS):
-        rows = min(_ROWS, n - i0)
-        z[:] = 0.0
-        if rows == _ROWS:
-            for s in range(S):
-                ws = weights[s]
-                c = src[s]
-                x0 = acts[i0, c]
-                x1 = acts[i0 + 1, c]
-                x2 = acts[i0 + 2, c]
-                x3 = acts[i0 + 3, c]
-                if dense[s]:
-                    for j in range(k):
-                        w = ws[j]
-                        z[0, j] += x0 * w
-                        z[1, j] += x1 * w
-                        z[2, j] += x2 * w
-                        z[3, j] += x3 * w
-                else:
-                    cs = conn[s]
-                    for j in range(k):
-                        if cs[j]:
+    groups = (n + _ROWS - 1) // _ROWS
+    chunks = (groups + _LAYER_CHUNK - 1) // _LAYER_CHUNK
+    for ch in prange(chunks):
+        z = np.empty((_ROWS, k))
+        g_hi = min(groups, (ch + 1) * _LAYER_CHUNK)
+        for g in range(ch * _LAYER_CHUNK, g_hi):
+            i0 = g * _ROWS
+            rows = min(_ROWS, n - i0)
+            z[:] = 0.0
+            if rows == _ROWS:
+                for s in range(S):
+                    ws = weights[s]
+                    c = src[s]
+                    x0 = acts[i0, c]
+                    x1 = acts[i0 + 1, c]
+                    x2 = acts[i0 + 2, c]
+                    x3 = acts[i0 + 3, c]
+                    if dense[s]:
+                        for j in range(k):
                             w = ws[j]
                             z[0, j] += x0 * w
                             z[1, j] += x1 * w
                             z[2, j] += x2 * w
                             z[3, j] += x3 * w
-        else:
+                    else:
+                        cs = conn[s]
+                        for j in range(k):
+                            if cs[j]:
+                                w = ws[j]
+                                z[0, j] += x0 * w
+                                z[1, j] += x1 * w
+                                z[2, j] += x2 * w
+                                z[3, j] += x3 * w
+            else:
+                for r in range(rows):
+                    for s in range(S):
+                        ws = weights[s]
+                        cs = conn[s]
+                        x = acts[i0 + r, src[s]]
+                        for j in range(k):
+                            if cs[j]:
+                                z[r, j] += x * ws[j]
             for r in range(rows):
-                for s in range(S):
-                    ws = weights[s]
-                    cs = conn[s]
-                    x = acts[i0 + r, src[s]]
-                    for j in range(k):
-                        if cs[j]:
-                            z[r, j] += x * ws[j]
-        for r in range(rows):
-            out = acts[i0 + r]
-            for j in range(k):
-                out[start + j] = _activation(z[r, j] + bias[j], act, param)
+                out = acts[i0 + r]
+                for j in range(k):
+                    out[start + j] = _activation(z[r, j] + bias[j], act, param)
 
 
 # ================================================================= naive Bayes
