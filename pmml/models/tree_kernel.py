@@ -222,6 +222,36 @@ def _parallel(n: int, trees: int) -> bool:
 # ================================================================= the graph (fast) form
 G_LE, G_LT, G_GT, G_GE, G_EQ, G_NE, G_IN, G_NOTIN, G_KNOWN = 0, 1, 2, 3, 4, 5, 6, 7, 8
 
+#: comparison codes of each tree form and the numpy ufunc each stands for
+_G_COMPARISONS = ((G_LE, np.less_equal), (G_LT, np.less), (G_GT, np.greater),
+                  (G_GE, np.greater_equal), (G_EQ, np.equal), (G_NE, np.not_equal))
+_OP_COMPARISONS = ((OP_EQ, np.equal), (OP_NE, np.not_equal), (OP_LT, np.less),
+                   (OP_LE, np.less_equal), (OP_GT, np.greater), (OP_GE, np.greater_equal))
+
+
+def _compare_by_code(out: np.ndarray, op: np.ndarray, x: np.ndarray, thr: np.ndarray,
+                     table) -> None:
+    """out[i] = x[i] <op[i]> thr[i] for the comparison codes of table (numpy fallbacks)."""
+    with np.errstate(invalid="ignore"):
+        for code, fn in table:
+            m = op == code
+            if m.any():
+                out[m] = fn(x[m], thr[m])
+
+
+def _set_tests(out: np.ndarray, op: np.ndarray, node: np.ndarray, x: np.ndarray,
+               node_op: np.ndarray, sets: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+               in_code: int, not_in_code: int) -> np.ndarray:
+    """out[i] = membership of x[i] in its node's set (negated for not-in); returns the mask of
+    rows that had a set test."""
+    sm = (op == in_code) | (op == not_in_code)
+    if sm.any():
+        for e in np.unique(node[sm]):
+            m = node == e
+            hit = np.isin(x[m], sets[lo[e]:hi[e]])
+            out[m] = hit if node_op[e] == in_code else ~hit
+    return sm
+
 
 @dataclass
 class _Test:
@@ -536,18 +566,8 @@ def np_graph(g: FrozenGraph, X: np.ndarray, start: int) -> np.ndarray:
         op = g.op[cur]
         thr = g.thr[cur]
         res = np.zeros(len(rows), bool)
-        with np.errstate(invalid="ignore"):
-            for code, fn in ((G_LE, np.less_equal), (G_LT, np.less), (G_GT, np.greater),
-                             (G_GE, np.greater_equal), (G_EQ, np.equal), (G_NE, np.not_equal)):
-                m = op == code
-                if m.any():
-                    res[m] = fn(x[m], thr[m])
-        sm = (op == G_IN) | (op == G_NOTIN)
-        if sm.any():
-            for e in np.unique(cur[sm]):
-                m = cur == e
-                hit = np.isin(x[m], g.sets[g.lo[e]:g.hi[e]])
-                res[m] = hit if g.op[e] == G_IN else ~hit
+        _compare_by_code(res, op, x, thr, _G_COMPARISONS)
+        sm = _set_tests(res, op, cur, x, g.op, g.sets, g.lo, g.hi, G_IN, G_NOTIN)
         col = np.where(np.isnan(x), 2, res.astype(np.int64))
         nxt = g.nxt[cur, col].astype(np.int64)
         t[rows] = nxt
@@ -729,18 +749,8 @@ def _np_simple(fz: FrozenGeneral, X: np.ndarray, rows: np.ndarray, ent: np.ndarr
     out[m] = nan[m]
     m = op == OP_NOTMISSING
     out[m] = ~nan[m]
-    with np.errstate(invalid="ignore"):
-        for code, fn in ((OP_EQ, np.equal), (OP_NE, np.not_equal), (OP_LT, np.less),
-                         (OP_LE, np.less_equal), (OP_GT, np.greater), (OP_GE, np.greater_equal)):
-            m = op == code
-            if m.any():
-                out[m] = fn(x[m], thr[m])
-    sm = (op == OP_IN) | (op == OP_NOTIN)
-    if sm.any():
-        for e in np.unique(ent[sm]):
-            m = ent == e
-            hit = np.isin(x[m], fz.sets[fz.e_lo[e]:fz.e_hi[e]])
-            out[m] = hit if fz.e_op[e] == OP_IN else ~hit
+    _compare_by_code(out, op, x, thr, _OP_COMPARISONS)
+    sm = _set_tests(out, op, ent, x, fz.e_op, fz.sets, fz.e_lo, fz.e_hi, OP_IN, OP_NOTIN)
     value_test = ((op >= OP_EQ) & (op <= OP_GE)) | sm
     out[value_test & nan] = UNKNOWN
     return out
