@@ -834,7 +834,6 @@ class Compiler:
         self.check_keys(j, {"new", "type"}, set(), path)
         t = self.parse_type(j["type"], path + ("type",))
         body = j["new"]
-        size_check = self.rt.check_size
         if isinstance(t, Array):
             if not isinstance(body, list):
                 raise self.syntax("\"new\" of an array type needs a JSON array", path + ("new",))
@@ -1392,7 +1391,8 @@ class Compiler:
         ret = self.parse_type(j["ret"], path + ("ret",))
         frame = FrameCtx(scope.frame if scope is not None else None)
         fscope = Scope(frame, scope, sealed_above=True, sealed_within=False)
-        slots = [self.declare(fscope, n, t, path + ("params",)).slot for n, t in params]
+        for n, t in params:
+            self.declare(fscope, n, t, path + ("params",))
         body = self.block(j["do"], fscope, path + ("do",), new_scope=False)
         if not ret.accepts(body.type):
             raise self.semantic(f"function returns {body.type.describe()}, not the declared "

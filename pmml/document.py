@@ -5,7 +5,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from portmodel.errors import (DocumentError, MissingFieldError, ScoringError, UnsupportedError,
+from portmodel.errors import (DocumentError, MissingFieldError, UnsupportedError,
                               VerificationError)
 from portmodel.fields import Field
 from portmodel.model import Model, ScoredBatch
@@ -17,7 +17,7 @@ from .expressions import compile_derived_fields, inline_table_rows
 from .functions import compile_define_functions
 from .models.base import CompiledModel, compile_model, find_model
 from .scope import Scope
-from .values import Col, format_value, is_numeric_type, missing_col
+from .values import Col, missing_col
 
 
 class PMMLModel(Model):

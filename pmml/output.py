@@ -6,17 +6,17 @@ ones (and to expressions in transformedValue / decision fields), as PMML require
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
+from portmodel.errors import DocumentError, UnsupportedError
 from portmodel.fields import Field
 
 from .dictionary import FieldInfo
 from .expressions import cast, compile_expression, find_expression
 from .scope import Scope
-from .values import Col, full, is_numeric_type, parse_scalar
+from .values import Col, full, parse_scalar
 
 SUPPORTED_FEATURES = {
     "predictedValue", "predictedDisplayValue", "probability", "confidence", "transformedValue",

@@ -155,7 +155,6 @@ class RuleSetModel(CompiledModel):
         any_fired = F.any(axis=1) if F.shape[1] else np.zeros(n, bool)
         onehot = np.zeros((len(self.rules), k))
         onehot[np.arange(len(self.rules)), self.rule_cat] = 1.0
-        rows = np.arange(n)
         if self.criterion == "weightedSum":
             count = F.sum(axis=1)
             sums = (F * self.weight) @ onehot

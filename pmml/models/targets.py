@@ -1,7 +1,6 @@
 """Targets: post-processing of a model's prediction (rescale, bounds, castInteger, priors, default)."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,7 +8,7 @@ import numpy as np
 
 from portmodel.errors import UnsupportedError
 
-from ..values import Col, full, parse_scalar
+from ..values import Col, parse_scalar
 
 
 @dataclass

@@ -57,10 +57,6 @@ class TreeArrays:
         return arr
 
 
-class _Path:
-    """Rows still to be routed: their indices and missing-value penalty so far."""
-
-
 @register("TreeModel")
 class TreeModel(CompiledModel):
     def compile(self) -> None:

@@ -567,7 +567,7 @@ def np_graph(g: FrozenGraph, X: np.ndarray, start: int) -> np.ndarray:
         thr = g.thr[cur]
         res = np.zeros(len(rows), bool)
         _compare_by_code(res, op, x, thr, _G_COMPARISONS)
-        sm = _set_tests(res, op, cur, x, g.op, g.sets, g.lo, g.hi, G_IN, G_NOTIN)
+        _set_tests(res, op, cur, x, g.op, g.sets, g.lo, g.hi, G_IN, G_NOTIN)
         col = np.where(np.isnan(x), 2, res.astype(np.int64))
         nxt = g.nxt[cur, col].astype(np.int64)
         t[rows] = nxt
