@@ -885,7 +885,6 @@ class Compiler:
                                                 path + ("new",))
                 order = {f.name: i for i, f in enumerate(t.fields)}
                 pairs.sort(key=lambda kv: order[kv[0]])
-            del size_check
             return Expr("new", t, lambda fr: {k: f(fr) for k, f in pairs}, tuple(kids),
                         {"keys": [k for k, _ in pairs]})
         raise self.semantic(f"\"new\" builds arrays, maps and records, not {t.describe()}",
