@@ -51,6 +51,9 @@ def _to_python(value: Any) -> Any:
     return value
 
 
+_UNPLANNED = object()
+
+
 class Model:
     """A loaded, compiled model. Subclasses implement ``score_columns``."""
 
@@ -65,6 +68,11 @@ class Model:
     def score_columns(self, columns: Mapping[str, np.ndarray], n: int) -> ScoredBatch:
         """Score ``n`` rows given as named columns; never raises for one bad row."""
         raise NotImplementedError
+
+    def record_plan(self):
+        """An optional fast path for one record: record -> output dict, or None to decline
+        (then the column plan scores it). Must give exactly the column plan's answer."""
+        return None
 
     @property
     def output_names(self) -> list[str]:
@@ -93,6 +101,15 @@ class Model:
                      for k, v in self._finish(batch, errors).items()}
             return pd.DataFrame(frame, index=data.index)
         if isinstance(data, Mapping):
+            plan = self.__dict__.get("_record_plan", _UNPLANNED)
+            if plan is _UNPLANNED:
+                plan = self._record_plan = self.record_plan()
+            if plan is not None:
+                out = plan(data)
+                if out is not None:
+                    if errors == "mark":
+                        out["error"] = None
+                    return out
             if data and all(_is_column(v) for v in data.values()):
                 cols = {str(k): np.asarray(v) if not isinstance(v, np.ndarray) else v
                         for k, v in data.items()}

@@ -139,6 +139,10 @@ class PMMLModel(Model):
         failed = scope.failed_mask() if root.errors else None
         return ScoredBatch({k: _user_array(c, failed) for k, c in cols.items()}, dict(root.errors))
 
+    def record_plan(self):
+        from .record import compile_record_plan
+        return compile_record_plan(self)
+
     # ------------------------------------------------------------------ verification
     def verify(self) -> int:
         """Score the document's ModelVerification records; raise VerificationError on a mismatch.

@@ -34,3 +34,16 @@ def samples_dir() -> Path:
 def pmml_doc():
     """build_pmml(fields, model, version="4.4", transformations="") -> document text."""
     return build_pmml
+
+
+@pytest.fixture(scope="session")
+def fitted(tmp_path_factory):
+    """scikit-learn pipelines fitted on its bundled data sets and exported with sklearn2pmml
+    (see sklearn_models.py); skipped where scikit-learn, sklearn2pmml or Java is missing."""
+    import shutil
+    pytest.importorskip("sklearn")
+    pytest.importorskip("sklearn2pmml")
+    if shutil.which("java") is None:  # pragma: no cover - Java 17 is installed here
+        pytest.skip("sklearn2pmml needs Java to export")
+    from sklearn_models import fit_and_export
+    return fit_and_export(tmp_path_factory.mktemp("sklearn_pmml"))

@@ -14,14 +14,9 @@ pytest.importorskip("sklearn2pmml")
 if shutil.which("java") is None:  # pragma: no cover - Java 17 is installed on every machine here
     pytest.skip("sklearn2pmml needs Java to export", allow_module_level=True)
 
-from sklearn_models import fit_and_export, specs  # noqa: E402
+from sklearn_models import specs  # noqa: E402
 
 NAMES = [s[0] for s in specs()]
-
-
-@pytest.fixture(scope="session")
-def fitted(tmp_path_factory):
-    return fit_and_export(tmp_path_factory.mktemp("sklearn_pmml"))
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any, Callable
 
 import numpy as np
 from scipy import special as _special  # type: ignore[import-untyped]
@@ -162,6 +163,63 @@ class RegressionModel(CompiledModel):
         elif self.function != "regression":
             raise UnsupportedError(f"RegressionModel functionName={self.function!r}",
                                    line=el.sourceline, element=el.tag)
+
+    def record_scorer(self, need: Callable[[str], str]) -> Callable[[dict], Any] | None:
+        """The one-record scorer for pmml/record.py: env (field -> float or text) ->
+        (predicted value, {category: probability}) in the column plan's IEEE operations, or
+        None where the column plan must answer. ``need(field)`` plans a field and gives its
+        kind ("double" or "text"). None at compile time outside the subset."""
+        if not all(t.scalar_ok for t in self.tables):
+            return None
+        plans = []
+        for t in self.tables:
+            if any(need(n) != "double" for n, _, _ in t.numeric) or \
+                    any(need(n) != "text" for n in t.categorical):
+                return None
+            plans.append(([(n, c) for n, _, c in t.numeric],
+                          [(n, t.cat_lookup[n], t.cat_tables[n].tolist()) for n in t.categorical],
+                          t.intercept))
+
+        def table_sum(env: dict, plan) -> float:
+            numeric, categorical, intercept = plan
+            y = 0.0                       # (as Table.evaluate: products, a running sum from 0.0)
+            for name, coef in numeric:
+                y += coef * env[name]
+            for name, lookup, coefs in categorical:
+                y += coefs[lookup.get(env[name], -1)]
+            return y + intercept
+
+        if self.function == "regression":
+            method = "logit" if self.normalization == "softmax" else self.normalization
+            (plan,) = plans
+
+            def regression(env: dict):
+                y = table_sum(env, plan)
+                if y - y != 0.0:
+                    return None
+                if method != "none":
+                    y = float(link(method, np.array([y]))[0])
+                return y, None
+            return regression
+
+        cats = [t.category for t in self.tables]
+        if len(set(cats)) != len(cats):
+            return None
+
+        def classification(env: dict):
+            ys = [table_sum(env, plan) for plan in plans]
+            for y in ys:
+                if y - y != 0.0:
+                    return None
+            probs = self._normalize(np.array([[y] for y in ys]))[:, 0].tolist()
+            best = 0
+            for i, p in enumerate(probs):
+                if p != p:
+                    return None
+                if p > probs[best]:       # (argmax: the first of equals wins)
+                    best = i
+            return cats[best], dict(zip(cats, probs))
+        return classification
 
     def score(self, scope: Scope) -> Result:
         if self.function == "regression":

@@ -1,0 +1,313 @@
+"""The single-record plan (pmml/record.py) answers predict(dict) for happy-path records in plain
+Python. It must give the column plan's answer bit for bit, decline every record that is not on
+the happy path (the column plan then answers, errors included), and agree with independent
+truth: the conformance expectations (JPMML-Evaluator) and scikit-learn's own probabilities.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import portmodel
+from conformance_util import SHARED, agrees, cases, read_csv
+
+RATTLE = ["rattle/LogisticRegressionAudit", "rattle/LogisticRegressionIris",
+          "rattle/RegressionAuto", "rattle/RegressionXformAuto"]
+
+
+def _canon(v):
+    """A scored value for exact comparison: None for missing, floats by their bits."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if isinstance(v, float):
+        return ("float", v.hex())
+    return (type(v).__name__, v)
+
+
+def _pair(source) -> tuple[portmodel.Model, portmodel.Model]:
+    """The model twice: with its record plan, and with the column plan only."""
+    fast = portmodel.load(source)
+    fast._record_plan = fast.record_plan()     # (what the first predict(dict) compiles)
+    slow = portmodel.load(source)
+    slow._record_plan = None
+    return fast, slow
+
+
+def _same_answer(fast, slow, record) -> bool:
+    """predict(record) equal on both; returns whether the record plan answered it."""
+    answered = fast._record_plan is not None and fast._record_plan(record) is not None
+    try:
+        want = slow.predict(record, errors="mark")
+    except Exception as exc:          # noqa: BLE001 - the record plan must raise the same
+        with pytest.raises(type(exc)):
+            fast.predict(record, errors="mark")
+        assert not answered
+        return False
+    got = fast.predict(record, errors="mark")
+    assert list(got) == list(want), record
+    assert {k: _canon(v) for k, v in got.items()} == {k: _canon(v) for k, v in want.items()}, \
+        record
+    return answered
+
+
+def _typed_records(model, frame: pd.DataFrame) -> list[dict]:
+    """Conformance input rows (text) as a service would send them: numbers for numeric fields."""
+    numeric = {f.name for f in model.inputs if f.data_type in ("double", "float", "integer")}
+    out = []
+    for row in frame.to_dict("records"):
+        rec = {}
+        for k, v in row.items():
+            if isinstance(v, float) and math.isnan(v):
+                rec[k] = None
+            elif k in numeric:
+                rec[k] = float(v)
+            else:
+                rec[k] = v
+        out.append(rec)
+    return out
+
+
+def _mutations(model, record: dict):
+    """Records one step off the happy path (and a few still on it)."""
+    for f in model.inputs:
+        name = f.name
+        for value in (None, math.nan, math.inf, -math.inf, "", "abc", " 1.5", True,
+                      np.float32(1.5), np.int64(3), 7, 2 ** 70, [1.0], np.array([1.0]),
+                      "zzz-not-a-category"):
+            rec = dict(record)
+            rec[name] = value
+            yield rec
+        rec = dict(record)
+        del rec[name]
+        yield rec
+    yield {**record, "unused_extra": "x"}
+    yield {}
+
+
+@pytest.fixture(scope="module")
+def conformance_cases():
+    found = {c["id"]: c for c in cases()}
+    if not found:
+        pytest.skip("../shared/conformance is absent")
+    return found
+
+
+@pytest.mark.parametrize("case_id", RATTLE)
+def test_conformance_records(conformance_cases, case_id):
+    """Each input record through the record plan gives JPMML's expected outputs, and exactly the
+    column plan's answer; the plan answers (nearly) every complete record."""
+    case = conformance_cases[case_id]
+    fast, slow = _pair(SHARED / case["document"])
+    assert fast._record_plan is not None
+    frame = read_csv(SHARED / case["input"])
+    expected = read_csv(SHARED / case["expected"])
+    records = _typed_records(fast, frame)
+    answered = 0
+    for i, rec in enumerate(records):
+        answered += _same_answer(fast, slow, rec)
+        got = fast.predict(rec, errors="mark")
+        for col in expected.columns:
+            if col in case.get("ignore_columns", []) or col not in got:
+                continue
+            exp = expected[col].iloc[i]
+            exp = None if isinstance(exp, float) and math.isnan(exp) else exp
+            assert agrees(exp, got[col], case["precision"], case["zero_threshold"]), \
+                (i, col, exp, got[col])
+    complete = sum(all(rec.get(f.name) is not None for f in fast.inputs) for rec in records)
+    assert answered >= 0.9 * complete > 0
+
+
+@pytest.mark.parametrize("case_id", RATTLE[:2])
+def test_conformance_mutations(conformance_cases, case_id):
+    case = conformance_cases[case_id]
+    fast, slow = _pair(SHARED / case["document"])
+    frame = read_csv(SHARED / case["input"])
+    for rec in _typed_records(fast, frame.head(3)):
+        for m in _mutations(fast, rec):
+            _same_answer(fast, slow, m)
+
+
+@pytest.mark.parametrize("name", ["logreg_wine", "logreg_cancer"])
+def test_sklearn_logistic_records(fitted, name):
+    """sklearn2pmml's scaler + one-hot + logistic regression: the record plan answers every row,
+    with scikit-learn's probabilities (1e-9) and the column plan's bits."""
+    f = fitted[name]
+    fast, slow = _pair(f.path)
+    assert fast._record_plan is not None
+    X = f.X.head(60)
+    want = f.pipeline.predict_proba(X)
+    classes = list(f.pipeline.classes_)
+    for i, rec in enumerate(X.to_dict("records")):
+        assert _same_answer(fast, slow, rec), i
+        got = fast.predict(rec)
+        for j, c in enumerate(classes):
+            assert abs(got[f"probability({c})"] - want[i, j]) <= 1e-9
+        assert got[f.target] == f.pipeline.predict(X.iloc[[i]])[0]
+    for m in _mutations(fast, X.iloc[0].to_dict()):
+        _same_answer(fast, slow, m)
+
+
+def test_sample_linear_regression(samples_dir):
+    """The bundled diabetes regression, against its own data file."""
+    fast, slow = _pair(samples_dir / "diabetes_linear.pmml")
+    assert fast._record_plan is not None
+    data = pd.read_csv(samples_dir / "diabetes.csv")
+    records = data.head(40).to_dict("records")
+    assert all(_same_answer(fast, slow, r) for r in records)
+    for m in _mutations(fast, records[0]):
+        _same_answer(fast, slow, m)
+
+
+# ---------------------------------------------------------------- the subset's corners
+
+FIELDS = """
+<DataField name="a" optype="continuous" dataType="double"/>
+<DataField name="b" optype="continuous" dataType="double"/>
+<DataField name="c" optype="categorical" dataType="string">
+  <Value value="u"/><Value value="v"/><Value value="w"/>
+</DataField>
+<DataField name="t" optype="categorical" dataType="string">
+  <Value value="p"/><Value value="q"/><Value value="r"/>
+</DataField>
+"""
+GLOBAL = """
+<DerivedField name="g" optype="continuous" dataType="double">
+  <Apply function="*"><FieldRef field="a"/><Constant>3</Constant></Apply>
+</DerivedField>
+"""
+MULTINOMIAL = """
+<RegressionModel functionName="classification" normalizationMethod="{norm}">
+  <MiningSchema>
+    <MiningField name="a"/><MiningField name="b"/><MiningField name="c"/>
+    <MiningField name="t" usageType="target"/>
+  </MiningSchema>
+  <Output>
+    <OutputField name="best" feature="predictedValue"/>
+    <OutputField name="p_best" feature="probability"/>
+    <OutputField name="p_q" feature="probability" value="q"/>
+    <OutputField name="p_none" feature="probability" value="s"/>
+  </Output>
+  <LocalTransformations>
+    <DerivedField name="na" optype="continuous" dataType="double">
+      <NormContinuous field="a" outliers="asExtremeValues">
+        <LinearNorm orig="-1" norm="0"/><LinearNorm orig="0" norm="0.25"/>
+        <LinearNorm orig="2" norm="1"/>
+      </NormContinuous>
+    </DerivedField>
+    <DerivedField name="nb" optype="continuous" dataType="double">
+      <NormContinuous field="b">
+        <LinearNorm orig="0" norm="-1"/><LinearNorm orig="10" norm="1"/>
+      </NormContinuous>
+    </DerivedField>
+    <DerivedField name="isv" optype="continuous" dataType="double">
+      <NormDiscrete field="c" value="v"/>
+    </DerivedField>
+    <DerivedField name="folded" optype="continuous" dataType="double">
+      <Apply function="-"><FieldRef field="g"/>
+        <Apply function="/"><Constant dataType="double">1</Constant><Constant>4</Constant></Apply>
+      </Apply>
+    </DerivedField>
+  </LocalTransformations>
+  <RegressionTable targetCategory="p" intercept="0.3">
+    <NumericPredictor name="na" coefficient="1.7"/>
+    <NumericPredictor name="folded" coefficient="-0.2"/>
+    <CategoricalPredictor name="c" value="u" coefficient="0.4"/>
+  </RegressionTable>
+  <RegressionTable targetCategory="q" intercept="-0.1">
+    <NumericPredictor name="nb" coefficient="0.9"/>
+    <NumericPredictor name="isv" coefficient="1.1"/>
+  </RegressionTable>
+  <RegressionTable targetCategory="r" intercept="0"/>
+</RegressionModel>
+"""
+
+
+@pytest.mark.parametrize("norm", ["softmax", "simplemax", "none", "logit", "probit", "cloglog"])
+def test_multinomial_corners(pmml_doc, norm):
+    doc = pmml_doc(FIELDS, MULTINOMIAL.format(norm=norm), transformations=GLOBAL)
+    fast, slow = _pair(doc)
+    assert fast._record_plan is not None
+    rng = np.random.default_rng(1)
+    answered = 0
+    for _ in range(200):
+        rec = {"a": float(rng.choice([-3.0, -1.0, 0.0, 0.5, 2.0, 5.0, rng.normal()])),
+               "b": float(rng.normal(5, 8)), "c": str(rng.choice(["u", "v", "w"]))}
+        answered += _same_answer(fast, slow, rec)
+    assert answered >= 150           # (simplemax/none may give NaN or ties: declined or not)
+    for m in _mutations(fast, {"a": 0.5, "b": 3.0, "c": "v"}):
+        _same_answer(fast, slow, m)
+
+
+def test_multinomial_hand_computed(pmml_doc):
+    """softmax over the three tables, computed here from the document's numbers."""
+    fast = portmodel.load(pmml_doc(FIELDS, MULTINOMIAL.format(norm="softmax"),
+                                   transformations=GLOBAL))
+    a, b, c = 1.0, 15.0, "u"                     # a in [0, 2]; b above the last orig (asIs)
+    na = 0.25 + (a - 0.0) / 2.0 * 0.75
+    nb = -1.0 + (b - 0.0) / 10.0 * 2.0
+    ys = [0.3 + 1.7 * na - 0.2 * (a * 3 - 0.25) + 0.4, -0.1 + 0.9 * nb, 0.0]
+    e = [math.exp(y - max(ys)) for y in ys]
+    probs = [x / sum(e) for x in e]
+    got = fast.predict({"a": a, "b": b, "c": c})
+    assert fast._record_plan({"a": a, "b": b, "c": c}) is not None
+    for k, p in zip("pqr", probs):
+        if k == "q":
+            assert got["p_q"] == pytest.approx(p, rel=1e-12)
+    assert got["t"] == "pqr"[int(np.argmax(probs))] == got["best"]
+    assert got["p_best"] == pytest.approx(max(probs), rel=1e-12)
+    assert got["p_none"] == 0.0
+
+
+REGRESSION = """
+<RegressionModel functionName="regression" normalizationMethod="{norm}">
+  <MiningSchema>
+    <MiningField name="a"/><MiningField name="b" {mf}/><MiningField name="c"/>
+  </MiningSchema>
+  <LocalTransformations>
+    <DerivedField name="r" optype="continuous" dataType="double">
+      <Apply function="/"><FieldRef field="a"/><FieldRef field="b"/></Apply>
+    </DerivedField>
+  </LocalTransformations>
+  <RegressionTable intercept="0.5">
+    <NumericPredictor name="r" coefficient="0.01"/>
+    <NumericPredictor name="a" exponent="{exp}" coefficient="0.2"/>
+    <CategoricalPredictor name="c" value="w" coefficient="-0.7"/>
+  </RegressionTable>
+</RegressionModel>
+"""
+
+
+@pytest.mark.parametrize("norm", ["none", "exp", "logit", "softmax", "cauchit", "loglog"])
+def test_regression_corners(pmml_doc, norm):
+    """Division by a field (0 declines), links through numpy, no target field (predictedValue)."""
+    fast, slow = _pair(pmml_doc(FIELDS, REGRESSION.format(norm=norm, mf="", exp="1")))
+    assert fast._record_plan is not None
+    for a in (-2.0, 0.0, 1.5, 1e200):
+        for b in (-1.0, 0.0, 3.0, 1e-200):
+            for c in ("u", "w"):
+                _same_answer(fast, slow, {"a": a, "b": b, "c": c})
+    assert fast._record_plan({"a": 1.0, "b": 0.0, "c": "u"}) is None
+    assert fast._record_plan({"a": 1.0, "b": 2.0, "c": "u"}) is not None
+    for m in _mutations(fast, {"a": 1.0, "b": 2.0, "c": "w"}):
+        _same_answer(fast, slow, m)
+
+
+@pytest.mark.parametrize("mf,exp", [
+    ('outliers="asMissingValues" lowValue="0" highValue="1"', "1"),   # a treatment that acts
+    ('optype="categorical"', "1"),                                     # an op type override
+    ("", "2"),                                                         # a polynomial term
+])
+def test_outside_the_subset_has_no_plan(pmml_doc, mf, exp):
+    fast, slow = _pair(pmml_doc(FIELDS, REGRESSION.format(norm="none", mf=mf, exp=exp)))
+    assert fast._record_plan is None
+    assert _canon(fast.predict({"a": 1.0, "b": 2.0, "c": "u"})["predictedValue"]) == \
+        _canon(slow.predict({"a": 1.0, "b": 2.0, "c": "u"})["predictedValue"])
+
+
+def test_trees_have_no_plan(samples_dir):
+    assert portmodel.load(samples_dir / "iris_tree.pmml").record_plan() is None
