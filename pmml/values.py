@@ -369,7 +369,35 @@ def codes(values: np.ndarray, categories: list[Any]) -> np.ndarray:
         pos = np.clip(pos, 0, len(cats) - 1)
         hit = cats[order][pos] == values
         return np.where(hit, order[pos], -1)
-    return pd.Index(categories).get_indexer_for(values)
+    first: dict = {}                       # each category's first position
+    for i, c in enumerate(categories):
+        first.setdefault(c, i)
+    unique = list(first)
+    idx = None
+    if values.dtype == object and unique and all(type(c) is str for c in unique):
+        idx = _text_codes(values, unique)
+    if idx is None:
+        idx = pd.Index(unique).get_indexer(values)
+    if len(unique) < len(categories):
+        idx = np.array(list(first.values()) + [-1], dtype=np.int64)[idx]
+    return idx
+
+
+def _text_codes(values: np.ndarray, categories: list[str]) -> np.ndarray | None:
+    """Codes of text values among distinct text categories with Arrow's hash lookup (a third
+    of pandas' time: pandas 3 converts object values to Arrow strings first, then looks them
+    up). None when the values are not all text or missing (bytes, numbers, tuples): pandas'
+    equality decides those."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    try:
+        arr = pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if arr.type != pa.string():
+        return None
+    found = pc.index_in(arr, value_set=pa.array(categories, pa.string()))
+    return found.fill_null(-1).to_numpy().astype(np.int64)
 
 
 def format_value(v: Any, data_type: str) -> Any:
