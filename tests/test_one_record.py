@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 import pytest
 
 import portmodel
+from exact_util import canon
 
 FIELDS = """
 <DataField name="x1" optype="continuous" dataType="double"/>
@@ -78,17 +78,6 @@ def model(pmml_doc) -> portmodel.Model:
     return portmodel.load(pmml_doc(FIELDS, MODEL))
 
 
-def _canon(v):
-    """A scored value for exact comparison: None for missing (NaN in a frame), floats by bits."""
-    if isinstance(v, np.generic):
-        v = v.item()
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return None
-    if isinstance(v, float):
-        return ("float", v.hex())
-    return v
-
-
 def test_hand_computed_values(model):
     out = model.predict({"x1": 4.0, "x2": 2.0, "c": "a"})
     assert out["y"] == 0.5 * ((4.0 - 1.5) / 2.25) + 0.001 * (abs(4.0) * 3.0) + 10.0 + 1.0
@@ -104,13 +93,13 @@ def test_one_record_equals_the_batch_bit_for_bit(model):
         one = model.predict(rec, errors="mark")
         assert list(one) == list(batch.columns)
         for k in ("y", "ratio"):
-            assert _canon(one[k]) == _canon(batch[k].iloc[i]), (i, k, one[k], batch[k].iloc[i])
+            assert canon(one[k]) == canon(batch[k].iloc[i]), (i, k, one[k], batch[k].iloc[i])
 
 
 def test_row_errors_are_the_batch_errors(model):
     batch = model.predict(pd.DataFrame(RECORDS, dtype=object), errors="mark")
     errors = [model.predict(rec, errors="mark")["error"] for rec in RECORDS]
-    want = [None if _canon(e) is None else e.replace(f"row {i}", "row 0")
+    want = [None if canon(e) is None else e.replace(f"row {i}", "row 0")
             for i, e in enumerate(batch["error"])]
     assert errors == want
     assert [e is not None for e in errors] == [False, False, False, False, False, True, True,

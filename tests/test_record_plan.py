@@ -12,21 +12,11 @@ import pandas as pd
 import pytest
 
 import portmodel
+from exact_util import canon
 from conformance_util import SHARED, agrees, cases, read_csv
 
 RATTLE = ["rattle/LogisticRegressionAudit", "rattle/LogisticRegressionIris",
           "rattle/RegressionAuto", "rattle/RegressionXformAuto"]
-
-
-def _canon(v):
-    """A scored value for exact comparison: None for missing, floats by their bits."""
-    if isinstance(v, np.generic):
-        v = v.item()
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return None
-    if isinstance(v, float):
-        return ("float", v.hex())
-    return (type(v).__name__, v)
 
 
 def _pair(source) -> tuple[portmodel.Model, portmodel.Model]:
@@ -50,7 +40,7 @@ def _same_answer(fast, slow, record) -> bool:
         return False
     got = fast.predict(record, errors="mark")
     assert list(got) == list(want), record
-    assert {k: _canon(v) for k, v in got.items()} == {k: _canon(v) for k, v in want.items()}, \
+    assert {k: canon(v) for k, v in got.items()} == {k: canon(v) for k, v in want.items()}, \
         record
     return answered
 
@@ -305,8 +295,8 @@ def test_regression_corners(pmml_doc, norm):
 def test_outside_the_subset_has_no_plan(pmml_doc, mf, exp):
     fast, slow = _pair(pmml_doc(FIELDS, REGRESSION.format(norm="none", mf=mf, exp=exp)))
     assert fast._record_plan is None
-    assert _canon(fast.predict({"a": 1.0, "b": 2.0, "c": "u"})["predictedValue"]) == \
-        _canon(slow.predict({"a": 1.0, "b": 2.0, "c": "u"})["predictedValue"])
+    assert canon(fast.predict({"a": 1.0, "b": 2.0, "c": "u"})["predictedValue"]) == \
+        canon(slow.predict({"a": 1.0, "b": 2.0, "c": "u"})["predictedValue"])
 
 
 def test_trees_have_no_plan(samples_dir):
