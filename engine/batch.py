@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from .columns import Columns, is_text
 from .errors import MissingFieldError, PortmodelError, ScoringError
 from .model import Model
 
@@ -184,9 +185,10 @@ def _numeric_fields(model: Model) -> set[str]:
     return {f.name for f in model.inputs if f.data_type in ("double", "float", "integer")}
 
 
-def batch_to_columns(batch: pa.RecordBatch, numeric: set[str]) -> dict[str, np.ndarray]:
-    """Arrow columns -> numpy: numeric fields parsed in C++ when every value parses."""
-    cols: dict[str, np.ndarray] = {}
+def batch_to_columns(batch: pa.RecordBatch, numeric: set[str]) -> Columns:
+    """Arrow columns -> numpy: numeric fields parsed in C++ when every value parses; text
+    keeps its Arrow array alongside (models look categories up there)."""
+    cols = Columns()
     for name, arr in zip(batch.schema.names, batch.columns):
         if name in numeric and pa.types.is_string(arr.type):
             try:
@@ -199,6 +201,8 @@ def batch_to_columns(batch: pa.RecordBatch, numeric: set[str]) -> dict[str, np.n
         if pa.types.is_floating(arr.type) or pa.types.is_integer(arr.type):
             cols[name] = arr.to_numpy(zero_copy_only=False).astype(float, copy=False) \
                 if arr.null_count == 0 else pc.fill_null(arr.cast(pa.float64()), np.nan).to_numpy()
+        elif is_text(arr):
+            cols.add_text(name, arr)
         else:
             cols[name] = np.asarray(arr.to_pylist(), dtype=object)
     return cols

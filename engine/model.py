@@ -11,6 +11,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from .columns import frame_columns
 from .errors import ScoringError
 from .fields import Field
 
@@ -92,7 +93,7 @@ class Model:
         except ImportError:  # pragma: no cover - pandas is a core dependency
             pd = None
         if pd is not None and isinstance(data, pd.DataFrame):
-            cols = {str(c): data[c].to_numpy() for c in data.columns}
+            cols = frame_columns(data)
             batch = self._score_checked(cols, len(data), errors)
             # text columns stay object dtype: converting them to pandas' Arrow-backed string
             # dtype would cost more than scoring a fast model

@@ -97,12 +97,13 @@ def in_intervals(values: np.ndarray, intervals: list[Interval]) -> np.ndarray:
     return ok
 
 
-def classify(info: FieldInfo, raw: np.ndarray) -> tuple[Col, np.ndarray]:
+def classify(info: FieldInfo, raw: np.ndarray, text: Any = None) -> tuple[Col, np.ndarray]:
     """Convert a raw user column to the field's type and mark missing and invalid values.
+    ``text``: the same column as an Arrow string array, when it came as one.
 
     Returns the column and the mask of values that could not be parsed at all (a subset of invalid).
     """
-    col, unparsable = to_column(raw, info.data_type, info.op_type)
+    col, unparsable = to_column(raw, info.data_type, info.op_type, text)
     if not (info.missing_values or info.invalid_values or info.intervals or
             (info.values and info.op_type != "continuous")) and not unparsable.any():
         return col, unparsable   # nothing can be invalid: the common numeric case, kept cheap
@@ -114,7 +115,7 @@ def classify(info: FieldInfo, raw: np.ndarray) -> tuple[Col, np.ndarray]:
     if info.invalid_values:
         invalid |= present & _member(col.values, info.invalid_values)
     if info.op_type in ("categorical", "ordinal") and info.values:
-        invalid |= present & ~_member(col.values, info.values)
+        invalid |= present & ~_member(col.values, info.values, col.text)
     elif info.op_type == "continuous":
         if info.intervals:
             num = np.where(present, col.values, 0.0).astype(float)
@@ -135,13 +136,15 @@ def classify(info: FieldInfo, raw: np.ndarray) -> tuple[Col, np.ndarray]:
             vals = vals.copy()
             vals[missing] = None
     return Col(vals, missing, info.data_type, info.op_type, invalid,
-               raw if unparsable.any() else None), unparsable
+               raw if unparsable.any() else None,
+               # (the same strings unless missing_values added nulls)
+               col.text if vals is col.values or not info.missing_values else None), unparsable
 
 
-def _member(values: np.ndarray, candidates: list[Any]) -> np.ndarray:
+def _member(values: np.ndarray, candidates: list[Any], text: Any = None) -> np.ndarray:
     if not len(values):
         return np.zeros(0, bool)
-    hit = codes(values, candidates) >= 0
+    hit = codes(values, candidates, text) >= 0
     if values.dtype == object and not hit.all():
         # collection values (an association model's baskets): members when every item is
         allowed = set(candidates)

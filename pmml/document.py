@@ -255,7 +255,8 @@ def _input_fn(name: str, info: FieldInfo):
                 if valid is None:
                     return Col(vals, np.zeros(1, bool), dt, op)
                 return Col(vals, np.zeros(1, bool), dt, op, np.array([raw[0] not in valid]))
-        col, _ = classify(info, raw)
+        text = getattr(scope.columns, "text", None)    # (portmodel.columns.Columns)
+        col, _ = classify(info, raw, text.get(name) if text else None)
         return col
     return fn
 

@@ -46,6 +46,9 @@ class Col:
     invalid: np.ndarray | None = None
     #: the user's raw input, kept only when some values could not be parsed (for error messages)
     raw: np.ndarray | None = None
+    #: text input as it arrived, as an Arrow string array (null where missing), when ``values``
+    #: are exactly those strings: ``codes`` then looks them up without converting them again
+    text: Any = None
 
     def __len__(self) -> int:
         return len(self.values)
@@ -197,14 +200,24 @@ def _is_na(v: Any) -> bool:
     return v is None or (isinstance(v, float) and v != v) or v is pd.NA or v is pd.NaT
 
 
-def to_column(raw: np.ndarray, data_type: str, op_type: str = "continuous") -> tuple[Col, np.ndarray]:
+def to_column(raw: np.ndarray, data_type: str, op_type: str = "continuous",
+              text: Any = None) -> tuple[Col, np.ndarray]:
     """Convert a raw user column to a typed Col; also return the mask of unparsable values.
+    ``text``: the same column as an Arrow string array, when it came as one.
 
     Unparsable values are neither missing nor usable: the caller treats them as invalid.
     """
     raw = np.asarray(raw)
     n = len(raw)
     if data_type == "string":
+        if text is None and raw.dtype == object and n > _SMALL:
+            text = _arrow_text(raw)
+        if text is not None:       # all text (or missing): its missing mask comes with it
+            missing = text.is_null().to_numpy(zero_copy_only=False)
+            vals = raw.copy()
+            if text.null_count:
+                vals[missing] = None
+            return Col(vals, missing, data_type, op_type, text=text), np.zeros(n, bool)
         missing = raw_missing(raw)
         if raw.dtype.kind in "OUS":
             vals = raw.astype(object, copy=True)
@@ -354,8 +367,9 @@ def isin(values: np.ndarray, candidates: Iterable[Any]) -> np.ndarray:
     return idx.get_indexer_for(values) >= 0 if idx.is_unique else pd.Series(values).isin(cands).to_numpy()
 
 
-def codes(values: np.ndarray, categories: list[Any]) -> np.ndarray:
-    """Index of each value in categories, -1 when absent."""
+def codes(values: np.ndarray, categories: list[Any], text: Any = None) -> np.ndarray:
+    """Index of each value in categories, -1 when absent. ``text``: the same values as an Arrow
+    string array (a Col's ``text``), when there is one."""
     if len(values) <= _SMALL:
         lookup: dict = {}
         for i, c in enumerate(categories):
@@ -375,7 +389,7 @@ def codes(values: np.ndarray, categories: list[Any]) -> np.ndarray:
     unique = list(first)
     idx = None
     if values.dtype == object and unique and all(type(c) is str for c in unique):
-        idx = _text_codes(values, unique)
+        idx = _text_codes(values if text is None else text, unique)
     if idx is None:
         idx = pd.Index(unique).get_indexer(values)
     if len(unique) < len(categories):
@@ -383,21 +397,29 @@ def codes(values: np.ndarray, categories: list[Any]) -> np.ndarray:
     return idx
 
 
-def _text_codes(values: np.ndarray, categories: list[str]) -> np.ndarray | None:
-    """Codes of text values among distinct text categories with Arrow's hash lookup (a third
-    of pandas' time: pandas 3 converts object values to Arrow strings first, then looks them
-    up). None when the values are not all text or missing (bytes, numbers, tuples): pandas'
-    equality decides those."""
+def _text_codes(values: Any, categories: list[str]) -> np.ndarray | None:
+    """Codes of text values (an object array, or already an Arrow string array) among distinct
+    text categories with Arrow's hash lookup (a third of pandas' time: pandas 3 converts object
+    values to Arrow strings first, then looks them up). None when the values are not all text
+    or missing (bytes, numbers, tuples): pandas' equality decides those."""
     import pyarrow as pa
     import pyarrow.compute as pc
+    arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else _arrow_text(values)
+    if arr is None:
+        return None
+    found = pc.index_in(arr, value_set=pa.array(categories, pa.string()))
+    return found.fill_null(-1).to_numpy().astype(np.int64)
+
+
+def _arrow_text(values: np.ndarray) -> Any:
+    """An object array as an Arrow string array (None, NaN and pd.NA as nulls), or None when it
+    holds anything but text and missing values."""
+    import pyarrow as pa
     try:
         arr = pa.array(values, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
-    if arr.type != pa.string():
-        return None
-    found = pc.index_in(arr, value_set=pa.array(categories, pa.string()))
-    return found.fill_null(-1).to_numpy().astype(np.int64)
+    return arr if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) else None
 
 
 def format_value(v: Any, data_type: str) -> Any:

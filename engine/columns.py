@@ -1,0 +1,60 @@
+"""Input columns as the engines take them: numpy arrays by name, plus, for text that arrived as
+Arrow strings (a pandas 3 string column, a CSV chunk), the Arrow array itself, so that a model
+can look categories up in Arrow without converting the strings back (see ``Col.text``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+
+class Columns(dict):
+    """name -> numpy array (object arrays for text); ``text``: name -> the Arrow string array
+    with the same values (nulls where the numpy array has None)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.text: dict[str, Any] = {}
+
+    def add_text(self, name: str, arrow: Any) -> None:
+        """Add a text column from its Arrow string array (kept alongside)."""
+        self[name] = decode_text(arrow)
+        self.text[name] = arrow
+
+
+def is_text(arrow: Any) -> bool:
+    """An Arrow array (or type) of strings."""
+    t = getattr(arrow, "type", arrow)
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+
+def decode_text(arrow: Any) -> np.ndarray:
+    """An Arrow string array as an object array of str and None, through its dictionary (one
+    Python string per distinct value: faster than converting every value)."""
+    if isinstance(arrow, pa.ChunkedArray):
+        arrow = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
+    encoded = arrow.dictionary_encode()
+    words = np.empty(len(encoded.dictionary) + 1, dtype=object)   # the last one: None
+    words[:-1] = encoded.dictionary.to_pylist()
+    return words[encoded.indices.fill_null(len(words) - 1).to_numpy()]
+
+
+def frame_columns(frame: Any) -> Columns:
+    """A pandas DataFrame's columns by (string) name; Arrow-backed text columns keep their Arrow
+    array alongside their object array."""
+    import pandas as pd
+    cols = Columns()
+    for c in frame.columns:
+        s = frame[c]
+        dtype = s.dtype
+        arrow_backed = (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or (
+            isinstance(dtype, pd.ArrowDtype) and is_text(dtype.pyarrow_dtype))
+        if arrow_backed:
+            arrow = s.array.__arrow_array__()
+            if is_text(arrow):
+                cols.add_text(str(c), arrow)
+                continue
+        cols[str(c)] = s.to_numpy()
+    return cols
