@@ -103,7 +103,7 @@ class Table:
             # PMML: a missing categorical input is ignored (the term adds 0), unlike a
             # missing NumericPredictor or PredictorTerm input, which makes the result missing
             col = scope.get(name)
-            idx = codes(col.values, vals)
+            idx = codes(col.values, vals, col.text)
             idx[col.missing] = -1
             y += self.cat_tables[name][idx]  # idx == -1 picks the trailing 0
         for coef, refs in self.terms:
