@@ -1,23 +1,40 @@
 """Side-by-side PMML scoring speed: portmodel vs scikit-learn native vs pypmml vs jpmml_evaluator.
 
     python benchmarks/bench_pmml.py [--rows 100000] [--peer-rows 5000] [--models lr,rf,gbm,...]
+                                    [--repeat 5] [--peer-warm 5] [--threads N] [--no-peers]
 
 Fits the models on synthetic rows (cached in benchmarks/.cache with their sklearn2pmml documents),
 then prints rows/second for each engine and the ratios the targets are stated in:
 portmodel / sklearn (target >= 0.5) and portmodel / fastest peer (target >= 10).
-The reference engines are slow, so they score --peer-rows rows; rates are per second either way.
-Also prints single-record predict(dict) median latency and document load time.
+
+Every number comes from its own fresh Python process (this script re-run in a worker mode, one
+process per engine per model, one at a time), so threads left spinning by one engine cannot slow
+the next, and each process regenerates the same seeded rows. portmodel and scikit-learn get one
+untimed call on the full data, then the best of --repeat timed calls. The reference engines are
+slow, so they score --peer-rows rows: their JVM is first warmed with untimed calls on those rows
+(for --peer-warm seconds, or less once the rate stops improving), then the best of 3 calls is
+kept; rates are per second either way. Also prints, from a separate fresh process per model,
+the first and a second document load time and the single-record predict(dict) latency (median of
+100 calls, lowest of 5 such batches).
+
+Threads: by default portmodel (numba) and scikit-learn (BLAS/OpenMP) use all cores, as a user
+gets them; --threads N pins both to N (NUMBA_NUM_THREADS, OMP/OPENBLAS/MKL_NUM_THREADS and
+threadpoolctl) for an apples-to-apples comparison. The header says which settings were in force.
+The JVM peers run with their default settings.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import pickle
 import statistics
+import subprocess
 import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -26,6 +43,10 @@ HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"
 sys.path.insert(0, str(HERE.parent / "tests"))
 warnings.filterwarnings("ignore")
+
+PEER_REPEAT = 3          # timed calls per reference engine (best kept)
+RESULT_TAG = "@@bench-result "
+THREAD_ENV = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def make_data(rows: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
@@ -39,40 +60,48 @@ def make_data(rows: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
     return df, y
 
 
+NUM = [f"x{i}" for i in range(20)]
+
+
+def columns(name: str) -> list[str]:
+    """The input columns of a model (without building it)."""
+    return NUM + ["color", "size"] if name == "lr" else NUM
+
+
 def build(name: str):
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
     from sklearn.tree import DecisionTreeClassifier
-    num = [f"x{i}" for i in range(20)]
+    cols = columns(name)
     if name == "lr":
-        return [("prep", ColumnTransformer([("num", StandardScaler(), num),
+        return [("prep", ColumnTransformer([("num", StandardScaler(), NUM),
                                             ("cat", OneHotEncoder(), ["color", "size"])])),
-                ("clf", LogisticRegression(max_iter=2000))], num + ["color", "size"]
+                ("clf", LogisticRegression(max_iter=2000))], cols
     if name == "rf":
         return [("clf", RandomForestClassifier(n_estimators=100, max_depth=8, random_state=0,
-                                               n_jobs=1))], num
+                                               n_jobs=1))], cols
     if name == "gbm":
         return [("clf", GradientBoostingClassifier(n_estimators=100, max_depth=3,
-                                                   random_state=0))], num
+                                                   random_state=0))], cols
     if name == "dt":
-        return [("clf", DecisionTreeClassifier(max_depth=10, random_state=0))], num
+        return [("clf", DecisionTreeClassifier(max_depth=10, random_state=0))], cols
     from sklearn.cluster import KMeans
     from sklearn.naive_bayes import GaussianNB
     from sklearn.neighbors import KNeighborsClassifier
     from sklearn.neural_network import MLPClassifier
     from sklearn.svm import SVC
     if name == "mlp":
-        return [("clf", MLPClassifier(hidden_layer_sizes=(32, 16), max_iter=200, random_state=0))], num
+        return [("clf", MLPClassifier(hidden_layer_sizes=(32, 16), max_iter=200, random_state=0))], cols
     if name == "svc":
-        return [("clf", SVC(kernel="rbf", gamma="scale"))], num
+        return [("clf", SVC(kernel="rbf", gamma="scale"))], cols
     if name == "nb":
-        return [("clf", GaussianNB())], num
+        return [("clf", GaussianNB())], cols
     if name == "kmeans":
-        return [("clf", KMeans(n_clusters=8, n_init=3, random_state=0))], num
+        return [("clf", KMeans(n_clusters=8, n_init=3, random_state=0))], cols
     if name == "knn":
-        return [("clf", KNeighborsClassifier(n_neighbors=5))], num
+        return [("clf", KNeighborsClassifier(n_neighbors=5))], cols
     raise ValueError(name)
 
 
@@ -93,12 +122,17 @@ def native(name: str, pipe):
     return pipe.predict_proba
 
 
+def cache_paths(name: str, rows: int) -> tuple[Path, Path]:
+    """The pickled pipeline and its PMML document in the cache."""
+    return CACHE / f"{name}_{rows}.pkl", CACHE / f"{name}_{rows}.pmml"
+
+
 def fitted(name: str, X: pd.DataFrame, y: np.ndarray):
     """The fitted pipeline and its PMML path, from the cache when present."""
     from sklearn2pmml import sklearn2pmml
     from sklearn2pmml.pipeline import PMMLPipeline
     CACHE.mkdir(exist_ok=True)
-    pkl, doc = CACHE / f"{name}_{len(X)}.pkl", CACHE / f"{name}_{len(X)}.pmml"
+    pkl, doc = cache_paths(name, len(X))
     steps, cols = build(name)
     if pkl.exists() and doc.exists():
         return pickle.loads(pkl.read_bytes()), doc, cols
@@ -109,7 +143,10 @@ def fitted(name: str, X: pd.DataFrame, y: np.ndarray):
     return pipe, doc, cols
 
 
-def rate(fn, rows: int, repeat: int = 3) -> float:
+# ---------------------------------------------------------------------------------------- timing
+
+def best_rate(fn: Callable[[], object], rows: int, repeat: int) -> float:
+    """rows / fastest of `repeat` timed calls (the caller has warmed up already)."""
     best = float("inf")
     for _ in range(repeat):
         t = time.perf_counter()
@@ -118,78 +155,257 @@ def rate(fn, rows: int, repeat: int = 3) -> float:
     return rows / best
 
 
-def peer_rates(doc: Path, X: pd.DataFrame) -> dict[str, float]:
-    out = {}
-    try:
-        from pypmml import Model as PyPMML
-        m = PyPMML.fromFile(str(doc))
-        m.predict(X.head(10))
-        out["pypmml"] = rate(lambda: m.predict(X), len(X), repeat=1)
-    except Exception as exc:  # noqa: BLE001 - a peer that fails is reported, not fatal
-        print(f"  pypmml unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
-    try:
-        from jpmml_evaluator import make_evaluator
-        ev = make_evaluator(str(doc)).verify()
-        ev.evaluateAll(X.head(10))
-        out["jpmml_evaluator"] = rate(lambda: ev.evaluateAll(X), len(X), repeat=1)
-    except Exception as exc:  # noqa: BLE001
-        print(f"  jpmml_evaluator unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
-    return out
+def warm_jvm(fn: Callable[[], object], budget_s: float) -> int:
+    """Untimed calls until the JIT has settled; returns the number of calls made.
+
+    The rate of these engines climbs over their first ~15-20 calls of a few thousand rows, and
+    every few calls one is slowed by garbage collection, so a plateau is only declared on a wide
+    window: stop once the last 10 of at least 20 calls found nothing 3% faster than the calls
+    before them, or when `budget_s` is spent (at least one call)."""
+    start, times = time.perf_counter(), []
+    while True:
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+        if time.perf_counter() - start >= budget_s:
+            return len(times)
+        if len(times) >= 20 and min(times[-10:]) > 0.97 * min(times[:-10]):
+            return len(times)
 
 
-def latency_us(model, record: dict, n: int = 300) -> float:
+def latency_us(model, record: dict, batches: int = 5, n: int = 100) -> float:
+    """Median predict(record) time in microseconds: the lowest median of `batches` batches of `n`
+    calls (after 20 untimed ones), so a burst of load from other processes does not decide it."""
     for _ in range(20):
         model.predict(record)
-    times = []
-    for _ in range(n):
+    medians = []
+    for _ in range(batches):
+        times = []
+        for _ in range(n):
+            t = time.perf_counter()
+            model.predict(record)
+            times.append(time.perf_counter() - t)
+        medians.append(statistics.median(times))
+    return min(medians) * 1e6
+
+
+# --------------------------------------------------------------------------------------- workers
+# Each runs in its own fresh process and returns a JSON-able dict.
+
+def pin_threads(args) -> None:
+    """Apply --threads to every BLAS/OpenMP pool loaded so far (numba reads its env var)."""
+    if args.threads:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(limits=args.threads)
+
+
+def worker_data(args, name: str) -> pd.DataFrame:
+    X, _ = make_data(args.rows)
+    return X[columns(name)]
+
+
+def work_info(args, name: str) -> dict:
+    """The thread settings a worker gets (numba's pool is started to learn its layer)."""
+    import numba
+    from threadpoolctl import threadpool_info
+    make_data(10)                       # loads the same libraries as the timing workers
+    info: dict = {"cpus": len(os.sched_getaffinity(0)),
+                  "numba_threads": numba.config.NUMBA_NUM_THREADS}
+    try:
+        @numba.njit(parallel=True, cache=False)
+        def _touch(a):
+            s = 0.0
+            for i in numba.prange(a.shape[0]):
+                s += a[i]
+            return s
+        _touch(np.ones(64))
+        info["numba_layer"] = numba.threading_layer()
+    except Exception as exc:  # noqa: BLE001 - reported, not fatal
+        info["numba_layer"] = f"? ({type(exc).__name__})"
+    pin_threads(args)
+    pools: dict[str, set] = {}
+    for lib in threadpool_info():
+        pools.setdefault(lib["internal_api"], set()).add(lib["num_threads"])
+    info["pools"] = {k: sorted(v) for k, v in pools.items()}
+    return info
+
+
+def work_portmodel(args, name: str) -> dict:
+    import portmodel
+    data = worker_data(args, name)
+    model = portmodel.load(cache_paths(name, args.rows)[1])
+    model.predict(data)                 # warm-up: kernel compiles/cache loads, lazy lowering
+    pin_threads(args)
+    return {"rate": best_rate(lambda: model.predict(data), len(data), args.repeat)}
+
+
+def work_sklearn(args, name: str) -> dict:
+    data = worker_data(args, name)
+    pipe = pickle.loads(cache_paths(name, args.rows)[0].read_bytes())
+    fn = native(name, pipe)
+    fn(data)                            # warm-up
+    pin_threads(args)
+    return {"rate": best_rate(lambda: fn(data), len(data), args.repeat)}
+
+
+def _peer(args, name: str, make_fn) -> dict:
+    data = worker_data(args, name).head(args.peer_rows)
+    try:
+        fn = make_fn(str(cache_paths(name, args.rows)[1]), data)
         t = time.perf_counter()
-        model.predict(record)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1e6
+        calls = warm_jvm(fn, args.peer_warm)
+        warm_s = time.perf_counter() - t
+        return {"rate": best_rate(fn, len(data), PEER_REPEAT), "warm_calls": calls,
+                "warm_s": warm_s}
+    except Exception as exc:  # noqa: BLE001 - a peer that fails is reported, not fatal
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def work_pypmml(args, name: str) -> dict:
+    def make(doc, data):
+        from pypmml import Model as PyPMML
+        m = PyPMML.fromFile(doc)
+        return lambda: m.predict(data)
+    return _peer(args, name, make)
+
+
+def work_jpmml(args, name: str) -> dict:
+    def make(doc, data):
+        from jpmml_evaluator import make_evaluator
+        ev = make_evaluator(doc).verify()
+        return lambda: ev.evaluateAll(data)
+    return _peer(args, name, make)
+
+
+def work_latency(args, name: str) -> dict:
+    data = worker_data(args, name)
+    record = data.iloc[0].to_dict()
+    import portmodel
+    doc = cache_paths(name, args.rows)[1]
+    t = time.perf_counter()
+    model = portmodel.load(doc)
+    cold_s = time.perf_counter() - t    # includes first-use imports of the model modules
+    t = time.perf_counter()
+    model = portmodel.load(doc)
+    load_s = time.perf_counter() - t
+    pin_threads(args)
+    return {"cold_s": cold_s, "load_s": load_s, "lat_us": latency_us(model, record)}
+
+
+WORKERS = {"info": work_info, "portmodel": work_portmodel, "sklearn": work_sklearn,
+           "pypmml": work_pypmml, "jpmml": work_jpmml, "latency": work_latency}
+
+
+def run_worker(kind: str, name: str, args) -> dict:
+    """Run one worker in a fresh interpreter; its result dict ({'error': ...} on failure)."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--models", name,
+           "--rows", str(args.rows), "--peer-rows", str(args.peer_rows),
+           "--repeat", str(args.repeat), "--peer-warm", str(args.peer_warm)]
+    if args.threads:
+        cmd += ["--threads", str(args.threads)]
+    env = dict(os.environ)
+    if args.threads:
+        env.update({k: str(args.threads) for k in THREAD_ENV})
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    for line in proc.stdout.splitlines():
+        if line.startswith(RESULT_TAG):
+            return json.loads(line[len(RESULT_TAG):])
+    tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
+    return {"error": f"worker exited with {proc.returncode}: {tail}"}
+
+
+# ------------------------------------------------------------------------------------------ main
+
+def ensure_fitted(names: list[str], rows: int) -> None:
+    """Fit and export the models missing from the cache (in this process, before any timing)."""
+    missing = [n for n in names if not all(p.exists() for p in cache_paths(n, rows))]
+    if missing:
+        print(f"fitting and exporting {', '.join(missing)} (cached for next time) ...", flush=True)
+        X, y = make_data(rows)
+        for name in missing:
+            fitted(name, X, y)
+
+
+def thread_line(info: dict, threads: int | None) -> str:
+    pools = ", ".join(f"{api} {'/'.join(map(str, n))}" for api, n in info.get("pools", {}).items())
+    mode = f"pinned to {threads} (--threads)" if threads else "all cores (default)"
+    numba_threads = info.get("numba_threads", "?")
+    return (f"threads: {mode} on {info.get('cpus', '?')} CPUs: numba {numba_threads} "
+            f"({info.get('numba_layer', '?')} layer); {pools or 'no BLAS/OpenMP pools found'}; "
+            "JVM peers: default settings")
+
+
+def fmt(result: dict, key: str = "rate") -> float:
+    return result.get(key, float("nan"))
 
 
 def main() -> None:
-    import portmodel
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=int, default=100_000)
-    ap.add_argument("--peer-rows", type=int, default=5_000)
+    ap.add_argument("--rows", type=int, default=100_000,
+                    help="rows scored by portmodel and sklearn")
+    ap.add_argument("--peer-rows", type=int, default=5_000, help="rows scored by pypmml/jpmml")
     ap.add_argument("--models", default="lr,rf,gbm,dt,mlp,svc,nb,kmeans,knn")
-    ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--no-peers", action="store_true", help="skip pypmml and jpmml_evaluator")
+    ap.add_argument("--repeat", type=int, default=5, help="timed calls for portmodel and sklearn")
+    ap.add_argument("--peer-warm", type=float, default=5.0, metavar="SECONDS",
+                    help="JVM warm-up budget per reference engine and model")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="pin numba and BLAS/OpenMP to N threads (default: all cores)")
+    ap.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     args = ap.parse_args()
-    X, y = make_data(args.rows)
-    print(f"{args.rows} rows; peers score {args.peer_rows} rows; numba kernels "
-          f"{'off' if os.environ.get('PORTMODEL_NO_NUMBA') else 'on'}")
+    names = args.models.split(",")
+    unknown = [n for n in names if n not in LABELS]
+    if unknown:
+        ap.error(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(LABELS)}")
+
+    if args.worker:
+        result = WORKERS[args.worker](args, names[0])
+        print(RESULT_TAG + json.dumps(result), flush=True)
+        return
+
+    started = time.perf_counter()
+    ensure_fitted(names, args.rows)
+    info = run_worker("info", names[0], args)
+    print(f"timing: portmodel and sklearn on {args.rows} rows, 1 warm-up call + best of "
+          f"{args.repeat}; pypmml and jpmml on {args.peer_rows} rows, JVM warm-up <= "
+          f"{args.peer_warm:g} s + best of {PEER_REPEAT}")
+    print(f"        each engine and model in its own fresh process; numba kernels "
+          f"{'off' if os.environ.get('PORTMODEL_NO_NUMBA', '') not in ('', '0') else 'on'}; "
+          f"load average at start {os.getloadavg()[0]:.1f}")
+    print(thread_line(info, args.threads))
     header = (f"{'model':42s} {'portmodel':>11s} {'sklearn':>11s} {'pypmml':>9s} {'jpmml':>9s}"
               f" {'pm/skl':>7s} {'pm/peer':>8s}")
     print(header)
-    print("-" * len(header))
+    print("-" * len(header), flush=True)
     extra = []
-    for name in args.models.split(","):
-        pipe, doc, cols = fitted(name, X, y)
-        data = X[cols]
-        t = time.perf_counter()
-        model = portmodel.load(doc)
-        cold_s = time.perf_counter() - t      # includes first-use imports and kernel compiles
-        t = time.perf_counter()
-        model = portmodel.load(doc)
-        load_s = time.perf_counter() - t
-        model.predict(data.head(100))  # warm caches (numba)
-        pm = rate(lambda: model.predict(data), len(data))
-        sk = rate(lambda: native(name, pipe)(data), len(data))
-        peers = {} if args.no_peers else peer_rates(doc, data.head(args.peer_rows))
-        best_peer = max(peers.values()) if peers else float("nan")
-        print(f"{LABELS[name]:42s} {pm:11,.0f} {sk:11,.0f} {peers.get('pypmml', float('nan')):9,.0f}"
-              f" {peers.get('jpmml_evaluator', float('nan')):9,.0f} {pm / sk:7.2f}"
-              f" {pm / best_peer:8.1f}")
-        record = data.iloc[0].to_dict()
-        extra.append((name, cold_s, load_s, doc.stat().st_size, latency_us(model, record)))
+    for name in names:
+        res = {kind: run_worker(kind, name, args) for kind in ("portmodel", "sklearn")}
+        if not args.no_peers:
+            res.update({kind: run_worker(kind, name, args) for kind in ("pypmml", "jpmml")})
+        for kind, r in res.items():
+            if "error" in r:
+                print(f"  {name}: {kind} unavailable: {r['error']}", file=sys.stderr)
+        pm, sk = fmt(res["portmodel"]), fmt(res["sklearn"])
+        peers = [fmt(res[k]) for k in ("pypmml", "jpmml") if k in res and "rate" in res[k]]
+        best_peer = max(peers) if peers else float("nan")
+        print(f"{LABELS[name]:42s} {pm:11,.0f} {sk:11,.0f} {fmt(res.get('pypmml', {})):9,.0f}"
+              f" {fmt(res.get('jpmml', {})):9,.0f} {pm / sk:7.2f} {pm / best_peer:8.1f}",
+              flush=True)
+        lat = run_worker("latency", name, args)
+        if "error" in lat:
+            print(f"  {name}: latency worker failed: {lat['error']}", file=sys.stderr)
+        extra.append((name, lat))
     print()
     print(f"{'model':42s} {'doc size':>10s} {'1st load s':>11s} {'load s':>8s} "
           f"{'predict(dict) median us':>24s}")
-    for name, cold_s, load_s, size, lat in extra:
-        print(f"{LABELS[name]:42s} {size / 1e6:9.1f}M {cold_s:11.2f} {load_s:8.2f} {lat:24.0f}")
+    for name, lat in extra:
+        size = cache_paths(name, args.rows)[1].stat().st_size
+        print(f"{LABELS[name]:42s} {size / 1e6:9.1f}M {fmt(lat, 'cold_s'):11.2f} "
+              f"{fmt(lat, 'load_s'):8.2f} {fmt(lat, 'lat_us'):24.0f}")
+    print("(load and latency each from a fresh process; 1st load includes importing the model "
+          "modules)")
     print("\ntargets: pm/skl >= 0.5, pm/peer >= 10, latency lr <= 100 us, rf <= 300 us, "
-          "rf load < 1.5 s")
+          f"rf load < 1.5 s\n(run took {time.perf_counter() - started:.0f} s)")
 
 
 if __name__ == "__main__":
