@@ -112,6 +112,37 @@ def test_layer_forward_matches_rank_one_updates(act, leak, rows, sparse):
     assert_bits(got, expected)
 
 
+@pytest.mark.parametrize("act,leak", LAYER_ACTS)
+@pytest.mark.parametrize("rows", [1, 3, 4, 7, 1030])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_neuron_major_layer_matches_rank_one_updates(act, leak, rows, sparse):
+    """layer_forward_t (activations neurons x rows, each neuron's connections as a list) gives
+    the numpy twin's doubles."""
+    rng = np.random.default_rng(rows * 11 + sparse)
+    n_in, k = 13, 6
+    acts = values(rng, (rows, n_in + k))
+    src = rng.permutation(n_in)[:10]
+    weights = values(rng, (len(src), k), special=0.03)
+    connected = rng.random((len(src), k)) < (0.6 if sparse else 1.1)
+    connected[:, 0] = False                      # a neuron without connections: bias only
+    weights[~connected] = 0.0
+    bias = values(rng, k, special=0.1)
+    layer = nn.Layer(act, 0.25, leak, "none", n_in, [str(j) for j in range(k)], src, weights,
+                     bias, connected)
+    layer.dense = connected.all(axis=1)
+    expected = acts.copy()
+    expected[:, n_in:] = nn.activate(act, nn.weighted_sums(layer, acts), 0.25, leak)
+    j_of, s_of = np.nonzero(connected.T)
+    ptr = np.concatenate([[0], np.cumsum(connected.sum(axis=0))]).astype(np.int64)
+    got = np.ascontiguousarray(acts.T)
+    code, param = nn._kernel_activation(layer)
+    K.layer_forward_t(got, ptr, src[s_of].astype(np.int64), weights[s_of, j_of], bias, code,
+                      param, n_in)
+    if code == 0:
+        got[n_in:] = nn.activate(act, got[n_in:], 0.25, leak)
+    assert_bits(got.T, expected)
+
+
 def network(rng: np.random.Generator, layers: list[tuple[int, str, str]], n_inputs: int,
             sparse: float, classes: int = 0) -> str:
     """A random feed-forward network document: layers of (neurons, activation, normalization);
@@ -133,6 +164,8 @@ def network(rng: np.random.Generator, layers: list[tuple[int, str, str]], n_inpu
         attrs = f'activationFunction="{act}" normalizationMethod="{norm}"'
         if act == "rectifier" and li % 2:
             attrs += ' leakage="0.05"'
+        if act == "radialBasis":
+            attrs += ' width="1.7" altitude="1.2"'
         body.append(f'<NeuralLayer {attrs} threshold="0.1">{"".join(neurons)}</NeuralLayer>')
         earlier = [f"n{li}_{j}" for j in range(size)] + (earlier if sparse else [])
     last = len(layers) - 1
@@ -173,6 +206,9 @@ def frame(rng: np.random.Generator, names: list[str], rows: int, missing: float 
     ([(6, "threshold", "none"), (5, "square", "none"), (1, "identity", "none")], 0.2, 0),
     ([(8, "rectifier", "none"), (6, "reciprocal", "none"), (1, "arctan", "none")], 0.4, 0),
     ([(70, "identity", "none"), (5, "rectifier", "none"), (1, "identity", "none")], 0.0, 0),
+    ([(6, "radialBasis", "none"), (5, "Gauss", "none"), (4, "sine", "none"),
+      (3, "exponential", "simplemax")], 0.2, 3),
+    ([(5, "cosine", "none"), (4, "rectifier", "softmax"), (2, "logistic", "none")], 0.5, 2),
 ])
 def test_networks_score_the_same_with_and_without_numba(monkeypatch, layers, sparse, classes):
     rng = np.random.default_rng(len(layers) * 31 + int(sparse * 10) + classes)

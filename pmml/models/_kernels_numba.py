@@ -5,6 +5,11 @@ each kernel has a numpy twin in its model module that gives the same numbers bit
 Exactness rules kept here: plain loops in the order the numpy code adds (no fastmath, so no
 reassociation or fused multiply-adds), and no transcendental functions (numpy's exp/log/pow may
 differ from libm's in the last bit; those stay in numpy). sqrt is correctly rounded everywhere.
+The one exception is the RBF support vector machines' fast path (``rbf_exponents``,
+``rbf_sums``): its rounding is bounded instead, and every decision the bound cannot settle is
+made on the exact path (``svm_rbf``).
+
+Kernels marked nogil run blocks of rows on several threads at once (``kernels.run_blocks``).
 """
 from __future__ import annotations
 
@@ -103,6 +108,107 @@ def layer_forward(acts, src, dense, conn, weights, bias, act, param, start):
                 out = acts[i0 + r]
                 for j in range(k):
                     out[start + j] = _activation(z[r, j] + bias[j], act, param)
+
+
+_TILE = 256        # rows per pass in layer_forward_t: a neuron's inputs and sums stay in L1
+
+
+@njit(cache=True)
+def _same_inputs(ptr, idx, j):
+    """Neurons j and j + 1 read the same inputs in the same order."""
+    p, e, f = ptr[j], ptr[j + 1], ptr[j + 2]
+    if f - e != e - p:
+        return False
+    for t in range(e - p):
+        if idx[p + t] != idx[e + t]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _neuron_sums(acts, idx, w, p, e, b0, b1, z):
+    """z[b] = ((0 + x_0[b] w_0) + x_1[b] w_1) + ... over connections p..e-1, four per pass."""
+    m = b1 - b0
+    for b in range(m):
+        z[b] = 0.0
+    while p + 4 <= e:
+        x0 = acts[idx[p], b0:b1]
+        x1 = acts[idx[p + 1], b0:b1]
+        x2 = acts[idx[p + 2], b0:b1]
+        x3 = acts[idx[p + 3], b0:b1]
+        w0, w1, w2, w3 = w[p], w[p + 1], w[p + 2], w[p + 3]
+        for b in range(m):
+            z[b] = (((z[b] + x0[b] * w0) + x1[b] * w1) + x2[b] * w2) + x3[b] * w3
+        p += 4
+    while p < e:
+        x0 = acts[idx[p], b0:b1]
+        w0 = w[p]
+        for b in range(m):
+            z[b] += x0[b] * w0
+        p += 1
+
+
+@njit(cache=True)
+def _neuron_pair_sums(acts, idx, w, p, q, e, b0, b1, z, y):
+    """``_neuron_sums`` for two neurons with the same inputs (connections p..e-1 and q..): each
+    input value is loaded once for both."""
+    m = b1 - b0
+    for b in range(m):
+        z[b] = 0.0
+        y[b] = 0.0
+    while p + 4 <= e:
+        x0 = acts[idx[p], b0:b1]
+        x1 = acts[idx[p + 1], b0:b1]
+        x2 = acts[idx[p + 2], b0:b1]
+        x3 = acts[idx[p + 3], b0:b1]
+        w0, w1, w2, w3 = w[p], w[p + 1], w[p + 2], w[p + 3]
+        v0, v1, v2, v3 = w[q], w[q + 1], w[q + 2], w[q + 3]
+        for b in range(m):
+            a0, a1, a2, a3 = x0[b], x1[b], x2[b], x3[b]
+            z[b] = (((z[b] + a0 * w0) + a1 * w1) + a2 * w2) + a3 * w3
+            y[b] = (((y[b] + a0 * v0) + a1 * v1) + a2 * v2) + a3 * v3
+        p += 4
+        q += 4
+    while p < e:
+        x0 = acts[idx[p], b0:b1]
+        w0 = w[p]
+        v0 = w[q]
+        for b in range(m):
+            z[b] += x0[b] * w0
+            y[b] += x0[b] * v0
+        p += 1
+        q += 1
+
+
+@njit(cache=True, nogil=True)
+def layer_forward_t(acts, ptr, idx, w, bias, act, param, start):
+    """The same sums as ``layer_forward`` with the activations neuron-major (acts: neurons x
+    rows, so each neuron's values over the rows are contiguous). Neuron j's connections are
+    idx[ptr[j]:ptr[j + 1]] (rows of acts, in ``src`` order) with weights w[...]:
+    acts[start + j, i] = act(z_ij + bias[j]), z_ij = ((0 + x_s0 w_0) + x_s1 w_1) + ... in that
+    order, over a tile of rows at a time (the rows go in the vector lanes), two neurons together
+    when they read the same inputs. No parallel loop: ``kernels.run_blocks`` runs blocks of rows
+    on every core."""
+    n = acts.shape[1]
+    k = ptr.shape[0] - 1
+    for b0 in range(0, n, _TILE):
+        b1 = min(n, b0 + _TILE)
+        j = 0
+        while j < k:
+            z = acts[start + j, b0:b1]
+            if j + 1 < k and _same_inputs(ptr, idx, j):
+                y = acts[start + j + 1, b0:b1]
+                _neuron_pair_sums(acts, idx, w, ptr[j], ptr[j + 1], ptr[j + 1], b0, b1, z, y)
+                step = 2
+            else:
+                _neuron_sums(acts, idx, w, ptr[j], ptr[j + 1], b0, b1, z)
+                step = 1
+            for t in range(step):
+                zt = acts[start + j + t, b0:b1]
+                bj = bias[j + t]
+                for b in range(b1 - b0):
+                    zt[b] = _activation(zt[b] + bj, act, param)
+            j += step
 
 
 # ================================================================= naive Bayes
@@ -558,20 +664,151 @@ def best_reference(scores, lower, best, finite):
         finite[i] = v == v and abs(v) != np.inf
 
 
+_SQ_ROWS = 4      # rows sharing each load of a support vector coordinate
+
+
+@njit(cache=True)
+def _sq_rows(x, vt, i, dst):
+    """dst[t] = squared distances of row i + t (t < _SQ_ROWS; rows past the end of x repeat
+    its last row) to every vector (vt: fields x vectors), each sum taken feature by feature
+    from 0.0: two features per pass over the vectors, four rows' sums side by side (each vector
+    coordinate is loaded once)."""
+    m, f = vt.shape[1], x.shape[1]
+    last = x.shape[0] - 1
+    o0, o1, o2, o3 = dst[0], dst[1], dst[2], dst[3]
+    x0, x1, x2, x3 = x[i], x[min(i + 1, last)], x[min(i + 2, last)], x[min(i + 3, last)]
+    for j in range(m):
+        o0[j] = 0.0
+        o1[j] = 0.0
+        o2[j] = 0.0
+        o3[j] = 0.0
+    k = 0
+    while k + 2 <= f:
+        p = vt[k]
+        q = vt[k + 1]
+        a0, a1, b0, b1 = x0[k], x0[k + 1], x1[k], x1[k + 1]
+        c0, c1, e0, e1 = x2[k], x2[k + 1], x3[k], x3[k + 1]
+        for j in range(m):
+            pj = p[j]
+            qj = q[j]
+            d0 = a0 - pj
+            d1 = a1 - qj
+            o0[j] = (o0[j] + d0 * d0) + d1 * d1
+            d0 = b0 - pj
+            d1 = b1 - qj
+            o1[j] = (o1[j] + d0 * d0) + d1 * d1
+            d0 = c0 - pj
+            d1 = c1 - qj
+            o2[j] = (o2[j] + d0 * d0) + d1 * d1
+            d0 = e0 - pj
+            d1 = e1 - qj
+            o3[j] = (o3[j] + d0 * d0) + d1 * d1
+        k += 2
+    if k < f:
+        p = vt[k]
+        a0, b0, c0, e0 = x0[k], x1[k], x2[k], x3[k]
+        for j in range(m):
+            pj = p[j]
+            d0 = a0 - pj
+            o0[j] += d0 * d0
+            d0 = b0 - pj
+            o1[j] += d0 * d0
+            d0 = c0 - pj
+            o2[j] += d0 * d0
+            d0 = e0 - pj
+            o3[j] += d0 * d0
+
+
 @njit(cache=True, parallel=True)
 def sq_euclidean(x, v):
     """Squared Euclidean distances of every row of x to every row of v, summed feature by
     feature in order: the same operations (so the same doubles) as scipy's cdist sqeuclidean,
-    over both cores. The vectors are walked across (j innermost) so the loop vectorizes."""
-    n, m, f = x.shape[0], v.shape[0], x.shape[1]
+    over both cores (rows are independent: groups of _SQ_ROWS rows run in parallel)."""
+    n, m = x.shape[0], v.shape[0]
     vt = np.ascontiguousarray(v.T)
-    out = np.zeros((n, m))
-    for i in prange(n):
-        row = out[i]
-        for k in range(f):
-            xk = x[i, k]
-            col = vt[k]
-            for j in range(m):
-                d = xk - col[j]
-                row[j] += d * d
+    out = np.empty((n, m))
+    full = n // _SQ_ROWS
+    for g in prange(full):
+        i = g * _SQ_ROWS
+        _sq_rows(x, vt, i, out[i:i + _SQ_ROWS])
+    if full * _SQ_ROWS < n:                     # the short last group: through a scratch block
+        i = full * _SQ_ROWS
+        tail = np.empty((_SQ_ROWS, m))
+        _sq_rows(x, vt, i, tail)
+        out[i:] = tail[:n - i]
     return out
+
+
+# ================================================================= RBF support vector machines
+# The fast path of the radial basis kernel (``svm_rbf``): squared distances expanded as
+# |x|^2 + |v|^2 - 2 x.v with fused multiply-adds, and the dual sums in any order. Unlike every
+# other kernel here these round differently from their numpy twins; svm_rbf bounds the rounding
+# of both and scores exactly every row whose decision the bound cannot settle.
+
+
+@njit(cache=True, nogil=True, fastmath={"contract"})
+def rbf_exponents(x, vt, xx, vv, neg_gamma, out):
+    """out[i, j] = max(xx[i] + vv[j] - 2 x_i.v_j, 0) * neg_gamma (vt: fields x vectors), four
+    rows and four fields per pass over the vectors."""
+    n, f = x.shape
+    m = vt.shape[1]
+    tail = np.empty((4, m))
+    for i in range(0, n, 4):
+        r = min(4, n - i)
+        dst = out[i:i + 4] if r == 4 else tail      # a short last group: through a scratch block
+        o0, o1, o2, o3 = dst[0], dst[1], dst[2], dst[3]
+        x0, x1, x2, x3 = x[i], x[i + min(1, r - 1)], x[i + min(2, r - 1)], x[i + min(3, r - 1)]
+        for j in range(m):
+            o0[j] = 0.0
+            o1[j] = 0.0
+            o2[j] = 0.0
+            o3[j] = 0.0
+        k = 0
+        while k + 4 <= f:
+            p, q, g, h = vt[k], vt[k + 1], vt[k + 2], vt[k + 3]
+            a0, a1, a2, a3 = x0[k], x0[k + 1], x0[k + 2], x0[k + 3]
+            b0, b1, b2, b3 = x1[k], x1[k + 1], x1[k + 2], x1[k + 3]
+            c0, c1, c2, c3 = x2[k], x2[k + 1], x2[k + 2], x2[k + 3]
+            e0, e1, e2, e3 = x3[k], x3[k + 1], x3[k + 2], x3[k + 3]
+            for j in range(m):
+                pj, qj, gj, hj = p[j], q[j], g[j], h[j]
+                o0[j] = o0[j] + a0 * pj + a1 * qj + a2 * gj + a3 * hj
+                o1[j] = o1[j] + b0 * pj + b1 * qj + b2 * gj + b3 * hj
+                o2[j] = o2[j] + c0 * pj + c1 * qj + c2 * gj + c3 * hj
+                o3[j] = o3[j] + e0 * pj + e1 * qj + e2 * gj + e3 * hj
+            k += 4
+        while k < f:
+            p = vt[k]
+            a0, b0, c0, e0 = x0[k], x1[k], x2[k], x3[k]
+            for j in range(m):
+                pj = p[j]
+                o0[j] += a0 * pj
+                o1[j] += b0 * pj
+                o2[j] += c0 * pj
+                o3[j] += e0 * pj
+            k += 1
+        for t in range(r):
+            o = dst[t]
+            a = xx[i + t]
+            dt = out[i + t]
+            for j in range(m):
+                d = (a + vv[j]) - 2.0 * o[j]
+                dt[j] = (d if d > 0.0 else 0.0) * neg_gamma
+
+
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def rbf_sums(kmat, coef_t, abs_coef_t, f, s):
+    """f[i, c] = sum_j kmat[i, j] coef_t[c, j] and s[i, c] the same with |coef| (the scale of
+    the rounding error), each sum in any order."""
+    for i in range(kmat.shape[0]):
+        row = kmat[i]
+        for c in range(coef_t.shape[0]):
+            w = coef_t[c]
+            a = abs_coef_t[c]
+            t = 0.0
+            u = 0.0
+            for j in range(row.shape[0]):
+                t += row[j] * w[j]
+                u += row[j] * a[j]
+            f[i, c] = t
+            s[i, c] = u

@@ -1,15 +1,22 @@
 """Which implementation scores the dense numeric models: the numba kernels of
 ``_kernels_numba`` when numba is importable and not switched off (PORTMODEL_NO_NUMBA=1), else
-their numpy twins in each model module. Both give the same numbers bit for bit."""
+their numpy twins in each model module. Both give the same numbers bit for bit (the fast path
+of RBF support vector machines gives the same categories; see ``svm_rbf``). ``run_blocks`` runs
+blocks of rows on every core."""
 from __future__ import annotations
 
-from typing import Any
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable
 
 import numpy as np
 
 from .tree_kernel import numba_enabled
 
 _MODULE: dict[str, Any] = {}
+_POOL: list[ThreadPoolExecutor] = []
+_POOL_LOCK = threading.Lock()
 
 
 def kernels() -> Any:
@@ -45,3 +52,71 @@ def column_block(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     for f, a in enumerate(arrays):
         flat[f * n:(f + 1) * n] = a
     return flat, np.arange(len(arrays), dtype=np.int64) * n
+
+
+def cores() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _pool() -> ThreadPoolExecutor:
+    with _POOL_LOCK:
+        if not _POOL:
+            _POOL.append(ThreadPoolExecutor(max(1, cores() - 1),
+                                            thread_name_prefix="portmodel-blocks"))
+        return _POOL[0]
+
+
+def _after_fork_in_child() -> None:
+    """A forked child has none of the parent's threads (and maybe a lock held by one of them)."""
+    global _POOL_LOCK
+    _POOL.clear()
+    _POOL_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def run_blocks(n: int, block: int, fn: Callable[[int, int], None]) -> None:
+    """fn(lo, hi) for the blocks [lo, hi) of ``block`` rows covering range(n), on every core.
+
+    The calling thread and a helper thread per further core each take the next block when done
+    with one, so a core that is busy with other work simply takes fewer blocks (rather than
+    holding everyone up, as a static split or spinning worker threads would). fn must release
+    the GIL for its heavy steps (nogil numba kernels, numpy ufuncs on large arrays) and write
+    only its own rows. Calls may nest or come from several threads at once: the caller never
+    waits for a helper that has not started. When a block raises, no further block starts and
+    the exception is raised here once the blocks under way are done."""
+    bounds = [(lo, min(n, lo + block)) for lo in range(0, n, max(1, block))]
+    helpers = min(cores(), len(bounds)) - 1
+    if helpers <= 0:
+        for lo, hi in bounds:
+            fn(lo, hi)
+        return
+    blocks = iter(bounds)
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        while True:
+            with lock:
+                nxt = None if errors else next(blocks, None)
+            if nxt is None:
+                return
+            try:
+                fn(*nxt)
+            except BaseException as exc:  # noqa: BLE001 - raised by the caller below
+                with lock:
+                    errors.append(exc)
+
+    futures = [_pool().submit(work) for _ in range(helpers)]
+    work()
+    for fut in futures:
+        if not fut.cancel():    # a helper that never started has nothing left to do
+            fut.result()
+    if errors:
+        raise errors[0]

@@ -15,9 +15,12 @@ The product x @ W of a layer with few inputs is accumulated as rank-1 updates, o
 in document order: the same additions, in the same order, as the reference engine's, so results
 agree to the last bit (BLAS reorders and fuses them, which moves saturated logistic outputs by a
 few ulps, outside the 1e-15 tolerance of the KNIME conformance case). Wide layers use BLAS.
-With numba (``_kernels_numba.layer_forward``) those sums, and the activations that are plain
-arithmetic, run in one compiled loop over rows; transcendental activations stay numpy's. Rows go
-through the network in blocks that stay in cache.
+With numba (``_kernels_numba.layer_forward_t``) those sums, and the activations that are plain
+arithmetic, run in one compiled loop; transcendental activations stay numpy's. Rows go through
+the network in blocks that stay in cache, the activations neuron-major (a neuron's values over
+the block's rows contiguous, so the rows fill the vector lanes), the blocks on every core
+(``kernels.run_blocks``). A network with a wide layer keeps the row-major path
+(``layer_forward`` for its small layers) in one block, for BLAS's sake.
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ from ..expressions import cast, compile_expression, convert_checked, find_expres
 from ..scope import Scope
 from ..values import Col, is_numeric_type, parse_scalar
 from .base import CompiledModel, Result, classification_result, register, regression_result
-from .kernels import kernels
+from .kernels import kernels, run_blocks
 
 ACTIVATIONS = ("threshold", "logistic", "tanh", "identity", "exponential", "reciprocal", "square",
                "Gauss", "sine", "cosine", "Elliott", "arctan", "rectifier", "radialBasis")
@@ -112,6 +115,11 @@ class Layer:
     fan_in: np.ndarray | None = None
     src_slice: slice | None = field(default=None)
     dense: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # input s feeds all
+    # each neuron's connections (``layer_forward_t``): neuron j reads global neurons
+    # conn_idx[conn_ptr[j]:conn_ptr[j + 1]] (in src order) with weights conn_w[...]
+    conn_ptr: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
+    conn_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    conn_w: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def size(self) -> int:
@@ -267,6 +275,10 @@ class NeuralNetwork(CompiledModel):
         bias = np.array([_float(nel, "bias", 0.0) for nel in neurons])
         layer = Layer(act, threshold, leakage, norm, start, ids, src, weights, bias, connected)
         layer.dense = connected.all(axis=1)
+        j_of, s_of = np.nonzero(connected.T)          # neuron-major, src order within a neuron
+        layer.conn_ptr = np.concatenate([[0], np.cumsum(connected.sum(axis=0))]).astype(np.int64)
+        layer.conn_idx = src[s_of].astype(np.int64)
+        layer.conn_w = weights[s_of, j_of]
         if len(src) and np.array_equal(src, np.arange(src[0], src[0] + len(src))):
             layer.src_slice = slice(int(src[0]), int(src[0]) + len(src))
         if act == "radialBasis":
@@ -358,7 +370,6 @@ class NeuralNetwork(CompiledModel):
         neuron) stay in cache from layer to layer. A network with a layer summed by BLAS goes
         in one block: BLAS's rounding can depend on how many rows one call gets."""
         n = scope.n
-        n_in = len(self.inputs)
         cols = []
         missing = np.zeros(n, bool)
         for fn in self.inputs:
@@ -367,10 +378,28 @@ class NeuralNetwork(CompiledModel):
                 col = cast(col, "double")
             missing |= col.missing
             cols.append(col.values)
-        any_missing = bool(missing.any())
         kern = kernels()
         out = np.empty((n, len(self.out_index)))
         undefined = np.zeros(n, bool)
+        if kern is not None and not self.wide:
+            run_blocks(n, ROW_BLOCK, lambda lo, hi: self._forward_block(
+                kern, cols, missing, lo, hi, out, undefined))
+        else:
+            self._forward_rows(kern, cols, missing, out, undefined)
+        if undefined.any():
+            rows = undefined & ~missing
+            scope.fail(rows, lambda i: EvaluationError(
+                "simplemax normalization of a layer whose outputs sum to zero", row=i))
+            missing |= undefined
+        return out, missing
+
+    def _forward_rows(self, kern: Any, cols: list[np.ndarray], missing: np.ndarray,
+                      out: np.ndarray, undefined: np.ndarray) -> None:
+        """Row-major activations (rows x every neuron): the numpy twin, and networks with a
+        wide (BLAS) layer, whose blocks hold every row."""
+        n = len(missing)
+        n_in = len(self.inputs)
+        any_missing = bool(missing.any())
         block = max(n, 1) if self.wide else ROW_BLOCK
         acts = np.empty((min(n, block), self.total))
         for lo in range(0, n, block):
@@ -398,12 +427,33 @@ class NeuralNetwork(CompiledModel):
                     a[:, sl], bad = normalize(layer.normalization, np.ascontiguousarray(a[:, sl]))
                     undefined[lo:hi] |= bad
             out[lo:hi] = a[:, self.out_index]
-        if undefined.any():
-            rows = undefined & ~missing
-            scope.fail(rows, lambda i: EvaluationError(
-                "simplemax normalization of a layer whose outputs sum to zero", row=i))
-            missing |= undefined
-        return out, missing
+
+    def _forward_block(self, kern: Any, cols: list[np.ndarray], missing: np.ndarray, lo: int,
+                       hi: int, out: np.ndarray, undefined: np.ndarray) -> None:
+        """Rows lo..hi through the network with neuron-major activations (numba; no wide
+        layer): the same operations on every value as ``_forward_rows``."""
+        n_in = len(self.inputs)
+        a = np.empty((self.total, hi - lo))
+        for i, v in enumerate(cols):
+            a[i] = v[lo:hi]
+        miss = missing[lo:hi]
+        if miss.any():
+            a[:n_in, miss] = 0.0                    # keep NaN out of the arithmetic
+        for layer in self.layers:
+            sl = slice(layer.start, layer.start + layer.size)
+            if layer.activation == "radialBasis":
+                a[sl] = _radial_basis(layer, a[layer.src].T).T
+            else:
+                code, param = _kernel_activation(layer)
+                kern.layer_forward_t(a, layer.conn_ptr, layer.conn_idx, layer.conn_w, layer.bias,
+                                     code, param, layer.start)
+                if code == 0:                        # transcendental: numpy's functions
+                    a[sl] = activate(layer.activation, a[sl], layer.threshold, layer.leakage)
+            if layer.normalization != "none":      # row reductions: on a row-major copy
+                y, bad = normalize(layer.normalization, np.ascontiguousarray(a[sl].T))
+                a[sl] = y.T
+                undefined[lo:hi] |= bad
+        out[lo:hi] = a[self.out_index].T
 
     def score(self, scope: Scope) -> Result:
         out, missing = self.output_values(scope)

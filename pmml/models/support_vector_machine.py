@@ -21,9 +21,15 @@ alternateTargetCategory, the layout is one-against-one (legacy R producers omit 
 JPMML-Evaluator inferred the same before 1.6.2 and now offers it as an opt-in transformer.
 A row whose vector has a missing value cannot be scored (an evaluation error for that row), as in
 the reference engine.
+
+Batches go through the kernel matrix a block of rows at a time, so memory stays bounded. A
+radial basis classifier (categories from thresholds or the best machine) scores large batches with
+``svm_rbf``'s fast path and rescores exactly the rows its error bound cannot settle: the same
+categories, votes and probabilities as the exact path.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -35,9 +41,14 @@ from ..expressions import cast, compile_expression
 from ..scope import Scope
 from ..values import Col, codes, full, is_numeric_type, parse_scalar
 from .base import CompiledModel, Result, register, regression_result
+from .svm_rbf import RbfPlan, unsure_best, unsure_votes
 
 KERNELS = ("LinearKernelType", "PolynomialKernelType", "RadialBasisKernelType",
            "SigmoidKernelType")
+#: doubles in one block of the exact path's (rows x vectors) kernel matrix (16 MB)
+EXACT_BLOCK_DOUBLES = 1 << 21
+#: rows x support vectors from which an RBF classifier takes the fast path
+FAST_MIN_WORK = 1 << 15
 
 
 @dataclass
@@ -297,6 +308,12 @@ class SupportVectorMachineModel(CompiledModel):
                 for vi, a in zip(m.vector_idx, m.alphas):
                     self.coef[where[int(vi)], j] += a
         self.intercepts = np.array([m.b for m in self.machines])
+        self.fast = None
+        if (self.kernel.kind == "RadialBasisKernelType" and self.sv is not None and len(self.sv)
+                and self.function == "classification" and self.alt_binary is None
+                and math.isfinite(self.kernel.gamma)
+                and np.isfinite(self.sv).all() and np.isfinite(self.coef).all()):
+            self.fast = RbfPlan(self.sv, self.coef, self.kernel.gamma, self.intercepts)
 
     # ------------------------------------------------------------------ scoring
     def decision_values(self, scope: Scope) -> tuple[np.ndarray, np.ndarray]:
@@ -315,13 +332,30 @@ class SupportVectorMachineModel(CompiledModel):
                 missing |= col.missing
             x[:, j] = col.values
         x[missing] = 0.0
-        if self.sv is None:
-            f = x @ self.coef
+        if self.fast is not None and n * len(self.sv) >= FAST_MIN_WORK:
+            f, bound = self.fast.values(x)
+            if self.voting:
+                unsure = unsure_votes(f, bound, np.array([m.threshold for m in self.machines]))
+            else:
+                unsure = unsure_best(f, bound, self.max_wins)
+            unsure &= ~missing
+            if unsure.any():
+                f[unsure] = self.exact_values(x[unsure])
         else:
-            f = self.kernel.matrix(x, self.sv) @ self.coef
-        f = f + self.intercepts
+            f = self.exact_values(x)
         f[missing] = np.nan
         return f, missing
+
+    def exact_values(self, x: np.ndarray) -> np.ndarray:
+        """(rows x machines) decision values, the kernel matrix a block of rows at a time."""
+        if self.sv is None:
+            return x @ self.coef + self.intercepts
+        f = np.empty((len(x), len(self.machines)))
+        step = max(1, EXACT_BLOCK_DOUBLES // max(1, len(self.sv)))
+        for lo in range(0, len(x), step):
+            hi = min(len(x), lo + step)
+            f[lo:hi] = self.kernel.matrix(x[lo:hi], self.sv) @ self.coef + self.intercepts
+        return f
 
     def score(self, scope: Scope) -> Result:
         f, missing = self.decision_values(scope)

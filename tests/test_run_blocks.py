@@ -1,0 +1,75 @@
+"""kernels.run_blocks: the blocks of rows the dense models score on every core."""
+from __future__ import annotations
+
+import multiprocessing
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from portmodel.pmml.models import kernels
+
+
+@pytest.mark.parametrize("n,block", [(0, 4), (1, 4), (8, 4), (9, 4), (1000, 7), (5, 1000)])
+def test_every_row_is_covered_once(n, block):
+    seen = np.zeros(n, np.int64)
+    lock = threading.Lock()
+    spans = []
+
+    def fn(lo, hi):
+        assert 0 <= lo < hi <= n and hi - lo <= block
+        with lock:
+            seen[lo:hi] += 1
+            spans.append((lo, hi))
+
+    kernels.run_blocks(n, block, fn)
+    assert (seen == 1).all()
+    assert sorted(spans) == [(lo, min(n, lo + block)) for lo in range(0, n, block)]
+
+
+def test_an_exception_in_a_block_stops_the_rest_and_is_raised():
+    done = []
+    running = []
+
+    def fn(lo, hi):
+        running.append(lo)
+        if lo == 30:
+            raise ValueError("block 30")
+        done.append(lo)
+        running.remove(lo)
+
+    with pytest.raises(ValueError, match="block 30"):
+        kernels.run_blocks(1000, 10, fn)
+    assert running == [30]                  # nothing still under way when the caller resumes
+    assert {0, 10, 20} <= set(done) and len(done) < 99
+
+
+def test_nested_calls_finish():
+    out = np.zeros((6, 50))
+
+    def inner_row(r):
+        def fn(lo, hi):
+            out[r, lo:hi] = r + 1
+        kernels.run_blocks(50, 5, fn)
+
+    kernels.run_blocks(6, 1, lambda lo, hi: inner_row(lo))
+    assert (out == np.arange(1, 7)[:, None]).all()
+
+
+def _child(q):
+    total = []
+    kernels.run_blocks(40, 3, lambda lo, hi: total.append(hi - lo))
+    q.put(sum(total))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
+def test_a_forked_child_gets_its_own_threads():
+    kernels.run_blocks(40, 3, lambda lo, hi: None)          # the parent's pool exists
+    ctx = multiprocessing.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=_child, args=(q,))
+    p.start()
+    p.join(30)
+    assert p.exitcode == 0
+    assert q.get(timeout=5) == 40
