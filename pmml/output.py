@@ -242,6 +242,8 @@ def _ranked_category(result, rank: int) -> Col:
 def _display(result, model) -> Col:
     col = result.value
     shown = result.extra.get("displayValue")   # models that name their entities (cluster names)
+    if callable(shown):
+        shown = shown()
     if isinstance(shown, np.ndarray):
         return Col(shown, np.array([v is None for v in shown], bool), "string", "categorical")
     display: dict = {}

@@ -114,7 +114,7 @@ def affinity_result(n: int, scores: np.ndarray, undefined: np.ndarray, ids: np.n
         "affinity": affinity,
     }
     if names is not None:
-        extra["displayValue"] = pick(names)
+        extra["displayValue"] = lambda: pick(names)   # (only predictedDisplayValue asks)
     if is_numeric_type(value_type):
         as_float = np.full(m, np.nan)
         bad_id = np.zeros(m, bool)
