@@ -11,7 +11,6 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .columns import frame_columns
 from .errors import ScoringError
 from .fields import Field
 
@@ -93,6 +92,7 @@ class Model:
         except ImportError:  # pragma: no cover - pandas is a core dependency
             pd = None
         if pd is not None and isinstance(data, pd.DataFrame):
+            from .columns import frame_columns   # (pyarrow: imported when first needed)
             cols = frame_columns(data)
             batch = self._score_checked(cols, len(data), errors)
             # text columns stay object dtype: converting them to pandas' Arrow-backed string

@@ -25,6 +25,7 @@ from typing import Any, Callable, Mapping
 
 from .dictionary import FieldInfo
 from .expressions import constant_type, find_expression
+from .functions import _SCALAR
 from .values import parse_scalar
 
 #: a field's kind in a record: a finite double, or text
@@ -111,9 +112,6 @@ class _Compiler:
         fn, kind = self.expression(ex, local)
         if kind != DOUBLE:
             raise Decline(el.get("name"))
-        if _is_const(fn):
-            value = fn.value
-            fn = lambda env: value  # noqa: E731
         self.steps.append((el.get("name"), fn))
         return kind
 
@@ -175,9 +173,7 @@ class _Compiler:
         return fn
 
     def apply(self, el, local: bool) -> Callable[[dict], Any]:
-        import operator
-        ops = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
-        op = ops.get(el.get("function"))
+        op = _SCALAR.get(el.get("function"))     # (+ - * /: Python floats round as numpy does)
         args = [c for c in el if isinstance(c.tag, str) and c.tag != "Extension"]
         if op is None or len(args) != 2:
             raise Decline("Apply")
@@ -209,7 +205,8 @@ class _Compiler:
         readers, steps = self.readers, self.steps
         # inputs the model requires but this plan does not read: a record without one
         # goes to the column plan, which reports it
-        unread = [n for n in self.doc._required if n not in {r[0] for r in readers}]
+        read = {r[0] for r in readers}
+        unread = [n for n in self.doc._required if n not in read]
 
         def plan(record: Mapping[str, Any]) -> dict | None:
             for name in unread:

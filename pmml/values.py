@@ -370,11 +370,11 @@ def isin(values: np.ndarray, candidates: Iterable[Any]) -> np.ndarray:
 def codes(values: np.ndarray, categories: list[Any], text: Any = None) -> np.ndarray:
     """Index of each value in categories, -1 when absent. ``text``: the same values as an Arrow
     string array (a Col's ``text``), when there is one."""
+    first: dict = {}                       # each category's first position
+    for i, c in enumerate(categories):
+        first.setdefault(c, i)
     if len(values) <= _SMALL:
-        lookup: dict = {}
-        for i, c in enumerate(categories):
-            lookup.setdefault(c, i)
-        return np.array([lookup.get(v, -1) if not _is_na(v) else -1 for v in values.tolist()],
+        return np.array([first.get(v, -1) if not _is_na(v) else -1 for v in values.tolist()],
                         dtype=np.int64)
     if values.dtype.kind == "f":
         cats = np.asarray(categories, dtype=float)
@@ -383,9 +383,6 @@ def codes(values: np.ndarray, categories: list[Any], text: Any = None) -> np.nda
         pos = np.clip(pos, 0, len(cats) - 1)
         hit = cats[order][pos] == values
         return np.where(hit, order[pos], -1)
-    first: dict = {}                       # each category's first position
-    for i, c in enumerate(categories):
-        first.setdefault(c, i)
     unique = list(first)
     idx = None
     if values.dtype == object and unique and all(type(c) is str for c in unique):

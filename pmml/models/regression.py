@@ -81,6 +81,10 @@ class Table:
                 lookup.setdefault(v, i)
             self.cat_lookup[name] = lookup
         self.scalar_ok = not self.terms and all(e == 1.0 for _, e, _ in self.numeric)
+        # the same terms for the one-record sums (Python floats)
+        self.numeric_terms = [(name, coef) for name, _, coef in self.numeric]
+        self.cat_terms = [(name, self.cat_lookup[name], self.cat_tables[name].tolist())
+                          for name in self.categorical]
 
     def fields(self) -> set[str]:
         return {n for n, _, _ in self.numeric} | set(self.categorical) | \
@@ -122,7 +126,7 @@ class Table:
         a column is not float64 (the vectorized path then handles it)."""
         y = 0.0
         missing = False
-        for name, _, coef in self.numeric:
+        for name, coef in self.numeric_terms:
             col = scope.get(name)
             x = col.values
             if x.dtype.kind != "f":
@@ -130,13 +134,22 @@ class Table:
             if col.missing[0]:
                 missing = True
             y += coef * float(x[0])
-        for name, (vals, coefs) in self.categorical.items():
+        for name, lookup, coefs in self.cat_terms:
             col = scope.get(name)
             v = col.values.tolist()[0]      # (as codes() reads values)
-            i = -1 if col.missing[0] or _is_na(v) else self.cat_lookup[name].get(v, -1)
-            y += float(self.cat_tables[name][i])
+            y += coefs[-1 if col.missing[0] or _is_na(v) else lookup.get(v, -1)]
         y += self.intercept
         return np.array([y]), np.array([missing])
+
+    def sum_record(self, env: dict) -> float:
+        """``_evaluate_one`` for a record on the happy path (field -> float or text, nothing
+        missing): the same operations in the same order."""
+        y = 0.0
+        for name, coef in self.numeric_terms:
+            y += coef * env[name]
+        for name, lookup, coefs in self.cat_terms:
+            y += coefs[lookup.get(env[name], -1)]
+        return y + self.intercept
 
 
 @register("RegressionModel")
@@ -171,30 +184,18 @@ class RegressionModel(CompiledModel):
         kind ("double" or "text"). None at compile time outside the subset."""
         if not all(t.scalar_ok for t in self.tables):
             return None
-        plans = []
         for t in self.tables:
-            if any(need(n) != "double" for n, _, _ in t.numeric) or \
-                    any(need(n) != "text" for n in t.categorical):
+            if any(need(n) != "double" for n, _ in t.numeric_terms) or \
+                    any(need(n) != "text" for n, _, _ in t.cat_terms):
                 return None
-            plans.append(([(n, c) for n, _, c in t.numeric],
-                          [(n, t.cat_lookup[n], t.cat_tables[n].tolist()) for n in t.categorical],
-                          t.intercept))
-
-        def table_sum(env: dict, plan) -> float:
-            numeric, categorical, intercept = plan
-            y = 0.0                       # (as Table.evaluate: products, a running sum from 0.0)
-            for name, coef in numeric:
-                y += coef * env[name]
-            for name, lookup, coefs in categorical:
-                y += coefs[lookup.get(env[name], -1)]
-            return y + intercept
+        tables = self.tables
 
         if self.function == "regression":
             method = "logit" if self.normalization == "softmax" else self.normalization
-            (plan,) = plans
+            (table,) = tables
 
             def regression(env: dict):
-                y = table_sum(env, plan)
+                y = table.sum_record(env)
                 if y - y != 0.0:
                     return None
                 if method != "none":
@@ -207,7 +208,7 @@ class RegressionModel(CompiledModel):
             return None
 
         def classification(env: dict):
-            ys = [table_sum(env, plan) for plan in plans]
+            ys = [t.sum_record(env) for t in tables]
             for y in ys:
                 if y - y != 0.0:
                     return None
