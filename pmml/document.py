@@ -268,12 +268,6 @@ def _classifier(info: FieldInfo, raw: np.ndarray):
     return fn
 
 
-def _absent(info: FieldInfo):
-    def fn(scope: Scope) -> Col:
-        return missing_col(scope.n, info.data_type, info.op_type)
-    return fn
-
-
 def _user_array(col: Col, failed: np.ndarray | None) -> np.ndarray:
     """A Col as the array a user gets: float64 with NaN, or object with None."""
     missing = col.missing if failed is None else (col.missing | failed)

@@ -60,11 +60,6 @@ class Col:
             ok &= ~self.invalid
         return ok
 
-    def with_values(self, values: np.ndarray, missing: np.ndarray | None = None,
-                    data_type: str | None = None, op_type: str | None = None) -> "Col":
-        return Col(values, self.missing if missing is None else missing,
-                   data_type or self.data_type, op_type or self.op_type, None)
-
 
 def full(n: int, value: Any, data_type: str, op_type: str = "continuous") -> Col:
     """A constant column (missing everywhere when value is None)."""
