@@ -40,10 +40,7 @@ def pmml_doc():
 def fitted(tmp_path_factory):
     """scikit-learn pipelines fitted on its bundled data sets and exported with sklearn2pmml
     (see sklearn_models.py); skipped where scikit-learn, sklearn2pmml or Java is missing."""
-    import shutil
     pytest.importorskip("sklearn")
-    pytest.importorskip("sklearn2pmml")
-    if shutil.which("java") is None:  # pragma: no cover - Java 17 is installed here
-        pytest.skip("sklearn2pmml needs Java to export")
-    from sklearn_models import fit_and_export
+    from sklearn_models import fit_and_export, require_exporter
+    require_exporter()
     return fit_and_export(tmp_path_factory.mktemp("sklearn_pmml"))

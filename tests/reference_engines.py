@@ -10,6 +10,8 @@ this row" meaning "portmodel must report an error for this row".
 - ``pypmml_score``: the PMML4S-based engine, an independent second opinion on complete, valid
   rows (its answers to missing, invalid and extreme input differ from the specification in
   several model types, and it keeps about 10 significant digits of small probabilities).
+- ``jpmml_frame(text, frame)``: one document's text scored by a fresh JPMML-Evaluator (the
+  model-type tests' oracle checks).
 - ``frames(fields, hints, ...)``: frames whose cells are drawn from each input Field's
   DataDictionary facts (valid values, Intervals, data type): valid values most of the time, and
   sometimes missing, unknown categories, numbers outside the Intervals, fractions for integer
@@ -62,6 +64,18 @@ def jpmml_score(path: str | Path, frame: pd.DataFrame) -> tuple[pd.DataFrame, li
     if len(results) != n:          # every row failed: no columns at all
         results = pd.DataFrame(index=range(n))
     return results.reset_index(drop=True), errs
+
+
+def jpmml_frame(text: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """JPMML-Evaluator's evaluateAll of a frame for one PMML document's text (verified first);
+    skips the test where jpmml_evaluator or Java is missing."""
+    import shutil
+
+    import pytest
+    jpmml_evaluator = pytest.importorskip("jpmml_evaluator")
+    if shutil.which("java") is None:
+        pytest.skip("JPMML-Evaluator needs Java")
+    return jpmml_evaluator.make_evaluator(text).verify().evaluateAll(frame)
 
 
 @lru_cache(maxsize=None)

@@ -2,6 +2,7 @@
 
 Shared by the differential tests (tests/test_sklearn_pmml.py). Exports need Java at *export* time
 only; the documents are written to a temporary folder per test session, never committed.
+``require_exporter`` and ``export_all`` serve the model-type tests that fit their own pipelines.
 """
 from __future__ import annotations
 
@@ -9,8 +10,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
 import pandas as pd
+
+#: options for the short-lived exporter JVMs: they start faster
+JAVA_OPTS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
+
+
+def require_exporter() -> None:
+    """Skip the calling test or fixture where sklearn2pmml or its Java is missing."""
+    import shutil
+
+    import pytest
+    pytest.importorskip("sklearn2pmml")
+    if shutil.which("java") is None:
+        pytest.skip("exporting with sklearn2pmml needs Java")
+
+
+def export_all(jobs: dict) -> None:
+    """Export fitted pipelines {name: (pipeline, path)} with sklearn2pmml, a few JVMs at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sklearn2pmml import sklearn2pmml
+    with ThreadPoolExecutor(3) as pool:
+        list(pool.map(lambda job: sklearn2pmml(job[0], str(job[1]), java_opts=JAVA_OPTS),
+                      jobs.values()))
 
 
 @dataclass

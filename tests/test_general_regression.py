@@ -16,6 +16,7 @@ import pytest
 
 import portmodel
 from portmodel.errors import DocumentError, UnsupportedError
+from reference_engines import jpmml_frame
 
 NS = "http://www.dmg.org/PMML-4_4"
 
@@ -416,17 +417,6 @@ def test_unknown_ppcell_predictor_fails_at_load():
 
 # ------------------------------------------------------------------ reference engine
 
-def _jpmml(doc: str, df: pd.DataFrame, tmp_path) -> pd.DataFrame:
-    jpmml_evaluator = pytest.importorskip("jpmml_evaluator")
-    path = tmp_path / "model.pmml"
-    path.write_text(doc)
-    try:
-        ev = jpmml_evaluator.make_evaluator(str(path)).verify()
-    except Exception as exc:  # no Java
-        pytest.skip(f"JPMML-Evaluator unavailable: {exc}")
-    return ev.evaluateAll(df)
-
-
 def _same(ours: pd.DataFrame, theirs: pd.DataFrame, cols: list[str]) -> None:
     for c in cols:
         a = np.asarray(ours[c], float)
@@ -436,18 +426,18 @@ def _same(ours: pd.DataFrame, theirs: pd.DataFrame, cols: list[str]) -> None:
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("name", sorted(set(LINKS) - {"cauchit"}))
-def test_links_match_jpmml(name, tmp_path):
+def test_links_match_jpmml(name):
     doc = link_doc(name, LINKS[name][0])
     df = pd.DataFrame({"x": [-0.7, 0.5, 1.0, 2.0, 3.5]})
-    _same(portmodel.load(doc).predict(df), _jpmml(doc, df, tmp_path), ["y"])
+    _same(portmodel.load(doc).predict(df), jpmml_frame(doc, df), ["y"])
 
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("name", sorted(CUMULATIVE))
-def test_ordinal_matches_jpmml(name, tmp_path):
+def test_ordinal_matches_jpmml(name):
     doc = ordinal_doc(name)
     df = pd.DataFrame({"x": [-4.0, -2.0, 0.0, 1.5, 3.0]})
-    _same(portmodel.load(doc).predict(df), _jpmml(doc, df, tmp_path), ["P_lo", "P_mid", "P_hi"])
+    _same(portmodel.load(doc).predict(df), jpmml_frame(doc, df), ["P_lo", "P_mid", "P_hi"])
 
 
 CONTRAST_BODY = """
@@ -484,33 +474,33 @@ def test_contrast_matrix():
 
 
 @pytest.mark.oracle
-def test_contrast_matrix_matches_jpmml(tmp_path):
+def test_contrast_matrix_matches_jpmml():
     doc = pmml(num("y") + cat("g", ["a", "b", "c"]) + num("x"),
                'modelType="generalLinear" functionName="regression"',
                mf("g", "x", target="y"), CONTRAST_BODY)
     df = pd.DataFrame({"g": ["a", "b", "c", "b"], "x": [3.0, -1.0, 2.0, 0.5]})
-    _same(portmodel.load(doc).predict(df), _jpmml(doc, df, tmp_path), ["y"])
+    _same(portmodel.load(doc).predict(df), jpmml_frame(doc, df), ["y"])
 
 
 @pytest.mark.oracle
-def test_cox_matches_jpmml(tmp_path):
+def test_cox_matches_jpmml():
     doc = pmml(COX_FIELDS, 'modelType="CoxRegression" functionName="regression" '
                            'endTimeVariable="t" baselineStrataVariable="grp"',
                mf("x", "t", "grp", target="h"), COX_PARAMS + COX_STRATA)
     df = pd.DataFrame({"grp": ["A", "A", "A", "B", "B"], "t": [35.0, 10.0, 80.0, 19.0, 41.0],
                        "x": [3.0, 1.0, 2.0, 0.0, 1.0]})
     ours = portmodel.load(doc).predict(df)
-    theirs = _jpmml(doc, df, tmp_path)
+    theirs = jpmml_frame(doc, df)
     a, b = np.asarray(ours["h"], float), np.asarray(theirs["h"], float)
     np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
 
 
 @pytest.mark.oracle
-def test_missing_inputs_match_jpmml(tmp_path):
+def test_missing_inputs_match_jpmml():
     doc = design_doc("regression")
     df = pd.DataFrame({"g": ["a", None, "c", "a", "b"], "x": [None, 1.0, 1.0, 2.0, 1.5],
                        "z": [1.0, 1.0, None, None, None]})
     ours = portmodel.load(doc).predict(df, errors="mark")
-    theirs = _jpmml(doc, df, tmp_path)
+    theirs = jpmml_frame(doc, df)
     np.testing.assert_allclose(np.asarray(ours["y"], float), np.asarray(theirs["y"], float),
                                rtol=1e-13, atol=1e-15)

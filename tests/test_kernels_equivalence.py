@@ -87,16 +87,18 @@ LAYER_ACTS = [("identity", None), ("rectifier", None), ("rectifier", 0.01), ("th
               ("tanh", None)]
 
 
-@pytest.mark.parametrize("act,leak", LAYER_ACTS)
-@pytest.mark.parametrize("rows", [1, 3, 4, 7, 1030])
-@pytest.mark.parametrize("sparse", [False, True])
-def test_layer_forward_matches_rank_one_updates(act, leak, rows, sparse):
-    rng = np.random.default_rng(rows * 7 + sparse)
+def random_layer(seed: int, act: str, leak, rows: int, sparse: bool, bias_only: bool = False):
+    """(activations rows x (13 inputs + 6 neurons), a random layer over them, the numpy twin's
+    activations): 10 of the inputs read in first-use order, not sorted; bias_only leaves the
+    first neuron without connections."""
+    rng = np.random.default_rng(seed)
     n_in, k = 13, 6
     acts = values(rng, (rows, n_in + k))
-    src = rng.permutation(n_in)[:10]            # inputs read in first-use order, not sorted
+    src = rng.permutation(n_in)[:10]
     weights = values(rng, (len(src), k), special=0.03)
     connected = rng.random((len(src), k)) < (0.6 if sparse else 1.1)
+    if bias_only:
+        connected[:, 0] = False
     weights[~connected] = 0.0
     bias = values(rng, k, special=0.1)
     layer = nn.Layer(act, 0.25, leak, "none", n_in, [str(j) for j in range(k)], src, weights,
@@ -104,9 +106,19 @@ def test_layer_forward_matches_rank_one_updates(act, leak, rows, sparse):
     layer.dense = connected.all(axis=1)
     expected = acts.copy()
     expected[:, n_in:] = nn.activate(act, nn.weighted_sums(layer, acts), 0.25, leak)
+    return acts, layer, expected
+
+
+@pytest.mark.parametrize("act,leak", LAYER_ACTS)
+@pytest.mark.parametrize("rows", [1, 3, 4, 7, 1030])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_layer_forward_matches_rank_one_updates(act, leak, rows, sparse):
+    acts, layer, expected = random_layer(rows * 7 + sparse, act, leak, rows, sparse)
+    n_in = layer.start
     got = acts.copy()
     code, param = nn._kernel_activation(layer)
-    K.layer_forward(got, src, layer.dense, connected, weights, bias, code, param, n_in)
+    K.layer_forward(got, layer.src, layer.dense, layer.connected, layer.weights, layer.bias,
+                    code, param, n_in)
     if code == 0:
         got[:, n_in:] = nn.activate(act, got[:, n_in:], 0.25, leak)
     assert_bits(got, expected)
@@ -118,25 +130,14 @@ def test_layer_forward_matches_rank_one_updates(act, leak, rows, sparse):
 def test_neuron_major_layer_matches_rank_one_updates(act, leak, rows, sparse):
     """layer_forward_t (activations neurons x rows, each neuron's connections as a list) gives
     the numpy twin's doubles."""
-    rng = np.random.default_rng(rows * 11 + sparse)
-    n_in, k = 13, 6
-    acts = values(rng, (rows, n_in + k))
-    src = rng.permutation(n_in)[:10]
-    weights = values(rng, (len(src), k), special=0.03)
-    connected = rng.random((len(src), k)) < (0.6 if sparse else 1.1)
-    connected[:, 0] = False                      # a neuron without connections: bias only
-    weights[~connected] = 0.0
-    bias = values(rng, k, special=0.1)
-    layer = nn.Layer(act, 0.25, leak, "none", n_in, [str(j) for j in range(k)], src, weights,
-                     bias, connected)
-    layer.dense = connected.all(axis=1)
-    expected = acts.copy()
-    expected[:, n_in:] = nn.activate(act, nn.weighted_sums(layer, acts), 0.25, leak)
+    acts, layer, expected = random_layer(rows * 11 + sparse, act, leak, rows, sparse,
+                                         bias_only=True)
+    n_in, src, weights, connected = layer.start, layer.src, layer.weights, layer.connected
     j_of, s_of = np.nonzero(connected.T)
     ptr = np.concatenate([[0], np.cumsum(connected.sum(axis=0))]).astype(np.int64)
     got = np.ascontiguousarray(acts.T)
     code, param = nn._kernel_activation(layer)
-    K.layer_forward_t(got, ptr, src[s_of].astype(np.int64), weights[s_of, j_of], bias, code,
+    K.layer_forward_t(got, ptr, src[s_of].astype(np.int64), weights[s_of, j_of], layer.bias, code,
                       param, n_in)
     if code == 0:
         got[n_in:] = nn.activate(act, got[n_in:], 0.25, leak)

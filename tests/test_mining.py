@@ -17,6 +17,7 @@ import pytest
 
 import portmodel
 from portmodel.errors import DocumentError, UnsupportedError
+from reference_engines import jpmml_frame
 
 NS = "http://www.dmg.org/PMML-4_4"
 CATS = ("A", "B", "C")
@@ -521,17 +522,6 @@ def test_load_time_errors():
 # ------------------------------------------------------------------ oracle
 
 
-def _jpmml(text: str, df: pd.DataFrame, tmp_path) -> pd.DataFrame:
-    jpmml_evaluator = pytest.importorskip("jpmml_evaluator")
-    path = tmp_path / "model.pmml"
-    path.write_text(text)
-    try:
-        ev = jpmml_evaluator.make_evaluator(str(path)).verify()
-    except Exception as exc:  # no Java
-        pytest.skip(f"JPMML-Evaluator unavailable: {exc}")
-    return ev.evaluateAll(df)
-
-
 def _agree(ours: pd.DataFrame, theirs: pd.DataFrame, cols: list[str]) -> None:
     for c in cols:
         a, b = ours[c].tolist(), theirs[c].tolist()
@@ -554,38 +544,38 @@ PROB_COLS = ["label", "P_A", "P_B", "P_C"]
 @pytest.mark.parametrize("method", ["majorityVote", "weightedMajorityVote", "average",
                                     "weightedAverage", "median", "max"])
 @pytest.mark.parametrize("treatment", ["continue", "skipSegment", "returnMissing"])
-def test_classification_matches_jpmml(method, treatment, tmp_path, load):
+def test_classification_matches_jpmml(method, treatment, load):
     four = ctree("y", 0.1, ("C", (0.2, 0.3, 0.5)), ("A", (0.5, 0.3, 0.2)))
     d = classify(method, (0.5, 0.3, 0.2, 0.4), (T1, T2, T3Y, four),
                  f' missingPredictionTreatment="{treatment}" missingThreshold="0.6"')
-    _agree(load(d).predict(ORACLE_X), _jpmml(d, ORACLE_X, tmp_path), PROB_COLS)
+    _agree(load(d).predict(ORACLE_X), jpmml_frame(d, ORACLE_X), PROB_COLS)
 
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("method", ["sum", "weightedSum", "average", "weightedAverage", "median",
                                     "weightedMedian"])
 @pytest.mark.parametrize("treatment", ["continue", "skipSegment", "returnMissing"])
-def test_regression_matches_jpmml(method, treatment, tmp_path, load):
+def test_regression_matches_jpmml(method, treatment, load):
     models = (reg(1, 2), reg(10, -1, field="y"), reg(0, 0.5), reg(3))
     d = regress(method, W4, models, f' missingPredictionTreatment="{treatment}" '
                                     f'missingThreshold="0.3"')
-    _agree(load(d).predict(ORACLE_X), _jpmml(d, ORACLE_X, tmp_path), ["t"])
+    _agree(load(d).predict(ORACLE_X), jpmml_frame(d, ORACLE_X), ["t"])
 
 
 @pytest.mark.oracle
-def test_select_first_model_chain_and_nesting_match_jpmml(tmp_path):
+def test_select_first_model_chain_and_nesting_match_jpmml():
     d = chain_doc()
-    _agree(portmodel.load(d).predict(ORACLE_X), _jpmml(d, ORACLE_X, tmp_path), ["label", "pA"])
+    _agree(portmodel.load(d).predict(ORACLE_X), jpmml_frame(d, ORACLE_X), ["label", "pA"])
     inner = mining("regression", "weightedAverage",
                    [segment("1", reg(1, 2), weight=2), segment("2", reg(10, -1), X_GT_2)], "t")
     out_el = '<Output><OutputField name="seg" feature="entityId" dataType="string"/></Output>'
     outer = mining("regression", "selectFirst",
                    [segment("n", inner, C_IS_A), segment("r", reg(0, 0.5), X_GT_2)], "t", out_el)
-    _agree(portmodel.load(doc(outer)).predict(ORACLE_X), _jpmml(doc(outer), ORACLE_X, tmp_path),
+    _agree(portmodel.load(doc(outer)).predict(ORACLE_X), jpmml_frame(doc(outer), ORACLE_X),
            ["t", "seg"])
     z_in = '<MiningField name="z"/>'
     chain = doc(mining("regression", "modelChain", [
         segment("1", reg(1, 2, target=None, output=CHAIN_OUT)),
         segment("2", reg(0, 3, field="z", extra_schema=z_in), C_IS_A),
         segment("3", reg(100, 1, field="z", extra_schema=z_in), X_GT_2)], "t"))
-    _agree(portmodel.load(chain).predict(ORACLE_X), _jpmml(chain, ORACLE_X, tmp_path), ["t", "z"])
+    _agree(portmodel.load(chain).predict(ORACLE_X), jpmml_frame(chain, ORACLE_X), ["t", "z"])

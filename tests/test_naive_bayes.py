@@ -13,6 +13,7 @@ import pytest
 
 import portmodel
 from portmodel.errors import UnsupportedError
+from sklearn_models import JAVA_OPTS, require_exporter
 
 THRESHOLD = 0.001
 
@@ -179,10 +180,7 @@ def test_unknown_distribution_is_rejected_at_load():
 
 @pytest.fixture(scope="module")
 def gnb(tmp_path_factory):
-    pytest.importorskip("sklearn2pmml")
-    import shutil
-    if shutil.which("java") is None:
-        pytest.skip("exporting with sklearn2pmml needs Java")
+    require_exporter()
     from sklearn.datasets import load_wine
     from sklearn.naive_bayes import GaussianNB
     from sklearn2pmml import sklearn2pmml
@@ -195,7 +193,7 @@ def gnb(tmp_path_factory):
         warnings.simplefilter("ignore")
         pipe.fit(X, y)
         path = tmp_path_factory.mktemp("nb") / "gnb.pmml"
-        sklearn2pmml(pipe, str(path), java_opts=["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"])
+        sklearn2pmml(pipe, str(path), java_opts=JAVA_OPTS)
     return pipe, X, y, path
 
 

@@ -13,6 +13,7 @@ import pytest
 
 import portmodel
 from portmodel.errors import DocumentError, UnsupportedError
+from sklearn_models import export_all, require_exporter
 
 ROWS = [(1.0, 2.0), (-0.7, 0.3), (2.5, -1.2)]
 
@@ -348,22 +349,9 @@ def test_many_inputs_use_the_matrix_product_path():
 # ---------------------------------------------------------------- scikit-learn, via sklearn2pmml
 
 
-def export_all(jobs: dict) -> None:
-    """Export fitted pipelines {name: (pipeline, path)} with sklearn2pmml, a few JVMs at a time."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from sklearn2pmml import sklearn2pmml
-    opts = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]   # short-lived JVMs start faster
-    with ThreadPoolExecutor(3) as pool:
-        list(pool.map(lambda job: sklearn2pmml(job[0], str(job[1]), java_opts=opts), jobs.values()))
-
-
 @pytest.fixture(scope="module")
 def mlps(tmp_path_factory):
-    pytest.importorskip("sklearn2pmml")
-    import shutil
-    if shutil.which("java") is None:
-        pytest.skip("exporting with sklearn2pmml needs Java")
+    require_exporter()
     from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
     from sklearn.neural_network import MLPClassifier, MLPRegressor
     from sklearn2pmml.pipeline import PMMLPipeline

@@ -15,6 +15,7 @@ import pytest
 
 import portmodel
 from portmodel.errors import DocumentError, UnsupportedError
+from sklearn_models import export_all, require_exporter
 
 # three support vectors: a dense Array, a full sparse array, a sparse array with a default entry
 VECTORS = {"v1": (1.0, 2.0), "v2": (0.5, -1.0), "v3": (0.0, 3.0)}
@@ -251,22 +252,9 @@ def _frames():
             "diabetes": (diabetes.data, diabetes.target.rename("progression"))}
 
 
-def export_all(jobs: dict) -> None:
-    """Export fitted pipelines {name: (pipeline, path)} with sklearn2pmml, a few JVMs at a time."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from sklearn2pmml import sklearn2pmml
-    opts = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]   # short-lived JVMs start faster
-    with ThreadPoolExecutor(3) as pool:
-        list(pool.map(lambda job: sklearn2pmml(job[0], str(job[1]), java_opts=opts), jobs.values()))
-
-
 @pytest.fixture(scope="module")
 def svms(tmp_path_factory):
-    pytest.importorskip("sklearn2pmml")
-    import shutil
-    if shutil.which("java") is None:
-        pytest.skip("exporting with sklearn2pmml needs Java")
+    require_exporter()
     from sklearn.svm import SVC, SVR, LinearSVC
     from sklearn2pmml.pipeline import PMMLPipeline
     data = _frames()

@@ -134,6 +134,18 @@ def _same_result(a, b) -> None:
         np.testing.assert_array_equal(a.probs[c], b.probs[c])
 
 
+def general_path(doc, data: pd.DataFrame):
+    """(result, scope) of the document's top mining model on the general path: its forest plan
+    set aside for the call."""
+    mm = doc.model
+    plan, mm.fast = mm.fast, None
+    try:
+        scope = model_scope(doc, data)
+        return mm.score(scope), scope
+    finally:
+        mm.fast = plan
+
+
 def _mining_models(model):
     if isinstance(model, MiningModel):
         yield model
@@ -151,12 +163,7 @@ def test_conformance_forest_plan_equals_general_path(case, backend):
     for df in (data, holes):
         s1 = model_scope(doc, df)
         fast = mm.fast.score(s1)
-        plan, mm.fast = mm.fast, None
-        try:
-            s2 = model_scope(doc, df)
-            general = mm.score(s2)
-        finally:
-            mm.fast = plan
+        general, s2 = general_path(doc, df)
         _same_result(fast, general)
         assert set(s1.errors) == set(s2.errors)
 
@@ -353,12 +360,7 @@ def test_random_ensembles_forest_plan_equals_general_path(function, method, trea
     general_form = try_compile_forest(mm, fast=False)
     assert isinstance(general_form.plan, tk.FrozenGeneral)
     plans = [mm.fast, general_form]
-    plan, mm.fast = mm.fast, None
-    try:
-        s2 = model_scope(doc, data)
-        general = mm.score(s2)
-    finally:
-        mm.fast = plan
+    general, s2 = general_path(doc, data)
     for p in plans:
         s1 = model_scope(doc, data)
         _same_result(p.score(s1), general)
@@ -377,11 +379,7 @@ def test_parallel_kernels_equal_walk(monkeypatch):
     doc = portmodel.load(TreeGen(5).ensemble("classification", "weightedAverage", "continue"))
     mm = doc.model
     plans = [mm.fast, try_compile_forest(mm, fast=False)]
-    plan, mm.fast = mm.fast, None
-    try:
-        general = mm.score(model_scope(doc, data))
-    finally:
-        mm.fast = plan
+    general, _ = general_path(doc, data)
     for p in plans:
         _same_result(p.score(model_scope(doc, data)), general)
 
