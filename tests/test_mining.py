@@ -525,6 +525,7 @@ def test_load_time_errors():
 def _agree(ours: pd.DataFrame, theirs: pd.DataFrame, cols: list[str]) -> None:
     for c in cols:
         a, b = ours[c].tolist(), theirs[c].tolist()
+        assert len(a) == len(b), c
         for i, (u, v) in enumerate(zip(a, b)):
             if isna(u) or isna(v):
                 assert isna(u) and isna(v), (c, i, u, v)
