@@ -253,6 +253,23 @@ def add_terms(terms, rows, cls, logp):
 
 
 @njit(cache=True)
+def _finish(i, root, adj, undef, acc):
+    """The end of a row's distances (``_row_distances``, ``_pair_sums``): the missing-value
+    adjustment, the root, undefined rows."""
+    if undef[i]:
+        for j in range(acc.shape[0]):
+            acc[j] = np.nan
+    elif root:
+        a = adj[i]
+        for j in range(acc.shape[0]):
+            acc[j] = math.sqrt(acc[j] * a)
+    else:
+        a = adj[i]
+        for j in range(acc.shape[0]):
+            acc[j] = acc[j] * a
+
+
+@njit(cache=True)
 def _row_distances(flat, off, P, has_missing, i, Y, w, mode, root, adj, undef, acc):
     """acc[j] = distance of row i to reference j."""
     m = Y.shape[1]
@@ -277,17 +294,7 @@ def _row_distances(flat, off, P, has_missing, i, Y, w, mode, root, adj, undef, a
                 a = acc[j]
                 if a == a and (d > a or d != d):      # np.maximum: NaN wins
                     acc[j] = d
-    if undef[i]:
-        for j in range(m):
-            acc[j] = np.nan
-    elif root:
-        a = adj[i]
-        for j in range(m):
-            acc[j] = math.sqrt(acc[j] * a)
-    else:
-        a = adj[i]
-        for j in range(m):
-            acc[j] = acc[j] * a
+    _finish(i, root, adj, undef, acc)
 
 
 # Few references: the rows go in the inner loop (long vector loops over a block of rows), one
@@ -570,22 +577,6 @@ def _pair_sums(flat, off, i, Y, w, unit, mode, acc0, acc1):
                         acc0[j] += abs(xt - yt[j]) * wt
                         acc1[j] += abs(zt - yt[j]) * wt
         f += 4
-
-
-@njit(cache=True)
-def _finish(i, root, adj, undef, acc):
-    """The end of ``_row_distances``: the missing-value adjustment, the root, undefined rows."""
-    if undef[i]:
-        for j in range(acc.shape[0]):
-            acc[j] = np.nan
-    elif root:
-        a = adj[i]
-        for j in range(acc.shape[0]):
-            acc[j] = math.sqrt(acc[j] * a)
-    else:
-        a = adj[i]
-        for j in range(acc.shape[0]):
-            acc[j] = acc[j] * a
 
 
 @njit(cache=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .tree_kernel import (G_EQ, G_GE, G_GT, G_IN, G_KNOWN, G_LE, G_LT, G_NE, G_NOTIN, OP_AND,
+from .tree_kernel import (G_EQ, G_GT, G_IN, G_KNOWN, G_LE, G_LT, G_NE, G_NOTIN, OP_AND,
                           OP_EQ, OP_FALSE, OP_GE, OP_GT, OP_IN, OP_LE, OP_LT, OP_MISSING, OP_NE,
                           OP_NOTMISSING, OP_OR, OP_TRUE, OP_XOR, S_LAST, S_NONE, S_NULL)
 
@@ -39,25 +39,14 @@ def _member(x, sets, lo, hi):
 
 
 @njit(cache=True)
-def _gtest(op, x, t, lo, hi, sets):
-    if op == G_LE:
-        return x <= t
+def _gtest(op, x, t):
+    """The comparisons ``_graph_block`` does not test inline (G_LT, G_GT, G_GE: only left
+    by infinite or NaN thresholds, see ``Graph._add``)."""
     if op == G_LT:
         return x < t
     if op == G_GT:
         return x > t
-    if op == G_GE:
-        return x >= t
-    if op == G_EQ:
-        return x == t
-    if op == G_NE:
-        return x != t
-    if op == G_KNOWN:
-        return False
-    hit = _member(x, sets, lo, hi)
-    if op == G_IN:
-        return hit
-    return not hit
+    return x >= t
 
 
 @njit(cache=True)
@@ -96,7 +85,7 @@ def _graph_block(X, a, b, start, op, feat, thr, lo, hi, sets, nxt, all_le, out, 
                         elif o == G_IN or o == G_NOTIN:
                             c = _member(x, sets, lo[tt], hi[tt]) == (o == G_IN)
                         else:
-                            c = _gtest(o, x, th, lo[tt], hi[tt], sets)
+                            c = _gtest(o, x, th)
                         tt = nxt[tt, 1 if c else 0]
                     t[l] = tt
                     if tt >= 0:

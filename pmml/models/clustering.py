@@ -19,16 +19,8 @@ from ..values import Col, is_numeric_type
 from .base import CompiledModel, Result, register
 from .kernels import kernels
 from .comparison import (FieldComparison, Measure, binary_reference, distances, id_text,
-                         parse_field_comparison, parse_measure, reference_column, similarities)
-
-
-def ranked_ids(order: np.ndarray, ids: np.ndarray, undefined: np.ndarray, rank: int) -> np.ndarray:
-    """Per row, the id of the reference at ``rank`` (1-based) in ``order``; None past the end."""
-    out = np.full(order.shape[0], None, dtype=object)
-    if 1 <= rank <= order.shape[1]:
-        out[:] = ids[order[:, rank - 1]]
-        out[undefined] = None
-    return out
+                         parse_field_comparison, parse_measure, ranked_ids, reference_column,
+                         similarities)
 
 
 def ranked_values(order: np.ndarray, values: np.ndarray, rank: int) -> np.ndarray:

@@ -211,6 +211,16 @@ def id_text(v: Any) -> str:
     return str(v)
 
 
+def ranked_ids(order: np.ndarray, ids: np.ndarray, undefined: np.ndarray, rank: int) -> np.ndarray:
+    """Per row, the id of the reference at ``rank`` (1-based) in ``order`` (references by rank
+    per row); None past the end and in undefined rows."""
+    out = np.full(order.shape[0], None, dtype=object)
+    if 1 <= rank <= order.shape[1]:
+        out[:] = ids[order[:, rank - 1]]
+        out[undefined] = None
+    return out
+
+
 # ---------------------------------------------------------------------- scoring
 
 

@@ -174,10 +174,7 @@ def try_compile_forest(mm, fast: bool = True) -> ForestPlan | None:
     """A ForestPlan for a MiningModel of plain tree segments; None when the general path must
     score it (other segment models or predicates, per-segment transformations, ...).
     ``fast=False`` skips the graph form (tests use it)."""
-    from . import mining
     from .tree import TreeModel
-    if not all(hasattr(mining, a) for a in ("_Votes", "_Probabilities", "_Values", "blank_rows")):
-        return None
     fn = mm.function
     allowed = {"regression": REGRESSION_METHODS, "classification": CLASSIFICATION_METHODS}
     if mm.method not in allowed.get(fn, ()) or not mm.segments:

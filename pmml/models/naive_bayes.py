@@ -46,11 +46,8 @@ class Distribution:
     b: float = 0.0     # variance / upper
 
     def density(self, x: np.ndarray) -> np.ndarray:
+        """Poisson or uniform (Gaussian terms are scored apart: ``gauss_exponents``)."""
         with np.errstate(all="ignore"):
-            if self.kind == "gauss":
-                sd = math.sqrt(self.b)
-                z = (x - self.a) / sd
-                return np.exp(-0.5 * z * z - (math.log(sd) + _HALF_LOG_2PI))
             if self.kind == "poisson":
                 return _stats.poisson.pmf(x, self.a)
             inside = (x >= self.a) & (x <= self.b)
@@ -127,7 +124,6 @@ class NaiveBayesModel(CompiledModel):
                                 f"{self.target.name!r}", line=out.sourceline, element="BayesOutput")
         if self.target is None and name:
             self.target = self.ctx.require(name, out)
-        dt = self.target_type
         self.cats: list[Any] = []
         prior = []
         for tvc in out.find("TargetValueCounts").findall("TargetValueCount"):
@@ -139,7 +135,6 @@ class NaiveBayesModel(CompiledModel):
         with np.errstate(divide="ignore"):
             self.log_prior = np.log(np.array(prior))
         self.cat_index = {c: j for j, c in enumerate(self.cats)}
-        self.dt = dt
         bis = el.find("BayesInputs")
         if bis is None:
             raise DocumentError("NaiveBayesModel has no BayesInputs", line=el.sourceline,

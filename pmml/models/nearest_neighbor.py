@@ -25,8 +25,8 @@ from ..scope import Scope
 from ..values import Col, full, parse_scalar
 from .base import CompiledModel, Result, register
 from .comparison import (FieldComparison, Measure, binary_reference, distances, id_text,
-                         kernel_plan, parse_field_comparison, parse_measure, reference_column,
-                         similarities)
+                         kernel_plan, parse_field_comparison, parse_measure, ranked_ids,
+                         reference_column, similarities)
 from .kernels import kernels
 
 _CHUNK_CELLS = 2_000_000
@@ -121,6 +121,7 @@ class NearestNeighborModel(CompiledModel):
         else:
             ids = [str(i + 1) for i in range(m)]
         self.ids = np.array([None if v is None else str(v) for v in ids], dtype=object)
+        self.id_index = {str(v): j for j, v in enumerate(self.ids)}   # affinity to an id
         self.categorical = False
         self.cats: list[Any] = []
         if self.target is not None:
@@ -255,19 +256,13 @@ class NearestNeighborModel(CompiledModel):
 
     def _entity_extra(self, n, near, near_score, undefined, cols) -> dict[str, Any]:
         ids = self.ids
-        win = np.full(n, None, dtype=object)
-        win[~undefined] = ids[near[~undefined, 0]]
-        index = {str(v): j for j, v in enumerate(ids)}
 
         def ranked(rank: int) -> np.ndarray:
-            out = np.full(n, None, dtype=object)
-            if 1 <= rank <= near.shape[1]:
-                out[~undefined] = ids[near[~undefined, rank - 1]]
-            return out
+            return ranked_ids(near, ids, undefined, rank)
 
         def affinity(value: Any, rank: int) -> np.ndarray:
             if value is not None:
-                j = index.get(id_text(value))
+                j = self.id_index.get(id_text(value))
                 if j is None:
                     return np.full(n, np.nan)
                 if self.measure.is_distance:
@@ -281,4 +276,4 @@ class NearestNeighborModel(CompiledModel):
                 return np.full(n, np.nan)
             return np.where(undefined, np.nan, near_score[:, r - 1])
 
-        return {"entityId": win, "entityRanks": ranked, "affinity": affinity}
+        return {"entityId": ranked(1), "entityRanks": ranked, "affinity": affinity}

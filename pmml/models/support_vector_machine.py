@@ -170,8 +170,7 @@ class SupportVectorMachineModel(CompiledModel):
                                    element=el.tag)
         self.max_wins = el.get("maxWins", "false") == "true"
         self.threshold = float(el.get("threshold", "0"))
-        abtc = el.get("alternateBinaryTargetCategory")
-        self.alt_binary = self._category(abtc, el) if abtc is not None else None
+        self.alt_binary = self._category(el.get("alternateBinaryTargetCategory"), el)
         self._compile_dictionary(el.find("VectorDictionary"))
         self.machines = [self._compile_machine(m) for m in el.findall("SupportVectorMachine")]
         if not self.machines:

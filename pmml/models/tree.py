@@ -20,6 +20,7 @@ from ..predicates import PREDICATE_TAGS, Pred, parse_predicate
 from ..scope import Scope
 from ..values import Col, codes, full, parse_scalar
 from .base import CompiledModel, Result, register
+from .tree_kernel import compile_kernel
 
 MISSING_STRATEGIES = ("none", "lastPrediction", "nullPrediction", "defaultChild",
                       "weightedConfidence", "aggregateNodes")
@@ -78,13 +79,8 @@ class TreeModel(CompiledModel):
             raise DocumentError("TreeModel has no Node", line=el.sourceline, element=el.tag)
         self.cats = self.categories() if self.function == "classification" else []
         self.tree = build_tree(root, self)
-        self.kernel = None
-        if self.missing_strategy not in ("weightedConfidence", "aggregateNodes"):
-            try:
-                from .tree_kernel import compile_kernel
-                self.kernel = compile_kernel(self.tree, self)
-            except ImportError:
-                self.kernel = None
+        # None for weightedConfidence / aggregateNodes (blended, never one leaf per row)
+        self.kernel = compile_kernel(self.tree, self)
         # JPMML-Evaluator also charges missingValuePenalty for each surrogate predicate decided
         # by an alternative; the kernels do not count those, so such trees are walked
         self.surrogate_penalty = self.penalty != 1.0 and any(_is_surrogate(p)
@@ -96,7 +92,7 @@ class TreeModel(CompiledModel):
             return self._weighted_result(scope)
         if self.surrogate_penalty:
             leaf, penalty = walk(self.tree, self, scope, count_surrogates=True)
-        elif self.kernel is not None and getattr(self, "use_kernel", True):
+        elif self.kernel is not None:
             leaf, penalty = self.kernel.run(scope)
         else:
             leaf, penalty = walk(self.tree, self, scope)
@@ -644,7 +640,6 @@ class _PredCache:
                 truth = ~hit if p.op == "isNotIn" else hit
             known = ~miss
             return truth & known, known
-        results = None
         if p.op == "surrogate":
             truth = np.zeros(m, bool)
             known = np.zeros(m, bool)

@@ -214,6 +214,25 @@ def _set_codes(fields: Fields, j: int, values: list[Any]) -> list[float]:
     return sorted(out)
 
 
+def _value_test(fields: Fields, p: Pred) -> tuple[int, int, float, tuple]:
+    """(feature, op, constant, set members) of a simple or set predicate (both forms)."""
+    if p.kind == "simple":
+        op = _SIMPLE_OPS.get(p.op)
+        if op is None:
+            raise NotLowerable(p.op)
+        j = fields.slot(p)
+        if op in (OP_MISSING, OP_NOTMISSING):
+            return j, op, 0.0, ()
+        if not fields.slots[j].numeric and op in _ORDERING:
+            raise NotLowerable("ordering comparison of a string field")
+        return j, op, fields.code(j, p.value), ()
+    if p.kind == "set":
+        j = fields.slot(p)
+        op = OP_IN if p.op == "isIn" else OP_NOTIN
+        return j, op, 0.0, tuple(_set_codes(fields, j, p.values))
+    raise NotLowerable(p.kind)
+
+
 def _parallel(n: int, trees: int) -> bool:
     """Worth starting threads: enough work, and at least two row chunks."""
     return n * trees >= PARALLEL_MIN_WORK and n >= 2048
@@ -311,40 +330,21 @@ class Graph:
         self.fields = fields or Fields()
         self.tests: list[_Test] = []
         self.starts: list[int] = []       # per tree: first target
-        self.bases: list[int] = []        # per tree: global index of its node 0
         self.n_nodes = 0
 
     # -- predicates as single tests
-    def _value_test(self, p: Pred) -> tuple[int, int, float, tuple]:
-        """(feature, op, constant, set members) of a simple or set predicate."""
-        if p.kind == "simple":
-            op = _SIMPLE_OPS.get(p.op)
-            if op is None:
-                raise NotLowerable(p.op)
-            j = self.fields.slot(p)
-            if op in (OP_MISSING, OP_NOTMISSING):
-                return j, op, 0.0, ()
-            if not self.fields.slots[j].numeric and op in _ORDERING:
-                raise NotLowerable("ordering comparison of a string field")
-            return j, op, self.fields.code(j, p.value), ()
-        if p.kind == "set":
-            j = self.fields.slot(p)
-            op = OP_IN if p.op == "isIn" else OP_NOTIN
-            return j, op, 0.0, tuple(_set_codes(self.fields, j, p.values))
-        raise NotLowerable(p.kind)
-
     def spec(self, p: Pred) -> _Spec:
         """A node predicate as one test: simple and set predicates, and compound predicates on
         one field with at most one value test (KNIME's ``x <= t or isMissing(x)``)."""
         if p.kind in ("simple", "set"):
-            j, op, thr, members = self._value_test(p)
+            j, op, thr, members = _value_test(self.fields, p)
             if op == OP_MISSING:
                 return _Spec(j, None, known=False, miss=TRUE)
             if op == OP_NOTMISSING:
                 return _Spec(j, None, known=True, miss=FALSE)
             return _Spec(j, op, thr, members)
         leaves = _leaves(p)
-        tests = [self._value_test(x) for x in leaves]
+        tests = [_value_test(self.fields, x) for x in leaves]
         feats = {t[0] for t in tests}
         if len(feats) > 1:
             raise NotLowerable("predicate on several fields")
@@ -479,7 +479,6 @@ class Graph:
             go = target(0)
             start = self._add(specs[0], go, NULL, go if specs[0].miss == TRUE else NULL)
         self.starts.append(start)
-        self.bases.append(base)
         self.n_nodes += len(tree.pred)
 
     def freeze(self) -> "FrozenGraph":
@@ -520,7 +519,7 @@ class Graph:
             sets=np.array(sets + [0.0], np.float64),
             nxt=(nxt if k else np.zeros((1, 3))).astype(np.int32),
             starts=remap(np.array(self.starts, np.int64)).astype(np.int32),
-            bases=np.array(self.bases, np.int64), n_tests=k,
+            n_tests=k,
             all_le=all(t.op == G_LE for t in tests))
 
 
@@ -535,7 +534,6 @@ class FrozenGraph:
     sets: np.ndarray
     nxt: np.ndarray
     starts: np.ndarray
-    bases: np.ndarray
     n_tests: int
     all_le: bool
 
@@ -621,20 +619,13 @@ class General:
         if p.kind == "false":
             return self._entry(OP_FALSE)
         if p.kind == "simple":
-            op = _SIMPLE_OPS.get(p.op)
-            if op is None:
-                raise NotLowerable(p.op)
-            j = self.fields.slot(p)
-            if op in (OP_MISSING, OP_NOTMISSING):
-                return self._entry(op, j)
-            if not self.fields.slots[j].numeric and op in _ORDERING:
-                raise NotLowerable("ordering comparison of a string field")
-            return self._entry(op, j, self.fields.code(j, p.value))
+            j, op, thr, _ = _value_test(self.fields, p)
+            return self._entry(op, j, thr)
         if p.kind == "set":
-            j = self.fields.slot(p)
+            j, op, _, members = _value_test(self.fields, p)
             lo = len(self.sets)
-            self.sets.extend(_set_codes(self.fields, j, p.values))
-            return self._entry(OP_IN if p.op == "isIn" else OP_NOTIN, j, 0.0, lo, len(self.sets))
+            self.sets.extend(members)
+            return self._entry(op, j, 0.0, lo, len(self.sets))
         if p.kind == "compound":
             op = _COMPOUND_OPS.get(p.op)
             if op is None:
