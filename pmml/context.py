@@ -42,15 +42,3 @@ class Ctx:
 
     def add(self, info: FieldInfo) -> None:
         self.fields[info.name] = info
-
-    def fields_all(self) -> dict[str, FieldInfo]:
-        """Every visible field, inner definitions shadowing outer ones."""
-        chain = []
-        ctx: Ctx | None = self
-        while ctx is not None:
-            chain.append(ctx.fields)
-            ctx = ctx.parent
-        out: dict[str, FieldInfo] = {}
-        for fields in reversed(chain):
-            out.update(fields)
-        return out

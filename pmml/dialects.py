@@ -325,7 +325,9 @@ def vendor_names_possible(source: bytes | None) -> bool:
     element and no x- attribute (a cheap test that spares a walk over every element)."""
     if source is None:
         return True
-    from .xmlread import _as_text
+    from .xmlread import _as_text, _encoding
+    if _encoding(source).lower() in ("utf-8", "utf8"):
+        return b"X-" in source or b"x-" in source   # (UTF-8: ASCII text is its own bytes)
     try:
         text = _as_text(source)
     except UnsupportedError:     # an encoding Python does not know: assume there may be some

@@ -466,7 +466,7 @@ def _map_values(el, ctx: Ctx) -> Expr:
             table[key] = _parse_attr(r[out_col], data_type, el, f"InlineTable cell {out_col}")
     mmt_val = _parse_attr(el.get("mapMissingTo"), data_type, el, "mapMissingTo")
     dflt_val = _parse_attr(el.get("defaultValue"), data_type, el, "defaultValue")
-    op = "categorical" if data_type in ("string", "boolean") else "continuous"
+    op = default_op_type(data_type)
     keys = list(table)
     mapped = full(len(keys), None, data_type).values
     for i, k in enumerate(keys):

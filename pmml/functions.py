@@ -755,11 +755,12 @@ def _compile_if(args: list[Expr], el) -> Expr:
     def fn(scope: Scope) -> Res:
         c = cond(scope)
         errs: dict[int, str] = {}
-        truth = _truth(c, ~c.missing, errs) & ~c.missing
-        if errs:
-            for i in errs:
-                truth[i] = False
-        decided = ~c.missing & ~np.isin(np.arange(scope.n), list(errs))
+        decided = ~c.missing
+        truth = _truth(c, decided, errs) & decided
+        if errs:     # a condition that is no boolean decides nothing
+            rows = list(errs)
+            truth[rows] = False
+            decided[rows] = False
         take_then = decided & truth
         take_else = decided & ~truth
         vals = full(scope.n, None, rt).values

@@ -13,6 +13,7 @@ import numpy as np
 
 from portmodel.errors import DocumentError, InvalidValueError, UnsupportedError
 
+from .context import Ctx
 from .dictionary import FieldInfo, value_error
 from .scope import Scope
 from .values import Col, is_numeric_type, parse_scalar
@@ -36,17 +37,15 @@ class MiningFieldSpec:
     line: int | None = None
 
 
-def parse_mining_schema(el, fields: dict[str, FieldInfo]) -> list[MiningFieldSpec]:
-    """Parse <MiningSchema>; every name must be a known field (checked at load)."""
+def parse_mining_schema(el, ctx: Ctx) -> list[MiningFieldSpec]:
+    """Parse <MiningSchema>; every name must be a field visible in ctx (checked at load)."""
     specs = []
-    if el is None:
-        return specs
     for mf in el.findall("MiningField"):
         name = mf.get("name")
-        if name not in fields:
+        info = ctx.lookup(name)
+        if info is None:
             raise DocumentError(f"MiningField {name!r} names no DataField or DerivedField",
                                 line=mf.sourceline, element="MiningField")
-        info = fields[name]
         usage = mf.get("usageType", "active")
         usage = USAGE_ALIASES.get(usage, usage)
         inv = mf.get("invalidValueTreatment", "returnInvalid")
@@ -125,23 +124,17 @@ def prepare(spec: MiningFieldSpec, info: FieldInfo, col: Col, scope: Scope) -> C
         invalid = invalid & ~missing
     if spec.outliers != "asIs" and is_numeric_type(info.data_type):
         ok = ~missing & ~invalid
-        num = values
-        if spec.low is not None:
-            low = ok & (num < spec.low)
-            if low.any():
+        num = values     # (the values before any outlier is replaced)
+        for bound, beyond in ((spec.low, np.less), (spec.high, np.greater)):
+            if bound is None:
+                continue
+            out = ok & beyond(num, bound)
+            if out.any():
                 if spec.outliers == "asMissingValues":
-                    missing = missing | low
-                    writable()[low] = np.nan
+                    missing = missing | out
+                    writable()[out] = np.nan
                 else:
-                    writable()[low] = spec.low
-        if spec.high is not None:
-            high = ok & (num > spec.high)
-            if high.any():
-                if spec.outliers == "asMissingValues":
-                    missing = missing | high
-                    writable()[high] = np.nan
-                else:
-                    writable()[high] = spec.high
+                    writable()[out] = bound
     if missing.any():
         if spec.missing_replacement is not None:
             writable()[missing] = spec.missing_replacement

@@ -125,10 +125,6 @@ def _static_type(feature: str, model) -> str:
     return "double"
 
 
-def _obj(n: int) -> np.ndarray:
-    return np.full(n, None, dtype=object)
-
-
 def _feature(s: OutputFieldSpec, result, scope: Scope, model) -> Col:
     n = scope.n
     if s.segment_id is not None:
@@ -157,8 +153,10 @@ def _feature(s: OutputFieldSpec, result, scope: Scope, model) -> Col:
     if f == "confidence":
         conf = result.extra.get("confidence")
         if conf is None:
-            return _prob_of_predicted(result) if s.value is None else \
-                Col(result.probability(s.value), np.isnan(result.probability(s.value)), "double")
+            if s.value is None:
+                return _prob_of_predicted(result)
+            p = result.probability(s.value)
+            return Col(p, np.isnan(p), "double")
         if isinstance(conf, dict):
             if s.value is not None:
                 arr = conf.get(s.value, np.full(n, np.nan))
@@ -254,8 +252,7 @@ def _display(result, model) -> Col:
         display.update({tv.value: tv.display for tv in spec.values if tv.display is not None})
     from .values import _as_string
     vals = np.empty(len(col), object)
-    vals[:] = [None if m else display.get(v, _as_string(v) if col.data_type != "double" else
-                                           _as_string(v))
+    vals[:] = [None if m else display.get(v, _as_string(v))
                for v, m in zip(col.values, col.missing)]
     return Col(vals, col.missing, "string", "categorical")
 

@@ -233,8 +233,3 @@ def compile_pred(p: Pred) -> Callable[[Scope], Tri]:
             known &= kn
         return acc & known, known
     return compound
-
-
-def compile_predicate(el, ctx: Ctx) -> tuple[Pred, Callable[[Scope], Tri]]:
-    p = parse_predicate(el, ctx)
-    return p, compile_pred(p)

@@ -19,7 +19,7 @@ FieldFn = Callable[["Scope"], Col]
 class Scope:
     """Lazy field lookup for one batch of n rows."""
 
-    __slots__ = ("n", "parent", "defs", "cache", "errors", "active")
+    __slots__ = ("n", "parent", "defs", "cache", "errors")
 
     def __init__(self, n: int, parent: "Scope | None" = None,
                  defs: dict[str, FieldFn] | None = None,
@@ -31,7 +31,6 @@ class Scope:
         if errors is None:
             errors = parent.errors if parent is not None else {}
         self.errors = errors
-        self.active = None
 
     def child(self, defs: dict[str, FieldFn] | None = None) -> "Scope":
         return Scope(self.n, self, dict(defs or {}), self.errors)

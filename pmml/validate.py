@@ -300,8 +300,7 @@ class _Checker:
                                    + " -> ".join(cyc))
 
     # -- references
-    def check_refs(self, el, scope: dict, skip_models: bool = False,
-                   model_tag: str | None = None) -> None:
+    def check_refs(self, el, scope: dict, skip_models: bool = False) -> None:
         """Every field-naming attribute under el must name a field in scope."""
         stack = [el]
         while stack:
@@ -423,14 +422,12 @@ class _Checker:
                              f"{first.sourceline}", WARNING)
         inner = {**scope, **{k: v for k, v in exposed.items() if k not in scope}}
         for child in model:
-            if not isinstance(child.tag, str) or child.tag in ("MiningSchema",) or \
+            if not isinstance(child.tag, str) or child.tag == "MiningSchema" or \
                     child.tag in _METADATA:
                 continue
             if child.tag == "Output":
                 self.check_refs(child, {**inner, **outputs})
                 self.check_segment_ids(child, segmentation)
-            elif child.tag == "Segmentation":
-                self.check_refs(child, inner, skip_models=True)
             else:
                 self.check_refs(child, inner, skip_models=True)
         for attr in REF_ATTRS.get(tag, ()):

@@ -26,20 +26,26 @@ _NO_BOM = ((b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
            (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"), (b"\x4c\x6f\xa7\x94", "cp500"))
 
 
+def _encoding(data: bytes) -> str:
+    """The codec of the document's bytes: from its byte order mark, its first characters or
+    its XML declaration (UTF-8 when none says otherwise)."""
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            return enc
+    for head, enc in _NO_BOM:
+        if data.startswith(head):
+            return enc
+    m = _DECLARED.match(data)
+    return m.group(1).decode("ascii") if m else "utf-8"
+
+
 def _as_text(data: bytes) -> str:
     """The document's characters, decoded as the XML parser will decode them.
 
     The DTD check runs on text, not bytes, so that UTF-16, UTF-32 or any other declared encoding
     cannot hide a '<!DOCTYPE'. An encoding Python does not know is refused.
     """
-    for bom, enc in _BOMS:
-        if data.startswith(bom):
-            return data.decode(enc, errors="replace")
-    for head, enc in _NO_BOM:
-        if data.startswith(head):
-            return data.decode(enc, errors="replace")
-    m = _DECLARED.match(data)
-    enc = m.group(1).decode("ascii") if m else "utf-8"
+    enc = _encoding(data)
     try:
         return data.decode(enc, errors="replace")
     except LookupError:
@@ -163,8 +169,3 @@ def fold_namespaces(root: etree._Element) -> None:
     for el in root.xpath("descendant-or-self::*[namespace-uri() != '']"):
         el.tag = etree.QName(el).localname
     etree.cleanup_namespaces(root)
-
-
-def looks_like_pmml(data: bytes) -> bool:
-    head = data[:4096].lstrip()
-    return head.startswith(b"<") and b"PMML" in head

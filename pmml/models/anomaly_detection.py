@@ -26,11 +26,11 @@ from portmodel.errors import DocumentError, UnsupportedError
 from ..predicates import parse_array
 from ..scope import Scope
 from ..values import codes, is_numeric_type
-from .base import CompiledModel, Result, compile_model, find_model, register, regression_result
+from .base import (COMMON_CHILDREN, CompiledModel, Result, compile_model, find_model, register,
+                   regression_result)
 
 ALGORITHMS = ("iforest", "ocsvm", "clusterMeanDist", "other")
-_COMMON = {"Extension", "MiningSchema", "Output", "LocalTransformations", "ModelVerification",
-           "ModelStats", "ModelExplanation", "Targets"}
+_CHILDREN = COMMON_CHILDREN | {"MeanClusterDistances"}
 
 
 def average_path_length(n: float) -> float:
@@ -59,7 +59,7 @@ class AnomalyDetectionModel(CompiledModel):
                                 element=el.tag)
         for child in el:
             if isinstance(child.tag, str) and child is not inner_el and \
-                    child.tag not in _COMMON | {"MeanClusterDistances"}:
+                    child.tag not in _CHILDREN:
                 raise UnsupportedError(f"<{child.tag}> in AnomalyDetectionModel is not supported",
                                        line=child.sourceline, element=child.tag)
         self.inner: CompiledModel = compile_model(inner_el, self.ctx)

@@ -62,11 +62,12 @@ class AssociationModel(CompiledModel):
         self.item_values: list[str] = []
         self.item_field: list[str] = []
         self.item_category: list[Any] = []   # None: a boolean field's own truth
+        seen: set[str] = set()
         for it in el.findall("Item"):
             iid, value = it.get("id"), it.get("value")
             if iid is None or value is None:
                 raise DocumentError("Item needs id and value", line=it.sourceline, element="Item")
-            if iid in self.item_ids:
+            if iid in seen:
                 raise DocumentError(f"duplicate Item id {iid!r}", line=it.sourceline,
                                     element="Item")
             field, category = it.get("field"), it.get("category")
@@ -91,6 +92,7 @@ class AssociationModel(CompiledModel):
                 except ValueError:
                     raise DocumentError(f"Item category {category!r} is not a {info.data_type}",
                                         line=it.sourceline, element="Item") from None
+            seen.add(iid)
             self.item_ids.append(iid)
             self.item_values.append(value)
             self.item_field.append(field)

@@ -23,6 +23,9 @@ MODEL_TAGS = ("AnomalyDetectionModel", "AssociationModel", "BayesianNetworkModel
               "NaiveBayesModel", "NearestNeighborModel", "NeuralNetwork", "RegressionModel",
               "RuleSetModel", "SequenceModel", "Scorecard", "SupportVectorMachineModel",
               "TextModel", "TimeSeriesModel", "TreeModel")
+#: children that any model element may have besides its model-specific content
+COMMON_CHILDREN = frozenset({"Extension", "MiningSchema", "Output", "LocalTransformations",
+                             "ModelVerification", "ModelStats", "ModelExplanation", "Targets"})
 
 
 @dataclass
@@ -78,9 +81,10 @@ class CompiledModel:
             raise UnsupportedError("model has isScorable=\"false\"", line=el.sourceline,
                                    element=el.tag)
         self.ctx = ctx.child()
-        self.mining: list[MiningFieldSpec] = parse_mining_schema(el.find("MiningSchema"), ctx.fields_all())
-        if el.find("MiningSchema") is None:
+        ms = el.find("MiningSchema")
+        if ms is None:
             raise DocumentError("model has no MiningSchema", line=el.sourceline, element=el.tag)
+        self.mining: list[MiningFieldSpec] = parse_mining_schema(ms, ctx)
         self.defs: dict[str, Callable[[Scope], Col]] = {}
         targets = [m for m in self.mining if m.usage == "predicted"]
         for spec in self.mining:
@@ -183,6 +187,19 @@ def _enclosing_target(el, ctx: Ctx, function: str) -> FieldInfo | None:
         if mf.get("usageType") in ("predicted", "target"):
             return ctx.lookup(mf.get("name"))
     return _enclosing_target(mm, ctx, function)
+
+
+def num_attr(el, name: str, default: str | None = None, required: bool = False) -> float | None:
+    """Attribute name of el (else default) as a float; None when absent and not required.
+    Text that is no number (or a required attribute that is absent) is a load-time error."""
+    text = el.get(name, default)
+    if text is None and not required:
+        return None
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        raise DocumentError(f"{el.tag} {name}={text!r} is not a number", line=el.sourceline,
+                            element=el.tag) from None
 
 
 def classification_result(n: int, categories: list[Any], probs: dict[Any, np.ndarray],

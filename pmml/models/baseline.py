@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -37,21 +38,12 @@ from portmodel.errors import DocumentError, UnsupportedError
 
 from ..scope import Scope
 from ..values import Col, codes, is_numeric_type, parse_scalar
-from .base import CompiledModel, Result, register, regression_result
+from .base import COMMON_CHILDREN, CompiledModel, Result, num_attr, register, regression_result
 
 STATISTICS = ("zValue", "CUSUM", "chiSquareDistribution", "scalarProduct", "chiSquareIndependence")
 CONTINUOUS = ("GaussianDistribution", "PoissonDistribution", "UniformDistribution", "AnyDistribution")
-_COMMON = {"Extension", "MiningSchema", "Output", "LocalTransformations", "ModelVerification",
-           "ModelStats", "ModelExplanation", "Targets"}
-
-
-def _num(el, name: str, default: str | None = None) -> float:
-    text = el.get(name, default)
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        raise DocumentError(f"{el.tag} {name}={text!r} is not a number", line=el.sourceline,
-                            element=el.tag) from None
+_CHILDREN = COMMON_CHILDREN | {"TestDistributions"}
+_num = partial(num_attr, required=True)   # every number here is required (or defaulted)
 
 
 @dataclass
@@ -218,7 +210,7 @@ class BaselineModel(CompiledModel):
     def compile(self) -> None:
         el = self.el
         for child in el:
-            if isinstance(child.tag, str) and child.tag not in _COMMON | {"TestDistributions"}:
+            if isinstance(child.tag, str) and child.tag not in _CHILDREN:
                 raise UnsupportedError(f"<{child.tag}> in BaselineModel is not supported",
                                        line=child.sourceline, element=child.tag)
         td = el.find("TestDistributions")

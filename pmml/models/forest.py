@@ -157,7 +157,6 @@ class ForestPlan:
             agg.den = den
         miss = agg.miss
         miss.total_w = np.full(n, self.total_w)
-        miss.count = np.full(n, len(self.trees), np.int64)
         miss.miss_w = missw
         miss.any_miss = nmiss > 0
         result = agg.finish(scope, np.ones(n, bool))

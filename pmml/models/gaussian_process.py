@@ -28,21 +28,11 @@ from portmodel.errors import DocumentError, UnsupportedError
 from ..expressions import inline_table_rows
 from ..predicates import parse_array
 from ..scope import Scope
-from .base import CompiledModel, Result, register, regression_result
+from .base import COMMON_CHILDREN, CompiledModel, Result, num_attr, register, regression_result
 
 KERNELS = ("RadialBasisKernel", "ARDSquaredExponentialKernel", "AbsoluteExponentialKernel",
            "GeneralizedExponentialKernel")
-_COMMON = {"Extension", "MiningSchema", "Output", "LocalTransformations", "ModelVerification",
-           "ModelStats", "ModelExplanation", "Targets", "TrainingInstances"}
-
-
-def _num(el, name: str, default: str) -> float:
-    text = el.get(name, default)
-    try:
-        return float(text)
-    except ValueError:
-        raise DocumentError(f"{el.tag} {name}={text!r} is not a number", line=el.sourceline,
-                            element=el.tag) from None
+_CHILDREN = COMMON_CHILDREN | {"TrainingInstances"}
 
 
 class Kernel:
@@ -50,11 +40,11 @@ class Kernel:
 
     def __init__(self, el, dims: int):
         self.kind = el.tag
-        self.gamma = _num(el, "gamma", "1")
-        self.noise = _num(el, "noiseVariance", "1")
-        self.degree = _num(el, "degree", "1")
+        self.gamma = num_attr(el, "gamma", "1")
+        self.noise = num_attr(el, "noiseVariance", "1")
+        self.degree = num_attr(el, "degree", "1")
         if self.kind == "RadialBasisKernel":
-            self.lam = np.full(dims, _num(el, "lambda", "1"))
+            self.lam = np.full(dims, num_attr(el, "lambda", "1"))
         else:
             lam_el = el.find("Lambda")
             arr = lam_el.find("Array") if lam_el is not None else None
@@ -92,7 +82,7 @@ class GaussianProcessModel(CompiledModel):
                                    line=el.sourceline, element=el.tag)
         kern_el = None
         for child in el:
-            if not isinstance(child.tag, str) or child.tag in _COMMON:
+            if not isinstance(child.tag, str) or child.tag in _CHILDREN:
                 continue
             if child.tag in KERNELS and kern_el is None:
                 kern_el = child

@@ -374,12 +374,10 @@ class _Missing:
         self.total_w = np.zeros(n)
         self.miss_w = np.zeros(n)
         self.any_miss = np.zeros(n, bool)
-        self.count = np.zeros(n, np.int64)
 
     def add(self, rows, w: float, miss: np.ndarray) -> None:
         sl = slice(None) if rows is None else rows
         self.total_w[sl] += w
-        self.count[sl] += 1
         if miss.any():
             self.miss_w[sl] += np.where(miss, w, 0.0)
             self.any_miss[sl] |= miss
@@ -826,14 +824,6 @@ def expand_result(res: Result, rows: np.ndarray | None, n: int) -> Result:
     if rows is None:
         return res
     return combine_results([(rows, res)], n)
-
-
-def _length(x: Any) -> int | None:
-    if isinstance(x, Col):
-        return len(x.values)
-    if isinstance(x, np.ndarray) and x.ndim >= 1:
-        return x.shape[0]
-    return None
 
 
 def combine(parts: list[tuple[np.ndarray | None, Any]], n: int) -> Any:

@@ -88,6 +88,9 @@ class RuleSetModel(CompiledModel):
         self.cat_values = np.empty(k + 1, dtype=object if dt == "string" else float)
         self.cat_values[:k] = cats
         self.cat_values[k] = None if dt == "string" else np.nan
+        self.value_dtype = full(1, None, dt, "categorical").values.dtype
+        self.onehot = np.zeros((nr, k))          # rule -> its score's category
+        self.onehot[np.arange(nr), self.rule_cat] = 1.0
 
     def _parse(self, text: str | None, el) -> Any:
         if text is None:
@@ -153,8 +156,7 @@ class RuleSetModel(CompiledModel):
         k = len(self.cats)
         F = self.fired(scope)
         any_fired = F.any(axis=1) if F.shape[1] else np.zeros(n, bool)
-        onehot = np.zeros((len(self.rules), k))
-        onehot[np.arange(len(self.rules)), self.rule_cat] = 1.0
+        onehot = self.onehot
         if self.criterion == "weightedSum":
             count = F.sum(axis=1)
             sums = (F * self.weight) @ onehot
@@ -189,8 +191,7 @@ class RuleSetModel(CompiledModel):
         missing = cat < 0
         conf[missing] = np.nan
         vals = self.cat_values[np.where(missing, k, cat)]
-        col = full(n, None, self.target_type, "categorical")
-        col = Col(vals.astype(col.values.dtype), missing, self.target_type, "categorical")
+        col = Col(vals.astype(self.value_dtype), missing, self.target_type, "categorical")
         extra: dict[str, Any] = {
             "entityId": self.ids[rule],
             "confidence": {c: conf[:, j] for j, c in enumerate(self.cats)},

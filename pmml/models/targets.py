@@ -79,7 +79,8 @@ def parse_targets(el, ctx) -> dict[str | None, TargetSpec]:
     out: dict[str | None, TargetSpec] = {}
     if el is None:
         return out
-    for t in el.findall("Target"):
+    targets = el.findall("Target")
+    for t in targets:
         name = t.get("field")
         info = ctx.lookup(name) if name else None
         dt = info.data_type if info is not None else "string"
@@ -99,7 +100,7 @@ def parse_targets(el, ctx) -> dict[str | None, TargetSpec]:
                                                _float(tv.get("priorProbability")),
                                                _float(tv.get("defaultValue"))))
         out[name] = spec
-        if len(el.findall("Target")) == 1:
+        if len(targets) == 1:
             out.setdefault(None, spec)
     return out
 

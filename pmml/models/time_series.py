@@ -36,24 +36,12 @@ from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
 from ..predicates import parse_array
 from ..scope import Scope
-from .base import CompiledModel, Result, register, regression_result
+from .base import COMMON_CHILDREN, CompiledModel, Result, num_attr, register, regression_result
 
 ALGORITHMS = ("ARIMA", "ExponentialSmoothing", "SeasonalTrendDecomposition", "SpectralAnalysis",
               "StateSpaceModel", "GARCH")
 TRENDS = ("additive", "damped_additive", "multiplicative", "damped_multiplicative")
-_COMMON = {"Extension", "MiningSchema", "Output", "LocalTransformations", "ModelVerification",
-           "ModelStats", "ModelExplanation", "Targets", "TimeSeries"}
-
-
-def _num(el, name: str, default: str | None = None) -> float | None:
-    text = el.get(name, default)
-    if text is None:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise DocumentError(f"{el.tag} {name}={text!r} is not a number", line=el.sourceline,
-                            element=el.tag) from None
+_CHILDREN = COMMON_CHILDREN | {"TimeSeries"} | set(ALGORITHMS)
 
 
 class ExponentialSmoothing:
@@ -74,7 +62,7 @@ class ExponentialSmoothing:
             raise DocumentError("ExponentialSmoothing needs a Level with a smoothedValue",
                                 line=(level if level is not None else el).sourceline,
                                 element="Level")
-        self.level = _num(level, "smoothedValue")
+        self.level = num_attr(level, "smoothedValue")
         self.trend = None
         trend = el.find("Trend_ExpoSmooth")
         if trend is not None:
@@ -85,8 +73,8 @@ class ExponentialSmoothing:
             if trend.get("smoothedValue") is None:
                 raise DocumentError("Trend_ExpoSmooth needs a smoothedValue",
                                     line=trend.sourceline, element="Trend_ExpoSmooth")
-            self.slope = _num(trend, "smoothedValue")
-            self.phi = _num(trend, "phi", "1")
+            self.slope = num_attr(trend, "smoothedValue")
+            self.phi = num_attr(trend, "phi", "1")
         self.season = None
         season = el.find("Seasonality_ExpoSmooth")
         if season is not None:
@@ -94,7 +82,7 @@ class ExponentialSmoothing:
             if self.season_type not in ("additive", "multiplicative"):
                 raise UnsupportedError(f"Seasonality_ExpoSmooth type={self.season_type!r}",
                                        line=season.sourceline, element="Seasonality_ExpoSmooth")
-            period = int(_num(season, "period"))
+            period = int(num_attr(season, "period"))
             arr = season.find("Array")
             if arr is None:
                 raise DocumentError("Seasonality_ExpoSmooth has no Array", line=season.sourceline,
@@ -104,7 +92,7 @@ class ExponentialSmoothing:
                 raise DocumentError(f"Seasonality_ExpoSmooth period {period} with "
                                     f"{len(self.season)} seasonal values", line=season.sourceline,
                                     element="Seasonality_ExpoSmooth")
-            self.phase = int(_num(season, "phase", str(period)))
+            self.phase = int(num_attr(season, "phase", str(period)))
 
     def forecast(self, h: np.ndarray) -> np.ndarray:
         S = self.level
@@ -153,7 +141,7 @@ class StateSpace:
             raise DocumentError(f"StateSpaceModel shapes do not fit: state {k}, measurement "
                                 f"{self.measure.shape}, transition {self.transition.shape}",
                                 line=el.sourceline, element=el.tag)
-        self.intercept = _num(el, "intercept", "0")
+        self.intercept = num_attr(el, "intercept", "0")
 
     def forecast(self, h: np.ndarray) -> np.ndarray:
         out = np.empty(len(h))
@@ -173,7 +161,7 @@ class TimeSeriesModel(CompiledModel):
             raise DocumentError(f"TimeSeriesModel bestFit={best!r}", line=el.sourceline,
                                 element=el.tag)
         for child in el:
-            if isinstance(child.tag, str) and child.tag not in _COMMON | set(ALGORITHMS):
+            if isinstance(child.tag, str) and child.tag not in _CHILDREN:
                 raise UnsupportedError(f"<{child.tag}> in TimeSeriesModel is not supported",
                                        line=child.sourceline, element=child.tag)
         alg = el.find(best)
