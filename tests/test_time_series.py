@@ -142,6 +142,9 @@ def test_state_space_against_jpmml():
      es('<Trend_ExpoSmooth trend="polynomial_exponential" smoothedValue="1"/>'), UnsupportedError),
     ("ExponentialSmoothing", '<ExponentialSmoothing><Level alpha="0.1"/></ExponentialSmoothing>',
      DocumentError),
+    ("ExponentialSmoothing",                                    # a season without its period
+     es(season=SEASON.format(kind="additive", phase="", values="1 2 3").replace(' period="3"', "")),
+     DocumentError),
     ("StateSpaceModel", STATE_SPACE.replace("</StateSpaceModel>",
                                             "<DynamicRegressor field=\"h\"/></StateSpaceModel>"),
      UnsupportedError),

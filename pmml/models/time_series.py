@@ -82,7 +82,7 @@ class ExponentialSmoothing:
             if self.season_type not in ("additive", "multiplicative"):
                 raise UnsupportedError(f"Seasonality_ExpoSmooth type={self.season_type!r}",
                                        line=season.sourceline, element="Seasonality_ExpoSmooth")
-            period = int(num_attr(season, "period"))
+            period = int(num_attr(season, "period", required=True))
             arr = season.find("Array")
             if arr is None:
                 raise DocumentError("Seasonality_ExpoSmooth has no Array", line=season.sourceline,
