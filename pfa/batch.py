@@ -18,9 +18,6 @@ import numpy as np
 from .compiler import Expr
 from .types import Array, AvroType, Record
 
-with np.errstate(all="ignore"):
-    pass
-
 
 class Unsupported(Exception):
     pass
@@ -95,10 +92,8 @@ class BatchPlan:
             dtype = getattr(col, "dtype", None)
             if dtype is None or dtype == bool or dtype.kind not in "iuf":
                 # object columns: the per-record path decides on None, bools, strings...
-                if dtype is not None and dtype.kind == "O" and all(
-                        type(v) is float or type(v) is int for v in col):
-                    pass
-                else:
+                if not (dtype is not None and dtype.kind == "O" and all(
+                        type(v) is float or type(v) is int for v in col)):
                     raise GiveUp()
             try:
                 a = np.asarray(col, dtype=np.float64)
@@ -138,9 +133,7 @@ class BatchPlan:
                 vals = [r[f.name] for r in recs]
                 out[f.name] = _pick_column(vals, idx, f.type)
             return out
-        if v.kind == CONST:
-            raise GiveUp()
-        if v.kind == PICK:
+        if v.kind in (CONST, PICK):
             raise GiveUp()
         if t.kind in ("double", "float"):
             if v.kind != COL:
@@ -395,10 +388,10 @@ class Planner:
                 raise Unsupported()
         rec = self.engine.input_type
         names = [f.name for f in rec.fields]
-        for f in rec.fields:
-            if f.type.kind in ("double", "float", "int", "long"):
-                self.inputs[f.name] = f.type.kind
         numeric = {f.name for f in rec.fields if f.type.kind in ("double", "float", "int", "long")}
+        for f in rec.fields:
+            if f.name in numeric:
+                self.inputs[f.name] = f.type.kind
         get_tree = self.const_node(node)
         leaf_type = e.type
         if leaf_type.kind not in ("double", "float", "int", "long", "string", "boolean", "enum"):
@@ -445,17 +438,20 @@ class Planner:
                 # make lt, eq and gt all false, which gives Python's comparison results
                 table = np.array([[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0], [0, 1, 1, 0],
                                   [0, 1, 0, 0], [0, 1, 0, 1]], dtype=bool)[op]
+                # the input fields the tree tests, and each node's row in their stacked matrix
+                used = sorted(set(feat.tolist()))
+                slot = {j: i for i, j in enumerate(used)}
+                node_slot = np.array([slot[j] for j in feat.tolist()], dtype=np.int64)
                 cache.update(key=id(tree), ref=tree, flat=(feat, val, kids, leaves, table[:, 0],
-                                                           table[:, 1], table[:, 2], table[:, 3]))
-            feat, val, kids, leaves, ua, ub, uc, neg = cache["flat"]
+                                                           table[:, 1], table[:, 2], table[:, 3],
+                                                           used, node_slot))
+            feat, val, kids, leaves, ua, ub, uc, neg, used, node_slot = cache["flat"]
             n = len(next(iter(env.values())))
-            used = sorted(set(feat.tolist()))
-            slot = {j: i for i, j in enumerate(used)}
             xt = np.empty((len(used), n))
-            for j in used:
-                xt[slot[j]] = env[names[j]]
+            for i, j in enumerate(used):
+                xt[i] = env[names[j]]
             flat_x = xt.ravel()
-            fslot = np.array([slot[j] for j in feat.tolist()], dtype=np.int64) * n
+            fslot = node_slot * n
             node_ix = np.zeros(n, dtype=np.int64)
             active = np.arange(n)
             for _ in range(len(feat) + 1):

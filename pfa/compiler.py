@@ -8,7 +8,6 @@ the enclosing frame (anonymous functions read, never write, the symbols they clo
 from __future__ import annotations
 
 import base64
-import math
 import re
 from typing import Any, Callable
 
@@ -153,7 +152,7 @@ def promoter(src: AvroType, dst: AvroType) -> Callable[[Any], Any] | None:
     if d == "map" and k == "map":
         inner = promoter(src.values, dst.values)
         return None if inner is None else (lambda v: {a: inner(x) for a, x in v.items()})
-    if d == "record" and k == "record" and src is not dst:
+    if d == "record" and k == "record":
         convs = []
         for f in dst.fields:
             sf = src.field(f.name)
@@ -209,6 +208,22 @@ def _block_fn(fns: list[Callable]) -> Callable:
             g(fr)
         return last(fr)
     return fn_
+
+
+def _assign_fn(slots: list[tuple[int, Callable]]) -> Callable:
+    """fr -> None: evaluate every (slot, value closure) first, then store them all."""
+    if len(slots) == 1:
+        (i, f), = slots
+
+        def assign1(fr):
+            fr[i] = f(fr)
+        return assign1
+
+    def assign(fr):
+        vals = [f(fr) for _, f in slots]
+        for (i, _), v in zip(slots, vals):
+            fr[i] = v
+    return assign
 
 
 def _jtype(x: Any) -> str:
@@ -302,9 +317,6 @@ class Compiler:
             return fr[i]
         return deep
 
-    def setter(self, sym: Sym) -> int:
-        return sym.slot
-
     # -- entry points
     def block(self, j: Any, scope: Scope, path: tuple, new_scope: bool = True) -> Expr:
         """An expression or a JSON array of expressions; the value is the last one's."""
@@ -395,23 +407,20 @@ class Compiler:
             raise self.syntax(f"unexpected member {sorted(extra)[0]!r}", path)
 
     # literals
-    def f_int(self, j, scope, path):
-        self.check_keys(j, {"int"}, set(), path)
-        v = j["int"]
+    def _int_lit(self, j, key, t, lo, hi, bits, path):
+        self.check_keys(j, {key}, set(), path)
+        v = j[key]
         if isinstance(v, float) and v.is_integer():
             v = int(v)
-        if not isinstance(v, int) or isinstance(v, bool) or not INT_MIN <= v <= INT_MAX:
-            raise self.syntax("\"int\" needs a 32-bit integer", path + ("int",))
-        return self.lit(INT, v)
+        if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+            raise self.syntax(f"\"{key}\" needs a {bits}-bit integer", path + (key,))
+        return self.lit(t, v)
+
+    def f_int(self, j, scope, path):
+        return self._int_lit(j, "int", INT, INT_MIN, INT_MAX, 32, path)
 
     def f_long(self, j, scope, path):
-        self.check_keys(j, {"long"}, set(), path)
-        v = j["long"]
-        if isinstance(v, float) and v.is_integer():
-            v = int(v)
-        if not isinstance(v, int) or isinstance(v, bool) or not LONG_MIN <= v <= LONG_MAX:
-            raise self.syntax("\"long\" needs a 64-bit integer", path + ("long",))
-        return self.lit(LONG, v)
+        return self._int_lit(j, "long", LONG, LONG_MIN, LONG_MAX, 64, path)
 
     def _float_lit(self, j, key, t, path):
         self.check_keys(j, {key}, set(), path)
@@ -462,19 +471,7 @@ class Compiler:
                 raise self.semantic("functions cannot be assigned to symbols", path + ("let", k))
             sym = self.declare(scope, k, e.type, path + ("let", k))
             slots.append((sym.slot, e.fn))
-        if len(slots) == 1:
-            (i, f), = slots
-
-            def let1(fr):
-                fr[i] = f(fr)
-            fn = let1
-        else:
-            def letn(fr):
-                vals = [f(fr) for _, f in slots]
-                for (i, _), v in zip(slots, vals):
-                    fr[i] = v
-            fn = letn
-        return Expr("let", NULL, fn, tuple(e for _, e in items),
+        return Expr("let", NULL, _assign_fn(slots), tuple(e for _, e in items),
                     {"names": [k for k, _ in items]})
 
     def f_set(self, j, scope, path):
@@ -503,26 +500,13 @@ class Compiler:
             if sym.frame is not scope.frame:  # pragma: no cover - sealing forbids this
                 raise self.semantic("cannot modify an enclosing function's symbol", p)
             assigns.append((sym.slot, e.fn))
-        if len(assigns) == 1:
-            (i, f), = assigns
-
-            def set1(fr):
-                fr[i] = f(fr)
-            fn = set1
-        else:
-            def setn(fr):
-                vals = [f(fr) for _, f in assigns]
-                for (i, _), v in zip(assigns, vals):
-                    fr[i] = v
-            fn = setn
-        return Expr("set", NULL, fn)
+        return Expr("set", NULL, _assign_fn(assigns))
 
     # branching
     def _cond(self, j, scope, path) -> Expr:
         c = self.expr(j, scope.sealed(), path)
-        if not BOOLEAN.accepts(c.type) or isinstance(c.type, Bottom):
-            if not isinstance(c.type, Bottom):
-                raise self.semantic(f"condition must be boolean, not {c.type.describe()}", path)
+        if not BOOLEAN.accepts(c.type):   # accepts the bottom type of an "error" condition
+            raise self.semantic(f"condition must be boolean, not {c.type.describe()}", path)
         return c
 
     def _branches_type(self, exprs: list[Expr], path: tuple) -> tuple[AvroType, list[Expr]]:
@@ -587,15 +571,6 @@ class Compiler:
         return Expr("cond", NULL, cond_, tuple(conds + thens))
 
     # loops
-    def _tick(self) -> Callable[[], None]:
-        rt = self.rt
-
-        def tick():
-            rt.steps += 1
-            if rt.steps > rt.next_check:
-                rt.check()
-        return tick
-
     def f_while(self, j, scope, path):
         self.check_keys(j, {"while", "do"}, set(), path)
         c = self._cond(j["while"], scope, path + ("while",))
@@ -952,9 +927,7 @@ class Compiler:
     def _getter(self, steps: list, codes: tuple[int, int], fname: str) -> Callable:
         """value, frame -> the value at the end of the path (raising 2000-style errors)."""
         ai, mk = codes
-        ops = []
-        for kind, k in steps:
-            ops.append((kind, k))
+        ops = list(steps)
 
         def get(v, fr):
             for kind, k in ops:
@@ -1078,9 +1051,7 @@ class Compiler:
                 return Expr("cell", ct, lambda fr: box[0], (), {"name": name})
             get = self._getter(steps, (2004, 2005), "cell")
             return Expr("cell", t, lambda fr: get(box[0], fr), (), {"name": name, "steps": steps})
-        self.state_writes = True
-        if self.current_fcn is not None:
-            self.current_fcn.writes_state = True
+        self._mark_write()
         is_fn, tf = self._to_value(j["to"], t, scope, path + ("to",))
         if not steps:
             if is_fn:
@@ -1290,7 +1261,7 @@ class Compiler:
             if not fill:
                 return Expr("fcnref", uf.type, lambda fr: call, (), {"name": name})
             return self._filled(name, [n for n, _ in ptypes], [t for _, t in ptypes], ret,
-                                lambda: call, fill, scope, path)
+                                call, fill, scope, path)
         if name == "emit" and self.method == "emit":
             rt = self.rt
             self.impure = True
@@ -1305,28 +1276,16 @@ class Compiler:
                 raise self.semantic(f"{name} is generic and cannot be referenced without "
                                     "\"fill\"; wrap it in a function definition", path + ("fcn",))
             sig = plain[0]      # the first non-generic signature (e.g. double -> double)
-        else:
-            sig = next((s for s in sigs if self._fill_fits(s, fill)), sigs[0])
-        if not fill:
             m = Matcher()
             ptypes2 = [m.resolve(p) for _, p in sig.params]
             ret = m.resolve(sig.ret)
             impl = self.lib_impl(name, Call(name, ptypes2, ptypes2, ret, {}, self.rt), path)
             return Expr("fcnref", FcnType(ptypes2, ret), lambda fr: impl, (), {"name": name})
         # library function with some parameters filled: resolve labels from the fills first
+        sig = next((s for s in sigs if self._fill_fits(s, fill)), sigs[0])
         names = sig.names
-        filled = {}
-        for k, v in fill.items():
-            if k == "@":
-                continue
-            if k not in names:
-                raise self.semantic(f"{name} has no parameter {k!r}", path + ("fill", k))
-            pat = sig.params[names.index(k)][1]
-            if isinstance(v, dict) and ("params" in v or "fcn" in v):
-                e = self.fcn_arg(v, scope, path + ("fill", k))
-            else:
-                e = self.expr(v, scope.sealed(), path + ("fill", k))
-            filled[k] = (e, pat)
+        filled = {k: (e, sig.params[names.index(k)][1])
+                  for k, e in self._fill_args(name, names, fill, scope, path)}
         m = Matcher()
         try:
             for k, (e, pat) in sorted(filled.items(), key=lambda kv: isinstance(kv[1][1], PFcn)):
@@ -1346,28 +1305,30 @@ class Compiler:
         names = sig.names
         return all(k in names for k in fill if k != "@")
 
-    def _filled(self, name, names, types, ret, get_call, fill, scope, path) -> Expr:
-        fills = {}
+    def _fill_args(self, name, names, fill, scope, path):
+        """Yield (parameter name, compiled value or function) for each "fill" member, in order."""
         for k, v in fill.items():
             if k == "@":
                 continue
             if k not in names:
                 raise self.semantic(f"{name} has no parameter {k!r}", path + ("fill", k))
-            t = types[names.index(k)]
             if isinstance(v, dict) and ("params" in v or "fcn" in v):
-                e = self.fcn_arg(v, scope, path + ("fill", k))
+                yield k, self.fcn_arg(v, scope, path + ("fill", k))
             else:
-                e = self.expr(v, scope.sealed(), path + ("fill", k))
+                yield k, self.expr(v, scope.sealed(), path + ("fill", k))
+
+    def _filled(self, name, names, types, ret, impl, fill, scope, path) -> Expr:
+        fills = {}
+        for k, e in self._fill_args(name, names, fill, scope, path):
+            t = types[names.index(k)]
             if not t.accepts(e.type):
                 raise self.semantic(f"fill {k!r} must be {t.describe()}, not {e.type.describe()}",
                                     path + ("fill", k))
             fills[k] = self._adapt_arg(e, t)
-        return self._filled_from(name, names, types, ret, get_call(), fills)
+        return self._filled_from(name, names, types, ret, impl, fills)
 
     def _filled_from(self, name, names, types, ret, impl, fills) -> Expr:
         free = [i for i, n in enumerate(names) if n not in fills]
-        if not free and False:  # pragma: no cover
-            pass
         slots = [(names.index(k), f.fn) for k, f in fills.items()]
         n = len(names)
 
@@ -1417,7 +1378,6 @@ class Compiler:
                     rt.check()
                 return bf(f)
             return anon
-        ftype = FcnType([t for _, t in params], ret)
         return Expr("fcndef", ftype, make, (body,), {"params": [n for n, _ in params]})
 
     def parse_params(self, j: Any, path: tuple) -> list[tuple[str, AvroType]]:
@@ -1454,12 +1414,15 @@ class Compiler:
         return coerce(e, expected)
 
     # -- calls
-    def lib_impl(self, name: str, call: Call, path: tuple) -> Callable:
+    def _lib_entry(self, name: str, path: tuple) -> tuple[str, Callable]:
         entry = self.lib.get(name)
         if entry is None:
             raise PFAUnsupportedError(f"library function {name!r} is not implemented by this "
                                       "engine", path)
-        kind, f = entry
+        return entry
+
+    def lib_impl(self, name: str, call: Call, path: tuple) -> Callable:
+        kind, f = self._lib_entry(name, path)
         if kind == "fn":
             return f
         if kind == "typed":
@@ -1498,9 +1461,6 @@ class Compiler:
             if not FCN_NAME_RE.match(name):
                 raise self.syntax(f"unrecognised form or function {name!r}", path)
             raise self.semantic(f"unknown function {name!r}", path)
-        for a in args:
-            if isinstance(a.type, Bottom):
-                pass
         res = resolve_call(sigs, [a.type for a in args])
         if res is None:
             raise self.semantic(f"{name} does not accept arguments ({', '.join(a.type.describe() for a in args)}); "
@@ -1509,12 +1469,8 @@ class Compiler:
             self.impure = True
         call = Call(name, [a.type for a in args], res.params, res.ret, res.bindings, self.rt,
                     res.index)
-        entry = self.lib.get(name)
-        if entry is None:
-            raise PFAUnsupportedError(f"library function {name!r} is not implemented by this "
-                                      "engine", path)
+        kind, f = self._lib_entry(name, path)
         args = [self._adapt_arg(a, t) for a, t in zip(args, res.params)]
-        kind, f = entry
         fns = [a.fn for a in args]
         info = {"name": name, "sig": res.index, "call": call}
         if kind == "lazy":
@@ -1618,4 +1574,4 @@ def make_user_call(uf: UserFcn, rt: Any) -> Callable:
 
 
 __all__ = ["Compiler", "Expr", "Scope", "FrameCtx", "Sym", "UserFcn", "promoter", "coerce",
-           "make_user_call", "library_signatures", "math"]
+           "make_user_call", "library_signatures"]

@@ -149,8 +149,7 @@ class PFAModel(Model):
             except PFARuntimeError as exc:
                 errors[i] = exc.at_row(i)
             except ScoringError as exc:
-                errors[i] = type(exc)(exc.reason, exc.field, i) if not isinstance(
-                    exc, PFARuntimeError) else exc
+                errors[i] = type(exc)(exc.reason, exc.field, i)
         return ScoredBatch(self._columns(results, ok), errors)
 
     def _nullable_missing(self, missing: list[str]) -> bool:

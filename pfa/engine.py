@@ -5,20 +5,18 @@ initialised, ``begin`` runs once at load; ``action`` runs per datum; ``end`` on 
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Callable
 
-from .compiler import Compiler, Expr, FrameCtx, Scope, Sym, UserFcn, coerce, make_user_call
+from .compiler import (FCN_NAME_RE, SYMBOL_RE, Compiler, Expr, FrameCtx, Scope, Sym, UserFcn,
+                       coerce, make_user_call)
 from .errors import (PFADocumentError, PFALimitError, PFARuntimeError, PFASemanticError,
                      PFASyntaxError, PFAUnsupportedError)
 from .runtime import Limits, Runtime
-from .types import INT, LONG, NULL, STRING, AvroType, Map, TypeRegistry
+from .types import INT, LONG, STRING, AvroType, Map, TypeRegistry
 from .values import from_json
 
 TOP_LEVEL = {"name", "method", "input", "output", "begin", "action", "end", "fcns", "zero",
              "merge", "cells", "pools", "randseed", "doc", "version", "metadata", "options", "@"}
-STATE_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-FCN_NAME_RE = re.compile(r"[A-Za-z_]([A-Za-z0-9_]|\.[A-Za-z][A-Za-z0-9_]*)*\Z")
 _EXPR_AREAS = ("begin", "action", "end", "merge", "fcns")
 
 
@@ -148,12 +146,10 @@ class Engine:
             uf = UserFcn(fname, params, ret)
             uf.call = make_user_call(uf, rt)
             self.fcns[fname] = uf
-        self._fcn_writes = {}
         for fname, f in fspec.items():
             if fname == "@":
                 continue
             self._compile_fcn(self.fcns[fname], f, ("fcns", fname))
-        # a function that calls a state-writing function writes state too (fixpoint is cheap)
         self.zero = None
         if self.method == "fold":
             if "zero" not in doc or "merge" not in doc:
@@ -214,7 +210,7 @@ class Engine:
         return t if t is not None and t >= 0 else None
 
     def _state_spec(self, name: str, v: Any, path: tuple, required_init: bool, pool: bool = False):
-        if not STATE_NAME_RE.match(name):
+        if not SYMBOL_RE.match(name):
             raise PFASyntaxError(f"invalid {'pool' if pool else 'cell'} name {name!r}", path)
         if not isinstance(v, dict):
             raise PFASyntaxError("expected a {\"type\", \"init\"} object", path)
@@ -293,7 +289,6 @@ class Engine:
         body = coerce(body, uf.ret)
         uf.state[0] = body.fn
         uf.state[1] = frame.nslots
-        uf.body = body
 
     # ------------------------------------------------------------ running
     def _run(self, routine: Routine, timeout: int | None, values: dict) -> Any:
@@ -370,4 +365,4 @@ class Engine:
         return uf.call(*args)
 
 
-__all__ = ["Engine", "Routine", "NULL"]
+__all__ = ["Engine", "Routine"]

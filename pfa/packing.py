@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 import struct
-from typing import Any
 
+from .compiler import Expr, coerce
 from .errors import PFARuntimeError
 from .types import BOOLEAN, BYTES, DOUBLE, FLOAT, INT, LONG, NULL, Union, supertype
 
@@ -45,7 +45,6 @@ def _parse(fmt: str, allow_raw_any: bool):
 
 
 def compile_unpack(comp, j: dict, scope, path: tuple):
-    from .compiler import Expr
     comp.check_keys(j, {"unpack", "format", "then"}, {"else"}, path)
     data = comp.expr(j["unpack"], scope.sealed(), path + ("unpack",))
     if data.type is not BYTES:
@@ -73,7 +72,6 @@ def compile_unpack(comp, j: dict, scope, path: tuple):
             t = supertype([th.type, el.type])
         except TypeError as exc:
             raise comp.semantic(str(exc), path) from None
-        from .compiler import coerce
         th, el = coerce(th, t), coerce(el, t)
         ef = el.fn
     else:
@@ -130,7 +128,6 @@ def _decode(b: bytes, specs) -> list | None:
 
 
 def compile_pack(comp, j: dict, scope, path: tuple):
-    from .compiler import Expr
     comp.check_keys(j, {"pack"}, set(), path)
     items = j["pack"]
     if not isinstance(items, list):
@@ -194,6 +191,3 @@ def _wrap(v: int, code: str) -> int:
     if code.islower() and v >= 1 << (bits - 1):
         v -= 1 << bits
     return v
-
-
-__all__ = ["compile_pack", "compile_unpack", "Any"]

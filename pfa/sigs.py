@@ -222,11 +222,7 @@ def _flat_union(types: list[AvroType]) -> AvroType:
 
 def _has_unbound(p: Pattern, b: dict) -> bool:
     if isinstance(p, (PAny, PRef, PRecord, PEnum, PFixed)):
-        if p.label not in b:
-            return True
-        if isinstance(p, PRecord):
-            return False
-        return False
+        return p.label not in b
     if isinstance(p, PArray):
         return _has_unbound(p.items, b)
     if isinstance(p, PMap):

@@ -14,8 +14,8 @@ import math
 from typing import Any, Callable
 
 from .errors import PFASemanticError
-from .types import (INT_MAX, INT_MIN, LONG_MAX, LONG_MIN, Array, AvroType, Enum, Fixed, Map,
-                    Record, Union, discriminator, matches)
+from .types import (INT_MAX, INT_MIN, LONG_MAX, LONG_MIN, AvroType, Enum, Fixed, Record,
+                    discriminator, matches)
 from ..errors import InvalidValueError
 
 

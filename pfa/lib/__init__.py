@@ -13,7 +13,7 @@ Signatures come from ``library_sigs.LIBRARY`` (the specification); ``call`` is a
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..errors import PFARuntimeError
@@ -35,7 +35,6 @@ class Call:
     bindings: dict
     rt: Any                       # the engine's Runtime (rng, limits)
     sig_index: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 REGISTRY: dict[str, tuple[str, Callable]] = {}
@@ -77,11 +76,6 @@ def registry() -> dict[str, tuple[str, Callable]]:
     return REGISTRY
 
 
-class Err:
-    """Raise runtime errors with the specification's message and code for one function."""
-
-    def __init__(self, fcn: str):
-        self.fcn = fcn
-
-    def __call__(self, code: int, message: str) -> PFARuntimeError:
-        return PFARuntimeError(message, code, self.fcn)
+def E(code: int, msg: str, name: str) -> PFARuntimeError:
+    """The runtime error a library function raises: the specification's message and code."""
+    return PFARuntimeError(msg, code, name)

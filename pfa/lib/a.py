@@ -6,16 +6,11 @@ import itertools
 import math
 from typing import Any, Callable
 
-from ..errors import PFARuntimeError
 from ..types import INT_MAX, INT_MIN, LONG_MAX, LONG_MIN, AvroType
-from . import fn, typed
+from . import E, fn, typed
 from .core import comparator
 
 NAN = float("nan")
-
-
-def E(code: int, msg: str, name: str) -> PFARuntimeError:
-    return PFARuntimeError(msg, code, name)
 
 
 def sort_key(t: AvroType) -> Callable | None:

@@ -5,7 +5,7 @@ import math
 from typing import Any, Callable
 
 from ..errors import PFARuntimeError
-from ..types import (INT_MAX, INT_MIN, LONG_MAX, LONG_MIN, AvroType, Union)
+from ..types import INT_MAX, INT_MIN, LONG_MAX, LONG_MIN, AvroType
 from . import fn, lazy, typed
 
 INF = float("inf")
@@ -391,16 +391,6 @@ def knot(x):
 
 # ---------------------------------------------------------------- bitwise
 
-def _wrap(kind: str) -> Callable[[int], int]:
-    bits = 32 if kind == "int" else 64
-    mask, half = (1 << bits) - 1, 1 << (bits - 1)
-
-    def w(v):
-        v &= mask
-        return v - (1 << bits) if v >= half else v
-    return w
-
-
 @fn("&")
 def band(x, y):
     return x & y
@@ -419,6 +409,3 @@ def bxor(x, y):
 @fn("~")
 def bnot(x):
     return ~x
-
-
-__all__ = ["comparator", "java_pow", "Union", "_wrap"]

@@ -81,7 +81,7 @@ def _interp(x, lo, hi, code, name):
     return t0 + (x - x0) * (t1 - t0) / (x1 - x0)
 
 
-def _extrapolate_pair(x, table, below, above):
+def _extrapolate_pair(table, below):
     """Two closest entries on one side, for extrapolation beyond the table."""
     ordered = sorted(table, key=lambda r: r["x"])
     distinct = []
@@ -107,7 +107,7 @@ def _linear_like(name, code, mode):
                 return r["to"]
             if mode == "missing":
                 return None
-            lo, hi = _extrapolate_pair(x, table, below, above)
+            lo, hi = _extrapolate_pair(table, below)
             return _interp(x, lo, hi, code, name)
         return f
 

@@ -5,12 +5,7 @@ import math
 
 import numpy as np
 
-from ..errors import PFARuntimeError
-from . import fn, typed
-
-
-def E(code, msg, name):
-    return PFARuntimeError(msg, code, name)
+from . import E, typed
 
 
 def _dense(x, code_ragged, name, code_few=None):
@@ -36,6 +31,12 @@ def _mm_to_dense(m):
         for c, v in m[r].items():
             a[i, ci[c]] = v
     return rows, cols, a
+
+
+def _mm_square(m):
+    """A map matrix as a square array over the union of its row and column keys (sorted)."""
+    keys = sorted(set(m) | {c for r in m.values() for c in r})
+    return keys, np.array([[m.get(r, {}).get(c, 0.0) for c in keys] for r in keys])
 
 
 def _to_lists(a) -> list:
@@ -109,11 +110,6 @@ _elementwise("la.sub", 24040, lambda a, b: a - b)
 def dot(call):
     i = call.sig_index
     name = "la.dot"
-
-    def check(a):
-        if not np.all(np.isfinite(a)):
-            raise E(24052, "contains non-finite values", name)
-
     if i in (0, 2):
         def d(x, y):
             if len(x) < 1 or any(len(r) < 1 for r in x) or len(y) < 1:
@@ -134,17 +130,11 @@ def dot(call):
             if i == 0:
                 if len(y) != n:
                     raise E(24050, "misaligned matrices", name)
-                b = np.array(y, dtype=float)
-                check(a)
-                check(b)
-                return [float(v) for v in a @ b]
+                return [float(v) for v in a @ np.array(y, dtype=float)]
             m = len(y[0])
             if len(y) != n or any(len(r) != m for r in y):
                 raise E(24050, "misaligned matrices", name)
-            b = np.array(y, dtype=float)
-            check(a)
-            check(b)
-            return _to_lists(a @ b)
+            return _to_lists(a @ np.array(y, dtype=float))
         return d
 
     def dm(x, y):
@@ -170,11 +160,7 @@ def dot(call):
         for r, row in x.items():
             acc: dict = dict.fromkeys(cols, 0.0)
             for k, v in row.items():
-                if not math.isfinite(v):
-                    raise E(24052, "contains non-finite values", name)
                 for c, w in y.get(k, {}).items():
-                    if not math.isfinite(w):
-                        raise E(24052, "contains non-finite values", name)
                     acc[c] = acc.get(c, 0.0) + v * w
             out[r] = acc
         return out
@@ -248,8 +234,7 @@ def det(call):
     def dm(x):
         if _map_few(x):
             raise E(24090, "too few rows/cols", name)
-        keys = sorted(set(x) | {c for r in x.values() for c in r})
-        a = np.array([[x.get(r, {}).get(c, 0.0) for c in keys] for r in keys])
+        a = _mm_square(x)[1]
         if not np.all(np.isfinite(a)):
             return float("nan")
         return float(np.linalg.det(a))
@@ -310,8 +295,7 @@ def eigen_basis(call):
     def ebm(x):
         if _map_few(x):
             raise E(24110, "too few rows/cols", name)
-        keys = sorted(set(x) | {c for r in x.values() for c in r})
-        a = np.array([[x.get(r, {}).get(c, 0.0) for c in keys] for r in keys])
+        keys, a = _mm_square(x)
         check(a)
         return {str(i): {k: float(v) for k, v in zip(keys, r)} for i, r in enumerate(_eigen(a))}
     return ebm
@@ -331,6 +315,3 @@ def truncate(call):
             raise E(24120, "too few rows/cols", name)
         return {k: dict(x[k]) for k in keep if k in x}
     return trm
-
-
-__all__ = ["fn"]

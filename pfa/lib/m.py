@@ -7,6 +7,7 @@ from typing import Callable
 from ..errors import PFARuntimeError
 from ..types import INT_MAX, INT_MIN, LONG_MAX, LONG_MIN
 from . import fn, typed
+from .core import java_pow
 
 INF, NAN = float("inf"), float("nan")
 
@@ -30,19 +31,15 @@ fn("m.e")(lambda: math.e)
 @typed("m.abs")
 def abs_(call):
     k = call.ret.kind
-    if k == "int":
-        def a(x):
-            if x == INT_MIN:
-                raise PFARuntimeError("int overflow", 27020, "m.abs")
-            return abs(x)
-        return a
-    if k == "long":
-        def al(x):
-            if x == LONG_MIN:
-                raise PFARuntimeError("long overflow", 27021, "m.abs")
-            return abs(x)
-        return al
-    return abs
+    if k not in ("int", "long"):
+        return abs
+    lo, code = (INT_MIN, 27020) if k == "int" else (LONG_MIN, 27021)
+
+    def a(x):
+        if x == lo:     # |lo| does not fit
+            raise PFARuntimeError(f"{k} overflow", code, "m.abs")
+        return abs(x)
+    return a
 
 
 fn("m.acos")(_safe(math.acos))
@@ -162,9 +159,7 @@ def copysign(call):
 
 @fn("m.sqrt")
 def sqrt(x):
-    if x >= 0:
-        return math.sqrt(x)
-    return NAN if x < 0 or x != x else math.sqrt(x)
+    return math.sqrt(x) if x >= 0 else NAN
 
 
 # ---------------------------------------------------------------- link functions
@@ -262,7 +257,6 @@ def rbf(x, y, gamma):
 
 @fn("m.kernel.poly")
 def poly(x, y, gamma, intercept, degree):
-    from .core import java_pow
     return java_pow(gamma * _dot(x, y, 23020, "m.kernel.poly") + intercept, degree)
 
 

@@ -6,13 +6,8 @@ import base64
 import functools
 
 from ..avrobin import encode
-from ..errors import PFARuntimeError
-from . import fn, typed
+from . import E, fn, typed
 from .a import less_than
-
-
-def E(code, msg, name):
-    return PFARuntimeError(msg, code, name)
 
 
 fn("map.len")(len)

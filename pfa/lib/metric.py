@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from ..errors import PFARuntimeError
-from . import fn, typed
+from . import fn
 from .core import java_pow
 
 NAN = float("nan")
@@ -121,6 +121,3 @@ def binary_similarity(x, y, c00, c01, c10, c11, d00, d01, d10, d11):
     a11, a10, a01, a00 = _counts("metric.binarySimilarity", 28110, x, y)
     return _ratio(c11 * a11 + c10 * a10 + c01 * a01 + c00 * a00,
                   d11 * a11 + d10 * a10 + d01 * a01 + d00 * a00)
-
-
-__all__ = ["typed"]

@@ -7,12 +7,6 @@ from ..errors import PFARuntimeError
 from . import fn, typed
 
 
-def _sqdist(x, y):
-    if len(x) != len(y):
-        return None
-    return sum((a - b) ** 2 for a, b in zip(x, y))
-
-
 def _euclid(name, code):
     def d(x, y):
         if len(x) != len(y):

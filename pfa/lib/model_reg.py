@@ -6,6 +6,7 @@ import operator
 
 from ..errors import PFARuntimeError
 from . import fn, typed
+from .core import div as _div
 
 _mul = operator.mul
 
@@ -103,15 +104,6 @@ def residual(call):
     return r_map
 
 
-def _div(a, b):
-    try:
-        return a / b
-    except ZeroDivisionError:
-        if a != a or a == 0:
-            return float("nan")
-        return math.copysign(float("inf"), a) * math.copysign(1.0, b)
-
-
 @typed("model.reg.pull")
 def pull(call):
     i = call.sig_index
@@ -174,14 +166,14 @@ def update_chi2(call):
 
     def upd(pull_, state):
         if i == 0:
-            add, n = pull_ * pull_, 1
+            add = pull_ * pull_
         elif i == 1:
-            add, n = sum(x * x for x in pull_), 1
+            add = sum(x * x for x in pull_)
         else:
-            add, n = sum(x * x for x in pull_.values()), 1
+            add = sum(x * x for x in pull_.values())
         out = dict(state)
         out["chi2"] = state["chi2"] + add
-        out["DOF"] = state["DOF"] + n
+        out["DOF"] = state["DOF"] + 1
         return out
     return upd
 

@@ -26,17 +26,18 @@ def _finite(*xs) -> bool:
     return all(math.isfinite(x) for x in xs)
 
 
+def _check_input(kind: str, x, code: int, name: str) -> None:
+    """kind: pdf/cdf/ll (x must be finite) or qf (p within [0, 1])."""
+    if not (0 <= x <= 1 if kind == "qf" else math.isfinite(x)):
+        raise PFARuntimeError("invalid input", code + 1, name)
+
+
 def _make(name: str, code: int, kind: str, valid: Callable[..., bool],
           compute: Callable[..., float]) -> None:
-    """kind: pdf/cdf (x must be finite) or qf (p within [0, 1])."""
     def f(x, *params):
         if not _finite(*params) or not valid(*params):
             raise PFARuntimeError("invalid parameterization", code, name)
-        if kind == "qf":
-            if not 0 <= x <= 1:
-                raise PFARuntimeError("invalid input", code + 1, name)
-        elif not math.isfinite(x):
-            raise PFARuntimeError("invalid input", code + 1, name)
+        _check_input(kind, x, code, name)
         return float(compute(x, *params))
     fn(name)(f)
 
@@ -75,11 +76,7 @@ for _suffix, _kind, _code in [("LL", "ll", 13000), ("CDF", "cdf", 13010), ("QF",
                 mu, sigma = params
                 if not _finite(mu, sigma) or sigma < 0:
                     raise PFARuntimeError("invalid parameterization", _code, name)
-            if _kind == "qf":
-                if not 0 <= x <= 1:
-                    raise PFARuntimeError("invalid input", _code + 1, name)
-            elif not math.isfinite(x):
-                raise PFARuntimeError("invalid input", _code + 1, name)
+            _check_input(_kind, x, _code, name)
             return comp(x, mu, sigma)
         return g
     typed("prob.dist.gaussian" + _suffix)(_build)

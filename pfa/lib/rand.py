@@ -3,13 +3,8 @@ from __future__ import annotations
 
 import math
 
-from ..errors import PFARuntimeError
 from ..types import INT_MAX, INT_MIN, LONG_MAX, LONG_MIN
-from . import typed
-
-
-def E(code, msg, name):
-    return PFARuntimeError(msg, code, name)
+from . import E, typed
 
 
 def _range_int(name, code, lo_all, hi_all):

@@ -5,12 +5,8 @@ import math
 
 from ..errors import PFARuntimeError
 from ..types import Record, Union
-from . import fn, typed
-from .model_reg import _div
-
-
-def E(code, msg, name):
-    return PFARuntimeError(msg, code, name)
+from . import E, fn, typed
+from .core import div as _div
 
 
 def _record(t):
