@@ -27,6 +27,15 @@ class GiveUp(Exception):
     """Raised while running: this batch must take the per-record path."""
 
 
+def _floats(value: Any) -> np.ndarray:
+    """A model parameter (list of numbers, or list of equally long lists) as a float array;
+    anything else (ragged rows) is for the record-by-record path, which reports it."""
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise GiveUp() from None
+
+
 # value kinds flowing between vector nodes
 COL, MAT, CONST, INPUT, PICK = "col", "mat", "const", "input", "pick"
 
@@ -319,8 +328,7 @@ class Planner:
             m = get_model()
             key = id(m)
             if cache.get("key") != key:
-                coeff = np.asarray(m["coeff"], dtype=float)
-                const = np.asarray(m["const"], dtype=float)
+                coeff, const = _floats(m["coeff"]), _floats(m["const"])
                 cache.update(key=key, coeff=coeff, const=const, ref=m)
             coeff, const = cache["coeff"], cache["const"]
             x = xs(env)
@@ -349,8 +357,7 @@ class Planner:
                 raise GiveUp()
             h = x.data
             for i, layer in enumerate(layers):
-                w = np.asarray(layer["weights"], dtype=float)
-                b = np.asarray(layer["bias"], dtype=float)
+                w, b = _floats(layer["weights"]), _floats(layer["bias"])
                 if w.ndim != 2 or w.shape[1] != h.shape[1] or b.shape != (w.shape[0],):
                     raise GiveUp()
                 h = h @ w.T + b

@@ -48,16 +48,20 @@ def test_tree_batch_matches_per_record_including_nan_inputs():
     np.testing.assert_array_equal(out["output"].to_numpy(), np.array(ref))
 
 
-def test_neural_network_batch():
-    layers = [{"weights": [[0.5, -1.0], [1.5, 0.25], [-0.5, 2.0]], "bias": [0.1, -0.2, 0.0]},
-              {"weights": [[1.0, -1.0, 0.5]], "bias": [0.3]}]
+def _network_doc(layers: list[dict]) -> dict:
     mtype = {"type": "array", "items": {"type": "record", "name": "Layer", "fields": [
         {"name": "weights", "type": {"type": "array", "items": ARR}},
         {"name": "bias", "type": ARR}]}}
-    doc = {"input": REC2, "output": ARR, "cells": {"nn": {"type": mtype, "init": layers}},
-           "action": {"model.neural.simpleLayers": [
-               {"new": ["input.x", "input.y"], "type": ARR}, {"cell": "nn"},
-               {"params": [{"v": "double"}], "ret": "double", "do": {"m.link.logit": "v"}}]}}
+    return {"input": REC2, "output": ARR, "cells": {"nn": {"type": mtype, "init": layers}},
+            "action": {"model.neural.simpleLayers": [
+                {"new": ["input.x", "input.y"], "type": ARR}, {"cell": "nn"},
+                {"params": [{"v": "double"}], "ret": "double", "do": {"m.link.logit": "v"}}]}}
+
+
+def test_neural_network_batch():
+    layers = [{"weights": [[0.5, -1.0], [1.5, 0.25], [-0.5, 2.0]], "bias": [0.1, -0.2, 0.0]},
+              {"weights": [[1.0, -1.0, 0.5]], "bias": [0.3]}]
+    doc = _network_doc(layers)
     rows = [{"x": 0.5, "y": -1.0}, {"x": 2.0, "y": 3.0}]
     out, ref = both(doc, rows)
     for got, want in zip(out["output"], ref):
@@ -66,6 +70,21 @@ def test_neural_network_batch():
          for w, b in zip(layers[0]["weights"], layers[0]["bias"])]
     want0 = sum(a * b for a, b in zip(layers[1]["weights"][0], h)) + 0.3
     assert math.isclose(out["output"][0][0], want0, rel_tol=1e-12)
+
+
+def test_ragged_weights_fail_as_on_the_record_path():
+    """Weights that are no matrix: the batch steps aside and the record path's error (spec code
+    11001, inconsistent dimensions) reaches the user, whichever path was asked for."""
+    from portmodel.pfa.errors import PFARuntimeError
+    layers = [{"weights": [[0.5, -1.0], [1.5]], "bias": [0.1, -0.2]},
+              {"weights": [[1.0, -1.0]], "bias": [0.3]}]
+    rows = pd.DataFrame([{"x": 0.5, "y": -1.0}, {"x": 2.0, "y": 3.0}])
+    codes = []
+    for batch in (True, False):
+        with pytest.raises(PFARuntimeError) as info:
+            load_pfa(_network_doc(layers), batch=batch).predict(rows)
+        codes.append(info.value.code)
+    assert codes == [11001, 11001]
 
 
 def test_cluster_batch_returns_record_fields():
