@@ -55,10 +55,12 @@ def _is_xml(data: bytes) -> bool:
     return body[:1] == b"<" or body.startswith(_XML_STARTS)
 
 
-def load(source: Any) -> Model:
+def load(source: Any, *, timeout: float | None = None) -> Model:
     """Load and compile a model document: PMML (XML) or PFA (JSON/YAML text, dict).
 
     source: a path, a file object, bytes, document text, or (PFA) a dict.
+    timeout: seconds of wall time one PFA begin/action/end call may take (default 30;
+      ``math.inf`` for none). The document's own ``timeout`` options may only lower it.
     """
     kind, payload = _sniff(source)
     # Compiling a large document allocates many small objects that all live on; the cyclic
@@ -73,7 +75,7 @@ def load(source: Any) -> Model:
             from .pfa import load_pfa  # type: ignore[attr-defined]
         except ImportError:
             raise UnsupportedError("PFA documents are not supported by this build") from None
-        return load_pfa(payload)
+        return load_pfa(payload, timeout=timeout)
     finally:
         if was_enabled:
             gc.enable()

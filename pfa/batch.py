@@ -53,8 +53,8 @@ def _logit(x):
 
 
 def _probit(x):
-    from scipy.special import erf
-    return (erf(x / math.sqrt(2.0)) + 1.0) / 2.0
+    from scipy.special import erfc
+    return erfc(-x / math.sqrt(2.0)) / 2.0
 
 
 def _softplus(x):
@@ -65,7 +65,7 @@ def _softplus(x):
 ELEMENTWISE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "m.link.logit": _logit,
     "m.link.probit": _probit,
-    "m.link.cloglog": lambda x: 1.0 - np.exp(-np.exp(x)),
+    "m.link.cloglog": lambda x: -np.expm1(-np.exp(x)),
     "m.link.loglog": lambda x: np.exp(-np.exp(x)),
     "m.link.cauchit": lambda x: 0.5 + np.arctan(x) / math.pi,
     "m.link.softplus": _softplus,
@@ -155,6 +155,29 @@ class BatchPlan:
             col[:] = [list(map(float, row)) for row in v.data]
             return {"output": col}
         raise GiveUp()
+
+
+def _sequential_sum(terms: list) -> Any:
+    """The terms added left to right from 0, as the record path's ``sum`` does: numpy's
+    pairwise sums and BLAS dot products add in another order, which turns an overflow into a
+    different infinity, or NaN, than the record path gives."""
+    acc = 0.0
+    for t in terms:
+        acc = acc + t
+    return acc
+
+
+def _dot(x: np.ndarray, coeff: np.ndarray) -> np.ndarray:
+    """Row-wise dot product of x (n x k) with coeff (k), in the record path's order."""
+    return _sequential_sum([x[:, j] * coeff[j] for j in range(x.shape[1])])
+
+
+def _matmul(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """x (n x k) times w.T (w: m x k) in the record path's order: one column per row of w."""
+    out = np.empty((x.shape[0], w.shape[0]))
+    for i in range(w.shape[0]):
+        out[:, i] = _dot(x, w[i]) if x.shape[1] else 0.0
+    return out
 
 
 def _pick_column(values: list, idx: np.ndarray, t: AvroType) -> np.ndarray:
@@ -338,10 +361,10 @@ class Planner:
                 if coeff.ndim != 2 or coeff.shape[1] != x.data.shape[1] or \
                         coeff.shape[0] != const.shape[0]:
                     raise GiveUp()
-                return V(MAT, x.data @ coeff.T + const)
+                return V(MAT, _matmul(x.data, coeff) + const)
             if coeff.shape != (x.data.shape[1],):
                 raise GiveUp()
-            return V(COL, x.data @ coeff + const)
+            return V(COL, (_dot(x.data, coeff) if x.data.shape[1] else 0.0) + const)
         return lin
 
     def neural(self, e: Expr) -> Callable[[dict], V]:
@@ -360,7 +383,7 @@ class Planner:
                 w, b = _floats(layer["weights"]), _floats(layer["bias"])
                 if w.ndim != 2 or w.shape[1] != h.shape[1] or b.shape != (w.shape[0],):
                     raise GiveUp()
-                h = h @ w.T + b
+                h = _matmul(h, w) + b
                 if i < len(layers) - 1:
                     h = f(h)
             return V(MAT, h)
@@ -509,7 +532,8 @@ class Planner:
                 raise GiveUp()
             if not np.all(np.isfinite(x.data)) or not np.all(np.isfinite(centers)):
                 raise GiveUp()
-            d = ((x.data[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
+            d = _sequential_sum([(x.data[:, None, j] - centers[None, :, j]) ** 2
+                                 for j in range(centers.shape[1])])
             return V(PICK, (np.argmin(d, axis=1), list(cs)))
         return cl
 

@@ -6,6 +6,8 @@ of side effects, ``batch.plan`` scores whole columns with numpy instead (same re
 """
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from typing import Any, Mapping
 
 import numpy as np
@@ -17,6 +19,7 @@ from .engine import Engine
 from .errors import PFARuntimeError
 from .reader import read_document
 from .runtime import Limits
+from .text_input import convert_text, text_fields
 from .types import AvroType, Record
 from .values import input_converter, output_converter, to_json
 
@@ -45,6 +48,7 @@ class PFAModel(Model):
         self.targets: list[Field] = []
         self._in = input_converter(it)
         self._out = output_converter(ot)
+        self._text_fields = text_fields(it)
         self._batch = None
         if batch:
             from .batch import plan
@@ -111,6 +115,8 @@ class PFAModel(Model):
 
     # -- the Model view
     def score_columns(self, columns: Mapping[str, np.ndarray], n: int) -> ScoredBatch:
+        if self._text_fields:
+            columns = convert_text(columns, self._text_fields)
         if self._batch is not None:
             out = self._batch.run(columns, n)
             if out is not None:
@@ -190,12 +196,25 @@ def _column(values: list, t: AvroType, ok: np.ndarray) -> np.ndarray:
 
 
 def load_pfa(payload: Any, *, limits: Limits | None = None, batch: bool = True,
-             instance: int = 0) -> PFAModel:
+             instance: int = 0, timeout: float | None = None) -> PFAModel:
     """Read, check and compile a PFA document; run its ``begin`` routine.
 
     payload: JSON/YAML text or bytes, a path, a file object, or a dict.
     limits: engine safety limits (defaults: see runtime.Limits).
     batch: allow the vectorised path for predict() when the action permits it.
+    timeout: seconds one begin/action/end call may take (``math.inf``: no host limit); the
+      document's ``timeout`` options may lower it. Default: runtime.DEFAULT_TIMEOUT_MS.
     """
+    if timeout is not None:
+        limits = replace(limits or Limits(), timeout_ms=timeout_ms(timeout))
     doc = read_document(payload)
     return PFAModel(Engine(doc, limits, instance), batch=batch)
+
+
+def timeout_ms(seconds: float) -> int | None:
+    """A timeout in seconds (a positive number, or math.inf for none) as whole milliseconds."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, not {seconds!r}")
+    if math.isinf(seconds):
+        return None
+    return max(1, int(math.ceil(seconds * 1000)))

@@ -204,10 +204,14 @@ class Engine:
         return cache[phase]
 
     def _compute_timeout(self, phase: str) -> int | None:
-        if self.limits.timeout_ms is not None:
-            return self.limits.timeout_ms
+        """Milliseconds one call of this phase may take: the document's ``timeout.PHASE`` or
+        ``timeout`` option (negative: none), never more than the host's limit."""
+        host = self.limits.timeout_ms
         t = self.options.get(f"timeout.{phase}", self.options.get("timeout", -1))
-        return t if t is not None and t >= 0 else None
+        own = t if t is not None and t >= 0 else None
+        if own is None:
+            return host
+        return own if host is None else min(own, host)
 
     def _state_spec(self, name: str, v: Any, path: tuple, required_init: bool, pool: bool = False):
         if not SYMBOL_RE.match(name):

@@ -18,6 +18,21 @@ def _is_path(text: str) -> bool:
         and os.path.exists(text)
 
 
+def _loader(yaml: Any) -> type:
+    """PyYAML's safe loader without aliases: an alias repeats a whole subtree, so a kilobyte of
+    nested aliases ("billion laughs") expands to gigabytes. JSON has no aliases, so a PFA
+    document never needs them; the first one is refused with its line and column."""
+    class NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(
+                    None, None, f"YAML alias *{event.anchor} refused: a PFA document may not "
+                    "use anchors and aliases", event.start_mark)
+            return super().compose_node(parent, index)
+    return NoAliasLoader
+
+
 def read_document(source: Any) -> dict:
     """Return the document as a dict; raise PFASyntaxError if it is not a JSON/YAML object."""
     if isinstance(source, dict):
@@ -49,7 +64,7 @@ def read_document(source: Any) -> dict:
         except ImportError:  # pragma: no cover - pyyaml is an optional extra
             raise PFASyntaxError("document is not JSON and PyYAML is not installed for YAML") from None
         try:
-            doc = yaml.safe_load(text)
+            doc = yaml.load(text, Loader=_loader(yaml))
         except yaml.YAMLError as exc:
             raise PFASyntaxError(f"invalid YAML: {exc}") from None
         except RecursionError:

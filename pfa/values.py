@@ -163,10 +163,28 @@ def input_converter(t: AvroType, what: str = "input") -> Callable[[Any], Any]:
             return conv(v)
         except _Bad as exc:
             raise InvalidValueError(f"{what} does not match type {t.describe()}: {exc}") from None
+        except RecursionError:
+            raise InvalidValueError(f"{what} is nested too deeply") from None
     return convert
 
 
-def _conv(t: AvroType) -> Callable[[Any], Any]:
+def _conv(t: AvroType, memo: dict | None = None) -> Callable[[Any], Any]:
+    """The converter for t. Named types are converted once (``memo``), so recursive types (a
+    record reaching itself through a union or an array) give a converter that calls itself."""
+    if memo is None:
+        memo = {}
+    if isinstance(t, Record):
+        key = t.fullname
+        if key in memo:
+            box = memo[key]
+            return lambda v: box[0](v)
+        memo[key] = box = [None]
+        box[0] = _conv_kind(t, memo)
+        return box[0]
+    return _conv_kind(t, memo)
+
+
+def _conv_kind(t: AvroType, memo: dict) -> Callable[[Any], Any]:
     k = t.kind
     if k == "null":
         def c(v):
@@ -230,7 +248,7 @@ def _conv(t: AvroType) -> Callable[[Any], Any]:
             raise _Bad(f"{_short(v)} is not a symbol of enum {t.fullname}")
         return c
     if k == "array":
-        item = _conv(t.items)
+        item = _conv(t.items, memo)
 
         def c(v):
             if isinstance(v, (list, tuple)) or (hasattr(v, "tolist") and hasattr(v, "ndim")):
@@ -240,7 +258,7 @@ def _conv(t: AvroType) -> Callable[[Any], Any]:
             raise _Bad(f"expected an array, got {_short(v)}")
         return c
     if k == "map":
-        val = _conv(t.values)
+        val = _conv(t.values, memo)
 
         def c(v):
             if isinstance(v, dict):
@@ -250,7 +268,7 @@ def _conv(t: AvroType) -> Callable[[Any], Any]:
     if k == "record":
         fast_types = {"double": float, "float": float, "string": str, "boolean": bool,
                       "bytes": bytes}
-        convs = [(f.name, fast_types.get(f.type.kind, _NoFast), _conv(f.type), f)
+        convs = [(f.name, fast_types.get(f.type.kind, _NoFast), _conv(f.type, memo), f)
                  for f in t.fields]
         rec = t
 
@@ -280,7 +298,7 @@ def _conv(t: AvroType) -> Callable[[Any], Any]:
         return c
     if k == "union":
         members = t.types
-        convs_u = [_conv(m) for m in members]
+        convs_u = [_conv(m, memo) for m in members]
         tags = {}
         for i, m in enumerate(members):
             for n in _tag_names(m):
@@ -317,29 +335,45 @@ def _conv(t: AvroType) -> Callable[[Any], Any]:
 
 # ---------------------------------------------------------------- outputs
 
-def output_converter(t: AvroType) -> Callable[[Any], Any] | None:
-    """Runtime value -> a fresh Python value (containers copied); None when identity suffices."""
+def output_converter(t: AvroType, memo: dict | None = None) -> Callable[[Any], Any] | None:
+    """Runtime value -> a fresh Python value (containers copied); None when identity suffices.
+    Recursive record types convert through ``memo`` (one converter per named type)."""
+    if memo is None:
+        memo = {}
+    if isinstance(t, Record):
+        key = t.fullname
+        if key in memo:
+            box = memo[key]
+            return lambda v: box[0](v)
+        memo[key] = box = [None]
+        conv = _output_kind(t, memo)
+        box[0] = conv if conv is not None else (lambda v: v)
+        return box[0]
+    return _output_kind(t, memo)
+
+
+def _output_kind(t: AvroType, memo: dict) -> Callable[[Any], Any] | None:
     k = t.kind
     if k in ("null", "boolean", "int", "long", "string", "bytes", "fixed", "enum"):
         return None
     if k in ("float", "double"):
         return float
     if k == "array":
-        inner = output_converter(t.items)
+        inner = output_converter(t.items, memo)
         if inner is None:
             return list
         return lambda v: [inner(x) for x in v]
     if k == "map":
-        inner = output_converter(t.values)
+        inner = output_converter(t.values, memo)
         if inner is None:
             return dict
         return lambda v: {a: inner(x) for a, x in v.items()}
     if k == "record":
-        convs = [(f.name, output_converter(f.type)) for f in t.fields]
+        convs = [(f.name, output_converter(f.type, memo)) for f in t.fields]
         return lambda v: {n: (c(v[n]) if c is not None else v[n]) for n, c in convs}
     if k == "union":
         members = t.types
-        convs_u = [output_converter(m) for m in members]
+        convs_u = [output_converter(m, memo) for m in members]
         if all(c is None for c in convs_u):
             return None
         pick = discriminator(members)

@@ -528,6 +528,7 @@ def flat_map(call):
             out.extend(g(x))
             if len(out) > rt.max_size:
                 rt.too_big(len(out))
+        rt.check_size(len(out))
         return out
     return f
 
@@ -542,6 +543,7 @@ def flat_map_i(call):
             out.extend(g(i, x))
             if len(out) > rt.max_size:
                 rt.too_big(len(out))
+        rt.check_size(len(out))
         return out
     return f
 

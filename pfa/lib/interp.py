@@ -48,7 +48,7 @@ def nearest(call):
             elif i == 1:
                 if len(x) != len(row["x"]):
                     raise PFARuntimeError("inconsistent dimensionality", 22011, name)
-                d = sum((a - b) ** 2 for a, b in zip(x, row["x"]))
+                d = sum((a - b) * (a - b) for a, b in zip(x, row["x"]))
             else:
                 d = metric(x, row["x"])
             if best is None or d < best_d:

@@ -171,12 +171,14 @@ def _logit(x):
         return 0.0
 
 
+# probit and cloglog in their cancellation-free forms (the same functions as the specification's
+# (erf(x/sqrt 2) + 1)/2 and 1 - exp(-exp x), which lose all their digits in the far tail)
 def _probit(x):
-    return (math.erf(x / math.sqrt(2.0)) + 1.0) / 2.0
+    return math.erfc(-x / math.sqrt(2.0)) / 2.0
 
 
 def _cloglog(x):
-    return 1.0 - math.exp(-_exp(x))
+    return -math.expm1(-_exp(x))
 
 
 def _loglog(x):
@@ -252,7 +254,7 @@ fn("m.kernel.linear")(lambda x, y: _dot(x, y, 23000, "m.kernel.linear"))
 def rbf(x, y, gamma):
     if len(x) != len(y):
         raise PFARuntimeError("arrays must have same length", 23010, "m.kernel.rbf")
-    return _exp(-gamma * sum((a - b) ** 2 for a, b in zip(x, y)))
+    return _exp(-gamma * sum((a - b) * (a - b) for a, b in zip(x, y)))
 
 
 @fn("m.kernel.poly")

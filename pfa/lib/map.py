@@ -96,6 +96,7 @@ def join(call):
             out.update(m)
             if len(out) > rt.max_size:
                 rt.too_big(len(out), "map")
+        rt.check_size(len(out), "map")
         return out
     return f
 
@@ -196,6 +197,7 @@ def flat_map(call):
             out.update(g(v))
             if len(out) > rt.max_size:
                 rt.too_big(len(out), "map")
+        rt.check_size(len(out), "map")
         return out
     return f
 
@@ -210,6 +212,7 @@ def flat_map_k(call):
             out.update(g(k, v))
             if len(out) > rt.max_size:
                 rt.too_big(len(out), "map")
+        rt.check_size(len(out), "map")
         return out
     return f
 

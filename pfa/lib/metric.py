@@ -14,7 +14,7 @@ NAN = float("nan")
 def simple_euclidean(x, y):
     if len(x) != len(y):
         raise PFARuntimeError("dimensions of vectors do not match", 28000, "metric.simpleEuclidean")
-    return math.sqrt(sum((a - b) ** 2 for a, b in zip(x, y)))
+    return math.sqrt(sum((a - b) * (a - b) for a, b in zip(x, y)))
 
 
 fn("metric.absDiff")(lambda x, y: abs(x - y))
@@ -23,7 +23,7 @@ fn("metric.absDiff")(lambda x, y: abs(x - y))
 @fn("metric.gaussianSimilarity")
 def gaussian_similarity(x, y, sigma):
     try:
-        return math.exp(-math.log(2) * (x - y) ** 2 / sigma ** 2)
+        return math.exp(-math.log(2) * ((x - y) * (x - y)) / (sigma * sigma))
     except ZeroDivisionError:
         return float("nan") if x == y else 0.0
     except OverflowError:

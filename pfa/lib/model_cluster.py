@@ -11,7 +11,7 @@ def _euclid(name, code):
     def d(x, y):
         if len(x) != len(y):
             raise PFARuntimeError("dimensions of vectors do not match", code, name)
-        return sum((a - b) ** 2 for a, b in zip(x, y))
+        return sum((a - b) * (a - b) for a, b in zip(x, y))
     return d
 
 
@@ -139,7 +139,7 @@ def nearest_k(call):
             def metric(x, y):
                 if len(x) != len(y):
                     raise PFARuntimeError("inconsistent dimensionality", 30011, name)
-                return math.sqrt(sum((a - b) ** 2 for a, b in zip(x, y)))
+                return math.sqrt(sum((a - b) * (a - b) for a, b in zip(x, y)))
         scored = sorted(((metric(datum, c), i) for i, c in enumerate(codebook)),
                         key=lambda t: (t[0] != t[0], t[0], t[1]))
         return [codebook[i] for _, i in scored[:k]]
@@ -151,6 +151,6 @@ def ball_r(call):
     def f(r, datum, codebook, metric=None):
         if metric is None:
             def metric(x, y):
-                return math.sqrt(sum((a - b) ** 2 for a, b in zip(x, y)))
+                return math.sqrt(sum((a - b) * (a - b) for a, b in zip(x, y)))
         return [c for c in codebook if metric(datum, c) < r]
     return f

@@ -24,7 +24,7 @@ def svm_score(datum, model, kernel):
 def _gauss_term(x, mean, var, name):
     if not var > 0:
         raise PFARuntimeError("variance less than or equal to zero", 10001, name)
-    return -0.5 * math.log(2.0 * math.pi * var) - 0.5 * (x - mean) ** 2 / var
+    return -0.5 * math.log(2.0 * math.pi * var) - 0.5 * ((x - mean) * (x - mean)) / var
 
 
 @typed("model.naive.gaussian")

@@ -53,7 +53,7 @@ def _gauss(kind: str):
                 return 1.0 if x >= mu else 0.0
             return mu if 0 < x < 1 else (-math.inf if x == 0 else math.inf)
         if kind == "ll":
-            return -0.5 * math.log(2 * math.pi * sigma * sigma) - (x - mu) ** 2 / (2 * sigma * sigma)
+            return -0.5 * math.log(2 * math.pi * sigma * sigma) - ((x - mu) * (x - mu)) / (2 * sigma * sigma)
         if kind == "cdf":
             return 0.5 * math.erfc(-(x - mu) / (sigma * math.sqrt(2)))
         return float(st().norm.ppf(x, mu, sigma))

@@ -46,8 +46,8 @@ fn("s.split")(lambda s, sep: s.split(sep) if sep else [])
 def _pad(text: str, width, zero_pad: bool, code: int, name: str, rt=None) -> str:
     if width is None:
         return text
-    if rt is not None and abs(width) > rt.max_size:
-        rt.too_big(abs(width), "string")
+    if rt is not None:
+        rt.check_size(abs(width), "string")
     if width < 0:
         if zero_pad:
             raise PFARuntimeError("negative width cannot be used with zero-padding", code, name)
@@ -135,8 +135,7 @@ def concat(call):
     rt = call.rt
 
     def f(x, y):
-        if len(x) + len(y) > rt.max_size:
-            rt.too_big(len(x) + len(y), "string")
+        rt.check_size(len(x) + len(y), "string")
         return x + y
     return f
 
@@ -146,8 +145,8 @@ def repeat(call):
     rt = call.rt
 
     def f(s, n):
-        if n > 0 and len(s) * n > rt.max_size:
-            rt.too_big(len(s) * n, "string")
+        if n > 0:
+            rt.check_size(len(s) * n, "string")
         return s * n if n > 0 else ""
     return f
 
@@ -165,8 +164,7 @@ def replaceall(call):
 
     def f(s, original, replacement):
         n = s.count(original) if original else len(s) + 1
-        if len(s) + n * (len(replacement) - len(original)) > rt.max_size:
-            rt.too_big(len(s) + n * len(replacement), "string")
+        rt.check_size(max(0, len(s) + n * (len(replacement) - len(original))), "string")
         return s.replace(original, replacement)
     return f
 
