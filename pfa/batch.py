@@ -1,50 +1,81 @@
-"""Batch scoring: run a side-effect-free action over whole columns with numpy.
+"""The column path: run a side-effect-free "map" action over whole columns with numpy.
 
-``plan(engine)`` inspects the checked expression tree of a "map" engine. If every node is one of a
-small vocabulary (input fields, constants and never-written cells, ``new`` arrays of numbers,
-double arithmetic, m.* / m.link.* element-wise functions, model.reg.linear, model.tree.simpleWalk
-with simpleTest, model.tree.simpleTree, model.neural.simpleLayers, model.cluster.closest and
-attribute access on its result), it returns a BatchPlan; otherwise None and predict() runs the
-action record by record. A plan gives up (returns None from ``run``) whenever a batch holds data
-the per-record path would reject or treat specially, so results never differ beyond rounding.
+``plan(engine)`` walks the checked expression tree once, at load. If every node is in the
+vocabulary below it returns a BatchPlan; otherwise ``Unsupported`` names the construct that keeps
+the document on the record path (``PFAModel.batch_path_reason``).
+
+Vocabulary: input fields of numeric, boolean, string, enum, ``["null", X]`` and array-of-double
+types (fields the action never reads are only validated); literals and never-written cells (with
+constant paths); let/if/cond/do blocks; double arithmetic and comparisons (NaN ordered as the
+record path orders it), string and enum equality and ordering against constants, &&, || and !;
+map and array lookups by a string or int column (one-hot vectors, ordinal codes), a.index,
+map.containsKey, enum.toInt; impute.defaultOnNull/errorOnNull/isnan/isinf/isnum/defaultOnNonNum;
+m.* and m.link.* element-wise, m.link.softmax, model.reg.linear, model.tree.simpleWalk (with
+simpleTest, over number, string and enum fields) and simpleTree, model.neural.simpleLayers,
+model.cluster.closest, a.argmax/a.argmin/a.map/a.sum/a.len over fixed-size arrays; records,
+maps and arrays as outputs.
+
+The record path is the reference. Every vector value carries ``bad``: the rows whose answer the
+column path cannot give exactly (a value the record path rejects, a missing map key, a NaN where
+the record path's order differs...). Those rows, and only those, are scored by the record path,
+so their outputs and errors (with row numbers) are the record path's own.
 """
 from __future__ import annotations
 
+import bisect
 import math
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from .batch_input import NUMBER_KINDS, Cat, field_kind, read_column
 from .compiler import Expr
-from .types import Array, AvroType, Record
+from .types import INT as INT_T, STRING as STRING_T, Array, AvroType, Map, Record
 
 
 class Unsupported(Exception):
-    pass
+    """The action (or its model parameters) is outside the column path's vocabulary."""
 
 
 class GiveUp(Exception):
-    """Raised while running: this batch must take the per-record path."""
+    """Raised while running: this batch must take the record path as a whole."""
 
 
-def _floats(value: Any) -> np.ndarray:
-    """A model parameter (list of numbers, or list of equally long lists) as a float array;
-    anything else (ragged rows) is for the record-by-record path, which reports it."""
+def _floats(value: Any, what: str) -> np.ndarray:
+    """A model parameter (list of numbers, or list of equally long lists) as a float array."""
     try:
         return np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise GiveUp() from None
+        raise Unsupported(f"{what} is not a rectangular array of numbers") from None
 
 
 # value kinds flowing between vector nodes
-COL, MAT, CONST, INPUT, PICK = "col", "mat", "const", "input", "pick"
+NUM, BOOL, STR, MAT, CONST, PICK, REC, MAPV, INPUT = (
+    "num", "bool", "str", "mat", "const", "pick", "rec", "map", "input")
 
 
 class V:
-    __slots__ = ("kind", "data", "extra")
+    """A vector value: ``kind`` and ``data`` (see the kinds above), ``null`` (rows holding null,
+    for ``["null", X]`` values) and ``bad`` (rows the record path must score)."""
 
-    def __init__(self, kind: str, data: Any, extra: Any = None):
-        self.kind, self.data, self.extra = kind, data, extra
+    __slots__ = ("kind", "data", "null", "bad")
+
+    def __init__(self, kind: str, data: Any, null: np.ndarray | None = None,
+                 bad: np.ndarray | None = None):
+        self.kind, self.data, self.null, self.bad = kind, data, null, bad
+
+
+def _or(*masks) -> np.ndarray | None:
+    out = None
+    for m in masks:
+        if m is None:
+            continue
+        out = m if out is None else (out | m)
+    return out
+
+
+def _bad(*vs: V) -> np.ndarray | None:
+    return _or(*[v.bad for v in vs])
 
 
 def _logit(x):
@@ -62,6 +93,10 @@ def _softplus(x):
         return np.where(x > 30, x + np.log1p(np.exp(-np.minimum(x, 700))), np.log1p(np.exp(x)))
 
 
+def _sqrt(x):
+    return np.where(x >= 0, np.sqrt(np.abs(x)), np.nan)
+
+
 ELEMENTWISE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "m.link.logit": _logit,
     "m.link.probit": _probit,
@@ -73,7 +108,7 @@ ELEMENTWISE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "m.link.tanh": np.tanh,
     "m.tanh": np.tanh,
     "m.exp": np.exp,
-    "m.sqrt": np.sqrt,
+    "m.sqrt": _sqrt,
     "m.abs": np.abs,
     "m.sin": np.sin,
     "m.cos": np.cos,
@@ -86,75 +121,7 @@ ELEMENTWISE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 BINARY = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
 TREE_OPS = {"<": 0, "<=": 1, ">": 2, ">=": 3, "==": 4, "!=": 5}
-
-
-class BatchPlan:
-    def __init__(self, engine, root: Callable, output: AvroType, inputs: dict[str, str]):
-        self.engine, self.root, self.output, self.inputs = engine, root, output, inputs
-
-    def _input_columns(self, columns: Mapping[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
-        out = {}
-        for name, kind in self.inputs.items():
-            if name not in columns:
-                raise GiveUp()
-            col = columns[name]
-            dtype = getattr(col, "dtype", None)
-            if dtype is None or dtype == bool or dtype.kind not in "iuf":
-                # object columns: the per-record path decides on None, bools, strings...
-                if not (dtype is not None and dtype.kind == "O" and all(
-                        type(v) is float or type(v) is int for v in col)):
-                    raise GiveUp()
-            try:
-                a = np.asarray(col, dtype=np.float64)
-            except (TypeError, ValueError):
-                raise GiveUp() from None
-            if a.shape != (n,):
-                raise GiveUp()
-            if kind in ("int", "long"):
-                if not np.all(np.isfinite(a)) or not np.all(a == np.floor(a)):
-                    raise GiveUp()
-                lim = 2.0 ** 31 if kind == "int" else 2.0 ** 63
-                if np.any(a < -lim) or np.any(a >= lim):
-                    raise GiveUp()
-            out[name] = a
-        return out
-
-    def run(self, columns: Mapping[str, np.ndarray], n: int) -> dict[str, np.ndarray] | None:
-        """Output columns for n rows, or None when this batch must go record by record."""
-        if n == 0:
-            return None
-        try:
-            env = self._input_columns(columns, n)
-            with np.errstate(all="ignore"):
-                v = self.root(env)
-            return self._finish(v, n)
-        except GiveUp:
-            return None
-
-    def _finish(self, v: V, n: int) -> dict[str, np.ndarray]:
-        t = self.output
-        if isinstance(t, Record):
-            if v.kind != PICK:
-                raise GiveUp()
-            idx, recs = v.data
-            out = {}
-            for f in t.fields:
-                vals = [r[f.name] for r in recs]
-                out[f.name] = _pick_column(vals, idx, f.type)
-            return out
-        if v.kind in (CONST, PICK):
-            raise GiveUp()
-        if t.kind in ("double", "float"):
-            if v.kind != COL:
-                raise GiveUp()
-            return {"output": np.asarray(v.data, dtype=np.float64)}
-        if t.kind in ("int", "long", "string", "boolean") and v.kind == COL:
-            return {"output": v.data}
-        if isinstance(t, Array) and v.kind == MAT:
-            col = np.empty(n, dtype=object)
-            col[:] = [list(map(float, row)) for row in v.data]
-            return {"output": col}
-        raise GiveUp()
+COMPARE = ("==", "!=", "<", "<=", ">", ">=")
 
 
 def _sequential_sum(terms: list) -> Any:
@@ -180,14 +147,169 @@ def _matmul(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     return out
 
 
-def _pick_column(values: list, idx: np.ndarray, t: AvroType) -> np.ndarray:
-    if t.kind in ("double", "float"):
-        return np.asarray(values, dtype=np.float64)[idx]
-    if t.kind in ("int", "long"):
-        return np.asarray(values, dtype=np.int64)[idx]
-    col = np.empty(len(values), dtype=object)
-    col[:] = values
-    return col[idx]
+def _fcmp(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """-1/0/1 per row, NaN above every number and equal to NaN (the record path's order)."""
+    with np.errstate(invalid="ignore"):
+        c = np.where(x < y, -1, np.where(x > y, 1, 0))
+        xn, yn = np.isnan(x), np.isnan(y)
+    return np.where(xn | yn, xn.astype(np.int64) - yn.astype(np.int64), c)
+
+
+_TESTS = {"==": lambda c: c == 0, "!=": lambda c: c != 0, "<": lambda c: c < 0,
+          "<=": lambda c: c <= 0, ">": lambda c: c > 0, ">=": lambda c: c >= 0}
+_PY_OPS = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+           "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+
+
+# ---------------------------------------------------------------- building vector values
+
+def _is_num(v: Any) -> bool:
+    return type(v) is int or type(v) is float
+
+
+def gather(values: list, idx: np.ndarray, t: AvroType, n: int) -> V:
+    """The vector value whose row i is values[idx[i]] (values: Python values of type t)."""
+    k = t.kind
+    if k in ("double", "float"):
+        return V(NUM, np.asarray(values, dtype=np.float64)[idx] if values else np.zeros(n))
+    if k in ("int", "long"):
+        return V(NUM, np.asarray(values, dtype=np.int64)[idx] if values else
+                 np.zeros(n, dtype=np.int64))
+    if k == "boolean":
+        return V(BOOL, np.asarray(values, dtype=bool)[idx] if values else np.zeros(n, bool))
+    if k in ("string", "enum"):
+        words = sorted(set(values))
+        pos = {w: i for i, w in enumerate(words)}
+        codes = np.array([pos[v] for v in values], dtype=np.int64)
+        return V(STR, Cat(codes[idx] if values else np.zeros(n, np.int64), words))
+    if k == "array" and t.items.kind in ("double", "float"):
+        widths = {len(v) for v in values}
+        if len(widths) > 1:
+            raise Unsupported("arrays of different lengths")
+        mat = np.asarray(values, dtype=np.float64).reshape(len(values), widths.pop() if widths
+                                                           else 0)
+        return V(MAT, mat[idx])
+    if k == "record":
+        return V(PICK, (idx, list(values), t))
+    raise Unsupported(f"values of type {t.describe()}")
+
+
+def _const_v(value: Any, t: AvroType, n: int) -> V:
+    """A constant spread over n rows as the vector kind of its type."""
+    return gather([value], np.zeros(n, dtype=np.int64), t, n)
+
+
+# ---------------------------------------------------------------- the plan
+
+class BatchPlan:
+    """A compiled column program; ``run`` scores a batch, deferring some rows."""
+
+    def __init__(self, engine, root: Callable, output: AvroType, reads: dict[str, AvroType],
+                 fields: list[tuple[str, AvroType]]):
+        self.engine, self.root, self.output = engine, root, output
+        self.reads, self.fields = reads, fields
+
+    def run(self, columns: Mapping[str, np.ndarray], n: int
+            ) -> tuple[dict[str, np.ndarray], np.ndarray] | None:
+        """(output columns, rows the record path must score), or None for the whole batch."""
+        if n == 0:
+            return None
+        text = getattr(columns, "text", {})
+        try:
+            env: dict[str, Any] = {"n": n}
+            bad = np.zeros(n, dtype=bool)
+            fields = {}
+            for name, t in self.fields:
+                if name not in columns:
+                    raise GiveUp()
+                col = columns[name]
+                value, null, rejected = read_column(col, t, n, text.get(name))
+                bad |= rejected
+                if name in self.reads:
+                    fields[name] = _field_v(value, t, null)
+            env["fields"] = fields
+            with np.errstate(all="ignore"):
+                v = self.root(env)
+                out = _finish(v, self.output, n)
+            bad = _or(bad, v.bad)
+            return out, bad
+        except (GiveUp, ValueError, IndexError, OverflowError):
+            return None
+
+
+def _field_v(value: Any, t: AvroType, null: np.ndarray | None) -> V:
+    kind, _ = field_kind(t)
+    if kind in NUMBER_KINDS:
+        return V(NUM, value, null)
+    if kind == "boolean":
+        return V(BOOL, value, null)
+    if kind in ("string", "enum"):
+        return V(STR, value, null)
+    return V(MAT, value, null)
+
+
+def _col_values(v: V, t: AvroType, n: int) -> np.ndarray:
+    """A vector value as an output column of Python-typed values (the record path's column)."""
+    k = t.kind
+    if k == "union":
+        inner = next(m for m in t.types if m.kind != "null")
+        col = np.empty(n, dtype=object)
+        col[:] = list(_col_values(v, inner, n))
+        if v.null is not None:
+            col[v.null] = None
+        return col
+    if v.null is not None:
+        raise GiveUp()
+    if v.kind == CONST:
+        v = _const_v(v.data, t, n)
+    if k in ("double", "float"):
+        if v.kind != NUM:
+            raise GiveUp()
+        return np.asarray(v.data, dtype=np.float64)
+    if k in ("int", "long"):
+        if v.kind != NUM or v.data.dtype.kind != "i":
+            raise GiveUp()
+        return v.data
+    if k == "boolean":
+        if v.kind != BOOL:
+            raise GiveUp()
+        return v.data
+    if k in ("string", "enum"):
+        if v.kind != STR:
+            raise GiveUp()
+        words = np.empty(len(v.data.words) + 1, dtype=object)
+        words[:-1] = v.data.words
+        return words[v.data.codes]
+    if k == "array" and v.kind == MAT:
+        col = np.empty(n, dtype=object)
+        col[:] = v.data.tolist() if v.data.shape[1] else [[] for _ in range(n)]
+        return col
+    if k == "map" and v.kind == MAPV:
+        cols = {key: _col_values(x, t.values, n) for key, x in v.data.items()}
+        col = np.empty(n, dtype=object)
+        col[:] = [{key: c[i].item() if isinstance(c[i], np.generic) else c[i]
+                   for key, c in cols.items()} for i in range(n)]
+        return col
+    if k == "record" and v.kind == PICK:
+        idx, recs, _ = v.data
+        from .values import output_converter
+        conv = output_converter(t) or (lambda x: x)
+        col = np.empty(len(recs), dtype=object)
+        col[:] = [conv(r) for r in recs]
+        return col[idx]
+    raise GiveUp()
+
+
+def _finish(v: V, t: AvroType, n: int) -> dict[str, np.ndarray]:
+    if isinstance(t, Record):
+        if v.kind == REC:
+            return {f.name: _col_values(v.data[f.name], f.type, n) for f in t.fields}
+        if v.kind == PICK:
+            idx, recs, _ = v.data
+            return {f.name: _col_values(gather([r[f.name] for r in recs], idx, f.type, n),
+                                        f.type, n) for f in t.fields}
+        raise GiveUp()
+    return {"output": _col_values(v, t, n)}
 
 
 # ---------------------------------------------------------------- planning
@@ -196,198 +318,572 @@ class Planner:
     def __init__(self, engine):
         self.engine = engine
         self.rt = engine.rt
-        self.inputs: dict[str, str] = {}
+        self.reads: dict[str, AvroType] = {}
+        self.input_type = engine.input_type
         self.input_record = isinstance(engine.input_type, Record)
 
+    # -- dispatch
     def node(self, e: Expr) -> Callable[[dict], V]:
         k = e.kind
-        if k in ("do",) and len(e.children) == 1:
-            return self.node(e.children[0])
-        if k == "lit":
-            v = e.info["value"]
-            return lambda env: V(CONST, v)
-        if k == "cell":
-            if self.engine.action_writes_state or e.info.get("steps"):
-                raise Unsupported()
-            box = self.rt.cells[e.info["name"]]
-            return lambda env: V(CONST, box[0])
-        if k == "ref" and e.info.get("name") == "input":
-            if self.input_record:
-                return lambda env: V(INPUT, env)
-            if e.type.kind not in ("double", "float", "int", "long"):
-                raise Unsupported()
-            self.inputs["input"] = e.type.kind
-            return lambda env: V(COL, env["input"])
-        if k == "attr":
-            return self.attr(e)
-        if k == "new":
-            return self.new(e)
-        if k == "call":
-            return self.call(e)
-        raise Unsupported()
+        f = getattr(self, "k_" + k.replace("-", "_"), None)
+        if f is None:
+            raise Unsupported(f"the special form {k!r}")
+        inner = f(e)
+        return self.conform(inner, e)
 
-    def attr(self, e: Expr) -> Callable[[dict], V]:
+    def conform(self, inner: Callable[[dict], V], e: Expr) -> Callable[[dict], V]:
+        """Promote int values where the checked tree expects double (coerce keeps the node)."""
+        if e.type.kind in ("double", "float"):
+            def promote(env):
+                v = inner(env)
+                if v.kind == NUM and v.data.dtype.kind == "i":
+                    return V(NUM, v.data.astype(np.float64), v.null, v.bad)
+                if v.kind == CONST and _is_num(v.data):
+                    return V(CONST, float(v.data), v.null, v.bad)
+                return v
+            return promote
+        return inner
+
+    def const_value(self, e: Expr) -> Any:
+        """The value of a constant expression (literal or cell), at plan time."""
+        if e.kind == "lit":
+            return e.info["value"]
+        if e.kind == "cell":
+            return self._cell(e)
+        raise Unsupported("a model parameter that is not a literal or a cell")
+
+    def _cell(self, e: Expr) -> Any:
+        if self.engine.action_writes_state:
+            raise Unsupported("an action that writes cells")
+        value = self.rt.cells[e.info["name"]][0]
+        for (kind, key), raw in zip(e.info.get("steps", []), e.info.get("keys", [])):
+            if kind not in ("r", "mk", "ai"):
+                raise Unsupported("a cell path computed from the input")
+            try:
+                value = value[key]
+            except (KeyError, IndexError):
+                raise Unsupported("a cell path to a missing key") from None
+        return value
+
+    # -- forms
+    def k_lit(self, e: Expr):
+        v = e.info["value"]
+        return lambda env: V(CONST, v)
+
+    def k_cell(self, e: Expr):
+        v = self._cell(e)
+        return lambda env: V(CONST, v)
+
+    def k_ref(self, e: Expr):
+        name = e.info.get("name")
+        if name == "input" and self.input_record and e.type == self.input_type:
+            return lambda env: V(INPUT, None)
+        if name == "input" and not self.input_record:
+            self._read("input", self.input_type)
+            return lambda env: env["fields"]["input"]
+        key = "$" + name
+        return lambda env: env[key]
+
+    def _read(self, name: str, t: AvroType) -> None:
+        kind, _ = field_kind(t)
+        if kind is None:
+            raise Unsupported(f"reading input field {name!r} of type {t.describe()}")
+        self.reads[name] = t
+
+    def k_block(self, e: Expr):
+        return self._block(list(e.children))
+
+    def k_do(self, e: Expr):
+        return self._block(list(e.children))
+
+    def _block(self, kids: list[Expr]):
+        if not kids:
+            raise Unsupported("an empty block")
+        lets = []
+        for c in kids[:-1]:
+            if c.kind != "let":
+                raise Unsupported(f"a statement of kind {c.kind!r}")
+            lets.append([("$" + nm, self.node(x)) for nm, x in zip(c.info["names"], c.children)])
+        last = self.node(kids[-1])
+
+        def run(env):
+            env = dict(env)
+            bads = []
+            for group in lets:
+                vals = [(key, f(env)) for key, f in group]
+                for key, v in vals:
+                    env[key] = v
+                    bads.append(v.bad)
+            v = last(env)
+            bad = _or(v.bad, *bads)
+            return V(v.kind, v.data, v.null, bad) if bad is not v.bad else v
+        return run
+
+    def k_let(self, e: Expr):
+        raise Unsupported("a let as the action's value")
+
+    def k_if(self, e: Expr):
+        if len(e.children) != 3:
+            raise Unsupported("an if without else")
+        c, a, b = (self.node(x) for x in e.children)
+        t = e.type
+
+        def run(env):
+            cv = c(env)
+            return _select(_truth(cv, env["n"]), a(env), b(env), t, env["n"], cv.bad)
+        return run
+
+    def k_cond(self, e: Expr):
+        kids = list(e.children)
+        if len(kids) % 2 == 0:
+            raise Unsupported("a cond without else")
+        k = len(kids) // 2
+        conds = [self.node(x) for x in kids[:k]]
+        thens = [self.node(x) for x in kids[k:2 * k]]
+        other = self.node(kids[-1])
+        t = e.type
+
+        def run(env):
+            n = env["n"]
+            v = other(env)
+            # from the last case back: row takes case i when its condition is the first true
+            cvs = [c(env) for c in conds]
+            for cv, th in zip(reversed(cvs), reversed(thens)):
+                v = _select(_truth(cv, n), th(env), v, t, n, None)
+            # a condition is evaluated when every earlier one was false
+            reach = np.ones(n, dtype=bool)
+            bad = v.bad
+            for cv in cvs:
+                if cv.bad is not None:
+                    bad = _or(bad, reach & cv.bad)
+                reach = reach & ~_truth(cv, n)
+            return V(v.kind, v.data, v.null, bad)
+        return run
+
+    def k_new(self, e: Expr):
+        t = e.type
+        if isinstance(t, Array):
+            if t.items.kind not in ("double", "float"):
+                raise Unsupported(f"building an array of {t.items.describe()}")
+            parts = [self.node(c) for c in e.children]
+
+            def build(env):
+                n = env["n"]
+                vs = [p(env) for p in parts]
+                m = np.empty((n, len(vs)))
+                for j, v in enumerate(vs):
+                    if v.null is not None:
+                        raise GiveUp()
+                    if v.kind == NUM:
+                        m[:, j] = v.data
+                    elif v.kind == CONST and _is_num(v.data):
+                        m[:, j] = float(v.data)
+                    else:
+                        raise GiveUp()
+                return V(MAT, m, None, _bad(*vs))
+            return build
+        if isinstance(t, (Record, Map)):
+            keys = e.info.get("kid_keys") or []
+            if len(keys) != len(e.children):
+                raise Unsupported("a record built with defaults")
+            if isinstance(t, Record) and set(keys) != {f.name for f in t.fields}:
+                raise Unsupported("a record built with defaults")
+            parts = [(k, self.node(c), (t.field(k).type if isinstance(t, Record) else t.values))
+                     for k, c in zip(keys, e.children)]
+            kind = REC if isinstance(t, Record) else MAPV
+
+            def build_rec(env):
+                vs = {k: p(env) for k, p, _ in parts}
+                return V(kind, vs, None, _bad(*vs.values()))
+            return build_rec
+        raise Unsupported(f"building a {t.describe()}")
+
+    def k_attr(self, e: Expr):
         base = e.children[0]
         fields = e.info.get("fields")
-        if not fields:
-            raise Unsupported()
-        if base.kind == "ref" and base.info.get("name") == "input" and self.input_record \
-                and len(fields) == 1:
-            name = fields[0]
-            ft = self.engine.input_type.field(name).type
-            if ft.kind not in ("double", "float", "int", "long"):
-                raise Unsupported()
-            self.inputs[name] = ft.kind
-            return lambda env: V(COL, env[name])
-        inner = self.node(base)
+        if fields:
+            if base.kind == "ref" and base.info.get("name") == "input" and self.input_record:
+                name = fields[0]
+                if len(fields) != 1:
+                    raise Unsupported("a path into a record-typed input field")
+                self._read(name, self.input_type.field(name).type)
+                return lambda env: env["fields"][name]
+            inner = self.node(base)
+            return self._record_path(inner, fields, e.type)
+        steps, keys = e.info.get("steps"), e.info.get("keys")
+        if steps is None or keys is None:
+            raise Unsupported("an attribute path of this kind")
+        return self._lookup(self.node(base), base.type, steps, keys, e.type)
 
-        def pick_field(env):
+    def _record_path(self, inner, fields: list, t: AvroType):
+        def pick(env):
             v = inner(env)
-            if v.kind != PICK or len(fields) != 1:
-                raise GiveUp()
-            idx, recs = v.data
-            vals = [r[fields[0]] for r in recs]
-            return V(COL, _pick_column(vals, idx, e.type))
-        if e.type.kind not in ("double", "float", "int", "long", "string", "boolean"):
-            raise Unsupported()
-        return pick_field
-
-    def new(self, e: Expr) -> Callable[[dict], V]:
-        if not isinstance(e.type, Array) or e.type.items.kind not in ("double", "float"):
-            raise Unsupported()
-        parts = [self.node(c) for c in e.children]
-
-        def build(env):
-            cols = []
-            n = None
-            for p in parts:
-                v = p(env)
-                if v.kind == COL:
-                    cols.append(v.data)
-                    n = len(v.data)
-                elif v.kind == CONST and isinstance(v.data, (int, float)):
-                    cols.append(float(v.data))
+            n = env["n"]
+            for i, name in enumerate(fields):
+                if v.kind == REC:
+                    v = V(v.data[name].kind, v.data[name].data, v.data[name].null,
+                          _or(v.bad, v.data[name].bad))
+                elif v.kind == CONST:
+                    v = V(CONST, v.data[name], None, v.bad)
+                elif v.kind == PICK:
+                    idx, recs, rt = v.data
+                    ft = rt.field(name).type
+                    vals = [r[name] for r in recs]
+                    if i == len(fields) - 1:
+                        g = gather(vals, idx, ft, n)
+                        v = V(g.kind, g.data, None, v.bad)
+                    elif isinstance(ft, Record):
+                        v = V(PICK, (idx, vals, ft), None, v.bad)
+                    else:
+                        raise GiveUp()
                 else:
                     raise GiveUp()
-            if n is None:
-                raise GiveUp()
-            m = np.empty((n, len(cols)))
-            for j, c in enumerate(cols):
-                m[:, j] = c
-            return V(MAT, m)
-        return build
+            return v
+        return pick
 
-    def call(self, e: Expr) -> Callable[[dict], V]:
-        name = e.info["name"]
-        args = e.children
-        if name in ELEMENTWISE and len(args) == 1:
-            f = ELEMENTWISE[name]
-            if args[0].type.kind not in ("double", "float", "array"):
-                raise Unsupported()
-            if name == "m.abs" and e.type.kind != "double":
-                raise Unsupported()
-            a = self.node(args[0])
+    def _lookup(self, base_f, base_t: AvroType, steps: list, keys: list, t: AvroType):
+        """A path with one computed key (string column into a map, int column into an array)
+        over a constant, or a constant index into a fixed-size array column."""
+        dyn = [i for i, (kind, _) in enumerate(steps) if kind in ("m", "a")]
+        if len(dyn) > 1:
+            raise Unsupported("a path with more than one computed key")
+        if not dyn:
+            if len(steps) == 1 and steps[0][0] == "ai":
+                j = steps[0][1]
 
-            def ew(env):
-                v = a(env)
-                if v.kind in (COL, MAT):
-                    return V(v.kind, f(v.data))
-                raise GiveUp()
-            return ew
-        if name == "m.link.softmax" and args[0].type.kind == "array":
-            a = self.node(args[0])
-
-            def sm(env):
-                v = a(env)
-                if v.kind != MAT or v.data.shape[1] == 0:
-                    raise GiveUp()
-                x = v.data
-                m = np.max(x, axis=1, keepdims=True)
-                if not np.all(np.isfinite(m)):
-                    raise GiveUp()
-                ex = np.exp(x - m)
-                return V(MAT, ex / ex.sum(axis=1, keepdims=True))
-            return sm
-        if name in BINARY and e.type.kind == "double":
-            op = BINARY[name]
-            a, b = self.node(args[0]), self.node(args[1])
-
-            def bin_(env):
-                x, y = a(env), b(env)
-                if x.kind not in (COL, CONST) or y.kind not in (COL, CONST):
-                    raise GiveUp()
-                if x.kind == CONST and y.kind == CONST:
-                    raise GiveUp()
-                return V(COL, op(np.asarray(x.data, dtype=float), np.asarray(y.data, dtype=float)))
-            return bin_
-        if name == "model.reg.linear" and e.info["sig"] in (0, 1):
-            return self.linear(e)
-        if name in ("model.tree.simpleWalk", "model.tree.simpleTree"):
-            return self.tree(e)
-        if name == "model.neural.simpleLayers":
-            return self.neural(e)
-        if name == "model.cluster.closest":
-            return self.closest(e)
-        raise Unsupported()
-
-    def const_node(self, e: Expr) -> Callable[[], Any]:
-        f = self.node(e)
-
-        def get():
-            v = f({})
-            if v.kind != CONST:
-                raise GiveUp()
-            return v.data
-        return get
-
-    def linear(self, e: Expr) -> Callable[[dict], V]:
-        datum, model = e.children
-        xs = self.node(datum)
-        get_model = self.const_node(model)
-        multi = e.info["sig"] == 1
+                def col(env):
+                    v = base_f(env)
+                    if v.kind != MAT:
+                        raise GiveUp()
+                    if not 0 <= j < v.data.shape[1]:
+                        return V(NUM, np.zeros(env["n"]), None, np.ones(env["n"], dtype=bool))
+                    return V(NUM, v.data[:, j], None, v.bad)
+                return col
+            raise Unsupported("a path into a computed value")
+        d = dyn[0]
+        before, (kind, _), after = steps[:d], steps[d], steps[d + 1:]
+        key_f = self.node(keys[d])
+        if before or after:
+            raise Unsupported("a path with steps around its computed key")
         cache: dict = {}
 
-        def lin(env):
-            m = get_model()
-            key = id(m)
+        def look(env):
+            base = base_f(env)
+            if base.kind != CONST:
+                raise GiveUp()
+            container = base.data
+            kv = key_f(env)
+            n = env["n"]
+            if kv.null is not None:
+                raise GiveUp()
+            if kind == "m":
+                if kv.kind == CONST:
+                    kv = _const_v(kv.data, STRING_T, n)
+                if kv.kind != STR:
+                    raise GiveUp()
+                words = kv.data.words
+                found = np.array([w in container for w in words] + [False], dtype=bool)
+                vals = [container[w] if w in container else None for w in words]
+                present = [v for v in vals if v is not None] or []
+                pos = np.cumsum(found[:-1]) - 1
+                idx = np.where(found[:-1], pos, 0)
+                ok = found[kv.data.codes]
+                if not present:
+                    return V(NUM, np.zeros(n), None, np.ones(n, dtype=bool))
+                g = gather(present, np.append(idx, 0)[kv.data.codes], t, n)
+                return V(g.kind, g.data, None, _or(kv.bad, ~ok))
+            # array by int column
+            if kv.kind == CONST:
+                kv = _const_v(kv.data, INT_T, n)
+            if kv.kind != NUM:
+                raise GiveUp()
+            key = id(container)
             if cache.get("key") != key:
-                coeff, const = _floats(m["coeff"]), _floats(m["const"])
-                cache.update(key=key, coeff=coeff, const=const, ref=m)
-            coeff, const = cache["coeff"], cache["const"]
-            x = xs(env)
-            if x.kind != MAT:
-                raise GiveUp()
-            if multi:
-                if coeff.ndim != 2 or coeff.shape[1] != x.data.shape[1] or \
-                        coeff.shape[0] != const.shape[0]:
-                    raise GiveUp()
-                return V(MAT, _matmul(x.data, coeff) + const)
-            if coeff.shape != (x.data.shape[1],):
-                raise GiveUp()
-            return V(COL, (_dot(x.data, coeff) if x.data.shape[1] else 0.0) + const)
-        return lin
+                cache.update(key=key, ref=container)
+            i = kv.data.astype(np.int64)
+            ok = (i >= 0) & (i < len(container))
+            if not container:
+                return V(NUM, np.zeros(n), None, np.ones(n, dtype=bool))
+            g = gather(list(container), np.where(ok, i, 0), t, n)
+            return V(g.kind, g.data, None, _or(kv.bad, ~ok))
+        return look
 
-    def neural(self, e: Expr) -> Callable[[dict], V]:
-        datum, model, act = e.children
-        xs = self.node(datum)
-        get_model = self.const_node(model)
-        f = self.activation(act)
+    def k_call(self, e: Expr):
+        name = e.info["name"]
+        args = list(e.children)
+        if name in BINARY and len(args) == 2:
+            if e.type.kind not in ("double", "float"):
+                raise Unsupported(f"integer arithmetic ({name!r})")
+            return self._binary(BINARY[name], args)
+        if name == "u-" and e.type.kind in ("double", "float"):
+            a = self.node(args[0])
+            return lambda env: _map_num(a(env), np.negative)
+        if name in COMPARE:
+            return self._compare(name, args)
+        if name in ("&&", "||"):
+            return self._logic(name, args)
+        if name == "!":
+            a = self.node(args[0])
 
-        def nn(env):
-            layers = get_model()
-            x = xs(env)
-            if x.kind != MAT or not layers:
-                raise GiveUp()
-            h = x.data
-            for i, layer in enumerate(layers):
-                w, b = _floats(layer["weights"]), _floats(layer["bias"])
-                if w.ndim != 2 or w.shape[1] != h.shape[1] or b.shape != (w.shape[0],):
+            def not_(env):
+                v = a(env)
+                if v.kind == CONST:
+                    return V(CONST, not v.data, None, v.bad)
+                if v.kind != BOOL or v.null is not None:
                     raise GiveUp()
-                h = _matmul(h, w) + b
-                if i < len(layers) - 1:
-                    h = f(h)
-            return V(MAT, h)
-        return nn
+                return V(BOOL, ~v.data, None, v.bad)
+            return not_
+        if name in ELEMENTWISE and len(args) == 1:
+            if args[0].type.kind not in ("double", "float", "array"):
+                raise Unsupported(f"{name} of {args[0].type.describe()}")
+            if name == "m.abs" and e.type.kind != "double":
+                raise Unsupported("m.abs of integers")
+            f = ELEMENTWISE[name]
+            a = self.node(args[0])
+            return lambda env: _map_num(a(env), f)
+        if name == "m.link.softmax" and args[0].type.kind == "array":
+            return self._softmax(self.node(args[0]))
+        method = getattr(self, "f_" + name.replace(".", "_"), None)
+        if method is None:
+            raise Unsupported(f"the function {name!r}")
+        return method(e, args)
+
+    # -- arithmetic and logic
+    def _binary(self, op, args):
+        a, b = self.node(args[0]), self.node(args[1])
+
+        def run(env):
+            x, y = a(env), b(env)
+            if x.kind == CONST and y.kind == CONST:
+                return V(CONST, float(op(float(x.data), float(y.data))))
+            return V(NUM, op(_num(x), _num(y)), None, _bad(x, y))
+        return run
+
+    def _compare(self, name: str, args: list[Expr]):
+        ta, tb = args[0].type.kind, args[1].type.kind
+        a, b = self.node(args[0]), self.node(args[1])
+        test = _TESTS[name]
+        py = _PY_OPS[name]
+        if ta in NUMBER_KINDS and tb in NUMBER_KINDS:
+            floats = "double" in (ta, tb) or "float" in (ta, tb)
+
+            def num(env):
+                x, y = a(env), b(env)
+                xv, yv = _num(x), _num(y)
+                if floats:
+                    c = _fcmp(np.asarray(xv, dtype=float), np.asarray(yv, dtype=float))
+                    r = test(c)
+                else:
+                    r = py(xv, yv)
+                return V(BOOL, np.broadcast_to(r, (env["n"],)).copy(), None, _bad(x, y))
+            return num
+        if ta in ("string", "enum") and tb in ("string", "enum"):
+            def text(env):
+                x, y = a(env), b(env)
+                n = env["n"]
+                if x.null is not None or y.null is not None:
+                    raise GiveUp()
+                if x.kind == STR and y.kind == CONST:
+                    w = y.data
+                    return V(BOOL, x.data.table(lambda s: py(s, w)), None, x.bad)
+                if x.kind == CONST and y.kind == STR:
+                    w = x.data
+                    return V(BOOL, y.data.table(lambda s: py(w, s)), None, y.bad)
+                if x.kind == CONST and y.kind == CONST:
+                    return V(BOOL, np.full(n, py(x.data, y.data)))
+                raise GiveUp()
+            return text
+        if ta == tb == "boolean" and name in ("==", "!="):
+            def boolean(env):
+                x, y = a(env), b(env)
+                return V(BOOL, np.broadcast_to(py(_bool(x), _bool(y)), (env["n"],)).copy(),
+                         None, _bad(x, y))
+            return boolean
+        raise Unsupported(f"{name!r} on {args[0].type.describe()}")
+
+    def _logic(self, name: str, args: list[Expr]):
+        a, b = self.node(args[0]), self.node(args[1])
+        is_and = name == "&&"
+
+        def run(env):
+            x, y = a(env), b(env)
+            n = env["n"]
+            xv, yv = _truth(x, n), _truth(y, n)
+            # the right side runs only where the left does not decide
+            runs_right = xv if is_and else ~xv
+            bad = _or(x.bad, None if y.bad is None else (runs_right & y.bad))
+            return V(BOOL, (xv & yv) if is_and else (xv | yv), None, bad)
+        return run
+
+    def _softmax(self, a):
+        def sm(env):
+            v = a(env)
+            if v.kind != MAT or v.data.shape[1] == 0:
+                raise GiveUp()
+            x = v.data
+            m = np.max(x, axis=1, keepdims=True)
+            odd = ~np.isfinite(m[:, 0])   # the record path treats these rows its own way
+            ex = np.exp(x - np.where(np.isfinite(m), m, 0.0))
+            return V(MAT, ex / ex.sum(axis=1, keepdims=True), None, _or(v.bad, odd))
+        return sm
+
+    # -- library functions (f_<name with dots as underscores>)
+    def f_impute_defaultOnNull(self, e, args):
+        a, d = self.node(args[0]), self.node(args[1])
+        t = e.type
+
+        def run(env):
+            x, dv = a(env), d(env)
+            n = env["n"]
+            if x.null is None:
+                return V(x.kind, x.data, None, x.bad)
+            inner = V(x.kind, x.data, None, x.bad)
+            return _select(x.null, dv, inner, t, n, None)
+        return run
+
+    def f_impute_errorOnNull(self, e, args):
+        a = self.node(args[0])
+
+        def run(env):
+            x = a(env)
+            return V(x.kind, x.data, None, _or(x.bad, x.null))
+        return run
+
+    def _num_test(self, args, f):
+        a = self.node(args[0])
+
+        def run(env):
+            x = a(env)
+            return V(BOOL, np.broadcast_to(f(_num(x)), (env["n"],)).copy(), None, x.bad)
+        return run
+
+    def f_impute_isnan(self, e, args):
+        return self._num_test(args, np.isnan)
+
+    def f_impute_isinf(self, e, args):
+        return self._num_test(args, np.isinf)
+
+    def f_impute_isnum(self, e, args):
+        return self._num_test(args, np.isfinite)
+
+    def f_impute_defaultOnNonNum(self, e, args):
+        a, d = self.node(args[0]), self.node(args[1])
+
+        def run(env):
+            x, dv = a(env), d(env)
+            xv = _num(x)
+            return V(NUM, np.where(np.isfinite(xv), xv, _num(dv)), None, _bad(x, dv))
+        return run
+
+    def f_cast_double(self, e, args):
+        a = self.node(args[0])
+        return lambda env: _map_num(a(env), lambda x: np.asarray(x, dtype=np.float64))
+
+    def f_enum_toInt(self, e, args):
+        t = args[0].type
+        a = self.node(args[0])
+
+        def run(env):
+            v = a(env)
+            if v.kind != STR:
+                raise GiveUp()
+            return V(NUM, v.data.table(lambda s: t.index.get(s, -1), np.int64, -1), None, v.bad)
+        return run
+
+    def f_a_index(self, e, args):
+        if e.info["sig"] != 1 or args[0].type.items.kind not in ("string", "enum"):
+            raise Unsupported("a.index of this kind")
+        arr, key = self.node(args[0]), self.node(args[1])
+
+        def run(env):
+            av, kv = arr(env), key(env)
+            if av.kind != CONST or kv.kind != STR:
+                raise GiveUp()
+            first: dict = {}
+            for i, w in enumerate(av.data):
+                first.setdefault(w, i)
+            return V(NUM, kv.data.table(lambda s: first.get(s, -1), np.int64, -1), None,
+                     _bad(av, kv))
+        return run
+
+    def f_map_containsKey(self, e, args):
+        if args[1].type.kind != "string":
+            raise Unsupported("map.containsKey with a function")
+        m, key = self.node(args[0]), self.node(args[1])
+
+        def run(env):
+            mv, kv = m(env), key(env)
+            if mv.kind != CONST or kv.kind != STR:
+                raise GiveUp()
+            return V(BOOL, kv.data.table(lambda s: s in mv.data), None, _bad(mv, kv))
+        return run
+
+    def _mat_arg(self, args):
+        if args[0].type.kind != "array":
+            raise Unsupported("an array function on a non-array")
+        return self.node(args[0])
+
+    def _arg_best(self, args, pick):
+        a = self._mat_arg(args)
+
+        def run(env):
+            v = a(env)
+            if v.kind != MAT:
+                raise GiveUp()
+            n = env["n"]
+            if v.data.shape[1] == 0:
+                return V(NUM, np.zeros(n, dtype=np.int64), None, np.ones(n, dtype=bool))
+            odd = np.isnan(v.data).any(axis=1)
+            return V(NUM, pick(np.where(np.isnan(v.data), 0.0, v.data), axis=1).astype(np.int64),
+                     None, _or(v.bad, odd))
+        return run
+
+    def f_a_argmax(self, e, args):
+        if args[0].type.items.kind not in ("double", "float"):
+            raise Unsupported("a.argmax of this kind")
+        return self._arg_best(args, np.argmax)
+
+    def f_a_argmin(self, e, args):
+        if args[0].type.items.kind not in ("double", "float"):
+            raise Unsupported("a.argmin of this kind")
+        return self._arg_best(args, np.argmin)
+
+    def f_a_sum(self, e, args):
+        if e.type.kind not in ("double", "float"):
+            raise Unsupported("a.sum of integers")
+        a = self._mat_arg(args)
+
+        def run(env):
+            v = a(env)
+            if v.kind != MAT:
+                raise GiveUp()
+            return V(NUM, _sequential_sum([v.data[:, j] for j in range(v.data.shape[1])])
+                     + np.zeros(env["n"]), None, v.bad)
+        return run
+
+    def f_a_len(self, e, args):
+        a = self._mat_arg(args)
+
+        def run(env):
+            v = a(env)
+            if v.kind != MAT:
+                raise GiveUp()
+            return V(NUM, np.full(env["n"], v.data.shape[1], dtype=np.int64), None, v.bad)
+        return run
+
+    def f_a_map(self, e, args):
+        if args[0].type.kind != "array" or args[0].type.items.kind not in ("double", "float") \
+                or e.type.items.kind not in ("double", "float"):
+            raise Unsupported("a.map of this kind")
+        a = self.node(args[0])
+        f = self.activation(args[1])
+
+        def run(env):
+            v = a(env)
+            if v.kind != MAT:
+                raise GiveUp()
+            return V(MAT, f(v.data), None, v.bad)
+        return run
 
     def activation(self, e: Expr) -> Callable[[np.ndarray], np.ndarray]:
         if e.kind == "fcnref" and e.info.get("name") in ELEMENTWISE:
@@ -399,87 +895,275 @@ class Planner:
                     len(body.children) == 1 and body.children[0].kind == "ref" and \
                     body.children[0].info["name"] == params[0]:
                 return ELEMENTWISE[body.info["name"]]
-        raise Unsupported()
+        raise Unsupported("a function argument other than an m.* or m.link.* function")
 
-    def tree(self, e: Expr) -> Callable[[dict], V]:
-        simple_tree = e.info["name"] == "model.tree.simpleTree"
-        datum, node = e.children[0], e.children[1]
+    # -- models
+    def f_model_reg_linear(self, e, args):
+        if e.info["sig"] not in (0, 1):
+            raise Unsupported("model.reg.linear over maps")
+        xs = self.node(args[0])
+        m = self.const_value(args[1])
+        multi = e.info["sig"] == 1
+        coeff, const = _floats(m["coeff"], "coeff"), _floats(m["const"], "const")
+        if multi and (coeff.ndim != 2 or coeff.shape[0] != const.shape[0]):
+            raise Unsupported("misaligned model.reg.linear parameters")
+        if not multi and coeff.ndim != 1:
+            raise Unsupported("misaligned model.reg.linear parameters")
+
+        def lin(env):
+            x = xs(env)
+            if x.kind != MAT:
+                raise GiveUp()
+            k = x.data.shape[1]
+            if multi:
+                if coeff.shape[1] != k and coeff.shape[0]:
+                    return _all_bad(V(MAT, np.zeros((env["n"], coeff.shape[0]))))
+                return V(MAT, _matmul(x.data, coeff) + const, None, x.bad)
+            if coeff.shape != (k,):
+                return _all_bad(V(NUM, np.zeros(env["n"])))
+            return V(NUM, (_dot(x.data, coeff) if k else 0.0) + const + np.zeros(env["n"]),
+                     None, x.bad)
+        return lin
+
+    def f_model_neural_simpleLayers(self, e, args):
+        xs = self.node(args[0])
+        layers = self.const_value(args[1])
+        f = self.activation(args[2])
+        if not layers:
+            raise Unsupported("a network without layers")
+        params = []
+        for layer in layers:
+            w, b = _floats(layer["weights"], "weights"), _floats(layer["bias"], "bias")
+            if w.ndim != 2 or b.shape != (w.shape[0],):
+                raise Unsupported("misaligned model.neural.simpleLayers parameters")
+            params.append((w, b))
+
+        def nn(env):
+            x = xs(env)
+            if x.kind != MAT:
+                raise GiveUp()
+            h = x.data
+            for i, (w, b) in enumerate(params):
+                if w.shape[1] != h.shape[1]:
+                    return _all_bad(V(MAT, np.zeros((env["n"], params[-1][0].shape[0]))))
+                h = _matmul(h, w) + b
+                if i < len(params) - 1:
+                    h = f(h)
+            return V(MAT, h, None, x.bad)
+        return nn
+
+    def f_model_cluster_closest(self, e, args):
+        if len(args) == 3:
+            m = args[2]
+            fill = m.info.get("fill") or {}
+            sim = fill.get("similarity")
+            ok = m.kind == "fcnref" and m.info.get("name") in (
+                "metric.euclidean", "metric.squaredEuclidean") and set(fill) == {"similarity"} \
+                and sim is not None and sim.kind == "fcnref" and \
+                sim.info.get("name") == "metric.absDiff" and not sim.info.get("fill")
+            if not ok:
+                raise Unsupported("model.cluster.closest with a metric other than Euclidean")
+        xs = self.node(args[0])
+        clusters = self.const_value(args[1])
+        if not clusters:
+            raise Unsupported("model.cluster.closest without clusters")
+        centers = [c["center"] for c in clusters]
+        if len({len(c) for c in centers}) != 1:
+            raise Unsupported("cluster centres of different lengths")
+        centers_a = _floats(centers, "center")
+        rec_t = e.type
+
+        def cl(env):
+            x = xs(env)
+            if x.kind != MAT:
+                raise GiveUp()
+            n = env["n"]
+            if x.data.shape[1] != centers_a.shape[1]:
+                return V(PICK, (np.zeros(n, dtype=np.int64), list(clusters), rec_t), None,
+                         np.ones(n, dtype=bool))
+            # the record path: left-to-right sums of squares, the first smallest, NaN last
+            d = _sequential_sum([(x.data[:, None, j] - centers_a[None, :, j]) ** 2
+                                 for j in range(centers_a.shape[1])])
+            d = np.asarray(d) + np.zeros((n, len(clusters)))
+            odd = np.isnan(d).any(axis=1)
+            best = np.argmin(np.where(np.isnan(d), np.inf, d), axis=1)
+            return V(PICK, (best, list(clusters), rec_t), None, _or(x.bad, odd))
+        return cl
+
+    def f_model_tree_simpleWalk(self, e, args):
+        test = args[2]
+        if not (test.kind == "fcndef" and len(test.info["params"]) == 2):
+            raise Unsupported("model.tree.simpleWalk with a test other than simpleTest")
+        body = test.children[0]
+        p0, p1 = test.info["params"]
+        if not (body.kind == "call" and body.info["name"] == "model.tree.simpleTest" and
+                [c.kind for c in body.children] == ["ref", "ref"] and
+                [c.info["name"] for c in body.children] == [p0, p1]):
+            raise Unsupported("model.tree.simpleWalk with a test other than simpleTest")
+        return self._tree(e, args)
+
+    def f_model_tree_simpleTree(self, e, args):
+        return self._tree(e, args)
+
+    def _tree(self, e: Expr, args: list[Expr]):
+        datum = args[0]
         if not (datum.kind == "ref" and datum.info.get("name") == "input" and self.input_record):
-            raise Unsupported()
-        if not simple_tree:
-            test = e.children[2]
-            if not (test.kind == "fcndef" and len(test.info["params"]) == 2):
-                raise Unsupported()
-            body = test.children[0]
-            p0, p1 = test.info["params"]
-            if not (body.kind == "call" and body.info["name"] == "model.tree.simpleTest" and
-                    [c.kind for c in body.children] == ["ref", "ref"] and
-                    [c.info["name"] for c in body.children] == [p0, p1]):
-                raise Unsupported()
-        rec = self.engine.input_type
-        names = [f.name for f in rec.fields]
-        numeric = {f.name for f in rec.fields if f.type.kind in ("double", "float", "int", "long")}
-        for f in rec.fields:
-            if f.name in numeric:
-                self.inputs[f.name] = f.type.kind
-        get_tree = self.const_node(node)
+            raise Unsupported("a tree walked over something else than the input record")
+        tree = self.const_value(args[1])
         leaf_type = e.type
         if leaf_type.kind not in ("double", "float", "int", "long", "string", "boolean", "enum"):
-            raise Unsupported()
-        cache: dict = {}
+            raise Unsupported(f"tree leaves of type {leaf_type.describe()}")
+        flat = _flatten_tree(tree, self.input_type)
+        for name in flat.used:
+            self._read(name, self.input_type.field(name).type)
+        return flat.walker(leaf_type)
 
-        def flatten(tree):
-            feat, op, val, kids, leaves = [], [], [], [], []
-            stack = [tree]
-            index = {}
-            order = []
-            while stack:
-                nd = stack.pop()
-                index[id(nd)] = len(order)
-                order.append(nd)
-                for br in ("pass", "fail"):
-                    c = nd[br]
-                    if type(c) is dict:
-                        stack.append(c)
-            for nd in order:
-                fname, o, v = nd["field"], nd["operator"], nd["value"]
-                if fname not in numeric or o not in TREE_OPS or type(v) not in (int, float):
-                    raise GiveUp()
-                feat.append(names.index(fname))
-                op.append(TREE_OPS[o])
-                val.append(float(v))
-                pair = []
-                for br in ("pass", "fail"):
-                    c = nd[br]
-                    if type(c) is dict:
-                        pair.append(index[id(c)])
-                    else:
-                        leaves.append(c)
-                        pair.append(-len(leaves))
-                kids.append(pair)
-            return (np.array(feat), np.array(op), np.array(val), np.array(kids, dtype=np.int64),
-                    leaves)
+    def f_model_tree_simpleTest(self, e, args):
+        raise Unsupported("model.tree.simpleTest outside a tree walk")
+
+
+def _all_bad(v: V) -> V:
+    n = len(v.data)
+    return V(v.kind, v.data, None, np.ones(n, dtype=bool))
+
+
+def _num(v: V) -> Any:
+    if v.null is not None:
+        raise GiveUp()
+    if v.kind == NUM:
+        return v.data
+    if v.kind == CONST and _is_num(v.data):
+        return v.data
+    raise GiveUp()
+
+
+def _bool(v: V) -> Any:
+    if v.null is not None:
+        raise GiveUp()
+    if v.kind == BOOL or (v.kind == CONST and isinstance(v.data, bool)):
+        return v.data
+    raise GiveUp()
+
+
+def _truth(v: V, n: int) -> np.ndarray:
+    b = _bool(v)
+    return np.broadcast_to(np.asarray(b, dtype=bool), (n,))
+
+
+def _map_num(v: V, f) -> V:
+    if v.null is not None:
+        raise GiveUp()
+    if v.kind in (NUM, MAT):
+        return V(v.kind, f(v.data), None, v.bad)
+    if v.kind == CONST and _is_num(v.data):
+        return V(CONST, float(f(np.float64(v.data))), None, v.bad)
+    raise GiveUp()
+
+
+def _select(c: np.ndarray, a: V, b: V, t: AvroType, n: int, cbad) -> V:
+    """Row-wise c ? a : b (values of type t); bad rows follow the branch each row takes."""
+    bad = _or(cbad, None if a.bad is None else (c & a.bad), None if b.bad is None else (~c & b.bad))
+    inner, nullable = t, False
+    if t.kind == "union":
+        others = [m for m in t.types if m.kind != "null"]
+        if len(others) != 1:
+            raise GiveUp()
+        inner, nullable = others[0], True
+    null = None
+    if nullable or a.null is not None or b.null is not None:
+        an = a.null if a.null is not None else np.zeros(n, dtype=bool)
+        bn = b.null if b.null is not None else np.zeros(n, dtype=bool)
+        if a.kind == CONST and a.data is None:
+            an = np.ones(n, dtype=bool)
+            a = _const_v(_zero(inner), inner, n)
+        if b.kind == CONST and b.data is None:
+            bn = np.ones(n, dtype=bool)
+            b = _const_v(_zero(inner), inner, n)
+        null = np.where(c, an, bn)
+        if not null.any():
+            null = None
+    if a.kind == CONST and b.kind == CONST and a.data == b.data and type(a.data) is type(b.data):
+        return V(CONST, a.data, null, bad)
+    if a.kind == CONST:
+        a = _const_v(a.data, inner, n)
+    if b.kind == CONST:
+        b = _const_v(b.data, inner, n)
+    if a.kind != b.kind:
+        raise GiveUp()
+    if a.kind in (NUM, BOOL):
+        return V(a.kind, np.where(c, a.data, b.data), null, bad)
+    if a.kind == MAT:
+        if a.data.shape != b.data.shape:
+            raise GiveUp()
+        return V(MAT, np.where(c[:, None], a.data, b.data), null, bad)
+    if a.kind == STR:
+        words = sorted(set(a.data.words) | set(b.data.words))
+        pos = {w: i for i, w in enumerate(words)}
+        ma = np.array([pos[w] for w in a.data.words] + [-1], dtype=np.int64)
+        mb = np.array([pos[w] for w in b.data.words] + [-1], dtype=np.int64)
+        return V(STR, Cat(np.where(c, ma[a.data.codes], mb[b.data.codes]), words), null, bad)
+    raise GiveUp()
+
+
+def _zero(t: AvroType) -> Any:
+    return {"double": 0.0, "float": 0.0, "int": 0, "long": 0, "boolean": False,
+            "string": "", "enum": t.symbols[0] if t.kind == "enum" else ""}.get(t.kind, 0.0)
+
+
+# ---------------------------------------------------------------- trees
+
+class _FlatTree:
+    """A tree of TreeNode records as arrays: per node its field, operator, value, children."""
+
+    def __init__(self, feat, op, val, kids, leaves, names, kinds, used):
+        self.feat, self.op, self.val, self.kids, self.leaves = feat, op, val, kids, leaves
+        self.names, self.kinds, self.used = names, kinds, used
+
+    def walker(self, leaf_type: AvroType):
+        feat, op, vals, kids, leaves = self.feat, self.op, self.val, self.kids, self.leaves
+        table = np.array([[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0], [0, 1, 1, 0],
+                          [0, 1, 0, 0], [0, 1, 0, 1]], dtype=bool)[op]
+        ua, ub, uc, neg = table[:, 0], table[:, 1], table[:, 2], table[:, 3]
+        used = sorted(set(feat.tolist()))
+        slot = {j: i for i, j in enumerate(used)}
+        node_slot = np.array([slot[j] for j in feat.tolist()], dtype=np.int64)
+        names, kinds = self.names, self.kinds
+        text_nodes = [i for i, j in enumerate(feat.tolist()) if kinds[j] == "text"]
+        ops = op
 
         def walk(env):
-            tree = get_tree()
-            if cache.get("key") != id(tree):
-                feat, op, val, kids, leaves = flatten(tree)
-                # per node: result = (lt & A) | (eq & B) | (gt & C), then xor NEG; NaN inputs
-                # make lt, eq and gt all false, which gives Python's comparison results
-                table = np.array([[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0], [0, 1, 1, 0],
-                                  [0, 1, 0, 0], [0, 1, 0, 1]], dtype=bool)[op]
-                # the input fields the tree tests, and each node's row in their stacked matrix
-                used = sorted(set(feat.tolist()))
-                slot = {j: i for i, j in enumerate(used)}
-                node_slot = np.array([slot[j] for j in feat.tolist()], dtype=np.int64)
-                cache.update(key=id(tree), ref=tree, flat=(feat, val, kids, leaves, table[:, 0],
-                                                           table[:, 1], table[:, 2], table[:, 3],
-                                                           used, node_slot))
-            feat, val, kids, leaves, ua, ub, uc, neg, used, node_slot = cache["flat"]
-            n = len(next(iter(env.values())))
+            n = env["n"]
             xt = np.empty((len(used), n))
+            val = np.array([v if not isinstance(v, str) else 0.0 for v in vals], dtype=float)
+            bad = None
             for i, j in enumerate(used):
-                xt[i] = env[names[j]]
+                v = env["fields"][names[j]]
+                if v.null is not None:
+                    raise GiveUp()
+                bad = _or(bad, v.bad)
+                if kinds[j] == "text":
+                    # strings as ranks in the batch's sorted words; each node's string value
+                    # becomes a number between ranks so that <, <=, ==... give str's answers
+                    words = v.data.words
+                    order = sorted(range(len(words)), key=lambda k: words[k])
+                    rank = np.empty(len(words) + 1)
+                    rank[order] = np.arange(len(words))
+                    rank[-1] = np.nan
+                    xt[i] = rank[v.data.codes]
+                    sw = [words[k] for k in order]
+                    for nd in text_nodes:
+                        if feat[nd] != j:
+                            continue
+                        w, o = vals[nd], ops[nd]
+                        lo, hi = bisect.bisect_left(sw, w), bisect.bisect_right(sw, w)
+                        if o in (4, 5):       # == and != : the rank of w, or no rank at all
+                            val[nd] = lo if lo < hi else -0.5
+                        elif o in (0, 3):     # x < w, x >= w: compare with the insertion point
+                            val[nd] = lo - 0.5
+                        else:                 # x <= w, x > w
+                            val[nd] = hi - 0.5
+                else:
+                    xt[i] = v.data
             flat_x = xt.ravel()
             fslot = node_slot * n
             node_ix = np.zeros(n, dtype=np.int64)
@@ -496,65 +1180,81 @@ class Planner:
                 node_ix[active] = nxt
                 active = active[nxt >= 0]
             leaf_ix = -node_ix - 1
-            return V(COL, _pick_column(leaves, leaf_ix, leaf_type))
+            g = gather(leaves, leaf_ix, leaf_type, n)
+            return V(g.kind, g.data, None, bad)
         return walk
 
-    def closest(self, e: Expr) -> Callable[[dict], V]:
-        datum, clusters = e.children[0], e.children[1]
-        if len(e.children) == 3:
-            # only the plain Euclidean metric (absDiff similarity, no missing-value weights)
-            m = e.children[2]
-            fill = m.info.get("fill") or {}
-            sim = fill.get("similarity")
-            ok = m.kind == "fcnref" and m.info.get("name") in ("metric.euclidean",
-                                                                "metric.squaredEuclidean") \
-                and set(fill) == {"similarity"} and sim is not None and \
-                sim.kind == "fcnref" and sim.info.get("name") == "metric.absDiff" and \
-                not sim.info.get("fill")
-            if not ok:
-                raise Unsupported()
-        xs = self.node(datum)
-        get_clusters = self.const_node(clusters)
-        cache: dict = {}
 
-        def cl(env):
-            cs = get_clusters()
-            if not cs:
-                raise GiveUp()
-            if cache.get("key") != id(cs):
-                centers = [c["center"] for c in cs]
-                if len({len(c) for c in centers}) != 1:
-                    raise GiveUp()
-                cache.update(key=id(cs), centers=np.asarray(centers, dtype=float), ref=cs)
-            centers = cache["centers"]
-            x = xs(env)
-            if x.kind != MAT or x.data.shape[1] != centers.shape[1]:
-                raise GiveUp()
-            if not np.all(np.isfinite(x.data)) or not np.all(np.isfinite(centers)):
-                raise GiveUp()
-            d = _sequential_sum([(x.data[:, None, j] - centers[None, :, j]) ** 2
-                                 for j in range(centers.shape[1])])
-            return V(PICK, (np.argmin(d, axis=1), list(cs)))
-        return cl
+def _flatten_tree(tree: Any, rec: Record) -> _FlatTree:
+    names = [f.name for f in rec.fields]
+    kinds = []
+    for f in rec.fields:
+        kind, nullable = field_kind(f.type)
+        kinds.append("num" if kind in NUMBER_KINDS and not nullable else
+                     "text" if kind in ("string", "enum") and not nullable else None)
+    feat, op, val, kids, leaves = [], [], [], [], []
+    stack = [tree]
+    index: dict[int, int] = {}
+    order = []
+    while stack:
+        nd = stack.pop()
+        if type(nd) is not dict or id(nd) in index:
+            raise Unsupported("a tree that is not a tree")
+        index[id(nd)] = len(order)
+        order.append(nd)
+        for br in ("pass", "fail"):
+            c = nd[br]
+            if type(c) is dict:
+                stack.append(c)
+    used = set()
+    for nd in order:
+        fname, o, v = nd["field"], nd["operator"], nd["value"]
+        if fname not in names or o not in TREE_OPS:
+            raise Unsupported(f"a tree test on {fname!r} with operator {o!r}")
+        j = names.index(fname)
+        kind = kinds[j]
+        if kind == "num" and _is_num(v):
+            val.append(float(v))
+        elif kind == "text" and type(v) is str:
+            val.append(v)
+        else:
+            raise Unsupported(f"a tree test of field {fname!r} against {type(v).__name__}")
+        used.add(fname)
+        feat.append(j)
+        op.append(TREE_OPS[o])
+        pair = []
+        for br in ("pass", "fail"):
+            c = nd[br]
+            if type(c) is dict:
+                pair.append(index[id(c)])
+            else:
+                leaves.append(c)
+                pair.append(-len(leaves))
+        kids.append(pair)
+    return _FlatTree(np.array(feat, dtype=np.int64), np.array(op, dtype=np.int64), val,
+                     np.array(kids, dtype=np.int64), leaves, names, kinds, sorted(used))
+
+
+def plan_or_reason(engine) -> tuple[BatchPlan | None, str | None]:
+    """(a BatchPlan, None), or (None, what keeps the document on the record path)."""
+    if engine.method != "map":
+        return None, f"method {engine.method!r} (only \"map\" runs over columns)"
+    if engine.action_writes_state:
+        return None, "the action writes cells or pools"
+    if engine.action_impure:
+        return None, "the action has side effects (log, emit, random numbers or state)"
+    it = engine.input_type
+    planner = Planner(engine)
+    try:
+        root = planner.node(engine.action_routine.expr)
+    except Unsupported as exc:
+        return None, str(exc)
+    except RecursionError:
+        return None, "the action is nested too deeply"
+    fields = [(f.name, f.type) for f in it.fields] if isinstance(it, Record) else [("input", it)]
+    return BatchPlan(engine, root, engine.output_type, planner.reads, fields), None
 
 
 def plan(engine) -> BatchPlan | None:
     """A BatchPlan for this engine, or None if its action is not a supported pattern."""
-    if engine.method != "map" or engine.action_impure or engine.action_writes_state:
-        return None
-    expr = engine.action_routine.expr
-    it = engine.input_type
-    if isinstance(it, Record) and any(f.type.kind not in ("double", "float", "int", "long")
-                                      for f in it.fields):
-        return None   # every field is validated per record; keep the batch path equivalent
-    planner = Planner(engine)
-    try:
-        root = planner.node(expr)
-    except Unsupported:
-        return None
-    if not planner.inputs and planner.input_record:
-        return None
-    if planner.input_record:
-        for f in it.fields:
-            planner.inputs.setdefault(f.name, f.type.kind)
-    return BatchPlan(engine, root, engine.output_type, planner.inputs)
+    return plan_or_reason(engine)[0]

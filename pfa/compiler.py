@@ -861,7 +861,8 @@ class Compiler:
                 order = {f.name: i for i, f in enumerate(t.fields)}
                 pairs.sort(key=lambda kv: order[kv[0]])
             return Expr("new", t, lambda fr: {k: f(fr) for k, f in pairs}, tuple(kids),
-                        {"keys": [k for k, _ in pairs]})
+                        {"keys": [k for k, _ in pairs],
+                         "kid_keys": [k for k in body if k != "@"]})
         raise self.semantic(f"\"new\" builds arrays, maps and records, not {t.describe()}",
                             path + ("type",))
 
@@ -995,7 +996,8 @@ class Compiler:
                     return v
             return Expr("attr", t, fn, (base,), {"fields": keys})
         get = self._getter(steps, (code_base, code_base + 1), "attr")
-        return Expr("attr", t, lambda fr: get(bf(fr), fr), (base,), {"steps": steps})
+        return Expr("attr", t, lambda fr: get(bf(fr), fr), (base,),
+                    {"steps": steps, "keys": [x for _, x, _ in items]})
 
     def _to_value(self, j: Any, t: AvroType, scope: Scope, path: tuple) -> tuple[bool, Callable]:
         """The "to" member: (is_function, closure). Functions map t -> t."""
@@ -1050,7 +1052,9 @@ class Compiler:
             if not steps:
                 return Expr("cell", ct, lambda fr: box[0], (), {"name": name})
             get = self._getter(steps, (2004, 2005), "cell")
-            return Expr("cell", t, lambda fr: get(box[0], fr), (), {"name": name, "steps": steps})
+            return Expr("cell", t, lambda fr: get(box[0], fr), (),
+                        {"name": name, "steps": steps, "keys": [x for _, x, _ in items],
+                         "cell_type": ct})
         self._mark_write()
         is_fn, tf = self._to_value(j["to"], t, scope, path + ("to",))
         if not steps:

@@ -50,9 +50,10 @@ class PFAModel(Model):
         self._out = output_converter(ot)
         self._text_fields = text_fields(it)
         self._batch = None
+        self.batch_path_reason: str | None = "disabled by the caller (batch=False)"
         if batch:
-            from .batch import plan
-            self._batch = plan(engine)
+            from .batch import plan_or_reason
+            self._batch, self.batch_path_reason = plan_or_reason(engine)
 
     # -- the PFA view
     @property
@@ -69,8 +70,18 @@ class PFAModel(Model):
 
     @property
     def has_batch_path(self) -> bool:
-        """True when predict() scores whole columns with numpy for this document."""
+        """True when predict() scores whole columns with numpy for this document (rows the
+        column path cannot answer exactly still go through the record path, one by one)."""
         return self._batch is not None
+
+    def describe(self) -> dict:
+        """The common description, plus which path scores columns and, for the record path,
+        the construct that keeps the document there."""
+        out = super().describe()
+        out["scoring_path"] = "columns" if self._batch is not None else "records"
+        if self._batch is None:
+            out["record_path_reason"] = self.batch_path_reason
+        return out
 
     def action(self, value: Any) -> Any:
         """One input value (a dict for a record) -> the engine's output value.
@@ -118,10 +129,33 @@ class PFAModel(Model):
         if self._text_fields:
             columns = convert_text(columns, self._text_fields)
         if self._batch is not None:
-            out = self._batch.run(columns, n)
-            if out is not None:
-                return ScoredBatch(out)
+            done = self._batch.run(columns, n)
+            if done is not None:
+                out, bad = done
+                if bad is None or not bad.any():
+                    return ScoredBatch(out)
+                return self._rescore(columns, out, np.flatnonzero(bad))
         return self._score_rows(columns, n)
+
+    def _rescore(self, columns: Mapping[str, np.ndarray], out: dict[str, np.ndarray],
+                 rows: np.ndarray) -> ScoredBatch:
+        """The column path's outputs with the given rows scored by the record path (their
+        outputs and errors, numbered in the whole batch)."""
+        sub = {k: np.asarray(v)[rows] if hasattr(v, "__len__") and not isinstance(v, str) else v
+               for k, v in columns.items()}
+        part = self._score_rows(sub, len(rows))
+        merged = {}
+        for name, col in out.items():
+            fix = part.columns[name]
+            if fix.dtype != col.dtype:
+                col = col.astype(object)
+                fix = fix.astype(object)
+            else:
+                col = col.copy()
+            col[rows] = fix
+            merged[name] = col
+        errors = {int(rows[i]): _renumber(e, int(rows[i])) for i, e in part.errors.items()}
+        return ScoredBatch(merged, errors)
 
     def _rows(self, columns: Mapping[str, np.ndarray], n: int):
         if self.input_record:
@@ -181,6 +215,12 @@ class PFAModel(Model):
         col = np.empty(n, dtype=object)
         col[:] = [r if ok[i] else None for i, r in enumerate(results)]
         return {"output": col}
+
+
+def _renumber(e: ScoringError, row: int) -> ScoringError:
+    if isinstance(e, PFARuntimeError):
+        return e.at_row(row)
+    return type(e)(e.reason, e.field, row)
 
 
 def _column(values: list, t: AvroType, ok: np.ndarray) -> np.ndarray:

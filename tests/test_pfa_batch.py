@@ -110,8 +110,13 @@ def test_impure_or_unusual_actions_do_not_take_the_batch_path():
     assert not load_pfa(logging).has_batch_path
     strings = {"input": {"type": "record", "name": "S", "fields": [
         {"name": "s", "type": "string"}, {"name": "x", "type": "double"}]},
-        "output": "double", "action": {"m.exp": "input.x"}}
-    assert not load_pfa(strings).has_batch_path
+        "output": "string", "action": {"s.concat": ["input.s", "input.s"]}}
+    model = load_pfa(strings)
+    assert not model.has_batch_path
+    assert model.describe()["record_path_reason"] == "the function 's.concat'"
+    # a string field the action does not read no longer keeps the document off columns
+    unread = dict(strings, output="double", action={"m.exp": "input.x"})
+    assert load_pfa(unread).describe()["scoring_path"] == "columns"
 
 
 def test_batch_falls_back_for_rows_the_engine_rejects():
