@@ -65,3 +65,192 @@ def records(n: int, n_features: int = 10, seed: int = 3) -> list[dict]:
     x = rng.normal(size=(n, n_features))
     names = [f"x{i}" for i in range(n_features)]
     return [dict(zip(names, map(float, row))) for row in x]
+
+
+# ---------------------------------------------------------------- documents with text and nulls
+# What exporters write for records that carry strings, enums, booleans, nullable numbers and
+# arrays: one-hot encodings as string comparisons, ordinal codes as map lookups, nulls imputed.
+
+COLORS = ["red", "green", "blue", "white"]
+SIZES = ["S", "M", "L"]
+N_NUM = 8
+ARRAY = {"type": "array", "items": "double"}
+
+
+def mixed_input(n_numbers: int = N_NUM) -> dict:
+    """A record of doubles plus a string, an enum, a boolean, a nullable double, an int, a
+    fixed-size array, and a free-text string no model reads."""
+    return {"type": "record", "name": "Mixed", "fields": [
+        *[{"name": f"x{i}", "type": "double"} for i in range(n_numbers)],
+        {"name": "color", "type": "string"},
+        {"name": "size", "type": {"type": "enum", "name": "Size", "symbols": SIZES}},
+        {"name": "flag", "type": "boolean"},
+        {"name": "nx", "type": ["null", "double"]},
+        {"name": "count", "type": "int"},
+        {"name": "vec", "type": ARRAY},
+        {"name": "note", "type": "string"}]}
+
+
+def mixed_features(n_numbers: int = N_NUM) -> list:
+    """The feature vector expressions: numbers, imputed null, one-hot colours (string ==),
+    an ordinal code (map lookup), the enum's index, the boolean as 0/1."""
+    one_hot = [{"if": {"==": ["input.color", {"string": c}]}, "then": 1.0, "else": 0.0}
+               for c in COLORS[:-1]]
+    return [*[f"input.x{i}" for i in range(n_numbers)],
+            {"impute.defaultOnNull": ["input.nx", 0.0]},
+            *one_hot,
+            {"attr": {"cell": "codes"}, "path": ["input.color"]},
+            {"enum.toInt": "input.size"},
+            {"if": "input.flag", "then": 1.0, "else": -1.0},
+            "input.count"]
+
+
+def _codes_cell() -> dict:
+    return {"type": {"type": "map", "values": "double"},
+            "init": {c: float(i) for i, c in enumerate(COLORS)}}
+
+
+def mixed_logistic_doc(n_numbers: int = N_NUM, seed: int = 4) -> dict:
+    rng = np.random.default_rng(seed)
+    feats = mixed_features(n_numbers)
+    return {
+        "name": "mixed_logreg", "input": mixed_input(n_numbers), "output": "double",
+        "cells": {"codes": _codes_cell(), "model": {
+            "type": {"type": "record", "name": "Model", "fields": [
+                {"name": "coeff", "type": ARRAY}, {"name": "const", "type": "double"}]},
+            "init": {"coeff": [float(c) for c in rng.normal(size=len(feats))],
+                     "const": float(rng.normal())}}},
+        "action": {"m.link.logit": {"model.reg.linear": [
+            {"new": feats, "type": ARRAY}, {"cell": "model"}]}}}
+
+
+def mixed_softmax_doc(n_numbers: int = N_NUM, n_classes: int = 3, seed: int = 5) -> dict:
+    """Softmax regression with a record output: the label (array lookup by a.argmax), the
+    probabilities, and a map of them by class name."""
+    rng = np.random.default_rng(seed)
+    feats = mixed_features(n_numbers)
+    labels = [f"class{i}" for i in range(n_classes)]
+    out = {"type": "record", "name": "Out", "fields": [
+        {"name": "label", "type": "string"}, {"name": "probs", "type": ARRAY},
+        {"name": "by_class", "type": {"type": "map", "values": "double"}}]}
+    return {
+        "name": "mixed_softmax", "input": mixed_input(n_numbers), "output": out,
+        "cells": {"codes": _codes_cell(),
+                  "labels": {"type": {"type": "array", "items": "string"}, "init": labels},
+                  "model": {"type": {"type": "record", "name": "Model", "fields": [
+                      {"name": "coeff", "type": {"type": "array", "items": ARRAY}},
+                      {"name": "const", "type": ARRAY}]},
+                      "init": {"coeff": rng.normal(size=(n_classes, len(feats))).tolist(),
+                               "const": rng.normal(size=n_classes).tolist()}}},
+        "action": [
+            {"let": {"p": {"m.link.softmax": {"model.reg.linear": [
+                {"new": feats, "type": ARRAY}, {"cell": "model"}]}}}},
+            {"new": {"label": {"attr": {"cell": "labels"}, "path": [{"a.argmax": "p"}]},
+                     "probs": "p",
+                     "by_class": {"new": {lab: {"attr": "p", "path": [i]}
+                                          for i, lab in enumerate(labels)},
+                                  "type": {"type": "map", "values": "double"}}},
+             "type": "Out"}]}
+
+
+def mixed_tree_doc(depth: int = 10, n_numbers: int = N_NUM, seed: int = 6) -> dict:
+    """A full binary tree whose nodes test numbers (<, <=, >, >=) and the colour (== on
+    strings), walked with model.tree.simpleWalk + simpleTest; string leaves."""
+    rng = np.random.default_rng(seed)
+    names = [f"x{i}" for i in range(n_numbers)]
+
+    def node(d: int) -> dict:
+        def branch():
+            if d + 1 == depth:
+                return {"string": f"leaf{int(rng.integers(20))}"}
+            return {"TreeNode": node(d + 1)}
+        if rng.random() < 0.3:
+            test = {"field": "color", "operator": ["==", "!="][int(rng.integers(2))],
+                    "value": {"string": COLORS[int(rng.integers(len(COLORS)))]}}
+        else:
+            test = {"field": names[int(rng.integers(n_numbers))],
+                    "operator": ["<", "<=", ">", ">="][int(rng.integers(4))],
+                    "value": {"double": float(np.round(rng.normal(), 6))}}
+        return {**test, "pass": branch(), "fail": branch()}
+
+    return {
+        "name": "mixed_tree", "input": mixed_input(n_numbers), "output": "string",
+        "cells": {"tree": {
+            "type": {"type": "record", "name": "TreeNode", "fields": [
+                {"name": "field", "type": {"type": "enum", "name": "Fields", "symbols": [
+                    f["name"] for f in mixed_input(n_numbers)["fields"]]}},
+                {"name": "operator", "type": "string"},
+                {"name": "value", "type": ["double", "string"]},
+                {"name": "pass", "type": ["TreeNode", "string"]},
+                {"name": "fail", "type": ["TreeNode", "string"]}]},
+            "init": node(0)}},
+        "action": {"model.tree.simpleWalk": [
+            "input", {"cell": "tree"},
+            {"params": [{"d": "Mixed"}, {"t": "TreeNode"}], "ret": "boolean",
+             "do": {"model.tree.simpleTest": ["d", "t"]}}]}}
+
+
+def mixed_neural_doc(n_numbers: int = N_NUM, hidden: int = 8, seed: int = 7) -> dict:
+    rng = np.random.default_rng(seed)
+    feats = mixed_features(n_numbers)
+    layer = {"type": "record", "name": "Layer", "fields": [
+        {"name": "weights", "type": {"type": "array", "items": ARRAY}},
+        {"name": "bias", "type": ARRAY}]}
+    layers = [{"weights": (rng.normal(size=(hidden, len(feats))) / 4).tolist(),
+               "bias": rng.normal(size=hidden).tolist()},
+              {"weights": rng.normal(size=(2, hidden)).tolist(), "bias": rng.normal(size=2).tolist()}]
+    return {
+        "name": "mixed_nn", "input": mixed_input(n_numbers), "output": "int",
+        "cells": {"codes": _codes_cell(),
+                  "nn": {"type": {"type": "array", "items": layer}, "init": layers}},
+        "action": {"a.argmax": {"m.link.softmax": {"model.neural.simpleLayers": [
+            {"new": feats, "type": ARRAY}, {"cell": "nn"},
+            {"params": [{"v": "double"}], "ret": "double", "do": {"m.link.tanh": "v"}}]}}}}
+
+
+def mixed_cluster_doc(n_numbers: int = N_NUM, k: int = 5, seed: int = 8) -> dict:
+    rng = np.random.default_rng(seed)
+    feats = mixed_features(n_numbers)
+    cluster = {"type": "record", "name": "Cluster", "fields": [
+        {"name": "center", "type": ARRAY}, {"name": "id", "type": "string"}]}
+    return {
+        "name": "mixed_cluster", "input": mixed_input(n_numbers), "output": "string",
+        "cells": {"codes": _codes_cell(),
+                  "clusters": {"type": {"type": "array", "items": cluster}, "init": [
+                      {"center": rng.normal(size=len(feats)).tolist(), "id": f"c{i}"}
+                      for i in range(k)]}},
+        "action": {"attr": {"model.cluster.closest": [{"new": feats, "type": ARRAY},
+                                                      {"cell": "clusters"}]},
+                   "path": [["id"]]}}
+
+
+def mixed_vector_doc() -> dict:
+    """a.map and a.argmax over the array field, and a nullable output."""
+    return {
+        "name": "mixed_vector", "input": mixed_input(), "output": ["null", "double"],
+        "action": [
+            {"let": {"p": {"a.map": ["input.vec", {"fcn": "m.link.logit"}]}}},
+            {"if": {"&&": [{">": [{"a.argmax": "p"}, 0]}, {"!": "input.flag"}]},
+             "then": {"attr": "p", "path": [0]}, "else": "input.nx"}]}
+
+
+MIXED_DOCS = {"logistic regression": mixed_logistic_doc, "softmax regression": mixed_softmax_doc,
+              "tree depth 10": mixed_tree_doc, "neural network": mixed_neural_doc,
+              "k-means": mixed_cluster_doc, "array functions": mixed_vector_doc}
+
+
+def mixed_records(n: int, n_numbers: int = N_NUM, seed: int = 9, null_rate: float = 0.1) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, n_numbers))
+    out = []
+    for i in range(n):
+        r = {f"x{j}": float(x[i, j]) for j in range(n_numbers)}
+        r["color"] = COLORS[int(rng.integers(len(COLORS)))]
+        r["size"] = SIZES[int(rng.integers(len(SIZES)))]
+        r["flag"] = bool(rng.random() < 0.5)
+        r["nx"] = None if rng.random() < null_rate else float(rng.normal())
+        r["count"] = int(rng.integers(0, 5))
+        r["vec"] = rng.normal(size=3).tolist()
+        r["note"] = f"free text {i}"
+        out.append(r)
+    return out

@@ -253,8 +253,7 @@ def _col_values(v: V, t: AvroType, n: int) -> np.ndarray:
     k = t.kind
     if k == "union":
         inner = next(m for m in t.types if m.kind != "null")
-        col = np.empty(n, dtype=object)
-        col[:] = list(_col_values(v, inner, n))
+        col = _objects(_col_values(V(v.kind, v.data, None, v.bad), inner, n).tolist())
         if v.null is not None:
             col[v.null] = None
         return col
@@ -281,14 +280,12 @@ def _col_values(v: V, t: AvroType, n: int) -> np.ndarray:
         words[:-1] = v.data.words
         return words[v.data.codes]
     if k == "array" and v.kind == MAT:
-        col = np.empty(n, dtype=object)
-        col[:] = v.data.tolist() if v.data.shape[1] else [[] for _ in range(n)]
-        return col
+        return _objects(v.data.tolist() if v.data.shape[1] else [[] for _ in range(n)])
     if k == "map" and v.kind == MAPV:
-        cols = {key: _col_values(x, t.values, n) for key, x in v.data.items()}
+        keys = list(v.data)
+        lists = [_col_values(v.data[k], t.values, n).tolist() for k in keys]
         col = np.empty(n, dtype=object)
-        col[:] = [{key: c[i].item() if isinstance(c[i], np.generic) else c[i]
-                   for key, c in cols.items()} for i in range(n)]
+        col[:] = [dict(zip(keys, row)) for row in zip(*lists)] if keys else [{} for _ in range(n)]
         return col
     if k == "record" and v.kind == PICK:
         idx, recs, _ = v.data
@@ -298,6 +295,14 @@ def _col_values(v: V, t: AvroType, n: int) -> np.ndarray:
         col[:] = [conv(r) for r in recs]
         return col[idx]
     raise GiveUp()
+
+
+def _objects(values: list) -> np.ndarray:
+    """A list of Python values (lists included) as a 1-D object array."""
+    col = np.empty(len(values), dtype=object)
+    for i, x in enumerate(values):
+        col[i] = x
+    return col
 
 
 def _finish(v: V, t: AvroType, n: int) -> dict[str, np.ndarray]:
@@ -569,13 +574,21 @@ class Planner:
 
         def look(env):
             base = base_f(env)
-            if base.kind != CONST:
-                raise GiveUp()
-            container = base.data
             kv = key_f(env)
             n = env["n"]
             if kv.null is not None:
                 raise GiveUp()
+            if base.kind == MAT and kind == "a":
+                width = base.data.shape[1]
+                i = np.broadcast_to(np.asarray(_num(kv), dtype=np.int64), (n,))
+                ok = (i >= 0) & (i < width)
+                if width == 0:
+                    return V(NUM, np.zeros(n), None, np.ones(n, dtype=bool))
+                col = base.data[np.arange(n), np.where(ok, i, 0)]
+                return V(NUM, col, None, _or(base.bad, kv.bad, None if ok.all() else ~ok))
+            if base.kind != CONST:
+                raise GiveUp()
+            container = base.data
             if kind == "m":
                 if kv.kind == CONST:
                     kv = _const_v(kv.data, STRING_T, n)
@@ -721,10 +734,16 @@ class Planner:
             if v.kind != MAT or v.data.shape[1] == 0:
                 raise GiveUp()
             x = v.data
-            m = np.max(x, axis=1, keepdims=True)
-            odd = ~np.isfinite(m[:, 0])   # the record path treats these rows its own way
-            ex = np.exp(x - np.where(np.isfinite(m), m, 0.0))
-            return V(MAT, ex / ex.sum(axis=1, keepdims=True), None, _or(v.bad, odd))
+            # the record path: m = max (0 when it is infinite or NaN), exp(x - m) / their sum
+            # added left to right, NaN when that sum is 0; a NaN anywhere makes every entry NaN
+            nan = np.isnan(x).any(axis=1)
+            m = np.max(np.where(np.isnan(x), -np.inf, x), axis=1, keepdims=True)
+            m = np.where(np.isfinite(m), m, 0.0)
+            ex = np.exp(x - m)
+            s = _sequential_sum([ex[:, j] for j in range(x.shape[1])])[:, None]
+            out = np.where(s != 0, ex / np.where(s != 0, s, 1.0), np.nan)
+            out[nan] = np.nan
+            return V(MAT, out, None, v.bad)
         return sm
 
     # -- library functions (f_<name with dots as underscores>)
@@ -833,20 +852,18 @@ class Planner:
             n = env["n"]
             if v.data.shape[1] == 0:
                 return V(NUM, np.zeros(n, dtype=np.int64), None, np.ones(n, dtype=bool))
-            odd = np.isnan(v.data).any(axis=1)
-            return V(NUM, pick(np.where(np.isnan(v.data), 0.0, v.data), axis=1).astype(np.int64),
-                     None, _or(v.bad, odd))
+            return V(NUM, pick(v.data), None, v.bad)
         return run
 
     def f_a_argmax(self, e, args):
         if args[0].type.items.kind not in ("double", "float"):
             raise Unsupported("a.argmax of this kind")
-        return self._arg_best(args, np.argmax)
+        return self._arg_best(args, _argmax)
 
     def f_a_argmin(self, e, args):
         if args[0].type.items.kind not in ("double", "float"):
             raise Unsupported("a.argmin of this kind")
-        return self._arg_best(args, np.argmin)
+        return self._arg_best(args, _argmin)
 
     def f_a_sum(self, e, args):
         if e.type.kind not in ("double", "float"):
@@ -985,9 +1002,7 @@ class Planner:
             d = _sequential_sum([(x.data[:, None, j] - centers_a[None, :, j]) ** 2
                                  for j in range(centers_a.shape[1])])
             d = np.asarray(d) + np.zeros((n, len(clusters)))
-            odd = np.isnan(d).any(axis=1)
-            best = np.argmin(np.where(np.isnan(d), np.inf, d), axis=1)
-            return V(PICK, (best, list(clusters), rec_t), None, _or(x.bad, odd))
+            return V(PICK, (_argmin(d), list(clusters), rec_t), None, x.bad)
         return cl
 
     def f_model_tree_simpleWalk(self, e, args):
@@ -1020,6 +1035,21 @@ class Planner:
 
     def f_model_tree_simpleTest(self, e, args):
         raise Unsupported("model.tree.simpleTest outside a tree walk")
+
+
+def _argmax(x: np.ndarray) -> np.ndarray:
+    """Per row, the record path's a.argmax: NaN sorts above every number, ties go to the
+    first, so a row with a NaN answers its first NaN."""
+    nan = np.isnan(x)
+    return np.where(nan.any(axis=1), np.argmax(nan, axis=1),
+                    np.argmax(np.where(nan, -np.inf, x), axis=1)).astype(np.int64)
+
+
+def _argmin(x: np.ndarray) -> np.ndarray:
+    """Per row, the first smallest number, NaN last (a row of NaN answers 0)."""
+    nan = np.isnan(x)
+    m = np.min(np.where(nan, np.inf, x), axis=1, keepdims=True)
+    return np.argmax((x == m) & ~nan, axis=1).astype(np.int64)
 
 
 def _all_bad(v: V) -> V:

@@ -8,10 +8,12 @@ dictionary codes into the batch's distinct words, nulls of ``["null", X]`` union
 """
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from .types import INT_MAX, INT_MIN, LONG_MAX, LONG_MIN, AvroType
 from .values import _Bad, _conv
@@ -91,8 +93,9 @@ def read_column(col: Any, t: AvroType, n: int, text: Any = None):
     if arr.shape != (n,):
         raise ValueError("column of the wrong length")
     if nullable and arr.dtype == object:
-        null = np.fromiter((v is None for v in arr), dtype=bool, count=n)
-        if kind not in ("double", "float"):
+        types = set(map(type, arr))
+        null = np.equal(arr, None) if type(None) in types else np.zeros(n, dtype=bool)
+        if kind not in ("double", "float") and float in types:
             null |= np.fromiter((type(v) is float and v != v for v in arr), dtype=bool, count=n)
         if not null.any():
             null = None
@@ -123,6 +126,15 @@ def _doubles(arr: np.ndarray, n: int, null):
         return arr.astype(np.float64), np.zeros(n, dtype=bool)
     if k != "O":
         return np.zeros(n), np.ones(n, dtype=bool)
+    types = set(map(type, arr))
+    if types <= {float, int, type(None)}:
+        # numbers and nulls only: converted in C (None rows are bad unless the caller's null
+        # mask excuses them)
+        none = np.equal(arr, None) if type(None) in types else np.zeros(n, dtype=bool)
+        try:
+            return np.where(none, 0.0, arr).astype(np.float64), none
+        except OverflowError:
+            pass
     out = np.zeros(n)
     bad = np.zeros(n, dtype=bool)
     for i, v in enumerate(arr):
@@ -221,9 +233,43 @@ def _strings(arr: np.ndarray, n: int, null, text: Any, enum: AvroType | None):
 
 
 def _vectors(arr: np.ndarray, n: int):
-    bad = np.zeros(n, dtype=bool)
     if arr.dtype != object:
         return np.zeros((n, 0)), np.ones(n, dtype=bool)
+    fast = _vectors_arrow(arr, n)
+    if fast is not None:
+        return fast
+    return _vectors_loop(arr, n)
+
+
+_ROW_TYPES = {list, tuple, np.ndarray}
+_NUMBER_TYPES = {float, int, np.float64, np.float32, np.int64, np.int32, np.int16, np.int8,
+                 np.uint8, np.uint16, np.uint32, np.float16}
+
+
+def _vectors_arrow(arr: np.ndarray, n: int):
+    """Rows that are lists (or tuples, or 1-D arrays) of numbers, all as long as the first:
+    the element types are checked in one pass (Arrow alone would take True for 1.0) and Arrow
+    converts them; anything else declines, and the loop below decides row by row."""
+    if not set(map(type, arr)) <= _ROW_TYPES:
+        return None
+    if not set(map(type, itertools.chain.from_iterable(arr))) <= _NUMBER_TYPES:
+        return None
+    try:
+        lists = pa.array(arr, type=pa.list_(pa.float64()), from_pandas=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+        return None
+    if lists.null_count or lists.flatten().null_count:
+        return None
+    lengths = pa.compute.list_value_length(lists).to_numpy(zero_copy_only=False)
+    if n and (lengths != lengths[0]).any():
+        return None
+    flat = lists.flatten().to_numpy(zero_copy_only=False)
+    width = int(lengths[0]) if n else 0
+    return flat.reshape(n, width), np.zeros(n, dtype=bool)
+
+
+def _vectors_loop(arr: np.ndarray, n: int):
+    bad = np.zeros(n, dtype=bool)
     rows: list = [None] * n
     width = None
     for i, v in enumerate(arr):

@@ -81,6 +81,8 @@ def convert_text(columns: Mapping[str, np.ndarray], fields: dict[str, str]) -> M
         col = columns.get(name)
         if col is None or getattr(col, "dtype", None) != object:
             continue
+        if not any(issubclass(t, str) for t in set(map(type, col))):
+            continue
         parse = _PARSERS[kind]
         conv = None
         for i, v in enumerate(col):
