@@ -155,6 +155,9 @@ def format_description(info: dict, source: str) -> str:
              f"{f' (written by {app})' if app else ''}"]
     if info.get("model_type"):
         lines.append(f"  model:    {info['model_type']} ({info.get('function')})")
+    if info.get("scoring_path"):     # PFA: columns (numpy) or record by record, and why
+        why = info.get("record_path_reason")
+        lines.append(f"  scoring:  {info['scoring_path']}{f' ({why})' if why else ''}")
     for title, key in (("Inputs", "inputs"), ("Targets", "targets"), ("Outputs", "outputs")):
         lines.append(f"{title} ({len(info.get(key, []))}):")
         lines.extend(_table(info.get(key, [])))

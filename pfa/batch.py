@@ -136,7 +136,12 @@ def _sequential_sum(terms: list) -> Any:
 
 def _dot(x: np.ndarray, coeff: np.ndarray) -> np.ndarray:
     """Row-wise dot product of x (n x k) with coeff (k), in the record path's order."""
-    return _sequential_sum([x[:, j] * coeff[j] for j in range(x.shape[1])])
+    acc = np.zeros(x.shape[0])
+    term = np.empty(x.shape[0])
+    for j in range(x.shape[1]):
+        np.multiply(x[:, j], coeff[j], out=term)
+        acc += term
+    return acc
 
 
 def _matmul(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -223,7 +228,8 @@ class BatchPlan:
                 if name not in columns:
                     raise GiveUp()
                 col = columns[name]
-                value, null, rejected = read_column(col, t, n, text.get(name))
+                value, null, rejected = read_column(col, t, n, text.get(name),
+                                                    need_value=name in self.reads)
                 bad |= rejected
                 if name in self.reads:
                     fields[name] = _field_v(value, t, null)
@@ -299,10 +305,7 @@ def _col_values(v: V, t: AvroType, n: int) -> np.ndarray:
 
 def _objects(values: list) -> np.ndarray:
     """A list of Python values (lists included) as a 1-D object array."""
-    col = np.empty(len(values), dtype=object)
-    for i, x in enumerate(values):
-        col[i] = x
-    return col
+    return np.fromiter(values, dtype=object, count=len(values))
 
 
 def _finish(v: V, t: AvroType, n: int) -> dict[str, np.ndarray]:
@@ -475,7 +478,7 @@ class Planner:
             def build(env):
                 n = env["n"]
                 vs = [p(env) for p in parts]
-                m = np.empty((n, len(vs)))
+                m = np.empty((n, len(vs)), order="F")     # columns contiguous
                 for j, v in enumerate(vs):
                     if v.null is not None:
                         raise GiveUp()
@@ -1114,6 +1117,11 @@ def _select(c: np.ndarray, a: V, b: V, t: AvroType, n: int, cbad) -> V:
             null = None
     if a.kind == CONST and b.kind == CONST and a.data == b.data and type(a.data) is type(b.data):
         return V(CONST, a.data, null, bad)
+    num_kinds = ("double", "float", "int", "long")
+    if inner.kind in num_kinds and {a.kind, b.kind} <= {CONST, NUM} and \
+            (a.kind == NUM or _is_num(a.data)) and (b.kind == NUM or _is_num(b.data)):
+        dtype = np.float64 if inner.kind in ("double", "float") else np.int64
+        return V(NUM, np.where(c, a.data, b.data).astype(dtype, copy=False), null, bad)
     if a.kind == CONST:
         a = _const_v(a.data, inner, n)
     if b.kind == CONST:
@@ -1194,25 +1202,44 @@ class _FlatTree:
                             val[nd] = hi - 0.5
                 else:
                     xt[i] = v.data
-            flat_x = xt.ravel()
-            fslot = node_slot * n
-            node_ix = np.zeros(n, dtype=np.int64)
-            active = np.arange(n)
-            for _ in range(len(feat) + 1):
-                if active.size == 0:
-                    break
-                nd = node_ix[active]
-                xv = flat_x[fslot[nd] + active]
-                vv = val[nd]
-                res = ((xv < vv) & ua[nd]) | ((xv == vv) & ub[nd]) | ((xv > vv) & uc[nd])
-                res ^= neg[nd]
-                nxt = np.where(res, kids[nd, 0], kids[nd, 1])
-                node_ix[active] = nxt
-                active = active[nxt >= 0]
-            leaf_ix = -node_ix - 1
+            kernel = _walk_kernel()
+            if kernel is not None:
+                leaf_ix = kernel(xt, node_slot, val, kids, ua, ub, uc, neg)
+            else:
+                leaf_ix = _walk_numpy(xt, node_slot, val, kids, ua, ub, uc, neg)
             g = gather(leaves, leaf_ix, leaf_type, n)
             return V(g.kind, g.data, None, bad)
         return walk
+
+
+def _walk_numpy(xt, node_slot, val, kids, ua, ub, uc, neg) -> np.ndarray:
+    """Every row from the root to its leaf, one tree level per step (without numba)."""
+    n = xt.shape[1]
+    flat_x = xt.ravel()
+    fslot = node_slot * n
+    node_ix = np.zeros(n, dtype=np.int64)
+    active = np.arange(n)
+    for _ in range(len(node_slot) + 1):
+        if active.size == 0:
+            break
+        nd = node_ix[active]
+        xv = flat_x[fslot[nd] + active]
+        vv = val[nd]
+        res = ((xv < vv) & ua[nd]) | ((xv == vv) & ub[nd]) | ((xv > vv) & uc[nd])
+        res ^= neg[nd]
+        nxt = np.where(res, kids[nd, 0], kids[nd, 1])
+        node_ix[active] = nxt
+        active = active[nxt >= 0]
+    return -node_ix - 1
+
+
+def _walk_kernel():
+    """The numba tree walk, or None without numba or with PORTMODEL_NO_NUMBA=1."""
+    from ..pmml.models.tree_kernel import numba_enabled
+    if not numba_enabled():
+        return None
+    from ._walk_numba import walk_rows
+    return walk_rows
 
 
 def _flatten_tree(tree: Any, rec: Record) -> _FlatTree:

@@ -76,11 +76,12 @@ def _item(v: Any) -> Any:
     return v
 
 
-def read_column(col: Any, t: AvroType, n: int, text: Any = None):
+def read_column(col: Any, t: AvroType, n: int, text: Any = None, need_value: bool = True):
     """(value, null mask or None, bad mask) of one input column of type t.
 
     value: float64/int64/bool array, a Cat for strings and enums, a 2-D float array for
-    vectors, or None when t is not a readable kind (only ``bad`` is computed then)."""
+    vectors, or None when t is not a readable kind (only ``bad`` is computed then). With
+    need_value False (a field the action never reads) strings and vectors are only checked."""
     kind, nullable = field_kind(t)
     if kind is None:
         return None, None, _generic_bad(col, t, n)
@@ -110,7 +111,12 @@ def read_column(col: Any, t: AvroType, n: int, text: Any = None):
     elif kind == "boolean":
         value, bad = _bools(arr, n, null)
     elif kind in ("string", "enum"):
-        value, bad = _strings(arr, n, null, text, inner if kind == "enum" else None)
+        if not need_value and kind == "string":
+            value, bad = None, _string_bad(arr, n, text)
+        else:
+            value, bad = _strings(arr, n, null, text, inner if kind == "enum" else None)
+    elif not need_value:
+        value, bad = None, _vector_bad(arr, n)
     else:
         value, bad = _vectors(arr, n)
     if null is not None:
@@ -232,6 +238,25 @@ def _strings(arr: np.ndarray, n: int, null, text: Any, enum: AvroType | None):
     return Cat(codes, words), bad
 
 
+def _string_bad(arr: np.ndarray, n: int, text: Any) -> np.ndarray:
+    """Rows of an unread string field the record path rejects (None; not a string)."""
+    if text is not None:
+        return np.asarray(pa.compute.is_null(text), dtype=bool)
+    if arr.dtype.kind == "U":
+        return np.zeros(n, dtype=bool)
+    if arr.dtype == object and set(map(type, arr)) <= {str}:
+        return np.zeros(n, dtype=bool)
+    return np.fromiter((not isinstance(v, str) for v in arr), dtype=bool, count=n)
+
+
+def _vector_bad(arr: np.ndarray, n: int) -> np.ndarray:
+    """Rows of an unread array-of-double field the record path rejects."""
+    if arr.dtype == object and set(map(type, arr)) <= {list, tuple} and \
+            set(map(type, itertools.chain.from_iterable(arr))) <= _NUMBER_TYPES:
+        return np.zeros(n, dtype=bool)
+    return _vectors_loop(arr, n, any_length=True)[1]
+
+
 def _vectors(arr: np.ndarray, n: int):
     if arr.dtype != object:
         return np.zeros((n, 0)), np.ones(n, dtype=bool)
@@ -268,7 +293,7 @@ def _vectors_arrow(arr: np.ndarray, n: int):
     return flat.reshape(n, width), np.zeros(n, dtype=bool)
 
 
-def _vectors_loop(arr: np.ndarray, n: int):
+def _vectors_loop(arr: np.ndarray, n: int, any_length: bool = False):
     bad = np.zeros(n, dtype=bool)
     rows: list = [None] * n
     width = None
@@ -287,6 +312,8 @@ def _vectors_loop(arr: np.ndarray, n: int):
                 break
         if not ok:
             bad[i] = True
+            continue
+        if any_length:
             continue
         if width is None:
             width = len(v)

@@ -178,3 +178,53 @@ def test_csv_file_takes_the_column_path(tmp_path) -> None:
         score_file(load_pfa(doc, batch=batch), str(src), str(out))
     assert (tmp_path / "outTrue.csv").read_text() == (tmp_path / "outFalse.csv").read_text()
     assert load_pfa(doc).has_batch_path
+
+
+@pytest.mark.parametrize("numba", ["on", "off"])
+def test_tree_walk_with_and_without_numba(numba: str, monkeypatch) -> None:
+    """The tree walk has a numba kernel and a numpy one (PORTMODEL_NO_NUMBA=1): both give the
+    record path's leaves, NaN inputs and strings included."""
+    monkeypatch.setenv("PORTMODEL_NO_NUMBA", "1" if numba == "off" else "0")
+    pair = _pair("tree depth 10")
+    recs = mixed_records(400, seed=24)
+    for i in range(0, 400, 7):
+        recs[i][f"x{i % 8}"] = float("nan")
+    for i in range(3, 400, 11):
+        recs[i]["color"] = "unseen"
+    pair.check(pd.DataFrame(recs))
+
+
+def test_cli_inspect_names_the_scoring_path(tmp_path) -> None:
+    import json
+    import subprocess
+    doc = MIXED_DOCS["logistic regression"]()
+    (tmp_path / "cols.json").write_text(json.dumps(doc))
+    doc["action"] = {"s.len": "input.note"}
+    doc["output"] = "int"
+    (tmp_path / "rows.json").write_text(json.dumps(doc))
+    lines = {}
+    for name in ("cols", "rows"):
+        run = subprocess.run([sys.executable, "-m", "portmodel", "inspect",
+                              str(tmp_path / f"{name}.json")], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        lines[name] = [ln.strip() for ln in run.stdout.splitlines() if "scoring:" in ln]
+    assert lines == {"cols": ["scoring:  columns"],
+                     "rows": ["scoring:  records (the function 's.len')"]}
+
+
+@pytest.mark.parametrize("shape", ["logistic regression", "tree depth 10", "k-means"])
+def test_column_path_agrees_with_the_same_model_written_as_pmml(shape: str) -> None:
+    """Independent truth: the PMML engine scoring the same model (benchmarks/
+    pmml_equivalents.py: the PFA parameters written as PMML elements)."""
+    import portmodel
+    from pmml_equivalents import PMML_EQUIVALENTS
+    recs = mixed_records(500, seed=25)
+    frame = pd.DataFrame(recs)
+    frame["nx"] = pd.Series([r["nx"] for r in recs], dtype=object)
+    pfa = _pair(shape).batch.predict(frame)["output"].to_numpy()
+    pmml_out = portmodel.load(PMML_EQUIVALENTS[shape]()).predict(frame)
+    pmml = pmml_out.iloc[:, 0].to_numpy()
+    if pfa.dtype.kind == "f":
+        np.testing.assert_allclose(pfa, pmml.astype(float), rtol=1e-12)
+    else:
+        assert list(pfa) == list(pmml)

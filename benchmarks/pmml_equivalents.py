@@ -1,0 +1,136 @@
+"""PMML documents computing what the mixed-field PFA documents of pfa_docs.py compute, so the
+PFA benchmark can put the PMML path beside the PFA column path (same inputs, same model).
+
+- logistic regression: a RegressionModel (normalizationMethod logit) whose categorical
+  predictors carry the one-hot and ordinal-code coefficients of the PFA feature vector;
+- tree: a TreeModel whose nodes hold the PFA test and its complement;
+- k-means: a ClusteringModel over derived fields (the same feature vector).
+"""
+from __future__ import annotations
+
+from xml.sax.saxutils import quoteattr
+
+from pfa_docs import COLORS, N_NUM, SIZES, mixed_cluster_doc, mixed_logistic_doc, mixed_tree_doc
+
+_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<PMML xmlns="http://www.dmg.org/PMML-4_4" ' \
+        'version="4.4"><Header/>'
+
+
+def _dictionary(target: str | None, target_type: str = "double") -> str:
+    fields = [f'<DataField name="x{i}" optype="continuous" dataType="double"/>'
+              for i in range(N_NUM)]
+    fields.append('<DataField name="nx" optype="continuous" dataType="double"/>')
+    fields.append('<DataField name="color" optype="categorical" dataType="string">'
+                  + "".join(f"<Value value={quoteattr(c)}/>" for c in COLORS) + "</DataField>")
+    fields.append('<DataField name="size" optype="categorical" dataType="string">'
+                  + "".join(f"<Value value={quoteattr(s)}/>" for s in SIZES) + "</DataField>")
+    fields.append('<DataField name="flag" optype="categorical" dataType="boolean"/>')
+    fields.append('<DataField name="count" optype="continuous" dataType="integer"/>')
+    if target:
+        op = "continuous" if target_type == "double" else "categorical"
+        fields.append(f'<DataField name="{target}" optype="{op}" dataType="{target_type}"/>')
+    return f"<DataDictionary>{''.join(fields)}</DataDictionary>"
+
+
+def _mining(target: str | None, names: list[str]) -> str:
+    rows = [f'<MiningField name="{target}" usageType="target"/>'] if target else []
+    for n in names:
+        extra = ' missingValueReplacement="0"' if n == "nx" else ""
+        rows.append(f'<MiningField name="{n}"{extra}/>')
+    return f"<MiningSchema>{''.join(rows)}</MiningSchema>"
+
+
+ALL = [f"x{i}" for i in range(N_NUM)] + ["nx", "color", "size", "flag", "count"]
+
+
+def logistic_pmml() -> bytes:
+    doc = mixed_logistic_doc()
+    c = doc["cells"]["model"]["init"]["coeff"]
+    const = doc["cells"]["model"]["init"]["const"]
+    # feature order (pfa_docs.mixed_features): x0..x7, nx, one-hot colours but the last,
+    # the colour's ordinal code, the size's index, flag as +1/-1, count
+    k = N_NUM
+    preds = [f'<NumericPredictor name="x{i}" coefficient="{c[i]!r}"/>' for i in range(k)]
+    preds.append(f'<NumericPredictor name="nx" coefficient="{c[k]!r}"/>')
+    for j, col in enumerate(COLORS):
+        one_hot = c[k + 1 + j] if j < len(COLORS) - 1 else 0.0
+        coeff = one_hot + c[k + len(COLORS)] * j
+        preds.append(f'<CategoricalPredictor name="color" value="{col}" coefficient="{coeff!r}"/>')
+    base = k + len(COLORS) + 1
+    for j, s in enumerate(SIZES):
+        preds.append(f'<CategoricalPredictor name="size" value="{s}" coefficient="{c[base] * j!r}"/>')
+    preds.append(f'<CategoricalPredictor name="flag" value="true" coefficient="{c[base + 1]!r}"/>')
+    preds.append(f'<CategoricalPredictor name="flag" value="false" '
+                 f'coefficient="{-c[base + 1]!r}"/>')
+    preds.append(f'<NumericPredictor name="count" coefficient="{c[base + 2]!r}"/>')
+    body = (f'<RegressionModel functionName="regression" normalizationMethod="logit">'
+            f'{_mining("y", ALL)}<RegressionTable intercept="{const!r}">{"".join(preds)}'
+            f"</RegressionTable></RegressionModel>")
+    return (_HEAD + _dictionary("y") + body + "</PMML>").encode()
+
+
+_COMPLEMENT = {"<": ("lessThan", "greaterOrEqual"), "<=": ("lessOrEqual", "greaterThan"),
+               ">": ("greaterThan", "lessOrEqual"), ">=": ("greaterOrEqual", "lessThan"),
+               "==": ("equal", "notEqual"), "!=": ("notEqual", "equal")}
+
+
+def tree_pmml() -> bytes:
+    doc = mixed_tree_doc()
+    out: list[str] = []
+
+    def node(nd: dict, predicate: str) -> None:
+        value = next(iter(nd["value"].values()))
+        yes, no = _COMPLEMENT[nd["operator"]]
+        out.append(f"<Node>{predicate}")
+        for op, branch in ((yes, nd["pass"]), (no, nd["fail"])):
+            pred = f'<SimplePredicate field="{nd["field"]}" operator="{op}" ' \
+                   f'value={quoteattr(str(value))}/>'
+            (kind, inner), = branch.items()
+            if kind == "string":
+                out.append(f'<Node score={quoteattr(inner)}>{pred}</Node>')
+            else:
+                node(inner, pred)
+        out.append("</Node>")
+
+    node(doc["cells"]["tree"]["init"], "<True/>")
+    names = [f"x{i}" for i in range(N_NUM)] + ["color"]
+    body = (f'<TreeModel functionName="classification" noTrueChildStrategy="returnLastPrediction">'
+            f'{_mining("y", names)}{"".join(out)}</TreeModel>')
+    return (_HEAD + _dictionary("y", "string") + body + "</PMML>").encode()
+
+
+def cluster_pmml() -> bytes:
+    doc = mixed_cluster_doc()
+    clusters = doc["cells"]["clusters"]["init"]
+    k = N_NUM
+    derived = [f'<DerivedField name="oh_{c}" optype="continuous" dataType="double">'
+               f'<NormDiscrete field="color" value="{c}"/></DerivedField>'
+               for c in COLORS[:-1]]
+    derived.append('<DerivedField name="code" optype="continuous" dataType="double"><MapValues '
+                   'outputColumn="v"><FieldColumnPair field="color" column="k"/><InlineTable>'
+                   + "".join(f"<row><k>{c}</k><v>{i}</v></row>" for i, c in enumerate(COLORS))
+                   + "</InlineTable></MapValues></DerivedField>")
+    derived.append('<DerivedField name="size_ix" optype="continuous" dataType="double"><MapValues '
+                   'outputColumn="v"><FieldColumnPair field="size" column="k"/><InlineTable>'
+                   + "".join(f"<row><k>{s}</k><v>{i}</v></row>" for i, s in enumerate(SIZES))
+                   + "</InlineTable></MapValues></DerivedField>")
+    derived.append('<DerivedField name="flag_pm" optype="continuous" dataType="double"><MapValues '
+                   'outputColumn="v"><FieldColumnPair field="flag" column="k"/><InlineTable>'
+                   '<row><k>true</k><v>1</v></row><row><k>false</k><v>-1</v></row>'
+                   '</InlineTable></MapValues></DerivedField>')
+    feats = [f"x{i}" for i in range(k)] + ["nx"] + [f"oh_{c}" for c in COLORS[:-1]] + \
+        ["code", "size_ix", "flag_pm", "count"]
+    fields = "".join(f'<ClusteringField field="{f}"/>' for f in feats)
+    cl = "".join(f'<Cluster id="{c["id"]}" name="{c["id"]}"><Array n="{len(c["center"])}" '
+                 f'type="real">{" ".join(repr(v) for v in c["center"])}</Array></Cluster>'
+                 for c in clusters)
+    body = (f'<ClusteringModel functionName="clustering" modelClass="centerBased" '
+            f'numberOfClusters="{len(clusters)}">{_mining(None, ALL)}'
+            f'<LocalTransformations>{"".join(derived)}</LocalTransformations>'
+            f'<ComparisonMeasure kind="distance"><squaredEuclidean/></ComparisonMeasure>'
+            f'{fields}{cl}</ClusteringModel>')
+    return (_HEAD + _dictionary(None) + body + "</PMML>").encode()
+
+
+PMML_EQUIVALENTS = {"logistic regression": logistic_pmml, "tree depth 10": tree_pmml,
+                    "k-means": cluster_pmml}
