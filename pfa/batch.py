@@ -23,6 +23,7 @@ so their outputs and errors (with row numbers) are the record path's own.
 from __future__ import annotations
 
 import bisect
+import gc
 import math
 from typing import Any, Callable, Mapping
 
@@ -236,7 +237,15 @@ class BatchPlan:
             env["fields"] = fields
             with np.errstate(all="ignore"):
                 v = self.root(env)
-                out = _finish(v, self.output, n)
+                # record, map and array outputs create many small objects and no cycles: the
+                # cyclic garbage collector would rescan them again and again
+                was_enabled = gc.isenabled()
+                gc.disable()
+                try:
+                    out = _finish(v, self.output, n)
+                finally:
+                    if was_enabled:
+                        gc.enable()
             bad = _or(bad, v.bad)
             return out, bad
         except (GiveUp, ValueError, IndexError, OverflowError):
@@ -628,8 +637,10 @@ class Planner:
         name = e.info["name"]
         args = list(e.children)
         if name in BINARY and len(args) == 2:
+            if e.type.kind in ("int", "long") and name != "/":
+                return self._int_binary(name, args, e.type.kind)
             if e.type.kind not in ("double", "float"):
-                raise Unsupported(f"integer arithmetic ({name!r})")
+                raise Unsupported(f"arithmetic ({name!r}) of {e.type.describe()}")
             return self._binary(BINARY[name], args)
         if name == "u-" and e.type.kind in ("double", "float"):
             a = self.node(args[0])
@@ -673,6 +684,32 @@ class Planner:
             if x.kind == CONST and y.kind == CONST:
                 return V(CONST, float(op(float(x.data), float(y.data))))
             return V(NUM, op(_num(x), _num(y)), None, _bad(x, y))
+        return run
+
+    def _int_binary(self, name: str, args: list[Expr], kind: str):
+        """int/long + - * in int64; rows whose exact result leaves the type's range are the
+        record path's (its overflow error)."""
+        a, b = self.node(args[0]), self.node(args[1])
+        lo, hi = (-2 ** 31, 2 ** 31 - 1) if kind == "int" else (-2 ** 63, 2 ** 63 - 1)
+
+        def run(env):
+            x, y = a(env), b(env)
+            n = env["n"]
+            xv = np.broadcast_to(np.asarray(_num(x), dtype=np.int64), (n,))
+            yv = np.broadcast_to(np.asarray(_num(y), dtype=np.int64), (n,))
+            with np.errstate(over="ignore"):
+                if name == "+":
+                    r = xv + yv
+                    over = ((xv ^ r) & (yv ^ r)) < 0
+                elif name == "-":
+                    r = xv - yv
+                    over = ((xv ^ yv) & (xv ^ r)) < 0
+                else:
+                    r = xv * yv
+                    # exact below 2**62 in magnitude; the rest goes to the record path
+                    over = np.abs(xv.astype(np.float64) * yv.astype(np.float64)) >= 2.0 ** 62
+            over = over | (r < lo) | (r > hi)
+            return V(NUM, np.where(over, 0, r), None, _or(_bad(x, y), over if over.any() else None))
         return run
 
     def _compare(self, name: str, args: list[Expr]):

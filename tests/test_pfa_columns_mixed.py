@@ -228,3 +228,53 @@ def test_column_path_agrees_with_the_same_model_written_as_pmml(shape: str) -> N
         np.testing.assert_allclose(pfa, pmml.astype(float), rtol=1e-12)
     else:
         assert list(pfa) == list(pmml)
+
+
+def _vocabulary_doc() -> dict:
+    """Every construct of the column path's vocabulary in one action."""
+    arr = {"type": "array", "items": "double"}
+    out = {"type": "record", "name": "Out", "fields": [
+        {"name": "a", "type": "double"}, {"name": "b", "type": "int"},
+        {"name": "c", "type": "boolean"}, {"name": "d", "type": "string"},
+        {"name": "e", "type": arr}, {"name": "f", "type": ["null", "double"]},
+        {"name": "g", "type": {"type": "map", "values": "double"}}]}
+    return {
+        "input": mixed_input(), "output": out,
+        "cells": {"onehot": {"type": {"type": "map", "values": arr},
+                             "init": {c: [float(c == d) for d in COLORS] for c in COLORS[:3]}},
+                  "order": {"type": {"type": "array", "items": "string"}, "init": COLORS},
+                  "table": {"type": arr, "init": [0.5, 1.5, 2.5, 3.5]}},
+        "action": [
+            {"let": {"v": {"attr": {"cell": "onehot"}, "path": ["input.color"]},
+                     "code": {"a.index": [{"cell": "order"}, "input.color"]},
+                     "big": {"cond": [
+                         {"if": {"<": ["input.color", {"string": "green"}]}, "then": 1.0},
+                         {"if": {"impute.isnan": "input.x0"}, "then": -1.0},
+                         {"if": {">=": ["input.count", 3]}, "then": {"/": ["input.x1", "input.x2"]}}],
+                         "else": {"impute.defaultOnNonNum": [{"m.ln": "input.x3"}, 0.0]}}}},
+            {"new": {
+                "a": {"+": ["big", {"a.sum": "v"}]},
+                "b": {"if": {"map.containsKey": [{"cell": "onehot"}, "input.color"]},
+                      "then": {"+": ["code", {"enum.toInt": "input.size"}]}, "else": -1},
+                "c": {"||": [{"==": ["input.size", {"type": "Size", "value": "M"}]},
+                             {"&&": ["input.flag", {">": ["input.x4", "input.x5"]}]}]},
+                "d": {"if": {"!=": ["input.color", {"string": "red"}]}, "then": "input.color",
+                      "else": {"string": "RED"}},
+                "e": {"a.map": ["v", {"params": [{"z": "double"}], "ret": "double",
+                                      "do": {"m.exp": "z"}}]},
+                "f": {"if": "input.flag", "then": "input.nx", "else": {"impute.errorOnNull": "input.nx"}},
+                "g": {"new": {"first": {"attr": {"cell": "table"}, "path": ["code"]},
+                              "neg": {"u-": "input.x6"}},
+                      "type": {"type": "map", "values": "double"}}},
+             "type": "Out"}]}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_every_construct_equals_the_record_path(data) -> None:
+    if "vocabulary" not in _PAIRS:
+        _PAIRS["vocabulary"] = PathPair(_vocabulary_doc())
+    n = data.draw(st.integers(1, 10))
+    rows = [{k: data.draw(s) for k, s in FIELDS.items()} for _ in range(n)]
+    layout = data.draw(st.sampled_from(["objects", "inferred", "arrow text"]))
+    _PAIRS["vocabulary"].check(_frame(rows, layout))
