@@ -1,8 +1,11 @@
 """PFAModel: a loaded PFA engine behind portmodel's common Model interface.
 
 Columns are turned into input records (one per row), the action runs per record, and record
-outputs are split back into columns. When the action matches a common model pattern and is free
-of side effects, ``batch.plan`` scores whole columns with numpy instead (same results).
+outputs are split back into columns (the record path, the reference). When the action is free of
+side effects and built from the column path's vocabulary, ``batch.plan_or_reason`` scores whole
+columns with numpy instead; rows it cannot answer exactly are handed to the record path one by
+one, so outputs and errors are the record path's whichever path runs. Text cells of typed fields
+are converted first (``text_input``).
 """
 from __future__ import annotations
 
