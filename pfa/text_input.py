@@ -93,9 +93,19 @@ def convert_text(columns: Mapping[str, np.ndarray], fields: dict[str, str]) -> M
         if conv is None:
             continue
         if out is None:
-            out = dict(columns)
+            out = _copy(columns)
         out[name] = _narrow(conv, kind)
+        getattr(out, "text", {}).pop(name, None)
     return columns if out is None else out
+
+
+def _copy(columns: Mapping[str, Any]) -> Any:
+    """A shallow copy that keeps the Arrow text kept alongside (engine.columns.Columns)."""
+    out = type(columns)(columns) if isinstance(columns, dict) else dict(columns)
+    text = getattr(columns, "text", None)
+    if text is not None:
+        out.text = dict(text)
+    return out
 
 
 def _narrow(col: np.ndarray, kind: str) -> np.ndarray:
