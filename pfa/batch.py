@@ -248,7 +248,7 @@ class BatchPlan:
                         gc.enable()
             bad = _or(bad, v.bad)
             return out, bad
-        except (GiveUp, ValueError, IndexError, OverflowError):
+        except (GiveUp, Unsupported, ValueError, IndexError, OverflowError):
             return None
 
 
@@ -582,7 +582,6 @@ class Planner:
         key_f = self.node(keys[d])
         if before or after:
             raise Unsupported("a path with steps around its computed key")
-        cache: dict = {}
 
         def look(env):
             base = base_f(env)
@@ -608,8 +607,7 @@ class Planner:
                     raise GiveUp()
                 words = kv.data.words
                 found = np.array([w in container for w in words] + [False], dtype=bool)
-                vals = [container[w] if w in container else None for w in words]
-                present = [v for v in vals if v is not None] or []
+                present = [container[w] for w in words if w in container]
                 pos = np.cumsum(found[:-1]) - 1
                 idx = np.where(found[:-1], pos, 0)
                 ok = found[kv.data.codes]
@@ -622,9 +620,6 @@ class Planner:
                 kv = _const_v(kv.data, INT_T, n)
             if kv.kind != NUM:
                 raise GiveUp()
-            key = id(container)
-            if cache.get("key") != key:
-                cache.update(key=key, ref=container)
             i = kv.data.astype(np.int64)
             ok = (i >= 0) & (i < len(container))
             if not container:
