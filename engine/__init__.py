@@ -55,12 +55,14 @@ def _is_xml(data: bytes) -> bool:
     return body[:1] == b"<" or body.startswith(_XML_STARTS)
 
 
-def load(source: Any, *, timeout: float | None = None) -> Model:
+def load(source: Any, *, timeout: float | None = None, strict: bool = False) -> Model:
     """Load and compile a model document: PMML (XML) or PFA (JSON/YAML text, dict).
 
     source: a path, a file object, bytes, document text, or (PFA) a dict.
     timeout: seconds of wall time one PFA begin/action/end call may take (default 30;
       ``math.inf`` for none). The document's own ``timeout`` options may only lower it.
+    strict: (PMML) refuse the traits outside the PMML 4.4 letter that portmodel otherwise
+      reads as the reference engines do, with a warning (see ``portmodel.pmml.leniency``).
     """
     kind, payload = _sniff(source)
     # Compiling a large document allocates many small objects that all live on; the cyclic
@@ -70,7 +72,7 @@ def load(source: Any, *, timeout: float | None = None) -> Model:
     try:
         if kind == "pmml":
             from .pmml import load_pmml
-            return load_pmml(payload)
+            return load_pmml(payload, strict=strict)
         try:
             from .pfa import load_pfa  # type: ignore[attr-defined]
         except ImportError:

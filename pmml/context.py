@@ -12,12 +12,20 @@ class Ctx:
     """Field and function names visible while compiling one part of a document (nested)."""
 
     def __init__(self, fields: dict[str, FieldInfo] | None = None, parent: "Ctx | None" = None,
-                 functions: dict[str, Any] | None = None, version: str = "4.4"):
+                 functions: dict[str, Any] | None = None, version: str = "4.4",
+                 leniency: Any = None):
         self.fields: dict[str, FieldInfo] = dict(fields or {})
         self.parent = parent
         self.functions: dict[str, Any] = functions if functions is not None else (
             parent.functions if parent is not None else {})
         self.version = parent.version if parent is not None else version
+        if parent is not None:
+            leniency = parent.leniency
+        elif leniency is None:
+            from .leniency import Leniency
+            leniency = Leniency()
+        #: the document's ``leniency.Leniency``: traits read the way the reference engines do
+        self.leniency = leniency
 
     def child(self) -> "Ctx":
         return Ctx(parent=self)

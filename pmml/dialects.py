@@ -144,11 +144,18 @@ def _rename_attr(el, old: str, new: str, notes: list[Note], why: str) -> None:
 # ------------------------------------------------------------------ the rewrites
 
 _UPGRADED_TAGS = ("TargetValue", "ClusteringModel", "DataField", "Trend", "Apply", "MiningField",
-                  "Segmentation", "BayesInputs", "DefineFunction")
+                  "Segmentation", "BayesInputs", "DefineFunction", "DecisionTree", "Regression")
+#: PMML 3.x embedded model elements -> the model element they are a defeatured copy of
+_EMBEDDED = {"DecisionTree": "TreeModel", "Regression": "RegressionModel"}
+#: x- attributes portmodel interprets (kept on their elements, not reported as ignored)
+INTERPRETED_ATTRIBUTES = frozenset({"x-mathContext"})
 
 
-def upgrade(root, version: str) -> list[Note]:
-    """Rewrite constructs of PMML ``version`` to their PMML 4.4 form, in place."""
+def upgrade(root, version: str, leniency=None) -> list[Note]:
+    """Rewrite constructs of PMML ``version`` to their PMML 4.4 form, in place.
+
+    leniency: a ``leniency.Leniency`` recording (or, strict, refusing) the producer traits
+    rewritten here (embedded models in a Segment)."""
     v = _v(version)
     notes: list[Note] = []
     found: dict[str, list] = {tag: [] for tag in _UPGRADED_TAGS}
@@ -178,7 +185,41 @@ def upgrade(root, version: str) -> list[Note]:
     if v <= (4, 3):
         _x_prefixed(found, notes)
     _hoist_bayes_inputs(found["BayesInputs"], notes)
+    for el in root.xpath("//*[@mapMissingTo='']"):
+        if leniency is not None:
+            leniency.allow("empty-map-missing-to", el.sourceline, el.tag)
+        del el.attrib["mapMissingTo"]
+        notes.append(Note(el.sourceline, el.tag, f"{el.tag}@mapMissingTo=\"\" dropped (an empty "
+                                                 "replacement: a missing value stays missing)"))
+    for el in found["DecisionTree"] + found["Regression"]:
+        parent = el.getparent()
+        if parent is not None and parent.tag == "Segment":
+            if leniency is not None:
+                leniency.allow("embedded-model", el.sourceline, el.tag)
+            _embedded_model(el, notes)
     return notes
+
+
+def _embedded_model(el, notes: list[Note]) -> None:
+    """A PMML 3.x embedded ``DecisionTree`` / ``Regression`` in a Segment -> the TreeModel /
+    RegressionModel it is a defeatured copy of: an empty MiningSchema (the segment sees its
+    MiningModel's fields and scores its target), ResultFields as OutputFields."""
+    old = el.tag
+    el.tag = _EMBEDDED[old]
+    ms = etree.Element("MiningSchema")
+    anchor = next((c for c in el if _tag(c) not in (None, "Extension")), None)
+    (anchor.addprevious if anchor is not None else el.append)(ms)
+    results = el.findall("ResultField")
+    if results:
+        output = el.find("Output")
+        if output is None:
+            output = etree.Element("Output")
+            ms.addnext(output)
+        for rf in results:
+            rf.tag = "OutputField"
+            output.append(rf)
+    notes.append(Note(el.sourceline, old, f"embedded <{old}> in a Segment -> <{el.tag}> "
+                                          "(PMML 3.x model composition)"))
 
 
 def _x_prefixed(found: dict[str, list], notes: list[Note]) -> None:
@@ -339,7 +380,8 @@ def remove_extensions(root, vendor_names: bool = True) -> ExtensionReport:
     """Drop every Extension element, X- element and x- attribute; report what went."""
     report, doomed, attrs = find_extensions(root, vendor_names)
     for el, name in attrs:
-        del el.attrib[name]
+        if name not in INTERPRETED_ATTRIBUTES:
+            del el.attrib[name]
     for el in doomed:
         parent = el.getparent()
         if parent is not None:
@@ -358,14 +400,16 @@ def _remove_keep_tail(parent, el) -> None:
             parent.text = (parent.text or "") + tail
 
 
-def normalize(root, version: str, source: bytes | None = None) -> list[Note]:
+def normalize(root, version: str, source: bytes | None = None, leniency=None) -> list[Note]:
     """Upgrade an old dialect and remove vendor extensions; warn once about the ignored ones.
 
     source: the document's bytes, when known (lets a document without x-/X- names skip the
-    walk over every element).
+    walk over every element). leniency: see ``upgrade``.
     """
-    notes = upgrade(root, version)
+    notes = upgrade(root, version, leniency)
     report = remove_extensions(root, vendor_names_possible(source))
+    for key in [k for k in report.attributes if k.split("@")[-1] in INTERPRETED_ATTRIBUTES]:
+        del report.attributes[key]          # interpreted, not ignored: no warning
     if report:
         warnings.warn("portmodel ignores vendor extensions it does not interpret (scores use the "
                       "standard content only): " + report.summary(max_names=32), PortmodelWarning,

@@ -15,6 +15,7 @@ from .context import Ctx
 from .dictionary import FieldInfo, classify, parse_data_dictionary
 from .expressions import compile_derived_fields, inline_table_rows
 from .functions import compile_define_functions
+from .leniency import Leniency
 from .models.base import CompiledModel, compile_model, find_model
 from .scope import Scope
 from .values import Col, missing_col
@@ -25,7 +26,7 @@ class PMMLModel(Model):
 
     format = "pmml"
 
-    def __init__(self, root, version: str):
+    def __init__(self, root, version: str, leniency: Leniency | None = None):
         self.version = version
         self.root = root
         header = root.find("Header")
@@ -38,7 +39,8 @@ class PMMLModel(Model):
             raise DocumentError("document has no DataDictionary", line=root.sourceline,
                                 element="PMML")
         self.data_fields: dict[str, FieldInfo] = parse_data_dictionary(dd)
-        self.ctx = Ctx(self.data_fields, version=version)
+        self.leniency = leniency if leniency is not None else Leniency()
+        self.ctx = Ctx(self.data_fields, version=version, leniency=self.leniency)
         tdict = root.find("TransformationDictionary")
         compile_define_functions(tdict, self.ctx)
         self.global_defs = compile_derived_fields(tdict, self.ctx)
@@ -49,6 +51,9 @@ class PMMLModel(Model):
         self.model: CompiledModel = compile_model(model_el, self.ctx)
         self.model_type = model_el.tag
         self.function = self.model.function
+        if self.model.real_integer_target():
+            t = self.model.target
+            self.leniency.allow("integer-target", t.line, "DataField", repr(t.name))
         self._build_fields()
 
     # ------------------------------------------------------------------ interface
@@ -85,7 +90,7 @@ class PMMLModel(Model):
         self._result_names: list[str] = []
         if m.target is not None:
             self._result_names.append(m.target.name)
-            self.outputs.append(Field(m.target.name, m.target.data_type, m.target.op_type,
+            self.outputs.append(Field(m.target.name, m.target_type, m.target.op_type,
                                       tuple(m.target.values) or None, usage="predicted"))
         elif m.output is None:
             self._result_names.append("predictedValue")
@@ -293,10 +298,17 @@ def _user_array(col: Col, failed: np.ndarray | None) -> np.ndarray:
     return out
 
 
-def load_pmml(source: Any) -> PMMLModel:
+def load_pmml(source: Any, strict: bool = False) -> PMMLModel:
+    """Read, upgrade and compile a PMML document.
+
+    strict: refuse the producer traits ``leniency`` lists (a DocumentError naming the line)
+    instead of reading them as the reference engines do, with one PortmodelWarning per trait.
+    """
     data = xmlread.read_bytes(source)
-    root, version = xmlread.parse(data)
-    dialects.normalize(root, version, source=data)
-    model = PMMLModel(root, version)
+    leniency = Leniency(strict=strict)
+    root, version = xmlread.parse(data, leniency)
+    dialects.normalize(root, version, source=data, leniency=leniency)
+    model = PMMLModel(root, version, leniency)
     model.source = data
+    leniency.warn(stacklevel=dialects._caller_level() + 1)
     return model

@@ -43,11 +43,15 @@ def parse_mining_schema(el, ctx: Ctx) -> list[MiningFieldSpec]:
     for mf in el.findall("MiningField"):
         name = mf.get("name")
         info = ctx.lookup(name)
-        if info is None:
-            raise DocumentError(f"MiningField {name!r} names no DataField or DerivedField",
-                                line=mf.sourceline, element="MiningField")
         usage = mf.get("usageType", "active")
         usage = USAGE_ALIASES.get(usage, usage)
+        if info is None:
+            if usage == "predicted" or _used(el.getparent(), name):
+                raise DocumentError(f"MiningField {name!r} names no DataField or DerivedField",
+                                    line=mf.sourceline, element="MiningField")
+            # a name nothing defines nor uses (producers list dropped columns): skipped
+            ctx.leniency.allow("undefined-mining-field", mf.sourceline, "MiningField", repr(name))
+            continue
         inv = mf.get("invalidValueTreatment", "returnInvalid")
         if inv not in ("returnInvalid", "asIs", "asMissing", "asValue"):
             raise UnsupportedError(f"invalidValueTreatment={inv!r}", line=mf.sourceline,
@@ -72,6 +76,12 @@ def parse_mining_schema(el, ctx: Ctx) -> list[MiningFieldSpec]:
             spec.high = float(mf.get("highValue"))
         specs.append(spec)
     return specs
+
+
+def _used(model_el, name: str) -> bool:
+    """Whether the scored content of a model element refers to the field name."""
+    from .models.base import referenced_names
+    return model_el is not None and bool(referenced_names(model_el, {name}))
 
 
 def prepare(spec: MiningFieldSpec, info: FieldInfo, col: Col, scope: Scope) -> Col:

@@ -35,6 +35,7 @@ from portmodel.errors import DocumentError, UnsupportedError
 
 from . import dialects, xmlread
 from .dictionary import FieldInfo, parse_data_field
+from .leniency import CHOICES, Leniency
 from .models.base import MODEL_TAGS
 from .values import parse_scalar
 
@@ -92,12 +93,13 @@ def has_errors(problems: Iterable[Problem]) -> bool:
 def validate(source: Any) -> list[Problem]:
     """Check a PMML document (path, file object, bytes or XML text); problems in line order."""
     data = xmlread.read_bytes(source)
+    leniency = Leniency()
     try:
-        root, version = xmlread.parse(data)
+        root, version = xmlread.parse(data, leniency)
     except DocumentError as exc:
         return [Problem(exc.line, exc.element, _bare(exc), ERROR)]
     problems: list[Problem] = []
-    notes = dialects.upgrade(root, version)
+    notes = dialects.upgrade(root, version, leniency)
     if version != "4.4":
         problems.append(Problem(
             root.sourceline, "PMML",
@@ -109,7 +111,10 @@ def validate(source: Any) -> list[Problem]:
     report = dialects.remove_extensions(root)
     problems += _extension_problems(report)
     problems += semantic_problems(root)
-    problems += compile_problems(root, version, problems)
+    problems += compile_problems(root, version, problems, leniency)
+    # what load accepts with a warning and strict=True refuses: errors of the document
+    problems += [Problem(line, element, message, WARNING if trait in CHOICES else ERROR)
+                 for trait, line, element, message in leniency.messages()]
     order = {INFO: 0, ERROR: 1, WARNING: 2}
     return sorted(problems, key=lambda p: (p.line is None, p.line or 0, order[p.severity]))
 
@@ -532,7 +537,8 @@ def _cycles(deps: dict[str, set[str]]) -> list[list[str]]:
 
 # ------------------------------------------------------------------ 3. compilation
 
-def compile_problems(root, version: str, known: list[Problem]) -> list[Problem]:
+def compile_problems(root, version: str, known: list[Problem],
+                     leniency: Leniency | None = None) -> list[Problem]:
     """Load the document with portmodel; what stops it (or what it warns about) as problems."""
     from .document import PMMLModel
     out: list[Problem] = []
@@ -540,7 +546,7 @@ def compile_problems(root, version: str, known: list[Problem]) -> list[Problem]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            PMMLModel(root, version)
+            PMMLModel(root, version, leniency)
         except UnsupportedError as exc:
             out.append(Problem(exc.line, exc.element,
                                f"portmodel cannot score this document: {_bare(exc)}", ERROR))

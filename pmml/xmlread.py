@@ -16,6 +16,8 @@ from lxml import etree
 from portmodel.errors import DocumentError, UnsafeDocumentError, UnsupportedError
 
 PMML_NAMESPACE = re.compile(r"^http://www\.dmg\.org/PMML-(\d)_(\d)$")
+#: namespaces real producers write for PMML besides the standard one: https, no version, no www
+LOOSE_NAMESPACE = re.compile(r"^https?://(www\.)?dmg\.org/PMML(-(\d)_(\d))?/?$", re.IGNORECASE)
 SUPPORTED_VERSIONS = {"3.0", "3.1", "3.2", "4.0", "4.1", "4.2", "4.3", "4.4"}
 _UNSAFE = re.compile(r"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 _DECLARED = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
@@ -76,8 +78,12 @@ def read_bytes(source: Any) -> bytes:
     raise TypeError(f"cannot read a PMML document from {type(source).__name__}")
 
 
-def parse(data: bytes) -> tuple[etree._Element, str]:
-    """Parse PMML bytes safely; return the namespace-free root and the PMML version."""
+def parse(data: bytes, leniency=None) -> tuple[etree._Element, str]:
+    """Parse PMML bytes safely; return the namespace-free root and the PMML version.
+
+    leniency: a ``leniency.Leniency`` that accepts (and records) a loose PMML namespace or none
+    at all; without one both are accepted silently as before.
+    """
     text = _as_text(data)
     match = _UNSAFE.search(text)
     if match:
@@ -100,10 +106,19 @@ def parse(data: bytes) -> tuple[etree._Element, str]:
     version = root.get("version", "")
     if ns:
         m = PMML_NAMESPACE.match(ns)
-        if not m:
+        loose = None if m else LOOSE_NAMESPACE.match(ns)
+        if m:
+            version = f"{m.group(1)}.{m.group(2)}"
+        elif loose and (version in SUPPORTED_VERSIONS or loose.group(3)):
+            if version not in SUPPORTED_VERSIONS:
+                version = f"{loose.group(3)}.{loose.group(4)}"
+            if leniency is not None:
+                leniency.allow("namespace", root.sourceline, "PMML", repr(ns))
+        else:
             raise UnsupportedError(f"unknown PMML namespace {ns!r}", line=root.sourceline,
                                    element="PMML")
-        version = f"{m.group(1)}.{m.group(2)}"
+    elif leniency is not None:
+        leniency.allow("no-namespace", root.sourceline, "PMML")
     if version not in SUPPORTED_VERSIONS:
         raise UnsupportedError(f"PMML version {version!r} is not supported (3.0 - 4.4 are)",
                                line=root.sourceline, element="PMML")

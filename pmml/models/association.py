@@ -158,7 +158,8 @@ class AssociationModel(CompiledModel):
 
     def input_names(self) -> list[str]:
         """The group field is how callers build baskets, not a model input."""
-        return [m.name for m in self.mining if m.usage not in ("predicted", "group")]
+        groups = {m.name for m in self.mining if m.usage == "group"}
+        return [name for name in super().input_names() if name not in groups]
 
     # ------------------------------------------------------------------ scoring
     def presence(self, scope: Scope) -> np.ndarray:

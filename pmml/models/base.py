@@ -158,12 +158,33 @@ class CompiledModel:
 
     @property
     def target_type(self) -> str:
+        """The data type of the predicted value. A continuous prediction (regression) for an
+        integer target is a real number unless the Target asks for castInteger: truncating
+        183.649 to 183 would lose the value silently (PyPMML returns the real number; JPMML
+        rejects each row whose value is not whole)."""
         if self.target is not None:
-            return self.target.data_type
+            dt = self.target.data_type
+            if dt == "integer" and self.real_integer_target():
+                return "double"
+            return dt
         return "string" if self.function == "classification" else "double"
 
+    def real_integer_target(self) -> bool:
+        """Whether this model's integer target gets real-valued predictions (see target_type)."""
+        if self.function != "regression" or self.target is None or \
+                self.target.data_type != "integer":
+            return False
+        spec = self.target_spec()
+        return spec is None or not spec.cast_integer
+
     def input_names(self) -> list[str]:
-        return [m.name for m in self.mining if m.usage != "predicted"]
+        """The fields a caller must supply: the active MiningFields, and those of any other
+        usage (supplementary, group, order, frequencyWeight, analysisWeight) that the model's
+        content reads. The others are not needed to apply the model (an absent one is missing,
+        as the reference engines have it)."""
+        others = {m.name for m in self.mining if m.usage not in ("active", "predicted")}
+        read = referenced_names(self.el, others) if others else set()
+        return [m.name for m in self.mining if m.usage == "active" or m.name in read]
 
     def categories(self) -> list[Any]:
         """Target categories in document order (DataField Values, else Targets' TargetValues)."""
@@ -172,6 +193,30 @@ class CompiledModel:
         if not cats and spec is not None:
             cats = [tv.value for tv in spec.values]
         return cats
+
+
+#: parts of a model element that do not take part in scoring
+_NOT_SCORED = frozenset({"MiningSchema", "ModelVerification", "ModelStats", "ModelExplanation",
+                         "Extension"})
+
+
+def referenced_names(el, names: set[str]) -> set[str]:
+    """Which of names the content of model element el (nested models included; its mining
+    schemas and metadata not) refers to, by a field-naming attribute."""
+    from ..validate import REF_ATTRS
+    found: set[str] = set()
+    stack = [c for c in el if isinstance(c.tag, str) and c.tag not in _NOT_SCORED]
+    while stack:
+        node = stack.pop()
+        tag = node.tag
+        for attr in REF_ATTRS.get(tag, ("field",)):
+            v = node.get(attr)
+            if v in names:
+                found.add(v)
+        if node.get("field") in names:
+            found.add(node.get("field"))
+        stack.extend(c for c in node if isinstance(c.tag, str) and c.tag not in _NOT_SCORED)
+    return found
 
 
 def _enclosing_target(el, ctx: Ctx, function: str) -> FieldInfo | None:

@@ -178,8 +178,12 @@ class NeuralNetwork(CompiledModel):
                                    line=el.sourceline, element=el.tag)
         self.activation = el.get("activationFunction")
         if self.activation is None:
-            raise DocumentError("NeuralNetwork has no activationFunction", line=el.sourceline,
-                                element=el.tag)
+            layers = el.findall("NeuralLayer")
+            if not layers or any(lel.get("activationFunction") is None for lel in layers):
+                raise DocumentError("NeuralNetwork has no activationFunction", line=el.sourceline,
+                                    element=el.tag)
+            # every layer names its own (what some producers write): nothing falls back on it
+            self.ctx.leniency.allow("layer-activation", el.sourceline, el.tag)
         self._check_enum(el, "activationFunction", ACTIVATIONS)
         self.normalization = el.get("normalizationMethod", "none")
         self._check_enum(el, "normalizationMethod", NORMALIZATIONS)

@@ -181,6 +181,10 @@ class TimeSeriesModel(CompiledModel):
                                 element="MiningSchema")
         self.horizon = horizon[0] if horizon else None
 
+    def input_names(self) -> list[str]:
+        """The active fields and the horizon (a supplementary field the model reads)."""
+        return [m.name for m in self.mining if m.usage == "active" or m.name == self.horizon]
+
     def score(self, scope: Scope) -> Result:
         n = scope.n
         if self.horizon is None:

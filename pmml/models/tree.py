@@ -13,10 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from lxml import etree
 
 from portmodel.errors import DocumentError, UnsupportedError
 
 from ..predicates import PREDICATE_TAGS, Pred, parse_predicate
+
+_TRUE = etree.Element("True")    # the predicate of a Node that has none
 from ..scope import Scope
 from ..values import Col, codes, full, parse_scalar
 from .base import CompiledModel, Result, register
@@ -465,8 +468,9 @@ def build_tree(root_el, model: TreeModel) -> TreeArrays:
                 pel = c
             elif tag in _EMBEDDED_TAGS:
                 embedded = True
-        if pel is None:
-            raise DocumentError("Node without a predicate", line=el.sourceline, element="Node")
+        if pel is None:      # (Spark MLlib writes some): read as <True/>, as JPMML does
+            ctx.leniency.allow("node-without-predicate", el.sourceline, "Node")
+            pel = _TRUE
         ptag = pel.tag
         if ptag == "True" or ptag == "False":
             p = constant.get(ptag)
