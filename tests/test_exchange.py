@@ -1,0 +1,238 @@
+"""Documents as real producers write them: which fields are required, integer targets, and the
+traits outside the PMML 4.4 letter that load with a warning (and that strict=True refuses).
+
+Every document here is small and written by hand to show one trait; the truth is
+JPMML-Evaluator's answer for the same document (or, where JPMML refuses the trait, for the same
+document written in standard PMML 4.4), and PyPMML's where JPMML makes another choice.
+"""
+from __future__ import annotations
+
+import math
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import portmodel
+from portmodel.errors import DocumentError, MissingFieldError, PortmodelWarning
+from portmodel.pmml.validate import ERROR, WARNING, validate
+
+from reference_engines import jpmml_frame
+
+NS44 = 'xmlns="http://www.dmg.org/PMML-4_4" version="4.4"'
+
+
+def pmml(fields: str, model: str, ns: str = NS44, transformations: str = "") -> str:
+    td = f"<TransformationDictionary>{transformations}</TransformationDictionary>\n" \
+        if transformations else ""
+    return (f'<?xml version="1.0"?>\n<PMML {ns}>\n<Header/>\n<DataDictionary>\n{fields}\n'
+            f"</DataDictionary>\n{td}{model}\n</PMML>\n")
+
+
+def line_of(text: str, marker: str) -> int:
+    return next(i for i, t in enumerate(text.splitlines(), 1) if marker in t)
+
+
+def load_warned(text: str, **kw):
+    """(model, [PortmodelWarning messages]) of one load."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = portmodel.load(text, **kw)
+    return model, [str(w.message) for w in caught if issubclass(w.category, PortmodelWarning)]
+
+
+def values(frame: pd.DataFrame, name: str) -> list:
+    return [None if (v is None or (isinstance(v, float) and math.isnan(v))) else v
+            for v in frame[name].tolist()]
+
+
+def close(a: list, b: list, tol: float = 1e-12) -> bool:
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b):
+        if x is None or y is None:
+            if not (x is None and y is None):
+                return False
+        elif isinstance(x, str) or isinstance(y, str):
+            if str(x) != str(y):
+                return False
+        elif abs(float(x) - float(y)) > tol * max(1.0, abs(float(y))):
+            return False
+    return True
+
+
+def jpmml_values(text: str, frame: pd.DataFrame, name: str) -> list:
+    out = jpmml_frame(text, frame)
+    return values(out, name)
+
+
+# ------------------------------------------------------------------ which fields are required
+
+USAGE_FIELDS = "\n".join(
+    f'<DataField name="{n}" optype="continuous" dataType="double"/>'
+    for n in ("x", "y", "s", "g", "o", "fw", "aw"))
+
+
+def usage_model(output: str = "") -> str:
+    return f"""<RegressionModel functionName="regression">
+<MiningSchema>
+ <MiningField name="x"/>
+ <MiningField name="y" usageType="predicted"/>
+ <MiningField name="s" usageType="supplementary"/>
+ <MiningField name="g" usageType="group"/>
+ <MiningField name="o" usageType="order"/>
+ <MiningField name="fw" usageType="frequencyWeight"/>
+ <MiningField name="aw" usageType="analysisWeight"/>
+</MiningSchema>{output}
+<RegressionTable intercept="1"><NumericPredictor name="x" coefficient="2"/></RegressionTable>
+</RegressionModel>"""
+
+
+def test_only_active_fields_are_required():
+    """supplementary, predicted, group, order and weight fields are not needed to apply the
+    model: an input without them scores, as with JPMML."""
+    text = pmml(USAGE_FIELDS, usage_model())
+    model = portmodel.load(text)
+    assert [f.name for f in model.inputs] == ["x"]
+    frame = pd.DataFrame({"x": [0.5, -1.0, None]})
+    got = values(model.predict(frame), "y")
+    assert got == [2.0, -1.0, None]
+    assert close(got, jpmml_values(text, frame, "y"))
+
+
+@pytest.mark.parametrize("usage", ["supplementary", "predicted", "target", "group", "order",
+                                   "frequencyWeight", "analysisWeight"])
+def test_each_usage_type_alone_is_not_required(usage):
+    fields = USAGE_FIELDS + '\n<DataField name="z" optype="continuous" dataType="double"/>'
+    model_el = usage_model().replace('<MiningField name="aw" usageType="analysisWeight"/>',
+                                     f'<MiningField name="z" usageType="{usage}"/>')
+    model = portmodel.load(pmml(fields, model_el))
+    assert "z" not in [f.name for f in model.inputs]
+    assert values(model.predict(pd.DataFrame({"x": [1.0]})), "y") == [3.0]
+
+
+def test_active_field_absent_is_still_an_error():
+    model = portmodel.load(pmml(USAGE_FIELDS, usage_model()))
+    with pytest.raises(MissingFieldError, match="'x'"):
+        model.predict(pd.DataFrame({"s": [1.0]}))
+
+
+def test_a_supplementary_field_the_model_reads_is_required():
+    output = """
+<Output>
+ <OutputField name="pred" feature="predictedValue" dataType="double"/>
+ <OutputField name="echo" feature="transformedValue" dataType="double"><FieldRef field="s"/></OutputField>
+</Output>"""
+    text = pmml(USAGE_FIELDS, usage_model(output))
+    model = portmodel.load(text)
+    assert [f.name for f in model.inputs] == ["x", "s"]
+    with pytest.raises(MissingFieldError, match="'s'"):
+        model.predict(pd.DataFrame({"x": [1.0]}))
+    frame = pd.DataFrame({"x": [1.0, 2.0], "s": [7.0, None]})
+    out = model.predict(frame)
+    assert values(out, "echo") == [7.0, None]
+    assert close(values(out, "echo"), jpmml_values(text, frame, "echo"))
+
+
+# ------------------------------------------------------------------ integer targets
+
+INT_FIELDS = """<DataField name="x" optype="continuous" dataType="double"/>
+<DataField name="y" optype="continuous" dataType="integer"/>"""
+
+
+def int_regression(targets: str = "") -> str:
+    return f"""<RegressionModel functionName="regression">
+<MiningSchema><MiningField name="x"/><MiningField name="y" usageType="target"/></MiningSchema>
+{targets}<RegressionTable intercept="100.5"><NumericPredictor name="x" coefficient="1.0383"/></RegressionTable>
+</RegressionModel>"""
+
+
+INT_NETWORK = """<NeuralNetwork functionName="regression" activationFunction="identity">
+<MiningSchema><MiningField name="x"/><MiningField name="y" usageType="predicted"/></MiningSchema>
+<NeuralInputs>
+ <NeuralInput id="0"><DerivedField optype="continuous" dataType="double"><FieldRef field="x"/></DerivedField></NeuralInput>
+</NeuralInputs>
+<NeuralLayer activationFunction="logistic">
+ <Neuron id="1" bias="-0.3"><Con from="0" weight="0.05"/></Neuron>
+</NeuralLayer>
+<NeuralLayer>
+ <Neuron id="2" bias="0.001"><Con from="1" weight="0.004"/></Neuron>
+</NeuralLayer>
+<NeuralOutputs>
+ <NeuralOutput outputNeuron="2"><DerivedField optype="continuous" dataType="double"><FieldRef field="y"/></DerivedField></NeuralOutput>
+</NeuralOutputs>
+</NeuralNetwork>"""
+
+
+def test_integer_target_keeps_the_real_prediction():
+    """183.649 stays 183.649 (as PyPMML returns it), with one warning at load naming the field
+    and its line; strict=True refuses the document."""
+    text = pmml(INT_FIELDS, int_regression())
+    model, messages = load_warned(text)
+    assert len(messages) == 1
+    assert "integer-target" in messages[0] and "'y'" in messages[0]
+    target_line = line_of(text, 'name="y"')
+    assert f"line {target_line}" in messages[0]
+    frame = pd.DataFrame({"x": [80.0, -96.3, 0.0, None]})
+    got = values(model.predict(frame), "y")
+    want = [100.5 + 1.0383 * 80.0, 100.5 - 1.0383 * 96.3, 100.5, None]
+    assert close(got, want)
+    assert model.outputs[0].data_type == "double"
+    assert model.predict({"x": 80.0})["y"] == pytest.approx(183.564)
+    with pytest.raises(DocumentError, match="strict=True") as info:
+        portmodel.load(text, strict=True)
+    assert info.value.line == target_line
+
+
+def test_integer_target_of_a_network_keeps_the_real_prediction():
+    text = pmml(INT_FIELDS, INT_NETWORK)
+    model, messages = load_warned(text)
+    assert [m for m in messages if "integer-target" in m]
+    frame = pd.DataFrame({"x": [1.0, 10.0, -3.0]})
+    got = values(model.predict(frame), "y")
+    want = [0.001 + 0.004 / (1 + math.exp(-(-0.3 + 0.05 * x))) for x in frame["x"]]
+    assert close(got, want)
+    assert all(0 < v < 0.01 for v in got)      # truncation would have given 0
+
+
+@pytest.mark.oracle
+def test_integer_target_agrees_with_pypmml():
+    pypmml = pytest.importorskip("pypmml")
+    frame = pd.DataFrame({"x": [80.0, -96.3, 0.0]})
+    for model_el in (int_regression(), INT_NETWORK):
+        text = pmml(INT_FIELDS, model_el)
+        ours = values(load_warned(text)[0].predict(frame), "y")
+        theirs = pypmml.Model.fromString(text).predict(frame)
+        assert close(ours, values(theirs, theirs.columns[0]), 1e-9)
+
+
+@pytest.mark.parametrize("cast,want", [("round", [184, -0, 101]), ("floor", [183, -1, 100]),
+                                       ("ceiling", [184, 0, 101])])
+def test_cast_integer_applies_where_the_document_asks(cast, want):
+    targets = f'<Targets><Target field="y" castInteger="{cast}"/></Targets>\n'
+    text = pmml(INT_FIELDS, int_regression(targets))
+    model, messages = load_warned(text)
+    assert messages == []
+    frame = pd.DataFrame({"x": [80.0, -96.9, 0.0]})
+    got = values(model.predict(frame), "y")
+    assert got == [int(v) for v in want] and all(isinstance(v, (int, np.integer)) for v in got)
+    assert model.outputs[0].data_type == "integer"
+    assert got == [int(v) for v in jpmml_values(text, frame, "y")]
+
+
+def test_integer_class_labels_need_no_warning():
+    fields = """<DataField name="x" optype="continuous" dataType="double"/>
+<DataField name="y" optype="categorical" dataType="integer"><Value value="0"/><Value value="1"/></DataField>"""
+    model_el = """<RegressionModel functionName="classification" normalizationMethod="logit">
+<MiningSchema><MiningField name="x"/><MiningField name="y" usageType="target"/></MiningSchema>
+<RegressionTable intercept="0.5" targetCategory="1"><NumericPredictor name="x" coefficient="2"/></RegressionTable>
+<RegressionTable intercept="0" targetCategory="0"/>
+</RegressionModel>"""
+    text = pmml(fields, model_el)
+    model, messages = load_warned(text)
+    assert messages == []
+    frame = pd.DataFrame({"x": [1.0, -3.0]})
+    assert values(model.predict(frame), "y") == [1, 0]
+    assert values(model.predict(frame), "y") == jpmml_values(text, frame, "y")
