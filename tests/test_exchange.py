@@ -391,3 +391,119 @@ def test_trait_agrees_with_the_reference_engine_that_scores_it(trait):
         pypmml = pytest.importorskip("pypmml")
         theirs = pypmml.Model.fromString(text).predict(frame)
         assert close(got, values(theirs, theirs.columns[0]))
+
+
+# ------------------------------------------------------------------ x-mathContext="float"
+
+def _xgboost_exports(folder):
+    """XGBoost regressor, binary and 3-class classifiers exported by sklearn2pmml (JPMML-XGBoost
+    writes float fields and x-mathContext="float" on every model): name -> (path, X, model)."""
+    xgboost = pytest.importorskip("xgboost")
+    pytest.importorskip("sklearn2pmml")
+    import shutil
+    if shutil.which("java") is None:
+        pytest.skip("sklearn2pmml needs Java")
+    from sklearn2pmml import sklearn2pmml
+    from sklearn2pmml.pipeline import PMMLPipeline
+    rng = np.random.default_rng(7)
+    X = pd.DataFrame(rng.normal(size=(400, 4)), columns=["a", "b", "c", "d"])
+    y = 3 * X.a + 2 * np.sin(X.b) + X.c * X.d + rng.normal(scale=0.1, size=len(X))
+    specs = {
+        "reg": (xgboost.XGBRegressor(n_estimators=25, max_depth=3, learning_rate=0.3), y),
+        "binary": (xgboost.XGBClassifier(n_estimators=20, max_depth=3), (y > 0).astype(int)),
+        "multi": (xgboost.XGBClassifier(n_estimators=10, max_depth=3),
+                  np.digitize(y, [-1.5, 1.5])),
+    }
+    out = {}
+    for name, (est, target) in specs.items():
+        pipe = PMMLPipeline([("xgb", est)])
+        pipe.fit(X, target)
+        path = folder / f"xgb_{name}.pmml"
+        sklearn2pmml(pipe, str(path))
+        out[name] = (path, X, est)
+    return out
+
+
+@pytest.fixture(scope="module")
+def xgboost_docs(tmp_path_factory):
+    return _xgboost_exports(tmp_path_factory.mktemp("xgboost"))
+
+
+def test_float_math_context_document_traits(xgboost_docs):
+    text = xgboost_docs["binary"][0].read_text()
+    assert 'x-mathContext="float"' in text and 'dataType="float"' in text
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name", ["reg", "binary", "multi"])
+def test_float_math_context_matches_jpmml_exactly(xgboost_docs, name, monkeypatch):
+    """Every output cell equals JPMML-Evaluator's bit for bit (float32 sums, rescaling and
+    normalization), on the numba and the numpy path, and for one record."""
+    path, X, _ = xgboost_docs[name]
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame(rng.normal(scale=1.5, size=(3000, 4)), columns=list(X.columns))
+    frame.iloc[::97, 1] = np.nan                   # XGBoost's missing-value branches
+    theirs = jpmml_frame(path.read_text(), frame)
+    model, _ = load_warned(str(path))
+    for numba in ("0", "1"):
+        monkeypatch.setenv("PORTMODEL_NO_NUMBA", numba)
+        ours = model.predict(frame)
+        for col in model.output_names:
+            a = pd.to_numeric(ours[col]).to_numpy(float)
+            b = pd.to_numeric(theirs[col]).to_numpy(float)
+            assert np.array_equal(a, b, equal_nan=True), (col, np.nanmax(np.abs(a - b)))
+    one = model.predict(frame.iloc[0].to_dict())
+    for col in model.output_names:
+        assert float(one[col]) == float(pd.to_numeric(theirs[col])[0])
+
+
+@pytest.mark.parametrize("name", ["reg", "binary", "multi"])
+def test_float_math_context_matches_xgboost(xgboost_docs, name):
+    """The document's scores are XGBoost's own predictions (float32) to float32 precision."""
+    path, X, est = xgboost_docs[name]
+    model, _ = load_warned(str(path))
+    ours = model.predict(X)
+    if name == "reg":
+        want = est.predict(X)
+        got = ours[model.output_names[0]].to_numpy(float)
+    else:
+        want = est.predict_proba(X)
+        got = np.column_stack([ours[c].to_numpy(float) for c in model.output_names
+                               if c.startswith("probability(")])
+    np.testing.assert_allclose(got, want, rtol=2e-6, atol=2e-7)
+
+
+def test_float_math_context_rounds_each_step_to_float32():
+    """A hand-written sum of trees: each tree's score is a float32 number and the running sum
+    and the rescaling are rounded to float32 after each step; without x-mathContext the same
+    document is summed in double."""
+    trees = "".join(f"""
+ <Segment id="{i}"><True/>
+  <TreeModel functionName="regression" noTrueChildStrategy="returnLastPrediction" x-mathContext="float">
+   <MiningSchema><MiningField name="x"/></MiningSchema>
+   <Node><True/>
+    <Node score="{s1}"><SimplePredicate field="x" operator="lessThan" value="0.5"/></Node>
+    <Node score="{s2}"><True/></Node>
+   </Node>
+  </TreeModel>
+ </Segment>""" for i, (s1, s2) in enumerate([(0.1, 0.7), (0.2, 1e-8), (0.3, 0.3333333333)], 1))
+    fields = """<DataField name="x" optype="continuous" dataType="float"/>
+<DataField name="y" optype="continuous" dataType="float"/>"""
+    model_el = f"""<MiningModel functionName="regression" x-mathContext="float">
+<MiningSchema><MiningField name="x"/><MiningField name="y" usageType="target"/></MiningSchema>
+<Targets><Target field="y" rescaleFactor="1.1" rescaleConstant="0.05"/></Targets>
+<Segmentation multipleModelMethod="sum">{trees}
+</Segmentation>
+</MiningModel>"""
+    text = pmml(fields, model_el)
+    frame = pd.DataFrame({"x": [0.0, 1.0]})
+    got = values(portmodel.load(text).predict(frame), "y")
+    f = np.float32
+    want = [float((f(f(f(0.1) + f(0.2)) + f(0.3)) * f(1.1)) + f(0.05)),
+            float((f(f(f(0.7) + f(1e-8)) + f(0.3333333333)) * f(1.1)) + f(0.05))]
+    assert got == want
+    double = values(portmodel.load(text.replace(' x-mathContext="float"', "")).predict(frame),
+                    "y")
+    assert double == [(0.1 + 0.2 + 0.3) * 1.1 + 0.05, (0.7 + 1e-8 + 0.3333333333) * 1.1 + 0.05]
+    assert got != double
+    assert close(got, jpmml_values(text, frame, "y"), 0.0)

@@ -77,6 +77,9 @@ class CompiledModel:
         self.line = el.sourceline
         self.name = el.get("modelName")
         self.function = el.get("functionName") or "regression"
+        #: JPMML's x-mathContext="float" (its XGBoost and LightGBM converters write it): the
+        #: model computes in float32, as those libraries do
+        self.float32 = el.get("x-mathContext") == "float"
         if el.get("isScorable", "true") == "false":
             raise UnsupportedError("model has isScorable=\"false\"", line=el.sourceline,
                                    element=el.tag)
@@ -97,6 +100,8 @@ class CompiledModel:
             self.ctx.add(local)
             self.defs[spec.name] = self._prepare_fn(spec, local)
         self.targets_spec: dict[str | None, TargetSpec] = parse_targets(el.find("Targets"), ctx)
+        for spec in self.targets_spec.values():
+            spec.float32 = self.float32
         self.target_names = [t.name for t in targets]
         self.target = ctx.lookup(targets[0].name) if targets else None
         if self.target is None and None in self.targets_spec and self.targets_spec[None].field:

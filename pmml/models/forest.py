@@ -76,14 +76,17 @@ class ForestPlan:
         plan = self.plan
         X = plan.fields.matrix(scope.child(self.defs)) if plan is not None else None
         k = self.leaf_val.shape[1]
-        acc = np.zeros((n, k))
+        # x-mathContext="float": float32 running sums in segment order (the kernels sum in
+        # float64), so the trees are walked one by one
+        float32 = self.mm.float32 and not self.vote
+        acc = np.zeros((n, k), np.float32 if float32 else float)
         den = np.zeros(n)
         missw = np.zeros(n)
         missv = np.zeros(n)
         nmiss = np.zeros(n, np.int32)
         first = np.full((n, k) if self.vote else (1, 1), _NO_VOTE, np.int64)
         out = (acc, den, missw, missv, nmiss, first)
-        if X is not None and numba_enabled():
+        if X is not None and numba_enabled() and not float32:
             self._numba(X, out)
         else:
             for t in range(len(self.trees)):
@@ -138,6 +141,7 @@ class ForestPlan:
         """Hand the sums to the general path's aggregator, which computes the Result."""
         from . import mining
         acc, den, missw, missv, nmiss, first = out
+        acc = acc.astype(float, copy=False)
         mm = self.mm
         n = scope.n
         if self.vote:

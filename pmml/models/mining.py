@@ -399,7 +399,8 @@ class _Values:
         self.method = model.method
         self.n = n
         self.miss = _Missing(model, n)
-        self.acc = np.zeros(n)
+        # x-mathContext="float": a float32 running sum, each addition rounded as JPMML's is
+        self.acc = np.zeros(n, np.float32 if model.float32 else float)
         self.den = np.zeros(n)
         self.stack: list[tuple[np.ndarray | None, np.ndarray, np.ndarray, float]] = []
 
@@ -429,10 +430,11 @@ class _Values:
         else:
             with np.errstate(invalid="ignore", divide="ignore"):
                 if self.method in ("average", "weightedAverage"):
-                    vals = self.acc / self.den
+                    den = self.den.astype(self.acc.dtype)
+                    vals = (self.acc / den).astype(float)
                     undefined = self.den == 0
                 else:
-                    vals = self.acc
+                    vals = self.acc.astype(float)
                     undefined = np.zeros(n, bool)
         _fail_undefined(scope, undefined & ~null, self.method)
         missing = null | undefined

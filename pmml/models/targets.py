@@ -29,6 +29,22 @@ class TargetSpec:
     factor: float = 1.0
     constant: float = 0.0
     values: list[TargetValueSpec] = field(default_factory=list)
+    #: the model's x-mathContext="float": bounds and rescaling in float32 arithmetic
+    float32: bool = False
+
+    def _rescale_float32(self, v: np.ndarray) -> np.ndarray:
+        """Bounds and rescaling of a float32 model, each step rounded to float32 (as JPMML's
+        FloatValue does)."""
+        v = v.astype(np.float32).astype(float)
+        if self.min is not None:
+            v = _f32_op(np.maximum, v, self.min)
+        if self.max is not None:
+            v = _f32_op(np.minimum, v, self.max)
+        if self.factor != 1.0:
+            v = _f32_op(np.multiply, v, self.factor)
+        if self.constant != 0.0:
+            v = _f32_op(np.add, v, self.constant)
+        return v
 
     def apply(self, result):
         """Apply to a Result in place of the model's raw answer (new Result)."""
@@ -41,14 +57,17 @@ class TargetSpec:
             if default is not None and missing.any():
                 v = np.where(missing, default, v)
                 missing = np.zeros(len(v), bool)
-            if self.min is not None:
-                v = np.maximum(v, self.min)
-            if self.max is not None:
-                v = np.minimum(v, self.max)
-            if self.factor != 1.0:
-                v = v * self.factor
-            if self.constant != 0.0:
-                v = v + self.constant
+            if self.float32:
+                v = self._rescale_float32(v)
+            else:
+                if self.min is not None:
+                    v = np.maximum(v, self.min)
+                if self.max is not None:
+                    v = np.minimum(v, self.max)
+                if self.factor != 1.0:
+                    v = v * self.factor
+                if self.constant != 0.0:
+                    v = v + self.constant
             dt = val.data_type
             if self.cast_integer:
                 v = {"round": lambda a: np.floor(a + 0.5), "ceiling": np.ceil,
@@ -73,6 +92,12 @@ class TargetSpec:
             col = Col(vals, np.zeros(result.n, bool), result.value.data_type, result.value.op_type)
             return Result(result.n, result.function, col, cats, probs, result.extra, result.segments)
         return result
+
+
+def _f32_op(op, a: np.ndarray, b: float) -> np.ndarray:
+    """op in float32 arithmetic (IEEE float32 numpy arrays), returned as float64."""
+    with np.errstate(all="ignore"):
+        return op(a.astype(np.float32), np.float32(b)).astype(float)
 
 
 def parse_targets(el, ctx) -> dict[str | None, TargetSpec]:

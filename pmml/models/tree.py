@@ -112,7 +112,10 @@ class TreeModel(CompiledModel):
             ids[~ok] = None
         extra: dict[str, Any] = {"entityId": ids}
         if self.function == "regression":
-            vals = t.score_array(float)[safe]
+            if self.float32:     # x-mathContext="float": scores are float32 numbers
+                vals = t.score_array(np.float32)[safe].astype(float)
+            else:
+                vals = t.score_array(float)[safe]
             vals = np.where(missing, np.nan, vals)
             return Result(n, "regression", Col(vals, missing, self.target_type, "continuous"),
                           extra=extra)
