@@ -507,3 +507,90 @@ def test_float_math_context_rounds_each_step_to_float32():
     assert double == [(0.1 + 0.2 + 0.3) * 1.1 + 0.05, (0.7 + 1e-8 + 0.3333333333) * 1.1 + 0.05]
     assert got != double
     assert close(got, jpmml_values(text, frame, "y"), 0.0)
+
+
+# ------------------------------------------------------------------ VariableWeight
+
+VW_FIELDS = """<DataField name="x" optype="continuous" dataType="double"/>
+<DataField name="w1" optype="continuous" dataType="double"/>
+<DataField name="y" optype="continuous" dataType="double"/>
+<DataField name="c" optype="categorical" dataType="string"><Value value="p"/><Value value="q"/></DataField>"""
+
+
+def vw_regression(method: str) -> str:
+    return f"""<MiningModel functionName="regression">
+<MiningSchema><MiningField name="x"/><MiningField name="w1"/><MiningField name="y" usageType="target"/></MiningSchema>
+<Segmentation multipleModelMethod="{method}">
+<Segment id="1" weight="5"><True/>
+<RegressionModel functionName="regression"><MiningSchema><MiningField name="x"/></MiningSchema>
+<RegressionTable intercept="1"><NumericPredictor name="x" coefficient="2"/></RegressionTable></RegressionModel>
+<VariableWeight field="w1"/>
+</Segment>
+<Segment id="2" weight="1"><True/>
+<RegressionModel functionName="regression"><MiningSchema><MiningField name="x"/></MiningSchema>
+<RegressionTable intercept="10"/></RegressionModel>
+</Segment>
+</Segmentation>
+</MiningModel>"""
+
+
+VW_VOTE = """<MiningModel functionName="classification">
+<MiningSchema><MiningField name="x"/><MiningField name="w1"/><MiningField name="c" usageType="target"/></MiningSchema>
+<Segmentation multipleModelMethod="weightedMajorityVote">
+<Segment id="1" weight="2"><True/>
+<TreeModel functionName="classification"><MiningSchema><MiningField name="x"/></MiningSchema>
+<Node score="p"><True/></Node></TreeModel>
+<VariableWeight field="w1"/>
+</Segment>
+<Segment id="2" weight="3"><True/>
+<TreeModel functionName="classification"><MiningSchema><MiningField name="x"/></MiningSchema>
+<Node score="q"><True/></Node></TreeModel>
+</Segment>
+</Segmentation>
+</MiningModel>"""
+
+VW_FRAME = pd.DataFrame({"x": [1.0, 2.0, 3.0, 1.0], "w1": [1.0, 3.0, 0.0, None]})
+
+
+@pytest.mark.parametrize("method", ["weightedAverage", "weightedSum", "weightedMedian"])
+def test_variable_weight_multiplies_the_segment_weight(method):
+    """The segment's weight for a row is its weight times the VariableWeight field's value
+    (PyPMML's reading; JPMML does not score VariableWeight); a row without a weight value gets
+    no prediction."""
+    model = portmodel.load(pmml(VW_FIELDS, vw_regression(method)))
+    got = values(model.predict(VW_FRAME), "y")
+    s1 = [1 + 2 * x for x in VW_FRAME["x"]]
+    w = [5 * v for v in VW_FRAME["w1"][:3]]
+    if method == "weightedAverage":
+        want = [(s * wi + 10) / (wi + 1) for s, wi in zip(s1, w)]
+    elif method == "weightedSum":
+        want = [s * wi + 10 for s, wi in zip(s1, w)]
+    else:
+        want = [s1[0], s1[1], 10.0]     # the value holding half of the weight
+    assert close(got, want + [None])
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("model_el", [vw_regression("weightedAverage"), vw_regression("weightedSum"),
+                                      VW_VOTE], ids=["weightedAverage", "weightedSum", "vote"])
+def test_variable_weight_agrees_with_pypmml(model_el):
+    pypmml = pytest.importorskip("pypmml")
+    text = pmml(VW_FIELDS, model_el)
+    frame = VW_FRAME.iloc[:3]
+    ours = portmodel.load(text).predict(frame)
+    theirs = pypmml.Model.fromString(text).predict(frame)
+    target = "c" if "classification" in model_el else "y"
+    col = next(c for c in theirs.columns if c.startswith("predicted_"))
+    assert close(values(ours, target), values(theirs, col))
+
+
+def test_variable_weight_votes():
+    text = pmml(VW_FIELDS, VW_VOTE)
+    # p gets 2 * w1 votes, q gets 3
+    assert values(portmodel.load(text).predict(VW_FRAME.iloc[:3]), "c") == ["q", "p", "q"]
+
+
+def test_variable_weight_field_must_exist():
+    text = pmml(VW_FIELDS, vw_regression("weightedSum").replace('field="w1"', 'field="nope"'))
+    with pytest.raises(DocumentError, match="nope"):
+        portmodel.load(text)

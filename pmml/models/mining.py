@@ -13,7 +13,7 @@ as outputs of the whole model.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -53,6 +53,8 @@ class Segment:
     model: CompiledModel
     index: int
     always: bool
+    #: VariableWeight: the field whose value (per row) multiplies the weight, as PyPMML reads it
+    variable_weight: str | None = None
 
 
 @register("MiningModel")
@@ -107,7 +109,8 @@ class MiningModel(CompiledModel):
         self.exposed = self._exposed_segments()
         self.cats = self.categories() if self.function == "classification" else []
         self.fast = None
-        if self.method not in SELECT_METHODS and not self.view_ids:
+        if self.method not in SELECT_METHODS and not self.view_ids and \
+                not any(sg.variable_weight for sg in self.segments):
             try:
                 from .forest import try_compile_forest
                 self.fast = try_compile_forest(self)
@@ -120,9 +123,13 @@ class MiningModel(CompiledModel):
             raise DocumentError(f"duplicate Segment id {sid!r}", line=s.sourceline,
                                 element="Segment")
         seen.add(sid)
-        if s.find("VariableWeight") is not None:
-            raise UnsupportedError("Segment with VariableWeight", line=s.sourceline,
-                                   element="VariableWeight")
+        vw = s.find("VariableWeight")
+        variable = None
+        if vw is not None:
+            variable = self.ctx.require(vw.get("field"), vw).name
+            if not is_numeric_type(self.ctx.lookup(variable).data_type):
+                raise DocumentError(f"VariableWeight field {variable!r} is not numeric",
+                                    line=vw.sourceline, element="VariableWeight")
         try:
             weight = float(s.get("weight", "1"))
         except ValueError:
@@ -141,7 +148,8 @@ class MiningModel(CompiledModel):
             for f in model.output.fields():
                 self.ctx.add(FieldInfo(f.name, f.data_type, f.op_type or (
                     "continuous" if is_numeric_type(f.data_type) else "categorical")))
-        return Segment(sid, weight, pred, compile_pred(pred), model, i, pred.kind == "true")
+        return Segment(sid, weight, pred, compile_pred(pred), model, i, pred.kind == "true",
+                       variable)
 
     def _exposed_segments(self) -> list[Segment]:
         """Segments whose output fields are outputs of the whole model (as the reference does)."""
@@ -250,6 +258,10 @@ class MiningModel(CompiledModel):
             elif agg is None:
                 parts.append((rows, res, outs, seg))
             else:
+                if seg.variable_weight is not None:
+                    seg, unweighted = _row_weights(seg, scope, rows)
+                    if unweighted.any():    # no weight: no prediction for the row (PyPMML)
+                        poisoned[_all(rows, n)[unweighted]] = True
                 agg.add(seg, rows, res)
         if method == "selectAll":
             result = self._select_all(parts, n)
@@ -365,6 +377,18 @@ def _make_aggregator(model: MiningModel, n: int):
     return _Values(model, n)
 
 
+def _row_weights(seg: Segment, scope: Scope, rows) -> tuple[Segment, np.ndarray]:
+    """The segment with its weight times its VariableWeight field's value for each of rows (an
+    array), and which of those rows have no weight (the field is missing there)."""
+    col = scope.get(seg.variable_weight)
+    vals = col.values.astype(float)
+    missing = col.missing
+    if rows is not None:
+        vals, missing = vals[rows], missing[rows]
+    w = np.where(missing, 0.0, seg.weight * vals)
+    return replace(seg, weight=w), missing
+
+
 class _Missing:
     """Per-row bookkeeping of missing segment predictions (missingPredictionTreatment)."""
 
@@ -417,7 +441,7 @@ class _Values:
         ok = ~m
         if m.any():
             v = np.where(ok, v, 0.0)
-        term = v * w if (weighted and w != 1.0) else v
+        term = v * w if (weighted and (np.ndim(w) or w != 1.0)) else v
         sl = slice(None) if rows is None else rows
         self.acc[sl] += term
         self.den[sl] += (ok * w) if weighted else ok
@@ -526,7 +550,7 @@ class _Votes:
             return
         r = (self.arange if rows is None else rows)[ok]
         c = self._codes(res.value.values[ok])
-        self.votes[c, r] += w
+        self.votes[c, r] += w[ok] if np.ndim(w) else w
         f = self.first[c, r]
         self.first[c, r] = np.minimum(f, seg.index)
 
@@ -597,7 +621,7 @@ class _Probabilities:
             self.den[sl] += ok
             return
         for c, p in probs.items():
-            self.acc[c][sl] += p * w if w != 1.0 else p
+            self.acc[c][sl] += p * w if (np.ndim(w) or w != 1.0) else p
         self.den[sl] += ok * w
 
     def finish(self, scope: Scope, ran: np.ndarray) -> Result:
