@@ -27,6 +27,14 @@ class Ctx:
         #: the document's ``leniency.Leniency``: traits read the way the reference engines do
         self.leniency = leniency
 
+    def root_defs(self) -> dict[str, Any]:
+        """The compiled TransformationDictionary fields (``global_defs`` of the root context,
+        set by the document once they are compiled; empty before)."""
+        ctx = self
+        while ctx.parent is not None:
+            ctx = ctx.parent
+        return getattr(ctx, "global_defs", {})
+
     def child(self) -> "Ctx":
         return Ctx(parent=self)
 

@@ -44,6 +44,7 @@ class PMMLModel(Model):
         tdict = root.find("TransformationDictionary")
         compile_define_functions(tdict, self.ctx)
         self.global_defs = compile_derived_fields(tdict, self.ctx)
+        self.ctx.global_defs = self.global_defs     # (training instances may need them)
         model_el = find_model(root)
         if model_el is None:
             raise UnsupportedError("document has no model element", line=root.sourceline,
@@ -92,6 +93,10 @@ class PMMLModel(Model):
             self._result_names.append(m.target.name)
             self.outputs.append(Field(m.target.name, m.target_type, m.target.op_type,
                                       tuple(m.target.values) or None, usage="predicted"))
+            for info, other in getattr(m, "extra_targets", ()):
+                self._result_names.append(info.name)
+                self.outputs.append(Field(info.name, other.target_type, info.op_type,
+                                          tuple(info.values) or None, usage="predicted"))
         elif m.output is None:
             self._result_names.append("predictedValue")
             self.outputs.append(Field("predictedValue", m.target_type, None, usage="predicted"))
@@ -138,6 +143,8 @@ class PMMLModel(Model):
             cols[self.model.target.name] = result.value
         elif self.model.output is None:
             cols["predictedValue"] = result.value
+        for name, res in result.extra.get("targets", {}).items():
+            cols.setdefault(name, res.value)      # the other targets of a multi-target model
         if self.model.output is not None:
             outs, _ = self.model.output.compute(result, scope)
             cols.update(outs)

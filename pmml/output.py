@@ -72,8 +72,11 @@ class OutputPlan:
         """Compute every output field; returns them and the scope where they are visible."""
         oscope = scope.child()
         outs: dict[str, Col] = {}
+        targets = result.extra.get("targets")
         for s in self.specs:
-            col = _feature(s, result, oscope, self.model)
+            # a model of several targets: targetField picks the one (first when absent)
+            res = targets.get(s.target_field, result) if targets and s.target_field else result
+            col = _feature(s, res, oscope, self.model)
             if s.data_type is not None and col.data_type != s.data_type:
                 col = cast(col, s.data_type, s.op_type)
             oscope.put(s.name, col)

@@ -594,3 +594,95 @@ def test_variable_weight_field_must_exist():
     text = pmml(VW_FIELDS, vw_regression("weightedSum").replace('field="w1"', 'field="nope"'))
     with pytest.raises(DocumentError, match="nope"):
         portmodel.load(text)
+
+
+# ------------------------------------------------------------------ k-NN: targets, derived inputs
+
+KNN_FIELDS = """<DataField name="x1" optype="continuous" dataType="double"/>
+<DataField name="x2" optype="continuous" dataType="double"/>
+<DataField name="y1" optype="continuous" dataType="double"/>
+<DataField name="y2" optype="categorical" dataType="string"><Value value="a"/><Value value="b"/></DataField>"""
+
+Z1 = ('<DerivedField name="z1" optype="continuous" dataType="double"><Apply function="*">'
+      '<FieldRef field="x1"/><Constant>10</Constant></Apply></DerivedField>')
+Z2 = ('<DerivedField name="z2" optype="continuous" dataType="double"><Apply function="-">'
+      '<FieldRef field="x2"/><Constant>1</Constant></Apply></DerivedField>')
+KNN_ROWS = [(0, 0, 1, "a"), (1, 0, 2, "a"), (0, 1, 3, "b"), (2, 2, 4, "b"), (3, 1, 5, "b"),
+            (0.2, 3, 6, "b"), (1.1, 2.5, 7, "a")]
+
+
+def knn(targets=("y1", "y2"), inputs=("z1", "z2"), local=Z1 + Z2, outputs: str = "") -> str:
+    function = "mixed" if len(targets) > 1 else ("regression" if targets == ("y1",)
+                                                 else "classification")
+    rows = "\n".join(f"<row><x1>{a}</x1><x2>{b}</x2><y1>{c}</y1><y2>{d}</y2></row>"
+                     for a, b, c, d in KNN_ROWS)
+    mining = "".join(f'<MiningField name="{t}" usageType="target"/>' for t in targets)
+    return f"""<NearestNeighborModel functionName="{function}" numberOfNeighbors="3">
+<MiningSchema><MiningField name="x1"/><MiningField name="x2"/>{mining}</MiningSchema>
+{f"<Output>{outputs}</Output>" if outputs else ""}
+{f"<LocalTransformations>{local}</LocalTransformations>" if local else ""}
+<TrainingInstances>
+<InstanceFields><InstanceField field="x1" column="x1"/><InstanceField field="x2" column="x2"/>
+<InstanceField field="y1" column="y1"/><InstanceField field="y2" column="y2"/></InstanceFields>
+<InlineTable>
+{rows}
+</InlineTable>
+</TrainingInstances>
+<ComparisonMeasure kind="distance"><euclidean/></ComparisonMeasure>
+<KNNInputs>{"".join(f'<KNNInput field="{i}"/>' for i in inputs)}</KNNInputs>
+</NearestNeighborModel>"""
+
+
+KNN_FRAME = pd.DataFrame({"x1": [0.1, 1.5, 2.5, 0.0, 0.9, 0.3],
+                          "x2": [0.2, 1.0, 1.5, 1.1, 2.9, 2.0]})
+
+
+def test_knn_training_instances_through_derived_fields():
+    """KNN inputs that are derived fields: each training instance's value is computed from
+    its instance fields, as JPMML computes it; the neighbours are not those of the raw fields."""
+    text = pmml(KNN_FIELDS, knn())
+    ours = portmodel.load(text).predict(KNN_FRAME)
+    theirs = jpmml_frame(text, KNN_FRAME)
+    for target in ("y1", "y2"):
+        assert close(values(ours, target), values(theirs, target))
+    raw = portmodel.load(pmml(KNN_FIELDS, knn(inputs=("x1", "x2"), local=""))).predict(KNN_FRAME)
+    assert values(raw, "y1") != values(ours, "y1")
+
+
+def test_knn_derived_inputs_from_the_transformation_dictionary():
+    """The same fields defined in the TransformationDictionary give the same answers (JPMML
+    fails such documents with a NullPointerException)."""
+    local = portmodel.load(pmml(KNN_FIELDS, knn())).predict(KNN_FRAME)
+    glob = portmodel.load(pmml(KNN_FIELDS, knn(local=""), transformations=Z1 + Z2)
+                          ).predict(KNN_FRAME)
+    assert local.equals(glob)
+
+
+def test_knn_several_targets():
+    """Each target is predicted as the one-target model predicts it; targetField picks a
+    target's predictedValue, and entity ids are shared."""
+    outputs = ('<OutputField name="p1" feature="predictedValue" targetField="y1" dataType="double"/>'
+               '<OutputField name="p2" feature="predictedValue" targetField="y2" dataType="string"/>'
+               '<OutputField name="prob_b" feature="probability" targetField="y2" value="b" dataType="double"/>')
+    text = pmml(KNN_FIELDS, knn(outputs=outputs))
+    model = portmodel.load(text)
+    assert model.output_names[:2] == ["y1", "y2"]
+    assert [f.data_type for f in model.outputs[:2]] == ["double", "string"]
+    ours = model.predict(KNN_FRAME)
+    theirs = jpmml_frame(text, KNN_FRAME)
+    for col in ("y1", "y2", "p1", "p2"):
+        assert close(values(ours, col), values(theirs, col)), col
+    for target in ("y1", "y2"):
+        alone = portmodel.load(pmml(KNN_FIELDS, knn(targets=(target,)))).predict(KNN_FRAME)
+        assert values(alone, target) == values(ours, target)
+    one = model.predict(KNN_FRAME.iloc[4].to_dict())
+    assert (one["y1"], one["y2"]) == (values(ours, "y1")[4], values(ours, "y2")[4])
+
+
+def test_knn_derived_field_the_instances_cannot_give_is_a_load_error():
+    local = Z1 + Z2.replace('field="x2"', 'field="x3"')
+    fields = KNN_FIELDS + '\n<DataField name="x3" optype="continuous" dataType="double"/>'
+    text = pmml(fields, knn(local=local).replace('<MiningField name="x2"/>',
+                                                 '<MiningField name="x2"/><MiningField name="x3"/>'))
+    with pytest.raises(DocumentError, match="training instances"):
+        portmodel.load(text)

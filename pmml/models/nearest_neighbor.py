@@ -52,9 +52,6 @@ class NearestNeighborModel(CompiledModel):
         if self.function not in ("classification", "regression", "clustering", "mixed"):
             raise UnsupportedError(f"NearestNeighborModel functionName={self.function!r}",
                                    line=el.sourceline, element=el.tag)
-        if len(self.target_names) > 1:
-            raise UnsupportedError("NearestNeighborModel with several targets", line=el.sourceline,
-                                   element=el.tag)
         try:
             self.k = int(el.get("numberOfNeighbors"))
         except (TypeError, ValueError):
@@ -105,9 +102,7 @@ class NearestNeighborModel(CompiledModel):
 
         def cells(name: str) -> list[Any]:
             if name not in columns:
-                raise UnsupportedError(f"training instances lack field {name!r} (computing it "
-                                       "from other instance fields is not supported)",
-                                       line=ti.sourceline, element="TrainingInstances")
+                return self._derived_cells(name, columns, rows, ti)
             col = columns[name]
             return [r.get(col) if r.get(col) not in ("", None) else None for r in rows]
 
@@ -124,36 +119,86 @@ class NearestNeighborModel(CompiledModel):
         self.id_index = {str(v): j for j, v in enumerate(self.ids)}   # affinity to an id
         self.categorical = False
         self.cats: list[Any] = []
+        #: every target after the first: (field, its own copy of this model's target state)
+        self.extra_targets: list[tuple[Any, "NearestNeighborModel"]] = []
         if self.target is not None:
-            spec = next((s for s in self.mining if s.name == self.target.name), None)
-            op = (spec.op_type if spec is not None and spec.op_type else self.target.op_type)
-            self.categorical = op in ("categorical", "ordinal")
-            dt = self.target.data_type
-            raw = cells(self.target.name)
-            try:
-                vals = [parse_scalar(v, dt if self.categorical else "double") for v in raw]
-            except ValueError as exc:
-                raise DocumentError(f"training target value: {exc}", line=ti.sourceline,
-                                    element="TrainingInstances") from None
-            if any(v is None or v != v for v in vals):
-                raise DocumentError("a training instance has no target value",
-                                    line=ti.sourceline, element="TrainingInstances")
-            if self.categorical:
-                cats = self.categories()
-                for v in vals:
-                    if v not in cats:
-                        cats.append(v)
-                self.cats = cats
-                index = {c: j for j, c in enumerate(cats)}
-                self.target_codes = np.array([index[v] for v in vals], dtype=np.int64)
-                counts = np.bincount(self.target_codes, minlength=len(cats)).astype(float)
-                # tie-break key: more training instances first, then the smallest value
-                by_value = sorted(range(len(cats)), key=lambda j: cats[j])
-                value_rank = np.empty(len(cats))
-                value_rank[by_value] = np.arange(len(cats))
-                self.tie_key = counts * len(cats) - value_rank
-            else:
-                self.target_values = np.array(vals, dtype=float)
+            self._target_state(self.target, cells(self.target.name), ti)
+            for name in self.target_names[1:]:
+                other = object.__new__(NearestNeighborModel)
+                other.__dict__.update(self.__dict__)
+                other.extra_targets = []
+                info = self.ctx.lookup(name)
+                other.target = info
+                other._target_state(info, cells(name), ti)
+                self.extra_targets.append((info, other))
+
+    def _target_state(self, target, raw: list[Any], ti) -> None:
+        """How one target is scored: categorical codes and tie-break key, or values."""
+        self.target = target
+        spec = next((s for s in self.mining if s.name == target.name), None)
+        op = (spec.op_type if spec is not None and spec.op_type else target.op_type)
+        self.categorical = op in ("categorical", "ordinal")
+        dt = target.data_type
+        try:
+            vals = [parse_scalar(v, dt if self.categorical else "double")
+                    if not isinstance(v, float) else v for v in raw]
+        except ValueError as exc:
+            raise DocumentError(f"training target value: {exc}", line=ti.sourceline,
+                                element="TrainingInstances") from None
+        if any(v is None or v != v for v in vals):
+            raise DocumentError("a training instance has no target value",
+                                line=ti.sourceline, element="TrainingInstances")
+        if self.categorical:
+            cats = self.categories()
+            for v in vals:
+                if v not in cats:
+                    cats.append(v)
+            self.cats = cats
+            index = {c: j for j, c in enumerate(cats)}
+            self.target_codes = np.array([index[v] for v in vals], dtype=np.int64)
+            counts = np.bincount(self.target_codes, minlength=len(cats)).astype(float)
+            # tie-break key: more training instances first, then the smallest value
+            by_value = sorted(range(len(cats)), key=lambda j: cats[j])
+            value_rank = np.empty(len(cats))
+            value_rank[by_value] = np.arange(len(cats))
+            self.tie_key = counts * len(cats) - value_rank
+        else:
+            self.cats = []
+            self.target_values = np.array(vals, dtype=float)
+
+    def _derived_cells(self, name: str, columns: dict[str, str], rows: list[dict],
+                       ti) -> list[Any]:
+        """A field the training instances do not list (a KNN input or target that is a derived
+        field): computed for each instance from its instance fields, through the model's
+        LocalTransformations and the document's TransformationDictionary, as for a record."""
+        from ..dictionary import classify
+        from ..scope import Scope
+
+        def given(info, raw):
+            return lambda scope: classify(info, raw)[0]
+
+        defs = dict(self.ctx.root_defs())
+        for field, column in columns.items():
+            info = self.ctx.lookup(field)
+            if info is None:
+                continue
+            raw = np.empty(len(rows), object)
+            raw[:] = [r.get(column) if r.get(column) not in ("", None) else None for r in rows]
+            defs[field] = given(info, raw)
+        scope = Scope(len(rows), None, defs, {}).child(self.defs)
+        try:
+            col = scope.get(name)
+        except KeyError as exc:
+            raise DocumentError(f"training instances lack field {exc.args[0]!r}, needed for "
+                                f"{name!r}", line=ti.sourceline,
+                                element="TrainingInstances") from None
+        if scope.errors or col.invalid is not None and col.invalid.any():
+            raise DocumentError(f"training instances: field {name!r} cannot be computed for "
+                                "every instance", line=ti.sourceline,
+                                element="TrainingInstances")
+        vals = col.values
+        numeric = vals.dtype.kind == "f"
+        return [None if m else (float(v) if numeric else v) for v, m in zip(vals, col.missing)]
 
     # ------------------------------------------------------------------ scoring
     def _max_rank(self) -> int:
@@ -210,6 +255,15 @@ class NearestNeighborModel(CompiledModel):
             ids = extra["entityId"]
             col = Col(ids.copy(), undefined.copy(), "string", "categorical")
             return Result(n, self.function, col, extra=extra)
+        result = self._predict(n, k_idx, k_score, undefined, extra)
+        if self.extra_targets:
+            result.extra["targets"] = {self.target.name: result}
+            for info, other in self.extra_targets:
+                result.extra["targets"][info.name] = other._predict(n, k_idx, k_score,
+                                                                    undefined, dict(extra))
+        return result
+
+    def _predict(self, n, k_idx, k_score, undefined, extra) -> Result:
         if self.categorical:
             return self._vote(n, k_idx, k_score, undefined, extra)
         return self._average(n, k_idx, k_score, undefined, extra)
