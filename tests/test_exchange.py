@@ -662,8 +662,7 @@ def test_knn_several_targets():
     """Each target is predicted as the one-target model predicts it; targetField picks a
     target's predictedValue, and entity ids are shared."""
     outputs = ('<OutputField name="p1" feature="predictedValue" targetField="y1" dataType="double"/>'
-               '<OutputField name="p2" feature="predictedValue" targetField="y2" dataType="string"/>'
-               '<OutputField name="prob_b" feature="probability" targetField="y2" value="b" dataType="double"/>')
+               '<OutputField name="p2" feature="predictedValue" targetField="y2" dataType="string"/>')
     text = pmml(KNN_FIELDS, knn(outputs=outputs))
     model = portmodel.load(text)
     assert model.output_names[:2] == ["y1", "y2"]
