@@ -524,6 +524,11 @@ def _apply(el, ctx: Ctx) -> Expr:
     return compile_apply(el, ctx)
 
 
+def _text_index(el, ctx: Ctx) -> Expr:
+    from .text_index import compile_text_index
+    return compile_text_index(el, ctx)
+
+
 def _unsupported(el, ctx: Ctx) -> Expr:
     raise UnsupportedError(f"expression <{el.tag}> is not supported", line=el.sourceline,
                            element=el.tag)
@@ -537,7 +542,7 @@ _COMPILERS = {
     "Discretize": _discretize,
     "MapValues": _map_values,
     "Apply": _apply,
-    "TextIndex": _unsupported,
+    "TextIndex": _text_index,
     "Aggregate": _unsupported,
     "Lag": _unsupported,
 }

@@ -685,3 +685,97 @@ def test_knn_derived_field_the_instances_cannot_give_is_a_load_error():
                                                  '<MiningField name="x2"/><MiningField name="x3"/>'))
     with pytest.raises(DocumentError, match="training instances"):
         portmodel.load(text)
+
+
+# ------------------------------------------------------------------ TextIndex
+
+TEXT_FIELDS = """<DataField name="doc" optype="categorical" dataType="string"/>
+<DataField name="y" optype="continuous" dataType="double"/>"""
+
+TEXTS = ["The Brown fox, the BROWN dog!", "brown brown brown", "a browne fox (brown)", "",
+         "Machine learning: learning machines; machine-learning MACHINE LEARNING.",
+         "colour color Colour colr", "nothing here", None, "cats and dogs, cat, dog",
+         "I'm a brown\tfox\n—brown—"]
+
+
+def text_model(term: str = "brown", dt: str = "integer", **attrs) -> str:
+    attr = "".join(f' {k}="{v}"' for k, v in attrs.items() if k != "norm")
+    norm = attrs.get("norm", "")
+    return f"""<RegressionModel functionName="regression">
+<MiningSchema><MiningField name="doc"/><MiningField name="y" usageType="target"/></MiningSchema>
+<Output><OutputField name="tf" feature="transformedValue" dataType="double"><FieldRef field="tf_raw"/></OutputField></Output>
+<LocalTransformations>
+<DerivedField name="tf_raw" optype="continuous" dataType="{dt}">
+<TextIndex textField="doc"{attr}>{norm}<Constant dataType="string">{term}</Constant></TextIndex>
+</DerivedField>
+</LocalTransformations>
+<RegressionTable intercept="0.5"><NumericPredictor name="tf_raw" coefficient="2"/></RegressionTable>
+</RegressionModel>"""
+
+
+NORMALIZATION = """<TextIndexNormalization inField="string" outField="stem" regexField="regex">
+<InlineTable>
+<row><string>colour</string><stem>color</stem><regex>false</regex></row>
+<row><string>colr\\b</string><stem>color</stem><regex>true</regex></row>
+<row><string>(\\w+)s\\b</string><stem>$1</stem><regex>true</regex></row>
+</InlineTable>
+</TextIndexNormalization>"""
+
+RECURSIVE = """<TextIndexNormalization recursive="true">
+<InlineTable>
+<row><string>ab</string><stem>a</stem></row>
+</InlineTable>
+</TextIndexNormalization>"""
+
+TEXT_CASES = {
+    "termFrequency": text_model(),
+    "binary": text_model(localTermWeights="binary"),
+    "logarithmic": text_model(dt="double", localTermWeights="logarithmic"),
+    "case sensitive": text_model(isCaseSensitive="true"),
+    "phrase": text_model("machine learning"),
+    "levenshtein": text_model("brown", maxLevenshteinDistance="1"),
+    "best hits": text_model("brown", maxLevenshteinDistance="1", countHits="bestHits"),
+    "normalization": text_model("color", norm=NORMALIZATION),
+    "stems": text_model("dog", norm=NORMALIZATION),
+    "separator": text_model("learning", wordSeparatorCharacterRE="[\\s\\-:;.]+"),
+}
+
+
+@pytest.mark.parametrize("case", list(TEXT_CASES))
+def test_text_index_agrees_with_jpmml(case):
+    text = pmml(TEXT_FIELDS, TEXT_CASES[case])
+    frame = pd.DataFrame({"doc": TEXTS})
+    ours = portmodel.load(text).predict(frame)
+    theirs = jpmml_frame(text, frame)
+    for col in ("tf", "y"):
+        assert close(values(ours, col), values(theirs, col)), (col, values(ours, col),
+                                                               values(theirs, col))
+
+
+def test_text_index_counts_by_hand():
+    frame = pd.DataFrame({"doc": TEXTS})
+    tf = values(portmodel.load(pmml(TEXT_FIELDS, TEXT_CASES["termFrequency"])).predict(frame),
+                "tf")
+    # punctuation trimmed, case ignored; "browne" is another word; missing text: missing
+    assert tf == [2, 3, 1, 0, 0, 0, 0, None, 0, 2]
+    lev = values(portmodel.load(pmml(TEXT_FIELDS, TEXT_CASES["levenshtein"])).predict(frame),
+                 "tf")
+    assert lev[2] == 2                     # browne is one edit away
+    norm = values(portmodel.load(pmml(TEXT_FIELDS, TEXT_CASES["normalization"])).predict(
+        frame), "tf")
+    assert norm[5] == 4                    # colour -> color, colr -> color
+    docs = pd.DataFrame({"doc": ["abbb x a"]})
+    rec = portmodel.load(pmml(TEXT_FIELDS, text_model("a", norm=RECURSIVE)))
+    assert values(rec.predict(docs), "tf") == [2]           # abbb -> abb -> ab -> a
+    once = portmodel.load(pmml(TEXT_FIELDS, text_model("a", norm=RECURSIVE.replace(
+        ' recursive="true"', ""))))
+    assert values(once.predict(docs), "tf") == [1]
+    assert close(values(rec.predict(docs), "tf"),
+                 values(jpmml_frame(pmml(TEXT_FIELDS, text_model("a", norm=RECURSIVE)), docs),
+                        "tf"))
+
+
+def test_text_index_augmented_weights_are_refused():
+    text = pmml(TEXT_FIELDS, text_model(localTermWeights="augmentedNormalizedTermFrequency"))
+    with pytest.raises(portmodel.UnsupportedError, match="augmentedNormalizedTermFrequency"):
+        portmodel.load(text)
