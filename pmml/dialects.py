@@ -151,11 +151,12 @@ _EMBEDDED = {"DecisionTree": "TreeModel", "Regression": "RegressionModel"}
 INTERPRETED_ATTRIBUTES = frozenset({"x-mathContext"})
 
 
-def upgrade(root, version: str, leniency=None) -> list[Note]:
+def upgrade(root, version: str, leniency=None, empty_replacements: bool = True) -> list[Note]:
     """Rewrite constructs of PMML ``version`` to their PMML 4.4 form, in place.
 
     leniency: a ``leniency.Leniency`` recording (or, strict, refusing) the producer traits
-    rewritten here (embedded models in a Segment)."""
+    rewritten here (embedded models in a Segment, ``mapMissingTo=""``). empty_replacements=False
+    says the document has no ``mapMissingTo=""`` (spares a search of every element)."""
     v = _v(version)
     notes: list[Note] = []
     found: dict[str, list] = {tag: [] for tag in _UPGRADED_TAGS}
@@ -185,7 +186,7 @@ def upgrade(root, version: str, leniency=None) -> list[Note]:
     if v <= (4, 3):
         _x_prefixed(found, notes)
     _hoist_bayes_inputs(found["BayesInputs"], notes)
-    for el in root.xpath("//*[@mapMissingTo='']"):
+    for el in (root.xpath("//*[@mapMissingTo='']") if empty_replacements else ()):
         if leniency is not None:
             leniency.allow("empty-map-missing-to", el.sourceline, el.tag)
         del el.attrib["mapMissingTo"]
@@ -361,6 +362,14 @@ def find_extensions(root, vendor_names: bool = True) -> tuple[ExtensionReport, l
     return report, doomed, attrs
 
 
+def _may_hold(source: bytes | None, word: bytes) -> bool:
+    """False when the document's UTF-8 bytes do not contain word (True when unsure)."""
+    if source is None:
+        return True
+    from .xmlread import _encoding
+    return word in source or _encoding(source).lower() not in ("utf-8", "utf8")
+
+
 def vendor_names_possible(source: bytes | None) -> bool:
     """False when the document's text has no "X-" and no "x-" at all: then it holds no X-
     element and no x- attribute (a cheap test that spares a walk over every element)."""
@@ -406,7 +415,7 @@ def normalize(root, version: str, source: bytes | None = None, leniency=None) ->
     source: the document's bytes, when known (lets a document without x-/X- names skip the
     walk over every element). leniency: see ``upgrade``.
     """
-    notes = upgrade(root, version, leniency)
+    notes = upgrade(root, version, leniency, _may_hold(source, b"mapMissingTo"))
     report = remove_extensions(root, vendor_names_possible(source))
     for key in [k for k in report.attributes if k.split("@")[-1] in INTERPRETED_ATTRIBUTES]:
         del report.attributes[key]          # interpreted, not ignored: no warning

@@ -16,6 +16,10 @@ document order (problems without a line last), from three passes:
    are not among the field's valid values.
 3. Compilation: whether portmodel can load the document (UnsupportedError and the like become
    errors; warnings raised while compiling become warnings).
+4. Producer traits (``leniency``): what ``load`` accepts with a warning and ``strict=True``
+   refuses (a loose or absent namespace, a Node without a predicate, ``mapMissingTo=""``, ...)
+   are errors here, one per trait with its first line; an integer target of a continuous
+   prediction without castInteger (a reading, not a fault) is a warning.
 
 The document is read with the same safe parser as ``load`` (no DTD, entities or network).
 """
