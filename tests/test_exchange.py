@@ -779,3 +779,40 @@ def test_text_index_augmented_weights_are_refused():
     text = pmml(TEXT_FIELDS, text_model(localTermWeights="augmentedNormalizedTermFrequency"))
     with pytest.raises(portmodel.UnsupportedError, match="augmentedNormalizedTermFrequency"):
         portmodel.load(text)
+
+
+def test_integer_target_of_whole_predictions_stays_integer():
+    """A tree whose scores are all whole (and a scorecard of whole points) predicts whole
+    numbers: its integer target stays integer, without a warning (as JPMML returns it)."""
+    fields = INT_FIELDS
+    tree_el = """<TreeModel functionName="regression">
+<MiningSchema><MiningField name="x"/><MiningField name="y" usageType="target"/></MiningSchema>
+<Node score="0"><True/>
+ <Node score="34"><SimplePredicate field="x" operator="lessThan" value="2"/></Node>
+ <Node score="-7"><True/></Node>
+</Node>
+</TreeModel>"""
+    card = """<Scorecard functionName="regression" useReasonCodes="false" initialScore="600">
+<MiningSchema><MiningField name="x"/><MiningField name="y" usageType="target"/></MiningSchema>
+<Characteristics>
+ <Characteristic name="cx">
+  <Attribute partialScore="25"><SimplePredicate field="x" operator="lessThan" value="2"/></Attribute>
+  <Attribute partialScore="-40"><True/></Attribute>
+ </Characteristic>
+</Characteristics>
+</Scorecard>"""
+    frame = pd.DataFrame({"x": [1.0, 5.0]})
+    for model_el, want in ((tree_el, [34, -7]), (card, [625, 560])):
+        text = pmml(fields, model_el)
+        model, messages = load_warned(text)
+        assert messages == []
+        got = values(model.predict(frame), "y")
+        assert got == want and all(isinstance(v, (int, np.integer)) for v in got)
+        assert got == [int(v) for v in jpmml_values(text, frame, "y")]
+    # a rescaling by a fraction makes them real again
+    scaled = tree_el.replace("<Node score=\"0\">",
+                             '<Node score="0">').replace(
+        "</MiningSchema>", '</MiningSchema><Targets><Target field="y" rescaleFactor="0.5"/></Targets>')
+    model, messages = load_warned(pmml(fields, scaled))
+    assert [m for m in messages if "integer-target" in m]
+    assert values(model.predict(frame), "y") == [17.0, -3.5]

@@ -174,13 +174,22 @@ class CompiledModel:
             return dt
         return "string" if self.function == "classification" else "double"
 
+    #: set by a model whose every prediction is a whole number of the document (a tree whose
+    #: scores are all whole, a scorecard of whole points): its integer target stays integer
+    whole_predictions: bool = False
+
     def real_integer_target(self) -> bool:
         """Whether this model's integer target gets real-valued predictions (see target_type)."""
         if self.function != "regression" or self.target is None or \
                 self.target.data_type != "integer":
             return False
         spec = self.target_spec()
-        return spec is None or not spec.cast_integer
+        if spec is not None and spec.cast_integer:
+            return False
+        whole = self.whole_predictions and (spec is None or all(
+            v is None or float(v).is_integer()
+            for v in (spec.factor, spec.constant, spec.min, spec.max)))
+        return not whole
 
     def input_names(self) -> list[str]:
         """The fields a caller must supply: the active MiningFields, and those of any other

@@ -86,6 +86,10 @@ class Scorecard(CompiledModel):
                                         "Characteristic or the Scorecard)", line=ch.sourceline,
                                         element="Characteristic")
             self.chars.append(c)
+        # whole points give whole scores: an integer target stays integer
+        self.whole_predictions = self.initial.is_integer() and all(
+            a.expr is None and a.points is not None and a.points.is_integer()
+            for c in self.chars for a in c.attributes)
 
     def _attribute(self, a, ch) -> _Attribute:
         pel = find_predicate(a)

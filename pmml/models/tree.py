@@ -82,6 +82,10 @@ class TreeModel(CompiledModel):
             raise DocumentError("TreeModel has no Node", line=el.sourceline, element=el.tag)
         self.cats = self.categories() if self.function == "classification" else []
         self.tree = build_tree(root, self)
+        # one node's score per row (not blended): whole scores give whole predictions
+        self.whole_predictions = self.function == "regression" and self.missing_strategy not in (
+            "weightedConfidence", "aggregateNodes") and all(
+            s is None or float(s).is_integer() for s in self.tree.score)
         # None for weightedConfidence / aggregateNodes (blended, never one leaf per row)
         self.kernel = compile_kernel(self.tree, self)
         # JPMML-Evaluator also charges missingValuePenalty for each surrogate predicate decided
