@@ -84,6 +84,12 @@ def serve(args: argparse.Namespace) -> int:
               f"{config.admin_token}", file=sys.stderr)
     lines = deploy_given(config)
     os.environ[ENV_CONFIG] = config.to_env()
+    try:   # metrics shared by several worker processes: set up here, in the parent
+        from .monitoring import prepare_multiprocess
+    except ImportError:
+        prepare_multiprocess = None
+    if prepare_multiprocess is not None:
+        prepare_multiprocess(config)
     where = config.repo if config.is_postgres else os.path.abspath(config.repo)
     print(f"portmodel: serving on http://{config.host}:{config.port} (API docs at /docs), "
           f"repository {_redact(where)}, {config.workers} worker(s)", file=sys.stderr)

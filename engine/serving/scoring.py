@@ -188,8 +188,8 @@ def read_csv(data: bytes, delimiter: str = ",", quotechar: str = '"') -> pa.Reco
 
 def score_csv(model: Model, data: bytes, delimiter: str = ",", quotechar: str = '"',
               ids: Sequence[str] = ()) -> tuple[int, Any]:
-    """A CSV body -> (200, CSV text) with the id column(s) first, the outputs, and an ``error``
-    column for rejected rows; (422, error body) when the CSV as a whole cannot be scored (a
+    """A CSV body -> (200, CSV text) with the id column(s) first, the outputs, and (when a row
+    was rejected) an ``error`` column with the reason, empty for the rows scored; (422, error body) when the CSV as a whole cannot be scored (a
     required column is absent)."""
     batch = read_csv(data, delimiter, quotechar)
     keep = id_columns(batch.schema.names, ids)
@@ -197,6 +197,8 @@ def score_csv(model: Model, data: bytes, delimiter: str = ",", quotechar: str = 
         table, _scored, _rejected, _reasons = score_batch(model, batch, 0, keep, "record")
     except (PortmodelError, TypeError, ValueError) as exc:
         return 422, error_body(exc)
+    if not _rejected:
+        table = table.drop_columns(["error"])
     out = io.BytesIO()
     pacsv.write_csv(table, out, write_options=pacsv.WriteOptions(
         delimiter=delimiter, quoting_style="needed"))

@@ -72,6 +72,8 @@ CREATE TABLE IF NOT EXISTS endpoints (
 CREATE TABLE IF NOT EXISTS history (
     id {serial} PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
     model TEXT, version BIGINT, endpoint TEXT, detail TEXT);
+CREATE TABLE IF NOT EXISTS blobs (
+    key TEXT PRIMARY KEY, content {bytes} NOT NULL, updated_at TEXT NOT NULL, actor TEXT NOT NULL);
 {documents}
 """
 
@@ -119,8 +121,8 @@ class Store:
         raise NotImplementedError
 
     # ----------------------------------------------------------------- shared logic
-    def _init_schema(self, cur: Any, serial: str, documents: str) -> None:
-        for stmt in _TABLES.format(serial=serial, documents=documents).split(";"):
+    def _init_schema(self, cur: Any, serial: str, documents: str, blob: str) -> None:
+        for stmt in _TABLES.format(serial=serial, documents=documents, bytes=blob).split(";"):
             if stmt.strip():
                 self._execute(cur, stmt)
         self._execute(cur, "INSERT INTO meta (key, value) VALUES ('generation', 0) "
@@ -287,6 +289,27 @@ class Store:
                  "version": None if r[4] is None else int(r[4]), "endpoint": r[5],
                  "detail": None if r[6] is None else json.loads(r[6])} for r in reversed(rows)]
 
+    # small shared blobs (e.g. drift references) -------------------------------------
+    def put_blob(self, key: str, data: bytes, actor: str, only_if_absent: bool = False) -> bool:
+        """Store bytes under a key shared by every worker and replica; returns whether this call
+        wrote them (with only_if_absent, the first writer wins). No generation bump."""
+        with self._tx() as cur:
+            if only_if_absent:
+                done = self._execute(cur, "INSERT INTO blobs (key, content, updated_at, actor) "
+                                          "VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                                     (key, data, _now(), actor)).rowcount
+                return bool(done)
+            self._execute(cur, "INSERT INTO blobs (key, content, updated_at, actor) VALUES "
+                               "(?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET content = "
+                               "excluded.content, updated_at = excluded.updated_at, "
+                               "actor = excluded.actor", (key, data, _now(), actor))
+            return True
+
+    def get_blob(self, key: str) -> bytes | None:
+        with self._read() as cur:
+            row = self._execute(cur, "SELECT content FROM blobs WHERE key = ?", (key,)).fetchone()
+        return None if row is None else bytes(row[0])
+
     # endpoints ------------------------------------------------------------------
     def put_endpoint(self, name: str, spec: dict, actor: str) -> None:
         """Create or replace an endpoint's routing spec (validated by the caller)."""
@@ -365,7 +388,7 @@ class SQLiteStore(Store):
             try:
                 self._conn.execute("PRAGMA journal_mode = WAL")
                 with self._tx() as cur:
-                    self._init_schema(cur, "INTEGER", "")
+                    self._init_schema(cur, "INTEGER", "", "BLOB")
                 break
             except sqlite3.OperationalError:
                 if attempt == 49:
@@ -445,7 +468,8 @@ class PostgresStore(Store):
             # several replicas may create the schema at once: serialise on an advisory lock
             cur.execute("SELECT pg_advisory_xact_lock(7411)")
             self._init_schema(cur, "BIGSERIAL", "CREATE TABLE IF NOT EXISTS documents ("
-                                                "digest TEXT PRIMARY KEY, content BYTEA NOT NULL)")
+                                                "digest TEXT PRIMARY KEY, content BYTEA NOT NULL)",
+                              "BYTEA")
 
     def _connect(self) -> Any:
         return self._psycopg.connect(self.url, autocommit=True)
