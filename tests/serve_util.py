@@ -183,3 +183,53 @@ def postgres_url(postgres_server, request):
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
     yield f"{postgres_server}/{name}"
+
+
+# ---------------------------------------------------------------------- independent truth
+
+def verification_rows(path: Path | str) -> list[tuple[dict, dict]]:
+    """The document's ModelVerification records, read straight from the XML (scikit-learn's own
+    predictions, written at export): [(inputs, expected outputs)]."""
+    from lxml import etree
+    root = etree.parse(str(path)).getroot()
+    local = lambda el: etree.QName(el).localname   # noqa: E731
+    mv = next(el for el in root.iter() if isinstance(el.tag, str)
+              and local(el) == "ModelVerification")
+    fields = {}
+    inputs = set()
+    for vf in mv.iter():
+        if isinstance(vf.tag, str) and local(vf) == "VerificationField":
+            column = vf.get("column", vf.get("field"))
+            fields[column.split(":")[-1]] = vf.get("field")
+            if vf.get("precision") is None:
+                inputs.add(vf.get("field"))
+    rows = []
+    for row in mv.iter():
+        if not (isinstance(row.tag, str) and local(row) == "row"):
+            continue
+        record, expected = {}, {}
+        for cell in row:
+            name = fields.get(local(cell))
+            if name is None:
+                continue
+            text = cell.text
+            if name in inputs:
+                record[name] = float(text)
+            else:
+                try:
+                    expected[name] = float(text)
+                except (TypeError, ValueError):
+                    expected[name] = text
+        rows.append((record, expected))
+    return rows
+
+
+def agrees(outputs: dict, expected: dict, tol: float = 1e-9) -> bool:
+    for name, want in expected.items():
+        got = outputs.get(name)
+        if isinstance(want, float):
+            if got is None or abs(float(got) - want) > tol * max(1.0, abs(want)):
+                return False
+        elif str(got) != str(want):
+            return False
+    return True

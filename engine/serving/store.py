@@ -62,7 +62,8 @@ def _now() -> str:
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS models (
-    name TEXT PRIMARY KEY, promoted BIGINT, created_at TEXT NOT NULL);
+    name TEXT PRIMARY KEY, promoted BIGINT, created_at TEXT NOT NULL,
+    last_version BIGINT NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS versions (
     model TEXT NOT NULL, version BIGINT NOT NULL, digest TEXT NOT NULL, format TEXT NOT NULL,
     schema TEXT NOT NULL, created_at TEXT NOT NULL, actor TEXT NOT NULL,
@@ -157,7 +158,7 @@ class Store:
         with self._tx() as cur:
             self._execute(cur, "INSERT INTO models (name, promoted, created_at) VALUES (?, NULL, ?)"
                                " ON CONFLICT (name) DO NOTHING", (name, _now()))
-            row = self._execute(cur, "SELECT promoted FROM models WHERE name = ?" +
+            row = self._execute(cur, "SELECT promoted, last_version FROM models WHERE name = ?" +
                                 self._for_update, (name,)).fetchone()
             promoted = row[0]
             same = self._execute(cur, "SELECT version FROM versions WHERE model = ? AND digest = ?"
@@ -165,9 +166,10 @@ class Store:
             if same is not None:
                 number, created = int(same[0]), False
             else:
-                top = self._execute(cur, "SELECT MAX(version) FROM versions WHERE model = ?",
-                                    (name,)).fetchone()[0]
-                number, created = int(top or 0) + 1, True
+                # numbers are never reused, even after a version is deleted
+                number, created = int(row[1]) + 1, True
+                self._execute(cur, "UPDATE models SET last_version = ? WHERE name = ?",
+                              (number, name))
                 self._store_document(cur, digest, data)
                 self._execute(cur, "INSERT INTO versions (model, version, digest, format, schema,"
                                    " created_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?)",
