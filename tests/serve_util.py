@@ -80,12 +80,15 @@ class Server:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
-def start_server(repo: str, *args: str, admin_token: str | None = ADMIN, workers: int = 1,
-                 env: dict | None = None, wait: float = 90) -> Server:
-    """``portmodel serve --repo REPO --port FREE ...ARGS``, returned once it answers."""
+def start_server(repo: str | None, *args: str, admin_token: str | None = ADMIN,
+                 workers: int = 1, env: dict | None = None, wait: float = 90) -> Server:
+    """``portmodel serve --repo REPO --port FREE ...ARGS``, returned once it answers (no --repo
+    when repo is None: the default folder)."""
     port = free_port()
-    cmd = [sys.executable, "-m", "portmodel", "serve", "--repo", repo, "--port", str(port),
+    cmd = [sys.executable, "-m", "portmodel", "serve", "--port", str(port),
            "--workers", str(workers), *args]
+    if repo is not None:
+        cmd += ["--repo", repo]
     if admin_token is not None:
         cmd += ["--admin-token", admin_token]
     full_env = {k: v for k, v in os.environ.items()
@@ -95,7 +98,7 @@ def start_server(repo: str, *args: str, admin_token: str | None = ADMIN, workers
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env,
                                 cwd=ROOT, start_new_session=True)
-    server = Server(f"http://127.0.0.1:{port}", proc, repo, admin_token, log)
+    server = Server(f"http://127.0.0.1:{port}", proc, repo or "", admin_token, log)
     deadline = time.monotonic() + wait
     while True:
         if proc.poll() is not None:
@@ -125,6 +128,20 @@ def serve(tmp_path):
     yield start
     for server in started:
         server.stop(signal.SIGKILL, timeout=5)
+
+
+def group_pids(pgid: int) -> list[int]:
+    """Live processes of a process group (the server and its uvicorn workers)."""
+    pids = []
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            text = Path(stat).read_text()
+        except OSError:
+            continue
+        fields = text.rsplit(")", 1)[1].split()
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            pids.append(int(stat.split("/")[2]))
+    return pids
 
 
 # ---------------------------------------------------------------------- PostgreSQL

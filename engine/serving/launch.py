@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import signal
 import sys
 from pathlib import Path
 
@@ -96,10 +97,17 @@ def serve(args: argparse.Namespace) -> int:
     for line in lines:
         print(line, file=sys.stderr)
     sys.stderr.flush()
+    # uvicorn drains in-flight requests on SIGTERM, then raises the signal again with the
+    # handler it found: make that a clean exit (status 0) rather than death by signal
+    signal.signal(signal.SIGTERM, _drained)
     uvicorn.run("portmodel.serving.app:app_from_env", factory=True, host=config.host,
                 port=config.port, workers=config.workers, log_level=config.log_level,
                 access_log=False, timeout_graceful_shutdown=30)
     return 0
+
+
+def _drained(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _redact(url: str) -> str:
