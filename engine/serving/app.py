@@ -278,7 +278,9 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        stop = app.state.registry.start_watching()
         yield
+        stop.set()
         store.close()
 
     app = FastAPI(title="portmodel", version=__version__, lifespan=lifespan,

@@ -78,6 +78,26 @@ class Registry:
         self.refresh()
         return self._table
 
+    def watch(self, stop: threading.Event) -> None:
+        """Poll the repository in the background (a daemon thread per worker) and compile
+        newly promoted versions before the first request asks for them."""
+        while not stop.wait(self.poll_interval):
+            try:
+                self.refresh()
+                for entry in list(self._table.values()):
+                    digest = entry["versions"].get(entry["promoted"])
+                    if digest is not None and digest not in self._compiled:
+                        self.compiled(digest)
+            except Exception:   # noqa: BLE001 - a broken document or a lost database connection:
+                continue        # requests report it; the watcher keeps watching
+
+    def start_watching(self) -> threading.Event:
+        """Start ``watch`` in a daemon thread; set the returned event to stop it."""
+        stop = threading.Event()
+        threading.Thread(target=self.watch, args=(stop,), name="portmodel-registry-watch",
+                         daemon=True).start()
+        return stop
+
     # ----------------------------------------------------------------- resolving
     def locate(self, name: str, version: int | None = None) -> tuple[int, str]:
         """(version, digest) of ``name`` (its promoted version when None); ModelNotFound."""
@@ -115,7 +135,10 @@ class Registry:
         """The compiled model of a document (compiled once per worker) and its compile time."""
         model = self._compiled.get(digest)
         if model is not None:
-            self._compiled.move_to_end(digest)
+            try:
+                self._compiled.move_to_end(digest)
+            except KeyError:    # evicted by another thread meanwhile: still a valid model
+                pass
             return model, 0.0
         with self._lock:
             lock = self._compile_locks.setdefault(digest, threading.Lock())
