@@ -19,10 +19,10 @@ import re
 from contextlib import asynccontextmanager
 from typing import Any, Callable
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__, load
@@ -255,10 +255,15 @@ DOCUMENT_BODY = {"requestBody": {"required": True, "content": {
     "application/yaml": {"schema": {"type": "string"}}}}}
 
 
+#: version numbers are positive and fit a 64-bit database integer
+MAX_VERSION = 2 ** 62
+VersionPath = Path(ge=1, le=MAX_VERSION, description="version number (1, 2, ...)")
+
+
 class Promotion(BaseModel):
     """Body of POST /models/{name}/promote."""
 
-    version: int
+    version: int = Field(ge=1, le=MAX_VERSION)
 
 
 # ---------------------------------------------------------------------- the application
@@ -378,7 +383,7 @@ def add_model_routes(app: FastAPI) -> None:
         return json_response(200, {"model": name, "promoted": body.version})
 
     @app.get("/models/{name}/versions/{version}", tags=["models"], responses={404: {}})
-    def get_version(request: Request, name: str, version: int) -> Response:
+    def get_version(request: Request, name: str, version: int = VersionPath) -> Response:
         """One version: digest, format, time and actor of its deployment, schema."""
         store: Store = request.app.state.store
         v = store.version(name, version)
@@ -389,7 +394,7 @@ def add_model_routes(app: FastAPI) -> None:
 
     @app.get("/models/{name}/versions/{version}/document", tags=["models"],
              responses={401: {}, 403: {}, 404: {}})
-    def get_document(request: Request, name: str, version: int,
+    def get_document(request: Request, name: str, version: int = VersionPath,
                      actor: str = Depends(require_admin)) -> Response:
         """The deployed document's bytes, as they were deployed (admin only)."""
         store: Store = request.app.state.store
@@ -405,7 +410,7 @@ def add_model_routes(app: FastAPI) -> None:
 
     @app.delete("/models/{name}/versions/{version}", tags=["models"],
                 responses={401: {}, 403: {}, 404: {}, 409: {}})
-    def delete_version(request: Request, name: str, version: int,
+    def delete_version(request: Request, name: str, version: int = VersionPath,
                        actor: str = Depends(require_admin)) -> Response:
         """Remove a version (409 while it is promoted or an endpoint routes to it)."""
         request.app.state.store.delete_version(name, version, actor)
@@ -430,7 +435,7 @@ def add_model_routes(app: FastAPI) -> None:
     @app.post("/models/{name}/versions/{version}", tags=["scoring"], openapi_extra=SCORING_BODY,
               dependencies=[Depends(require_scoring)],
               responses={400: {}, 404: {}, 413: {}, 415: {}, 422: {}})
-    async def score_version(request: Request, name: str, version: int) -> Response:
+    async def score_version(request: Request, name: str, version: int = VersionPath) -> Response:
         """Score with one given version (promoted or not)."""
         return await score_request(request, resolve(request, name, version))
 

@@ -202,9 +202,13 @@ def tensor_values(tensor: Any, binary: bytes, offset: int) -> tuple[np.ndarray, 
     if not isinstance(name, str) or not isinstance(shape, list) or not all(
             isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
         raise V2Error(400, "an input tensor needs a name and a shape of non-negative integers")
-    if dtype != "BYTES" and dtype not in _NUMPY:
+    if not isinstance(dtype, str) or (dtype != "BYTES" and dtype not in _NUMPY):
         raise V2Error(400, f"input {name!r}: unknown datatype {dtype!r}")
-    count = int(np.prod(shape)) if shape else 1
+    count = 1
+    for d in shape:
+        count *= d
+    if count > 100_000_000:
+        raise V2Error(400, f"input {name!r}: shape {shape} is too large")
     params = tensor.get("parameters") or {}
     if not isinstance(params, dict):
         raise V2Error(400, f"input {name!r}: parameters must be an object")
