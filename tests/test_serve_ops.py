@@ -264,6 +264,7 @@ def test_metrics_after_known_traffic_are_exact(tmp_path):
         assert r.status_code == 200
         for _ in range(2):
             assert srv.client.post("/models/nope", json={}).status_code == 404
+        time.sleep(0.6)      # field and drift counts reach the shared counters every 0.25 s
         text = srv.client.get("/metrics").text
     finally:
         srv.stop()
@@ -334,6 +335,7 @@ def test_drift_on_a_shifted_input(server):
         r = c.post("/models/iris/versions/3", json=rec)
         assert r.status_code == 200
         preds.append(r.json()["outputs"]["species"])
+    time.sleep(0.6)      # field and drift counts reach the shared counters every 0.25 s
     stats = c.get("/models/iris/stats", params={"version": 3}).json()
     assert stats["records"] >= 150          # (earlier tests scored version 3 too)
     pw = stats["fields"]["petal_width"]

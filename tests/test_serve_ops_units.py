@@ -245,6 +245,7 @@ def test_drift_of_a_shifted_input_matches_hand_computed_psi(tmp_path):
     shifted = [{**r, "petal_length": r["petal_length"] + 1.5} for r in reference]
     shifted_preds = [model.predict(r)["species"] for r in shifted]
     vd.observe(shifted, shifted_preds)
+    vd.flush()
     report = vd.report({f: {b: n for (ff, b), n in counted.items() if ff == f}
                         for f, _ in counted})
     # by hand: decile edges of the reference (values of the data), right-closed bins
@@ -291,11 +292,14 @@ def test_first_records_reference_is_shared_by_workers(tmp_path):
     assert a.collecting and b.collecting
     a.observe(rows[:25], ["x"] * 25)        # a fills its 20 first: its reference is stored
     b.observe(rows[100:125], ["y"] * 25)    # b's own 20 lose: it adopts a's
+    a.flush()
+    b.flush()
     assert not a.collecting and not b.collecting
     assert a.ref_id == b.ref_id and a.refs == b.refs
     assert a.refs["petal_length"].source == "first_records"
     assert counts_a == {} and counts_b == {}   # the reference records are not counted
     a.observe(rows[:5], ["x"] * 5)
+    a.flush()
     assert sum(n for (ref, f, _), n in counts_a.items() if f == "petal_length") == 5
     assert {ref for ref, _, _ in counts_a} == {a.ref_id}
 
@@ -338,6 +342,7 @@ def test_model_stats_are_the_reference_when_present(tmp_path):
     # petal_length counts at once (closedOpen: 2.0 falls into [2, 5)), others wait for N records
     vd.observe([{"petal_length": 1.0}, {"petal_length": 2.0}, {"petal_length": 9.0}],
                ["setosa", "virginica", "virginica"])
+    vd.flush()
     assert counted == {("petal_length", "0"): 1, ("petal_length", "1"): 1,
                        ("petal_length", "2"): 1, ("__prediction__", "0"): 1,
                        ("__prediction__", "2"): 2}

@@ -29,6 +29,7 @@ import re
 import tempfile
 import threading
 import time
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -125,14 +126,22 @@ class Bins:
     def index(self, value: Any) -> int | None:
         """The bin of one value, or None when it is missing or (continuous) not a number."""
         if self.kind == "categorical":
+            if type(value) is str:
+                i = self._index.get(value)
+                if i is not None:
+                    return i
             key = category_key(value)
             if key is None:
                 return None
             return self._index.get(key, len(self.categories))
-        x = to_number(value)
-        if x is None:
-            return None
-        from bisect import bisect_left, bisect_right
+        if type(value) is float:        # the common case first: a JSON number
+            if value != value:
+                return None
+            x = value
+        else:
+            x = to_number(value)
+            if x is None:
+                return None
         return (bisect_left if self.right_closed else bisect_right)(self.edges, x)
 
     def to_json(self) -> dict:
@@ -435,11 +444,18 @@ class VersionDrift:
         self._checked = 0.0
         self.refs: dict[str, Bins] = {}
         self.ref_id = ""
+        self._pending: dict[tuple[str, str, int], int] = {}
+        self._plans: dict[int, tuple[dict, list]] = {}
+        self._builtin_refs: dict[str, Bins] = {}
         self._refresh(force=True)
 
-    def needed(self) -> list[str]:
-        keys = [f.name for f in self.fields] + ([PREDICTION] if self.pred else [])
-        return [k for k in keys if k not in self.builtin]
+    def needed(self) -> tuple[str, ...]:
+        """The fields (and the prediction) the document's statistics do not cover."""
+        needed = self.__dict__.get("_needed")
+        if needed is None:
+            keys = [f.name for f in self.fields] + ([PREDICTION] if self.pred else [])
+            needed = self._needed = tuple(k for k in keys if k not in self.builtin)
+        return needed
 
     def _refresh(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -489,27 +505,38 @@ class VersionDrift:
                     self._buffer = []
                 # records that built (or arrived while building) the reference are not counted,
                 # except against fields whose reference is the document's own statistics
-                refs = {k: v for k, v in self.refs.items() if k in self.builtin}
+                if self._builtin_refs.keys() != self.builtin.keys():
+                    self._builtin_refs = {k: v for k, v in self.refs.items() if k in self.builtin}
+                refs = self._builtin_refs
             else:
                 refs = self.refs
             ref_id = self.ref_id
         if not refs:
             return
-        tallies: Counter = Counter()
-        for rec, pred in zip(records, predictions):
-            for f in self.fields:
-                bins = refs.get(f.name)
-                if bins is not None:
-                    i = bins.index(rec.get(f.name))
+        plan = self._plan_for(refs)
+        pending = self._pending
+        with self._lock:
+            for rec, pred in zip(records, predictions):
+                for key, label, index in plan:
+                    i = index(pred if key is PREDICTION else rec.get(key))
                     if i is not None:
-                        tallies[(f.name, i)] += 1
-            bins = refs.get(PREDICTION)
-            if bins is not None:
-                i = bins.index(pred)
-                if i is not None:
-                    tallies[(PREDICTION, i)] += 1
-        for (fname, i), n in tallies.items():
-            self.count(self.name, self.label_version, ref_id, _label_name(fname), str(i), n)
+                        k = (ref_id, label, i)
+                        pending[k] = pending.get(k, 0) + 1
+
+    def _plan_for(self, refs: Mapping[str, Bins]) -> list[tuple[str, str, Callable]]:
+        cached = self._plans.get(id(refs))
+        if cached is None or cached[0] is not refs:
+            plan = [(k, _label_name(k), b.index) for k, b in refs.items()]
+            self._plans = {id(refs): (refs, plan)}
+            return plan
+        return cached[1]
+
+    def flush(self) -> None:
+        """Hand the counts gathered since the last flush to the shared counters."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        for (ref_id, label, i), n in pending.items():
+            self.count(self.name, self.label_version, ref_id, label, str(i), n)
 
     def report(self, counts: Mapping[str, Mapping[str, float]]) -> dict:
         """The JSON stats: per field its bins, reference and actual counts and PSI.

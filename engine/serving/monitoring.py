@@ -54,6 +54,10 @@ FINE_FACTOR = 1.2
 FINE_BUCKETS = tuple(round(1e-4 * FINE_FACTOR ** k, 9) for k in range(74))
 #: most distinct predicted values counted per variant (the rest: __other__), per worker
 MAX_PREDICTION_VALUES = 50
+#: seconds between pushes of a worker's field-quality and drift counts to the shared counters
+#: (they are gathered in plain dicts on the request path: one Prometheus increment per field
+#: and request would cost more than scoring a small model)
+FLUSH_INTERVAL = 0.25
 ISSUES = ("missing", "invalid", "out_of_range")
 
 
@@ -151,6 +155,7 @@ class Metrics:
     def exposition(self) -> bytes:
         return generate_latest(self.exposition_registry())
 
+
     def samples(self, *names: str) -> dict[str, list[tuple[dict, float]]]:
         """Sample name -> [(labels, value)] merged over every worker, for the named families."""
         out: dict[str, list[tuple[dict, float]]] = defaultdict(list)
@@ -224,7 +229,7 @@ class FieldCheck:
     not one of a categorical field's valid values) or ``out_of_range`` (a number outside every
     valid interval of a continuous field)."""
 
-    __slots__ = ("name", "missing", "valid", "intervals", "categorical", "numeric")
+    __slots__ = ("name", "missing", "valid", "intervals", "categorical", "numeric", "plain")
 
     def __init__(self, field: Any):
         self.name = field.name
@@ -235,8 +240,13 @@ class FieldCheck:
         self.categorical = is_categorical(field.data_type, field.op_type)
         self.numeric = (field.data_type or "").lower() in ("double", "float", "integer", "int",
                                                          "long", "real", "number")
+        # a number with nothing else declared: any JSON number that is not NaN is fine
+        self.plain = (self.numeric and not self.categorical and not self.missing
+                      and self.valid is None and not self.intervals)
 
     def judge(self, value: Any) -> str | None:
+        if self.plain and (type(value) is float or type(value) is int):
+            return None if value == value else "missing"
         if value is None or (type(value) is float and value != value):
             return "missing"
         if isinstance(value, str) and not value.strip():
@@ -298,27 +308,45 @@ class VersionWatch:
 
         self.drift = VersionDrift(loaded.model, loaded.name, loaded.version, loaded.digest,
                                   refstore, reference_size, count)
+        self._lock = threading.Lock()
+        self._records = 0
+        self._issues: dict[tuple[str, str], int] = {}
 
     def observe(self, records: Sequence[Any], results: Sequence[Any]) -> None:
-        """Judge and count scored records; results[i] is the output dict or an error."""
-        m = self.metrics
-        recs = [r for r in records if isinstance(r, Mapping)]
-        if not recs:
-            return
-        m.child(m.records, self.name, self.label_version).inc(len(recs))
-        tallies: dict[tuple[str, str], int] = defaultdict(int)
-        for rec in recs:
-            for fname, issue in judge_record(self.checks, rec):
-                tallies[(fname, issue)] += 1
-        for (fname, issue), n in tallies.items():
-            m.child(m.issues, self.name, self.label_version, fname, issue).inc(n)
+        """Judge and count scored records; results[i] is the output dict or an error. Counts
+        gather in this worker and reach the shared counters at the next ``flush``."""
+        checks = self.checks
+        issues = self._issues
+        n = 0
         good_recs, preds = [], []
-        for rec, res in zip(records, results):
-            if isinstance(rec, Mapping) and isinstance(res, Mapping) and "error" not in res:
-                good_recs.append(rec)
-                preds.append(res.get(self.pred.name) if self.pred else None)
+        pred = self.pred.name if self.pred else None
+        with self._lock:
+            for rec, res in zip(records, results):
+                if not isinstance(rec, Mapping):
+                    continue
+                n += 1
+                for c in checks:
+                    issue = c.judge(rec.get(c.name))
+                    if issue is not None:
+                        issues[(c.name, issue)] = issues.get((c.name, issue), 0) + 1
+                if isinstance(res, Mapping) and "error" not in res:
+                    good_recs.append(rec)
+                    preds.append(res.get(pred) if pred else None)
+            self._records += n
         if good_recs:
             self.drift.observe(good_recs, preds)
+
+    def flush(self) -> None:
+        """Hand this worker's gathered counts to the shared Prometheus counters."""
+        m = self.metrics
+        with self._lock:
+            records, self._records = self._records, 0
+            issues, self._issues = self._issues, {}
+        if records:
+            m.child(m.records, self.name, self.label_version).inc(records)
+        for (fname, issue), n in issues.items():
+            m.child(m.issues, self.name, self.label_version, fname, issue).inc(n)
+        self.drift.flush()
 
 
 class Monitor:
@@ -334,6 +362,26 @@ class Monitor:
         self._watches: dict[tuple[str, int, str], VersionWatch] = {}
         self._lock = threading.Lock()
         self._pred_values: dict[tuple[str, str], set] = defaultdict(set)
+        self._flusher: threading.Thread | None = None
+
+    def flush(self) -> None:
+        """Push every version's gathered field and drift counts to the shared counters."""
+        for w in list(self._watches.values()):
+            w.flush()
+
+    def _flush_forever(self) -> None:
+        while True:
+            time.sleep(FLUSH_INTERVAL)
+            try:
+                self.flush()
+            except Exception:   # noqa: BLE001 - keep flushing whatever one version does
+                logging.getLogger("portmodel.serving").exception("flushing metrics failed")
+
+    def start_flusher(self) -> None:
+        if self._flusher is None:
+            self._flusher = threading.Thread(target=self._flush_forever, daemon=True,
+                                             name="portmodel-metrics-flush")
+            self._flusher.start()
 
     def watch(self, loaded: Any) -> VersionWatch:
         key = (loaded.name, loaded.version, loaded.digest)
@@ -348,6 +396,8 @@ class Monitor:
 
     # -------------------------------------------------------------- hooks
     def score_hook(self, request: Any, loaded: Any, records: list, results: list) -> None:
+        if self._flusher is None:
+            self.start_flusher()
         self.watch(loaded).observe(records, results)
 
     def record_load(self, loaded: Any) -> None:
@@ -407,6 +457,7 @@ class Monitor:
     def model_stats(self, loaded: Any) -> dict:
         """Drift (PSI per field and for the prediction) and field quality of one version."""
         w = self.watch(loaded)
+        self.flush()
         rows = self.metrics.samples("portmodel_drift_bin", "portmodel_input_issues",
                                     "portmodel_records")
         version = str(loaded.version)
@@ -613,7 +664,9 @@ def _routes() -> APIRouter:
 
     @router.get("/metrics", tags=["monitoring"], include_in_schema=True)
     def get_metrics(request: Request) -> Response:
-        """Prometheus metrics (text format), merged over every worker."""
+        """Prometheus metrics (text format), merged over every worker. Field-quality and drift
+        counts reach it within FLUSH_INTERVAL (0.25 s) of the request."""
+        request.app.state.monitor.flush()
         return Response(request.app.state.monitor.metrics.exposition(),
                         media_type=CONTENT_TYPE_LATEST)
 
