@@ -21,8 +21,9 @@ from typing import Any, Callable
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__, load
@@ -177,7 +178,7 @@ def deploy(request: Request, name: str, data: bytes, fmt: str, actor: str,
     version, created = store.add_version(name, data, fmt, schema_of(model), actor, promote)
     # the compiled model goes straight into this worker's cache
     registry: Registry = request.app.state.registry
-    registry._compiled.setdefault(version.digest, model)
+    registry.remember(version.digest, model)
     registry.refresh(force=True)
     return version, created
 
@@ -199,6 +200,23 @@ def resolve(request: Request, name: str, version: int | None) -> Loaded:
         raise HTTPException(404, str(exc)) from None
 
 
+async def resolve_async(request: Request, name: str, version: int | None) -> Loaded:
+    """``resolve``, compiling off the event loop when the model is not in this worker's cache
+    yet (a large document must not stall the other requests of the worker)."""
+    registry: Registry = request.app.state.registry
+    try:
+        _v, digest = registry.locate(name, version)
+    except NotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    if registry.is_compiled(digest):
+        return resolve(request, name, version)
+    return await run_in_threadpool(resolve, request, name, version)
+
+
+#: bodies larger than this are scored on a worker thread, not on the event loop
+INLINE_BODY = 16_384
+
+
 def notify(request: Request, loaded: Loaded, records: list, results: list) -> None:
     """Run the score hooks (monitoring); a failing hook never fails the request."""
     for hook in request.app.state.hooks:
@@ -218,7 +236,11 @@ async def score_request(request: Request, loaded: Loaded) -> Response:
     if kind in JSON_TYPES:
         try:
             payload = parse_json(body)
-            status, out = score_json(loaded.model, payload, loaded.name, loaded.version)
+            if len(body) > INLINE_BODY:
+                status, out = await run_in_threadpool(score_json, loaded.model, payload,
+                                                      loaded.name, loaded.version)
+            else:
+                status, out = score_json(loaded.model, payload, loaded.name, loaded.version)
         except BadRequest as exc:
             raise HTTPException(400, str(exc)) from None
         if request.app.state.hooks and status == 200:
@@ -229,10 +251,9 @@ async def score_request(request: Request, loaded: Loaded) -> Response:
     if kind in CSV_TYPES:
         params = request.query_params
         try:
-            status, text = score_csv(loaded.model, body,
-                                     delimiter=params.get("delimiter", ","),
-                                     quotechar=params.get("quote", '"'),
-                                     ids=[c for c in params.getlist("id") if c])
+            status, text = await run_in_threadpool(
+                score_csv, loaded.model, body, delimiter=params.get("delimiter", ","),
+                quotechar=params.get("quote", '"'), ids=[c for c in params.getlist("id") if c])
         except BadRequest as exc:
             raise HTTPException(400, str(exc)) from None
         if status != 200:
@@ -353,7 +374,8 @@ def add_model_routes(app: FastAPI) -> None:
         check_name(name)
         data = await request.body()
         fmt = document_format(request, data)
-        version, created = deploy(request, name, data, fmt, actor, promote)
+        version, created = await run_in_threadpool(deploy, request, name, data, fmt, actor,
+                                                   promote)
         promoted = request.app.state.store.promoted(name)
         return json_response(201 if created else 200, {
             "model": name, "version": version.version, "digest": version.digest,
@@ -430,14 +452,14 @@ def add_model_routes(app: FastAPI) -> None:
               responses={400: {}, 404: {}, 413: {}, 415: {}, 422: {}})
     async def score_promoted(request: Request, name: str) -> Response:
         """Score with the promoted version: a JSON record, a JSON list of records, or CSV."""
-        return await score_request(request, resolve(request, name, None))
+        return await score_request(request, await resolve_async(request, name, None))
 
     @app.post("/models/{name}/versions/{version}", tags=["scoring"], openapi_extra=SCORING_BODY,
               dependencies=[Depends(require_scoring)],
               responses={400: {}, 404: {}, 413: {}, 415: {}, 422: {}})
     async def score_version(request: Request, name: str, version: int = VersionPath) -> Response:
         """Score with one given version (promoted or not)."""
-        return await score_request(request, resolve(request, name, version))
+        return await score_request(request, await resolve_async(request, name, version))
 
 
 def app_from_env() -> FastAPI:

@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
 from ..errors import PortmodelError
@@ -128,7 +129,7 @@ async def deploy_model(request: Request, id: str) -> Response:
     check_name(id)
     data = await request.body()
     fmt = document_format(request, data)
-    version, created = deploy(request, id, data, fmt, actor, promote=True)
+    version, created = await run_in_threadpool(deploy, request, id, data, fmt, actor, True)
     return _answer(201 if created else 200, model_response(id, version.schema),
                    {"X-Model-Version": str(version.version)})
 
@@ -149,9 +150,9 @@ async def undeploy(request: Request, id: str) -> Response:
     return _answer(200, {})
 
 
-def _loaded(request: Request, name: str):
-    from .app import resolve
-    loaded = resolve(request, name, None)
+async def _loaded(request: Request, name: str):
+    from .app import resolve_async
+    loaded = await resolve_async(request, name, None)
     request.state.model = loaded.name
     request.state.version = loaded.version
     return loaded
@@ -172,7 +173,7 @@ def _json_body(request: Request, body: bytes) -> Any:
 @openscoring_errors
 async def evaluate(request: Request, id: str) -> Response:
     _scoring(request)
-    loaded = _loaded(request, id)
+    loaded = await _loaded(request, id)
     payload = _json_body(request, await request.body())
     if not isinstance(payload, dict) or not isinstance(payload.get("arguments", {}), dict):
         raise BadRequest('the body must be {"id": ..., "arguments": {...}}')
@@ -199,7 +200,7 @@ def _message_of(exc: BaseException) -> dict:
 @openscoring_errors
 async def evaluate_batch(request: Request, id: str) -> Response:
     _scoring(request)
-    loaded = _loaded(request, id)
+    loaded = await _loaded(request, id)
     payload = _json_body(request, await request.body())
     requests = payload.get("requests") if isinstance(payload, dict) else None
     if not isinstance(requests, list) or not all(isinstance(r, dict) for r in requests):
@@ -224,12 +225,13 @@ async def evaluate_batch(request: Request, id: str) -> Response:
 async def evaluate_csv(request: Request, id: str, delimiterChar: str = ",",
                        quoteChar: str = '"') -> Response:
     _scoring(request)
-    loaded = _loaded(request, id)
+    loaded = await _loaded(request, id)
     kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if kind not in ("text/plain", "text/csv"):
         raise HTTPException(415, f"send text/plain or text/csv, not {kind or 'no content type'}")
     body = await request.body()
-    status, out = score_csv(loaded.model, body, delimiter=delimiterChar, quotechar=quoteChar)
+    status, out = await run_in_threadpool(score_csv, loaded.model, body,
+                                          delimiter=delimiterChar, quotechar=quoteChar)
     if status != 200:
         return _answer(status, _message_of_body(out))
     return Response(out, media_type="text/plain",

@@ -131,6 +131,14 @@ class Registry:
         model, seconds = self.compiled(digest)
         return Loaded(name=name, version=v, digest=digest, model=model, load_seconds=seconds)
 
+    def is_compiled(self, digest: str) -> bool:
+        return digest in self._compiled
+
+    def remember(self, digest: str, model: Model) -> None:
+        """Cache a model compiled elsewhere in this worker (at deploy time)."""
+        with self._lock:
+            self._compiled.setdefault(digest, model)
+
     def compiled(self, digest: str) -> tuple[Model, float]:
         """The compiled model of a document (compiled once per worker) and its compile time."""
         model = self._compiled.get(digest)

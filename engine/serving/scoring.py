@@ -189,8 +189,8 @@ def read_csv(data: bytes, delimiter: str = ",", quotechar: str = '"') -> pa.Reco
 def score_csv(model: Model, data: bytes, delimiter: str = ",", quotechar: str = '"',
               ids: Sequence[str] = ()) -> tuple[int, Any]:
     """A CSV body -> (200, CSV text) with the id column(s) first, the outputs, and (when a row
-    was rejected) an ``error`` column with the reason, empty for the rows scored; (422, error body) when the CSV as a whole cannot be scored (a
-    required column is absent)."""
+    was rejected) an ``error`` column with the reason, empty for the rows scored; (422, error
+    body) when the CSV as a whole cannot be scored (a required column is absent)."""
     batch = read_csv(data, delimiter, quotechar)
     keep = id_columns(batch.schema.names, ids)
     try:
