@@ -444,7 +444,7 @@ class VersionDrift:
         self._checked = 0.0
         self.refs: dict[str, Bins] = {}
         self.ref_id = ""
-        self._pending: dict[tuple[str, str, int], int] = {}
+        self._pending: dict[str, dict[str, list[int]]] = {}    # ref id -> label -> bin counts
         self._plans: dict[int, tuple[dict, list]] = {}
         self._builtin_refs: dict[str, Bins] = {}
         self._refresh(force=True)
@@ -514,19 +514,27 @@ class VersionDrift:
         if not refs:
             return
         plan = self._plan_for(refs)
-        pending = self._pending
         with self._lock:
+            pending = self._pending.get(ref_id)
+            if pending is None:
+                pending = self._pending[ref_id] = {label: [0] * len(b.expected)
+                                                   for _, label, _, b in plan}
             for rec, pred in zip(records, predictions):
-                for key, label, index in plan:
-                    i = index(pred if key is PREDICTION else rec.get(key))
+                for key, label, edges, bins in plan:
+                    v = pred if key is PREDICTION else rec.get(key)
+                    if edges is not None and type(v) is float and v == v:
+                        pending[label][bisect_left(edges, v)] += 1     # a plain number
+                        continue
+                    i = bins.index(v)
                     if i is not None:
-                        k = (ref_id, label, i)
-                        pending[k] = pending.get(k, 0) + 1
+                        pending[label][i] += 1
 
-    def _plan_for(self, refs: Mapping[str, Bins]) -> list[tuple[str, str, Callable]]:
+    def _plan_for(self, refs: Mapping[str, Bins]) -> list[tuple[str, str, Any, Bins]]:
+        """(field key, label, right-closed edges for the number fast path or None, bins)."""
         cached = self._plans.get(id(refs))
         if cached is None or cached[0] is not refs:
-            plan = [(k, _label_name(k), b.index) for k, b in refs.items()]
+            plan = [(k, _label_name(k), b.edges if b.kind == "continuous" and b.right_closed
+                     else None, b) for k, b in refs.items()]
             self._plans = {id(refs): (refs, plan)}
             return plan
         return cached[1]
@@ -535,8 +543,11 @@ class VersionDrift:
         """Hand the counts gathered since the last flush to the shared counters."""
         with self._lock:
             pending, self._pending = self._pending, {}
-        for (ref_id, label, i), n in pending.items():
-            self.count(self.name, self.label_version, ref_id, label, str(i), n)
+        for ref_id, fields in pending.items():
+            for label, counts in fields.items():
+                for i, n in enumerate(counts):
+                    if n:
+                        self.count(self.name, self.label_version, ref_id, label, str(i), n)
 
     def report(self, counts: Mapping[str, Mapping[str, float]]) -> dict:
         """The JSON stats: per field its bins, reference and actual counts and PSI.

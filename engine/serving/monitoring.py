@@ -322,14 +322,14 @@ class VersionWatch:
         pred = self.pred.name if self.pred else None
         with self._lock:
             for rec, res in zip(records, results):
-                if not isinstance(rec, Mapping):
+                if type(rec) is not dict and not isinstance(rec, Mapping):
                     continue
                 n += 1
                 for c in checks:
                     issue = c.judge(rec.get(c.name))
                     if issue is not None:
                         issues[(c.name, issue)] = issues.get((c.name, issue), 0) + 1
-                if isinstance(res, Mapping) and "error" not in res:
+                if (type(res) is dict or isinstance(res, Mapping)) and "error" not in res:
                     good_recs.append(rec)
                     preds.append(res.get(pred) if pred else None)
             self._records += n

@@ -74,6 +74,8 @@ class EndpointSpec:
         total = sum(v.weight for v in variants)
         if not total > 0:
             raise SpecError("the variants' weights must add up to more than 0")
+        if total == float("inf"):
+            raise SpecError("the variants' weights add up to more than a float can hold")
         shadow = None
         if spec.get("shadow") is not None:
             shadow = _variant(spec["shadow"], "shadow", need_weight=False)
