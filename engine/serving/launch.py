@@ -79,11 +79,11 @@ def serve(args: argparse.Namespace) -> int:
     """Run the service until SIGINT/SIGTERM; returns the exit status."""
     import uvicorn
     config = config_from_args(args)
+    lines = deploy_given(config)
     if config.admin_token is None:
         config.admin_token = secrets.token_urlsafe(24)
         print(f"portmodel: admin token (set --admin-token or {ENV_ADMIN_TOKEN} to choose one): "
               f"{config.admin_token}", file=sys.stderr)
-    lines = deploy_given(config)
     os.environ[ENV_CONFIG] = config.to_env()
     try:   # metrics shared by several worker processes: set up here, in the parent
         from .monitoring import prepare_multiprocess
