@@ -12,7 +12,7 @@ processes (MLServer: its default inference settings).
 
 The load comes from --clients separate client processes, each one keep-alive connection sending
 one record per request as fast as answers come back (closed loop), for --seconds or
---max-requests requests, whichever ends first, after one untimed second of warm-up. The client is
+--max-requests requests, whichever ends first, after three untimed seconds of warm-up. The client is
 a small raw-socket HTTP/1.1 loop, so the load generator costs as little CPU as possible on the
 cores the servers share with it. Printed: requests/s, p50 and p99 latency seen by the clients,
 failed requests, and portmodel / MLServer.
@@ -42,7 +42,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CACHE = HERE / ".cache"
 MLSERVER_VENV = CACHE / "mlserver-venv"
-MLSERVER_PINS = ["mlserver==1.7.1", "mlserver-sklearn==1.7.1"]
+# uvloop 0.22+ makes MLServer 1.7.1's inference workers fail at start ("no current event loop")
+MLSERVER_PINS = ["mlserver==1.7.1", "mlserver-sklearn==1.7.1", "uvloop==0.21.0"]
 FIT_ROWS = 20_000
 RESULT_TAG = "@@client-result "
 ADMIN = "bench-admin-token"
@@ -128,7 +129,7 @@ def client_main(spec: dict) -> None:
 
 
 def drive(host: str, port: int, path: str, bodies: list[str], clients: int, seconds: float,
-          max_requests: int, warmup: float = 1.0) -> dict:
+          max_requests: int, warmup: float = 3.0) -> dict:
     """Run the client processes at once; merged figures."""
     spec = {"host": host, "port": port, "path": path, "bodies": bodies, "seconds": seconds,
             "max_requests": max(1, max_requests // clients), "warmup": warmup}
@@ -235,7 +236,7 @@ def http(method: str, port: int, path: str, body: bytes | None = None,
 def start_portmodel(docs: dict[str, Path], workers: int, repo: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
     cmd = [sys.executable, "-m", "portmodel", "serve", "--repo", repo, "--port", str(port),
-           "--workers", str(workers), "--admin-token", ADMIN]
+           "--workers", str(workers), "--admin-token", ADMIN, "--max-body", "64MB"]
     for name, doc in docs.items():
         cmd += ["--model", f"{name}={doc}"]
     env = {**os.environ, "PORTMODEL_ACCESS_LOG": "off"}
@@ -253,8 +254,9 @@ def mlserver_python() -> Path:
     import sklearn
     py = MLSERVER_VENV / "bin" / "python"
     ok = py.exists() and subprocess.run(
-        [str(py), "-c", f"import mlserver, mlserver_sklearn, sklearn; "
-                        f"assert sklearn.__version__ == {sklearn.__version__!r}"],
+        [str(py), "-c", f"import mlserver, mlserver_sklearn, sklearn, uvloop; "
+                        f"assert sklearn.__version__ == {sklearn.__version__!r}; "
+                        f"assert uvloop.__version__ == '0.21.0'"],
         capture_output=True).returncode == 0
     if not ok:
         print("building the MLServer environment in benchmarks/.cache (once) ...", flush=True)
@@ -360,7 +362,7 @@ def main() -> None:
     import platform
     print(f"bench_serve: {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{args.workers} server workers each, {args.clients} client processes, "
-          f"{args.seconds:g} s or {args.max_requests:,} requests per run, 1 s warm-up")
+          f"{args.seconds:g} s or {args.max_requests:,} requests per run, 3 s warm-up")
     records = {n: sample_records(models[n][2]) for n in names}
     results: dict[str, dict] = {}
     tmp = Path(tempfile.mkdtemp(prefix="bench-serve-"))
