@@ -32,6 +32,7 @@ import time
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -367,7 +368,7 @@ def refs_from_json(raw: Mapping[str, Any]) -> dict[str, Bins]:
     return {k: Bins.from_json(v) for k, v in raw.get("fields", {}).items()}
 
 
-@dataclass
+@dataclass(frozen=True)
 class FieldSpec:
     """A field a version is watched on: its name, bin kind and where to read it."""
 
@@ -375,9 +376,10 @@ class FieldSpec:
     kind: str                 # "continuous" | "categorical"
 
 
+@lru_cache(maxsize=256)
 def prediction_field(model: Any) -> FieldSpec | None:
     """The model's prediction: its output with usage 'predicted' (else the first target, else the
-    first output) -> (name, kind)."""
+    first output) -> (name, kind). Cached per loaded model (a loaded model never changes)."""
     outputs = list(getattr(model, "outputs", []) or [])
     targets = list(getattr(model, "targets", []) or [])
     chosen = next((f for f in outputs if f.usage == "predicted"), None)
