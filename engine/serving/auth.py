@@ -40,14 +40,14 @@ def check(request: Request, *expected: str | None) -> str:
     return "admin"
 
 
-def require_admin(request: Request) -> str:
+async def require_admin(request: Request) -> str:
     """Dependency for mutations and document reads; returns the actor name for the history."""
     config = request.app.state.config
     check(request, config.admin_token)
     return request.headers.get("x-actor") or "admin"
 
 
-def require_scoring(request: Request) -> None:
+async def require_scoring(request: Request) -> None:
     """Dependency for scoring paths: open unless a scoring token is configured."""
     config = request.app.state.config
     if config.token:

@@ -76,19 +76,19 @@ def _resolve(request: Request, name: str, version: str | None) -> Loaded:
 # ---------------------------------------------------------------------- health and metadata
 
 @router.get("", summary="server metadata")
-def server_metadata() -> Response:
+async def server_metadata() -> Response:
     return Response(dumps({"name": "portmodel", "version": __version__,
                            "extensions": ["binary_tensor_data"]}),
                     media_type="application/json")
 
 
 @router.get("/health/live", summary="server live")
-def live() -> Response:
+async def live() -> Response:
     return Response(b"", status_code=200)
 
 
 @router.get("/health/ready", summary="server ready", responses={503: {}})
-def ready(request: Request) -> Response:
+async def ready(request: Request) -> Response:
     try:
         request.app.state.registry.refresh()
     except Exception as exc:   # noqa: BLE001 - the repository is unreachable: not ready
@@ -115,13 +115,13 @@ def _metadata(request: Request, name: str, version: str | None) -> Response:
 
 
 @router.get("/models/{name}", summary="model metadata", responses={404: {}})
-def model_metadata(request: Request, name: str) -> Response:
+async def model_metadata(request: Request, name: str) -> Response:
     return _metadata(request, name, None)
 
 
 @router.get("/models/{name}/versions/{version}", summary="model version metadata",
             responses={404: {}})
-def version_metadata(request: Request, name: str, version: str) -> Response:
+async def version_metadata(request: Request, name: str, version: str) -> Response:
     return _metadata(request, name, version)
 
 
@@ -134,13 +134,13 @@ def _ready(request: Request, name: str, version: str | None) -> Response:
 
 
 @router.get("/models/{name}/ready", summary="model ready", responses={404: {}})
-def model_ready(request: Request, name: str) -> Response:
+async def model_ready(request: Request, name: str) -> Response:
     return _ready(request, name, None)
 
 
 @router.get("/models/{name}/versions/{version}/ready", summary="model version ready",
             responses={404: {}})
-def version_ready(request: Request, name: str, version: str) -> Response:
+async def version_ready(request: Request, name: str, version: str) -> Response:
     return _ready(request, name, version)
 
 
