@@ -16,6 +16,7 @@ import importlib
 import importlib.util
 import logging
 import re
+import time
 from contextlib import asynccontextmanager
 from typing import Any, Callable
 
@@ -174,12 +175,17 @@ def schema_of(model: Any) -> dict:
 def deploy(request: Request, name: str, data: bytes, fmt: str, actor: str,
            promote: bool) -> tuple[Any, bool]:
     """Store a document as a version of ``name`` (compiled first: a bad one is a 400)."""
+    start = time.perf_counter()
     model = compile_document(data, fmt)
+    seconds = time.perf_counter() - start
     store: Store = request.app.state.store
     version, created = store.add_version(name, data, fmt, schema_of(model), actor, promote)
     # the compiled model goes straight into this worker's cache
     registry: Registry = request.app.state.registry
-    registry.remember(version.digest, model)
+    if not registry.is_compiled(version.digest):
+        registry.remember(version.digest, model)
+        if registry.on_load is not None:
+            registry.on_load(version.digest, seconds)
     registry.refresh(force=True)
     return version, created
 
@@ -244,10 +250,13 @@ async def score_request(request: Request, loaded: Loaded) -> Response:
                 status, out = score_json(loaded.model, payload, loaded.name, loaded.version)
         except BadRequest as exc:
             raise HTTPException(400, str(exc)) from None
-        if request.app.state.hooks and status == 200:
-            records = payload if isinstance(payload, list) else [payload]
-            results = out if isinstance(out, list) else [out]
-            notify(request, loaded, records, [r.get("outputs", r) for r in results])
+        if request.app.state.hooks:
+            if isinstance(out, list):
+                notify(request, loaded, payload, [r.get("outputs", r) for r in out])
+            elif status == 200:
+                notify(request, loaded, [payload], [out["outputs"]])
+            else:   # a rejected record: the input-quality counters want it most of all
+                notify(request, loaded, [payload], [{"error": out}])
         return json_response(status, out, headers)
     if kind in CSV_TYPES:
         params = request.query_params
@@ -339,6 +348,8 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     add_model_routes(app)
     add_fast_routes(app)
+    # the body limit inside monitoring, so that 413 answers are counted and logged too
+    app.add_middleware(BodyLimit, limit=config.max_body)
     for module in ("openscoring", "v2"):
         mod = _optional(module)
         if mod is not None:
@@ -349,7 +360,6 @@ def create_app(config: ServeConfig) -> FastAPI:
     monitoring = _optional("monitoring")
     if monitoring is not None:
         monitoring.install(app)
-    app.add_middleware(BodyLimit, limit=config.max_body)
     return app
 
 
