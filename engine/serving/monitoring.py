@@ -20,6 +20,7 @@ stats pages show are the same, exact and merged, whichever worker answers.
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import math
 import os
@@ -62,7 +63,8 @@ ISSUES = ("missing", "invalid", "out_of_range")
 def prepare_multiprocess(config: Any = None, workers: int | None = None) -> str | None:
     """Point PROMETHEUS_MULTIPROC_DIR at a fresh, empty folder before the workers start (in the
     parent process). Only with more than one worker; keeps a folder the caller already set
-    (emptied, as prometheus-client requires at start)."""
+    (emptied, as prometheus-client requires at start). A folder made here is removed when the
+    parent process exits."""
     n = workers if workers is not None else getattr(config, "workers", 1)
     if n <= 1 and not os.environ.get(MULTIPROC_ENV):
         return None
@@ -75,6 +77,12 @@ def prepare_multiprocess(config: Any = None, workers: int | None = None) -> str 
     else:
         folder = tempfile.mkdtemp(prefix="portmodel-metrics-")
         os.environ[MULTIPROC_ENV] = folder
+        parent = os.getpid()
+
+        def remove() -> None:      # when the serve command exits (not in a worker)
+            if os.getpid() == parent:
+                shutil.rmtree(folder, ignore_errors=True)
+        atexit.register(remove)
     return folder
 
 
@@ -397,11 +405,6 @@ class Monitor:
         if self._flusher is None:
             self.start_flusher()
         self.watch(loaded).observe(records, results)
-
-    def record_load(self, loaded: Any) -> None:
-        if getattr(loaded, "load_seconds", 0.0):
-            m = self.metrics
-            m.child(m.load_seconds, loaded.name, str(loaded.version)).set(loaded.load_seconds)
 
     # -------------------------------------------------------------- endpoint variants
     def record_variant(self, endpoint: str, variant: str, role: str, ok: bool,
@@ -779,9 +782,3 @@ def install(app: Any) -> Monitor:
     app.include_router(_routes())
     app.add_middleware(MonitorMiddleware, monitor=monitor)
     return monitor
-
-
-def cleanup_multiprocess(folder: str | None) -> None:
-    """Remove a metrics folder made by ``prepare_multiprocess`` (after the workers exit)."""
-    if folder and os.path.basename(folder).startswith("portmodel-metrics-"):
-        shutil.rmtree(folder, ignore_errors=True)
