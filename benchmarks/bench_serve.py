@@ -239,7 +239,8 @@ def start_portmodel(docs: dict[str, Path], workers: int, repo: str) -> tuple[sub
            "--workers", str(workers), "--admin-token", ADMIN, "--max-body", "64MB"]
     for name, doc in docs.items():
         cmd += ["--model", f"{name}={doc}"]
-    env = {**os.environ, "PORTMODEL_ACCESS_LOG": "off"}
+    # as shipped: access log on (to a discarded stderr), drift and field counters on
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTMODEL_")}
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     wait_ready(port, "/v2/health/ready", proc)
