@@ -36,7 +36,8 @@ def parse_json(body: bytes) -> Any:
 
 def dumps(obj: Any) -> bytes:
     """JSON bytes (numpy scalars and arrays allowed; NaN becomes null)."""
-    return orjson.dumps(obj, default=_default, option=orjson.OPT_SERIALIZE_NUMPY)
+    return orjson.dumps(obj, default=_default,
+                        option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
 
 
 def _default(obj: Any) -> Any:
