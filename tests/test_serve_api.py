@@ -271,3 +271,16 @@ def test_scoring_token(tmp_path):
         assert r.status_code == 403
     finally:
         srv.stop()
+
+
+def test_csv_dialect_and_named_id_columns(server):
+    body = "key;petal_width;sepal_length;petal_length\nk1;0.2;5.1;1.4\nk2;2.0;6.0;5.0\n"
+    r = server.client.post("/models/iris", content=body, params={"id": "key", "delimiter": ";"},
+                           headers={"content-type": "text/csv"})
+    assert r.status_code == 200, r.text
+    lines = r.text.splitlines()
+    assert lines[0].split(";")[:2] == ['"key"', '"species"']
+    assert lines[1].startswith('"k1";"setosa"') and lines[2].startswith('"k2";"virginica"')
+    r = server.client.post("/models/iris", content=body, params={"id": "nope", "delimiter": ";"},
+                           headers={"content-type": "text/csv"})
+    assert r.status_code == 400 and "nope" in r.json()["error"]

@@ -236,6 +236,9 @@ def notify(request: Request, loaded: Loaded, records: list, results: list) -> No
 async def score_request(request: Request, loaded: Loaded) -> Response:
     """Score a request body (JSON record, JSON list or CSV) with a resolved model."""
     kind = media_type(request)
+    if kind not in JSON_TYPES and kind not in CSV_TYPES:
+        raise HTTPException(415, f"send application/json (a record or a list of records) or "
+                                 f"text/csv, not {kind or 'no content type'}")
     body = await request.body()
     headers = {"X-Model-Version": str(loaded.version), "X-Model-Name": loaded.name}
     request.state.model = loaded.name
@@ -258,19 +261,16 @@ async def score_request(request: Request, loaded: Loaded) -> Response:
             else:   # a rejected record: the input-quality counters want it most of all
                 notify(request, loaded, [payload], [{"error": out}])
         return json_response(status, out, headers)
-    if kind in CSV_TYPES:
-        params = request.query_params
-        try:
-            status, text = await run_in_threadpool(
-                score_csv, loaded.model, body, delimiter=params.get("delimiter", ","),
-                quotechar=params.get("quote", '"'), ids=[c for c in params.getlist("id") if c])
-        except BadRequest as exc:
-            raise HTTPException(400, str(exc)) from None
-        if status != 200:
-            return json_response(status, text, headers)
-        return Response(text, status_code=200, media_type="text/csv", headers=headers)
-    raise HTTPException(415, f"send application/json (a record or a list of records) or "
-                             f"text/csv, not {kind or 'no content type'}")
+    params = request.query_params
+    try:
+        status, text = await run_in_threadpool(
+            score_csv, loaded.model, body, delimiter=params.get("delimiter", ","),
+            quotechar=params.get("quote", '"'), ids=[c for c in params.getlist("id") if c])
+    except BadRequest as exc:
+        raise HTTPException(400, str(exc)) from None
+    if status != 200:
+        return json_response(status, text, headers)
+    return Response(text, status_code=200, media_type="text/csv", headers=headers)
 
 
 # ---------------------------------------------------------------------- OpenAPI bodies
