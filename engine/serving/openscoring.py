@@ -207,7 +207,8 @@ async def evaluate_batch(request: Request, id: str) -> Response:
         raise BadRequest('the body must be {"id": ..., "requests": [{"id", "arguments"}, ...]}')
     records = [r.get("arguments") if r.get("arguments") is not None else {} for r in requests]
     responses = []
-    for req, result in zip(requests, score_records(loaded.model, records)):
+    scored = await run_in_threadpool(score_records, loaded.model, records)
+    for req, result in zip(requests, scored):
         if isinstance(result, BaseException):
             responses.append({"id": req.get("id"), **_message_of(result)})
         else:

@@ -25,6 +25,7 @@ import numpy as np
 import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
 from ..errors import PortmodelError
@@ -350,7 +351,10 @@ async def _infer(request: Request, name: str, version: str | None) -> Response:
                                    f"{', '.join(names)}")
             names = [o["name"] for o in wanted]
         try:
-            batch = model.score_columns(columns, n)
+            if len(body) > 16_384:   # a large batch is scored off the event loop
+                batch = await run_in_threadpool(model.score_columns, columns, n)
+            else:
+                batch = model.score_columns(columns, n)
         except (PortmodelError, TypeError, ValueError) as exc:
             raise V2Error(422, " ".join(str(exc).split())) from None
         if batch.errors:
