@@ -44,7 +44,13 @@ async def require_admin(request: Request) -> str:
     """Dependency for mutations and document reads; returns the actor name for the history."""
     config = request.app.state.config
     check(request, config.admin_token)
-    return request.headers.get("x-actor") or "admin"
+    return actor(request)
+
+
+def actor(request: Request) -> str:
+    """Who the history names: the request's X-Actor header (at most 128 characters), else
+    "admin"."""
+    return (request.headers.get("x-actor") or "").strip()[:128] or "admin"
 
 
 async def require_scoring(request: Request) -> None:

@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
 from ..errors import PortmodelError
-from .auth import check
+from .auth import actor as actor_of, check
 from .scoring import BadRequest, dumps, error_body, parse_json, score_csv, score_record, \
     score_records
 from .store import Conflict, NotFound
@@ -66,7 +66,7 @@ def openscoring_errors(fn: Callable) -> Callable:
 def _admin(request: Request) -> str:
     config = request.app.state.config
     check(request, config.admin_token)
-    return request.headers.get("x-actor") or "admin"
+    return actor_of(request)
 
 
 def _scoring(request: Request) -> None:
