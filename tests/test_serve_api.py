@@ -284,3 +284,13 @@ def test_csv_dialect_and_named_id_columns(server):
     r = server.client.post("/models/iris", content=body, params={"id": "nope", "delimiter": ";"},
                            headers={"content-type": "text/csv"})
     assert r.status_code == 400 and "nope" in r.json()["error"]
+
+
+def test_history_names_the_actor(server):
+    r = server.client.put("/models/audited", content=TREE.read_bytes(), headers={
+        **server.admin, "content-type": "application/xml", "X-Actor": "ci-pipeline"})
+    assert r.status_code == 201
+    history = server.client.get("/models/audited/history").json()["history"]
+    assert [(h["action"], h["actor"]) for h in history] == [("deploy", "ci-pipeline"),
+                                                             ("promote", "ci-pipeline")]
+    assert all(h["at"].endswith("+00:00") for h in history)
