@@ -224,7 +224,7 @@ async def score_endpoint(request: Request, name: str) -> Response:
     spec = _specs(app).get(app, name)
     variant = spec.choose(request.headers.get("x-request-id"))
     try:
-        loaded = app.state.registry.resolve(variant.model, variant.version)
+        loaded = await _resolve(app.state.registry, variant.model, variant.version)
     except NotFound as exc:
         raise HTTPException(404, f"endpoint {name!r} routes to a missing model: {exc}") from None
     state = request.state
@@ -260,6 +260,16 @@ async def score_endpoint(request: Request, name: str) -> Response:
     headers = {"X-Model-Name": loaded.name, "X-Model-Version": str(loaded.version),
                "X-Endpoint": name, "X-Variant": variant.key}
     return _json(status, out, headers)
+
+
+async def _resolve(registry: Any, model: str, version: int | None) -> Any:
+    """The compiled variant; a version this worker has not compiled yet (just deployed, or
+    routed to a moment ago) compiles on a thread, so the event loop keeps answering meanwhile."""
+    _, digest = registry.locate(model, version)
+    if digest in getattr(registry, "_compiled", {digest: None}):
+        return registry.resolve(model, version)
+    from starlette.concurrency import run_in_threadpool
+    return await run_in_threadpool(registry.resolve, model, version)
 
 
 def _notify(request: Request, loaded: Any, records: list, results: list) -> None:
