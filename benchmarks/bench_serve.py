@@ -15,7 +15,9 @@ one record per request as fast as answers come back (closed loop), for --seconds
 --max-requests requests, whichever ends first, after three untimed seconds of warm-up. The client is
 a small raw-socket HTTP/1.1 loop, so the load generator costs as little CPU as possible on the
 cores the servers share with it. Printed: requests/s, p50 and p99 latency seen by the clients,
-failed requests, and portmodel / MLServer.
+failed requests, the server's CPU time per request (all its processes, from /proc), and
+portmodel / MLServer. On a machine that other work also loads, requests/s and latency follow
+the share of the cores the servers get; CPU per request much less so.
 
 Then portmodel again, through a routing endpoint, while a new version of the model is deployed
 and promoted and the endpoint's weights change mid-run: every request must still succeed.
@@ -113,6 +115,7 @@ def client_main(spec: dict) -> None:
     while time.perf_counter() < deadline_warm:
         request()
     start = time.perf_counter()
+    cpu_start = time.process_time()
     end = start + spec["seconds"]
     while len(lat) + len(failures) < spec["max_requests"] and time.perf_counter() < end:
         status, ms = request()
@@ -121,16 +124,44 @@ def client_main(spec: dict) -> None:
         else:
             failures.append(f"status {status}" if status is not None else str(ms))
     elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start
     if sock is not None:
         sock.close()
-    print(RESULT_TAG + json.dumps({"ok": len(lat), "failed": len(failures),
+    print(RESULT_TAG + json.dumps({"ok": len(lat), "failed": len(failures), "cpu": cpu,
                                    "failures": failures[:5], "elapsed": elapsed,
                                    "lat": lat}), flush=True)
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and all its descendants."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    wanted, total = {pid}, 0.0
+    changed = True
+    while changed:
+        changed = False
+        for p, (ppid, _) in stats.items():
+            if ppid in wanted and p not in wanted:
+                wanted.add(p)
+                changed = True
+    for p in wanted:
+        if p in stats:
+            total += stats[p][1]
+    return total
+
+
 def drive(host: str, port: int, path: str, bodies: list[str], clients: int, seconds: float,
-          max_requests: int, warmup: float = 3.0) -> dict:
-    """Run the client processes at once; merged figures."""
+          max_requests: int, warmup: float = 3.0, server_pid: int | None = None) -> dict:
+    """Run the client processes at once; merged figures. With ``server_pid``, also the
+    server's CPU time per request (all its processes, warm-up included in neither)."""
     spec = {"host": host, "port": port, "path": path, "bodies": bodies, "seconds": seconds,
             "max_requests": max(1, max_requests // clients), "warmup": warmup}
     fd, spec_path = tempfile.mkstemp(prefix="bench-serve-", suffix=".json")
@@ -139,12 +170,18 @@ def drive(host: str, port: int, path: str, bodies: list[str], clients: int, seco
     procs = [subprocess.Popen([sys.executable, __file__, "--client", spec_path],
                               stdout=subprocess.PIPE, text=True) for _ in range(clients)]
     results = []
+    server_cpu = None
+    if server_pid is not None:
+        time.sleep(warmup + 0.2)               # count the measured window only
+        cpu0, t0 = tree_cpu(server_pid), time.perf_counter()
     for p in procs:
         out, _ = p.communicate()
         line = next((x for x in out.splitlines() if x.startswith(RESULT_TAG)), None)
         if line is None:
             raise RuntimeError(f"a client process failed (exit {p.returncode})")
         results.append(json.loads(line[len(RESULT_TAG):]))
+    if server_pid is not None:
+        server_cpu = tree_cpu(server_pid) - cpu0
     os.unlink(spec_path)
     import numpy as np
     lat = np.concatenate([np.asarray(r["lat"], dtype=float) for r in results]) \
@@ -154,6 +191,8 @@ def drive(host: str, port: int, path: str, bodies: list[str], clients: int, seco
     return {"rps": ok / elapsed if elapsed else 0.0, "ok": ok,
             "failed": sum(r["failed"] for r in results),
             "failures": [f for r in results for f in r["failures"]][:5],
+            "server_us": server_cpu / ok * 1e6 if server_cpu is not None and ok else None,
+            "client_us": sum(r["cpu"] for r in results) / ok * 1e6 if ok else None,
             "p50": float(np.percentile(lat, 50)) if lat.size else float("nan"),
             "p99": float(np.percentile(lat, 99)) if lat.size else float("nan")}
 
@@ -341,8 +380,9 @@ def changes_during(port: int, name: str, doc: Path, seconds: float, log: list) -
 
 
 def row(label: str, r: dict) -> str:
+    cpu = f"{r['server_us']:>10,.0f}" if r.get("server_us") else f"{'-':>10}"
     return (f"  {label:<34} {r['rps']:>9,.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} "
-            f"{r['failed']:>7}")
+            f"{r['failed']:>7} {cpu}")
 
 
 def main() -> None:
@@ -376,7 +416,8 @@ def main() -> None:
                 st, body = http("POST", port, f"/models/{n}", bodies[0].encode())
                 assert st == 200, body
                 results[(n, "portmodel")] = drive("127.0.0.1", port, f"/models/{n}", bodies,
-                                                  args.clients, args.seconds, args.max_requests)
+                                                  args.clients, args.seconds, args.max_requests,
+                                                  server_pid=proc.pid)
         finally:
             stop(proc)
         if not args.no_mlserver:
@@ -388,7 +429,7 @@ def main() -> None:
                     assert st == 200, body
                     results[(n, "mlserver")] = drive("127.0.0.1", port, f"/v2/models/{n}/infer",
                                                      bodies, args.clients, args.seconds,
-                                                     args.max_requests)
+                                                     args.max_requests, server_pid=proc.pid)
             finally:
                 stop(proc)
         # portmodel again, through an endpoint, while versions and weights change
@@ -411,7 +452,8 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
     labels = {"lr": "logistic regression (scaler+one-hot)", "rf": "random forest 100 trees"}
-    print(f"\n  {'model / server':<34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'failed':>7}")
+    print(f"\n  {'model / server':<34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'failed':>7} "
+          f"{'server CPU us/req':>10}")
     for n in names:
         print(f"{labels.get(n, n)}")
         print(row("portmodel", results[(n, "portmodel")]))
@@ -421,6 +463,12 @@ def main() -> None:
             print(f"  {'portmodel / MLServer':<34} {ratio:>8.2f}x   (target >= 1.5x)")
         print(row("portmodel, endpoint, during changes", results[(n, "changes")]))
         print(f"    changes: {', '.join(f'{a} {v} -> {s}' for a, s, v in changes[n])}")
+    for n in names:
+        r = results[(n, "portmodel")]
+        if r.get("server_us") and r.get("client_us"):
+            print(f"{n}: on 2 otherwise idle cores the server's and this client's CPU per "
+                  f"request ({r['server_us']:,.0f} + {r['client_us']:,.0f} us) allow at most "
+                  f"{2e6 / (r['server_us'] + r['client_us']):,.0f} req/s")
     lr = results.get(("lr", "portmodel"))
     if lr:
         print(f"\nLR target: >= 2,000 req/s and p99 < 10 ms: {lr['rps']:,.0f} req/s, "
