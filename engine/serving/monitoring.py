@@ -780,5 +780,21 @@ def install(app: Any) -> Monitor:
 
         registry.on_load = on_load
     app.include_router(_routes())
+    _hot_routes_first(app)
     app.add_middleware(MonitorMiddleware, monitor=monitor)
     return monitor
+
+
+#: scoring routes matched before all others: the router tries routes in order, and a request
+#: that only matches the last of some forty routes pays for every failed match before it
+HOT_ROUTES = (("/endpoints/{name}", "POST"),)
+
+
+def _hot_routes_first(app: Any) -> None:
+    routes = app.router.routes
+    hot = [r for r in routes if any(getattr(r, "path", None) == path and
+                                    method in (getattr(r, "methods", None) or ())
+                                    for path, method in HOT_ROUTES)]
+    for r in hot:
+        routes.remove(r)
+    routes[0:0] = hot
