@@ -4,6 +4,7 @@
     portmodel inspect MODEL [--json]
     portmodel verify MODEL
     portmodel validate MODEL
+    portmodel serve [--repo DIR|URL] [--model NAME=PATH ...] [--host H] [--port P] [--workers N]
 
 ``score`` streams the file through ``portmodel.batch.score_file`` (chunks, optional worker
 processes, atomic output); this module only turns options into calls and errors into messages.
@@ -116,6 +117,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if has_errors(problems) else 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the scoring service (FastAPI on uvicorn; needs the ``serve`` extra)."""
+    try:
+        from .serving.launch import serve
+    except ImportError as exc:
+        raise CliError(f"the scoring service needs the serve extra "
+                       f"(pip install 'portmodel[serve]'): {exc}") from None
+    return serve(args)
+
+
 # ------------------------------------------------------------------ text rendering
 
 def _field_notes(f: dict) -> str:
@@ -221,6 +232,31 @@ def build_parser() -> argparse.ArgumentParser:
                                    "SEVERITY: message per problem; exit status 1 if any error.")
     p.add_argument("model", metavar="MODEL", help="PMML document")
     p.set_defaults(run=cmd_validate)
+
+    p = sub.add_parser("serve", help="run the scoring service (HTTP, several workers)",
+                       description="Serve the models of a repository over HTTP: the model API, "
+                                   "Openscoring-compatible paths and the Open Inference Protocol "
+                                   "v2; OpenAPI page at /docs. Tokens may also come from "
+                                   "PORTMODEL_ADMIN_TOKEN and PORTMODEL_TOKEN. Without an admin "
+                                   "token a random one is made and printed at start.")
+    p.add_argument("--repo", metavar="DIR|URL",
+                   help="model repository: a folder (SQLite) or a postgresql:// URL (default: "
+                        "$PORTMODEL_REPO, else ~/.local/share/portmodel/repository)")
+    p.add_argument("--model", action="append", default=[], metavar="NAME=PATH",
+                   help="deploy and promote this document as NAME at start (repeatable)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="worker processes (default 1)")
+    p.add_argument("--admin-token", metavar="T",
+                   help="bearer token for deploying, promoting, deleting, routing")
+    p.add_argument("--token", metavar="T", help="bearer token for scoring (default: open)")
+    p.add_argument("--max-body", default="5MB", metavar="SIZE",
+                   help="largest request body, e.g. 5MB, 512KiB (default 5MB)")
+    p.add_argument("--log-level", default="warning",
+                   choices=("critical", "error", "warning", "info", "debug"),
+                   help="uvicorn's log level (default warning)")
+    p.set_defaults(run=cmd_serve)
     return parser
 
 
