@@ -18,7 +18,7 @@ from .model import Model
 
 __version__ = "0.1.0"
 
-__all__ = ["load", "Model", "Field", "PortmodelError", "DocumentError", "UnsafeDocumentError",
+__all__ = ["load", "export", "Model", "Field", "PortmodelError", "DocumentError", "UnsafeDocumentError",
            "UnsupportedError", "ScoringError", "MissingFieldError", "InvalidValueError",
            "ValueParseError", "EvaluationError", "VerificationError", "__version__"]
 
@@ -81,3 +81,14 @@ def load(source: Any, *, timeout: float | None = None, strict: bool = False) -> 
     finally:
         if was_enabled:
             gc.enable()
+
+
+
+def __getattr__(name: str) -> Any:
+    """``portmodel.export``: the export package, imported on first use (so that ``import
+    portmodel`` does not import scikit-learn); calling it exports a model:
+    ``portmodel.export(fitted, "model.pmml", X_sample)``."""
+    if name == "export":
+        import importlib
+        return importlib.import_module(".export", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -257,6 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
                    choices=("critical", "error", "warning", "info", "debug"),
                    help="uvicorn's log level (default warning)")
     p.set_defaults(run=cmd_serve)
+
+    from .export.cli import add_command as add_export
+    add_export(sub)
     return parser
 
 

@@ -1,0 +1,169 @@
+"""Export fitted scikit-learn (and XGBoost, LightGBM) models as PMML 4.4 or PFA 0.8.1 documents,
+checked against the estimator before they are returned.
+
+    import portmodel
+    portmodel.export(fitted, "model.pmml", X_sample)              # format from the suffix
+    text = portmodel.export(fitted, None, X_sample, format="pfa")  # the document's text
+
+``X_sample`` (a DataFrame) gives the input field names, their types, and the rows the check
+scores: the document is loaded with portmodel and every output is compared with the
+estimator's ``predict`` / ``predict_proba`` (ExportMismatchError names the column, the row and
+both values). PMML documents carry up to 100 of those rows in ModelVerification.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import ExportError, ExportMismatchError, UnsupportedEstimatorError
+
+__all__ = ["export", "build", "ExportError", "ExportMismatchError", "UnsupportedEstimatorError",
+           "supported", "DEFAULT_TOLERANCE"]
+
+#: |document - estimator| <= tolerance * max(1, |estimator|) for every output cell
+DEFAULT_TOLERANCE = 1e-9
+VERIFICATION_ROWS = 100
+
+
+def supported() -> tuple[list[str], list[str]]:
+    """(transformer class names, model class names) the writer covers."""
+    from .registry import supported as _s
+    return _s()
+
+
+def _format_of(path: Any, format: str | None) -> str:
+    if format:
+        if format not in ("pmml", "pfa"):
+            raise ExportError(f"format {format!r}: use 'pmml' or 'pfa'")
+        return format
+    if path is not None:
+        suffix = Path(os.fspath(path)).suffix.lower()
+        if suffix in (".pfa", ".json"):
+            return "pfa"
+    return "pmml"
+
+
+def _final(est: Any) -> Any:
+    while type(est).__name__ == "Pipeline" and hasattr(est, "steps"):
+        est = est.steps[-1][1]
+    return est
+
+
+def _has_proba(est: Any) -> bool:
+    try:
+        return callable(getattr(est, "predict_proba"))
+    except AttributeError:
+        return False
+
+
+def _value_type(values: Any) -> str:
+    arr = np.asarray(values)
+    if arr.dtype.kind in "iub":
+        return "integer"
+    if arr.dtype.kind == "f":
+        return "double"
+    return "string"
+
+
+def build(estimator: Any, X_sample: pd.DataFrame, target_name: str | None = None):
+    """The intermediate form (``ir.Export``) of a fitted estimator or pipeline."""
+    from . import ir
+    from .context import Context, input_fields, walk
+    inputs = input_fields(X_sample)
+    ctx = Context(inputs)
+    spec = walk(estimator, ctx, [f.name for f in inputs])
+    final = _final(estimator)
+    classes: tuple = ()
+    target_type = "double"
+    if getattr(spec, "function", None) == "classification" and hasattr(final, "classes_"):
+        classes = tuple(c.item() if isinstance(c, np.generic) else c for c in final.classes_)
+        target_type = _value_type(final.classes_)
+    proba = bool(classes) and _has_proba(estimator) and getattr(spec, "probabilities", True)
+    return ir.Export(list(ctx.inputs.values()), ctx.derived, spec, target_name or "y",
+                     target_type, classes, proba,
+                     f"{type(final).__name__} exported by portmodel", list(ctx.notes))
+
+
+def _cell(v: Any) -> Any:
+    v = v.item() if isinstance(v, np.generic) else v
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return None
+    return v
+
+
+def _verification(doc, X: pd.DataFrame, want: dict, tol: float) -> tuple[list, list]:
+    n = min(len(X), VERIFICATION_ROWS)
+    fields, cols = [], {}
+    for i, name in enumerate(X.columns):
+        fields.append((str(name), f"x{i}", None))
+        cols[str(name)] = (f"x{i}", X[name].to_numpy()[:n])
+    for j, (name, values) in enumerate(want.items()):
+        fields.append((name, f"y{j}", tol))
+        cols[name] = (f"y{j}", np.asarray(values)[:n])
+    rows = [{c: _cell(v[r]) for c, v in cols.values()} for r in range(n)]
+    return fields, rows
+
+
+def export(estimator: Any, path: str | os.PathLike | None = None,
+           X_sample: pd.DataFrame | None = None, *, format: str | None = None,
+           target_name: str | None = None, backend: str = "portmodel", check: bool = True,
+           tolerance: float | None = None) -> str | None:
+    """Write a fitted estimator or pipeline as a PMML or PFA document.
+
+    path: where to write (None: return the document's text); the format comes from its suffix
+    (.pfa/.json: PFA, else PMML) unless ``format`` says. X_sample: a DataFrame of inputs (a
+    ``target_name`` column in it is dropped). backend: "portmodel" or "sklearn2pmml" (PMML
+    only; needs Java). check: compare the document with the estimator on X_sample.
+    """
+    if not isinstance(X_sample, pd.DataFrame) or len(X_sample) == 0:
+        raise ExportError("X_sample must be a non-empty pandas DataFrame of input rows")
+    fmt = _format_of(path, format)
+    if target_name is not None and target_name in X_sample.columns:
+        X_sample = X_sample.drop(columns=[target_name])
+    if backend == "sklearn2pmml":
+        if fmt != "pmml":
+            raise ExportError("backend='sklearn2pmml' writes PMML only")
+        from .sklearn2pmml_backend import export_sklearn2pmml
+        data = export_sklearn2pmml(estimator, X_sample, target_name)
+        doc = None
+    elif backend == "portmodel":
+        doc = build(estimator, X_sample, target_name)
+        data = None
+    else:
+        raise ExportError(f"backend {backend!r}: use 'portmodel' or 'sklearn2pmml'")
+    from .check import check_document, expected
+    if doc is not None:
+        tol = tolerance if tolerance is not None else \
+            getattr(doc.model, "tolerance", DEFAULT_TOLERANCE)
+        want = expected(estimator, X_sample, doc)
+        if fmt == "pmml":
+            from portmodel import __version__
+
+            from .pmml_writer import write
+            data = write(doc, _verification(doc, X_sample, want, tol), __version__)
+        else:
+            from .pfa_writer import write as write_pfa
+            data = write_pfa(doc).encode("utf-8")
+        if check:
+            check_document(data, estimator, X_sample, doc, tol)
+    text = data.decode("utf-8")
+    if path is None:
+        return text
+    Path(os.fspath(path)).write_bytes(data)
+    return None
+
+
+class _CallableModule(types.ModuleType):
+    """This package, callable: ``portmodel.export(...)`` is ``portmodel.export.export(...)``."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> str | None:
+        return export(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

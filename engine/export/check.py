@@ -1,0 +1,82 @@
+"""After writing: score the sample with the document (in portmodel) and with the estimator, and
+compare every output cell.
+
+Numbers agree when ``|got - expected| <= tolerance * max(1, |expected|)``; labels must be equal.
+The first disagreement raises ExportMismatchError naming the output column, the row and both
+values.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import ExportMismatchError
+from . import ir
+
+
+def expected(est: Any, X: pd.DataFrame, doc: ir.Export) -> dict[str, np.ndarray]:
+    """The estimator's own outputs on X, keyed by the document's output names."""
+    out: dict[str, np.ndarray] = {}
+    pred = np.asarray(est.predict(X))
+    if pred.ndim == 2 and pred.shape[1] == 1:
+        pred = pred[:, 0]
+    out[doc.target] = pred
+    if doc.probabilities:
+        proba = np.asarray(est.predict_proba(X), float)
+        for k, c in enumerate(doc.classes):
+            out[f"probability({c})"] = proba[:, k]
+    extra = getattr(doc.model, "expected", None)
+    if extra is not None:
+        out.update(extra(est, X))
+    return out
+
+
+def _same(a: Any, b: Any, tol: float) -> bool:
+    a_missing = a is None or (isinstance(a, float) and math.isnan(a))
+    b_missing = b is None or (isinstance(b, float) and math.isnan(b))
+    if a_missing or b_missing:
+        return a_missing and b_missing
+    if isinstance(b, (str, np.str_)) or isinstance(a, (str, np.str_)):
+        return str(a) == str(b)
+    try:
+        fa, fb = float(a), float(b)
+    except (TypeError, ValueError):
+        return str(a) == str(b)
+    return abs(fa - fb) <= tol * max(1.0, abs(fb))
+
+
+def _py(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def compare(got: pd.DataFrame, want: dict[str, np.ndarray], tol: float, what: str) -> None:
+    """Raise ExportMismatchError at the first cell where ``got`` differs from ``want``."""
+    for col, values in want.items():
+        if col not in got.columns:
+            raise ExportMismatchError(f"{what}: the document has no output {col!r} "
+                                      f"(outputs: {list(got.columns)})")
+        g = got[col].to_numpy()
+        for i, (a, b) in enumerate(zip(g, values)):
+            a, b = _py(a), _py(b)
+            if not _same(a, b, tol):
+                raise ExportMismatchError(
+                    f"{what}: output {col!r} row {i}: document gives {a!r}, estimator gives "
+                    f"{b!r} (tolerance {tol:g})")
+
+
+def check_document(document: bytes | str | dict, est: Any, X: pd.DataFrame, doc: ir.Export,
+                   tol: float) -> int:
+    """Load the document with portmodel, score X, compare with the estimator; return the rows
+    checked."""
+    import portmodel
+    model = portmodel.load(document)
+    got = model.predict(X.reset_index(drop=True))
+    if isinstance(got, dict):
+        got = pd.DataFrame(got)
+    got = got.rename(columns=lambda c: c.replace("probability_", "probability(", 1) + ")"
+                     if isinstance(c, str) and c.startswith("probability_") else c)
+    compare(got, expected(est, X, doc), tol, "portmodel scoring the exported document")
+    return len(X)

@@ -1,0 +1,274 @@
+"""The intermediate form (``ir.Export``) as a PMML 4.4 document, through ``pmml_builder``.
+
+Derived fields go to the TransformationDictionary; each model's MiningSchema lists the input
+fields it depends on. Ensembles are MiningModels: forests average their trees; boosters sum
+their trees (and a constant tree for the initial score) and, for classifiers, chain a
+RegressionModel whose normalization is the loss's link (logit or softmax), as sklearn2pmml does.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from lxml import etree
+
+from . import ir
+from . import pmml_builder as B
+
+
+class _Writer:
+    def __init__(self, doc: ir.Export):
+        self.doc = doc
+        self.inputs = {f.name: f for f in doc.inputs}
+        self.derived = {d.name: d for d in doc.derived}
+        self._deps: dict[str, frozenset] = {}
+        self.fields_used: set[str] = set()
+
+    # ------------------------------------------------------------ dependencies
+    def deps(self, name: str) -> frozenset:
+        """The input fields a field depends on."""
+        if name in self.inputs:
+            return frozenset([name])
+        got = self._deps.get(name)
+        if got is None:
+            got = frozenset().union(*[self.deps(n) for n in _refs(self.derived[name].expr)]) \
+                if name in self.derived else frozenset()
+            self._deps[name] = got
+        return got
+
+    def schema(self, fields: Iterable[str], target: bool = True, extra: Iterable[str] = ()
+               ) -> etree._Element:
+        used: set[str] = set()
+        for f in fields:
+            used |= self.deps(f)
+        self.fields_used |= used
+        mf = []
+        if target:
+            mf.append(B.mining_field(self.doc.target, "target"))
+        for f in self.doc.inputs:
+            if f.name in used:
+                mf.append(B.mining_field(f.name, None, None if f.unknown == "error" else "asIs"))
+        mf.extend(B.mining_field(n) for n in extra)
+        return B.mining_schema(mf)
+
+    # ------------------------------------------------------------ expressions
+    def expr(self, e: ir.Expr) -> etree._Element:
+        if isinstance(e, ir.Ref):
+            return B.field_ref(e.name, e.missing_to)
+        if isinstance(e, ir.Const):
+            return B.constant(e.value, "string" if isinstance(e.value, str) else "double")
+        if isinstance(e, ir.Call):
+            return B.apply(e.fn, *[self.expr(a) for a in e.args])
+        if isinstance(e, ir.ToFloat):
+            return B.field_ref(e.name)
+        if isinstance(e, ir.Indicator):
+            if len(e.values) == 1 and not e.negate:
+                return B.norm_discrete(e.name, e.values[0], e.missing)
+            fn = "isNotIn" if e.negate else "isIn"
+            dt = "string" if self._type(e.name) == "string" else "double"
+            test = B.apply(fn, B.field_ref(e.name), *[B.constant(v, dt) for v in e.values])
+            return B.apply("if", test, B.constant(1.0, "double"), B.constant(0.0, "double"),
+                           map_missing_to=e.missing)
+        if isinstance(e, ir.Lookup):
+            return B.map_values(e.name, dict(e.table), "double", e.default, e.missing)
+        if isinstance(e, ir.Bins):
+            edges = list(e.edges)
+            bins = []
+            for i in range(len(edges) + 1):
+                lo = edges[i - 1] if i > 0 else None
+                hi = edges[i] if i < len(edges) else None
+                bins.append((float(i), B.interval("closedOpen", lo, hi)))
+            return B.discretize(e.name, bins, "double")
+        raise TypeError(f"no PMML form for {e!r}")
+
+    def _type(self, name: str) -> str:
+        if name in self.inputs:
+            return self.inputs[name].data_type
+        return self.derived[name].data_type
+
+    # ------------------------------------------------------------ models
+    def outputs(self) -> etree._Element | None:
+        if not self.doc.probabilities:
+            return None
+        return B.output([B.output_field(f"probability({c})", "probability", "double",
+                                        "continuous", c) for c in self.doc.classes])
+
+    def model(self, spec: Any, top: bool = True) -> etree._Element:
+        out = self.outputs() if top else None
+        if isinstance(spec, ir.LinearSpec):
+            return self.linear(spec, out)
+        if isinstance(spec, ir.TreeSpec):
+            return self.tree(spec, out)
+        if isinstance(spec, ir.EnsembleSpec):
+            return self.ensemble(spec, out)
+        writer = getattr(spec, "pmml", None)
+        if writer is not None:
+            return writer(self, out)
+        raise TypeError(f"no PMML writer for {type(spec).__name__}")
+
+    def linear(self, spec: ir.LinearSpec, out: etree._Element | None,
+               extra: Iterable[str] = ()) -> etree._Element:
+        fields = [f for _, _, terms in spec.tables for f, _ in terms]
+        tables = [B.regression_table(icpt, terms, cat) for cat, icpt, terms in spec.tables]
+        return B.regression_model(spec.function, spec.normalization, self.schema(fields, True,
+                                                                                 extra),
+                                  out, None, tables)
+
+    def _split_fields(self, node: ir.TreeNode, acc: set) -> set:
+        if node.field is not None:
+            acc.add(node.field)
+            self._split_fields(node.left, acc)
+            self._split_fields(node.right, acc)
+        return acc
+
+    def tree(self, spec: ir.TreeSpec, out: etree._Element | None) -> etree._Element:
+        classify = spec.function == "classification"
+        counter = [0]
+
+        def build(n: ir.TreeNode, pred: etree._Element) -> etree._Element:
+            counter[0] += 1
+            nid = counter[0] if spec.missing_routing else None
+            if n.field is None:
+                dist = [B.score_distribution(c, k) for c, k in zip(spec.classes, n.counts)] \
+                    if classify else ()
+                return B.node(n.value, pred, id_=nid, distribution=dist)
+            lpred = B.simple_predicate(n.field, "lessOrEqual", n.threshold)
+            left = build(n.left, lpred)
+            right = build(n.right, B.true())
+            default = None
+            if spec.missing_routing:
+                default = (left if n.missing_left else right).get("id")
+            return B.node(None, pred, [left, right], id_=nid, default_child=default)
+
+        root = build(spec.root, B.true())
+        fields = self._split_fields(spec.root, set())
+        return B.tree_model(spec.function, self.schema(sorted(fields)), root, out,
+                            missing_strategy="defaultChild" if spec.missing_routing
+                            else "nullPrediction",
+                            no_true_child="returnLastPrediction")
+
+    def _constant_tree(self, value: float) -> etree._Element:
+        return B.tree_model("regression", self.schema([]), B.node(value, B.true()))
+
+    def _sum(self, members: list, intercept: float, out: etree._Element | None,
+             function: str = "regression") -> etree._Element:
+        segs = [B.segment(1, B.true(), self._constant_tree(intercept))] if intercept else []
+        segs += [B.segment(i + 2, B.true(), self.model(m, False)) for i, m in enumerate(members)]
+        fields = set()
+        for m in members:
+            fields |= self._all_fields(m)
+        return B.mining_model(function, self.schema(sorted(fields)), "sum", segs, out)
+
+    def _all_fields(self, spec: Any) -> set:
+        if isinstance(spec, ir.TreeSpec):
+            return self._split_fields(spec.root, set())
+        if isinstance(spec, ir.EnsembleSpec):
+            acc: set = set()
+            for m in spec.members:
+                for mm in (m if isinstance(m, list) else [m]):
+                    acc |= self._all_fields(mm)
+            return acc
+        if isinstance(spec, ir.LinearSpec):
+            return {f for _, _, t in spec.tables for f, _ in t}
+        return set(getattr(spec, "fields", ()))
+
+    def ensemble(self, spec: ir.EnsembleSpec, out: etree._Element | None) -> etree._Element:
+        if spec.method == "average":
+            segs = [B.segment(i + 1, B.true(), self.model(m, False))
+                    for i, m in enumerate(spec.members)]
+            return B.mining_model(spec.function, self.schema(sorted(self._all_fields(spec))),
+                                  "average", segs, out)
+        if spec.function == "regression":
+            model = self._sum(spec.members, spec.intercept, out)
+            self._float_sum(model, spec)
+            return model
+        # classification: raw scores per class, then the link
+        per_class = spec.members
+        icpts = spec.intercept if isinstance(spec.intercept, tuple) else (spec.intercept,)
+        segs = []
+        raw_names = []
+        for k, (members, icpt) in enumerate(zip(per_class, icpts)):
+            name = "decisionFunction" if len(per_class) == 1 else \
+                f"decisionFunction({spec.classes[k]})"
+            raw_names.append(name)
+            sub = self._sum(members, icpt, B.output([B.output_field(
+                name, "predictedValue", "double", "continuous")]))
+            self._float_sum(sub, spec)
+            self._drop_target(sub)
+            segs.append(B.segment(k + 1, B.true(), sub))
+        if len(per_class) == 1:
+            tables = [(spec.classes[1], 0.0, ((raw_names[0], 1.0),)), (spec.classes[0], 0.0, ())]
+            link = "logit"
+        else:
+            tables = [(c, 0.0, ((raw_names[k], 1.0),)) for k, c in enumerate(spec.classes)]
+            link = "softmax"
+        reg = B.regression_model("classification", link, B.mining_schema(
+            [B.mining_field(self.doc.target, "target")] +
+            [B.mining_field(n) for n in raw_names]), None, None,
+            [B.regression_table(i, t, c) for c, i, t in tables])
+        segs.append(B.segment(len(segs) + 1, B.true(), reg))
+        fields = self._all_fields(spec)
+        return B.mining_model("classification", self.schema(sorted(fields)), "modelChain",
+                              segs, out)
+
+    def _drop_target(self, model: etree._Element) -> None:
+        ms = model.find(f"{{{B.NS}}}MiningSchema")
+        for mf in ms.findall(f"{{{B.NS}}}MiningField"):
+            if mf.get("usageType") == "target":
+                ms.remove(mf)
+
+    def _float_sum(self, model: etree._Element, spec: ir.EnsembleSpec) -> None:
+        if spec.float_sum:
+            model.set("x-mathContext", "float")
+
+
+def _refs(e: ir.Expr) -> list[str]:
+    if isinstance(e, (ir.Ref, ir.ToFloat, ir.Indicator, ir.Lookup, ir.Bins)):
+        return [e.name]
+    if isinstance(e, ir.Call):
+        return [n for a in e.args for n in _refs(a)]
+    return []
+
+
+def _data_field(f: ir.InputField) -> etree._Element:
+    if f.data_type == "string":
+        return B.data_field(f.name, "categorical", "string", f.categories)
+    return B.data_field(f.name, "continuous", f.data_type)
+
+
+def write(doc: ir.Export, verification: tuple[list, list] | None = None,
+          version: str = "") -> bytes:
+    """The PMML document's bytes; ``verification`` = (fields, rows) for ModelVerification."""
+    w = _Writer(doc)
+    model = w.model(doc.model)
+    if doc.classes:
+        target = B.data_field(doc.target, "categorical", doc.target_type, doc.classes)
+    else:
+        target = B.data_field(doc.target, "continuous", doc.target_type)
+    inputs = [_data_field(f) for f in doc.inputs if f.name in w.fields_used]
+    td = B.transformations("TransformationDictionary",
+                           [B.derived_field(d.name, d.optype, d.data_type, w.expr(d.expr))
+                            for d in _needed(doc, w)])
+    if verification is not None:
+        fields, rows = verification
+        model.append(B.model_verification(
+            [(f, c, p) for f, c, p in fields if p is not None or f in w.fields_used], rows))
+    notes = "; ".join(doc.notes)
+    root = B.pmml(B.header(doc.description + (f". {notes}" if notes else ""), "portmodel",
+                           version), B.data_dictionary([target] + inputs), td, model)
+    return B.to_bytes(root)
+
+
+def _needed(doc: ir.Export, w: _Writer) -> list[ir.Derived]:
+    """Derived fields the model reaches, in definition order."""
+    byname = {d.name: d for d in doc.derived}
+    need: set[str] = set()
+
+    def visit(n: str) -> None:
+        if n in need or n not in byname:
+            return
+        need.add(n)
+        for r in _refs(byname[n].expr):
+            visit(r)
+    for n in w._all_fields(doc.model) | set(getattr(doc.model, "fields", ())):
+        visit(n)
+    return [d for d in doc.derived if d.name in need]

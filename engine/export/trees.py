@@ -1,0 +1,86 @@
+"""Decision trees. scikit-learn compares float32 features with double thresholds; the
+document declares float-typed derived fields for the split features (``float(x)``) and writes
+each threshold as the largest float32 not above it, so ``x <= threshold`` has the same answer
+in float32 and double arithmetic, in every engine that honours the field's data type."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.tree import (DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeClassifier,
+                          ExtraTreeRegressor)
+
+from . import ir
+from .context import Context
+from .registry import model
+
+
+def float_threshold(t: float) -> np.float32:
+    """The largest float32 <= t: for a float32 x, ``x <= t`` iff ``x <= float_threshold(t)``."""
+    f = np.float32(t)
+    if float(f) > t:
+        f = np.nextafter(f, np.float32(-np.inf))
+    return f
+
+
+def _count(c: float) -> float:
+    r = round(c)
+    return float(r) if abs(c - r) <= 1e-12 * max(1.0, abs(c)) else float(c)
+
+
+def tree_nodes(tree: Any, fields: list[str], classes: tuple | None, scale: float = 1.0
+               ) -> ir.TreeNode:
+    """The sklearn ``tree_`` as TreeNodes: split fields by index into ``fields`` (float-typed),
+    leaves with ``scale * value`` (regression) or class probabilities (classification)."""
+    left, right = tree.children_left, tree.children_right
+    feature, threshold = tree.feature, tree.threshold
+    value = tree.value
+    weights = tree.weighted_n_node_samples
+    mgl = getattr(tree, "missing_go_to_left", np.ones(len(left), np.uint8))
+
+    def build(i: int) -> ir.TreeNode:
+        if left[i] == -1:
+            if classes is None:
+                return ir.TreeNode(value=float(scale * value[i, 0, 0]))
+            v = value[i, 0, :len(classes)]
+            probs = v / v.sum()
+            counts = tuple(_count(c) for c in probs * weights[i])
+            return ir.TreeNode(value=classes[int(np.argmax(probs))],
+                               probabilities=tuple(float(p) for p in probs), counts=counts)
+        return ir.TreeNode(field=fields[feature[i]], threshold=float_threshold(threshold[i]),
+                           left=build(left[i]), right=build(right[i]),
+                           missing_left=bool(mgl[i]))
+    return build(0)
+
+
+def split_fields(est: Any, ctx: Context, features: list[str], tree: Any) -> list[str]:
+    """Float-typed fields for the features the tree splits on (others stay as they are)."""
+    if est.n_features_in_ != len(features):
+        raise ctx.fail(est, f"{est.n_features_in_} features expected, {len(features)} given")
+    used = set(int(f) for f in tree.feature if f >= 0)
+    return [ctx.as_float(f) if i in used else f for i, f in enumerate(features)]
+
+
+def tree_spec(est: Any, ctx: Context, features: list[str], classes: tuple | None,
+              scale: float = 1.0, missing_routing: bool = True) -> ir.TreeSpec:
+    tree = est.tree_
+    if tree.n_outputs != 1:
+        raise ctx.fail(est, "multi-output trees are not supported")
+    fields = split_fields(est, ctx, features, tree)
+    root = tree_nodes(tree, fields, classes, scale)
+    return ir.TreeSpec("classification" if classes is not None else "regression", root,
+                       tuple(classes or ()), missing_routing)
+
+
+def py_classes(est: Any) -> tuple:
+    return tuple(c.item() if isinstance(c, np.generic) else c for c in est.classes_)
+
+
+@model(DecisionTreeClassifier, ExtraTreeClassifier)
+def decision_tree_classifier(est: Any, ctx: Context, features: list[str]) -> ir.TreeSpec:
+    return tree_spec(est, ctx, features, py_classes(est))
+
+
+@model(DecisionTreeRegressor, ExtraTreeRegressor)
+def decision_tree_regressor(est: Any, ctx: Context, features: list[str]) -> ir.TreeSpec:
+    return tree_spec(est, ctx, features, None)
