@@ -148,3 +148,80 @@ def _schema(xmlschema, path):
     if path not in _SCHEMAS:
         _SCHEMAS[path] = xmlschema.XMLSchema(path)
     return _SCHEMAS[path]
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("case,kind,name,data", CASES, ids=[c[0] for c in CASES])
+def test_same_scores_in_jpmml(exported, case, kind, name, data):
+    from reference_engines import jpmml_frame
+    est, X, y, path = exported(kind, name, data)
+    frame = X.astype(object).where(X.notna(), None)
+    got = jpmml_frame(path.read_text(), frame)
+    assert_scores(got, expected_outputs(est, X, y.name))
+
+
+def test_unsupported_estimator_names_class_place_and_list():
+    from sklearn.decomposition import PCA
+    X, y = dataset("iris")
+    est = make_pipeline(StandardScaler(), PCA(2), LogisticRegression()).fit(X, y)
+    with pytest.raises(portmodel.export.UnsupportedEstimatorError,
+                       match=r"PCA at step 'pca' is not supported.*StandardScaler"):
+        portmodel.export(est, None, X)
+
+
+def test_unsupported_setting_is_refused():
+    X, y = dataset("iris")
+    est = SGDClassifier(loss="log_loss", random_state=0).fit(X, y)
+    with pytest.raises(portmodel.export.UnsupportedEstimatorError, match="SGDClassifier"):
+        portmodel.export(est, None, X)
+
+
+def test_mismatch_is_caught_by_the_check(monkeypatch):
+    """A deliberately wrong coefficient: the check names the output column, row and values."""
+    from portmodel.export import linear
+    X, y = dataset("diabetes")
+    est = LinearRegression().fit(X, y)
+    real = linear.terms
+
+    def off(features, coefs):
+        t = list(real(features, coefs))
+        t[0] = (t[0][0], t[0][1] * (1 + 1e-6))
+        return tuple(t)
+    monkeypatch.setattr(linear, "terms", off)
+    with pytest.raises(portmodel.export.ExportMismatchError,
+                       match=r"output 'target' row \d+: document gives .*estimator gives"):
+        portmodel.export(est, None, X, target_name="target")
+
+
+def test_format_from_suffix_and_text_return(tmp_path):
+    X, y = dataset("iris")
+    est = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)
+    assert portmodel.export(est, tmp_path / "m.pmml", X) is None
+    assert (tmp_path / "m.pmml").read_text().startswith("<?xml")
+    text = portmodel.export(est, None, X)
+    assert "<TreeModel" in text
+
+
+def test_import_portmodel_does_not_import_sklearn():
+    import subprocess
+    import sys
+    code = "import sys, portmodel; print('sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_cli_export_writes_a_checked_document(tmp_path):
+    import joblib
+
+    from portmodel.cli import main
+    X, y = dataset("mixed")
+    est = _mixed_pipelines()["mean_onehot_logistic"]().fit(X, y)
+    joblib.dump(est, tmp_path / "m.joblib")
+    X.assign(cultivar=y).to_csv(tmp_path / "s.csv", index=False)
+    assert main(["export", str(tmp_path / "m.joblib"), "-o", str(tmp_path / "m.pmml"),
+                 "--sample", str(tmp_path / "s.csv"), "--target", "cultivar"]) == 0
+    model = portmodel.load(tmp_path / "m.pmml")
+    assert model.output_names[0] == "cultivar"
+    assert model.verify() == 100
+    assert main(["export", str(tmp_path / "nope.joblib"), "-o", str(tmp_path / "x.pmml"),
+                 "--sample", str(tmp_path / "s.csv")]) == 1

@@ -22,6 +22,8 @@ class _Writer:
         self.derived = {d.name: d for d in doc.derived}
         self._deps: dict[str, frozenset] = {}
         self.fields_used: set[str] = set()
+        #: inside a classifier's raw-score sum: models there do not predict the target
+        self.raw = False
 
     # ------------------------------------------------------------ dependencies
     def deps(self, name: str) -> frozenset:
@@ -42,7 +44,7 @@ class _Writer:
             used |= self.deps(f)
         self.fields_used |= used
         mf = []
-        if target:
+        if target and not self.raw:
             mf.append(B.mining_field(self.doc.target, "target"))
         for f in self.doc.inputs:
             if f.name in used:
@@ -190,8 +192,12 @@ class _Writer:
             name = "decisionFunction" if len(per_class) == 1 else \
                 f"decisionFunction({spec.classes[k]})"
             raw_names.append(name)
-            sub = self._sum(members, icpt, B.output([B.output_field(
-                name, "predictedValue", "double", "continuous")]))
+            self.raw = True
+            try:
+                sub = self._sum(members, icpt, B.output([B.output_field(
+                    name, "predictedValue", "double", "continuous")]))
+            finally:
+                self.raw = False
             self._float_sum(sub, spec)
             self._drop_target(sub)
             segs.append(B.segment(k + 1, B.true(), sub))
@@ -201,14 +207,16 @@ class _Writer:
         else:
             tables = [(c, 0.0, ((raw_names[k], 1.0),)) for k, c in enumerate(spec.classes)]
             link = "softmax"
+        # the probabilities are the last segment's outputs (JPMML-Evaluator does not resolve
+        # them on the chain itself)
         reg = B.regression_model("classification", link, B.mining_schema(
             [B.mining_field(self.doc.target, "target")] +
-            [B.mining_field(n) for n in raw_names]), None, None,
+            [B.mining_field(n) for n in raw_names]), out, None,
             [B.regression_table(i, t, c) for c, i, t in tables])
         segs.append(B.segment(len(segs) + 1, B.true(), reg))
         fields = self._all_fields(spec)
         return B.mining_model("classification", self.schema(sorted(fields)), "modelChain",
-                              segs, out)
+                              segs, None)
 
     def _drop_target(self, model: etree._Element) -> None:
         ms = model.find(f"{{{B.NS}}}MiningSchema")
