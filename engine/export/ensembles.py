@@ -44,8 +44,10 @@ def _init_raw(est: Any, ctx: Context) -> np.ndarray:
 def gradient_boosting_regressor(est: Any, ctx: Context, features: list[str]
                                 ) -> ir.EnsembleSpec:
     lr = est.learning_rate
-    members = [tree_spec(t, ctx, features, None, lr, False) for t in est.estimators_[:, 0]]
-    return ir.EnsembleSpec("regression", "sum", members, intercept=float(_init_raw(est, ctx)[0]))
+    init = float(_init_raw(est, ctx)[0])
+    members = [tree_spec(t, ctx, features, None, lr, False, init if j == 0 else None)
+               for j, t in enumerate(est.estimators_[:, 0])]
+    return ir.EnsembleSpec("regression", "sum", members, intercept=0.0)
 
 
 @model(GradientBoostingClassifier)
@@ -57,10 +59,7 @@ def gradient_boosting_classifier(est: Any, ctx: Context, features: list[str]
     classes = py_classes(est)
     raw = _init_raw(est, ctx)
     K = est.estimators_.shape[1]
-    per_class = [[tree_spec(t, ctx, features, None, lr, False) for t in est.estimators_[:, k]]
-                 for k in range(K)]
-    if K == 1:
-        return ir.EnsembleSpec("classification", "sum", per_class, classes,
-                               float(raw[0]), "logit")
-    return ir.EnsembleSpec("classification", "sum", per_class, classes,
-                           tuple(float(r) for r in raw), "softmax")
+    per_class = [[tree_spec(t, ctx, features, None, lr, False, float(raw[k]) if j == 0 else None)
+                  for j, t in enumerate(est.estimators_[:, k])] for k in range(K)]
+    return ir.EnsembleSpec("classification", "sum", per_class, classes, (0.0,) * K,
+                           "logit" if K == 1 else "softmax")

@@ -28,8 +28,8 @@ def _count(c: float) -> float:
     return float(r) if abs(c - r) <= 1e-12 * max(1.0, abs(c)) else float(c)
 
 
-def tree_nodes(tree: Any, fields: list[str], classes: tuple | None, scale: float = 1.0
-               ) -> ir.TreeNode:
+def tree_nodes(tree: Any, fields: list[str], classes: tuple | None, scale: float = 1.0,
+               offset: float | None = None) -> ir.TreeNode:
     """The sklearn ``tree_`` as TreeNodes: split fields by index into ``fields`` (float-typed),
     leaves with ``scale * value`` (regression) or class probabilities (classification)."""
     left, right = tree.children_left, tree.children_right
@@ -41,7 +41,8 @@ def tree_nodes(tree: Any, fields: list[str], classes: tuple | None, scale: float
     def build(i: int) -> ir.TreeNode:
         if left[i] == -1:
             if classes is None:
-                return ir.TreeNode(value=float(scale * value[i, 0, 0]))
+                v = scale * value[i, 0, 0]
+                return ir.TreeNode(value=float(v if offset is None else offset + v))
             v = value[i, 0, :len(classes)]
             probs = v / v.sum()
             counts = tuple(_count(c) for c in probs * weights[i])
@@ -62,12 +63,15 @@ def split_fields(est: Any, ctx: Context, features: list[str], tree: Any) -> list
 
 
 def tree_spec(est: Any, ctx: Context, features: list[str], classes: tuple | None,
-              scale: float = 1.0, missing_routing: bool = True) -> ir.TreeSpec:
+              scale: float = 1.0, missing_routing: bool = True, offset: float | None = None
+              ) -> ir.TreeSpec:
+    """offset: added to every leaf (a booster's initial score, folded into its first tree:
+    ``init + rate * value`` is the double the library computes first)."""
     tree = est.tree_
     if tree.n_outputs != 1:
         raise ctx.fail(est, "multi-output trees are not supported")
     fields = split_fields(est, ctx, features, tree)
-    root = tree_nodes(tree, fields, classes, scale)
+    root = tree_nodes(tree, fields, classes, scale, offset)
     return ir.TreeSpec("classification" if classes is not None else "regression", root,
                        tuple(classes or ()), missing_routing)
 
