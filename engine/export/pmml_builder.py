@@ -203,10 +203,18 @@ def regression_model(function: str, normalization: str | None, schema: etree._El
               schema, out, targets, local, *tables)
 
 
-def regression_table(intercept: float, predictors: Sequence[tuple[str, float]],
+def regression_table(intercept: float, predictors: Sequence[tuple],
                      target_category: Any = None) -> etree._Element:
+    """predictors: (field, coefficient) or (field, coefficient, exponent)."""
     return el("RegressionTable", {"intercept": intercept, "targetCategory": target_category},
-              *[el("NumericPredictor", {"name": n, "coefficient": c}) for n, c in predictors])
+              *[el("NumericPredictor", {"name": p[0], "exponent": p[2] if len(p) > 2 else None,
+                                        "coefficient": p[1]}) for p in predictors])
+
+
+def array(values: Sequence[Any], type_: str = "real") -> etree._Element:
+    a = el("Array", {"type": type_, "n": len(values)})
+    a.text = " ".join(text(v) for v in values)
+    return a
 
 
 def score_distribution(category: Any, count: float, probability: float | None = None

@@ -248,7 +248,9 @@ def write(doc: ir.Export, verification: tuple[list, list] | None = None,
     """The PMML document's bytes; ``verification`` = (fields, rows) for ModelVerification."""
     w = _Writer(doc)
     model = w.model(doc.model)
-    if doc.classes:
+    if getattr(doc.model, "function", None) == "clustering":
+        target = None
+    elif doc.classes:
         target = B.data_field(doc.target, "categorical", doc.target_type, doc.classes)
     else:
         target = B.data_field(doc.target, "continuous", doc.target_type)
@@ -262,7 +264,7 @@ def write(doc: ir.Export, verification: tuple[list, list] | None = None,
             [(f, c, p) for f, c, p in fields if p is not None or f in w.fields_used], rows))
     notes = "; ".join(doc.notes)
     root = B.pmml(B.header(doc.description + (f". {notes}" if notes else ""), "portmodel",
-                           version), B.data_dictionary([target] + inputs), td, model)
+                           version), B.data_dictionary(([target] if target is not None else []) + inputs), td, model)
     return B.to_bytes(root)
 
 

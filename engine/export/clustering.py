@@ -1,0 +1,40 @@
+"""KMeans as a PMML ClusteringModel: squared Euclidean distance to each center; the output
+names the nearest cluster by scikit-learn's label (0, 1, ...)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.cluster import KMeans, MiniBatchKMeans
+
+from . import pmml_builder as B
+from .context import Context
+from .registry import model
+
+
+@dataclass
+class ClusteringSpec:
+    function: str
+    fields: list
+    centers: np.ndarray
+    probabilities: bool = False
+
+    def pmml(self, w: Any, out: Any) -> Any:
+        fields = [B.el("ClusteringField", {"field": f}) for f in self.fields]
+        clusters = [B.el("Cluster", {"id": k, "name": str(k)}, B.array(list(c)))
+                    for k, c in enumerate(self.centers)]
+        out = B.output([B.output_field(w.doc.target, "predictedValue", "string",
+                                       "categorical")])
+        return B.el("ClusteringModel", {"functionName": "clustering",
+                                        "modelClass": "centerBased",
+                                        "numberOfClusters": len(self.centers)},
+                    w.schema(self.fields, target=False), out,
+                    B.el("ComparisonMeasure", {"kind": "distance"},
+                         B.el("squaredEuclidean")),
+                    *fields, *clusters)
+
+
+@model(KMeans, MiniBatchKMeans)
+def kmeans(est: Any, ctx: Context, features: list[str]) -> ClusteringSpec:
+    return ClusteringSpec("clustering", list(features), np.asarray(est.cluster_centers_, float))

@@ -1,0 +1,96 @@
+"""SVC and SVR as a PMML SupportVectorMachineModel (linear, poly, rbf and sigmoid kernels).
+
+SVC is one-against-one over libsvm's own coefficients (``_dual_coef_``, ``_intercept_``; the
+public ones are negated for two classes): for classes i < j the machine's value is
+``sum coef * K(x, sv) + intercept``, and libsvm votes i when it is positive; PMML takes the
+targetCategory when the value is below the threshold 0, so j is the target category and i the
+alternate one. Only the predicted class is published (probability=True uses Platt scaling
+fitted by cross-validation, not covered)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.svm import SVC, SVR, NuSVC, NuSVR
+
+from . import pmml_builder as B
+from .context import Context
+from .registry import model
+from .trees import py_classes
+
+
+@dataclass
+class SVMSpec:
+    function: str
+    fields: list
+    kernel: Any
+    vectors: np.ndarray
+    machines: list               # (target, alternate, intercept, [(vector index, coef)])
+    probabilities: bool = False
+
+    def pmml(self, w: Any, out: Any) -> Any:
+        vfields = B.el("VectorFields", {"numberOfFields": len(self.fields)},
+                       *[B.field_ref(f) for f in self.fields])
+        inst = [B.el("VectorInstance", {"id": i}, B.array(list(map(float, v))))
+                for i, v in enumerate(self.vectors)]
+        vd = B.el("VectorDictionary", {"numberOfVectors": len(self.vectors)}, vfields, *inst)
+        machines = []
+        for target, alt, icpt, coefs in self.machines:
+            sv = B.el("SupportVectors", {"numberOfSupportVectors": len(coefs),
+                                         "numberOfAttributes": len(self.fields)},
+                      *[B.el("SupportVector", {"vectorId": i}) for i, _ in coefs])
+            cs = B.el("Coefficients", {"numberOfCoefficients": len(coefs),
+                                       "absoluteValue": icpt},
+                      *[B.el("Coefficient", {"value": c}) for _, c in coefs])
+            machines.append(B.el("SupportVectorMachine", {
+                "targetCategory": None if target is None else B.text(target),
+                "alternateTargetCategory": None if alt is None else B.text(alt)}, sv, cs))
+        return B.el("SupportVectorMachineModel", {
+            "functionName": self.function,
+            "classificationMethod": "OneAgainstOne" if self.function == "classification"
+            else None},
+            w.schema(self.fields), out, self.kernel, vd, *machines)
+
+
+def _kernel(est: Any, ctx: Context) -> Any:
+    k = est.kernel
+    g = float(est._gamma)
+    if k == "linear":
+        return B.el("LinearKernelType")
+    if k == "rbf":
+        return B.el("RadialBasisKernelType", {"gamma": g})
+    if k == "poly":
+        return B.el("PolynomialKernelType", {"gamma": g, "coef0": float(est.coef0),
+                                             "degree": float(est.degree)})
+    if k == "sigmoid":
+        return B.el("SigmoidKernelType", {"gamma": g, "coef0": float(est.coef0)})
+    raise ctx.fail(est, f"kernel={k!r}")
+
+
+@model(SVC, NuSVC)
+def svc(est: Any, ctx: Context, features: list[str]) -> SVMSpec:
+    classes = py_classes(est)
+    n = len(classes)
+    starts = np.concatenate([[0], np.cumsum(est.n_support_)])
+    dual = np.asarray(est._dual_coef_, float)
+    icpt = np.asarray(est._intercept_, float)
+    machines = []
+    p = 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            coefs = [(s, float(dual[j - 1, s])) for s in range(starts[i], starts[i + 1])]
+            coefs += [(s, float(dual[i, s])) for s in range(starts[j], starts[j + 1])]
+            machines.append((classes[j], classes[i], float(icpt[p]), coefs))
+            p += 1
+    return SVMSpec("classification", list(features), _kernel(est, ctx),
+                   np.asarray(est.support_vectors_, float), machines)
+
+
+@model(SVR, NuSVR)
+def svr(est: Any, ctx: Context, features: list[str]) -> SVMSpec:
+    dual = np.asarray(est._dual_coef_, float)[0]
+    machines = [(None, None, float(np.asarray(est._intercept_, float)[0]),
+                 [(s, float(c)) for s, c in enumerate(dual)])]
+    return SVMSpec("regression", list(features), _kernel(est, ctx),
+                   np.asarray(est.support_vectors_, float), machines)
