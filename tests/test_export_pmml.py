@@ -14,6 +14,7 @@ from export_util import TOL, assert_scores, dataset, expected_outputs
 from sklearn.compose import ColumnTransformer  # noqa: E402
 from sklearn.ensemble import (ExtraTreesClassifier, ExtraTreesRegressor,  # noqa: E402
                               GradientBoostingClassifier, GradientBoostingRegressor,
+                              HistGradientBoostingClassifier, HistGradientBoostingRegressor,
                               RandomForestClassifier, RandomForestRegressor)
 from sklearn.impute import SimpleImputer  # noqa: E402
 from sklearn.linear_model import (ElasticNet, Lasso, LinearRegression,  # noqa: E402
@@ -54,6 +55,7 @@ def _classifiers():
         "svc_linear": lambda: make_pipeline(StandardScaler(), SVC(kernel="linear")),
         "svc_poly": lambda: make_pipeline(StandardScaler(), SVC(kernel="poly", coef0=1.0)),
         "svc_sigmoid": lambda: make_pipeline(StandardScaler(), SVC(kernel="sigmoid")),
+        "hist_gbm": lambda: HistGradientBoostingClassifier(max_iter=20, random_state=0),
     }
 
 
@@ -72,6 +74,7 @@ def _regressors():
         "mlp": lambda: make_pipeline(StandardScaler(), MLPRegressor(
             hidden_layer_sizes=(16,), max_iter=300, random_state=0)),
         "knn": lambda: KNeighborsRegressor(n_neighbors=5),
+        "hist_gbm": lambda: HistGradientBoostingRegressor(max_iter=30, random_state=0),
         "svr_rbf": lambda: make_pipeline(StandardScaler(), SVR(C=10.0)),
         "svr_poly": lambda: make_pipeline(StandardScaler(), SVR(kernel="poly", coef0=1.0)),
         "kmeans": lambda: make_pipeline(StandardScaler(), KMeans(n_clusters=4, n_init=3,
@@ -112,6 +115,8 @@ def _mixed_pipelines():
              ["alcalinity_of_ash", "magnesium"]),
             ("ord", KBinsDiscretizer(n_bins=3, encode="ordinal", strategy="uniform"),
              ["total_phenols"])]), LogisticRegression(max_iter=2000)),
+        "hist_gbm_native_categorical": lambda: HistGradientBoostingClassifier(
+            max_iter=15, random_state=0),
         "native_missing_tree": lambda: make_pipeline(ColumnTransformer([
             ("num", "passthrough", num)]), DecisionTreeClassifier(random_state=0)),
     }
@@ -125,6 +130,8 @@ CASES = ([(f"{m}-{d}", "c", m, d) for m in _classifiers() for d in CLASSIFY
 
 def fitted(kind: str, name: str, data: str):
     X, y = dataset(data)
+    if name == "hist_gbm_native_categorical":
+        X = X.astype({"colour": "category"})
     est = {"c": _classifiers, "r": _regressors, "m": _mixed_pipelines}[kind]()[name]()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")      # convergence warnings of small fits

@@ -106,7 +106,8 @@ class LinearSpec:
 
 @dataclass
 class TreeNode:
-    """A binary split ``field <= threshold`` (left) or a leaf (``field`` is None)."""
+    """A binary split ``field <= threshold`` (or, with ``categories``, ``field`` is one of
+    them) to the left, or a leaf (``field`` is None)."""
     field: str | None = None
     threshold: Any = None
     left: "TreeNode | None" = None
@@ -115,6 +116,7 @@ class TreeNode:
     value: Any = None             # leaf: a number (regression) or the predicted class
     probabilities: tuple | None = None   # leaf of a classifier: one per class
     counts: tuple | None = None
+    categories: tuple | None = None
 
 
 @dataclass

@@ -133,7 +133,9 @@ class _Writer:
                 dist = [B.score_distribution(c, k) for c, k in zip(spec.classes, n.counts)] \
                     if classify else ()
                 return B.node(n.value, pred, id_=nid, distribution=dist)
-            lpred = B.simple_predicate(n.field, "lessOrEqual", n.threshold)
+            lpred = B.simple_predicate(n.field, "lessOrEqual", n.threshold) \
+                if n.categories is None else \
+                B.simple_set_predicate(n.field, "isIn", list(n.categories))
             left = build(n.left, lpred)
             right = build(n.right, B.true())
             default = None
