@@ -59,3 +59,26 @@ def assert_scores(got: pd.DataFrame, want: dict, tol: float = TOL, rename=None) 
                 a, b = float(a), float(b)
                 assert not math.isnan(a), (col, i, a, b)
                 assert abs(a - b) <= tol * max(1.0, abs(b)), (col, i, a, b)
+
+
+_SCHEMA = []
+
+
+def assert_schema_valid(path) -> None:
+    """Validate against the PMML 4.4 XSD. Vendor ``x-`` attributes (x-mathContext), which PMML
+    allows as extensions but the XSD does not list, are removed first, as
+    ``portmodel validate`` does."""
+    xmlschema = pytest.importorskip("xmlschema")
+    from pathlib import Path
+
+    from lxml import etree
+
+    import portmodel
+    if not _SCHEMA:
+        xsd = Path(portmodel.__file__).parent.parent / "pmml" / "schema" / "pmml-4-4.xsd"
+        _SCHEMA.append(xmlschema.XMLSchema(str(xsd)))
+    tree = etree.parse(str(path))
+    for el in tree.iter():
+        for a in [a for a in el.attrib if a.startswith("x-")]:
+            del el.attrib[a]
+    _SCHEMA[0].validate(tree)

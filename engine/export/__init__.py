@@ -146,7 +146,8 @@ def export(estimator: Any, path: str | os.PathLike | None = None,
             from portmodel import __version__
 
             from .pmml_writer import write
-            data = write(doc, _verification(doc, X_sample, want, tol), __version__)
+            precision = getattr(doc.model, "verification_precision", tol)
+            data = write(doc, _verification(doc, X_sample, want, precision), __version__)
         else:
             from .pfa_writer import write as write_pfa
             data = write_pfa(doc).encode("utf-8")

@@ -50,6 +50,10 @@ class _Writer:
             if f.name in used:
                 mf.append(B.mining_field(f.name, None, None if f.unknown == "error" else "asIs"))
         mf.extend(B.mining_field(n) for n in extra)
+        if not mf:      # a constant model inside a sum: the schema needs one field
+            first = self.doc.inputs[0]
+            self.fields_used.add(first.name)
+            mf.append(B.mining_field(first.name, None, "asIs"))
         return B.mining_schema(mf)
 
     # ------------------------------------------------------------ expressions
