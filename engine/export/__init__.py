@@ -74,7 +74,7 @@ def _value_type(values: Any) -> str:
 def build(estimator: Any, X_sample: pd.DataFrame, target_name: str | None = None):
     """The intermediate form (``ir.Export``) of a fitted estimator or pipeline."""
     from . import ir
-    from .context import Context, input_fields, walk
+    from .context import Context, float_inputs, input_fields, walk
     inputs = input_fields(X_sample)
     ctx = Context(inputs)
     spec = walk(estimator, ctx, [f.name for f in inputs])
@@ -85,9 +85,9 @@ def build(estimator: Any, X_sample: pd.DataFrame, target_name: str | None = None
         classes = tuple(c.item() if isinstance(c, np.generic) else c for c in final.classes_)
         target_type = _value_type(final.classes_)
     proba = bool(classes) and _has_proba(estimator) and getattr(spec, "probabilities", True)
-    return ir.Export(list(ctx.inputs.values()), ctx.derived, spec, target_name or "y",
-                     target_type, classes, proba,
-                     f"{type(final).__name__} exported by portmodel", list(ctx.notes))
+    return float_inputs(ir.Export(
+        list(ctx.inputs.values()), ctx.derived, spec, target_name or "y", target_type, classes,
+        proba, f"{type(final).__name__} exported by portmodel", list(ctx.notes)))
 
 
 def _cell(v: Any) -> Any:

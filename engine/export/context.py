@@ -125,3 +125,63 @@ def transform(est: Any, ctx: Context, features: list[str], place: str) -> list[s
 
 def safe_name(text: str) -> str:
     return re.sub(r"\s+", "_", str(text))
+
+
+def _spec_fields(spec: Any, acc: set) -> set:
+    """Every field name a model spec refers to."""
+    if isinstance(spec, ir.TreeSpec):
+        stack = [spec.root]
+        while stack:
+            n = stack.pop()
+            if n.field is not None:
+                acc.add(n.field)
+                stack += [n.left, n.right]
+    elif isinstance(spec, ir.EnsembleSpec):
+        for m in spec.members:
+            for mm in (m if isinstance(m, list) else [m]):
+                _spec_fields(mm, acc)
+    elif isinstance(spec, ir.LinearSpec):
+        acc.update(f for _, _, t in spec.tables for f, *_ in t)
+    else:
+        acc.update(getattr(spec, "fields", ()))
+    return acc
+
+
+def _rename_splits(spec: Any, rename: dict) -> None:
+    if isinstance(spec, ir.TreeSpec):
+        stack = [spec.root]
+        while stack:
+            n = stack.pop()
+            if n.field is not None:
+                n.field = rename.get(n.field, n.field)
+                stack += [n.left, n.right]
+    elif isinstance(spec, ir.EnsembleSpec):
+        for m in spec.members:
+            for mm in (m if isinstance(m, list) else [m]):
+                _rename_splits(mm, rename)
+
+
+def float_inputs(doc: ir.Export) -> ir.Export:
+    """Declare an input float-typed (as sklearn2pmml does) when only its float32 rounding is
+    used: the ``float(x)`` derived field goes, splits refer to ``x`` itself."""
+    casts = {d.name: d.expr.name for d in doc.derived if isinstance(d.expr, ir.ToFloat)}
+    inputs = {f.name: f for f in doc.inputs}
+    used: dict[str, int] = {}
+    from .pmml_writer import _refs
+    for d in doc.derived:
+        if d.name in casts:
+            continue
+        for r in _refs(d.expr):
+            used[r] = used.get(r, 0) + 1
+    for f in _spec_fields(doc.model, set()):
+        used[f] = used.get(f, 0) + 1
+    rename = {d: x for d, x in casts.items()
+              if x in inputs and inputs[x].data_type == "double" and not used.get(x)}
+    if not rename:
+        return doc
+    _rename_splits(doc.model, rename)
+    floats = set(rename.values())
+    doc.inputs = [ir.InputField(f.name, "float", f.categories, f.unknown) if f.name in floats
+                  else f for f in doc.inputs]
+    doc.derived = [d for d in doc.derived if d.name not in rename]
+    return doc

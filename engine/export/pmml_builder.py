@@ -234,7 +234,7 @@ def node(score: Any, predicate: etree._Element, children: Sequence[etree._Elemen
 def tree_model(function: str, schema: etree._Element, root: etree._Element,
                out: etree._Element | None = None, local: etree._Element | None = None,
                missing_strategy: str | None = None, no_true_child: str | None = None,
-               split: str = "binarySplit") -> etree._Element:
+               split: str | None = "binarySplit") -> etree._Element:
     return el("TreeModel", {"functionName": function, "missingValueStrategy": missing_strategy,
                             "noTrueChildStrategy": no_true_child, "splitCharacteristic": split},
               schema, out, local, root)

@@ -22,8 +22,8 @@ class _Writer:
         self.derived = {d.name: d for d in doc.derived}
         self._deps: dict[str, frozenset] = {}
         self.fields_used: set[str] = set()
-        #: inside a classifier's raw-score sum: models there do not predict the target
-        self.raw = False
+        #: nesting depth: models inside a MiningModel do not name the target
+        self.depth = 0
 
     # ------------------------------------------------------------ dependencies
     def deps(self, name: str) -> frozenset:
@@ -44,16 +44,16 @@ class _Writer:
             used |= self.deps(f)
         self.fields_used |= used
         mf = []
-        if target and not self.raw:
+        if target and self.depth == 0:
             mf.append(B.mining_field(self.doc.target, "target"))
         for f in self.doc.inputs:
             if f.name in used:
-                mf.append(B.mining_field(f.name, None, None if f.unknown == "error" else "asIs"))
+                mf.append(B.mining_field(f.name))
         mf.extend(B.mining_field(n) for n in extra)
         if not mf:      # a constant model inside a sum: the schema needs one field
             first = self.doc.inputs[0]
             self.fields_used.add(first.name)
-            mf.append(B.mining_field(first.name, None, "asIs"))
+            mf.append(B.mining_field(first.name))
         return B.mining_schema(mf)
 
     # ------------------------------------------------------------ expressions
@@ -127,40 +127,62 @@ class _Writer:
         return acc
 
     def tree(self, spec: ir.TreeSpec, out: etree._Element | None) -> etree._Element:
+        """A binary tree without node ids: at each split the child that takes missing values
+        comes second, under <True/>, and the first child's predicate is written so that it
+        is FALSE for them (missingValueStrategy "none": a comparison with a missing value is
+        FALSE). A second child that splits again is flattened into its parent (its children
+        follow the first child), as JPMML's converters compact trees."""
         classify = spec.function == "classification"
-        counter = [0]
+
+        def leaf(n: ir.TreeNode, pred: etree._Element) -> etree._Element:
+            dist = [B.score_distribution(c, k) for c, k in zip(spec.classes, n.counts)] \
+                if classify else ()
+            return B.node(n.value, pred, distribution=dist)
+
+        def first_pred(n: ir.TreeNode) -> tuple[etree._Element, ir.TreeNode, ir.TreeNode]:
+            """(predicate of the first child, first subtree, second subtree)."""
+            if n.categories is not None:
+                if n.missing_left:
+                    return (B.simple_set_predicate(n.field, "isNotIn", list(n.categories)),
+                            n.right, n.left)
+                return B.simple_set_predicate(n.field, "isIn", list(n.categories)), n.left, \
+                    n.right
+            if n.missing_left:
+                return B.simple_predicate(n.field, "greaterThan", n.threshold), n.right, n.left
+            return B.simple_predicate(n.field, "lessOrEqual", n.threshold), n.left, n.right
+
+        def children(n: ir.TreeNode) -> list[etree._Element]:
+            out_: list[etree._Element] = []
+            while n.field is not None:
+                pred, first, second = first_pred(n)
+                out_.append(build(first, pred))
+                n = second
+            out_.append(leaf(n, B.true()))
+            return out_
 
         def build(n: ir.TreeNode, pred: etree._Element) -> etree._Element:
-            counter[0] += 1
-            nid = counter[0] if spec.missing_routing else None
             if n.field is None:
-                dist = [B.score_distribution(c, k) for c, k in zip(spec.classes, n.counts)] \
-                    if classify else ()
-                return B.node(n.value, pred, id_=nid, distribution=dist)
-            lpred = B.simple_predicate(n.field, "lessOrEqual", n.threshold) \
-                if n.categories is None else \
-                B.simple_set_predicate(n.field, "isIn", list(n.categories))
-            left = build(n.left, lpred)
-            right = build(n.right, B.true())
-            default = None
-            if spec.missing_routing:
-                default = (left if n.missing_left else right).get("id")
-            return B.node(None, pred, [left, right], id_=nid, default_child=default)
+                return leaf(n, pred)
+            return B.node(None, pred, children(n))
 
         root = build(spec.root, B.true())
         fields = self._split_fields(spec.root, set())
         return B.tree_model(spec.function, self.schema(sorted(fields)), root, out,
-                            missing_strategy="defaultChild" if spec.missing_routing
-                            else "nullPrediction",
-                            no_true_child="returnLastPrediction")
+                            missing_strategy="none", no_true_child="returnLastPrediction",
+                            split=None)
 
     def _constant_tree(self, value: float) -> etree._Element:
         return B.tree_model("regression", self.schema([]), B.node(value, B.true()))
 
     def _sum(self, members: list, intercept: float, out: etree._Element | None,
              function: str = "regression") -> etree._Element:
-        segs = [B.segment(1, B.true(), self._constant_tree(intercept))] if intercept else []
-        segs += [B.segment(i + 2, B.true(), self.model(m, False)) for i, m in enumerate(members)]
+        self.depth += 1
+        try:
+            segs = [B.segment(1, B.true(), self._constant_tree(intercept))] if intercept else []
+            segs += [B.segment(i + 2, B.true(), self.model(m, False))
+                     for i, m in enumerate(members)]
+        finally:
+            self.depth -= 1
         fields = set()
         for m in members:
             fields |= self._all_fields(m)
@@ -181,8 +203,12 @@ class _Writer:
 
     def ensemble(self, spec: ir.EnsembleSpec, out: etree._Element | None) -> etree._Element:
         if spec.method == "average":
-            segs = [B.segment(i + 1, B.true(), self.model(m, False))
-                    for i, m in enumerate(spec.members)]
+            self.depth += 1
+            try:
+                segs = [B.segment(i + 1, B.true(), self.model(m, False))
+                        for i, m in enumerate(spec.members)]
+            finally:
+                self.depth -= 1
             return B.mining_model(spec.function, self.schema(sorted(self._all_fields(spec))),
                                   "average", segs, out)
         if spec.function == "regression":
@@ -198,12 +224,12 @@ class _Writer:
             name = "decisionFunction" if len(per_class) == 1 else \
                 f"decisionFunction({spec.classes[k]})"
             raw_names.append(name)
-            self.raw = True
+            self.depth += 1
             try:
                 sub = self._sum(members, icpt, B.output([B.output_field(
                     name, "predictedValue", "double", "continuous")]))
             finally:
-                self.raw = False
+                self.depth -= 1
             self._float_sum(sub, spec)
             self._drop_target(sub)
             segs.append(B.segment(k + 1, B.true(), sub))
@@ -271,7 +297,8 @@ def write(doc: ir.Export, verification: tuple[list, list] | None = None,
     notes = "; ".join(doc.notes)
     root = B.pmml(B.header(doc.description + (f". {notes}" if notes else ""), "portmodel",
                            version), B.data_dictionary(([target] if target is not None else []) + inputs), td, model)
-    return B.to_bytes(root)
+    etree.indent(root, space="\t")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def _needed(doc: ir.Export, w: _Writer) -> list[ir.Derived]:
