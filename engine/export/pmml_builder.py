@@ -17,44 +17,51 @@ _NSMAP = {None: NS}
 
 
 def num(v: Any) -> str:
-    """A number as PMML text: integers without a fraction, floats in shortest round-trip form."""
+    """A number as PMML text: integers without a fraction, floats in shortest round-trip form
+    (float32 values in float32's shortest form)."""
+    t = type(v)
+    if t is float:
+        if v != v:
+            return "NaN"
+        if v in (_INF, -_INF):
+            return "INF" if v > 0 else "-INF"
+        if v == int(v) and abs(v) < 1e15:
+            return str(int(v))
+        return repr(v)
+    if t is int:
+        return str(v)
     if isinstance(v, (bool, np.bool_)):
         return "true" if v else "false"
-    if isinstance(v, (int, np.integer)):
+    if isinstance(v, np.integer):
         return str(int(v))
     if isinstance(v, np.float32) and np.isfinite(v):
         f = float(v)
         if f == int(f) and abs(f) < 1e15:
             return str(int(f))
-        return np.format_float_positional(v, unique=True, trim="-") if 1e-5 < abs(f) < 1e15 \
-            else np.format_float_scientific(v, unique=True, trim="-")
-    f = float(v)
-    if f != f:
-        return "NaN"
-    if f in (float("inf"), float("-inf")):
-        return "INF" if f > 0 else "-INF"
-    if f == int(f) and abs(f) < 1e15:
-        return str(int(f))
-    return repr(f)
+        return str(v)           # numpy's shortest round-trip form of the float32
+    return num(float(v))
+
+
+_INF = float("inf")
 
 
 def text(v: Any) -> str:
     """A category or value as PMML text."""
-    if isinstance(v, (str, np.str_)):
+    if type(v) is str:
+        return v
+    if isinstance(v, np.str_):
         return str(v)
     return num(v)
 
 
 def el(tag: str, attrs: dict[str, Any] | None = None, *children: etree._Element | None
        ) -> etree._Element:
-    """One element of the PMML namespace; attributes that are None are left out."""
-    e = etree.Element(f"{{{NS}}}{tag}", nsmap=_NSMAP)
-    for k, v in (attrs or {}).items():
-        if v is not None:
-            e.set(k, v if isinstance(v, str) else text(v))
-    for c in children:
-        if c is not None:
-            e.append(c)
+    """One PMML element; attributes that are None are left out. Elements are built without a
+    namespace (much faster in lxml) and moved into the PMML namespace by ``finish``."""
+    e = etree.Element(tag, {k: v if type(v) is str else text(v)
+                            for k, v in attrs.items() if v is not None} if attrs else None)
+    if children:
+        e.extend([c for c in children if c is not None])
     return e
 
 
@@ -270,5 +277,16 @@ def model_verification(fields: Sequence[tuple[str, str, float | None]],
               el("VerificationFields", None, *vfs), inline_table(rows))
 
 
+def finish(root: etree._Element) -> etree._Element:
+    """The document in the PMML 4.4 namespace (the default namespace of the root)."""
+    top = etree.Element(f"{{{NS}}}{root.tag}", root.attrib, nsmap=_NSMAP)
+    top[:] = root[:]
+    for e in top.iterdescendants():
+        e.tag = f"{{{NS}}}{e.tag}"
+    return top
+
+
 def to_bytes(root: etree._Element) -> bytes:
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    """The document's bytes, indented with tabs."""
+    etree.indent(root, space="\t")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")

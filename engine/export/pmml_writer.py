@@ -251,8 +251,8 @@ class _Writer:
                               segs, None)
 
     def _drop_target(self, model: etree._Element) -> None:
-        ms = model.find(f"{{{B.NS}}}MiningSchema")
-        for mf in ms.findall(f"{{{B.NS}}}MiningField"):
+        ms = model.find("MiningSchema")
+        for mf in ms.findall("MiningField"):
             if mf.get("usageType") == "target":
                 ms.remove(mf)
 
@@ -297,8 +297,7 @@ def write(doc: ir.Export, verification: tuple[list, list] | None = None,
     notes = "; ".join(doc.notes)
     root = B.pmml(B.header(doc.description + (f". {notes}" if notes else ""), "portmodel",
                            version), B.data_dictionary(([target] if target is not None else []) + inputs), td, model)
-    etree.indent(root, space="\t")
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return B.to_bytes(B.finish(root))
 
 
 def _needed(doc: ir.Export, w: _Writer) -> list[ir.Derived]:

@@ -32,23 +32,29 @@ def tree_nodes(tree: Any, fields: list[str], classes: tuple | None, scale: float
                offset: float | None = None) -> ir.TreeNode:
     """The sklearn ``tree_`` as TreeNodes: split fields by index into ``fields`` (float-typed),
     leaves with ``scale * value`` (regression) or class probabilities (classification)."""
-    left, right = tree.children_left, tree.children_right
-    feature, threshold = tree.feature, tree.threshold
-    value = tree.value
-    weights = tree.weighted_n_node_samples
-    mgl = getattr(tree, "missing_go_to_left", np.ones(len(left), np.uint8))
+    # plain lists: indexing numpy arrays node by node is several times slower
+    left, right = tree.children_left.tolist(), tree.children_right.tolist()
+    feature = tree.feature.tolist()
+    thresholds = [float_threshold(t) for t in tree.threshold]
+    mgl = getattr(tree, "missing_go_to_left", np.ones(len(left), np.uint8)).tolist()
+    if classes is None:
+        values = (scale * tree.value[:, 0, 0]).tolist()
+        if offset is not None:
+            values = (offset + scale * tree.value[:, 0, 0]).tolist()
+    else:
+        v = tree.value[:, 0, :len(classes)]
+        probs = v / v.sum(axis=1, keepdims=True)
+        counts = probs * tree.weighted_n_node_samples[:, None]
+        best = np.argmax(probs, axis=1).tolist()
+        probs_l, counts_l = probs.tolist(), counts.tolist()
 
     def build(i: int) -> ir.TreeNode:
         if left[i] == -1:
             if classes is None:
-                v = scale * value[i, 0, 0]
-                return ir.TreeNode(value=float(v if offset is None else offset + v))
-            v = value[i, 0, :len(classes)]
-            probs = v / v.sum()
-            counts = tuple(_count(c) for c in probs * weights[i])
-            return ir.TreeNode(value=classes[int(np.argmax(probs))],
-                               probabilities=tuple(float(p) for p in probs), counts=counts)
-        return ir.TreeNode(field=fields[feature[i]], threshold=float_threshold(threshold[i]),
+                return ir.TreeNode(value=values[i])
+            return ir.TreeNode(value=classes[best[i]], probabilities=tuple(probs_l[i]),
+                               counts=tuple(_count(c) for c in counts_l[i]))
+        return ir.TreeNode(field=fields[feature[i]], threshold=thresholds[i],
                            left=build(left[i]), right=build(right[i]),
                            missing_left=bool(mgl[i]))
     return build(0)
