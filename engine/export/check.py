@@ -73,7 +73,16 @@ def check_document(document: bytes | str | dict, est: Any, X: pd.DataFrame, doc:
     checked."""
     import portmodel
     model = portmodel.load(document)
-    got = model.predict(X.reset_index(drop=True))
+    frame = X.reset_index(drop=True)
+    if isinstance(document, str) and document.lstrip().startswith("{") or \
+            isinstance(document, bytes) and document.lstrip().startswith(b"{"):
+        from .pfa_writer import avro_name
+        frame = frame.rename(columns=avro_name)
+        got = model.predict(frame)
+        got = pd.DataFrame(got) if isinstance(got, dict) else got
+        got = got.rename(columns={avro_name(doc.target): doc.target})
+    else:
+        got = model.predict(frame)
     if isinstance(got, dict):
         got = pd.DataFrame(got)
     got = got.rename(columns=lambda c: c.replace("probability_", "probability(", 1) + ")"

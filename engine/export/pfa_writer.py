@@ -1,0 +1,287 @@
+"""The intermediate form as a PFA 0.8.1 document (JSON), using the library's model functions so
+that other PFA engines read it: ``model.reg.linear`` and ``m.link.*`` for linear models,
+``model.tree.simpleWalk`` for trees and tree ensembles, ``model.neural.simpleLayers`` for the
+hidden layers of an MLP, ``model.cluster.closest`` for k-means.
+
+Field names become Avro names (every character other than a letter, digit or ``_`` becomes
+``_``); classifiers output ``probability_<class>``. Covered: numeric inputs (a missing value is
+NaN) and text inputs without missing values; scalers, imputers (numeric), one-hot encoding.
+PFA has no float32 type for computed values: a tree split compares the double value with the
+threshold (the largest float32 not above scikit-learn's), which agrees with scikit-learn
+except for a double that lies less than half a float32 step above a threshold.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import numpy as np
+
+from . import ir
+from .errors import UnsupportedEstimatorError
+
+DOUBLES = {"type": "array", "items": "double"}
+
+
+def avro_name(name: str) -> str:
+    s = re.sub(r"\W", "_", str(name), flags=re.ASCII)
+    return s if s and not s[0].isdigit() else f"_{s}"
+
+
+def _d(v: float) -> dict:
+    return {"double": float(v)}
+
+
+def _ident(name: str) -> str:
+    return name
+
+
+class _Writer:
+    def __init__(self, doc: ir.Export):
+        self.doc = doc
+        self.inputs = {f.name: f for f in doc.inputs}
+        self.env: dict[str, Any] = {f.name: f"input.{avro_name(f.name)}" for f in doc.inputs}
+        self.cells: dict[str, Any] = {}
+        self.lets: list[dict] = []
+
+    def fail(self, what: str) -> UnsupportedEstimatorError:
+        return UnsupportedEstimatorError(f"PFA output: {what} is not supported yet")
+
+    # ------------------------------------------------------------ expressions
+    def expr(self, e: ir.Expr) -> Any:
+        if isinstance(e, ir.Ref):
+            x = self.env[e.name]
+            if e.missing_to is None:
+                return x
+            if isinstance(e.missing_to, str):
+                raise self.fail("imputing text")
+            return {"if": {"impute.isnan": x}, "then": _d(e.missing_to), "else": x}
+        if isinstance(e, ir.Const):
+            return _d(e.value) if not isinstance(e.value, str) else {"string": e.value}
+        if isinstance(e, ir.ToFloat):
+            return self.env[e.name]
+        if isinstance(e, ir.Call):
+            args = [self.expr(a) for a in e.args]
+            if e.fn in ("+", "-", "*", "/", "min", "max"):
+                return {e.fn: args}
+            if e.fn == "isMissing":
+                return {"impute.isnan": args[0]}
+            if e.fn == "if":
+                return {"if": args[0], "then": args[1], "else": args[2]}
+            raise self.fail(f"function {e.fn!r}")
+        if isinstance(e, ir.Indicator):
+            x = self.env[e.name]
+            text = self._type(e.name) == "string"
+            if text:
+                vals = [{"string": str(v)} for v in e.values]
+            else:
+                vals = [_d(v) for v in e.values]
+            test: Any = {"||": [{"==": [x, v]} for v in vals]} if len(vals) > 1 else \
+                {"==": [x, vals[0]]} if vals else False
+            if len(vals) > 2:
+                test = {"a.contains": [{"type": {"type": "array", "items": "string" if text
+                                                 else "double"},
+                                        "value": [v["string" if text else "double"]
+                                                  for v in vals]}, x]}
+            if e.negate:
+                test = {"!": test}
+            out = {"if": test, "then": _d(1.0), "else": _d(0.0)}
+            if not text and e.missing is not None:
+                out = {"if": {"impute.isnan": x}, "then": _d(e.missing), "else": out}
+            return out
+        raise self.fail(type(e).__name__)
+
+    def _type(self, name: str) -> str:
+        if name in self.inputs:
+            return self.inputs[name].data_type
+        return next(d.data_type for d in self.doc.derived if d.name == name)
+
+    def derive(self) -> None:
+        for k, d in enumerate(self.doc.derived):
+            var = f"d{k}"
+            self.lets.append({"let": {var: self.expr(d.expr)}})
+            self.env[d.name] = var
+
+    def vector(self, fields: list[str]) -> dict:
+        return {"new": [self.env[f] for f in fields], "type": DOUBLES}
+
+    # ------------------------------------------------------------ models
+    def linear(self, spec: ir.LinearSpec) -> tuple[Any, str]:
+        """(expression, kind): kind "value" (a double) or "probs" (array in class order)."""
+        fields = sorted({f for _, _, t in spec.tables for f, *_ in t})
+        if any(len(p) > 2 for _, _, t in spec.tables for p in t):
+            raise self.fail("polynomial terms")
+        x = self.vector(fields)
+
+        def row(terms):
+            m = dict((f, c) for f, c, *_ in terms)
+            return [float(m.get(f, 0.0)) for f in fields]
+        if spec.function == "regression":
+            cat, icpt, terms = spec.tables[0]
+            self.cells["model"] = {"type": {"type": "record", "name": "Linear", "fields": [
+                {"name": "coeff", "type": DOUBLES}, {"name": "const", "type": "double"}]},
+                "init": {"coeff": row(terms), "const": icpt}}
+            return {"model.reg.linear": [x, {"cell": "model"}]}, "value"
+        if spec.normalization == "logit":      # tables: second class, then the first
+            cat, icpt, terms = spec.tables[0]
+            self.cells["model"] = {"type": {"type": "record", "name": "Linear", "fields": [
+                {"name": "coeff", "type": DOUBLES}, {"name": "const", "type": "double"}]},
+                "init": {"coeff": row(terms), "const": icpt}}
+            self.lets.append({"let": {"p1": {"m.link.logit": {"model.reg.linear": [
+                x, {"cell": "model"}]}}}})
+            return {"new": [{"-": [_d(1.0), "p1"]}, "p1"], "type": DOUBLES}, "probs"
+        self.cells["model"] = {"type": {"type": "record", "name": "Linear", "fields": [
+            {"name": "coeff", "type": {"type": "array", "items": DOUBLES}},
+            {"name": "const", "type": DOUBLES}]},
+            "init": {"coeff": [row(t) for _, _, t in spec.tables],
+                     "const": [float(i) for _, i, _ in spec.tables]}}
+        return {"m.link.softmax": {"model.reg.linear": [x, {"cell": "model"}]}}, "probs"
+
+    def _tree_json(self, n: ir.TreeNode, fields: list[str], leaf) -> Any:
+        if n.field is None:
+            return leaf(n)
+        if n.categories is not None:
+            raise self.fail("categorical splits")
+        name = avro_name(n.field)
+        first, second = (n.right, n.left) if n.missing_left else (n.left, n.right)
+        op = ">" if n.missing_left else "<="
+        # NaN compares FALSE: the child taking missing values is the "fail" branch
+        return {"TreeNode": {"field": name, "operator": op, "value": float(n.threshold),
+                             "pass": self._branch(first, fields, leaf),
+                             "fail": self._branch(second, fields, leaf)}}
+
+    def _branch(self, n: ir.TreeNode, fields: list[str], leaf) -> Any:
+        if n.field is None:
+            return {self._leaf_type_name: leaf(n)}
+        return self._tree_json(n, fields, leaf)
+
+    def trees(self, specs: list[ir.TreeSpec], cell: str, classify: bool) -> Any:
+        """An array of leaf values (doubles, or probability arrays) for every tree."""
+        fields = sorted({avro_name(f) for s in specs for f in _split_fields(s.root)})
+        fields = fields or [avro_name(self.doc.inputs[0].name)]
+        leaf_type: Any = DOUBLES if classify else "double"
+        self._leaf_type_name = "array" if classify else "double"
+        leaf = (lambda n: list(n.probabilities)) if classify else (lambda n: float(n.value))
+        node_type = {"type": "record", "name": "TreeNode", "fields": [
+            {"name": "field", "type": {"type": "enum", "name": "Fields", "symbols": fields}},
+            {"name": "operator", "type": "string"}, {"name": "value", "type": "double"},
+            {"name": "pass", "type": [leaf_type, "TreeNode"]},
+            {"name": "fail", "type": [leaf_type, "TreeNode"]}]}
+        if "Datum" not in self._types:
+            self._types.add("Datum")
+            self.lets.append({"let": {"datum": {"new": {
+                f: self.env[_from_avro(self, f)] for f in fields}, "type": {
+                "type": "record", "name": "Datum",
+                "fields": [{"name": f, "type": "double"} for f in fields]}}}})
+            self.cells[cell] = {"type": {"type": "array", "items": node_type}, "init": [
+                self._root(s.root, fields, leaf) for s in specs]}
+        else:
+            self.cells[cell] = {"type": {"type": "array", "items": "TreeNode"}, "init": [
+                self._root(s.root, fields, leaf) for s in specs]}
+        return {"a.map": [{"cell": cell}, {"params": [{"tree": "TreeNode"}], "ret": leaf_type,
+                                           "do": {"model.tree.simpleWalk": [
+                                               "datum", "tree", {"params": [{"d": "Datum"}, {"t": "TreeNode"}], "ret": "boolean",
+                            "do": {"model.tree.simpleTest": ["d", "t"]}}]}}]}
+
+    def _root(self, n: ir.TreeNode, fields, leaf) -> Any:
+        if n.field is None:     # a single leaf: a split that always passes
+            n = ir.TreeNode(field=_first_field(fields, self), threshold=1e308, left=n, right=n,
+                            missing_left=False)
+        return self._tree_json(n, fields, leaf)["TreeNode"]
+
+    def ensemble(self, spec: ir.EnsembleSpec) -> tuple[Any, str]:
+        classify = spec.function == "classification"
+        if spec.method == "average":
+            leaves = self.trees(spec.members, "trees", classify)
+            n = float(len(spec.members))
+            if classify:
+                total = {"a.fold": [leaves, {"value": [0.0] * len(spec.classes), "type": DOUBLES},
+                                    {"params": [{"acc": DOUBLES}, {"x": DOUBLES}],
+                                     "ret": DOUBLES, "do": {"la.add": ["acc", "x"]}}]}
+                return {"la.scale": [total, _d(1.0 / n)]}, "probs"
+            return {"/": [{"a.sum": leaves}, _d(n)]}, "value"
+        if not classify:
+            return {"a.sum": self.trees(spec.members, "trees", False)}, "value"
+        sums = [{"a.sum": self.trees(members, f"trees{k}", False)}
+                for k, members in enumerate(spec.members)]
+        if spec.link == "logit":
+            self.lets.append({"let": {"p1": {"m.link.logit": sums[0]}}})
+            return {"new": [{"-": [_d(1.0), "p1"]}, "p1"], "type": DOUBLES}, "probs"
+        return {"m.link.softmax": {"new": sums, "type": DOUBLES}}, "probs"
+
+    def model(self) -> tuple[Any, str]:
+        spec = self.doc.model
+        self._types: set = set()
+        if isinstance(spec, ir.LinearSpec):
+            return self.linear(spec)
+        if isinstance(spec, ir.TreeSpec):
+            leaves = self.trees([spec], "trees", spec.function == "classification")
+            return {"attr": leaves, "path": [0]}, \
+                "probs" if spec.function == "classification" else "value"
+        if isinstance(spec, ir.EnsembleSpec):
+            return self.ensemble(spec)
+        raise self.fail(type(spec).__name__)
+
+
+def _split_fields(n: ir.TreeNode) -> set:
+    out = set()
+    stack = [n]
+    while stack:
+        n = stack.pop()
+        if n.field is not None:
+            out.add(n.field)
+            stack += [n.left, n.right]
+    return out
+
+
+def _from_avro(w: _Writer, avro: str) -> str:
+    for name in w.env:
+        if avro_name(name) == avro:
+            return name
+    raise KeyError(avro)
+
+
+def _first_field(fields, w) -> str:
+    return _from_avro(w, fields[0])
+
+
+def write(doc: ir.Export) -> str:
+    """The PFA document's JSON text."""
+    w = _Writer(doc)
+    for f in doc.inputs:
+        if f.data_type == "string" and any(
+                isinstance(d.expr, ir.Ref) and d.expr.name == f.name and d.expr.missing_to
+                for d in doc.derived):
+            raise w.fail("imputing text")
+    w.derive()
+    value, kind = w.model()
+    target = avro_name(doc.target)
+    out_fields: list[dict] = []
+    result: dict[str, Any] = {}
+    if kind == "value":
+        out_fields.append({"name": target, "type": "double"})
+        result[target] = value
+        action = w.lets + [{"new": result, "type": "Output"}]
+    else:
+        labels = [str(c) for c in doc.classes]
+        w.lets.append({"let": {"probs": value}})
+        out_fields.append({"name": target, "type": "string"})
+        result[target] = {"attr": {"type": {"type": "array", "items": "string"},
+                                   "value": labels}, "path": [{"a.argmax": ["probs"]}]}
+        if doc.probabilities:
+            for k, c in enumerate(labels):
+                name = avro_name(f"probability_{c}")
+                out_fields.append({"name": name, "type": "double"})
+                result[name] = {"attr": "probs", "path": [k]}
+        action = w.lets + [{"new": result, "type": "Output"}]
+    types = {"string": "string", "integer": "double", "double": "double", "float": "float"}
+    document = {
+        "name": "portmodel_export",
+        "input": {"type": "record", "name": "Input", "fields": [
+            {"name": avro_name(f.name), "type": types[f.data_type]} for f in doc.inputs]},
+        "output": {"type": "record", "name": "Output", "fields": out_fields},
+        "cells": w.cells,
+        "action": action,
+    }
+    return json.dumps(document, separators=(",", ":"))

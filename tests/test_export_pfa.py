@@ -1,0 +1,114 @@
+"""Export to PFA: linear models, trees, forests and gradient boosting (with scalers, numeric
+imputers and one-hot encoding) score like the estimator in portmodel and in titus2."""
+from __future__ import annotations
+
+import json
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from export_util import assert_scores, dataset, expected_outputs
+
+from sklearn.compose import ColumnTransformer  # noqa: E402
+from sklearn.ensemble import (ExtraTreesRegressor, GradientBoostingClassifier,  # noqa: E402
+                              GradientBoostingRegressor, RandomForestClassifier)
+from sklearn.impute import SimpleImputer  # noqa: E402
+from sklearn.linear_model import (LinearRegression, LogisticRegression, Ridge,  # noqa: E402
+                                  SGDClassifier)
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler  # noqa: E402
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor  # noqa: E402
+
+import portmodel  # noqa: E402
+from portmodel.export.pfa_writer import avro_name  # noqa: E402
+
+NUM = ["alcohol", "malic_acid", "ash", "alcalinity_of_ash", "magnesium", "total_phenols"]
+
+CASES = {
+    "logistic-iris": ("iris", lambda: make_pipeline(StandardScaler(),
+                                                    LogisticRegression(max_iter=2000))),
+    "logistic-breast_cancer": ("breast_cancer", lambda: make_pipeline(
+        MinMaxScaler(), LogisticRegression(max_iter=2000))),
+    "sgd_hinge-wine": ("wine", lambda: make_pipeline(StandardScaler(),
+                                                     SGDClassifier(random_state=0))),
+    "linear-diabetes": ("diabetes", lambda: LinearRegression()),
+    "ridge-diabetes": ("diabetes", lambda: make_pipeline(StandardScaler(), Ridge())),
+    "tree-iris": ("iris", lambda: DecisionTreeClassifier(random_state=0)),
+    "tree-diabetes": ("diabetes", lambda: DecisionTreeRegressor(max_depth=6, random_state=0)),
+    "forest-wine": ("wine", lambda: RandomForestClassifier(n_estimators=10, random_state=0)),
+    "extra_trees-diabetes": ("diabetes", lambda: ExtraTreesRegressor(n_estimators=5,
+                                                                     random_state=0)),
+    "gbm-breast_cancer": ("breast_cancer", lambda: GradientBoostingClassifier(
+        n_estimators=10, random_state=0)),
+    "gbm-iris": ("iris", lambda: GradientBoostingClassifier(n_estimators=10, random_state=0)),
+    "gbm-diabetes": ("diabetes", lambda: GradientBoostingRegressor(n_estimators=20,
+                                                                   random_state=0)),
+    "onehot_logistic-mixed": ("mixed", lambda: make_pipeline(ColumnTransformer([
+        ("num", make_pipeline(SimpleImputer(), StandardScaler()), NUM),
+        ("cat", OneHotEncoder(handle_unknown="ignore"), ["colour"])]),
+        LogisticRegression(max_iter=2000))),
+}
+
+
+#: PFA engines (portmodel, titus2) keep a "float" input as a double; scikit-learn rounds it to
+#: float32, so a value just above a float32 threshold splits the other way. Known gap, kept
+#: visible: export refuses the document (the check) instead of writing a wrong one.
+FLOAT_GAP = {"forest-wine"}
+
+
+@pytest.fixture(scope="module")
+def exported():
+    cache = {}
+
+    def get(case):
+        if case not in cache:
+            data, make = CASES[case]
+            X, y = dataset(data)
+            if data == "mixed":    # text inputs of a PFA document have no missing values
+                X = X.assign(colour=X["colour"].fillna("white"))
+            est = make()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                est.fit(X, y)
+            if case in FLOAT_GAP:
+                with pytest.raises(portmodel.export.ExportMismatchError):
+                    portmodel.export(est, None, X, format="pfa", target_name=y.name)
+                pytest.xfail("float32 inputs are doubles in PFA engines")
+            text = portmodel.export(est, None, X, format="pfa", target_name=y.name)
+            cache[case] = est, X, y, text
+        return cache[case]
+    return get
+
+
+def _pmml_name(c: str) -> str:
+    return f"probability({c[len('probability_'):]})" if c.startswith("probability_") else c
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_round_trip_in_portmodel(exported, case):
+    est, X, y, text = exported(case)
+    doc = json.loads(text)
+    assert any("model." in json.dumps(a) for a in doc["action"])   # library model functions
+    got = portmodel.load(text).predict(X.rename(columns=avro_name))
+    got = got.rename(columns=_pmml_name)
+    assert_scores(got, expected_outputs(est, X, avro_name(y.name)))
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_same_scores_in_titus(exported, case):
+    from pfa_titus_util import import_titus
+    titus = import_titus()
+    if titus is None:
+        pytest.skip("titus2 is not importable")
+    engine, = titus[0].fromJson(exported(case)[3])
+    est, X, y, _ = exported(case)
+    rows = []
+    for rec in X.rename(columns=avro_name).to_dict("records"):
+        rec = {k: (float(v) if not isinstance(v, str) else v) for k, v in rec.items()}
+        rec = {k: (math.nan if v is None else v) for k, v in rec.items()}
+        rows.append(engine.action(rec))
+    import pandas as pd
+    got = pd.DataFrame(rows).rename(columns=_pmml_name)
+    assert_scores(got, expected_outputs(est, X, avro_name(y.name)))
