@@ -17,6 +17,8 @@ from sklearn.ensemble import (ExtraTreesRegressor, GradientBoostingClassifier,  
 from sklearn.impute import SimpleImputer  # noqa: E402
 from sklearn.linear_model import (LinearRegression, LogisticRegression, Ridge,  # noqa: E402
                                   SGDClassifier)
+from sklearn.cluster import KMeans  # noqa: E402
+from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler  # noqa: E402
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor  # noqa: E402
@@ -45,6 +47,15 @@ CASES = {
     "gbm-iris": ("iris", lambda: GradientBoostingClassifier(n_estimators=10, random_state=0)),
     "gbm-diabetes": ("diabetes", lambda: GradientBoostingRegressor(n_estimators=20,
                                                                    random_state=0)),
+    "mlp-iris": ("iris", lambda: make_pipeline(StandardScaler(), MLPClassifier(
+        hidden_layer_sizes=(8, 4), max_iter=300, random_state=0))),
+    "mlp_logistic-breast_cancer": ("breast_cancer", lambda: make_pipeline(
+        StandardScaler(), MLPClassifier(hidden_layer_sizes=(6,), activation="tanh",
+                                        max_iter=300, random_state=0))),
+    "mlp-diabetes": ("diabetes", lambda: make_pipeline(StandardScaler(), MLPRegressor(
+        hidden_layer_sizes=(10,), max_iter=300, random_state=0))),
+    "kmeans-wine": ("wine", lambda: make_pipeline(StandardScaler(), KMeans(
+        n_clusters=3, n_init=3, random_state=0))),
     "onehot_logistic-mixed": ("mixed", lambda: make_pipeline(ColumnTransformer([
         ("num", make_pipeline(SimpleImputer(), StandardScaler()), NUM),
         ("cat", OneHotEncoder(handle_unknown="ignore"), ["colour"])]),

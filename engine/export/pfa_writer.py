@@ -1,7 +1,7 @@
 """The intermediate form as a PFA 0.8.1 document (JSON), using the library's model functions so
 that other PFA engines read it: ``model.reg.linear`` and ``m.link.*`` for linear models,
-``model.tree.simpleWalk`` for trees and tree ensembles, ``model.neural.simpleLayers`` for the
-hidden layers of an MLP, ``model.cluster.closest`` for k-means.
+``model.tree.simpleWalk`` for trees and tree ensembles, ``model.neural.simpleLayers`` for
+MLPs, ``model.cluster.closest`` for k-means.
 
 Field names become Avro names (every character other than a letter, digit or ``_`` becomes
 ``_``); classifiers output ``probability_<class>``. Covered: numeric inputs (a missing value is
@@ -221,7 +221,44 @@ class _Writer:
                 "probs" if spec.function == "classification" else "value"
         if isinstance(spec, ir.EnsembleSpec):
             return self.ensemble(spec)
-        raise self.fail(type(spec).__name__)
+        kind = type(spec).__name__
+        if kind == "NeuralSpec":
+            return self.neural(spec)
+        if kind == "ClusteringSpec":
+            return self.clustering(spec)
+        raise self.fail(kind)
+
+    def neural(self, spec: Any) -> tuple[Any, str]:
+        """Every layer through model.neural.simpleLayers (which applies the activation to all
+        layers but the last, as scikit-learn's hidden layers), then the output link."""
+        acts = {"rectifier": "m.link.relu", "tanh": "m.link.tanh", "logistic": "m.link.logit"}
+        act = spec.activations[0]
+        body = {acts[act]: "x"} if act in acts else "x"
+        self.cells["layers"] = {"type": {"type": "array", "items": {
+            "type": "record", "name": "Layer", "fields": [
+                {"name": "weights", "type": {"type": "array", "items": DOUBLES}},
+                {"name": "bias", "type": DOUBLES}]}},
+            "init": [{"weights": np.asarray(W, float).T.tolist(),
+                      "bias": np.asarray(b, float).tolist()}
+                     for W, b in zip(spec.weights, spec.biases)]}
+        self.lets.append({"let": {"raw": {"model.neural.simpleLayers": [
+            self.vector(spec.fields), {"cell": "layers"},
+            {"params": [{"x": "double"}], "ret": "double", "do": body}]}}})
+        if spec.function == "regression":
+            return {"attr": "raw", "path": [0]}, "value"
+        if len(spec.classes) == 2:
+            self.lets.append({"let": {"p1": {"m.link.logit": {"attr": "raw", "path": [0]}}}})
+            return {"new": [{"-": [_d(1.0), "p1"]}, "p1"], "type": DOUBLES}, "probs"
+        return {"m.link.softmax": "raw"}, "probs"
+
+    def clustering(self, spec: Any) -> tuple[Any, str]:
+        self.cells["clusters"] = {"type": {"type": "array", "items": {
+            "type": "record", "name": "Cluster", "fields": [
+                {"name": "center", "type": DOUBLES}, {"name": "id", "type": "string"}]}},
+            "init": [{"center": np.asarray(c, float).tolist(), "id": str(k)}
+                     for k, c in enumerate(spec.centers)]}
+        closest = {"model.cluster.closest": [self.vector(spec.fields), {"cell": "clusters"}]}
+        return {"attr": closest, "path": [{"string": "id"}]}, "label"
 
 
 def _split_fields(n: ir.TreeNode) -> set:
@@ -259,7 +296,11 @@ def write(doc: ir.Export) -> str:
     target = avro_name(doc.target)
     out_fields: list[dict] = []
     result: dict[str, Any] = {}
-    if kind == "value":
+    if kind == "label":
+        out_fields.append({"name": target, "type": "string"})
+        result[target] = value
+        action = w.lets + [{"new": result, "type": "Output"}]
+    elif kind == "value":
         out_fields.append({"name": target, "type": "double"})
         result[target] = value
         action = w.lets + [{"new": result, "type": "Output"}]
