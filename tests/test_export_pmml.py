@@ -243,3 +243,21 @@ def test_cli_export_writes_a_checked_document(tmp_path):
     assert model.verify() == 100
     assert main(["export", str(tmp_path / "nope.joblib"), "-o", str(tmp_path / "x.pmml"),
                  "--sample", str(tmp_path / "s.csv")]) == 1
+
+
+@pytest.mark.parametrize("data", ["breast_cancer", "diabetes", "mixed"])
+def test_isolation_forest_scores_like_score_samples(tmp_path, data):
+    """AnomalyDetectionModel (iforest): the document's value is -score_samples within 1e-9
+    (JPMML-Evaluator 1.6 refuses AnomalyDetectionModel, so only portmodel and the schema)."""
+    from sklearn.ensemble import IsolationForest
+    X, _ = dataset(data)
+    if data == "mixed":
+        X = X.drop(columns=["colour"])       # missing values: routed as scikit-learn routes
+    est = IsolationForest(n_estimators=30, random_state=0).fit(X)
+    path = tmp_path / "iforest.pmml"
+    portmodel.export(est, path, X, target_name="anomaly")
+    assert_schema_valid(path)
+    model = portmodel.load(path)
+    got = model.predict(X)
+    assert_scores(got, {"anomaly": -est.score_samples(X)})
+    assert model.verify() == 100

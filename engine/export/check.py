@@ -20,6 +20,9 @@ from . import ir
 def expected(est: Any, X: pd.DataFrame, doc: ir.Export) -> dict[str, np.ndarray]:
     """The estimator's own outputs on X, keyed by the document's output names."""
     out: dict[str, np.ndarray] = {}
+    own = getattr(doc.model, "expected", None)
+    if own is not None:       # models whose document value is not predict's (anomaly scores)
+        return {doc.target if k == "__target__" else k: v for k, v in own(est, X).items()}
     pred = np.asarray(est.predict(X))
     if pred.ndim == 2 and pred.shape[1] == 1:
         pred = pred[:, 0]
@@ -28,9 +31,6 @@ def expected(est: Any, X: pd.DataFrame, doc: ir.Export) -> dict[str, np.ndarray]
         proba = np.asarray(est.predict_proba(X), float)
         for k, c in enumerate(doc.classes):
             out[f"probability({c})"] = proba[:, k]
-    extra = getattr(doc.model, "expected", None)
-    if extra is not None:
-        out.update(extra(est, X))
     return out
 
 

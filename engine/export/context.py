@@ -143,7 +143,11 @@ def _spec_fields(spec: Any, acc: set) -> set:
     elif isinstance(spec, ir.LinearSpec):
         acc.update(f for _, _, t in spec.tables for f, *_ in t)
     else:
-        acc.update(getattr(spec, "fields", ()))
+        trees = getattr(spec, "trees", None)
+        if trees is None:
+            acc.update(getattr(spec, "fields", ()))
+        for t in trees or ():
+            _spec_fields(t, acc)
     return acc
 
 
@@ -159,6 +163,9 @@ def _rename_splits(spec: Any, rename: dict) -> None:
         for m in spec.members:
             for mm in (m if isinstance(m, list) else [m]):
                 _rename_splits(mm, rename)
+    else:
+        for t in getattr(spec, "trees", ()):
+            _rename_splits(t, rename)
 
 
 def float_inputs(doc: ir.Export) -> ir.Export:

@@ -292,7 +292,9 @@ def write(doc: ir.Export, verification: tuple[list, list] | None = None,
                             for d in _needed(doc, w)])
     if verification is not None:
         fields, rows = verification
-        model.append(B.model_verification(
+        # ModelVerification ends a model element, except AnomalyDetectionModel (before its model)
+        where = len(model) - 1 if model.tag == "AnomalyDetectionModel" else len(model)
+        model.insert(where, B.model_verification(
             [(f, c, p) for f, c, p in fields if p is not None or f in w.fields_used], rows))
     notes = "; ".join(doc.notes)
     root = B.pmml(B.header(doc.description + (f". {notes}" if notes else ""), "portmodel",
