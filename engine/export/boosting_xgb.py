@@ -1,8 +1,9 @@
 """XGBoost (XGBClassifier, XGBRegressor): base margin plus the sum of the trees, then the
 objective's link. XGBoost compares float32 features with float32 split values (``x < split``;
 written as ``float(x) <= the float32 just below split``) and adds its leaves in float32: the
-sums carry ``x-mathContext="float"`` (JPMML's extension) so that engines that honour it add
-as XGBoost does. portmodel adds in double where it does not, hence this family's tolerance.
+sums carry ``x-mathContext="float"`` (JPMML's extension) so that engines that honour it
+(portmodel, JPMML-Evaluator) add as XGBoost does. XGBoost returns probabilities rounded to
+float32, hence this family's tolerance.
 XGBoost is imported only when such a model is exported (the ``xgboost`` extra)."""
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from .context import Context
 from .registry import model
 from .trees import py_classes
 
-#: float32 sums of up to a few hundred trees, compared with a double evaluation
+#: XGBoost's probabilities are float32 values (about 1e-7 off the exact logistic)
 TOLERANCE = 1e-6
 
 
