@@ -20,6 +20,7 @@ from portmodel.fields import Interval
 
 from .context import Ctx
 from .dictionary import FieldInfo, in_intervals
+from .limits import check_deadline, check_expression
 from .scope import Scope
 from .strings import java_double_str, java_float_str
 from .values import (Col, codes, convert_temporal, full, is_numeric_type, is_temporal, parse_scalar,
@@ -45,6 +46,10 @@ class Expr:
     #: without numpy's per-call overhead. May raise ZeroDivisionError (then use ``fused``).
     #: A constant's function carries ``constant = True``.
     scalar: Callable[[Scope], float] | None = None
+    #: expression nodes evaluated per row (user-defined function bodies expanded) and the
+    #: nesting depth of the evaluation: both bounded at load (see limits.py)
+    cost: int = 1
+    depth: int = 1
 
     def __call__(self, scope: Scope) -> Col:
         return self.fn(scope)
@@ -64,7 +69,14 @@ def compile_expression(el, ctx: Ctx) -> Expr:
     if compiler is None:
         raise UnsupportedError(f"expression <{tag}> is not supported", line=el.sourceline,
                                element=tag)
-    return compiler(el, ctx)
+    budget = ctx.budget
+    budget.enter(el)
+    try:
+        expr = compiler(el, ctx)
+    finally:
+        budget.depth -= 1
+    check_expression(expr.cost, expr.depth, el)
+    return expr
 
 
 def default_op_type(data_type: str) -> str:
@@ -613,51 +625,106 @@ def compile_derived_field(el, ctx: Ctx) -> tuple[FieldInfo, Callable[[Scope], Co
 def compile_derived_fields(parent_el, ctx: Ctx) -> dict[str, Callable[[Scope], Col]]:
     """Compile every DerivedField under parent_el, registering each in ctx (in order).
 
-    Derived fields may refer to each other in any order; a cycle is a load-time error.
+    Derived fields may refer to each other in any order; a cycle is a load-time error. A field
+    at the end of a long chain evaluates the chain bottom-up first (``_bottom_up``), so that
+    scoring never recurses once per link.
     """
     defs: dict[str, Callable[[Scope], Col]] = {}
     if parent_el is None:
         return defs
     els = parent_el.findall("DerivedField")
-    check_cycles(els)
+    deps = check_cycles(els)
+    heights = _chain_heights(deps)
     for el in els:   # register first so that derived fields may refer to each other
         ctx.add(derived_field_info(el))
     for el in els:
         info, fn = compile_derived_field(el, ctx)
         ctx.add(info)
+        if heights.get(info.name, 0) > _SHALLOW:
+            fn = _bottom_up(fn, info.name, deps)
         defs[info.name] = fn
     return defs
+
+
+#: chains of derived fields up to this length evaluate by plain (recursive) lookup
+_SHALLOW = 8
+
+
+def _bottom_up(fn: Callable[[Scope], Col], name: str,
+               deps: dict[str, list[str]]) -> Callable[[Scope], Col]:
+    """fn, preceded by the evaluation of the derived fields it depends on (in its group, not
+    yet computed in this scope) in dependency order, with an explicit stack."""
+    def run(scope: Scope) -> Col:
+        cache = scope.cache
+        stack = [(d, False) for d in deps[name]]
+        while stack:
+            d, ready = stack.pop()
+            if d in cache:
+                continue
+            if ready:
+                scope.get(d)
+            else:
+                stack.append((d, True))
+                stack.extend((e, False) for e in deps[d] if e not in cache)
+        check_deadline()
+        return fn(scope)
+    return run
+
+
+def _chain_heights(deps: dict[str, list[str]]) -> dict[str, int]:
+    """Longest chain of derived fields below each one (0: it uses none); deps is acyclic."""
+    height: dict[str, int] = {}
+    for start in deps:
+        stack = [(start, False)]
+        while stack:
+            n, ready = stack.pop()
+            if n in height:
+                continue
+            if ready:
+                height[n] = max((height[d] + 1 for d in deps[n]), default=0)
+            else:
+                stack.append((n, True))
+                stack.extend((d, False) for d in deps[n] if d not in height)
+    return height
 
 
 _REF_ATTRS = ("field", "textField")
 
 
-def check_cycles(els) -> None:
-    """Reject derived fields that depend on themselves, directly or through others."""
+def check_cycles(els) -> dict[str, list[str]]:
+    """Reject derived fields that depend on themselves, directly or through others; return
+    each field's references to the others (iteratively: chains may be thousands long)."""
     names = {el.get("name"): el for el in els}
-    deps = {}
+    deps: dict[str, list[str]] = {}
     for n, el in names.items():
         refs = set()
         for sub in el.iter():
             if isinstance(sub.tag, str):
                 for a in _REF_ATTRS:
                     v = sub.get(a)
-                    if v is not None:
+                    if v is not None and v in names:
                         refs.add(v)
-        deps[n] = sorted(refs & set(names))
-    state: dict[str, int] = {}
-
-    def visit(n: str, path: list[str]) -> None:
-        if state.get(n) == 2:
-            return
-        if state.get(n) == 1:
-            cyc = path[path.index(n):] + [n]
-            raise DocumentError("derived fields form a cycle: " + " -> ".join(cyc),
-                                line=names[n].sourceline, element="DerivedField")
-        state[n] = 1
-        for d in deps[n]:
-            visit(d, path + [n])
-        state[n] = 2
-
-    for n in names:
-        visit(n, [])
+        deps[n] = sorted(refs)
+    state: dict[str, int] = {}     # 1: on the current path, 2: done
+    for start in names:
+        if state.get(start) == 2:
+            continue
+        path: list[str] = []
+        stack: list[tuple[str, bool]] = [(start, False)]
+        while stack:
+            n, leaving = stack.pop()
+            if leaving:
+                state[n] = 2
+                path.pop()
+                continue
+            if state.get(n) == 2:
+                continue
+            if state.get(n) == 1:
+                cyc = path[path.index(n):] + [n]
+                raise DocumentError("derived fields form a cycle: " + " -> ".join(cyc),
+                                    line=names[n].sourceline, element="DerivedField")
+            state[n] = 1
+            path.append(n)
+            stack.append((n, True))
+            stack.extend((d, False) for d in reversed(deps[n]))
+    return deps

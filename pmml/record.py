@@ -47,6 +47,7 @@ def compile_record_plan(doc) -> Callable[[Mapping[str, Any]], dict | None] | Non
 
 
 _ABSENT = object()
+_MAX_CHAIN = 32     # derived fields planned through one another
 
 
 class _Compiler:
@@ -59,6 +60,7 @@ class _Compiler:
         self.mining = {s.name: s for s in self.model.mining}
         self.local = _derived_elements(self.model.el.find("LocalTransformations"))
         self.globals = _derived_elements(doc.root.find("TransformationDictionary"))
+        self.depth = 0
 
     # ------------------------------------------------------------------ fields
     def need(self, name: str, local: bool = True) -> str:
@@ -76,7 +78,13 @@ class _Compiler:
         if el is None:
             el = self.globals.get(name)
         if el is not None:
-            kind = self.derived(el, local=local and name in self.local)
+            if self.depth >= _MAX_CHAIN:     # planning recurses per link: leave long chains
+                raise Decline(name)          # to the column plan, which evaluates them bottom-up
+            self.depth += 1
+            try:
+                kind = self.derived(el, local=local and name in self.local)
+            finally:
+                self.depth -= 1
         elif name in self.doc.data_fields:
             kind = self.reader(name, self.doc.data_fields[name])
         else:
