@@ -10,6 +10,7 @@ from portmodel.errors import (DocumentError, MissingFieldError, UnsupportedError
 from portmodel.fields import Field
 from portmodel.model import Model, ScoredBatch
 
+from . import attributes
 from . import dialects, limits, xmlread
 from .context import Ctx
 from .dictionary import FieldInfo, classify, parse_data_dictionary
@@ -176,8 +177,8 @@ class PMMLModel(Model):
         for vf in (vfields.findall("VerificationField") if vfields is not None else []):
             # cells are keyed by local name (inline_table_rows drops a "data:" prefix)
             spec[vf.get("field")] = ((vf.get("column") or vf.get("field")).split(":")[-1],
-                                     float(vf.get("precision", "1e-6")),
-                                     float(vf.get("zeroThreshold", "1e-16")))
+                                     attributes.number(vf, "precision", "1e-6"),
+                                     attributes.number(vf, "zeroThreshold", "1e-16"))
         rows = inline_table_rows(mv)
         absent = [c for c, _, _ in spec.values() if rows and all(c not in r for r in rows)]
         if absent:

@@ -18,6 +18,7 @@ import pandas as pd
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 from portmodel.fields import Interval
 
+from . import attributes
 from .context import Ctx
 from .dictionary import FieldInfo, in_intervals
 from .limits import check_deadline, check_expression
@@ -236,8 +237,8 @@ def constant_type(text: str) -> str:
 
 def _constant(el, ctx: Ctx) -> Expr:
     text = el.text if el.text is not None else ""
-    data_type = el.get("dataType")
-    missing = el.get("missing", "false") == "true"
+    data_type = attributes.data_type(el)
+    missing = attributes.boolean(el, "missing", False)
     if data_type is None:
         data_type = "double" if missing else constant_type(text)
     op = default_op_type(data_type)
@@ -296,8 +297,8 @@ def _norm_continuous(el, ctx: Ctx) -> Expr:
         raise DocumentError("NormContinuous needs at least two LinearNorm elements",
                             line=el.sourceline, element="NormContinuous")
     try:
-        orig = np.array([float(ln.get("orig")) for ln in norms])
-        norm = np.array([float(ln.get("norm")) for ln in norms])
+        orig = np.array([attributes.number(ln, "orig", required=True) for ln in norms])
+        norm = np.array([attributes.number(ln, "norm", required=True) for ln in norms])
     except (TypeError, ValueError):
         raise DocumentError("LinearNorm needs numeric orig and norm", line=el.sourceline,
                             element="NormContinuous") from None
@@ -370,21 +371,15 @@ def _norm_discrete(el, ctx: Ctx) -> Expr:
 def _discretize(el, ctx: Ctx) -> Expr:
     name = el.get("field")
     ctx.require(name, el)
-    data_type = el.get("dataType", "string")
+    data_type = attributes.data_type(el, default="string")
     bins = []
     for b in el.findall("DiscretizeBin"):
         iv = b.find("Interval")
         if iv is None or b.get("binValue") is None:
             raise DocumentError("DiscretizeBin needs an Interval and a binValue",
                                 line=b.sourceline, element="DiscretizeBin")
-        try:
-            left = iv.get("leftMargin")
-            right = iv.get("rightMargin")
-            left_v = float(left) if left is not None else None
-            right_v = float(right) if right is not None else None
-        except ValueError:
-            raise DocumentError("Interval margins must be numbers", line=iv.sourceline,
-                                element="Interval") from None
+        left_v = attributes.number(iv, "leftMargin")
+        right_v = attributes.number(iv, "rightMargin")
         if left_v is None and right_v is None:
             raise DocumentError("Interval needs leftMargin or rightMargin", line=iv.sourceline,
                                 element="Interval")
@@ -459,7 +454,7 @@ def _map_values(el, ctx: Ctx) -> Expr:
     if not out_col:
         raise DocumentError("MapValues needs an outputColumn", line=el.sourceline,
                             element="MapValues")
-    data_type = el.get("dataType", "string")
+    data_type = attributes.data_type(el, default="string")
     pairs = [(p.get("field"), _column(p.get("column"))) for p in el.findall("FieldColumnPair")]
     infos = [ctx.require(f, el) for f, _ in pairs]
     key_types = [info.data_type for info in infos]
@@ -566,8 +561,8 @@ def derived_field_info(el) -> FieldInfo:
     name = el.get("name")
     if not name:
         raise DocumentError(f"{el.tag} without a name", line=el.sourceline, element=el.tag)
-    data_type = el.get("dataType") or "double"
-    op = el.get("optype") or default_op_type(data_type)
+    data_type = attributes.data_type(el) or "double"
+    op = attributes.op_type(el) or default_op_type(data_type)
     info = FieldInfo(name, data_type, op, line=el.sourceline)
     for v in el.findall("Value"):
         try:

@@ -31,6 +31,7 @@ from scipy import special as _special  # type: ignore[import-untyped]
 
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
+from . import attributes
 from .context import Ctx
 from .dictionary import FieldInfo
 from .limits import Budget, check_deadline
@@ -810,14 +811,14 @@ class UserFunction:
         self.budget = budget
         self.name = el.get("name")
         self.functions = functions
-        self.data_type: str | None = el.get("dataType")
-        self.op_type: str | None = el.get("optype")
+        self.data_type: str | None = attributes.data_type(el)
+        self.op_type: str | None = attributes.op_type(el)
         self.params: list[tuple[str, str | None, str | None]] = []
         for p in el.findall("ParameterField"):
             if not p.get("name"):
                 raise DocumentError(f"ParameterField of {self.name!r} without a name",
                                     line=p.sourceline, element="ParameterField")
-            self.params.append((p.get("name"), p.get("dataType"), p.get("optype")))
+            self.params.append((p.get("name"), attributes.data_type(p), attributes.op_type(p)))
         self.body_el = find_expression(el)
         if self.body_el is None:
             raise DocumentError(f"DefineFunction {self.name!r} has no expression",

@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 from typing import Any, Callable, Mapping
 
+from . import attributes
 from .dictionary import FieldInfo
 from .expressions import constant_type, find_expression
 from .functions import _SCALAR
@@ -128,7 +129,7 @@ class _Compiler:
         tag = el.tag
         if tag == "Constant":
             dt = el.get("dataType") or constant_type(el.text or "")
-            if dt not in ("double", "integer") or el.get("missing") == "true":
+            if dt not in ("double", "integer") or attributes.boolean(el, "missing", False):
                 raise Decline(tag)
             try:
                 value = float(parse_scalar((el.text or "").strip(), dt))

@@ -36,6 +36,7 @@ from scipy import special as _special  # type: ignore[import-untyped]
 
 from portmodel.errors import DocumentError, UnsupportedError
 
+from .. import attributes
 from ..scope import Scope
 from ..values import Col, codes, is_numeric_type, parse_scalar
 from .base import COMMON_CHILDREN, CompiledModel, Result, num_attr, register, regression_result
@@ -139,7 +140,7 @@ class CountTable:
 
     def __init__(self, el, model: CompiledModel):
         self.normalized = el.tag == "NormalizedCountTable"
-        self.sample = float(el.get("sample")) if el.get("sample") is not None else None
+        self.sample = attributes.number(el, "sample")
         self.fields: list[str] = []
         self.cells: list[tuple[tuple[Any, ...], float]] = []
         self._walk(el, (), 0, model)
@@ -224,7 +225,7 @@ class BaselineModel(CompiledModel):
         self.field = td.get("field")
         self.info = self.ctx.require(self.field, td)
         self.reset = _num(td, "resetValue", "0")
-        self.window = int(_num(td, "windowSize", "0"))
+        self.window = attributes.integer(td, "windowSize", 0, minimum=0)
         self.weight_field = td.get("weightField")
         if self.weight_field is not None:
             self.ctx.require(self.weight_field, td)

@@ -21,6 +21,7 @@ import pandas as pd
 
 from portmodel.errors import DocumentError, EvaluationError, ScoringError, UnsupportedError
 
+from .. import attributes
 from ..dictionary import FieldInfo
 from ..expressions import compile_derived_fields
 from ..output import OutputPlan
@@ -86,7 +87,7 @@ class MiningModel(CompiledModel):
             raise UnsupportedError(f"missingPredictionTreatment=\"skipSegment\" with "
                                    f"{self.method}", line=seg_el.sourceline, element="Segmentation")
         try:
-            self.threshold = float(seg_el.get("missingThreshold", "1"))
+            self.threshold = attributes.number(seg_el, "missingThreshold", "1")
         except ValueError:
             raise DocumentError("missingThreshold is not a number", line=seg_el.sourceline,
                                 element="Segmentation") from None
@@ -131,7 +132,7 @@ class MiningModel(CompiledModel):
                 raise DocumentError(f"VariableWeight field {variable!r} is not numeric",
                                     line=vw.sourceline, element="VariableWeight")
         try:
-            weight = float(s.get("weight", "1"))
+            weight = attributes.number(s, "weight", "1")
         except ValueError:
             raise DocumentError(f"Segment weight {s.get('weight')!r} is not a number",
                                 line=s.sourceline, element="Segment") from None
