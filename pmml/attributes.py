@@ -126,3 +126,11 @@ def data_type(el, name: str = "dataType", default: str | None = None, *,
 def op_type(el, name: str = "optype", default: str | None = None) -> str | None:
     """A PMML op type (categorical, ordinal or continuous)."""
     return choice(el, name, OP_TYPES, default)
+
+
+def text(el, name: str, default: str | None = None, *, required: bool = False) -> str | None:
+    """Attribute name of el as text; a required one must be present and not empty."""
+    value = _text(el, name, default, required)
+    if required and not value:
+        raise DocumentError(f"attribute {name!r} is empty", **_where(el))
+    return value

@@ -54,6 +54,8 @@ def parse_data_field(el) -> FieldInfo:
     info = FieldInfo(name, data_type, op_type, line=el.sourceline)
     for v in el.findall("Value"):
         text = v.get("value")
+        if text is None:
+            raise DocumentError("missing attribute 'value'", line=v.sourceline, element="Value")
         try:
             val = parse_scalar(text, data_type)
         except ValueError:

@@ -223,3 +223,51 @@ def test_load_time_is_linear_in_the_number_of_fields():
         return min(times)
     small, large = best(10_000), best(40_000)
     assert large / small < 9, (small, large)
+
+
+# ------------------------------------------------------------------ found by the property test
+
+def test_regression_ensemble_of_classifiers_is_refused_at_load(pmml_doc):
+    """functionName="regression" (or none: its default) averaging trees that predict labels."""
+    fields = FIELDS + ('<DataField name="c" optype="categorical" dataType="string">'
+                       '<Value value="A"/><Value value="B"/></DataField>')
+    tree = ('<TreeModel functionName="classification"><MiningSchema><MiningField name="x"/>'
+            '<MiningField name="c" usageType="target"/></MiningSchema><Node score="A"><True/>'
+            '</Node></TreeModel>')
+    doc = pmml_doc(fields, '<MiningModel><MiningSchema><MiningField name="x"/>'
+                   '<MiningField name="y" usageType="target"/></MiningSchema>'
+                   '<Segmentation multipleModelMethod="average"><Segment><True/>' + tree +
+                   '</Segment></Segmentation></MiningModel>')
+    with pytest.raises(DocumentError, match="combines numbers") as info:
+        portmodel.load(doc)
+    assert info.value.element == "TreeModel" and info.value.line is not None
+
+
+@pytest.mark.parametrize("cell", ["NaN", "1e300"])
+def test_gaussian_process_training_values_must_be_usable(cell):
+    from test_gaussian_process import doc
+    kernel = '<RadialBasisKernel gamma="1" noiseVariance="0.01" lambda="1"/>'
+    bad = doc(kernel, X=np.array([[0.0, 1.0], [float(cell), 2.0]]), y=np.array([1.0, 2.0]))
+    with pytest.raises(DocumentError, match="finite") as info:
+        portmodel.load(bad)
+    assert info.value.line is not None
+
+
+def test_transition_matrix_without_matrix_is_a_document_error():
+    from test_time_series import STATE_SPACE, doc
+    bad = doc(STATE_SPACE.replace(STATE_SPACE[STATE_SPACE.index("<TransitionMatrix>"):
+                                              STATE_SPACE.index("</TransitionMatrix>")],
+                                  "<TransitionMatrix>"), best="StateSpaceModel")
+    with pytest.raises(DocumentError, match="TransitionMatrix has no Matrix"):
+        portmodel.load(bad)
+
+
+def test_instance_field_without_field_and_value_without_value(pmml_doc):
+    from test_nearest_neighbor import doc
+    with pytest.raises(DocumentError, match="'field'") as info:
+        portmodel.load(doc().replace('<InstanceField field="x"', '<InstanceField', 1))
+    assert info.value.element == "InstanceField"
+    fields = FIELDS.replace('dataType="double"/>', 'dataType="double"><Value/></DataField>', 1)
+    with pytest.raises(DocumentError, match="'value'") as info:
+        portmodel.load(pmml_doc(fields, regression("x")))
+    assert info.value.element == "Value"

@@ -206,7 +206,7 @@ class CompiledModel:
         cats = list(self.target.values) if self.target is not None and self.target.values else []
         spec = self.target_spec()
         if not cats and spec is not None:
-            cats = [tv.value for tv in spec.values]
+            cats = [tv.value for tv in spec.values if tv.value is not None]
         return cats
 
 

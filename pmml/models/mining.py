@@ -144,6 +144,11 @@ class MiningModel(CompiledModel):
         if mel is None:
             raise DocumentError("Segment without a model", line=s.sourceline, element="Segment")
         model = compile_model(mel, self.ctx)
+        if self.function == "regression" and self.method in VALUE_METHODS and \
+                not is_numeric_type(model.target_type):
+            raise DocumentError(f"multipleModelMethod={self.method!r} combines numbers, but "
+                                f"segment {sid!r} predicts {model.target_type} values",
+                                line=mel.sourceline, element=mel.tag)
         if self.method == "modelChain" and model.output is not None:
             # a chain's outputs become fields of the MiningModel, visible to later segments
             for f in model.output.fields():

@@ -93,7 +93,8 @@ class NearestNeighborModel(CompiledModel):
         columns = {}
         fields_el = ti.find("InstanceFields")
         for f in (fields_el.findall("InstanceField") if fields_el is not None else []):
-            columns[f.get("field")] = (f.get("column") or f.get("field")).split(":")[-1]
+            name = attributes.text(f, "field", required=True)
+            columns[name] = (f.get("column") or name).split(":")[-1]
         rows = inline_table_rows(ti)
         m = len(rows)
         if not 0 < self.k <= m:

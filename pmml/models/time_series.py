@@ -137,6 +137,9 @@ class StateSpace:
         self.measure = np.atleast_2d(parse_matrix(mm.find("Matrix")))
         k = len(self.state)
         tm = el.find("TransitionMatrix")
+        if tm is not None and tm.find("Matrix") is None:
+            raise DocumentError("TransitionMatrix has no Matrix", line=tm.sourceline,
+                                element="TransitionMatrix")
         self.transition = np.eye(k) if tm is None else parse_matrix(tm.find("Matrix"))
         if self.measure.shape != (1, k) or self.transition.shape != (k, k):
             raise DocumentError(f"StateSpaceModel shapes do not fit: state {k}, measurement "
