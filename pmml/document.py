@@ -309,6 +309,8 @@ def _user_array(col: Col, failed: np.ndarray | None) -> np.ndarray:
     if dt in ("double", "float") and vals.dtype == float:
         return np.where(missing, np.nan, vals)
     if dt == "integer" and vals.dtype == float:
+        with np.errstate(invalid="ignore"):
+            missing = missing | ~(np.abs(vals) < 2.0 ** 63)   # NaN and infinities: no integer
         if not missing.any():
             return vals.astype(np.int64)
         out = np.empty(len(vals), object)

@@ -209,7 +209,10 @@ def _parse_attr(text: str | None, data_type: str, el, attr: str) -> Any:
     if text is None:
         return None
     try:
-        return parse_scalar(text, data_type)
+        value = parse_scalar(text, data_type)
+        if data_type == "integer" and not (isinstance(value, int) or float(value).is_integer()):
+            raise ValueError(text)       # (NaN and infinities are no integers)
+        return value
     except ValueError:
         raise DocumentError(f"{attr}={text!r} is not a {data_type} value", line=el.sourceline,
                             element=el.tag) from None

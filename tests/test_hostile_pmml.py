@@ -271,3 +271,21 @@ def test_instance_field_without_field_and_value_without_value(pmml_doc):
     with pytest.raises(DocumentError, match="'value'") as info:
         portmodel.load(pmml_doc(fields, regression("x")))
     assert info.value.element == "Value"
+
+
+def test_reciprocal_activation_of_zero_is_infinite_as_in_numpy():
+    """z = 0.5 x1 - 0.25 x2 + 0.1 = 0 at (0, 0.4): 1/z is inf (IEEE), never ZeroDivisionError,
+    in the compiled kernel as in its numpy twin."""
+    from test_neural_network import doc, one_neuron, score
+    out = score(doc(one_neuron('activationFunction="reciprocal"')), rows=[(0.0, 0.4), (1.0, 2.0)])
+    assert out["y"].tolist() == [np.inf, 1.0 / 0.1]
+
+
+def test_integer_constants_of_a_document_are_finite(pmml_doc):
+    expr = ('<Discretize field="x" dataType="integer"><DiscretizeBin binValue="NaN">'
+            '<Interval closure="closedOpen" leftMargin="0"/></DiscretizeBin></Discretize>')
+    doc = pmml_doc(FIELDS, regression("d"), transformations=(
+        f'<DerivedField name="d" optype="continuous" dataType="integer">{expr}</DerivedField>'))
+    with pytest.raises(DocumentError, match="binValue='NaN'") as info:
+        portmodel.load(doc)
+    assert info.value.element == "DiscretizeBin"
