@@ -145,7 +145,7 @@ class _Compiler:
             kind = self.need(name, local)
             if el.get("method", "indicator") != "indicator" or el.get("value") is None:
                 raise Decline(tag)
-            value = el.get("value") if kind == TEXT else float(el.get("value"))
+            value = el.get("value") if kind == TEXT else attributes.number(el, "value")
             return (lambda env: 1.0 if env[name] == value else 0.0), DOUBLE
         if tag == "NormContinuous":
             return self.norm_continuous(el, local), DOUBLE
@@ -157,11 +157,8 @@ class _Compiler:
         name = el.get("field")
         if self.need(name, local) != DOUBLE:
             raise Decline("NormContinuous")
-        try:
-            orig = [float(n.get("orig")) for n in el.findall("LinearNorm")]
-            norm = [float(n.get("norm")) for n in el.findall("LinearNorm")]
-        except (TypeError, ValueError):
-            raise Decline("NormContinuous") from None
+        orig = [attributes.number(n, "orig", required=True) for n in el.findall("LinearNorm")]
+        norm = [attributes.number(n, "norm", required=True) for n in el.findall("LinearNorm")]
         outliers = el.get("outliers", "asIs")
         if len(orig) < 2 or outliers not in ("asIs", "asExtremeValues"):
             raise Decline("NormContinuous")

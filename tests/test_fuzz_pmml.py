@@ -120,7 +120,6 @@ def exercise(doc: bytes, data) -> None:
             pass
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(not cases(), reason="../shared/conformance is absent: only samples/ are "
                                         "fuzzed by the other test")
 @settings(max_examples=200, deadline=None, derandomize=True,
