@@ -289,3 +289,16 @@ def test_integer_constants_of_a_document_are_finite(pmml_doc):
     with pytest.raises(DocumentError, match="binValue='NaN'") as info:
         portmodel.load(doc)
     assert info.value.element == "DiscretizeBin"
+
+
+def test_huge_uniform_distribution_never_overflows():
+    """upper=1e308: the variance overflows to inf (IEEE), never an OverflowError; infinite or
+    NaN parameters are refused at load."""
+    from test_baseline import doc, score
+    got = score(doc('testStatistic="CUSUM"', '<UniformDistribution lower="0" upper="10"/>',
+                    '<UniformDistribution lower="0" upper="1e308"/>'), x=[5.0])
+    assert got.tolist() == [0.0]        # (max(0, 0 + log(10/1e308)) with reset 0)
+    with pytest.raises(DocumentError, match="finite") as info:
+        portmodel.load(doc('testStatistic="CUSUM"', '<UniformDistribution lower="0" upper="10"/>',
+                           '<UniformDistribution lower="0" upper="INF"/>'))
+    assert info.value.element == "UniformDistribution"

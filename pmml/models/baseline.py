@@ -44,7 +44,8 @@ from .base import COMMON_CHILDREN, CompiledModel, Result, num_attr, register, re
 STATISTICS = ("zValue", "CUSUM", "chiSquareDistribution", "scalarProduct", "chiSquareIndependence")
 CONTINUOUS = ("GaussianDistribution", "PoissonDistribution", "UniformDistribution", "AnyDistribution")
 _CHILDREN = COMMON_CHILDREN | {"TestDistributions"}
-_num = partial(num_attr, required=True)   # every number here is required (or defaulted)
+_num = partial(num_attr, required=True)
+_finite = partial(attributes.finite, required=True)   # every number here is required (or defaulted)
 
 
 @dataclass
@@ -74,7 +75,9 @@ class Distribution:
 
 
 def parse_distribution(el) -> Distribution:
+    """A test distribution; its parameters must be finite numbers."""
     kind = el.tag
+    _num = _finite
     if kind in ("GaussianDistribution", "AnyDistribution"):
         mean, var = _num(el, "mean"), _num(el, "variance")
         if not var > 0:
@@ -92,7 +95,8 @@ def parse_distribution(el) -> Distribution:
         if not hi > lo:
             raise DocumentError(f"UniformDistribution needs lower < upper ({lo}, {hi})",
                                 line=el.sourceline, element=kind)
-        return Distribution(kind, (lo + hi) / 2.0, (hi - lo) ** 2 / 12.0, lo, hi)
+        width = hi - lo          # (a product, not ** 2: overflows to inf, never raises)
+        return Distribution(kind, (lo + hi) / 2.0, width * width / 12.0, lo, hi)
     raise UnsupportedError(f"<{kind}> as a test distribution is not supported",
                            line=el.sourceline, element=kind)
 
