@@ -302,3 +302,13 @@ def test_huge_uniform_distribution_never_overflows():
         portmodel.load(doc('testStatistic="CUSUM"', '<UniformDistribution lower="0" upper="10"/>',
                            '<UniformDistribution lower="0" upper="INF"/>'))
     assert info.value.element == "UniformDistribution"
+
+
+@pytest.mark.parametrize("altitude", ["0", "-2", "NaN"])
+def test_radial_basis_altitude_must_be_positive(altitude):
+    """Its logarithm is taken when scoring: refused at load, not a math domain error later."""
+    from test_neural_network import doc, one_neuron
+    with pytest.raises(DocumentError, match="altitude") as info:
+        portmodel.load(doc(one_neuron(f'activationFunction="radialBasis" width="1" '
+                                      f'altitude="{altitude}"')))
+    assert info.value.element == "Neuron" and info.value.line is not None

@@ -289,6 +289,10 @@ class NeuralNetwork(CompiledModel):
                 widths.append(w)
             layer.width = np.array(widths)
             layer.altitude = np.array([_float(nel, "altitude", layer_alt) for nel in neurons])
+            if not (layer.altitude > 0).all():     # (its logarithm is taken)
+                bad = next(nel for nel, a in zip(neurons, layer.altitude) if not a > 0)
+                raise DocumentError("radialBasis altitude must be positive", line=bad.sourceline,
+                                    element="Neuron")
             layer.fan_in = connected.sum(axis=0).astype(float)
         return layer
 
