@@ -11,8 +11,8 @@ import os
 from typing import Any
 
 from .errors import (DocumentError, EvaluationError, InvalidValueError, MissingFieldError,
-                     PortmodelError, ScoringError, UnsafeDocumentError, UnsupportedError,
-                     ValueParseError, VerificationError)
+                     PortmodelError, ResourceLimitError, ScoringError, UnsafeDocumentError,
+                     UnsupportedError, ValueParseError, VerificationError)
 from .fields import Field
 from .model import Model
 
@@ -20,7 +20,8 @@ __version__ = "0.1.0"
 
 __all__ = ["load", "export", "Model", "Field", "PortmodelError", "DocumentError", "UnsafeDocumentError",
            "UnsupportedError", "ScoringError", "MissingFieldError", "InvalidValueError",
-           "ValueParseError", "EvaluationError", "VerificationError", "__version__"]
+           "ValueParseError", "EvaluationError", "VerificationError", "ResourceLimitError",
+           "__version__"]
 
 
 def _sniff(source: Any) -> tuple[str, Any]:
@@ -61,6 +62,8 @@ def load(source: Any, *, timeout: float | None = None, strict: bool = False) -> 
     source: a path, a file object, bytes, document text, or (PFA) a dict.
     timeout: seconds of wall time one PFA begin/action/end call may take (default 30;
       ``math.inf`` for none). The document's own ``timeout`` options may only lower it.
+      PMML: seconds one scoring call may take before it raises ResourceLimitError (default
+      ``portmodel.pmml.limits.SCORE_TIMEOUT``, no limit unless set).
     strict: (PMML) refuse the traits outside the PMML 4.4 letter that portmodel otherwise
       reads as the reference engines do, with a warning (see ``portmodel.pmml.leniency``).
     """
@@ -72,7 +75,7 @@ def load(source: Any, *, timeout: float | None = None, strict: bool = False) -> 
     try:
         if kind == "pmml":
             from .pmml import load_pmml
-            return load_pmml(payload, strict=strict)
+            return load_pmml(payload, strict=strict, timeout=timeout)
         try:
             from .pfa import load_pfa  # type: ignore[attr-defined]
         except ImportError:

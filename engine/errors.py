@@ -69,3 +69,9 @@ class VerificationError(PortmodelError):
 
 class PortmodelWarning(UserWarning):
     """Something portmodel set aside without failing (e.g. vendor extensions it ignores)."""
+
+
+class ResourceLimitError(PortmodelError):
+    """Scoring ran past its wall-clock limit (``portmodel.load(..., timeout=)``): the whole call
+    is abandoned, not one row. A document whose work per row exceeds the load-time budgets is
+    refused earlier, with a DocumentError."""

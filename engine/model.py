@@ -99,7 +99,7 @@ class Model:
             # dtype would cost more than scoring a fast model
             frame = {k: pd.Series(v, dtype=object, index=data.index, copy=False)
                      if v.dtype == object else pd.Series(v, index=data.index, copy=False)
-                     for k, v in self._finish(batch, errors).items()}
+                     for k, v in self._finish(batch, errors, len(data)).items()}
             return pd.DataFrame(frame, index=data.index)
         if isinstance(data, Mapping):
             plan = self.__dict__.get("_record_plan", _UNPLANNED)
@@ -115,9 +115,9 @@ class Model:
                 cols = {str(k): np.asarray(v) if not isinstance(v, np.ndarray) else v
                         for k, v in data.items()}
                 n = len(next(iter(cols.values())))
-                return self._finish(self._score_checked(cols, n, errors), errors)
+                return self._finish(self._score_checked(cols, n, errors), errors, n)
             cols = {str(k): _one(v) for k, v in data.items()}
-            out = self._finish(self._score_checked(cols, 1, errors), errors)
+            out = self._finish(self._score_checked(cols, 1, errors), errors, 1)
             return {k: _to_python(v[0]) for k, v in out.items()}
         if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
             rows = list(data)
@@ -129,7 +129,7 @@ class Model:
                 arr = np.empty(len(rows), dtype=object)
                 arr[:] = [r.get(name) for r in rows]
                 cols[str(name)] = arr
-            out = self._finish(self._score_checked(cols, len(rows), errors), errors)
+            out = self._finish(self._score_checked(cols, len(rows), errors), errors, len(rows))
             keys = list(out)
             return [{k: _to_python(out[k][i]) for k in keys} for i in range(len(rows))]
         raise TypeError(
@@ -143,10 +143,11 @@ class Model:
             raise batch.errors[first]
         return batch
 
-    def _finish(self, batch: ScoredBatch, errors: str) -> dict[str, np.ndarray]:
+    def _finish(self, batch: ScoredBatch, errors: str, n: int) -> dict[str, np.ndarray]:
+        """The output columns of n scored rows, with an ``error`` column under "mark" (even
+        for a model without outputs)."""
         out = dict(batch.columns)
         if errors == "mark":
-            n = len(next(iter(out.values()))) if out else 0
             err = np.full(n, None, dtype=object)
             for i, e in batch.errors.items():
                 err[i] = str(e)

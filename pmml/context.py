@@ -6,6 +6,7 @@ from typing import Any
 from portmodel.errors import DocumentError
 
 from .dictionary import FieldInfo
+from .limits import Budget
 
 
 class Ctx:
@@ -13,12 +14,16 @@ class Ctx:
 
     def __init__(self, fields: dict[str, FieldInfo] | None = None, parent: "Ctx | None" = None,
                  functions: dict[str, Any] | None = None, version: str = "4.4",
-                 leniency: Any = None):
+                 leniency: Any = None, budget: Budget | None = None):
         self.fields: dict[str, FieldInfo] = dict(fields or {})
         self.parent = parent
         self.functions: dict[str, Any] = functions if functions is not None else (
             parent.functions if parent is not None else {})
         self.version = parent.version if parent is not None else version
+        #: the document's compile budget (shared by every context of one document)
+        self.budget: Budget = budget or (parent.budget if parent is not None else Budget())
+        #: user-function calls already counted in this context's cost (see functions.py)
+        self.calls: set = set()
         if parent is not None:
             leniency = parent.leniency
         elif leniency is None:

@@ -9,9 +9,11 @@ import numpy as np
 from portmodel.errors import DocumentError, InvalidValueError, ValueParseError
 from portmodel.fields import Field, Interval
 
+from . import attributes
 from .values import Col, codes, is_numeric_type, parse_scalar, to_column
 
 OP_TYPES = {"continuous", "categorical", "ordinal"}
+CLOSURES = ("openOpen", "openClosed", "closedOpen", "closedClosed")
 
 
 @dataclass
@@ -44,20 +46,22 @@ def parse_data_field(el) -> FieldInfo:
     name = el.get("name")
     if not name:
         raise DocumentError("DataField without a name", line=el.sourceline, element="DataField")
-    data_type = el.get("dataType")
-    op_type = el.get("optype")
+    data_type = attributes.data_type(el)
+    op_type = attributes.op_type(el)
     if data_type is None:
         data_type = "string" if op_type in ("categorical", "ordinal") else "double"
     op_type = op_type or default_op_type(data_type)
     info = FieldInfo(name, data_type, op_type, line=el.sourceline)
     for v in el.findall("Value"):
         text = v.get("value")
+        if text is None:
+            raise DocumentError("missing attribute 'value'", line=v.sourceline, element="Value")
         try:
             val = parse_scalar(text, data_type)
         except ValueError:
             raise DocumentError(f"Value {text!r} is not a {data_type} for field {name!r}",
                                 line=v.sourceline, element="Value") from None
-        prop = v.get("property", "valid")
+        prop = attributes.choice(v, "property", ("valid", "invalid", "missing"), "valid")
         if prop == "valid":
             info.values.append(val)
             if v.get("displayValue") is not None:
@@ -67,11 +71,9 @@ def parse_data_field(el) -> FieldInfo:
         elif prop == "missing":
             info.missing_values.append(val)
     for iv in el.findall("Interval"):
-        left = iv.get("leftMargin")
-        right = iv.get("rightMargin")
-        info.intervals.append(Interval(iv.get("closure", "closedClosed"),
-                                       float(left) if left is not None else None,
-                                       float(right) if right is not None else None))
+        info.intervals.append(Interval(attributes.choice(iv, "closure", CLOSURES, "closedClosed"),
+                                       attributes.number(iv, "leftMargin"),
+                                       attributes.number(iv, "rightMargin")))
     return info
 
 

@@ -10,7 +10,8 @@ from portmodel.errors import (DocumentError, MissingFieldError, UnsupportedError
 from portmodel.fields import Field
 from portmodel.model import Model, ScoredBatch
 
-from . import dialects, xmlread
+from . import attributes
+from . import dialects, limits, xmlread
 from .context import Ctx
 from .dictionary import FieldInfo, classify, parse_data_dictionary
 from .expressions import compile_derived_fields, inline_table_rows
@@ -61,8 +62,9 @@ class PMMLModel(Model):
     def _build_fields(self) -> None:
         m = self.model
         used: list[str] = []
+        seen: set[str] = set()
         for name in m.input_names():
-            self._collect_data_fields(name, used, set())
+            self._collect_data_fields(name, used, seen)
         self._required = used
         self._required_set = frozenset(used)
         mining = {s.name: s for s in m.mining}
@@ -104,27 +106,33 @@ class PMMLModel(Model):
             self.outputs.extend(m.output.fields())
 
     def _collect_data_fields(self, name: str, out: list[str], seen: set[str]) -> None:
-        """Data fields a model input depends on (through global derived fields)."""
-        if name in seen:
-            return
-        seen.add(name)
-        if name in self.data_fields:
-            if name not in out:
+        """Data fields a model input depends on (through global derived fields), in the order
+        first met; iterative, and each derived field's references are read once."""
+        refs = self.__dict__.get("_global_refs")
+        if refs is None:
+            refs = self._global_refs = _derived_refs(self.root.find("TransformationDictionary"))
+        stack = [name]
+        while stack:
+            name = stack.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            if name in self.data_fields:
                 out.append(name)
-            return
-        el = self.root.find("TransformationDictionary")
-        if el is None:
-            return
-        for df in el.findall("DerivedField"):
-            if df.get("name") == name:
-                for ref in df.iter():
-                    if isinstance(ref.tag, str):
-                        for attr in ("field",):
-                            v = ref.get(attr)
-                            if v:
-                                self._collect_data_fields(v, out, seen)
+            else:
+                stack.extend(reversed(refs.get(name, ())))
+
+    #: seconds one scoring call may take (None: limits.SCORE_TIMEOUT)
+    timeout: float | None = None
 
     def score_columns(self, columns: Mapping[str, np.ndarray], n: int) -> ScoredBatch:
+        seconds = self.timeout if self.timeout is not None else limits.SCORE_TIMEOUT
+        if seconds is None:
+            return self._score_columns(columns, n)
+        with limits.deadline(seconds):
+            return self._score_columns(columns, n)
+
+    def _score_columns(self, columns: Mapping[str, np.ndarray], n: int) -> ScoredBatch:
         absent = [] if columns.keys() >= self._required_set else \
             [name for name in self._required if name not in columns]
         if absent:
@@ -169,8 +177,8 @@ class PMMLModel(Model):
         for vf in (vfields.findall("VerificationField") if vfields is not None else []):
             # cells are keyed by local name (inline_table_rows drops a "data:" prefix)
             spec[vf.get("field")] = ((vf.get("column") or vf.get("field")).split(":")[-1],
-                                     float(vf.get("precision", "1e-6")),
-                                     float(vf.get("zeroThreshold", "1e-16")))
+                                     attributes.number(vf, "precision", "1e-6"),
+                                     attributes.number(vf, "zeroThreshold", "1e-16"))
         rows = inline_table_rows(mv)
         absent = [c for c, _, _ in spec.values() if rows and all(c not in r for r in rows)]
         if absent:
@@ -205,6 +213,19 @@ class PMMLModel(Model):
         out.update({"version": self.version, "model_type": self.model_type,
                     "function": self.function, "header": self.header})
         return out
+
+
+def _derived_refs(tdict) -> dict[str, list[str]]:
+    """name -> the fields a global DerivedField's expression names (``field`` attributes)."""
+    refs: dict[str, list[str]] = {}
+    if tdict is None:
+        return refs
+    for df in tdict.iterfind("DerivedField"):
+        name = df.get("name")
+        if name is not None and name not in refs:     # the first definition counts
+            refs[name] = [v for ref in df.iter() if isinstance(ref.tag, str)
+                          for v in (ref.get("field"),) if v]
+    return refs
 
 
 def _agrees(expected: Any, actual: Any, precision: float, zero: float) -> bool:
@@ -288,6 +309,8 @@ def _user_array(col: Col, failed: np.ndarray | None) -> np.ndarray:
     if dt in ("double", "float") and vals.dtype == float:
         return np.where(missing, np.nan, vals)
     if dt == "integer" and vals.dtype == float:
+        with np.errstate(invalid="ignore"):
+            missing = missing | ~(np.abs(vals) < 2.0 ** 63)   # NaN and infinities: no integer
         if not missing.any():
             return vals.astype(np.int64)
         out = np.empty(len(vals), object)
@@ -305,11 +328,13 @@ def _user_array(col: Col, failed: np.ndarray | None) -> np.ndarray:
     return out
 
 
-def load_pmml(source: Any, strict: bool = False) -> PMMLModel:
+def load_pmml(source: Any, strict: bool = False, timeout: float | None = None) -> PMMLModel:
     """Read, upgrade and compile a PMML document.
 
     strict: refuse the producer traits ``leniency`` lists (a DocumentError naming the line)
     instead of reading them as the reference engines do, with one PortmodelWarning per trait.
+    timeout: seconds one scoring call may take (None: ``limits.SCORE_TIMEOUT``, read when
+    scoring).
     """
     data = xmlread.read_bytes(source)
     leniency = Leniency(strict=strict)
@@ -317,5 +342,6 @@ def load_pmml(source: Any, strict: bool = False) -> PMMLModel:
     dialects.normalize(root, version, source=data, leniency=leniency)
     model = PMMLModel(root, version, leniency)
     model.source = data
+    model.timeout = timeout
     leniency.warn(stacklevel=dialects._caller_level() + 1)
     return model

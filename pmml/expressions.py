@@ -18,8 +18,10 @@ import pandas as pd
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 from portmodel.fields import Interval
 
+from . import attributes
 from .context import Ctx
 from .dictionary import FieldInfo, in_intervals
+from .limits import check_deadline, check_expression
 from .scope import Scope
 from .strings import java_double_str, java_float_str
 from .values import (Col, codes, convert_temporal, full, is_numeric_type, is_temporal, parse_scalar,
@@ -45,6 +47,10 @@ class Expr:
     #: without numpy's per-call overhead. May raise ZeroDivisionError (then use ``fused``).
     #: A constant's function carries ``constant = True``.
     scalar: Callable[[Scope], float] | None = None
+    #: expression nodes evaluated per row (user-defined function bodies expanded) and the
+    #: nesting depth of the evaluation: both bounded at load (see limits.py)
+    cost: int = 1
+    depth: int = 1
 
     def __call__(self, scope: Scope) -> Col:
         return self.fn(scope)
@@ -64,7 +70,14 @@ def compile_expression(el, ctx: Ctx) -> Expr:
     if compiler is None:
         raise UnsupportedError(f"expression <{tag}> is not supported", line=el.sourceline,
                                element=tag)
-    return compiler(el, ctx)
+    budget = ctx.budget
+    budget.enter(el)
+    try:
+        expr = compiler(el, ctx)
+    finally:
+        budget.depth -= 1
+    check_expression(expr.cost, expr.depth, el)
+    return expr
 
 
 def default_op_type(data_type: str) -> str:
@@ -196,7 +209,10 @@ def _parse_attr(text: str | None, data_type: str, el, attr: str) -> Any:
     if text is None:
         return None
     try:
-        return parse_scalar(text, data_type)
+        value = parse_scalar(text, data_type)
+        if data_type == "integer" and not (isinstance(value, int) or float(value).is_integer()):
+            raise ValueError(text)       # (NaN and infinities are no integers)
+        return value
     except ValueError:
         raise DocumentError(f"{attr}={text!r} is not a {data_type} value", line=el.sourceline,
                             element=el.tag) from None
@@ -224,8 +240,8 @@ def constant_type(text: str) -> str:
 
 def _constant(el, ctx: Ctx) -> Expr:
     text = el.text if el.text is not None else ""
-    data_type = el.get("dataType")
-    missing = el.get("missing", "false") == "true"
+    data_type = attributes.data_type(el)
+    missing = attributes.boolean(el, "missing", False)
     if data_type is None:
         data_type = "double" if missing else constant_type(text)
     op = default_op_type(data_type)
@@ -284,8 +300,8 @@ def _norm_continuous(el, ctx: Ctx) -> Expr:
         raise DocumentError("NormContinuous needs at least two LinearNorm elements",
                             line=el.sourceline, element="NormContinuous")
     try:
-        orig = np.array([float(ln.get("orig")) for ln in norms])
-        norm = np.array([float(ln.get("norm")) for ln in norms])
+        orig = np.array([attributes.number(ln, "orig", required=True) for ln in norms])
+        norm = np.array([attributes.number(ln, "norm", required=True) for ln in norms])
     except (TypeError, ValueError):
         raise DocumentError("LinearNorm needs numeric orig and norm", line=el.sourceline,
                             element="NormContinuous") from None
@@ -358,21 +374,15 @@ def _norm_discrete(el, ctx: Ctx) -> Expr:
 def _discretize(el, ctx: Ctx) -> Expr:
     name = el.get("field")
     ctx.require(name, el)
-    data_type = el.get("dataType", "string")
+    data_type = attributes.data_type(el, default="string")
     bins = []
     for b in el.findall("DiscretizeBin"):
         iv = b.find("Interval")
         if iv is None or b.get("binValue") is None:
             raise DocumentError("DiscretizeBin needs an Interval and a binValue",
                                 line=b.sourceline, element="DiscretizeBin")
-        try:
-            left = iv.get("leftMargin")
-            right = iv.get("rightMargin")
-            left_v = float(left) if left is not None else None
-            right_v = float(right) if right is not None else None
-        except ValueError:
-            raise DocumentError("Interval margins must be numbers", line=iv.sourceline,
-                                element="Interval") from None
+        left_v = attributes.number(iv, "leftMargin")
+        right_v = attributes.number(iv, "rightMargin")
         if left_v is None and right_v is None:
             raise DocumentError("Interval needs leftMargin or rightMargin", line=iv.sourceline,
                                 element="Interval")
@@ -447,7 +457,7 @@ def _map_values(el, ctx: Ctx) -> Expr:
     if not out_col:
         raise DocumentError("MapValues needs an outputColumn", line=el.sourceline,
                             element="MapValues")
-    data_type = el.get("dataType", "string")
+    data_type = attributes.data_type(el, default="string")
     pairs = [(p.get("field"), _column(p.get("column"))) for p in el.findall("FieldColumnPair")]
     infos = [ctx.require(f, el) for f, _ in pairs]
     key_types = [info.data_type for info in infos]
@@ -554,8 +564,8 @@ def derived_field_info(el) -> FieldInfo:
     name = el.get("name")
     if not name:
         raise DocumentError(f"{el.tag} without a name", line=el.sourceline, element=el.tag)
-    data_type = el.get("dataType") or "double"
-    op = el.get("optype") or default_op_type(data_type)
+    data_type = attributes.data_type(el) or "double"
+    op = attributes.op_type(el) or default_op_type(data_type)
     info = FieldInfo(name, data_type, op, line=el.sourceline)
     for v in el.findall("Value"):
         try:
@@ -613,51 +623,106 @@ def compile_derived_field(el, ctx: Ctx) -> tuple[FieldInfo, Callable[[Scope], Co
 def compile_derived_fields(parent_el, ctx: Ctx) -> dict[str, Callable[[Scope], Col]]:
     """Compile every DerivedField under parent_el, registering each in ctx (in order).
 
-    Derived fields may refer to each other in any order; a cycle is a load-time error.
+    Derived fields may refer to each other in any order; a cycle is a load-time error. A field
+    at the end of a long chain evaluates the chain bottom-up first (``_bottom_up``), so that
+    scoring never recurses once per link.
     """
     defs: dict[str, Callable[[Scope], Col]] = {}
     if parent_el is None:
         return defs
     els = parent_el.findall("DerivedField")
-    check_cycles(els)
+    deps = check_cycles(els)
+    heights = _chain_heights(deps)
     for el in els:   # register first so that derived fields may refer to each other
         ctx.add(derived_field_info(el))
     for el in els:
         info, fn = compile_derived_field(el, ctx)
         ctx.add(info)
+        if heights.get(info.name, 0) > _SHALLOW:
+            fn = _bottom_up(fn, info.name, deps)
         defs[info.name] = fn
     return defs
+
+
+#: chains of derived fields up to this length evaluate by plain (recursive) lookup
+_SHALLOW = 8
+
+
+def _bottom_up(fn: Callable[[Scope], Col], name: str,
+               deps: dict[str, list[str]]) -> Callable[[Scope], Col]:
+    """fn, preceded by the evaluation of the derived fields it depends on (in its group, not
+    yet computed in this scope) in dependency order, with an explicit stack."""
+    def run(scope: Scope) -> Col:
+        cache = scope.cache
+        stack = [(d, False) for d in deps[name]]
+        while stack:
+            d, ready = stack.pop()
+            if d in cache:
+                continue
+            if ready:
+                scope.get(d)
+            else:
+                stack.append((d, True))
+                stack.extend((e, False) for e in deps[d] if e not in cache)
+        check_deadline()
+        return fn(scope)
+    return run
+
+
+def _chain_heights(deps: dict[str, list[str]]) -> dict[str, int]:
+    """Longest chain of derived fields below each one (0: it uses none); deps is acyclic."""
+    height: dict[str, int] = {}
+    for start in deps:
+        stack = [(start, False)]
+        while stack:
+            n, ready = stack.pop()
+            if n in height:
+                continue
+            if ready:
+                height[n] = max((height[d] + 1 for d in deps[n]), default=0)
+            else:
+                stack.append((n, True))
+                stack.extend((d, False) for d in deps[n] if d not in height)
+    return height
 
 
 _REF_ATTRS = ("field", "textField")
 
 
-def check_cycles(els) -> None:
-    """Reject derived fields that depend on themselves, directly or through others."""
+def check_cycles(els) -> dict[str, list[str]]:
+    """Reject derived fields that depend on themselves, directly or through others; return
+    each field's references to the others (iteratively: chains may be thousands long)."""
     names = {el.get("name"): el for el in els}
-    deps = {}
+    deps: dict[str, list[str]] = {}
     for n, el in names.items():
         refs = set()
         for sub in el.iter():
             if isinstance(sub.tag, str):
                 for a in _REF_ATTRS:
                     v = sub.get(a)
-                    if v is not None:
+                    if v is not None and v in names:
                         refs.add(v)
-        deps[n] = sorted(refs & set(names))
-    state: dict[str, int] = {}
-
-    def visit(n: str, path: list[str]) -> None:
-        if state.get(n) == 2:
-            return
-        if state.get(n) == 1:
-            cyc = path[path.index(n):] + [n]
-            raise DocumentError("derived fields form a cycle: " + " -> ".join(cyc),
-                                line=names[n].sourceline, element="DerivedField")
-        state[n] = 1
-        for d in deps[n]:
-            visit(d, path + [n])
-        state[n] = 2
-
-    for n in names:
-        visit(n, [])
+        deps[n] = sorted(refs)
+    state: dict[str, int] = {}     # 1: on the current path, 2: done
+    for start in names:
+        if state.get(start) == 2:
+            continue
+        path: list[str] = []
+        stack: list[tuple[str, bool]] = [(start, False)]
+        while stack:
+            n, leaving = stack.pop()
+            if leaving:
+                state[n] = 2
+                path.pop()
+                continue
+            if state.get(n) == 2:
+                continue
+            if state.get(n) == 1:
+                cyc = path[path.index(n):] + [n]
+                raise DocumentError("derived fields form a cycle: " + " -> ".join(cyc),
+                                    line=names[n].sourceline, element="DerivedField")
+            state[n] = 1
+            path.append(n)
+            stack.append((n, True))
+            stack.extend((d, False) for d in reversed(deps[n]))
+    return deps

@@ -19,18 +19,22 @@ Semantics (PMML 4.4 "Built-in functions", and JPMML-Evaluator where the text is 
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import operator
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
+from lxml import etree
 from scipy import special as _special  # type: ignore[import-untyped]
 
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
+from . import attributes
 from .context import Ctx
 from .dictionary import FieldInfo
+from .limits import Budget, check_deadline
 from .expressions import (INT_MAX, Expr, _parse_attr, common_numeric_type,
                           compile_expression, convert, convert_checked, default_op_type,
                           find_expression, to_numbers, to_text)
@@ -530,14 +534,27 @@ def compile_apply(el, ctx: Ctx) -> Expr:
     if ivt not in _IVT:
         raise UnsupportedError(f"Apply invalidValueTreatment={ivt!r}", line=line,
                                element="Apply")
-    args = [compile_expression(c, ctx) for c in el
-            if isinstance(c.tag, str) and c.tag != "Extension"]
+    arg_els = [c for c in el if isinstance(c.tag, str) and c.tag != "Extension"]
+    if name == "if":
+        # each branch runs in a scope of its own (_GuardScope): its calls are evaluated, and
+        # counted, apart from the rest
+        args = []
+        for i, c in enumerate(arg_els):
+            outer_calls = ctx.calls
+            if i:
+                ctx.calls = set()
+            try:
+                args.append(compile_expression(c, ctx))
+            finally:
+                ctx.calls = outer_calls
+    else:
+        args = [compile_expression(c, ctx) for c in arg_els]
     if name == "if":
         core = _compile_if(args, el)
     elif name in BUILTINS:   # built-ins first, as the reference engine resolves names
         core = _compile_builtin(BUILTINS[name], args, el)
     elif name in ctx.functions:
-        core = _compile_user_call(ctx.functions[name], args, el)
+        core = _compile_user_call(ctx.functions[name], args, arg_els, el, ctx)
     else:
         raise UnsupportedError(f"function {name!r} is neither a PMML built-in nor defined in "
                                "the document", line=line, element="Apply")
@@ -608,7 +625,8 @@ def compile_apply(el, ctx: Ctx) -> Expr:
             vals[missing] = np.nan if vals.dtype.kind == "f" else None
         return Col(vals, missing, rt, col.op_type)
 
-    return Expr(fn, rt, op, fused, scalar)
+    return Expr(fn, rt, op, fused, scalar, cost=core.cost + sum(a.cost for a in args),
+                depth=max([core.depth] + [a.depth + 1 for a in args]))
 
 
 #: double arithmetic that fuses into one numpy expression (no integer or float rounding rules)
@@ -788,18 +806,19 @@ def _compile_if(args: list[Expr], el) -> Expr:
 class UserFunction:
     """A <DefineFunction>, compiled on first use for the argument types of its callers."""
 
-    def __init__(self, el, functions: dict[str, Any]):
+    def __init__(self, el, functions: dict[str, Any], budget: Budget):
         self.el = el
+        self.budget = budget
         self.name = el.get("name")
         self.functions = functions
-        self.data_type: str | None = el.get("dataType")
-        self.op_type: str | None = el.get("optype")
+        self.data_type: str | None = attributes.data_type(el)
+        self.op_type: str | None = attributes.op_type(el)
         self.params: list[tuple[str, str | None, str | None]] = []
         for p in el.findall("ParameterField"):
             if not p.get("name"):
                 raise DocumentError(f"ParameterField of {self.name!r} without a name",
                                     line=p.sourceline, element="ParameterField")
-            self.params.append((p.get("name"), p.get("dataType"), p.get("optype")))
+            self.params.append((p.get("name"), attributes.data_type(p), attributes.op_type(p)))
         self.body_el = find_expression(el)
         if self.body_el is None:
             raise DocumentError(f"DefineFunction {self.name!r} has no expression",
@@ -822,7 +841,8 @@ class UserFunction:
                                    "supported)", line=call_el.sourceline, element="Apply")
         self._compiling = True
         try:
-            fctx = Ctx(fields={i.name: i for i in infos}, functions=self.functions)
+            fctx = Ctx(fields={i.name: i for i in infos}, functions=self.functions,
+                       budget=self.budget)
             body = compile_expression(self.body_el, fctx)
         finally:
             self._compiling = False
@@ -844,21 +864,35 @@ def compile_define_functions(tdict_el, ctx: Ctx) -> None:
         if not name:
             raise DocumentError("DefineFunction without a name", line=el.sourceline,
                                 element="DefineFunction")
-        ctx.functions[name] = UserFunction(el, ctx.functions)
+        ctx.functions[name] = UserFunction(el, ctx.functions, ctx.budget)
     for el in els:
         uf = ctx.functions[el.get("name")]
         if all(dt is not None for _, dt, _ in uf.params):
             uf.instantiate([dt for _, dt, _ in uf.params], el)
 
 
-def _compile_user_call(uf: UserFunction, args: list[Expr], el) -> Expr:
+def _compile_user_call(uf: UserFunction, args: list[Expr], arg_els: list, el,
+                       ctx: Ctx) -> Expr:
+    """A call of a user-defined function. A body is a pure function of its arguments, so calls
+    with the same argument expressions in one scope (one function invocation, one if-branch,
+    one model) are evaluated once: the result is kept in the scope's cache under a key no field
+    name can take (XML names hold no NUL). The load-time cost counts such a call's body once."""
     _check_arity(uf.name, len(uf.params), len(uf.params), len(args), el)
     body, infos = uf.instantiate([a.data_type for a in args], el)
     rt = uf.data_type or body.data_type
     op = uf.op_type or default_op_type(rt)
     what = f"function {uf.name!r} (line {el.sourceline})"
+    signature = b"\0".join(etree.tostring(a, with_tail=False) for a in arg_els)
+    key = (f"\0call:{id(uf)}:{'/'.join(i.data_type for i in infos)}:"
+           f"{hashlib.blake2b(signature, digest_size=16).hexdigest()}")
+    cost = 1 + (0 if key in ctx.calls else body.cost)
+    ctx.calls.add(key)
 
     def fn(scope: Scope) -> Res:
+        done = scope.cache.get(key)
+        if done is not None:
+            return done
+        check_deadline()
         cols = [a(scope) for a in args]
         anymiss = _anymiss(cols, scope.n)
         inner = _FunctionScope(scope)
@@ -866,6 +900,7 @@ def _compile_user_call(uf: UserFunction, args: list[Expr], el) -> Expr:
             inner.put(info.name, convert_checked(c, info.data_type, info.op_type, scope,
                                                  f"{what} parameter {info.name!r}"))
         out = convert_checked(body(inner), rt, op, scope, what)
-        return Res(out, anymiss)
+        res = scope.cache[key] = Res(out, anymiss)
+        return res
 
-    return Expr(fn, rt, op)
+    return Expr(fn, rt, op, cost=cost, depth=body.depth + 1)

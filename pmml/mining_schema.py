@@ -13,6 +13,7 @@ import numpy as np
 
 from portmodel.errors import DocumentError, InvalidValueError, UnsupportedError
 
+from . import attributes
 from .context import Ctx
 from .dictionary import FieldInfo, value_error
 from .scope import Scope
@@ -71,9 +72,9 @@ def parse_mining_schema(el, ctx: Ctx) -> list[MiningFieldSpec]:
             raise DocumentError(f"replacement value for {name!r}: {exc}", line=mf.sourceline,
                                 element="MiningField") from None
         if mf.get("lowValue") is not None:
-            spec.low = float(mf.get("lowValue"))
+            spec.low = attributes.number(mf, "lowValue", required=True)
         if mf.get("highValue") is not None:
-            spec.high = float(mf.get("highValue"))
+            spec.high = attributes.number(mf, "highValue", required=True)
         specs.append(spec)
     return specs
 

@@ -13,6 +13,7 @@ import numpy as np
 from portmodel.errors import DocumentError, UnsupportedError
 from portmodel.fields import Field
 
+from . import attributes
 from .dictionary import FieldInfo
 from .expressions import cast, compile_expression, find_expression
 from .scope import Scope
@@ -95,7 +96,8 @@ def compile_output(el, model) -> OutputPlan | None:
         if feature not in SUPPORTED_FEATURES:
             raise UnsupportedError(f"OutputField feature {feature!r} is not supported",
                                    line=of.sourceline, element="OutputField")
-        dt = of.get("dataType")
+        dt = attributes.data_type(of)
+        attributes.op_type(of)
         raw_value = of.get("value")
         value = raw_value
         if raw_value is not None and model.target is not None and feature in (
@@ -104,7 +106,7 @@ def compile_output(el, model) -> OutputPlan | None:
                 value = parse_scalar(raw_value, model.target.data_type)
             except ValueError:
                 value = raw_value
-        rank = int(of.get("rank", "1"))
+        rank = attributes.integer(of, "rank", "1")
         spec = OutputFieldSpec(name, feature, dt, of.get("optype"), value, of.get("targetField"),
                                of.get("segmentId"), rank, of.sourceline, el=of)
         ex = find_expression(of)

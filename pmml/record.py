@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 from typing import Any, Callable, Mapping
 
+from . import attributes
 from .dictionary import FieldInfo
 from .expressions import constant_type, find_expression
 from .functions import _SCALAR
@@ -47,6 +48,7 @@ def compile_record_plan(doc) -> Callable[[Mapping[str, Any]], dict | None] | Non
 
 
 _ABSENT = object()
+_MAX_CHAIN = 32     # derived fields planned through one another
 
 
 class _Compiler:
@@ -59,6 +61,7 @@ class _Compiler:
         self.mining = {s.name: s for s in self.model.mining}
         self.local = _derived_elements(self.model.el.find("LocalTransformations"))
         self.globals = _derived_elements(doc.root.find("TransformationDictionary"))
+        self.depth = 0
 
     # ------------------------------------------------------------------ fields
     def need(self, name: str, local: bool = True) -> str:
@@ -76,7 +79,13 @@ class _Compiler:
         if el is None:
             el = self.globals.get(name)
         if el is not None:
-            kind = self.derived(el, local=local and name in self.local)
+            if self.depth >= _MAX_CHAIN:     # planning recurses per link: leave long chains
+                raise Decline(name)          # to the column plan, which evaluates them bottom-up
+            self.depth += 1
+            try:
+                kind = self.derived(el, local=local and name in self.local)
+            finally:
+                self.depth -= 1
         elif name in self.doc.data_fields:
             kind = self.reader(name, self.doc.data_fields[name])
         else:
@@ -120,7 +129,7 @@ class _Compiler:
         tag = el.tag
         if tag == "Constant":
             dt = el.get("dataType") or constant_type(el.text or "")
-            if dt not in ("double", "integer") or el.get("missing") == "true":
+            if dt not in ("double", "integer") or attributes.boolean(el, "missing", False):
                 raise Decline(tag)
             try:
                 value = float(parse_scalar((el.text or "").strip(), dt))
@@ -136,7 +145,7 @@ class _Compiler:
             kind = self.need(name, local)
             if el.get("method", "indicator") != "indicator" or el.get("value") is None:
                 raise Decline(tag)
-            value = el.get("value") if kind == TEXT else float(el.get("value"))
+            value = el.get("value") if kind == TEXT else attributes.number(el, "value")
             return (lambda env: 1.0 if env[name] == value else 0.0), DOUBLE
         if tag == "NormContinuous":
             return self.norm_continuous(el, local), DOUBLE
@@ -148,11 +157,8 @@ class _Compiler:
         name = el.get("field")
         if self.need(name, local) != DOUBLE:
             raise Decline("NormContinuous")
-        try:
-            orig = [float(n.get("orig")) for n in el.findall("LinearNorm")]
-            norm = [float(n.get("norm")) for n in el.findall("LinearNorm")]
-        except (TypeError, ValueError):
-            raise Decline("NormContinuous") from None
+        orig = [attributes.number(n, "orig", required=True) for n in el.findall("LinearNorm")]
+        norm = [attributes.number(n, "norm", required=True) for n in el.findall("LinearNorm")]
         outliers = el.get("outliers", "asIs")
         if len(orig) < 2 or outliers not in ("asIs", "asExtremeValues"):
             raise Decline("NormContinuous")

@@ -27,6 +27,7 @@ import numpy as np
 
 from portmodel.errors import DocumentError, UnsupportedError
 
+from . import attributes
 from .context import Ctx
 from .expressions import Expr, compile_expression, find_expression, inline_table_rows
 from .strings import RegexError, java_regex, java_replacement
@@ -36,30 +37,11 @@ LOCAL_WEIGHTS = ("termFrequency", "binary", "logarithmic")
 
 
 def _bool(el, name: str, default: bool | None) -> bool | None:
-    text = el.get(name)
-    if text is None:
-        return default
-    if text in ("true", "1"):
-        return True
-    if text in ("false", "0"):
-        return False
-    raise DocumentError(f"{el.tag} {name}={text!r} is not a boolean", line=el.sourceline,
-                        element=el.tag)
+    return attributes.boolean(el, name, default)
 
 
 def _int(el, name: str, default: int | None) -> int | None:
-    text = el.get(name)
-    if text is None:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise DocumentError(f"{el.tag} {name}={text!r} is not an integer", line=el.sourceline,
-                            element=el.tag) from None
-    if value < 0:
-        raise DocumentError(f"{el.tag} {name}={value} is negative", line=el.sourceline,
-                            element=el.tag)
-    return value
+    return attributes.integer(el, name, default, minimum=0)
 
 
 def _pattern(text: str, el, flags: int = 0) -> re.Pattern:

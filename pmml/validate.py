@@ -515,27 +515,37 @@ def _output_fields(model) -> list:
 
 
 def _cycles(deps: dict[str, set[str]]) -> list[list[str]]:
-    """Each dependency cycle once, as [a, b, ..., a], starting at its first name in deps."""
+    """Each dependency cycle once, as [a, b, ..., a], starting at its first name in deps.
+    Depth-first with an explicit stack: chains may be thousands of fields long."""
     state: dict[str, int] = {}
     found: list[list[str]] = []
     seen_sets: set[frozenset] = set()
+    order = {n: i for i, n in enumerate(deps)}
 
-    def visit(n: str, path: list[str]) -> None:
-        state[n] = 1
-        for d in sorted(deps.get(n, ()), key=list(deps).index):
-            if state.get(d) == 1:
+    def successors(n: str):
+        return iter(sorted(deps.get(n, ()), key=lambda d: order.get(d, len(order))))
+
+    for start in deps:
+        if state.get(start) is not None:
+            continue
+        state[start] = 1
+        path = [start]
+        stack = [successors(start)]
+        while stack:
+            d = next(stack[-1], None)
+            if d is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(d) == 1:
                 cyc = path[path.index(d):] + [d]
                 key = frozenset(cyc)
                 if key not in seen_sets:
                     seen_sets.add(key)
                     found.append(cyc)
             elif state.get(d) is None:
-                visit(d, path + [d])
-        state[n] = 2
-
-    for n in deps:
-        if state.get(n) is None:
-            visit(n, [n])
+                state[d] = 1
+                path.append(d)
+                stack.append(successors(d))
     return found
 
 

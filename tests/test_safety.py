@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 import time
 
+import numpy as np
 import pytest
 
 import portmodel
@@ -216,3 +217,175 @@ def test_errors_are_one_family():
     assert not issubclass(DocumentError, portmodel.ScoringError)
     assert issubclass(portmodel.MissingFieldError, portmodel.ScoringError)
     assert issubclass(portmodel.ValueParseError, portmodel.InvalidValueError)
+
+
+# ------------------------------------------------------------------ attribute values and sizes
+
+TREE = """
+<TreeModel functionName="regression" missingValuePenalty="PENALTY">
+<MiningSchema><MiningField name="x" lowValue="LOW" outliers="asExtremeValues" highValue="9"/>
+<MiningField name="y" usageType="target"/></MiningSchema>
+<Node score="0" recordCount="COUNT"><True/>
+<Node score="1"><SimplePredicate field="x" operator="lessThan" value="0"/></Node>
+<Node score="2"><True/></Node>
+</Node>
+</TreeModel>
+"""
+SVM = """
+<SupportVectorMachineModel functionName="regression">
+<MiningSchema><MiningField name="x"/><MiningField name="y" usageType="target"/></MiningSchema>
+<LinearKernelType/>
+<VectorDictionary numberOfVectors="1">
+<VectorFields numberOfFields="1"><FieldRef field="x"/></VectorFields>
+<VectorInstance id="v1">SPARSE</VectorInstance>
+</VectorDictionary>
+<SupportVectorMachine>
+<SupportVectors numberOfAttributes="1" numberOfSupportVectors="1"><SupportVector vectorId="v1"/>
+</SupportVectors>
+<Coefficients absoluteValue="0"><Coefficient value="COEF"/></Coefficients>
+</SupportVectorMachine>
+</SupportVectorMachineModel>
+"""
+STRING_FIELD = '<DataField name="s" optype="categorical" dataType="string"/>'
+DENSE = '<Array type="real" n="1">2</Array>'
+GENERAL = """
+<GeneralRegressionModel modelType="generalLinear" functionName="regression">
+<MiningSchema><MiningField name="x"/><MiningField name="s"/>
+<MiningField name="y" usageType="target"/></MiningSchema>
+<ParameterList><Parameter name="p0"/><Parameter name="p1"/></ParameterList>
+<FactorList><Predictor name="s"><Categories><Category value="a"/><Category value="b"/>
+</Categories>MATRIX</Predictor></FactorList>
+<CovariateList><Predictor name="x"/></CovariateList>
+<PPMatrix><PPCell value="1" predictorName="x" parameterName="p1"/></PPMatrix>
+<ParamMatrix><PCell parameterName="p0" beta="1"/><PCell parameterName="p1" beta="2"/></ParamMatrix>
+</GeneralRegressionModel>
+"""
+
+
+def _tree(penalty="1", low="-9", count="5"):
+    return TREE.replace("PENALTY", penalty).replace("LOW", low).replace("COUNT", count)
+
+
+@pytest.mark.parametrize("model, needle, element, attribute", [
+    (REGRESSION.replace('coefficient="2"', 'coefficient="abc"').replace("PREDICTOR", "x"),
+     'coefficient="abc"', "NumericPredictor", "coefficient"),
+    (REGRESSION.replace('intercept="1"', 'intercept="1,5"').replace("PREDICTOR", "x"),
+     'intercept="1,5"', "RegressionTable", "intercept"),
+    (_tree(count="many"), 'recordCount="many"', "Node", "recordCount"),
+    (_tree(low="low"), 'lowValue="low"', "MiningField", "lowValue"),
+    (_tree(penalty="abc"), 'missingValuePenalty="abc"', "TreeModel", "missingValuePenalty"),
+    (SVM.replace("SPARSE", DENSE).replace("COEF", "1_000"), 'value="1_000"', "Coefficient",
+     "value"),
+    (REGRESSION.replace("PREDICTOR", "x").replace("<RegressionModel ",
+                                                  '<RegressionModel modelName="m" ').replace(
+        "<RegressionTable", '<Output><OutputField name="o" rank="first"/></Output>'
+        "<RegressionTable"), 'rank="first"', "OutputField", "rank"),
+])
+def test_bad_attribute_value_names_element_attribute_and_line(pmml_doc, model, needle, element,
+                                                              attribute):
+    doc = pmml_doc(FIELDS, model)
+    with pytest.raises(DocumentError) as info:
+        portmodel.load(doc)
+    assert info.value.element == element
+    assert info.value.line == line_of(doc, needle)
+    assert attribute in str(info.value)
+
+
+def test_bad_interval_margin_is_a_document_error(pmml_doc):
+    fields = FIELDS.replace('dataType="double"/>', 'dataType="double">'
+                            '<Interval closure="closedClosed" leftMargin="zero"/></DataField>', 1)
+    doc = pmml_doc(fields, REGRESSION.replace("PREDICTOR", "x"))
+    with pytest.raises(DocumentError) as info:
+        portmodel.load(doc)
+    assert info.value.element == "Interval" and "leftMargin" in str(info.value)
+    assert info.value.line == line_of(doc, 'leftMargin="zero"')
+
+
+def test_bogus_data_types_are_refused_at_load(pmml_doc):
+    model = REGRESSION.replace("PREDICTOR", "x").replace(
+        "<RegressionTable", '<Output><OutputField name="o" feature="predictedValue" '
+        'dataType="bogus"/></Output><RegressionTable')
+    doc = pmml_doc(FIELDS, model)
+    with pytest.raises(DocumentError) as info:
+        portmodel.load(doc)
+    assert info.value.element == "OutputField" and "dataType" in str(info.value)
+    assert info.value.line == line_of(doc, 'dataType="bogus"')
+
+
+def test_sparse_array_size_is_checked_before_allocating(pmml_doc):
+    sparse = ('<REAL-SparseArray n="3000000000"><Indices>1</Indices>'
+              '<REAL-Entries>2</REAL-Entries></REAL-SparseArray>')
+    doc = pmml_doc(FIELDS, SVM.replace("SPARSE", sparse).replace("COEF", "1"))
+    with pytest.raises(DocumentError) as info:
+        portmodel.load(doc)
+    assert info.value.element == "REAL-SparseArray" and "n=3000000000" in str(info.value)
+    assert info.value.line == line_of(doc, "<REAL-SparseArray")
+    # the same vector with its true size scores: y = 1 * (2 * x) + 0
+    fine = pmml_doc(FIELDS, SVM.replace("SPARSE", sparse.replace("3000000000", "1"))
+                    .replace("COEF", "1"))
+    assert portmodel.load(fine).predict({"x": 3.0})["y"] == 6.0
+
+
+@pytest.mark.parametrize("matrix, attribute", [
+    ('<Matrix nbRows="200000" nbCols="200000"><MatCell row="1" col="1">1</MatCell></Matrix>',
+     "nbRows x nbCols"),
+    ('<Matrix kind="diagonal"><Array type="real">' + " ".join(["1"] * 60000) +
+     '</Array></Matrix>', "diagonal"),
+    ('<Matrix nbRows="-2" nbCols="2"><MatCell row="1" col="1">1</MatCell></Matrix>', "nbRows"),
+    ('<Matrix nbRows="2" nbCols="2"><MatCell row="3" col="1">1</MatCell></Matrix>', "row=3"),
+    ('<Matrix nbRows="2" nbCols="2"><MatCell row="0" col="1">1</MatCell></Matrix>', "row"),
+    ('<Matrix nbRows="2" nbCols="2"><MatCell row="1" col="1">one</MatCell></Matrix>', "one"),
+])
+def test_matrix_sizes_are_checked_against_content_and_cap(pmml_doc, matrix, attribute):
+    doc = pmml_doc(FIELDS + STRING_FIELD, GENERAL.replace("MATRIX", matrix))
+    start = time.perf_counter()
+    with pytest.raises(DocumentError) as info:
+        portmodel.load(doc)
+    assert attribute in str(info.value)
+    assert info.value.line is not None and info.value.element in ("Matrix", "MatCell")
+    assert time.perf_counter() - start < 5
+
+
+def test_allocation_cap_is_configurable(pmml_doc, monkeypatch):
+    from portmodel.pmml import limits
+    matrix = '<Matrix nbRows="20" nbCols="20"><MatCell row="1" col="1">1</MatCell></Matrix>'
+    doc = pmml_doc(FIELDS + STRING_FIELD, GENERAL.replace("MATRIX", matrix))
+    portmodel.load(doc)
+    monkeypatch.setattr(limits, "MAX_ALLOCATION", 100)
+    with pytest.raises(DocumentError, match="MAX_ALLOCATION"):
+        portmodel.load(doc)
+
+
+def test_numeric_predictor_on_a_text_field_is_a_row_error(pmml_doc):
+    fields = FIELDS + '<DataField name="s" optype="categorical" dataType="string"/>'
+    doc = pmml_doc(fields, REGRESSION.replace("PREDICTOR", "s").replace(
+        '<MiningField name="x"/>', '<MiningField name="s"/>'))
+    model = portmodel.load(doc)
+    with pytest.raises(portmodel.EvaluationError) as info:
+        model.predict({"s": "a"})
+    assert info.value.field == "s" and info.value.row == 0
+    # text that is a number is the number (as the field's values would convert)
+    out = model.predict([{"s": "2.5"}, {"s": "b"}], errors="mark")
+    assert out[0] == {"y": 6.0, "error": None}
+    assert out[1]["y"] is None and "'b' is not a number" in out[1]["error"]
+
+
+def test_model_without_output_columns_marks_errors(pmml_doc):
+    model = REGRESSION.replace("PREDICTOR", "x").replace(
+        '<MiningField name="y" usageType="target"/>', "").replace(
+        "<RegressionTable", "<Output/><RegressionTable")
+    m = portmodel.load(pmml_doc(FIELDS, model))
+    assert m.predict([{"x": 1.0}, {"x": "abc"}], errors="mark") == [
+        {"error": None}, {"error": "row 1, field 'x': cannot parse 'abc' as double"}]
+    assert m.predict({"x": 1.0}, errors="mark") == {"error": None}
+
+
+def test_two_regression_tables_score_alike_on_every_path(pmml_doc):
+    """A regression model scores its first RegressionTable (the column plan's choice), for
+    one record as for many."""
+    model = REGRESSION.replace("PREDICTOR", "x").replace(
+        "</RegressionModel>", '<RegressionTable intercept="100"/></RegressionModel>')
+    m = portmodel.load(pmml_doc(FIELDS, model))
+    assert m.predict({"x": 2.0}) == {"y": 5.0}
+    assert m.predict([{"x": 2.0}]) == [{"y": 5.0}]
+    assert m.predict({"x": np.array([2.0])})["y"].tolist() == [5.0]

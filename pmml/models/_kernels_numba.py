@@ -28,7 +28,7 @@ ACT_SQUARE, ACT_RECIPROCAL, ACT_ELLIOTT = 5, 6, 7
 _ROWS = 4          # rows computed together: each weight is loaded once for all of them
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _activation(z, act, param):
     """The numpy twin's activation of z (``neural_network.activate``), bit for bit."""
     if act == ACT_RECTIFIER:            # np.maximum(z, 0.0): +0.0 for -0.0; NaN stays
@@ -53,7 +53,7 @@ def _activation(z, act, param):
 _LAYER_CHUNK = 64   # groups of _ROWS rows per parallel task
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def layer_forward(acts, src, dense, conn, weights, bias, act, param, start):
     """acts[i, start + j] = act(z_ij), z_ij = ((0 + x_i[s0] w[s0, j]) + x_i[s1] w[s1, j] + ...)
     + bias[j] over the connected inputs s of neuron j in ``src`` order, x_i = acts[i, src]:
@@ -113,7 +113,7 @@ def layer_forward(acts, src, dense, conn, weights, bias, act, param, start):
 _TILE = 256        # rows per pass in layer_forward_t: a neuron's inputs and sums stay in L1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _same_inputs(ptr, idx, j):
     """Neurons j and j + 1 read the same inputs in the same order."""
     p, e, f = ptr[j], ptr[j + 1], ptr[j + 2]
@@ -125,7 +125,7 @@ def _same_inputs(ptr, idx, j):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _neuron_sums(acts, idx, w, p, e, b0, b1, z):
     """z[b] = ((0 + x_0[b] w_0) + x_1[b] w_1) + ... over connections p..e-1, four per pass."""
     m = b1 - b0
@@ -148,7 +148,7 @@ def _neuron_sums(acts, idx, w, p, e, b0, b1, z):
         p += 1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _neuron_pair_sums(acts, idx, w, p, q, e, b0, b1, z, y):
     """``_neuron_sums`` for two neurons with the same inputs (connections p..e-1 and q..): each
     input value is loaded once for both."""
@@ -180,7 +180,7 @@ def _neuron_pair_sums(acts, idx, w, p, q, e, b0, b1, z, y):
         q += 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True)
 def layer_forward_t(acts, ptr, idx, w, bias, act, param, start):
     """The same sums as ``layer_forward`` with the activations neuron-major (acts: neurons x
     rows, so each neuron's values over the rows are contiguous). Neuron j's connections are
@@ -214,7 +214,7 @@ def layer_forward_t(acts, ptr, idx, w, bias, act, param, start):
 # ================================================================= naive Bayes
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def gauss_exponents(flat, off, lo, feat, mean, sd, c, out):
     """out[p, i] = -0.5 z z - c[p], z = (x - mean[p]) / sd[p], x = row lo + i of continuous
     input feat[p] (at flat[off[feat[p]] + lo + i], see ``kernels.column_block``)."""
@@ -233,7 +233,7 @@ def gauss_exponents(flat, off, lo, feat, mean, sd, c, out):
             o[i] = -0.5 * z * z - cc
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def add_terms(terms, rows, cls, logp):
     """logp[cls[t], i] += terms[rows[t], i], t in order: each class's terms in document order
     (logp is class-major)."""
@@ -252,7 +252,7 @@ def add_terms(terms, rows, cls, logp):
 # numpy twin: the same operations in the same order.
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _finish(i, root, adj, undef, acc):
     """The end of a row's distances (``_row_distances``, ``_pair_sums``): the missing-value
     adjustment, the root, undefined rows."""
@@ -269,7 +269,7 @@ def _finish(i, root, adj, undef, acc):
             acc[j] = acc[j] * a
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _row_distances(flat, off, P, has_missing, i, Y, w, mode, root, adj, undef, acc):
     """acc[j] = distance of row i to reference j."""
     m = Y.shape[1]
@@ -302,14 +302,14 @@ def _row_distances(flat, off, P, has_missing, i, Y, w, mode, root, adj, undef, a
 # compiler knows aliases nothing; acc[j, b] ends as the distance of row lo + b to reference j.
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _block_start(acc, B):
     for j in range(acc.shape[0]):
         for b in range(B):
             acc[j, b] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _block_finish(acc, lo, hi, root, adj, undef):
     for j in range(acc.shape[0]):
         a = acc[j]
@@ -323,7 +323,7 @@ def _block_finish(acc, lo, hi, root, adj, undef):
                 a[b] = a[b] * adj[i]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _block_squares(flat, off, P, has_missing, lo, hi, Y, w, root, adj, undef, acc):
     """Mode 1: sums of w (x - y)^2."""
     B = hi - lo
@@ -346,7 +346,7 @@ def _block_squares(flat, off, P, has_missing, lo, hi, Y, w, root, adj, undef, ac
     _block_finish(acc, lo, hi, root, adj, undef)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _block_absolute(flat, off, P, has_missing, lo, hi, Y, w, root, adj, undef, acc):
     """Mode 0: sums of w |x - y|."""
     B = hi - lo
@@ -367,7 +367,7 @@ def _block_absolute(flat, off, P, has_missing, lo, hi, Y, w, root, adj, undef, a
     _block_finish(acc, lo, hi, root, adj, undef)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _block_maximum(flat, off, P, has_missing, lo, hi, Y, w, root, adj, undef, acc):
     """Mode 2: maxima of w |x - y| (np.maximum: NaN wins)."""
     B = hi - lo
@@ -393,13 +393,13 @@ _BLOCK = 256
 FEW_REFERENCES = 32
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _store(acc, out, lo, hi):
     for j in range(acc.shape[0]):
         out[j, lo:hi] = acc[j, :hi - lo]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def distance_columns_absolute(flat, off, n, P, has_missing, Y, w, root, adj, undef, out):
     """out[j, i] = cityBlock distance of row i to reference j."""
     acc = np.empty((Y.shape[1], _BLOCK))
@@ -409,7 +409,7 @@ def distance_columns_absolute(flat, off, n, P, has_missing, Y, w, root, adj, und
         _store(acc, out, lo, hi)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def distance_columns_squares(flat, off, n, P, has_missing, Y, w, root, adj, undef, out):
     """out[j, i] = (squared) euclidean distance of row i to reference j. Blocks of rows are
     independent (each writes its own slice of out), so they run on every core."""
@@ -422,7 +422,7 @@ def distance_columns_squares(flat, off, n, P, has_missing, Y, w, root, adj, unde
         _store(acc, out, lo, hi)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def distance_columns_maximum(flat, off, n, P, has_missing, Y, w, root, adj, undef, out):
     """out[j, i] = chebychev distance of row i to reference j."""
     acc = np.empty((Y.shape[1], _BLOCK))
@@ -436,7 +436,7 @@ def distance_columns_maximum(flat, off, n, P, has_missing, Y, w, root, adj, unde
 DISTANCE_COLUMNS = (distance_columns_absolute, distance_columns_squares, distance_columns_maximum)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def distance_rows(flat, off, n, P, has_missing, Y, w, mode, root, adj, undef, out):
     """out[i, j] = distance of row i to reference j (row-major: many references)."""
     acc = np.empty(Y.shape[1])         # scratch: aliases nothing, so its loops vectorize
@@ -448,7 +448,7 @@ def distance_rows(flat, off, n, P, has_missing, Y, w, mode, root, adj, undef, ou
 _SKIP = 16     # scores checked together against the current R-th best
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _select_row(s, lower, R, key, idx):
     """The R best of s in order (lowest when lower, else highest; NaN last; ties in index
     order): a stable argsort's first R entries. Returns how many were found (min(R, len)).
@@ -495,7 +495,7 @@ def _select_row(s, lower, R, key, idx):
     return cnt
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def select_nearest(s, lower, near, near_score):
     """near[i] = the best references of row i of the score matrix s, near_score[i] their
     scores (see ``_select_row``)."""
@@ -509,7 +509,7 @@ def select_nearest(s, lower, near, near_score):
             near_score[i, r] = s[i, idx[r]]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _pair_sums(flat, off, i, Y, w, unit, mode, acc0, acc1):
     """Rows i and i + 1 with every field present, modes 0 and 1: the sums of
     ``_row_distances`` (each reference's terms added in field order) for two rows at once,
@@ -579,7 +579,7 @@ def _pair_sums(flat, off, i, Y, w, unit, mode, acc0, acc1):
         f += 4
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _nearest_range(flat, off, lo, hi, P, has_missing, Y, w, mode, root, adj, undef, lower,
                    near, near_score):
     """Rows lo..hi-1: distances to every reference, then the R nearest (two rows at a time
@@ -614,7 +614,7 @@ def _nearest_range(flat, off, lo, hi, P, has_missing, Y, w, mode, root, adj, und
         i += rows
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def nearest_distances(flat, off, n, P, has_missing, Y, w, mode, root, adj, undef, lower, near,
                       near_score):
     """near[i] = the R nearest references of row i (``select_nearest`` of its distances),
@@ -626,7 +626,7 @@ def nearest_distances(flat, off, n, P, has_missing, Y, w, mode, root, adj, undef
 NEAREST_CHUNK = 128          # rows per parallel task (an even number: rows go in pairs)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def nearest_distances_par(flat, off, n, P, has_missing, Y, w, mode, root, adj, undef, lower,
                           near, near_score):
     """nearest_distances over row chunks in parallel (rows are independent: same results)."""
@@ -637,7 +637,7 @@ def nearest_distances_par(flat, off, n, P, has_missing, Y, w, mode, root, adj, u
                        root, adj, undef, lower, near, near_score)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def best_reference(scores, lower, best, finite):
     """best[i] = the first reference with the lowest (lower) or highest score in row i, NaN
     counting as the worst; finite[i]: its score is finite (``clustering.best_references``)."""
@@ -658,7 +658,7 @@ def best_reference(scores, lower, best, finite):
 _SQ_ROWS = 4      # rows sharing each load of a support vector coordinate
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _sq_rows(x, vt, i, dst):
     """dst[t] = squared distances of row i + t (t < _SQ_ROWS; rows past the end of x repeat
     its last row) to every vector (vt: fields x vectors), each sum taken feature by feature
@@ -710,7 +710,7 @@ def _sq_rows(x, vt, i, dst):
             o3[j] += d0 * d0
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def sq_euclidean(x, v):
     """Squared Euclidean distances of every row of x to every row of v, summed feature by
     feature in order: the same operations (so the same doubles) as scipy's cdist sqeuclidean,
@@ -737,7 +737,7 @@ def sq_euclidean(x, v):
 # of both and scores exactly every row whose decision the bound cannot settle.
 
 
-@njit(cache=True, nogil=True, fastmath={"contract"})
+@njit(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})
 def rbf_exponents(x, vt, xx, vv, neg_gamma, out):
     """out[i, j] = max(xx[i] + vv[j] - 2 x_i.v_j, 0) * neg_gamma (vt: fields x vectors), four
     rows and four fields per pass over the vectors."""
@@ -787,7 +787,7 @@ def rbf_exponents(x, vt, xx, vv, neg_gamma, out):
                 dt[j] = (d if d > 0.0 else 0.0) * neg_gamma
 
 
-@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+@njit(cache=True, error_model="numpy", nogil=True, fastmath={"reassoc", "contract"})
 def rbf_sums(kmat, coef_t, abs_coef_t, f, s):
     """f[i, c] = sum_j kmat[i, j] coef_t[c, j] and s[i, c] the same with |coef| (the scale of
     the rounding error), each sum in any order."""

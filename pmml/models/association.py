@@ -23,6 +23,7 @@ import numpy as np
 
 from portmodel.errors import DocumentError, UnsupportedError
 
+from .. import attributes
 from ..scope import Scope
 from ..values import Col, codes, full, parse_scalar
 from .base import CompiledModel, Result, register
@@ -33,9 +34,6 @@ RULE_FEATURES = ("antecedent", "consequent", "rule", "ruleId", "support", "confi
 RANK_BASES = ("confidence", "support", "lift", "leverage", "affinity")
 _TEXT_FEATURES = ("antecedent", "consequent", "rule", "ruleId")
 
-
-def _float(text: str | None) -> float:
-    return float(text) if text is not None else np.nan
 
 
 @register("AssociationModel")
@@ -134,7 +132,7 @@ class AssociationModel(CompiledModel):
             cons.append(c)
             ids.append(r.get("id") if r.get("id") is not None else str(i + 1))
             for k in stats:
-                stats[k].append(_float(r.get(k)))
+                stats[k].append(attributes.number(r, k, "NaN"))
         self.ante = np.array(ante, dtype=np.int64)
         self.cons = np.array(cons, dtype=np.int64)
         self.rule_ids = np.array(ids + [None], dtype=object)

@@ -10,6 +10,7 @@ import numpy as np
 
 from portmodel.errors import DocumentError, UnsupportedError
 
+from .. import attributes
 from ..context import Ctx
 from ..dictionary import FieldInfo
 from ..expressions import compile_derived_fields
@@ -80,7 +81,7 @@ class CompiledModel:
         #: JPMML's x-mathContext="float" (its XGBoost and LightGBM converters write it): the
         #: model computes in float32, as those libraries do
         self.float32 = el.get("x-mathContext") == "float"
-        if el.get("isScorable", "true") == "false":
+        if not attributes.boolean(el, "isScorable", True):
             raise UnsupportedError("model has isScorable=\"false\"", line=el.sourceline,
                                    element=el.tag)
         self.ctx = ctx.child()
@@ -205,7 +206,7 @@ class CompiledModel:
         cats = list(self.target.values) if self.target is not None and self.target.values else []
         spec = self.target_spec()
         if not cats and spec is not None:
-            cats = [tv.value for tv in spec.values]
+            cats = [tv.value for tv in spec.values if tv.value is not None]
         return cats
 
 
@@ -251,14 +252,7 @@ def _enclosing_target(el, ctx: Ctx, function: str) -> FieldInfo | None:
 def num_attr(el, name: str, default: str | None = None, required: bool = False) -> float | None:
     """Attribute name of el (else default) as a float; None when absent and not required.
     Text that is no number (or a required attribute that is absent) is a load-time error."""
-    text = el.get(name, default)
-    if text is None and not required:
-        return None
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        raise DocumentError(f"{el.tag} {name}={text!r} is not a number", line=el.sourceline,
-                            element=el.tag) from None
+    return attributes.number(el, name, default, required=required)
 
 
 def classification_result(n: int, categories: list[Any], probs: dict[Any, np.ndarray],

@@ -36,6 +36,7 @@ from scipy import special as _special  # type: ignore[import-untyped]
 
 from portmodel.errors import DocumentError, UnsupportedError
 
+from .. import attributes
 from ..scope import Scope
 from ..values import Col, codes, is_numeric_type, parse_scalar
 from .base import COMMON_CHILDREN, CompiledModel, Result, num_attr, register, regression_result
@@ -43,7 +44,8 @@ from .base import COMMON_CHILDREN, CompiledModel, Result, num_attr, register, re
 STATISTICS = ("zValue", "CUSUM", "chiSquareDistribution", "scalarProduct", "chiSquareIndependence")
 CONTINUOUS = ("GaussianDistribution", "PoissonDistribution", "UniformDistribution", "AnyDistribution")
 _CHILDREN = COMMON_CHILDREN | {"TestDistributions"}
-_num = partial(num_attr, required=True)   # every number here is required (or defaulted)
+_num = partial(num_attr, required=True)
+_finite = partial(attributes.finite, required=True)   # every number here is required (or defaulted)
 
 
 @dataclass
@@ -73,7 +75,9 @@ class Distribution:
 
 
 def parse_distribution(el) -> Distribution:
+    """A test distribution; its parameters must be finite numbers."""
     kind = el.tag
+    _num = _finite
     if kind in ("GaussianDistribution", "AnyDistribution"):
         mean, var = _num(el, "mean"), _num(el, "variance")
         if not var > 0:
@@ -91,7 +95,8 @@ def parse_distribution(el) -> Distribution:
         if not hi > lo:
             raise DocumentError(f"UniformDistribution needs lower < upper ({lo}, {hi})",
                                 line=el.sourceline, element=kind)
-        return Distribution(kind, (lo + hi) / 2.0, (hi - lo) ** 2 / 12.0, lo, hi)
+        width = hi - lo          # (a product, not ** 2: overflows to inf, never raises)
+        return Distribution(kind, (lo + hi) / 2.0, width * width / 12.0, lo, hi)
     raise UnsupportedError(f"<{kind}> as a test distribution is not supported",
                            line=el.sourceline, element=kind)
 
@@ -139,7 +144,7 @@ class CountTable:
 
     def __init__(self, el, model: CompiledModel):
         self.normalized = el.tag == "NormalizedCountTable"
-        self.sample = float(el.get("sample")) if el.get("sample") is not None else None
+        self.sample = attributes.number(el, "sample")
         self.fields: list[str] = []
         self.cells: list[tuple[tuple[Any, ...], float]] = []
         self._walk(el, (), 0, model)
@@ -224,7 +229,7 @@ class BaselineModel(CompiledModel):
         self.field = td.get("field")
         self.info = self.ctx.require(self.field, td)
         self.reset = _num(td, "resetValue", "0")
-        self.window = int(_num(td, "windowSize", "0"))
+        self.window = attributes.integer(td, "windowSize", 0, minimum=0)
         self.weight_field = td.get("weightField")
         if self.weight_field is not None:
             self.ctx.require(self.weight_field, td)

@@ -13,6 +13,7 @@ import numpy as np
 
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
+from .. import attributes
 from ..predicates import parse_array
 from ..scope import Scope
 from ..values import Col, is_numeric_type
@@ -147,7 +148,8 @@ class ClusteringModel(CompiledModel):
         self.fields: list[FieldComparison] = []
         cf_els = el.findall("ClusteringField")
         for cf in cf_els:
-            if cf.get("isCenterField", cf.get("centerField", "true")) == "false":
+            if not attributes.boolean(cf, "isCenterField",
+                                      attributes.boolean(cf, "centerField", True)):
                 continue
             info = self.ctx.require(cf.get("field"), cf)
             self.fields.append(parse_field_comparison(cf, info, self.measure))

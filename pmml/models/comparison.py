@@ -18,6 +18,8 @@ import numpy as np
 
 from portmodel.errors import DocumentError, UnsupportedError
 
+from .. import attributes
+from ..limits import check_size
 from ..dictionary import FieldInfo
 from ..predicates import parse_array
 from ..values import Col, codes, is_numeric_type, parse_scalar
@@ -96,13 +98,15 @@ def parse_measure(el) -> Measure:
             if m.get("p-parameter") is None:
                 raise DocumentError("minkowski needs p-parameter", line=m.sourceline,
                                     element="minkowski")
-            measure.p = float(m.get("p-parameter"))
+            measure.p = attributes.number(m, "p-parameter", required=True)
             if measure.p <= 0:
                 raise DocumentError("minkowski p-parameter must be positive", line=m.sourceline,
                                     element="minkowski")
         elif m.tag == "binarySimilarity":
-            measure.c = tuple(float(m.get(f"c{s}-parameter")) for s in ("00", "01", "10", "11"))
-            measure.d = tuple(float(m.get(f"d{s}-parameter")) for s in ("00", "01", "10", "11"))
+            measure.c = tuple(attributes.number(m, f"c{s}-parameter", required=True)
+                              for s in ("00", "01", "10", "11"))
+            measure.d = tuple(attributes.number(m, f"d{s}-parameter", required=True)
+                              for s in ("00", "01", "10", "11"))
     except TypeError:
         raise DocumentError("binarySimilarity needs all c.. and d.. parameters",
                             line=m.sourceline, element=m.tag) from None
@@ -114,9 +118,9 @@ def parse_field_comparison(el, info: FieldInfo, measure: Measure) -> FieldCompar
     compare = el.get("compareFunction") or measure.compare
     if compare not in COMPARE_FUNCTIONS:
         raise UnsupportedError(f"compareFunction={compare!r}", line=el.sourceline, element=el.tag)
-    fc = FieldComparison(info.name, info, float(el.get("fieldWeight", "1")), compare)
+    fc = FieldComparison(info.name, info, attributes.number(el, "fieldWeight", "1"), compare)
     if el.get("similarityScale") is not None:
-        fc.scale = float(el.get("similarityScale"))
+        fc.scale = attributes.number(el, "similarityScale", required=True)
     if compare == "gaussSim" and (fc.scale is None or fc.scale == 0):
         raise DocumentError(f"gaussSim for field {info.name!r} needs a non-zero similarityScale",
                             line=el.sourceline, element=el.tag)
@@ -144,22 +148,23 @@ def parse_matrix(el, size: int | None = None) -> np.ndarray:
     kind = el.get("kind", "any")
     rows = el.findall("Array")
     cells = el.findall("MatCell")
-    nr = int(el.get("nbRows")) if el.get("nbRows") else None
-    nc = int(el.get("nbCols")) if el.get("nbCols") else None
+    nr = attributes.integer(el, "nbRows", minimum=0)
+    nc = attributes.integer(el, "nbCols", minimum=0)
     try:
         if rows:
             data = [[float(v) for v in parse_array(a, "double")] for a in rows]
             if kind == "diagonal":
                 n = len(data[0])
-                mat = np.full((n, n), float(el.get("offDiagDefault", "0")))
+                check_size(n * n, 0, el, "a diagonal Matrix")
+                mat = np.full((n, n), attributes.number(el, "offDiagDefault", "0"))
                 np.fill_diagonal(mat, data[0])
             elif kind == "symmetric":
                 n = len(data)
+                if any(len(r) != i + 1 for i, r in enumerate(data)):
+                    raise DocumentError("symmetric Matrix rows must form a lower triangle",
+                                        line=el.sourceline, element="Matrix")
                 mat = np.zeros((n, n))
                 for i, r in enumerate(data):   # lower triangle, row i has i+1 entries
-                    if len(r) != i + 1:
-                        raise DocumentError("symmetric Matrix rows must form a lower triangle",
-                                            line=el.sourceline, element="Matrix")
                     mat[i, :i + 1] = r
                     mat[:i + 1, i] = r
             else:
@@ -169,13 +174,16 @@ def parse_matrix(el, size: int | None = None) -> np.ndarray:
                                         element="Matrix")
                 mat = np.array(data, dtype=float)
         else:
-            n_r = nr or size or (max(int(c.get("row")) for c in cells) if cells else 0)
-            n_c = nc or size or (max(int(c.get("col")) for c in cells) if cells else 0)
-            mat = np.full((n_r, n_c), float(el.get("offDiagDefault", "0")))
+            where = [(attributes.integer(c, "row", required=True, minimum=1),
+                      attributes.integer(c, "col", required=True, minimum=1)) for c in cells]
+            n_r = nr or size or max((r for r, _ in where), default=0)
+            n_c = nc or size or max((c for _, c in where), default=0)
+            check_size(n_r * n_c, len(cells), el, "nbRows x nbCols")
+            mat = np.full((n_r, n_c), attributes.number(el, "offDiagDefault", "0"))
             if el.get("diagDefault") is not None:
-                np.fill_diagonal(mat, float(el.get("diagDefault")))
-            for c in cells:
-                i, j = int(c.get("row")) - 1, int(c.get("col")) - 1
+                np.fill_diagonal(mat, attributes.number(el, "diagDefault", required=True))
+            for c, (i, j) in zip(cells, where):
+                i, j = i - 1, j - 1
                 mat[i, j] = float(c.text)
                 if kind == "symmetric":
                     mat[j, i] = float(c.text)

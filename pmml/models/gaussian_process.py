@@ -25,6 +25,7 @@ from scipy import linalg as _linalg  # type: ignore[import-untyped]
 
 from portmodel.errors import DocumentError, UnsupportedError
 
+from .. import attributes
 from ..expressions import inline_table_rows
 from ..predicates import parse_array
 from ..scope import Scope
@@ -102,7 +103,8 @@ class GaussianProcessModel(CompiledModel):
         columns: dict[str, str] = {}
         fields_el = ti.find("InstanceFields")
         for f in (fields_el.findall("InstanceField") if fields_el is not None else []):
-            columns[f.get("field")] = f.get("column") or f.get("field")
+            name = attributes.text(f, "field", required=True)
+            columns[name] = f.get("column") or name
         target = self.target.name
         if target not in columns:
             raise DocumentError(f"TrainingInstances lack the target {target!r}",
@@ -119,9 +121,17 @@ class GaussianProcessModel(CompiledModel):
         except (KeyError, ValueError):
             raise DocumentError("TrainingInstances need a number in every cell",
                                 line=ti.sourceline, element="TrainingInstances") from None
+        if not np.isfinite(data).all():
+            raise DocumentError("TrainingInstances need a finite number in every cell",
+                                line=ti.sourceline, element="TrainingInstances")
         self.x_train, y = data[:, :-1], data[:, -1]
         self.kernel = Kernel(kern_el, len(self.inputs))
-        K = self.kernel(self.x_train, self.x_train) + self.kernel.noise * np.eye(len(y))
+        with np.errstate(all="ignore"):
+            K = self.kernel(self.x_train, self.x_train) + self.kernel.noise * np.eye(len(y))
+        if not np.isfinite(K).all():
+            raise DocumentError("the training covariance matrix is not finite (training values "
+                                "or kernel parameters too large)", line=kern_el.sourceline,
+                                element=kern_el.tag)
         try:
             self.chol = _linalg.cho_factor(K, lower=True)
         except np.linalg.LinAlgError:

@@ -22,6 +22,8 @@ import numpy as np
 
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
+from .. import attributes
+from ..limits import check_size
 from ..scope import Scope
 from ..values import Col, codes, is_numeric_type, parse_scalar
 from .base import CompiledModel, Result, classification_result, register, regression_result
@@ -102,16 +104,7 @@ class _Stratum:
 
 
 def _float_attr(el, name: str, required: bool = False) -> float | None:
-    raw = el.get(name)
-    if raw is None:
-        if required:
-            raise DocumentError(f"missing attribute {name!r}", line=el.sourceline, element=el.tag)
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        raise DocumentError(f"attribute {name}={raw!r} is not a number", line=el.sourceline,
-                            element=el.tag) from None
+    return attributes.number(el, name, required=required)
 
 
 def _array_numbers(el) -> list[float]:
@@ -128,20 +121,21 @@ def parse_matrix(el) -> np.ndarray:
     kind = el.get("kind", "any")
     arrays = el.findall("Array")
     cells = el.findall("MatCell")
-    nb_rows = int(el.get("nbRows")) if el.get("nbRows") else None
-    nb_cols = int(el.get("nbCols")) if el.get("nbCols") else None
+    nb_rows = attributes.integer(el, "nbRows", minimum=0)
+    nb_cols = attributes.integer(el, "nbCols", minimum=0)
     if arrays:
         rows = [_array_numbers(a) for a in arrays]
         if kind == "diagonal":
             d = rows[0]
+            check_size(len(d) * len(d), 0, el, "a diagonal Matrix")
             return np.diag(np.asarray(d, float))
         if kind == "symmetric":
             k = len(rows)
+            if any(len(r) != i + 1 for i, r in enumerate(rows)):
+                raise DocumentError("symmetric Matrix rows must hold the lower triangle",
+                                    line=el.sourceline, element="Matrix")
             m = np.zeros((k, k))
             for i, r in enumerate(rows):
-                if len(r) != i + 1:
-                    raise DocumentError("symmetric Matrix rows must hold the lower triangle",
-                                        line=el.sourceline, element="Matrix")
                 m[i, :i + 1] = r
                 m[:i + 1, i] = r
             return m
@@ -154,14 +148,25 @@ def parse_matrix(el) -> np.ndarray:
                             element="Matrix")
     diag = _float_attr(el, "diagDefault")
     off = _float_attr(el, "offDiagDefault")
+    check_size(nb_rows * nb_cols, len(cells), el, "nbRows x nbCols")
     m = np.full((nb_rows, nb_cols), np.nan)
     if off is not None:
         m[:] = off
     if diag is not None:
         np.fill_diagonal(m, diag)
     for c in cells:
-        i, j = int(c.get("row")) - 1, int(c.get("col")) - 1
-        v = float((c.text or "").strip())
+        i = attributes.integer(c, "row", required=True, minimum=1) - 1
+        j = attributes.integer(c, "col", required=True, minimum=1) - 1
+        if i >= nb_rows or j >= nb_cols or (kind == "symmetric" and
+                                            (j >= nb_rows or i >= nb_cols)):
+            raise DocumentError(f"MatCell row={i + 1} col={j + 1} is outside the "
+                                f"{nb_rows}x{nb_cols} Matrix", line=c.sourceline,
+                                element="MatCell")
+        try:
+            v = attributes.parse_number(c.text or "")
+        except ValueError:
+            raise DocumentError(f"MatCell {c.text!r} is not a number", line=c.sourceline,
+                                element="MatCell") from None
         m[i, j] = v
         if kind == "symmetric":
             m[j, i] = v

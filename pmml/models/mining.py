@@ -21,6 +21,7 @@ import pandas as pd
 
 from portmodel.errors import DocumentError, EvaluationError, ScoringError, UnsupportedError
 
+from .. import attributes
 from ..dictionary import FieldInfo
 from ..expressions import compile_derived_fields
 from ..output import OutputPlan
@@ -86,7 +87,7 @@ class MiningModel(CompiledModel):
             raise UnsupportedError(f"missingPredictionTreatment=\"skipSegment\" with "
                                    f"{self.method}", line=seg_el.sourceline, element="Segmentation")
         try:
-            self.threshold = float(seg_el.get("missingThreshold", "1"))
+            self.threshold = attributes.number(seg_el, "missingThreshold", "1")
         except ValueError:
             raise DocumentError("missingThreshold is not a number", line=seg_el.sourceline,
                                 element="Segmentation") from None
@@ -131,7 +132,7 @@ class MiningModel(CompiledModel):
                 raise DocumentError(f"VariableWeight field {variable!r} is not numeric",
                                     line=vw.sourceline, element="VariableWeight")
         try:
-            weight = float(s.get("weight", "1"))
+            weight = attributes.number(s, "weight", "1")
         except ValueError:
             raise DocumentError(f"Segment weight {s.get('weight')!r} is not a number",
                                 line=s.sourceline, element="Segment") from None
@@ -143,6 +144,11 @@ class MiningModel(CompiledModel):
         if mel is None:
             raise DocumentError("Segment without a model", line=s.sourceline, element="Segment")
         model = compile_model(mel, self.ctx)
+        if self.function == "regression" and self.method in VALUE_METHODS and \
+                not is_numeric_type(model.target_type):
+            raise DocumentError(f"multipleModelMethod={self.method!r} combines numbers, but "
+                                f"segment {sid!r} predicts {model.target_type} values",
+                                line=mel.sourceline, element=mel.tag)
         if self.method == "modelChain" and model.output is not None:
             # a chain's outputs become fields of the MiningModel, visible to later segments
             for f in model.output.fields():

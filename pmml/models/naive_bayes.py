@@ -26,6 +26,7 @@ from scipy import stats as _stats  # type: ignore[import-untyped]
 
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
+from .. import attributes
 from ..expressions import cast
 from ..scope import Scope
 from ..values import Col, codes, is_numeric_type, parse_scalar
@@ -70,14 +71,7 @@ class ContinuousInput:
 
 def _parse_distribution(el) -> Distribution:
     def num(attr: str) -> float:
-        v = el.get(attr)
-        if v is None:
-            raise DocumentError(f"{el.tag} has no {attr}", line=el.sourceline, element=el.tag)
-        try:
-            return float(v)
-        except ValueError:
-            raise DocumentError(f"{attr}={v!r} is not a number", line=el.sourceline,
-                                element=el.tag) from None
+        return attributes.number(el, attr, required=True)
 
     if el.tag == "GaussianDistribution":
         var = num("variance")
@@ -108,12 +102,7 @@ class NaiveBayesModel(CompiledModel):
         if self.function != "classification":
             raise UnsupportedError(f"NaiveBayesModel functionName={self.function!r}",
                                    line=el.sourceline, element=el.tag)
-        thr = el.get("threshold")
-        try:
-            self.threshold = float(thr) if thr is not None else 0.0
-        except ValueError:
-            raise DocumentError(f"threshold={thr!r} is not a number", line=el.sourceline,
-                                element=el.tag) from None
+        self.threshold = attributes.number(el, "threshold", 0.0)
         out = el.find("BayesOutput")
         if out is None or out.find("TargetValueCounts") is None:
             raise DocumentError("NaiveBayesModel has no BayesOutput counts", line=el.sourceline,
@@ -155,7 +144,7 @@ class NaiveBayesModel(CompiledModel):
     @staticmethod
     def _count(el) -> float:
         try:
-            return float(el.get("count"))
+            return attributes.number(el, "count", required=True)
         except (TypeError, ValueError):
             raise DocumentError(f"count={el.get('count')!r} is not a number", line=el.sourceline,
                                 element=el.tag) from None

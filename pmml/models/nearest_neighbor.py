@@ -20,6 +20,7 @@ import numpy as np
 
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
+from .. import attributes
 from ..expressions import inline_table_rows
 from ..scope import Scope
 from ..values import Col, full, parse_scalar
@@ -53,7 +54,7 @@ class NearestNeighborModel(CompiledModel):
             raise UnsupportedError(f"NearestNeighborModel functionName={self.function!r}",
                                    line=el.sourceline, element=el.tag)
         try:
-            self.k = int(el.get("numberOfNeighbors"))
+            self.k = attributes.integer(el, "numberOfNeighbors", required=True)
         except (TypeError, ValueError):
             raise DocumentError("NearestNeighborModel needs numberOfNeighbors", line=el.sourceline,
                                 element=el.tag) from None
@@ -65,7 +66,7 @@ class NearestNeighborModel(CompiledModel):
         if self.categorical_method not in ("majorityVote", "weightedMajorityVote"):
             raise UnsupportedError(f"categoricalScoringMethod={self.categorical_method!r}",
                                    line=el.sourceline, element=el.tag)
-        self.threshold = float(el.get("threshold", "0.001"))
+        self.threshold = attributes.number(el, "threshold", "0.001")
         self.id_variable = el.get("instanceIdVariable")
         self.measure: Measure = parse_measure(el.find("ComparisonMeasure"))
         knn = el.find("KNNInputs")
@@ -92,7 +93,8 @@ class NearestNeighborModel(CompiledModel):
         columns = {}
         fields_el = ti.find("InstanceFields")
         for f in (fields_el.findall("InstanceField") if fields_el is not None else []):
-            columns[f.get("field")] = (f.get("column") or f.get("field")).split(":")[-1]
+            name = attributes.text(f, "field", required=True)
+            columns[name] = (f.get("column") or name).split(":")[-1]
         rows = inline_table_rows(ti)
         m = len(rows)
         if not 0 < self.k <= m:

@@ -32,6 +32,7 @@ import numpy as np
 
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
+from .. import attributes
 from ..expressions import cast, compile_expression, convert_checked, find_expression
 from ..scope import Scope
 from ..values import Col, is_numeric_type, parse_scalar
@@ -159,14 +160,7 @@ def compile_field_container(df, ctx) -> tuple[str, Callable[[Scope], Col]]:
 
 
 def _float(el, attr: str, default: float | None = None) -> float | None:
-    v = el.get(attr)
-    if v is None:
-        return default
-    try:
-        return float(v)
-    except ValueError:
-        raise DocumentError(f"{attr}={v!r} is not a number", line=el.sourceline,
-                            element=el.tag) from None
+    return attributes.number(el, attr, default)
 
 
 @register("NeuralNetwork")
@@ -295,6 +289,10 @@ class NeuralNetwork(CompiledModel):
                 widths.append(w)
             layer.width = np.array(widths)
             layer.altitude = np.array([_float(nel, "altitude", layer_alt) for nel in neurons])
+            if not (layer.altitude > 0).all():     # (its logarithm is taken)
+                bad = next(nel for nel, a in zip(neurons, layer.altitude) if not a > 0)
+                raise DocumentError("radialBasis altitude must be positive", line=bad.sourceline,
+                                    element="Neuron")
             layer.fan_in = connected.sum(axis=0).astype(float)
         return layer
 
@@ -530,7 +528,8 @@ def _radial_basis(layer: Layer, x: np.ndarray) -> np.ndarray:
 
 
 def _denorm_plan(el) -> tuple[np.ndarray, np.ndarray, str]:
-    pts = [(float(ln.get("orig")), float(ln.get("norm"))) for ln in el.findall("LinearNorm")]
+    pts = [(attributes.number(ln, "orig", required=True),
+            attributes.number(ln, "norm", required=True)) for ln in el.findall("LinearNorm")]
     if len(pts) < 2:
         raise DocumentError("NormContinuous needs at least two LinearNorm elements",
                             line=el.sourceline, element="NormContinuous")

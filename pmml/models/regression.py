@@ -7,10 +7,12 @@ from typing import Any, Callable
 import numpy as np
 from scipy import special as _special  # type: ignore[import-untyped]
 
-from portmodel.errors import DocumentError, UnsupportedError
+from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
+from .. import attributes
 from ..scope import Scope
-from ..values import _is_na, codes, parse_scalar
+from ..expressions import to_numbers
+from ..values import Col, _is_na, codes, parse_scalar
 from .base import CompiledModel, Result, classification_result, register, regression_result
 
 NORMALIZATIONS = ("none", "simplemax", "softmax", "logit", "probit", "cloglog", "exp", "loglog",
@@ -58,7 +60,7 @@ class Table:
     """One RegressionTable compiled to vectorizable terms."""
 
     def __init__(self, el, model: "RegressionModel"):
-        self.intercept = float(el.get("intercept", "0"))
+        self.intercept = attributes.number(el, "intercept", "0")
         self.category = el.get("targetCategory")
         self.numeric = []      # (field, exponent, coefficient)
         self.categorical = {}  # field -> (values, coefficients)
@@ -66,7 +68,8 @@ class Table:
         for p in el.findall("NumericPredictor"):
             name = p.get("name") or p.get("field")
             model.ctx.require(name, p)
-            self.numeric.append((name, float(p.get("exponent", "1")), float(p.get("coefficient"))))
+            self.numeric.append((name, attributes.number(p, "exponent", "1"),
+                                 attributes.number(p, "coefficient", required=True)))
         for p in el.findall("CategoricalPredictor"):
             name = p.get("name") or p.get("field")
             info = model.ctx.require(name, p)
@@ -77,12 +80,12 @@ class Table:
                                     line=p.sourceline, element="CategoricalPredictor") from None
             vals, coefs = self.categorical.setdefault(name, ([], []))
             vals.append(v)
-            coefs.append(float(p.get("coefficient")))
+            coefs.append(attributes.number(p, "coefficient", required=True))
         for t in el.findall("PredictorTerm"):
             refs = [r.get("field") for r in t.findall("FieldRef")]
             for r, rel in zip(refs, t.findall("FieldRef")):
                 model.ctx.require(r, rel)
-            self.terms.append((float(t.get("coefficient")), refs))
+            self.terms.append((attributes.number(t, "coefficient", required=True), refs))
 
         # planned once: the lookup tables of the categorical predictors (a trailing 0 for
         # values without a coefficient), and whether one record may take the scalar path
@@ -114,7 +117,7 @@ class Table:
         missing = np.zeros(n, bool)
         for name, exp, coef in self.numeric:
             col = scope.get(name)
-            x = col.values
+            x = _numbers(col, name, scope)
             missing |= col.missing
             y += coef * (x if exp == 1.0 else np.power(x, exp))
         for name, (vals, coefs) in self.categorical.items():
@@ -129,7 +132,7 @@ class Table:
             for r in refs:
                 col = scope.get(r)
                 missing |= col.missing
-                prod = prod * col.values
+                prod = prod * _numbers(col, r, scope)
             y += prod
         y += self.intercept
         return y, missing
@@ -196,6 +199,18 @@ class Table:
         return y + self.intercept
 
 
+def _numbers(col: Col, name: str, scope: Scope) -> np.ndarray:
+    """A numeric input's values as float64; a present value that is no number (a text field
+    under a NumericPredictor) fails its row, as the reference engine rejects it."""
+    if col.values.dtype.kind == "f":
+        return col.values
+    x, bad = to_numbers(col)
+    if bad.any():
+        scope.fail(bad, lambda i: EvaluationError(
+            f"value {col.values[i]!r} is not a number", field=name, row=i))
+    return np.where(bad | col.missing, np.nan, x)
+
+
 @register("RegressionModel")
 class RegressionModel(CompiledModel):
     def compile(self) -> None:
@@ -236,7 +251,7 @@ class RegressionModel(CompiledModel):
 
         if self.function == "regression":
             method = "logit" if self.normalization == "softmax" else self.normalization
-            (table,) = tables
+            table = tables[0]    # (the column plan's table: the first)
 
             def regression(env: dict):
                 y = table.sum_record(env)

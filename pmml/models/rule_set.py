@@ -21,6 +21,7 @@ import numpy as np
 
 from portmodel.errors import DocumentError, UnsupportedError
 
+from .. import attributes
 from ..predicates import Tri, compile_pred, find_predicate, parse_predicate
 from ..scope import Scope
 from ..values import Col, full, parse_scalar
@@ -59,7 +60,7 @@ class RuleSetModel(CompiledModel):
                                    line=methods[0].sourceline, element="RuleSelectionMethod")
         dt = self.target_type
         self.default_score = self._parse(rs.get("defaultScore"), rs)
-        self.default_confidence = float(rs.get("defaultConfidence", "nan"))
+        self.default_confidence = attributes.number(rs, "defaultConfidence", "nan")
         self.preds: list[Callable[[Scope], Tri]] = []
         self.rules: list[_Rule] = []
         self._flatten(rs, [])
@@ -119,17 +120,17 @@ class RuleSetModel(CompiledModel):
                 raise DocumentError("SimpleRule without a score", line=child.sourceline,
                                     element="SimpleRule")
             rid = child.get("id") if child.get("id") is not None else str(len(self.rules) + 1)
-            rule = _Rule(rid, score, float(child.get("confidence", "1")),
-                         float(child.get("weight", "1")), path)
+            rule = _Rule(rid, score, attributes.number(child, "confidence", "1"),
+                         attributes.number(child, "weight", "1"), path)
             sds = child.findall("ScoreDistribution")
             if sds:
                 counts = {}
                 probs = {}
                 for sd in sds:
                     v = self._parse(sd.get("value"), sd)
-                    counts[v] = float(sd.get("recordCount", "0"))
+                    counts[v] = attributes.number(sd, "recordCount", "0")
                     if sd.get("probability") is not None:
-                        probs[v] = float(sd.get("probability"))
+                        probs[v] = attributes.number(sd, "probability", required=True)
                 total = sum(counts.values())
                 rule.dist = {v: probs.get(v, counts[v] / total if total > 0 else np.nan)
                              for v in counts}

@@ -16,6 +16,7 @@ import numpy as np
 
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
+from .. import attributes
 from ..expressions import compile_expression, find_expression
 from ..predicates import Tri, compile_pred, find_predicate, parse_predicate
 from ..scope import Scope
@@ -48,8 +49,8 @@ class Scorecard(CompiledModel):
         if self.function != "regression":
             raise UnsupportedError(f"Scorecard functionName={self.function!r}", line=el.sourceline,
                                    element=el.tag)
-        self.initial = float(el.get("initialScore", "0"))
-        self.use_codes = el.get("useReasonCodes", "true") == "true"
+        self.initial = attributes.number(el, "initialScore", "0")
+        self.use_codes = attributes.boolean(el, "useReasonCodes", True)
         self.algorithm = el.get("reasonCodeAlgorithm", "pointsBelow")
         if self.algorithm not in ("pointsAbove", "pointsBelow"):
             raise UnsupportedError(f"reasonCodeAlgorithm={self.algorithm!r}", line=el.sourceline,
@@ -58,7 +59,7 @@ class Scorecard(CompiledModel):
         if self.baseline_method not in BASELINE_METHODS:
             raise DocumentError(f"baselineMethod={self.baseline_method!r}", line=el.sourceline,
                                 element=el.tag)
-        model_baseline = el.get("baselineScore")
+        model_baseline = attributes.number(el, "baselineScore")
         chars_el = el.find("Characteristics")
         if chars_el is None or not chars_el.findall("Characteristic"):
             raise DocumentError("Scorecard has no Characteristic", line=el.sourceline,
@@ -74,9 +75,9 @@ class Scorecard(CompiledModel):
                                     element="Characteristic")
             c = _Characteristic(ch.get("name"), attrs, line=ch.sourceline)
             if self.use_codes:
-                base = ch.get("baselineScore", model_baseline)
+                base = attributes.number(ch, "baselineScore", model_baseline)
                 if base is not None:
-                    c.baseline = float(base)
+                    c.baseline = base
                 elif self.baseline_method in ("max", "min") and all(
                         a.expr is None for a in attrs):
                     pts = [a.points for a in attrs]
@@ -105,7 +106,7 @@ class Scorecard(CompiledModel):
                                     line=cps.sourceline, element="ComplexPartialScore")
             attr.expr = compile_expression(ex, self.ctx)
         elif a.get("partialScore") is not None:
-            attr.points = float(a.get("partialScore"))
+            attr.points = attributes.number(a, "partialScore", required=True)
         else:
             raise DocumentError("Attribute has neither partialScore nor ComplexPartialScore",
                                 line=a.sourceline, element="Attribute")

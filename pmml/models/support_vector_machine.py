@@ -37,6 +37,7 @@ import numpy as np
 
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
+from .. import attributes
 from ..expressions import cast, compile_expression
 from ..scope import Scope
 from ..values import Col, codes, full, is_numeric_type, parse_scalar
@@ -99,12 +100,7 @@ def parse_kernel(el) -> Kernel:
     k = found[0]
 
     def num(attr: str, default: float) -> float:
-        v = k.get(attr)
-        try:
-            return default if v is None else float(v)
-        except ValueError:
-            raise DocumentError(f"{attr}={v!r} is not a number", line=k.sourceline,
-                                element=k.tag) from None
+        return attributes.number(k, attr, default)
 
     return Kernel(k.tag, num("gamma", 1.0), num("coef0", 1.0), num("degree", 1.0))
 
@@ -120,8 +116,11 @@ def parse_real_vector(el, size: int) -> np.ndarray:
         if arr is not None:
             vals = np.array((arr.text or "").replace('"', " ").split(), dtype=float)
         else:
-            n = int(sparse.get("n", size))
-            vals = np.full(n, float(sparse.get("defaultValue", "0")))
+            n = attributes.integer(sparse, "n", size, minimum=0)
+            if n != size:      # (before allocating n values: n may be anything)
+                raise DocumentError(f"REAL-SparseArray n={n} for {size} VectorFields",
+                                    line=sparse.sourceline, element="REAL-SparseArray")
+            vals = np.full(n, attributes.number(sparse, "defaultValue", "0"))
             idx_el, ent_el = sparse.find("Indices"), sparse.find("REAL-Entries")
             idx = np.array((idx_el.text or "").split() if idx_el is not None else [], dtype=np.int64)
             ent = np.array((ent_el.text or "").split() if ent_el is not None else [], dtype=float)
@@ -168,8 +167,8 @@ class SupportVectorMachineModel(CompiledModel):
         if self.method not in ("OneAgainstAll", "OneAgainstOne"):
             raise UnsupportedError(f"classificationMethod={self.method!r}", line=el.sourceline,
                                    element=el.tag)
-        self.max_wins = el.get("maxWins", "false") == "true"
-        self.threshold = float(el.get("threshold", "0"))
+        self.max_wins = attributes.boolean(el, "maxWins", False)
+        self.threshold = attributes.number(el, "threshold", "0")
         self.alt_binary = self._category(el.get("alternateBinaryTargetCategory"), el)
         self._compile_dictionary(el.find("VectorDictionary"))
         self.machines = [self._compile_machine(m) for m in el.findall("SupportVectorMachine")]
@@ -230,7 +229,7 @@ class SupportVectorMachineModel(CompiledModel):
         except ValueError:
             raise DocumentError(f"value {el.get('value')!r} is not a {info.data_type}",
                                 line=el.sourceline, element="CategoricalPredictor") from None
-        coef = float(el.get("coefficient", "1"))
+        coef = attributes.number(el, "coefficient", "1")
 
         def fn(scope: Scope) -> Col:
             col = scope.get(name)
@@ -244,12 +243,12 @@ class SupportVectorMachineModel(CompiledModel):
         if coefs_el is None:
             raise DocumentError("SupportVectorMachine has no Coefficients", line=m.sourceline,
                                 element="SupportVectorMachine")
-        alphas = np.array([float(c.get("value", "0")) for c in coefs_el.findall("Coefficient")])
-        b = float(coefs_el.get("absoluteValue", "0"))
-        thr = m.get("threshold")
+        alphas = np.array([attributes.number(c, "value", "0")
+                           for c in coefs_el.findall("Coefficient")])
+        b = attributes.number(coefs_el, "absoluteValue", "0")
         machine = Machine(self._category(m.get("targetCategory"), m),
                           self._category(m.get("alternateTargetCategory"), m),
-                          float(thr) if thr is not None else self.threshold,
+                          attributes.number(m, "threshold", self.threshold),
                           np.zeros(0, np.int64), alphas, b)
         if self.representation == "Coefficients":
             if len(alphas) != len(self.fields):

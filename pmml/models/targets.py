@@ -8,6 +8,7 @@ import numpy as np
 
 from portmodel.errors import UnsupportedError
 
+from .. import attributes
 from ..values import Col, parse_scalar
 
 
@@ -113,8 +114,9 @@ def parse_targets(el, ctx) -> dict[str | None, TargetSpec]:
         if ci not in (None, "round", "ceiling", "floor"):
             raise UnsupportedError(f"castInteger={ci!r}", line=t.sourceline, element="Target")
         spec = TargetSpec(name, t.get("optype"), ci,
-                          _float(t.get("min")), _float(t.get("max")),
-                          float(t.get("rescaleFactor", "1")), float(t.get("rescaleConstant", "0")))
+                          attributes.number(t, "min"), attributes.number(t, "max"),
+                          attributes.number(t, "rescaleFactor", "1"),
+                          attributes.number(t, "rescaleConstant", "0"))
         for tv in t.findall("TargetValue"):
             raw = tv.get("value")
             try:
@@ -122,13 +124,9 @@ def parse_targets(el, ctx) -> dict[str | None, TargetSpec]:
             except ValueError:
                 v = raw
             spec.values.append(TargetValueSpec(v, tv.get("displayValue"),
-                                               _float(tv.get("priorProbability")),
-                                               _float(tv.get("defaultValue"))))
+                                               attributes.number(tv, "priorProbability"),
+                                               attributes.number(tv, "defaultValue")))
         out[name] = spec
         if len(targets) == 1:
             out.setdefault(None, spec)
     return out
-
-
-def _float(s: str | None) -> float | None:
-    return None if s is None else float(s)

@@ -34,6 +34,7 @@ import numpy as np
 
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
+from .. import attributes
 from ..predicates import parse_array
 from ..scope import Scope
 from .base import COMMON_CHILDREN, CompiledModel, Result, num_attr, register, regression_result
@@ -82,7 +83,7 @@ class ExponentialSmoothing:
             if self.season_type not in ("additive", "multiplicative"):
                 raise UnsupportedError(f"Seasonality_ExpoSmooth type={self.season_type!r}",
                                        line=season.sourceline, element="Seasonality_ExpoSmooth")
-            period = int(num_attr(season, "period", required=True))
+            period = attributes.integer(season, "period", required=True)
             arr = season.find("Array")
             if arr is None:
                 raise DocumentError("Seasonality_ExpoSmooth has no Array", line=season.sourceline,
@@ -92,7 +93,7 @@ class ExponentialSmoothing:
                 raise DocumentError(f"Seasonality_ExpoSmooth period {period} with "
                                     f"{len(self.season)} seasonal values", line=season.sourceline,
                                     element="Seasonality_ExpoSmooth")
-            self.phase = int(num_attr(season, "phase", str(period)))
+            self.phase = attributes.integer(season, "phase", period)
 
     def forecast(self, h: np.ndarray) -> np.ndarray:
         S = self.level
@@ -136,6 +137,9 @@ class StateSpace:
         self.measure = np.atleast_2d(parse_matrix(mm.find("Matrix")))
         k = len(self.state)
         tm = el.find("TransitionMatrix")
+        if tm is not None and tm.find("Matrix") is None:
+            raise DocumentError("TransitionMatrix has no Matrix", line=tm.sourceline,
+                                element="TransitionMatrix")
         self.transition = np.eye(k) if tm is None else parse_matrix(tm.find("Matrix"))
         if self.measure.shape != (1, k) or self.transition.shape != (k, k):
             raise DocumentError(f"StateSpaceModel shapes do not fit: state {k}, measurement "

@@ -17,6 +17,7 @@ from lxml import etree
 
 from portmodel.errors import DocumentError, UnsupportedError
 
+from .. import attributes
 from ..predicates import PREDICATE_TAGS, Pred, parse_predicate
 
 _TRUE = etree.Element("True")    # the predicate of a Node that has none
@@ -73,7 +74,7 @@ class TreeModel(CompiledModel):
         if self.no_true_child not in NO_TRUE_CHILD:
             raise UnsupportedError(f"noTrueChildStrategy={self.no_true_child!r}",
                                    line=el.sourceline, element=el.tag)
-        self.penalty = float(el.get("missingValuePenalty", "1"))
+        self.penalty = attributes.number(el, "missingValuePenalty", "1")
         if self.function not in ("classification", "regression"):
             raise UnsupportedError(f"TreeModel functionName={self.function!r}",
                                    line=el.sourceline, element=el.tag)
@@ -465,8 +466,7 @@ def build_tree(root_el, model: TreeModel) -> TreeArrays:
                     kids.append(c)
             elif tag == "ScoreDistribution":
                 if classification:
-                    get = c.get
-                    sd = (get("value"), get("recordCount"), get("probability"), get("confidence"))
+                    sd = _sd_numbers(c)
                     if sds is None:
                         sds = [sd]
                     else:
@@ -515,7 +515,13 @@ def build_tree(root_el, model: TreeModel) -> TreeArrays:
         node_id = get("id")
         ids.append(node_id if node_id is not None else str(i + 1))
         rc = get("recordCount")
-        rcs.append(float(rc) if rc is not None else nan)
+        if rc is None:
+            rcs.append(nan)
+        else:
+            try:
+                rcs.append(float(rc))
+            except ValueError:
+                attributes.number(el, "recordCount")     # (raises the DocumentError)
         score = get("score")
         if score is not None:
             v = score_parsed.get(score, score_parsed)
@@ -611,6 +617,20 @@ def build_tree(root_el, model: TreeModel) -> TreeArrays:
     ids_arr[:] = ids
     return TreeArrays(preds, children, default_child, has_score, scores, ids_arr,
                       np.array(rcs), dist, counts, conf, max_depth)
+
+
+def _sd_numbers(el) -> tuple:
+    """A ScoreDistribution as (value, recordCount, probability, confidence), numbers parsed
+    (absent ones None); text that is no number is a DocumentError naming the attribute."""
+    get = el.get
+    out = [get("value"), get("recordCount"), get("probability"), get("confidence")]
+    for k, name in ((1, "recordCount"), (2, "probability"), (3, "confidence")):
+        if out[k] is not None:
+            try:
+                out[k] = float(out[k])
+            except ValueError:
+                attributes.number(el, name)             # (raises the DocumentError)
+    return tuple(out)
 
 
 # ---------------------------------------------------------------------- general walk
