@@ -150,8 +150,9 @@ def read_chunks(path: str, fmt: str, compression: str | None, chunk_rows: int,
     except (pa.ArrowException, OSError, EOFError, UnicodeError, ValueError) as exc:
         if isinstance(exc, BrokenPipeError):
             raise
-        raise BatchError(f"cannot read {path if path != '-' else 'standard input'!r} after "
-                         f"row {done}: {_reading_problem(exc)}") from None
+        where = f" (after row {done})" if done else ""
+        raise BatchError(f"cannot read {path if path != '-' else 'standard input'!r}{where}: "
+                         f"{_reading_problem(exc)}") from None
 
 
 def _reading_problem(exc: BaseException) -> str:

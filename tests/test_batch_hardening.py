@@ -254,3 +254,193 @@ def test_stale_partial_of_a_dead_run_is_removed(doc, data, tmp_path):
     unrelated.write_text("keep")
     score_file(str(doc), str(inp), str(tmp_path / "other.csv"))
     assert not stale.exists() and unrelated.exists()
+
+
+# ------------------------------------------------------------------ 14. numbers parse alike
+
+NOT_NUMBERS = ["1_000", "\u0661\u0662", "\uff11\uff12", "0x10", "1e", "true"]
+
+
+@pytest.mark.parametrize("text", NOT_NUMBERS)
+def test_numbers_are_ascii_decimal_on_every_path(doc, tmp_path, text):
+    model = portmodel.load(DOC)
+    row = {"x1": text, "x2": 1.0, "color": "red"}
+    with pytest.raises(portmodel.ValueParseError, match="x1"):
+        model.predict(row)                                   # one record
+    for n in (3, 200):                                       # small and large column paths
+        frame = make_frame(n)
+        frame["x1"] = frame["x1"].astype(object)
+        frame.loc[1, "x1"] = text
+        got = model.predict(frame, errors="mark")
+        assert got["error"].notna().tolist() == [i == 1 for i in range(n)]
+    inp = tmp_path / "in.csv"
+    inp.write_text(f"x1,x2,color\n0.5,1,red\n{text},1,red\n", encoding="utf-8")
+    s = score_file(model, str(inp), str(tmp_path / "o.csv"), on_error="record")
+    assert (s.rows_scored, s.rows_rejected) == (1, 1)
+
+
+@pytest.mark.parametrize("others", [[], [1.5], ["text"], [True]])
+def test_jsonl_true_for_a_number_is_rejected_whatever_the_chunk_holds(doc, tmp_path, others):
+    rows = [{"x1": v, "x2": 1.0, "color": "red"} for v in others]
+    rows.append({"x1": True, "x2": 1.0, "color": "red"})
+    inp = tmp_path / "in.jsonl"
+    inp.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "out.jsonl"
+    score_file(str(doc), str(inp), str(out), on_error="record")
+    got = [json.loads(line) for line in out.read_text().splitlines()]
+    assert got[-1]["error"] and "x1" in got[-1]["error"]
+    with pytest.raises(portmodel.ValueParseError):
+        portmodel.load(DOC).predict(rows[-1:])
+
+
+def test_numbers_with_blanks_signs_and_exponents_still_parse(doc, tmp_path):
+    model = portmodel.load(DOC)
+    for text, value in ((" 1.5 ", 1.5), ("+2", 2.0), (".5", 0.5), ("1e-1", 0.1), ("-3.", -3.0)):
+        got = model.predict({"x1": text, "x2": 0.0, "color": "blue"})
+        want = expected_p(pd.DataFrame({"x1": [value], "x2": [0.0], "color": ["blue"]}))[0]
+        assert got["p_yes"] == pytest.approx(want, rel=1e-12)
+
+
+# ------------------------------------------------------------------ 16. one line, never a traceback
+
+def _one_line_error(r: subprocess.CompletedProcess, *words: str) -> None:
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("portmodel: error:"), r.stderr
+    assert "Traceback" not in r.stderr
+    for w in words:
+        assert w in r.stderr, r.stderr
+
+
+def test_ragged_row_is_one_rejected_row(doc, tmp_path):
+    frame = make_frame(30)
+    text = frame.to_csv(index=False).splitlines()
+    text.insert(11, "1,2")                                   # data row 11 has two fields
+    inp = tmp_path / "in.csv"
+    inp.write_text("\n".join(text) + "\n")
+    out = tmp_path / "out.csv"
+    s = score_file(str(doc), str(inp), str(out), keep=["id"], on_error="record", chunk_rows=7)
+    assert (s.rows_read, s.rows_scored, s.rows_rejected) == (31, 30, 1)
+    got = pd.read_csv(out)
+    assert len(got) == 31 and got["error"].notna().sum() == 1
+    assert got.loc[10, "error"].startswith("row 11:") and "2 field(s)" in got.loc[10, "error"]
+    assert np.isnan(got.loc[10, "p_yes"]) and np.isnan(got.loc[10, "id"])
+    ok = got.drop(index=10).reset_index(drop=True)
+    assert list(ok["id"]) == list(frame["id"])
+    np.testing.assert_allclose(ok["p_yes"], expected_p(frame), rtol=1e-12)
+    s = score_file(str(doc), str(inp), str(out), keep=["id"], on_error="skip", chunk_rows=7)
+    assert (s.rows_read, s.rows_rejected) == (31, 1) and len(pd.read_csv(out)) == 30
+    r = cli("score", str(doc), str(inp), "-o", str(tmp_path / "f.csv"))
+    _one_line_error(r, "row 11")
+
+
+def _unreadable_inputs(tmp_path):
+    frame = make_frame(30_000, seed=4)
+    lines = frame.to_csv(index=False).encode().split(b"\n")
+    cases = {}
+    bad = lines[:25_000] + [b"1,0.5,0.5,re\xff\xfed"] + lines[25_000:]
+    cases["utf8"] = (bad, "UTF-8")
+    long_cell = lines[:25_000] + [b'1,0.5,0.5,"' + b"x" * (3 << 20) + b'"'] + lines[25_000:]
+    cases["long"] = (long_cell, "longer than")
+    out = {}
+    for name, (body, word) in cases.items():
+        p = tmp_path / f"{name}.csv"
+        p.write_bytes(b"\n".join(body))
+        out[name] = (p, word)
+    whole = gzip.compress(b"\n".join(lines))
+    p = tmp_path / "cut.csv.gz"
+    p.write_bytes(whole[: len(whole) // 2])
+    out["truncated"] = (p, "ends in the middle")
+    return out
+
+
+@pytest.mark.parametrize("case", ["utf8", "long", "truncated"])
+def test_unreadable_input_after_the_first_chunk_is_one_line(doc, tmp_path, case):
+    path, word = _unreadable_inputs(tmp_path)[case]
+    out = tmp_path / "out.csv"
+    r = cli("score", str(doc), str(path), "-o", str(out), "--chunk-rows", "1000", "--jobs", "1")
+    _one_line_error(r, word, path.name)
+    assert not out.exists() and not partials(tmp_path)
+
+
+def test_jsonl_lone_surrogate_is_one_rejected_row(doc, tmp_path):
+    inp = tmp_path / "in.jsonl"
+    inp.write_text('{"id": 1, "x1": 1, "x2": 2, "color": "red"}\n'
+                   '{"id": 2, "x1": 1, "x2": 2, "color": "\\ud800"}\n'
+                   '{"id": 3, "x1": 1, "x2": 2, "color": "blue"}\n')
+    out = tmp_path / "out.csv"
+    r = cli("score", str(doc), str(inp), "-o", str(out), "--on-error", "record", "--keep", "id")
+    assert r.returncode == 0, r.stderr
+    got = pd.read_csv(out)
+    assert got["error"].notna().tolist() == [False, True, False]
+    assert "row 2" in got.loc[1, "error"] and "surrogate" in got.loc[1, "error"]
+    r = cli("score", str(doc), str(inp), "-o", str(tmp_path / "f.csv"))
+    _one_line_error(r, "row 2")
+
+
+def test_predict_mark_with_a_lone_surrogate_over_64_rows():
+    model = portmodel.load(DOC)
+    for n in (10, 100):
+        frame = make_frame(n)
+        frame["color"] = frame["color"].astype(object)
+        frame.loc[3, "color"] = "\ud800"
+        got = model.predict(frame, errors="mark")
+        assert got["error"].notna().tolist() == [i == 3 for i in range(n)]
+        assert "color" in got.loc[3, "error"]
+        ok = frame.drop(index=3)
+        np.testing.assert_allclose(got["p_yes"].drop(index=3), expected_p(ok), rtol=1e-12)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_dead_worker_is_one_line(doc, tmp_path):
+    inp = tmp_path / "big.csv"
+    make_frame(400_000, seed=5).to_csv(inp, index=False)
+    out = tmp_path / "out.csv"
+    proc = subprocess.Popen([sys.executable, "-m", "portmodel", "score", str(doc), str(inp),
+                             "-o", str(out), "--jobs", "2", "--chunk-rows", "2000"],
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 90
+    victims: list[int] = []
+    while time.time() < deadline and not victims:
+        kids = _descendants(proc.pid)
+        # a worker: a grandchild (the forkserver's child) that has started scoring
+        victims = [p for p in kids if p not in _children(proc.pid)]
+        time.sleep(0.1)
+    assert victims and proc.poll() is None
+    time.sleep(0.5)
+    os.kill(victims[0], signal.SIGKILL)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err
+    assert err.count("\n") == 1 and "worker process died" in err and "Traceback" not in err
+    assert not out.exists() and not partials(tmp_path)
+
+
+def _children(pid: int) -> set[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            return {int(p) for p in fh.read().split()}
+    except OSError:
+        return set()
+
+
+@pytest.mark.parametrize("spelling", ["\\t", "tab", "\t"])
+def test_tab_delimiter(doc, tmp_path, spelling):
+    frame = make_frame(20)
+    inp = tmp_path / "in.txt"
+    frame.to_csv(inp, index=False, sep="\t")
+    out = tmp_path / "out.csv"
+    r = cli("score", str(doc), str(inp), "-o", str(out), "--delimiter", spelling, "--keep", "id")
+    assert r.returncode == 0, r.stderr
+    got = pd.read_csv(out, sep="\t")         # the delimiter given is the output's too
+    np.testing.assert_allclose(got["p_yes"], expected_p(frame), rtol=1e-12)
+
+
+def test_tsv_suffix_reads_and_writes_tabs(doc, tmp_path):
+    frame = make_frame(20)
+    inp = tmp_path / "in.tsv"
+    frame.to_csv(inp, index=False, sep="\t")
+    out = tmp_path / "out.tsv"
+    assert cli("score", str(doc), str(inp), "-o", str(out), "--keep", "id").returncode == 0
+    got = pd.read_csv(out, sep="\t")
+    assert list(got.columns) == ["id", "y", "p_yes"]
+    np.testing.assert_allclose(got["p_yes"], expected_p(frame), rtol=1e-12)
