@@ -444,3 +444,209 @@ def test_tsv_suffix_reads_and_writes_tabs(doc, tmp_path):
     got = pd.read_csv(out, sep="\t")
     assert list(got.columns) == ["id", "y", "p_yes"]
     np.testing.assert_allclose(got["p_yes"], expected_p(frame), rtol=1e-12)
+
+
+# ------------------------------------------------------------------ 17. documents by suffix and content
+
+PFA_DOC = '{"input": "double", "output": "double", "action": [{"+": ["input", 1]}]}'
+
+
+def test_verify_and_validate_a_pfa_document(tmp_path):
+    good = tmp_path / "plus.pfa"
+    good.write_text(PFA_DOC)
+    r = cli("verify", str(good))
+    assert r.returncode == 0 and "no records" in r.stdout and "Traceback" not in r.stderr
+    assert cli("verify", str(good), "--strict").returncode == 1
+    r = cli("validate", str(good))
+    assert r.returncode == 0 and "valid" in r.stderr and "XML" not in r.stdout + r.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text(PFA_DOC.replace('"input", 1', '"input", "nope"'))
+    r = cli("validate", str(bad))
+    assert r.returncode == 1 and "nope" in r.stdout and "XML" not in r.stdout + r.stderr
+
+
+def test_verify_without_records_says_so_and_strict_fails(tmp_path):
+    doc = tmp_path / "m.pmml"
+    doc.write_text(DOC)
+    r = cli("verify", str(doc))
+    assert r.returncode == 0 and "no records" in r.stdout
+    r = cli("verify", str(doc), "--strict")
+    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "no verification" in r.stderr
+
+
+def test_empty_pmml_file_and_swapped_arguments_name_the_file(tmp_path, data):
+    _, inp = data
+    empty = tmp_path / "empty.pmml"
+    empty.write_bytes(b"")
+    for args in (("score", str(empty), str(inp), "-o", str(tmp_path / "o.csv")),
+                 ("validate", str(empty)), ("inspect", str(empty))):
+        r = cli(*args)
+        assert r.returncode == 1 and "empty.pmml" in r.stderr and "empty" in r.stderr
+        assert "JSON" not in r.stderr and "NoneType" not in r.stderr
+    with pytest.raises(portmodel.DocumentError, match="empty.pmml.*empty"):
+        portmodel.load(empty)
+    doc = tmp_path / "m.pmml"
+    doc.write_text(DOC)
+    r = cli("score", str(inp), str(doc), "-o", str(tmp_path / "o.csv"))
+    _one_line_error(r, "in.csv", "data file")
+    with pytest.raises(portmodel.DocumentError, match="in.csv.*data file"):
+        portmodel.load(inp)
+    notes = tmp_path / "notes.txt.model"
+    notes.write_text("just some words\n")
+    with pytest.raises(portmodel.DocumentError, match="neither a PMML"):
+        portmodel.load(notes)
+
+
+def test_yaml_text_is_a_document_not_a_path():
+    pytest.importorskip("yaml")
+    model = portmodel.load("input: double\noutput: double\naction:\n  - {+: [input, 1]}\n")
+    assert model.action(41.0) == 42.0
+    with pytest.raises(FileNotFoundError):
+        portmodel.load("no-such-model.pmml")
+
+
+# ------------------------------------------------------------------ 18. one row numbering
+
+def test_row_numbers_agree_in_fail_message_error_column_and_summary(doc, tmp_path):
+    inp = tmp_path / "in.csv"
+    inp.write_text("x1,x2,color\n1,2,red\n3,4,purple\n5,6,blue\n")   # data row 2 is rejected
+    r = cli("score", str(doc), str(inp), "-o", str(tmp_path / "a.csv"))
+    _one_line_error(r, "row 2,")
+    r = cli("score", str(doc), str(inp), "-o", str(tmp_path / "b.csv"), "--on-error", "record")
+    assert r.returncode == 0 and "rejected: row 2," in r.stderr
+    assert pd.read_csv(tmp_path / "b.csv")["error"][1].startswith("row 2,")
+    # the Python API counts positions from 0, like iloc
+    with pytest.raises(portmodel.InvalidValueError) as info:
+        portmodel.load(DOC).predict(pd.read_csv(inp))
+    assert info.value.row == 1
+
+
+def test_spark_reasons_name_no_batch_position():
+    from portmodel.spark import reason_without_row
+    e = portmodel.InvalidValueError("invalid value 'purple'", field="color", row=17)
+    assert reason_without_row(e) == "field 'color': invalid value 'purple'"
+
+
+# ------------------------------------------------------------------ 19. usage errors, pipes
+
+@pytest.mark.parametrize("args, word", [(["--chunk-rows", "-5"], "--chunk-rows"),
+                                        (["--chunk-rows", "x"], "--chunk-rows"),
+                                        (["--jobs", "-1"], "--jobs"),
+                                        (["--delimiter", "ab"], "--delimiter")])
+def test_usage_errors_exit_2(doc, data, tmp_path, args, word):
+    _, inp = data
+    r = cli("score", str(doc), str(inp), "-o", str(tmp_path / "o.csv"), *args)
+    assert r.returncode == 2 and word in r.stderr and "chunk_rows" not in r.stderr
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_broken_pipe_ends_quietly(doc, tmp_path):
+    inp = tmp_path / "big.csv"
+    make_frame(200_000, seed=6).to_csv(inp, index=False)
+    r = subprocess.run(f"{sys.executable} -m portmodel score {doc} {inp} -o - --jobs 1 "
+                       f"--chunk-rows 5000 | head -3; exit ${{PIPESTATUS[0]}}",
+                       shell=True, executable="/bin/bash", capture_output=True, text=True,
+                       timeout=120)
+    assert r.stdout.count("\n") == 3
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+
+
+# ------------------------------------------------------------------ 20. compression by suffix
+
+@pytest.mark.parametrize("suffix, magic", [(".gz", b"\x1f\x8b"), (".bz2", b"BZh"),
+                                           (".zst", b"\x28\xb5\x2f\xfd")])
+def test_output_is_compressed_by_suffix(doc, data, tmp_path, suffix, magic):
+    frame, inp = data
+    out = tmp_path / f"out.csv{suffix}"
+    score_file(str(doc), str(inp), str(out), keep=["id"])
+    assert out.read_bytes()[: len(magic)] == magic
+
+    def plain(path) -> bytes:         # decompressed by the suffix, as pyarrow reads it
+        with pa.input_stream(str(path), compression="detect") as fh:
+            return fh.read()
+    got = pd.read_csv(pd.io.common.BytesIO(plain(out)))
+    assert list(got["id"]) == list(frame["id"])
+    np.testing.assert_allclose(got["p_yes"], expected_p(frame), rtol=1e-12)
+    jl = tmp_path / f"out.jsonl{suffix}"
+    score_file(str(doc), str(inp), str(jl))
+    assert jl.read_bytes()[: len(magic)] == magic
+    assert len(plain(jl).decode().splitlines()) == len(frame)
+    with pytest.raises(BatchError, match="Parquet"):
+        score_file(str(doc), str(inp), str(tmp_path / f"out.parquet{suffix}"))
+
+
+# ------------------------------------------------------------------ 21. empty and partial inputs
+
+def test_header_only_input_writes_the_header(doc, tmp_path):
+    inp = tmp_path / "in.csv"
+    inp.write_text("id,x1,x2,color\n")
+    out = tmp_path / "out.csv"
+    s = score_file(str(doc), str(inp), str(out), keep=["id"], on_error="record")
+    assert s.rows_read == 0
+    assert out.read_text().strip() == '"id","y","p_yes","error"'
+    pq_out = tmp_path / "out.parquet"
+    score_file(str(doc), str(inp), str(pq_out))
+    assert pq.read_table(pq_out).column_names == ["y", "p_yes"]
+
+
+def test_predict_empty_list_and_records_lacking_a_key():
+    model = portmodel.load(DOC)
+    assert model.predict([]) == []
+    rows = [{"x1": 1.0, "x2": 2.0, "color": "red"}, {"x1": 1.0, "color": "red"}]
+    with pytest.raises(portmodel.MissingFieldError) as info:
+        model.predict(rows)
+    assert (info.value.field, info.value.row) == ("x2", 1)
+    with pytest.raises(portmodel.MissingFieldError):
+        model.predict(rows[1])
+    marked = model.predict(rows, errors="mark")
+    assert marked[0]["error"] is None and marked[0]["p_yes"] is not None
+    assert marked[1]["p_yes"] is None and "x2" in marked[1]["error"]
+
+
+# ------------------------------------------------------------------ 22. what a user sees
+
+def test_help_texts():
+    top = cli("--help").stdout
+    assert "PMML and PFA" in top
+    score = cli("score", "--help").stdout
+    assert "(.pmml)" not in score and "PFA" in score and "--delimiter" in score
+    for command in ("inspect", "verify"):
+        text = cli(command, "--help").stdout
+        assert len(text.split("\n\n")) >= 3, text           # usage, description, arguments
+
+
+def test_readme_synopsis_lists_every_score_option():
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md")).read()
+    synopsis = readme[readme.index("portmodel score MODEL"):readme.index("```", readme.index(
+        "portmodel score MODEL"))]
+    from portmodel.cli import build_parser
+    parser = build_parser()
+    score = parser._subparsers._group_actions[0].choices["score"]
+    for action in score._actions:
+        for opt in action.option_strings:
+            if opt.startswith("--") and opt != "--help":
+                assert opt in synopsis, opt
+
+
+def test_progress_bar_has_a_total_for_a_file_of_known_size(doc, tmp_path, capfd):
+    inp = tmp_path / "in.csv"
+    make_frame(200_000, seed=7).to_csv(inp, index=False)
+    score_file(str(doc), str(inp), str(tmp_path / "o.csv"), chunk_rows=20_000, jobs=1,
+               progress=True)
+    err = capfd.readouterr().err
+    assert "%|" in err and "200k/200k rows" in err
+
+
+def test_repr_and_dir():
+    model = portmodel.load(DOC)
+    text = repr(model)
+    assert "RegressionModel" in text and "x1" in text and "p_yes" in text
+    names = dir(portmodel)
+    assert "load" in names and not {"os", "gc", "Any", "annotations"} & set(names)
+
+
+def test_license_file_is_apache_2():
+    root = os.path.join(os.path.dirname(__file__), "..")
+    text = open(os.path.join(root, "LICENSE")).read()
+    assert "Apache License" in text and "Version 2.0" in text and "END OF TERMS" in text
+    assert 'license = { text = "Apache-2.0" }' in open(os.path.join(root, "pyproject.toml")).read()
