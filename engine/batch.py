@@ -88,7 +88,7 @@ class Chunk:
     missing in ``batch`` and is rejected whatever the model would make of it."""
 
     batch: pa.RecordBatch
-    unreadable: dict[int, ScoringError] = field(default_factory=dict)
+    unreadable: dict[int, str] = field(default_factory=dict)   # plain text: chunks are pickled
 
     @property
     def num_rows(self) -> int:
@@ -266,7 +266,7 @@ def _csv_chunks(stream, path: str, chunk_rows: int, opts: dict) -> Iterator[Chun
                     idx.append(j)
                     j += 1
             rows = rows.take(pa.array(idx, pa.int64()))
-            unreadable = {p: ScoringError(e.reason, row=p) for p, e in at.items()}
+            unreadable = {p: e.reason for p, e in at.items()}
         batch = rows.combine_chunks().to_batches()
         batch = batch[0] if batch else pa.RecordBatch.from_pylist([], schema=schema)
         base += m
@@ -295,7 +295,7 @@ def _csv_chunks(stream, path: str, chunk_rows: int, opts: dict) -> Iterator[Chun
 
 def _jsonl_chunks(stream, chunk_rows: int) -> Iterator[Chunk]:
     buf: list[dict] = []
-    unreadable: dict[int, ScoringError] = {}
+    unreadable: dict[int, str] = {}
     line_no = 0
     yielded = False
     for raw in io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape"):
@@ -318,7 +318,7 @@ def _jsonl_chunks(stream, chunk_rows: int) -> Iterator[Chunk]:
                     problem = (f"line {line_no} holds text that is not valid Unicode (an "
                                "unpaired surrogate such as \\ud800)")
         if problem is not None:
-            unreadable[len(buf)] = ScoringError(problem, row=len(buf))
+            unreadable[len(buf)] = problem
             rec = {}
         buf.append(rec)
         if len(buf) >= chunk_rows:
@@ -431,7 +431,7 @@ def score_batch(model: Model, batch: pa.RecordBatch | Chunk, offset: int, keep: 
             cols[f.name] = np.full(n, None, dtype=object)
     result = model.score_columns(cols, n)
     errors = dict(result.errors)
-    errors.update(chunk.unreadable)
+    errors.update({i: ScoringError(reason, row=i) for i, reason in chunk.unreadable.items()})
     rejected = sorted(errors)
     reasons = []
     if rejected:
@@ -733,7 +733,6 @@ def _parallel(chunks, source, jobs, keep, on_error):
     The workers exit by themselves if this process dies (see ``portmodel.workers``)."""
     import multiprocessing as mp
     from collections import deque
-    from concurrent.futures.process import BrokenProcessPool
     ctx = mp.get_context("forkserver" if sys.platform != "win32" else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
                              initargs=(bytes(source) if not isinstance(source, bytes) else source,

@@ -311,14 +311,16 @@ def _one_line_error(r: subprocess.CompletedProcess, *words: str) -> None:
         assert w in r.stderr, r.stderr
 
 
-def test_ragged_row_is_one_rejected_row(doc, tmp_path):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_ragged_row_is_one_rejected_row(doc, tmp_path, jobs):
     frame = make_frame(30)
     text = frame.to_csv(index=False).splitlines()
     text.insert(11, "1,2")                                   # data row 11 has two fields
     inp = tmp_path / "in.csv"
     inp.write_text("\n".join(text) + "\n")
     out = tmp_path / "out.csv"
-    s = score_file(str(doc), str(inp), str(out), keep=["id"], on_error="record", chunk_rows=7)
+    s = score_file(str(doc), str(inp), str(out), keep=["id"], on_error="record", chunk_rows=7,
+                   jobs=jobs)
     assert (s.rows_read, s.rows_scored, s.rows_rejected) == (31, 30, 1)
     got = pd.read_csv(out)
     assert len(got) == 31 and got["error"].notna().sum() == 1
