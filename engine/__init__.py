@@ -22,7 +22,7 @@ __all__ = ["load", "export", "Model", "Field", "PortmodelError", "DocumentError"
 # what a path's suffix says about its content (the content decides when it is XML)
 _PMML_SUFFIXES = (".pmml", ".xml")
 _PFA_SUFFIXES = (".pfa", ".json", ".yaml", ".yml")
-_DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".jsonl", ".ndjson", ".gz", ".zst",
+_DATA_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq", ".jsonl", ".ndjson", ".gz", ".zst",
                   ".bz2")
 
 
@@ -70,7 +70,7 @@ def _sniff(source: "object") -> "tuple[str, object, str | None]":
         return "pmml", data, name
     if suffix in _DATA_SUFFIXES:
         raise DocumentError(f"{label} looks like a data file ({suffix}), not a PMML or PFA model "
-                            "document; the model comes first")
+                            "document (portmodel score takes MODEL first, then INPUT)")
     return "pfa", data, name
 
 

@@ -37,18 +37,11 @@ class CliError(Exception):
     """A problem the user can fix (bad path, unknown option value); printed as one line."""
 
 
-_DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".jsonl", ".ndjson", ".gz", ".zst",
-                  ".bz2")
-
-
 def _check_model_path(path: str) -> None:
     if not os.path.exists(path):
         raise CliError(f"model file {path!r} does not exist")
     if os.path.isdir(path):
         raise CliError(f"model path {path!r} is a folder, not a document")
-    if path.lower().endswith(_DATA_SUFFIXES):
-        raise CliError(f"MODEL {path!r} looks like a data file; the model document comes first: "
-                       "portmodel score MODEL INPUT -o OUTPUT")
 
 
 def _load(path: str) -> Model:
