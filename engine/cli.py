@@ -1,20 +1,23 @@
 """The ``portmodel`` command: score a file, inspect a document, run its verification records.
 
-    portmodel score MODEL INPUT.csv -o OUTPUT.csv [--keep id,name] [--on-error record]
+    portmodel score MODEL INPUT -o OUTPUT [--keep id,name] [--on-error record]
     portmodel inspect MODEL [--json]
-    portmodel verify MODEL
+    portmodel verify MODEL [--strict]
     portmodel validate MODEL
     portmodel serve [--repo DIR|URL] [--model NAME=PATH ...] [--host H] [--port P] [--workers N]
 
-``score`` streams the file through ``portmodel.batch.score_file`` (chunks, optional worker
-processes, atomic output); this module only turns options into calls and errors into messages.
+MODEL is a PMML (XML) or PFA (JSON/YAML) document. ``score`` streams the file through
+``portmodel.batch.score_file`` (chunks, optional worker processes, atomic output); this module
+only turns options into calls and errors into messages.
 
 Exit status: 0 on success, 1 when the document, the data or a file is at fault (one line on
-stderr saying what and where), 2 for a usage error.
+stderr saying what and where), 2 for a usage error. A closed output pipe (``-o - | head``) ends
+the run quietly with status 0.
 """
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import signal
@@ -34,10 +37,27 @@ class CliError(Exception):
     """A problem the user can fix (bad path, unknown option value); printed as one line."""
 
 
-def _load(path: str) -> Model:
+def _check_model_path(path: str) -> None:
     if not os.path.exists(path):
         raise CliError(f"model file {path!r} does not exist")
-    return load(Path(path))
+    if os.path.isdir(path):
+        raise CliError(f"model path {path!r} is a folder, not a document")
+
+
+def _load(path: str) -> Model:
+    _check_model_path(path)
+    try:
+        return load(Path(path))
+    except PortmodelError as exc:
+        raise _named(exc, path) from None
+
+
+def _named(exc: PortmodelError, path: str) -> PortmodelError:
+    """The error with the model file's name in front (unless it names it already)."""
+    text = _one_line(exc)
+    if path in text:
+        return exc
+    return CliError(f"{path}: {text}")
 
 
 class Terminated(KeyboardInterrupt):
@@ -64,7 +84,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     keep = [c.strip() for c in args.keep.split(",") if c.strip()] if args.keep else []
     _interruptible()
     progress = True if args.progress else (False if args.quiet else None)  # None: if a terminal
-    summary = score_file(args.model, args.input, args.output, input_format=args.input_format,
+    model = _load(args.model)
+    summary = score_file(model, args.input, args.output, input_format=args.input_format,
                          output_format=args.output_format, chunk_rows=args.chunk_rows,
                          jobs=args.jobs, keep=keep, keep_all=args.keep_all,
                          on_error=args.on_error, delimiter=args.delimiter, progress=progress)
@@ -87,13 +108,24 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    """Score the document's ModelVerification records and compare with the expected values."""
+    """Score the document's ModelVerification records and compare with the expected values.
+
+    PFA has no verification records: there is nothing to check (the document loaded, which
+    type-checks it). With --strict, nothing to check is a failure (exit status 1)."""
     model = _load(args.model)
-    checked = model.verify()
+    verify = getattr(model, "verify", None)
+    if model.format == "pfa" or verify is None:
+        checked, why = 0, "PFA documents carry no verification records"
+    else:
+        checked, why = verify(), "the document has no ModelVerification records"
     if checked:
         print(f"verified {checked} records: all agree")
-    else:
-        print("the document has no ModelVerification records; nothing checked")
+        return 0
+    print(f"no records: {why}; nothing checked", file=sys.stdout)
+    if args.strict:
+        print(f"portmodel: error: {args.model}: no verification records to check (--strict)",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -102,12 +134,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     Prints one ``LINE: SEVERITY: message`` per problem; exit status 1 if any is an error.
     """
-    from .pmml.validate import format_problem, has_errors, validate
-    if not os.path.exists(args.model):
-        raise CliError(f"model file {args.model!r} does not exist")
-    if os.path.isdir(args.model):
-        raise CliError(f"model path {args.model!r} is a folder, not a document")
-    problems = validate(Path(args.model))
+    from . import _sniff
+    from .pmml.validate import ERROR, Problem, format_problem, has_errors, validate
+    _check_model_path(args.model)
+    try:
+        kind, _, _ = _sniff(Path(args.model))
+    except PortmodelError as exc:
+        kind, problems = None, [Problem(getattr(exc, "line", None), None, _one_line(exc), ERROR)]
+    if kind == "pmml":
+        problems = validate(Path(args.model))
+    elif kind == "pfa":
+        # PFA: the load checks are the validation (syntax, Avro types, signatures, compile)
+        try:
+            load(Path(args.model))
+            problems = []
+        except PortmodelError as exc:
+            problems = [Problem(None, None, _one_line(exc), ERROR)]
     for problem in problems:
         print(format_problem(problem))
     counts = {s: sum(p.severity == s for p in problems) for s in ("error", "warning")}
@@ -177,9 +219,40 @@ def format_description(info: dict, source: str) -> str:
 
 # ------------------------------------------------------------------ entry point
 
+MODEL_HELP = "model document: PMML (.pmml, .xml) or PFA (.pfa, .json, .yaml)"
+
+
+def _count(least: int):
+    """An argparse type: a whole number >= least (a usage error otherwise, exit status 2)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"must be {least} or more, not {value}")
+        return value
+    parse.__name__ = "number"
+    return parse
+
+
+_NAMED_DELIMITERS = {"\\t": "\t", "tab": "\t", "TAB": "\t", "\\s": " ", "space": " ",
+                     "\\x1f": "\x1f"}
+
+
+def _delimiter(text: str) -> str:
+    """--delimiter: one character; \\t (as a shell passes it) or tab mean a tab."""
+    text = _NAMED_DELIMITERS.get(text, text)
+    if len(text) != 1 or text in ('"', "\n", "\r"):
+        raise argparse.ArgumentTypeError(f"must be one character (or \\t for a tab), not "
+                                         f"{text!r}")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="portmodel", description="Score PMML model documents with numpy, no JVM.")
+        prog="portmodel", description="Score PMML and PFA model documents with vectorized "
+                                      "numpy, no JVM.")
     parser.add_argument("--version", action="version", version=f"portmodel {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -189,11 +262,13 @@ def build_parser() -> argparse.ArgumentParser:
                                    "N/A, NaN or null are missing. The output appears atomically "
                                    "(written beside OUTPUT, then renamed) and only when every "
                                    "row has been scored.")
-    p.add_argument("model", metavar="MODEL", help="model document (.pmml)")
-    p.add_argument("input", metavar="INPUT", help="input rows with a header: .csv[.gz], "
-                                                  ".parquet, .jsonl; - reads CSV from stdin")
+    p.add_argument("model", metavar="MODEL", help=MODEL_HELP)
+    p.add_argument("input", metavar="INPUT", help="input rows with a header: .csv or .tsv "
+                                                  "(optionally .gz, .zst, .bz2), .parquet, "
+                                                  ".jsonl; - reads CSV from stdin")
     p.add_argument("-o", "--output", required=True, metavar="OUTPUT",
-                   help="where to write the predictions (format from the suffix; - is stdout)")
+                   help="where to write the predictions (format and compression from the "
+                        "suffix, as for INPUT; - is stdout)")
     p.add_argument("--keep", metavar="COL,...",
                    help="input columns to copy to the output, before the predictions "
                         f"(written as {KEPT_PREFIX}COL if an output has the same name)")
@@ -202,35 +277,50 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a rejected row: fail stops and writes nothing (default); skip drops "
                         "it; record keeps it with empty outputs and the reason in an 'error' "
                         "column")
-    p.add_argument("--jobs", type=int, default=0, metavar="N",
+    p.add_argument("--jobs", type=_count(0), default=0, metavar="N",
                    help="worker processes (default 0: one per CPU; inputs of one chunk are "
                         "scored in-process)")
-    p.add_argument("--chunk-rows", type=int, default=50_000, metavar="N",
+    p.add_argument("--chunk-rows", type=_count(1), default=50_000, metavar="N",
                    help="rows per chunk (default 50000); memory grows with chunk size x jobs")
     p.add_argument("--input-format", choices=FORMATS, help="override the input suffix")
     p.add_argument("--output-format", choices=FORMATS, help="override the output suffix")
-    p.add_argument("--delimiter", default=",", help="CSV field delimiter (default ,)")
+    p.add_argument("--delimiter", type=_delimiter, default=None, metavar="CHAR",
+                   help="CSV field delimiter: one character, or \\t or tab (default: tab for "
+                        ".tsv files, else ,)")
     p.add_argument("--quiet", action="store_true", help="no summary on stderr")
     p.add_argument("--progress", action="store_true",
                    help="show a progress bar (default: when stderr is a terminal)")
     p.set_defaults(run=cmd_score)
 
-    p = sub.add_parser("inspect", help="show a model's type, inputs, targets and outputs")
-    p.add_argument("model", metavar="MODEL")
+    p = sub.add_parser("inspect", help="show a model's type, inputs, targets and outputs",
+                       description="Load MODEL and print its format, model type and function, "
+                                   "its inputs (type, valid values or ranges, missing and "
+                                   "invalid treatments), targets and outputs.")
+    p.add_argument("model", metavar="MODEL", help=MODEL_HELP)
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(run=cmd_inspect)
 
-    p = sub.add_parser("verify", help="check the document's ModelVerification records")
-    p.add_argument("model", metavar="MODEL")
+    p = sub.add_parser("verify", help="check the document's ModelVerification records",
+                       description="Score the PMML document's ModelVerification records and "
+                                   "compare every output with the expected value (within its "
+                                   "precision). Exit status 1 if any record disagrees. A "
+                                   "document without records (every PFA document) says 'no "
+                                   "records' and passes, unless --strict.")
+    p.add_argument("model", metavar="MODEL", help=MODEL_HELP)
+    p.add_argument("--strict", action="store_true",
+                   help="fail (exit status 1) when there are no records to check")
     p.set_defaults(run=cmd_verify)
 
-    p = sub.add_parser("validate", help="check a PMML document: schema, fields, and whether "
+    p = sub.add_parser("validate", help="check a document: schema, fields, and whether "
                                         "portmodel can score it",
-                       description="Validate MODEL against the PMML 4.4 schema (older versions "
-                                   "after upgrading), check field references, duplicates, "
-                                   "cycles and probabilities, and compile it. Prints LINE: "
-                                   "SEVERITY: message per problem; exit status 1 if any error.")
-    p.add_argument("model", metavar="MODEL", help="PMML document")
+                       description="PMML: validate MODEL against the PMML 4.4 schema (older "
+                                   "versions after upgrading), check field references, "
+                                   "duplicates, cycles and probabilities, and compile it. PFA: "
+                                   "run the load checks (syntax, Avro types, function "
+                                   "signatures, compilation). Prints LINE: SEVERITY: message "
+                                   "per problem (- when there is no line); exit status 1 if "
+                                   "any error.")
+    p.add_argument("model", metavar="MODEL", help=MODEL_HELP)
     p.set_defaults(run=cmd_validate)
 
     p = sub.add_parser("serve", help="run the scoring service (HTTP, several workers)",
@@ -272,6 +362,18 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+def _pipe_closed() -> int:
+    """The reader of our standard output went away (``| head``): stop quietly. Standard output
+    is pointed at /dev/null so that the interpreter's final flush does not complain."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
@@ -279,6 +381,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.showwarning = _print_warning
             return args.run(args)
+    except BrokenPipeError:
+        return _pipe_closed()
     except VerificationError as exc:
         lines = str(exc).splitlines()
         print(f"portmodel: {lines[0] if lines else 'verification failed'}", file=sys.stderr)
@@ -289,6 +393,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"portmodel: error: {_one_line(exc)}", file=sys.stderr)
         return 1
     except OSError as exc:
+        if exc.errno == errno.EPIPE or "Broken pipe" in str(exc):
+            return _pipe_closed()
         where = f" {exc.filename!r}" if exc.filename else ""
         print(f"portmodel: error:{where} {exc.strerror or exc}", file=sys.stderr)
         return 1

@@ -11,7 +11,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .errors import ScoringError
+from .errors import MissingFieldError, ScoringError
 from .fields import Field
 
 
@@ -51,6 +51,17 @@ def _to_python(value: Any) -> Any:
     return value
 
 
+def _blank(col: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """col with the given rows missing (NaN for floats, None otherwise)."""
+    if col.dtype.kind == "f":
+        out = col.copy()
+        out[rows] = np.nan
+        return out
+    out = col.astype(object, copy=True)
+    out[rows] = None
+    return out
+
+
 _UNPLANNED = object()
 
 
@@ -61,6 +72,8 @@ class Model:
     format: str = ""
     #: the document's bytes (what worker processes and Spark executors load)
     source: bytes | None = None
+    #: input fields a record must have (its value may still be missing); PMML fills it
+    _required: Sequence[str] = ()
     inputs: list[Field]
     targets: list[Field]
     outputs: list[Field]
@@ -120,21 +133,46 @@ class Model:
             out = self._finish(self._score_checked(cols, 1, errors), errors, 1)
             return {k: _to_python(v[0]) for k, v in out.items()}
         if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
-            rows = list(data)
-            names: dict[str, None] = {}
-            for r in rows:
-                names.update(dict.fromkeys(r.keys()))
-            cols = {}
-            for name in names:
-                arr = np.empty(len(rows), dtype=object)
-                arr[:] = [r.get(name) for r in rows]
-                cols[str(name)] = arr
-            out = self._finish(self._score_checked(cols, len(rows), errors), errors, len(rows))
-            keys = list(out)
-            return [{k: _to_python(out[k][i]) for k in keys} for i in range(len(rows))]
+            return self._predict_records(list(data), errors)
         raise TypeError(
             "predict() takes a DataFrame, a list of dicts, one dict, or a dict of arrays; "
             f"got {type(data).__name__}")
+
+    def _predict_records(self, rows: list, errors: str) -> list[dict]:
+        """A list of dicts, scored as one batch. A record lacking a field the model needs is
+        rejected as one dict lacking it would be (raised, or marked under errors="mark"); a
+        field absent from every record is absent from the input (MissingFieldError)."""
+        if not rows:
+            return []
+        names: dict[str, None] = {}
+        for i, r in enumerate(rows):
+            if not isinstance(r, Mapping):
+                raise TypeError(f"predict() takes a list of dicts; item {i} is a "
+                                f"{type(r).__name__}")
+            names.update(dict.fromkeys(r.keys()))
+        cols = {}
+        for name in names:
+            arr = np.empty(len(rows), dtype=object)
+            arr[:] = [r.get(name) for r in rows]
+            cols[str(name)] = arr
+        lacking: dict[int, ScoringError] = {}
+        for name in self._required:
+            if name in names:
+                for i, r in enumerate(rows):
+                    if name not in r and i not in lacking:
+                        lacking[i] = MissingFieldError("field is absent from the record",
+                                                       field=name, row=i)
+        batch = self.score_columns(cols, len(rows))
+        if lacking:
+            batch.errors.update(lacking)
+            gone = np.zeros(len(rows), bool)
+            gone[list(lacking)] = True
+            batch.columns = {k: _blank(v, gone) for k, v in batch.columns.items()}
+        if errors == "raise" and batch.errors:
+            raise batch.errors[min(batch.errors)]
+        out = self._finish(batch, errors, len(rows))
+        keys = list(out)
+        return [{k: _to_python(out[k][i]) for k in keys} for i in range(len(rows))]
 
     def _score_checked(self, cols: dict, n: int, errors: str) -> ScoredBatch:
         batch = self.score_columns(cols, n)
@@ -153,6 +191,22 @@ class Model:
                 err[i] = str(e)
             out["error"] = err
         return out
+
+    def __repr__(self) -> str:
+        try:
+            info = self.describe()
+        except Exception:  # noqa: BLE001 - a repr must not fail
+            info = {}
+        kind = info.get("model_type")
+        what = f" {kind}" + (f" ({info['function']})" if info.get("function") else "") \
+            if kind else ""
+
+        def names(fields: list) -> str:
+            shown = ", ".join(f.name for f in fields[:6])
+            return f"[{shown}{', ...' if len(fields) > 6 else ''}]"
+        return (f"<{type(self).__name__} {self.format.upper()}{what}: {len(self.inputs)} "
+                f"input(s) {names(self.inputs)} -> {len(self.outputs)} output(s) "
+                f"{names(self.outputs)}>")
 
     def describe(self) -> dict:
         """A JSON-friendly summary of the model's interface."""

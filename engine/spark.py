@@ -12,7 +12,7 @@ import hashlib
 import os
 from typing import Any, Iterator
 
-from .errors import MissingFieldError
+from .errors import MissingFieldError, ScoringError
 
 _COMPILED: dict[str, Any] = {}   # per executor process: document digest -> compiled model
 
@@ -45,6 +45,17 @@ def _model_for(doc: bytes, digest: str):
             warnings.simplefilter("ignore", PortmodelWarning)
             model = _COMPILED[digest] = load(doc)
     return model
+
+
+def reason_without_row(e: Exception) -> str:
+    """A rejected row's reason for its own ``error`` cell. Spark hands rows to executors in
+    batches whose positions mean nothing to the user, so the cell names no row number; the
+    row it sits on is the row it is about."""
+    reason = getattr(e, "reason", None)
+    if reason is None:
+        return " ".join(str(e).split())
+    field = getattr(e, "field", None)
+    return f"field {field!r}: {reason}" if field is not None else reason
 
 
 def output_schema(model, keep_fields: list) -> Any:
@@ -86,17 +97,25 @@ def score(spark_df: Any, model_source: Any, keep: list[str] | None = None,
     columns = list(dict.fromkeys(keep + needed))
 
     def run(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        from .columns import frame_columns
         m = _model_for(shipped.value, digest)
         for pdf in frames:
-            batch = m.predict(pdf[needed], errors="mark" if on_error == "record" else "raise")
+            scored = m.score_columns(frame_columns(pdf[needed]), len(pdf))
+            if scored.errors and on_error != "record":
+                first = scored.errors[min(scored.errors)]
+                raise ScoringError(getattr(first, "reason", None) or reason_without_row(first),
+                                   field=getattr(first, "field", None))
             out = pd.DataFrame({k: pdf[k].to_numpy() for k in keep}, index=pdf.index)
             for name in out_names:
-                col = batch[name]
+                col = scored.columns[name]
                 if out_types[name] == "integer":
                     col = pd.array([None if v is None or (isinstance(v, float) and np.isnan(v))
                                     else int(v) for v in col], dtype="Int64")
                 out[name] = col
-            out["error"] = batch["error"] if "error" in batch else None
+            error = np.full(len(pdf), None, dtype=object)
+            for i, e in scored.errors.items():
+                error[i] = reason_without_row(e)
+            out["error"] = error
             yield out
 
     return spark_df.select(*columns).mapInPandas(run, schema=schema)

@@ -103,14 +103,22 @@ def parse_scalar(text: Any, data_type: str) -> Any:
     return _parse_temporal_scalar(s, data_type)
 
 
+#: a number as text: ASCII decimal digits with an optional sign, fraction and exponent.
+#: Python's float() also takes "1_000" and non-ASCII digits ("١٢"), which no data file means
+#: as numbers; Arrow's parser (the batch path) takes neither, and every path must agree.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+
+
 def _parse_number(s: str) -> float:
     low = s.lower()
-    if low in ("nan",):
+    if low in ("nan", "+nan", "-nan"):
         return math.nan
     if low in ("inf", "+inf", "infinity", "+infinity", "positiveinfinity"):
         return math.inf
     if low in ("-inf", "-infinity", "negativeinfinity"):
         return -math.inf
+    if not _NUMBER.fullmatch(s):
+        raise ValueError(f"not a number: {s!r}")
     return float(s)
 
 
@@ -207,6 +215,16 @@ def to_column(raw: np.ndarray, data_type: str, op_type: str = "continuous",
     if data_type == "string":
         if text is None and raw.dtype == object and n > _SMALL:
             text = _arrow_text(raw)
+            if text is None:
+                broken = _unencodable(raw)
+                if broken.any():
+                    # text that is not valid Unicode (a lone surrogate such as '\ud800') cannot
+                    # go through Arrow or pandas: it is invalid, spelled with escapes from here on
+                    raw = raw.copy()
+                    raw[broken] = [v.encode("utf-8", "backslashreplace").decode("utf-8")
+                                   for v in raw[broken]]
+                    col, bad = to_column(raw, data_type, op_type)
+                    return col, bad | broken
         if text is not None:       # all text (or missing): its missing mask comes with it
             missing = text.is_null().to_numpy(zero_copy_only=False)
             vals = raw.copy()
@@ -237,6 +255,8 @@ def to_column(raw: np.ndarray, data_type: str, op_type: str = "continuous",
             bad = ~missing & (np.floor(vals) != vals) & np.isfinite(vals)
         return Col(vals, missing, data_type, op_type), bad
     if raw.dtype.kind == "b":
+        if data_type in ("integer", "float", "double"):   # booleans are not numbers
+            return Col(np.full(n, np.nan), np.zeros(n, bool), data_type, op_type), np.ones(n, bool)
         return Col(raw.astype(float), np.zeros(n, bool), data_type, op_type), np.zeros(n, bool)
     if raw.dtype.kind == "M":
         vals = parse_temporal(raw.astype(object), data_type if is_temporal(data_type) else "dateTime")
@@ -258,6 +278,19 @@ def to_column(raw: np.ndarray, data_type: str, op_type: str = "continuous",
     missing = missing | (~bad & np.isnan(vals) & _is_blank(obj))
     bad &= ~missing
     return Col(vals, missing, data_type, op_type), bad
+
+
+def _unencodable(obj: np.ndarray) -> np.ndarray:
+    """Strings that UTF-8 cannot encode (lone surrogates)."""
+    def broken(v: Any) -> bool:
+        if not isinstance(v, str) or v.isascii():
+            return False
+        try:
+            v.encode("utf-8")
+            return False
+        except UnicodeEncodeError:
+            return True
+    return np.fromiter((broken(v) for v in obj), bool, len(obj))
 
 
 def _is_blank(obj: np.ndarray) -> np.ndarray:
@@ -291,8 +324,8 @@ def _numbers_from_objects(obj: np.ndarray, missing: np.ndarray) -> tuple[np.ndar
         for i, v in enumerate(obj):
             if missing[i]:
                 continue
-            if isinstance(v, (bool, np.bool_)):
-                num[i] = float(v)
+            if isinstance(v, (bool, np.bool_)):   # booleans are not numbers
+                bad[i] = True
             elif isinstance(v, (int, float, np.integer, np.floating)):
                 num[i] = float(v)
             elif isinstance(v, str) and not v.strip():
@@ -305,16 +338,13 @@ def _numbers_from_objects(obj: np.ndarray, missing: np.ndarray) -> tuple[np.ndar
         return num, bad
     s = pd.Series(obj, dtype=object)
     blank = _is_blank(obj)
-    s = s.where(~blank, None)
+    boolean = np.fromiter((isinstance(v, (bool, np.bool_)) for v in obj), bool, len(obj))
+    s = s.where(~blank & ~boolean, None)
     num = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     bad = np.isnan(num) & ~missing & ~blank
-    if bad.any():  # literal NaN / inf spellings and booleans
-        for i in np.flatnonzero(bad):
+    if bad.any():  # literal NaN / inf spellings; booleans are not numbers
+        for i in np.flatnonzero(bad & ~boolean):
             v = obj[i]
-            if isinstance(v, (bool, np.bool_)):
-                num[i] = float(v)
-                bad[i] = False
-                continue
             try:
                 num[i] = _parse_number(str(v).strip())
                 bad[i] = False
@@ -409,7 +439,7 @@ def _arrow_text(values: np.ndarray) -> Any:
     import pyarrow as pa
     try:
         arr = pa.array(values, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeError):   # e.g. a lone '\ud800'
         return None
     return arr if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) else None
 

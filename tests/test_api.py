@@ -94,7 +94,8 @@ def test_one_record_gives_plain_python_values(model):
 def test_missing_values_in_each_shape(model):
     # x missing -> replaced by 0: 1 + 0 + 10
     assert model.predict({"x": None, "c": "a"})["y"] == 11.0
-    assert [r["y"] for r in model.predict([{"c": "a"}, {"x": 1.0, "c": "a"}])] == [11.0, 13.0]
+    assert [r["y"] for r in model.predict([{"x": None, "c": "a"}, {"x": 1.0, "c": "a"}])] == \
+        [11.0, 13.0]
     assert model.predict(pd.DataFrame({"x": [np.nan], "c": ["a"]}))["y"][0] == 11.0
     assert model.predict({"x": np.array([np.nan]), "c": ["a"]})["y"][0] == 11.0
 

@@ -69,10 +69,22 @@ def test_absent_column_raises_missing_field_error_naming_it(model_with, errors):
     assert "'c'" in str(info.value)
 
 
-def test_absent_key_in_one_record_is_missing_not_absent(model_with):
-    """In a list of records, a key absent from one record is a missing value there."""
-    out = model_with('missingValueReplacement="4"').predict([{"x": 1.0, "c": "a"}, {"c": "b"}])
-    assert out == [{"y": 13.0}, {"y": 29.0}]
+def test_absent_key_in_one_record_is_rejected_as_one_record_would_be(model_with):
+    """In a list of records, a record lacking a field the model needs is rejected as that
+    record alone would be (MissingFieldError), or marked under errors="mark"; a key given as
+    None is a missing value."""
+    model = model_with('missingValueReplacement="4"')
+    with pytest.raises(MissingFieldError):
+        model.predict({"c": "b"})
+    with pytest.raises(MissingFieldError) as info:
+        model.predict([{"x": 1.0, "c": "a"}, {"c": "b"}])
+    assert (info.value.field, info.value.row) == ("x", 1)
+    out = model.predict([{"x": 1.0, "c": "a"}, {"c": "b"}], errors="mark")
+    assert out[0] == {"y": 13.0, "error": None}
+    assert out[1]["y"] is None and "'x'" in out[1]["error"] and "row 1" in out[1]["error"]
+    assert model.predict([{"x": 1.0, "c": "a"}, {"x": None, "c": "b"}]) == [{"y": 13.0},
+                                                                           {"y": 29.0}]
+    assert model.predict([]) == []
 
 
 # ------------------------------------------------------------------ invalid values

@@ -134,7 +134,7 @@ def _bad_file(tmp_path):
 def test_on_error_fail_names_the_row_and_leaves_no_output(doc, tmp_path):
     _, path = _bad_file(tmp_path)
     out = tmp_path / "out.csv"
-    with pytest.raises(BatchError, match=r"row 8 .*color"):
+    with pytest.raises(BatchError, match=r"row 8, field .color."):
         score_file(str(doc), str(path), str(out), chunk_rows=10)
     assert not out.exists()
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".partial")]

@@ -160,8 +160,8 @@ def test_on_error_record_writes_every_row(small, tmp_path, capsys):
     got = pd.read_csv(out, keep_default_na=False)
     assert [float(v) if v else None for v in got["y"]] == [13.0, None, None, 27.0]
     assert got["error"][0] == "" and got["error"][3] == ""
-    assert all(part in got["error"][1] for part in ("row 1", "'x'", "'abc'"))
-    assert all(part in got["error"][2] for part in ("row 2", "'code'", "'8'"))
+    assert all(part in got["error"][1] for part in ("row 2", "'x'", "'abc'"))
+    assert all(part in got["error"][2] for part in ("row 3", "'code'", "'8'"))
 
 
 def test_rejected_row_fails_without_touching_the_output(small, tmp_path, capsys):
