@@ -367,8 +367,11 @@ def test_dates_agree_with_reference_engine():
 
 # random inputs, missing values included: one batch per function, engines loaded once per doc
 
-_num = st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False),
-                 st.sampled_from([0.0, -0.0, 0.5, -0.5, 1.0, -1.0, 2.5]))
+# Negative zero is left out: JPMML-Evaluator reads -0.0 as 0.0 (pow(-0.0, -3) is +inf there),
+# where portmodel keeps IEEE 754's signed zero; test_negative_zero_keeps_its_sign pins our choice.
+_num = st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
+                 .map(lambda v: v + 0.0),
+                 st.sampled_from([0.0, 0.5, -0.5, 1.0, -1.0, 2.5]))
 _int = st.one_of(st.none(), st.integers(-1000, 1000))
 _row = st.fixed_dictionaries({"x": _num, "y": _num, "z": _num, "i": _int, "j": _int})
 
@@ -392,6 +395,15 @@ def test_random_inputs_agree_with_reference_engine(rows):
         if diff:
             problems.append(f"{expr}: " + "; ".join(diff[:3]))
     assert not problems, "\n".join(problems)
+
+
+def test_negative_zero_keeps_its_sign():
+    """IEEE 754 (and Java's Math.pow, numpy): pow(-0.0, y) for a negative odd integer y is -inf,
+    and 1/-0.0 is -inf. JPMML-Evaluator turns -0.0 into 0.0 first; portmodel does not."""
+    rows = [{"x": -0.0, "y": -3.0, "z": 0.0, "i": 1, "j": 1}]
+    assert score(A("pow", X, Y), rows) == [-math.inf]
+    assert score(A("/", C(1.0), X), rows) == [-math.inf]
+    assert score(A("pow", X, C(2.0)), rows) == [0.0]
 
 
 # ------------------------------------------------------------------ text rules borrowed from Java
