@@ -16,11 +16,14 @@ PMML semantics and its errors; the plan never raises.
 The subset: double and string input fields without missing/invalid value lists or intervals,
 mining fields that change nothing for a valid value, derived fields built from Constant,
 FieldRef, NormDiscrete, NormContinuous and the arithmetic Apply functions, the models that offer a
-``record_scorer`` (RegressionModel), and predictedValue / probability outputs.
+``record_scorer`` (RegressionModel here; TreeModel and tree ensembles in record_tree.py;
+MiningModel ensembles and model chains in record_mining.py), and predictedValue / probability
+outputs.
 """
 from __future__ import annotations
 
 import bisect
+from array import array
 from typing import Any, Callable, Mapping
 
 from . import attributes
@@ -29,8 +32,9 @@ from .expressions import constant_type, find_expression
 from .functions import _SCALAR
 from .values import parse_scalar
 
-#: a field's kind in a record: a finite double, or text
-DOUBLE, TEXT = "double", "text"
+#: a field's kind in a record: a finite double, text, or a float field's value (a double
+#: rounded to float32 as the column plan rounds it; only the tree plans take those)
+DOUBLE, TEXT, FLOAT = "double", "text", "float"
 #: a scorer's answer: (predicted value, {category: probability} or None); None declines
 Answer = tuple[Any, dict | None]
 
@@ -104,8 +108,9 @@ class _Compiler:
     def reader(self, name: str, info: FieldInfo) -> str:
         if info.missing_values or info.invalid_values or info.intervals:
             raise Decline(name)
-        if info.data_type == "double" and info.op_type == "continuous" and not info.values:
-            kind, valid = DOUBLE, None
+        if info.data_type in ("double", "float") and info.op_type == "continuous" and \
+                not info.values:
+            kind, valid = (DOUBLE if info.data_type == "double" else FLOAT), None
         elif info.data_type == "string" and info.op_type in ("categorical", "ordinal"):
             kind, valid = TEXT, frozenset(info.values) if info.values else None
         else:
@@ -144,6 +149,8 @@ class _Compiler:
             name = el.get("field")
             kind = self.need(name, local)
             if el.get("method", "indicator") != "indicator" or el.get("value") is None:
+                raise Decline(tag)
+            if kind not in (TEXT, DOUBLE):
                 raise Decline(tag)
             value = el.get("value") if kind == TEXT else attributes.number(el, "value")
             return (lambda env: 1.0 if env[name] == value else 0.0), DOUBLE
@@ -213,6 +220,7 @@ class _Compiler:
         # goes to the column plan, which reports it
         read = {r[0] for r in readers}
         unread = [n for n in self.doc._required if n not in read]
+        floats = [r[0] for r in readers if r[1] is FLOAT]
 
         def plan(record: Mapping[str, Any]) -> dict | None:
             for name in unread:
@@ -221,7 +229,7 @@ class _Compiler:
             env: dict[str, Any] = {}
             for name, kind, valid in readers:
                 v = record.get(name, _ABSENT)
-                if kind is DOUBLE:
+                if kind is not TEXT:
                     t = type(v)
                     if t is not float:
                         if t is bool or not isinstance(v, (float, int)):
@@ -232,6 +240,12 @@ class _Compiler:
                 elif type(v) is not str or not v or (valid is not None and v not in valid):
                     return None
                 env[name] = v
+            if floats:
+                # float fields: rounded to float32 as a whole (as the column plan's astype)
+                for name, v in zip(floats, array("f", [env[n] for n in floats]).tolist()):
+                    if v - v != 0.0:        # beyond float32's range
+                        return None
+                    env[name] = v
             try:
                 for name, fn in steps:
                     x = fn(env)
@@ -259,6 +273,10 @@ class _Compiler:
             outs.append((model.target.name, value_out))
         elif model.output is None:
             outs.append(("predictedValue", value_out))
+        # a model chain's last segment's output fields (the MiningModel exposes them): its
+        # scorer answers them as a third element
+        for f in getattr(model.output, "nested", None) or []:
+            outs.append((f.name, lambda a, name=f.name: a[2][name]))
         for s in (model.output.specs if model.output is not None else []):
             if s.segment_id is not None or s.expr is not None or s.rank != 1:
                 raise Decline(s.name)

@@ -94,6 +94,11 @@ class TreeModel(CompiledModel):
         self.surrogate_penalty = self.penalty != 1.0 and any(_is_surrogate(p)
                                                              for p in self.tree.pred)
 
+    def record_scorer(self, need):
+        """The one-record scorer of pmml/record.py (built in pmml/record_tree.py)."""
+        from ..record_tree import tree_scorer
+        return tree_scorer(self, need)
+
     # ------------------------------------------------------------------ scoring
     def score(self, scope: Scope) -> Result:
         if self.missing_strategy in ("weightedConfidence", "aggregateNodes"):
