@@ -209,11 +209,12 @@ class _Compiler:
     def plan(self) -> Callable[[Mapping[str, Any]], dict | None]:
         model = self.model
         make = getattr(model, "record_scorer", None)
-        if make is None or model.targets_spec:
+        if make is None:
             raise Decline(model.tag)
         scorer = make(self.need)
         if scorer is None:
             raise Decline(model.tag)
+        scorer = with_targets(model, scorer)
         outputs = self.outputs()
         readers, steps = self.readers, self.steps
         # inputs the model requires but this plan does not read: a record without one
@@ -294,6 +295,38 @@ class _Compiler:
 
 
 _USER = {"string": str, "integer": int, "double": float}
+
+
+def with_targets(model, scorer: Callable[[dict], Any]) -> Callable[[dict], Any]:
+    """The scorer with the model's Targets applied as the column plan applies them
+    (``TargetSpec.apply``: clamp, factor, constant, in that order). Only rescaling of a
+    regression's value is planned; other Targets (and Targets the model does not apply, e.g. a
+    selecting MiningModel's) raise Decline."""
+    if not model.targets_spec:
+        return scorer
+    spec = model.target_spec()
+    if spec is None or model.function != "regression" or \
+            spec.cast_integer or getattr(model, "method", None) in ("selectFirst", "selectAll",
+                                                                    "modelChain") or \
+            any(tv.default is not None or tv.prior is not None for tv in spec.values):
+        raise Decline("Targets")
+    lo, hi, factor, constant = spec.min, spec.max, spec.factor, spec.constant
+
+    def rescaled(env: dict):
+        a = scorer(env)
+        if a is None:
+            return None
+        v = a[0]
+        if lo is not None:
+            v = max(v, lo)
+        if hi is not None:
+            v = min(v, hi)
+        if factor != 1.0:
+            v = v * factor
+        if constant != 0.0:
+            v = v + constant
+        return (v, None) if v - v == 0.0 else None
+    return rescaled
 
 
 class _Const:

@@ -9,14 +9,13 @@ fields of its last segment (the MiningModel exposes them as its own outputs).
 Every segment must be selected by ``True`` and score the MiningModel's target; a nested model
 may not have LocalTransformations of its own, and its MiningFields must change nothing for a
 present, valid value. Targets of a nested regression model are applied as the column plan
-applies them (``TargetSpec.apply``: clamp, factor, constant, in that order); anything else
-declines at compile time.
+applies them (``record.with_targets``); anything else declines at compile time.
 """
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from .record import Decline
+from .record import Decline, with_targets
 from .record_tree import Scorer, _plain_mining, forest_scorer
 
 _DOUBLE = "double"
@@ -52,29 +51,7 @@ def _segment_scorer(model, need: Callable[[str], str]) -> Scorer:
     scorer = make(sub_need) if make is not None else None
     if scorer is None:
         raise Decline(model.tag)
-    spec = model.target_spec()
-    if spec is None:
-        return scorer
-    if model.function != "regression" or spec.cast_integer or \
-            any(tv.default is not None or tv.prior is not None for tv in spec.values):
-        raise Decline("Targets")
-    lo, hi, factor, constant = spec.min, spec.max, spec.factor, spec.constant
-
-    def rescaled(env: dict):
-        a = scorer(env)
-        if a is None:
-            return None
-        v = a[0]
-        if lo is not None:
-            v = max(v, lo)
-        if hi is not None:
-            v = min(v, hi)
-        if factor != 1.0:
-            v = v * factor
-        if constant != 0.0:
-            v = v + constant
-        return (v, None) if v - v == 0.0 else None
-    return rescaled
+    return with_targets(model, scorer)
 
 
 def _chain(mm, need: Callable[[str], str]) -> Scorer:
