@@ -222,32 +222,50 @@ class _Compiler:
         # goes to the column plan, which reports it
         read = {r[0] for r in readers}
         unread = [n for n in self.doc._required if n not in read]
-        floats = [r[0] for r in readers if r[1] is FLOAT]
+        numeric = [r[0] for r in readers if r[1] is not TEXT]
+        texts = [(r[0], r[2]) for r in readers if r[1] is TEXT]
+        f32 = [i for i, r in enumerate(r for r in readers if r[1] is not TEXT) if r[1] is FLOAT]
+        all_f32 = len(f32) == len(numeric)
+        only_float = {float}
+
+        def numbers(vals: list) -> list | None:
+            """The numeric fields' values as finite doubles (None: off the happy path)."""
+            if set(map(type, vals)) != only_float:
+                for i, v in enumerate(vals):
+                    t = type(v)
+                    if t is not float:
+                        if t is bool or not isinstance(v, (float, int)):
+                            return None
+                        try:
+                            vals[i] = float(v)
+                        except OverflowError:
+                            return None
+            if f32:
+                # float fields: rounded to float32 (as the column plan's astype), all at once
+                if all_f32:
+                    vals = array("f", vals).tolist()
+                else:
+                    for i, v in zip(f32, array("f", [vals[i] for i in f32]).tolist()):
+                        vals[i] = v
+            total = sum(vals)
+            if total - total != 0.0:     # NaN (missing) or infinite (or an overflowing sum)
+                return None
+            return vals
 
         def plan(record: Mapping[str, Any]) -> dict | None:
             for name in unread:
                 if name not in record:
                     return None
-            env: dict[str, Any] = {}
-            for name, kind, valid in readers:
-                v = record.get(name, _ABSENT)
-                if kind is not TEXT:
-                    t = type(v)
-                    if t is not float:
-                        if t is bool or not isinstance(v, (float, int)):
-                            return None
-                        v = float(v)
-                    if v - v != 0.0:        # NaN (missing) or infinite
-                        return None
-                elif type(v) is not str or not v or (valid is not None and v not in valid):
+            get = record.get
+            vals = numbers([get(n, _ABSENT) for n in numeric])
+            if vals is None:
+                return None
+            env: dict[str, Any] = dict(zip(numeric, vals))
+            for name, valid in texts:
+                v = get(name, _ABSENT)
+                if type(v) is not str or not v or (valid is not None and v not in valid):
                     return None
                 env[name] = v
-            if floats:
-                # float fields: rounded to float32 as a whole (as the column plan's astype)
-                for name, v in zip(floats, array("f", [env[n] for n in floats]).tolist()):
-                    if v - v != 0.0:        # beyond float32's range
-                        return None
-                    env[name] = v
             try:
                 for name, fn in steps:
                     x = fn(env)
