@@ -5,15 +5,16 @@ import math
 from typing import Any, Callable
 
 import numpy as np
-from scipy import special as _special  # type: ignore[import-untyped]
 
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
 from .. import attributes
+from ..functions import _special  # (scipy.special, imported on first use)
 from ..scope import Scope
 from ..expressions import to_numbers
 from ..values import Col, _is_na, codes, parse_scalar
 from .base import CompiledModel, Result, classification_result, register, regression_result
+
 
 NORMALIZATIONS = ("none", "simplemax", "softmax", "logit", "probit", "cloglog", "exp", "loglog",
                   "cauchit")

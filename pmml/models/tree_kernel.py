@@ -72,12 +72,23 @@ def numba_enabled() -> bool:
     if os.environ.get("PORTMODEL_NO_NUMBA", "") not in ("", "0"):
         return False
     if not _HAVE_NUMBA:
-        try:
-            import numba  # noqa: F401
-            _HAVE_NUMBA.append(True)
-        except ImportError:
-            _HAVE_NUMBA.append(False)
+        # (found, not imported: importing numba is left to the first kernel that runs)
+        from importlib.util import find_spec
+        _HAVE_NUMBA.append(find_spec("numba") is not None)
     return _HAVE_NUMBA[0]
+
+
+#: rows x trees below which a process that has not loaded the tree kernels yet walks the trees
+#: with numpy: loading numba and its cached kernels costs about a second, which a small batch
+#: (a command scoring a small file, say) would spend for nothing
+NUMBA_MIN_WORK = 200_000
+
+
+def use_numba(work: int) -> bool:
+    """Whether to run the numba tree kernels for this much work (rows x trees): always once
+    they are loaded in this process, before that only for work that pays for loading them.
+    The numpy walks give the same leaves."""
+    return numba_enabled() and (bool(_KERNELS) or work >= NUMBA_MIN_WORK)
 
 
 _KERNELS: dict[str, Any] = {}
@@ -545,7 +556,7 @@ class FrozenGraph:
         n = X.shape[1]
         out = np.empty(n, np.int64)
         start = int(self.starts[tree])
-        if numba_enabled():
+        if use_numba(n):
             k = kernels()
             fn = k.graph_rows_par if _parallel(n, 1) else k.graph_rows
             fn(X, start, *self.args(), self.all_le, out)
@@ -717,7 +728,7 @@ class FrozenGeneral:
     def leaves(self, X: np.ndarray, t: int, penalty: np.ndarray | None) -> np.ndarray:
         """Global leaf index (-1: none) of tree t per row; multiplies penalty in place."""
         n = X.shape[1]
-        if numba_enabled():
+        if use_numba(n):
             k = kernels()
             fn = k.walk_rows_par if _parallel(n, 1) else k.walk_rows
             leaf = np.empty(n, np.int64)
