@@ -11,10 +11,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from portmodel.numba_cache import configure
+
 from .models.tree_kernel import G_EQ, G_GT, G_IN, G_KNOWN, G_LE, G_LT, G_NE, G_NOTIN
 
 LANES = 8
 _NO_VOTE = np.iinfo(np.int64).max
+
+
+configure(__file__)   # (where numba caches these kernels: see portmodel.numba_cache)
 
 
 @njit(cache=True)
