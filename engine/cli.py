@@ -83,6 +83,9 @@ def cmd_score(args: argparse.Namespace) -> int:
     """Score every row of a file (streamed in chunks) and write the outputs, one row per row."""
     keep = [c.strip() for c in args.keep.split(",") if c.strip()] if args.keep else []
     _interruptible()
+    # a command scoring a small file should not pay for loading numba: the tree kernels wait
+    # for a batch worth it (pmml/models/tree_kernel.py, use_numba)
+    os.environ.setdefault("PORTMODEL_NUMBA_MIN_WORK", "200000")
     progress = True if args.progress else (False if args.quiet else None)  # None: if a terminal
     model = _load(args.model)
     summary = score_file(model, args.input, args.output, input_format=args.input_format,

@@ -45,12 +45,3 @@ def fitted(tmp_path_factory):
     require_exporter()
     return fit_and_export(tmp_path_factory.mktemp("sklearn_pmml"))
 
-
-@pytest.fixture(autouse=True, scope="session")
-def _tree_kernels_for_every_batch():
-    """Tests run the numba tree kernels for every batch size: a process that has not loaded
-    them yet walks small batches with numpy (same leaves; see tree_kernel.use_numba), which
-    would leave the kernels untested on small test documents."""
-    from portmodel.pmml.models import tree_kernel
-    tree_kernel.NUMBA_MIN_WORK = 0
-    yield

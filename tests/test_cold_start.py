@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_small_file_without_numba_or_scipy(tmp_path, samples_dir):
     """portmodel score on the iris forest in a fresh process: no numba, no scipy.special, and
-    the same output as with the numba kernels."""
+    the same output as with the numba kernels (PORTMODEL_NUMBA_MIN_WORK=0: always)."""
     script = (
         "import sys, json\n"
         "from portmodel.cli import main\n"
@@ -33,16 +33,12 @@ def test_small_file_without_numba_or_scipy(tmp_path, samples_dir):
                           capture_output=True, text=True, check=True)
     loaded = json.loads(proc.stdout.strip().splitlines()[-1])
     assert loaded == {"numba": False, "scipy.special": False}
-    import portmodel
-    from portmodel.pmml.models import tree_kernel
-    assert tree_kernel.NUMBA_MIN_WORK == 0          # (this session: the kernels score)
-    fast = tmp_path / "numba.csv"
+    kernels = tmp_path / "numba.csv"
     subprocess.run([sys.executable, "-m", "portmodel", "score",
                     str(samples_dir / "iris_forest.pmml"), str(samples_dir / "iris.csv"),
-                    "-o", str(fast)], check=True, capture_output=True,
-                   env={**os.environ, "PORTMODEL_NO_NUMBA": "1"})
-    assert out.read_text() == fast.read_text()
-    assert portmodel is not None
+                    "-o", str(kernels)], check=True, capture_output=True,
+                   env={**os.environ, "PORTMODEL_NUMBA_MIN_WORK": "0"})
+    assert out.read_text() == kernels.read_text()
 
 
 # ---------------------------------------------------------------------- numba's cache folder
@@ -84,8 +80,6 @@ def test_installed_package_not_writable(tmp_path, samples_dir):
     script = (
         "import sys, json, pandas as pd, portmodel\n"
         "assert portmodel.__file__.startswith(sys.argv[1]), portmodel.__file__\n"
-        "from portmodel.pmml.models import tree_kernel\n"
-        "tree_kernel.NUMBA_MIN_WORK = 0\n"
         "m = portmodel.load(sys.argv[2])\n"
         "m.predict(pd.read_csv(sys.argv[3]))\n"
         "from portmodel.pmml.models import _tree_numba as k\n"

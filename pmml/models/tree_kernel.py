@@ -78,17 +78,19 @@ def numba_enabled() -> bool:
     return _HAVE_NUMBA[0]
 
 
-#: rows x trees below which a process that has not loaded the tree kernels yet walks the trees
-#: with numpy: loading numba and its cached kernels costs about a second, which a small batch
-#: (a command scoring a small file, say) would spend for nothing
-NUMBA_MIN_WORK = 200_000
-
-
 def use_numba(work: int) -> bool:
-    """Whether to run the numba tree kernels for this much work (rows x trees): always once
-    they are loaded in this process, before that only for work that pays for loading them.
-    The numpy walks give the same leaves."""
-    return numba_enabled() and (bool(_KERNELS) or work >= NUMBA_MIN_WORK)
+    """Whether to run the numba tree kernels for this much work (rows x trees).
+
+    Always, once they are loaded in this process. Before that, only for at least
+    PORTMODEL_NUMBA_MIN_WORK rows x trees (default 0: always): loading numba and its cached
+    kernels costs about a second, which a short-lived command scoring a small file would spend
+    for nothing, so ``portmodel score`` sets it (the numpy walks give the same leaves)."""
+    if not numba_enabled():
+        return False
+    if _KERNELS:
+        return True
+    floor = os.environ.get("PORTMODEL_NUMBA_MIN_WORK")
+    return not floor or work >= int(floor)
 
 
 _KERNELS: dict[str, Any] = {}
