@@ -1,4 +1,5 @@
-"""The numba kernel of the one-record ensemble plan (pmml/record_tree.py).
+"""The numba kernels of the one-record plans: tree ensembles (pmml/record_tree.py) and runs of
+network layers (pmml/record_neural.py).
 
 One row, every tree of the lowered graph form (``tree_kernel.FrozenGraph``), no missing value
 (the plan declines those records): the trees are walked LANES at a time, so that their
@@ -13,6 +14,7 @@ from numba import njit
 
 from portmodel.numba_cache import configure
 
+from .models._kernels_numba import layer_forward_t
 from .models.tree_kernel import G_EQ, G_GT, G_IN, G_KNOWN, G_LE, G_LT, G_NE, G_NOTIN
 
 LANES = 8
@@ -91,3 +93,23 @@ def forest_record(x, starts, nodes, ops, sets, all_le, vals, ok, weight, acc, fi
             if vals[lf, j] != 0.0 and first[j] > t:
                 first[j] = t
     return True
+
+
+@njit(cache=True)
+def network_run(acts, lo, hi, ints, floats):
+    """Layers lo..hi-1 of a NeuralNetwork on the one-row column acts, each by the column plan's
+    own kernel (``_kernels_numba.layer_forward_t``) over its slices of the layers' arrays packed
+    end to end (``record_neural._packed``: ints = 6 section starts, then connection pointers,
+    inputs, per-layer offsets of both and of the biases, activation codes, first neurons;
+    floats = weights, biases, activation parameters)."""
+    n_layers = ints[0]
+    p0, i0, po, wo, bo, ac = ints[1], ints[2], ints[3], ints[4], ints[5], ints[6]
+    st = ac + n_layers
+    b0 = ints[wo + n_layers]                       # (weights end: biases start)
+    q0 = b0 + ints[bo + n_layers]                  # (biases end: parameters start)
+    for l in range(lo, hi):
+        a, b = ints[wo + l], ints[wo + l + 1]
+        layer_forward_t(acts, ints[p0 + ints[po + l]:p0 + ints[po + l + 1]],
+                        ints[i0 + a:i0 + b], floats[a:b],
+                        floats[b0 + ints[bo + l]:b0 + ints[bo + l + 1]], ints[ac + l],
+                        floats[q0 + l], ints[st + l])
