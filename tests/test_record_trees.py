@@ -7,6 +7,7 @@ predictions.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -87,7 +88,6 @@ def test_float_rounding_and_thresholds(fitted, name):
     fast, slow = _pair(f.path)
     base = f.X.iloc[0].to_dict()
     doc = f.path.read_text()
-    import re
     thresholds = {}
     for field, value in re.findall(r'SimplePredicate field="([^"]+)" operator="\w+" '
                                    r'value="([^"]+)"', doc):
@@ -118,8 +118,6 @@ def test_no_plan_outside_the_subset(samples_dir, pmml_doc):
     m = portmodel.load(doc.encode())
     assert m.record_plan() is None
 
-
-import re  # noqa: E402
 
 
 @pytest.fixture(scope="module")
