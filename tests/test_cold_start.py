@@ -18,7 +18,7 @@ from portmodel import numba_cache
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_small_file_without_numba_or_scipy(tmp_path, samples_dir):
+def test_small_file_without_numba_or_scipy(tmp_path, samples_dir, monkeypatch):
     """portmodel score on the iris forest in a fresh process: no numba, no scipy.special, and
     the same output as with the numba kernels (PORTMODEL_NUMBA_MIN_WORK=0: always)."""
     script = (
@@ -27,6 +27,7 @@ def test_small_file_without_numba_or_scipy(tmp_path, samples_dir):
         "sys.argv = ['portmodel', 'score', sys.argv[1], sys.argv[2], '-o', sys.argv[3]]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print(json.dumps({m: m in sys.modules for m in ('numba', 'scipy.special')}))\n")
+    monkeypatch.delenv("PORTMODEL_NUMBA_MIN_WORK", raising=False)
     out = tmp_path / "numpy.csv"
     proc = subprocess.run([sys.executable, "-c", script, str(samples_dir / "iris_forest.pmml"),
                            str(samples_dir / "iris.csv"), str(out)],
@@ -87,7 +88,8 @@ def test_installed_package_not_writable(tmp_path, samples_dir):
         "print(json.dumps([s.cache_hits.total(), s.cache_misses.total()]))\n")
     cache_home = tmp_path / "cache"
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
-    env.update(XDG_CACHE_HOME=str(cache_home), PYTHONPATH=str(site))
+    env.update(XDG_CACHE_HOME=str(cache_home), PYTHONPATH=str(site),
+               PORTMODEL_NUMBA_MIN_WORK="0")        # (the kernels score every batch)
     runs = []
     for _ in range(2):
         proc = subprocess.run([sys.executable, "-c", script, str(site),
@@ -99,3 +101,15 @@ def test_installed_package_not_writable(tmp_path, samples_dir):
     assert runs[0] == [0, 1]                        # compiled, and written to the user folder
     assert runs[1] == [1, 0]                        # loaded from it
     assert list((cache_home / "portmodel" / "numba").rglob("*.nbi"))
+
+
+def test_score_command_leaves_the_environment(tmp_path, samples_dir, monkeypatch):
+    """The command's numba floor is its own: the caller's environment is as it was."""
+    from portmodel.cli import main
+    monkeypatch.delenv("PORTMODEL_NUMBA_MIN_WORK", raising=False)
+    try:
+        main(["score", str(samples_dir / "iris_forest.pmml"), str(samples_dir / "iris.csv"),
+              "-o", str(tmp_path / "x.csv"), "--quiet"])
+    except SystemExit as exc:
+        assert not exc.code
+    assert "PORTMODEL_NUMBA_MIN_WORK" not in os.environ
