@@ -24,7 +24,8 @@ _DOUBLE = "double"
 def mining_scorer(mm, need: Callable[[str], str]) -> Scorer | None:
     """A MiningModel's one-record scorer, or None outside the subset."""
     seg_el = mm.el.find("Segmentation")
-    if seg_el is None or seg_el.find("LocalTransformations") is not None:
+    if getattr(mm, "float32", False) or seg_el is None or \
+            seg_el.find("LocalTransformations") is not None:
         return None
     if mm.method == "modelChain":
         try:

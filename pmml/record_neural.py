@@ -27,7 +27,7 @@ def network_scorer(model, need: Callable[[str], str]) -> Callable[[dict], Any] |
     """A NeuralNetwork's one-record scorer, or None outside the subset."""
     from .models.kernels import kernels
     from .models.neural_network import _denormalize, _kernel_activation, activate, normalize
-    if kernels() is None or model.wide:
+    if kernels() is None or model.wide or getattr(model, "float32", False):
         return None
     compiler = getattr(need, "__self__", None)       # (record._Compiler: expressions)
     inputs: list[Callable[[dict], float]] = []

@@ -116,8 +116,8 @@ def tree_scorer(model, need: Callable[[str], str]) -> Scorer | None:
     """A TreeModel's one-record scorer: env -> (predicted value, {category: probability}) or
     None. None at compile time outside the subset."""
     if model.missing_strategy in ("weightedConfidence", "aggregateNodes") or \
-            model.kernel is None or model.surrogate_penalty:
-        return None
+            model.kernel is None or model.surrogate_penalty or getattr(model, "float32", False):
+        return None          # (x-mathContext="float": float32 arithmetic, the column plan's)
     g = model.kernel.plan
     if not isinstance(g, FrozenGraph) or len(g.starts) != 1:
         return None
@@ -158,8 +158,10 @@ def forest_scorer(mm, need: Callable[[str], str]) -> Scorer | None:
     if fp is None or mm.method not in ("sum", "weightedSum", "average", "weightedAverage",
                                        "majorityVote", "weightedMajorityVote"):
         return None
+    if getattr(mm, "float32", False):
+        return None                               # (x-mathContext="float": the column plan's)
     for seg in mm.segments:                       # every tree's MiningFields: nothing to change
-        if not _plain_mining(seg.model):
+        if not _plain_mining(seg.model) or getattr(seg.model, "float32", False):
             return None
     g = fp.plan
     if not isinstance(g, FrozenGraph) or g.n_tests == 0:
