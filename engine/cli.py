@@ -83,12 +83,23 @@ def cmd_score(args: argparse.Namespace) -> int:
     """Score every row of a file (streamed in chunks) and write the outputs, one row per row."""
     keep = [c.strip() for c in args.keep.split(",") if c.strip()] if args.keep else []
     _interruptible()
+    # a command scoring a small file should not pay for loading numba: the tree kernels wait
+    # for a batch worth it (pmml/models/tree_kernel.py, use_numba); for this command only
+    floor = "PORTMODEL_NUMBA_MIN_WORK"
+    own_floor = floor not in os.environ
+    if own_floor:
+        os.environ[floor] = "200000"
     progress = True if args.progress else (False if args.quiet else None)  # None: if a terminal
-    model = _load(args.model)
-    summary = score_file(model, args.input, args.output, input_format=args.input_format,
-                         output_format=args.output_format, chunk_rows=args.chunk_rows,
-                         jobs=args.jobs, keep=keep, keep_all=args.keep_all,
-                         on_error=args.on_error, delimiter=args.delimiter, progress=progress)
+    try:
+        model = _load(args.model)
+        summary = score_file(model, args.input, args.output, input_format=args.input_format,
+                             output_format=args.output_format, chunk_rows=args.chunk_rows,
+                             jobs=args.jobs, keep=keep, keep_all=args.keep_all,
+                             on_error=args.on_error, delimiter=args.delimiter,
+                             progress=progress)
+    finally:
+        if own_floor:
+            os.environ.pop(floor, None)
     if not args.quiet:
         print(f"portmodel: {summary}", file=sys.stderr)
         for reason in summary.errors:

@@ -9,6 +9,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from portmodel.numba_cache import configure
+
+
+configure(__file__)   # (where numba caches these kernels: see portmodel.numba_cache)
+
 
 @njit(cache=True)
 def walk_rows(x, node_slot, val, kids, ua, ub, uc, neg):

@@ -27,7 +27,6 @@ from typing import Any, Callable
 
 import numpy as np
 from lxml import etree
-from scipy import special as _special  # type: ignore[import-untyped]
 
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
@@ -41,6 +40,18 @@ from .expressions import (INT_MAX, Expr, _parse_attr, common_numeric_type,
 from .scope import Scope
 from .strings import RegexError, format_datetime, format_number, java_regex, java_replacement
 from .values import Col, _SINCE, _year_offset_days, full, is_numeric_type, is_temporal, to_column
+
+
+class _LazySpecial:
+    """scipy.special, imported on first use: importing it costs a large share of a command's
+    start-up time, and most documents never call it."""
+
+    def __getattr__(self, name: str):
+        from scipy import special  # type: ignore[import-untyped]
+        return getattr(special, name)
+
+
+_special = _LazySpecial()
 
 
 @dataclass
@@ -167,8 +178,9 @@ _unary("ceil", np.ceil, "integer")
 _unary("round", _java_round, "integer")
 for _n, _f in (("sin", np.sin), ("cos", np.cos), ("tan", np.tan), ("asin", np.arcsin),
                ("acos", np.arccos), ("atan", np.arctan), ("sinh", np.sinh), ("cosh", np.cosh),
-               ("tanh", np.tanh), ("erf", _special.erf), ("stdNormalCDF", _special.ndtr),
-               ("stdNormalIDF", _special.ndtri)):
+               ("tanh", np.tanh), ("erf", lambda x: _special.erf(x)),
+               ("stdNormalCDF", lambda x: _special.ndtr(x)),
+               ("stdNormalIDF", lambda x: _special.ndtri(x))):
     _unary(_n, _f)
 _unary("stdNormalPDF", lambda x: np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi))
 for _n in ("x-atan2", "atan2"):   # not in PMML 4.4: the reference engine's extension

@@ -16,11 +16,15 @@ PMML semantics and its errors; the plan never raises.
 The subset: double and string input fields without missing/invalid value lists or intervals,
 mining fields that change nothing for a valid value, derived fields built from Constant,
 FieldRef, NormDiscrete, NormContinuous and the arithmetic Apply functions, the models that offer a
-``record_scorer`` (RegressionModel), and predictedValue / probability outputs.
+``record_scorer`` (RegressionModel here; TreeModel and tree ensembles in record_tree.py;
+MiningModel ensembles and model chains in record_mining.py; NeuralNetwork in record_neural.py),
+and predictedValue / probability
+outputs.
 """
 from __future__ import annotations
 
 import bisect
+from array import array
 from typing import Any, Callable, Mapping
 
 from . import attributes
@@ -29,8 +33,9 @@ from .expressions import constant_type, find_expression
 from .functions import _SCALAR
 from .values import parse_scalar
 
-#: a field's kind in a record: a finite double, or text
-DOUBLE, TEXT = "double", "text"
+#: a field's kind in a record: a finite double, text, or a float field's value (a double
+#: rounded to float32 as the column plan rounds it; only the tree plans take those)
+DOUBLE, TEXT, FLOAT = "double", "text", "float"
 #: a scorer's answer: (predicted value, {category: probability} or None); None declines
 Answer = tuple[Any, dict | None]
 
@@ -104,8 +109,9 @@ class _Compiler:
     def reader(self, name: str, info: FieldInfo) -> str:
         if info.missing_values or info.invalid_values or info.intervals:
             raise Decline(name)
-        if info.data_type == "double" and info.op_type == "continuous" and not info.values:
-            kind, valid = DOUBLE, None
+        if info.data_type in ("double", "float") and info.op_type == "continuous" and \
+                not info.values:
+            kind, valid = (DOUBLE if info.data_type == "double" else FLOAT), None
         elif info.data_type == "string" and info.op_type in ("categorical", "ordinal"):
             kind, valid = TEXT, frozenset(info.values) if info.values else None
         else:
@@ -144,6 +150,8 @@ class _Compiler:
             name = el.get("field")
             kind = self.need(name, local)
             if el.get("method", "indicator") != "indicator" or el.get("value") is None:
+                raise Decline(tag)
+            if kind not in (TEXT, DOUBLE):
                 raise Decline(tag)
             value = el.get("value") if kind == TEXT else attributes.number(el, "value")
             return (lambda env: 1.0 if env[name] == value else 0.0), DOUBLE
@@ -202,34 +210,60 @@ class _Compiler:
     def plan(self) -> Callable[[Mapping[str, Any]], dict | None]:
         model = self.model
         make = getattr(model, "record_scorer", None)
-        if make is None or model.targets_spec:
+        if make is None:
             raise Decline(model.tag)
         scorer = make(self.need)
         if scorer is None:
             raise Decline(model.tag)
+        scorer = with_targets(model, scorer)
         outputs = self.outputs()
         readers, steps = self.readers, self.steps
         # inputs the model requires but this plan does not read: a record without one
         # goes to the column plan, which reports it
         read = {r[0] for r in readers}
         unread = [n for n in self.doc._required if n not in read]
+        numeric = [r[0] for r in readers if r[1] is not TEXT]
+        texts = [(r[0], r[2]) for r in readers if r[1] is TEXT]
+        f32 = [i for i, r in enumerate(r for r in readers if r[1] is not TEXT) if r[1] is FLOAT]
+        all_f32 = len(f32) == len(numeric)
+        only_float = {float}
+
+        def numbers(vals: list) -> list | None:
+            """The numeric fields' values as finite doubles (None: off the happy path)."""
+            if set(map(type, vals)) != only_float:
+                for i, v in enumerate(vals):
+                    t = type(v)
+                    if t is not float:
+                        if t is bool or not isinstance(v, (float, int)):
+                            return None
+                        try:
+                            vals[i] = float(v)
+                        except OverflowError:
+                            return None
+            if f32:
+                # float fields: rounded to float32 (as the column plan's astype), all at once
+                if all_f32:
+                    vals = array("f", vals).tolist()
+                else:
+                    for i, v in zip(f32, array("f", [vals[i] for i in f32]).tolist()):
+                        vals[i] = v
+            total = sum(vals)
+            if total - total != 0.0:     # NaN (missing) or infinite (or an overflowing sum)
+                return None
+            return vals
 
         def plan(record: Mapping[str, Any]) -> dict | None:
             for name in unread:
                 if name not in record:
                     return None
-            env: dict[str, Any] = {}
-            for name, kind, valid in readers:
-                v = record.get(name, _ABSENT)
-                if kind is DOUBLE:
-                    t = type(v)
-                    if t is not float:
-                        if t is bool or not isinstance(v, (float, int)):
-                            return None
-                        v = float(v)
-                    if v - v != 0.0:        # NaN (missing) or infinite
-                        return None
-                elif type(v) is not str or not v or (valid is not None and v not in valid):
+            get = record.get
+            vals = numbers([get(n, _ABSENT) for n in numeric])
+            if vals is None:
+                return None
+            env: dict[str, Any] = dict(zip(numeric, vals))
+            for name, valid in texts:
+                v = get(name, _ABSENT)
+                if type(v) is not str or not v or (valid is not None and v not in valid):
                     return None
                 env[name] = v
             try:
@@ -259,6 +293,10 @@ class _Compiler:
             outs.append((model.target.name, value_out))
         elif model.output is None:
             outs.append(("predictedValue", value_out))
+        # a model chain's last segment's output fields (the MiningModel exposes them): its
+        # scorer answers them as a third element
+        for f in getattr(model.output, "nested", None) or []:
+            outs.append((f.name, lambda a, name=f.name: a[2][name]))
         for s in (model.output.specs if model.output is not None else []):
             if s.segment_id is not None or s.expr is not None or s.rank != 1:
                 raise Decline(s.name)
@@ -276,6 +314,38 @@ class _Compiler:
 
 
 _USER = {"string": str, "integer": int, "double": float}
+
+
+def with_targets(model, scorer: Callable[[dict], Any]) -> Callable[[dict], Any]:
+    """The scorer with the model's Targets applied as the column plan applies them
+    (``TargetSpec.apply``: clamp, factor, constant, in that order). Only rescaling of a
+    regression's value is planned; other Targets (and Targets the model does not apply, e.g. a
+    selecting MiningModel's) raise Decline."""
+    if not model.targets_spec:
+        return scorer
+    spec = model.target_spec()
+    if spec is None or model.function != "regression" or \
+            spec.cast_integer or getattr(model, "method", None) in ("selectFirst", "selectAll",
+                                                                    "modelChain") or \
+            any(tv.default is not None or tv.prior is not None for tv in spec.values):
+        raise Decline("Targets")
+    lo, hi, factor, constant = spec.min, spec.max, spec.factor, spec.constant
+
+    def rescaled(env: dict):
+        a = scorer(env)
+        if a is None:
+            return None
+        v = a[0]
+        if lo is not None:
+            v = max(v, lo)
+        if hi is not None:
+            v = min(v, hi)
+        if factor != 1.0:
+            v = v * factor
+        if constant != 0.0:
+            v = v + constant
+        return (v, None) if v - v == 0.0 else None
+    return rescaled
 
 
 class _Const:

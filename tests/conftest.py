@@ -44,3 +44,4 @@ def fitted(tmp_path_factory):
     from sklearn_models import fit_and_export, require_exporter
     require_exporter()
     return fit_and_export(tmp_path_factory.mktemp("sklearn_pmml"))
+

@@ -298,7 +298,3 @@ def test_outside_the_subset_has_no_plan(pmml_doc, mf, exp):
     assert fast._record_plan is None
     assert canon(fast.predict({"a": 1.0, "b": 2.0, "c": "u"})["predictedValue"]) == \
         canon(slow.predict({"a": 1.0, "b": 2.0, "c": "u"})["predictedValue"])
-
-
-def test_trees_have_no_plan(samples_dir):
-    assert portmodel.load(samples_dir / "iris_tree.pmml").record_plan() is None

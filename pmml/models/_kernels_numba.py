@@ -18,6 +18,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from portmodel.numba_cache import configure
+
 # ================================================================= neural network
 
 
@@ -26,6 +28,9 @@ from numba import njit, prange
 ACT_NONE, ACT_IDENTITY, ACT_RECTIFIER, ACT_LEAKY, ACT_THRESHOLD = 0, 1, 2, 3, 4
 ACT_SQUARE, ACT_RECIPROCAL, ACT_ELLIOTT = 5, 6, 7
 _ROWS = 4          # rows computed together: each weight is loaded once for all of them
+
+
+configure(__file__)   # (where numba caches these kernels: see portmodel.numba_cache)
 
 
 @njit(cache=True, error_model="numpy")

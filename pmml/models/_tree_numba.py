@@ -10,12 +10,17 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from portmodel.numba_cache import configure
+
 from .tree_kernel import (G_EQ, G_GT, G_IN, G_KNOWN, G_LE, G_LT, G_NE, G_NOTIN, OP_AND,
                           OP_EQ, OP_FALSE, OP_GE, OP_GT, OP_IN, OP_LE, OP_LT, OP_MISSING, OP_NE,
                           OP_NOTMISSING, OP_OR, OP_TRUE, OP_XOR, S_LAST, S_NONE, S_NULL)
 
 _CHUNK = 1024
 LANES = 8
+
+
+configure(__file__)   # (where numba caches these kernels: see portmodel.numba_cache)
 
 
 @njit(cache=True)

@@ -21,7 +21,7 @@ from ..scope import Scope
 from ..values import codes
 from .base import Result
 from .tree_kernel import (FrozenGeneral, FrozenGraph, General, Graph, NotLowerable, _parallel,
-                          kernels, np_graph, np_walk_tree, numba_enabled)
+                          kernels, np_graph, np_walk_tree, use_numba)
 
 REGRESSION_METHODS = ("sum", "weightedSum", "average", "weightedAverage")
 CLASSIFICATION_METHODS = ("majorityVote", "weightedMajorityVote", "average", "weightedAverage")
@@ -86,7 +86,7 @@ class ForestPlan:
         nmiss = np.zeros(n, np.int32)
         first = np.full((n, k) if self.vote else (1, 1), _NO_VOTE, np.int64)
         out = (acc, den, missw, missv, nmiss, first)
-        if X is not None and numba_enabled() and not float32:
+        if X is not None and use_numba(n * len(self.trees)) and not float32:
             self._numba(X, out)
         else:
             for t in range(len(self.trees)):

@@ -192,6 +192,11 @@ class MiningModel(CompiledModel):
             return "string"
         return super().target_type
 
+    def record_scorer(self, need):
+        """The one-record scorer of pmml/record.py (built in pmml/record_mining.py)."""
+        from ..record_mining import mining_scorer
+        return mining_scorer(self, need)
+
     # ------------------------------------------------------------------ scoring
     def score(self, scope: Scope) -> Result:
         if self.fast is not None:

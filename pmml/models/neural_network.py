@@ -364,6 +364,11 @@ class NeuralNetwork(CompiledModel):
             raise DocumentError("a regression network needs exactly one NeuralOutput",
                                 line=nos.sourceline, element="NeuralOutputs")
 
+    def record_scorer(self, need):
+        """The one-record scorer of pmml/record.py (built in pmml/record_neural.py)."""
+        from ..record_neural import network_scorer
+        return network_scorer(self, need)
+
     # ------------------------------------------------------------------ scoring
     def output_values(self, scope: Scope) -> tuple[np.ndarray, np.ndarray]:
         """The output neurons' values (rows x NeuralOutputs) and the rows with no result.

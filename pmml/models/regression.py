@@ -5,15 +5,16 @@ import math
 from typing import Any, Callable
 
 import numpy as np
-from scipy import special as _special  # type: ignore[import-untyped]
 
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
 from .. import attributes
+from ..functions import _special  # (scipy.special, imported on first use)
 from ..scope import Scope
 from ..expressions import to_numbers
 from ..values import Col, _is_na, codes, parse_scalar
 from .base import CompiledModel, Result, classification_result, register, regression_result
+
 
 NORMALIZATIONS = ("none", "simplemax", "softmax", "logit", "probit", "cloglog", "exp", "loglog",
                   "cauchit")
@@ -266,12 +267,20 @@ class RegressionModel(CompiledModel):
         if len(set(cats)) != len(cats):
             return None
 
+        # two categories by logit (sklearn2pmml's binary classifiers): _binomial_or_ordinal's
+        # operations on the scalar (np.exp's own loop), without the array round trip
+        binary_logit = len(tables) == 2 and self.normalization == "logit"
+
         def classification(env: dict):
             ys = [t.sum_record(env) for t in tables]
             for y in ys:
                 if y - y != 0.0:
                     return None
-            probs = self._normalize(np.array([[y] for y in ys]))[:, 0].tolist()
+            if binary_logit and -700.0 < ys[0] < 700.0:      # (exp cannot overflow)
+                p0 = float(1.0 / (1.0 + np.exp(-ys[0])))
+                probs = [p0, 1.0 - p0]
+            else:
+                probs = self._normalize(np.array([[y] for y in ys]))[:, 0].tolist()
             best = 0
             for i, p in enumerate(probs):
                 if p != p:

@@ -94,6 +94,11 @@ class TreeModel(CompiledModel):
         self.surrogate_penalty = self.penalty != 1.0 and any(_is_surrogate(p)
                                                              for p in self.tree.pred)
 
+    def record_scorer(self, need):
+        """The one-record scorer of pmml/record.py (built in pmml/record_tree.py)."""
+        from ..record_tree import tree_scorer
+        return tree_scorer(self, need)
+
     # ------------------------------------------------------------------ scoring
     def score(self, scope: Scope) -> Result:
         if self.missing_strategy in ("weightedConfidence", "aggregateNodes"):
@@ -130,9 +135,20 @@ class TreeModel(CompiledModel):
         col.missing[:] = missing
         probs: dict[Any, np.ndarray] = {}
         if t.dist is not None:
-            d = np.take(t.dist, safe, axis=0)    # (much faster than t.dist[safe])
-            for j, c in enumerate(self.cats):
-                probs[c] = np.where(missing, np.nan, d[:, j])
+            if missing.any():
+                d = np.take(t.dist, safe, axis=0)    # (much faster than t.dist[safe])
+                for j, c in enumerate(self.cats):
+                    probs[c] = np.where(missing, np.nan, d[:, j])
+            else:
+                # every row has a prediction: each category's column gathered straight from a
+                # contiguous copy of the node column (no rows x categories intermediate)
+                cols = t.derived.get("dist_cols")
+                if cols is None:
+                    cols = t.derived["dist_cols"] = [np.ascontiguousarray(t.dist[:, j])
+                                                     for j in range(t.dist.shape[1])]
+                for j, c in enumerate(self.cats):
+                    probs[c] = np.take(cols[j], safe)
+                d = None
             # as JPMML-Evaluator: a node's confidences are its ScoreDistribution confidence
             # attributes (0 where absent), times missingValuePenalty per missing-value step;
             # a node without ScoreDistribution has none
@@ -140,10 +156,10 @@ class TreeModel(CompiledModel):
                 cf = np.take(t.confidence, safe, axis=0)
                 cf = np.where(np.isnan(cf), 0.0, cf)
             else:
-                cf = np.zeros(d.shape)
+                cf = np.zeros((n, len(self.cats)))
             if penalty is not None:
                 cf *= penalty[:, None]
-            none = missing | np.isnan(d[:, 0]) if len(self.cats) else missing
+            none = missing | np.isnan(probs[self.cats[0]]) if len(self.cats) else missing
             extra["confidence"] = {c: np.where(none, np.nan, cf[:, j])
                                    for j, c in enumerate(self.cats)}
         return Result(n, "classification", col, list(self.cats), probs if t.dist is not None else None,

@@ -72,12 +72,25 @@ def numba_enabled() -> bool:
     if os.environ.get("PORTMODEL_NO_NUMBA", "") not in ("", "0"):
         return False
     if not _HAVE_NUMBA:
-        try:
-            import numba  # noqa: F401
-            _HAVE_NUMBA.append(True)
-        except ImportError:
-            _HAVE_NUMBA.append(False)
+        # (found, not imported: importing numba is left to the first kernel that runs)
+        from importlib.util import find_spec
+        _HAVE_NUMBA.append(find_spec("numba") is not None)
     return _HAVE_NUMBA[0]
+
+
+def use_numba(work: int) -> bool:
+    """Whether to run the numba tree kernels for this much work (rows x trees).
+
+    Always, once they are loaded in this process. Before that, only for at least
+    PORTMODEL_NUMBA_MIN_WORK rows x trees (default 0: always): loading numba and its cached
+    kernels costs about a second, which a short-lived command scoring a small file would spend
+    for nothing, so ``portmodel score`` sets it (the numpy walks give the same leaves)."""
+    if not numba_enabled():
+        return False
+    if _KERNELS:
+        return True
+    floor = os.environ.get("PORTMODEL_NUMBA_MIN_WORK")
+    return not floor or work >= int(floor)
 
 
 _KERNELS: dict[str, Any] = {}
@@ -545,7 +558,7 @@ class FrozenGraph:
         n = X.shape[1]
         out = np.empty(n, np.int64)
         start = int(self.starts[tree])
-        if numba_enabled():
+        if use_numba(n):
             k = kernels()
             fn = k.graph_rows_par if _parallel(n, 1) else k.graph_rows
             fn(X, start, *self.args(), self.all_le, out)
@@ -717,7 +730,7 @@ class FrozenGeneral:
     def leaves(self, X: np.ndarray, t: int, penalty: np.ndarray | None) -> np.ndarray:
         """Global leaf index (-1: none) of tree t per row; multiplies penalty in place."""
         n = X.shape[1]
-        if numba_enabled():
+        if use_numba(n):
             k = kernels()
             fn = k.walk_rows_par if _parallel(n, 1) else k.walk_rows
             leaf = np.empty(n, np.int64)
