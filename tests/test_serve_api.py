@@ -175,8 +175,9 @@ def test_a_document_that_does_not_load_is_400_with_element_and_line(server):
     bad = ('<?xml version="1.0"?>\n<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4">\n'
            '<Header/>\n<DataDictionary>\n<DataField name="x" optype="continuous" '
            'dataType="double"/>\n</DataDictionary>\n<RegressionModel functionName="regression">'
-           '\n<MiningSchema><MiningField name="nope"/></MiningSchema>\n'
-           '<RegressionTable intercept="1"/>\n</RegressionModel>\n</PMML>\n')
+           '\n<MiningSchema><MiningField name="x"/></MiningSchema>\n'
+           '<RegressionTable intercept="1">\n<NumericPredictor name="nope" coefficient="2"/>\n'
+           '</RegressionTable>\n</RegressionModel>\n</PMML>\n')
     r = server.client.put("/models/broken", content=bad,
                           headers={**server.admin, "content-type": "application/xml"})
     assert r.status_code == 400, r.text
