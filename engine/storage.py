@@ -161,7 +161,12 @@ def read_bytes(uri: str) -> bytes:
     """The whole content of a remote object (a model document)."""
     with open_input_stream(uri) as stream:
         try:
-            return stream.read()
+            blocks = []
+            while True:
+                block = stream.read(1 << 20)   # in blocks: an HTTP body has no size to seek
+                if not block:
+                    return b"".join(blocks)
+                blocks.append(block)
         except Exception as exc:  # noqa: BLE001
             raise _reading_error(uri, exc) from None
 
