@@ -35,6 +35,17 @@ def main(argv: list[str]) -> int:
     finally:
         store.close()
     spec = job["spec"]
+    # checked again here, just before the files are opened: a symbolic link swapped in since
+    # the job was accepted must not lead it out of the allowed roots
+    from .config import ServeConfig
+    from .jobs import Refused, check_location
+    config = ServeConfig.from_env()
+    try:
+        check_location(spec["input"], config, writing=False)
+        check_location(spec["output"], config, writing=True)
+    except Refused as exc:
+        print(f"portmodel: error: refused: {exc}", file=sys.stderr)
+        return 1
     try:
         summary = score_file(document, spec["input"], spec["output"], jobs=1, progress=False,
                              **spec.get("options", {}))
