@@ -31,6 +31,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -135,8 +136,6 @@ def _pick_version(store: Store, body: dict) -> tuple[str, int]:
 def describe(job: dict) -> dict:
     """A job as the API shows it."""
     seconds = job.get("seconds")
-    if seconds is None and job.get("state") == "running" and job.get("started_at"):
-        seconds = None
     rate = job["rows_read"] / seconds if seconds else None
     spec = job["spec"]
     return {"id": job["id"], "state": job["state"], "model": job["model"],
@@ -274,9 +273,11 @@ class JobRunner:
         env["PORTMODEL_JOB_REPO"] = self.config.repo
         args = [sys.executable, "-m", "portmodel.serving.job_process", job["id"]]
         niceness = self.config.jobs_nice
-        proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        # output to files, not pipes: a child that writes much (warnings) never blocks on them
+        out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+        proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                 preexec_fn=lambda: _child_setup(niceness))
+        proc.files = (out, err)     # type: ignore[attr-defined]
         self.running[job["id"]] = (proc, time.perf_counter())
 
     def _beat(self) -> None:
@@ -290,7 +291,12 @@ class JobRunner:
             if proc.poll() is None:
                 continue
             del self.running[job_id]
-            out, err = proc.communicate()
+            files = proc.files      # type: ignore[attr-defined]
+            for f in files:
+                f.seek(0)
+            out, err = (f.read() for f in files)
+            for f in files:
+                f.close()
             seconds = time.perf_counter() - started
             try:
                 summary = json.loads(out.decode() or "{}")
