@@ -13,9 +13,10 @@ import pyarrow.csv as pacsv
 import pytest
 
 from portmodel.batch import score_file
+from s3_util import s3_server
 from serve_util import ADMIN, SAMPLES, postgres_server, postgres_url, serve, start_server
 
-__all__ = ["postgres_server", "postgres_url", "serve"]   # fixtures used below
+__all__ = ["postgres_server", "postgres_url", "s3_server", "serve"]   # fixtures used below
 
 FOREST = SAMPLES / "iris_forest.pmml"
 TREE = SAMPLES / "iris_tree.pmml"
@@ -213,3 +214,28 @@ def test_two_replicas_on_postgresql_take_each_job_once(postgres_url, tmp_path):
     finally:
         a.stop()
         b.stop()
+
+
+def test_a_job_between_buckets_equals_local_scoring(serve, tmp_path, request):
+    pytest.importorskip("moto")
+    s3_server = request.getfixturevalue("s3_server")    # the service inherits its environment
+    import boto3
+    import pyarrow.parquet as pq
+    assert s3_server
+    client = boto3.client("s3")
+    client.create_bucket(Bucket="jobs-bucket")
+    local_in = tmp_path / "in.parquet"
+    pq.write_table(pacsv.read_csv(_big_iris(tmp_path / "in.csv", 20_000)), local_in)
+    client.put_object(Bucket="jobs-bucket", Key="team/in.parquet", Body=local_in.read_bytes())
+    server = serve("--jobs-allow", "s3://jobs-bucket/team")
+    server.deploy("iris", FOREST)
+    r = _submit(server, {"model": "iris", "input": "s3://jobs-bucket/team/in.parquet",
+                         "output": "s3://jobs-bucket/team/out.parquet",
+                         "options": {"keep": ["species"]}})
+    assert r.status_code == 202, r.text
+    done = _wait(server, r.json()["id"], ("succeeded", "failed"))
+    assert done["state"] == "succeeded", done
+    got = client.get_object(Bucket="jobs-bucket", Key="team/out.parquet")["Body"].read()
+    assert pq.read_table(pa.BufferReader(got)).equals(
+        pq.read_table(pa.BufferReader(_local(tmp_path, FOREST, local_in, ".parquet",
+                                             keep=["species"]))))
