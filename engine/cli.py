@@ -27,7 +27,7 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
-from . import __version__, load
+from . import __version__, load, storage
 from .batch import FORMATS, KEPT_PREFIX, score_file
 from .errors import PortmodelError, VerificationError
 from .model import Model
@@ -45,6 +45,11 @@ def _check_model_path(path: str) -> None:
 
 
 def _load(path: str) -> Model:
+    if storage.is_remote(path):     # a document on object storage or a web server
+        try:
+            return load(storage.read_bytes(path))
+        except PortmodelError as exc:
+            raise _named(exc, path) from None
     _check_model_path(path)
     try:
         return load(Path(path))
