@@ -13,7 +13,7 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -626,7 +626,8 @@ def score_file(model: Any, input: str, output: str, *, input_format: str | None 
                output_format: str | None = None, chunk_rows: int = 50_000, jobs: int | None = None,
                keep: list[str] | None = None, keep_all: bool = False, on_error: str = "fail",
                delimiter: str | None = None, header: bool = True, quotechar: str = '"',
-               encoding: str = "utf8", progress: bool | None = None) -> Summary:
+               encoding: str = "utf8", progress: bool | None = None,
+               on_chunk: Callable[[Summary], None] | None = None) -> Summary:
     """Score every row of an input file into an output file; return what happened to the rows.
 
     model: a loaded Model, or a document path/bytes (needed as bytes for --jobs > 1 anyway).
@@ -635,6 +636,8 @@ def score_file(model: Any, input: str, output: str, *, input_format: str | None 
     rejected rows; "record" keeps them with empty predictions and an ``error`` column.
     delimiter: CSV field separator (default: tab for a .tsv file, else a comma).
     Rows are numbered from 1, header excluded, in every message.
+    on_chunk: called with the running summary after each chunk is written (a service's job
+    reports its progress through it).
     """
     from . import load
     if on_error not in ("fail", "skip", "record"):
@@ -710,6 +713,8 @@ def score_file(model: Any, input: str, output: str, *, input_format: str | None 
                 summary.errors.extend(reasons[: 5 - len(summary.errors)])
             if bar is not None:
                 bar.advance(n)
+            if on_chunk is not None:
+                on_chunk(summary)
         if summary.rows_read == 0:
             writer.write(empty_output(model, keep_cols, on_error))
         writer.commit()

@@ -112,7 +112,7 @@ def _reading_error(uri: str, exc: BaseException) -> StorageError:
     text = " ".join(str(exc).split())
     if isinstance(exc, FileNotFoundError) or "NoSuchKey" in text or "does not exist" in text \
             or "Path does not exist" in text or "404" in text:
-        return StorageError(f"input {uri!r} does not exist")
+        return StorageError(f"{uri!r} does not exist")
     return StorageError(f"cannot read {uri!r}: {text or type(exc).__name__}")
 
 

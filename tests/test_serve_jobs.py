@@ -157,7 +157,12 @@ def test_a_cancelled_job_leaves_no_output(serve, tmp_path):
     r = _submit(server, {"model": "iris", "input": str(source), "output": str(data / "out.csv"),
                          "options": {"chunk_rows": 20000}})
     job = _wait(server, r.json()["id"], ("running",))
-    time.sleep(1.0)
+    deadline = time.monotonic() + 60          # progress shows while it runs
+    while job["rows_read"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        job = server.client.get(f"/jobs/{job['id']}", headers=server.admin).json()
+    assert job["state"] == "running" and 0 < job["rows_read"] < 1_000_000, job
+    assert job["rows_scored"] == job["rows_read"] and job["rows_per_second"] > 0
     gone = server.client.delete(f"/jobs/{job['id']}", headers=server.admin)
     assert gone.status_code == 200 and gone.json()["state"] == "cancelled"
     deadline = time.monotonic() + 30   # the child stops and removes its temporary file
@@ -239,3 +244,19 @@ def test_a_job_between_buckets_equals_local_scoring(serve, tmp_path, request):
     assert pq.read_table(pa.BufferReader(got)).equals(
         pq.read_table(pa.BufferReader(_local(tmp_path, FOREST, local_in, ".parquet",
                                              keep=["species"]))))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--jobs-allow", "bucket-without-scheme"], "URI prefix"),
+    (["--jobs-root", "/no/such/folder"], "not a folder"),
+])
+def test_bad_job_options_are_one_line(tmp_path, args, message):
+    import subprocess
+    import sys
+    from serve_util import ROOT, free_port
+    run = subprocess.run([sys.executable, "-m", "portmodel", "serve", "--port", str(free_port()),
+                          "--repo", str(tmp_path / "repo"), *args],
+                         capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert run.returncode == 1
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], run.stderr

@@ -20,6 +20,7 @@ def main(argv: list[str]) -> int:
     from ..cli import Terminated, _interruptible, _one_line
     from .store import Store
     _interruptible()     # SIGTERM -> Terminated: the writer aborts its upload or temporary file
+    import time
     store = Store.open(os.environ["PORTMODEL_JOB_REPO"])
     try:
         job = store.job(argv[0])
@@ -32,8 +33,9 @@ def main(argv: list[str]) -> int:
                   f"{job['version']}", file=sys.stderr)
             return 1
         document = store.document(version.digest)
-    finally:
+    except BaseException:
         store.close()
+        raise
     spec = job["spec"]
     # checked again here, just before the files are opened: a symbolic link swapped in since
     # the job was accepted must not lead it out of the allowed roots
@@ -46,15 +48,27 @@ def main(argv: list[str]) -> int:
     except Refused as exc:
         print(f"portmodel: error: refused: {exc}", file=sys.stderr)
         return 1
+    last = [time.monotonic()]
+
+    def report(summary) -> None:         # rows so far, into the repository at most once a second
+        if time.monotonic() - last[0] >= 1.0:
+            last[0] = time.monotonic()
+            try:
+                store.job_progress(job["id"], summary.rows_read, summary.rows_scored,
+                                   summary.rows_rejected)
+            except Exception:  # noqa: BLE001 - progress is only informative
+                pass
     try:
         summary = score_file(document, spec["input"], spec["output"], jobs=1, progress=False,
-                             **spec.get("options", {}))
+                             on_chunk=report, **spec.get("options", {}))
     except Terminated:
         print("portmodel: error: cancelled; no output written", file=sys.stderr)
         return 1
     except Exception as exc:  # noqa: BLE001 - reported as the job's error, one line
         print(f"portmodel: error: {_one_line(exc)}", file=sys.stderr)
         return 1
+    finally:
+        store.close()
     json.dump({"rows_read": summary.rows_read, "rows_scored": summary.rows_scored,
                "rows_rejected": summary.rows_rejected, "seconds": summary.seconds,
                "errors": summary.errors}, sys.stdout)

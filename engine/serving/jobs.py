@@ -136,6 +136,10 @@ def _pick_version(store: Store, body: dict) -> tuple[str, int]:
 def describe(job: dict) -> dict:
     """A job as the API shows it."""
     seconds = job.get("seconds")
+    if seconds is None and job["state"] == "running" and job.get("started_at"):
+        from datetime import datetime, timezone
+        started = datetime.fromisoformat(job["started_at"])
+        seconds = (datetime.now(timezone.utc) - started).total_seconds()
     rate = job["rows_read"] / seconds if seconds else None
     spec = job["spec"]
     return {"id": job["id"], "state": job["state"], "model": job["model"],

@@ -437,6 +437,14 @@ class Store:
             row = self._execute(cur, "SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return None if row is None else row[0]
 
+    def job_progress(self, job_id: str, rows_read: int, rows_scored: int,
+                     rows_rejected: int) -> None:
+        """Rows done so far by a running job (written by its process)."""
+        with self._tx() as cur:
+            self._execute(cur, "UPDATE jobs SET rows_read = ?, rows_scored = ?, rows_rejected = ?"
+                               " WHERE id = ? AND state = 'running'",
+                          (rows_read, rows_scored, rows_rejected, job_id))
+
     def finish_job(self, job_id: str, owner: str, state: str, **fields: Any) -> bool:
         """Record a job's end (succeeded or failed) unless it was cancelled meanwhile."""
         sets = "".join(f", {k} = ?" for k in fields)
