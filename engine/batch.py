@@ -13,13 +13,14 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from . import storage
 from .columns import Columns, is_text
 from .errors import MissingFieldError, PortmodelError, ScoringError
 from .model import Model
@@ -103,6 +104,9 @@ class _Source:
         self.size: int | None = None
         if path == "-":
             self.raw = pa.PythonFile(sys.stdin.buffer, mode="r")
+        elif storage.is_remote(path):      # s3://, gs://, abfs://, https:// (storage.py)
+            self.raw = storage.open_input_stream(path)
+            self.size = storage.size(path)
         else:
             if not os.path.exists(path):
                 raise BatchError(f"input file {path!r} does not exist")
@@ -176,9 +180,12 @@ def _chunks(path: str, fmt: str, compression: str | None, chunk_rows: int, opts:
         import pyarrow.parquet as pq
         if path == "-":
             raise BatchError("Parquet cannot be read from standard input")
-        if not os.path.exists(path):
+        if storage.is_remote(path):
+            pf = pq.ParquetFile(storage.open_input_file(path))
+        elif not os.path.exists(path):
             raise BatchError(f"input file {path!r} does not exist")
-        pf = pq.ParquetFile(path)
+        else:
+            pf = pq.ParquetFile(path)
         names = pf.schema_arrow.names
         _check_unique(names, path)
         empty = True
@@ -553,7 +560,9 @@ class _Writer:
         if fmt == "parquet" and compression:
             raise BatchError(f"{path!r}: Parquet compresses its own columns; drop the "
                              f".{_COMPRESSION_SUFFIX[compression]} suffix")
-        self.file = OutputFile(path, compression)
+        # a remote output: a multipart upload completed by commit (storage.py)
+        self.file = storage.RemoteOutput(path, compression) if storage.is_remote(path) \
+            else OutputFile(path, compression)
 
     def write(self, table: pa.Table) -> None:
         if self.fmt == "jsonl":
@@ -617,7 +626,8 @@ def score_file(model: Any, input: str, output: str, *, input_format: str | None 
                output_format: str | None = None, chunk_rows: int = 50_000, jobs: int | None = None,
                keep: list[str] | None = None, keep_all: bool = False, on_error: str = "fail",
                delimiter: str | None = None, header: bool = True, quotechar: str = '"',
-               encoding: str = "utf8", progress: bool | None = None) -> Summary:
+               encoding: str = "utf8", progress: bool | None = None,
+               on_chunk: Callable[[Summary], None] | None = None) -> Summary:
     """Score every row of an input file into an output file; return what happened to the rows.
 
     model: a loaded Model, or a document path/bytes (needed as bytes for --jobs > 1 anyway).
@@ -626,6 +636,8 @@ def score_file(model: Any, input: str, output: str, *, input_format: str | None 
     rejected rows; "record" keeps them with empty predictions and an ``error`` column.
     delimiter: CSV field separator (default: tab for a .tsv file, else a comma).
     Rows are numbered from 1, header excluded, in every message.
+    on_chunk: called with the running summary after each chunk is written (a service's job
+    reports its progress through it).
     """
     from . import load
     if on_error not in ("fail", "skip", "record"):
@@ -635,6 +647,8 @@ def score_file(model: Any, input: str, output: str, *, input_format: str | None 
     if jobs is not None and (not isinstance(jobs, int) or jobs < 0):
         raise BatchError(f"worker processes must be 0 (one per CPU) or more, not {jobs!r}")
     source = model if isinstance(model, (bytes, str, os.PathLike)) else getattr(model, "source", None)
+    if isinstance(model, str) and storage.is_remote(model):
+        model = source = storage.read_bytes(model)
     if not isinstance(model, Model):
         if isinstance(model, (str, os.PathLike)) and not os.path.exists(model):
             raise BatchError(f"model file {os.fspath(model)!r} does not exist")
@@ -699,6 +713,8 @@ def score_file(model: Any, input: str, output: str, *, input_format: str | None 
                 summary.errors.extend(reasons[: 5 - len(summary.errors)])
             if bar is not None:
                 bar.advance(n)
+            if on_chunk is not None:
+                on_chunk(summary)
         if summary.rows_read == 0:
             writer.write(empty_output(model, keep_cols, on_error))
         writer.commit()
@@ -804,7 +820,8 @@ def _progress(enabled: bool | None, path: str, fmt: str, source: _Source | None)
     if fmt == "parquet":
         import pyarrow.parquet as pq
         try:
-            rows = pq.ParquetFile(path).metadata.num_rows
-        except (OSError, pa.ArrowException):
+            rows = pq.ParquetFile(storage.open_input_file(path) if storage.is_remote(path)
+                                  else path).metadata.num_rows
+        except (OSError, pa.ArrowException, storage.StorageError):
             rows = None
     return _Progress(source, rows)

@@ -27,7 +27,7 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
-from . import __version__, load
+from . import __version__, load, storage
 from .batch import FORMATS, KEPT_PREFIX, score_file
 from .errors import PortmodelError, VerificationError
 from .model import Model
@@ -45,6 +45,11 @@ def _check_model_path(path: str) -> None:
 
 
 def _load(path: str) -> Model:
+    if storage.is_remote(path):     # a document on object storage or a web server
+        try:
+            return load(storage.read_bytes(path))
+        except PortmodelError as exc:
+            raise _named(exc, path) from None
     _check_model_path(path)
     try:
         return load(Path(path))
@@ -352,6 +357,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--admin-token", metavar="T",
                    help="bearer token for deploying, promoting, deleting, routing")
     p.add_argument("--token", metavar="T", help="bearer token for scoring (default: open)")
+    p.add_argument("--batch-token", metavar="T",
+                   help="bearer token for batch jobs (the admin token works too; also "
+                        "PORTMODEL_BATCH_TOKEN)")
+    p.add_argument("--jobs-root", action="append", default=[], metavar="DIR",
+                   help="a folder batch jobs may read and write (repeatable; none: no local "
+                        "files)")
+    p.add_argument("--jobs-allow", action="append", default=[], metavar="URI",
+                   help="an object-storage prefix batch jobs may read and write, e.g. "
+                        "s3://bucket/prefix (repeatable)")
+    p.add_argument("--jobs-workers", type=int, default=1, metavar="N",
+                   help="batch jobs run at once per worker process, each in its own "
+                        "lower-priority process (default 1)")
     p.add_argument("--max-body", default="5MB", metavar="SIZE",
                    help="largest request body, e.g. 5MB, 512KiB (default 5MB)")
     p.add_argument("--log-level", default="warning",

@@ -315,7 +315,14 @@ def create_app(config: ServeConfig) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         stop = app.state.registry.start_watching()
+        stop_jobs = None
+        if jobs is not None and config.jobs_workers > 0:
+            monitor = getattr(app.state, "monitor", None)
+            stop_jobs = jobs.JobRunner(Store.open(config.repo), config,
+                                       monitor.metrics if monitor is not None else None).start()
         yield
+        if stop_jobs is not None:
+            stop_jobs.set()
         stop.set()
         store.close()
 
@@ -357,6 +364,9 @@ def create_app(config: ServeConfig) -> FastAPI:
     endpoints = _optional("endpoints")
     if endpoints is not None:
         app.include_router(endpoints.router)
+    jobs = _optional("jobs")
+    if jobs is not None:
+        jobs.install(app)
     monitoring = _optional("monitoring")
     if monitoring is not None:
         monitoring.install(app)

@@ -16,6 +16,7 @@ ENV_CONFIG = "PORTMODEL_SERVE_CONFIG"
 ENV_ADMIN_TOKEN = "PORTMODEL_ADMIN_TOKEN"
 ENV_TOKEN = "PORTMODEL_TOKEN"
 ENV_REPO = "PORTMODEL_REPO"
+ENV_BATCH_TOKEN = "PORTMODEL_BATCH_TOKEN"
 
 
 def default_repo() -> str:
@@ -73,6 +74,13 @@ class ServeConfig:
     # service-ops: add the fields of routing/monitoring/drift here (e.g. drift_reference_size),
     # with defaults, so that from_env keeps working for configurations written without them.
     drift_reference_size: int = 1000
+    # batch jobs (jobs.py): local roots and object-storage prefixes a job may read and write,
+    # their own token (the admin token works too), jobs at a time per worker, CPU niceness
+    jobs_root: list[str] = field(default_factory=list)
+    jobs_allow: list[str] = field(default_factory=list)
+    batch_token: str | None = None
+    jobs_workers: int = 1
+    jobs_nice: int = 10
 
     def to_env(self) -> str:
         return json.dumps(asdict(self))

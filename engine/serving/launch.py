@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import load
 from ..errors import PortmodelError
-from .config import ENV_ADMIN_TOKEN, ENV_CONFIG, ENV_TOKEN, ServeConfig, default_repo, parse_size
+from .config import ENV_ADMIN_TOKEN, ENV_BATCH_TOKEN, ENV_CONFIG, ENV_TOKEN, ServeConfig, default_repo, parse_size
 
 
 class LaunchError(PortmodelError):
@@ -36,11 +36,23 @@ def config_from_args(args: argparse.Namespace) -> ServeConfig:
         raise LaunchError(str(exc)) from None
     if args.workers < 1:
         raise LaunchError("--workers must be at least 1")
+    for prefix in getattr(args, "jobs_allow", []):
+        if "://" not in prefix or not prefix.split("://", 1)[1].split("/", 1)[0]:
+            raise LaunchError(f"--jobs-allow takes a URI prefix such as s3://bucket/prefix, "
+                              f"not {prefix!r}")
+    for root in getattr(args, "jobs_root", []):
+        if not os.path.isdir(root):
+            raise LaunchError(f"--jobs-root {root!r} is not a folder")
     return ServeConfig(repo=args.repo or default_repo(), models=models, host=args.host,
                        port=args.port, workers=args.workers,
                        admin_token=args.admin_token or os.environ.get(ENV_ADMIN_TOKEN) or None,
                        token=args.token or os.environ.get(ENV_TOKEN) or None,
-                       max_body=max_body, log_level=args.log_level)
+                       max_body=max_body, log_level=args.log_level,
+                       jobs_root=[os.path.abspath(r) for r in getattr(args, "jobs_root", [])],
+                       jobs_allow=list(getattr(args, "jobs_allow", [])),
+                       batch_token=getattr(args, "batch_token", None)
+                       or os.environ.get(ENV_BATCH_TOKEN) or None,
+                       jobs_workers=getattr(args, "jobs_workers", 1))
 
 
 def deploy_given(config: ServeConfig) -> list[str]:

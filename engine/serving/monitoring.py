@@ -138,6 +138,13 @@ class Metrics:
         self.shadow = Counter("portmodel_shadow_comparisons", "shadow answers compared with the "
                               "answering variant: agree, disagree or error",
                               ["endpoint", "shadow", "answered", "result"], registry=r)
+        self.jobs = Gauge("portmodel_jobs", "batch jobs in the repository by state", ["state"],
+                          registry=r, multiprocess_mode="max")
+        self.job_rows = Counter("portmodel_job_rows", "rows of finished batch jobs: scored or "
+                                "rejected", ["outcome"], registry=r)
+        self.job_duration = Histogram("portmodel_job_duration_seconds", "batch job duration",
+                                      buckets=(1, 5, 15, 60, 300, 900, 3600, 4 * 3600),
+                                      registry=r)
         self._children: dict[tuple, Any] = {}
         self._lock = threading.Lock()
 

@@ -75,8 +75,20 @@ CREATE TABLE IF NOT EXISTS history (
     model TEXT, version BIGINT, endpoint TEXT, detail TEXT);
 CREATE TABLE IF NOT EXISTS blobs (
     key TEXT PRIMARY KEY, content {bytes} NOT NULL, updated_at TEXT NOT NULL, actor TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY, state TEXT NOT NULL, spec TEXT NOT NULL, actor TEXT NOT NULL,
+    created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT, owner TEXT, heartbeat DOUBLE PRECISION,
+    attempts BIGINT NOT NULL DEFAULT 0, model TEXT, version BIGINT,
+    rows_read BIGINT NOT NULL DEFAULT 0, rows_scored BIGINT NOT NULL DEFAULT 0,
+    rows_rejected BIGINT NOT NULL DEFAULT 0, seconds DOUBLE PRECISION, error TEXT);
 {documents}
 """
+
+#: a job's states; queued and running ones are "live"
+JOB_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
+_JOB_COLUMNS = ("id", "state", "spec", "actor", "created_at", "started_at", "finished_at", "owner",
+                "heartbeat", "attempts", "model", "version", "rows_read", "rows_scored",
+                "rows_rejected", "seconds", "error")
 
 
 class Store:
@@ -367,6 +379,115 @@ class Store:
         return hits
 
 
+    # batch jobs ------------------------------------------------------------------
+    # A job is queued by the API, claimed by exactly one runner (any worker of any replica),
+    # which keeps its heartbeat fresh while it runs. A running job whose heartbeat is stale
+    # (its runner died: a restart, a crash) is queued again, at most ``attempts`` times.
+    def add_job(self, job_id: str, spec: dict, actor: str, model: str | None,
+                version: int | None) -> None:
+        with self._tx() as cur:
+            self._execute(cur, "INSERT INTO jobs (id, state, spec, actor, created_at, model, "
+                               "version) VALUES (?, 'queued', ?, ?, ?, ?, ?)",
+                          (job_id, json.dumps(spec), actor, _now(), model, version))
+
+    def job(self, job_id: str) -> dict | None:
+        with self._read() as cur:
+            row = self._execute(cur, f"SELECT {', '.join(_JOB_COLUMNS)} FROM jobs WHERE id = ?",
+                                (job_id,)).fetchone()
+        return None if row is None else _job(row)
+
+    def jobs(self, limit: int = 1000) -> list[dict]:
+        """The latest jobs, newest first."""
+        with self._read() as cur:
+            rows = self._execute(cur, f"SELECT {', '.join(_JOB_COLUMNS)} FROM jobs ORDER BY "
+                                      "created_at DESC, id LIMIT ?", (limit,)).fetchall()
+        return [_job(r) for r in rows]
+
+    def job_counts(self) -> dict[str, int]:
+        with self._read() as cur:
+            rows = self._execute(cur, "SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall()
+        counts = dict.fromkeys(JOB_STATES, 0)
+        counts.update({r[0]: int(r[1]) for r in rows})
+        return counts
+
+    _skip_locked = ""
+
+    def claim_job(self, owner: str) -> dict | None:
+        """Take the oldest queued job for ``owner`` (state running); None if there is none.
+        Exactly one caller gets each job, across processes and replicas."""
+        with self._tx() as cur:
+            row = self._execute(cur, "SELECT id FROM jobs WHERE state = 'queued' ORDER BY "
+                                     "created_at, id LIMIT 1" + self._skip_locked).fetchone()
+            if row is None:
+                return None
+            taken = self._execute(cur, "UPDATE jobs SET state = 'running', owner = ?, "
+                                       "heartbeat = ?, started_at = ?, attempts = attempts + 1 "
+                                       "WHERE id = ? AND state = 'queued'",
+                                  (owner, time.time(), _now(), row[0])).rowcount
+        return self.job(row[0]) if taken else None
+
+    def job_heartbeat(self, job_id: str, owner: str, **progress: Any) -> str | None:
+        """Keep a running job claimed (and record its progress); returns its state (a cancel
+        shows as "cancelled"), None if it is gone."""
+        sets = ", ".join(f"{k} = ?" for k in progress)
+        with self._tx() as cur:
+            self._execute(cur, "UPDATE jobs SET heartbeat = ?" + (", " + sets if sets else "") +
+                               " WHERE id = ? AND owner = ? AND state = 'running'",
+                          (time.time(), *progress.values(), job_id, owner))
+            row = self._execute(cur, "SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return None if row is None else row[0]
+
+    def job_progress(self, job_id: str, rows_read: int, rows_scored: int,
+                     rows_rejected: int) -> None:
+        """Rows done so far by a running job (written by its process)."""
+        with self._tx() as cur:
+            self._execute(cur, "UPDATE jobs SET rows_read = ?, rows_scored = ?, rows_rejected = ?"
+                               " WHERE id = ? AND state = 'running'",
+                          (rows_read, rows_scored, rows_rejected, job_id))
+
+    def finish_job(self, job_id: str, owner: str, state: str, **fields: Any) -> bool:
+        """Record a job's end (succeeded or failed) unless it was cancelled meanwhile."""
+        sets = "".join(f", {k} = ?" for k in fields)
+        with self._tx() as cur:
+            return bool(self._execute(cur, "UPDATE jobs SET state = ?, finished_at = ?" + sets +
+                                           " WHERE id = ? AND owner = ? AND state = 'running'",
+                                      (state, _now(), *fields.values(), job_id, owner)).rowcount)
+
+    def cancel_job(self, job_id: str) -> str:
+        """Cancel a queued or running job; returns its state afterwards (NotFound if none)."""
+        with self._tx() as cur:
+            self._execute(cur, "UPDATE jobs SET state = 'cancelled', finished_at = ? WHERE id = ? "
+                               "AND state IN ('queued', 'running')", (_now(), job_id))
+            row = self._execute(cur, "SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"job {job_id!r} does not exist")
+        return row[0]
+
+    def requeue_stale_jobs(self, older_than: float, max_attempts: int = 3) -> int:
+        """Running jobs whose runner stopped beating are queued again from the start (or failed
+        after ``max_attempts``); returns how many."""
+        limit = time.time() - older_than
+        with self._tx() as cur:
+            failed = self._execute(cur, "UPDATE jobs SET state = 'failed', finished_at = ?, error = "
+                                        "'its runner stopped (restart or crash) too many times' "
+                                        "WHERE state = 'running' AND heartbeat < ? AND attempts >= ?",
+                                   (_now(), limit, max_attempts)).rowcount
+            again = self._execute(cur, "UPDATE jobs SET state = 'queued', owner = NULL, "
+                                       "rows_read = 0, rows_scored = 0, rows_rejected = 0 "
+                                       "WHERE state = 'running' AND heartbeat < ?",
+                                  (limit,)).rowcount
+        return int(failed or 0) + int(again or 0)
+
+
+def _job(row: tuple) -> dict:
+    job = dict(zip(_JOB_COLUMNS, row))
+    job["spec"] = json.loads(job["spec"])
+    for k in ("attempts", "version", "rows_read", "rows_scored", "rows_rejected"):
+        if job[k] is not None:
+            job[k] = int(job[k])
+    return job
+
+
 def _version(row: tuple) -> Version:
     return Version(model=row[0], version=int(row[1]), digest=row[2], format=row[3],
                    created_at=row[4], actor=row[5], schema=json.loads(row[6]))
@@ -455,6 +576,7 @@ class PostgresStore(Store):
 
     dialect = "postgresql"
     _for_update = " FOR UPDATE"
+    _skip_locked = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str):
         super().__init__()
