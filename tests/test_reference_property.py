@@ -160,6 +160,11 @@ def _softmax_overflow(row, ref_row, ref_err, our_row, our_err):
 _CLUSTERING = _missing_result_instead_of(
     "UndefinedResultException", "every clustering field missing: no cluster")
 
+# NearestNeighborModel, the same case: every KNN input missing leaves no distance, so no
+# neighbours; portmodel answers missing outputs as for clustering, JPMML fails the row.
+_NEAREST = _missing_result_instead_of(
+    "UndefinedResultException", "every KNN input missing: no neighbours")
+
 KNOWN = {
     "knime/RuleSetIris": _RULESET,
     "knime/RuleSetAudit": _RULESET,
@@ -167,7 +172,8 @@ KNOWN = {
     "rattle/KernlabSVMAudit": _disputed_svm,
     "rattle/LibSVMAudit": _disputed_svm,
 }
-KNOWN_BY_TYPE = {"ClusteringModel": _CLUSTERING, "NaiveBayesModel": _naive_bayes_underflow,
+KNOWN_BY_TYPE = {"ClusteringModel": _CLUSTERING, "NearestNeighborModel": _NEAREST,
+                 "NaiveBayesModel": _naive_bayes_underflow,
                  "GeneralRegressionModel": _softmax_overflow}
 
 
