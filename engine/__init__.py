@@ -106,13 +106,18 @@ def load(source: "object", *, timeout: "float | None" = None, strict: bool = Fal
     try:
         if kind == "pmml":
             from .pmml import load_pmml
-            return load_pmml(payload, strict=strict, timeout=timeout)
+            model = load_pmml(payload, strict=strict, timeout=timeout)
+            model.load_options = {"timeout": timeout, "strict": strict}
+            return model
         try:
             from .pfa import load_pfa  # type: ignore[attr-defined]
         except ImportError:
             raise UnsupportedError("PFA documents are not supported by this build") from None
         try:
-            return load_pfa(payload, timeout=timeout)
+            model = load_pfa(payload, timeout=timeout)
+            # worker processes load the document again with the same options (portmodel.batch)
+            model.load_options = {"timeout": timeout}
+            return model
         except DocumentError as exc:
             if "must be a JSON object" in str(exc) and not isinstance(payload, dict):
                 label = f"model file {name!r}" if name else "the model document"

@@ -529,7 +529,8 @@ def _to_arrow_inferred(arr: np.ndarray) -> pa.Array:
 _WORKER_MODEL: Model | None = None
 
 
-def _worker_init(source: bytes, run_pid: int | None = None) -> None:
+def _worker_init(source: bytes, run_pid: int | None = None,
+                 options: dict | None = None) -> None:
     global _WORKER_MODEL
     import warnings
 
@@ -540,7 +541,7 @@ def _worker_init(source: bytes, run_pid: int | None = None) -> None:
         guard_worker(run_pid)
     with warnings.catch_warnings():   # the parent process loaded it first and warned once
         warnings.simplefilter("ignore", PortmodelWarning)
-        _WORKER_MODEL = load(source)
+        _WORKER_MODEL = load(source, **(options or {}))
 
 
 def _worker_score(batch: pa.RecordBatch | Chunk, offset: int, keep: list[str], on_error: str):
@@ -701,7 +702,8 @@ def score_file(model: Any, input: str, output: str, *, input_format: str | None 
 
         # workers pay for starting and compiling the model: only worth it beyond one chunk
         if jobs > 1 and source is not None and second is not None:
-            results = _parallel(chunks(), source, jobs, keep_cols, on_error)
+            results = _parallel(chunks(), source, jobs, keep_cols, on_error,
+                                getattr(model, "load_options", None))
         else:
             results = _serial(chunks(), model, keep_cols, on_error)
         for table, scored, rejected, reasons, n in results:
@@ -743,7 +745,7 @@ def _serial(chunks, model, keep, on_error):
         offset += chunk.num_rows
 
 
-def _parallel(chunks, source, jobs, keep, on_error):
+def _parallel(chunks, source, jobs, keep, on_error, options=None):
     """Score chunks in worker processes; yield results in input order with a bounded window.
 
     The workers exit by themselves if this process dies (see ``portmodel.workers``)."""
@@ -752,7 +754,7 @@ def _parallel(chunks, source, jobs, keep, on_error):
     ctx = mp.get_context("forkserver" if sys.platform != "win32" else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
                              initargs=(bytes(source) if not isinstance(source, bytes) else source,
-                                       os.getpid())) as pool:
+                                       os.getpid(), options)) as pool:
         window: deque = deque()
         offset = 0
         try:

@@ -44,15 +44,15 @@ def _check_model_path(path: str) -> None:
         raise CliError(f"model path {path!r} is a folder, not a document")
 
 
-def _load(path: str) -> Model:
+def _load(path: str, timeout: float | None = None) -> Model:
     if storage.is_remote(path):     # a document on object storage or a web server
         try:
-            return load(storage.read_bytes(path))
+            return load(storage.read_bytes(path), timeout=timeout)
         except PortmodelError as exc:
             raise _named(exc, path) from None
     _check_model_path(path)
     try:
-        return load(Path(path))
+        return load(Path(path), timeout=timeout)
     except PortmodelError as exc:
         raise _named(exc, path) from None
 
@@ -96,7 +96,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         os.environ[floor] = "200000"
     progress = True if args.progress else (False if args.quiet else None)  # None: if a terminal
     try:
-        model = _load(args.model)
+        model = _load(args.model, timeout=args.timeout)
         summary = score_file(model, args.input, args.output, input_format=args.input_format,
                              output_format=args.output_format, chunk_rows=args.chunk_rows,
                              jobs=args.jobs, keep=keep, keep_all=args.keep_all,
@@ -252,6 +252,17 @@ def _count(least: int):
     return parse
 
 
+def _seconds(text: str) -> float:
+    """An argparse type: a positive number of seconds (a usage error otherwise)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    return value
+
+
 _NAMED_DELIMITERS = {"\\t": "\t", "tab": "\t", "TAB": "\t", "\\s": " ", "space": " ",
                      "\\x1f": "\x1f"}
 
@@ -303,6 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--delimiter", type=_delimiter, default=None, metavar="CHAR",
                    help="CSV field delimiter: one character, or \\t or tab (default: tab for "
                         ".tsv files, else ,)")
+    p.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
+                   help="wall time one scoring call may take (a chunk for PMML, one record's "
+                        "action for PFA; PFA's default is 30 s, PMML has none)")
     p.add_argument("--quiet", action="store_true", help="no summary on stderr")
     p.add_argument("--progress", action="store_true",
                    help="show a progress bar (default: when stderr is a terminal)")

@@ -175,3 +175,31 @@ def test_deeply_nested_expressions_never_raise_recursion_error(depth: int):
             continue
         assert model.action(1.0) == 1.0 + depth
         assert model.predict([{"input": 1.0}])[0]["output"] == 1.0 + depth
+
+
+def test_cli_timeout_reaches_the_model_and_its_worker_processes(tmp_path):
+    """`portmodel score --timeout` bounds each action, in-process and in --jobs workers (which
+    load the document again with the same options)."""
+    import json
+    import subprocess
+    import sys
+    doc = tmp_path / "slow.pfa"
+    doc.write_text(json.dumps(SLOW_LOOP))
+    data = tmp_path / "in.csv"
+    data.write_text("input\n" + "1\n" * 3 + "1000000\n")
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}.csv"
+        start = time.perf_counter()
+        run = subprocess.run([sys.executable, "-m", "portmodel", "score", str(doc), str(data),
+                              "-o", str(out), "--timeout", "0.5", "--jobs", jobs,
+                              "--chunk-rows", "2", "--on-error", "record", "--quiet"],
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        assert time.perf_counter() - start < 25   # the default limit (30 s) would be slower
+        rows = pd.read_csv(out)
+        assert len(rows) == 4
+        assert rows["error"].isna().sum() == 3 and "timeout" in str(rows["error"].iloc[3])
+    bad = subprocess.run([sys.executable, "-m", "portmodel", "score", str(doc), str(data),
+                          "-o", str(tmp_path / "x.csv"), "--timeout", "0"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
