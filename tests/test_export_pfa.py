@@ -63,12 +63,6 @@ CASES = {
 }
 
 
-#: PFA engines (portmodel, titus2) keep a "float" input as a double; scikit-learn rounds it to
-#: float32, so a value just above a float32 threshold splits the other way. Known gap, kept
-#: visible: export refuses the document (the check) instead of writing a wrong one.
-FLOAT_GAP = {"forest-wine"}
-
-
 @pytest.fixture(scope="module")
 def exported():
     cache = {}
@@ -83,10 +77,6 @@ def exported():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 est.fit(X, y)
-            if case in FLOAT_GAP:
-                with pytest.raises(portmodel.export.ExportMismatchError):
-                    portmodel.export(est, None, X, format="pfa", target_name=y.name)
-                pytest.xfail("float32 inputs are doubles in PFA engines")
             text = portmodel.export(est, None, X, format="pfa", target_name=y.name)
             cache[case] = est, X, y, text
         return cache[case]

@@ -6,9 +6,11 @@ MLPs, ``model.cluster.closest`` for k-means.
 Field names become Avro names (every character other than a letter, digit or ``_`` becomes
 ``_``); classifiers output ``probability_<class>``. Covered: numeric inputs (a missing value is
 NaN) and text inputs without missing values; scalers, imputers (numeric), one-hot encoding.
-PFA has no float32 type for computed values: a tree split compares the double value with the
-threshold (the largest float32 not above scikit-learn's), which agrees with scikit-learn
-except for a double that lies less than half a float32 step above a threshold.
+PFA engines keep a ``float`` input as a double and have no float32 rounding for computed
+values, while scikit-learn's trees (and XGBoost) compare float32(x) <= t for a float32 t. A
+split on a float-typed field therefore writes the largest double d with float32(d) <= t
+(:func:`double_bound`) and keeps ``<=``: for every double x, ``x <= d`` iff float32(x) <= t,
+so the document splits exactly as the estimator, with no float type needed.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from . import ir
 from .errors import UnsupportedEstimatorError
 
 DOUBLES = {"type": "array", "items": "double"}
+_F32_MAX = float(np.finfo(np.float32).max)
 
 
 def avro_name(name: str) -> str:
@@ -33,8 +36,28 @@ def _d(v: float) -> dict:
     return {"double": float(v)}
 
 
-def _ident(name: str) -> str:
-    return name
+def double_bound(t: float) -> float:
+    """The largest double d with float32(d) <= t, for a float32 threshold t.
+
+    Doubles round to float32 to nearest, ties to even: everything below the midpoint m of t
+    and the next float32 above goes to t or lower, m itself goes to t only when t's last
+    mantissa bit is even. So d is m, or the double just below m."""
+    t32 = np.float32(t)
+    if float(t32) != float(t):
+        raise ValueError(f"threshold {t!r} is not a float32")
+    with np.errstate(over="ignore"):
+        up = np.nextafter(t32, np.float32(np.inf))
+        return _midpoint_down(t32, up)
+
+
+def _midpoint_down(t32: np.float32, up: np.float32) -> float:
+    if np.isinf(up):                         # t is the largest float32: round-to-inf boundary
+        m = float(t32) + (float(t32) - float(np.nextafter(t32, np.float32(0)))) / 2
+    else:
+        m = (float(t32) + float(up)) / 2     # exact: 25 significant bits fit a double
+    if np.float32(m) > t32:
+        m = float(np.nextafter(m, -np.inf))
+    return m
 
 
 class _Writer:
@@ -146,8 +169,12 @@ class _Writer:
         name = avro_name(n.field)
         first, second = (n.right, n.left) if n.missing_left else (n.left, n.right)
         op = ">" if n.missing_left else "<="
+        t = float(n.threshold)
+        if self._type(n.field) == "float" and abs(t) <= _F32_MAX:   # not _root's dummy split
+            # float32(x) <= t  iff  x <= double_bound(t)
+            t = double_bound(t)
         # NaN compares FALSE: the child taking missing values is the "fail" branch
-        return {"TreeNode": {"field": name, "operator": op, "value": float(n.threshold),
+        return {"TreeNode": {"field": name, "operator": op, "value": t,
                              "pass": self._branch(first, fields, leaf),
                              "fail": self._branch(second, fields, leaf)}}
 
