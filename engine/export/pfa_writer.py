@@ -253,6 +253,13 @@ class _Writer:
             return self.neural(spec)
         if kind == "ClusteringSpec":
             return self.clustering(spec)
+        from . import pfa_models
+        if kind == "SVMSpec":
+            return pfa_models.svm(self, spec)
+        if kind == "NaiveBayesSpec":
+            return pfa_models.naive_bayes(self, spec)
+        if kind == "NeighborsSpec":
+            return pfa_models.neighbors(self, spec)
         raise self.fail(kind)
 
     def neural(self, spec: Any) -> tuple[Any, str]:

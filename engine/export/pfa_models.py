@@ -1,0 +1,143 @@
+"""PFA actions for the models scored through library functions other than trees and linear
+models: support vector machines (``model.svm.score`` with ``m.kernel.*``), Gaussian naive Bayes
+(``model.naive.gaussian``) and k nearest neighbours (``model.neighbor.nearestK`` with
+``metric.*``). Each function returns (expression, kind) as ``_Writer.model`` does."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+DOUBLES = {"type": "array", "items": "double"}
+VECTOR = {"type": "array", "items": "double"}
+
+
+def _d(v: float) -> dict:
+    return {"double": float(v)}
+
+
+def _kernel(kernel: Any, fail) -> dict:
+    """The PMML kernel element as a PFA kernel function of (support vector, datum)."""
+    tag = kernel.tag.rsplit("}", 1)[-1]
+    g = float(kernel.get("gamma", 1.0))
+    c0 = float(kernel.get("coef0", 0.0))
+    body: Any
+    if tag == "LinearKernelType":
+        body = {"m.kernel.linear": ["sv", "dat"]}
+    elif tag == "RadialBasisKernelType":
+        body = {"m.kernel.rbf": ["sv", "dat", _d(g)]}
+    elif tag == "PolynomialKernelType":
+        body = {"m.kernel.poly": ["sv", "dat", _d(g), _d(c0), _d(float(kernel.get("degree")))]}
+    elif tag == "SigmoidKernelType":
+        body = {"m.kernel.sigmoid": ["sv", "dat", _d(g), _d(c0)]}
+    else:
+        raise fail(f"kernel {tag}")
+    return {"params": [{"sv": VECTOR}, {"dat": VECTOR}], "ret": "double", "do": body}
+
+
+def svm(w: Any, spec: Any) -> tuple[Any, str]:
+    """One ``model.svm.score`` per machine (every support vector in ``posClass`` with its signed
+    coefficient: the score is the plain sum plus the constant). SVR returns the score; SVC
+    counts libsvm's one-against-one votes (a positive score votes the machine's alternate
+    category, the lower class index) and takes the first class with most votes, as libsvm."""
+    sv_rec = {"type": "record", "name": "SupportVector", "fields": [
+        {"name": "supVec", "type": VECTOR}, {"name": "coeff", "type": "double"}]}
+    machine = {"type": "record", "name": "Machine", "fields": [
+        {"name": "const", "type": "double"},
+        {"name": "posClass", "type": {"type": "array", "items": sv_rec}},
+        {"name": "negClass", "type": {"type": "array", "items": "SupportVector"}}]}
+    vectors = np.asarray(spec.vectors, float)
+    init = [{"const": float(icpt), "negClass": [],
+             "posClass": [{"supVec": vectors[i].tolist(), "coeff": float(c)} for i, c in coefs]}
+            for _, _, icpt, coefs in spec.machines]
+    w.cells["machines"] = {"type": {"type": "array", "items": machine}, "init": init}
+    kernel = _kernel(spec.kernel, w.fail)
+    w.lets.append({"let": {"svm_x": w.vector(spec.fields)}})
+    w.lets.append({"let": {"scores": {"a.map": [{"cell": "machines"}, {
+        "params": [{"m": "Machine"}], "ret": "double",
+        "do": {"model.svm.score": ["svm_x", "m", kernel]}}]}}})
+    if spec.function == "regression":
+        return {"attr": "scores", "path": [0]}, "value"
+    classes = [str(c) for c in w.doc.classes]
+    index = {c: k for k, c in enumerate(classes)}
+    terms: list[list] = [[] for _ in classes]
+    for p, (target, alt, _, _) in enumerate(spec.machines):
+        positive = {">": [{"attr": "scores", "path": [p]}, _d(0.0)]}
+        terms[index[str(alt)]].append({"if": positive, "then": _d(1.0), "else": _d(0.0)})
+        terms[index[str(target)]].append({"if": positive, "then": _d(0.0), "else": _d(1.0)})
+    votes = [_sum(t) for t in terms]
+    return {"new": votes, "type": DOUBLES}, "probs"
+
+
+def _sum(terms: list) -> Any:
+    if not terms:
+        return _d(0.0)
+    out = terms[0]
+    for t in terms[1:]:
+        out = {"+": [out, t]}
+    return out
+
+
+def naive_bayes(w: Any, spec: Any) -> tuple[Any, str]:
+    """Joint log likelihood log(prior) + ``model.naive.gaussian`` per class, shifted by its
+    maximum, exponentiated and normalised (scikit-learn's exp(jll - logsumexp(jll)); titus2's
+``m.link.softmax`` overflows on widely spread log likelihoods)."""
+    gauss = {"type": "record", "name": "Gaussian", "fields": [
+        {"name": "mean", "type": "double"}, {"name": "variance", "type": "double"}]}
+    means = np.asarray(spec.means, float)
+    var = np.asarray(spec.variances, float)
+    w.cells["classes"] = {"type": {"type": "array", "items": {"type": "array", "items": gauss}},
+                          "init": [[{"mean": float(m), "variance": float(v)}
+                                    for m, v in zip(means[k], var[k])]
+                                   for k in range(len(spec.classes))]}
+    priors = np.asarray(spec.priors, float)
+    if np.any(priors <= 0):
+        raise w.fail("a class prior of zero")
+    w.lets.append({"let": {"nb_x": w.vector(spec.fields)}})
+    jll = [{"+": [_d(np.log(p)), {"model.naive.gaussian": [
+        "nb_x", {"cell": "classes", "path": [k]}]}]} for k, p in enumerate(priors)]
+    w.lets.append({"let": {"jll": {"new": jll, "type": DOUBLES}}})
+    w.lets.append({"let": {"top": {"a.max": ["jll"]}}})
+    w.lets.append({"let": {"e": {"a.map": ["jll", {"params": [{"v": "double"}], "ret": "double",
+                                                  "do": {"m.exp": {"-": ["v", "top"]}}}]}}})
+    w.lets.append({"let": {"total": {"a.sum": ["e"]}}})
+    return {"a.map": ["e", {"params": [{"v": "double"}], "ret": "double",
+                            "do": {"/": ["v", "total"]}}]}, "probs"
+
+
+_METRICS = {"euclidean": "metric.euclidean", "cityBlock": "metric.taxicab",
+            "chebychev": "metric.chebyshev"}
+
+
+def neighbors(w: Any, spec: Any) -> tuple[Any, str]:
+    """``model.neighbor.nearestK`` over the training rows, each stored with its target (class
+    index or value) as one extra last element that the metric leaves out. The classifier's
+    vote fractions (scikit-learn's uniform predict_proba) pick the first most frequent class;
+    the regressor averages the targets."""
+    if spec.metric not in _METRICS:
+        raise w.fail(f"metric {spec.metric}")
+    X = np.asarray(spec.X, float)
+    d = X.shape[1]
+    if spec.function == "classification":
+        classes = [str(c) for c in w.doc.classes]
+        index = {c: k for k, c in enumerate(classes)}
+        y = np.array([index[str(v)] for v in spec.y], float)
+    else:
+        y = np.asarray(spec.y, float)
+    w.cells["codebook"] = {"type": {"type": "array", "items": VECTOR},
+                           "init": np.column_stack([X, y]).tolist()}
+    metric = {"params": [{"a": VECTOR}, {"b": VECTOR}], "ret": "double", "do": {
+        _METRICS[spec.metric]: [{"fcn": "metric.absDiff"}, {"a.subseq": ["a", 0, d]},
+                                {"a.subseq": ["b", 0, d]}]}}
+    datum = {"a.append": [w.vector(spec.fields), _d(0.0)]}
+    w.lets.append({"let": {"near": {"model.neighbor.nearestK": [
+        int(spec.k), datum, {"cell": "codebook"}, metric]}}})
+    w.lets.append({"let": {"targets": {"a.map": ["near", {
+        "params": [{"row": VECTOR}], "ret": "double", "do": {"attr": "row", "path": [d]}}]}}})
+    if spec.function == "regression":
+        return {"a.mean": ["targets"]}, "value"
+    k = float(min(int(spec.k), len(X)))
+    fracs = [{"/": [{"a.count": ["targets", {"params": [{"t": "double"}], "ret": "boolean",
+                                              "do": {"==": ["t", _d(c)]}}]}, _d(k)]}
+             for c in range(len(classes))]
+    return {"new": fracs, "type": DOUBLES}, "probs"

@@ -1,0 +1,89 @@
+"""PFA export of support vector machines (model.svm.score), Gaussian naive Bayes
+(model.naive.gaussian) and k nearest neighbours (model.neighbor.nearestK): portmodel's export
+check passes, and portmodel and titus2 score the document like scikit-learn within 1e-9."""
+from __future__ import annotations
+
+import json
+import warnings
+
+import pandas as pd
+import pytest
+
+from export_util import assert_scores, dataset, expected_outputs
+
+from sklearn.naive_bayes import GaussianNB  # noqa: E402
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import MinMaxScaler, StandardScaler  # noqa: E402
+from sklearn.svm import SVC, SVR  # noqa: E402
+
+import portmodel  # noqa: E402
+from portmodel.export.pfa_writer import avro_name  # noqa: E402
+
+#: case: (data set, estimator, library function the document must call, compare probabilities)
+CASES = {
+    "svc_rbf-iris": ("iris", lambda: make_pipeline(StandardScaler(), SVC()), "model.svm.score",
+                     False),
+    "svc_linear-wine": ("wine", lambda: make_pipeline(StandardScaler(), SVC(kernel="linear")),
+                        "model.svm.score", False),
+    "svc_poly-iris": ("iris", lambda: make_pipeline(StandardScaler(), SVC(
+        kernel="poly", coef0=1.0)), "model.svm.score", False),
+    "svc_sigmoid-breast_cancer": ("breast_cancer", lambda: make_pipeline(
+        StandardScaler(), SVC(kernel="sigmoid")), "model.svm.score", False),
+    "svr_rbf-diabetes": ("diabetes", lambda: make_pipeline(StandardScaler(), SVR(C=10.0)),
+                         "model.svm.score", False),
+    "svr_poly-diabetes": ("diabetes", lambda: make_pipeline(MinMaxScaler(), SVR(
+        kernel="poly", degree=2, coef0=1.0)), "model.svm.score", False),
+    "gaussian_nb-iris": ("iris", lambda: GaussianNB(), "model.naive.gaussian", True),
+    "gaussian_nb-wine": ("wine", lambda: GaussianNB(), "model.naive.gaussian", True),
+    "knn-iris": ("iris", lambda: make_pipeline(StandardScaler(), KNeighborsClassifier(
+        n_neighbors=5)), "model.neighbor.nearestK", False),
+    "knn_manhattan-wine": ("wine", lambda: make_pipeline(StandardScaler(), KNeighborsClassifier(
+        n_neighbors=3, p=1)), "model.neighbor.nearestK", False),
+    "knn_regressor-diabetes": ("diabetes", lambda: KNeighborsRegressor(n_neighbors=4),
+                               "model.neighbor.nearestK", False),
+}
+
+
+@pytest.fixture(scope="module")
+def exported():
+    cache = {}
+
+    def get(case):
+        if case not in cache:
+            data, make, _, _ = CASES[case]
+            X, y = dataset(data)
+            est = make()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                est.fit(X, y)
+            text = portmodel.export(est, None, X, format="pfa", target_name=y.name)
+            cache[case] = est, X, y, text
+        return cache[case]
+    return get
+
+
+def _pmml_name(c: str) -> str:
+    return f"probability({c[len('probability_'):]})" if c.startswith("probability_") else c
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_round_trip_in_portmodel(exported, case):
+    est, X, y, text = exported(case)
+    assert CASES[case][2] in json.dumps(json.loads(text)["action"])
+    got = portmodel.load(text).predict(X.rename(columns=avro_name)).rename(columns=_pmml_name)
+    assert_scores(got, expected_outputs(est, X, avro_name(y.name), proba=CASES[case][3]))
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_same_scores_in_titus(exported, case):
+    from pfa_titus_util import import_titus
+    titus = import_titus()
+    if titus is None:
+        pytest.skip("titus2 is not importable")
+    est, X, y, text = exported(case)
+    engine, = titus[0].fromJson(text)
+    rows = [engine.action({k: float(v) for k, v in rec.items()})
+            for rec in X.rename(columns=avro_name).to_dict("records")]
+    got = pd.DataFrame(rows).rename(columns=_pmml_name)
+    assert_scores(got, expected_outputs(est, X, avro_name(y.name), proba=CASES[case][3]))
