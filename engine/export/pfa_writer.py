@@ -185,7 +185,9 @@ class _Writer:
 
     def trees(self, specs: list[ir.TreeSpec], cell: str, classify: bool) -> Any:
         """An array of leaf values (doubles, or probability arrays) for every tree."""
-        fields = sorted({avro_name(f) for s in specs for f in _split_fields(s.root)})
+        # one TreeNode type (and its Fields enum) serves every tree of the model
+        fields = sorted({avro_name(f) for s in _tree_specs(self.doc.model)
+                         for f in _split_fields(s.root)})
         fields = fields or [avro_name(self.doc.inputs[0].name)]
         leaf_type: Any = DOUBLES if classify else "double"
         self._leaf_type_name = "array" if classify else "double"
@@ -293,6 +295,17 @@ class _Writer:
                      for k, c in enumerate(spec.centers)]}
         closest = {"model.cluster.closest": [self.vector(spec.fields), {"cell": "clusters"}]}
         return {"attr": closest, "path": [{"string": "id"}]}, "label"
+
+
+def _tree_specs(spec: Any) -> list:
+    """Every TreeSpec of a tree or tree ensemble (multiclass boosting: a list per class)."""
+    if isinstance(spec, ir.TreeSpec):
+        return [spec]
+    if isinstance(spec, (list, tuple)):
+        return [t for m in spec for t in _tree_specs(m)]
+    if isinstance(spec, ir.EnsembleSpec):
+        return _tree_specs(spec.members)
+    return []
 
 
 def _split_fields(n: ir.TreeNode) -> set:
