@@ -113,7 +113,39 @@ class _Writer:
             if not text and e.missing is not None:
                 out = {"if": {"impute.isnan": x}, "then": _d(e.missing), "else": out}
             return out
+        if isinstance(e, ir.Lookup):
+            return self._lookup(e)
+        if isinstance(e, ir.Bins):
+            return self._bins(e)
         raise self.fail(type(e).__name__)
+
+    def _lookup(self, e: ir.Lookup) -> Any:
+        """``table[x]`` as a position in the keys (``a.index``, -1 when absent) into the values;
+        an unknown key without a default is a runtime error, as scikit-learn's transform
+        raises; a missing number stays NaN unless the table says otherwise."""
+        x = self.env[e.name]
+        text = self._type(e.name) == "string"
+        if any(isinstance(v, str) for _, v in e.table) or isinstance(e.default, str):
+            raise self.fail("text lookup results")
+        keys = {"type": {"type": "array", "items": "string" if text else "double"},
+                "value": [str(k) if text else float(k) for k, _ in e.table]}
+        vals = {"type": DOUBLES, "value": [float(v) for _, v in e.table]}
+        idx = {"a.index": [keys, x]}
+        other = _d(e.default) if e.default is not None else \
+            {"error": f"{e.name}: a category the encoder was not fitted on"}
+        out = {"if": {"<": [idx, 0]}, "then": other, "else": {"attr": vals, "path": [idx]}}
+        if not text:
+            out = {"if": {"impute.isnan": x},
+                   "then": x if e.missing is None else _d(e.missing), "else": out}
+        return out
+
+    def _bins(self, e: ir.Bins) -> Any:
+        """The bin index: how many inner edges are <= x (NaN stays NaN)."""
+        x = self.env[e.name]
+        edges = {"type": DOUBLES, "value": [float(v) for v in e.edges]}
+        count = {"a.count": [edges, {"params": [{"edge_": "double"}], "ret": "boolean",
+                                     "do": {"<=": ["edge_", x]}}]}
+        return {"if": {"impute.isnan": x}, "then": x, "else": {"+": [_d(0.0), count]}}
 
     def _type(self, name: str) -> str:
         if name in self.inputs:
