@@ -1,11 +1,13 @@
 """The intermediate form as a PFA 0.8.1 document (JSON), using the library's model functions so
 that other PFA engines read it: ``model.reg.linear`` and ``m.link.*`` for linear models,
 ``model.tree.simpleWalk`` for trees and tree ensembles, ``model.neural.simpleLayers`` for
-MLPs, ``model.cluster.closest`` for k-means.
+MLPs, ``model.cluster.closest`` for k-means; support vector machines, naive Bayes and nearest
+neighbours in :mod:`.pfa_models`.
 
 Field names become Avro names (every character other than a letter, digit or ``_`` becomes
 ``_``); classifiers output ``probability_<class>``. Covered: numeric inputs (a missing value is
-NaN) and text inputs without missing values; scalers, imputers (numeric), one-hot encoding.
+NaN) and text inputs without missing values; scalers, imputers (numeric), one-hot and ordinal
+encoding, binning.
 PFA engines keep a ``float`` input as a double and have no float32 rounding for computed
 values, while scikit-learn's trees (and XGBoost) compare float32(x) <= t for a float32 t. A
 split on a float-typed field therefore writes the largest double d with float32(d) <= t
