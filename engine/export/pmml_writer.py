@@ -133,10 +133,11 @@ class _Writer:
         FALSE). A second child that splits again is flattened into its parent (its children
         follow the first child), as JPMML's converters compact trees."""
         classify = spec.function == "classification"
+        labels = [B.text(c) for c in spec.classes]
+        sd = B.score_distribution
 
         def leaf(n: ir.TreeNode, pred: etree._Element) -> etree._Element:
-            dist = [B.score_distribution(c, k) for c, k in zip(spec.classes, n.counts)] \
-                if classify else ()
+            dist = [sd(c, k) for c, k in zip(labels, n.counts)] if classify else ()
             return B.node(n.value, pred, distribution=dist)
 
         def first_pred(n: ir.TreeNode) -> tuple[etree._Element, ir.TreeNode, ir.TreeNode]:
