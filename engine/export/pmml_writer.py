@@ -129,12 +129,13 @@ class _Writer:
     def tree(self, spec: ir.TreeSpec, out: etree._Element | None) -> etree._Element:
         """A binary tree without node ids: at each split the child that takes missing values
         comes second, and the first child's predicate is written so that it is FALSE for them
-        (missingValueStrategy "none": a comparison with a missing value is FALSE). A second
-        child that splits again is flattened into its parent (its children follow the first
-        child), and the last leaf of such a chain is not written: its score (and score
-        distribution) sits on the parent, which noTrueChildStrategy "returnLastPrediction"
-        returns when no child's predicate is TRUE. This is how JPMML's converters compact
-        trees; the answer is the same for every input, missing or not."""
+        (missingValueStrategy "none", the schema's default and so not written: a comparison
+        with a missing value is FALSE). A second child that splits again is flattened into its
+        parent (its children follow the first child), and the last leaf of such a chain is not
+        written: its score (and score distribution) sits on the parent, which
+        noTrueChildStrategy "returnLastPrediction" returns when no child's predicate is TRUE.
+        This is how JPMML's converters compact trees; the answer is the same for every input,
+        missing or not."""
         classify = spec.function == "classification"
         labels = [B.text(c) for c in spec.classes]
         sd = B.score_distribution
@@ -167,7 +168,7 @@ class _Writer:
         root = build(spec.root, B.true())
         fields = self._split_fields(spec.root, set())
         return B.tree_model(spec.function, self.schema(sorted(fields)), root, out,
-                            missing_strategy="none", no_true_child="returnLastPrediction",
+                            missing_strategy=None, no_true_child="returnLastPrediction",
                             split=None)
 
     def _constant_tree(self, value: float) -> etree._Element:
