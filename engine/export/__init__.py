@@ -8,7 +8,7 @@ checked against the estimator before they are returned.
 ``X_sample`` (a DataFrame) gives the input field names, their types, and the rows the check
 scores: the document is loaded with portmodel and every output is compared with the
 estimator's ``predict`` / ``predict_proba`` (ExportMismatchError names the column, the row and
-both values). PMML documents carry up to 100 of those rows in ModelVerification.
+both values). PMML documents carry up to 20 of those rows in ModelVerification.
 """
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ __all__ = ["export", "build", "ExportError", "ExportMismatchError", "Unsupported
 
 #: |document - estimator| <= tolerance * max(1, |estimator|) for every output cell
 DEFAULT_TOLERANCE = 1e-9
-VERIFICATION_ROWS = 100
+#: sample rows carried in ModelVerification (the check itself scores every sample row)
+VERIFICATION_ROWS = 20
 
 
 def supported() -> tuple[list[str], list[str]]:
@@ -152,7 +153,7 @@ def export(estimator: Any, path: str | os.PathLike | None = None,
             from .pfa_writer import write as write_pfa
             data = write_pfa(doc).encode("utf-8")
         if check:
-            check_document(data, estimator, X_sample, doc, tol)
+            check_document(data, estimator, X_sample, doc, tol, want)
     text = data.decode("utf-8")
     if path is None:
         return text

@@ -68,9 +68,12 @@ def compare(got: pd.DataFrame, want: dict[str, np.ndarray], tol: float, what: st
 
 
 def check_document(document: bytes | str | dict, est: Any, X: pd.DataFrame, doc: ir.Export,
-                   tol: float) -> int:
-    """Load the document with portmodel, score X, compare with the estimator; return the rows
-    checked."""
+                   tol: float, want: dict[str, np.ndarray] | None = None) -> int:
+    """Load the document with portmodel (from the bytes in memory, parsed once), score X once,
+    compare with the estimator's outputs; return the rows checked.
+
+    want: the estimator's outputs (``expected``) when the caller has them already, so that a
+    forest's predict and predict_proba run once per export."""
     import portmodel
     model = portmodel.load(document)
     frame = X.reset_index(drop=True)
@@ -87,5 +90,7 @@ def check_document(document: bytes | str | dict, est: Any, X: pd.DataFrame, doc:
         got = pd.DataFrame(got)
     got = got.rename(columns=lambda c: c.replace("probability_", "probability(", 1) + ")"
                      if isinstance(c, str) and c.startswith("probability_") else c)
-    compare(got, expected(est, X, doc), tol, "portmodel scoring the exported document")
+    if want is None:
+        want = expected(est, X, doc)
+    compare(got, want, tol, "portmodel scoring the exported document")
     return len(X)

@@ -20,6 +20,13 @@ def num(v: Any) -> str:
     """A number as PMML text: integers without a fraction, floats in shortest round-trip form
     (float32 values in float32's shortest form)."""
     t = type(v)
+    if t is np.float32:
+        if v == v and abs(v) != _INF:
+            f = float(v)
+            if f == int(f) and abs(f) < 1e15:
+                return str(int(f))
+            return str(v)       # numpy's shortest round-trip form of the float32
+        return num(float(v))
     if t is float:
         if v != v:
             return "NaN"
@@ -52,6 +59,9 @@ def text(v: Any) -> str:
     if isinstance(v, np.str_):
         return str(v)
     return num(v)
+
+
+_element = etree.Element
 
 
 def el(tag: str, attrs: dict[str, Any] | None = None, *children: etree._Element | None
@@ -180,12 +190,14 @@ def discretize(field: str, bins: Sequence[tuple[Any, etree._Element]], data_type
 
 # ---------------------------------------------------------------- predicates
 def true() -> etree._Element:
-    return el("True")
+    return _element("True")
 
 
 def simple_predicate(field: str, operator: str, value_: Any = None) -> etree._Element:
-    return el("SimplePredicate", {"field": field, "operator": operator,
-                                  "value": None if value_ is None else text(value_)})
+    attrs = {"field": field, "operator": operator}
+    if value_ is not None:
+        attrs["value"] = value_ if type(value_) is str else text(value_)
+    return _element("SimplePredicate", attrs)
 
 
 def simple_set_predicate(field: str, operator: str, values: Sequence[Any]) -> etree._Element:
@@ -226,16 +238,33 @@ def array(values: Sequence[Any], type_: str = "real") -> etree._Element:
 
 def score_distribution(category: Any, count: float, probability: float | None = None
                        ) -> etree._Element:
-    return el("ScoreDistribution", {"value": text(category), "recordCount": count,
-                                    "probability": probability})
+    attrs = {"value": category if type(category) is str else text(category),
+             "recordCount": num(count)}
+    if probability is not None:
+        attrs["probability"] = num(probability)
+    return _element("ScoreDistribution", attrs)
 
 
 def node(score: Any, predicate: etree._Element, children: Sequence[etree._Element] = (),
          id_: Any = None, default_child: Any = None, record_count: Any = None,
          distribution: Sequence[etree._Element] = ()) -> etree._Element:
-    return el("Node", {"id": id_, "score": None if score is None else text(score),
-                       "recordCount": record_count, "defaultChild": default_child},
-              predicate, *distribution, *children)
+    # built directly (no generic attribute pass): a forest has tens of thousands of nodes
+    attrs = {}
+    if id_ is not None:
+        attrs["id"] = text(id_)
+    if score is not None:
+        attrs["score"] = score if type(score) is str else text(score)
+    if record_count is not None:
+        attrs["recordCount"] = num(record_count)
+    if default_child is not None:
+        attrs["defaultChild"] = text(default_child)
+    e = _element("Node", attrs)
+    e.append(predicate)
+    if distribution:
+        e.extend(distribution)
+    if children:
+        e.extend(children)
+    return e
 
 
 def tree_model(function: str, schema: etree._Element, root: etree._Element,
@@ -287,6 +316,8 @@ def finish(root: etree._Element) -> etree._Element:
 
 
 def to_bytes(root: etree._Element) -> bytes:
-    """The document's bytes, indented with tabs."""
-    etree.indent(root, space="\t")
+    """The document's bytes, one element per line without indentation: lines keep error
+    messages' line numbers useful, while indentation would be a fifth of a deep tree's bytes
+    (documents are meant to be no larger than sklearn2pmml's)."""
+    etree.indent(root, space="")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")

@@ -128,16 +128,22 @@ class _Writer:
 
     def tree(self, spec: ir.TreeSpec, out: etree._Element | None) -> etree._Element:
         """A binary tree without node ids: at each split the child that takes missing values
-        comes second, under <True/>, and the first child's predicate is written so that it
-        is FALSE for them (missingValueStrategy "none": a comparison with a missing value is
-        FALSE). A second child that splits again is flattened into its parent (its children
-        follow the first child), as JPMML's converters compact trees."""
+        comes second, and the first child's predicate is written so that it is FALSE for them
+        (missingValueStrategy "none", the schema's default and so not written: a comparison
+        with a missing value is FALSE). A second child that splits again is flattened into its
+        parent (its children follow the first child), and the last leaf of such a chain is not
+        written: its score (and score distribution) sits on the parent, which
+        noTrueChildStrategy "returnLastPrediction" returns when no child's predicate is TRUE.
+        This is how JPMML's converters compact trees; the answer is the same for every input,
+        missing or not."""
         classify = spec.function == "classification"
+        labels = [B.text(c) for c in spec.classes]
+        sd = B.score_distribution
 
-        def leaf(n: ir.TreeNode, pred: etree._Element) -> etree._Element:
-            dist = [B.score_distribution(c, k) for c, k in zip(spec.classes, n.counts)] \
-                if classify else ()
-            return B.node(n.value, pred, distribution=dist)
+        def node(n: ir.TreeNode, pred: etree._Element, kids: list = ()) -> etree._Element:
+            """A node with leaf ``n``'s score (and distribution) and the given children."""
+            dist = [sd(c, k) for c, k in zip(labels, n.counts)] if classify else ()
+            return B.node(n.value, pred, kids, distribution=dist)
 
         def first_pred(n: ir.TreeNode) -> tuple[etree._Element, ir.TreeNode, ir.TreeNode]:
             """(predicate of the first child, first subtree, second subtree)."""
@@ -151,24 +157,18 @@ class _Writer:
                 return B.simple_predicate(n.field, "greaterThan", n.threshold), n.right, n.left
             return B.simple_predicate(n.field, "lessOrEqual", n.threshold), n.left, n.right
 
-        def children(n: ir.TreeNode) -> list[etree._Element]:
-            out_: list[etree._Element] = []
-            while n.field is not None:
-                pred, first, second = first_pred(n)
-                out_.append(build(first, pred))
-                n = second
-            out_.append(leaf(n, B.true()))
-            return out_
-
         def build(n: ir.TreeNode, pred: etree._Element) -> etree._Element:
-            if n.field is None:
-                return leaf(n, pred)
-            return B.node(None, pred, children(n))
+            kids: list[etree._Element] = []
+            while n.field is not None:
+                p, first, second = first_pred(n)
+                kids.append(build(first, p))
+                n = second
+            return node(n, pred, kids)
 
         root = build(spec.root, B.true())
         fields = self._split_fields(spec.root, set())
         return B.tree_model(spec.function, self.schema(sorted(fields)), root, out,
-                            missing_strategy="none", no_true_child="returnLastPrediction",
+                            missing_strategy=None, no_true_child="returnLastPrediction",
                             split=None)
 
     def _constant_tree(self, value: float) -> etree._Element:

@@ -35,7 +35,11 @@ def tree_nodes(tree: Any, fields: list[str], classes: tuple | None, scale: float
     # plain lists: indexing numpy arrays node by node is several times slower
     left, right = tree.children_left.tolist(), tree.children_right.tolist()
     feature = tree.feature.tolist()
-    thresholds = [float_threshold(t) for t in tree.threshold]
+    thr = np.asarray(tree.threshold, np.float64)
+    f32 = thr.astype(np.float32)          # float_threshold, for every node at once
+    over = f32.astype(np.float64) > thr
+    f32[over] = np.nextafter(f32[over], np.float32(-np.inf))
+    thresholds = list(f32)
     mgl = getattr(tree, "missing_go_to_left", np.ones(len(left), np.uint8)).tolist()
     if classes is None:
         values = (scale * tree.value[:, 0, 0]).tolist()
