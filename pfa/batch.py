@@ -923,6 +923,11 @@ class Planner:
         return run
 
     def f_a_map(self, e, args):
+        if args[0].type.kind == "array" and args[0].type.items.kind == "record" and \
+                e.type.kind == "array":
+            forest = self._forest(e, args)
+            if forest is not None:
+                return forest
         if args[0].type.kind != "array" or args[0].type.items.kind not in ("double", "float") \
                 or e.type.items.kind not in ("double", "float"):
             raise Unsupported("a.map of this kind")
@@ -1040,36 +1045,98 @@ class Planner:
         return cl
 
     def f_model_tree_simpleWalk(self, e, args):
-        test = args[2]
-        if not (test.kind == "fcndef" and len(test.info["params"]) == 2):
-            raise Unsupported("model.tree.simpleWalk with a test other than simpleTest")
-        body = test.children[0]
-        p0, p1 = test.info["params"]
-        if not (body.kind == "call" and body.info["name"] == "model.tree.simpleTest" and
-                [c.kind for c in body.children] == ["ref", "ref"] and
-                [c.info["name"] for c in body.children] == [p0, p1]):
-            raise Unsupported("model.tree.simpleWalk with a test other than simpleTest")
+        _check_simple_test(args[2])
         return self._tree(e, args)
 
     def f_model_tree_simpleTree(self, e, args):
         return self._tree(e, args)
 
-    def _tree(self, e: Expr, args: list[Expr]):
+    def _tree(self, e: Expr, args: list[Expr], tree: Any = None):
+        """A tree walk over the input record, or over a record built from columns (a
+        let-bound ``new`` whose fields the planner computes); ``tree`` given: that constant
+        tree instead of the argument (one tree of an ``a.map`` over a forest)."""
         datum = args[0]
-        if not (datum.kind == "ref" and datum.info.get("name") == "input" and self.input_record):
-            raise Unsupported("a tree walked over something else than the input record")
-        tree = self.const_value(args[1])
+        fields_of = None
+        if datum.kind == "ref" and datum.info.get("name") == "input" and self.input_record:
+            rec = self.input_type
+        elif isinstance(datum.type, Record):
+            rec = datum.type
+            datum_f = self.node(datum)
+
+            def fields_of(env):
+                v = datum_f(env)
+                if v.kind != REC or v.null is not None:
+                    raise GiveUp()
+                return v.data, v.bad
+        else:
+            raise Unsupported("a tree walked over something else than a record")
+        if tree is None:
+            tree = self.const_value(args[1])
         leaf_type = e.type
         if leaf_type.kind not in ("double", "float", "int", "long", "string", "boolean", "enum"):
             raise Unsupported(f"tree leaves of type {leaf_type.describe()}")
         from .batch_tree import flatten_tree
-        flat = flatten_tree(tree, self.input_type)
-        for name in flat.used:
-            self._read(name, self.input_type.field(name).type)
-        return flat.walker(leaf_type)
+        flat = flatten_tree(tree, rec)
+        if fields_of is None:
+            for name in flat.used:
+                self._read(name, self.input_type.field(name).type)
+        return flat.walker(leaf_type, fields_of)
+
+    def _forest(self, e: Expr, args: list[Expr]):
+        """``a.map`` of a tree walk over a constant array of trees: one column per tree, a
+        matrix like the record path's array of leaves (None: not this shape)."""
+        fcn = args[1]
+        if fcn.kind != "fcndef" or len(fcn.info["params"]) != 1:
+            return None
+        body = fcn.children[0]
+        param = fcn.info["params"][0]
+        if not (body.kind == "call" and body.info["name"] == "model.tree.simpleWalk"):
+            return None
+        wargs = list(body.children)
+        if not (wargs[1].kind == "ref" and wargs[1].info.get("name") == param):
+            return None
+        if _mentions(wargs[0], param):
+            raise Unsupported("a tree walk whose datum depends on the tree")
+        if e.type.items.kind not in ("double", "float"):
+            raise Unsupported("a.map of tree walks with leaves other than numbers")
+        _check_simple_test(wargs[2])
+        trees = self.const_value(args[0])
+        if type(trees) is not list:
+            raise Unsupported("a.map over trees that are not an array")
+        walks = [self._tree(body, wargs, tree) for tree in trees]
+
+        def run(env):
+            n = env["n"]
+            m = np.empty((n, len(walks)), order="F")
+            bad = None
+            for j, w in enumerate(walks):
+                v = w(env)
+                m[:, j] = v.data
+                bad = _or(bad, v.bad)
+            return V(MAT, m, None, bad)
+        return run
 
     def f_model_tree_simpleTest(self, e, args):
         raise Unsupported("model.tree.simpleTest outside a tree walk")
+
+
+def _check_simple_test(test: Expr) -> None:
+    """The walk's test must be ``fcn(d, t) model.tree.simpleTest(d, t)``."""
+    if not (test.kind == "fcndef" and len(test.info["params"]) == 2):
+        raise Unsupported("model.tree.simpleWalk with a test other than simpleTest")
+    body = test.children[0]
+    p0, p1 = test.info["params"]
+    if not (body.kind == "call" and body.info["name"] == "model.tree.simpleTest" and
+            [c.kind for c in body.children] == ["ref", "ref"] and
+            [c.info["name"] for c in body.children] == [p0, p1]):
+        raise Unsupported("model.tree.simpleWalk with a test other than simpleTest")
+
+
+def _mentions(e: Expr, name: str) -> bool:
+    """Whether the expression refers to the variable ``name`` anywhere inside."""
+    if e.kind == "ref" and e.info.get("name") == name:
+        return True
+    return any(_mentions(c, name) for c in e.children)
 
 
 def _argmax(x: np.ndarray) -> np.ndarray:

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from .batch import GiveUp, TREE_OPS, Unsupported, V, _is_num, _or, gather
-from .batch_input import NUMBER_KINDS, field_kind
+from .batch import CONST, NUM, GiveUp, TREE_OPS, Unsupported, V, _is_num, _or, gather
+from .batch_input import NUMBER_KINDS, Cat, field_kind
 from .types import AvroType, Record
 
 
@@ -24,7 +24,9 @@ class _FlatTree:
         self.feat, self.op, self.val, self.kids, self.leaves = feat, op, val, kids, leaves
         self.names, self.kinds, self.used = names, kinds, used
 
-    def walker(self, leaf_type: AvroType):
+    def walker(self, leaf_type: AvroType, fields_of=None):
+        """The column function of this walk. ``fields_of(env)`` gives the datum's field values
+        and the datum's bad rows (default: the input record's columns)."""
         feat, op, vals, kids, leaves = self.feat, self.op, self.val, self.kids, self.leaves
         table = np.array([[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0], [0, 1, 1, 0],
                           [0, 1, 0, 0], [0, 1, 0, 1]], dtype=bool)[op]
@@ -40,12 +42,21 @@ class _FlatTree:
             n = env["n"]
             xt = np.empty((len(used), n))
             val = np.array([v if not isinstance(v, str) else 0.0 for v in vals], dtype=float)
-            bad = None
+            if fields_of is None:
+                fields, bad = env["fields"], None
+            else:
+                fields, bad = fields_of(env)
             for i, j in enumerate(used):
-                v = env["fields"][names[j]]
+                v = fields[names[j]]
                 if v.null is not None:
                     raise GiveUp()
                 bad = _or(bad, v.bad)
+                if kinds[j] == "text" and not isinstance(v.data, Cat):
+                    raise GiveUp()
+                if kinds[j] == "num" and not (
+                        (v.kind == NUM and isinstance(v.data, np.ndarray)) or
+                        (v.kind == CONST and _is_num(v.data) and type(v.data) is not bool)):
+                    raise GiveUp()
                 if kinds[j] == "text":
                     # strings as ranks in the batch's sorted words; each node's string value
                     # becomes a number between ranks so that <, <=, ==... give str's answers
