@@ -52,6 +52,8 @@ def _floats(value: Any, what: str) -> np.ndarray:
 # value kinds flowing between vector nodes
 NUM, BOOL, STR, MAT, CONST, PICK, REC, MAPV, INPUT = (
     "num", "bool", "str", "mat", "const", "pick", "rec", "map", "input")
+# an array of fixed-size number arrays per row: data of shape (rows, arrays, width)
+MAT3 = "mat3"
 
 
 class V:
@@ -569,6 +571,11 @@ class Planner:
 
                 def col(env):
                     v = base_f(env)
+                    if v.kind == MAT3:
+                        if not 0 <= j < v.data.shape[1]:
+                            return V(MAT, np.zeros((env["n"], v.data.shape[2])), None,
+                                     np.ones(env["n"], dtype=bool))
+                        return V(MAT, v.data[:, j, :], None, v.bad)
                     if v.kind != MAT:
                         raise GiveUp()
                     if not 0 <= j < v.data.shape[1]:
@@ -588,6 +595,15 @@ class Planner:
             n = env["n"]
             if kv.null is not None:
                 raise GiveUp()
+            if base.kind == MAT3 and kind == "a":
+                # one array of a row's arrays (a forest's per-tree leaves), by a constant index
+                if kv.kind != CONST or type(kv.data) is not int:
+                    raise GiveUp()
+                j = kv.data
+                if not 0 <= j < base.data.shape[1]:
+                    return V(MAT, np.zeros((n, base.data.shape[2])), None,
+                             np.ones(n, dtype=bool))
+                return V(MAT, base.data[:, j, :], None, _or(base.bad, kv.bad))
             if base.kind == MAT and kind == "a":
                 width = base.data.shape[1]
                 i = np.broadcast_to(np.asarray(_num(kv), dtype=np.int64), (n,))
@@ -1073,7 +1089,8 @@ class Planner:
         if tree is None:
             tree = self.const_value(args[1])
         leaf_type = e.type
-        if leaf_type.kind not in ("double", "float", "int", "long", "string", "boolean", "enum"):
+        if leaf_type.kind not in ("double", "float", "int", "long", "string", "boolean",
+                                  "enum") and not _number_array(leaf_type):
             raise Unsupported(f"tree leaves of type {leaf_type.describe()}")
         from .batch_tree import flatten_tree
         flat = flatten_tree(tree, rec)
@@ -1097,7 +1114,8 @@ class Planner:
             return None
         if _mentions(wargs[0], param):
             raise Unsupported("a tree walk whose datum depends on the tree")
-        if e.type.items.kind not in ("double", "float"):
+        arrays = _number_array(e.type.items)
+        if e.type.items.kind not in ("double", "float") and not arrays:
             raise Unsupported("a.map of tree walks with leaves other than numbers")
         _check_simple_test(wargs[2])
         trees = self.const_value(args[0])
@@ -1107,13 +1125,20 @@ class Planner:
 
         def run(env):
             n = env["n"]
-            m = np.empty((n, len(walks)), order="F")
-            bad = None
-            for j, w in enumerate(walks):
-                v = w(env)
-                m[:, j] = v.data
-                bad = _or(bad, v.bad)
-            return V(MAT, m, None, bad)
+            vs = [w(env) for w in walks]
+            bad = _or(*[v.bad for v in vs])
+            if not arrays:
+                m = np.empty((n, len(walks)), order="F")
+                for j, v in enumerate(vs):
+                    m[:, j] = v.data
+                return V(MAT, m, None, bad)
+            if len({v.data.shape[1] for v in vs}) > 1:
+                raise GiveUp()
+            width = vs[0].data.shape[1] if vs else 0
+            m3 = np.empty((n, len(vs), width))
+            for j, v in enumerate(vs):
+                m3[:, j, :] = v.data
+            return V(MAT3, m3, None, bad)
         return run
 
     def f_model_tree_simpleTest(self, e, args):
@@ -1130,6 +1155,10 @@ def _check_simple_test(test: Expr) -> None:
             [c.kind for c in body.children] == ["ref", "ref"] and
             [c.info["name"] for c in body.children] == [p0, p1]):
         raise Unsupported("model.tree.simpleWalk with a test other than simpleTest")
+
+
+def _number_array(t: AvroType) -> bool:
+    return isinstance(t, Array) and t.items.kind in ("double", "float")
 
 
 def _mentions(e: Expr, name: str) -> bool:

@@ -1,0 +1,114 @@
+"""Every PFA document the exporter writes (linear models, MLPs, k-means, and the tree, forest
+and gradient-boosting exports whose walks read a let-bound record of input columns through
+``a.map`` over a cell of trees) takes the column path, and the column path gives the record
+path's outputs bit for bit, on the data set and on rows holding NaN, infinities and huge
+values, with numba and without."""
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from export_util import dataset
+from pfa_paths_util import EXTREMES
+from test_export_pfa import CASES, FLOAT_GAP
+
+import portmodel
+from portmodel.export.pfa_writer import avro_name
+from portmodel.pfa import load_pfa
+
+COLUMN_CASES = [c for c in CASES if c not in FLOAT_GAP]
+
+
+def _export(case: str) -> tuple[dict, pd.DataFrame]:
+    data, make = CASES[case]
+    X, y = dataset(data)
+    if data == "mixed":    # text inputs of a PFA document have no missing values
+        X = X.assign(colour=X["colour"].fillna("white"))
+    est = make()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y)
+    text = portmodel.export(est, None, X, format="pfa", target_name=y.name)
+    return json.loads(text), X.rename(columns=avro_name)
+
+
+_CACHE: dict[str, tuple[dict, pd.DataFrame]] = {}
+
+
+def _exported(case: str) -> tuple[dict, pd.DataFrame]:
+    if case not in _CACHE:
+        _CACHE[case] = _export(case)
+    return _CACHE[case]
+
+
+def _with_extremes(X: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """The data set, then rows where numeric cells are NaN, +-inf, huge or tiny values."""
+    rng = np.random.default_rng(seed)
+    extra = X.sample(n=200, replace=True, random_state=seed).reset_index(drop=True)
+    numeric = [c for c in X.columns if X[c].dtype.kind == "f"]
+    for i in range(len(extra)):
+        for c in rng.choice(numeric, size=rng.integers(1, 4), replace=False):
+            extra.loc[i, c] = EXTREMES[rng.integers(len(EXTREMES))]
+    return pd.concat([X, extra], ignore_index=True)
+
+
+#: Probabilities pass through exp (m.link.logit, m.link.softmax): numpy's exp and the C
+#: library's math.exp of the record path may differ in the last place, so these outputs may be
+#: 2 units in the last place apart; every other output (leaves, sums, labels) is bit for bit.
+LINK_ULPS = 2
+
+
+def _assert_same(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    assert list(got.columns) == list(want.columns)
+    for name in want.columns:
+        g, w = got[name].to_numpy(), want[name].to_numpy()
+        if g.dtype.kind == "f" and w.dtype.kind == "f":
+            # the same floats, -0.0 apart from 0.0, NaN in the same rows (any NaN)
+            nan = np.isnan(g)
+            assert np.array_equal(nan, np.isnan(w)), name
+            gi, wi = g[~nan].view(np.int64), w[~nan].view(np.int64)
+            if name.startswith("probability_"):
+                assert np.array_equal(np.sign(g[~nan]), np.sign(w[~nan])), name
+                assert np.abs(gi - wi).max(initial=0) <= LINK_ULPS, name
+            else:
+                assert np.array_equal(gi, wi), name
+        else:
+            bad = [i for i, (a, b) in enumerate(zip(g, w))
+                   if not (a == b or (a != a and b != b))]
+            assert not bad, f"{name} rows {bad[:5]}: {g[bad[0]]!r} vs {w[bad[0]]!r}"
+
+
+@pytest.mark.parametrize("case", COLUMN_CASES)
+def test_export_takes_the_column_path(case: str) -> None:
+    doc, _ = _exported(case)
+    described = portmodel.load(json.dumps(doc)).describe()
+    assert described["scoring_path"] == "columns", described.get("record_path_reason")
+
+
+@pytest.mark.parametrize("numba", ["on", "off"])
+@pytest.mark.parametrize("case", COLUMN_CASES)
+def test_column_path_equals_record_path_exactly(case: str, numba: str, monkeypatch) -> None:
+    monkeypatch.setenv("PORTMODEL_NO_NUMBA", "1" if numba == "off" else "0")
+    doc, X = _exported(case)
+    columns, records = load_pfa(doc), load_pfa(doc, batch=False)
+    assert columns.has_batch_path and not records.has_batch_path
+    frame = _with_extremes(X)
+    _assert_same(columns.predict(frame, errors="mark"), records.predict(frame, errors="mark"))
+
+
+@pytest.mark.parametrize("case", [c for c in COLUMN_CASES
+                                  if c.split("-")[0] in ("tree", "extra_trees", "gbm")])
+def test_clean_data_of_tree_exports_is_scored_by_columns_alone(case: str, monkeypatch) -> None:
+    """No row of the data set is handed to the record path (the speed comes from here)."""
+    doc, X = _exported(case)
+    model = load_pfa(doc)
+    want = load_pfa(doc, batch=False).predict(X)
+    calls = []
+    monkeypatch.setattr(type(model), "_score_rows",
+                        lambda self, c, n: calls.append(n) or (_ for _ in ()).throw(AssertionError))
+    _assert_same(model.predict(X), want)
+    assert calls == []
