@@ -11,9 +11,12 @@ record path orders it), string and enum equality and ordering against constants,
 map and array lookups by a string or int column (one-hot vectors, ordinal codes), a.index,
 map.containsKey, enum.toInt; impute.defaultOnNull/errorOnNull/isnan/isinf/isnum/defaultOnNonNum;
 m.* and m.link.* element-wise, m.link.softmax, model.reg.linear, model.tree.simpleWalk (with
-simpleTest, over number, string and enum fields) and simpleTree, model.neural.simpleLayers,
-model.cluster.closest, a.argmax/a.argmin/a.map/a.sum/a.len over fixed-size arrays; records,
-maps and arrays as outputs.
+simpleTest, over number, string and enum fields of the input record or of a record built from
+computed columns, such as scaled or imputed inputs) and simpleTree, model.neural.simpleLayers,
+model.cluster.closest, a.argmax/a.argmin/a.map/a.sum/a.len over fixed-size arrays; a.map of a
+tree walk over a constant array of trees (a forest: one column per tree, or one array of leaves
+per tree, added by a.sum left to right as the record path adds them); records, maps and arrays
+as outputs.
 
 The record path is the reference. Every vector value carries ``bad``: the rows whose answer the
 column path cannot give exactly (a value the record path rejects, a missing map key, a NaN where
