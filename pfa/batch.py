@@ -15,8 +15,8 @@ simpleTest, over number, string and enum fields of the input record or of a reco
 computed columns, such as scaled or imputed inputs) and simpleTree, model.neural.simpleLayers,
 model.cluster.closest, a.argmax/a.argmin/a.map/a.sum/a.len over fixed-size arrays; a.map of a
 tree walk over a constant array of trees (a forest: one column per tree, or one array of leaves
-per tree, added by a.sum left to right as the record path adds them); records, maps and arrays
-as outputs.
+per tree, added by a.sum, or by a.fold with la.add, left to right as the record path adds
+them), la.scale of an array; records, maps and arrays as outputs.
 
 The record path is the reference. Every vector value carries ``bad``: the rows whose answer the
 column path cannot give exactly (a value the record path rejects, a missing map key, a NaN where
@@ -958,6 +958,52 @@ class Planner:
             if v.kind != MAT:
                 raise GiveUp()
             return V(MAT, f(v.data), None, v.bad)
+        return run
+
+    def f_a_fold(self, e, args):
+        """``a.fold`` of arrays of numbers with ``la.add`` from a constant start (a forest's
+        per-tree leaf arrays summed tree by tree, left to right as the record path does)."""
+        fcn = args[2]
+        if not (_number_array(e.type) and args[0].type.kind == "array" and
+                _number_array(args[0].type.items) and fcn.kind == "fcndef" and
+                len(fcn.info["params"]) == 2):
+            raise Unsupported("a.fold of this kind")
+        body = fcn.children[0]
+        if not (body.kind == "call" and body.info["name"] == "la.add" and
+                [c.kind for c in body.children] == ["ref", "ref"] and
+                [c.info["name"] for c in body.children] == list(fcn.info["params"])):
+            raise Unsupported("a.fold with a function other than la.add")
+        zero = _floats(self.const_value(args[1]), "a.fold start")
+        if zero.ndim != 1:
+            raise Unsupported("a.fold start that is not an array of numbers")
+        a = self.node(args[0])
+
+        def run(env):
+            v = a(env)
+            if v.kind != MAT3:
+                raise GiveUp()
+            n = env["n"]
+            if v.data.shape[1] and v.data.shape[2] != zero.shape[0]:
+                # la.add of misaligned arrays: the record path's error, on every row
+                return V(MAT, np.zeros((n, zero.shape[0])), None, np.ones(n, dtype=bool))
+            acc = np.broadcast_to(zero, (n, zero.shape[0]))
+            for j in range(v.data.shape[1]):
+                acc = acc + v.data[:, j, :]
+            return V(MAT, np.array(acc, dtype=float), None, v.bad)
+        return run
+
+    def f_la_scale(self, e, args):
+        if not (_number_array(e.type) and _number_array(args[0].type)):
+            raise Unsupported("la.scale of a matrix or map")
+        x, alpha = self.node(args[0]), self.node(args[1])
+
+        def run(env):
+            xv, av = x(env), alpha(env)
+            if xv.kind != MAT or av.null is not None:
+                raise GiveUp()
+            a = _num(av)
+            a = a[:, None] if isinstance(a, np.ndarray) else a
+            return V(MAT, xv.data * a, None, _bad(xv, av))
         return run
 
     def activation(self, e: Expr) -> Callable[[np.ndarray], np.ndarray]:

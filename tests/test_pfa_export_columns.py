@@ -19,7 +19,8 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
-from test_export_pfa import CASES, FLOAT_GAP
+import test_export_pfa
+from test_export_pfa import CASES
 
 import portmodel
 from portmodel.export.pfa_writer import avro_name
@@ -37,6 +38,8 @@ EXTRA_CASES = {
     "scaled_extra_trees-diabetes": ("diabetes", lambda: make_pipeline(
         StandardScaler(), ExtraTreesRegressor(n_estimators=3, random_state=0))),
 }
+#: cases the exporter refuses (kept in test_export_pfa while a known gap stays open)
+FLOAT_GAP = getattr(test_export_pfa, "FLOAT_GAP", set())
 COLUMN_CASES = [c for c in CASES if c not in FLOAT_GAP] + list(EXTRA_CASES)
 
 
