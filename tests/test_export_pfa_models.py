@@ -42,6 +42,18 @@ CASES = {
         n_neighbors=3, p=1)), "model.neighbor.nearestK", False),
     "knn_regressor-diabetes": ("diabetes", lambda: KNeighborsRegressor(n_neighbors=4),
                                "model.neighbor.nearestK", False),
+    # vote fractions (predict_proba), distance weights, Chebyshev and Minkowski p
+    "knn_proba-wine": ("wine", lambda: make_pipeline(StandardScaler(), KNeighborsClassifier(
+        n_neighbors=6)), "model.neighbor.nearestK", True),
+    "knn_distance-wine": ("wine", lambda: make_pipeline(StandardScaler(), KNeighborsClassifier(
+        weights="distance")), "model.neighbor.nearestK", True),
+    "knn_chebyshev-breast_cancer": ("breast_cancer", lambda: make_pipeline(
+        StandardScaler(), KNeighborsClassifier(metric="chebyshev", weights="distance")),
+        "metric.chebyshev", True),
+    "knn_minkowski3-wine": ("wine", lambda: make_pipeline(MinMaxScaler(), KNeighborsClassifier(
+        p=3)), "metric.minkowski", True),
+    "knn_regressor_distance_p1.5-diabetes": ("diabetes", lambda: KNeighborsRegressor(
+        weights="distance", p=1.5), "metric.minkowski", False),
 }
 
 

@@ -79,6 +79,8 @@ def _regressors():
         "svr_poly": lambda: make_pipeline(StandardScaler(), SVR(kernel="poly", coef0=1.0)),
         "kmeans": lambda: make_pipeline(StandardScaler(), KMeans(n_clusters=4, n_init=3,
                                                                  random_state=0)),
+        "knn_distance_minkowski": lambda: make_pipeline(StandardScaler(), KNeighborsRegressor(
+            weights="distance", p=1.5)),
     }
 
 

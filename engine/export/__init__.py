@@ -98,7 +98,12 @@ def _cell(v: Any) -> Any:
     return v
 
 
-def _verification(doc, X: pd.DataFrame, want: dict, tol: float) -> tuple[list, list]:
+def _verification(doc, X: pd.DataFrame, want: dict, tol: float,
+                  skip: np.ndarray | None = None) -> tuple[list, list]:
+    if skip is not None and skip.any():     # rows with more than one right answer stay out
+        keep = np.flatnonzero(~skip)
+        X = X.iloc[keep]
+        want = {k: np.asarray(v)[keep] for k, v in want.items()}
     n = min(len(X), VERIFICATION_ROWS)
     fields, cols = [], {}
     for i, name in enumerate(X.columns):
@@ -135,25 +140,28 @@ def export(estimator: Any, path: str | os.PathLike | None = None,
         doc = None
     elif backend == "portmodel":
         doc = build(estimator, X_sample, target_name)
+        if fmt == "pmml" and not getattr(doc.model, "pmml_probabilities", True):
+            doc.probabilities = False
         data = None
     else:
         raise ExportError(f"backend {backend!r}: use 'portmodel' or 'sklearn2pmml'")
-    from .check import check_document, expected
+    from .check import ambiguous_rows, check_document, expected
     if doc is not None:
         tol = tolerance if tolerance is not None else \
             getattr(doc.model, "tolerance", DEFAULT_TOLERANCE)
         want = expected(estimator, X_sample, doc)
+        skip = ambiguous_rows(estimator, X_sample, doc)
         if fmt == "pmml":
             from portmodel import __version__
 
             from .pmml_writer import write
             precision = getattr(doc.model, "verification_precision", tol)
-            data = write(doc, _verification(doc, X_sample, want, precision), __version__)
+            data = write(doc, _verification(doc, X_sample, want, precision, skip), __version__)
         else:
             from .pfa_writer import write as write_pfa
             data = write_pfa(doc).encode("utf-8")
         if check:
-            check_document(data, estimator, X_sample, doc, tol, want)
+            check_document(data, estimator, X_sample, doc, tol, want, skip)
     text = data.decode("utf-8")
     if path is None:
         return text

@@ -106,14 +106,17 @@ def naive_bayes(w: Any, spec: Any) -> tuple[Any, str]:
 
 
 _METRICS = {"euclidean": "metric.euclidean", "cityBlock": "metric.taxicab",
-            "chebychev": "metric.chebyshev"}
+            "chebychev": "metric.chebyshev", "minkowski": "metric.minkowski"}
 
 
 def neighbors(w: Any, spec: Any) -> tuple[Any, str]:
     """``model.neighbor.nearestK`` over the training rows, each stored with its target (class
-    index or value) as one extra last element that the metric leaves out. The classifier's
-    vote fractions (scikit-learn's uniform predict_proba) pick the first most frequent class;
-    the regressor averages the targets."""
+    index or value) as one extra last element that the metric leaves out.
+
+    Uniform weights: the classifier's vote fractions (scikit-learn's predict_proba; the label
+    is the first most frequent class), the regressor's mean. Distance weights: each neighbour
+    weighs 1 / its distance (the same metric again), except that when some neighbours are at
+    distance 0 only they count, each with weight 1, as scikit-learn's rule says."""
     if spec.metric not in _METRICS:
         raise w.fail(f"metric {spec.metric}")
     X = np.asarray(spec.X, float)
@@ -126,14 +129,40 @@ def neighbors(w: Any, spec: Any) -> tuple[Any, str]:
         y = np.asarray(spec.y, float)
     w.cells["codebook"] = {"type": {"type": "array", "items": VECTOR},
                            "init": np.column_stack([X, y]).tolist()}
-    metric = {"params": [{"a": VECTOR}, {"b": VECTOR}], "ret": "double", "do": {
-        _METRICS[spec.metric]: [{"fcn": "metric.absDiff"}, {"a.subseq": ["a", 0, d]},
-                                {"a.subseq": ["b", 0, d]}]}}
-    datum = {"a.append": [w.vector(spec.fields), _d(0.0)]}
+
+    def distance(a: Any, b: Any) -> Any:
+        args = [{"fcn": "metric.absDiff"}, {"a.subseq": [a, 0, d]}, {"a.subseq": [b, 0, d]}]
+        if spec.metric == "minkowski":
+            args.append(_d(spec.p))
+        return {_METRICS[spec.metric]: args}
+    metric = {"params": [{"a": VECTOR}, {"b": VECTOR}], "ret": "double",
+              "do": distance("a", "b")}
+    w.lets.append({"let": {"datum": {"a.append": [w.vector(spec.fields), _d(0.0)]}}})
     w.lets.append({"let": {"near": {"model.neighbor.nearestK": [
-        int(spec.k), datum, {"cell": "codebook"}, metric]}}})
+        int(spec.k), "datum", {"cell": "codebook"}, metric]}}})
     w.lets.append({"let": {"targets": {"a.map": ["near", {
         "params": [{"row": VECTOR}], "ret": "double", "do": {"attr": "row", "path": [d]}}]}}})
+    if getattr(spec, "weighted", False):
+        w.lets.append({"let": {"dists": {"a.map": ["near", {
+            "params": [{"row": VECTOR}], "ret": "double", "do": distance("row", "datum")}]}}})
+        w.lets.append({"let": {"exact": {"a.any": ["dists", {
+            "params": [{"v": "double"}], "ret": "boolean", "do": {"==": ["v", _d(0.0)]}}]}}})
+        w.lets.append({"let": {"weights": {"a.map": ["dists", {
+            "params": [{"v": "double"}], "ret": "double", "do": {
+                "if": "exact", "then": {"if": {"==": ["v", _d(0.0)]}, "then": _d(1.0),
+                                        "else": _d(0.0)},
+                "else": {"/": [_d(1.0), "v"]}}}]}}})
+        w.lets.append({"let": {"total": {"a.sum": ["weights"]}}})
+        if spec.function == "regression":
+            products = {"a.zipmap": ["targets", "weights", {
+                "params": [{"t": "double"}, {"u": "double"}], "ret": "double",
+                "do": {"*": ["t", "u"]}}]}
+            return {"/": [{"a.sum": [products]}, "total"]}, "value"
+        fracs = [{"/": [{"a.sum": [{"a.zipmap": ["targets", "weights", {
+            "params": [{"t": "double"}, {"u": "double"}], "ret": "double",
+            "do": {"if": {"==": ["t", _d(c)]}, "then": "u", "else": _d(0.0)}}]}]}, "total"]}
+            for c in range(len(classes))]
+        return {"new": fracs, "type": DOUBLES}, "probs"
     if spec.function == "regression":
         return {"a.mean": ["targets"]}, "value"
     k = float(min(int(spec.k), len(X)))
