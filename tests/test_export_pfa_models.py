@@ -15,7 +15,7 @@ from sklearn.naive_bayes import GaussianNB  # noqa: E402
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import MinMaxScaler, StandardScaler  # noqa: E402
-from sklearn.svm import SVC, SVR  # noqa: E402
+from sklearn.svm import SVC, SVR, NuSVC  # noqa: E402
 
 import portmodel  # noqa: E402
 from portmodel.export.pfa_writer import avro_name  # noqa: E402
@@ -42,6 +42,13 @@ CASES = {
         n_neighbors=3, p=1)), "model.neighbor.nearestK", False),
     "knn_regressor-diabetes": ("diabetes", lambda: KNeighborsRegressor(n_neighbors=4),
                                "model.neighbor.nearestK", False),
+    # libsvm's probabilities (Platt scaling and pairwise coupling, also for two classes)
+    "svc_proba-iris": ("iris", lambda: make_pipeline(StandardScaler(), SVC(
+        probability=True, random_state=0)), "model.svm.score", True),
+    "svc_proba-breast_cancer": ("breast_cancer", lambda: make_pipeline(StandardScaler(), SVC(
+        probability=True, random_state=0)), "model.svm.score", True),
+    "nusvc_proba_poly-wine": ("wine", lambda: make_pipeline(StandardScaler(), NuSVC(
+        kernel="poly", probability=True, random_state=0)), "model.svm.score", True),
     # vote fractions (predict_proba), distance weights, Chebyshev and Minkowski p
     "knn_proba-wine": ("wine", lambda: make_pipeline(StandardScaler(), KNeighborsClassifier(
         n_neighbors=6)), "model.neighbor.nearestK", True),

@@ -66,7 +66,79 @@ def svm(w: Any, spec: Any) -> tuple[Any, str]:
         terms[index[str(alt)]].append({"if": positive, "then": _d(1.0), "else": _d(0.0)})
         terms[index[str(target)]].append({"if": positive, "then": _d(0.0), "else": _d(1.0)})
     votes = [_sum(t) for t in terms]
-    return {"new": votes, "type": DOUBLES}, "probs"
+    if spec.prob_a is None:
+        return {"new": votes, "type": DOUBLES}, "probs"
+    w.label_scores = {"new": votes, "type": DOUBLES}
+    return _coupling(w, spec, len(classes)), "probs"
+
+
+def _coupling(w: Any, spec: Any, k: int) -> Any:
+    """libsvm's probability estimates (svm.cpp: sigmoid_predict, multiclass_probability) over
+    the machines' values in ``scores``: the same operations in the same order, the iteration a
+    ``while`` loop with the inner loops unrolled. Returns the array of probabilities."""
+    lets = w.lets
+    r: dict = {}
+    for q, (i, j) in enumerate((i, j) for i in range(k) for j in range(i + 1, k)):
+        f = {"+": [{"*": [{"attr": "scores", "path": [q]}, _d(spec.prob_a[q])]},
+                   _d(spec.prob_b[q])]}
+        lets.append({"let": {f"fApB{q}": f}})
+        e = {"m.exp": {"u-": f"fApB{q}"}}
+        sig = {"if": {">=": [f"fApB{q}", _d(0.0)]},
+               "then": {"/": [e, {"+": [_d(1.0), e]}]},
+               "else": {"/": [_d(1.0), {"+": [_d(1.0), {"m.exp": f"fApB{q}"}]}]}}
+        clipped = {"min": [{"max": [sig, _d(1e-7)]}, {"-": [_d(1.0), _d(1e-7)]}]}
+        lets.append({"let": {f"r{i}_{j}": clipped}})
+        lets.append({"let": {f"r{j}_{i}": {"-": [_d(1.0), f"r{i}_{j}"]}}})
+        r[i, j], r[j, i] = f"r{i}_{j}", f"r{j}_{i}"
+
+    def Q(t: int, j: int) -> str:
+        return f"Q{t}_{j}"
+    for t in range(k):
+        acc: Any = _d(0.0)
+        for j in list(range(t)) + list(range(t + 1, k)):
+            acc = {"+": [acc, {"*": [r[j, t], r[j, t]]}]}
+        lets.append({"let": {Q(t, t): acc}})
+        for j in range(t + 1, k):
+            lets.append({"let": {Q(t, j): {"*": [{"u-": r[j, t]}, r[t, j]]}}})
+    for t in range(k):
+        for j in range(t):
+            lets.append({"let": {Q(t, j): Q(j, t)}})
+    lets.append({"let": {f"p{t}": _d(1.0 / k) for t in range(k)}})
+    lets.append({"let": {f"Qp{t}": _d(0.0) for t in range(k)}})
+    lets.append({"let": {"pQp": _d(0.0), "maxError": _d(0.0), "diff": _d(0.0),
+                         "iter": 0, "converged": False}})
+    body: list = []
+    for t in range(k):
+        acc = _d(0.0)
+        for j in range(k):
+            acc = {"+": [acc, {"*": [Q(t, j), f"p{j}"]}]}
+        body.append({"set": {f"Qp{t}": acc}})
+    acc = _d(0.0)
+    for t in range(k):
+        acc = {"+": [acc, {"*": [f"p{t}", f"Qp{t}"]}]}
+    body.append({"set": {"pQp": acc}})
+    body.append({"set": {"maxError": _d(0.0)}})
+    for t in range(k):
+        err = {"m.abs": {"-": [f"Qp{t}", "pQp"]}}
+        body.append({"if": {">": [err, "maxError"]}, "then": [{"set": {"maxError": err}}]})
+    step: list = []
+    for t in range(k):
+        step.append({"set": {"diff": {"/": [{"+": [{"u-": f"Qp{t}"}, "pQp"]}, Q(t, t)]}}})
+        step.append({"set": {f"p{t}": {"+": [f"p{t}", "diff"]}}})
+        one_plus = {"+": [_d(1.0), "diff"]}
+        step.append({"set": {"pQp": {"/": [{"/": [{"+": ["pQp", {"*": ["diff", {"+": [
+            {"*": ["diff", Q(t, t)]}, {"*": [_d(2.0), f"Qp{t}"]}]}]}]}, one_plus]},
+            one_plus]}}})
+        for j in range(k):
+            step.append({"set": {f"Qp{j}": {"/": [{"+": [f"Qp{j}", {"*": ["diff", Q(t, j)]}]},
+                                                  one_plus]}}})
+            step.append({"set": {f"p{j}": {"/": [f"p{j}", one_plus]}}})
+    eps = 0.005 / k
+    body.append({"if": {"<": ["maxError", _d(eps)]}, "then": [{"set": {"converged": True}}],
+                 "else": step + [{"set": {"iter": {"+": ["iter", 1]}}}]})
+    lets.append({"while": {"&&": [{"!": "converged"}, {"<": ["iter", max(100, k)]}]},
+                 "do": body})
+    return {"new": [f"p{t}" for t in range(k)], "type": DOUBLES}
 
 
 def _sum(terms: list) -> Any:

@@ -69,6 +69,8 @@ class _Writer:
         self.env: dict[str, Any] = {f.name: f"input.{avro_name(f.name)}" for f in doc.inputs}
         self.cells: dict[str, Any] = {}
         self.lets: list[dict] = []
+        #: scores the label is the first largest of, when not the probabilities
+        self.label_scores: Any = None
 
     def fail(self, what: str) -> UnsupportedEstimatorError:
         return UnsupportedEstimatorError(f"PFA output: {what} is not supported yet")
@@ -388,9 +390,13 @@ def write(doc: ir.Export) -> str:
     else:
         labels = [str(c) for c in doc.classes]
         w.lets.append({"let": {"probs": value}})
+        label_scores: Any = "probs"
+        if w.label_scores is not None:       # a label not the most probable class (SVC)
+            w.lets.append({"let": {"labelScores": w.label_scores}})
+            label_scores = "labelScores"
         out_fields.append({"name": target, "type": "string"})
         result[target] = {"attr": {"type": {"type": "array", "items": "string"},
-                                   "value": labels}, "path": [{"a.argmax": ["probs"]}]}
+                                   "value": labels}, "path": [{"a.argmax": [label_scores]}]}
         if doc.probabilities:
             for k, c in enumerate(labels):
                 name = avro_name(f"probability_{c}")

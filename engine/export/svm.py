@@ -4,8 +4,14 @@ SVC is one-against-one over libsvm's own coefficients (``_dual_coef_``, ``_inter
 public ones are negated for two classes): for classes i < j the machine's value is
 ``sum coef * K(x, sv) + intercept``, and libsvm votes i when it is positive; PMML takes the
 targetCategory when the value is below the threshold 0, so j is the target category and i the
-alternate one. Only the predicted class is published (probability=True uses Platt scaling
-fitted by cross-validation, not covered)."""
+alternate one.
+
+probability=True: scikit-learn's predict_proba is libsvm's: each machine's value through its
+Platt sigmoid (``probA_``, ``probB_``), clipped to [1e-7, 1 - 1e-7], then pairwise coupling
+(Wu, Lin and Weng's second method, an iteration that stops once every error is below
+0.005 / classes; also for two classes). The PFA document runs the same iteration (a ``while``
+loop, the same operations in the same order) and publishes the probabilities; the label stays
+libsvm's vote, as predict's. PMML has no loop: the PMML document publishes the label only."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,6 +34,11 @@ class SVMSpec:
     vectors: np.ndarray
     machines: list               # (target, alternate, intercept, [(vector index, coef)])
     probabilities: bool = False
+    #: Platt scaling per machine (probability=True), else None
+    prob_a: tuple | None = None
+    prob_b: tuple | None = None
+    #: PMML has no form for the pairwise coupling (see the module docstring)
+    pmml_probabilities: bool = False
 
     def pmml(self, w: Any, out: Any) -> Any:
         vfields = B.el("VectorFields", {"numberOfFields": len(self.fields)},
@@ -83,8 +94,20 @@ def svc(est: Any, ctx: Context, features: list[str]) -> SVMSpec:
             coefs += [(s, float(dual[i, s])) for s in range(starts[j], starts[j + 1])]
             machines.append((classes[j], classes[i], float(icpt[p]), coefs))
             p += 1
+    platt = _platt(est)
     return SVMSpec("classification", list(features), _kernel(est, ctx),
-                   np.asarray(est.support_vectors_, float), machines)
+                   np.asarray(est.support_vectors_, float), machines, platt is not None,
+                   *(platt or (None, None)))
+
+
+def _platt(est: Any) -> tuple | None:
+    """(probA, probB) of a probability=True machine (libsvm's own arrays), else None."""
+    if not getattr(est, "probability", False):
+        return None
+    a, b = getattr(est, "_probA", None), getattr(est, "_probB", None)
+    if a is None or b is None or len(a) == 0:
+        return None
+    return tuple(map(float, a)), tuple(map(float, b))
 
 
 @model(SVR, NuSVR)
