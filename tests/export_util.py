@@ -82,3 +82,46 @@ def assert_schema_valid(path) -> None:
         for a in [a for a in el.attrib if a.startswith("x-")]:
             del el.attrib[a]
     _SCHEMA[0].validate(tree)
+
+
+def pfa_dataset(name: str) -> tuple[pd.DataFrame, pd.Series]:
+    """``dataset(name)``; for "mixed", the text column's missing cells filled with "white"
+    (the PFA export tests of numeric pipelines keep text inputs complete)."""
+    X, y = dataset(name)
+    if name == "mixed":
+        X = X.assign(colour=X["colour"].fillna("white"))
+    return X, y
+
+
+def export_fixture(cases: dict, format: str = "pfa"):
+    """A module-scoped pytest fixture ``exported``: ``exported(case)`` fits the case's estimator
+    and exports it once per module, returning (estimator, X, y, document text).
+
+    ``cases[case]`` starts with (data, make): data is a data set name (``pfa_dataset``) or a
+    callable returning (X, y); make returns the unfitted estimator."""
+    import warnings
+
+    import portmodel
+
+    @pytest.fixture(scope="module")
+    def exported():
+        cache: dict = {}
+
+        def get(case):
+            if case not in cache:
+                data, make = cases[case][:2]
+                X, y = data() if callable(data) else pfa_dataset(data)
+                est = make()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")     # convergence warnings of small fits
+                    est.fit(X, y)
+                text = portmodel.export(est, None, X, format=format, target_name=y.name)
+                cache[case] = est, X, y, text
+            return cache[case]
+        return get
+    return exported
+
+
+def pmml_name(c: str) -> str:
+    """A PFA output name as the PMML one: probability_<class> -> probability(<class>)."""
+    return f"probability({c[len('probability_'):]})" if c.startswith("probability_") else c

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-import warnings
 
-import numpy as np
 import pytest
 
-from export_util import assert_scores, dataset, expected_outputs
+from export_util import assert_scores, expected_outputs, export_fixture, pmml_name
 
 from sklearn.compose import ColumnTransformer  # noqa: E402
 from sklearn.ensemble import (ExtraTreesRegressor, GradientBoostingClassifier,  # noqa: E402
@@ -63,28 +61,7 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module")
-def exported():
-    cache = {}
-
-    def get(case):
-        if case not in cache:
-            data, make = CASES[case]
-            X, y = dataset(data)
-            if data == "mixed":    # text inputs of a PFA document have no missing values
-                X = X.assign(colour=X["colour"].fillna("white"))
-            est = make()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                est.fit(X, y)
-            text = portmodel.export(est, None, X, format="pfa", target_name=y.name)
-            cache[case] = est, X, y, text
-        return cache[case]
-    return get
-
-
-def _pmml_name(c: str) -> str:
-    return f"probability({c[len('probability_'):]})" if c.startswith("probability_") else c
+exported = export_fixture(CASES)
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -93,7 +70,7 @@ def test_round_trip_in_portmodel(exported, case):
     doc = json.loads(text)
     assert any("model." in json.dumps(a) for a in doc["action"])   # library model functions
     got = portmodel.load(text).predict(X.rename(columns=avro_name))
-    got = got.rename(columns=_pmml_name)
+    got = got.rename(columns=pmml_name)
     assert_scores(got, expected_outputs(est, X, avro_name(y.name)))
 
 
@@ -111,5 +88,5 @@ def test_same_scores_in_titus(exported, case):
         rec = {k: (math.nan if v is None else v) for k, v in rec.items()}
         rows.append(engine.action(rec))
     import pandas as pd
-    got = pd.DataFrame(rows).rename(columns=_pmml_name)
+    got = pd.DataFrame(rows).rename(columns=pmml_name)
     assert_scores(got, expected_outputs(est, X, avro_name(y.name)))

@@ -3,13 +3,12 @@
 check passes, and portmodel and titus2 score like scikit-learn within 1e-9."""
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from export_util import assert_scores, dataset, expected_outputs
+from export_util import assert_scores, dataset, expected_outputs, export_fixture, pmml_name
 
 from sklearn.compose import ColumnTransformer  # noqa: E402
 from sklearn.linear_model import LogisticRegression, Ridge  # noqa: E402
@@ -50,26 +49,7 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module")
-def exported():
-    cache = {}
-
-    def get(case):
-        if case not in cache:
-            data, make = CASES[case]
-            X, y = data()
-            est = make()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                est.fit(X, y)
-            text = portmodel.export(est, None, X, format="pfa", target_name=y.name)
-            cache[case] = est, X, y, text
-        return cache[case]
-    return get
-
-
-def _pmml_name(c: str) -> str:
-    return f"probability({c[len('probability_'):]})" if c.startswith("probability_") else c
+exported = export_fixture(CASES)
 
 
 def _rows(X):
@@ -80,7 +60,7 @@ def _rows(X):
 @pytest.mark.parametrize("case", list(CASES))
 def test_round_trip_in_portmodel(exported, case):
     est, X, y, text = exported(case)
-    got = portmodel.load(text).predict(X.rename(columns=avro_name)).rename(columns=_pmml_name)
+    got = portmodel.load(text).predict(X.rename(columns=avro_name)).rename(columns=pmml_name)
     assert_scores(got, expected_outputs(est, X, avro_name(y.name)))
 
 
@@ -92,14 +72,14 @@ def test_same_scores_in_titus(exported, case):
         pytest.skip("titus2 is not importable")
     est, X, y, text = exported(case)
     engine, = titus[0].fromJson(text)
-    got = pd.DataFrame([engine.action(r) for r in _rows(X)]).rename(columns=_pmml_name)
+    got = pd.DataFrame([engine.action(r) for r in _rows(X)]).rename(columns=pmml_name)
     assert_scores(got, expected_outputs(est, X, avro_name(y.name)))
 
 
 def test_unknown_category_takes_the_encoded_value(exported):
     est, X, y, text = exported("ordinal_unknown_logistic-mixed")
     X2 = X.head(5).assign(colour="ultraviolet")
-    got = portmodel.load(text).predict(X2.rename(columns=avro_name)).rename(columns=_pmml_name)
+    got = portmodel.load(text).predict(X2.rename(columns=avro_name)).rename(columns=pmml_name)
     assert_scores(got, expected_outputs(est, X2, avro_name(y.name)))
 
 

@@ -4,12 +4,11 @@ check passes, and portmodel and titus2 score the document like scikit-learn with
 from __future__ import annotations
 
 import json
-import warnings
 
 import pandas as pd
 import pytest
 
-from export_util import assert_scores, dataset, expected_outputs
+from export_util import assert_scores, expected_outputs, export_fixture, pmml_name
 
 from sklearn.naive_bayes import GaussianNB  # noqa: E402
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor  # noqa: E402
@@ -64,33 +63,14 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module")
-def exported():
-    cache = {}
-
-    def get(case):
-        if case not in cache:
-            data, make, _, _ = CASES[case]
-            X, y = dataset(data)
-            est = make()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                est.fit(X, y)
-            text = portmodel.export(est, None, X, format="pfa", target_name=y.name)
-            cache[case] = est, X, y, text
-        return cache[case]
-    return get
-
-
-def _pmml_name(c: str) -> str:
-    return f"probability({c[len('probability_'):]})" if c.startswith("probability_") else c
+exported = export_fixture(CASES)
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_round_trip_in_portmodel(exported, case):
     est, X, y, text = exported(case)
     assert CASES[case][2] in json.dumps(json.loads(text)["action"])
-    got = portmodel.load(text).predict(X.rename(columns=avro_name)).rename(columns=_pmml_name)
+    got = portmodel.load(text).predict(X.rename(columns=avro_name)).rename(columns=pmml_name)
     assert_scores(got, expected_outputs(est, X, avro_name(y.name), proba=CASES[case][3]))
 
 
@@ -104,5 +84,5 @@ def test_same_scores_in_titus(exported, case):
     engine, = titus[0].fromJson(text)
     rows = [engine.action({k: float(v) for k, v in rec.items()})
             for rec in X.rename(columns=avro_name).to_dict("records")]
-    got = pd.DataFrame(rows).rename(columns=_pmml_name)
+    got = pd.DataFrame(rows).rename(columns=pmml_name)
     assert_scores(got, expected_outputs(est, X, avro_name(y.name), proba=CASES[case][3]))
