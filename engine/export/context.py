@@ -6,6 +6,7 @@ expressions shared) and knows the current place in the pipeline for error messag
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -69,7 +70,7 @@ def input_fields(X: pd.DataFrame) -> list[ir.InputField]:
         s = X[name]
         if isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object or \
                 pd.api.types.is_string_dtype(s.dtype):
-            out.append(ir.InputField(str(name), "string"))
+            out.append(ir.InputField(str(name), "string", nullable=bool(s.isna().any())))
         elif pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_integer_dtype(s.dtype):
             out.append(ir.InputField(str(name), "integer"))
         elif s.dtype == np.float32:
@@ -188,7 +189,7 @@ def float_inputs(doc: ir.Export) -> ir.Export:
         return doc
     _rename_splits(doc.model, rename)
     floats = set(rename.values())
-    doc.inputs = [ir.InputField(f.name, "float", f.categories, f.unknown) if f.name in floats
+    doc.inputs = [replace(f, data_type="float") if f.name in floats
                   else f for f in doc.inputs]
     doc.derived = [d for d in doc.derived if d.name not in rename]
     return doc

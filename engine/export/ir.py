@@ -81,6 +81,8 @@ class InputField:
     categories: tuple = ()        # valid values of a categorical field (empty: any)
     #: what a value outside ``categories`` does: "error" (invalid) or "asIs" (passed on)
     unknown: str = "asIs"
+    #: text with missing values in the sample (PFA declares such an input ["null", "string"])
+    nullable: bool = False
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ neighbours in :mod:`.pfa_models`.
 
 Field names become Avro names (every character other than a letter, digit or ``_`` becomes
 ``_``); classifiers output ``probability_<class>``. Covered: numeric inputs (a missing value is
-NaN) and text inputs without missing values; scalers, imputers (numeric), one-hot and ordinal
+NaN) and text inputs (a text column with missing values in the sample is declared
+``["null", "string"]`` and read through ``ifnotnull``); scalers, imputers, one-hot and ordinal
 encoding, binning.
 PFA engines keep a ``float`` input as a double and have no float32 rounding for computed
 values, while scikit-learn's trees (and XGBoost) compare float32(x) <= t for a float32 t. A
@@ -82,7 +83,9 @@ class _Writer:
             if e.missing_to is None:
                 return x
             if isinstance(e.missing_to, str):
-                raise self.fail("imputing text")
+                if not self._nullable(e.name):
+                    return x
+                return self._if_text(e.name, lambda v: v, {"string": e.missing_to})
             return {"if": {"impute.isnan": x}, "then": _d(e.missing_to), "else": x}
         if isinstance(e, ir.Const):
             return _d(e.value) if not isinstance(e.value, str) else {"string": e.value}
@@ -93,11 +96,19 @@ class _Writer:
             if e.fn in ("+", "-", "*", "/", "min", "max"):
                 return {e.fn: args}
             if e.fn == "isMissing":
+                a = e.args[0]
+                if isinstance(a, ir.Ref) and a.missing_to is None and self._nullable(a.name):
+                    return self._if_text(a.name, lambda v: False, True)
+                if isinstance(a, ir.Ref) and self._type(a.name) == "string":
+                    return False
                 return {"impute.isnan": args[0]}
             if e.fn == "if":
                 return {"if": args[0], "then": args[1], "else": args[2]}
             raise self.fail(f"function {e.fn!r}")
         if isinstance(e, ir.Indicator):
+            if self._nullable(e.name):
+                return self._if_text(e.name, lambda v: self.expr(e), self._missing_text(
+                    e.name, e.missing))
             x = self.env[e.name]
             text = self._type(e.name) == "string"
             if text:
@@ -123,10 +134,37 @@ class _Writer:
             return self._bins(e)
         raise self.fail(type(e).__name__)
 
+    def _nullable(self, name: str) -> bool:
+        """A text input declared ["null", "string"] (not yet narrowed by ifnotnull)."""
+        f = self.inputs.get(name)
+        return f is not None and f.nullable and self.env[name] == f"input.{avro_name(name)}"
+
+    def _if_text(self, name: str, present, missing: Any) -> Any:
+        """``present(v)`` with v the text of a nullable input, ``missing`` when it is null."""
+        self._n_text = getattr(self, "_n_text", 0) + 1
+        var = f"text{self._n_text}"
+        outer = self.env[name]
+        self.env[name] = var
+        try:
+            then = present(var)
+        finally:
+            self.env[name] = outer
+        return {"ifnotnull": {var: outer}, "then": then, "else": missing}
+
+    def _missing_text(self, name: str, value: Any) -> Any:
+        """What a missing text value gives: ``value``, or (None) a runtime error, as
+        scikit-learn's encoders raise on a missing value they were not fitted with."""
+        if value is None:
+            return {"error": f"{name}: a missing value the encoder was not fitted on"}
+        return _d(value)
+
     def _lookup(self, e: ir.Lookup) -> Any:
         """``table[x]`` as a position in the keys (``a.index``, -1 when absent) into the values;
         an unknown key without a default is a runtime error, as scikit-learn's transform
         raises; a missing number stays NaN unless the table says otherwise."""
+        if self._nullable(e.name):
+            return self._if_text(e.name, lambda v: self._lookup(e),
+                                 self._missing_text(e.name, e.missing))
         x = self.env[e.name]
         text = self._type(e.name) == "string"
         if any(isinstance(v, str) for _, v in e.table) or isinstance(e.default, str):
@@ -369,11 +407,6 @@ def _first_field(fields, w) -> str:
 def write(doc: ir.Export) -> str:
     """The PFA document's JSON text."""
     w = _Writer(doc)
-    for f in doc.inputs:
-        if f.data_type == "string" and any(
-                isinstance(d.expr, ir.Ref) and d.expr.name == f.name and d.expr.missing_to
-                for d in doc.derived):
-            raise w.fail("imputing text")
     w.derive()
     value, kind = w.model()
     target = avro_name(doc.target)
@@ -407,7 +440,8 @@ def write(doc: ir.Export) -> str:
     document = {
         "name": "portmodel_export",
         "input": {"type": "record", "name": "Input", "fields": [
-            {"name": avro_name(f.name), "type": types[f.data_type]} for f in doc.inputs]},
+            {"name": avro_name(f.name), "type": ["null", "string"] if f.nullable
+             else types[f.data_type]} for f in doc.inputs]},
         "output": {"type": "record", "name": "Output", "fields": out_fields},
         "cells": w.cells,
         "action": action,

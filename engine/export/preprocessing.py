@@ -7,6 +7,7 @@ divides; MinMaxScaler multiplies, then adds), so the document computes the same 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -140,7 +141,7 @@ def one_hot_encoder(est: OneHotEncoder, ctx: Context, features: list[str]) -> li
             del columns[int(drop_idx[i])]
         if est.handle_unknown == "error" and f in ctx.inputs and ctx.is_categorical(f):
             inp = ctx.inputs[f]
-            ctx.inputs[f] = ir.InputField(f, inp.data_type, tuple(str(c) for c in known), "error")
+            ctx.inputs[f] = replace(inp, categories=tuple(str(c) for c in known), unknown="error")
         nan_in_infrequent = any(_is_nan(x) for x in infreq)
         for kind, c in columns:
             if kind == "value":
