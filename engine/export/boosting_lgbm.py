@@ -1,8 +1,11 @@
 """LightGBM (LGBMClassifier, LGBMRegressor): the sum of the trees (the initial score is in the
 first tree, the learning rate in the leaves), then the objective's link. LightGBM compares
 doubles (``x <= threshold``); a missing value goes the node's default way when its
-missing_type is NaN, and is read as 0 when it is None. LightGBM is imported only when such a
-model is exported (the ``lightgbm`` extra)."""
+missing_type is NaN, and is read as 0 when it is None. A categorical split (integer category
+codes, ``categorical_feature``) sends the codes in its set left, everything else (other codes,
+negative values, missing values) right; LightGBM truncates a non-integer value to its integer
+part first, the document compares the value itself, so category inputs must be integer codes.
+LightGBM is imported only when such a model is exported (the ``lightgbm`` extra)."""
 from __future__ import annotations
 
 from typing import Any
@@ -16,8 +19,15 @@ from .trees import py_classes
 def _tree(node: dict, fields: list[str], est: Any, ctx: Context) -> ir.TreeNode:
     if "leaf_value" in node:
         return ir.TreeNode(value=float(node["leaf_value"]))
+    if node["decision_type"] == "==":
+        # LightGBM: NaN and negative values go right, a category in the set goes left
+        cats = tuple(float(c) for c in str(node["threshold"]).split("||"))
+        return ir.TreeNode(field=fields[node["split_feature"]], categories=cats,
+                           left=_tree(node["left_child"], fields, est, ctx),
+                           right=_tree(node["right_child"], fields, est, ctx),
+                           missing_left=False)
     if node["decision_type"] != "<=":
-        raise ctx.fail(est, "categorical splits are not supported")
+        raise ctx.fail(est, f"decision type {node['decision_type']!r}")
     t = float(node["threshold"])
     mt = node["missing_type"]
     if mt == "NaN":

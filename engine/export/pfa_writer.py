@@ -152,10 +152,10 @@ class _Writer:
         return {"ifnotnull": {var: outer}, "then": then, "else": missing}
 
     def _missing_text(self, name: str, value: Any) -> Any:
-        """What a missing text value gives: ``value``, or (None) a runtime error, as
-        scikit-learn's encoders raise on a missing value they were not fitted with."""
+        """What a missing text value gives: ``value``, or (None) a missing number (NaN, the
+        intermediate form's meaning), which a tree routes by its missing-value rule."""
         if value is None:
-            return {"error": f"{name}: a missing value the encoder was not fitted on"}
+            return {"/": [_d(0.0), _d(0.0)]}
         return _d(value)
 
     def _lookup(self, e: ir.Lookup) -> Any:
@@ -238,9 +238,13 @@ class _Writer:
     def _tree_json(self, n: ir.TreeNode, fields: list[str], leaf) -> Any:
         if n.field is None:
             return leaf(n)
-        if n.categories is not None:
-            raise self.fail("categorical splits")
         name = avro_name(n.field)
+        if n.categories is not None:
+            # the Datum carries a missing value of a categorical field as -1 (codes are >= 0)
+            cats = [float(c) for c in n.categories] + ([-1.0] if n.missing_left else [])
+            return {"TreeNode": {"field": name, "operator": "in", "value": {"array": cats},
+                                 "pass": self._branch(n.left, fields, leaf),
+                                 "fail": self._branch(n.right, fields, leaf)}}
         first, second = (n.right, n.left) if n.missing_left else (n.left, n.right)
         op = ">" if n.missing_left else "<="
         t = float(n.threshold)
@@ -248,7 +252,8 @@ class _Writer:
             # float32(x) <= t  iff  x <= double_bound(t)
             t = double_bound(t)
         # NaN compares FALSE: the child taking missing values is the "fail" branch
-        return {"TreeNode": {"field": name, "operator": op, "value": t,
+        return {"TreeNode": {"field": name, "operator": op,
+                             "value": {"double": t} if self._categorical else t,
                              "pass": self._branch(first, fields, leaf),
                              "fail": self._branch(second, fields, leaf)}}
 
@@ -263,18 +268,30 @@ class _Writer:
         fields = sorted({avro_name(f) for s in _tree_specs(self.doc.model)
                          for f in _split_fields(s.root)})
         fields = fields or [avro_name(self.doc.inputs[0].name)]
+        cat_fields, num_fields = _split_kinds(_tree_specs(self.doc.model))
+        if cat_fields & num_fields:
+            raise self.fail("a field with both categorical and numeric splits")
+        self._categorical = bool(cat_fields)
+        value_type: Any = ["double", DOUBLES] if cat_fields else "double"
         leaf_type: Any = DOUBLES if classify else "double"
         self._leaf_type_name = "array" if classify else "double"
         leaf = (lambda n: list(n.probabilities)) if classify else (lambda n: float(n.value))
         node_type = {"type": "record", "name": "TreeNode", "fields": [
             {"name": "field", "type": {"type": "enum", "name": "Fields", "symbols": fields}},
-            {"name": "operator", "type": "string"}, {"name": "value", "type": "double"},
+            {"name": "operator", "type": "string"}, {"name": "value", "type": value_type},
             {"name": "pass", "type": [leaf_type, "TreeNode"]},
             {"name": "fail", "type": [leaf_type, "TreeNode"]}]}
         if "Datum" not in self._types:
             self._types.add("Datum")
+            cats = {avro_name(f) for f in cat_fields}
+
+            def value(f: str) -> Any:
+                x = self.env[_from_avro(self, f)]
+                if f in cats:
+                    return {"if": {"impute.isnan": x}, "then": _d(-1.0), "else": x}
+                return x
             self.lets.append({"let": {"datum": {"new": {
-                f: self.env[_from_avro(self, f)] for f in fields}, "type": {
+                f: value(f) for f in fields}, "type": {
                 "type": "record", "name": "Datum",
                 "fields": [{"name": f, "type": "double"} for f in fields]}}}})
             self.cells[cell] = {"type": {"type": "array", "items": node_type}, "init": [
@@ -391,6 +408,18 @@ def _split_fields(n: ir.TreeNode) -> set:
             out.add(n.field)
             stack += [n.left, n.right]
     return out
+
+
+def _split_kinds(specs: list) -> tuple[set, set]:
+    """(fields with categorical splits, fields with numeric splits) over the trees."""
+    cat, num = set(), set()
+    stack = [s.root for s in specs]
+    while stack:
+        n = stack.pop()
+        if n.field is not None:
+            (cat if n.categories is not None else num).add(n.field)
+            stack += [n.left, n.right]
+    return cat, num
 
 
 def _from_avro(w: _Writer, avro: str) -> str:
