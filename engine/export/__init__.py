@@ -98,20 +98,58 @@ def _cell(v: Any) -> Any:
     return v
 
 
-def _verification(doc, X: pd.DataFrame, want: dict, tol: float,
-                  skip: np.ndarray | None = None) -> tuple[list, list]:
-    if skip is not None and skip.any():     # rows with more than one right answer stay out
-        keep = np.flatnonzero(~skip)
-        X = X.iloc[keep]
-        want = {k: np.asarray(v)[keep] for k, v in want.items()}
-    n = min(len(X), VERIFICATION_ROWS)
+#: significant digits of the numeric inputs of the ModelVerification rows
+VERIFICATION_INPUT_DIGITS = 5
+
+
+def _round_sig(values: np.ndarray, digits: int) -> np.ndarray:
+    """Floats rounded to ``digits`` significant digits (NaN and infinities kept)."""
+    out = np.array([float(f"{v:.{digits}g}") if np.isfinite(v) else v
+                    for v in values.astype(float)], float)
+    return out.astype(values.dtype)
+
+
+def _column(i: int) -> str:
+    """The i-th InlineTable column name: a, b, ..., z, aa, ab, ... (each cell's element name
+    is written twice per row, so short names keep the block small)."""
+    name = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        name = chr(97 + r) + name
+    return name
+
+
+def _verification(estimator: Any, doc, X: pd.DataFrame, precision: float) -> tuple[list, list]:
+    """ModelVerification's fields and rows: the first VERIFICATION_ROWS sample rows with their
+    numbers rounded to VERIFICATION_INPUT_DIGITS significant digits, and the estimator's own
+    outputs on those rounded rows, written with the digits ``precision`` needs (two more than
+    its decimal exponent: a rounding error below a hundredth of it). Rows with more than one
+    right answer (``check.ambiguous_rows``) stay out. The export's check itself compares the
+    full-precision sample."""
+    from .check import ambiguous_rows, expected
+    Xv = X.iloc[:4 * VERIFICATION_ROWS].copy()
+    for name in Xv.columns:
+        if Xv[name].dtype.kind == "f":
+            Xv[name] = _round_sig(Xv[name].to_numpy(), VERIFICATION_INPUT_DIGITS)
+    skip = ambiguous_rows(estimator, Xv, doc)
+    if skip is not None and skip.any():
+        Xv = Xv.iloc[np.flatnonzero(~skip)]
+    Xv = Xv.iloc[:VERIFICATION_ROWS]
+    want = expected(estimator, Xv, doc)
+    digits = max(1, int(np.ceil(-np.log10(precision)))) + 2 if precision > 0 else 17
+    n = len(Xv)
     fields, cols = [], {}
-    for i, name in enumerate(X.columns):
-        fields.append((str(name), f"x{i}", None))
-        cols[str(name)] = (f"x{i}", X[name].to_numpy()[:n])
+    for i, name in enumerate(Xv.columns):
+        fields.append((str(name), _column(i), None))
+        cols[str(name)] = (_column(i), Xv[name].to_numpy())
     for j, (name, values) in enumerate(want.items()):
-        fields.append((name, f"y{j}", tol))
-        cols[name] = (f"y{j}", np.asarray(values)[:n])
+        values = np.asarray(values)
+        if values.dtype.kind == "f":
+            values = _round_sig(values, min(17, digits))
+        k = len(Xv.columns) + j
+        fields.append((name, _column(k), precision))
+        cols[name] = (_column(k), values)
     rows = [{c: _cell(v[r]) for c, v in cols.values()} for r in range(n)]
     return fields, rows
 
@@ -156,7 +194,7 @@ def export(estimator: Any, path: str | os.PathLike | None = None,
 
             from .pmml_writer import write
             precision = getattr(doc.model, "verification_precision", tol)
-            data = write(doc, _verification(doc, X_sample, want, precision, skip), __version__)
+            data = write(doc, _verification(estimator, doc, X_sample, precision), __version__)
         else:
             from .pfa_writer import write as write_pfa
             data = write_pfa(doc).encode("utf-8")

@@ -30,14 +30,17 @@ class NeuralSpec:
 
     def pmml(self, w: Any, out: Any) -> Any:
         inputs = B.el("NeuralInputs", {"numberOfInputs": len(self.fields)}, *[
-            B.el("NeuralInput", {"id": f"0,{i}"}, B.derived_field(
+            B.el("NeuralInput", {"id": str(i)}, B.derived_field(
                 f"input({f})", "continuous", "double", B.field_ref(f)))
             for i, f in enumerate(self.fields)])
-        prev = [f"0,{i}" for i in range(len(self.fields))]
+        # neuron ids: one running number over inputs and layers (every Con names one)
+        prev = [str(i) for i in range(len(self.fields))]
+        next_id = len(self.fields)
         layers = []
         last = len(self.weights) - 1
         for k, (W, b, act) in enumerate(zip(self.weights, self.biases, self.activations)):
-            ids = [f"{k + 1},{j}" for j in range(W.shape[1])]
+            ids = [str(next_id + j) for j in range(W.shape[1])]
+            next_id += W.shape[1]
             neurons = [B.el("Neuron", {"id": ids[j], "bias": float(b[j])}, *[
                 B.el("Con", {"from": prev[i], "weight": float(W[i, j])})
                 for i in range(W.shape[0]) if W[i, j] != 0]) for j in range(W.shape[1])]
@@ -48,8 +51,7 @@ class NeuralSpec:
             prev = ids
         if self.function == "classification":
             if len(self.classes) == 2:      # p(second class) from the logistic unit; 1 - p
-                k = len(self.weights) + 1
-                ids = [f"{k},0", f"{k},1"]
+                ids = [str(next_id), str(next_id + 1)]
                 layers.append(B.el("NeuralLayer", {"activationFunction": "identity"},
                                    B.el("Neuron", {"id": ids[0], "bias": 1},
                                         B.el("Con", {"from": prev[0], "weight": -1})),

@@ -111,10 +111,34 @@ class _Writer:
             return writer(self, out)
         raise TypeError(f"no PMML writer for {type(spec).__name__}")
 
+    def one_hot_term(self, name: str) -> tuple[str, Any] | None:
+        """(input field, category) when ``name`` is a one-hot indicator of one text category
+        whose missing input makes the result missing (a RegressionModel term of it is then a
+        CategoricalPredictor on the input itself, as sklearn2pmml writes it: no derived
+        field)."""
+        d = self.derived.get(name)
+        if d is None or not isinstance(d.expr, ir.Indicator):
+            return None
+        e = d.expr
+        if e.negate or len(e.values) != 1 or e.missing is not None or \
+                e.name not in self.inputs or self.inputs[e.name].data_type != "string":
+            return None
+        return e.name, e.values[0]
+
     def linear(self, spec: ir.LinearSpec, out: etree._Element | None,
                extra: Iterable[str] = ()) -> etree._Element:
         fields = [f for _, _, terms in spec.tables for f, _ in terms]
-        tables = [B.regression_table(icpt, terms, cat) for cat, icpt, terms in spec.tables]
+        fields = [(self.one_hot_term(f) or (f,))[0] for f in fields]
+        tables = []
+        for cat, icpt, terms in spec.tables:
+            numeric = [t for t in terms if self.one_hot_term(t[0]) is None]
+            table = B.regression_table(icpt, numeric, cat)
+            for f, c in terms:
+                one_hot = self.one_hot_term(f)
+                if one_hot is not None:
+                    table.append(B.el("CategoricalPredictor", {
+                        "name": one_hot[0], "value": one_hot[1], "coefficient": c}))
+            tables.append(table)
         return B.regression_model(spec.function, spec.normalization, self.schema(fields, True,
                                                                                  extra),
                                   out, None, tables)
@@ -198,7 +222,7 @@ class _Writer:
                     acc |= self._all_fields(mm)
             return acc
         if isinstance(spec, ir.LinearSpec):
-            return {f for _, _, t in spec.tables for f, _ in t}
+            return {(self.one_hot_term(f) or (f,))[0] for _, _, t in spec.tables for f, _ in t}
         return set(getattr(spec, "fields", ()))
 
     def ensemble(self, spec: ir.EnsembleSpec, out: etree._Element | None) -> etree._Element:
