@@ -498,6 +498,8 @@ def add_fast_routes(app: FastAPI) -> None:
               include_in_schema=False)]
 
 
-def app_from_env() -> FastAPI:
-    """uvicorn's factory in every worker: the configuration the ``serve`` command exported."""
-    return create_app(ServeConfig.from_env())
+def app_from_env() -> Any:
+    """uvicorn's factory in every worker: the configuration the ``serve`` command exported,
+    with the scoring requests' raw ASGI path (``fastpath``) in front of the application."""
+    from .fastpath import FastPath
+    return FastPath(create_app(ServeConfig.from_env()))

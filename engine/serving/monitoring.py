@@ -31,7 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from typing import Any, Iterable, Mapping, Sequence
 
 import orjson
@@ -421,6 +421,7 @@ class Monitor:
         self._lock = threading.Lock()
         self._pred_values: dict[tuple[str, str], set] = defaultdict(set)
         self._flusher: threading.Thread | None = None
+        self.access_log = AccessLog()
 
     def flush(self) -> None:
         """Push every version's gathered field and drift counts to the shared counters."""
@@ -640,9 +641,16 @@ def agree(a: Any, b: Any) -> bool:
 # ---------------------------------------------------------------------- access log
 
 class AccessLog:
-    """One JSON line per request, written with a single os.write (no logging machinery on the
-    request path: lines from several workers never interleave mid-line, since each write of a
-    line shorter than PIPE_BUF to a pipe or an O_APPEND file is atomic)."""
+    """One JSON line per request, written off the request path: a request appends its line to
+    a queue, and a writer thread drains it every ``INTERVAL`` seconds with as few ``os.write``
+    calls as it can, each one whole lines of at most PIPE_BUF bytes (a longer line alone), so
+    lines from several workers never interleave mid-line (such a write to a pipe or an
+    O_APPEND file is atomic). A slow or blocked log never stalls the event loop: past
+    ``MAX_QUEUED`` waiting lines the oldest are dropped (and counted in ``dropped``)."""
+
+    INTERVAL = 0.02
+    MAX_QUEUED = 100_000
+    CHUNK = 4096          # PIPE_BUF on Linux
 
     def __init__(self, target: str | None = None):
         target = os.environ.get(ACCESS_LOG_ENV, "-") if target is None else target
@@ -653,6 +661,10 @@ class AccessLog:
                        os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
         self._second = -1
         self._stamp = ""
+        self._queue: deque[bytes] = deque()
+        self.dropped = 0
+        self._writer: threading.Thread | None = None
+        self._lock = threading.Lock()
 
     def now(self) -> str:
         """UTC time with milliseconds, ISO 8601 (the seconds part formatted once a second)."""
@@ -664,8 +676,54 @@ class AccessLog:
         return f"{self._stamp}.{int((t - second) * 1000):03d}Z"
 
     def write(self, line: dict) -> None:
+        """Queue one line (written within INTERVAL seconds)."""
+        q = self._queue
+        if len(q) >= self.MAX_QUEUED:
+            try:
+                q.popleft()
+                self.dropped += 1
+            except IndexError:
+                pass
+        q.append(orjson.dumps(line) + b"\n")
+        if self._writer is None:
+            self._start()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._run, daemon=True,
+                                                name="portmodel-access-log")
+                self._writer.start()
+                atexit.register(self.flush)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.INTERVAL)
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every queued line now."""
+        q = self._queue
+        chunk: list[bytes] = []
+        size = 0
+        while True:
+            try:
+                line = q.popleft()
+            except IndexError:
+                break
+            if chunk and size + len(line) > self.CHUNK:
+                self._emit(b"".join(chunk))
+                chunk, size = [], 0
+            chunk.append(line)
+            size += len(line)
+        if chunk:
+            self._emit(b"".join(chunk))
+
+    def _emit(self, data: bytes) -> None:
         try:
-            os.write(self.fd, orjson.dumps(line) + b"\n")
+            while data:
+                n = os.write(self.fd, data)
+                data = data[n:]
         except OSError:
             pass            # a closed or full log never fails a request
 
@@ -676,7 +734,7 @@ class MonitorMiddleware:
     def __init__(self, app: Any, monitor: Monitor):
         self.app = app
         self.monitor = monitor
-        self.log = AccessLog()
+        self.log = monitor.access_log
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
