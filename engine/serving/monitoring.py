@@ -293,6 +293,19 @@ class FieldCheck:
         return None
 
 
+    def count(self, values: Sequence[Any]) -> dict[str, int]:
+        """issue -> how many of ``values`` have it (the issues of ``judge``, in bulk)."""
+        if self.plain:      # most values are plain numbers: only the others are judged one by one
+            values = [v for v in values if not ((type(v) is float and v == v) or type(v) is int)]
+        out: dict[str, int] = {}
+        judge = self.judge
+        for v in values:
+            issue = judge(v)
+            if issue is not None:
+                out[issue] = out.get(issue, 0) + 1
+        return out
+
+
 def field_checks(model: Any) -> list[FieldCheck]:
     """One check per active input field of the model."""
     return [FieldCheck(f) for f in getattr(model, "inputs", []) if f.usage in ("active", "", None)]
@@ -328,6 +341,8 @@ class VersionWatch:
         self._drifts: dict[str, VersionDrift] = {}
         self._records: dict[str, int] = {}
         self._issues: dict[tuple[str, str, str], int] = {}
+        self._queued: list[tuple[str, Sequence[Any], Sequence[bool], Sequence[Any]]] = []
+        self._queued_rows = 0
         self.drift = self.drift_of("live")
 
     def drift_of(self, role: str) -> VersionDrift:
@@ -355,32 +370,52 @@ class VersionWatch:
             if d is not self.drift:
                 d._refresh(force=True)
 
+    #: records waiting for the next flush beyond this many are judged at once, on the request
+    MAX_PENDING = 50_000
+
     def observe_rows(self, records: Sequence[Any], rejected: Sequence[bool],
                      predictions: Sequence[Any]) -> None:
-        """Judge and count scored records (the role is ``observed.ROLE``); rejected rows count for
-        field quality only, the others also into the drift bins with their prediction. Counts
-        gather in this worker and reach the shared counters at the next ``flush``."""
+        """Queue scored records (the role is ``observed.ROLE``) for the next ``flush``, which
+        judges them field by field in bulk (cheaper than one record at a time, and off the
+        request path); rejected rows count for field quality only, the others also into the
+        drift bins with their prediction."""
         role = ROLE.get()
-        checks = self.checks
-        issues = self._issues
-        n = 0
-        good_recs, preds = [], []
         with self._lock:
-            for rec, bad, pred in zip(records, rejected, predictions):
-                if type(rec) is not dict and not isinstance(rec, Mapping):
-                    continue
-                n += 1
-                for c in checks:
-                    issue = c.judge(rec.get(c.name))
-                    if issue is not None:
-                        key = (role, c.name, issue)
-                        issues[key] = issues.get(key, 0) + 1
-                if not bad:
-                    good_recs.append(rec)
-                    preds.append(pred)
-            self._records[role] = self._records.get(role, 0) + n
-        if good_recs:
-            self.drift_of(role).observe(good_recs, preds)
+            self._queued.append((role, records, rejected, predictions))
+            self._queued_rows += len(records)
+            full = self._queued_rows >= self.MAX_PENDING
+        if full:
+            self._judge_queued()
+
+    def _judge_queued(self) -> None:
+        with self._lock:
+            queued, self._queued, self._queued_rows = self._queued, [], 0
+        if not queued:
+            return
+        by_role: dict[str, tuple[list, list, list]] = {}
+        for role, records, rejected, predictions in queued:
+            recs, bad, preds = by_role.setdefault(role, ([], [], []))
+            for rec, r, p in zip(records, rejected, predictions):
+                if type(rec) is dict or isinstance(rec, Mapping):
+                    recs.append(rec)
+                    bad.append(r)
+                    preds.append(p)
+        for role, (recs, bad, preds) in by_role.items():
+            issues: dict[tuple[str, str, str], int] = {}
+            for c in self.checks:
+                for issue, n in c.count([rec.get(c.name) for rec in recs]).items():
+                    issues[(role, c.name, issue)] = n
+            with self._lock:
+                self._records[role] = self._records.get(role, 0) + len(recs)
+                for key, n in issues.items():
+                    self._issues[key] = self._issues.get(key, 0) + n
+            good = [i for i, b in enumerate(bad) if not b]
+            if good:
+                if len(good) == len(recs):
+                    self.drift_of(role).observe(recs, preds)
+                else:
+                    self.drift_of(role).observe([recs[i] for i in good],
+                                                [preds[i] for i in good])
 
     def observe(self, records: Sequence[Any], results: Sequence[Any]) -> None:
         """``observe_rows`` from results: results[i] is the output dict or an error."""
@@ -393,7 +428,9 @@ class VersionWatch:
         self.observe_rows(records, rejected, preds)
 
     def flush(self) -> None:
-        """Hand this worker's gathered counts to the shared Prometheus counters."""
+        """Judge the queued records, then hand this worker's gathered counts to the shared
+        Prometheus counters."""
+        self._judge_queued()
         m = self.metrics
         with self._lock:
             records, self._records = self._records, {}

@@ -8,6 +8,7 @@ others are still scored.
 from __future__ import annotations
 
 import io
+from itertools import repeat
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -63,11 +64,14 @@ def error_body(exc: BaseException) -> dict:
 
 
 def _is_record(value: Any) -> bool:
-    return isinstance(value, dict) and all(isinstance(k, str) for k in value)
+    return isinstance(value, dict) and all(map(isinstance, value, repeat(str)))
+
+
+_NESTED = (list, dict)
 
 
 def _scalar_record(record: dict) -> bool:
-    return not any(isinstance(v, (list, dict)) for v in record.values())
+    return not any(map(isinstance, record.values(), repeat(_NESTED)))
 
 
 def score_record(model: Model, record: dict) -> dict:
