@@ -2,6 +2,7 @@
 
     python benchmarks/bench_serve.py [--clients 4] [--seconds 10] [--max-requests 50000]
                                      [--workers 2] [--models lr,rf] [--no-mlserver]
+                                     [--driver auto|wrk|python]
 
 Fits the logistic regression (scaler + one-hot) and the 100-tree random forest exactly as
 benchmarks/bench_pmml.py does (cached in benchmarks/.cache with their sklearn2pmml documents).
@@ -10,11 +11,14 @@ environment of its own that this script builds under benchmarks/.cache when miss
 same fitted scikit-learn pipelines, saved with joblib. Both run with --workers HTTP worker
 processes (MLServer: its default inference settings).
 
-The load comes from --clients separate client processes, each one keep-alive connection sending
-one record per request as fast as answers come back (closed loop), for --seconds or
---max-requests requests, whichever ends first, after three untimed seconds of warm-up. The client is
-a small raw-socket HTTP/1.1 loop, so the load generator costs as little CPU as possible on the
-cores the servers share with it. Printed: requests/s, p50 and p99 latency seen by the clients,
+The load comes from ``wrk`` (the Debian package, installed with apt-get when missing): one
+thread, --clients keep-alive connections, each sending one record per request as fast as
+answers come back (closed loop; a small Lua script POSTs the bodies in turn), for --seconds
+after three untimed seconds of warm-up; p50/p99 come from its --latency distribution. wrk is
+one C process, so the load generator takes far less of the two cores than Python clients would.
+When wrk cannot be had (or with --driver python) --clients separate Python client processes do
+the same with a small raw-socket HTTP/1.1 loop, for --seconds or --max-requests requests,
+whichever ends first. portmodel and MLServer are driven the same way in one run. Printed: requests/s, p50 and p99 latency seen by the clients,
 failed requests, the server's CPU time per request (all its processes, from /proc), and
 portmodel / MLServer. On a machine that other work also loads, requests/s and latency follow
 the share of the cores the servers get; CPU per request much less so.
@@ -30,6 +34,7 @@ import argparse
 import json
 import os
 import pickle
+import re
 import shutil
 import signal
 import socket
@@ -195,6 +200,107 @@ def drive(host: str, port: int, path: str, bodies: list[str], clients: int, seco
             "client_us": sum(r["cpu"] for r in results) / ok * 1e6 if ok else None,
             "p50": float(np.percentile(lat, 50)) if lat.size else float("nan"),
             "p99": float(np.percentile(lat, 99)) if lat.size else float("nan")}
+
+
+# ---------------------------------------------------------------------- wrk
+
+#: wrk's script: POST the bodies in turn (one per request), JSON
+WRK_LUA = """
+local bodies = {}
+local i = 0
+init = function(args)
+  for line in io.lines(args[1]) do bodies[#bodies + 1] = line end
+end
+request = function()
+  i = i %% #bodies + 1
+  return wrk.format("POST", "%s", {["Content-Type"] = "application/json"}, bodies[i])
+end
+"""
+
+
+def ensure_wrk() -> str | None:
+    """The path of ``wrk``, installing the Debian package when it is missing (as root, or
+    through sudo without a password); None when it cannot be had."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    apt = shutil.which("apt-get")
+    if apt is None:
+        return None
+    prefix = [] if os.geteuid() == 0 else (["sudo", "-n"] if shutil.which("sudo") else None)
+    if prefix is None:
+        return None
+    print("installing wrk (apt-get install wrk) ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for cmd in ([*prefix, apt, "install", "-y", "-q", "wrk"],
+                [*prefix, apt, "update", "-q"], [*prefix, apt, "install", "-y", "-q", "wrk"]):
+        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if shutil.which("wrk"):
+            return shutil.which("wrk")
+    return None
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
+
+
+def _ms(text: str) -> float:
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text.strip())
+    if not m:
+        raise ValueError(f"not a wrk duration: {text!r}")
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def parse_wrk(out: str) -> dict:
+    """requests/s, p50/p99 (ms), completed and failed requests from wrk's --latency report."""
+    pct = {int(float(m.group(1))): _ms(m.group(2))
+           for m in re.finditer(r"^\s+([\d.]+)%\s+(\S+)\s*$", out, re.M)}
+    done = re.search(r"(\d+) requests in", out)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+                     out)
+    failed = (int(non2xx.group(1)) if non2xx else 0) + (
+        sum(int(x) for x in sock.groups()) if sock else 0)
+    if not (done and rps and 50 in pct and 99 in pct):
+        raise RuntimeError(f"unexpected wrk output:\n{out}")
+    n = int(done.group(1))
+    failures = []
+    if non2xx:
+        failures.append(f"{non2xx.group(1)} non-2xx answers")
+    if sock:
+        failures.append(sock.group(0))
+    return {"rps": float(rps.group(1)), "ok": n - (int(non2xx.group(1)) if non2xx else 0),
+            "failed": failed, "failures": failures, "p50": pct[50], "p99": pct[99]}
+
+
+def drive_wrk(wrk: str, host: str, port: int, path: str, bodies: list[str], clients: int,
+              seconds: float, warmup: float = 3.0, server_pid: int | None = None) -> dict:
+    """The same closed-loop load as ``drive`` from wrk (one thread, ``clients`` keep-alive
+    connections): one untimed warm-up run, then the measured one with --latency."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-wrk-"))
+    try:
+        (folder / "bodies.txt").write_text("\n".join(b.replace("\n", " ") for b in bodies)
+                                           + "\n")
+        script = folder / "post.lua"
+        script.write_text(WRK_LUA % path)
+        url = f"http://{host}:{port}{path}"
+        base = [wrk, "-t", "1", "-c", str(clients), "-s", str(script)]
+        if warmup > 0:
+            subprocess.run([*base, "-d", f"{max(1, round(warmup))}s", url, "--",
+                            str(folder / "bodies.txt")], capture_output=True, text=True)
+        cpu0 = tree_cpu(server_pid) if server_pid is not None else None
+        done = subprocess.run([*base, "-d", f"{max(1, round(seconds))}s", "--latency",
+                               "--timeout", "10s", url, "--", str(folder / "bodies.txt")],
+                              capture_output=True, text=True)
+        cpu = tree_cpu(server_pid) - cpu0 if server_pid is not None else None
+        if done.returncode != 0:
+            raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()}")
+        r = parse_wrk(done.stdout)
+        r["server_us"] = cpu / r["ok"] * 1e6 if cpu is not None and r["ok"] else None
+        r["client_us"] = None
+        return r
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------- models and data
@@ -394,16 +500,32 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--models", default="lr,rf")
     ap.add_argument("--no-mlserver", action="store_true")
+    ap.add_argument("--driver", choices=("auto", "wrk", "python"), default="auto",
+                    help="load generator: wrk (installed with apt-get when missing), the Python "
+                         "client processes, or auto: wrk when it can be had, else Python")
     args = ap.parse_args()
     if args.client:
         client_main(json.loads(Path(args.client).read_text()))
         return
     names = [n for n in args.models.split(",") if n]
+    wrk = ensure_wrk() if args.driver in ("auto", "wrk") else None
+    if args.driver == "wrk" and wrk is None:
+        raise SystemExit("wrk is not installed and could not be installed (apt-get install wrk)")
+
+    def load(port: int, path: str, bodies: list[str], server_pid: int | None = None,
+             warmup: float = 3.0) -> dict:
+        if wrk is not None:
+            return drive_wrk(wrk, "127.0.0.1", port, path, bodies, args.clients, args.seconds,
+                             warmup, server_pid)
+        return drive("127.0.0.1", port, path, bodies, args.clients, args.seconds,
+                     args.max_requests, warmup, server_pid)
     models = fitted_models(names)
     import platform
     print(f"bench_serve: {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{args.workers} server workers each, {args.clients} client processes, "
-          f"{args.seconds:g} s or {args.max_requests:,} requests per run, 3 s warm-up")
+          f"{args.workers} server workers each, "
+          + (f"wrk ({args.clients} connections, 1 thread), {args.seconds:g} s per run"
+             if wrk else f"{args.clients} Python client processes, {args.seconds:g} s or "
+                         f"{args.max_requests:,} requests per run") + ", 3 s warm-up")
     records = {n: sample_records(models[n][2]) for n in names}
     results: dict[str, dict] = {}
     tmp = Path(tempfile.mkdtemp(prefix="bench-serve-"))
@@ -415,9 +537,8 @@ def main() -> None:
                 bodies = [json.dumps(r) for r in records[n]]
                 st, body = http("POST", port, f"/models/{n}", bodies[0].encode())
                 assert st == 200, body
-                results[(n, "portmodel")] = drive("127.0.0.1", port, f"/models/{n}", bodies,
-                                                  args.clients, args.seconds, args.max_requests,
-                                                  server_pid=proc.pid)
+                results[(n, "portmodel")] = load(port, f"/models/{n}", bodies,
+                                                 server_pid=proc.pid)
         finally:
             stop(proc)
         if not args.no_mlserver:
@@ -427,9 +548,8 @@ def main() -> None:
                     bodies = [v2_body(r) for r in records[n]]
                     st, body = http("POST", port, f"/v2/models/{n}/infer", bodies[0].encode())
                     assert st == 200, body
-                    results[(n, "mlserver")] = drive("127.0.0.1", port, f"/v2/models/{n}/infer",
-                                                     bodies, args.clients, args.seconds,
-                                                     args.max_requests, server_pid=proc.pid)
+                    results[(n, "mlserver")] = load(port, f"/v2/models/{n}/infer", bodies,
+                                                    server_pid=proc.pid)
             finally:
                 stop(proc)
         # portmodel again, through an endpoint, while versions and weights change
@@ -443,8 +563,8 @@ def main() -> None:
                 bodies = [json.dumps(r) for r in records[n]]
                 changes[n] = []
                 t = changes_during(port, n, docs[n], args.seconds + 1.0, changes[n])
-                results[(n, "changes")] = drive("127.0.0.1", port, f"/endpoints/{n}-ep", bodies,
-                                                args.clients, args.seconds, args.max_requests)
+                # no warm-up: every request sent while the changes happen counts
+                results[(n, "changes")] = load(port, f"/endpoints/{n}-ep", bodies, warmup=0)
                 t.join(60)
         finally:
             stop(proc)

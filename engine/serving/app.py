@@ -18,7 +18,7 @@ import logging
 import re
 import time
 from contextlib import asynccontextmanager
-from typing import Any, Callable
+from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -33,7 +33,7 @@ from ..errors import DocumentError, PortmodelError
 from .auth import require_admin, require_scoring
 from .config import ServeConfig
 from .registry import Loaded, Registry
-from .scoring import BadRequest, dumps, parse_json, score_csv, score_json
+from .scoring import BadRequest, CsvOptions, Scored, dumps, parse_json, score_payload
 from .store import Conflict, NotFound, Store
 
 log = logging.getLogger("portmodel.serving")
@@ -43,11 +43,6 @@ XML_TYPES = {"application/xml", "text/xml", "application/pmml+xml"}
 JSON_TYPES = {"application/json"}
 YAML_TYPES = {"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"}
 CSV_TYPES = {"text/csv"}
-
-#: called after each successful scoring: hook(request, loaded, records, results); results[i] is
-#: an output dict or an exception. Monitoring (drift, field counters) appends to app.state.hooks.
-ScoreHook = Callable[[Request, Loaded, list, list], None]
-
 
 class JSONBytes(Response):
     """A response whose body is already JSON bytes (orjson)."""
@@ -224,53 +219,51 @@ async def resolve_async(request: Request, name: str, version: int | None) -> Loa
 INLINE_BODY = 16_384
 
 
-def notify(request: Request, loaded: Loaded, records: list, results: list) -> None:
-    """Run the score hooks (monitoring); a failing hook never fails the request."""
-    for hook in request.app.state.hooks:
-        try:
-            hook(request, loaded, records, results)
-        except Exception:   # noqa: BLE001 - monitoring must not break scoring
-            log.exception("score hook failed")
-
-
-async def score_request(request: Request, loaded: Loaded) -> Response:
-    """Score a request body (JSON record, JSON list or CSV) with a resolved model."""
+async def read_scoring_body(request: Request) -> tuple[str, Any, CsvOptions | None, int]:
+    """A scoring request's body: ("json", parsed JSON, None, size) or ("csv", bytes, its
+    options, size).
+    415 for another content type, 400 for malformed JSON."""
     kind = media_type(request)
     if kind not in JSON_TYPES and kind not in CSV_TYPES:
         raise HTTPException(415, f"send application/json (a record or a list of records) or "
                                  f"text/csv, not {kind or 'no content type'}")
     body = await request.body()
-    headers = {"X-Model-Version": str(loaded.version), "X-Model-Name": loaded.name}
-    request.state.model = loaded.name
-    request.state.version = loaded.version
     if kind in JSON_TYPES:
         try:
-            payload = parse_json(body)
-            if len(body) > INLINE_BODY:
-                status, out = await run_in_threadpool(score_json, loaded.model, payload,
-                                                      loaded.name, loaded.version)
-            else:
-                status, out = score_json(loaded.model, payload, loaded.name, loaded.version)
+            return "json", parse_json(body), None, len(body)
         except BadRequest as exc:
             raise HTTPException(400, str(exc)) from None
-        if request.app.state.hooks:
-            if isinstance(out, list):
-                notify(request, loaded, payload, [r.get("outputs", r) for r in out])
-            elif status == 200:
-                notify(request, loaded, [payload], [out["outputs"]])
-            else:   # a rejected record: the input-quality counters want it most of all
-                notify(request, loaded, [payload], [{"error": out}])
-        return json_response(status, out, headers)
     params = request.query_params
+    return "csv", body, CsvOptions(params.get("delimiter", ","), params.get("quote", '"'),
+                                   tuple(c for c in params.getlist("id") if c)), len(body)
+
+
+async def score_body(loaded: Loaded, kind: str, payload: Any, csv: CsvOptions | None,
+                     size: int) -> Scored:
+    """Score a read body with a resolved model (a large body or CSV on a worker thread);
+    400 when it cannot be read."""
     try:
-        status, text = await run_in_threadpool(
-            score_csv, loaded.model, body, delimiter=params.get("delimiter", ","),
-            quotechar=params.get("quote", '"'), ids=[c for c in params.getlist("id") if c])
+        if kind == "json" and size <= INLINE_BODY:
+            return score_payload(loaded.model, kind, payload, loaded.name, loaded.version)
+        return await run_in_threadpool(score_payload, loaded.model, kind, payload, loaded.name,
+                                       loaded.version, csv)
     except BadRequest as exc:
         raise HTTPException(400, str(exc)) from None
-    if status != 200:
-        return json_response(status, text, headers)
-    return Response(text, status_code=200, media_type="text/csv", headers=headers)
+
+
+def scored_response(scored: Scored, headers: dict) -> Response:
+    body, kind = scored.content()
+    return Response(body, status_code=scored.status, media_type=kind, headers=headers)
+
+
+async def score_request(request: Request, loaded: Loaded) -> Response:
+    """Score a request body (JSON record, JSON list or CSV) with a resolved model."""
+    request.state.model = loaded.name
+    request.state.version = loaded.version
+    kind, payload, csv, size = await read_scoring_body(request)
+    scored = await score_body(loaded, kind, payload, csv, size)
+    return scored_response(scored, {"X-Model-Version": str(loaded.version),
+                                    "X-Model-Name": loaded.name})
 
 
 # ---------------------------------------------------------------------- OpenAPI bodies
@@ -332,7 +325,6 @@ def create_app(config: ServeConfig) -> FastAPI:
     app.state.config = config
     app.state.store = store
     app.state.registry = Registry(store, config.poll_interval, config.model_cache)
-    app.state.hooks = []            # list[ScoreHook]
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -506,6 +498,8 @@ def add_fast_routes(app: FastAPI) -> None:
               include_in_schema=False)]
 
 
-def app_from_env() -> FastAPI:
-    """uvicorn's factory in every worker: the configuration the ``serve`` command exported."""
-    return create_app(ServeConfig.from_env())
+def app_from_env() -> Any:
+    """uvicorn's factory in every worker: the configuration the ``serve`` command exported,
+    with the scoring requests' raw ASGI path (``fastpath``) in front of the application."""
+    from .fastpath import FastPath
+    return FastPath(create_app(ServeConfig.from_env()))

@@ -516,20 +516,42 @@ class VersionDrift:
         if not refs:
             return
         plan = self._plan_for(refs)
+        # field by field over the whole batch: plain numbers binned together (numpy for a
+        # large batch), anything else value by value
+        counted: list[tuple[str, list[int]]] = []
+        for key, label, edges, bins in plan:
+            values = predictions if key is PREDICTION else [rec.get(key) for rec in records]
+            counts = [0] * len(bins.expected)
+            if edges is not None:
+                plain = [v for v in values if type(v) is float and v == v]
+                if plain:
+                    if len(plain) >= 32:
+                        idx = np.searchsorted(np.asarray(edges, dtype=float),
+                                              np.asarray(plain, dtype=float), side="left")
+                        for i, n in enumerate(np.bincount(idx, minlength=len(counts)).tolist()):
+                            counts[i] += n
+                    else:
+                        for v in plain:
+                            counts[bisect_left(edges, v)] += 1
+                    if len(plain) < len(values):
+                        values = [v for v in values if not (type(v) is float and v == v)]
+                    else:
+                        values = []
+            for v in values:
+                i = bins.index(v)
+                if i is not None:
+                    counts[i] += 1
+            counted.append((label, counts))
         with self._lock:
             pending = self._pending.get(ref_id)
             if pending is None:
                 pending = self._pending[ref_id] = {label: [0] * len(b.expected)
                                                    for _, label, _, b in plan}
-            for rec, pred in zip(records, predictions):
-                for key, label, edges, bins in plan:
-                    v = pred if key is PREDICTION else rec.get(key)
-                    if edges is not None and type(v) is float and v == v:
-                        pending[label][bisect_left(edges, v)] += 1     # a plain number
-                        continue
-                    i = bins.index(v)
-                    if i is not None:
-                        pending[label][i] += 1
+            for label, counts in counted:
+                acc = pending[label]
+                for i, n in enumerate(counts):
+                    if n:
+                        acc[i] += n
 
     def _plan_for(self, refs: Mapping[str, Bins]) -> list[tuple[str, str, Any, Bins]]:
         """(field key, label, right-closed edges for the number fast path or None, bins)."""

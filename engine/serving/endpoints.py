@@ -6,7 +6,8 @@ moves (checked at most every ``poll_interval`` seconds), so a change is served e
 about a second, without a restart. A request in flight keeps the variant and the compiled model it
 started with: nothing is dropped during a change.
 
-``POST /endpoints/{name}`` scores through the spec: the chosen variant answers; the shadow (if
+``POST /endpoints/{name}`` scores through the spec (every body ``POST /models/{name}`` takes:
+JSON record, JSON list, CSV): the chosen variant answers; the shadow (if
 any) scores a copy of the request on a background thread after the answer is sent, and only the
 agreement of its prediction with the answering variant's is recorded.
 ``GET /endpoints/{name}/stats`` reports, per variant, requests, errors, latency quantiles and the
@@ -35,9 +36,11 @@ router = APIRouter()
 #: shadow copies waiting for the shadow thread beyond this many are skipped (counted as such)
 MAX_SHADOW_BACKLOG = 1000
 
-_SCORING_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
-    "oneOf": [{"type": "object", "additionalProperties": True},
-              {"type": "array", "items": {"type": "object", "additionalProperties": True}}]}}}}}
+_SCORING_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {
+        "oneOf": [{"type": "object", "additionalProperties": True},
+                  {"type": "array", "items": {"type": "object", "additionalProperties": True}}]}},
+    "text/csv": {"schema": {"type": "string"}}}}}
 _SPEC_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["variants"], "properties": {
         "variants": {"type": "array", "minItems": 1, "items": {
@@ -112,19 +115,6 @@ def _json(status: int, body: Any, headers: dict | None = None) -> Response:
 def _check_name(name: str) -> None:
     from .app import check_name
     check_name(name, "endpoint")
-
-
-def _predictions(body: Any, field: str | None) -> list[tuple[bool, Any]]:
-    """[(scored, prediction)] per record of a score_json body."""
-    items = body if isinstance(body, list) else [body]
-    out = []
-    for item in items:
-        outputs = item.get("outputs") if isinstance(item, dict) else None
-        if isinstance(outputs, dict):
-            out.append((True, outputs.get(field) if field else None))
-        else:
-            out.append((False, None))
-    return out
 
 
 # ---------------------------------------------------------------------- admin
@@ -217,9 +207,11 @@ def endpoint_stats(request: Request, name: str) -> Response:
              dependencies=[Depends(require_scoring)],
              responses={400: {}, 404: {}, 413: {}, 415: {}, 422: {}})
 async def score_endpoint(request: Request, name: str) -> Response:
-    """Score a JSON record (or a list of records) with the variant the endpoint picks: by weight,
-    or by the hash of ``X-Request-Id`` when the request has one (same id, same variant)."""
-    from .scoring import BadRequest, parse_json, score_json
+    """Score with the variant the endpoint picks (by weight, or by the hash of ``X-Request-Id``
+    when the request has one: same id, same variant). Takes every body ``POST /models/{name}``
+    takes: a JSON record, a JSON list of records, or text/csv (``?id=``, ``?delimiter=``,
+    ``?quote=``), and answers the same way."""
+    from .app import read_scoring_body, score_body, scored_response
     app = request.app
     spec = _specs(app).get(app, name)
     variant = spec.choose(request.headers.get("x-request-id"))
@@ -230,36 +222,24 @@ async def score_endpoint(request: Request, name: str) -> Response:
     state = request.state
     state.endpoint, state.variant = name, variant.key
     state.model, state.version = loaded.name, loaded.version
-    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if kind != "application/json":
-        raise HTTPException(415, f"send application/json (a record or a list of records), "
-                                 f"not {kind or 'no content type'}")
-    body = await request.body()
-    try:
-        payload = parse_json(body)
-        start = time.perf_counter()
-        status, out = score_json(loaded.model, payload, loaded.name, loaded.version)
-        seconds = time.perf_counter() - start
-    except BadRequest as exc:
-        raise HTTPException(400, str(exc)) from None
+    kind, payload, csv, size = await read_scoring_body(request)
+    start = time.perf_counter()
+    scored = await score_body(loaded, kind, payload, csv, size)
+    seconds = time.perf_counter() - start
     monitor = getattr(app.state, "monitor", None)
-    pf = prediction_field(loaded.model)
-    preds = _predictions(out, pf.name if pf else None)
     if monitor is not None:
+        pf = prediction_field(loaded.model)
+        preds = scored.predictions(pf.name if pf else None)
         categorical = pf is None or pf.kind == "categorical"
-        monitor.record_variant(name, variant.key, "answer", status == 200, seconds)
+        monitor.record_variant(name, variant.key, "answer", scored.status == 200, seconds)
         for ok, p in preds:
             if ok:
                 monitor.record_prediction(name, variant.key, p, categorical)
-        if status == 200:
-            records = payload if isinstance(payload, list) else [payload]
-            results = out if isinstance(out, list) else [out]
-            _notify(request, loaded, records, results)
-        if spec.shadow is not None and status == 200:
-            _submit_shadow(app, monitor, name, spec, variant.key, payload, preds)
+        if spec.shadow is not None and scored.status == 200:
+            _submit_shadow(app, monitor, name, spec, variant.key, kind, payload, csv, preds)
     headers = {"X-Model-Name": loaded.name, "X-Model-Version": str(loaded.version),
                "X-Endpoint": name, "X-Variant": variant.key}
-    return _json(status, out, headers)
+    return scored_response(scored, headers)
 
 
 async def _resolve(registry: Any, model: str, version: int | None) -> Any:
@@ -272,17 +252,9 @@ async def _resolve(registry: Any, model: str, version: int | None) -> Any:
     return await run_in_threadpool(registry.resolve, model, version)
 
 
-def _notify(request: Request, loaded: Any, records: list, results: list) -> None:
-    outputs = [r.get("outputs", r) if isinstance(r, dict) else r for r in results]
-    for hook in getattr(request.app.state, "hooks", ()):
-        try:
-            hook(request, loaded, records, outputs)
-        except Exception:   # noqa: BLE001 - monitoring never fails a request
-            log.exception("score hook failed")
-
-
 def _submit_shadow(app: Any, monitor: Any, endpoint: str, spec: EndpointSpec, answered: str,
-                   payload: Any, answer_preds: list[tuple[bool, Any]]) -> None:
+                   kind: str, payload: Any, csv: Any,
+                   answer_preds: list[tuple[bool, Any]]) -> None:
     global _shadow_backlog
     shadow = spec.shadow
     assert shadow is not None
@@ -295,7 +267,8 @@ def _submit_shadow(app: Any, monitor: Any, endpoint: str, spec: EndpointSpec, an
     def run() -> None:
         global _shadow_backlog
         try:
-            _run_shadow(app, monitor, endpoint, shadow, answered, payload, answer_preds)
+            _run_shadow(app, monitor, endpoint, shadow, answered, kind, payload, csv,
+                        answer_preds)
         except Exception:   # noqa: BLE001 - the shadow never affects the service
             log.exception("shadow scoring failed")
         finally:
@@ -305,23 +278,27 @@ def _submit_shadow(app: Any, monitor: Any, endpoint: str, spec: EndpointSpec, an
     _shadow_pool().submit(run)
 
 
-def _run_shadow(app: Any, monitor: Any, endpoint: str, shadow: Any, answered: str, payload: Any,
-                answer_preds: list[tuple[bool, Any]]) -> None:
+def _run_shadow(app: Any, monitor: Any, endpoint: str, shadow: Any, answered: str, kind: str,
+                payload: Any, csv: Any, answer_preds: list[tuple[bool, Any]]) -> None:
     from .monitoring import agree
-    from .scoring import score_json
+    from .observed import ROLE
+    from .scoring import score_payload
     start = time.perf_counter()
+    token = ROLE.set("shadow")      # its inputs are counted apart from the live answers
     try:
         loaded = app.state.registry.resolve(shadow.model, shadow.version)
-        status, out = score_json(loaded.model, payload)
+        scored = score_payload(loaded.model, kind, payload, csv=csv)
     except Exception:   # noqa: BLE001 - a failing shadow is an error figure, nothing more
         monitor.record_variant(endpoint, shadow.key, "shadow", False, time.perf_counter() - start)
         for _ in answer_preds:
             monitor.record_shadow(endpoint, shadow.key, answered, "error")
         return
+    finally:
+        ROLE.reset(token)
     seconds = time.perf_counter() - start
-    monitor.record_variant(endpoint, shadow.key, "shadow", status == 200, seconds)
+    monitor.record_variant(endpoint, shadow.key, "shadow", scored.status == 200, seconds)
     pf = prediction_field(loaded.model)
-    shadow_preds = _predictions(out, pf.name if pf else None) if status == 200 else \
+    shadow_preds = scored.predictions(pf.name if pf else None) if scored.status == 200 else \
         [(False, None)] * len(answer_preds)
     for (a_ok, a), (s_ok, s) in zip(answer_preds, shadow_preds):
         if not a_ok:

@@ -114,8 +114,20 @@ def serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _drained)
     uvicorn.run("portmodel.serving.app:app_from_env", factory=True, host=config.host,
                 port=config.port, workers=config.workers, log_level=config.log_level,
-                access_log=False, timeout_graceful_shutdown=30)
+                access_log=False, timeout_graceful_shutdown=30, **fast_io())
     return 0
+
+
+def fast_io() -> dict:
+    """uvicorn's fastest event loop and HTTP parser when installed (uvloop, httptools: both
+    come with the ``serve`` extra's uvicorn[standard]); uvicorn's pure-Python ones otherwise."""
+    import importlib.util
+    out = {}
+    if importlib.util.find_spec("uvloop") is not None and sys.platform != "win32":
+        out["loop"] = "uvloop"
+    if importlib.util.find_spec("httptools") is not None:
+        out["http"] = "httptools"
+    return out
 
 
 def _drained(signum: int, frame: object) -> None:

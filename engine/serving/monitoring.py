@@ -6,9 +6,11 @@
   (``portmodel_request_duration_seconds``), tracks in-flight requests, and writes one JSON line
   per request with its request id (``X-Request-Id``, generated when the client sent none, and
   echoed on the response) to stderr, or to the file named by ``PORTMODEL_ACCESS_LOG``;
-- a score hook (``app.state.hooks``) that judges each scored record's input fields against the
-  model's own DataDictionary/MiningSchema (missing, invalid, out of range) and counts the record
-  and its prediction into the drift bins (``drift.py``);
+- the registry's observer (``observed.py``: every model the registry hands out reports what it
+  scores, whichever path scores with it) that judges each scored record's input fields against
+  the model's own DataDictionary/MiningSchema (missing, invalid, out of range) and counts the
+  record and its prediction into the drift bins (``drift.py``), live answers and endpoint
+  shadows under separate ``role`` labels;
 - ``GET /metrics`` (Prometheus text format), ``GET /models/{name}/stats`` (drift and field
   quality as JSON) and ``PUT /models/{name}/versions/{v}/reference`` (a reference data file).
 
@@ -29,7 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from typing import Any, Iterable, Mapping, Sequence
 
 import orjson
@@ -38,6 +40,7 @@ from fastapi.responses import Response
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram,
                                disable_created_metrics, generate_latest)
 
+from .observed import ROLE
 from .drift import (ReferenceStore, VersionDrift, category_key, is_categorical,
                     prediction_field, reference_from_records, to_number)
 
@@ -110,13 +113,15 @@ class Metrics:
         self.load_seconds = Gauge("portmodel_model_load_seconds", "seconds a worker took to "
                                   "load and compile a model version", ["model", "version"],
                                   registry=r, multiprocess_mode="max")
-        self.records = Counter("portmodel_records", "records scored and judged, by model version",
-                               ["model", "version"], registry=r)
+        self.records = Counter("portmodel_records", "records scored and judged, by model version "
+                               "and role (live: answers; shadow: an endpoint's shadow copies)",
+                               ["model", "version", "role"], registry=r)
         self.issues = Counter("portmodel_input_issues", "input values missing, invalid or out of "
                               "range per the model's DataDictionary and MiningSchema",
-                              ["model", "version", "field", "issue"], registry=r)
+                              ["model", "version", "role", "field", "issue"], registry=r)
         self.drift = Counter("portmodel_drift_bin", "records per reference bin (drift)",
-                             ["model", "version", "reference", "field", "bin"], registry=r)
+                             ["model", "version", "role", "reference", "field", "bin"],
+                             registry=r)
         self.variant_requests = Counter("portmodel_endpoint_requests", "requests per endpoint "
                                         "variant (role answer or shadow) and outcome",
                                         ["endpoint", "variant", "role", "outcome"], registry=r)
@@ -288,6 +293,19 @@ class FieldCheck:
         return None
 
 
+    def count(self, values: Sequence[Any]) -> dict[str, int]:
+        """issue -> how many of ``values`` have it (the issues of ``judge``, in bulk)."""
+        if self.plain:      # most values are plain numbers: only the others are judged one by one
+            values = [v for v in values if not ((type(v) is float and v == v) or type(v) is int)]
+        out: dict[str, int] = {}
+        judge = self.judge
+        for v in values:
+            issue = judge(v)
+            if issue is not None:
+                out[issue] = out.get(issue, 0) + 1
+        return out
+
+
 def field_checks(model: Any) -> list[FieldCheck]:
     """One check per active input field of the model."""
     return [FieldCheck(f) for f in getattr(model, "inputs", []) if f.usage in ("active", "", None)]
@@ -307,59 +325,123 @@ def judge_record(checks: Sequence[FieldCheck], record: Mapping[str, Any]) -> lis
 
 class VersionWatch:
     """What a worker knows to monitor one model version: its field checks, prediction field and
-    drift bookkeeping."""
+    drift bookkeeping, with the live answers and the shadow copies counted apart (``role``)."""
 
     def __init__(self, loaded: Any, refstore: ReferenceStore, reference_size: int, m: Metrics):
         self.name, self.version = loaded.name, loaded.version
         self.label_version = str(loaded.version)
-        self.checks = field_checks(loaded.model)
-        self.pred = prediction_field(loaded.model)
+        self.model = getattr(loaded.model, "inner", loaded.model)
+        self.digest = loaded.digest
+        self.checks = field_checks(self.model)
+        self.pred = prediction_field(self.model)
         self.metrics = m
-
-        def count(model: str, version: str, ref: str, field: str, bin_: str, n: float) -> None:
-            m.child(m.drift, model, version, ref, field, bin_).inc(n)
-
-        self.drift = VersionDrift(loaded.model, loaded.name, loaded.version, loaded.digest,
-                                  refstore, reference_size, count)
+        self.refstore = refstore
+        self.reference_size = reference_size
         self._lock = threading.Lock()
-        self._records = 0
-        self._issues: dict[tuple[str, str], int] = {}
+        self._drifts: dict[str, VersionDrift] = {}
+        self._records: dict[str, int] = {}
+        self._issues: dict[tuple[str, str, str], int] = {}
+        self._queued: list[tuple[str, Sequence[Any], Sequence[bool], Sequence[Any]]] = []
+        self._queued_rows = 0
+        self.drift = self.drift_of("live")
+
+    def drift_of(self, role: str) -> VersionDrift:
+        """The drift bookkeeping of one role (both share the version's reference)."""
+        d = self._drifts.get(role)
+        if d is None:
+            m = self.metrics
+
+            def count(model: str, version: str, ref: str, field: str, bin_: str,
+                      n: float) -> None:
+                m.child(m.drift, model, version, role, ref, field, bin_).inc(n)
+
+            with self._lock:
+                d = self._drifts.get(role)
+                if d is None:
+                    d = self._drifts[role] = VersionDrift(
+                        self.model, self.name, self.version, self.digest, self.refstore,
+                        self.reference_size, count)
+        return d
+
+    def set_reference(self, refs: dict) -> None:
+        """A reference file for every role's drift."""
+        self.drift.set_reference(refs)
+        for d in list(self._drifts.values()):
+            if d is not self.drift:
+                d._refresh(force=True)
+
+    #: records waiting for the next flush beyond this many are judged at once, on the request
+    MAX_PENDING = 50_000
+
+    def observe_rows(self, records: Sequence[Any], rejected: Sequence[bool],
+                     predictions: Sequence[Any]) -> None:
+        """Queue scored records (the role is ``observed.ROLE``) for the next ``flush``, which
+        judges them field by field in bulk (cheaper than one record at a time, and off the
+        request path); rejected rows count for field quality only, the others also into the
+        drift bins with their prediction."""
+        role = ROLE.get()
+        with self._lock:
+            self._queued.append((role, records, rejected, predictions))
+            self._queued_rows += len(records)
+            full = self._queued_rows >= self.MAX_PENDING
+        if full:
+            self._judge_queued()
+
+    def _judge_queued(self) -> None:
+        with self._lock:
+            queued, self._queued, self._queued_rows = self._queued, [], 0
+        if not queued:
+            return
+        by_role: dict[str, tuple[list, list, list]] = {}
+        for role, records, rejected, predictions in queued:
+            recs, bad, preds = by_role.setdefault(role, ([], [], []))
+            for rec, r, p in zip(records, rejected, predictions):
+                if type(rec) is dict or isinstance(rec, Mapping):
+                    recs.append(rec)
+                    bad.append(r)
+                    preds.append(p)
+        for role, (recs, bad, preds) in by_role.items():
+            issues: dict[tuple[str, str, str], int] = {}
+            for c in self.checks:
+                for issue, n in c.count([rec.get(c.name) for rec in recs]).items():
+                    issues[(role, c.name, issue)] = n
+            with self._lock:
+                self._records[role] = self._records.get(role, 0) + len(recs)
+                for key, n in issues.items():
+                    self._issues[key] = self._issues.get(key, 0) + n
+            good = [i for i, b in enumerate(bad) if not b]
+            if good:
+                if len(good) == len(recs):
+                    self.drift_of(role).observe(recs, preds)
+                else:
+                    self.drift_of(role).observe([recs[i] for i in good],
+                                                [preds[i] for i in good])
 
     def observe(self, records: Sequence[Any], results: Sequence[Any]) -> None:
-        """Judge and count scored records; results[i] is the output dict or an error. Counts
-        gather in this worker and reach the shared counters at the next ``flush``."""
-        checks = self.checks
-        issues = self._issues
-        n = 0
-        good_recs, preds = [], []
+        """``observe_rows`` from results: results[i] is the output dict or an error."""
         pred = self.pred.name if self.pred else None
-        with self._lock:
-            for rec, res in zip(records, results):
-                if type(rec) is not dict and not isinstance(rec, Mapping):
-                    continue
-                n += 1
-                for c in checks:
-                    issue = c.judge(rec.get(c.name))
-                    if issue is not None:
-                        issues[(c.name, issue)] = issues.get((c.name, issue), 0) + 1
-                if (type(res) is dict or isinstance(res, Mapping)) and "error" not in res:
-                    good_recs.append(rec)
-                    preds.append(res.get(pred) if pred else None)
-            self._records += n
-        if good_recs:
-            self.drift.observe(good_recs, preds)
+        rejected, preds = [], []
+        for res in results:
+            ok = (type(res) is dict or isinstance(res, Mapping)) and "error" not in res
+            rejected.append(not ok)
+            preds.append(res.get(pred) if ok and pred else None)
+        self.observe_rows(records, rejected, preds)
 
     def flush(self) -> None:
-        """Hand this worker's gathered counts to the shared Prometheus counters."""
+        """Judge the queued records, then hand this worker's gathered counts to the shared
+        Prometheus counters."""
+        self._judge_queued()
         m = self.metrics
         with self._lock:
-            records, self._records = self._records, 0
+            records, self._records = self._records, {}
             issues, self._issues = self._issues, {}
-        if records:
-            m.child(m.records, self.name, self.label_version).inc(records)
-        for (fname, issue), n in issues.items():
-            m.child(m.issues, self.name, self.label_version, fname, issue).inc(n)
-        self.drift.flush()
+        for role, n in records.items():
+            if n:
+                m.child(m.records, self.name, self.label_version, role).inc(n)
+        for (role, fname, issue), n in issues.items():
+            m.child(m.issues, self.name, self.label_version, role, fname, issue).inc(n)
+        for d in list(self._drifts.values()):
+            d.flush()
 
 
 class Monitor:
@@ -376,6 +458,7 @@ class Monitor:
         self._lock = threading.Lock()
         self._pred_values: dict[tuple[str, str], set] = defaultdict(set)
         self._flusher: threading.Thread | None = None
+        self.access_log = AccessLog()
 
     def flush(self) -> None:
         """Push every version's gathered field and drift counts to the shared counters."""
@@ -407,11 +490,19 @@ class Monitor:
                     self._watches[key] = w
         return w
 
-    # -------------------------------------------------------------- hooks
-    def score_hook(self, request: Any, loaded: Any, records: list, results: list) -> None:
-        if self._flusher is None:
-            self.start_flusher()
-        self.watch(loaded).observe(records, results)
+    # -------------------------------------------------------------- observing
+    def observer_for(self, name: str, version: int, digest: str, model: Any) -> Any:
+        """The observer of one version (``Registry.observer_for``): every model the registry
+        hands out reports what it scores here, whichever path scores with it."""
+        from .registry import Loaded
+        watch = self.watch(Loaded(name=name, version=version, digest=digest, model=model))
+
+        def observe(records: Sequence[Any], rejected: Sequence[bool],
+                    predictions: Sequence[Any]) -> None:
+            if self._flusher is None:
+                self.start_flusher()
+            watch.observe_rows(records, rejected, predictions)
+        return observe
 
     # -------------------------------------------------------------- endpoint variants
     def record_variant(self, endpoint: str, variant: str, role: str, ok: bool,
@@ -462,32 +553,36 @@ class Monitor:
                                     "portmodel_shadow_comparisons")
         return endpoint_report(endpoint, rows)
 
-    def model_stats(self, loaded: Any) -> dict:
-        """Drift (PSI per field and for the prediction) and field quality of one version."""
+    def model_stats(self, loaded: Any, role: str = "live") -> dict:
+        """Drift (PSI per field and for the prediction) and field quality of one version, for
+        its live answers or (``role="shadow"``) the copies it scored as an endpoint's shadow."""
         w = self.watch(loaded)
+        drift = w.drift_of(role)
         self.flush()
         rows = self.metrics.samples("portmodel_drift_bin", "portmodel_input_issues",
                                     "portmodel_records")
         version = str(loaded.version)
-        ref_id = w.drift.ref_id
+        ref_id = drift.ref_id
         counts: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         for labels, value in rows.get("portmodel_drift_bin_total", []):
             if (labels.get("model") == loaded.name and labels.get("version") == version
-                    and labels.get("reference") == ref_id):
+                    and labels.get("role") == role and labels.get("reference") == ref_id):
                 counts[labels["field"]][labels["bin"]] += value
-        report = w.drift.report(counts)
+        report = drift.report(counts)
         issues: dict[str, dict[str, float]] = {c.name: dict.fromkeys(ISSUES, 0)
                                                for c in w.checks}
         for labels, value in rows.get("portmodel_input_issues_total", []):
-            if labels.get("model") == loaded.name and labels.get("version") == version:
+            if (labels.get("model") == loaded.name and labels.get("version") == version
+                    and labels.get("role") == role):
                 issues.setdefault(labels["field"], dict.fromkeys(ISSUES, 0))[labels["issue"]] \
                     += int(value)
         records = sum(int(v) for labels, v in rows.get("portmodel_records_total", [])
-                      if labels.get("model") == loaded.name and labels.get("version") == version)
+                      if labels.get("model") == loaded.name and labels.get("version") == version
+                      and labels.get("role") == role)
         for fname, entry in report["fields"].items():
             entry["quality"] = issues.get(fname, dict.fromkeys(ISSUES, 0))
         return {"model": loaded.name, "version": loaded.version, "digest": loaded.digest,
-                "records": records, **report}
+                "role": role, "records": records, **report}
 
 
 def endpoint_report(endpoint: str, rows: Mapping[str, list[tuple[dict, float]]]) -> dict:
@@ -583,9 +678,16 @@ def agree(a: Any, b: Any) -> bool:
 # ---------------------------------------------------------------------- access log
 
 class AccessLog:
-    """One JSON line per request, written with a single os.write (no logging machinery on the
-    request path: lines from several workers never interleave mid-line, since each write of a
-    line shorter than PIPE_BUF to a pipe or an O_APPEND file is atomic)."""
+    """One JSON line per request, written off the request path: a request appends its line to
+    a queue, and a writer thread drains it every ``INTERVAL`` seconds with as few ``os.write``
+    calls as it can, each one whole lines of at most PIPE_BUF bytes (a longer line alone), so
+    lines from several workers never interleave mid-line (such a write to a pipe or an
+    O_APPEND file is atomic). A slow or blocked log never stalls the event loop: past
+    ``MAX_QUEUED`` waiting lines the oldest are dropped (and counted in ``dropped``)."""
+
+    INTERVAL = 0.02
+    MAX_QUEUED = 100_000
+    CHUNK = 4096          # PIPE_BUF on Linux
 
     def __init__(self, target: str | None = None):
         target = os.environ.get(ACCESS_LOG_ENV, "-") if target is None else target
@@ -596,6 +698,10 @@ class AccessLog:
                        os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
         self._second = -1
         self._stamp = ""
+        self._queue: deque[bytes] = deque()
+        self.dropped = 0
+        self._writer: threading.Thread | None = None
+        self._lock = threading.Lock()
 
     def now(self) -> str:
         """UTC time with milliseconds, ISO 8601 (the seconds part formatted once a second)."""
@@ -607,8 +713,54 @@ class AccessLog:
         return f"{self._stamp}.{int((t - second) * 1000):03d}Z"
 
     def write(self, line: dict) -> None:
+        """Queue one line (written within INTERVAL seconds)."""
+        q = self._queue
+        if len(q) >= self.MAX_QUEUED:
+            try:
+                q.popleft()
+                self.dropped += 1
+            except IndexError:
+                pass
+        q.append(orjson.dumps(line) + b"\n")
+        if self._writer is None:
+            self._start()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._run, daemon=True,
+                                                name="portmodel-access-log")
+                self._writer.start()
+                atexit.register(self.flush)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.INTERVAL)
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every queued line now."""
+        q = self._queue
+        chunk: list[bytes] = []
+        size = 0
+        while True:
+            try:
+                line = q.popleft()
+            except IndexError:
+                break
+            if chunk and size + len(line) > self.CHUNK:
+                self._emit(b"".join(chunk))
+                chunk, size = [], 0
+            chunk.append(line)
+            size += len(line)
+        if chunk:
+            self._emit(b"".join(chunk))
+
+    def _emit(self, data: bytes) -> None:
         try:
-            os.write(self.fd, orjson.dumps(line) + b"\n")
+            while data:
+                n = os.write(self.fd, data)
+                data = data[n:]
         except OSError:
             pass            # a closed or full log never fails a request
 
@@ -619,7 +771,7 @@ class MonitorMiddleware:
     def __init__(self, app: Any, monitor: Monitor):
         self.app = app
         self.monitor = monitor
-        self.log = AccessLog()
+        self.log = monitor.access_log
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -693,17 +845,19 @@ def _routes() -> APIRouter:
 
     @router.get("/models/{name}/stats", tags=["monitoring"], responses={404: {}})
     def model_stats(request: Request, name: str,
-                    version: int | None = Query(None, ge=1)) -> Response:
+                    version: int | None = Query(None, ge=1),
+                    role: str = Query("live", pattern="^(live|shadow)$")) -> Response:
         """Drift (population stability index per input field and for the prediction, against the
         reference) and input quality (missing / invalid / out of range) of a model version (the
-        promoted one unless ``version`` is given)."""
+        promoted one unless ``version`` is given): of its live answers, or with
+        ``role=shadow`` of the copies it scored as an endpoint's shadow."""
         from .scoring import dumps
         from .store import NotFound
         try:
             loaded = request.app.state.registry.resolve(name, version)
         except NotFound as exc:
             raise HTTPException(404, str(exc)) from None
-        return Response(dumps(request.app.state.monitor.model_stats(loaded)),
+        return Response(dumps(request.app.state.monitor.model_stats(loaded, role)),
                         media_type="application/json")
 
     @router.put("/models/{name}/versions/{version}/reference", tags=["monitoring"],
@@ -740,11 +894,12 @@ def _routes() -> APIRouter:
         if not records:
             raise HTTPException(400, "the reference has no records")
         records = records[:1_000_000]
-        preds = reference_predictions(loaded.model, records)
-        refs = reference_from_records(loaded.model, records, preds, "reference_file")
+        model = getattr(loaded.model, "inner", loaded.model)    # reference data: not traffic
+        preds = reference_predictions(model, records)
+        refs = reference_from_records(model, records, preds, "reference_file")
         watch = request.app.state.monitor.watch(loaded)
         refs = {k: v for k, v in refs.items() if k not in watch.drift.builtin}
-        watch.drift.set_reference(refs)
+        watch.set_reference(refs)
         return Response(dumps({"model": name, "version": loaded.version,
                                "records": len(records), "reference_id": watch.drift.ref_id}),
                         media_type="application/json")
@@ -768,11 +923,9 @@ def install(app: Any) -> Monitor:
     """Add metrics, the access log, the score hook and the stats routes to an application."""
     monitor = Monitor(app)
     app.state.monitor = monitor
-    hooks = getattr(app.state, "hooks", None)
-    if hooks is None:
-        app.state.hooks = hooks = []
-    hooks.append(monitor.score_hook)
     registry = getattr(app.state, "registry", None)
+    if registry is not None:
+        registry.observer_for = monitor.observer_for
     if registry is not None and hasattr(registry, "on_load"):
         previous = registry.on_load
 

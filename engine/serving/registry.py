@@ -48,6 +48,10 @@ class Registry:
         self._checked = 0.0
         #: called with (digest, seconds) after a document is compiled (monitoring hooks in here)
         self.on_load = None
+        #: observer_for(name, version, digest, model) -> an observer of what that version scores
+        #: (monitoring sets it); every model resolve() hands out then reports through it
+        self.observer_for = None
+        self._loaded: dict[tuple[str, int, str], Loaded] = {}
 
     # ----------------------------------------------------------------- change tracking
     def refresh(self, force: bool = False) -> int:
@@ -128,8 +132,26 @@ class Registry:
         Raises ModelNotFound (a NotFound, i.e. a LookupError) for an unknown model or version.
         """
         v, digest = self.locate(name, version)
+        key = (name, v, digest)
+        loaded = self._loaded.get(key)
+        if loaded is not None:
+            return loaded
         model, seconds = self.compiled(digest)
-        return Loaded(name=name, version=v, digest=digest, model=model, load_seconds=seconds)
+        if self.observer_for is not None:
+            from .drift import input_fields, prediction_field
+            from .observed import ObservedModel
+            pf = prediction_field(model)
+            model = ObservedModel(model, self.observer_for(name, v, digest, model),
+                                  pf.name if pf else None, [f.name for f in input_fields(model)])
+        loaded = Loaded(name=name, version=v, digest=digest, model=model)
+        with self._lock:
+            if len(self._loaded) >= 4 * self.cache_size:
+                self._loaded.clear()
+            loaded = self._loaded.setdefault(key, loaded)
+        if seconds:
+            return Loaded(name=name, version=v, digest=digest, model=loaded.model,
+                          load_seconds=seconds)
+        return loaded
 
     def is_compiled(self, digest: str) -> bool:
         return digest in self._compiled

@@ -8,6 +8,8 @@ others are still scored.
 from __future__ import annotations
 
 import io
+from itertools import repeat
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
@@ -62,11 +64,14 @@ def error_body(exc: BaseException) -> dict:
 
 
 def _is_record(value: Any) -> bool:
-    return isinstance(value, dict) and all(isinstance(k, str) for k in value)
+    return isinstance(value, dict) and all(map(isinstance, value, repeat(str)))
+
+
+_NESTED = (list, dict)
 
 
 def _scalar_record(record: dict) -> bool:
-    return not any(isinstance(v, (list, dict)) for v in record.values())
+    return not any(map(isinstance, record.values(), repeat(_NESTED)))
 
 
 def score_record(model: Model, record: dict) -> dict:
@@ -187,10 +192,10 @@ def read_csv(data: bytes, delimiter: str = ",", quotechar: str = '"') -> pa.Reco
     return batches[0]
 
 
-def score_csv(model: Model, data: bytes, delimiter: str = ",", quotechar: str = '"',
-              ids: Sequence[str] = ()) -> tuple[int, Any]:
-    """A CSV body -> (200, CSV text) with the id column(s) first, the outputs, and (when a row
-    was rejected) an ``error`` column with the reason, empty for the rows scored; (422, error
+def score_csv_table(model: Model, data: bytes, delimiter: str = ",", quotechar: str = '"',
+                    ids: Sequence[str] = ()) -> tuple[int, Any]:
+    """A CSV body -> (200, output table) with the id column(s) first, the outputs, and (when a
+    row was rejected) an ``error`` column with the reason, empty for the rows scored; (422, error
     body) when the CSV as a whole cannot be scored (a required column is absent)."""
     batch = read_csv(data, delimiter, quotechar)
     keep = id_columns(batch.schema.names, ids)
@@ -200,7 +205,84 @@ def score_csv(model: Model, data: bytes, delimiter: str = ",", quotechar: str = 
         return 422, error_body(exc)
     if not _rejected:
         table = table.drop_columns(["error"])
+    return 200, table
+
+
+def csv_text(table: pa.Table, delimiter: str = ",") -> str:
+    """An output table as CSV text (values quoted only where needed)."""
     out = io.BytesIO()
     pacsv.write_csv(table, out, write_options=pacsv.WriteOptions(
         delimiter=delimiter, quoting_style="needed"))
-    return 200, out.getvalue().decode("utf-8")
+    return out.getvalue().decode("utf-8")
+
+
+def score_csv(model: Model, data: bytes, delimiter: str = ",", quotechar: str = '"',
+              ids: Sequence[str] = ()) -> tuple[int, Any]:
+    """A CSV body -> (200, CSV text) (see ``score_csv_table``) or (422, error body)."""
+    status, out = score_csv_table(model, data, delimiter, quotechar, ids)
+    if status != 200:
+        return status, out
+    return 200, csv_text(out, delimiter)
+
+
+# ---------------------------------------------------------------------- one request body
+
+@dataclass
+class CsvOptions:
+    """The CSV dialect and id columns of a text/csv request (``?delimiter=``, ``?quote=``,
+    ``?id=``)."""
+
+    delimiter: str = ","
+    quotechar: str = '"'
+    ids: tuple[str, ...] = ()
+
+
+@dataclass
+class Scored:
+    """A scored request body: ``kind`` "json" (``body`` the JSON answer) or "csv" (``body`` the
+    output table when ``status`` is 200, else the error body)."""
+
+    kind: str
+    status: int
+    body: Any
+    csv: CsvOptions | None = None
+
+    def predictions(self, field: str | None) -> list[tuple[bool, Any]]:
+        """[(scored, prediction)] per record, in order."""
+        if self.kind == "csv":
+            if self.status != 200:
+                return []
+            n = self.body.num_rows
+            errors = (self.body.column("error").to_pylist() if "error" in
+                      self.body.column_names else [None] * n)
+            preds = (self.body.column(field).to_pylist()
+                     if field and field in self.body.column_names else [None] * n)
+            return [(not e, p if not e else None) for e, p in zip(errors, preds)]
+        items = self.body if isinstance(self.body, list) else [self.body]
+        out = []
+        for item in items:
+            outputs = item.get("outputs") if isinstance(item, dict) else None
+            if isinstance(outputs, dict):
+                out.append((True, outputs.get(field) if field else None))
+            else:
+                out.append((False, None))
+        return out
+
+    def content(self) -> tuple[bytes, str]:
+        """(body bytes, media type) of the answer."""
+        if self.kind == "csv" and self.status == 200:
+            delimiter = self.csv.delimiter if self.csv else ","
+            return csv_text(self.body, delimiter).encode("utf-8"), "text/csv"
+        return dumps(self.body), "application/json"
+
+
+def score_payload(model: Model, kind: str, payload: Any, name: str | None = None,
+                  version: int | None = None, csv: CsvOptions | None = None) -> Scored:
+    """Score one request body: ``kind`` "json" with the parsed JSON, or "csv" with the bytes.
+    BadRequest when the body cannot be read."""
+    if kind == "csv":
+        opts = csv or CsvOptions()
+        status, out = score_csv_table(model, payload, opts.delimiter, opts.quotechar, opts.ids)
+        return Scored("csv", status, out, opts)
+    status, out = score_json(model, payload, name, version)
+    return Scored("json", status, out)
