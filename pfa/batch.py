@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import gc
 import math
+from contextlib import contextmanager
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -55,6 +56,9 @@ def _floats(value: Any, what: str) -> np.ndarray:
 # value kinds flowing between vector nodes
 NUM, BOOL, STR, MAT, CONST, PICK, REC, MAPV, INPUT = (
     "num", "bool", "str", "mat", "const", "pick", "rec", "map", "input")
+# a user error ("error" form): no value, every row that reaches it is bad
+ERR = "err"
+_UNSET = object()
 # an array of fixed-size number arrays per row: data of shape (rows, arrays, width)
 MAT3 = "mat3"
 
@@ -342,6 +346,31 @@ class Planner:
         self.reads: dict[str, AvroType] = {}
         self.input_type = engine.input_type
         self.input_record = isinstance(engine.input_type, Record)
+        #: variables bound to constants while planning (an element of a constant array that a
+        #: function is planned for, one plan per element)
+        self.bound: dict[str, Any] = {}
+
+    @contextmanager
+    def binding(self, name: str, value: Any):
+        """Plan with the variable ``name`` standing for the constant ``value``."""
+        old = self.bound.get(name, _UNSET)
+        self.bound[name] = value
+        try:
+            yield
+        finally:
+            if old is _UNSET:
+                del self.bound[name]
+            else:
+                self.bound[name] = old
+
+    @contextmanager
+    def unbound(self, names: list[str]):
+        """Plan with these variables (parameters of an inline function) not constants."""
+        saved = {k: self.bound.pop(k) for k in names if k in self.bound}
+        try:
+            yield
+        finally:
+            self.bound.update(saved)
 
     # -- dispatch
     def node(self, e: Expr) -> Callable[[dict], V]:
@@ -371,6 +400,8 @@ class Planner:
             return e.info["value"]
         if e.kind == "cell":
             return self._cell(e)
+        if e.kind == "ref" and e.info.get("name") in self.bound:
+            return self.bound[e.info["name"]]
         raise Unsupported("a model parameter that is not a literal or a cell")
 
     def _cell(self, e: Expr) -> Any:
@@ -378,9 +409,16 @@ class Planner:
             raise Unsupported("an action that writes cells")
         value = self.rt.cells[e.info["name"]][0]
         for (kind, key), raw in zip(e.info.get("steps", []), e.info.get("keys", [])):
-            if kind not in ("r", "mk", "ai"):
+            if kind in ("a", "m") and isinstance(raw, Expr):
+                # a key written as an expression that is a constant (a literal index)
+                key = self.const_value(raw)
+                if (kind == "a") != (type(key) is int):
+                    raise Unsupported("a cell path computed from the input")
+            elif kind not in ("r", "mk", "ai"):
                 raise Unsupported("a cell path computed from the input")
             try:
+                if kind == "a" and key < 0:
+                    raise IndexError
                 value = value[key]
             except (KeyError, IndexError):
                 raise Unsupported("a cell path to a missing key") from None
@@ -397,6 +435,9 @@ class Planner:
 
     def k_ref(self, e: Expr):
         name = e.info.get("name")
+        if name in self.bound:
+            value = self.bound[name]
+            return lambda env: V(CONST, value)
         if name == "input" and self.input_record and e.type == self.input_type:
             return lambda env: V(INPUT, None)
         if name == "input" and not self.input_record:
@@ -439,6 +480,10 @@ class Planner:
             bad = _or(v.bad, *bads)
             return V(v.kind, v.data, v.null, bad) if bad is not v.bad else v
         return run
+
+    def k_error(self, e: Expr):
+        """A user error: every row that reaches it is the record path's (its error)."""
+        return lambda env: V(ERR, e.info.get("message"), None, np.ones(env["n"], dtype=bool))
 
     def k_let(self, e: Expr):
         raise Unsupported("a let as the action's value")
@@ -685,7 +730,11 @@ class Planner:
             return self._softmax(self.node(args[0]))
         method = getattr(self, "f_" + name.replace(".", "_"), None)
         if method is None:
-            raise Unsupported(f"the function {name!r}")
+            from .batch_models import FORMS
+            form = FORMS.get(name)
+            if form is None:
+                raise Unsupported(f"the function {name!r}")
+            return form(self, e, args)
         return method(e, args)
 
     # -- arithmetic and logic
@@ -947,11 +996,15 @@ class Planner:
             forest = self._forest(e, args)
             if forest is not None:
                 return forest
-        if args[0].type.kind != "array" or args[0].type.items.kind not in ("double", "float") \
-                or e.type.items.kind not in ("double", "float"):
-            raise Unsupported("a.map of this kind")
+        try:
+            if args[0].type.kind != "array" or args[0].type.items.kind not in (
+                    "double", "float") or e.type.items.kind not in ("double", "float"):
+                raise Unsupported("a.map of this kind")
+            f = self.activation(args[1])
+        except Unsupported:
+            from .batch_models import FORMS
+            return FORMS["a.map"](self, e, args)
         a = self.node(args[0])
-        f = self.activation(args[1])
 
         def run(env):
             v = a(env)
@@ -1272,6 +1325,12 @@ def _map_num(v: V, f) -> V:
 
 def _select(c: np.ndarray, a: V, b: V, t: AvroType, n: int, cbad) -> V:
     """Row-wise c ? a : b (values of type t); bad rows follow the branch each row takes."""
+    if a.kind == ERR or b.kind == ERR:
+        if a.kind == b.kind:
+            return V(ERR, None, None, np.ones(n, dtype=bool))
+        keep, err_rows = (b, c) if a.kind == ERR else (a, ~c)
+        kept_bad = None if keep.bad is None else (~err_rows & keep.bad)
+        return V(keep.kind, keep.data, keep.null, _or(cbad, err_rows, kept_bad))
     bad = _or(cbad, None if a.bad is None else (c & a.bad), None if b.bad is None else (~c & b.bad))
     inner, nullable = t, False
     if t.kind == "union":

@@ -20,6 +20,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 import test_export_pfa
+import test_export_pfa_encoders
+import test_export_pfa_models
 from test_export_pfa import CASES
 
 import portmodel
@@ -40,15 +42,21 @@ EXTRA_CASES = {
 }
 #: cases the exporter refuses (kept in test_export_pfa while a known gap stays open)
 FLOAT_GAP = getattr(test_export_pfa, "FLOAT_GAP", set())
-COLUMN_CASES = [c for c in CASES if c not in FLOAT_GAP] + list(EXTRA_CASES)
+#: support vector machines, naive Bayes, k nearest neighbours (data set name, estimator, ...)
+#: and ordinal encoding and binning (data loader, estimator): the exporter's other case lists
+MODEL_CASES = {c: (spec[0], spec[1]) for c, spec in test_export_pfa_models.CASES.items()}
+ENCODER_CASES = dict(test_export_pfa_encoders.CASES)
+COLUMN_CASES = [c for c in CASES if c not in FLOAT_GAP] + list(EXTRA_CASES) + \
+    list(MODEL_CASES) + list(ENCODER_CASES)
 
 
 def _export(case: str) -> tuple[dict, pd.DataFrame]:
-    data, make = CASES[case] if case in CASES else EXTRA_CASES[case]
-    X, y = dataset(data)
+    data, make = (CASES.get(case) or EXTRA_CASES.get(case) or MODEL_CASES.get(case)
+                  or ENCODER_CASES[case])
+    X, y = data() if callable(data) else dataset(data)
     if case in EXTRA_CASES and data == "mixed":
         X = X.drop(columns="colour")
-    elif data == "mixed":    # text inputs of a PFA document have no missing values
+    elif not callable(data) and data == "mixed":    # text inputs of a PFA document have no missing values
         X = X.assign(colour=X["colour"].fillna("white"))
     est = make()
     with warnings.catch_warnings():
