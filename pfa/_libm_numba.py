@@ -1,6 +1,6 @@
-"""numba loops over the C library's exp, expm1, log1p, tanh and pow (imported only when numba
-is used): the functions CPython's ``math`` module calls, so each element is the record path's
-value bit for bit (numpy's own SIMD exp, tanh and pow differ in the last place). Compiled with
+"""numba loops over the C library's exp, expm1, log1p, tanh, log, log10, atan and pow
+(imported only when numba is used): the functions CPython's ``math`` module calls, so each element is the record path's
+value bit for bit (numpy's own SIMD versions differ in the last place). Compiled with
 cache=True."""
 from __future__ import annotations
 
@@ -53,4 +53,30 @@ def pow_(x, y):
     out = np.empty_like(x)
     for i in range(x.size):
         out.flat[i] = math.pow(x.flat[i], y.flat[i])
+    return out
+
+
+@njit(cache=True)
+def log_(x):
+    out = np.empty_like(x)
+    for i in range(x.size):
+        v = x.flat[i]
+        out.flat[i] = math.log(v) if v > 0 else (-np.inf if v == 0 else np.nan)
+    return out
+
+
+@njit(cache=True)
+def log10_(x):
+    out = np.empty_like(x)
+    for i in range(x.size):
+        v = x.flat[i]
+        out.flat[i] = math.log10(v) if v > 0 else (-np.inf if v == 0 else np.nan)
+    return out
+
+
+@njit(cache=True)
+def atan_(x):
+    out = np.empty_like(x)
+    for i in range(x.size):
+        out.flat[i] = math.atan(x.flat[i])
     return out

@@ -32,6 +32,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from . import batch_libm as libm
 from .batch_input import NUMBER_KINDS, Cat, field_kind, read_column
 from .compiler import Expr
 from .types import INT as INT_T, STRING as STRING_T, Array, AvroType, Map, Record
@@ -89,7 +90,7 @@ def _bad(*vs: V) -> np.ndarray | None:
 
 def _logit(x):
     with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-x))
+        return 1.0 / (1.0 + libm.exp(-x))
 
 
 def _probit(x):
@@ -99,7 +100,7 @@ def _probit(x):
 
 def _softplus(x):
     with np.errstate(over="ignore"):
-        return np.where(x > 30, x + np.log1p(np.exp(-np.minimum(x, 700))), np.log1p(np.exp(x)))
+        return np.where(x > 30, x + libm.log1p(libm.exp(-x)), libm.log1p(libm.exp(x)))
 
 
 def _sqrt(x):
@@ -109,24 +110,24 @@ def _sqrt(x):
 ELEMENTWISE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "m.link.logit": _logit,
     "m.link.probit": _probit,
-    "m.link.cloglog": lambda x: -np.expm1(-np.exp(x)),
-    "m.link.loglog": lambda x: np.exp(-np.exp(x)),
-    "m.link.cauchit": lambda x: 0.5 + np.arctan(x) / math.pi,
+    "m.link.cloglog": lambda x: -libm.expm1(-libm.exp(x)),
+    "m.link.loglog": lambda x: libm.exp(-libm.exp(x)),
+    "m.link.cauchit": lambda x: 0.5 + libm.atan(x) / math.pi,
     "m.link.softplus": _softplus,
     "m.link.relu": lambda x: np.where(np.isnan(x), x, np.maximum(x, 0.0)),
-    "m.link.tanh": np.tanh,
-    "m.tanh": np.tanh,
-    "m.exp": np.exp,
+    "m.link.tanh": libm.tanh,
+    "m.tanh": libm.tanh,
+    "m.exp": libm.exp,
     "m.sqrt": _sqrt,
     "m.abs": np.abs,
     "m.sin": np.sin,
     "m.cos": np.cos,
-    "m.atan": np.arctan,
+    "m.atan": libm.atan,
     "m.floor": np.floor,
     "m.ceil": np.ceil,
-    "m.ln": np.log,
-    "m.log10": np.log10,
-    "m.expm1": np.expm1,
+    "m.ln": libm.log,
+    "m.log10": libm.log10,
+    "m.expm1": libm.expm1,
 }
 BINARY = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
 TREE_OPS = {"<": 0, "<=": 1, ">": 2, ">=": 3, "==": 4, "!=": 5}
@@ -841,7 +842,7 @@ class Planner:
             nan = np.isnan(x).any(axis=1)
             m = np.max(np.where(np.isnan(x), -np.inf, x), axis=1, keepdims=True)
             m = np.where(np.isfinite(m), m, 0.0)
-            ex = np.exp(x - m)
+            ex = libm.exp(x - m)
             s = _sequential_sum([ex[:, j] for j in range(x.shape[1])])[:, None]
             out = np.where(s != 0, ex / np.where(s != 0, s, 1.0), np.nan)
             out[nan] = np.nan
