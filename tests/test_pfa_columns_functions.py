@@ -6,6 +6,8 @@ library helpers and the fsum proof are checked against Python's math module."""
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -188,3 +190,43 @@ def test_fsum_rows_is_math_fsum_where_it_claims_so() -> None:
         proven = ~unproven
         assert np.array_equal(value[proven].view(np.int64), want[proven].view(np.int64))
         assert unproven.mean() < 0.01
+
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from pfa_docs import MODEL_DOCS, mixed_records  # noqa: E402
+
+
+def _mixed_frame(n: int, seed: int, extremes: bool) -> pd.DataFrame:
+    recs = mixed_records(n, seed=seed)
+    frame = pd.DataFrame(recs)
+    frame["nx"] = pd.Series([r["nx"] for r in recs], dtype=object)
+    if extremes:
+        rng = np.random.default_rng(seed)
+        for i in range(0, n, 3):
+            frame.loc[i, f"x{int(rng.integers(8))}"] = EXTREMES[int(rng.integers(len(EXTREMES)))]
+    return frame
+
+
+@pytest.mark.parametrize("shape", list(MODEL_DOCS))
+def test_benchmark_models_over_mixed_records(shape: str) -> None:
+    """The benchmark's SVM, naive Bayes and k-NN documents (text, enum, boolean and nullable
+    fields feeding the feature vector): column path = record path, bit for bit."""
+    doc = MODEL_DOCS[shape]()
+    columns, records = load_pfa(doc), load_pfa(doc, batch=False)
+    assert columns.has_batch_path, columns.batch_path_reason
+    frame = _mixed_frame(300, 31, extremes=True)
+    _assert_same(columns.predict(frame, errors="mark"), records.predict(frame, errors="mark"))
+
+
+@pytest.mark.parametrize("shape", ["softmax regression", "neural network", *MODEL_DOCS])
+def test_benchmark_pmml_twins_give_the_same_labels(shape: str) -> None:
+    """Independent truth for the benchmark's PMML twins: the PMML engine scoring the same
+    parameters as PMML elements gives the PFA document's labels."""
+    import portmodel
+    from pfa_docs import MIXED_DOCS
+    from pmml_equivalents import PMML_EQUIVALENTS
+    frame = _mixed_frame(500, 25, extremes=False)
+    pfa = load_pfa((MIXED_DOCS.get(shape) or MODEL_DOCS[shape])()).predict(frame)
+    labels = pfa["label"] if "label" in pfa else pfa["output"]
+    pmml = portmodel.load(PMML_EQUIVALENTS[shape]()).predict(frame)["y"]
+    assert [str(v) for v in labels] == [str(v) for v in pmml]
