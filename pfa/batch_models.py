@@ -26,6 +26,7 @@ import math
 import numpy as np
 
 from . import batch_libm
+from ..pmml.models.tree_kernel import numba_enabled
 from .batch import (CONST, MAT, MAT3, NUM, BOOL, ELEMENTWISE, GiveUp, Unsupported, V, _argmax,
                     _argmin, _bool, _floats, _is_num, _map_num, _number_array, _or,
                     _sequential_sum)
@@ -69,6 +70,56 @@ def fcn_runner(p, fcn: Expr, nparams: int) -> Callable[..., V]:
             return lambda env, x, y: _map_num(
                 V(NUM, _num_any(x) - _num_any(y), None, _or(x.bad, y.bad)), np.abs)
     raise Unsupported("a function argument the column path cannot plan")
+
+
+def _closed(e: Expr, names: set) -> bool:
+    """Whether the expression refers to no variable but ``names`` (and inline functions'
+    own parameters): it can run on any rows, not only the batch's."""
+    if e.kind == "ref" and e.info.get("name") not in names:
+        return False
+    if e.kind == "fcndef":
+        names = names | set(e.info["params"])
+    return all(_closed(c, names) for c in e.children)
+
+
+#: elements of one pairwise block (rows x constants x width): bounds the memory it takes
+_BLOCK = 1 << 21
+
+
+def pairwise(p, fcn: Expr, const_first: bool = False
+             ) -> Callable[[np.ndarray, np.ndarray], tuple] | None:
+    """For a closed two-parameter inline function: ``run(X, C) -> (values, bad)``, its value
+    f(x, c) (f(c, x) with ``const_first``) for every row of X (n x w) against every constant
+    row of C (m x w') at once, (n x m) and
+    the rows (n) with a bad pair. The pairs are laid out as rows (X repeated, C tiled) so the
+    function's planned body runs over them with its ordinary column forms, a block of rows at
+    a time. None: the function reads other variables (then it runs once per constant)."""
+    if not (fcn.kind == "fcndef" and len(fcn.info["params"]) == 2 and
+            _closed(fcn.children[0], set(fcn.info["params"]) | set(p.bound))):
+        return None
+    f = fcn_runner(p, fcn, 2)
+
+    def run(x: np.ndarray, c: np.ndarray):
+        n, m = x.shape[0], c.shape[0]
+        out = np.empty((n, m))
+        bad = np.zeros(n, dtype=bool)
+        step = max(1, _BLOCK // max(1, m * max(x.shape[1], c.shape[1], 1)))
+        for i in range(0, n, step):
+            r = min(step, n - i)
+            # column-major: the forms read one component (column) at a time
+            a = np.empty((r * m, x.shape[1]), order="F")
+            for j in range(x.shape[1]):
+                a[:, j] = np.repeat(x[i:i + r, j], m)
+            b = np.empty((r * m, c.shape[1]), order="F")
+            for j in range(c.shape[1]):
+                b[:, j] = np.tile(c[:, j], r)
+            v = f({"n": r * m}, *((V(MAT, b), V(MAT, a)) if const_first else
+                                  (V(MAT, a), V(MAT, b))))
+            out[i:i + r] = _column(v, r * m).reshape(r, m)
+            if v.bad is not None:
+                bad[i:i + r] = v.bad.reshape(r, m).any(axis=1)
+        return out, bad
+    return run
 
 
 def _num_any(v: V) -> Any:
@@ -267,8 +318,8 @@ def a_subseq(p, e, args):
         if v.kind == CONST and type(v.data) is list:
             return V(CONST, v.data[s.data:t.data], None, _or(v.bad, s.bad, t.bad))
         v = _mat(v, env["n"])
-        cols = list(range(v.data.shape[1]))[s.data:t.data]
-        return V(MAT, v.data[:, cols], None, _or(v.bad, s.bad, t.bad))
+        # numpy's basic slicing clamps and counts from the end as Python's list slicing does
+        return V(MAT, v.data[:, s.data:t.data], None, _or(v.bad, s.bad, t.bad))
     return run
 
 
@@ -297,13 +348,16 @@ def _all_bad(n: int, width: int | None = None) -> V:
     return V(NUM if width is None else MAT, data, None, np.ones(n, dtype=bool))
 
 
-def _metric(combine: Callable[[list], Any], finish: Callable | None = None):
-    """metric.euclidean, squaredEuclidean, chebyshev, taxicab with a similarity function and
-    no weights: ``finish(combine(similarities) * k / k)``, NaN without components."""
+def _metric(mode: int, combine: Callable[[list], Any], finish: Callable | None = None):
+    """metric.euclidean, squaredEuclidean, taxicab, chebyshev (``mode`` 0-3) with a similarity
+    function and no weights: ``finish(combine(similarities) * k / k)``, NaN without components.
+    With metric.absDiff and numba, one fused kernel (``_metric_numba``) does the same steps."""
     def build(p, e, args):
         if len(args) != 3:
             raise Unsupported("a metric with weights")
         sim = fcn_runner(p, args[0], 2)
+        absdiff = args[0].kind == "fcnref" and args[0].info.get("name") == "metric.absDiff" \
+            and not args[0].info.get("fill")
         x, y = p.node(args[1]), p.node(args[2])
 
         def run(env):
@@ -312,6 +366,10 @@ def _metric(combine: Callable[[list], Any], finish: Callable | None = None):
             pairs = _pairs(xv, yv, n)
             if pairs is None:      # "dimensions of vectors do not match"
                 return _all_bad(n)
+            if absdiff and pairs[0] and numba_enabled():
+                from ._metric_numba import absdiff_metric
+                out = absdiff_metric(_mat(xv, n).data, _mat(yv, n).data, mode)
+                return V(NUM, out, None, _or(xv.bad, yv.bad))
             vals = [sim(env, V(NUM, a) if isinstance(a, np.ndarray) else V(CONST, a),
                         V(NUM, b) if isinstance(b, np.ndarray) else V(CONST, b))
                     for a, b in zip(*pairs)]
@@ -336,10 +394,10 @@ def _py_max(cols: list) -> np.ndarray:
     return m
 
 
-FORMS["metric.euclidean"] = _metric(lambda c: _sequential_sum([s * s for s in c]), np.sqrt)
-FORMS["metric.squaredEuclidean"] = _metric(lambda c: _sequential_sum([s * s for s in c]))
-FORMS["metric.chebyshev"] = _metric(_py_max)
-FORMS["metric.taxicab"] = _metric(_sequential_sum)
+FORMS["metric.euclidean"] = _metric(0, lambda c: _sequential_sum([s * s for s in c]), np.sqrt)
+FORMS["metric.squaredEuclidean"] = _metric(1, lambda c: _sequential_sum([s * s for s in c]))
+FORMS["metric.taxicab"] = _metric(2, _sequential_sum)
+FORMS["metric.chebyshev"] = _metric(3, _py_max)
 
 
 @form("metric.simpleEuclidean")
@@ -420,6 +478,9 @@ def _kernel(finish: Callable, dot: bool = True):
                 return _all_bad(n)
             if dot:
                 inner, unproven = _dot(*pairs, n)
+            elif pairs[0] and numba_enabled():
+                from ._metric_numba import sq_dist
+                inner, unproven = sq_dist(_mat(xv, n).data, _mat(yv, n).data), None
             else:
                 inner, unproven = np.asarray(_sq_dist(*pairs)) + np.zeros(n), None
             out = finish(inner, *[_num_any(v) for v in ev])
@@ -448,6 +509,10 @@ def svm_score(p, e, args):
         const = float(model["const"])
     except (KeyError, TypeError, ValueError):
         raise Unsupported("model.svm.score parameters of this kind") from None
+    widths = {len(sv) for sv, _ in svs}
+    kernel_all = pairwise(p, args[2], const_first=True) if len(widths) == 1 else None
+    if kernel_all is not None:
+        matrix = _floats([sv for sv, _ in svs], "supVec").reshape(len(svs), widths.pop())
 
     def run(env):
         n = env["n"]
@@ -457,6 +522,11 @@ def svm_score(p, e, args):
             return _all_bad(n)        # "no support vectors", "...same length as datum"
         total = np.zeros(n)
         bads = [xv.bad]
+        if kernel_all is not None:
+            values, pair_bad = kernel_all(_mat(xv, n).data, matrix)
+            for i, (_, coeff) in enumerate(svs):
+                total = total + values[:, i] * coeff
+            return V(NUM, total + const, None, _or(xv.bad, pair_bad if pair_bad.any() else None))
         for sv, coeff in svs:
             k = kernel(env, V(CONST, sv), xv)
             bads.append(k.bad)
@@ -494,6 +564,29 @@ def naive_gaussian(p, e, args):
     return run
 
 
+def _nearest(dist: np.ndarray, k: int) -> np.ndarray:
+    """Per row, the indexes of the k smallest distances in the record path's order (a stable
+    sort: ties in index order, NaN last). A partition finds the k-th distance; rows where
+    exactly k distances are at or below it, and it is finite, sort just those k; the others
+    (ties across the k-th place, infinities, NaN) get the full stable sort."""
+    n, m = dist.shape
+    k = min(k, m)
+    if k == 0 or k == m or m <= 2 * k:
+        return np.argsort(dist, axis=1, kind="stable")[:, :k]
+    kth = np.partition(dist, k - 1, axis=1)[:, k - 1:k]
+    with np.errstate(invalid="ignore"):
+        inside = dist <= kth
+    simple = (inside.sum(axis=1) == k) & np.isfinite(kth[:, 0])
+    out = np.empty((n, k), dtype=np.int64)
+    if simple.any():
+        cand = np.nonzero(inside[simple])[1].reshape(-1, k)        # index order
+        d = np.take_along_axis(dist[simple], cand, axis=1)
+        out[simple] = np.take_along_axis(cand, np.argsort(d, axis=1, kind="stable"), axis=1)
+    if not simple.all():
+        out[~simple] = np.argsort(dist[~simple], axis=1, kind="stable")[:, :k]
+    return out
+
+
 @form("model.neighbor.nearestK")
 def nearest_k(p, e, args):
     """The k codebook entries nearest the datum, nearest first (ties: codebook order, NaN
@@ -506,6 +599,7 @@ def nearest_k(p, e, args):
         raise Unsupported("a codebook of arrays of different lengths")
     cb = _floats(codebook, "codebook").reshape(len(codebook), -1)
     metric = fcn_runner(p, args[3], 2) if len(args) == 4 else None
+    metric_all = pairwise(p, args[3]) if len(args) == 4 and codebook else None
 
     def run(env):
         n = env["n"]
@@ -523,12 +617,14 @@ def nearest_k(p, e, args):
             dist = np.empty((n, len(codebook)))
             for i in range(len(codebook)):
                 dist[:, i] = np.sqrt(_sq_dist(xs, [float(c) for c in codebook[i]]))
+        elif metric_all is not None:
+            dist, pair_bad = metric_all(_mat(xv, n).data, cb)
+            bads.append(pair_bad if pair_bad.any() else None)
         else:
             dist = np.empty((n, len(codebook)))
             for i, c in enumerate(codebook):
                 d = metric(env, xv, V(CONST, c))
                 bads.append(d.bad)
                 dist[:, i] = _column(d, n)
-        order = np.argsort(dist, axis=1, kind="stable")[:, :kv.data]
-        return V(MAT3, cb[order], None, _or(*bads))
+        return V(MAT3, cb[_nearest(dist, kv.data)], None, _or(*bads))
     return run

@@ -82,6 +82,11 @@ DOCS = {
     "knn euclidean": _knn(_inline("metric.euclidean")),
     "knn chebyshev": _knn(_inline("metric.chebyshev")),
     "knn taxicab": _knn(_inline("metric.taxicab")),
+    "knn metric reading a computed value (one run per codebook row)": _knn(
+        {"params": [{"x": ARR}, {"y": ARR}], "ret": "double",
+         "do": {"*": [{"metric.euclidean": [{"fcn": "metric.absDiff"}, {"a.subseq": ["x", 0, 3]},
+                                            {"a.subseq": ["y", 0, 3]}]},
+                      {"m.abs": "input.c"}]}}),
     "knn default metric": _doc([
         {"let": {"near": {"model.neighbor.nearestK": [2, {"a.append": [X, 1.0]},
                                                       {"cell": "cb"}]}}},
@@ -93,6 +98,8 @@ DOCS = {
     "svm poly, computed gamma": _svm({"m.kernel.poly": ["d", "sv", {"m.abs": "input.c"},
                                                         1.0, 3.0]}),
     "svm sigmoid": _svm({"m.kernel.sigmoid": ["sv", "d", 0.1, -0.5]}),
+    "svm kernel reading a computed value (one run per vector)": _svm(
+        {"m.kernel.rbf": ["sv", "d", {"m.abs": "input.c"}]}),
     "closure over computed values": _doc([
         {"let": {"xs": X}},
         {"let": {"top": {"a.max": ["xs"]}}},

@@ -1,0 +1,54 @@
+"""numba kernels of the column path's distances (imported only when numba is used): metric.*
+with metric.absDiff similarity (per row, |x_j - y_j| combined left to right as the record path
+does: sum of squares, sum, or Python's max; then times k over k, and the square root for
+euclidean) and m.kernel.rbf's squared distance, in one pass without temporaries. Compiled with
+cache=True."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from portmodel.numba_cache import configure
+
+
+configure(__file__)   # (where numba caches these kernels: see portmodel.numba_cache)
+
+
+@njit(cache=True)
+def absdiff_metric(x, y, mode):
+    """mode 0 euclidean, 1 squaredEuclidean, 2 taxicab, 3 chebyshev; x, y (rows, k), k > 0."""
+    n, k = x.shape
+    kf = float(k)
+    out = np.empty(n)
+    for r in range(n):
+        if mode == 3:
+            acc = abs(x[r, 0] - y[r, 0])
+            for j in range(1, k):
+                s = abs(x[r, j] - y[r, j])
+                if s > acc:
+                    acc = s
+        else:
+            acc = 0.0
+            for j in range(k):
+                s = abs(x[r, j] - y[r, j])
+                acc += s * s if mode < 2 else s
+        v = acc * kf / kf
+        out[r] = math.sqrt(v) if mode == 0 else v
+    return out
+
+
+@njit(cache=True)
+def sq_dist(x, y):
+    """Per row, (x_j - y_j)^2 added left to right from 0 (m.kernel.rbf's, the default
+    metric's)."""
+    n, k = x.shape
+    out = np.empty(n)
+    for r in range(n):
+        acc = 0.0
+        for j in range(k):
+            d = x[r, j] - y[r, j]
+            acc += d * d
+        out[r] = acc
+    return out
