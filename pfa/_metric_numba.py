@@ -1,8 +1,8 @@
 """numba kernels of the column path's distances (imported only when numba is used): metric.*
 with metric.absDiff similarity (per row, |x_j - y_j| combined left to right as the record path
 does: sum of squares, sum, or Python's max; then times k over k, and the square root for
-euclidean) and m.kernel.rbf's squared distance, in one pass without temporaries. Compiled with
-cache=True."""
+euclidean), m.kernel.rbf's squared distance and the kernels' compensated dot product, in one
+pass without temporaries. Compiled with cache=True."""
 from __future__ import annotations
 
 import math
@@ -52,3 +52,39 @@ def sq_dist(x, y):
             acc += d * d
         out[r] = acc
     return out
+
+
+@njit(cache=True)
+def dot_parts(x, y):
+    """Per row, the compensated sum of x_j * y_j (see batch_models.fsum_rows): the rounded
+    s + lo, the exact remainder of that last addition, the sum of lo's own rounding errors, and
+    whether every partial sum and term was finite."""
+    n, k = x.shape
+    r_out = np.empty(n)
+    rest_out = np.empty(n)
+    d_out = np.empty(n)
+    fin_out = np.empty(n, dtype=np.bool_)
+    for r in range(n):
+        s = 0.0
+        lo = 0.0
+        d = 0.0
+        fin = True
+        for j in range(k):
+            t = x[r, j] * y[r, j]
+            s2 = s + t
+            bp = s2 - s
+            err = (s - (s2 - bp)) + (t - bp)
+            lo2 = lo + err
+            bp = lo2 - lo
+            d += abs((lo - (lo2 - bp)) + (err - bp))
+            if not (math.isfinite(s2) and math.isfinite(t)):
+                fin = False
+            s = s2
+            lo = lo2
+        v = s + lo
+        bp = v - s
+        r_out[r] = v
+        rest_out[r] = (s - (v - bp)) + (lo - bp)
+        d_out[r] = d
+        fin_out[r] = fin
+    return r_out, rest_out, d_out, fin_out

@@ -16,7 +16,11 @@ computed columns, such as scaled or imputed inputs) and simpleTree, model.neural
 model.cluster.closest, a.argmax/a.argmin/a.map/a.sum/a.len over fixed-size arrays; a.map of a
 tree walk over a constant array of trees (a forest: one column per tree, or one array of leaves
 per tree, added by a.sum, or by a.fold with la.add, left to right as the record path adds
-them), la.scale of an array; records, maps and arrays as outputs.
+them), la.scale of an array; records, maps and arrays as outputs; the error form; and, in
+``batch_models``, a.map/a.count with any function planned here over constant or computed
+arrays, a.max/a.min/a.mean/a.append/a.subseq, metric.*, m.kernel.*, model.svm.score,
+model.naive.gaussian and model.neighbor.nearestK. exp, tanh, pow, log and atan go through the C
+library as the record path's ``math`` does (``batch_libm``).
 
 The record path is the reference. Every vector value carries ``bad``: the rows whose answer the
 column path cannot give exactly (a value the record path rejects, a missing map key, a NaN where

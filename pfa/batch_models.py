@@ -292,6 +292,10 @@ def a_append(p, e, args):
     _numbers_only(args[0], "a.append")
     a, item = p.node(args[0]), p.node(args[1])
     limit = p.rt.max_size
+    if p.rt.max_total < 1 << 20:
+        # the record path counts every call's allocations against this budget; with a small
+        # one, whether a row is over it depends on more than this node sees
+        raise Unsupported("a.append under a per-call allocation budget below 1Mi")
 
     def run(env):
         n = env["n"]
@@ -444,10 +448,16 @@ def fsum_rows(terms: list) -> tuple[np.ndarray, np.ndarray]:
     r = s + lo
     bp = r - s
     rest = (s - (r - bp)) + (lo - bp)
+    return r, _unproven(r, rest, d, finite)
+
+
+def _unproven(r: np.ndarray, rest: np.ndarray, d: np.ndarray, finite: np.ndarray) -> np.ndarray:
+    """fsum_rows's rule: rows where r is not shown to be the correctly rounded sum."""
     gap = np.minimum(np.abs(r - np.nextafter(r, -np.inf)), np.abs(np.nextafter(r, np.inf) - r))
-    # d summed in floating point: doubled, a safe bound on the exact sum of its terms
-    proven = (d == 0) | ((np.abs(rest) + 2.0 * d) < gap / 2)
-    return r, ~(proven & finite & np.isfinite(r))
+    # d summed in floating point: doubled, a safe bound on the exact sum of its terms; the
+    # left side's own rounding covered by a factor just above 1
+    proven = (d == 0) | ((np.abs(rest) + 2.0 * d) * (1.0 + 2.0 ** -50) < gap / 2)
+    return ~(proven & finite & np.isfinite(r))
 
 
 def _dot(xs: list, ys: list, n: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -476,7 +486,12 @@ def _kernel(finish: Callable, dot: bool = True):
             pairs = _pairs(xv, yv, n)
             if pairs is None:       # "arrays must have same length"
                 return _all_bad(n)
-            if dot:
+            if dot and pairs[0] and len(pairs[0]) < 64 and numba_enabled():
+                from ._metric_numba import dot_parts
+                inner, rest, d, finite = dot_parts(_mat(xv, n).data, _mat(yv, n).data)
+                unproven = _unproven(inner, rest, d, finite)
+                unproven = unproven if unproven.any() else None
+            elif dot:
                 inner, unproven = _dot(*pairs, n)
             elif pairs[0] and numba_enabled():
                 from ._metric_numba import sq_dist
