@@ -1,8 +1,9 @@
 """Column forms of functions applied to array elements, and of the models built from them:
-``a.map`` and ``a.count`` with any function the column path can plan (over constant arrays,
-such as support vector machines or bin edges, and over computed arrays of numbers or of arrays),
+``a.map``, ``a.count``, ``a.any``, ``a.all`` and ``a.zipmap`` with any function the column path
+can plan (over constant arrays, such as support vector machines or bin edges, and over computed
+arrays of numbers or of arrays),
 ``a.max``/``a.min``/``a.mean``/``a.append``/``a.subseq`` of number arrays, ``metric.*``
-distances, ``m.kernel.*``, ``model.svm.score``, ``model.naive.gaussian`` and
+distances (Minkowski included), ``m.kernel.*``, ``model.svm.score``, ``model.naive.gaussian`` and
 ``model.neighbor.nearestK``.
 
 Each form follows the record path's arithmetic step by step (sums left to right from 0, the C
@@ -232,6 +233,52 @@ def a_count(p, e: Expr, args: list[Expr]):
     return run
 
 
+def _any_all(is_any: bool):
+    """a.any / a.all: Python's any/all stop at the first element that decides, so an element's
+    bad rows count only where no earlier element decided."""
+    def build(p, e, args):
+        each = _per_element(p, args[0], args[1])
+
+        def run(env):
+            n = env["n"]
+            undecided = np.ones(n, dtype=bool)
+            bad = None
+            for v in each(env):
+                t = np.broadcast_to(np.asarray(_bool(v), dtype=bool), (n,))
+                if v.bad is not None:
+                    bad = _or(bad, undecided & v.bad)
+                undecided = undecided & (~t if is_any else t)
+            return V(BOOL, ~undecided if is_any else undecided.copy(), None, bad)
+        return run
+    return build
+
+
+FORMS["a.any"] = _any_all(True)
+FORMS["a.all"] = _any_all(False)
+
+
+@form("a.zipmap")
+def a_zipmap(p, e, args):
+    """a.zipmap of two arrays: the function of each pair of elements (misaligned arrays: the
+    record path's error on every row)."""
+    if e.info["sig"] != 0:
+        raise Unsupported("a.zipmap of more than two arrays")
+    arrays = _number_array(e.type.items)
+    if e.type.items.kind not in ("double", "float") and not arrays:
+        raise Unsupported("a.zipmap to arrays of this kind")
+    a, b = p.node(args[0]), p.node(args[1])
+    f = fcn_runner(p, args[2], 2)
+
+    def run(env):
+        n = env["n"]
+        xs, ys = _elements(a(env)), _elements(b(env))
+        if len(xs) != len(ys):
+            return V(MAT3 if arrays else MAT, np.zeros((n, 0, 0) if arrays else (n, 0)), None,
+                     np.ones(n, dtype=bool))
+        return _stack([f(env, x, y) for x, y in zip(xs, ys)], n, arrays)
+    return run
+
+
 # ---------------------------------------------------------------- arrays of numbers
 
 def _mat(v: V, n: int) -> V:
@@ -402,6 +449,43 @@ FORMS["metric.euclidean"] = _metric(0, lambda c: _sequential_sum([s * s for s in
 FORMS["metric.squaredEuclidean"] = _metric(1, lambda c: _sequential_sum([s * s for s in c]))
 FORMS["metric.taxicab"] = _metric(2, _sequential_sum)
 FORMS["metric.chebyshev"] = _metric(3, _py_max)
+
+
+@form("metric.minkowski")
+def minkowski(p, e, args):
+    """(sum of java_pow(s, p) left to right * k / k) ** (1 / p) through java_pow; p infinite:
+    Python's max * k / k; p <= 0 or NaN: the record path's error on every row."""
+    if len(args) != 4:
+        raise Unsupported("a metric with weights")
+    sim = fcn_runner(p, args[0], 2)
+    x, y, pw = p.node(args[1]), p.node(args[2]), p.node(args[3])
+
+    def run(env):
+        n = env["n"]
+        xv, yv, pv = x(env), y(env), pw(env)
+        if pv.kind != CONST or not _is_num(pv.data):
+            raise GiveUp()
+        q = float(pv.data)
+        if q <= 0 or q != q:
+            return _all_bad(n)
+        pairs = _pairs(xv, yv, n)
+        if pairs is None:
+            return _all_bad(n)
+        vals = [sim(env, V(NUM, a) if isinstance(a, np.ndarray) else V(CONST, a),
+                    V(NUM, b) if isinstance(b, np.ndarray) else V(CONST, b))
+                for a, b in zip(*pairs)]
+        bad = _or(xv.bad, yv.bad, pv.bad, *[v.bad for v in vals])
+        if not vals:
+            return V(NUM, np.full(n, np.nan), None, bad)
+        cols = [_column(v, n) for v in vals]
+        k = float(len(cols))
+        if math.isinf(q):
+            out = _py_max(cols) * k / k
+        else:
+            total = _sequential_sum([batch_libm.jpow(c, q) for c in cols])
+            out = batch_libm.jpow(total * k / k, 1.0 / q)
+        return V(NUM, np.asarray(out, dtype=np.float64) + np.zeros(n), None, bad)
+    return run
 
 
 @form("metric.simpleEuclidean")

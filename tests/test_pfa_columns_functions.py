@@ -87,6 +87,42 @@ DOCS = {
          "do": {"*": [{"metric.euclidean": [{"fcn": "metric.absDiff"}, {"a.subseq": ["x", 0, 3]},
                                             {"a.subseq": ["y", 0, 3]}]},
                       {"m.abs": "input.c"}]}}),
+    "knn minkowski p=3": _knn({"params": [{"x": ARR}, {"y": ARR}], "ret": "double",
+                               "do": {"metric.minkowski": [
+                                   {"fcn": "metric.absDiff"}, {"a.subseq": ["x", 0, 3]},
+                                   {"a.subseq": ["y", 0, 3]}, 3.0]}}),
+    "knn minkowski p=inf": _knn({"params": [{"x": ARR}, {"y": ARR}], "ret": "double",
+                                 "do": {"metric.minkowski": [
+                                     {"fcn": "metric.absDiff"}, {"a.subseq": ["x", 0, 3]},
+                                     {"a.subseq": ["y", 0, 3]}, {"double": math.inf}]}}),
+    "knn distance weights (a.any, a.zipmap, closures)": _doc([
+        {"let": {"datum": {"a.append": [X, 0.0]}}},
+        {"let": {"near": {"model.neighbor.nearestK": [3, "datum", {"cell": "cb"},
+                                                      _inline("metric.euclidean")]}}},
+        {"let": {"votes": {"a.map": ["near", {"params": [{"r": ARR}], "ret": "double",
+                                              "do": {"attr": "r", "path": [3]}}]}}},
+        {"let": {"dists": {"a.map": ["near", {"params": [{"r": ARR}], "ret": "double", "do": {
+            "metric.euclidean": [{"fcn": "metric.absDiff"}, {"a.subseq": ["r", 0, 3]},
+                                 {"a.subseq": ["datum", 0, 3]}]}}]}}},
+        {"let": {"exact": {"a.any": ["dists", {"params": [{"v": "double"}], "ret": "boolean",
+                                               "do": {"==": ["v", 0.0]}}]}}},
+        {"let": {"weights": {"a.map": ["dists", {"params": [{"v": "double"}], "ret": "double",
+                                                 "do": {"if": "exact", "then": {
+                                                     "if": {"==": ["v", 0.0]}, "then": 1.0,
+                                                     "else": 0.0},
+                                                     "else": {"/": [1.0, "v"]}}}]}}},
+        {"/": [{"a.sum": [{"a.zipmap": ["votes", "weights", {
+            "params": [{"t": "double"}, {"u": "double"}], "ret": "double",
+            "do": {"*": ["t", "u"]}}]}]}, {"a.sum": ["weights"]}]}],
+        cells={"cb": {"type": {"type": "array", "items": ARR}, "init": CODEBOOK}}),
+    "a.all and a.any deciding early": _doc([
+        {"let": {"xs": X}},
+        {"if": {"a.all": ["xs", {"params": [{"v": "double"}], "ret": "boolean",
+                                 "do": {"<": [{"/": [1.0, "v"]}, 2.0]}}]},
+         "then": {"m.kernel.linear": ["xs", {"value": [1.0, -2.0], "type": ARR}]},
+         "else": {"if": {"a.any": ["xs", {"params": [{"v": "double"}], "ret": "boolean",
+                                          "do": {">": ["v", 1.0]}}]},
+                  "then": 1.0, "else": 2.0}}]),
     "knn default metric": _doc([
         {"let": {"near": {"model.neighbor.nearestK": [2, {"a.append": [X, 1.0]},
                                                       {"cell": "cb"}]}}},
