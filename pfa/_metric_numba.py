@@ -88,3 +88,29 @@ def dot_parts(x, y):
         d_out[r] = d
         fin_out[r] = fin
     return r_out, rest_out, d_out, fin_out
+
+
+@njit(cache=True)
+def absdiff_pairwise(x, c, mode):
+    """absdiff_metric of every row of x against every row of c, (rows, len(c)), without
+    laying the pairs out: the same steps for each pair."""
+    n, k = x.shape
+    m = c.shape[0]
+    kf = float(k)
+    out = np.empty((n, m))
+    for r in range(n):
+        for i in range(m):
+            if mode == 3:
+                acc = abs(x[r, 0] - c[i, 0])
+                for j in range(1, k):
+                    s = abs(x[r, j] - c[i, j])
+                    if s > acc:
+                        acc = s
+            else:
+                acc = 0.0
+                for j in range(k):
+                    s = abs(x[r, j] - c[i, j])
+                    acc += s * s if mode < 2 else s
+            v = acc * kf / kf
+            out[r, i] = math.sqrt(v) if mode == 0 else v
+    return out

@@ -99,21 +99,27 @@ def pairwise(p, fcn: Expr, const_first: bool = False
             _closed(fcn.children[0], set(fcn.info["params"]) | set(p.bound))):
         return None
     f = fcn_runner(p, fcn, 2)
+    direct = _direct_metric(p, fcn, const_first)
 
     def run(x: np.ndarray, c: np.ndarray):
         n, m = x.shape[0], c.shape[0]
+        if direct is not None and numba_enabled():
+            mode, xs, cs = direct
+            xa, ca = x[:, xs], c[:, cs]
+            if xa.shape[1] == ca.shape[1] and xa.shape[1] > 0:
+                from ._metric_numba import absdiff_pairwise
+                return (absdiff_pairwise(np.ascontiguousarray(xa), np.ascontiguousarray(ca),
+                                         mode), np.zeros(n, dtype=bool))
         out = np.empty((n, m))
         bad = np.zeros(n, dtype=bool)
-        step = max(1, _BLOCK // max(1, m * max(x.shape[1], c.shape[1], 1)))
+        step = min(n, max(1, _BLOCK // max(1, m * max(x.shape[1], c.shape[1], 1))))
+        # numba's kernels read a row at a time, numpy's forms a component (column) at a time
+        order = "C" if numba_enabled() else "F"
+        tiled = np.asarray(np.tile(c, (step, 1)), order=order)     # the same for every block
         for i in range(0, n, step):
             r = min(step, n - i)
-            # column-major: the forms read one component (column) at a time
-            a = np.empty((r * m, x.shape[1]), order="F")
-            for j in range(x.shape[1]):
-                a[:, j] = np.repeat(x[i:i + r, j], m)
-            b = np.empty((r * m, c.shape[1]), order="F")
-            for j in range(c.shape[1]):
-                b[:, j] = np.tile(c[:, j], r)
+            a = np.asarray(np.repeat(x[i:i + r], m, axis=0), order=order)
+            b = tiled[:r * m]
             v = f({"n": r * m}, *((V(MAT, b), V(MAT, a)) if const_first else
                                   (V(MAT, a), V(MAT, b))))
             out[i:i + r] = _column(v, r * m).reshape(r, m)
@@ -121,6 +127,48 @@ def pairwise(p, fcn: Expr, const_first: bool = False
                 bad[i:i + r] = v.bad.reshape(r, m).any(axis=1)
         return out, bad
     return run
+
+
+_MODES = {"metric.euclidean": 0, "metric.squaredEuclidean": 1, "metric.taxicab": 2,
+          "metric.chebyshev": 3}
+
+
+def _direct_metric(p, fcn: Expr, const_first: bool) -> tuple | None:
+    """(mode, row slice, constant slice) when the function's body is a metric.* with
+    metric.absDiff over its two parameters, each whole or an a.subseq with constant bounds:
+    then numba computes every pair's distance directly (the same steps as the metric's form),
+    without laying the pairs out. None otherwise."""
+    body = fcn.children[0]
+    if not (body.kind == "call" and body.info.get("name") in _MODES and
+            len(body.children) == 3):
+        return None
+    sim = body.children[0]
+    if not (sim.kind == "fcnref" and sim.info.get("name") == "metric.absDiff" and
+            not sim.info.get("fill")):
+        return None
+    params = list(fcn.info["params"])
+    parts = []
+    for arg in body.children[1:]:
+        bounds = slice(None)
+        if arg.kind == "call" and arg.info.get("name") == "a.subseq":
+            try:
+                lo, hi = (p.const_value(b) for b in arg.children[1:])
+            except Unsupported:
+                return None
+            if type(lo) is not int or type(hi) is not int:
+                return None
+            bounds, arg = slice(lo, hi), arg.children[0]
+        if not (arg.kind == "ref" and arg.info.get("name") in params):
+            return None
+        parts.append((params.index(arg.info["name"]), bounds))
+    (pa, sa), (pb, sb) = parts
+    if {pa, pb} != {0, 1}:
+        return None
+    row_param = 1 if const_first else 0
+    if pa != row_param:
+        # metric(c, x): |c - x| = |x - c| bit for bit, and the combination is the same
+        (pa, sa), (pb, sb) = (pb, sb), (pa, sa)
+    return _MODES[body.info["name"]], sa, sb
 
 
 def _num_any(v: V) -> Any:
