@@ -254,3 +254,129 @@ def mixed_records(n: int, n_numbers: int = N_NUM, seed: int = 9, null_rate: floa
         r["note"] = f"free text {i}"
         out.append(r)
     return out
+
+
+# ---------------------------------------------------------------- the exporter's other shapes
+
+def _feature_rows(n: int, seed: int) -> np.ndarray:
+    """n plausible feature vectors (the columns of mixed_features) for support vectors,
+    class statistics and training instances."""
+    rng = np.random.default_rng(seed)
+    k = N_NUM
+    rows = np.zeros((n, len(mixed_features())))
+    rows[:, :k] = rng.normal(size=(n, k))
+    rows[:, k] = rng.normal(size=n)
+    color = rng.integers(len(COLORS), size=n)
+    for j in range(len(COLORS) - 1):
+        rows[:, k + 1 + j] = color == j
+    rows[:, k + len(COLORS)] = color
+    rows[:, k + len(COLORS) + 1] = rng.integers(len(SIZES), size=n)
+    rows[:, k + len(COLORS) + 2] = rng.choice([-1.0, 1.0], size=n)
+    rows[:, k + len(COLORS) + 3] = rng.integers(0, 5, size=n)
+    return rows
+
+
+SV = {"type": "record", "name": "SupportVector", "fields": [
+    {"name": "supVec", "type": ARRAY}, {"name": "coeff", "type": "double"}]}
+MACHINE = {"type": "record", "name": "Machine", "fields": [
+    {"name": "const", "type": "double"}, {"name": "posClass", "type": {"type": "array", "items": SV}},
+    {"name": "negClass", "type": {"type": "array", "items": "SupportVector"}}]}
+
+
+def _centred(c: np.ndarray) -> np.ndarray:
+    return c - c.mean()
+
+
+def mixed_svm_doc(n_vectors: int = 100, gamma: float = 0.05, seed: int = 10) -> dict:
+    """A binary RBF support vector machine as the exporter writes it: a.map of model.svm.score
+    over a cell of machines, the label by the sign of the decision value."""
+    rng = np.random.default_rng(seed)
+    vecs = _feature_rows(n_vectors, seed + 1)
+    machine = {"const": 0.0, "negClass": [], "posClass": [
+        {"supVec": v.tolist(), "coeff": float(c)}
+        for v, c in zip(vecs, _centred(rng.normal(size=n_vectors)))]}
+    return {
+        "name": "mixed_svm", "input": mixed_input(), "output": "string",
+        "cells": {"codes": _codes_cell(), "machines": {
+            "type": {"type": "array", "items": MACHINE}, "init": [machine]}},
+        "action": [
+            {"let": {"x": {"new": mixed_features(), "type": ARRAY}}},
+            {"let": {"scores": {"a.map": [{"cell": "machines"}, {
+                "params": [{"m": "Machine"}], "ret": "double",
+                "do": {"model.svm.score": ["x", "m", {
+                    "params": [{"sv": ARRAY}, {"dat": ARRAY}], "ret": "double",
+                    "do": {"m.kernel.rbf": ["sv", "dat", {"double": gamma}]}}]}}]}}},
+            {"if": {"<": [{"attr": "scores", "path": [0]}, 0.0]},
+             "then": {"string": "a"}, "else": {"string": "b"}}]}
+
+
+GAUSSIAN = {"type": "record", "name": "Gaussian", "fields": [
+    {"name": "mean", "type": "double"}, {"name": "variance", "type": "double"}]}
+
+
+def mixed_naive_bayes_doc(n_classes: int = 3, seed: int = 11) -> dict:
+    """Gaussian naive Bayes as the exporter writes it: log prior + model.naive.gaussian per
+    class, probabilities through exp of the differences to the largest, the label by argmax."""
+    rng = np.random.default_rng(seed)
+    m = len(mixed_features())
+    classes = [[{"mean": float(rng.normal()), "variance": float(rng.uniform(0.5, 3.0))}
+                for _ in range(m)] for _ in range(n_classes)]
+    priors = rng.dirichlet(np.ones(n_classes))
+    return {
+        "name": "mixed_nb", "input": mixed_input(), "output": "string",
+        "cells": {"codes": _codes_cell(),
+                  "labels": {"type": {"type": "array", "items": "string"},
+                             "init": [f"class{i}" for i in range(n_classes)]},
+                  "classes": {"type": {"type": "array", "items": {"type": "array",
+                                                                  "items": GAUSSIAN}},
+                              "init": classes}},
+        "action": [
+            {"let": {"x": {"new": mixed_features(), "type": ARRAY}}},
+            {"let": {"jll": {"new": [
+                {"+": [{"double": float(np.log(p))},
+                       {"model.naive.gaussian": ["x", {"cell": "classes", "path": [i]}]}]}
+                for i, p in enumerate(priors)], "type": ARRAY}}},
+            {"let": {"top": {"a.max": ["jll"]}}},
+            {"let": {"e": {"a.map": ["jll", {"params": [{"v": "double"}], "ret": "double",
+                                             "do": {"m.exp": {"-": ["v", "top"]}}}]}}},
+            {"let": {"total": {"a.sum": ["e"]}}},
+            {"let": {"probs": {"a.map": ["e", {"params": [{"v": "double"}], "ret": "double",
+                                               "do": {"/": ["v", "total"]}}]}}},
+            {"attr": {"cell": "labels"}, "path": [{"a.argmax": ["probs"]}]}]}
+
+
+def mixed_knn_doc(n_train: int = 300, k: int = 5, n_classes: int = 2, seed: int = 12) -> dict:
+    """k nearest neighbours as the exporter writes them: model.neighbor.nearestK over
+    codebook rows carrying the class in their last place (a Euclidean metric over a.subseq),
+    the votes counted with a.count, the label by argmax (two classes and an odd k: no tied
+    votes, whose rules differ between this shape and PMML's)."""
+    rng = np.random.default_rng(seed)
+    m = len(mixed_features())
+    rows = np.column_stack([_feature_rows(n_train, seed + 1),
+                            rng.integers(n_classes, size=n_train).astype(float)])
+    return {
+        "name": "mixed_knn", "input": mixed_input(), "output": "string",
+        "cells": {"codes": _codes_cell(),
+                  "labels": {"type": {"type": "array", "items": "string"},
+                             "init": [f"class{i}" for i in range(n_classes)]},
+                  "codebook": {"type": {"type": "array", "items": ARRAY},
+                               "init": rows.tolist()}},
+        "action": [
+            {"let": {"near": {"model.neighbor.nearestK": [
+                k, {"a.append": [{"new": mixed_features(), "type": ARRAY}, 0.0]},
+                {"cell": "codebook"},
+                {"params": [{"a": ARRAY}, {"b": ARRAY}], "ret": "double",
+                 "do": {"metric.euclidean": [{"fcn": "metric.absDiff"},
+                                             {"a.subseq": ["a", 0, m]},
+                                             {"a.subseq": ["b", 0, m]}]}}]}}},
+            {"let": {"votes": {"a.map": ["near", {"params": [{"row": ARRAY}], "ret": "double",
+                                                  "do": {"attr": "row", "path": [m]}}]}}},
+            {"let": {"counts": {"new": [
+                {"a.count": ["votes", {"params": [{"t": "double"}], "ret": "boolean",
+                                       "do": {"==": ["t", float(c)]}}]}
+                for c in range(n_classes)], "type": ARRAY}}},
+            {"attr": {"cell": "labels"}, "path": [{"a.argmax": ["counts"]}]}]}
+
+
+MODEL_DOCS = {"SVM (RBF)": mixed_svm_doc, "naive Bayes": mixed_naive_bayes_doc,
+              "k-NN": mixed_knn_doc}

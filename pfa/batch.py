@@ -16,7 +16,11 @@ computed columns, such as scaled or imputed inputs) and simpleTree, model.neural
 model.cluster.closest, a.argmax/a.argmin/a.map/a.sum/a.len over fixed-size arrays; a.map of a
 tree walk over a constant array of trees (a forest: one column per tree, or one array of leaves
 per tree, added by a.sum, or by a.fold with la.add, left to right as the record path adds
-them), la.scale of an array; records, maps and arrays as outputs.
+them), la.scale of an array; records, maps and arrays as outputs; the error form; and, in
+``batch_models``, a.map/a.count with any function planned here over constant or computed
+arrays, a.max/a.min/a.mean/a.append/a.subseq, metric.*, m.kernel.*, model.svm.score,
+model.naive.gaussian and model.neighbor.nearestK. exp, tanh, pow, log and atan go through the C
+library as the record path's ``math`` does (``batch_libm``).
 
 The record path is the reference. Every vector value carries ``bad``: the rows whose answer the
 column path cannot give exactly (a value the record path rejects, a missing map key, a NaN where
@@ -27,10 +31,12 @@ from __future__ import annotations
 
 import gc
 import math
+from contextlib import contextmanager
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from . import batch_libm as libm
 from .batch_input import NUMBER_KINDS, Cat, field_kind, read_column
 from .compiler import Expr
 from .types import INT as INT_T, STRING as STRING_T, Array, AvroType, Map, Record
@@ -55,6 +61,9 @@ def _floats(value: Any, what: str) -> np.ndarray:
 # value kinds flowing between vector nodes
 NUM, BOOL, STR, MAT, CONST, PICK, REC, MAPV, INPUT = (
     "num", "bool", "str", "mat", "const", "pick", "rec", "map", "input")
+# a user error ("error" form): no value, every row that reaches it is bad
+ERR = "err"
+_UNSET = object()
 # an array of fixed-size number arrays per row: data of shape (rows, arrays, width)
 MAT3 = "mat3"
 
@@ -85,7 +94,7 @@ def _bad(*vs: V) -> np.ndarray | None:
 
 def _logit(x):
     with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-x))
+        return 1.0 / (1.0 + libm.exp(-x))
 
 
 def _probit(x):
@@ -95,7 +104,7 @@ def _probit(x):
 
 def _softplus(x):
     with np.errstate(over="ignore"):
-        return np.where(x > 30, x + np.log1p(np.exp(-np.minimum(x, 700))), np.log1p(np.exp(x)))
+        return np.where(x > 30, x + libm.log1p(libm.exp(-x)), libm.log1p(libm.exp(x)))
 
 
 def _sqrt(x):
@@ -105,24 +114,24 @@ def _sqrt(x):
 ELEMENTWISE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "m.link.logit": _logit,
     "m.link.probit": _probit,
-    "m.link.cloglog": lambda x: -np.expm1(-np.exp(x)),
-    "m.link.loglog": lambda x: np.exp(-np.exp(x)),
-    "m.link.cauchit": lambda x: 0.5 + np.arctan(x) / math.pi,
+    "m.link.cloglog": lambda x: -libm.expm1(-libm.exp(x)),
+    "m.link.loglog": lambda x: libm.exp(-libm.exp(x)),
+    "m.link.cauchit": lambda x: 0.5 + libm.atan(x) / math.pi,
     "m.link.softplus": _softplus,
     "m.link.relu": lambda x: np.where(np.isnan(x), x, np.maximum(x, 0.0)),
-    "m.link.tanh": np.tanh,
-    "m.tanh": np.tanh,
-    "m.exp": np.exp,
+    "m.link.tanh": libm.tanh,
+    "m.tanh": libm.tanh,
+    "m.exp": libm.exp,
     "m.sqrt": _sqrt,
     "m.abs": np.abs,
     "m.sin": np.sin,
     "m.cos": np.cos,
-    "m.atan": np.arctan,
+    "m.atan": libm.atan,
     "m.floor": np.floor,
     "m.ceil": np.ceil,
-    "m.ln": np.log,
-    "m.log10": np.log10,
-    "m.expm1": np.expm1,
+    "m.ln": libm.log,
+    "m.log10": libm.log10,
+    "m.expm1": libm.expm1,
 }
 BINARY = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
 TREE_OPS = {"<": 0, "<=": 1, ">": 2, ">=": 3, "==": 4, "!=": 5}
@@ -342,6 +351,31 @@ class Planner:
         self.reads: dict[str, AvroType] = {}
         self.input_type = engine.input_type
         self.input_record = isinstance(engine.input_type, Record)
+        #: variables bound to constants while planning (an element of a constant array that a
+        #: function is planned for, one plan per element)
+        self.bound: dict[str, Any] = {}
+
+    @contextmanager
+    def binding(self, name: str, value: Any):
+        """Plan with the variable ``name`` standing for the constant ``value``."""
+        old = self.bound.get(name, _UNSET)
+        self.bound[name] = value
+        try:
+            yield
+        finally:
+            if old is _UNSET:
+                del self.bound[name]
+            else:
+                self.bound[name] = old
+
+    @contextmanager
+    def unbound(self, names: list[str]):
+        """Plan with these variables (parameters of an inline function) not constants."""
+        saved = {k: self.bound.pop(k) for k in names if k in self.bound}
+        try:
+            yield
+        finally:
+            self.bound.update(saved)
 
     # -- dispatch
     def node(self, e: Expr) -> Callable[[dict], V]:
@@ -371,6 +405,8 @@ class Planner:
             return e.info["value"]
         if e.kind == "cell":
             return self._cell(e)
+        if e.kind == "ref" and e.info.get("name") in self.bound:
+            return self.bound[e.info["name"]]
         raise Unsupported("a model parameter that is not a literal or a cell")
 
     def _cell(self, e: Expr) -> Any:
@@ -378,9 +414,16 @@ class Planner:
             raise Unsupported("an action that writes cells")
         value = self.rt.cells[e.info["name"]][0]
         for (kind, key), raw in zip(e.info.get("steps", []), e.info.get("keys", [])):
-            if kind not in ("r", "mk", "ai"):
+            if kind in ("a", "m") and isinstance(raw, Expr):
+                # a key written as an expression that is a constant (a literal index)
+                key = self.const_value(raw)
+                if (kind == "a") != (type(key) is int):
+                    raise Unsupported("a cell path computed from the input")
+            elif kind not in ("r", "mk", "ai"):
                 raise Unsupported("a cell path computed from the input")
             try:
+                if kind == "a" and key < 0:
+                    raise IndexError
                 value = value[key]
             except (KeyError, IndexError):
                 raise Unsupported("a cell path to a missing key") from None
@@ -397,6 +440,9 @@ class Planner:
 
     def k_ref(self, e: Expr):
         name = e.info.get("name")
+        if name in self.bound:
+            value = self.bound[name]
+            return lambda env: V(CONST, value)
         if name == "input" and self.input_record and e.type == self.input_type:
             return lambda env: V(INPUT, None)
         if name == "input" and not self.input_record:
@@ -439,6 +485,10 @@ class Planner:
             bad = _or(v.bad, *bads)
             return V(v.kind, v.data, v.null, bad) if bad is not v.bad else v
         return run
+
+    def k_error(self, e: Expr):
+        """A user error: every row that reaches it is the record path's (its error)."""
+        return lambda env: V(ERR, e.info.get("message"), None, np.ones(env["n"], dtype=bool))
 
     def k_let(self, e: Expr):
         raise Unsupported("a let as the action's value")
@@ -685,7 +735,11 @@ class Planner:
             return self._softmax(self.node(args[0]))
         method = getattr(self, "f_" + name.replace(".", "_"), None)
         if method is None:
-            raise Unsupported(f"the function {name!r}")
+            from .batch_models import FORMS
+            form = FORMS.get(name)
+            if form is None:
+                raise Unsupported(f"the function {name!r}")
+            return form(self, e, args)
         return method(e, args)
 
     # -- arithmetic and logic
@@ -792,7 +846,7 @@ class Planner:
             nan = np.isnan(x).any(axis=1)
             m = np.max(np.where(np.isnan(x), -np.inf, x), axis=1, keepdims=True)
             m = np.where(np.isfinite(m), m, 0.0)
-            ex = np.exp(x - m)
+            ex = libm.exp(x - m)
             s = _sequential_sum([ex[:, j] for j in range(x.shape[1])])[:, None]
             out = np.where(s != 0, ex / np.where(s != 0, s, 1.0), np.nan)
             out[nan] = np.nan
@@ -947,11 +1001,15 @@ class Planner:
             forest = self._forest(e, args)
             if forest is not None:
                 return forest
-        if args[0].type.kind != "array" or args[0].type.items.kind not in ("double", "float") \
-                or e.type.items.kind not in ("double", "float"):
-            raise Unsupported("a.map of this kind")
+        try:
+            if args[0].type.kind != "array" or args[0].type.items.kind not in (
+                    "double", "float") or e.type.items.kind not in ("double", "float"):
+                raise Unsupported("a.map of this kind")
+            f = self.activation(args[1])
+        except Unsupported:
+            from .batch_models import FORMS
+            return FORMS["a.map"](self, e, args)
         a = self.node(args[0])
-        f = self.activation(args[1])
 
         def run(env):
             v = a(env)
@@ -1272,6 +1330,12 @@ def _map_num(v: V, f) -> V:
 
 def _select(c: np.ndarray, a: V, b: V, t: AvroType, n: int, cbad) -> V:
     """Row-wise c ? a : b (values of type t); bad rows follow the branch each row takes."""
+    if a.kind == ERR or b.kind == ERR:
+        if a.kind == b.kind:
+            return V(ERR, None, None, np.ones(n, dtype=bool))
+        keep, err_rows = (b, c) if a.kind == ERR else (a, ~c)
+        kept_bad = None if keep.bad is None else (~err_rows & keep.bad)
+        return V(keep.kind, keep.data, keep.null, _or(cbad, err_rows, kept_bad))
     bad = _or(cbad, None if a.bad is None else (c & a.bad), None if b.bad is None else (~c & b.bad))
     inner, nullable = t, False
     if t.kind == "union":

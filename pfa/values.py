@@ -171,17 +171,23 @@ def input_converter(t: AvroType, what: str = "input") -> Callable[[Any], Any]:
 def _conv(t: AvroType, memo: dict | None = None) -> Callable[[Any], Any]:
     """The converter for t. Named types are converted once (``memo``), so recursive types (a
     record reaching itself through a union or an array) give a converter that calls itself."""
-    if memo is None:
-        memo = {}
+    return _per_named_type(t, {} if memo is None else memo, _conv_kind)
+
+
+def _per_named_type(t: AvroType, memo: dict, build: Callable) -> Callable[[Any], Any] | None:
+    """``build(t, memo)``, once per named record type: a record met again while its converter
+    is being built (a recursive type) gets a converter that calls the finished one. A record's
+    converter is never None (the identity where ``build`` needs none)."""
     if isinstance(t, Record):
         key = t.fullname
         if key in memo:
             box = memo[key]
             return lambda v: box[0](v)
         memo[key] = box = [None]
-        box[0] = _conv_kind(t, memo)
+        conv = build(t, memo)
+        box[0] = conv if conv is not None else (lambda v: v)
         return box[0]
-    return _conv_kind(t, memo)
+    return build(t, memo)
 
 
 def _conv_kind(t: AvroType, memo: dict) -> Callable[[Any], Any]:
@@ -338,18 +344,7 @@ def _conv_kind(t: AvroType, memo: dict) -> Callable[[Any], Any]:
 def output_converter(t: AvroType, memo: dict | None = None) -> Callable[[Any], Any] | None:
     """Runtime value -> a fresh Python value (containers copied); None when identity suffices.
     Recursive record types convert through ``memo`` (one converter per named type)."""
-    if memo is None:
-        memo = {}
-    if isinstance(t, Record):
-        key = t.fullname
-        if key in memo:
-            box = memo[key]
-            return lambda v: box[0](v)
-        memo[key] = box = [None]
-        conv = _output_kind(t, memo)
-        box[0] = conv if conv is not None else (lambda v: v)
-        return box[0]
-    return _output_kind(t, memo)
+    return _per_named_type(t, {} if memo is None else memo, _output_kind)
 
 
 def _output_kind(t: AvroType, memo: dict) -> Callable[[Any], Any] | None:

@@ -1,0 +1,116 @@
+"""numba kernels of the column path's distances (imported only when numba is used): metric.*
+with metric.absDiff similarity (per row, |x_j - y_j| combined left to right as the record path
+does: sum of squares, sum, or Python's max; then times k over k, and the square root for
+euclidean), m.kernel.rbf's squared distance and the kernels' compensated dot product, in one
+pass without temporaries. Compiled with cache=True."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from portmodel.numba_cache import configure
+
+
+configure(__file__)   # (where numba caches these kernels: see portmodel.numba_cache)
+
+
+@njit(cache=True)
+def absdiff_metric(x, y, mode):
+    """mode 0 euclidean, 1 squaredEuclidean, 2 taxicab, 3 chebyshev; x, y (rows, k), k > 0."""
+    n, k = x.shape
+    kf = float(k)
+    out = np.empty(n)
+    for r in range(n):
+        if mode == 3:
+            acc = abs(x[r, 0] - y[r, 0])
+            for j in range(1, k):
+                s = abs(x[r, j] - y[r, j])
+                if s > acc:
+                    acc = s
+        else:
+            acc = 0.0
+            for j in range(k):
+                s = abs(x[r, j] - y[r, j])
+                acc += s * s if mode < 2 else s
+        v = acc * kf / kf
+        out[r] = math.sqrt(v) if mode == 0 else v
+    return out
+
+
+@njit(cache=True)
+def sq_dist(x, y):
+    """Per row, (x_j - y_j)^2 added left to right from 0 (m.kernel.rbf's, the default
+    metric's)."""
+    n, k = x.shape
+    out = np.empty(n)
+    for r in range(n):
+        acc = 0.0
+        for j in range(k):
+            d = x[r, j] - y[r, j]
+            acc += d * d
+        out[r] = acc
+    return out
+
+
+@njit(cache=True)
+def dot_parts(x, y):
+    """Per row, the compensated sum of x_j * y_j (see batch_models.fsum_rows): the rounded
+    s + lo, the exact remainder of that last addition, the sum of lo's own rounding errors, and
+    whether every partial sum and term was finite."""
+    n, k = x.shape
+    r_out = np.empty(n)
+    rest_out = np.empty(n)
+    d_out = np.empty(n)
+    fin_out = np.empty(n, dtype=np.bool_)
+    for r in range(n):
+        s = 0.0
+        lo = 0.0
+        d = 0.0
+        fin = True
+        for j in range(k):
+            t = x[r, j] * y[r, j]
+            s2 = s + t
+            bp = s2 - s
+            err = (s - (s2 - bp)) + (t - bp)
+            lo2 = lo + err
+            bp = lo2 - lo
+            d += abs((lo - (lo2 - bp)) + (err - bp))
+            if not (math.isfinite(s2) and math.isfinite(t)):
+                fin = False
+            s = s2
+            lo = lo2
+        v = s + lo
+        bp = v - s
+        r_out[r] = v
+        rest_out[r] = (s - (v - bp)) + (lo - bp)
+        d_out[r] = d
+        fin_out[r] = fin
+    return r_out, rest_out, d_out, fin_out
+
+
+@njit(cache=True)
+def absdiff_pairwise(x, c, mode):
+    """absdiff_metric of every row of x against every row of c, (rows, len(c)), without
+    laying the pairs out: the same steps for each pair."""
+    n, k = x.shape
+    m = c.shape[0]
+    kf = float(k)
+    out = np.empty((n, m))
+    for r in range(n):
+        for i in range(m):
+            if mode == 3:
+                acc = abs(x[r, 0] - c[i, 0])
+                for j in range(1, k):
+                    s = abs(x[r, j] - c[i, j])
+                    if s > acc:
+                        acc = s
+            else:
+                acc = 0.0
+                for j in range(k):
+                    s = abs(x[r, j] - c[i, j])
+                    acc += s * s if mode < 2 else s
+            v = acc * kf / kf
+            out[r, i] = math.sqrt(v) if mode == 0 else v
+    return out
