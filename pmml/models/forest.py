@@ -6,8 +6,8 @@ by sum / weightedSum / average / weightedAverage (regression), majorityVote /
 weightedMajorityVote / average / weightedAverage (classification): random forests, boosted
 trees (sklearn2pmml's gradient boosting is a modelChain whose first segment is such a sum),
 R's and KNIME's ensembles. The kernel produces exactly the running sums the general
-aggregation in ``mining`` keeps (same additions in the same order), and ``mining``'s own
-aggregators finish them, so the Result is the one the segment-by-segment path gives.
+aggregation keeps (same additions in the same order), and ``ensemble_aggregation``'s aggregators
+finish them, so the Result is the one the segment-by-segment path gives.
 The arrays are built on first use (a large ensemble takes a while to lower); without numba the
 same arrays are walked tree by tree with numpy.
 """
@@ -20,6 +20,8 @@ import numpy as np
 from ..scope import Scope
 from ..values import codes
 from .base import Result
+from .ensemble_aggregation import (ProbabilityAggregator, ValueAggregator, VoteAggregator,
+                                   blank_rows)
 from .tree_kernel import (FrozenGeneral, FrozenGraph, General, Graph, NotLowerable, _parallel,
                           kernels, np_graph, np_walk_tree, use_numba)
 
@@ -139,24 +141,23 @@ class ForestPlan:
 
     def _finish(self, scope: Scope, out: tuple) -> Result:
         """Hand the sums to the general path's aggregator, which computes the Result."""
-        from . import mining
         acc, den, missw, missv, nmiss, first = out
         acc = acc.astype(float, copy=False)
         mm = self.mm
         n = scope.n
         if self.vote:
-            agg = mining._Votes(mm, n)
+            agg = VoteAggregator(mm, n)
             agg.cats = list(self.cats)
             agg.votes = np.ascontiguousarray(acc.T)
             agg.first = np.ascontiguousarray(first.T)
             agg.miss_votes = missv
         elif mm.function == "classification":
-            agg = mining._Probabilities(mm, n)
+            agg = ProbabilityAggregator(mm, n)
             agg.cats = list(self.cats)
             agg.acc = {c: acc[:, j] for j, c in enumerate(self.cats)}
             agg.den = den
         else:
-            agg = mining._Values(mm, n)
+            agg = ValueAggregator(mm, n)
             agg.acc = acc[:, 0]
             agg.den = den
         miss = agg.miss
@@ -165,7 +166,7 @@ class ForestPlan:
         miss.any_miss = nmiss > 0
         result = agg.finish(scope, np.ones(n, bool))
         if mm.treatment == "returnMissing" and miss.any_miss.any():
-            result = mining.blank_rows(result, miss.any_miss)
+            result = blank_rows(result, miss.any_miss)
         result.segments = {}
         return result
 
@@ -278,7 +279,6 @@ def _lower(models: list, fast: bool) -> FrozenGraph | FrozenGeneral:
 def _leaf_tables(mm, models: list, bases: list[int], cats: list, vote: bool):
     """Per global node: its value row (regression value or class probabilities), its class
     index (votes) and whether it gives a prediction -- as each tree's own Result would say."""
-    from . import mining
     total = bases[-1] + len(models[-1].tree.pred)
     k = len(cats)
     leaf_val = np.zeros((total, k))
@@ -308,7 +308,7 @@ def _leaf_tables(mm, models: list, bases: list[int], cats: list, vote: bool):
                 return None       # a class the target does not list: the general path grows it
             leaf_cls[base + np.flatnonzero(ok)] = c
             continue
-        probs = mining._Probabilities(mm, 1)._probs(res)
+        probs = ProbabilityAggregator(mm, 1)._probs(res)
         for j, c in enumerate(cats):
             p = probs.get(c)
             if p is not None:
