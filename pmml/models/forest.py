@@ -22,8 +22,9 @@ from ..values import codes
 from .base import Result
 from .ensemble_aggregation import (ProbabilityAggregator, ValueAggregator, VoteAggregator,
                                    blank_rows)
-from .tree_kernel import (FrozenGeneral, FrozenGraph, General, Graph, NotLowerable, _parallel,
-                          kernels, np_graph, np_walk_tree, use_numba)
+from .compute_backend import pair
+from .tree_kernel import FrozenGeneral, FrozenGraph, General, Graph, NotLowerable, _parallel
+from .tree_numpy import accumulate
 
 REGRESSION_METHODS = ("sum", "weightedSum", "average", "weightedAverage")
 CLASSIFICATION_METHODS = ("majorityVote", "weightedMajorityVote", "average", "weightedAverage")
@@ -88,56 +89,41 @@ class ForestPlan:
         nmiss = np.zeros(n, np.int32)
         first = np.full((n, k) if self.vote else (1, 1), _NO_VOTE, np.int64)
         out = (acc, den, missw, missv, nmiss, first)
-        if X is not None and use_numba(n * len(self.trees)) and not float32:
-            self._numba(X, out)
+        if X is not None and not float32:
+            self._run_plan(X, out)
         else:
             for t in range(len(self.trees)):
                 self._accumulate_np(t, self._leaves(t, X, scope), out)
         return self._finish(scope, out)
 
-    def _numba(self, X: np.ndarray, out: tuple) -> None:
-        k = kernels()
+    def _run_plan(self, X: np.ndarray, out: tuple) -> None:
+        """All trees over X in one kernel call (numba, or its numpy twin)."""
         p = self.plan
-        par = _parallel(X.shape[1], len(self.trees))
+        n = X.shape[1]
+        par = "_par" if _parallel(n, len(self.trees)) else ""
         common = (self.weight, self.segw, self.vote, self.leaf_val, self.leaf_cls, self.leaf_ok)
         if isinstance(p, FrozenGraph):
-            fn = k.graph_forest_par if par else k.graph_forest
+            fn = pair("tree.graph_forest" + par).pick(n * len(self.trees))
             fn(X, p.starts, *common, *p.args(), p.all_le, *out)
         else:
-            fn = k.general_forest_par if par else k.general_forest
+            fn = pair("tree.general_forest" + par).pick(n * len(self.trees))
             fn(X, p.roots, p.strategy, p.last, p.factor, *common, *p.tree_args(), p.scratch, *out)
 
     def _leaves(self, t: int, X: np.ndarray | None, scope: Scope) -> np.ndarray:
-        """Global leaf index of tree t per row, without numba (or via the general walk when a
-        column does not fit the lowered encoding)."""
+        """Global leaf index of tree t per row (float32 sums walk the trees one by one; without
+        a matrix each tree takes its own kernel or the general walk)."""
         model, base = self.trees[t]
         if X is None:
             leaf, _ = model.kernel.run(scope.child(model.defs))
             return np.where(leaf >= 0, leaf + base, -1)
         p = self.plan
         if isinstance(p, FrozenGraph):
-            return np_graph(p, X, int(p.starts[t]))
-        return np_walk_tree(p, X, t, None)
+            return p.leaves(X, t)
+        return p.leaves(X, t, None)
 
     def _accumulate_np(self, t: int, leaf: np.ndarray, out: tuple) -> None:
-        acc, den, missw, missv, nmiss, first = out
-        w = float(self.weight[t])
-        ok = leaf >= 0
-        ok[ok] = self.leaf_ok[leaf[ok]]
-        miss = ~ok
-        if miss.any():
-            nmiss += miss
-            missw[miss] += self.segw[t]
-            missv[miss] += w
-        rows = np.flatnonzero(ok)
-        lf = leaf[rows]
-        if self.vote:
-            c = self.leaf_cls[lf]
-            acc[rows, c] += w
-            first[rows, c] = np.minimum(first[rows, c], t)
-        else:
-            acc[rows] += w * self.leaf_val[lf]
-        den[rows] += w
+        accumulate(t, leaf, float(self.weight[t]), float(self.segw[t]), self.vote, self.leaf_val,
+                   self.leaf_cls, self.leaf_ok, *out)
 
     def _finish(self, scope: Scope, out: tuple) -> Result:
         """Hand the sums to the general path's aggregator, which computes the Result."""
