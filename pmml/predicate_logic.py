@@ -13,7 +13,12 @@ first child that is not UNKNOWN (PMML 4.4, "Predicates"; JPMML-Evaluator agrees)
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+#: a predicate over a batch: (truth, known); where known is False the value is UNKNOWN
+Tri = tuple[np.ndarray, np.ndarray]
 
 # ----------------------------------------------------------------- three-valued results
 FALSE, TRUE, UNKNOWN = 0, 1, 2
@@ -153,6 +158,63 @@ def evaluate(p: Any, leaf_value) -> int:
     if code == OP_SURROGATE:                      # lazily: later children only when needed
         return combine(code, (evaluate(c, leaf_value) for c in p.children))
     return combine(code, [evaluate(c, leaf_value) for c in p.children])
+
+
+# ----------------------------------------------------------------- the column form
+
+
+def leaf_columns(op: int, missing: np.ndarray, test: Callable[[], np.ndarray]) -> Tri:
+    """A simple or set predicate code over a batch: ``test()`` gives the value test's truth
+    on the rows (whatever it says where a value is missing is masked here)."""
+    n = len(missing)
+    if op == OP_MISSING:
+        return missing.copy(), np.ones(n, bool)
+    if op == OP_NOTMISSING:
+        return ~missing, np.ones(n, bool)
+    if op == OP_TRUE:
+        return np.ones(n, bool), np.ones(n, bool)
+    if op == OP_FALSE:
+        return np.zeros(n, bool), np.ones(n, bool)
+    known = ~missing
+    return test() & known, known
+
+
+def combine_columns(op: int, children: Iterable[Tri], n: int) -> Tri:
+    """and / or / xor / surrogate of the children's (truth, known) columns, in document order
+    (a surrogate stops asking once every row is known; children may be a lazy iterator)."""
+    if op == OP_SURROGATE:
+        truth = np.zeros(n, bool)
+        known = np.zeros(n, bool)
+        for t, kn in children:
+            take = ~known & kn
+            truth[take] = t[take]
+            known |= kn
+            if known.all():
+                break
+        return truth, known
+    if op == OP_AND:
+        false = np.zeros(n, bool)
+        allknown = np.ones(n, bool)
+        for t, kn in children:
+            false |= kn & ~t
+            allknown &= kn
+        known = false | allknown
+        return known & ~false, known
+    if op == OP_OR:
+        true = np.zeros(n, bool)
+        allknown = np.ones(n, bool)
+        for t, kn in children:
+            true |= kn & t
+            allknown &= kn
+        return true, true | allknown
+    if op == OP_XOR:
+        acc = np.zeros(n, bool)
+        known = np.ones(n, bool)
+        for t, kn in children:
+            acc ^= t
+            known &= kn
+        return acc & known, known
+    raise ValueError(f"not a compound operator code: {op}")
 
 
 def next_below(thr: float) -> float:

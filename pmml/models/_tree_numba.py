@@ -1,5 +1,9 @@
 """numba kernels over the lowered tree arrays of ``tree_kernel`` (imported only when numba is used).
 
+The node tests use the operator codes and three-valued results of ``predicate_logic`` (whose
+``simple_value`` / ``graph_test`` / ``combine`` are the scalar statement of what ``_simple``,
+``_gtest`` and ``_eval`` compute); ``tree_numpy`` holds each kernel's numpy twin.
+
 X is the (fields, rows) float matrix: NaN is a missing value. Graph kernels follow tests until
 they reach a result; general kernels test each node's children in document order and route
 UNKNOWN results by missingValueStrategy. Kernels are compiled with cache=True, so a new process
@@ -12,9 +16,10 @@ from numba import njit, prange
 
 from portmodel.numba_cache import configure
 
-from .tree_kernel import (G_EQ, G_GT, G_IN, G_KNOWN, G_LE, G_LT, G_NE, G_NOTIN, OP_AND,
-                          OP_EQ, OP_FALSE, OP_GE, OP_GT, OP_IN, OP_LE, OP_LT, OP_MISSING, OP_NE,
-                          OP_NOTMISSING, OP_OR, OP_TRUE, OP_XOR, S_LAST, S_NONE, S_NULL)
+from ..predicate_logic import (G_EQ, G_GT, G_IN, G_KNOWN, G_LE, G_LT, G_NE, G_NOTIN, OP_AND,
+                               OP_EQ, OP_FALSE, OP_GE, OP_GT, OP_IN, OP_LE, OP_LT, OP_MISSING,
+                               OP_NE, OP_NOTMISSING, OP_OR, OP_TRUE, OP_XOR, S_LAST, S_NONE,
+                               S_NULL)
 
 _CHUNK = 1024
 LANES = 8

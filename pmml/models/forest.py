@@ -8,8 +8,9 @@ trees (sklearn2pmml's gradient boosting is a modelChain whose first segment is s
 R's and KNIME's ensembles. The kernel produces exactly the running sums the general
 aggregation keeps (same additions in the same order), and ``ensemble_aggregation``'s aggregators
 finish them, so the Result is the one the segment-by-segment path gives.
-The arrays are built on first use (a large ensemble takes a while to lower); without numba the
-same arrays are walked tree by tree with numpy.
+The arrays are built at load, so a loaded model never changes while it scores (its segment
+trees are not lowered on their own then: the plan replaces them); without numba the same
+arrays are walked by the kernels' numpy twins.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from .ensemble_aggregation import (ProbabilityAggregator, ValueAggregator, VoteA
                                    blank_rows)
 from .compute_backend import pair
 from .tree_kernel import FrozenGeneral, FrozenGraph, General, Graph, NotLowerable, _parallel
+from .tree import walk
 from .tree_numpy import accumulate
 
 REGRESSION_METHODS = ("sum", "weightedSum", "average", "weightedAverage")
@@ -46,9 +48,9 @@ class ForestPlan:
                  weight: np.ndarray, segw: np.ndarray, cats: list[Any], vote: bool):
         self.mm = mm
         self.trees = trees                # (TreeModel, base) per segment
-        self.allow_graph = fast
-        self._plan: FrozenGraph | FrozenGeneral | None = None
-        self._lowered = False
+        #: the trees' arrays, lowered at load (None: each tree is walked on its own)
+        self.plan: FrozenGraph | FrozenGeneral | None = _lower_or_none(
+            [m for m, _ in trees], fast)
         self.defs = defs
         self.leaf_val = leaf_val
         self.leaf_cls = leaf_cls
@@ -61,17 +63,6 @@ class ForestPlan:
         for w in segw:
             total += float(w)
         self.total_w = total
-
-    @property
-    def plan(self) -> FrozenGraph | FrozenGeneral | None:
-        """The trees' arrays, built on first use (lowering a large ensemble takes a while)."""
-        if not self._lowered:
-            try:
-                self._plan = _lower([m for m, _ in self.trees], self.allow_graph)
-            except NotLowerable:
-                self._plan = None         # each tree is walked on its own
-            self._lowered = True
-        return self._plan
 
     # ------------------------------------------------------------------ scoring
     def score(self, scope: Scope) -> Result:
@@ -113,8 +104,11 @@ class ForestPlan:
         """Global leaf index of tree t per row (float32 sums walk the trees one by one; without
         a matrix each tree takes its own kernel or the general walk)."""
         model, base = self.trees[t]
-        if X is None:
-            leaf, _ = model.kernel.run(scope.child(model.defs))
+        if X is None:       # (kernel and walk give the same leaves)
+            sub = scope.child(model.defs)
+            kernel = model.kernel
+            leaf, _ = kernel.run(sub) if kernel is not None and kernel.lowered else \
+                walk(model.tree, model, sub)
             return np.where(leaf >= 0, leaf + base, -1)
         p = self.plan
         if isinstance(p, FrozenGraph):
@@ -175,7 +169,7 @@ def try_compile_forest(mm, fast: bool = True) -> ForestPlan | None:
         if not seg.always or type(m) is not TreeModel or m.function != fn:
             return None
         # (no kernel: weightedConfidence / aggregateNodes blend leaves, which no plan does)
-        if m.el.find("LocalTransformations") is not None or m.kernel is None:
+        if m.has_local_transformations or m.kernel is None:
             return None
         if fn == "classification" and (m.target_spec() is not None or not m.cats):
             return None
@@ -244,6 +238,13 @@ def _categories(mm, models: list) -> tuple[list | None, bool]:
             if c not in cats:
                 cats.append(c)
     return cats, False
+
+
+def _lower_or_none(models: list, fast: bool) -> FrozenGraph | FrozenGeneral | None:
+    try:
+        return _lower(models, fast)
+    except NotLowerable:
+        return None
 
 
 def _lower(models: list, fast: bool) -> FrozenGraph | FrozenGeneral:

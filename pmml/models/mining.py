@@ -99,8 +99,16 @@ class MiningModel(CompiledModel):
         self.defs.update(compile_derived_fields(seg_el.find("LocalTransformations"), self.ctx))
         self.segments: list[Segment] = []
         seen: set[str] = set()
-        for i, s in enumerate(seg_el.findall("Segment")):
-            self.segments.append(self._compile_segment(s, i, seen))
+        # segment trees that a one-pass plan (forest.py) may score are lowered only if it
+        # does not come about (below): lowering a large ensemble twice would double its load
+        from .forest import CLASSIFICATION_METHODS, REGRESSION_METHODS
+        from .tree import DEFER_LOWERING
+        token = DEFER_LOWERING.set(self.method in REGRESSION_METHODS + CLASSIFICATION_METHODS)
+        try:
+            for i, s in enumerate(seg_el.findall("Segment")):
+                self.segments.append(self._compile_segment(s, i, seen))
+        finally:
+            DEFER_LOWERING.reset(token)
         if not self.segments:
             raise DocumentError("Segmentation has no Segment", line=seg_el.sourceline,
                                 element="Segmentation")
@@ -113,11 +121,14 @@ class MiningModel(CompiledModel):
         self.fast = None
         if self.method not in SELECT_METHODS and not self.view_ids and \
                 not any(sg.variable_weight for sg in self.segments):
-            try:
-                from .forest import try_compile_forest
-                self.fast = try_compile_forest(self)
-            except ImportError:
-                self.fast = None
+            from .forest import try_compile_forest
+            self.fast = try_compile_forest(self)
+        if self.fast is None or self.fast.plan is None:
+            from .tree_kernel import TreeKernel
+            for sg in self.segments:            # the segments score themselves
+                kernel = getattr(sg.model, "kernel", None)
+                if isinstance(kernel, TreeKernel):
+                    kernel.prepare()
 
     def _compile_segment(self, s, i: int, seen: set[str]) -> Segment:
         sid = s.get("id") or str(i + 1)

@@ -30,10 +30,12 @@ import math
 import os
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
+# (the predicate and test codes are re-exported here for the modules that read them from this
+# module: the one-record walks and the tests)
 from ..predicate_logic import (COMPLEMENT, COMPOUND_OPS, FALSE, G_EQ, G_GE, G_GT, G_IN,
                                G_KNOWN, G_LE, G_LT, G_NE, G_NOTIN, GRAPH_CODES, OP_AND, OP_EQ,
                                OP_FALSE, OP_GE, OP_GT, OP_IN, OP_LE, OP_LT, OP_MISSING, OP_NE,
@@ -215,8 +217,7 @@ def _parallel(n: int, trees: int) -> bool:
 
 # ================================================================= the graph (fast) form
 
-@dataclass
-class _Test:
+class _Test(NamedTuple):
     op: int
     feat: int
     thr: float
@@ -226,12 +227,12 @@ class _Test:
     miss: int
 
 
-@dataclass(frozen=True)
-class _Spec:
+class _Spec(NamedTuple):
     """A node predicate as one test of one field.
 
     op/thr/members: the value test (op None: the predicate is the constant ``known`` whenever
     the field has a value); miss: the predicate's value (TRUE/FALSE/UNKNOWN) when it is missing.
+    (Named tuples: a large ensemble lowers tens of thousands of them at load.)
     """
 
     feat: int
@@ -266,6 +267,13 @@ class Graph:
     def spec(self, p: Pred) -> _Spec:
         """A node predicate as one test: simple and set predicates, and compound predicates on
         one field with at most one value test (KNIME's ``x <= t or isMissing(x)``)."""
+        if p.kind == "simple":           # (the common case first: large ensembles at load)
+            op = _SIMPLE_OPS.get(p.op)
+            v = p.value
+            if op in _ORDERING and (type(v) is float or type(v) is int):
+                j = self.fields.slot(p)
+                if self.fields.slots[j].numeric:
+                    return _Spec(j, op, float(v))
         if p.kind in ("simple", "set"):
             j, op, thr, members = _value_test(self.fields, p)
             if op == OP_MISSING:
@@ -334,8 +342,9 @@ class Graph:
         return self._push(gop, s.feat, thr, s.members, yes, no, miss)
 
     def _push(self, op, j, thr, members, yes, no, miss) -> int:
-        self.tests.append(_Test(op, max(j, 0), thr, members, yes, no, miss))
-        return len(self.tests) - 1
+        tests = self.tests
+        tests.append(_Test(op, j if j > 0 else 0, thr, members, yes, no, miss))
+        return len(tests) - 1
 
     # -- trees
     def add_tree(self, tree, strategy: str, no_true_child: str, penalty: float) -> None:
@@ -636,21 +645,35 @@ class FrozenGeneral:
 class TreeKernel:
     """One TreeModel lowered to flat arrays; ``run`` has the contract of ``tree.walk``.
 
-    The tree is lowered on first use: a tree inside an ensemble that the forest plan scores
-    never needs its own arrays. A tree no form can express is walked by ``tree.walk``."""
+    The tree is lowered at load. A tree inside an ensemble whose one-pass plan scores it is
+    compiled ``lazy`` and never lowered on its own, unless something scores that segment
+    directly (then once, under a lock). A tree no form can express is walked by ``tree.walk``."""
 
-    def __init__(self, tree, model, fast: bool = True):
+    def __init__(self, tree, model, fast: bool = True, lazy: bool = False):
         self.tree = tree
         self.model = model
         self.allow_graph = fast
+        self._lock = threading.Lock()
         self._plan: FrozenGraph | FrozenGeneral | None = None
         self._lowered = False
+        if not lazy:
+            self.prepare()
+
+    def prepare(self) -> None:
+        """Lower the tree (once)."""
+        with self._lock:
+            if not self._lowered:
+                self._plan = lower_tree(self.tree, self.model, self.allow_graph)
+                self._lowered = True
+
+    @property
+    def lowered(self) -> bool:
+        return self._lowered
 
     @property
     def plan(self) -> FrozenGraph | FrozenGeneral | None:
         if not self._lowered:
-            self._plan = lower_tree(self.tree, self.model, self.allow_graph)
-            self._lowered = True
+            self.prepare()
         return self._plan
 
     @property
@@ -687,9 +710,9 @@ def lower_tree(tree, model, fast: bool = True) -> FrozenGraph | FrozenGeneral | 
         return None
 
 
-def compile_kernel(tree, model, fast: bool = True) -> TreeKernel | None:
-    """A kernel for a TreeModel (lowered on first use); None when its missingValueStrategy
-    needs the general walk. ``fast=False`` skips the graph form (tests use it)."""
+def compile_kernel(tree, model, fast: bool = True, lazy: bool = False) -> TreeKernel | None:
+    """A kernel for a TreeModel (lowered now, or on first use when lazy); None when its
+    missingValueStrategy needs the general walk. ``fast=False`` skips the graph form (tests)."""
     if model.missing_strategy not in STRATEGY_CODES:
         return None
-    return TreeKernel(tree, model, fast)
+    return TreeKernel(tree, model, fast, lazy)
