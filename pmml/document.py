@@ -290,6 +290,9 @@ def _input_fn(name: str, info: FieldInfo):
         text = getattr(scope.columns, "text", None)    # (portmodel.columns.Columns)
         col, _ = classify(info, raw, text.get(name) if text else None)
         return col
+    #: a float64 user column is the field's value as is ("double") or rounded ("float"):
+    #: kernels may read the user's column in place (models/tree_kernel.py, raw_float_columns)
+    fn.raw_float = dt if fast else None
     return fn
 
 

@@ -639,6 +639,17 @@ def _tree_calls(name: str):
         plan = tk.lower_tree(m.tree, m, fast=graph)
         if plan is not None and isinstance(plan, tk.FrozenGraph) == graph:
             lowered.append((m, plan))
+    if base == "graph_rows_raw":
+        for m, plan in lowered:
+            X = plan.fields.matrix(scope.child(m.defs)).copy()
+            f, n = X.shape
+            X[:, ::7] *= 1.0 + 2.0 ** -30         # values that float32 rounding moves
+            X[:, 1::7] = 1e300                     # beyond float32: rounded to inf
+            for r32 in (np.zeros(f, np.bool_), rng.random(f) < 0.5, np.ones(f, np.bool_)):
+                yield (X.ravel().copy(), np.arange(f, dtype=np.int64) * n, r32, n,
+                       int(plan.starts[0]), *plan.args(), plan.all_le,
+                       np.empty(n, np.int64)), (-1,)
+        return
     if base in ("graph_rows", "walk_rows"):
         for m, plan in lowered:
             X = plan.fields.matrix(scope.child(m.defs)).copy()

@@ -127,8 +127,9 @@ def pair(name: str) -> KernelPair:
 
 
 # ---------------------------------------------------------------- the tree kernels (same arguments)
-for _name in ("graph_rows", "graph_rows_par", "walk_rows", "walk_rows_par", "graph_forest",
-              "graph_forest_par", "general_forest", "general_forest_par", "fill_numeric"):
+for _name in ("graph_rows", "graph_rows_par", "graph_rows_raw", "graph_rows_raw_par", "walk_rows",
+              "walk_rows_par", "graph_forest", "graph_forest_par", "general_forest",
+              "general_forest_par", "fill_numeric"):
     register(f"tree.{_name}", f"_tree_numba:{_name}",
              f"tree_numpy:{_name.removesuffix('_par')}", same_signature=True)
 

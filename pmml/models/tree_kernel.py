@@ -44,6 +44,7 @@ from ..predicate_logic import (COMPLEMENT, COMPOUND_OPS, FALSE, G_EQ, G_GE, G_GT
                                STRATEGY_CODES, TRUE, UNKNOWN, NULL, evaluate)
 from ..predicates import Pred
 from .compute_backend import numba_enabled, numba_module, pair, use_numba
+from .row_blocks import column_block
 from ..scope import Scope
 from ..values import Col, codes, is_numeric_type
 
@@ -180,6 +181,32 @@ def _scratch_matrix(rows: int, cols: int) -> np.ndarray:
     if buf is None or buf.size < size:
         buf = _SCRATCH.buf = np.empty(max(size, 4096), np.float64)
     return buf[:size].reshape(rows, cols)
+
+
+def raw_float_columns(fields: Fields, scope: Scope) -> tuple[list[np.ndarray], np.ndarray] | None:
+    """The user's float64 columns of the lowered fields, as given (read in place), and which of
+    them the document rounds to float32 (dataType="float"); None unless every field is a plain
+    double or float input of the batch that the model's MiningField passes through unchanged
+    (the kernels then read and round them at each test: ``graph_rows_raw``)."""
+    parent = scope.parent
+    columns = getattr(parent, "columns", None)
+    if columns is None or not fields.slots:
+        return None
+    cols: list[np.ndarray] = []
+    r32 = np.zeros(len(fields.slots), np.bool_)
+    for j, slot in enumerate(fields.slots):
+        name = slot.name
+        mine, root = scope.defs.get(name), parent.defs.get(name)
+        kind = getattr(root, "raw_float", None)
+        if not slot.numeric or not getattr(mine, "passthrough", False) or kind is None \
+                or name in parent.cache:
+            return None
+        raw = columns.get(name)
+        if type(raw) is not np.ndarray or raw.dtype != np.float64 or raw.ndim != 1:
+            return None
+        cols.append(raw)
+        r32[j] = kind == "float"
+    return cols, r32
 
 
 def _set_codes(fields: Fields, j: int, values: list[Any]) -> list[float]:
@@ -682,6 +709,16 @@ class TreeKernel:
 
     def run(self, scope: Scope) -> tuple[np.ndarray, np.ndarray | None]:
         plan = self.plan
+        if isinstance(plan, FrozenGraph) and scope.n > SMALL_BATCH:
+            raw = raw_float_columns(plan.fields, scope)
+            if raw is not None:       # read, round and walk in one pass
+                n = scope.n
+                flat, foff = column_block(raw[0])
+                out = np.empty(n, np.int64)
+                fn = pair("tree.graph_rows_raw_par" if _parallel(n, 1) else
+                          "tree.graph_rows_raw").pick(n)
+                fn(flat, foff, raw[1], n, int(plan.starts[0]), *plan.args(), plan.all_le, out)
+                return out, (np.ones(n) if self.model.penalty != 1.0 else None)
         X = plan.fields.matrix(scope) if plan is not None else None
         if X is None:
             from .tree import walk

@@ -206,6 +206,17 @@ def graph_rows(X, start, op, feat, thr, lo, hi, sets, nxt, all_le, out) -> None:
     out[:] = np_graph(_graph(op, feat, thr, lo, hi, sets, nxt), X, int(start))
 
 
+def graph_rows_raw(flat, foff, r32, n, start, op, feat, thr, lo, hi, sets, nxt, all_le,
+                   out) -> None:
+    """Twin of ``_tree_numba.graph_rows_raw``: the rounded feature rows built first (the
+    document's float32 rounding: ``astype(float32)``), then the graph walked."""
+    X = np.empty((len(foff), int(n)))
+    for f, o in enumerate(foff):
+        col = flat[int(o):int(o) + int(n)]
+        X[f] = col.astype(np.float32) if r32[f] else col
+    out[:] = np_graph(_graph(op, feat, thr, lo, hi, sets, nxt), X, int(start))
+
+
 def walk_rows(X, root, strategy, last, factor, want_pen, pred, kid_lo, kid_hi, kids, binary,
               default, e_op, e_feat, e_thr, e_lo, e_hi, e_start, args, sets, scratch_size,
               leaf, pen) -> None:
