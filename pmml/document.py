@@ -57,6 +57,10 @@ class PMMLModel(Model):
             t = self.model.target
             self.leniency.allow("integer-target", t.line, "DataField", repr(t.name))
         self._build_fields()
+        # the root scope's field functions, built at load (a loaded document is not changed
+        # by scoring, so threads may share it)
+        self._root_defs = {name: _input_fn(name, info) for name, info in self.data_fields.items()}
+        self._root_defs.update(self.global_defs)
 
     # ------------------------------------------------------------------ interface
     def _build_fields(self) -> None:
@@ -139,12 +143,7 @@ class PMMLModel(Model):
             raise MissingFieldError(
                 "input lacks field(s) the model needs: " + ", ".join(repr(a) for a in absent),
                 field=absent[0])
-        root_defs = self.__dict__.get("_root_defs")
-        if root_defs is None:
-            root_defs = self._root_defs = {name: _input_fn(name, info)
-                                           for name, info in self.data_fields.items()}
-            root_defs.update(self.global_defs)
-        root = _InputScope(n, columns, root_defs)
+        root = _InputScope(n, columns, self._root_defs)
         result, scope = self.model.evaluate(root, self.global_defs)
         cols: dict[str, Col] = {}
         if self.model.target is not None:
@@ -291,6 +290,9 @@ def _input_fn(name: str, info: FieldInfo):
         text = getattr(scope.columns, "text", None)    # (portmodel.columns.Columns)
         col, _ = classify(info, raw, text.get(name) if text else None)
         return col
+    #: a float64 user column is the field's value as is ("double") or rounded ("float"):
+    #: kernels may read the user's column in place (models/tree_kernel.py, raw_float_columns)
+    fn.raw_float = dt if fast else None
     return fn
 
 

@@ -15,10 +15,10 @@ from portmodel.errors import DocumentError, UnsupportedError
 
 from .context import Ctx
 from .dictionary import FieldInfo
+from .predicate_logic import Tri, combine_columns, leaf_columns, op_code
 from .scope import Scope
 from .values import Col, codes, parse_scalar
 
-Tri = tuple[np.ndarray, np.ndarray]
 OPERATORS = ("equal", "notEqual", "lessThan", "lessOrEqual", "greaterThan", "greaterOrEqual",
              "isMissing", "isNotMissing")
 
@@ -167,69 +167,32 @@ def _equal(vals: np.ndarray, value: Any) -> np.ndarray:
 
 
 def compile_pred(p: Pred) -> Callable[[Scope], Tri]:
-    """Vectorized three-valued evaluation of a parsed predicate."""
-    if p.kind == "true":
-        return lambda s: (np.ones(s.n, bool), np.ones(s.n, bool))
-    if p.kind == "false":
-        return lambda s: (np.zeros(s.n, bool), np.ones(s.n, bool))
+    """Vectorized three-valued evaluation of a parsed predicate (the logic of
+    ``predicate_logic``; the typed value comparisons are this module's)."""
+    code = op_code(p.kind, p.op)
+    if p.kind in ("true", "false"):
+        return lambda s: leaf_columns(code, np.zeros(s.n, bool), None)
     if p.kind == "simple":
         name, op, value, info = p.field, p.op, p.value, p.info
 
         def simple(s: Scope) -> Tri:
             col = s.get(name)
-            if op == "isMissing":
-                return col.missing.copy(), np.ones(s.n, bool)
-            if op == "isNotMissing":
-                return ~col.missing, np.ones(s.n, bool)
-            known = ~col.missing
-            return _compare(col, op, value, info) & known, known
+            return leaf_columns(code, col.missing, lambda: _compare(col, op, value, info))
         return simple
     if p.kind == "set":
         name, values, negate = p.field, p.values, p.op == "isNotIn"
 
         def set_pred(s: Scope) -> Tri:
             col = s.get(name)
-            known = ~col.missing
-            hit = codes(col.values, values) >= 0
-            return (~hit if negate else hit) & known, known
+            return leaf_columns(code, col.missing, lambda: _set_hit(col, values, negate))
         return set_pred
     kids = [compile_pred(c) for c in p.children]
-    op = p.op
 
     def compound(s: Scope) -> Tri:
-        if op == "surrogate":
-            truth = np.zeros(s.n, bool)
-            known = np.zeros(s.n, bool)
-            for k in kids:
-                t, kn = k(s)
-                take = ~known & kn
-                truth[take] = t[take]
-                known |= kn
-                if known.all():
-                    break
-            return truth, known
-        results = [k(s) for k in kids]
-        if op == "and":
-            false = np.zeros(s.n, bool)
-            allknown = np.ones(s.n, bool)
-            for t, kn in results:
-                false |= kn & ~t
-                allknown &= kn
-            known = false | allknown
-            return known & ~false, known
-        if op == "or":
-            true = np.zeros(s.n, bool)
-            allknown = np.ones(s.n, bool)
-            for t, kn in results:
-                true |= kn & t
-                allknown &= kn
-            known = true | allknown
-            return true, known
-        # xor: unknown if any unknown
-        acc = np.zeros(s.n, bool)
-        known = np.ones(s.n, bool)
-        for t, kn in results:
-            acc ^= t
-            known &= kn
-        return acc & known, known
+        return combine_columns(code, (k(s) for k in kids), s.n)
     return compound
+
+
+def _set_hit(col: Col, values: list[Any], negate: bool) -> np.ndarray:
+    hit = codes(col.values, values) >= 0
+    return ~hit if negate else hit

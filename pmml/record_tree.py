@@ -6,8 +6,9 @@ targets of the graph are never taken: each step is one comparison. One tree is w
 Python over plain lists (a few steps cost less than a call into compiled code); an ensemble is
 walked by one numba call that also adds up the trees' answers exactly as the batch kernel does
 (``_accumulate`` in ``_tree_numba``: the same additions in the same tree order), and the sums
-are finished here in Python floats as ``mining``'s aggregators finish them (``_Values``,
-``_Probabilities``, ``_Votes``), so the answers are the column plan's, bit for bit.
+are finished here in Python floats as ``ensemble_aggregation``'s aggregators finish them
+(``ValueAggregator``, ``ProbabilityAggregator``, ``VoteAggregator``), so the answers are the
+column plan's, bit for bit.
 
 Declines (the column plan answers): at compile time a tree the graph form cannot express, a
 missingValueStrategy that blends nodes, a classification tree without probabilities; at
@@ -21,8 +22,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .models.tree_kernel import (G_EQ, G_GE, G_GT, G_IN, G_KNOWN, G_LE, G_LT, G_NE, G_NOTIN,
-                                 FrozenGraph)
+from .models.tree_kernel import FrozenGraph
+from .predicate_logic import G_KNOWN, graph_test
 
 #: the field kinds of pmml/record.py (strings: no import cycle)
 _DOUBLE, _TEXT, _FLOAT = "double", "text", "float"
@@ -86,24 +87,8 @@ def _python_walker(g: FrozenGraph) -> Callable[[list[float]], int]:
     def walk(x: list[float]) -> int:
         t = start
         while t >= 0:
-            o, v, th = op[t], x[feat[t]], thr[t]
-            if o == G_LE:
-                c = v <= th
-            elif o == G_EQ:
-                c = v == th
-            elif o == G_NE:
-                c = v != th
-            elif o == G_KNOWN:
-                c = False
-            elif o == G_IN or o == G_NOTIN:
-                c = (v in sets[lo[t]:hi[t]]) == (o == G_IN)
-            elif o == G_LT:
-                c = v < th
-            elif o == G_GT:
-                c = v > th
-            else:
-                assert o == G_GE
-                c = v >= th
+            o = op[t]
+            c = graph_test(o, x[feat[t]], thr[t], sets[lo[t]:hi[t]]) if o != G_KNOWN else False
             t = yes[t] if c else no[t]
         return -t - 2
     return walk

@@ -10,7 +10,9 @@ score random documents with numba on and off and compare every output column.
 """
 from __future__ import annotations
 
+import functools
 import math
+import os
 
 import numpy as np
 import pandas as pd
@@ -25,7 +27,7 @@ from portmodel.pmml.models import _kernels_numba as K  # noqa: E402
 from portmodel.pmml.models import clustering, comparison, naive_bayes  # noqa: E402
 from portmodel.pmml.models import nearest_neighbor  # noqa: E402
 from portmodel.pmml.models import neural_network as nn  # noqa: E402
-from portmodel.pmml.models.kernels import column_block  # noqa: E402
+from portmodel.pmml.models.row_blocks import column_block  # noqa: E402
 from portmodel.pmml.values import Col  # noqa: E402
 
 SPECIAL = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -5e-324, 1e308, -1e308, 1.0,
@@ -73,7 +75,7 @@ def both_backends(monkeypatch, document: str, data: pd.DataFrame) -> None:
 
 
 def test_switch_selects_the_backend(monkeypatch):
-    from portmodel.pmml.models.kernels import kernels
+    from portmodel.pmml.models.compute_backend import kernels
     monkeypatch.setenv("PORTMODEL_NO_NUMBA", "1")
     assert kernels() is None
     monkeypatch.delenv("PORTMODEL_NO_NUMBA")
@@ -575,3 +577,223 @@ def test_squared_distances_equal_scipy_bit_for_bit():
     got = nk.sq_euclidean(x, v)
     want = cdist(x, v, "sqeuclidean")
     assert np.array_equal(got, want, equal_nan=True)
+
+
+# ---------------------------------------------------------------- the registry of kernel pairs
+# Every numba kernel is registered with its numpy twin (compute_backend.PAIRS); the tests below
+# iterate that registry: a kernel added without a twin, or a pair without a check, fails here.
+
+from portmodel.pmml.models import compute_backend as cb  # noqa: E402
+from portmodel.pmml.models import tree_kernel as tk  # noqa: E402
+
+
+def test_every_numba_kernel_is_registered_with_a_twin():
+    import importlib
+
+    from numba.core.registry import CPUDispatcher
+    registered = {p.numba for p in cb.PAIRS.values()}
+    for module in cb.NUMBA_MODULES:
+        mod = importlib.import_module(f"portmodel.pmml.models.{module}")
+        for name, obj in vars(mod).items():
+            if isinstance(obj, CPUDispatcher) and not name.startswith("_") and \
+                    obj.__module__ == mod.__name__:
+                assert f"{module}:{name}" in registered, f"{module}.{name} has no numpy twin"
+
+
+def test_the_switch_picks_one_side_of_every_pair(monkeypatch):
+    monkeypatch.delenv("PORTMODEL_NO_NUMBA", raising=False)
+    for p in cb.PAIRS.values():
+        assert p.active() is p.numba_fn()
+    monkeypatch.setenv("PORTMODEL_NO_NUMBA", "1")
+    for p in cb.PAIRS.values():
+        assert p.active() is p.numpy_fn()
+        assert p.pick(10 ** 9) is p.numpy_fn()
+
+
+@functools.lru_cache(maxsize=1)
+def _random_trees():
+    """Random TreeModels (every predicate form and strategy) and a scope of random inputs
+    with missing values that they all read."""
+    from test_tree_kernel import TreeGen, model_scope, random_inputs
+    data = random_inputs(5, n=2600)
+    docs = [portmodel.load(TreeGen(seed).document()) for seed in range(12)]
+    return [d.model for d in docs], model_scope(docs[0], data)
+
+
+def _tree_calls(name: str):
+    """(arguments, indices of the outputs) for a tree kernel pair: single random trees and
+    ensembles of them in both lowered forms, with random leaf tables, over random inputs."""
+    base = name.split(".", 1)[1].removesuffix("_par")
+    rng = np.random.default_rng(3)
+    if base == "fill_numeric":
+        for n in (1, 999, 5000):
+            src = values(rng, n, special=0.2)
+            miss = rng.random(n) < 0.3
+            yield (np.empty(n), src, miss), (0,)
+            yield (np.empty(n), np.where(np.isnan(src), 1.0, src), miss), (0,)
+        return
+    models, scope = _random_trees()
+    graph = base.startswith("graph")
+    lowered = []
+    for m in models:
+        plan = tk.lower_tree(m.tree, m, fast=graph)
+        if plan is not None and isinstance(plan, tk.FrozenGraph) == graph:
+            lowered.append((m, plan))
+    if base == "graph_rows_raw":
+        for m, plan in lowered:
+            X = plan.fields.matrix(scope.child(m.defs)).copy()
+            f, n = X.shape
+            X[:, ::7] *= 1.0 + 2.0 ** -30         # values that float32 rounding moves
+            X[:, 1::7] = 1e300                     # beyond float32: rounded to inf
+            for r32 in (np.zeros(f, np.bool_), rng.random(f) < 0.5, np.ones(f, np.bool_)):
+                yield (X.ravel().copy(), np.arange(f, dtype=np.int64) * n, r32, n,
+                       int(plan.starts[0]), *plan.args(), plan.all_le,
+                       np.empty(n, np.int64)), (-1,)
+        return
+    if base in ("graph_rows", "walk_rows"):
+        for m, plan in lowered:
+            X = plan.fields.matrix(scope.child(m.defs)).copy()
+            n = X.shape[1]
+            if graph:
+                yield (X, int(plan.starts[0]), *plan.args(), plan.all_le,
+                       np.empty(n, np.int64)), (10,)
+            else:
+                yield (X, int(plan.roots[0]), int(plan.strategy[0]), int(plan.last[0]),
+                       float(plan.factor[0]), True, *plan.tree_args(), plan.scratch,
+                       np.empty(n, np.int64), np.ones(n)), (-2, -1)
+        return
+    for vote, k in ((False, 1), (False, 3), (True, 3)):
+        form = tk.Graph() if graph else tk.General()
+        for m, _ in lowered:
+            form.add_tree(m.tree, m.missing_strategy, m.no_true_child,
+                          1.0 if graph else m.penalty)
+        p = form.freeze()
+        X = p.fields.matrix(scope).copy()
+        n, total = X.shape[1], sum(len(m.tree.pred) for m, _ in lowered)
+        trees = len(lowered)
+        leaf_val = values(rng, (total, k), special=0.02)
+        leaf_cls = rng.integers(0, k, total).astype(np.int64)
+        leaf_ok = rng.random(total) < 0.9
+        weight, segw = rng.uniform(0.1, 3, trees), rng.uniform(0.1, 3, trees)
+        out = (np.zeros((n, k)), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n, np.int32),
+               np.full((n, k) if vote else (1, 1), np.iinfo(np.int64).max, np.int64))
+        common = (weight, segw, vote, leaf_val, leaf_cls, leaf_ok)
+        if graph:
+            args = (X, p.starts, *common, *p.args(), p.all_le, *out)
+        else:
+            args = (X, p.roots, p.strategy, p.last, p.factor, *common, *p.tree_args(),
+                    p.scratch, *out)
+        yield args, tuple(range(len(args) - 6, len(args)))
+
+
+def _same_signature_check(p: cb.KernelPair) -> None:
+    import copy
+    calls = 0
+    for args, outs in _tree_calls(p.name):
+        a, b = copy.deepcopy(args), copy.deepcopy(args)
+        ra = p.numba_fn()(*a)
+        rb = p.numpy_fn()(*b)
+        assert ra == rb
+        for i in outs:
+            assert a[i].dtype == b[i].dtype
+            assert_bits(a[i], b[i]) if a[i].dtype.kind == "f" else \
+                np.testing.assert_array_equal(a[i], b[i])
+        calls += 1
+    assert calls >= 2, f"{p.name}: too few cases"
+
+
+def _rbf_check(p: cb.KernelPair) -> None:
+    """The RBF pair is not bit for bit (BLAS products in the twin): both sides' decision values
+    lie within their error bounds of each other, so they give the same categories."""
+    from sklearn.datasets import make_classification
+    from sklearn.svm import SVC
+    from test_svm_fast import svc_document
+    X, y = make_classification(n_samples=900, n_features=8, random_state=2)
+    est = SVC(kernel="rbf", gamma="scale").fit(X[:300], y[:300])
+    model = portmodel.load(svc_document(est, [f"x{i}" for i in range(8)])).model
+    import os
+    f1, b1 = model.fast.values(X)
+    os.environ["PORTMODEL_NO_NUMBA"] = "1"
+    try:
+        f2, b2 = model.fast.values(X)
+    finally:
+        del os.environ["PORTMODEL_NO_NUMBA"]
+    assert (np.abs(f1 - f2) <= b1 + b2).all()
+
+
+def _call(test, *param_sets):
+    def check(p: cb.KernelPair) -> None:
+        for params in param_sets:
+            test(*params)
+    return check
+
+
+class _Env:
+    """A minimal monkeypatch for the checks that switch numba off."""
+
+    def __init__(self):
+        self.saved = os.environ.get("PORTMODEL_NO_NUMBA")
+
+    def setenv(self, k, v):
+        os.environ[k] = v
+
+    def restore(self):
+        os.environ.pop("PORTMODEL_NO_NUMBA", None)
+        if self.saved is not None:
+            os.environ["PORTMODEL_NO_NUMBA"] = self.saved
+
+
+def _with_env(test, *param_sets):
+    def check(p: cb.KernelPair) -> None:
+        for params in param_sets:
+            env = _Env()
+            try:
+                test(env, *params)
+            finally:
+                env.restore()
+    return check
+
+
+#: how each registered pair with its own signature is compared with its twin
+TWIN_CHECKS = {
+    "neural.layer_forward": _call(test_layer_forward_matches_rank_one_updates,
+                                  *[(a, lk, r, s) for a, lk in LAYER_ACTS for r in (1, 7)
+                                    for s in (False, True)]),
+    "neural.layer_forward_t": _call(test_neuron_major_layer_matches_rank_one_updates,
+                                    *[(a, lk, r, s) for a, lk in LAYER_ACTS for r in (1, 7)
+                                      for s in (False, True)]),
+    "bayes.gauss_exponents": _call(test_gauss_exponents_match_numpy, (1,), (333,)),
+    "bayes.add_terms": _call(test_add_terms_match_numpy, ()),
+    "clustering.best_reference": _call(test_best_reference_matches_argmin, (True,), (False,)),
+    "knn.select_nearest": _call(test_select_nearest_is_a_stable_partial_argsort,
+                                (True, 6, 6), (False, 40, 3)),
+    "svm.sq_euclidean": _call(test_squared_distances_equal_scipy_bit_for_bit, ()),
+    "svm.rbf_exponents": _rbf_check,
+    "svm.rbf_sums": _rbf_check,
+    "comparison.nearest_distances": _call(test_fused_nearest_distances_match_matrix_and_sort,
+                                          ("euclidean", 3, False, 0.0),
+                                          ("cityBlock", 4, True, 0.05)),
+    "comparison.nearest_distances_par": _call(test_parallel_nearest_distances_match_serial,
+                                              (0.0,), (0.05,)),
+}
+TWIN_CHECKS.update({
+    # (few references: one kernel per measure family; many: rows of the distance matrix)
+    f"comparison.{k}": _with_env(test_distance_kernels_match_numpy,
+                                 *[(meas, m, 0.1, True, False) for meas in measures
+                                   for m in sizes])
+    for k, measures, sizes in (
+        ("distance_columns_squares", ("euclidean", "squaredEuclidean"), (1, 8)),
+        ("distance_columns_absolute", ("cityBlock",), (1, 8)),
+        ("distance_columns_maximum", ("chebychev",), (1, 8)),
+        ("distance_rows", ("euclidean", "cityBlock", "chebychev"), (45,)))})
+
+
+@pytest.mark.parametrize("name", sorted(cb.PAIRS))
+def test_registered_pair_matches_its_twin(name):
+    p = cb.PAIRS[name]
+    if p.same_signature:
+        _same_signature_check(p)
+        return
+    check = TWIN_CHECKS.get(name)
+    assert check is not None, f"kernel pair {name} has no twin check"
+    check(p)

@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from portmodel.pmml.models import kernels
+from portmodel.pmml.models import row_blocks as kernels
 
 
 @pytest.mark.parametrize("n,block", [(0, 4), (1, 4), (8, 4), (9, 4), (1000, 7), (5, 1000)])

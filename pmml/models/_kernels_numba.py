@@ -1,5 +1,5 @@
 """numba kernels for the dense numeric models (neural networks, naive Bayes, distance measures,
-support vector machines). Imported only when numba is enabled (see ``tree_kernel.numba_enabled``);
+support vector machines). Imported only when numba is enabled (see ``compute_backend.numba_enabled``);
 each kernel has a numpy twin in its model module that gives the same numbers bit for bit.
 
 Exactness rules kept here: plain loops in the order the numpy code adds (no fastmath, so no

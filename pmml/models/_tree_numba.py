@@ -1,5 +1,9 @@
 """numba kernels over the lowered tree arrays of ``tree_kernel`` (imported only when numba is used).
 
+The node tests use the operator codes and three-valued results of ``predicate_logic`` (whose
+``simple_value`` / ``graph_test`` / ``combine`` are the scalar statement of what ``_simple``,
+``_gtest`` and ``_eval`` compute); ``tree_numpy`` holds each kernel's numpy twin.
+
 X is the (fields, rows) float matrix: NaN is a missing value. Graph kernels follow tests until
 they reach a result; general kernels test each node's children in document order and route
 UNKNOWN results by missingValueStrategy. Kernels are compiled with cache=True, so a new process
@@ -12,9 +16,10 @@ from numba import njit, prange
 
 from portmodel.numba_cache import configure
 
-from .tree_kernel import (G_EQ, G_GT, G_IN, G_KNOWN, G_LE, G_LT, G_NE, G_NOTIN, OP_AND,
-                          OP_EQ, OP_FALSE, OP_GE, OP_GT, OP_IN, OP_LE, OP_LT, OP_MISSING, OP_NE,
-                          OP_NOTMISSING, OP_OR, OP_TRUE, OP_XOR, S_LAST, S_NONE, S_NULL)
+from ..predicate_logic import (G_EQ, G_GT, G_IN, G_KNOWN, G_LE, G_LT, G_NE, G_NOTIN, OP_AND,
+                               OP_EQ, OP_FALSE, OP_GE, OP_GT, OP_IN, OP_LE, OP_LT, OP_MISSING,
+                               OP_NE, OP_NOTMISSING, OP_OR, OP_TRUE, OP_XOR, S_LAST, S_NONE,
+                               S_NULL)
 
 _CHUNK = 1024
 LANES = 8
@@ -97,6 +102,69 @@ def _graph_block(X, a, b, start, op, feat, thr, lo, hi, sets, nxt, all_le, out, 
                         live = True
         for l in range(m):
             out[base + l - off] = -t[l] - 2
+
+
+@njit(cache=True)
+def _graph_block_raw(flat, foff, r32, a, b, start, op, feat, thr, lo, hi, sets, nxt, all_le, out,
+                     t):
+    """``_graph_block`` reading the user's float64 columns in place (feature f, row r at
+    ``flat[foff[f] + r]``) and rounding a dataType="float" feature (r32[f]) to float32 at each
+    test that reads it, as the document's input conversion rounds the whole column: no
+    rounded copies and no feature matrix. NaN is a missing value."""
+    for base in range(a, b, LANES):
+        m = min(LANES, b - base)
+        for l in range(LANES):
+            t[l] = start if l < m else -1
+        live = start >= 0
+        while live:
+            live = False
+            for l in range(LANES):
+                tt = t[l]
+                if tt >= 0:
+                    f = feat[tt]
+                    x = flat[foff[f] + base + l]
+                    if r32[f]:
+                        x = np.float64(np.float32(x))
+                    if x != x:
+                        tt = nxt[tt, 2]
+                    elif all_le:
+                        tt = nxt[tt, 1 if x <= thr[tt] else 0]
+                    else:
+                        o = op[tt]
+                        th = thr[tt]
+                        if o == G_LE:
+                            c = x <= th
+                        elif o == G_EQ:
+                            c = x == th
+                        elif o == G_NE:
+                            c = x != th
+                        elif o == G_KNOWN:
+                            c = False
+                        elif o == G_IN or o == G_NOTIN:
+                            c = _member(x, sets, lo[tt], hi[tt]) == (o == G_IN)
+                        else:
+                            c = _gtest(o, x, th)
+                        tt = nxt[tt, 1 if c else 0]
+                    t[l] = tt
+                    if tt >= 0:
+                        live = True
+        for l in range(m):
+            out[base + l] = -t[l] - 2
+
+
+@njit(cache=True)
+def graph_rows_raw(flat, foff, r32, n, start, op, feat, thr, lo, hi, sets, nxt, all_le, out):
+    _graph_block_raw(flat, foff, r32, 0, n, start, op, feat, thr, lo, hi, sets, nxt, all_le, out,
+                     np.empty(LANES, np.int64))
+
+
+@njit(cache=True, parallel=True)
+def graph_rows_raw_par(flat, foff, r32, n, start, op, feat, thr, lo, hi, sets, nxt, all_le,
+                       out):
+    chunks = (n + _CHUNK - 1) // _CHUNK
+    for c in prange(chunks):
+        _graph_block_raw(flat, foff, r32, c * _CHUNK, min(n, (c + 1) * _CHUNK), start, op, feat,
+                         thr, lo, hi, sets, nxt, all_le, out, np.empty(LANES, np.int64))
 
 
 @njit(cache=True)

@@ -131,6 +131,8 @@ class CompiledModel:
                     return col if op == col.op_type else Col(col.values, col.missing,
                                                              col.data_type, op)
             return prepare(spec, info, col, scope)
+        #: the field's column passes through unchanged when it has no invalid values
+        fn.passthrough = plain
         return fn
 
     # -- hooks for model modules

@@ -18,7 +18,7 @@ from ..predicates import parse_array
 from ..scope import Scope
 from ..values import Col, is_numeric_type
 from .base import CompiledModel, Result, register
-from .kernels import kernels
+from .compute_backend import kernels
 from .comparison import (FieldComparison, Measure, binary_reference, distances, id_text,
                          parse_field_comparison, parse_measure, ranked_ids, reference_column,
                          similarities)

@@ -23,7 +23,8 @@ from ..limits import check_size
 from ..dictionary import FieldInfo
 from ..predicates import parse_array
 from ..values import Col, codes, is_numeric_type, parse_scalar
-from .kernels import column_block, kernels
+from .compute_backend import kernels
+from .row_blocks import column_block
 
 DISTANCES = ("euclidean", "squaredEuclidean", "chebychev", "cityBlock", "minkowski")
 SIMILARITIES = ("simpleMatching", "jaccard", "tanimoto", "binarySimilarity")

@@ -6,10 +6,11 @@ by sum / weightedSum / average / weightedAverage (regression), majorityVote /
 weightedMajorityVote / average / weightedAverage (classification): random forests, boosted
 trees (sklearn2pmml's gradient boosting is a modelChain whose first segment is such a sum),
 R's and KNIME's ensembles. The kernel produces exactly the running sums the general
-aggregation in ``mining`` keeps (same additions in the same order), and ``mining``'s own
-aggregators finish them, so the Result is the one the segment-by-segment path gives.
-The arrays are built on first use (a large ensemble takes a while to lower); without numba the
-same arrays are walked tree by tree with numpy.
+aggregation keeps (same additions in the same order), and ``ensemble_aggregation``'s aggregators
+finish them, so the Result is the one the segment-by-segment path gives.
+The arrays are built at load, so a loaded model never changes while it scores (its segment
+trees are not lowered on their own then: the plan replaces them); without numba the same
+arrays are walked by the kernels' numpy twins.
 """
 from __future__ import annotations
 
@@ -20,8 +21,12 @@ import numpy as np
 from ..scope import Scope
 from ..values import codes
 from .base import Result
-from .tree_kernel import (FrozenGeneral, FrozenGraph, General, Graph, NotLowerable, _parallel,
-                          kernels, np_graph, np_walk_tree, use_numba)
+from .ensemble_aggregation import (ProbabilityAggregator, ValueAggregator, VoteAggregator,
+                                   blank_rows)
+from .compute_backend import pair
+from .tree_kernel import FrozenGeneral, FrozenGraph, General, Graph, NotLowerable, _parallel
+from .tree import walk
+from .tree_numpy import accumulate
 
 REGRESSION_METHODS = ("sum", "weightedSum", "average", "weightedAverage")
 CLASSIFICATION_METHODS = ("majorityVote", "weightedMajorityVote", "average", "weightedAverage")
@@ -43,9 +48,9 @@ class ForestPlan:
                  weight: np.ndarray, segw: np.ndarray, cats: list[Any], vote: bool):
         self.mm = mm
         self.trees = trees                # (TreeModel, base) per segment
-        self.allow_graph = fast
-        self._plan: FrozenGraph | FrozenGeneral | None = None
-        self._lowered = False
+        #: the trees' arrays, lowered at load (None: each tree is walked on its own)
+        self.plan: FrozenGraph | FrozenGeneral | None = _lower_or_none(
+            [m for m, _ in trees], fast)
         self.defs = defs
         self.leaf_val = leaf_val
         self.leaf_cls = leaf_cls
@@ -58,17 +63,6 @@ class ForestPlan:
         for w in segw:
             total += float(w)
         self.total_w = total
-
-    @property
-    def plan(self) -> FrozenGraph | FrozenGeneral | None:
-        """The trees' arrays, built on first use (lowering a large ensemble takes a while)."""
-        if not self._lowered:
-            try:
-                self._plan = _lower([m for m, _ in self.trees], self.allow_graph)
-            except NotLowerable:
-                self._plan = None         # each tree is walked on its own
-            self._lowered = True
-        return self._plan
 
     # ------------------------------------------------------------------ scoring
     def score(self, scope: Scope) -> Result:
@@ -86,77 +80,64 @@ class ForestPlan:
         nmiss = np.zeros(n, np.int32)
         first = np.full((n, k) if self.vote else (1, 1), _NO_VOTE, np.int64)
         out = (acc, den, missw, missv, nmiss, first)
-        if X is not None and use_numba(n * len(self.trees)) and not float32:
-            self._numba(X, out)
+        if X is not None and not float32:
+            self._run_plan(X, out)
         else:
             for t in range(len(self.trees)):
                 self._accumulate_np(t, self._leaves(t, X, scope), out)
         return self._finish(scope, out)
 
-    def _numba(self, X: np.ndarray, out: tuple) -> None:
-        k = kernels()
+    def _run_plan(self, X: np.ndarray, out: tuple) -> None:
+        """All trees over X in one kernel call (numba, or its numpy twin)."""
         p = self.plan
-        par = _parallel(X.shape[1], len(self.trees))
+        n = X.shape[1]
+        par = "_par" if _parallel(n, len(self.trees)) else ""
         common = (self.weight, self.segw, self.vote, self.leaf_val, self.leaf_cls, self.leaf_ok)
         if isinstance(p, FrozenGraph):
-            fn = k.graph_forest_par if par else k.graph_forest
+            fn = pair("tree.graph_forest" + par).pick(n * len(self.trees))
             fn(X, p.starts, *common, *p.args(), p.all_le, *out)
         else:
-            fn = k.general_forest_par if par else k.general_forest
+            fn = pair("tree.general_forest" + par).pick(n * len(self.trees))
             fn(X, p.roots, p.strategy, p.last, p.factor, *common, *p.tree_args(), p.scratch, *out)
 
     def _leaves(self, t: int, X: np.ndarray | None, scope: Scope) -> np.ndarray:
-        """Global leaf index of tree t per row, without numba (or via the general walk when a
-        column does not fit the lowered encoding)."""
+        """Global leaf index of tree t per row (float32 sums walk the trees one by one; without
+        a matrix each tree takes its own kernel or the general walk)."""
         model, base = self.trees[t]
-        if X is None:
-            leaf, _ = model.kernel.run(scope.child(model.defs))
+        if X is None:       # (kernel and walk give the same leaves)
+            sub = scope.child(model.defs)
+            kernel = model.kernel
+            leaf, _ = kernel.run(sub) if kernel is not None and kernel.lowered else \
+                walk(model.tree, model, sub)
             return np.where(leaf >= 0, leaf + base, -1)
         p = self.plan
         if isinstance(p, FrozenGraph):
-            return np_graph(p, X, int(p.starts[t]))
-        return np_walk_tree(p, X, t, None)
+            return p.leaves(X, t)
+        return p.leaves(X, t, None)
 
     def _accumulate_np(self, t: int, leaf: np.ndarray, out: tuple) -> None:
-        acc, den, missw, missv, nmiss, first = out
-        w = float(self.weight[t])
-        ok = leaf >= 0
-        ok[ok] = self.leaf_ok[leaf[ok]]
-        miss = ~ok
-        if miss.any():
-            nmiss += miss
-            missw[miss] += self.segw[t]
-            missv[miss] += w
-        rows = np.flatnonzero(ok)
-        lf = leaf[rows]
-        if self.vote:
-            c = self.leaf_cls[lf]
-            acc[rows, c] += w
-            first[rows, c] = np.minimum(first[rows, c], t)
-        else:
-            acc[rows] += w * self.leaf_val[lf]
-        den[rows] += w
+        accumulate(t, leaf, float(self.weight[t]), float(self.segw[t]), self.vote, self.leaf_val,
+                   self.leaf_cls, self.leaf_ok, *out)
 
     def _finish(self, scope: Scope, out: tuple) -> Result:
         """Hand the sums to the general path's aggregator, which computes the Result."""
-        from . import mining
         acc, den, missw, missv, nmiss, first = out
         acc = acc.astype(float, copy=False)
         mm = self.mm
         n = scope.n
         if self.vote:
-            agg = mining._Votes(mm, n)
+            agg = VoteAggregator(mm, n)
             agg.cats = list(self.cats)
             agg.votes = np.ascontiguousarray(acc.T)
             agg.first = np.ascontiguousarray(first.T)
             agg.miss_votes = missv
         elif mm.function == "classification":
-            agg = mining._Probabilities(mm, n)
+            agg = ProbabilityAggregator(mm, n)
             agg.cats = list(self.cats)
             agg.acc = {c: acc[:, j] for j, c in enumerate(self.cats)}
             agg.den = den
         else:
-            agg = mining._Values(mm, n)
+            agg = ValueAggregator(mm, n)
             agg.acc = acc[:, 0]
             agg.den = den
         miss = agg.miss
@@ -165,7 +146,7 @@ class ForestPlan:
         miss.any_miss = nmiss > 0
         result = agg.finish(scope, np.ones(n, bool))
         if mm.treatment == "returnMissing" and miss.any_miss.any():
-            result = mining.blank_rows(result, miss.any_miss)
+            result = blank_rows(result, miss.any_miss)
         result.segments = {}
         return result
 
@@ -188,7 +169,7 @@ def try_compile_forest(mm, fast: bool = True) -> ForestPlan | None:
         if not seg.always or type(m) is not TreeModel or m.function != fn:
             return None
         # (no kernel: weightedConfidence / aggregateNodes blend leaves, which no plan does)
-        if m.el.find("LocalTransformations") is not None or m.kernel is None:
+        if m.has_local_transformations or m.kernel is None:
             return None
         if fn == "classification" and (m.target_spec() is not None or not m.cats):
             return None
@@ -259,6 +240,13 @@ def _categories(mm, models: list) -> tuple[list | None, bool]:
     return cats, False
 
 
+def _lower_or_none(models: list, fast: bool) -> FrozenGraph | FrozenGeneral | None:
+    try:
+        return _lower(models, fast)
+    except NotLowerable:
+        return None
+
+
 def _lower(models: list, fast: bool) -> FrozenGraph | FrozenGeneral:
     """All trees in one graph (or general) form; node indices are global, tree after tree."""
     if fast:
@@ -278,7 +266,6 @@ def _lower(models: list, fast: bool) -> FrozenGraph | FrozenGeneral:
 def _leaf_tables(mm, models: list, bases: list[int], cats: list, vote: bool):
     """Per global node: its value row (regression value or class probabilities), its class
     index (votes) and whether it gives a prediction -- as each tree's own Result would say."""
-    from . import mining
     total = bases[-1] + len(models[-1].tree.pred)
     k = len(cats)
     leaf_val = np.zeros((total, k))
@@ -308,7 +295,7 @@ def _leaf_tables(mm, models: list, bases: list[int], cats: list, vote: bool):
                 return None       # a class the target does not list: the general path grows it
             leaf_cls[base + np.flatnonzero(ok)] = c
             continue
-        probs = mining._Probabilities(mm, 1)._probs(res)
+        probs = ProbabilityAggregator(mm, 1)._probs(res)
         for j, c in enumerate(cats):
             p = probs.get(c)
             if p is not None:

@@ -14,12 +14,11 @@ as outputs of the whole model.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
-import pandas as pd
 
-from portmodel.errors import DocumentError, EvaluationError, ScoringError, UnsupportedError
+from portmodel.errors import DocumentError, UnsupportedError
 
 from .. import attributes
 from ..dictionary import FieldInfo
@@ -27,12 +26,14 @@ from ..expressions import compile_derived_fields
 from ..output import OutputPlan
 from ..predicates import Pred, Tri, compile_pred, find_predicate, parse_predicate
 from ..scope import Scope
-from ..values import Col, codes, format_value, full, is_numeric_type
+from ..values import Col, format_value, full, is_numeric_type
 from .base import CompiledModel, Result, SegmentView, compile_model, find_model, register
+from .ensemble_aggregation import VOTE_METHODS, blank_rows, make_aggregator
+from .row_subsets import combine, combine_results, expand, expand_result, subset_scope, take, \
+    take_result
 
 SELECT_METHODS = ("selectFirst", "selectAll", "modelChain")
 VALUE_METHODS = ("average", "weightedAverage", "median", "weightedMedian", "sum", "weightedSum")
-VOTE_METHODS = ("majorityVote", "weightedMajorityVote")
 PROB_METHODS = ("average", "weightedAverage", "median", "max")
 METHODS_BY_FUNCTION = {
     "regression": VALUE_METHODS + SELECT_METHODS,
@@ -98,8 +99,16 @@ class MiningModel(CompiledModel):
         self.defs.update(compile_derived_fields(seg_el.find("LocalTransformations"), self.ctx))
         self.segments: list[Segment] = []
         seen: set[str] = set()
-        for i, s in enumerate(seg_el.findall("Segment")):
-            self.segments.append(self._compile_segment(s, i, seen))
+        # segment trees that a one-pass plan (forest.py) may score are lowered only if it
+        # does not come about (below): lowering a large ensemble twice would double its load
+        from .forest import CLASSIFICATION_METHODS, REGRESSION_METHODS
+        from .tree import DEFER_LOWERING
+        token = DEFER_LOWERING.set(self.method in REGRESSION_METHODS + CLASSIFICATION_METHODS)
+        try:
+            for i, s in enumerate(seg_el.findall("Segment")):
+                self.segments.append(self._compile_segment(s, i, seen))
+        finally:
+            DEFER_LOWERING.reset(token)
         if not self.segments:
             raise DocumentError("Segmentation has no Segment", line=seg_el.sourceline,
                                 element="Segmentation")
@@ -112,11 +121,14 @@ class MiningModel(CompiledModel):
         self.fast = None
         if self.method not in SELECT_METHODS and not self.view_ids and \
                 not any(sg.variable_weight for sg in self.segments):
-            try:
-                from .forest import try_compile_forest
-                self.fast = try_compile_forest(self)
-            except ImportError:
-                self.fast = None
+            from .forest import try_compile_forest
+            self.fast = try_compile_forest(self)
+        if self.fast is None or self.fast.plan is None:
+            from .tree_kernel import TreeKernel
+            for sg in self.segments:            # the segments score themselves
+                kernel = getattr(sg.model, "kernel", None)
+                if isinstance(kernel, TreeKernel):
+                    kernel.prepare()
 
     def _compile_segment(self, s, i: int, seen: set[str]) -> Segment:
         sid = s.get("id") or str(i + 1)
@@ -205,7 +217,7 @@ class MiningModel(CompiledModel):
         method = self.method
         views: dict[str, SegmentView] = {}
         parts: list[tuple[np.ndarray | None, Result, dict, Segment]] = []
-        agg = _make_aggregator(self, n) if method not in SELECT_METHODS else None
+        agg = make_aggregator(self, n) if method not in SELECT_METHODS else None
         exposed = {s.id for s in self.exposed}
         taken = np.zeros(n, bool) if method == "selectFirst" else None
         skipped = np.zeros(n, bool)
@@ -374,18 +386,8 @@ class MiningOutputPlan(OutputPlan):
         return outs, oscope
 
 
-# ---------------------------------------------------------------------- aggregation
-# The one-pass ensemble kernel (forest.py) fills these aggregators' running sums itself and
-# calls finish(): keep their attribute names (_Votes.cats/votes/first/miss_votes,
-# _Probabilities.cats/acc/den, _Values.acc/den, _Missing.*) and blank_rows stable.
 
-
-def _make_aggregator(model: MiningModel, n: int):
-    if model.method in VOTE_METHODS:
-        return _Votes(model, n)
-    if model.function == "classification":
-        return _Probabilities(model, n)
-    return _Values(model, n)
+# ---------------------------------------------------------------------- helpers
 
 
 def _row_weights(seg: Segment, scope: Scope, rows) -> tuple[Segment, np.ndarray]:
@@ -400,349 +402,12 @@ def _row_weights(seg: Segment, scope: Scope, rows) -> tuple[Segment, np.ndarray]
     return replace(seg, weight=w), missing
 
 
-class _Missing:
-    """Per-row bookkeeping of missing segment predictions (missingPredictionTreatment)."""
-
-    def __init__(self, model: MiningModel, n: int):
-        self.treatment = model.treatment
-        self.threshold = model.threshold
-        self.total_w = np.zeros(n)
-        self.miss_w = np.zeros(n)
-        self.any_miss = np.zeros(n, bool)
-
-    def add(self, rows, w: float, miss: np.ndarray) -> None:
-        sl = slice(None) if rows is None else rows
-        self.total_w[sl] += w
-        if miss.any():
-            self.miss_w[sl] += np.where(miss, w, 0.0)
-            self.any_miss[sl] |= miss
-
-    def null_rows(self, continue_nulls: bool) -> np.ndarray:
-        """Rows whose result is missing because of missing segment predictions."""
-        if self.treatment == "returnMissing" or (self.treatment == "continue" and continue_nulls):
-            return self.any_miss.copy()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            frac = self.miss_w / self.total_w
-        return self.any_miss & (frac > self.threshold)
-
-
-class _Values:
-    """Regression: (weighted) sum, average, median."""
-
-    def __init__(self, model: MiningModel, n: int):
-        self.model = model
-        self.method = model.method
-        self.n = n
-        self.miss = _Missing(model, n)
-        # x-mathContext="float": a float32 running sum, each addition rounded as JPMML's is
-        self.acc = np.zeros(n, np.float32 if model.float32 else float)
-        self.den = np.zeros(n)
-        self.stack: list[tuple[np.ndarray | None, np.ndarray, np.ndarray, float]] = []
-
-    def add(self, seg: Segment, rows, res: Result) -> None:
-        m = res.value.missing
-        w = seg.weight
-        self.miss.add(rows, w, m)
-        v = res.value.values
-        v = v.astype(float) if v.dtype != float else v
-        if self.method in ("median", "weightedMedian"):
-            self.stack.append((rows, v, m, w))
-            return
-        weighted = self.method in ("weightedAverage", "weightedSum")
-        ok = ~m
-        if m.any():
-            v = np.where(ok, v, 0.0)
-        term = v * w if (weighted and (np.ndim(w) or w != 1.0)) else v
-        sl = slice(None) if rows is None else rows
-        self.acc[sl] += term
-        self.den[sl] += (ok * w) if weighted else ok
-
-    def finish(self, scope: Scope, ran: np.ndarray) -> Result:
-        n = self.n
-        null = self.miss.null_rows(True) | ~ran
-        if self.method in ("median", "weightedMedian"):
-            vals, undefined = self._median()
-        else:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                if self.method in ("average", "weightedAverage"):
-                    den = self.den.astype(self.acc.dtype)
-                    vals = (self.acc / den).astype(float)
-                    undefined = self.den == 0
-                else:
-                    vals = self.acc.astype(float)
-                    undefined = np.zeros(n, bool)
-        _fail_undefined(scope, undefined & ~null, self.method)
-        missing = null | undefined
-        vals = np.where(missing, np.nan, vals)
-        return Result(n, "regression", Col(vals, missing, _num_type(self.model), "continuous"))
-
-    def _median(self) -> tuple[np.ndarray, np.ndarray]:
-        n = self.n
-        S = len(self.stack)
-        V = np.full((max(S, 1), n), np.nan)
-        W = np.zeros((max(S, 1), n))
-        for j, (rows, v, m, w) in enumerate(self.stack):
-            sl = slice(None) if rows is None else rows
-            V[j, sl] = np.where(m, np.nan, v)
-            W[j, sl] = np.where(m, 0.0, w)
-        if self.method == "median":
-            out, cnt = legacy_median(V)
-            return out, cnt == 0
-        # weighted median: sort by value (stable), first value whose cumulated weight reaches
-        # half the total weight
-        order = np.argsort(V, axis=0, kind="stable")
-        Vs = np.take_along_axis(V, order, axis=0)
-        Ws = np.take_along_axis(W, order, axis=0)
-        total = np.zeros(n)
-        for j in range(V.shape[0]):
-            total += W[j]
-        cum = np.cumsum(Ws, axis=0)
-        valid = ~np.isnan(Vs)
-        hit = (cum >= 0.5 * total) & valid
-        first = np.argmax(hit, axis=0)
-        out = Vs[first, np.arange(n)]
-        undefined = ~hit.any(axis=0)
-        return np.where(undefined, np.nan, out), undefined
-
-
-def legacy_median(V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Column-wise median ignoring NaN, as the reference's 50th percentile (legacy estimate)."""
-    s = np.sort(V, axis=0)                       # NaN last
-    cnt = (~np.isnan(V)).sum(axis=0)
-    n = V.shape[1]
-    pos = (cnt + 1) / 2.0
-    fl = np.floor(pos).astype(np.int64)
-    d = pos - fl
-    cols = np.arange(n)
-    lo_i = np.clip(fl - 1, 0, V.shape[0] - 1)
-    hi_i = np.clip(np.minimum(fl, cnt - 1), 0, V.shape[0] - 1)
-    lo = s[lo_i, cols]
-    hi = s[hi_i, cols]
-    with np.errstate(invalid="ignore"):
-        out = np.where(d == 0, lo, lo + d * (hi - lo))
-    return np.where(cnt == 0, np.nan, out), cnt
-
-
-class _Votes:
-    """majorityVote / weightedMajorityVote: vote sums; probabilities are vote fractions."""
-
-    def __init__(self, model: MiningModel, n: int):
-        self.model = model
-        self.n = n
-        self.weighted = model.method == "weightedMajorityVote"
-        self.miss = _Missing(model, n)
-        self.cats: list[Any] = list(model.cats)
-        k = len(self.cats)
-        self.votes = np.zeros((k, n))
-        self.first = np.full((k, n), np.iinfo(np.int64).max, dtype=np.int64)
-        self.arange = np.arange(n)
-        self.miss_votes = np.zeros(n)
-
-    def _codes(self, vals: np.ndarray) -> np.ndarray:
-        c = codes(vals, self.cats) if self.cats else np.full(len(vals), -1, dtype=np.int64)
-        if (c < 0).any():
-            new = [v for v in pd.unique(vals[c < 0]) if v is not None]
-            self.cats.extend(new)
-            grow = len(new)
-            self.votes = np.vstack([self.votes, np.zeros((grow, self.n))])
-            self.first = np.vstack([self.first, np.full((grow, self.n), np.iinfo(np.int64).max,
-                                                        dtype=np.int64)])
-            c = codes(vals, self.cats)
-        return c
-
-    def add(self, seg: Segment, rows, res: Result) -> None:
-        w = seg.weight if self.weighted else 1.0
-        m = res.value.missing
-        self.miss.add(rows, seg.weight, m)
-        if m.any():
-            self.miss_votes[slice(None) if rows is None else rows] += np.where(m, w, 0.0)
-        ok = np.flatnonzero(~m)
-        if not len(ok):
-            return
-        r = (self.arange if rows is None else rows)[ok]
-        c = self._codes(res.value.values[ok])
-        self.votes[c, r] += w[ok] if np.ndim(w) else w
-        f = self.first[c, r]
-        self.first[c, r] = np.minimum(f, seg.index)
-
-    def finish(self, scope: Scope, ran: np.ndarray) -> Result:
-        n = self.n
-        k = len(self.cats)
-        total = np.zeros(n)
-        for j in range(k):
-            total += self.votes[j]
-        best_votes = self.votes.max(axis=0) if k else np.zeros(n)
-        null = self.miss.null_rows(False) | ~ran
-        if self.miss.treatment == "continue":
-            # the missing pseudo-category wins when it gets strictly the most votes
-            null |= (total > 0) & (self.miss_votes > best_votes)
-        undefined = (total == 0) & ~null
-        _fail_undefined(scope, undefined, self.model.method)
-        missing = null | undefined
-        if k:
-            tie = self.votes == best_votes[None, :]
-            first = np.where(tie, self.first, np.iinfo(np.int64).max)
-            win = np.argmin(first, axis=0)
-        else:
-            win = np.zeros(n, np.int64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            probs = {c: np.where(missing, np.nan, self.votes[j] / total)
-                     for j, c in enumerate(self.cats)}
-        col = _category_col(self.model, self.cats, win, missing, n)
-        fn = "clustering" if self.model.function == "clustering" else "classification"
-        return Result(n, fn, col, list(self.cats), probs if fn == "classification" else None)
-
-
-class _Probabilities:
-    """Classification average / weightedAverage / median / max of segment probabilities."""
-
-    def __init__(self, model: MiningModel, n: int):
-        self.model = model
-        self.method = model.method
-        self.n = n
-        self.miss = _Missing(model, n)
-        self.cats: list[Any] = list(model.cats)
-        self.acc: dict[Any, np.ndarray] = {c: np.zeros(n) for c in self.cats}
-        self.den = np.zeros(n)
-        self.stack: list[tuple[np.ndarray | None, dict, np.ndarray]] = []
-
-    def _probs(self, res: Result) -> dict[Any, np.ndarray]:
-        m = res.value.missing
-        if res.probs is None:
-            # a segment without probabilities: certainty for its predicted category
-            vals = res.value.values
-            cats = list(res.categories) or [v for v in pd.unique(vals[~m])]
-            idx = codes(vals, cats)
-            return {c: np.where(m, 0.0, (idx == j).astype(float)) for j, c in enumerate(cats)}
-        return {c: np.where(m | np.isnan(p), 0.0, p) for c, p in res.probs.items()}
-
-    def add(self, seg: Segment, rows, res: Result) -> None:
-        m = res.value.missing
-        w = seg.weight if self.method == "weightedAverage" else 1.0
-        self.miss.add(rows, seg.weight, m)
-        probs = self._probs(res)
-        for c in probs:
-            if c not in self.acc:
-                self.cats.append(c)
-                self.acc[c] = np.zeros(self.n)
-        sl = slice(None) if rows is None else rows
-        ok = ~m
-        if self.method in ("median", "max"):
-            self.stack.append((rows, probs, m))
-            self.den[sl] += ok
-            return
-        for c, p in probs.items():
-            self.acc[c][sl] += p * w if (np.ndim(w) or w != 1.0) else p
-        self.den[sl] += ok * w
-
-    def finish(self, scope: Scope, ran: np.ndarray) -> Result:
-        n = self.n
-        null = self.miss.null_rows(True) | ~ran
-        undefined = (self.den == 0) & ~null
-        _fail_undefined(scope, undefined, self.method)
-        missing = null | undefined
-        if self.method in ("median", "max"):
-            probs = self._pick()
-        else:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                probs = {c: self.acc[c] / self.den for c in self.cats}
-        probs = {c: np.where(missing, np.nan, p) for c, p in probs.items()}
-        if self.cats:
-            mat = _nan_to_num_low(np.array([probs[c] for c in self.cats]))   # (as np.vstack)
-            win = np.argmax(mat, axis=0)
-        else:
-            win = np.zeros(n, np.int64)
-        col = _category_col(self.model, self.cats, win, missing, n)
-        return Result(n, "classification", col, list(self.cats), probs)
-
-    def _pick(self) -> dict[Any, np.ndarray]:
-        """median / max: the winning category's statistic picks the contributing segments,
-        whose distributions are averaged."""
-        n, cats = self.n, self.cats
-        S, K = max(len(self.stack), 1), len(cats)
-        P = np.full((S, K, n), np.nan)
-        for j, (rows, probs, m) in enumerate(self.stack):
-            sl = slice(None) if rows is None else rows
-            for ci, c in enumerate(cats):
-                p = probs.get(c)
-                if p is None:
-                    p = np.zeros(len(m))
-                P[j, ci, sl] = np.where(m, np.nan, p)
-        if self.method == "median":
-            stat = np.vstack([legacy_median(P[:, ci, :])[0] for ci in range(K)]) if K else \
-                np.zeros((0, n))
-        else:
-            stat = np.vstack([np.fmax.reduce(P[:, ci, :], axis=0) for ci in range(K)]) if K \
-                else np.zeros((0, n))
-        cols = np.arange(n)
-        win = np.argmax(np.nan_to_num(stat, nan=-np.inf), axis=0) if K else np.zeros(n, int)
-        target = stat[win, cols] if K else np.full(n, np.nan)
-        pw = P[:, win, cols] if K else np.full((S, n), np.nan)     # (S, n): each segment's p(win)
-        diff = np.abs(pw - target[None, :])
-        best = np.nanmin(np.where(np.isnan(diff), np.inf, diff), axis=0)
-        contrib = diff == best[None, :]
-        cnt = contrib.sum(axis=0)
-        out = {}
-        for ci, c in enumerate(cats):
-            acc = np.zeros(n)
-            for j in range(S):
-                acc += np.where(contrib[j], np.nan_to_num(P[j, ci]), 0.0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[c] = acc / cnt
-        return out
-
-
-# ---------------------------------------------------------------------- helpers
-
-
-def _num_type(model: MiningModel) -> str:
-    t = model.target_type
-    return t if is_numeric_type(t) else "double"
-
-
-def _nan_to_num_low(mat: np.ndarray) -> np.ndarray:
-    """``np.nan_to_num(mat, nan=-np.inf)``, in three ufunc calls when no value is infinite
-    (probabilities): the Python-level nan_to_num costs more than the rest of a one-record
-    finish. Infinities (to the extreme finite values) take nan_to_num itself."""
-    if mat.dtype != np.float64 or np.isinf(mat).any():
-        return np.nan_to_num(mat, nan=-np.inf)
-    return np.where(np.isnan(mat), -np.inf, mat)
-
-
-def _category_col(model: MiningModel, cats: list[Any], win: np.ndarray, missing: np.ndarray,
-                  n: int) -> Col:
-    col = full(n, None, model.target_type, "categorical")
-    if cats:
-        cat_arr = np.empty(len(cats), dtype=col.values.dtype)
-        cat_arr[:] = cats
-        ok = ~missing
-        col.values[ok] = cat_arr[win[ok]]
-    col.missing[:] = missing
-    return col
-
-
-def _fail_undefined(scope: Scope, mask: np.ndarray, method: str) -> None:
-    if mask.any():
-        scope.fail(mask, lambda i: EvaluationError(
-            f"{method} of the segment predictions is undefined (no usable prediction)", row=i))
-
 
 def _empty(model: MiningModel, n: int) -> Result:
     fn = model.function
     col = full(n, None, model.target_type, "categorical" if fn != "regression" else "continuous")
     return Result(n, fn, col, list(getattr(model, "cats", []) or []), None)
 
-
-def blank_rows(result: Result, mask: np.ndarray) -> Result:
-    """The result with no prediction on the rows of mask."""
-    v = result.value
-    vals = v.values.copy()
-    vals[mask] = np.nan if vals.dtype.kind == "f" else None
-    col = Col(vals, v.missing | mask, v.data_type, v.op_type)
-    probs = None if result.probs is None else {
-        c: np.where(mask, np.nan, p) for c, p in result.probs.items()}
-    return Result(result.n, result.function, col, result.categories, probs, result.extra,
-                  result.segments)
 
 
 def _all(rows: np.ndarray | None, n: int) -> np.ndarray:
@@ -754,188 +419,3 @@ def _mask(rows: np.ndarray, n: int) -> np.ndarray:
     m = np.zeros(n, bool)
     m[rows] = True
     return m
-
-
-# ---------------------------------------------------------------------- row subsets
-
-
-class _SliceDefs:
-    """Field functions of a row-subset scope: whatever the source scope knows, restricted."""
-
-    __slots__ = ("src", "rows")
-
-    def __init__(self, src: Scope, rows: np.ndarray):
-        self.src = src
-        self.rows = rows
-
-    def get(self, name: str, default=None):
-        if not self.src.has(name):
-            return default
-        src, rows = self.src, self.rows
-        return lambda s: take(src.get(name), rows)
-
-    def __contains__(self, name: str) -> bool:
-        return self.src.has(name)
-
-    def __bool__(self) -> bool:
-        return True
-
-
-class _RowErrors:
-    """The error map of a row subset: local row i is row rows[i] of the source."""
-
-    def __init__(self, target, rows: np.ndarray):
-        self.target = target
-        self.rows = rows
-
-    def __contains__(self, i) -> bool:
-        return int(self.rows[i]) in self.target
-
-    def __getitem__(self, i):
-        return self.target[int(self.rows[i])]
-
-    def __setitem__(self, i, err) -> None:
-        g = int(self.rows[i])
-        if isinstance(err, ScoringError) and err.row == i:
-            ScoringError.__init__(err, err.reason, err.field, g)
-        self.target[g] = err
-
-    def _local(self) -> list[int]:
-        if not len(self.target):
-            return []
-        hit = np.isin(self.rows, np.fromiter((int(k) for k in self.target), np.int64))
-        return np.flatnonzero(hit).tolist()
-
-    def __iter__(self):
-        return iter(self._local())
-
-    def __len__(self) -> int:
-        return len(self._local())
-
-    def items(self):
-        return [(i, self[i]) for i in self._local()]
-
-    def get(self, i, default=None):
-        return self[i] if i in self else default
-
-
-def subset_scope(src: Scope, rows: np.ndarray) -> Scope:
-    """A scope over the given rows of src (fields sliced on first use; errors mapped back)."""
-    return Scope(len(rows), None, _SliceDefs(src, rows), _RowErrors(src.errors, rows))
-
-
-# ---------------------------------------------------------------------- row-wise plumbing
-
-
-def take(x: Any, sel: np.ndarray) -> Any:
-    """Rows sel of a per-row value (array, Col, dict of them, or a function returning them)."""
-    if x is None:
-        return None
-    if isinstance(x, Col):
-        return Col(x.values[sel], x.missing[sel], x.data_type, x.op_type,
-                   None if x.invalid is None else x.invalid[sel])
-    if isinstance(x, np.ndarray):
-        return x[sel] if x.ndim >= 1 else x
-    if isinstance(x, dict):
-        return {k: take(v, sel) for k, v in x.items()}
-    if callable(x):
-        return lambda *a, **k: take(x(*a, **k), sel)
-    return x
-
-
-def take_result(res: Result, sel: np.ndarray) -> Result:
-    return Result(len(sel), res.function, take(res.value, sel), list(res.categories),
-                  take(res.probs, sel), take(res.extra, sel),
-                  {k: SegmentView(take_result(v.result, sel), take(v.outputs, sel), v.mask[sel])
-                   for k, v in res.segments.items()})
-
-
-def expand(x: Any, rows: np.ndarray | None, n: int) -> Any:
-    """A per-row value over rows spread to n rows (missing elsewhere)."""
-    if rows is None:
-        return x
-    return combine([(rows, x)], n)
-
-
-def expand_result(res: Result, rows: np.ndarray | None, n: int) -> Result:
-    if rows is None:
-        return res
-    return combine_results([(rows, res)], n)
-
-
-def combine(parts: list[tuple[np.ndarray | None, Any]], n: int) -> Any:
-    """Merge per-row values: each part covers its rows (None = all), later parts win."""
-    live = [(r, x) for r, x in parts if x is not None]
-    if not live:
-        return None
-    first = live[-1][1]
-    if isinstance(first, Col):
-        cols = [(r, x) for r, x in live if isinstance(x, Col)]
-        vals = combine([(r, x.values) for r, x in cols], n)
-        missing = np.ones(n, bool)
-        for r, x in cols:
-            missing[slice(None) if r is None else r] = x.missing
-        invalid = None
-        if any(x.invalid is not None for _, x in cols):
-            invalid = np.zeros(n, bool)
-            for r, x in cols:
-                if x.invalid is not None:
-                    invalid[slice(None) if r is None else r] = x.invalid
-        return Col(vals, missing, first.data_type, first.op_type, invalid)
-    if isinstance(first, np.ndarray):
-        arrs = [(r, x) for r, x in live if isinstance(x, np.ndarray) and x.ndim == 1
-                and x.shape[0] == (n if r is None else len(r))]
-        if not arrs or arrs[-1][1] is not first:
-            return first      # not a per-row array
-        kinds = {x.dtype.kind for _, x in arrs}
-        if kinds <= {"b"}:
-            out = np.zeros(n, bool)
-        elif kinds <= {"f", "i", "u", "b"}:
-            out = np.full(n, np.nan)
-        else:
-            out = np.full(n, None, object)
-        for r, x in arrs:
-            out[slice(None) if r is None else r] = x
-        return out
-    if isinstance(first, dict):
-        keys: list = []
-        for _, x in live:
-            if isinstance(x, dict):
-                keys.extend(k for k in x if k not in keys)
-        return {k: combine([(r, x.get(k)) for r, x in live if isinstance(x, dict)], n)
-                for k in keys}
-    if callable(first) and not isinstance(first, type):
-        fns = [(r, x) for r, x in live if callable(x)]
-        return lambda *a, **k: combine([(r, f(*a, **k)) for r, f in fns], n)
-    return first
-
-
-def combine_results(parts: list[tuple[np.ndarray | None, Result]], n: int) -> Result:
-    """Row-wise merge of Results (later parts win on their rows)."""
-    last = parts[-1][1]
-    cats: list = []
-    for _, r in parts:
-        cats.extend(c for c in r.categories if c not in cats)
-    value = combine([(rows, r.value) for rows, r in parts], n)
-    probs = None
-    if any(r.probs is not None for _, r in parts):
-        probs = {}
-        for c in cats:
-            probs[c] = combine([(rows, r.probability(c)) for rows, r in parts], n)
-        missing_any = value.missing
-        for c in probs:
-            probs[c] = np.where(missing_any, np.nan, probs[c])
-    extra = combine([(rows, r.extra) for rows, r in parts], n) or {}
-    segments: dict[str, SegmentView] = {}
-    for rows, r in parts:
-        for k, v in r.segments.items():
-            exp = SegmentView(expand_result(v.result, rows, n), expand(v.outputs, rows, n) or {},
-                              v.mask if rows is None else _expand_mask(v.mask, rows, n))
-            segments[k] = exp
-    return Result(n, last.function, value, cats, probs, extra, segments)
-
-
-def _expand_mask(mask: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
-    out = np.zeros(n, bool)
-    out[rows] = mask
-    return out

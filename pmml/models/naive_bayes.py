@@ -31,7 +31,8 @@ from ..expressions import cast
 from ..scope import Scope
 from ..values import Col, codes, is_numeric_type, parse_scalar
 from .base import CompiledModel, Result, classification_result, register
-from .kernels import column_block, kernels
+from .compute_backend import kernels
+from .row_blocks import column_block
 from .neural_network import compile_field_container
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)

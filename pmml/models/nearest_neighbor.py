@@ -28,7 +28,7 @@ from .base import CompiledModel, Result, register
 from .comparison import (FieldComparison, Measure, binary_reference, distances, id_text,
                          kernel_plan, parse_field_comparison, parse_measure, ranked_ids,
                          reference_column, similarities)
-from .kernels import kernels
+from .compute_backend import kernels
 
 _CHUNK_CELLS = 2_000_000
 PARALLEL_MIN_CELLS = 4_000_000     # rows x instances from which the kernel uses every core

@@ -83,7 +83,7 @@ def squared_distances(x: np.ndarray, v: np.ndarray) -> np.ndarray:
     scipy's cdist otherwise; the same sums in the same order, so the same doubles."""
     if not (len(x) and len(v)):
         return np.zeros((len(x), len(v)))
-    from .kernels import kernels
+    from .compute_backend import kernels
     k = kernels()
     if k is not None and len(x) * len(v) >= 4096:
         return k.sq_euclidean(np.ascontiguousarray(x, dtype=float),

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels import kernels, run_blocks
+from .compute_backend import kernels
+from .row_blocks import run_blocks
 
 U = 2.0 ** -53
 #: (rows x vectors) kernel values per step, in doubles: a block this size stays in L2

@@ -9,6 +9,7 @@ walk is the general path and the kernel's test oracle.
 """
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,17 +19,21 @@ from lxml import etree
 from portmodel.errors import DocumentError, UnsupportedError
 
 from .. import attributes
-from ..predicates import PREDICATE_TAGS, Pred, parse_predicate
+from ..predicate_logic import combine_columns, leaf_columns, op_code
+from ..predicates import PREDICATE_TAGS, Pred, _compare, _set_hit, parse_predicate
 
 _TRUE = etree.Element("True")    # the predicate of a Node that has none
 from ..scope import Scope
-from ..values import Col, codes, full, parse_scalar
+from ..values import Col, full, parse_scalar
 from .base import CompiledModel, Result, register
 from .tree_kernel import compile_kernel
 
 MISSING_STRATEGIES = ("none", "lastPrediction", "nullPrediction", "defaultChild",
                       "weightedConfidence", "aggregateNodes")
 NO_TRUE_CHILD = ("returnNullPrediction", "returnLastPrediction")
+#: set while a MiningModel compiles segments that its one-pass ensemble plan may score: their
+#: own kernels are then lowered only if that plan does not come about (``prepare_kernel``)
+DEFER_LOWERING: ContextVar[bool] = ContextVar("DEFER_LOWERING", default=False)
 
 
 @dataclass
@@ -46,20 +51,32 @@ class TreeArrays:
     counts: np.ndarray | None        # (nodes, categories) record counts (for aggregateNodes)
     confidence: np.ndarray | None    # (nodes, categories) confidences, NaN where absent
     depth: int = 0
-    #: arrays derived from the above on first use (e.g. the scores as an array per dtype)
+    #: arrays derived from the above at load (``prepare``): the scores as an array per dtype
+    #: the model reads, and each category's distribution column
     derived: dict = field(default_factory=dict, repr=False, compare=False)
 
+    def prepare(self, score_dtypes: list) -> None:
+        """Build the derived arrays scoring reads (once, at load: a loaded tree is not
+        changed by scoring, so threads may share it)."""
+        for dtype in score_dtypes:
+            dtype = np.dtype(dtype)
+            self.derived[("score", dtype)] = self._scores(dtype)
+        if self.dist is not None:
+            self.derived["dist_cols"] = [np.ascontiguousarray(self.dist[:, j])
+                                         for j in range(self.dist.shape[1])]
+
+    def _scores(self, dtype: np.dtype) -> np.ndarray:
+        arr = np.empty(len(self.score), dtype=dtype)
+        arr[:] = [s if s is not None else (np.nan if dtype != object else None)
+                  for s in self.score]
+        return arr
+
     def score_array(self, dtype) -> np.ndarray:
-        """The node scores as an array of dtype (NaN, or None for objects, where absent);
-        built once. Callers index it (a copy) and never write to it."""
+        """The node scores as an array of dtype (NaN, or None for objects, where absent).
+        Callers index it (a copy) and never write to it."""
         dtype = np.dtype(dtype)
         arr = self.derived.get(("score", dtype))
-        if arr is None:
-            arr = np.empty(len(self.score), dtype=dtype)
-            arr[:] = [s if s is not None else (np.nan if dtype != object else None)
-                      for s in self.score]
-            self.derived[("score", dtype)] = arr
-        return arr
+        return arr if arr is not None else self._scores(dtype)
 
 
 @register("TreeModel")
@@ -87,8 +104,17 @@ class TreeModel(CompiledModel):
         self.whole_predictions = self.function == "regression" and self.missing_strategy not in (
             "weightedConfidence", "aggregateNodes") and all(
             s is None or float(s).is_integer() for s in self.tree.score)
-        # None for weightedConfidence / aggregateNodes (blended, never one leaf per row)
-        self.kernel = compile_kernel(self.tree, self)
+        self.has_local_transformations = el.find("LocalTransformations") is not None
+        if self.function == "regression":
+            dtypes = [np.float32 if self.float32 else float]
+        else:
+            dtypes = [full(0, None, self.target_type, "categorical").values.dtype]
+        self.tree.prepare(dtypes)
+        # None for weightedConfidence / aggregateNodes (blended, never one leaf per row);
+        # lowered now unless an enclosing ensemble may lower all its trees at once
+        self.kernel = compile_kernel(self.tree, self, lazy=DEFER_LOWERING.get())
+        self._tables = _blend_tables(self) if self.missing_strategy in (
+            "weightedConfidence", "aggregateNodes") else None
         # JPMML-Evaluator also charges missingValuePenalty for each surrogate predicate decided
         # by an alternative; the kernels do not count those, so such trees are walked
         self.surrogate_penalty = self.penalty != 1.0 and any(_is_surrogate(p)
@@ -142,10 +168,7 @@ class TreeModel(CompiledModel):
             else:
                 # every row has a prediction: each category's column gathered straight from a
                 # contiguous copy of the node column (no rows x categories intermediate)
-                cols = t.derived.get("dist_cols")
-                if cols is None:
-                    cols = t.derived["dist_cols"] = [np.ascontiguousarray(t.dist[:, j])
-                                                     for j in range(t.dist.shape[1])]
+                cols = t.derived["dist_cols"]
                 for j, c in enumerate(self.cats):
                     probs[c] = np.take(cols[j], safe)
                 d = None
@@ -187,9 +210,7 @@ class TreeModel(CompiledModel):
         nodes). A blended row has no entityId. missingValuePenalty multiplies the confidences
         once per surrogate predicate decided by an alternative, as in the other strategies.
         """
-        tables = getattr(self, "_tables", None)
-        if tables is None:
-            tables = self._tables = _blend_tables(self)     # once, on first use
+        tables = self._tables
         t = self.tree
         n = scope.n
         cache = _PredCache(scope)
@@ -666,58 +687,21 @@ class _PredCache:
         return c
 
     def eval(self, p: Pred, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        m = len(idx)
-        if p.kind == "true":
-            return np.ones(m, bool), np.ones(m, bool)
-        if p.kind == "false":
-            return np.zeros(m, bool), np.ones(m, bool)
+        """(truth, known) of p on the rows idx (the logic of ``predicate_logic``)."""
+        code = op_code(p.kind, p.op)
         if p.kind in ("simple", "set"):
-            from ..predicates import _compare
             col = self.col(p.field)
             miss = col.missing[idx]
-            if p.op == "isMissing":
-                return miss.copy(), np.ones(m, bool)
-            if p.op == "isNotMissing":
-                return ~miss, np.ones(m, bool)
-            sub = Col(col.values[idx], miss, col.data_type, col.op_type)
-            if p.kind == "simple":
-                truth = _compare(sub, p.op, p.value, p.info)
-            else:
-                hit = codes(sub.values, p.values) >= 0
-                truth = ~hit if p.op == "isNotIn" else hit
-            known = ~miss
-            return truth & known, known
-        if p.op == "surrogate":
-            truth = np.zeros(m, bool)
-            known = np.zeros(m, bool)
-            for c in p.children:
-                t, k = self.eval(c, idx)
-                take = ~known & k
-                truth[take] = t[take]
-                known |= k
-            return truth, known
-        results = [self.eval(c, idx) for c in p.children]
-        if p.op == "and":
-            false = np.zeros(m, bool)
-            allk = np.ones(m, bool)
-            for t, k in results:
-                false |= k & ~t
-                allk &= k
-            known = false | allk
-            return known & ~false, known
-        if p.op == "or":
-            true = np.zeros(m, bool)
-            allk = np.ones(m, bool)
-            for t, k in results:
-                true |= k & t
-                allk &= k
-            return true, true | allk
-        acc = np.zeros(m, bool)
-        known = np.ones(m, bool)
-        for t, k in results:
-            acc ^= t
-            known &= k
-        return acc & known, known
+
+            def test() -> np.ndarray:
+                sub = Col(col.values[idx], miss, col.data_type, col.op_type)
+                if p.kind == "simple":
+                    return _compare(sub, p.op, p.value, p.info)
+                return _set_hit(sub, p.values, p.op == "isNotIn")
+            return leaf_columns(code, miss, test)
+        if p.kind != "compound":
+            return leaf_columns(code, np.zeros(len(idx), bool), None)
+        return combine_columns(code, (self.eval(c, idx) for c in p.children), len(idx))
 
 
 def walk(t: TreeArrays, model: TreeModel, scope: Scope,

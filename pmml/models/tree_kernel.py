@@ -21,7 +21,8 @@ nothing):
 
 ``TreeKernel.run`` gives exactly what ``tree.walk`` gives (leaf node index per row, -1 for
 no prediction; the missing-value penalty or None). Without numba, or with PORTMODEL_NO_NUMBA=1,
-numpy versions walk the same arrays level by level (all rows advance one step at a time).
+the numpy twins of ``tree_numpy`` walk the same arrays level by level (all rows advance one step
+at a time); ``compute_backend`` registers each kernel with its twin.
 """
 from __future__ import annotations
 
@@ -29,33 +30,31 @@ import math
 import os
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
+# (the predicate and test codes are re-exported here for the modules that read them from this
+# module: the one-record walks and the tests)
+from ..predicate_logic import (COMPLEMENT, COMPOUND_OPS, FALSE, G_EQ, G_GE, G_GT, G_IN,
+                               G_KNOWN, G_LE, G_LT, G_NE, G_NOTIN, GRAPH_CODES, OP_AND, OP_EQ,
+                               OP_FALSE, OP_GE, OP_GT, OP_IN, OP_LE, OP_LT, OP_MISSING, OP_NE,
+                               OP_NOTIN, OP_NOTMISSING, OP_OR, OP_SURROGATE, OP_TRUE, OP_XOR,
+                               ORDERING, S_DEFAULT, S_LAST, S_NONE, S_NULL, SIMPLE_OPS,
+                               STRATEGY_CODES, TRUE, UNKNOWN, NULL, evaluate)
 from ..predicates import Pred
+from .compute_backend import numba_enabled, numba_module, pair, use_numba
+from .row_blocks import column_block
 from ..scope import Scope
 from ..values import Col, codes, is_numeric_type
 
 # ----------------------------------------------------------------- operator and strategy codes
-OP_TRUE, OP_FALSE, OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE = 0, 1, 2, 3, 4, 5, 6, 7
-OP_MISSING, OP_NOTMISSING, OP_IN, OP_NOTIN = 8, 9, 10, 11
-OP_AND, OP_OR, OP_XOR, OP_SURROGATE = 20, 21, 22, 23
-_SIMPLE_OPS = {"equal": OP_EQ, "notEqual": OP_NE, "lessThan": OP_LT, "lessOrEqual": OP_LE,
-               "greaterThan": OP_GT, "greaterOrEqual": OP_GE, "isMissing": OP_MISSING,
-               "isNotMissing": OP_NOTMISSING}
-_COMPOUND_OPS = {"and": OP_AND, "or": OP_OR, "xor": OP_XOR, "surrogate": OP_SURROGATE}
-_COMPLEMENT = {OP_LE: OP_GT, OP_GT: OP_LE, OP_LT: OP_GE, OP_GE: OP_LT, OP_EQ: OP_NE, OP_NE: OP_EQ,
-               OP_IN: OP_NOTIN, OP_NOTIN: OP_IN, OP_MISSING: OP_NOTMISSING,
-               OP_NOTMISSING: OP_MISSING}
-_ORDERING = (OP_LT, OP_LE, OP_GT, OP_GE)
+# (the predicate codes and their three-valued logic live in ``predicate_logic``)
+_SIMPLE_OPS = SIMPLE_OPS
+_COMPOUND_OPS = COMPOUND_OPS
+_COMPLEMENT = COMPLEMENT
+_ORDERING = ORDERING
 
-S_NONE, S_LAST, S_NULL, S_DEFAULT = 0, 1, 2, 3
-STRATEGY_CODES = {"none": S_NONE, "lastPrediction": S_LAST, "nullPrediction": S_NULL,
-                  "defaultChild": S_DEFAULT}
-
-FALSE, TRUE, UNKNOWN = 0, 1, 2
-NULL = -1                       # graph target: no prediction
 PARALLEL_MIN_WORK = 1_000_000   # rows x trees: below, threads cost more than they save
 MAX_GRAPH_DEPTH = 400           # deeper trees use the (iterative) general form
 
@@ -64,44 +63,10 @@ class NotLowerable(Exception):
     """The tree uses something a lowered form cannot express."""
 
 
-_HAVE_NUMBA: list[bool] = []
-
-
-def numba_enabled() -> bool:
-    """numba is importable and not switched off with PORTMODEL_NO_NUMBA=1."""
-    if os.environ.get("PORTMODEL_NO_NUMBA", "") not in ("", "0"):
-        return False
-    if not _HAVE_NUMBA:
-        # (found, not imported: importing numba is left to the first kernel that runs)
-        from importlib.util import find_spec
-        _HAVE_NUMBA.append(find_spec("numba") is not None)
-    return _HAVE_NUMBA[0]
-
-
-def use_numba(work: int) -> bool:
-    """Whether to run the numba tree kernels for this much work (rows x trees).
-
-    Always, once they are loaded in this process. Before that, only for at least
-    PORTMODEL_NUMBA_MIN_WORK rows x trees (default 0: always): loading numba and its cached
-    kernels costs about a second, which a short-lived command scoring a small file would spend
-    for nothing, so ``portmodel score`` sets it (the numpy walks give the same leaves)."""
-    if not numba_enabled():
-        return False
-    if _KERNELS:
-        return True
-    floor = os.environ.get("PORTMODEL_NUMBA_MIN_WORK")
-    return not floor or work >= int(floor)
-
-
-_KERNELS: dict[str, Any] = {}
-
-
 def kernels() -> Any:
-    """The numba kernel module (compiled once per process, or loaded from the disk cache)."""
-    if not _KERNELS:
-        from . import _tree_numba
-        _KERNELS["mod"] = _tree_numba
-    return _KERNELS["mod"]
+    """The tree kernels' numba module (compiled once per process, or loaded from the disk
+    cache); callers ask ``use_numba`` first."""
+    return numba_module("_tree_numba")
 
 
 # ----------------------------------------------------------------- input columns
@@ -150,7 +115,7 @@ class Fields:
         X = _scratch_matrix(max(len(self.slots), 1), n)
         if n <= SMALL_BATCH and cols and self.all_numeric():
             return _small_numeric_matrix(X, cols)
-        fill = kernels().fill_numeric if numba_enabled() and n > 1000 else None
+        fill = pair("tree.fill_numeric").numba_fn() if numba_enabled() and n > 1000 else None
         for j, (slot, col) in enumerate(zip(self.slots, cols)):
             vals = col.values
             if slot.numeric:
@@ -218,6 +183,32 @@ def _scratch_matrix(rows: int, cols: int) -> np.ndarray:
     return buf[:size].reshape(rows, cols)
 
 
+def raw_float_columns(fields: Fields, scope: Scope) -> tuple[list[np.ndarray], np.ndarray] | None:
+    """The user's float64 columns of the lowered fields, as given (read in place), and which of
+    them the document rounds to float32 (dataType="float"); None unless every field is a plain
+    double or float input of the batch that the model's MiningField passes through unchanged
+    (the kernels then read and round them at each test: ``graph_rows_raw``)."""
+    parent = scope.parent
+    columns = getattr(parent, "columns", None)
+    if columns is None or not fields.slots:
+        return None
+    cols: list[np.ndarray] = []
+    r32 = np.zeros(len(fields.slots), np.bool_)
+    for j, slot in enumerate(fields.slots):
+        name = slot.name
+        mine, root = scope.defs.get(name), parent.defs.get(name)
+        kind = getattr(root, "raw_float", None)
+        if not slot.numeric or not getattr(mine, "passthrough", False) or kind is None \
+                or name in parent.cache:
+            return None
+        raw = columns.get(name)
+        if type(raw) is not np.ndarray or raw.dtype != np.float64 or raw.ndim != 1:
+            return None
+        cols.append(raw)
+        r32[j] = kind == "float"
+    return cols, r32
+
+
 def _set_codes(fields: Fields, j: int, values: list[Any]) -> list[float]:
     out: set[float] = set()
     for v in values:
@@ -252,41 +243,8 @@ def _parallel(n: int, trees: int) -> bool:
 
 
 # ================================================================= the graph (fast) form
-G_LE, G_LT, G_GT, G_GE, G_EQ, G_NE, G_IN, G_NOTIN, G_KNOWN = 0, 1, 2, 3, 4, 5, 6, 7, 8
 
-#: comparison codes of each tree form and the numpy ufunc each stands for
-_G_COMPARISONS = ((G_LE, np.less_equal), (G_LT, np.less), (G_GT, np.greater),
-                  (G_GE, np.greater_equal), (G_EQ, np.equal), (G_NE, np.not_equal))
-_OP_COMPARISONS = ((OP_EQ, np.equal), (OP_NE, np.not_equal), (OP_LT, np.less),
-                   (OP_LE, np.less_equal), (OP_GT, np.greater), (OP_GE, np.greater_equal))
-
-
-def _compare_by_code(out: np.ndarray, op: np.ndarray, x: np.ndarray, thr: np.ndarray,
-                     table) -> None:
-    """out[i] = x[i] <op[i]> thr[i] for the comparison codes of table (numpy fallbacks)."""
-    with np.errstate(invalid="ignore"):
-        for code, fn in table:
-            m = op == code
-            if m.any():
-                out[m] = fn(x[m], thr[m])
-
-
-def _set_tests(out: np.ndarray, op: np.ndarray, node: np.ndarray, x: np.ndarray,
-               node_op: np.ndarray, sets: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-               in_code: int, not_in_code: int) -> np.ndarray:
-    """out[i] = membership of x[i] in its node's set (negated for not-in); returns the mask of
-    rows that had a set test."""
-    sm = (op == in_code) | (op == not_in_code)
-    if sm.any():
-        for e in np.unique(node[sm]):
-            m = node == e
-            hit = np.isin(x[m], sets[lo[e]:hi[e]])
-            out[m] = hit if node_op[e] == in_code else ~hit
-    return sm
-
-
-@dataclass
-class _Test:
+class _Test(NamedTuple):
     op: int
     feat: int
     thr: float
@@ -296,12 +254,12 @@ class _Test:
     miss: int
 
 
-@dataclass(frozen=True)
-class _Spec:
+class _Spec(NamedTuple):
     """A node predicate as one test of one field.
 
     op/thr/members: the value test (op None: the predicate is the constant ``known`` whenever
     the field has a value); miss: the predicate's value (TRUE/FALSE/UNKNOWN) when it is missing.
+    (Named tuples: a large ensemble lowers tens of thousands of them at load.)
     """
 
     feat: int
@@ -314,20 +272,7 @@ class _Spec:
 
 def _tv(p: Pred, leaf: dict[int, int]) -> int:
     """Three-valued value of p given the value of each simple/set leaf (by id)."""
-    if p.kind == "true":
-        return TRUE
-    if p.kind == "false":
-        return FALSE
-    if p.kind != "compound":
-        return leaf[id(p)]
-    vals = [_tv(c, leaf) for c in p.children]
-    if p.op == "and":
-        return FALSE if FALSE in vals else UNKNOWN if UNKNOWN in vals else TRUE
-    if p.op == "or":
-        return TRUE if TRUE in vals else UNKNOWN if UNKNOWN in vals else FALSE
-    if p.op == "xor":
-        return UNKNOWN if UNKNOWN in vals else sum(vals) % 2
-    return next((v for v in vals if v != UNKNOWN), UNKNOWN)      # surrogate
+    return evaluate(p, lambda x: leaf[id(x)])
 
 
 def _leaves(p: Pred) -> list[Pred]:
@@ -349,6 +294,13 @@ class Graph:
     def spec(self, p: Pred) -> _Spec:
         """A node predicate as one test: simple and set predicates, and compound predicates on
         one field with at most one value test (KNIME's ``x <= t or isMissing(x)``)."""
+        if p.kind == "simple":           # (the common case first: large ensembles at load)
+            op = _SIMPLE_OPS.get(p.op)
+            v = p.value
+            if op in _ORDERING and (type(v) is float or type(v) is int):
+                j = self.fields.slot(p)
+                if self.fields.slots[j].numeric:
+                    return _Spec(j, op, float(v))
         if p.kind in ("simple", "set"):
             j, op, thr, members = _value_test(self.fields, p)
             if op == OP_MISSING:
@@ -413,13 +365,13 @@ class Graph:
             op = OP_LE if op == OP_LT else OP_GT
         if op == OP_GT and not math.isnan(thr):
             return self._push(G_LE, s.feat, thr, (), no, yes, miss)
-        gop = {OP_LE: G_LE, OP_LT: G_LT, OP_GT: G_GT, OP_GE: G_GE, OP_EQ: G_EQ, OP_NE: G_NE,
-               OP_IN: G_IN, OP_NOTIN: G_NOTIN}[op]
+        gop = GRAPH_CODES[op]
         return self._push(gop, s.feat, thr, s.members, yes, no, miss)
 
     def _push(self, op, j, thr, members, yes, no, miss) -> int:
-        self.tests.append(_Test(op, max(j, 0), thr, members, yes, no, miss))
-        return len(self.tests) - 1
+        tests = self.tests
+        tests.append(_Test(op, j if j > 0 else 0, thr, members, yes, no, miss))
+        return len(tests) - 1
 
     # -- trees
     def add_tree(self, tree, strategy: str, no_true_child: str, penalty: float) -> None:
@@ -557,34 +509,9 @@ class FrozenGraph:
         """Global leaf index (-1: no prediction) of one tree for every row."""
         n = X.shape[1]
         out = np.empty(n, np.int64)
-        start = int(self.starts[tree])
-        if use_numba(n):
-            k = kernels()
-            fn = k.graph_rows_par if _parallel(n, 1) else k.graph_rows
-            fn(X, start, *self.args(), self.all_le, out)
-            return out
-        return np_graph(self, X, start)
-
-
-def np_graph(g: FrozenGraph, X: np.ndarray, start: int) -> np.ndarray:
-    """numpy walk of the graph: every row still inside the graph takes one test per step."""
-    n = X.shape[1]
-    t = np.full(n, start, np.int64)
-    rows = np.flatnonzero(t >= 0)
-    cur = t[rows]
-    while len(rows):
-        x = X[g.feat[cur], rows]
-        op = g.op[cur]
-        thr = g.thr[cur]
-        res = np.zeros(len(rows), bool)
-        _compare_by_code(res, op, x, thr, _G_COMPARISONS)
-        _set_tests(res, op, cur, x, g.op, g.sets, g.lo, g.hi, G_IN, G_NOTIN)
-        col = np.where(np.isnan(x), 2, res.astype(np.int64))
-        nxt = g.nxt[cur, col].astype(np.int64)
-        t[rows] = nxt
-        inside = nxt >= 0
-        rows, cur = rows[inside], nxt[inside]
-    return np.where(t == NULL, -1, -t - 2)
+        fn = pair("tree.graph_rows_par" if _parallel(n, 1) else "tree.graph_rows").pick(n)
+        fn(X, int(self.starts[tree]), *self.args(), self.all_le, out)
+        return out
 
 
 # ================================================================= the general form
@@ -730,134 +657,13 @@ class FrozenGeneral:
     def leaves(self, X: np.ndarray, t: int, penalty: np.ndarray | None) -> np.ndarray:
         """Global leaf index (-1: none) of tree t per row; multiplies penalty in place."""
         n = X.shape[1]
-        if use_numba(n):
-            k = kernels()
-            fn = k.walk_rows_par if _parallel(n, 1) else k.walk_rows
-            leaf = np.empty(n, np.int64)
-            pen = penalty if penalty is not None else np.ones(1)
-            fn(X, int(self.roots[t]), int(self.strategy[t]), int(self.last[t]),
-               float(self.factor[t]), penalty is not None, *self.tree_args(), self.scratch,
-               leaf, pen)
-            return leaf
-        return np_walk_tree(self, X, t, penalty)
-
-
-def _np_simple(fz: FrozenGeneral, X: np.ndarray, rows: np.ndarray, ent: np.ndarray) -> np.ndarray:
-    op = fz.e_op[ent]
-    out = np.zeros(len(rows), np.int8)
-    x = X[np.maximum(fz.e_feat[ent], 0), rows]
-    nan = np.isnan(x)
-    thr = fz.e_thr[ent]
-    out[op == OP_TRUE] = TRUE
-    m = op == OP_MISSING
-    out[m] = nan[m]
-    m = op == OP_NOTMISSING
-    out[m] = ~nan[m]
-    _compare_by_code(out, op, x, thr, _OP_COMPARISONS)
-    sm = _set_tests(out, op, ent, x, fz.e_op, fz.sets, fz.e_lo, fz.e_hi, OP_IN, OP_NOTIN)
-    value_test = ((op >= OP_EQ) & (op <= OP_GE)) | sm
-    out[value_test & nan] = UNKNOWN
-    return out
-
-
-def _np_eval(fz: FrozenGeneral, X: np.ndarray, rows: np.ndarray, ent: np.ndarray) -> np.ndarray:
-    """Three-valued result (0 false, 1 true, 2 unknown) of entry ent[i] on row rows[i]."""
-    comp = fz.e_op[ent] >= OP_AND
-    if not comp.any():
-        return _np_simple(fz, X, rows, ent)
-    out = np.empty(len(rows), np.int8)
-    s = ~comp
-    out[s] = _np_simple(fz, X, rows[s], ent[s])
-    ci = np.flatnonzero(comp)
-    ce = ent[ci]
-    crows = rows[ci]
-    op = fz.e_op[ce]
-    lo = fz.e_lo[ce].astype(np.int64)
-    arity = fz.e_hi[ce] - lo
-    res = np.where(op == OP_AND, TRUE, np.where(op == OP_SURROGATE, UNKNOWN, FALSE)).astype(np.int8)
-    any_unknown = np.zeros(len(ci), bool)
-    found = np.zeros(len(ci), bool)          # surrogate: a known child seen
-    for k in range(int(arity.max())):
-        m = k < arity
-        v = np.full(len(ci), UNKNOWN, np.int8)
-        v[m] = _np_eval(fz, X, crows[m], fz.args[lo[m] + k].astype(np.int64))
-        res[m & (op == OP_AND) & (v == FALSE)] = FALSE
-        res[m & (op == OP_OR) & (v == TRUE)] = TRUE
-        res[m & (op == OP_XOR) & (v == TRUE)] ^= 1
-        any_unknown |= m & (v == UNKNOWN) & (op != OP_SURROGATE)
-        sur = m & (op == OP_SURROGATE) & ~found & (v != UNKNOWN)
-        res[sur] = v[sur]
-        found |= sur
-    # and: FALSE wins over UNKNOWN; or: TRUE wins; xor: any UNKNOWN makes it UNKNOWN
-    fix = any_unknown & (((op == OP_AND) & (res != FALSE)) | ((op == OP_OR) & (res != TRUE))
-                         | (op == OP_XOR))
-    res[fix] = UNKNOWN
-    out[ci] = res
-    return out
-
-
-def np_walk_tree(fz: FrozenGeneral, X: np.ndarray, t: int,
-                 penalty: np.ndarray | None) -> np.ndarray:
-    """Leaf (global node index, -1 none) of tree t for every row, level by level."""
-    n = X.shape[1]
-    leaf = np.full(n, -1, np.int64)
-    root = int(fz.roots[t])
-    strategy = int(fz.strategy[t])
-    last = bool(fz.last[t])
-    factor = float(fz.factor[t])
-    rows = np.arange(n)
-    v = _np_eval(fz, X, rows, np.full(n, fz.pred[root], np.int64))
-    rows = rows[v == TRUE]
-    node = np.full(len(rows), root, np.int64)
-    while len(rows):
-        lo = fz.kid_lo[node].astype(np.int64)
-        nk = fz.kid_hi[node] - lo
-        at_leaf = nk == 0
-        leaf[rows[at_leaf]] = node[at_leaf]
-        keep = ~at_leaf
-        rows, node, lo, nk = rows[keep], node[keep], lo[keep], nk[keep]
-        m = len(rows)
-        if not m:
-            break
-        nxt = np.full(m, -1, np.int64)
-        open_ = np.ones(m, bool)                 # still looking for a child
-        binary = fz.binary[node].astype(bool)
-        first_false = np.zeros(m, bool)
-        for k in range(int(nk.max())):
-            cand = open_ & (k < nk)
-            if not cand.any():
-                break
-            res = np.full(m, FALSE, np.int8)
-            shortcut = cand & binary & (k == 1)   # complementary second child
-            res[shortcut & first_false] = TRUE
-            res[shortcut & ~first_false] = UNKNOWN
-            idx = np.flatnonzero(cand & ~shortcut)
-            res[idx] = _np_eval(fz, X, rows[idx], fz.pred[fz.kids[lo[idx] + k]].astype(np.int64))
-            if k == 0:
-                first_false = res == FALSE
-            take = cand & (res == TRUE)
-            nxt[take] = fz.kids[lo[take] + k]
-            open_ &= ~take
-            unk = cand & (res == UNKNOWN)
-            if strategy != S_NONE and unk.any():
-                ui = np.flatnonzero(unk)
-                if strategy == S_LAST:
-                    leaf[rows[ui]] = node[ui]
-                elif strategy == S_NULL:
-                    leaf[rows[ui]] = -1
-                else:
-                    dc = fz.default[node[ui]].astype(np.int64)
-                    has = dc >= 0
-                    leaf[rows[ui[~has]]] = node[ui[~has]]
-                    nxt[ui[has]] = dc[has]
-                    if penalty is not None:
-                        penalty[rows[ui[has]]] *= factor
-                open_[ui] = False
-        if last:
-            leaf[rows[open_]] = node[open_]
-        go = nxt >= 0
-        rows, node = rows[go], nxt[go]
-    return leaf
+        fn = pair("tree.walk_rows_par" if _parallel(n, 1) else "tree.walk_rows").pick(n)
+        leaf = np.empty(n, np.int64)
+        pen = penalty if penalty is not None else np.ones(1)
+        fn(X, int(self.roots[t]), int(self.strategy[t]), int(self.last[t]),
+           float(self.factor[t]), penalty is not None, *self.tree_args(), self.scratch,
+           leaf, pen)
+        return leaf
 
 
 # ================================================================= the single-tree kernel
@@ -866,21 +672,35 @@ def np_walk_tree(fz: FrozenGeneral, X: np.ndarray, t: int,
 class TreeKernel:
     """One TreeModel lowered to flat arrays; ``run`` has the contract of ``tree.walk``.
 
-    The tree is lowered on first use: a tree inside an ensemble that the forest plan scores
-    never needs its own arrays. A tree no form can express is walked by ``tree.walk``."""
+    The tree is lowered at load. A tree inside an ensemble whose one-pass plan scores it is
+    compiled ``lazy`` and never lowered on its own, unless something scores that segment
+    directly (then once, under a lock). A tree no form can express is walked by ``tree.walk``."""
 
-    def __init__(self, tree, model, fast: bool = True):
+    def __init__(self, tree, model, fast: bool = True, lazy: bool = False):
         self.tree = tree
         self.model = model
         self.allow_graph = fast
+        self._lock = threading.Lock()
         self._plan: FrozenGraph | FrozenGeneral | None = None
         self._lowered = False
+        if not lazy:
+            self.prepare()
+
+    def prepare(self) -> None:
+        """Lower the tree (once)."""
+        with self._lock:
+            if not self._lowered:
+                self._plan = lower_tree(self.tree, self.model, self.allow_graph)
+                self._lowered = True
+
+    @property
+    def lowered(self) -> bool:
+        return self._lowered
 
     @property
     def plan(self) -> FrozenGraph | FrozenGeneral | None:
         if not self._lowered:
-            self._plan = lower_tree(self.tree, self.model, self.allow_graph)
-            self._lowered = True
+            self.prepare()
         return self._plan
 
     @property
@@ -889,6 +709,16 @@ class TreeKernel:
 
     def run(self, scope: Scope) -> tuple[np.ndarray, np.ndarray | None]:
         plan = self.plan
+        if isinstance(plan, FrozenGraph) and scope.n > SMALL_BATCH:
+            raw = raw_float_columns(plan.fields, scope)
+            if raw is not None:       # read, round and walk in one pass
+                n = scope.n
+                flat, foff = column_block(raw[0])
+                out = np.empty(n, np.int64)
+                fn = pair("tree.graph_rows_raw_par" if _parallel(n, 1) else
+                          "tree.graph_rows_raw").pick(n)
+                fn(flat, foff, raw[1], n, int(plan.starts[0]), *plan.args(), plan.all_le, out)
+                return out, (np.ones(n) if self.model.penalty != 1.0 else None)
         X = plan.fields.matrix(scope) if plan is not None else None
         if X is None:
             from .tree import walk
@@ -917,9 +747,9 @@ def lower_tree(tree, model, fast: bool = True) -> FrozenGraph | FrozenGeneral | 
         return None
 
 
-def compile_kernel(tree, model, fast: bool = True) -> TreeKernel | None:
-    """A kernel for a TreeModel (lowered on first use); None when its missingValueStrategy
-    needs the general walk. ``fast=False`` skips the graph form (tests use it)."""
+def compile_kernel(tree, model, fast: bool = True, lazy: bool = False) -> TreeKernel | None:
+    """A kernel for a TreeModel (lowered now, or on first use when lazy); None when its
+    missingValueStrategy needs the general walk. ``fast=False`` skips the graph form (tests)."""
     if model.missing_strategy not in STRATEGY_CODES:
         return None
-    return TreeKernel(tree, model, fast)
+    return TreeKernel(tree, model, fast, lazy)

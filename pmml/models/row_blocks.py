@@ -1,0 +1,105 @@
+"""Blocks of rows for the dense kernels: many float columns as one flat buffer
+(``column_block``), and ``run_blocks``, which scores blocks of rows on every core."""
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+
+import numpy as np
+
+_POOL: list[ThreadPoolExecutor] = []
+_POOL_LOCK = threading.Lock()
+
+
+def column_block(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Equally long float64 columns as one flat buffer and each column's offset in it
+    (column f, row i at ``flat[offsets[f] + i]``), for kernels that read many columns.
+
+    Columns that are the rows of one array (a DataFrame's float block, as ``to_numpy()`` of its
+    columns gives them) are read in place; others are copied into a new buffer."""
+    n = len(arrays[0]) if arrays else 0
+    base = arrays[0].base if arrays else None
+    if n and base is not None and all(
+            a.base is base and a.dtype == np.float64 and a.ndim == 1 and len(a) == n
+            and a.strides == (8,) for a in arrays):
+        ptrs = np.array([a.__array_interface__["data"][0] for a in arrays], np.int64)
+        lo = int(ptrs.min())
+        span = (int(ptrs.max()) - lo) // 8 + n
+        if ((ptrs - lo) % 8 == 0).all():
+            first = arrays[int(np.argmin(ptrs))]
+            flat = np.lib.stride_tricks.as_strided(first, (span,), (8,), writeable=False)
+            return flat, (ptrs - lo) // 8
+    flat = np.empty(len(arrays) * n)
+    for f, a in enumerate(arrays):
+        flat[f * n:(f + 1) * n] = a
+    return flat, np.arange(len(arrays), dtype=np.int64) * n
+
+
+def cores() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _pool() -> ThreadPoolExecutor:
+    with _POOL_LOCK:
+        if not _POOL:
+            _POOL.append(ThreadPoolExecutor(max(1, cores() - 1),
+                                            thread_name_prefix="portmodel-blocks"))
+        return _POOL[0]
+
+
+def _after_fork_in_child() -> None:
+    """A forked child has none of the parent's threads (and maybe a lock held by one of them)."""
+    global _POOL_LOCK
+    _POOL.clear()
+    _POOL_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def run_blocks(n: int, block: int, fn: Callable[[int, int], None]) -> None:
+    """fn(lo, hi) for the blocks [lo, hi) of ``block`` rows covering range(n), on every core.
+
+    The calling thread and a helper thread per further core each take the next block when done
+    with one, so a core that is busy with other work simply takes fewer blocks (rather than
+    holding everyone up, as a static split or spinning worker threads would). fn must release
+    the GIL for its heavy steps (nogil numba kernels, numpy ufuncs on large arrays) and write
+    only its own rows. Calls may nest or come from several threads at once: the caller never
+    waits for a helper that has not started. When a block raises, no further block starts and
+    the exception is raised here once the blocks under way are done."""
+    bounds = [(lo, min(n, lo + block)) for lo in range(0, n, max(1, block))]
+    helpers = min(cores(), len(bounds)) - 1
+    if helpers <= 0:
+        for lo, hi in bounds:
+            fn(lo, hi)
+        return
+    blocks = iter(bounds)
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        while True:
+            with lock:
+                nxt = None if errors else next(blocks, None)
+            if nxt is None:
+                return
+            try:
+                fn(*nxt)
+            except BaseException as exc:  # noqa: BLE001 - raised by the caller below
+                with lock:
+                    errors.append(exc)
+
+    futures = [_pool().submit(work) for _ in range(helpers)]
+    work()
+    for fut in futures:
+        if not fut.cancel():    # a helper that never started has nothing left to do
+            fut.result()
+    if errors:
+        raise errors[0]

@@ -1,0 +1,153 @@
+"""The fused read-round-walk of a TreeModel over the user's float64 columns
+(``tree_kernel.raw_float_columns`` + ``graph_rows_raw``): dataType="float" fields rounded to
+float32 at each test, dataType="double" read as given, NaN missing. Oracle: the same document
+scored through the column path (classified, rounded columns copied into the feature matrix),
+with numba and with the numpy twins, and scikit-learn's own tree on float32 inputs."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import portmodel
+from portmodel.pmml.models import tree_kernel as tk
+from conftest import build_pmml
+
+BACKENDS = ["numba", "numpy"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request, monkeypatch):
+    if request.param == "numba":
+        pytest.importorskip("numba")
+        monkeypatch.delenv("PORTMODEL_NO_NUMBA", raising=False)
+    else:
+        monkeypatch.setenv("PORTMODEL_NO_NUMBA", "1")
+    return request.param
+
+
+def tree_document(seed: int, kinds: list[str], strategy: str, depth: int = 7) -> str:
+    """A random binary tree over fields f0.. of the given dataTypes; thresholds are float32
+    numbers (as scikit-learn writes them) so inputs next to them fall on either side only
+    after rounding; operators vary (<=, >, <, >=)."""
+    rng = np.random.default_rng(seed)
+    fields = "".join(f'<DataField name="f{i}" optype="continuous" dataType="{k}"/>'
+                     for i, k in enumerate(kinds))
+    fields += '<DataField name="y" optype="continuous" dataType="double"/>'
+    ids = iter(range(1, 10_000))
+
+    def node(pred: str, d: int) -> str:
+        nid = next(ids)
+        if d == depth or (d >= 2 and rng.random() < 0.1):
+            return f'<Node id="{nid}" score="{nid}">{pred}</Node>'
+        f = int(rng.integers(len(kinds)))
+        t = float(np.float32(rng.normal()))
+        op, other = [("lessOrEqual", "greaterThan"), ("lessThan", "greaterOrEqual"),
+                     ("greaterThan", "lessOrEqual")][int(rng.integers(3))]
+        a = f'<SimplePredicate field="f{f}" operator="{op}" value="{t!r}"/>'
+        b = f'<SimplePredicate field="f{f}" operator="{other}" value="{t!r}"/>'
+        return f'<Node id="{nid}" score="{nid}">{pred}{node(a, d + 1)}{node(b, d + 1)}</Node>'
+
+    mining = "".join(f'<MiningField name="f{i}"/>' for i in range(len(kinds)))
+    model = (f'<TreeModel functionName="regression" missingValueStrategy="{strategy}" '
+             f'noTrueChildStrategy="returnLastPrediction"><MiningSchema>'
+             f'<MiningField name="y" usageType="target"/>{mining}</MiningSchema>'
+             f'{node("<True/>", 0)}</TreeModel>')
+    return build_pmml(fields, model)
+
+
+def inputs(doc: str, n: int, seed: int, kinds: list[str]) -> pd.DataFrame:
+    """Values on, one float32 step below/above, and far from the thresholds; some NaN; one
+    float64 block (the DataFrame's own), as a client's frame usually is."""
+    import re
+    rng = np.random.default_rng(seed)
+    thr = np.array([float(v) for v in re.findall(r'value="([^"]+)"', doc)])
+    cols = {}
+    for i in range(len(kinds)):
+        base = rng.choice(thr, n)
+        step = rng.choice([-1, 0, 1], n) * np.spacing(np.abs(base).astype(np.float32)) * \
+            rng.uniform(0.3, 0.7, n)
+        x = base + step.astype(float)
+        x = np.where(rng.random(n) < 0.2, rng.normal(size=n) * 3, x)
+        x[rng.random(n) < 0.05] = np.nan
+        cols[f"f{i}"] = x
+    return pd.DataFrame(cols)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("strategy", ["none", "lastPrediction", "nullPrediction"])
+def test_fused_read_equals_the_column_path(seed, strategy, backend, monkeypatch):
+    kinds = ["float", "double", "float", "float", "double"]
+    doc = tree_document(seed, kinds, strategy)
+    data = inputs(doc, 3000, seed, kinds)
+    model = portmodel.load(doc)
+    taken = []
+    real = tk.raw_float_columns
+
+    def spy(fields, scope):
+        got = real(fields, scope)
+        taken.append(got is not None)
+        return got
+
+    monkeypatch.setattr(tk, "raw_float_columns", spy)
+    fused = model.predict(data, errors="mark")
+    assert taken == [True]
+    monkeypatch.setattr(tk, "raw_float_columns", lambda fields, scope: None)
+    column = model.predict(data, errors="mark")
+    assert list(fused.columns) == list(column.columns)
+    for c in fused.columns:
+        a, b = fused[c].to_numpy(float), column[c].to_numpy(float)
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+        np.testing.assert_array_equal(a[~np.isnan(a)], b[~np.isnan(b)])
+
+
+def test_fused_read_declines_what_it_cannot_read_in_place(backend):
+    """Text columns, an integer field, a MiningField that replaces missing values: the
+    column path scores them (the answers still agree with a float frame's)."""
+    doc = tree_document(3, ["float", "double"], "none")
+    data = inputs(doc, 500, 3, ["float", "double"])
+    model = portmodel.load(doc)
+    as_text = data.astype(object).where(data.notna(), None).map(
+        lambda v: None if v is None else repr(float(v)))
+    a = model.predict(data, errors="mark")["y"].to_numpy(float)
+    b = model.predict(as_text, errors="mark")["y"].to_numpy(float)
+    np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+    np.testing.assert_array_equal(a[~np.isnan(a)], b[~np.isnan(b)])
+    replaced = doc.replace('<MiningField name="f0"/>',
+                           '<MiningField name="f0" missingValueReplacement="0.5"/>')
+    m2 = portmodel.load(replaced)
+    got = m2.predict(data, errors="mark")["y"].to_numpy(float)
+    filled = data.fillna({"f0": 0.5})
+    want = m2.predict(filled, errors="mark")["y"].to_numpy(float)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(got[~np.isnan(got)], want[~np.isnan(want)])
+
+
+def test_sklearn_tree_on_float_inputs(backend):
+    """scikit-learn's own tree (float32 splits on float32 inputs) gives the fused path's
+    answers for a sklearn2pmml-style document with dataType="float" fields."""
+    from sklearn.tree import DecisionTreeRegressor, export_text  # noqa: F401
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4000, 4))
+    y = X[:, 0] * 2 + np.sin(X[:, 1] * 3) + X[:, 2] * X[:, 3]
+    est = DecisionTreeRegressor(max_depth=8, random_state=0).fit(X, y)
+    t = est.tree_
+
+    def node(i: int, pred: str) -> str:
+        if t.children_left[i] < 0:
+            return f'<Node score="{float(t.value[i][0][0])!r}">{pred}</Node>'
+        f, thr = int(t.feature[i]), float(np.float32(t.threshold[i]))
+        le = f'<SimplePredicate field="x{f}" operator="lessOrEqual" value="{thr!r}"/>'
+        gt = f'<SimplePredicate field="x{f}" operator="greaterThan" value="{thr!r}"/>'
+        return f'<Node>{pred}{node(t.children_left[i], le)}{node(t.children_right[i], gt)}</Node>'
+
+    fields = "".join(f'<DataField name="x{i}" optype="continuous" dataType="float"/>'
+                     for i in range(4)) + \
+        '<DataField name="y" optype="continuous" dataType="double"/>'
+    mining = "".join(f'<MiningField name="x{i}"/>' for i in range(4))
+    doc = build_pmml(fields, f'<TreeModel functionName="regression"><MiningSchema>'
+                             f'<MiningField name="y" usageType="target"/>{mining}</MiningSchema>'
+                             f'{node(0, "<True/>")}</TreeModel>')
+    got = portmodel.load(doc).predict(pd.DataFrame(X, columns=[f"x{i}" for i in range(4)]))
+    want = est.predict(X.astype(np.float32))
+    np.testing.assert_array_equal(got["y"].to_numpy(float), want)
