@@ -28,7 +28,7 @@ MINING_FUNCTIONS = ("associationRules", "sequences", "classification", "regressi
                     "clustering", "timeSeries", "mixed")
 #: the typed attributes every model element has
 MODEL_ATTRS = (Attr("model_name", "modelName"),
-               Attr("function_name", "functionName", CHOICE, True, MINING_FUNCTIONS),
+               Attr("function_name", "functionName", CHOICE, options=MINING_FUNCTIONS),
                Attr("algorithm_name", "algorithmName"),
                Attr("is_scorable", "isScorable", "boolean"))
 

@@ -62,8 +62,41 @@ def attribute(el, a: Attr) -> Any:
     raise AssertionError(kind)
 
 
+#: class -> (XML name -> Attr, the required Attrs, {field: None} for every attribute field)
+_ATTRS: dict[type, tuple[dict[str, Attr], tuple[Attr, ...], dict[str, None]]] = {}
+
+
+def _attr_table(cls):
+    table = _ATTRS.get(cls)
+    if table is None:
+        attrs = cls.XML.attrs if cls is not Model else MODEL_ATTRS
+        table = _ATTRS[cls] = ({a.xml: a for a in attrs}, tuple(a for a in attrs if a.required),
+                               dict.fromkeys(a.py for a in attrs))
+    return table
+
+
+def read_attributes(cls, el) -> dict[str, Any]:
+    """The typed attributes of el as cls declares them (absent ones None); only attributes
+    present are read, so a large document pays for what it holds."""
+    by_xml, required, kw = _attr_table(cls)
+    kw = dict(kw)
+    attrib = el.attrib
+    for a in required:
+        if a.xml not in attrib:
+            attribute(el, a)                 # raises: missing attribute
+    for name, value in attrib.items():
+        a = by_xml.get(name)
+        if a is not None:
+            kw[a.py] = value if a.kind == TEXT and (value or not a.required) else \
+                attribute(el, a)
+    return kw
+
+
 def _vendor(el) -> tuple[tuple[str, str], ...]:
-    return tuple((k, v) for k, v in el.attrib.items() if k[:2] == "x-")
+    attrib = el.attrib
+    if not attrib:
+        return ()
+    return tuple((k, v) for k, v in attrib.items() if k[:2] == "x-")
 
 
 def read_node(cls, el) -> Node:
@@ -71,7 +104,7 @@ def read_node(cls, el) -> Node:
     if cls is Model:
         return read_model(el)
     spec = cls.XML
-    kw: dict[str, Any] = {a.py: attribute(el, a) for a in spec.attrs}
+    kw = read_attributes(cls, el)
     if spec.text is not None:
         kw[spec.text] = el.text
     if spec.cells is not None:
@@ -116,7 +149,7 @@ def read_model(el) -> Model:
     """Any model element: common attributes typed, children in order (see ``models``)."""
     if not _MODEL_CHILDREN:
         _MODEL_CHILDREN.update(model_child_classes())
-    kw: dict[str, Any] = {a.py: attribute(el, a) for a in MODEL_ATTRS}
+    kw = read_attributes(Model, el)
     common = {a.xml for a in MODEL_ATTRS}
     content = []
     for child in el:
