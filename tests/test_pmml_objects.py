@@ -202,3 +202,32 @@ def test_written_document_is_pmml_44_of_an_older_one(tmp_path):
     model = portmodel.load(str(path))
     got = model.predict(pd.DataFrame({"x": [1.0, 3.0], "c": ["a", "b"]}))
     np.testing.assert_allclose(got["y"].to_numpy(float), [3.0, 7.0])
+
+
+# ------------------------------------------------------------------ mutated real documents
+
+def test_mutated_documents_read_and_write_back_or_fail_cleanly():
+    """Attribute values, attributes and elements of real documents mutated (test_fuzz_pmml's
+    mutations): reading raises only portmodel's errors, and what reads writes back to an equal
+    object model. (test_fuzz_pmml runs load, which reads the object model, on the same.)"""
+    hypothesis = pytest.importorskip("hypothesis")
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from portmodel.errors import PortmodelError
+    from test_fuzz_pmml import STEP, documents, mutate, parsed
+
+    @settings(max_examples=150, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(index=st.integers(0, 200), steps=st.lists(STEP, min_size=1, max_size=3))
+    def check(index, steps):
+        index %= len(documents())
+        data = mutate(parsed(index), steps)
+        try:
+            doc = objects.read(data)
+        except PortmodelError:
+            return
+        assert objects.read(objects.write(doc)) == doc
+
+    del hypothesis
+    check()
