@@ -19,7 +19,8 @@ from .read import read, read_document, read_model
 from .schema import MiningField, MiningSchema, Output, OutputField, Target, Targets, TargetValue
 from .table import InlineTable, Row
 from .transformations import (DefineFunction, DerivedField, LocalTransformations,
-                              ParameterField, TransformationDictionary, derived_references)
+                              ParameterField, TransformationDictionary, dependencies,
+                              derived_references)
 from .verification import (Array, ContStats, DiscrStats, ModelStats, ModelVerification,
                            UnivariateStats, VerificationField, VerificationFields)
 from .write import to_element, write

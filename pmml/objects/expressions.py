@@ -31,16 +31,36 @@ class Expression(Node):
             if value:
                 yield value
 
+    def own_references(self) -> Iterator[tuple[str, str]]:
+        """(XML attribute, field name) of each field this node itself names."""
+        xml = {a.py: a.xml for a in self.XML.attrs}
+        for name in self.REFS:
+            value = getattr(self, name)
+            if value:
+                yield xml[name], value
+
+    def references(self) -> Iterator[tuple[Node, str, str]]:
+        """(node, XML attribute, field name) of every field this expression names, in
+        document order."""
+        for node in self.walk():
+            if getattr(node, "REFS", ()):
+                for attr, value in own_references(node):
+                    yield node, attr, value
+
     def fields(self) -> tuple[str, ...]:
         """Every field this expression and its sub-expressions name, in document order,
-        each once."""
+        each once: the one answer to "which fields does this use" (required inputs,
+        derived-field cycles, ``validate``'s reference checks)."""
         seen: dict[str, None] = {}
-        for node in self.walk():
-            own = getattr(node, "own_fields", None)
-            if own is not None:
-                for name in own():
-                    seen.setdefault(name, None)
+        for _, _, name in self.references():
+            seen.setdefault(name, None)
         return tuple(seen)
+
+
+def own_references(node: Node) -> Iterator[tuple[str, str]]:
+    """(XML attribute, field name) of each field node itself names (expressions and the
+    field-naming parts inside them: FieldColumnPair, BlockIndicator)."""
+    return Expression.own_references(node)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +182,6 @@ class FieldColumnPair(Node):
     REFS: ClassVar[tuple[str, ...]] = ("field",)
     XML: ClassVar[Spec] = Spec("FieldColumnPair", (Attr("field", "field", required=True),
                                                    Attr("column", "column", required=True)))
-    own_fields = Expression.own_fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +237,6 @@ class BlockIndicator(Node):
     line: int | None = line_field()
     REFS: ClassVar[tuple[str, ...]] = ("field",)
     XML: ClassVar[Spec] = Spec("BlockIndicator", (Attr("field", "field", required=True),))
-    own_fields = Expression.own_fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,3 +325,18 @@ EXPRESSIONS: tuple[type, ...] = (Constant, FieldRef, NormContinuous, NormDiscret
 for _cls, _child in ((Apply, "arguments"), (TextIndex, "expression")):
     _cls.XML = Spec(_cls.XML.tag, _cls.XML.attrs, tuple(
         Child(c.py, EXPRESSIONS, c.many) if c.py == _child else c for c in _cls.XML.children))
+
+
+def reference_attributes() -> dict[str, tuple[str, ...]]:
+    """tag -> the XML attributes that name a field, for the expression elements and the
+    field-naming parts inside them (derived from the classes' ``REFS``: one source)."""
+    out = {}
+    for cls in EXPRESSIONS + (FieldColumnPair, BlockIndicator):
+        xml = {a.py: a.xml for a in cls.XML.attrs}
+        if cls.REFS:
+            out[cls.XML.tag] = tuple(xml[r] for r in cls.REFS)
+    return out
+
+
+#: tag -> class, for the expression elements
+EXPRESSION_CLASSES: dict[str, type] = {cls.XML.tag: cls for cls in EXPRESSIONS}

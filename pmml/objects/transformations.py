@@ -91,3 +91,10 @@ def derived_references(fields) -> dict[str, tuple[str, ...]]:
         if df.name is not None and df.name not in refs:
             refs[df.name] = df.fields()
     return refs
+
+
+def dependencies(named) -> dict[str, list[str]]:
+    """name -> the other derived fields (among ``named``: name -> DerivedField) its expression
+    names, sorted: the graph the derived-field cycle checks walk."""
+    return {name: sorted({f for f in df.fields() if f in named})
+            for name, df in named.items()}
