@@ -231,3 +231,49 @@ def test_mutated_documents_read_and_write_back_or_fail_cleanly():
 
     del hypothesis
     check()
+
+
+# ------------------------------------------------------------------ Matrix: one reading
+
+MATRICES = [
+    # MatCells, one cell absent, no defaults: 0 (as JPMML-Evaluator's whole-matrix reading)
+    ('<Matrix nbRows="2" nbCols="2"><MatCell row="1" col="1">1</MatCell>'
+     '<MatCell row="2" col="2">4</MatCell><MatCell row="1" col="2">2</MatCell></Matrix>',
+     [[1, 2], [0, 4]]),
+    # absent cells take diagDefault on the diagonal, offDiagDefault elsewhere
+    ('<Matrix nbRows="3" nbCols="3" diagDefault="1" offDiagDefault="0.5">'
+     '<MatCell row="1" col="2">7</MatCell></Matrix>',
+     [[1, 7, 0.5], [0.5, 1, 0.5], [0.5, 0.5, 1]]),
+    # a diagonal matrix's other cells are offDiagDefault (0 without one)
+    ('<Matrix kind="diagonal" offDiagDefault="0.25"><Array type="real">1 2</Array></Matrix>',
+     [[1, 0.25], [0.25, 2]]),
+    ('<Matrix kind="diagonal"><Array type="real">1 2</Array></Matrix>', [[1, 0], [0, 2]]),
+    ('<Matrix kind="symmetric"><Array type="real">1</Array><Array type="real">2 3</Array>'
+     '</Matrix>', [[1, 2], [2, 3]]),
+    ('<Matrix><Array type="real">1 2</Array><Array type="real">3 4</Array></Matrix>',
+     [[1, 2], [3, 4]]),
+]
+
+
+@pytest.mark.parametrize("xml,expected", MATRICES)
+def test_general_regression_and_comparison_read_a_matrix_alike(xml, expected):
+    """Both used to have their own reader: general regression left an absent MatCell NaN and
+    ignored offDiagDefault of a diagonal matrix; the comparison tables did neither."""
+    from lxml import etree
+
+    from portmodel.pmml.models import comparison, general_regression
+    el = etree.fromstring(xml)
+    np.testing.assert_array_equal(general_regression.parse_matrix(el), expected)
+    np.testing.assert_array_equal(comparison.parse_matrix(el, len(expected)), expected)
+
+
+def test_matrix_reads_and_writes_back():
+    from lxml import etree
+
+    from portmodel.pmml.objects.matrix import Matrix
+    from portmodel.pmml.objects.read import read_node
+    m = read_node(Matrix, etree.fromstring(MATRICES[1][0]))
+    assert m.diag_default == 1.0 and m.cells[0].row == 1 and m.cells[0].text == "7"
+    with pytest.raises(DocumentError) as info:
+        read_node(Matrix, etree.fromstring('<Matrix nbRows="x"/>'))
+    assert info.value.element == "Matrix" and "nbRows" in str(info.value)

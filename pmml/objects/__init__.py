@@ -13,6 +13,7 @@ from .expressions import (EXPRESSIONS, Aggregate, Apply, Constant, Discretize, D
                           MapValues, NormContinuous, NormDiscrete, TextIndex,
                           TextIndexNormalization)
 from .header import Annotation, Application, Header, Timestamp
+from .matrix import MatCell, Matrix, matrix_array
 from .models import Model, Segment, Segmentation
 from .nodes import Fragment, Node
 from .read import read, read_document, read_model
