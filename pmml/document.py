@@ -5,14 +5,14 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from portmodel.errors import (DocumentError, MissingFieldError, UnsupportedError,
+from portmodel.errors import (MissingFieldError, UnsupportedError,
                               VerificationError)
 from portmodel.fields import Field
 from portmodel.model import Model, ScoredBatch
 
 from . import dialects, limits, objects, xmlread
 from .context import Ctx
-from .dictionary import FieldInfo, classify, parse_data_dictionary
+from .dictionary import FieldInfo, classify, data_dictionary_infos
 from .expressions import compile_derived_fields
 from .functions import compile_define_functions
 from .leniency import Leniency
@@ -33,8 +33,8 @@ class PMMLModel(Model):
         self.document: objects.Document = objects.read_document(root, version)
         header = self.document.header
         self.header = header.as_dict() if header is not None else {}
-        dd = root.find("DataDictionary")
-        self.data_fields: dict[str, FieldInfo] = parse_data_dictionary(dd)
+        self.data_fields: dict[str, FieldInfo] = data_dictionary_infos(
+            self.document.data_dictionary)
         self.leniency = leniency if leniency is not None else Leniency()
         self.ctx = Ctx(self.data_fields, version=version, leniency=self.leniency)
         tdict = root.find("TransformationDictionary")

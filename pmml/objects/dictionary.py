@@ -39,7 +39,7 @@ class DataField(Node):
     line: int | None = line_field()
     XML: ClassVar[Spec] = Spec("DataField", (
         Attr("name", "name", required=True), Attr("display_name", "displayName"),
-        Attr("optype", "optype", OP_TYPE, True), Attr("data_type", "dataType", DATA_TYPE, True),
+        Attr("optype", "optype", OP_TYPE), Attr("data_type", "dataType", DATA_TYPE),
         Attr("taxonomy", "taxonomy"), Attr("is_cyclic", "isCyclic", CHOICE, options=("0", "1"))),
         (Child("intervals", (Interval,), True), Child("values", (Value,), True)))
 

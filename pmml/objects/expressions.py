@@ -139,8 +139,8 @@ class Interval(Node):
     vendor: tuple[tuple[str, str], ...] = ()
     line: int | None = line_field()
     XML: ClassVar[Spec] = Spec("Interval", (
-        Attr("closure", "closure", CHOICE, True,
-             ("openClosed", "openOpen", "closedOpen", "closedClosed")),
+        Attr("closure", "closure", CHOICE,
+             options=("openClosed", "openOpen", "closedOpen", "closedClosed")),
         Attr("left_margin", "leftMargin", NUMBER), Attr("right_margin", "rightMargin", NUMBER)))
 
 

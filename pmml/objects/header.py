@@ -14,7 +14,7 @@ class Application(Node):
     extensions: tuple[Fragment, ...] = ()
     vendor: tuple[tuple[str, str], ...] = ()
     line: int | None = line_field()
-    XML: ClassVar[Spec] = Spec("Application", (Attr("name", "name", required=True),
+    XML: ClassVar[Spec] = Spec("Application", (Attr("name", "name"),
                                                Attr("version", "version")))
 
 

@@ -4,7 +4,10 @@ Each class is a frozen, slotted dataclass with a class-level ``XML`` spec: its t
 attributes (``Attr``: Python name, XML name, kind) and its children in schema order (``Child``).
 The reader (``read.py``) and the writer (``write.py``) both walk these specs, so one table says
 how a class is read and written. An attribute absent from the document is ``None`` (defaults are
-applied by the consumers, so a document is written back as it was read).
+applied by the consumers, so a document is written back as it was read). ``required`` marks
+what portmodel cannot score without; some attributes the XSD requires (a DataField's optype
+and dataType, a model's functionName, ...) have defaults portmodel has always applied, and stay
+optional here so that ``load`` accepts what it accepted.
 
 Every class keeps its source ``line`` (not compared: a written document has other lines), its
 ``Extension`` children (and any element the spec does not name) as ``Fragment`` values, and its

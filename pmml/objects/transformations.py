@@ -35,7 +35,7 @@ class DefineFunction(Node):
     vendor: tuple[tuple[str, str], ...] = ()
     line: int | None = line_field()
     XML: ClassVar[Spec] = Spec("DefineFunction", (
-        Attr("name", "name", required=True), Attr("optype", "optype", OP_TYPE, True),
+        Attr("name", "name", required=True), Attr("optype", "optype", OP_TYPE),
         Attr("data_type", "dataType", DATA_TYPE)),
         (Child("parameters", (ParameterField,), True), Child("expression", EXPRESSIONS)))
 
@@ -53,7 +53,7 @@ class DerivedField(Node):
     line: int | None = line_field()
     XML: ClassVar[Spec] = Spec("DerivedField", (
         Attr("name", "name"), Attr("display_name", "displayName"),
-        Attr("optype", "optype", OP_TYPE, True), Attr("data_type", "dataType", DATA_TYPE, True)),
+        Attr("optype", "optype", OP_TYPE), Attr("data_type", "dataType", DATA_TYPE)),
         (Child("values", (Value,), True), Child("expression", EXPRESSIONS)))
 
     def fields(self) -> tuple[str, ...]:
