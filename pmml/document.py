@@ -30,13 +30,15 @@ class PMMLModel(Model):
         self.version = version
         self.root = root
         #: the document's object model (read once; vendor extensions already set aside)
-        self.document: objects.Document = objects.read_document(root, version)
+        index: dict = {}
+        self.document: objects.Document = objects.read_document(root, version, index)
         header = self.document.header
         self.header = header.as_dict() if header is not None else {}
         self.data_fields: dict[str, FieldInfo] = data_dictionary_infos(
             self.document.data_dictionary)
         self.leniency = leniency if leniency is not None else Leniency()
         self.ctx = Ctx(self.data_fields, version=version, leniency=self.leniency)
+        self.ctx.objects.update(index)
         tdict = root.find("TransformationDictionary")
         compile_define_functions(tdict, self.ctx)
         self.global_defs = compile_derived_fields(tdict, self.ctx)
@@ -47,6 +49,7 @@ class PMMLModel(Model):
                                    element="PMML")
         self.model: CompiledModel = compile_model(model_el, self.ctx)
         self.model_type = model_el.tag
+        self.ctx.objects.clear()        # (compiled: no context keeps elements through it)
         self.function = self.model.function
         if self.model.real_integer_target():
             t = self.model.target

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portmodel.errors import DocumentError
+from portmodel.errors import DocumentError, UnsupportedError
 
 from .. import attributes
 from .document import Document
@@ -19,6 +19,9 @@ from .nodes import (BOOLEAN, CHOICE, DATA_TYPE, INTEGER, NUMBER, OP_TYPE, TEXT, 
                     Node)
 
 _MODEL_CHILDREN: dict[str, type] = {}
+#: element -> node of the model parts the compilers still reach by element (see ``Ctx.node``),
+#: filled while ``read_document`` runs with an index
+_INDEX: list[dict] = []
 #: class -> {tag: (field, class or None for a fragment, many)}
 _DISPATCH: dict[type, dict[str, tuple[str, Any, bool]]] = {}
 
@@ -54,6 +57,12 @@ def attribute(el, a: Attr) -> Any:
     if kind == BOOLEAN:
         return attributes.boolean(el, a.xml, required=a.required)
     if kind == CHOICE:
+        value = el.get(a.xml)
+        if value is not None and value[:2] == "x-" and value not in a.options:
+            # a vendor's value of a standard enumeration: a document portmodel cannot score,
+            # not a broken one
+            raise UnsupportedError(f"attribute {a.xml}={value!r} (a vendor extension value)",
+                                   line=el.sourceline, element=el.tag)
         return attributes.choice(el, a.xml, a.options, required=a.required)
     if kind == DATA_TYPE:
         return attributes.data_type(el, a.xml, required=a.required)
@@ -105,39 +114,53 @@ def read_node(cls, el) -> Node:
         return read_model(el)
     spec = cls.XML
     kw = read_attributes(cls, el)
+    attrib = el.attrib
+    if attrib and any(k[:2] == "x-" for k in attrib.keys()):
+        kw["vendor"] = _vendor(el)
+    kw["line"] = el.sourceline
     if spec.text is not None:
         kw[spec.text] = el.text
     if spec.cells is not None:
         kw[spec.cells] = tuple((_local(c.tag), c.text or "") for c in el
                                if isinstance(c.tag, str))
-    else:
-        table = _dispatch(cls)
-        found: dict[str, list] = {}
-        ext: list[Fragment] = []
-        for child in el:
-            tag = child.tag
-            if not isinstance(tag, str):
-                continue
-            slot = table.get(tag)
-            if slot is None:
-                ext.append(Fragment(child))
-                continue
-            name, sub, many = slot
-            items = found.setdefault(name, [])
-            if items and not many:
-                raise DocumentError(f"<{spec.tag}> has more than one <{tag}>",
-                                    line=child.sourceline, element=tag)
-            items.append(Fragment(child) if sub is None else read_node(sub, child))
-        for c in spec.children:
-            items = found.get(c.py)
-            if c.many:
-                kw[c.py] = tuple(items) if items else ()
-            else:
-                kw[c.py] = items[0] if items else None
+        return cls(**kw)
+    if not len(el):                  # a leaf: every child field keeps its default
+        return cls(**kw)
+    table = _dispatch(cls)
+    found: dict[str, list] = {}
+    ext: list[Fragment] = []
+    for child in el:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        slot = table.get(tag)
+        if slot is None:
+            ext.append(Fragment(child))
+            continue
+        name, sub, many = slot
+        items = found.get(name)
+        if items is None:
+            items = found[name] = []
+        elif not many:
+            raise DocumentError(f"<{spec.tag}> has more than one <{tag}>",
+                                line=child.sourceline, element=tag)
+        items.append(Fragment(child) if sub is None else read_node(sub, child))
+    for name, items in found.items():
+        kw[name] = tuple(items) if table_many(cls, name) else items[0]
+    if ext:
         kw["extensions"] = tuple(ext)
-    kw["vendor"] = _vendor(el)
-    kw["line"] = el.sourceline
     return cls(**kw)
+
+
+_MANY: dict[tuple[type, str], bool] = {}
+
+
+def table_many(cls, name: str) -> bool:
+    key = (cls, name)
+    many = _MANY.get(key)
+    if many is None:
+        many = _MANY[key] = next(c.many for c in cls.XML.children if c.py == name)
+    return many
 
 
 def _local(tag: str) -> str:
@@ -157,7 +180,13 @@ def read_model(el) -> Model:
         if not isinstance(tag, str):
             continue
         cls = _MODEL_CHILDREN.get(tag)
-        content.append(Fragment(child) if cls is None else read_node(cls, child))
+        if cls is None:
+            content.append(Fragment(child))
+            continue
+        node = read_node(cls, child)
+        content.append(node)
+        if _INDEX:
+            _INDEX[-1][child] = node
     return Model(tag=el.tag, attributes=tuple((k, v) for k, v in el.attrib.items()
                                               if k not in common and k[:2] != "x-"),
                  content=schema_order(content),
@@ -166,14 +195,21 @@ def read_model(el) -> Model:
                  vendor=_vendor(el), line=el.sourceline, **kw)
 
 
-def read_document(root, version: str | None = None) -> Document:
+def read_document(root, version: str | None = None, index: dict | None = None) -> Document:
     """An upgraded, namespace-free <PMML> root (``xmlread.parse`` + ``dialects.upgrade``) as a
-    Document. version: the PMML version the document was written in."""
+    Document. version: the PMML version the document was written in. index: a dict that
+    receives element -> node for the typed parts of every model element (MiningSchema,
+    Output, Targets, ...), for compilers that still walk elements to find their node."""
+    if index is not None:
+        _INDEX.append(index)
     try:
         doc = read_node(Document, root)
     except RecursionError:
         raise DocumentError("document nests too deeply", line=root.sourceline,
                             element="PMML") from None
+    finally:
+        if index is not None:
+            _INDEX.pop()
     if doc.data_dictionary is None:
         raise DocumentError("document has no DataDictionary", line=root.sourceline,
                             element="PMML")
