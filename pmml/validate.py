@@ -44,6 +44,7 @@ from .models.base import MODEL_TAGS
 from .objects import DefineFunction, DerivedField, dependencies
 from .objects.expressions import EXPRESSION_CLASSES, Apply, reference_attributes
 from .objects.read import read_node
+from .objects.regression import CategoricalPredictor, NumericPredictor
 from .values import parse_scalar
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -54,10 +55,10 @@ PROBABILITY_TOLERANCE = 1e-6
 #: attributes that name a field, per element: the expressions' come from the object model
 #: (``Expression.REFS``); model content without a typed spec yet is listed here
 REF_ATTRS: dict[str, tuple[str, ...]] = {
-    **reference_attributes(),
+    **reference_attributes((NumericPredictor, CategoricalPredictor)),
     "SimplePredicate": ("field",), "SimpleSetPredicate": ("field",), "ClusteringField": ("field",),
     "KNNInput": ("field",), "BayesInput": ("fieldName",), "BayesOutput": ("fieldName",),
-    "NumericPredictor": ("name",), "CategoricalPredictor": ("name",), "Predictor": ("name",),
+    "Predictor": ("name",),
     "PPCell": ("predictorName",), "Target": ("field",), "OutputField": ("targetField",),
     "TestDistributions": ("field",), "Item": ("field",),
     "RegressionModel": ("targetFieldName",),

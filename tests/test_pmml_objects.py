@@ -157,7 +157,23 @@ def test_header_dictionary_and_extensions_are_kept():
     assert again.header.extensions[0] == doc.header.extensions[0]
     assert doc.model.tag == "RegressionModel"
     assert doc.model.mining_schema.names("active") == ("x", "c")
-    assert isinstance(doc.model.content[-1], Fragment)
+    table, = doc.model.body(objects.RegressionTable)
+    assert table.intercept == 1.0 and table.numeric[0].coefficient == 2.0
+    assert table.fields() == ("x",)
+
+
+@pytest.mark.skipif(not CASES, reason="../shared/conformance is absent (fresh clone)")
+def test_neural_network_body_is_typed():
+    doc = objects.read(SHARED / "pmml" / "rattle" / "pmml" / "NeuralNetworkIris.pmml")
+    model = doc.model
+    inputs, = model.body(objects.NeuralInputs)
+    layers = model.body(objects.NeuralLayer)
+    assert len(inputs.inputs) == 4 and inputs.inputs[0].derived_field is not None
+    assert layers and all(n.connections for layer in layers for n in layer.neurons)
+    ids = {i.id for i in inputs.inputs} | {n.id for layer in layers for n in layer.neurons}
+    assert all(c.source in ids for layer in layers for n in layer.neurons
+               for c in n.connections)
+    assert not [c for c in model.content if isinstance(c, Fragment)]
 
 
 def test_objects_are_frozen_and_compare_by_value():

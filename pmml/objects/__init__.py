@@ -15,7 +15,11 @@ from .expressions import (EXPRESSIONS, Aggregate, Apply, Constant, Discretize, D
 from .header import Annotation, Application, Header, Timestamp
 from .matrix import MatCell, Matrix, matrix_array
 from .models import Model, Segment, Segmentation
+from .neural import (Con, NeuralInput, NeuralInputs, NeuralLayer, NeuralOutput, NeuralOutputs,
+                     Neuron)
 from .nodes import Fragment, Node
+from .regression import (CategoricalPredictor, NumericPredictor, PredictorTerm,
+                         RegressionTable)
 from .read import read, read_document, read_model
 from .schema import MiningField, MiningSchema, Output, OutputField, Target, Targets, TargetValue
 from .table import InlineTable, Row

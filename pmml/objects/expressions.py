@@ -327,11 +327,12 @@ for _cls, _child in ((Apply, "arguments"), (TextIndex, "expression")):
         Child(c.py, EXPRESSIONS, c.many) if c.py == _child else c for c in _cls.XML.children))
 
 
-def reference_attributes() -> dict[str, tuple[str, ...]]:
-    """tag -> the XML attributes that name a field, for the expression elements and the
-    field-naming parts inside them (derived from the classes' ``REFS``: one source)."""
+def reference_attributes(classes: tuple[type, ...] = ()) -> dict[str, tuple[str, ...]]:
+    """tag -> the XML attributes that name a field, for the expression elements, the
+    field-naming parts inside them and any further classes given (derived from the classes'
+    ``REFS``: one source)."""
     out = {}
-    for cls in EXPRESSIONS + (FieldColumnPair, BlockIndicator):
+    for cls in EXPRESSIONS + (FieldColumnPair, BlockIndicator) + tuple(classes):
         xml = {a.py: a.xml for a in cls.XML.attrs}
         if cls.REFS:
             out[cls.XML.tag] = tuple(xml[r] for r in cls.REFS)

@@ -4,8 +4,9 @@ class for them (MiningSchema, Output, ModelStats, Targets, LocalTransformations,
 ModelVerification, Segmentation) and kept as ``Fragment`` otherwise (the model body: nodes,
 regression tables, neurons, ...). ``Segmentation``/``Segment`` nest models recursively.
 
-Typed specs of model bodies (TreeModel, RegressionModel, NeuralNetwork,
-GeneralRegressionModel) are not built yet: their bodies are fragments, written back as read.
+Typed bodies so far: RegressionModel (``regression``: RegressionTable and its predictors) and
+NeuralNetwork (``neural``: inputs, layers, neurons, connections, outputs). Other bodies (TreeModel
+nodes, GeneralRegressionModel, ...) are fragments, written back as read.
 """
 from __future__ import annotations
 
@@ -90,6 +91,10 @@ class Model(Node):
         lt = self.local_transformations
         return lt.derived_fields if lt is not None else ()
 
+    def body(self, cls) -> tuple:
+        """The typed body parts of class cls (e.g. every RegressionTable), in order."""
+        return tuple(c for c in self.content if isinstance(c, cls))
+
     def models(self) -> Iterator["Model"]:
         """This model and every model nested in its segmentation (iterative)."""
         stack: list[Model] = [self]
@@ -103,8 +108,12 @@ class Model(Node):
 
 #: the typed child classes of a model element (by tag); anything else is a Fragment
 def model_child_classes() -> dict[str, type]:
+    from .neural import NeuralInputs, NeuralLayer, NeuralOutputs
+    from .regression import RegressionTable
     return {cls.XML.tag: cls for cls in (MiningSchema, Output, ModelStats, Targets,
-                                         LocalTransformations, ModelVerification, Segmentation)}
+                                         LocalTransformations, ModelVerification, Segmentation,
+                                         RegressionTable, NeuralInputs, NeuralLayer,
+                                         NeuralOutputs)}
 
 
 #: the parts every model element begins with, in schema order
