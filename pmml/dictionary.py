@@ -9,11 +9,9 @@ import numpy as np
 from portmodel.errors import DocumentError, InvalidValueError, ValueParseError
 from portmodel.fields import Field, Interval
 
-from . import attributes
 from .values import Col, codes, is_numeric_type, parse_scalar, to_column
 
 OP_TYPES = {"continuous", "categorical", "ordinal"}
-CLOSURES = ("openOpen", "openClosed", "closedOpen", "closedClosed")
 
 
 @dataclass
@@ -42,49 +40,65 @@ def default_op_type(data_type: str) -> str:
     return "categorical" if data_type in ("string", "boolean") else "continuous"
 
 
-def parse_data_field(el) -> FieldInfo:
-    name = el.get("name")
+def data_field_info(df) -> FieldInfo:
+    """What the compiler knows of a DataField of the object model (``objects.DataField``):
+    absent dataType is string for a categorical or ordinal field, else double; absent optype
+    follows the data type; Values are parsed to the data type."""
+    name = df.name
     if not name:
-        raise DocumentError("DataField without a name", line=el.sourceline, element="DataField")
-    data_type = attributes.data_type(el)
-    op_type = attributes.op_type(el)
+        raise DocumentError("DataField without a name", line=df.line, element="DataField")
+    data_type = df.data_type
+    op_type = df.optype
     if data_type is None:
         data_type = "string" if op_type in ("categorical", "ordinal") else "double"
     op_type = op_type or default_op_type(data_type)
-    info = FieldInfo(name, data_type, op_type, line=el.sourceline)
-    for v in el.findall("Value"):
-        text = v.get("value")
-        if text is None:
-            raise DocumentError("missing attribute 'value'", line=v.sourceline, element="Value")
+    info = FieldInfo(name, data_type, op_type, line=df.line)
+    for v in df.values:
+        text = v.value
         try:
             val = parse_scalar(text, data_type)
         except ValueError:
             raise DocumentError(f"Value {text!r} is not a {data_type} for field {name!r}",
-                                line=v.sourceline, element="Value") from None
-        prop = attributes.choice(v, "property", ("valid", "invalid", "missing"), "valid")
+                                line=v.line, element="Value") from None
+        prop = v.property or "valid"
         if prop == "valid":
             info.values.append(val)
-            if v.get("displayValue") is not None:
-                info.display[val] = v.get("displayValue")
+            if v.display_value is not None:
+                info.display[val] = v.display_value
         elif prop == "invalid":
             info.invalid_values.append(val)
         elif prop == "missing":
             info.missing_values.append(val)
-    for iv in el.findall("Interval"):
-        info.intervals.append(Interval(attributes.choice(iv, "closure", CLOSURES, "closedClosed"),
-                                       attributes.number(iv, "leftMargin"),
-                                       attributes.number(iv, "rightMargin")))
+    for iv in df.intervals:
+        info.intervals.append(Interval(iv.closure or "closedClosed", iv.left_margin,
+                                       iv.right_margin))
     return info
 
 
-def parse_data_dictionary(el) -> dict[str, FieldInfo]:
+def parse_data_field(el) -> FieldInfo:
+    """A <DataField> element, read through the object model."""
+    from .objects import DataField
+    from .objects.read import read_node
+    return data_field_info(read_node(DataField, el))
+
+
+def data_dictionary_infos(dd) -> dict[str, FieldInfo]:
+    """name -> FieldInfo of an ``objects.DataDictionary`` (a later field of the same name
+    wins, as before)."""
     fields: dict[str, FieldInfo] = {}
-    if el is None:
-        return fields
-    for df in el.findall("DataField"):
-        info = parse_data_field(df)
+    for df in (dd.fields if dd is not None else ()):
+        info = data_field_info(df)
         fields[info.name] = info
     return fields
+
+
+def parse_data_dictionary(el) -> dict[str, FieldInfo]:
+    """A <DataDictionary> element, read through the object model."""
+    if el is None:
+        return {}
+    from .objects import DataDictionary
+    from .objects.read import read_node
+    return data_dictionary_infos(read_node(DataDictionary, el))
 
 
 def in_intervals(values: np.ndarray, intervals: list[Interval]) -> np.ndarray:

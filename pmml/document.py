@@ -5,16 +5,15 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from portmodel.errors import (DocumentError, MissingFieldError, UnsupportedError,
+from portmodel.errors import (MissingFieldError, UnsupportedError,
                               VerificationError)
 from portmodel.fields import Field
 from portmodel.model import Model, ScoredBatch
 
-from . import attributes
-from . import dialects, limits, xmlread
+from . import dialects, limits, objects, xmlread
 from .context import Ctx
-from .dictionary import FieldInfo, classify, parse_data_dictionary
-from .expressions import compile_derived_fields, inline_table_rows
+from .dictionary import FieldInfo, classify, data_dictionary_infos
+from .expressions import compile_derived_fields
 from .functions import compile_define_functions
 from .leniency import Leniency
 from .models.base import CompiledModel, compile_model, find_model
@@ -30,18 +29,16 @@ class PMMLModel(Model):
     def __init__(self, root, version: str, leniency: Leniency | None = None):
         self.version = version
         self.root = root
-        header = root.find("Header")
-        self.header = {k: v for k, v in (header.attrib.items() if header is not None else [])}
-        app = header.find("Application") if header is not None else None
-        if app is not None:
-            self.header["application"] = " ".join(filter(None, [app.get("name"), app.get("version")]))
-        dd = root.find("DataDictionary")
-        if dd is None:
-            raise DocumentError("document has no DataDictionary", line=root.sourceline,
-                                element="PMML")
-        self.data_fields: dict[str, FieldInfo] = parse_data_dictionary(dd)
+        #: the document's object model (read once; vendor extensions already set aside)
+        index: dict = {}
+        self.document: objects.Document = objects.read_document(root, version, index)
+        header = self.document.header
+        self.header = header.as_dict() if header is not None else {}
+        self.data_fields: dict[str, FieldInfo] = data_dictionary_infos(
+            self.document.data_dictionary)
         self.leniency = leniency if leniency is not None else Leniency()
         self.ctx = Ctx(self.data_fields, version=version, leniency=self.leniency)
+        self.ctx.objects.update(index)
         tdict = root.find("TransformationDictionary")
         compile_define_functions(tdict, self.ctx)
         self.global_defs = compile_derived_fields(tdict, self.ctx)
@@ -52,6 +49,7 @@ class PMMLModel(Model):
                                    element="PMML")
         self.model: CompiledModel = compile_model(model_el, self.ctx)
         self.model_type = model_el.tag
+        self.ctx.objects.clear()        # (compiled: no context keeps elements through it)
         self.function = self.model.function
         if self.model.real_integer_target():
             t = self.model.target
@@ -114,7 +112,7 @@ class PMMLModel(Model):
         first met; iterative, and each derived field's references are read once."""
         refs = self.__dict__.get("_global_refs")
         if refs is None:
-            refs = self._global_refs = _derived_refs(self.root.find("TransformationDictionary"))
+            refs = self._global_refs = objects.derived_references(self.document.global_fields())
         stack = [name]
         while stack:
             name = stack.pop()
@@ -168,17 +166,16 @@ class PMMLModel(Model):
 
         Returns the number of records checked (0 when the document has none).
         """
-        mv = self.model.el.find("ModelVerification")
+        mv = self.document.model.verification
         if mv is None:
             return 0
-        vfields = mv.find("VerificationFields")
         spec = {}
-        for vf in (vfields.findall("VerificationField") if vfields is not None else []):
-            # cells are keyed by local name (inline_table_rows drops a "data:" prefix)
-            spec[vf.get("field")] = ((vf.get("column") or vf.get("field")).split(":")[-1],
-                                     attributes.number(vf, "precision", "1e-6"),
-                                     attributes.number(vf, "zeroThreshold", "1e-16"))
-        rows = inline_table_rows(mv)
+        for vf in (mv.fields.fields if mv.fields is not None else ()):
+            # cells are keyed by local name (Row.as_dict drops a "data:" prefix)
+            spec[vf.field] = ((vf.column or vf.field).split(":")[-1],
+                              1e-6 if vf.precision is None else vf.precision,
+                              1e-16 if vf.zero_threshold is None else vf.zero_threshold)
+        rows = mv.table.as_dicts() if mv.table is not None else []
         absent = [c for c, _, _ in spec.values() if rows and all(c not in r for r in rows)]
         if absent:
             raise VerificationError("ModelVerification: no InlineTable cells for column(s) "
@@ -212,19 +209,6 @@ class PMMLModel(Model):
         out.update({"version": self.version, "model_type": self.model_type,
                     "function": self.function, "header": self.header})
         return out
-
-
-def _derived_refs(tdict) -> dict[str, list[str]]:
-    """name -> the fields a global DerivedField's expression names (``field`` attributes)."""
-    refs: dict[str, list[str]] = {}
-    if tdict is None:
-        return refs
-    for df in tdict.iterfind("DerivedField"):
-        name = df.get("name")
-        if name is not None and name not in refs:     # the first definition counts
-            refs[name] = [v for ref in df.iter() if isinstance(ref.tag, str)
-                          for v in (ref.get("field"),) if v]
-    return refs
 
 
 def _agrees(expected: Any, actual: Any, precision: float, zero: float) -> bool:

@@ -686,23 +686,14 @@ def _chain_heights(deps: dict[str, list[str]]) -> dict[str, int]:
     return height
 
 
-_REF_ATTRS = ("field", "textField")
-
-
 def check_cycles(els) -> dict[str, list[str]]:
     """Reject derived fields that depend on themselves, directly or through others; return
-    each field's references to the others (iteratively: chains may be thousands long)."""
+    each field's references to the others (iteratively: chains may be thousands long). The
+    references are the object model's (``DerivedField.fields()``)."""
+    from .objects import DerivedField, dependencies
+    from .objects.read import read_node
     names = {el.get("name"): el for el in els}
-    deps: dict[str, list[str]] = {}
-    for n, el in names.items():
-        refs = set()
-        for sub in el.iter():
-            if isinstance(sub.tag, str):
-                for a in _REF_ATTRS:
-                    v = sub.get(a)
-                    if v is not None and v in names:
-                        refs.add(v)
-        deps[n] = sorted(refs)
+    deps = dependencies({n: read_node(DerivedField, el) for n, el in names.items()})
     state: dict[str, int] = {}     # 1: on the current path, 2: done
     for start in names:
         if state.get(start) == 2:

@@ -11,9 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from portmodel.errors import DocumentError, InvalidValueError, UnsupportedError
+from portmodel.errors import DocumentError, InvalidValueError
 
-from . import attributes
 from .context import Ctx
 from .dictionary import FieldInfo, value_error
 from .scope import Scope
@@ -39,42 +38,38 @@ class MiningFieldSpec:
 
 
 def parse_mining_schema(el, ctx: Ctx) -> list[MiningFieldSpec]:
-    """Parse <MiningSchema>; every name must be a field visible in ctx (checked at load)."""
+    """Compile <MiningSchema> from its object-model node (``objects.MiningSchema``); every
+    name must be a field visible in ctx (checked at load)."""
+    from .objects import MiningSchema
+    schema = ctx.node(el, MiningSchema)
     specs = []
-    for mf in el.findall("MiningField"):
-        name = mf.get("name")
+    for mf in schema.fields:
+        name = mf.name
         info = ctx.lookup(name)
-        usage = mf.get("usageType", "active")
+        usage = mf.usage_type or "active"
         usage = USAGE_ALIASES.get(usage, usage)
         if info is None:
             if usage == "predicted" or _used(el.getparent(), name):
                 raise DocumentError(f"MiningField {name!r} names no DataField or DerivedField",
-                                    line=mf.sourceline, element="MiningField")
+                                    line=mf.line, element="MiningField")
             # a name nothing defines nor uses (producers list dropped columns): skipped
-            ctx.leniency.allow("undefined-mining-field", mf.sourceline, "MiningField", repr(name))
+            ctx.leniency.allow("undefined-mining-field", mf.line, "MiningField", repr(name))
             continue
-        inv = mf.get("invalidValueTreatment", "returnInvalid")
-        if inv not in ("returnInvalid", "asIs", "asMissing", "asValue"):
-            raise UnsupportedError(f"invalidValueTreatment={inv!r}", line=mf.sourceline,
-                                   element="MiningField")
-        outl = mf.get("outliers", "asIs")
-        if outl not in ("asIs", "asMissingValues", "asExtremeValues"):
-            raise UnsupportedError(f"outliers={outl!r}", line=mf.sourceline, element="MiningField")
-        spec = MiningFieldSpec(name, usage, mf.get("optype"), inv,
-                               outliers=outl, line=mf.sourceline,
-                               missing_treatment=mf.get("missingValueTreatment"))
+        spec = MiningFieldSpec(name, usage, mf.optype, mf.invalid_value_treatment or
+                               "returnInvalid", outliers=mf.outliers or "asIs", line=mf.line,
+                               missing_treatment=mf.missing_value_treatment)
         try:
-            if mf.get("invalidValueReplacement") is not None:
-                spec.invalid_replacement = parse_scalar(mf.get("invalidValueReplacement"), info.data_type)
-            if mf.get("missingValueReplacement") is not None:
-                spec.missing_replacement = parse_scalar(mf.get("missingValueReplacement"), info.data_type)
+            if mf.invalid_value_replacement is not None:
+                spec.invalid_replacement = parse_scalar(mf.invalid_value_replacement,
+                                                        info.data_type)
+            if mf.missing_value_replacement is not None:
+                spec.missing_replacement = parse_scalar(mf.missing_value_replacement,
+                                                        info.data_type)
         except ValueError as exc:
-            raise DocumentError(f"replacement value for {name!r}: {exc}", line=mf.sourceline,
+            raise DocumentError(f"replacement value for {name!r}: {exc}", line=mf.line,
                                 element="MiningField") from None
-        if mf.get("lowValue") is not None:
-            spec.low = attributes.number(mf, "lowValue", required=True)
-        if mf.get("highValue") is not None:
-            spec.high = attributes.number(mf, "highValue", required=True)
+        spec.low = mf.low_value
+        spec.high = mf.high_value
         specs.append(spec)
     return specs
 

@@ -13,7 +13,6 @@ import numpy as np
 from portmodel.errors import DocumentError, UnsupportedError
 from portmodel.fields import Field
 
-from . import attributes
 from .dictionary import FieldInfo
 from .expressions import cast, compile_expression, find_expression
 from .scope import Scope
@@ -39,7 +38,7 @@ class OutputFieldSpec:
     rank: int
     line: int | None
     expr: Any = None
-    el: Any = None
+    field: Any = None          # the objects.OutputField
 
 
 class OutputPlan:
@@ -62,8 +61,9 @@ class OutputPlan:
         if s.feature in ("entityId", "clusterId", "predictedDisplayValue", "warning", "reasonCode",
                          "antecedent", "consequent", "rule", "ruleId"):
             return "string"
-        if s.feature == "ruleValue" and s.el is not None and s.el.get(
-                "ruleFeature", "consequent") in ("antecedent", "consequent", "rule", "ruleId"):
+        if s.feature == "ruleValue" and s.field is not None and (
+                s.field.rule_feature or "consequent") in ("antecedent", "consequent", "rule",
+                                                          "ruleId"):
             return "string"
         if s.expr is not None:
             return s.expr.data_type
@@ -86,19 +86,22 @@ class OutputPlan:
 
 
 def compile_output(el, model) -> OutputPlan | None:
+    """Compile <Output> from its object-model node (``objects.Output``); the expressions of
+    OutputFields still compile from their elements."""
     if el is None:
         return None
+    from .objects import Output
     specs = []
     ctx = model.ctx.child()
-    for of in el.findall("OutputField"):
-        name = of.get("name")
-        feature = of.get("feature", "predictedValue")
+    fields = model.ctx.node(el, Output).fields
+    for of, of_el in zip(fields, el.iterfind("OutputField")):
+        name = of.name
+        feature = of.feature or "predictedValue"
         if feature not in SUPPORTED_FEATURES:
             raise UnsupportedError(f"OutputField feature {feature!r} is not supported",
-                                   line=of.sourceline, element="OutputField")
-        dt = attributes.data_type(of)
-        attributes.op_type(of)
-        raw_value = of.get("value")
+                                   line=of.line, element="OutputField")
+        dt = of.data_type
+        raw_value = of.value
         value = raw_value
         if raw_value is not None and model.target is not None and feature in (
                 "probability", "confidence", "affinity", "entityAffinity", "clusterAffinity"):
@@ -106,19 +109,19 @@ def compile_output(el, model) -> OutputPlan | None:
                 value = parse_scalar(raw_value, model.target.data_type)
             except ValueError:
                 value = raw_value
-        rank = attributes.integer(of, "rank", "1")
-        spec = OutputFieldSpec(name, feature, dt, of.get("optype"), value, of.get("targetField"),
-                               of.get("segmentId"), rank, of.sourceline, el=of)
-        ex = find_expression(of)
+        rank = 1 if of.rank is None else of.rank
+        spec = OutputFieldSpec(name, feature, dt, of.optype, value, of.target_field,
+                               of.segment_id, rank, of.line, field=of)
+        ex = find_expression(of_el)
         if ex is not None:
             spec.expr = compile_expression(ex, ctx)
-        elif feature in ("transformedValue", "decision") and of.get("segmentId") is None:
+        elif feature in ("transformedValue", "decision") and of.segment_id is None:
             raise DocumentError(f"OutputField {name!r} ({feature}) has no expression",
-                                line=of.sourceline, element="OutputField")
+                                line=of.line, element="OutputField")
         specs.append(spec)
         ctx.add(FieldInfo(name, dt or (spec.expr.data_type if spec.expr is not None else
                                        _static_type(feature, model)),
-                          of.get("optype") or "continuous"))
+                          of.optype or "continuous"))
     return OutputPlan(specs, model)
 
 

@@ -41,6 +41,10 @@ from . import dialects, xmlread
 from .dictionary import FieldInfo, parse_data_field
 from .leniency import CHOICES, Leniency
 from .models.base import MODEL_TAGS
+from .objects import DefineFunction, DerivedField, dependencies
+from .objects.expressions import EXPRESSION_CLASSES, Apply, reference_attributes
+from .objects.read import read_node
+from .objects.regression import CategoricalPredictor, NumericPredictor
 from .values import parse_scalar
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -48,14 +52,13 @@ SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "pmml-4-4.xsd"
 PMML44_NS = "http://www.dmg.org/PMML-4_4"
 PROBABILITY_TOLERANCE = 1e-6
 
-#: attributes that name a field, per element
+#: attributes that name a field, per element: the expressions' come from the object model
+#: (``Expression.REFS``); model content without a typed spec yet is listed here
 REF_ATTRS: dict[str, tuple[str, ...]] = {
-    "FieldRef": ("field",), "SimplePredicate": ("field",), "SimpleSetPredicate": ("field",),
-    "NormContinuous": ("field",), "NormDiscrete": ("field",), "Discretize": ("field",),
-    "FieldColumnPair": ("field",), "TextIndex": ("textField",),
-    "Aggregate": ("field", "groupField"), "Lag": ("field",), "ClusteringField": ("field",),
+    **reference_attributes((NumericPredictor, CategoricalPredictor)),
+    "SimplePredicate": ("field",), "SimpleSetPredicate": ("field",), "ClusteringField": ("field",),
     "KNNInput": ("field",), "BayesInput": ("fieldName",), "BayesOutput": ("fieldName",),
-    "NumericPredictor": ("name",), "CategoricalPredictor": ("name",), "Predictor": ("name",),
+    "Predictor": ("name",),
     "PPCell": ("predictorName",), "Target": ("field",), "OutputField": ("targetField",),
     "TestDistributions": ("field",), "Item": ("field",),
     "RegressionModel": ("targetFieldName",),
@@ -226,6 +229,10 @@ class _Checker:
         tag = el.tag if el is not None and isinstance(el.tag, str) else None
         self.out.append(Problem(el.sourceline if el is not None else None, tag, message, severity))
 
+    def add_at(self, node, message: str, severity: str = ERROR) -> None:
+        """A problem at an object-model node."""
+        self.out.append(Problem(node.line, node.XML.tag, message, severity))
+
     # -- document level
     def run(self) -> None:
         root = self.root
@@ -292,18 +299,20 @@ class _Checker:
                 if p.get("name") in params:
                     self.add(p, f"duplicate ParameterField {p.get('name')!r} in function {name!r}")
                 params[p.get("name")] = (p, None)
-            for el in fn.iter():
-                for attr in REF_ATTRS.get(el.tag if isinstance(el.tag, str) else "", ()):
-                    ref = el.get(attr)
-                    if ref is None or ref in params:
-                        continue
-                    if ref in scope:
-                        self.add(el, f"<{el.tag}> in function {name!r} refers to field {ref!r}, "
-                                     "which is not one of its parameters", WARNING)
-                    else:
-                        self.add(el, f"<{el.tag}> refers to unknown field {ref!r} (function "
-                                     f"{name!r} has parameters: {', '.join(params) or 'none'})")
-            calls[name] = {a.get("function") for a in fn.iter("Apply")}
+            body = _read(DefineFunction, fn)
+            body = body.expression if body is not None else None
+            for node, _attr, ref in (body.references() if body is not None else ()):
+                if ref in params:
+                    continue
+                tag = node.XML.tag
+                if ref in scope:
+                    self.add_at(node, f"<{tag}> in function {name!r} refers to field {ref!r}, "
+                                      "which is not one of its parameters", WARNING)
+                else:
+                    self.add_at(node, f"<{tag}> refers to unknown field {ref!r} (function "
+                                      f"{name!r} has parameters: {', '.join(params) or 'none'})")
+            calls[name] = ({n.function for n in body.walk() if isinstance(n, Apply)}
+                           if body is not None else {a.get("function") for a in fn.iter("Apply")})
         for cyc in _cycles({k: v & set(calls) for k, v in calls.items()}):
             self.add(seen[cyc[0]], "user-defined functions call each other in a cycle: "
                                    + " -> ".join(cyc))
@@ -318,6 +327,13 @@ class _Checker:
             if tag is None:
                 continue
             if node is not el and (tag in _METADATA or (skip_models and tag in MODEL_TAGS)):
+                continue
+            cls = EXPRESSION_CLASSES.get(tag)
+            if cls is not None:          # an expression: its references from the object model
+                expr = _read(cls, node)
+                for sub, attr, ref in (expr.references() if expr is not None else ()):
+                    if ref not in scope:
+                        self.add_at(sub, _unknown(sub.XML.tag, attr, ref))
                 continue
             for attr in REF_ATTRS.get(tag, ()):
                 ref = node.get(attr)
@@ -460,14 +476,8 @@ class _Checker:
     # -- derived field cycles
     def check_cycles(self, derived: list) -> None:
         names = {d.get("name"): d for d in derived if d.get("name")}
-        deps = {}
-        for name, d in names.items():
-            refs = set()
-            for el in d.iter():
-                for attr in REF_ATTRS.get(el.tag if isinstance(el.tag, str) else "", ()):
-                    if el.get(attr) in names:
-                        refs.add(el.get(attr))
-            deps[name] = refs
+        deps = {name: set(refs) for name, refs in dependencies(
+            {name: _read(DerivedField, d) or DerivedField() for name, d in names.items()}).items()}
         for cyc in _cycles(deps):
             self.add(names[cyc[0]], "derived fields form a cycle: " + " -> ".join(cyc))
 
@@ -490,6 +500,15 @@ class _Checker:
             if abs(total - 1.0) > PROBABILITY_TOLERANCE:
                 self.add(parent, f"{what}: ScoreDistribution probabilities sum to {total:.10g}, "
                                  f"not 1 (tolerance {PROBABILITY_TOLERANCE:g})")
+
+
+def _read(cls, el):
+    """el as an object-model node, or None when it does not read (a bad attribute: the schema
+    pass reports it)."""
+    try:
+        return read_node(cls, el)
+    except DocumentError:
+        return None
 
 
 def _unknown(tag: str, attr: str, ref: str) -> str:

@@ -242,14 +242,14 @@ class AssociationModel(CompiledModel):
         return np.argsort(key, kind="stable")
 
     def _rule_output(self, spec, flags: dict, n: int) -> Col:
-        el = spec.el
+        of = spec.field          # the objects.OutputField
         feature = spec.feature
         if feature == "ruleValue":
-            feature = el.get("ruleFeature", "consequent")
-        algorithm = el.get("algorithm", "exclusiveRecommendation")
-        basis = el.get("rankBasis", "confidence")
-        order = el.get("rankOrder", "descending")
-        multi = el.get("isMultiValued", "0") in ("1", "true")
+            feature = of.rule_feature or "consequent"
+        algorithm = of.algorithm or "exclusiveRecommendation"
+        basis = of.rank_basis or "confidence"
+        order = of.rank_order or "descending"
+        multi = (of.is_multi_valued or "0") in ("1", "true")
         if feature not in RULE_FEATURES or algorithm not in ALGORITHMS or basis not in RANK_BASES \
                 or order not in ("ascending", "descending"):
             raise UnsupportedError(f"OutputField {spec.name!r}: ruleFeature={feature!r}, "

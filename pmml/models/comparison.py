@@ -19,9 +19,8 @@ import numpy as np
 from portmodel.errors import DocumentError, UnsupportedError
 
 from .. import attributes
-from ..limits import check_size
+from ..objects.matrix import matrix_array
 from ..dictionary import FieldInfo
-from ..predicates import parse_array
 from ..values import Col, codes, is_numeric_type, parse_scalar
 from .compute_backend import kernels
 from .row_blocks import column_block
@@ -145,51 +144,9 @@ def parse_field_comparison(el, info: FieldInfo, measure: Measure) -> FieldCompar
 
 
 def parse_matrix(el, size: int | None = None) -> np.ndarray:
-    """A PMML <Matrix> (rows of Arrays or MatCells; kind any, diagonal or symmetric)."""
-    kind = el.get("kind", "any")
-    rows = el.findall("Array")
-    cells = el.findall("MatCell")
-    nr = attributes.integer(el, "nbRows", minimum=0)
-    nc = attributes.integer(el, "nbCols", minimum=0)
-    try:
-        if rows:
-            data = [[float(v) for v in parse_array(a, "double")] for a in rows]
-            if kind == "diagonal":
-                n = len(data[0])
-                check_size(n * n, 0, el, "a diagonal Matrix")
-                mat = np.full((n, n), attributes.number(el, "offDiagDefault", "0"))
-                np.fill_diagonal(mat, data[0])
-            elif kind == "symmetric":
-                n = len(data)
-                if any(len(r) != i + 1 for i, r in enumerate(data)):
-                    raise DocumentError("symmetric Matrix rows must form a lower triangle",
-                                        line=el.sourceline, element="Matrix")
-                mat = np.zeros((n, n))
-                for i, r in enumerate(data):   # lower triangle, row i has i+1 entries
-                    mat[i, :i + 1] = r
-                    mat[:i + 1, i] = r
-            else:
-                width = max(len(r) for r in data)
-                if any(len(r) != width for r in data):
-                    raise DocumentError("Matrix rows differ in length", line=el.sourceline,
-                                        element="Matrix")
-                mat = np.array(data, dtype=float)
-        else:
-            where = [(attributes.integer(c, "row", required=True, minimum=1),
-                      attributes.integer(c, "col", required=True, minimum=1)) for c in cells]
-            n_r = nr or size or max((r for r, _ in where), default=0)
-            n_c = nc or size or max((c for _, c in where), default=0)
-            check_size(n_r * n_c, len(cells), el, "nbRows x nbCols")
-            mat = np.full((n_r, n_c), attributes.number(el, "offDiagDefault", "0"))
-            if el.get("diagDefault") is not None:
-                np.fill_diagonal(mat, attributes.number(el, "diagDefault", required=True))
-            for c, (i, j) in zip(cells, where):
-                i, j = i - 1, j - 1
-                mat[i, j] = float(c.text)
-                if kind == "symmetric":
-                    mat[j, i] = float(c.text)
-    except (TypeError, ValueError, IndexError):
-        raise DocumentError("malformed Matrix", line=el.sourceline, element="Matrix") from None
+    """A PMML <Matrix> (the object model's one reading, ``objects.matrix``), size x size when
+    size is given."""
+    mat = matrix_array(el, size)
     if size is not None and mat.shape != (size, size):
         raise DocumentError(f"Matrix is {mat.shape[0]}x{mat.shape[1]}, expected {size}x{size}",
                             line=el.sourceline, element="Matrix")

@@ -14,7 +14,6 @@ the cumulative hazard, as the reference engine reports it).
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +22,7 @@ import numpy as np
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
 from .. import attributes
-from ..limits import check_size
+from ..objects.matrix import matrix_array
 from ..scope import Scope
 from ..values import Col, codes, is_numeric_type, parse_scalar
 from .base import CompiledModel, Result, classification_result, register, regression_result
@@ -107,70 +106,9 @@ def _float_attr(el, name: str, required: bool = False) -> float | None:
     return attributes.number(el, name, required=required)
 
 
-def _array_numbers(el) -> list[float]:
-    text = (el.text or "").strip()
-    toks = re.findall(r'"(?:[^"\\]|\\.)*"|\S+', text)
-    try:
-        return [float(t.strip('"')) for t in toks]
-    except ValueError:
-        raise DocumentError("Array holds a non-number", line=el.sourceline, element="Array") from None
-
-
 def parse_matrix(el) -> np.ndarray:
-    """A PMML <Matrix> (Array rows or MatCell entries; kind any/symmetric/diagonal) as a 2-D array."""
-    kind = el.get("kind", "any")
-    arrays = el.findall("Array")
-    cells = el.findall("MatCell")
-    nb_rows = attributes.integer(el, "nbRows", minimum=0)
-    nb_cols = attributes.integer(el, "nbCols", minimum=0)
-    if arrays:
-        rows = [_array_numbers(a) for a in arrays]
-        if kind == "diagonal":
-            d = rows[0]
-            check_size(len(d) * len(d), 0, el, "a diagonal Matrix")
-            return np.diag(np.asarray(d, float))
-        if kind == "symmetric":
-            k = len(rows)
-            if any(len(r) != i + 1 for i, r in enumerate(rows)):
-                raise DocumentError("symmetric Matrix rows must hold the lower triangle",
-                                    line=el.sourceline, element="Matrix")
-            m = np.zeros((k, k))
-            for i, r in enumerate(rows):
-                m[i, :i + 1] = r
-                m[:i + 1, i] = r
-            return m
-        width = max(len(r) for r in rows)
-        if any(len(r) != width for r in rows):
-            raise DocumentError("Matrix rows differ in length", line=el.sourceline, element="Matrix")
-        return np.asarray(rows, float)
-    if nb_rows is None or nb_cols is None:
-        raise DocumentError("Matrix of MatCells needs nbRows and nbCols", line=el.sourceline,
-                            element="Matrix")
-    diag = _float_attr(el, "diagDefault")
-    off = _float_attr(el, "offDiagDefault")
-    check_size(nb_rows * nb_cols, len(cells), el, "nbRows x nbCols")
-    m = np.full((nb_rows, nb_cols), np.nan)
-    if off is not None:
-        m[:] = off
-    if diag is not None:
-        np.fill_diagonal(m, diag)
-    for c in cells:
-        i = attributes.integer(c, "row", required=True, minimum=1) - 1
-        j = attributes.integer(c, "col", required=True, minimum=1) - 1
-        if i >= nb_rows or j >= nb_cols or (kind == "symmetric" and
-                                            (j >= nb_rows or i >= nb_cols)):
-            raise DocumentError(f"MatCell row={i + 1} col={j + 1} is outside the "
-                                f"{nb_rows}x{nb_cols} Matrix", line=c.sourceline,
-                                element="MatCell")
-        try:
-            v = attributes.parse_number(c.text or "")
-        except ValueError:
-            raise DocumentError(f"MatCell {c.text!r} is not a number", line=c.sourceline,
-                                element="MatCell") from None
-        m[i, j] = v
-        if kind == "symmetric":
-            m[j, i] = v
-    return m
+    """A PMML <Matrix> as a 2-D array: the object model's one reading (``objects.matrix``)."""
+    return matrix_array(el)
 
 
 @register("GeneralRegressionModel")

@@ -6,9 +6,6 @@ from typing import Any
 
 import numpy as np
 
-from portmodel.errors import UnsupportedError
-
-from .. import attributes
 from ..values import Col, parse_scalar
 
 
@@ -102,30 +99,27 @@ def _f32_op(op, a: np.ndarray, b: float) -> np.ndarray:
 
 
 def parse_targets(el, ctx) -> dict[str | None, TargetSpec]:
+    """Compile <Targets> from its object-model node (``objects.Targets``)."""
     out: dict[str | None, TargetSpec] = {}
     if el is None:
         return out
-    targets = el.findall("Target")
+    from ..objects import Targets
+    targets = ctx.node(el, Targets).targets
     for t in targets:
-        name = t.get("field")
+        name = t.field
         info = ctx.lookup(name) if name else None
         dt = info.data_type if info is not None else "string"
-        ci = t.get("castInteger")
-        if ci not in (None, "round", "ceiling", "floor"):
-            raise UnsupportedError(f"castInteger={ci!r}", line=t.sourceline, element="Target")
-        spec = TargetSpec(name, t.get("optype"), ci,
-                          attributes.number(t, "min"), attributes.number(t, "max"),
-                          attributes.number(t, "rescaleFactor", "1"),
-                          attributes.number(t, "rescaleConstant", "0"))
-        for tv in t.findall("TargetValue"):
-            raw = tv.get("value")
+        spec = TargetSpec(name, t.optype, t.cast_integer, t.min, t.max,
+                          1.0 if t.rescale_factor is None else t.rescale_factor,
+                          0.0 if t.rescale_constant is None else t.rescale_constant)
+        for tv in t.values:
+            raw = tv.value
             try:
                 v = parse_scalar(raw, dt) if raw is not None else None
             except ValueError:
                 v = raw
-            spec.values.append(TargetValueSpec(v, tv.get("displayValue"),
-                                               attributes.number(tv, "priorProbability"),
-                                               attributes.number(tv, "defaultValue")))
+            spec.values.append(TargetValueSpec(v, tv.display_value, tv.prior_probability,
+                                               tv.default_value))
         out[name] = spec
         if len(targets) == 1:
             out.setdefault(None, spec)

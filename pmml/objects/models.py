@@ -1,0 +1,183 @@
+"""Model elements. ``Model`` keeps any model element faithfully: its common attributes typed,
+the others as text, and its children in document order, typed where the object model has a
+class for them (MiningSchema, Output, ModelStats, Targets, LocalTransformations,
+ModelVerification, Segmentation) and kept as ``Fragment`` otherwise (the model body: nodes,
+regression tables, neurons, ...). ``Segmentation``/``Segment`` nest models recursively.
+
+Typed bodies so far: RegressionModel (``regression``: RegressionTable and its predictors) and
+NeuralNetwork (``neural``: inputs, layers, neurons, connections, outputs). Other bodies (TreeModel
+nodes, GeneralRegressionModel, ...) are fragments, written back as read.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Iterator
+
+from .nodes import CHOICE, NUMBER, Attr, Child, Fragment, Node, Spec, line_field
+from .schema import MiningSchema, Output, Targets
+from .transformations import DerivedField, LocalTransformations
+from .verification import ModelStats, ModelVerification
+
+#: model elements of PMML 4.4
+MODEL_TAGS = ("AnomalyDetectionModel", "AssociationModel", "BayesianNetworkModel",
+              "BaselineModel", "ClusteringModel", "GaussianProcessModel",
+              "GeneralRegressionModel", "MiningModel", "NaiveBayesModel", "NearestNeighborModel",
+              "NeuralNetwork", "RegressionModel", "RuleSetModel", "SequenceModel",
+              "Scorecard", "SupportVectorMachineModel", "TextModel", "TimeSeriesModel",
+              "TreeModel")
+MINING_FUNCTIONS = ("associationRules", "sequences", "classification", "regression",
+                    "clustering", "timeSeries", "mixed")
+#: the typed attributes every model element has
+MODEL_ATTRS = (Attr("model_name", "modelName"),
+               Attr("function_name", "functionName", CHOICE, options=MINING_FUNCTIONS),
+               Attr("algorithm_name", "algorithmName"),
+               Attr("is_scorable", "isScorable", "boolean"))
+
+
+@dataclass(frozen=True, slots=True)
+class Model(Node):
+    """Any model element (see the module docstring)."""
+
+    tag: str | None = None
+    model_name: str | None = None
+    function_name: str | None = None
+    algorithm_name: str | None = None
+    is_scorable: bool | None = None
+    attributes: tuple[tuple[str, str], ...] = ()     # the other attributes, as text
+    content: tuple[Any, ...] = ()                    # children in document order
+    extensions: tuple[Fragment, ...] = ()            # (kept in content, in place)
+    vendor: tuple[tuple[str, str], ...] = ()
+    line: int | None = line_field()
+
+    def children(self) -> Iterator[Node]:
+        return (c for c in self.content if isinstance(c, Node))
+
+    def _first(self, cls):
+        return next((c for c in self.content if isinstance(c, cls)), None)
+
+    @property
+    def mining_schema(self) -> MiningSchema | None:
+        return self._first(MiningSchema)
+
+    @property
+    def output(self) -> Output | None:
+        return self._first(Output)
+
+    @property
+    def targets(self) -> Targets | None:
+        return self._first(Targets)
+
+    @property
+    def local_transformations(self) -> LocalTransformations | None:
+        return self._first(LocalTransformations)
+
+    @property
+    def model_stats(self) -> ModelStats | None:
+        return self._first(ModelStats)
+
+    @property
+    def verification(self) -> ModelVerification | None:
+        return self._first(ModelVerification)
+
+    @property
+    def segmentation(self) -> "Segmentation | None":
+        return self._first(Segmentation)
+
+    def attribute(self, name: str) -> str | None:
+        """A model-specific attribute (not one of the common four), as text."""
+        return dict(self.attributes).get(name)
+
+    def local_fields(self) -> tuple[DerivedField, ...]:
+        lt = self.local_transformations
+        return lt.derived_fields if lt is not None else ()
+
+    def body(self, cls) -> tuple:
+        """The typed body parts of class cls (e.g. every RegressionTable), in order."""
+        return tuple(c for c in self.content if isinstance(c, cls))
+
+    def models(self) -> Iterator["Model"]:
+        """This model and every model nested in its segmentation (iterative)."""
+        stack: list[Model] = [self]
+        while stack:
+            m = stack.pop()
+            yield m
+            seg = m.segmentation
+            if seg is not None:
+                stack.extend(reversed([s.model for s in seg.segments if s.model is not None]))
+
+
+#: the typed child classes of a model element (by tag); anything else is a Fragment
+def model_child_classes() -> dict[str, type]:
+    from .neural import NeuralInputs, NeuralLayer, NeuralOutputs
+    from .regression import RegressionTable
+    return {cls.XML.tag: cls for cls in (MiningSchema, Output, ModelStats, Targets,
+                                         LocalTransformations, ModelVerification, Segmentation,
+                                         RegressionTable, NeuralInputs, NeuralLayer,
+                                         NeuralOutputs)}
+
+
+#: the parts every model element begins with, in schema order
+HEAD_ORDER = ("MiningSchema", "Output", "ModelStats", "ModelExplanation", "Targets",
+              "LocalTransformations")
+
+
+def _tag(item) -> str:
+    return item.tag if isinstance(item, Fragment) else item.XML.tag
+
+
+def schema_order(content) -> tuple:
+    """A model's children in the order the PMML 4.4 schema gives them: leading Extensions, the
+    common head (HEAD_ORDER), the body in document order, ModelVerification, trailing
+    Extensions. (Some producers put the head parts elsewhere, e.g. Output after the items of an
+    AssociationModel.)"""
+    tags = [_tag(c) for c in content]
+    body = [i for i, t in enumerate(tags)
+            if t not in HEAD_ORDER and t not in ("Extension", "ModelVerification")]
+    first, last = (body[0], body[-1]) if body else (len(tags), len(tags))
+    lead = [c for i, (c, t) in enumerate(zip(content, tags)) if t == "Extension" and i < first]
+    trail = [c for i, (c, t) in enumerate(zip(content, tags)) if t == "Extension" and i > last]
+    head = sorted((c for c, t in zip(content, tags) if t in HEAD_ORDER),
+                  key=lambda c: HEAD_ORDER.index(_tag(c)))
+    middle = [content[i] for i in range(first, last + 1) if i < len(content)
+              and tags[i] not in HEAD_ORDER and tags[i] != "ModelVerification"] if body else []
+    tail = [c for c, t in zip(content, tags) if t == "ModelVerification"]
+    return tuple(lead + head + middle + tail + trail)
+
+
+PREDICATES = ("SimplePredicate", "CompoundPredicate", "SimpleSetPredicate", "True", "False")
+
+
+@dataclass(frozen=True, slots=True)
+class Segment(Node):
+    id: str | None = None
+    weight: float | None = None
+    variable_weight: Fragment | None = None
+    predicate: Fragment | None = None
+    model: Model | None = None
+    extensions: tuple[Fragment, ...] = ()
+    vendor: tuple[tuple[str, str], ...] = ()
+    line: int | None = line_field()
+    XML: ClassVar[Spec] = Spec("Segment", (Attr("id", "id"), Attr("weight", "weight", NUMBER)),
+                               (Child("variable_weight", ("VariableWeight",)),
+                                Child("predicate", PREDICATES),
+                                Child("model", (Model,))))
+
+
+@dataclass(frozen=True, slots=True)
+class Segmentation(Node):
+    multiple_model_method: str | None = None
+    missing_prediction_treatment: str | None = None
+    missing_threshold: float | None = None
+    segments: tuple[Segment, ...] = ()
+    extensions: tuple[Fragment, ...] = ()
+    vendor: tuple[tuple[str, str], ...] = ()
+    line: int | None = line_field()
+    XML: ClassVar[Spec] = Spec("Segmentation", (
+        Attr("multiple_model_method", "multipleModelMethod", CHOICE, True, (
+            "majorityVote", "weightedMajorityVote", "average", "weightedAverage", "median",
+            "weightedMedian", "max", "sum", "weightedSum", "selectFirst", "selectAll",
+            "modelChain")),
+        Attr("missing_prediction_treatment", "missingPredictionTreatment", CHOICE,
+             options=("returnMissing", "skipSegment", "continue")),
+        Attr("missing_threshold", "missingThreshold", NUMBER)),
+        (Child("segments", (Segment,), True),))
