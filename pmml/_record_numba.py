@@ -1,5 +1,5 @@
 """The numba kernels of the one-record plans: tree ensembles (pmml/record_tree.py) and runs of
-network layers (pmml/record_neural.py).
+network layers (pmml/record_neural.py), on the packed row of pmml/record_row.py.
 
 One row, every tree of the lowered graph form (``tree_kernel.FrozenGraph``), no missing value
 (the plan declines those records): the trees are walked LANES at a time, so that their
@@ -14,7 +14,7 @@ from numba import njit
 
 from portmodel.numba_cache import configure
 
-from .models._kernels_numba import layer_forward_t
+from .models._kernels_numba import _activation
 from .models.tree_kernel import G_EQ, G_GT, G_IN, G_KNOWN, G_LE, G_LT, G_NE, G_NOTIN
 
 LANES = 8
@@ -46,26 +46,6 @@ def _test(o, v, th, sets, lo, hi):
     if o == G_GT:
         return v > th
     return v >= th
-
-
-@njit(cache=True)
-def network_run(acts, lo, hi, ints, floats):
-    """Layers lo..hi-1 of a NeuralNetwork on the one-row column acts, each by the column plan's
-    own kernel (``_kernels_numba.layer_forward_t``) over its slices of the layers' arrays packed
-    end to end (``record_neural._packed``: ints = 6 section starts, then connection pointers,
-    inputs, per-layer offsets of both and of the biases, activation codes, first neurons;
-    floats = weights, biases, activation parameters)."""
-    n_layers = ints[0]
-    p0, i0, po, wo, bo, ac = ints[1], ints[2], ints[3], ints[4], ints[5], ints[6]
-    st = ac + n_layers
-    b0 = ints[wo + n_layers]                       # (weights end: biases start)
-    q0 = b0 + ints[bo + n_layers]                  # (biases end: parameters start)
-    for l in range(lo, hi):
-        a, b = ints[wo + l], ints[wo + l + 1]
-        layer_forward_t(acts, ints[p0 + ints[po + l]:p0 + ints[po + l + 1]],
-                        ints[i0 + a:i0 + b], floats[a:b],
-                        floats[b0 + ints[bo + l]:b0 + ints[bo + l + 1]], ints[ac + l],
-                        floats[q0 + l], ints[st + l])
 
 
 # ---------------------------------------------------------------------- packed rows
@@ -190,20 +170,35 @@ def forest_row(buf, ints, nodes, vals, floats):
     return win
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def network_row(buf, n, lo, hi, ints, floats):
     """Layers lo..hi-1 of a NeuralNetwork on the packed row buf (every neuron's activation, the
-    inputs first; ``network_run``'s arrays); with n > 0 the n inputs are checked first
-    (False: one is not finite)."""
+    inputs first; ``record_neural._packed``'s arrays: ints = 6 section starts, then connection
+    pointers, inputs, per-layer offsets of both and of the biases, activation codes, first
+    neurons; floats = weights, biases, activation parameters), neuron by neuron: the column plan's sums
+    ((0 + x_0 w_0) + x_1 w_1) + ... + bias in connection order and its activation
+    (``layer_forward_t`` on one row, without its tiles of rows). With n > 0 the n inputs are
+    checked first (False: one is not finite)."""
     for i in range(n):
         v = buf[i]
         if v - v != 0.0:
             return False
-    total = len(buf)
-    acts = np.empty((total, 1))
-    for i in range(total):
-        acts[i, 0] = buf[i]
-    network_run(acts, lo, hi, ints, floats)
-    for i in range(total):
-        buf[i] = acts[i, 0]
+    n_layers = ints[0]
+    p0, i0, po, wo, bo, ac = ints[1], ints[2], ints[3], ints[4], ints[5], ints[6]
+    st = ac + n_layers
+    b0 = ints[wo + n_layers]                       # (weights end: biases start)
+    q0 = b0 + ints[bo + n_layers]                  # (biases end: parameters start)
+    for l in range(lo, hi):
+        a = ints[wo + l]
+        pp = p0 + ints[po + l]
+        k = ints[po + l + 1] - ints[po + l] - 1
+        bb = b0 + ints[bo + l]
+        act = ints[ac + l]
+        param = floats[q0 + l]
+        start = ints[st + l]
+        for j in range(k):
+            z = 0.0
+            for c in range(a + ints[pp + j], a + ints[pp + j + 1]):
+                z = z + buf[ints[i0 + c]] * floats[c]
+            buf[start + j] = _activation(z + floats[bb + j], act, param)
     return True

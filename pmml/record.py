@@ -286,7 +286,7 @@ class _Compiler:
             return plan
         # the packed row (record_row.py): every numeric field in one C call, one type check
         pick = itemgetter(*numeric) if len(numeric) > 1 else (lambda r: (r[numeric[0]],))
-        pad = (0.0,) * (packed.width - len(numeric))
+        pad = array("d", bytes(8 * (packed.width - len(numeric))))
         row = packed.row
 
         def fused(record: Mapping[str, Any]) -> dict | None:
@@ -299,7 +299,9 @@ class _Compiler:
                 return plan(record)
             if set(map(type, vals)) != only_float:
                 return plan(record)           # (ints, float subclasses, or off the path)
-            answer = row(array("d", vals + pad))
+            buf = array("d", vals)
+            buf += pad
+            answer = row(buf)
             if answer is None:
                 return None
             return {name: out(answer) for name, out in outputs}

@@ -98,3 +98,18 @@ def test_sample_forest_takes_the_packed_row(samples_dir):
     assert out is not None and out == m.predict(rec)
     assert plan({**rec, "petal_length": 1}) == m.predict({**rec, "petal_length": 1.0})
     assert plan({**rec, "petal_length": math.nan}) is None
+
+
+def test_predict_takes_the_record_plan(monkeypatch, samples_dir):
+    """predict(dict) answers from the record plan without the column plan; a record the plan
+    declines (a missing value) goes to the column plan once."""
+    m = portmodel.load(samples_dir / "iris_forest.pmml")
+    rec = {"sepal_length": 5.1, "petal_length": 1.4, "petal_width": 0.2, "sepal_width": 3.5}
+    want = m.predict(rec)
+    calls = []
+    column = m._score_checked
+    monkeypatch.setattr(m, "_score_checked", lambda *a, **k: calls.append(1) or column(*a, **k))
+    assert m.predict(rec) == want and m.predict(rec, errors="mark") == {**want, "error": None}
+    assert calls == []
+    m.predict({**rec, "petal_length": None})
+    assert calls == [1]
