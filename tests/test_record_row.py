@@ -13,8 +13,8 @@ import pytest
 
 import portmodel
 from conformance_util import SHARED
-from test_record_plan import _mutations, _pair, _same_answer, _typed_records
-from test_record_plan import conformance_cases  # noqa: F401 - fixture
+from record_util import (conformance_cases, mutations, pair, same_answer,  # noqa: F401
+                         typed_records)
 
 pytest.importorskip("numba")
 
@@ -48,7 +48,7 @@ def _records(path, base_rows: list[dict]) -> list[dict]:
 def _three(monkeypatch, source):
     """The record plan with the numba kernel, the same with the Python twin, and the column
     plan only."""
-    fast, slow = _pair(source)
+    fast, slow = pair(source)
     monkeypatch.setenv("PORTMODEL_NO_NUMBA", "1")
     twin = portmodel.load(source)
     twin._record_plan = twin.record_plan()
@@ -65,13 +65,13 @@ def test_kernel_twin_and_column_plan_agree(monkeypatch, fitted, name):
     assert twin._record_plan.__name__ == "fused"
     answered = 0
     for rec in _records(f.path, f.X.head(30).to_dict("records")):
-        a = _same_answer(fast, slow, rec)
-        assert _same_answer(twin, slow, rec) == a, rec
+        a = same_answer(fast, slow, rec)
+        assert same_answer(twin, slow, rec) == a, rec
         answered += a
     assert answered > 30
-    for m in _mutations(fast, f.X.iloc[0].to_dict()):
-        _same_answer(fast, slow, m)
-        _same_answer(twin, slow, m)
+    for m in mutations(fast, f.X.iloc[0].to_dict()):
+        same_answer(fast, slow, m)
+        same_answer(twin, slow, m)
 
 
 @pytest.mark.parametrize("case_id", ["rattle/RandomForestAudit", "rattle/RandomForestIris"])
@@ -80,11 +80,11 @@ def test_conformance_forests_both_ways(monkeypatch, conformance_cases, case_id):
     from conformance_util import read_csv
     case = conformance_cases[case_id]
     fast, twin, slow = _three(monkeypatch, SHARED / case["document"])
-    records = _typed_records(fast, read_csv(SHARED / case["input"]))
+    records = typed_records(fast, read_csv(SHARED / case["input"]))
     answered = 0
     for rec in records:
-        a = _same_answer(fast, slow, rec)
-        assert _same_answer(twin, slow, rec) == a
+        a = same_answer(fast, slow, rec)
+        assert same_answer(twin, slow, rec) == a
         answered += a
     assert answered > 0.5 * len(records)
 
