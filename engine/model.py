@@ -100,6 +100,16 @@ class Model:
         """
         if errors not in ("raise", "mark"):
             raise ValueError("errors must be 'raise' or 'mark'")
+        if type(data) is dict:          # one record first: a service's every call
+            plan = self.__dict__.get("_record_plan", _UNPLANNED)
+            if plan is _UNPLANNED:
+                plan = self._record_plan = self.record_plan()
+            if plan is not None:
+                out = plan(data)
+                if out is not None:
+                    if errors == "mark":
+                        out["error"] = None
+                    return out
         try:
             import pandas as pd
         except ImportError:  # pragma: no cover - pandas is a core dependency
@@ -118,7 +128,7 @@ class Model:
             plan = self.__dict__.get("_record_plan", _UNPLANNED)
             if plan is _UNPLANNED:
                 plan = self._record_plan = self.record_plan()
-            if plan is not None:
+            if plan is not None and type(data) is not dict:     # (a dict: tried above)
                 out = plan(data)
                 if out is not None:
                     if errors == "mark":

@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import bisect
 from array import array
+from operator import itemgetter
 from typing import Any, Callable, Mapping
 
 from . import attributes
 from .dictionary import FieldInfo
 from .expressions import constant_type, find_expression
 from .functions import _SCALAR
+from .record_row import RowScorer, packed_row
 from .values import parse_scalar
 
 #: a field's kind in a record: a finite double, text, or a float field's value (a double
@@ -278,7 +280,32 @@ class _Compiler:
             if answer is None:
                 return None
             return {name: out(answer) for name, out in outputs}
-        return plan
+
+        packed = None if steps or texts else packed_row(scorer, numeric)
+        if packed is None:
+            return plan
+        # the packed row (record_row.py): every numeric field in one C call, one type check
+        pick = itemgetter(*numeric) if len(numeric) > 1 else (lambda r: (r[numeric[0]],))
+        pad = array("d", bytes(8 * (packed.width - len(numeric))))
+        row = packed.row
+
+        def fused(record: Mapping[str, Any]) -> dict | None:
+            for name in unread:
+                if name not in record:
+                    return None
+            try:
+                vals = pick(record)
+            except (KeyError, TypeError):
+                return plan(record)
+            if set(map(type, vals)) != only_float:
+                return plan(record)           # (ints, float subclasses, or off the path)
+            buf = array("d", vals)
+            buf += pad
+            answer = row(buf)
+            if answer is None:
+                return None
+            return {name: out(answer) for name, out in outputs}
+        return fused
 
     def outputs(self) -> list[tuple[str, Callable[[Answer], Any]]]:
         model = self.model
@@ -331,10 +358,7 @@ def with_targets(model, scorer: Callable[[dict], Any]) -> Callable[[dict], Any]:
         raise Decline("Targets")
     lo, hi, factor, constant = spec.min, spec.max, spec.factor, spec.constant
 
-    def rescaled(env: dict):
-        a = scorer(env)
-        if a is None:
-            return None
+    def rescale(a):
         v = a[0]
         if lo is not None:
             v = max(v, lo)
@@ -345,6 +369,12 @@ def with_targets(model, scorer: Callable[[dict], Any]) -> Callable[[dict], Any]:
         if constant != 0.0:
             v = v + constant
         return (v, None) if v - v == 0.0 else None
+    if isinstance(scorer, RowScorer):
+        return scorer.then(rescale)
+
+    def rescaled(env: dict):
+        a = scorer(env)
+        return None if a is None else rescale(a)
     return rescaled
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .record import Decline, with_targets
+from .record_row import RowScorer
 from .record_tree import Scorer, _plain_mining, forest_scorer
 
 _DOUBLE = "double"
@@ -63,13 +64,18 @@ def _chain(mm, need: Callable[[str], str]) -> Scorer:
             mm.target_spec() is not None or not mm._same_target(segs[-1]):
         raise Decline("modelChain")
     made: set[str] = set()
+    reads: list[set[str]] = []       # per segment: the fields it reads from the record
 
     def chain_need(name: str) -> str:
-        return _DOUBLE if name in made else need(name)
+        if name in made:
+            return _DOUBLE
+        reads[-1].add(name)
+        return need(name)
 
     steps: list[tuple[Scorer, list[tuple[str, Callable]]]] = []
     for i, seg in enumerate(segs):
         model = seg.model
+        reads.append(set())
         scorer = _segment_scorer(model, chain_need)
         outs = _output_fns(model)
         if i < len(segs) - 1:
@@ -91,7 +97,43 @@ def _chain(mm, need: Callable[[str], str]) -> Scorer:
         if a is None:
             return None
         return a[0], a[1], {name: fn(a) for name, fn in last_outs}
-    return chain
+
+    # the packed row: segments that read the record read it as the first segment's row (the
+    # trees of a boosted classifier, one sum per class); the others read only earlier outputs
+    fields: list[str] = []
+    for (scorer, _), read in zip(steps, reads):
+        if isinstance(scorer, RowScorer):
+            fields += [f for f in scorer.fields if f not in fields]
+    extra = max((s.width - len(s.fields) for s, _ in steps if isinstance(s, RowScorer)),
+                default=0)
+
+    def build(order: tuple[str, ...]) -> RowScorer | None:
+        plan = []
+        for (scorer, outs), read in zip(steps, reads):
+            rebased = scorer.rebase(order) if isinstance(scorer, RowScorer) else None
+            if rebased is not None:
+                plan.append((rebased.row, True, outs))
+            elif not read:
+                plan.append((scorer, False, outs))
+            else:
+                return None
+        *rest, (last_fn, last_is_row, _) = plan
+
+        def chain_row(buf):
+            env: dict = {}
+            for fn, is_row, outs in rest:
+                a = fn(buf) if is_row else fn(env)
+                if a is None:
+                    return None
+                for name, out in outs:
+                    env[name] = out(a)
+            a = last_fn(buf) if last_is_row else last_fn(env)
+            if a is None:
+                return None
+            return a[0], a[1], {name: fn(a) for name, fn in last_outs}
+        return RowScorer(order, len(order) + extra, chain_row, chain, build)
+
+    return (build(tuple(fields)) if fields else None) or chain
 
 
 def _output_fns(model) -> list[tuple[str, Callable[[Any], Any], str]]:

@@ -18,12 +18,18 @@ score or distribution.
 from __future__ import annotations
 
 import math
+from array import array
 from typing import Any, Callable
 
 import numpy as np
 
 from .models.tree_kernel import FrozenGraph
 from .predicate_logic import G_KNOWN, graph_test
+from .record_row import RowScorer
+
+#: forest_row's modes (``_record_numba``)
+SUM, MEAN, AVERAGE, VOTE = 0, 1, 2, 3
+_NO_VOTE = 2 ** 63 - 1
 
 #: the field kinds of pmml/record.py (strings: no import cycle)
 _DOUBLE, _TEXT, _FLOAT = "double", "text", "float"
@@ -154,9 +160,6 @@ def forest_scorer(mm, need: Callable[[str], str]) -> Scorer | None:
     features = _features(g.fields, need)
     if features is None:
         return None
-    from .models.tree_kernel import numba_enabled
-    if not numba_enabled():
-        return None
     weight = np.ascontiguousarray(fp.weight, np.float64)
     if not np.isfinite(weight).all():
         return None
@@ -168,86 +171,150 @@ def forest_scorer(mm, need: Callable[[str], str]) -> Scorer | None:
     else:
         vals = fp.leaf_val
     vals = np.ascontiguousarray(vals, np.float64)
-    ok = np.ascontiguousarray(fp.leaf_ok, np.bool_)
+    den = 0.0
+    for w in weight.tolist():                    # _accumulate's den, tree after tree
+        den += w
+    method = mm.method
+    if fp.vote:
+        if mm.function != "classification" or not cats:
+            return None
+        mode = VOTE
+    elif mm.function == "classification":
+        if method not in ("average", "weightedAverage") or den == 0.0 or not cats:
+            return None
+        mode = AVERAGE
+    elif mm.function == "regression":
+        mode = MEAN if method in ("average", "weightedAverage") else SUM
+        if mode == MEAN and den == 0.0:
+            return None
+    else:
+        return None
     nodes = np.ascontiguousarray(np.stack([g.thr, g.feat.astype(np.float64),
                                            g.nxt[:, 0].astype(np.float64),
                                            g.nxt[:, 1].astype(np.float64),
                                            g.lo.astype(np.float64), g.hi.astype(np.float64)],
                                           axis=1))
-    ops = np.ascontiguousarray(g.op, np.int8)
-    sets = np.ascontiguousarray(g.sets, np.float64)
-    starts = np.ascontiguousarray(g.starts, np.int64)
-    all_le = bool(g.all_le)
-    den = 0.0
-    for w in weight.tolist():                    # _accumulate's den, tree after tree
-        den += w
-    from ._record_numba import forest_record
-    row_of = _row(features)
-    method = mm.method
+    names = tuple(name for name, _ in features)
+    kinds = {name: need(name) for name in names}
+    from .models.tree_kernel import numba_enabled
+    if numba_enabled():
+        from ._record_numba import forest_row as kernel
+    else:
+        kernel = forest_row_twin
+    feat = g.feat.astype(np.int64)
 
-    def sums(env: dict) -> list[float] | None:
-        x = np.array(row_of(env), np.float64)
-        acc = np.zeros(k)
-        first = np.empty(k, np.int64)
-        if not forest_record(x, starts, nodes, ops, sets, all_le, vals, ok, weight, acc, first):
-            return None
-        return acc.tolist(), first.tolist()
-
-    if fp.vote:
-        if mm.function != "classification" or not cats:
-            return None
-
-        def vote(env: dict):
-            r = sums(env)
-            if r is None:
-                return None
-            votes, first = r
-            total = 0.0
-            for v in votes:
-                total += v
-            if total == 0.0:
-                return None
-            best = max(votes)
-            win, at = 0, None
-            for j, v in enumerate(votes):          # ties: the category voted for first
-                if v == best and (at is None or first[j] < at):
-                    win, at = j, first[j]
-            return cats[win], {c: v / total for c, v in zip(cats, votes)}
-        return vote
-
-    if mm.function == "classification":
-        if method not in ("average", "weightedAverage") or den == 0.0 or not cats:
-            return None
-
-        def average(env: dict):
-            r = sums(env)
-            if r is None:
-                return None
-            probs = [a / den for a in r[0]]
-            win, best = 0, -math.inf
-            for j, p in enumerate(probs):          # argmax: the first of equals
-                if p != p:
+    def build(order: tuple[str, ...]):
+        """The scorer over a row holding the fields ``order`` (the graph's slots at their
+        places in it)."""
+        n = len(order)
+        at = np.array([order.index(name) for name in names], np.int64)
+        nodes = np.ascontiguousarray(np.stack([g.thr, at[feat].astype(np.float64),
+                                               g.nxt[:, 0].astype(np.float64),
+                                               g.nxt[:, 1].astype(np.float64),
+                                               g.lo.astype(np.float64), g.hi.astype(np.float64)],
+                                              axis=1))
+        ints = np.array([n, k, mode, int(bool(g.all_le)), len(g.starts)] +
+                        [int(kinds.get(name) == _FLOAT) for name in order] +
+                        g.starts.tolist() + g.op.tolist() +
+                        fp.leaf_ok.astype(np.int64).tolist(), np.int64)
+        floats = np.concatenate([[den], weight, np.asarray(g.sets, np.float64)])
+        if mode == SUM or mode == MEAN:
+            def answer(buf):
+                r = kernel(buf, ints, nodes, vals, floats)
+                return None if r < 0 else (buf[n], None)
+        else:
+            def answer(buf):
+                r = kernel(buf, ints, nodes, vals, floats)
+                if r < 0:
                     return None
-                if p > best:
-                    win, best = j, p
-            return cats[win], dict(zip(cats, probs))
-        return average
+                return cats[r], dict(zip(cats, buf[n:n + k].tolist()))
+        return answer
 
-    if mm.function != "regression":
-        return None
-    mean = method in ("average", "weightedAverage")
-    if mean and den == 0.0:
-        return None
+    answer = build(names)
+    row_of = _row(features)
+    pad = [0.0] * k
 
-    def value(env: dict):
-        r = sums(env)
-        if r is None:
-            return None
-        v = r[0][0]
-        if mean:
-            v = v / den
-        return (v, None) if v - v == 0.0 else None
-    return value
+    def env_score(env: dict):
+        # (env's numbers are rounded already: rounding again leaves them, codes are finite)
+        return answer(array("d", row_of(env) + pad))
+    if any(c is not None for _, c in features):
+        return env_score
+    return RowScorer(names, len(names) + k, answer, env_score,
+                     lambda order: RowScorer(order, len(order) + k, build(order), env_score))
+
+
+def forest_row_twin(buf, ints, nodes, vals, floats) -> int:
+    """``_record_numba.forest_row`` in plain Python: the same walks, the same additions in the
+    same tree order and the same finish (tests/test_record_row.py holds the two together)."""
+    n, k, mode, all_le, n_trees = (int(v) for v in ints[:5])
+    flags = ints[5:5 + n]
+    for i in range(n):
+        v = buf[i]
+        if flags[i]:
+            with np.errstate(over="ignore"):       # (beyond float32: inf, as the cast)
+                v = float(np.float32(v))
+            buf[i] = v
+        if v - v != 0.0:
+            return -1
+    s0 = 5 + n
+    o0 = s0 + n_trees
+    k0 = o0 + len(nodes)
+    q0 = 1 + n_trees
+    thr, feat = nodes[:, 0].tolist(), nodes[:, 1].astype(np.int64).tolist()
+    no, yes = nodes[:, 2].astype(np.int64).tolist(), nodes[:, 3].astype(np.int64).tolist()
+    lo, hi = nodes[:, 4].astype(np.int64).tolist(), nodes[:, 5].astype(np.int64).tolist()
+    sets = floats[q0:].tolist()
+    acc = [0.0] * k
+    first = [_NO_VOTE] * k
+    for tree in range(n_trees):
+        t = int(ints[s0 + tree])
+        while t >= 0:
+            v, th = buf[feat[t]], thr[t]
+            c = v <= th if all_le else _op_test(int(ints[o0 + t]), v, th, sets[lo[t]:hi[t]])
+            t = yes[t] if c else no[t]
+        lf = -t - 2
+        if lf < 0 or not ints[k0 + lf]:
+            return -1
+        w = float(floats[1 + tree])
+        row = vals[lf].tolist()
+        for j in range(k):
+            acc[j] += w * row[j]
+            if row[j] != 0.0 and first[j] > tree:
+                first[j] = tree
+    den = float(floats[0])
+    if mode in (SUM, MEAN):
+        v = acc[0] / den if mode == MEAN else acc[0]
+        if v - v != 0.0:
+            return -1
+        buf[n] = v
+        return 0
+    if mode == AVERAGE:
+        win, best = 0, -math.inf
+        for j in range(k):
+            p = acc[j] / den
+            if p != p:
+                return -1
+            if p > best:
+                win, best = j, p
+            buf[n + j] = p
+        return win
+    total = 0.0
+    for v in acc:
+        total += v
+    if total == 0.0 or total - total != 0.0:
+        return -1
+    best = max(acc)
+    win, at = -1, _NO_VOTE
+    for j in range(k):                             # ties: the category voted for first
+        if acc[j] == best and (win < 0 or first[j] < at):
+            win, at = j, first[j]
+        buf[n + j] = acc[j] / total
+    return win
+
+
+def _op_test(o: int, v: float, th: float, members: list[float]) -> bool:
+    """One node's test on a present value (``_record_numba._test``: G_KNOWN sends it false)."""
+    return False if o == G_KNOWN else graph_test(o, v, th, members)
 
 
 def _plain_mining(model) -> bool:

@@ -12,115 +12,30 @@ import pandas as pd
 import pytest
 
 import portmodel
+from conformance_util import SHARED, read_csv
 from exact_util import canon
-from conformance_util import SHARED, agrees, cases, read_csv
+from record_util import (check_conformance_records, conformance_cases,  # noqa: F401
+                         mutations, pair, same_answer, typed_records)
 
 RATTLE = ["rattle/LogisticRegressionAudit", "rattle/LogisticRegressionIris",
           "rattle/RegressionAuto", "rattle/RegressionXformAuto"]
-
-
-def _pair(source) -> tuple[portmodel.Model, portmodel.Model]:
-    """The model twice: with its record plan, and with the column plan only."""
-    fast = portmodel.load(source)
-    fast._record_plan = fast.record_plan()     # (what the first predict(dict) compiles)
-    slow = portmodel.load(source)
-    slow._record_plan = None
-    return fast, slow
-
-
-def _same_answer(fast, slow, record) -> bool:
-    """predict(record) equal on both; returns whether the record plan answered it."""
-    answered = fast._record_plan is not None and fast._record_plan(record) is not None
-    try:
-        want = slow.predict(record, errors="mark")
-    except Exception as exc:          # noqa: BLE001 - the record plan must raise the same
-        with pytest.raises(type(exc)):
-            fast.predict(record, errors="mark")
-        assert not answered
-        return False
-    got = fast.predict(record, errors="mark")
-    assert list(got) == list(want), record
-    assert {k: canon(v) for k, v in got.items()} == {k: canon(v) for k, v in want.items()}, \
-        record
-    return answered
-
-
-def _typed_records(model, frame: pd.DataFrame) -> list[dict]:
-    """Conformance input rows (text) as a service would send them: numbers for numeric fields."""
-    numeric = {f.name for f in model.inputs if f.data_type in ("double", "float", "integer")}
-    out = []
-    for row in frame.to_dict("records"):
-        rec = {}
-        for k, v in row.items():
-            if isinstance(v, float) and math.isnan(v):
-                rec[k] = None
-            elif k in numeric:
-                rec[k] = float(v)
-            else:
-                rec[k] = v
-        out.append(rec)
-    return out
-
-
-def _mutations(model, record: dict):
-    """Records one step off the happy path (and a few still on it)."""
-    for f in model.inputs:
-        name = f.name
-        for value in (None, math.nan, math.inf, -math.inf, "", "abc", " 1.5", True,
-                      np.float32(1.5), np.int64(3), 7, 2 ** 70, [1.0], np.array([1.0]),
-                      "zzz-not-a-category"):
-            rec = dict(record)
-            rec[name] = value
-            yield rec
-        rec = dict(record)
-        del rec[name]
-        yield rec
-    yield {**record, "unused_extra": "x"}
-    yield {}
-
-
-@pytest.fixture(scope="module")
-def conformance_cases():
-    found = {c["id"]: c for c in cases()}
-    if not found:
-        pytest.skip("../shared/conformance is absent")
-    return found
 
 
 @pytest.mark.parametrize("case_id", RATTLE)
 def test_conformance_records(conformance_cases, case_id):
     """Each input record through the record plan gives JPMML's expected outputs, and exactly the
     column plan's answer; the plan answers (nearly) every complete record."""
-    case = conformance_cases[case_id]
-    fast, slow = _pair(SHARED / case["document"])
-    assert fast._record_plan is not None
-    frame = read_csv(SHARED / case["input"])
-    expected = read_csv(SHARED / case["expected"])
-    records = _typed_records(fast, frame)
-    answered = 0
-    for i, rec in enumerate(records):
-        answered += _same_answer(fast, slow, rec)
-        got = fast.predict(rec, errors="mark")
-        for col in expected.columns:
-            if col in case.get("ignore_columns", []):
-                continue
-            assert col in got, (col, list(got))
-            exp = expected[col].iloc[i]
-            exp = None if isinstance(exp, float) and math.isnan(exp) else exp
-            assert agrees(exp, got[col], case["precision"], case["zero_threshold"]), \
-                (i, col, exp, got[col])
-    complete = sum(all(rec.get(f.name) is not None for f in fast.inputs) for rec in records)
-    assert answered >= 0.9 * complete > 0
+    check_conformance_records(conformance_cases[case_id])
 
 
 @pytest.mark.parametrize("case_id", RATTLE[:2])
-def test_conformance_mutations(conformance_cases, case_id):
+def test_conformancemutations(conformance_cases, case_id):
     case = conformance_cases[case_id]
-    fast, slow = _pair(SHARED / case["document"])
+    fast, slow = pair(SHARED / case["document"])
     frame = read_csv(SHARED / case["input"])
-    for rec in _typed_records(fast, frame.head(3)):
-        for m in _mutations(fast, rec):
-            _same_answer(fast, slow, m)
+    for rec in typed_records(fast, frame.head(3)):
+        for m in mutations(fast, rec):
+            same_answer(fast, slow, m)
 
 
 @pytest.mark.parametrize("name", ["logreg_wine", "logreg_cancer"])
@@ -128,30 +43,30 @@ def test_sklearn_logistic_records(fitted, name):
     """sklearn2pmml's scaler + one-hot + logistic regression: the record plan answers every row,
     with scikit-learn's probabilities (1e-9) and the column plan's bits."""
     f = fitted[name]
-    fast, slow = _pair(f.path)
+    fast, slow = pair(f.path)
     assert fast._record_plan is not None
     X = f.X.head(60)
     want = f.pipeline.predict_proba(X)
     classes = list(f.pipeline.classes_)
     for i, rec in enumerate(X.to_dict("records")):
-        assert _same_answer(fast, slow, rec), i
+        assert same_answer(fast, slow, rec), i
         got = fast.predict(rec)
         for j, c in enumerate(classes):
             assert abs(got[f"probability({c})"] - want[i, j]) <= 1e-9
         assert got[f.target] == f.pipeline.predict(X.iloc[[i]])[0]
-    for m in _mutations(fast, X.iloc[0].to_dict()):
-        _same_answer(fast, slow, m)
+    for m in mutations(fast, X.iloc[0].to_dict()):
+        same_answer(fast, slow, m)
 
 
 def test_sample_linear_regression(samples_dir):
     """The bundled diabetes regression, against its own data file."""
-    fast, slow = _pair(samples_dir / "diabetes_linear.pmml")
+    fast, slow = pair(samples_dir / "diabetes_linear.pmml")
     assert fast._record_plan is not None
     data = pd.read_csv(samples_dir / "diabetes.csv")
     records = data.head(40).to_dict("records")
-    assert all(_same_answer(fast, slow, r) for r in records)
-    for m in _mutations(fast, records[0]):
-        _same_answer(fast, slow, m)
+    assert all(same_answer(fast, slow, r) for r in records)
+    for m in mutations(fast, records[0]):
+        same_answer(fast, slow, m)
 
 
 # ---------------------------------------------------------------- the subset's corners
@@ -221,17 +136,17 @@ MULTINOMIAL = """
 @pytest.mark.parametrize("norm", ["softmax", "simplemax", "none", "logit", "probit", "cloglog"])
 def test_multinomial_corners(pmml_doc, norm):
     doc = pmml_doc(FIELDS, MULTINOMIAL.format(norm=norm), transformations=GLOBAL)
-    fast, slow = _pair(doc)
+    fast, slow = pair(doc)
     assert fast._record_plan is not None
     rng = np.random.default_rng(1)
     answered = 0
     for _ in range(200):
         rec = {"a": float(rng.choice([-3.0, -1.0, 0.0, 0.5, 2.0, 5.0, rng.normal()])),
                "b": float(rng.normal(5, 8)), "c": str(rng.choice(["u", "v", "w"]))}
-        answered += _same_answer(fast, slow, rec)
+        answered += same_answer(fast, slow, rec)
     assert answered >= 150           # (simplemax/none may give NaN or ties: declined or not)
-    for m in _mutations(fast, {"a": 0.5, "b": 3.0, "c": "v"}):
-        _same_answer(fast, slow, m)
+    for m in mutations(fast, {"a": 0.5, "b": 3.0, "c": "v"}):
+        same_answer(fast, slow, m)
 
 
 def test_multinomial_hand_computed(pmml_doc):
@@ -276,16 +191,16 @@ REGRESSION = """
 @pytest.mark.parametrize("norm", ["none", "exp", "logit", "softmax", "cauchit", "loglog"])
 def test_regression_corners(pmml_doc, norm):
     """Division by a field (0 declines), links through numpy, no target field (predictedValue)."""
-    fast, slow = _pair(pmml_doc(FIELDS, REGRESSION.format(norm=norm, mf="", exp="1")))
+    fast, slow = pair(pmml_doc(FIELDS, REGRESSION.format(norm=norm, mf="", exp="1")))
     assert fast._record_plan is not None
     for a in (-2.0, 0.0, 1.5, 1e200):
         for b in (-1.0, 0.0, 3.0, 1e-200):
             for c in ("u", "w"):
-                _same_answer(fast, slow, {"a": a, "b": b, "c": c})
+                same_answer(fast, slow, {"a": a, "b": b, "c": c})
     assert fast._record_plan({"a": 1.0, "b": 0.0, "c": "u"}) is None
     assert fast._record_plan({"a": 1.0, "b": 2.0, "c": "u"}) is not None
-    for m in _mutations(fast, {"a": 1.0, "b": 2.0, "c": "w"}):
-        _same_answer(fast, slow, m)
+    for m in mutations(fast, {"a": 1.0, "b": 2.0, "c": "w"}):
+        same_answer(fast, slow, m)
 
 
 @pytest.mark.parametrize("mf,exp", [
@@ -294,7 +209,7 @@ def test_regression_corners(pmml_doc, norm):
     ("", "2"),                                                         # a polynomial term
 ])
 def test_outside_the_subset_has_no_plan(pmml_doc, mf, exp):
-    fast, slow = _pair(pmml_doc(FIELDS, REGRESSION.format(norm="none", mf=mf, exp=exp)))
+    fast, slow = pair(pmml_doc(FIELDS, REGRESSION.format(norm="none", mf=mf, exp=exp)))
     assert fast._record_plan is None
     assert canon(fast.predict({"a": 1.0, "b": 2.0, "c": "u"})["predictedValue"]) == \
         canon(slow.predict({"a": 1.0, "b": 2.0, "c": "u"})["predictedValue"])

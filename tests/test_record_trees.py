@@ -6,15 +6,15 @@ predictions.
 """
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
 import pytest
 
 import portmodel
-from conformance_util import SHARED, agrees, read_csv
-from test_record_plan import _mutations, _pair, _same_answer, _typed_records
+from conformance_util import SHARED, read_csv
+from record_util import (check_conformance_records, conformance_cases,  # noqa: F401
+                         mutations, pair, same_answer, typed_records)
 
 CASES = ["rattle/DecisionTreeXformAuto", "rattle/RandomForestAudit", "rattle/RandomForestAuto",
          "rattle/RandomForestIris", "rattle/RandomForestXformIris"]
@@ -22,35 +22,17 @@ CASES = ["rattle/DecisionTreeXformAuto", "rattle/RandomForestAudit", "rattle/Ran
 
 @pytest.mark.parametrize("case_id", CASES)
 def test_conformance_records(conformance_cases, case_id):
-    case = conformance_cases[case_id]
-    fast, slow = _pair(SHARED / case["document"])
-    assert fast._record_plan is not None
-    frame = read_csv(SHARED / case["input"])
-    expected = read_csv(SHARED / case["expected"])
-    records = _typed_records(fast, frame)
-    answered = 0
-    for i, rec in enumerate(records):
-        answered += _same_answer(fast, slow, rec)
-        got = fast.predict(rec, errors="mark")
-        for col in expected.columns:
-            if col in case.get("ignore_columns", []):
-                continue
-            exp = expected[col].iloc[i]
-            exp = None if isinstance(exp, float) and math.isnan(exp) else exp
-            assert agrees(exp, got[col], case["precision"], case["zero_threshold"]), \
-                (i, col, exp, got[col])
-    complete = sum(all(rec.get(f.name) is not None for f in fast.inputs) for rec in records)
-    assert answered >= 0.9 * complete > 0
+    check_conformance_records(conformance_cases[case_id])
 
 
 @pytest.mark.parametrize("case_id", CASES)
-def test_conformance_mutations(conformance_cases, case_id):
+def test_conformancemutations(conformance_cases, case_id):
     case = conformance_cases[case_id]
-    fast, slow = _pair(SHARED / case["document"])
+    fast, slow = pair(SHARED / case["document"])
     frame = read_csv(SHARED / case["input"])
-    for rec in _typed_records(fast, frame.head(2)):
-        for m in _mutations(fast, rec):
-            _same_answer(fast, slow, m)
+    for rec in typed_records(fast, frame.head(2)):
+        for m in mutations(fast, rec):
+            same_answer(fast, slow, m)
 
 
 SKLEARN = ["tree_iris", "tree_diabetes", "forest_wine", "forest_diabetes", "gbm_cancer",
@@ -63,11 +45,11 @@ def test_sklearn_records(fitted, name):
     sums with Targets in a model chain with a logit/softmax regression): the record plan
     answers every row, with scikit-learn's answers (1e-9) and the column plan's bits."""
     f = fitted[name]
-    fast, slow = _pair(f.path)
+    fast, slow = pair(f.path)
     assert fast._record_plan is not None
     X = f.X.head(80)
     for i, rec in enumerate(X.to_dict("records")):
-        assert _same_answer(fast, slow, rec), i
+        assert same_answer(fast, slow, rec), i
         got = fast.predict(rec)
         if f.kind == "classifier":
             want = f.pipeline.predict_proba(X.iloc[[i]])[0]
@@ -76,8 +58,8 @@ def test_sklearn_records(fitted, name):
         else:
             want = f.pipeline.predict(X.iloc[[i]])[0]
             assert abs(got[f.target] - want) <= 1e-9 * max(1.0, abs(want))
-    for m in _mutations(fast, X.iloc[0].to_dict()):
-        _same_answer(fast, slow, m)
+    for m in mutations(fast, X.iloc[0].to_dict()):
+        same_answer(fast, slow, m)
 
 
 @pytest.mark.parametrize("name", ["tree_iris", "forest_wine", "gbm_iris"])
@@ -85,7 +67,7 @@ def test_float_rounding_and_thresholds(fitted, name):
     """Values next to every split threshold (float fields round to float32 first, as the column
     plan does): the record plan answers them and gives the column plan's answers."""
     f = fitted[name]
-    fast, slow = _pair(f.path)
+    fast, slow = pair(f.path)
     base = f.X.iloc[0].to_dict()
     doc = f.path.read_text()
     thresholds = {}
@@ -101,7 +83,7 @@ def test_float_rounding_and_thresholds(fitted, name):
                       float(np.float32(v)) + 1e-12, v * (1 + 1e-9)):
                 rec = dict(base)
                 rec[field] = float(x)
-                assert _same_answer(fast, slow, rec)
+                assert same_answer(fast, slow, rec)
                 checked += 1
     assert checked > 20
 
@@ -120,10 +102,3 @@ def test_no_plan_outside_the_subset(samples_dir, pmml_doc):
 
 
 
-@pytest.fixture(scope="module")
-def conformance_cases():
-    from conformance_util import cases
-    found = {c["id"]: c for c in cases()}
-    if not found:
-        pytest.skip("../shared/conformance is absent")
-    return found
