@@ -31,7 +31,7 @@ _PYTHON_TAIL = 16
 
 def network_scorer(model, need: Callable[[str], str]) -> Callable[[dict], Any] | None:
     """A NeuralNetwork's one-record scorer, or None outside the subset."""
-    from .models.kernels import kernels
+    from .models.compute_backend import kernels
     from .models.neural_network import _denormalize, _kernel_activation, activate, normalize
     if kernels() is None or model.wide or getattr(model, "float32", False):
         return None

@@ -37,7 +37,8 @@ from ..expressions import cast, compile_expression, convert_checked, find_expres
 from ..scope import Scope
 from ..values import Col, is_numeric_type, parse_scalar
 from .base import CompiledModel, Result, classification_result, register, regression_result
-from .kernels import kernels, run_blocks
+from .compute_backend import kernels
+from .row_blocks import run_blocks
 
 ACTIVATIONS = ("threshold", "logistic", "tanh", "identity", "exponential", "reciprocal", "square",
                "Gauss", "sine", "cosine", "Elliott", "arctan", "rectifier", "radialBasis")
