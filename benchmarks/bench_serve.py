@@ -497,7 +497,12 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--max-requests", type=int, default=60_000)
-    ap.add_argument("--workers", type=int, default=2)
+    # one server worker by default: the load generator runs on the same 2-core machine and
+    # takes the other core; with two workers three busy processes share two cores and the
+    # p99 shows the scheduler's time slices rather than the server (MLServer gets the same)
+    ap.add_argument("--workers", type=int, default=1,
+                    help="server workers for portmodel and MLServer alike (default 1: the load "
+                         "generator has the other core)")
     ap.add_argument("--models", default="lr,rf")
     ap.add_argument("--no-mlserver", action="store_true")
     ap.add_argument("--driver", choices=("auto", "wrk", "python"), default="auto",

@@ -16,6 +16,7 @@ import importlib
 import importlib.util
 import logging
 import re
+import sys
 import time
 from contextlib import asynccontextmanager
 from typing import Any
@@ -303,6 +304,10 @@ def _optional(module: str) -> Any:
 
 def create_app(config: ServeConfig) -> FastAPI:
     """One worker's application over the repository ``config.repo``."""
+    # the event loop waits for the interpreter lock while the metrics flusher or a model
+    # compile runs on another thread: hand it over after 0.5 ms, not Python's default 5 ms
+    # (that default showed as 10-20 ms p99 latency under steady load)
+    sys.setswitchinterval(0.0005)
     store = Store.open(config.repo)
 
     @asynccontextmanager
