@@ -628,7 +628,8 @@ def score_file(model: Any, input: str, output: str, *, input_format: str | None 
                keep: list[str] | None = None, keep_all: bool = False, on_error: str = "fail",
                delimiter: str | None = None, header: bool = True, quotechar: str = '"',
                encoding: str = "utf8", progress: bool | None = None,
-               on_chunk: Callable[[Summary], None] | None = None) -> Summary:
+               on_chunk: Callable[[Summary], None] | None = None,
+               before_commit: Callable[[Summary], None] | None = None) -> Summary:
     """Score every row of an input file into an output file; return what happened to the rows.
 
     model: a loaded Model, or a document path/bytes (needed as bytes for --jobs > 1 anyway).
@@ -639,6 +640,8 @@ def score_file(model: Any, input: str, output: str, *, input_format: str | None 
     Rows are numbered from 1, header excluded, in every message.
     on_chunk: called with the running summary after each chunk is written (a service's job
     reports its progress through it).
+    before_commit: called once every row is written, just before the output appears; if it
+    raises, the output is dropped (a cancelled service job must leave nothing behind).
     """
     from . import load
     if on_error not in ("fail", "skip", "record"):
@@ -719,6 +722,8 @@ def score_file(model: Any, input: str, output: str, *, input_format: str | None 
                 on_chunk(summary)
         if summary.rows_read == 0:
             writer.write(empty_output(model, keep_cols, on_error))
+        if before_commit is not None:
+            before_commit(summary)
         writer.commit()
     except BaseException:
         writer.abort()

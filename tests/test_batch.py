@@ -140,6 +140,28 @@ def test_on_error_fail_names_the_row_and_leaves_no_output(doc, tmp_path):
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".partial")]
 
 
+def test_a_refusal_just_before_commit_leaves_the_old_output(doc, tmp_path):
+    """before_commit sees every row written; if it raises (a job cancelled meanwhile), the
+    output is dropped and a file already there is kept as it was."""
+    src = tmp_path / "in.csv"
+    make_frame(250).to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    out.write_text("old\n")
+    seen = []
+
+    def refuse(summary):
+        seen.append(summary.rows_read)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        score_file(str(doc), str(src), str(out), chunk_rows=100, jobs=1, before_commit=refuse)
+    assert seen == [250]
+    assert out.read_text() == "old\n"
+    assert sorted(os.listdir(tmp_path)) == ["in.csv", "out.csv"]
+    score_file(str(doc), str(src), str(out), chunk_rows=100, jobs=1, before_commit=seen.append)
+    assert len(pd.read_csv(out)) == 250
+
+
 def test_on_error_skip_drops_and_counts(doc, tmp_path):
     df, path = _bad_file(tmp_path)
     out = tmp_path / "out.csv"

@@ -58,9 +58,14 @@ def main(argv: list[str]) -> int:
                                    summary.rows_rejected)
             except Exception:  # noqa: BLE001 - progress is only informative
                 pass
+    def still_wanted(summary) -> None:   # a job cancelled meanwhile leaves no output behind
+        current = store.job(job["id"])
+        if current is None or current.get("state") != "running":
+            raise Terminated()
     try:
         summary = score_file(document, spec["input"], spec["output"], jobs=1, progress=False,
-                             on_chunk=report, **spec.get("options", {}))
+                             on_chunk=report, before_commit=still_wanted,
+                             **spec.get("options", {}))
     except Terminated:
         print("portmodel: error: cancelled; no output written", file=sys.stderr)
         return 1
