@@ -479,7 +479,7 @@ class Compiler:
         body = j["set"]
         if not isinstance(body, dict) or not [k for k in body if k != "@"]:
             raise self.syntax("\"set\" needs an object of at least one symbol", path + ("set",))
-        assigns = []
+        assigns, exprs = [], []
         for k, v in body.items():
             if k == "@":
                 continue
@@ -500,7 +500,9 @@ class Compiler:
             if sym.frame is not scope.frame:  # pragma: no cover - sealing forbids this
                 raise self.semantic("cannot modify an enclosing function's symbol", p)
             assigns.append((sym.slot, e.fn))
-        return Expr("set", NULL, _assign_fn(assigns))
+            exprs.append((k, e))
+        return Expr("set", NULL, _assign_fn(assigns), tuple(e for _, e in exprs),
+                    {"names": [k for k, _ in exprs]})
 
     # branching
     def _cond(self, j, scope, path) -> Expr:
