@@ -19,7 +19,11 @@ per tree, added by a.sum, or by a.fold with la.add, left to right as the record 
 them), la.scale of an array; records, maps and arrays as outputs; the error form; and, in
 ``batch_models``, a.map/a.count with any function planned here over constant or computed
 arrays, a.max/a.min/a.mean/a.append/a.subseq, metric.*, m.kernel.*, model.svm.score,
-model.naive.gaussian and model.neighbor.nearestK. exp, tanh, pow, log and atan go through the C
+model.naive.gaussian and model.neighbor.nearestK; statements in blocks: ``set`` of variables
+the block declares, if/cond without a value, ``while`` and ``do``-``until`` (every row loops
+until its own condition stops it, variables change only for the rows still looping; rows
+still looping after ``LOOP_HANDOFF`` iterations or the action's wall-clock limit go to the
+record path, which finishes them or raises its own limit error), min and max of numbers. exp, tanh, pow, log and atan go through the C
 library as the record path's ``math`` does (``batch_libm``).
 
 The record path is the reference. Every vector value carries ``bad``: the rows whose answer the
@@ -240,7 +244,8 @@ class BatchPlan:
             return None
         text = getattr(columns, "text", {})
         try:
-            env: dict[str, Any] = {"n": n, "@steps": [0]}
+            # loop iterations and the start time of this batch (see Planner._loop)
+            env: dict[str, Any] = {"n": n, "@steps": [0], "@start": time.monotonic()}
             bad = np.zeros(n, dtype=bool)
             fields = {}
             for name, t in self.fields:
@@ -585,14 +590,15 @@ class Planner:
         the record path, which finishes them or raises its own limit error."""
         limits = self.rt.limits
         cap = min(limits.max_steps, LOOP_HANDOFF)
-        seconds = (limits.timeout_ms if limits.timeout_ms is not None
-                   else DEFAULT_TIMEOUT_MS) / 1000.0
+        timeout = getattr(self.engine, "_timeout", lambda phase: limits.timeout_ms)("action")
+        seconds = (timeout if timeout is not None else DEFAULT_TIMEOUT_MS) / 1000.0
 
         def run(env, act):
             n = env["n"]
             active = np.ones(n, dtype=bool) if act is None else act.copy()
-            steps = env["@steps"]
-            start = time.monotonic()
+            # (a function planned for pairs of rows runs in an environment of its own)
+            steps = env.get("@steps") or [0]
+            start = env.get("@start") or time.monotonic()
             bad = None
             first = until
             while True:

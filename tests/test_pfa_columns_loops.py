@@ -76,6 +76,17 @@ DOCS = {
         {"new": {"best": "best", "arg": "arg"}, "type": "Out"}],
         output={"type": "record", "name": "Out", "fields": [
             {"name": "best", "type": "double"}, {"name": "arg", "type": "int"}]}),
+    # a loop in a function that a.map runs over each element of a computed array
+    "loop in a mapped function": _doc([
+        {"let": {"xs": {"new": ["input.a", "input.b", "input.c"],
+                        "type": {"type": "array", "items": "double"}}}},
+        {"let": {"halvings": {"a.map": ["xs", {
+            "params": [{"x": "double"}], "ret": "double", "do": [
+                {"let": {"v": {"m.abs": "x"}, "k": 0.0}},
+                {"while": {"&&": [{">=": ["v", 1.0]}, {"<": ["k", 30.0]}]}, "do": [
+                    {"set": {"v": {"/": ["v", 2.0]}, "k": {"+": ["k", 1.0]}}}]},
+                {"+": ["k", "v"]}]}]}}},
+        {"+": [{"a.sum": ["halvings"]}, {"a.max": ["halvings"]}]}]),
 }
 
 #: rows with input.a >= 0 stop at once; the others never do
@@ -147,3 +158,17 @@ def test_a_set_inside_a_branch_expression_changes_its_own_block_only() -> None:
     assert columns.has_batch_path, columns.batch_path_reason
     frame = _frame(3)
     _assert_same(columns.predict(frame, errors="mark"), records.predict(frame, errors="mark"))
+
+
+def test_endless_rows_get_the_record_path_timeout_error() -> None:
+    """Under the document's own time limit (and a step budget too large to matter), a row that
+    never leaves its loop gets the record path's timeout error, and predict returns."""
+    doc = dict(ENDLESS, options={"timeout": 50})
+    columns = load_pfa(doc, limits=Limits(max_steps=10 ** 12))
+    records = load_pfa(doc, batch=False, limits=Limits(max_steps=10 ** 12))
+    assert columns.has_batch_path, columns.batch_path_reason
+    frame = pd.DataFrame({"a": [1.0, -2.0, 3.0], "b": 0.0, "c": 0.0})
+    got, want = columns.predict(frame, errors="mark"), records.predict(frame, errors="mark")
+    _assert_same(got, want)
+    errors = [c for c in want.columns if "error" in c.lower()]
+    assert "time" in str(want[errors[0]].iloc[1]).lower()
