@@ -20,11 +20,12 @@ them), la.scale of an array; records, maps and arrays as outputs; the error form
 ``batch_models``, a.map/a.count with any function planned here over constant or computed
 arrays, a.max/a.min/a.mean/a.append/a.subseq, metric.*, m.kernel.*, model.svm.score,
 model.naive.gaussian and model.neighbor.nearestK; statements in blocks: ``set`` of variables
-the block declares, if/cond without a value, ``while`` and ``do``-``until`` (every row loops
-until its own condition stops it, variables change only for the rows still looping; rows
-still looping after ``LOOP_HANDOFF`` iterations or the action's wall-clock limit go to the
-record path, which finishes them or raises its own limit error), min and max of numbers. exp, tanh, pow, log and atan go through the C
-library as the record path's ``math`` does (``batch_libm``).
+the block declares, if/cond as statements, ``while``, ``do``-``until`` and ``for`` (every row
+loops until its own condition stops it, variables change only for the rows still looping;
+rows still looping after ``LOOP_HANDOFF`` iterations or the action's wall-clock limit go to
+the record path, which finishes them or raises its own limit error); min and max of numbers.
+exp, tanh, pow, log and atan go through the C library as the record path's ``math`` does
+(``batch_libm``).
 
 The record path is the reference. Every vector value carries ``bad``: the rows whose answer the
 column path cannot give exactly (a value the record path rejects, a missing map key, a NaN where
@@ -510,11 +511,13 @@ class Planner:
             return self._loop(self.node(e.children[0]), self.stmt(e.children[1]), False)
         if k == "do-until":
             return self._loop(self.node(e.children[1]), self.stmt(e.children[0]), True)
-        if k == "if" and (len(e.children) == 2 or e.type.kind == "null"):
+        if k == "for" and "init" in e.info:
+            return self._for(e)
+        if k == "if":
             c = self.node(e.children[0])
             branches = [self.stmt(x) for x in e.children[1:]]
             return self._branch_stmt([c], branches)
-        if k == "cond" and e.type.kind == "null":
+        if k == "cond":
             kids = list(e.children)
             m = len(kids) // 2
             conds = [self.node(x) for x in kids[:m]]
@@ -524,6 +527,39 @@ class Planner:
         def value(env, act):
             return _masked(f(env).bad, act)
         return value
+
+    def _for(self, e: Expr):
+        """for: its variables start as a let, and each iteration runs the body, then the
+        step's assignments together (as one set)."""
+        init, step = e.info["init"], e.info["step"]
+        kids = list(e.children)
+        inits = kids[2:2 + len(init)]
+        steps = kids[2 + len(init):]
+        group = [("$" + nm, self.node(x)) for nm, x in zip(init, inits)]
+        self.declared[-1].update(init)
+        if not set(step) <= self.declared[-1]:
+            raise Unsupported("a for step of a variable declared outside its block")
+        cond = self.node(kids[0])
+        body = self.stmt(kids[1])
+        step_group = [("$" + nm, self.node(x), x.type) for nm, x in zip(step, steps)]
+
+        def start(env, act):
+            vals = [(key, f(env)) for key, f in group]
+            for key, v in vals:
+                env[key] = v
+            return _or(*[_masked(v.bad, act) for _, v in vals])
+        loop = self._loop(cond, _then(body, self._assign(step_group)), False)
+        return _then(start, loop)
+
+    def _assign(self, group: list):
+        """Assign each (key, value plan, type) together, for the active rows only."""
+        def run(env, act):
+            n = env["n"]
+            vals = [(key, f(env), t) for key, f, t in group]
+            for key, v, t in vals:
+                env[key] = v if act is None else _select(act, v, env[key], t, n, None)
+            return _or(*[_masked(v.bad, act) for _, v, _ in vals])
+        return run
 
     def _stmts(self, kids: list[Expr]):
         stmts = [self.stmt(c) for c in kids]
@@ -550,19 +586,8 @@ class Planner:
         for nm in names:
             if not self.declared or nm not in self.declared[-1]:
                 raise Unsupported("a set of a variable declared outside its block")
-        group = [("$" + nm, self.node(x), x.type) for nm, x in zip(names, e.children)]
-
-        def run(env, act):
-            n = env["n"]
-            vals = [(key, f(env), t) for key, f, t in group]
-            for key, v, t in vals:
-                if act is None:
-                    env[key] = v
-                else:
-                    old = env[key]
-                    env[key] = _select(act, v, old, t, n, None)
-            return _or(*[_masked(v.bad, act) for _, v, _ in vals])
-        return run
+        return self._assign([("$" + nm, self.node(x), x.type)
+                             for nm, x in zip(names, e.children)])
 
     def _branch_stmt(self, conds: list, branches: list):
         """if/cond as a statement: each branch runs for the rows that reach it and take it."""
@@ -1445,6 +1470,13 @@ def _argmin(x: np.ndarray) -> np.ndarray:
     nan = np.isnan(x)
     m = np.min(np.where(nan, np.inf, x), axis=1, keepdims=True)
     return np.argmax((x == m) & ~nan, axis=1).astype(np.int64)
+
+
+def _then(first, second):
+    """Two statements one after the other."""
+    def run(env, act):
+        return _or(first(env, act), second(env, act))
+    return run
 
 
 def _masked(bad: np.ndarray | None, act: np.ndarray | None) -> np.ndarray | None:

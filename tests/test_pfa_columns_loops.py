@@ -1,4 +1,4 @@
-"""Loops over columns (``while``, ``do``-``until``, ``set`` of let-bound variables, ``min`` and
+"""Loops over columns (``while``, ``do``-``until``, ``for``, ``set`` of let-bound variables, ``min`` and
 ``max``) in shapes no exporter writes: rows leave a loop at different iterations, loops nest
 inside branches and expression blocks, a set assigns several variables at once, an error
 form fires inside a loop, and some rows never stop. The column path is taken and gives the
@@ -87,6 +87,16 @@ DOCS = {
                     {"set": {"v": {"/": ["v", 2.0]}, "k": {"+": ["k", 1.0]}}}]},
                 {"+": ["k", "v"]}]}]}}},
         {"+": [{"a.sum": ["halvings"]}, {"a.max": ["halvings"]}]}]),
+    # a for loop (its step assigns together) that also changes a variable of the block,
+    # with a statement-level if whose branches have values
+    "for loop": _doc([
+        {"let": {"acc": 0.0}},
+        {"for": {"i": 0, "p": 1.0}, "while": {"&&": [{"<": ["i", 12]}, {"<": ["p", 1e6]}]},
+         "step": {"i": {"+": ["i", 1]}, "p": {"*": ["p", {"m.abs": "input.a"}]}},
+         "do": [{"if": {">": ["p", "input.b"]},
+                 "then": [{"set": {"acc": {"+": ["acc", "p"]}}}, "acc"],
+                 "else": [{"set": {"acc": {"-": ["acc", 1.0]}}}, 0.0]}]},
+        "acc"]),
 }
 
 #: rows with input.a >= 0 stop at once; the others never do
