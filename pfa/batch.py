@@ -19,8 +19,13 @@ per tree, added by a.sum, or by a.fold with la.add, left to right as the record 
 them), la.scale of an array; records, maps and arrays as outputs; the error form; and, in
 ``batch_models``, a.map/a.count with any function planned here over constant or computed
 arrays, a.max/a.min/a.mean/a.append/a.subseq, metric.*, m.kernel.*, model.svm.score,
-model.naive.gaussian and model.neighbor.nearestK. exp, tanh, pow, log and atan go through the C
-library as the record path's ``math`` does (``batch_libm``).
+model.naive.gaussian and model.neighbor.nearestK; statements in blocks: ``set`` of variables
+the block declares, if/cond as statements, ``while``, ``do``-``until`` and ``for`` (every row
+loops until its own condition stops it, variables change only for the rows still looping;
+rows still looping after ``LOOP_HANDOFF`` iterations or the action's wall-clock limit go to
+the record path, which finishes them or raises its own limit error); min and max of numbers.
+exp, tanh, pow, log and atan go through the C library as the record path's ``math`` does
+(``batch_libm``).
 
 The record path is the reference. Every vector value carries ``bad``: the rows whose answer the
 column path cannot give exactly (a value the record path rejects, a missing map key, a NaN where
@@ -31,6 +36,7 @@ from __future__ import annotations
 
 import gc
 import math
+import time
 from contextlib import contextmanager
 from typing import Any, Callable, Mapping
 
@@ -39,6 +45,7 @@ import numpy as np
 from . import batch_libm as libm
 from .batch_input import NUMBER_KINDS, Cat, field_kind, read_column
 from .compiler import Expr
+from .runtime import DEFAULT_TIMEOUT_MS
 from .types import INT as INT_T, STRING as STRING_T, Array, AvroType, Map, Record
 
 
@@ -136,6 +143,9 @@ ELEMENTWISE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 BINARY = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
 TREE_OPS = {"<": 0, "<=": 1, ">": 2, ">=": 3, "==": 4, "!=": 5}
 COMPARE = ("==", "!=", "<", "<=", ">", ">=")
+#: loop iterations (all loops of one batch together) after which the rows still looping go to
+#: the record path: it runs them under its own step budget and clock
+LOOP_HANDOFF = 10_000
 
 
 def _sequential_sum(terms: list) -> Any:
@@ -235,7 +245,8 @@ class BatchPlan:
             return None
         text = getattr(columns, "text", {})
         try:
-            env: dict[str, Any] = {"n": n}
+            # loop iterations and the start time of this batch (see Planner._loop)
+            env: dict[str, Any] = {"n": n, "@steps": [0], "@start": time.monotonic()}
             bad = np.zeros(n, dtype=bool)
             fields = {}
             for name, t in self.fields:
@@ -351,6 +362,8 @@ class Planner:
         self.reads: dict[str, AvroType] = {}
         self.input_type = engine.input_type
         self.input_record = isinstance(engine.input_type, Record)
+        #: names each enclosing expression block declares (the variables ``set`` may change)
+        self.declared: list[set[str]] = []
         #: variables bound to constants while planning (an element of a constant array that a
         #: function is planned for, one plan per element)
         self.bound: dict[str, Any] = {}
@@ -466,24 +479,168 @@ class Planner:
     def _block(self, kids: list[Expr]):
         if not kids:
             raise Unsupported("an empty block")
-        lets = []
-        for c in kids[:-1]:
-            if c.kind != "let":
-                raise Unsupported(f"a statement of kind {c.kind!r}")
-            lets.append([("$" + nm, self.node(x)) for nm, x in zip(c.info["names"], c.children)])
-        last = self.node(kids[-1])
+        # names declared by this block's statements (nested statement blocks included): the
+        # only variables a ``set`` in it may change, so an expression's block never writes a
+        # variable that another expression reads
+        self.declared.append(set())
+        try:
+            stmts = [self.stmt(c) for c in kids[:-1]]
+            last = self.node(kids[-1])
+        finally:
+            self.declared.pop()
 
         def run(env):
             env = dict(env)
-            bads = []
-            for group in lets:
-                vals = [(key, f(env)) for key, f in group]
-                for key, v in vals:
-                    env[key] = v
-                    bads.append(v.bad)
+            bads = [s(env, None) for s in stmts]
             v = last(env)
             bad = _or(v.bad, *bads)
             return V(v.kind, v.data, v.null, bad) if bad is not v.bad else v
+        return run
+
+    # -- statements: stmt(env, act) changes env in place for the rows of act (None: all rows)
+    # and returns the rows the record path must score (bad values met by active rows)
+    def stmt(self, e: Expr) -> Callable[[dict, np.ndarray | None], np.ndarray | None]:
+        k = e.kind
+        if k == "let":
+            return self._let_stmt(e)
+        if k == "set":
+            return self._set_stmt(e)
+        if k in ("block", "do"):
+            return self._stmts(list(e.children))
+        if k == "while":
+            return self._loop(self.node(e.children[0]), self.stmt(e.children[1]), False)
+        if k == "do-until":
+            return self._loop(self.node(e.children[1]), self.stmt(e.children[0]), True)
+        if k == "for" and "init" in e.info:
+            return self._for(e)
+        if k == "if":
+            c = self.node(e.children[0])
+            branches = [self.stmt(x) for x in e.children[1:]]
+            return self._branch_stmt([c], branches)
+        if k == "cond":
+            kids = list(e.children)
+            m = len(kids) // 2
+            conds = [self.node(x) for x in kids[:m]]
+            return self._branch_stmt(conds, [self.stmt(x) for x in kids[m:]])
+        f = self.node(e)
+
+        def value(env, act):
+            return _masked(f(env).bad, act)
+        return value
+
+    def _for(self, e: Expr):
+        """for: its variables start as a let, and each iteration runs the body, then the
+        step's assignments together (as one set)."""
+        init, step = e.info["init"], e.info["step"]
+        kids = list(e.children)
+        inits = kids[2:2 + len(init)]
+        steps = kids[2 + len(init):]
+        group = [("$" + nm, self.node(x)) for nm, x in zip(init, inits)]
+        self.declared[-1].update(init)
+        if not set(step) <= self.declared[-1]:
+            raise Unsupported("a for step of a variable declared outside its block")
+        cond = self.node(kids[0])
+        body = self.stmt(kids[1])
+        step_group = [("$" + nm, self.node(x), x.type) for nm, x in zip(step, steps)]
+
+        def start(env, act):
+            vals = [(key, f(env)) for key, f in group]
+            for key, v in vals:
+                env[key] = v
+            return _or(*[_masked(v.bad, act) for _, v in vals])
+        loop = self._loop(cond, _then(body, self._assign(step_group)), False)
+        return _then(start, loop)
+
+    def _assign(self, group: list):
+        """Assign each (key, value plan, type) together, for the active rows only."""
+        def run(env, act):
+            n = env["n"]
+            vals = [(key, f(env), t) for key, f, t in group]
+            for key, v, t in vals:
+                env[key] = v if act is None else _select(act, v, env[key], t, n, None)
+            return _or(*[_masked(v.bad, act) for _, v, _ in vals])
+        return run
+
+    def _stmts(self, kids: list[Expr]):
+        stmts = [self.stmt(c) for c in kids]
+
+        def run(env, act):
+            return _or(*[s(env, act) for s in stmts])
+        return run
+
+    def _let_stmt(self, e: Expr):
+        group = [("$" + nm, self.node(x)) for nm, x in zip(e.info["names"], e.children)]
+        self.declared[-1].update(e.info["names"])
+
+        def run(env, act):
+            vals = [(key, f(env)) for key, f in group]
+            for key, v in vals:
+                env[key] = v
+            return _or(*[_masked(v.bad, act) for _, v in vals])
+        return run
+
+    def _set_stmt(self, e: Expr):
+        names = e.info.get("names")
+        if names is None or len(names) != len(e.children):
+            raise Unsupported("a set of this kind")
+        for nm in names:
+            if not self.declared or nm not in self.declared[-1]:
+                raise Unsupported("a set of a variable declared outside its block")
+        return self._assign([("$" + nm, self.node(x), x.type)
+                             for nm, x in zip(names, e.children)])
+
+    def _branch_stmt(self, conds: list, branches: list):
+        """if/cond as a statement: each branch runs for the rows that reach it and take it."""
+        def run(env, act):
+            n = env["n"]
+            reach = np.ones(n, dtype=bool) if act is None else act
+            bad = None
+            for c, br in zip(conds, branches):
+                cv = c(env)
+                bad = _or(bad, _masked(cv.bad, reach))
+                t = _truth(cv, n)
+                take = reach & t
+                if take.any():
+                    bad = _or(bad, br(env, take))
+                reach = reach & ~t
+            if len(branches) > len(conds) and reach.any():
+                bad = _or(bad, branches[-1](env, reach))
+            return bad
+        return run
+
+    def _loop(self, cond, body, until: bool):
+        """while (or do-until) over columns: the rows still looping are the active ones; a
+        statement changes variables only for them. The rows still looping after the record
+        path's step budget (capped at LOOP_HANDOFF iterations) or its wall-clock limit go to
+        the record path, which finishes them or raises its own limit error."""
+        limits = self.rt.limits
+        cap = min(limits.max_steps, LOOP_HANDOFF)
+        timeout = getattr(self.engine, "_timeout", lambda phase: limits.timeout_ms)("action")
+        seconds = (timeout if timeout is not None else DEFAULT_TIMEOUT_MS) / 1000.0
+
+        def run(env, act):
+            n = env["n"]
+            active = np.ones(n, dtype=bool) if act is None else act.copy()
+            # (a function planned for pairs of rows runs in an environment of its own)
+            steps = env.get("@steps") or [0]
+            start = env.get("@start") or time.monotonic()
+            bad = None
+            first = until
+            while True:
+                if not first:
+                    cv = cond(env)
+                    bad = _or(bad, _masked(cv.bad, active))
+                    t = _truth(cv, n)
+                    active = active & (~t if until else t)
+                    if bad is not None:
+                        active &= ~bad        # the record path scores these rows anyway
+                first = False
+                if not active.any():
+                    return bad
+                steps[0] += 1
+                if steps[0] > cap or time.monotonic() - start > seconds:
+                    return _or(bad, active)
+                bad = _or(bad, body(env, active))
         return run
 
     def k_error(self, e: Expr):
@@ -854,6 +1011,31 @@ class Planner:
         return sm
 
     # -- library functions (f_<name with dots as underscores>)
+    def _extreme(self, e, args, keep_first):
+        """min/max of two numbers as the record path picks: the first argument when it
+        compares <= (min) or >= (max) to the second, NaN above every number."""
+        if e.type.kind not in NUMBER_KINDS or len(args) != 2:
+            raise Unsupported(f"min/max of {e.type.describe()}")
+        a, b = self.node(args[0]), self.node(args[1])
+        floats = e.type.kind in ("double", "float")
+        dtype = np.float64 if floats else np.int64
+
+        def run(env):
+            x, y = a(env), b(env)
+            n = env["n"]
+            xv = np.broadcast_to(np.asarray(_num(x), dtype=dtype), (n,))
+            yv = np.broadcast_to(np.asarray(_num(y), dtype=dtype), (n,))
+            c = _fcmp(xv, yv) if floats else np.where(xv < yv, -1, np.where(xv > yv, 1, 0))
+            first = keep_first(c)
+            return V(NUM, np.where(first, xv, yv), None, _bad(x, y))
+        return run
+
+    def f_min(self, e, args):
+        return self._extreme(e, args, lambda c: c <= 0)
+
+    def f_max(self, e, args):
+        return self._extreme(e, args, lambda c: c >= 0)
+
     def f_impute_defaultOnNull(self, e, args):
         a, d = self.node(args[0]), self.node(args[1])
         t = e.type
@@ -1288,6 +1470,20 @@ def _argmin(x: np.ndarray) -> np.ndarray:
     nan = np.isnan(x)
     m = np.min(np.where(nan, np.inf, x), axis=1, keepdims=True)
     return np.argmax((x == m) & ~nan, axis=1).astype(np.int64)
+
+
+def _then(first, second):
+    """Two statements one after the other."""
+    def run(env, act):
+        return _or(first(env, act), second(env, act))
+    return run
+
+
+def _masked(bad: np.ndarray | None, act: np.ndarray | None) -> np.ndarray | None:
+    """The bad rows among the active ones (act None: every row)."""
+    if bad is None or act is None:
+        return bad
+    return bad & act
 
 
 def _all_bad(v: V) -> V:

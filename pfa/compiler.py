@@ -479,7 +479,7 @@ class Compiler:
         body = j["set"]
         if not isinstance(body, dict) or not [k for k in body if k != "@"]:
             raise self.syntax("\"set\" needs an object of at least one symbol", path + ("set",))
-        assigns = []
+        assigns, exprs = [], []
         for k, v in body.items():
             if k == "@":
                 continue
@@ -500,7 +500,9 @@ class Compiler:
             if sym.frame is not scope.frame:  # pragma: no cover - sealing forbids this
                 raise self.semantic("cannot modify an enclosing function's symbol", p)
             assigns.append((sym.slot, e.fn))
-        return Expr("set", NULL, _assign_fn(assigns))
+            exprs.append((k, e))
+        return Expr("set", NULL, _assign_fn(assigns), tuple(e for _, e in exprs),
+                    {"names": [k for k, _ in exprs]})
 
     # branching
     def _cond(self, j, scope, path) -> Expr:
@@ -613,7 +615,7 @@ class Compiler:
                  for k, v in init.items() if k != "@"]
         slots = [(self.declare(loop, k, e.type, path + ("for", k)).slot, e.fn) for k, e in inits]
         c = self._cond(j["while"], loop, path + ("while",))
-        steps = []
+        steps, step_pairs = [], []
         for k, v in step.items():
             if k == "@":
                 continue
@@ -625,7 +627,9 @@ class Compiler:
             if not sym.type.accepts(e.type):
                 raise self.semantic(f"symbol {k!r} has type {sym.type.describe()}, which does not "
                                     f"accept {e.type.describe()}", path + ("step", k))
-            steps.append((sym.slot, coerce(e, sym.type).fn))
+            e = coerce(e, sym.type)
+            steps.append((sym.slot, e.fn))
+            step_pairs.append((k, e))
         seq = j.get("seq", True)
         body = self.block(j["do"], loop.child(sealed_above=seq is False), path + ("do",),
                           new_scope=False)
@@ -642,7 +646,9 @@ class Compiler:
                 vals = [f(fr) for _, f in steps]
                 for (i, _), v in zip(steps, vals):
                     fr[i] = v
-        return Expr("for", NULL, for_, (c, body))
+        return Expr("for", NULL, for_, (c, body, *[e for _, e in inits],
+                                        *[e for _, e in step_pairs]),
+                    {"init": [k for k, _ in inits], "step": [k for k, _ in step_pairs]})
 
     def f_foreach(self, j, scope, path):
         self.check_keys(j, {"foreach", "in", "do"}, {"seq"}, path)

@@ -46,12 +46,10 @@ FLOAT_GAP = getattr(test_export_pfa, "FLOAT_GAP", set())
 #: and ordinal encoding and binning (data loader, estimator): the exporter's other case lists
 MODEL_CASES = {c: (spec[0], spec[1]) for c, spec in test_export_pfa_models.CASES.items()}
 ENCODER_CASES = dict(test_export_pfa_encoders.CASES)
-#: exports that stay on the record path, and why: libsvm's probability estimates (SVC with
-#: probability=True) iterate pairwise coupling in a ``while`` loop, and the column path runs no
-#: loops (the records' iterations differ row by row)
-RECORD_PATH = {"svc_proba-iris", "svc_proba-breast_cancer", "nusvc_proba_poly-wine"}
+#: every export takes the column path, SVC probabilities included (libsvm's pairwise coupling
+#: is a ``while`` loop whose iterations differ row by row)
 COLUMN_CASES = [c for c in [*CASES, *EXTRA_CASES, *MODEL_CASES, *ENCODER_CASES]
-                if c not in FLOAT_GAP and c not in RECORD_PATH]
+                if c not in FLOAT_GAP]
 
 
 def _export(case: str) -> tuple[dict, pd.DataFrame]:
@@ -125,9 +123,10 @@ def test_column_path_equals_record_path_exactly(case: str, numba: str, monkeypat
 
 
 @pytest.mark.parametrize("case", [c for c in COLUMN_CASES
-                                  if "tree" in c or "gbm" in c])
+                                  if "tree" in c or "gbm" in c or "svc_proba" in c])
 def test_clean_data_of_tree_exports_is_scored_by_columns_alone(case: str, monkeypatch) -> None:
-    """No row of the data set is handed to the record path (the speed comes from here)."""
+    """No row of the data set is handed to the record path (the speed comes from here); for
+    SVC probabilities every row leaves the coupling loop on the column path."""
     doc, X = _exported(case)
     model = load_pfa(doc)
     want = load_pfa(doc, batch=False).predict(X)

@@ -1,0 +1,184 @@
+"""Loops over columns (``while``, ``do``-``until``, ``for``, ``set`` of let-bound variables, ``min`` and
+``max``) in shapes no exporter writes: rows leave a loop at different iterations, loops nest
+inside branches and expression blocks, a set assigns several variables at once, an error
+form fires inside a loop, and some rows never stop. The column path is taken and gives the
+record path's outputs and errors bit for bit, with NaN, infinities and huge values, numba on
+and off; a row that would loop forever gets the record path's own limit error."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pfa_paths_util import EXTREMES
+from test_pfa_export_columns import _assert_same
+
+from portmodel.pfa import load_pfa
+from portmodel.pfa.runtime import Limits
+
+INPUT = {"type": "record", "name": "In", "fields": [
+    {"name": n, "type": "double"} for n in ("a", "b", "c")]}
+
+
+def _doc(action, output="double") -> dict:
+    return {"input": INPUT, "output": output, "action": action}
+
+
+DOCS = {
+    # Newton's square root: rows stop when the step is small or after 60 iterations
+    "newton sqrt": _doc([
+        {"let": {"x": {"m.abs": "input.a"}, "g": {"+": [{"m.abs": "input.a"}, 1.0]},
+                 "i": 0, "done": False}},
+        {"while": {"&&": [{"!": "done"}, {"<": ["i", 60]}]}, "do": [
+            {"let": {"next": {"/": [{"+": ["g", {"/": ["x", "g"]}]}, 2.0]}}},
+            {"if": {"<": [{"m.abs": {"-": ["next", "g"]}}, 1e-12]},
+             "then": [{"set": {"done": True}}]},
+            {"set": {"g": "next", "i": {"+": ["i", 1]}}}]},
+        {"+": ["g", {"*": ["i", 1e-3]}]}]),
+    # halving until below b (rows with b <= 0 or a infinite stop at the counter)
+    "do-until halving": _doc([
+        {"let": {"v": "input.a", "k": 0}},
+        {"do": [{"set": {"v": {"/": ["v", 2.0]}}}, {"set": {"k": {"+": ["k", 1]}}}],
+         "until": {"||": [{"<=": [{"m.abs": "v"}, {"m.abs": "input.b"}]}, {">=": ["k", 40]}]}},
+        {"+": ["v", "k"]}]),
+    # a swap by one set (both values read before either is stored), min and max of ints
+    # and doubles, a loop nested in a branch, a cond of sets
+    "swap, nested loop, cond": _doc([
+        {"let": {"lo": "input.a", "hi": "input.b", "n": 0, "m": 0}},
+        {"if": {">": ["lo", "hi"]}, "then": [{"set": {"lo": "hi", "hi": "lo"}}]},
+        {"if": {">": ["input.c", 0.0]},
+         "then": [{"while": {"&&": [{"<": ["lo", "hi"]}, {"<": ["n", 25]}]}, "do": [
+             {"set": {"lo": {"+": ["lo", {"max": [0.5, {"/": [{"-": ["hi", "lo"]}, 4.0]}]}]},
+                      "n": {"+": ["n", 1]}}},
+             {"cond": [{"if": {">": ["lo", 1.0]}, "then": [{"set": {"m": {"max": ["m", "n"]}}}]},
+                       {"if": {"<": ["lo", -1.0]}, "then": [{"set": {"m": {"min": ["m", -3]}}}]}],
+              "else": [{"set": {"m": {"+": ["m", 2]}}}]}]}],
+         "else": [{"set": {"hi": {"min": ["hi", "input.c"]}}}]},
+        {"+": [{"+": [{"min": ["lo", "hi"]}, {"max": ["hi", "input.c"]}]},
+               {"*": [{"-": ["m", "n"]}, 0.125]}]}]),
+    # a loop inside a let's expression block, and an error form that fires in a loop
+    "loop in an expression block, error in a loop": _doc([
+        {"let": {"total": {"do": [
+            {"let": {"s": 0.0, "j": 0}},
+            {"while": {"<": ["j", 5]}, "do": [
+                {"if": {">": ["s", 1e300]}, "then": [{"error": "overflowing sum"}]},
+                {"set": {"s": {"+": [{"*": ["s", "input.c"]}, "input.a"]},
+                         "j": {"+": ["j", 1]}}}]},
+            "s"]}}},
+        {"-": ["total", "input.b"]}]),
+    # a record output whose fields come from variables a loop changed
+    "record output": _doc([
+        {"let": {"best": "input.a", "arg": 0, "t": 1}},
+        {"while": {"<=": ["t", 3]}, "do": [
+            {"let": {"cand": {"*": ["input.b", "t"]}}},
+            {"if": {">": ["cand", "best"]}, "then": [{"set": {"best": "cand", "arg": "t"}}]},
+            {"set": {"t": {"+": ["t", 1]}}}]},
+        {"new": {"best": "best", "arg": "arg"}, "type": "Out"}],
+        output={"type": "record", "name": "Out", "fields": [
+            {"name": "best", "type": "double"}, {"name": "arg", "type": "int"}]}),
+    # a loop in a function that a.map runs over each element of a computed array
+    "loop in a mapped function": _doc([
+        {"let": {"xs": {"new": ["input.a", "input.b", "input.c"],
+                        "type": {"type": "array", "items": "double"}}}},
+        {"let": {"halvings": {"a.map": ["xs", {
+            "params": [{"x": "double"}], "ret": "double", "do": [
+                {"let": {"v": {"m.abs": "x"}, "k": 0.0}},
+                {"while": {"&&": [{">=": ["v", 1.0]}, {"<": ["k", 30.0]}]}, "do": [
+                    {"set": {"v": {"/": ["v", 2.0]}, "k": {"+": ["k", 1.0]}}}]},
+                {"+": ["k", "v"]}]}]}}},
+        {"+": [{"a.sum": ["halvings"]}, {"a.max": ["halvings"]}]}]),
+    # a for loop (its step assigns together) that also changes a variable of the block,
+    # with a statement-level if whose branches have values
+    "for loop": _doc([
+        {"let": {"acc": 0.0}},
+        {"for": {"i": 0, "p": 1.0}, "while": {"&&": [{"<": ["i", 12]}, {"<": ["p", 1e6]}]},
+         "step": {"i": {"+": ["i", 1]}, "p": {"*": ["p", {"m.abs": "input.a"}]}},
+         "do": [{"if": {">": ["p", "input.b"]},
+                 "then": [{"set": {"acc": {"+": ["acc", "p"]}}}, "acc"],
+                 "else": [{"set": {"acc": {"-": ["acc", 1.0]}}}, 0.0]}]},
+        "acc"]),
+}
+
+#: rows with input.a >= 0 stop at once; the others never do
+ENDLESS = _doc([
+    {"let": {"x": "input.a", "k": 0}},
+    {"while": {"<": ["x", 0.0]}, "do": [{"set": {"k": {"+": ["k", 1]}}}]},
+    {"+": ["x", "k"]}])
+
+
+def _frame(seed: int = 0, n: int = 400) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    data = rng.normal(0, 2, size=(n, 3))
+    mask = rng.random(size=data.shape) < 0.25
+    data[mask] = rng.choice(EXTREMES, size=mask.sum())
+    return pd.DataFrame(data, columns=["a", "b", "c"])
+
+
+@pytest.mark.parametrize("numba", ["on", "off"])
+@pytest.mark.parametrize("shape", list(DOCS))
+def test_loops_over_columns_equal_the_record_path(shape: str, numba: str, monkeypatch) -> None:
+    monkeypatch.setenv("PORTMODEL_NO_NUMBA", "1" if numba == "off" else "0")
+    doc = DOCS[shape]
+    columns, records = load_pfa(doc), load_pfa(doc, batch=False)
+    assert columns.has_batch_path, columns.batch_path_reason
+    frame = _frame()
+    _assert_same(columns.predict(frame, errors="mark"), records.predict(frame, errors="mark"))
+
+
+@pytest.mark.parametrize("shape", ["newton sqrt", "swap, nested loop, cond", "record output"])
+def test_finite_rows_leave_the_loop_on_the_column_path(shape: str, monkeypatch) -> None:
+    """Rows of finite values are not handed to the record path (the bad mask is not all)."""
+    model = load_pfa(DOCS[shape])
+    frame = pd.DataFrame(np.random.default_rng(1).normal(0, 2, size=(300, 3)),
+                         columns=["a", "b", "c"])
+    calls = []
+    real = type(model)._score_rows
+    monkeypatch.setattr(type(model), "_score_rows",
+                        lambda self, c, n: calls.append(n) or real(self, c, n))
+    model.predict(frame)
+    assert sum(calls) == 0
+
+
+def test_endless_rows_get_the_record_path_limit_error() -> None:
+    """A row that never leaves its loop gets the record path's step-limit error (row number
+    included); the rows that stop are scored as the record path scores them."""
+    limits = Limits(max_steps=500)
+    columns = load_pfa(ENDLESS, limits=limits)
+    records = load_pfa(ENDLESS, batch=False, limits=Limits(max_steps=500))
+    assert columns.has_batch_path, columns.batch_path_reason
+    frame = pd.DataFrame({"a": [1.0, -2.0, 3.0, np.nan, -np.inf, 0.0],
+                          "b": 0.0, "c": 0.0})
+    got, want = columns.predict(frame, errors="mark"), records.predict(frame, errors="mark")
+    _assert_same(got, want)
+    errors = [c for c in want.columns if "error" in c.lower()]
+    assert errors and want[errors[0]].notna().sum() == 2      # rows 1 and 4 loop forever
+    assert "limit" in str(want[errors[0]].iloc[1]).lower()
+
+
+def test_a_set_inside_a_branch_expression_changes_its_own_block_only() -> None:
+    """A branch of an if expression runs for every row on the column path: a set in it of a
+    variable that branch declares is taken, and only the rows taking the branch see it."""
+    doc = _doc([
+        {"let": {"x": "input.a"}},
+        {"let": {"y": {"if": {">": ["input.b", 0.0]},
+                       "then": {"do": [{"let": {"z": 1.0}}, {"set": {"z": 2.0}}, "z"]},
+                       "else": 3.0}}},
+        {"+": ["x", "y"]}])
+    columns, records = load_pfa(doc), load_pfa(doc, batch=False)
+    assert columns.has_batch_path, columns.batch_path_reason
+    frame = _frame(3)
+    _assert_same(columns.predict(frame, errors="mark"), records.predict(frame, errors="mark"))
+
+
+def test_endless_rows_get_the_record_path_timeout_error() -> None:
+    """Under the document's own time limit (and a step budget too large to matter), a row that
+    never leaves its loop gets the record path's timeout error, and predict returns."""
+    doc = dict(ENDLESS, options={"timeout": 50})
+    columns = load_pfa(doc, limits=Limits(max_steps=10 ** 12))
+    records = load_pfa(doc, batch=False, limits=Limits(max_steps=10 ** 12))
+    assert columns.has_batch_path, columns.batch_path_reason
+    frame = pd.DataFrame({"a": [1.0, -2.0, 3.0], "b": 0.0, "c": 0.0})
+    got, want = columns.predict(frame, errors="mark"), records.predict(frame, errors="mark")
+    _assert_same(got, want)
+    errors = [c for c in want.columns if "error" in c.lower()]
+    assert "time" in str(want[errors[0]].iloc[1]).lower()
