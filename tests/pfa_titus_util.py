@@ -30,6 +30,16 @@ def import_titus():
     return PFAEngine, PFARuntimeException
 
 
+def titus_engine(text: str):
+    """titus2's engine for a PFA document, or the calling test skipped when titus2 is absent."""
+    import pytest
+    titus = import_titus()
+    if titus is None:
+        pytest.skip("titus2 is not importable")
+    engine, = titus[0].fromJson(text)
+    return engine
+
+
 # ---------------------------------------------------------------- value generation
 
 EDGE_DOUBLES = [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-300, 1e300, -1e300, float("nan"),

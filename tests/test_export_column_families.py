@@ -191,12 +191,9 @@ def test_exports_and_scores_in_portmodel(exported, name, fmt, numeric):
 @pytest.mark.parametrize("name,numeric", [(n, m) for n, f, m in CASES if f == "pfa"
                                           and (n, f) not in NOT_WRITTEN])
 def test_pfa_same_scores_in_titus(exported, name, numeric):
-    from pfa_titus_util import import_titus
-    titus = import_titus()
-    if titus is None:
-        pytest.skip("titus2 is not importable")
+    from pfa_titus_util import titus_engine
     est, X, y, kind, text, tol = exported(name, "pfa", numeric)
-    engine, = titus[0].fromJson(text)
+    engine = titus_engine(text)
     rows = []
     for rec in X.rename(columns=avro_name).to_dict("records"):
         rows.append(engine.action({k: v if isinstance(v, str) else float(v)

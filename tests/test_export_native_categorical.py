@@ -101,13 +101,10 @@ def test_pfa_categorical_splits_in_portmodel(exported, case):
 @pytest.mark.oracle
 @pytest.mark.parametrize("case", list(CASES))
 def test_pfa_categorical_splits_in_titus(exported, case):
-    from pfa_titus_util import import_titus
-    titus = import_titus()
-    if titus is None:
-        pytest.skip("titus2 is not importable")
+    from pfa_titus_util import titus_engine
     est, X, text = exported(case, "pfa")
     types = {f["name"]: f["type"] for f in json.loads(text)["input"]["fields"]}
-    engine, = titus[0].fromJson(text)
+    engine = titus_engine(text)
     rows = []
     for rec in X.rename(columns=avro_name).to_dict("records"):
         rows.append(engine.action({k: v if isinstance(v, str) else None if types[k] != "double"

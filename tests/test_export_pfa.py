@@ -76,11 +76,8 @@ def test_round_trip_in_portmodel(exported, case):
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_same_scores_in_titus(exported, case):
-    from pfa_titus_util import import_titus
-    titus = import_titus()
-    if titus is None:
-        pytest.skip("titus2 is not importable")
-    engine, = titus[0].fromJson(exported(case)[3])
+    from pfa_titus_util import titus_engine
+    engine = titus_engine(exported(case)[3])
     est, X, y, _ = exported(case)
     rows = []
     for rec in X.rename(columns=avro_name).to_dict("records"):

@@ -93,12 +93,9 @@ def test_round_trip_in_portmodel(exported, lib, data):
 
 @pytest.mark.parametrize("lib,data", CASES)
 def test_same_scores_in_titus(exported, lib, data):
-    from pfa_titus_util import import_titus
-    titus = import_titus()
-    if titus is None:
-        pytest.skip("titus2 is not importable")
+    from pfa_titus_util import titus_engine
     est, X, y, text = exported(lib, data)
-    engine, = titus[0].fromJson(text)
+    engine = titus_engine(text)
     rows = [engine.action({k: float(v) for k, v in rec.items()})
             for rec in X.rename(columns=avro_name).to_dict("records")]
     got = pd.DataFrame(rows).rename(columns=_pmml_name)

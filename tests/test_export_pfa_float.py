@@ -89,12 +89,9 @@ def test_wine_forest_exports_and_splits_boundary_doubles_like_scikit_learn(wine_
 
 
 def test_wine_forest_boundary_doubles_in_titus(wine_forest):
-    from pfa_titus_util import import_titus
-    titus = import_titus()
-    if titus is None:
-        pytest.skip("titus2 is not importable")
+    from pfa_titus_util import titus_engine
     est, X, y, edge, text = wine_forest
-    engine, = titus[0].fromJson(text)
+    engine = titus_engine(text)
     for frame in (X, edge):
         rows = [engine.action({k: float(v) for k, v in rec.items()})
                 for rec in frame.rename(columns=avro_name).to_dict("records")]
