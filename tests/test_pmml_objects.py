@@ -293,3 +293,61 @@ def test_matrix_reads_and_writes_back():
     with pytest.raises(DocumentError) as info:
         read_node(Matrix, etree.fromstring('<Matrix nbRows="x"/>'))
     assert info.value.element == "Matrix" and "nbRows" in str(info.value)
+
+
+SEGMENTED = """<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4">
+  <Header/>
+  <DataDictionary>
+    <DataField name="x" optype="continuous" dataType="double"/>
+    <DataField name="c" optype="categorical" dataType="string"/>
+    <DataField name="y" optype="continuous" dataType="double"/>
+  </DataDictionary>
+  <MiningModel functionName="regression">
+    <MiningSchema><MiningField name="x"/><MiningField name="c"/>
+      <MiningField name="y" usageType="target"/></MiningSchema>
+    <Segmentation multipleModelMethod="selectFirst">
+      <Segment id="1">
+        <CompoundPredicate booleanOperator="surrogate">
+          <SimplePredicate field="x" operator="lessThan" value="1.5"/>
+          <SimpleSetPredicate field="c" booleanOperator="isIn">
+            <Array type="string" n="2">"a b" c</Array></SimpleSetPredicate>
+          <False/>
+        </CompoundPredicate>
+        <RegressionModel functionName="regression">
+          <MiningSchema><MiningField name="x"/><MiningField name="y" usageType="target"/>
+          </MiningSchema>
+          <RegressionTable intercept="1"/>
+        </RegressionModel>
+      </Segment>
+      <Segment id="2"><True/>
+        <RegressionModel functionName="regression">
+          <MiningSchema><MiningField name="x"/><MiningField name="y" usageType="target"/>
+          </MiningSchema>
+          <RegressionTable intercept="2"/>
+        </RegressionModel>
+      </Segment>
+    </Segmentation>
+  </MiningModel>
+</PMML>"""
+
+
+def test_predicates_are_typed_and_know_their_fields():
+    doc = objects.read(SEGMENTED)
+    first, second = doc.model.segmentation.segments
+    pred = first.predicate
+    assert isinstance(pred, objects.CompoundPredicate) and pred.boolean_operator == "surrogate"
+    simple, in_set, false = pred.predicates
+    assert (simple.field, simple.operator, simple.value) == ("x", "lessThan", "1.5")
+    assert in_set.array.values() == ["a b", "c"] and in_set.boolean_operator == "isIn"
+    assert isinstance(false, objects.FalsePredicate)
+    assert isinstance(second.predicate, objects.TruePredicate)
+    assert pred.fields() == ("x", "c") and simple.line == 14
+    again = objects.read(objects.write(doc))
+    assert again == doc
+    assert portmodel.load(objects.write(doc)).predict({"x": 1.0, "c": "z"})["y"] == 1.0
+
+
+def test_bad_predicate_operator_is_a_document_error_naming_it():
+    with pytest.raises(DocumentError) as info:
+        objects.read(SEGMENTED.replace('operator="lessThan"', 'operator="smallerThan"'))
+    assert "operator" in str(info.value) and "14" in str(info.value)

@@ -15,6 +15,8 @@ from .expressions import (EXPRESSIONS, Aggregate, Apply, Constant, Discretize, D
 from .header import Annotation, Application, Header, Timestamp
 from .matrix import MatCell, Matrix, matrix_array
 from .models import Model, Segment, Segmentation
+from .predicates import (PREDICATE_CLASSES, PREDICATES, CompoundPredicate, FalsePredicate,
+                         Predicate, SimplePredicate, SimpleSetPredicate, TruePredicate)
 from .neural import (Con, NeuralInput, NeuralInputs, NeuralLayer, NeuralOutput, NeuralOutputs,
                      Neuron)
 from .nodes import Fragment, Node

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Iterator
 
 from .nodes import CHOICE, NUMBER, Attr, Child, Fragment, Node, Spec, line_field
+from .predicates import PREDICATES, Predicate
 from .schema import MiningSchema, Output, Targets
 from .transformations import DerivedField, LocalTransformations
 from .verification import ModelStats, ModelVerification
@@ -144,15 +145,12 @@ def schema_order(content) -> tuple:
     return tuple(lead + head + middle + tail + trail)
 
 
-PREDICATES = ("SimplePredicate", "CompoundPredicate", "SimpleSetPredicate", "True", "False")
-
-
 @dataclass(frozen=True, slots=True)
 class Segment(Node):
     id: str | None = None
     weight: float | None = None
     variable_weight: Fragment | None = None
-    predicate: Fragment | None = None
+    predicate: Predicate | None = None
     model: Model | None = None
     extensions: tuple[Fragment, ...] = ()
     vendor: tuple[tuple[str, str], ...] = ()
