@@ -14,6 +14,7 @@ from .. import attributes
 from ..context import Ctx
 from ..dictionary import FieldInfo
 from ..expressions import compile_derived_fields
+from ..objects import Model
 from ..mining_schema import MiningFieldSpec, parse_mining_schema, prepare
 from ..scope import Scope
 from ..values import Col, full, is_numeric_type
@@ -74,6 +75,9 @@ class CompiledModel:
 
     def __init__(self, el, ctx: Ctx):
         self.el = el
+        #: the typed model node (portmodel.pmml.objects.Model) this model compiles: what
+        #: ``compile()`` reads (the element ``el`` goes away as the bodies become typed)
+        self.spec: Model = ctx.node(el, Model)
         self.tag = el.tag
         self.line = el.sourceline
         self.name = el.get("modelName")

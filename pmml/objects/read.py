@@ -187,12 +187,15 @@ def read_model(el) -> Model:
         content.append(node)
         if _INDEX:
             _INDEX[-1][child] = node
-    return Model(tag=el.tag, attributes=tuple((k, v) for k, v in el.attrib.items()
-                                              if k not in common and k[:2] != "x-"),
-                 content=schema_order(content),
-                 extensions=tuple(c for c in content
-                                  if isinstance(c, Fragment) and c.tag == "Extension"),
-                 vendor=_vendor(el), line=el.sourceline, **kw)
+    model = Model(tag=el.tag, attributes=tuple((k, v) for k, v in el.attrib.items()
+                                               if k not in common and k[:2] != "x-"),
+                  content=schema_order(content),
+                  extensions=tuple(c for c in content
+                                   if isinstance(c, Fragment) and c.tag == "Extension"),
+                  vendor=_vendor(el), line=el.sourceline, **kw)
+    if _INDEX:
+        _INDEX[-1][el] = model
+    return model
 
 
 def read_document(root, version: str | None = None, index: dict | None = None) -> Document:
