@@ -14,13 +14,14 @@ import numpy as np
 from portmodel.errors import DocumentError, UnsupportedError
 
 from .context import Ctx
+from .objects.predicates import (PREDICATE_CLASSES, CompoundPredicate, FalsePredicate, Predicate,
+                                 SimplePredicate, SimpleSetPredicate, TruePredicate)
+from .objects.read import read_node
+from .objects.verification import Array
 from .dictionary import FieldInfo
 from .predicate_logic import Tri, combine_columns, leaf_columns, op_code
 from .scope import Scope
 from .values import Col, codes, parse_scalar
-
-OPERATORS = ("equal", "notEqual", "lessThan", "lessOrEqual", "greaterThan", "greaterOrEqual",
-             "isMissing", "isNotMissing")
 
 
 @dataclass
@@ -53,11 +54,14 @@ def find_predicate(el):
     return None
 
 
-def parse_array(el, data_type: str) -> list[Any]:
-    """Values of an <Array> (type string/int/real), quoted strings allowed."""
+def parse_array(arr, data_type: str) -> list[Any]:
+    """Values of an Array (``objects.Array`` or its element; type string/int/real), quoted
+    strings allowed."""
     import shlex
-    text = el.text or ""
-    kind = el.get("type", "string")
+    if isinstance(arr, Array):
+        text, kind, line = arr.text or "", arr.type or "string", arr.line
+    else:
+        text, kind, line = arr.text or "", arr.get("type", "string"), arr.sourceline
     if kind == "string":
         lexer = shlex.shlex(text, posix=True)
         lexer.whitespace_split = True
@@ -71,61 +75,76 @@ def parse_array(el, data_type: str) -> list[Any]:
         try:
             out.append(parse_scalar(it, data_type))
         except ValueError:
-            raise DocumentError(f"Array item {it!r} is not a {data_type}", line=el.sourceline,
+            raise DocumentError(f"Array item {it!r} is not a {data_type}", line=line,
                                 element="Array") from None
     return out
 
 
 def parse_predicate(el, ctx: Ctx) -> Pred:
-    tag = el.tag
-    line = el.sourceline
-    if tag == "True":
+    """A predicate element parsed (read as its typed node, then ``predicate_of``)."""
+    cls = PREDICATE_CLASSES.get(el.tag)
+    if cls is None:
+        raise UnsupportedError(f"predicate <{el.tag}> is not supported", line=el.sourceline,
+                               element=el.tag)
+    return predicate_of(read_node(cls, el), ctx)
+
+
+def _require(ctx: Ctx, name: str | None, node: Predicate) -> FieldInfo:
+    info = ctx.lookup(name) if name else None
+    if info is None:
+        raise DocumentError(f"reference to unknown field {name!r}", line=node.line,
+                            element=node.XML.tag)
+    return info
+
+
+def predicate_of(node: Predicate, ctx: Ctx) -> Pred:
+    """A typed predicate (``objects.Predicate``) checked against the fields ctx sees and its
+    values parsed to the field's type (iterative: compound predicates may nest deeply)."""
+    done: dict[int, Pred] = {}
+    stack: list[tuple[Predicate, bool]] = [(node, False)]
+    while stack:
+        item, expanded = stack.pop()
+        if isinstance(item, CompoundPredicate) and not expanded:
+            stack.append((item, True))
+            stack.extend((c, False) for c in reversed(item.predicates))
+            continue
+        done[id(item)] = _one_predicate(item, ctx, done)
+    return done[id(node)]
+
+
+def _one_predicate(node: Predicate, ctx: Ctx, done: dict[int, Pred]) -> Pred:
+    line = node.line
+    if isinstance(node, TruePredicate):
         return Pred("true", line=line)
-    if tag == "False":
+    if isinstance(node, FalsePredicate):
         return Pred("false", line=line)
-    if tag == "SimplePredicate":
-        name = el.get("field")
-        info = ctx.require(name, el)
-        op = el.get("operator")
-        if op not in OPERATORS:
-            raise UnsupportedError(f"SimplePredicate operator {op!r}", line=line,
-                                   element="SimplePredicate")
+    if isinstance(node, SimplePredicate):
+        name, op = node.field, node.operator
+        info = _require(ctx, name, node)
         value = None
         if op not in ("isMissing", "isNotMissing"):
             try:
-                value = parse_scalar(el.get("value"), info.data_type)
+                value = parse_scalar(node.value, info.data_type)
             except ValueError:
-                raise DocumentError(f"value {el.get('value')!r} is not a {info.data_type} "
+                raise DocumentError(f"value {node.value!r} is not a {info.data_type} "
                                     f"(field {name!r})", line=line,
                                     element="SimplePredicate") from None
             if value is None:
                 raise DocumentError(f"operator {op} needs a value", line=line,
                                     element="SimplePredicate")
         return Pred("simple", name, op, value, info=info, line=line)
-    if tag == "SimpleSetPredicate":
-        name = el.get("field")
-        info = ctx.require(name, el)
-        op = el.get("booleanOperator")
-        if op not in ("isIn", "isNotIn"):
-            raise UnsupportedError(f"SimpleSetPredicate booleanOperator {op!r}", line=line,
-                                   element="SimpleSetPredicate")
-        arr = el.find("Array")
-        if arr is None:
+    if isinstance(node, SimpleSetPredicate):
+        info = _require(ctx, node.field, node)
+        if node.array is None:
             raise DocumentError("SimpleSetPredicate without an Array", line=line,
                                 element="SimpleSetPredicate")
-        return Pred("set", name, op, values=parse_array(arr, info.data_type), info=info, line=line)
-    if tag == "CompoundPredicate":
-        op = el.get("booleanOperator")
-        if op not in ("and", "or", "xor", "surrogate"):
-            raise UnsupportedError(f"CompoundPredicate booleanOperator {op!r}", line=line,
-                                   element="CompoundPredicate")
-        kids = [parse_predicate(c, ctx) for c in el
-                if isinstance(c.tag, str) and c.tag in PREDICATE_TAGS]
-        if len(kids) < 2:
-            raise DocumentError("CompoundPredicate needs at least two predicates", line=line,
-                                element="CompoundPredicate")
-        return Pred("compound", op=op, children=kids, line=line)
-    raise UnsupportedError(f"predicate <{tag}> is not supported", line=line, element=tag)
+        return Pred("set", node.field, node.boolean_operator,
+                    values=parse_array(node.array, info.data_type), info=info, line=line)
+    kids = [done[id(c)] for c in node.predicates]
+    if len(kids) < 2:
+        raise DocumentError("CompoundPredicate needs at least two predicates", line=line,
+                            element="CompoundPredicate")
+    return Pred("compound", op=node.boolean_operator, children=kids, line=line)
 
 
 def _ordinal_rank(info: FieldInfo | None, values: np.ndarray) -> np.ndarray | None:
