@@ -19,8 +19,8 @@ _SPECIAL = {"nan": math.nan, "inf": math.inf, "+inf": math.inf, "-inf": -math.in
 
 
 def _where(el) -> dict:
-    tag = el.tag if isinstance(el.tag, str) else "element"
-    return {"line": el.sourceline, "element": tag}
+    from .location import where
+    return where(el)
 
 
 def _text(el, name: str, default: str | None, required: bool) -> str | None:

@@ -5,6 +5,7 @@ from typing import Any
 
 from portmodel.errors import DocumentError
 
+from . import location
 from .dictionary import FieldInfo
 from .limits import Budget
 
@@ -64,13 +65,12 @@ class Ctx:
             ctx = ctx.parent
         return None
 
-    def require(self, name: str | None, el) -> FieldInfo:
-        """The FieldInfo for name, or a load-time error naming the element and line."""
+    def require(self, name: str | None, where: Any) -> FieldInfo:
+        """The FieldInfo for name, or a load-time error naming the element and line of where
+        (an lxml element, or an object-model node / Model / Fragment)."""
         info = self.lookup(name) if name else None
         if info is None:
-            tag = el.tag if isinstance(el.tag, str) else "element"
-            raise DocumentError(f"reference to unknown field {name!r}", line=el.sourceline,
-                                element=tag)
+            raise DocumentError(f"reference to unknown field {name!r}", **location.where(where))
         return info
 
     def add(self, info: FieldInfo) -> None:

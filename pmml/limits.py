@@ -32,6 +32,11 @@ _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadli
                                                                          default=None)
 
 
+def _where(item) -> dict:
+    from .location import where
+    return where(item)
+
+
 class Budget:
     """What one document's compilation has spent: the nesting depth reached right now."""
 
@@ -41,12 +46,13 @@ class Budget:
         self.depth = 0
 
     def enter(self, el) -> None:
-        """One expression level deeper; refuse a document nested beyond the limit."""
+        """One expression level deeper; refuse a document nested beyond the limit (el: the
+        element or typed node entered, named in the error)."""
         self.depth += 1
         if self.depth > MAX_EXPRESSION_DEPTH:
             raise DocumentError(f"expressions nest deeper than {MAX_EXPRESSION_DEPTH} levels "
                                 "(portmodel.pmml.limits.MAX_EXPRESSION_DEPTH)",
-                                line=el.sourceline, element=el.tag)
+                                **_where(el))
 
 
 def check_expression(cost: int, depth: int, el) -> None:
@@ -54,24 +60,23 @@ def check_expression(cost: int, depth: int, el) -> None:
     if cost > MAX_EXPRESSION_COST:
         raise DocumentError(f"expression evaluates {cost} nodes per row, more than "
                             f"{MAX_EXPRESSION_COST} (portmodel.pmml.limits.MAX_EXPRESSION_COST)",
-                            line=el.sourceline, element=el.tag)
+                            **_where(el))
     if depth > MAX_EXPRESSION_DEPTH:
         raise DocumentError(f"expressions nest deeper than {MAX_EXPRESSION_DEPTH} levels "
                             "(portmodel.pmml.limits.MAX_EXPRESSION_DEPTH)",
-                            line=el.sourceline, element=el.tag)
+                            **_where(el))
 
 
 def check_size(requested: int, present: int, el, attr: str) -> None:
     """Refuse a size attribute asking for more elements than the document holds and than
     ``MAX_ALLOCATION``, before anything is allocated for it."""
     if requested < 0:
-        raise DocumentError(f"{attr}={requested} is negative", line=el.sourceline,
-                            element=el.tag)
+        raise DocumentError(f"{attr}={requested} is negative", **_where(el))
     if requested > max(present, MAX_ALLOCATION):
         raise DocumentError(f"{attr} asks for {requested} elements, more than the {present} "
                             f"present and than {MAX_ALLOCATION} "
                             "(portmodel.pmml.limits.MAX_ALLOCATION)",
-                            line=el.sourceline, element=el.tag)
+                            **_where(el))
 
 
 class deadline:
