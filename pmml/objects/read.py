@@ -18,7 +18,8 @@ from .models import MODEL_ATTRS, MODEL_TAGS, Model, model_child_classes, schema_
 from .nodes import (BOOLEAN, CHOICE, DATA_TYPE, INTEGER, NUMBER, OP_TYPE, TEXT, Attr, Fragment,
                     Node)
 
-_MODEL_CHILDREN: dict[str, type] = {}
+#: tag -> (field, class, many) of a model element's typed children
+_MODEL_CHILDREN: dict[str, tuple[str, Any, bool]] = {}
 #: element -> node of the model parts the compilers still reach by element (see ``Ctx.node``),
 #: filled while ``read_document`` runs with an index
 _INDEX: list[dict] = []
@@ -108,6 +109,31 @@ def _vendor(el) -> tuple[tuple[str, str], ...]:
     return tuple((k, v) for k, v in attrib.items() if k[:2] == "x-")
 
 
+def _read_children(el, table: dict, index: bool) -> list[tuple[Any, Any]]:
+    """(field, value) for each element child of el in document order: the field and typed
+    node (or Fragment) that table (tag -> (field, class or None, many)) gives its tag, else
+    (None, Fragment). index: record element -> node in the reader's index (model parts)."""
+    out: list[tuple[Any, Any]] = []
+    idx = _INDEX[-1] if index and _INDEX else None
+    for child in el:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        slot = table.get(tag)
+        if slot is None:
+            out.append((None, Fragment(child)))
+            continue
+        sub = slot[1]
+        if sub is None:
+            out.append((slot, Fragment(child)))
+            continue
+        node = read_node(sub, child)
+        if idx is not None:
+            idx[child] = node
+        out.append((slot, node))
+    return out
+
+
 def read_node(cls, el) -> Node:
     """One element as an instance of cls (children read the same way)."""
     if cls is Model:
@@ -126,30 +152,29 @@ def read_node(cls, el) -> Node:
         return cls(**kw)
     if not len(el):                  # a leaf: every child field keeps its default
         return cls(**kw)
-    table = _dispatch(cls)
     found: dict[str, list] = {}
     ext: list[Fragment] = []
-    for child in el:
-        tag = child.tag
-        if not isinstance(tag, str):
-            continue
-        slot = table.get(tag)
+    for slot, value in _read_children(el, _dispatch(cls), False):
         if slot is None:
-            ext.append(Fragment(child))
+            ext.append(value)
             continue
-        name, sub, many = slot
+        name, _, many = slot
         items = found.get(name)
         if items is None:
             items = found[name] = []
         elif not many:
-            raise DocumentError(f"<{spec.tag}> has more than one <{tag}>",
-                                line=child.sourceline, element=tag)
-        items.append(Fragment(child) if sub is None else read_node(sub, child))
+            raise DocumentError(f"<{spec.tag}> has more than one <{_tag(value)}>",
+                                line=value.line, element=_tag(value))
+        items.append(value)
     for name, items in found.items():
         kw[name] = tuple(items) if table_many(cls, name) else items[0]
     if ext:
         kw["extensions"] = tuple(ext)
     return cls(**kw)
+
+
+def _tag(value) -> str:
+    return value.tag if isinstance(value, (Fragment, Model)) else value.XML.tag
 
 
 _MANY: dict[tuple[type, str], bool] = {}
@@ -168,25 +193,20 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1].split(":")[-1]
 
 
-def read_model(el) -> Model:
-    """Any model element: common attributes typed, children in order (see ``models``)."""
+def _model_dispatch() -> dict[str, tuple[str, Any, bool]]:
+    """tag -> ("content", class, True) for the typed children of a model element."""
     if not _MODEL_CHILDREN:
-        _MODEL_CHILDREN.update(model_child_classes())
+        _MODEL_CHILDREN.update({tag: ("content", cls, True)
+                                for tag, cls in model_child_classes().items()})
+    return _MODEL_CHILDREN
+
+
+def read_model(el) -> Model:
+    """Any model element: common attributes typed, children in order (see ``models``); its
+    typed parts are recorded in the reader's index (see ``read_document``)."""
     kw = read_attributes(Model, el)
     common = {a.xml for a in MODEL_ATTRS}
-    content = []
-    for child in el:
-        tag = child.tag
-        if not isinstance(tag, str):
-            continue
-        cls = _MODEL_CHILDREN.get(tag)
-        if cls is None:
-            content.append(Fragment(child))
-            continue
-        node = read_node(cls, child)
-        content.append(node)
-        if _INDEX:
-            _INDEX[-1][child] = node
+    content = [value for _, value in _read_children(el, _model_dispatch(), True)]
     model = Model(tag=el.tag, attributes=tuple((k, v) for k, v in el.attrib.items()
                                                if k not in common and k[:2] != "x-"),
                   content=schema_order(content),
