@@ -1,5 +1,6 @@
-"""EXPRESSION elements compiled to column functions: Constant, FieldRef, NormContinuous,
-NormDiscrete, Discretize, MapValues, Apply; and DerivedField around them.
+"""Expressions of the object model (``objects.Expression``) compiled to column functions:
+Constant, FieldRef, NormContinuous, NormDiscrete, Discretize, MapValues, TextIndex, Apply; and
+DerivedField around them.
 
 Every expression compiles once at load into an ``Expr``: a function scope -> Col plus the data
 type and op type it is known to produce. Type conversions follow PMML (and JPMML-Evaluator where
@@ -18,8 +19,9 @@ import pandas as pd
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 from portmodel.fields import Interval
 
-from . import attributes
+from . import objects
 from .context import Ctx
+from .location import where
 from .dictionary import FieldInfo, in_intervals
 from .limits import check_deadline, check_expression
 from .scope import Scope
@@ -57,27 +59,43 @@ class Expr:
 
 
 def find_expression(el):
-    """The single EXPRESSION child of el, or None."""
+    """The single EXPRESSION child of an lxml element el, or None (for parts of model bodies
+    not yet read into the object model)."""
     for child in el:
         if isinstance(child.tag, str) and child.tag in EXPRESSION_TAGS:
             return child
     return None
 
 
-def compile_expression(el, ctx: Ctx) -> Expr:
-    tag = el.tag
-    compiler = _COMPILERS.get(tag)
+def compile_expression(expr: objects.Expression, ctx: Ctx) -> Expr:
+    """Compile a typed expression (``objects.Expression``) once, at load.
+
+    An lxml element is accepted too, for model bodies that still walk elements: it is read
+    into the object model first (``compile_expression_element``)."""
+    if not isinstance(expr, objects.Node):
+        if isinstance(expr, objects.Fragment):
+            raise UnsupportedError(f"expression <{expr.tag}> is not supported", **where(expr))
+        return compile_expression_element(expr, ctx)
+    compiler = _COMPILERS.get(type(expr))
     if compiler is None:
-        raise UnsupportedError(f"expression <{tag}> is not supported", line=el.sourceline,
-                               element=tag)
+        raise UnsupportedError(f"expression <{expr.XML.tag}> is not supported", **where(expr))
     budget = ctx.budget
-    budget.enter(el)
+    budget.enter(expr)
     try:
-        expr = compiler(el, ctx)
+        compiled = compiler(expr, ctx)
     finally:
         budget.depth -= 1
-    check_expression(expr.cost, expr.depth, el)
-    return expr
+    check_expression(compiled.cost, compiled.depth, expr)
+    return compiled
+
+
+def compile_expression_element(el, ctx: Ctx) -> Expr:
+    """``compile_expression`` of an EXPRESSION element, read through ``ctx.node`` (a thin
+    wrapper for model bodies that have not moved to the object model yet)."""
+    cls = objects.expressions.EXPRESSION_CLASSES.get(el.tag)
+    if cls is None:
+        raise UnsupportedError(f"expression <{el.tag}> is not supported", **where(el))
+    return compile_expression(ctx.node(el, cls), ctx)
 
 
 def default_op_type(data_type: str) -> str:
@@ -205,7 +223,8 @@ def common_numeric_type(types: list[str]) -> str:
 
 
 def _parse_attr(text: str | None, data_type: str, el, attr: str) -> Any:
-    """An attribute value in a data type, or a load-time error naming the attribute."""
+    """An attribute value in a data type, or a load-time error naming the attribute and the
+    element (or typed node) el."""
     if text is None:
         return None
     try:
@@ -214,8 +233,8 @@ def _parse_attr(text: str | None, data_type: str, el, attr: str) -> Any:
             raise ValueError(text)       # (NaN and infinities are no integers)
         return value
     except ValueError:
-        raise DocumentError(f"{attr}={text!r} is not a {data_type} value", line=el.sourceline,
-                            element=el.tag) from None
+        raise DocumentError(f"{attr}={text!r} is not a {data_type} value",
+                            **where(el)) from None
 
 
 # ------------------------------------------------------------------ Constant, FieldRef
@@ -238,10 +257,10 @@ def constant_type(text: str) -> str:
     return "string"
 
 
-def _constant(el, ctx: Ctx) -> Expr:
-    text = el.text if el.text is not None else ""
-    data_type = attributes.data_type(el)
-    missing = attributes.boolean(el, "missing", False)
+def _constant(el: objects.Constant, ctx: Ctx) -> Expr:
+    text = el.value if el.value is not None else ""
+    data_type = el.data_type
+    missing = bool(el.missing)
     if data_type is None:
         data_type = "double" if missing else constant_type(text)
     op = default_op_type(data_type)
@@ -253,11 +272,10 @@ def _constant(el, ctx: Ctx) -> Expr:
         try:
             value = parse_scalar(text.strip(), data_type)
         except ValueError:
-            raise DocumentError(f"Constant {text!r} is not a {data_type}", line=el.sourceline,
-                                element="Constant") from None
+            raise DocumentError(f"Constant {text!r} is not a {data_type}",
+                                **where(el)) from None
         if data_type == "integer" and not float(value).is_integer():
-            raise DocumentError(f"Constant {text!r} is not an integer", line=el.sourceline,
-                                element="Constant")
+            raise DocumentError(f"Constant {text!r} is not an integer", **where(el))
     fused = None
     if value is not None and data_type in ("double", "integer"):
         number = float(value)
@@ -267,11 +285,11 @@ def _constant(el, ctx: Ctx) -> Expr:
                 fused)
 
 
-def _field_ref(el, ctx: Ctx) -> Expr:
-    name = el.get("field")
+def _field_ref(el: objects.FieldRef, ctx: Ctx) -> Expr:
+    name = el.field
     info = ctx.require(name, el)
     data_type, op = info.data_type, info.op_type
-    repl = _parse_attr(el.get("mapMissingTo"), data_type, el, "mapMissingTo")
+    repl = _parse_attr(el.map_missing_to, data_type, el, "mapMissingTo")
     if repl is None:
         fused = scalar = None
         if data_type == "double":
@@ -292,27 +310,21 @@ def _field_ref(el, ctx: Ctx) -> Expr:
 
 # ------------------------------------------------------------------ normalization
 
-def _norm_continuous(el, ctx: Ctx) -> Expr:
-    name = el.get("field")
+def _norm_continuous(el: objects.NormContinuous, ctx: Ctx) -> Expr:
+    name = el.field
     ctx.require(name, el)
-    norms = el.findall("LinearNorm")
+    norms = el.norms
     if len(norms) < 2:
         raise DocumentError("NormContinuous needs at least two LinearNorm elements",
-                            line=el.sourceline, element="NormContinuous")
-    try:
-        orig = np.array([attributes.number(ln, "orig", required=True) for ln in norms])
-        norm = np.array([attributes.number(ln, "norm", required=True) for ln in norms])
-    except (TypeError, ValueError):
-        raise DocumentError("LinearNorm needs numeric orig and norm", line=el.sourceline,
-                            element="NormContinuous") from None
+                            **where(el))
+    orig = np.array([ln.orig for ln in norms], dtype=float)
+    norm = np.array([ln.norm for ln in norms], dtype=float)
     if not np.all(np.diff(orig) > 0):
-        raise DocumentError("LinearNorm orig values must be strictly ascending",
-                            line=el.sourceline, element="NormContinuous")
-    outliers = el.get("outliers", "asIs")
+        raise DocumentError("LinearNorm orig values must be strictly ascending", **where(el))
+    outliers = el.outliers or "asIs"
     if outliers not in ("asIs", "asMissingValues", "asExtremeValues"):
-        raise UnsupportedError(f"outliers={outliers!r}", line=el.sourceline,
-                               element="NormContinuous")
-    mmt = _parse_attr(el.get("mapMissingTo"), "double", el, "mapMissingTo")
+        raise UnsupportedError(f"outliers={outliers!r}", **where(el))
+    mmt = el.map_missing_to
 
     def fn(scope: Scope) -> Col:
         col = scope.get(name)
@@ -338,17 +350,15 @@ def _norm_continuous(el, ctx: Ctx) -> Expr:
     return Expr(fn, "double", "continuous")
 
 
-def _norm_discrete(el, ctx: Ctx) -> Expr:
-    name = el.get("field")
+def _norm_discrete(el: objects.NormDiscrete, ctx: Ctx) -> Expr:
+    name = el.field
     info = ctx.require(name, el)
-    if el.get("method", "indicator") != "indicator":
-        raise UnsupportedError(f"NormDiscrete method={el.get('method')!r}", line=el.sourceline,
-                               element="NormDiscrete")
-    if el.get("value") is None:
-        raise DocumentError("NormDiscrete needs a value", line=el.sourceline,
-                            element="NormDiscrete")
-    value = _parse_attr(el.get("value"), info.data_type, el, "value")
-    mmt = _parse_attr(el.get("mapMissingTo"), "double", el, "mapMissingTo")
+    if (el.method or "indicator") != "indicator":
+        raise UnsupportedError(f"NormDiscrete method={el.method!r}", **where(el))
+    if el.value is None:
+        raise DocumentError("NormDiscrete needs a value", **where(el))
+    value = _parse_attr(el.value, info.data_type, el, "value")
+    mmt = el.map_missing_to
 
     def fn(scope: Scope) -> Col:
         col = scope.get(name)
@@ -371,32 +381,28 @@ def _norm_discrete(el, ctx: Ctx) -> Expr:
 
 # ------------------------------------------------------------------ Discretize, MapValues
 
-def _discretize(el, ctx: Ctx) -> Expr:
-    name = el.get("field")
+def _discretize(el: objects.Discretize, ctx: Ctx) -> Expr:
+    name = el.field
     ctx.require(name, el)
-    data_type = attributes.data_type(el, default="string")
+    data_type = el.data_type or "string"
     bins = []
-    for b in el.findall("DiscretizeBin"):
-        iv = b.find("Interval")
-        if iv is None or b.get("binValue") is None:
-            raise DocumentError("DiscretizeBin needs an Interval and a binValue",
-                                line=b.sourceline, element="DiscretizeBin")
-        left_v = attributes.number(iv, "leftMargin")
-        right_v = attributes.number(iv, "rightMargin")
+    for b in el.bins:
+        iv = b.interval
+        if iv is None or b.bin_value is None:
+            raise DocumentError("DiscretizeBin needs an Interval and a binValue", **where(b))
+        left_v = iv.left_margin
+        right_v = iv.right_margin
         if left_v is None and right_v is None:
-            raise DocumentError("Interval needs leftMargin or rightMargin", line=iv.sourceline,
-                                element="Interval")
+            raise DocumentError("Interval needs leftMargin or rightMargin", **where(iv))
         if left_v is not None and right_v is not None and left_v > right_v:
-            raise DocumentError("Interval leftMargin is greater than rightMargin",
-                                line=iv.sourceline, element="Interval")
-        closure = iv.get("closure")
+            raise DocumentError("Interval leftMargin is greater than rightMargin", **where(iv))
+        closure = iv.closure
         if closure not in ("openOpen", "openClosed", "closedOpen", "closedClosed"):
-            raise DocumentError(f"Interval closure={closure!r}", line=iv.sourceline,
-                                element="Interval")
+            raise DocumentError(f"Interval closure={closure!r}", **where(iv))
         bins.append((Interval(closure, left_v, right_v),
-                     _parse_attr(b.get("binValue"), data_type, b, "binValue")))
-    mmt_val = _parse_attr(el.get("mapMissingTo"), data_type, el, "mapMissingTo")
-    dflt_val = _parse_attr(el.get("defaultValue"), data_type, el, "defaultValue")
+                     _parse_attr(b.bin_value, data_type, b, "binValue")))
+    mmt_val = _parse_attr(el.map_missing_to, data_type, el, "mapMissingTo")
+    dflt_val = _parse_attr(el.default_value, data_type, el, "defaultValue")
     op = "categorical"
 
     def fn(scope: Scope) -> Col:
@@ -427,23 +433,30 @@ def _discretize(el, ctx: Ctx) -> Expr:
     return Expr(fn, data_type, op)
 
 
+def table_rows(node) -> list[dict[str, str]]:
+    """Rows of the InlineTable of a typed node (MapValues, TextIndexNormalization) as dicts
+    column -> text; a TableLocator (an external table) is unsupported."""
+    table = node.table
+    if table is None:
+        if node.table_locator is not None:
+            raise UnsupportedError("TableLocator (external tables) is not supported",
+                                   line=node.line, element="TableLocator")
+        return []
+    return table.as_dicts()
+
+
 def inline_table_rows(el) -> list[dict[str, str]]:
-    """Rows of the <InlineTable> under el as dicts column -> text (cells are child elements)."""
+    """Rows of the <InlineTable> under the lxml element el as dicts column -> text (for model
+    bodies that still walk elements: their tables are read through the object model)."""
+    from .objects.read import read_node
+    from .objects.table import InlineTable
     table = el.find("InlineTable")
     if table is None:
         if el.find("TableLocator") is not None:
             raise UnsupportedError("TableLocator (external tables) is not supported",
                                    line=el.sourceline, element="TableLocator")
         return []
-    rows = []
-    for row in table.findall("row"):
-        cells = {}
-        for cell in row:
-            if isinstance(cell.tag, str):
-                tag = cell.tag.split(":")[-1].split("}")[-1]
-                cells[tag] = (cell.text or "")
-        rows.append(cells)
-    return rows
+    return read_node(InlineTable, table).as_dicts()
 
 
 def _column(name: str | None) -> str | None:
@@ -452,16 +465,15 @@ def _column(name: str | None) -> str | None:
     return name.split(":")[-1] if name else name
 
 
-def _map_values(el, ctx: Ctx) -> Expr:
-    out_col = _column(el.get("outputColumn"))
+def _map_values(el: objects.MapValues, ctx: Ctx) -> Expr:
+    out_col = _column(el.output_column)
     if not out_col:
-        raise DocumentError("MapValues needs an outputColumn", line=el.sourceline,
-                            element="MapValues")
-    data_type = attributes.data_type(el, default="string")
-    pairs = [(p.get("field"), _column(p.get("column"))) for p in el.findall("FieldColumnPair")]
+        raise DocumentError("MapValues needs an outputColumn", **where(el))
+    data_type = el.data_type or "string"
+    pairs = [(p.field, _column(p.column)) for p in el.pairs]
     infos = [ctx.require(f, el) for f, _ in pairs]
     key_types = [info.data_type for info in infos]
-    rows = inline_table_rows(el)
+    rows = table_rows(el)
     table: dict[tuple, Any] = {}
     for r in rows:
         cells = [r.get(c) for _, c in pairs]
@@ -474,8 +486,8 @@ def _map_values(el, ctx: Ctx) -> Expr:
             continue   # a cell that is no value of its field's type matches no input
         if key not in table:
             table[key] = _parse_attr(r[out_col], data_type, el, f"InlineTable cell {out_col}")
-    mmt_val = _parse_attr(el.get("mapMissingTo"), data_type, el, "mapMissingTo")
-    dflt_val = _parse_attr(el.get("defaultValue"), data_type, el, "defaultValue")
+    mmt_val = _parse_attr(el.map_missing_to, data_type, el, "mapMissingTo")
+    dflt_val = _parse_attr(el.default_value, data_type, el, "defaultValue")
     op = default_op_type(data_type)
     keys = list(table)
     mapped = full(len(keys), None, data_type).values
@@ -529,48 +541,51 @@ def _map_values(el, ctx: Ctx) -> Expr:
     return Expr(fn, data_type, op)
 
 
-def _apply(el, ctx: Ctx) -> Expr:
+def _apply(el: objects.Apply, ctx: Ctx) -> Expr:
     from .functions import compile_apply
     return compile_apply(el, ctx)
 
 
-def _text_index(el, ctx: Ctx) -> Expr:
+def _text_index(el: objects.TextIndex, ctx: Ctx) -> Expr:
     from .text_index import compile_text_index
     return compile_text_index(el, ctx)
 
 
 def _unsupported(el, ctx: Ctx) -> Expr:
-    raise UnsupportedError(f"expression <{el.tag}> is not supported", line=el.sourceline,
-                           element=el.tag)
+    raise UnsupportedError(f"expression <{el.XML.tag}> is not supported", **where(el))
 
 
 _COMPILERS = {
-    "Constant": _constant,
-    "FieldRef": _field_ref,
-    "NormContinuous": _norm_continuous,
-    "NormDiscrete": _norm_discrete,
-    "Discretize": _discretize,
-    "MapValues": _map_values,
-    "Apply": _apply,
-    "TextIndex": _text_index,
-    "Aggregate": _unsupported,
-    "Lag": _unsupported,
+    objects.Constant: _constant,
+    objects.FieldRef: _field_ref,
+    objects.NormContinuous: _norm_continuous,
+    objects.NormDiscrete: _norm_discrete,
+    objects.Discretize: _discretize,
+    objects.MapValues: _map_values,
+    objects.Apply: _apply,
+    objects.TextIndex: _text_index,
+    objects.Aggregate: _unsupported,
+    objects.Lag: _unsupported,
 }
 
 
 # ------------------------------------------------------------------ DerivedField
 
-def derived_field_info(el) -> FieldInfo:
-    name = el.get("name")
+def derived_field_info(df) -> FieldInfo:
+    """The FieldInfo a typed DerivedField declares (an lxml <DerivedField> is read first)."""
+    if not isinstance(df, objects.Node):
+        from .objects.read import read_node
+        df = read_node(objects.DerivedField, df)
+    name = df.name
     if not name:
-        raise DocumentError(f"{el.tag} without a name", line=el.sourceline, element=el.tag)
-    data_type = attributes.data_type(el) or "double"
-    op = attributes.op_type(el) or default_op_type(data_type)
-    info = FieldInfo(name, data_type, op, line=el.sourceline)
-    for v in el.findall("Value"):
+        raise DocumentError(f"{df.XML.tag} without a name", **where(df))
+    data_type = df.data_type or "double"
+    op = df.optype or default_op_type(data_type)
+    info = FieldInfo(name, data_type, op, line=df.line)
+    for v in df.values:
         try:
-            info.values.append(parse_scalar(v.get("value"), data_type))
-        except ValueError:
+            info.values.append(parse_scalar(v.value, data_type))
+        except (TypeError, ValueError):
             pass
     return info
 
@@ -588,26 +603,24 @@ def convert_checked(col: Col, data_type: str, op_type: str | None, scope: Scope,
     return out
 
 
-def compile_derived_field(el, ctx: Ctx) -> tuple[FieldInfo, Callable[[Scope], Col]]:
-    """Compile <DerivedField> (or an OutputField with an expression) to (info, fn).
+def compile_derived_field(df: objects.DerivedField, ctx: Ctx
+                          ) -> tuple[FieldInfo, Callable[[Scope], Col]]:
+    """Compile a typed DerivedField to (info, fn).
 
     The expression's value is converted to the declared dataType/optype; a value that has no
     meaning in that type (2.5 for an integer field, "abc" for a double) is a row error.
     """
-    info = derived_field_info(el)
-    ex_el = find_expression(el)
-    if ex_el is None:
-        raise DocumentError(f"DerivedField {info.name!r} has no expression", line=el.sourceline,
-                            element=el.tag)
-    expr = compile_expression(ex_el, ctx)
+    info = derived_field_info(df)
+    if df.expression is None:
+        raise DocumentError(f"DerivedField {info.name!r} has no expression", **where(df))
+    expr = compile_expression(df.expression, ctx)
     name = info.name
-    declared_type = el.get("dataType")
-    if declared_type is None:
+    if df.data_type is None:
         info.data_type = expr.data_type
-        if el.get("optype") is None:
+        if df.optype is None:
             info.op_type = expr.op_type
     dt, op = info.data_type, info.op_type
-    what = f"{el.tag} {name!r} (line {el.sourceline})"
+    what = f"{df.XML.tag} {name!r} (line {df.line})"
 
     efn = expr.fn
 
@@ -620,23 +633,41 @@ def compile_derived_field(el, ctx: Ctx) -> tuple[FieldInfo, Callable[[Scope], Co
     return info, fn
 
 
-def compile_derived_fields(parent_el, ctx: Ctx) -> dict[str, Callable[[Scope], Col]]:
-    """Compile every DerivedField under parent_el, registering each in ctx (in order).
+def derived_fields_of(parent) -> tuple[objects.DerivedField, ...]:
+    """The typed DerivedFields of parent: a LocalTransformations or TransformationDictionary
+    node, a sequence of DerivedFields, None (none), or an lxml element of either kind (read
+    into the object model: for model bodies that still walk elements)."""
+    if parent is None:
+        return ()
+    if isinstance(parent, (objects.LocalTransformations, objects.TransformationDictionary)):
+        return parent.derived_fields
+    if isinstance(parent, (tuple, list)):
+        return tuple(parent)
+    from .objects.read import read_node
+    cls = objects.TransformationDictionary if parent.tag == "TransformationDictionary" \
+        else objects.LocalTransformations
+    return read_node(cls, parent).derived_fields
+
+
+def compile_derived_fields(parent, ctx: Ctx) -> dict[str, Callable[[Scope], Col]]:
+    """Compile the typed DerivedFields of parent (see ``derived_fields_of``: a
+    LocalTransformations / TransformationDictionary node or a sequence of DerivedFields),
+    registering each in ctx (in order).
 
     Derived fields may refer to each other in any order; a cycle is a load-time error. A field
     at the end of a long chain evaluates the chain bottom-up first (``_bottom_up``), so that
     scoring never recurses once per link.
     """
     defs: dict[str, Callable[[Scope], Col]] = {}
-    if parent_el is None:
+    fields = derived_fields_of(parent)
+    if not fields:
         return defs
-    els = parent_el.findall("DerivedField")
-    deps = check_cycles(els)
+    deps = check_cycles(fields)
     heights = _chain_heights(deps)
-    for el in els:   # register first so that derived fields may refer to each other
-        ctx.add(derived_field_info(el))
-    for el in els:
-        info, fn = compile_derived_field(el, ctx)
+    for df in fields:   # register first so that derived fields may refer to each other
+        ctx.add(derived_field_info(df))
+    for df in fields:
+        info, fn = compile_derived_field(df, ctx)
         ctx.add(info)
         if heights.get(info.name, 0) > _SHALLOW:
             fn = _bottom_up(fn, info.name, deps)
@@ -686,14 +717,12 @@ def _chain_heights(deps: dict[str, list[str]]) -> dict[str, int]:
     return height
 
 
-def check_cycles(els) -> dict[str, list[str]]:
-    """Reject derived fields that depend on themselves, directly or through others; return
-    each field's references to the others (iteratively: chains may be thousands long). The
-    references are the object model's (``DerivedField.fields()``)."""
-    from .objects import DerivedField, dependencies
-    from .objects.read import read_node
-    names = {el.get("name"): el for el in els}
-    deps = dependencies({n: read_node(DerivedField, el) for n, el in names.items()})
+def check_cycles(fields) -> dict[str, list[str]]:
+    """Reject typed derived fields that depend on themselves, directly or through others;
+    return each field's references to the others (iteratively: chains may be thousands long).
+    The references are the object model's (``DerivedField.fields()``)."""
+    names = {df.name: df for df in fields}
+    deps = objects.dependencies(names)
     state: dict[str, int] = {}     # 1: on the current path, 2: done
     for start in names:
         if state.get(start) == 2:
@@ -711,7 +740,7 @@ def check_cycles(els) -> dict[str, list[str]]:
             if state.get(n) == 1:
                 cyc = path[path.index(n):] + [n]
                 raise DocumentError("derived fields form a cycle: " + " -> ".join(cyc),
-                                    line=names[n].sourceline, element="DerivedField")
+                                    line=names[n].line, element="DerivedField")
             state[n] = 1
             path.append(n)
             stack.append((n, True))

@@ -26,17 +26,17 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
-from lxml import etree
 
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
-from . import attributes
+from . import objects
 from .context import Ctx
 from .dictionary import FieldInfo
 from .limits import Budget, check_deadline
 from .expressions import (INT_MAX, Expr, _parse_attr, common_numeric_type,
                           compile_expression, convert, convert_checked, default_op_type,
-                          find_expression, to_numbers, to_text)
+                          to_numbers, to_text)
+from .location import where
 from .scope import Scope
 from .strings import RegexError, format_datetime, format_number, java_regex, java_replacement
 from .values import Col, _SINCE, _year_offset_days, full, is_numeric_type, is_temporal, to_column
@@ -535,18 +535,22 @@ class _FunctionScope(Scope):
 _IVT = ("returnInvalid", "asIs", "asMissing")
 
 
-def compile_apply(el, ctx: Ctx) -> Expr:
-    """Compile <Apply>: the function call plus mapMissingTo, defaultValue and
+def compile_apply(el: objects.Apply, ctx: Ctx) -> Expr:
+    """Compile a typed Apply: the function call plus mapMissingTo, defaultValue and
     invalidValueTreatment."""
-    name = el.get("function")
-    line = el.sourceline
+    name = el.function
+    line = el.line
     if not name:
         raise DocumentError("Apply without a function", line=line, element="Apply")
-    ivt = el.get("invalidValueTreatment", "returnInvalid")
+    ivt = el.invalid_value_treatment or "returnInvalid"
     if ivt not in _IVT:
         raise UnsupportedError(f"Apply invalidValueTreatment={ivt!r}", line=line,
                                element="Apply")
-    arg_els = [c for c in el if isinstance(c.tag, str) and c.tag != "Extension"]
+    for other in el.extensions:      # a child that is no expression: not an argument we know
+        if other.tag != "Extension":
+            raise UnsupportedError(f"expression <{other.tag}> is not supported",
+                                   **where(other))
+    arg_els = el.arguments
     if name == "if":
         # each branch runs in a scope of its own (_GuardScope): its calls are evaluated, and
         # counted, apart from the rest
@@ -572,8 +576,8 @@ def compile_apply(el, ctx: Ctx) -> Expr:
                                "the document", line=line, element="Apply")
     rt = core.data_type
     op = core.op_type
-    mmt = _parse_attr(el.get("mapMissingTo"), rt, el, "mapMissingTo")
-    dflt = _parse_attr(el.get("defaultValue"), rt, el, "defaultValue")
+    mmt = _parse_attr(el.map_missing_to, rt, el, "mapMissingTo")
+    dflt = _parse_attr(el.default_value, rt, el, "defaultValue")
     numeric = is_numeric_type(rt)
     where = f"function {name!r} (line {line})"
     fused = _fuse(name, args, rt, mmt, dflt, ivt)
@@ -703,7 +707,7 @@ def _check_arity(name: str, lo: int, hi: int | None, got: int, el) -> None:
     if got < lo or (hi is not None and got > hi):
         want = str(lo) if hi == lo else (f"at least {lo}" if hi is None else f"{lo} to {hi}")
         raise DocumentError(f"function {name!r} takes {want} argument(s), got {got}",
-                            line=el.sourceline, element="Apply")
+                            line=el.line, element="Apply")
 
 
 def _anymiss(cols: list[Col], n: int) -> np.ndarray:
@@ -816,25 +820,25 @@ def _compile_if(args: list[Expr], el) -> Expr:
 # ================================================================ user-defined functions
 
 class UserFunction:
-    """A <DefineFunction>, compiled on first use for the argument types of its callers."""
+    """A typed DefineFunction, compiled on first use for the argument types of its callers."""
 
-    def __init__(self, el, functions: dict[str, Any], budget: Budget):
-        self.el = el
+    def __init__(self, df: objects.DefineFunction, functions: dict[str, Any], budget: Budget):
         self.budget = budget
-        self.name = el.get("name")
+        self.name = df.name
         self.functions = functions
-        self.data_type: str | None = attributes.data_type(el)
-        self.op_type: str | None = attributes.op_type(el)
+        self.data_type: str | None = df.data_type
+        self.op_type: str | None = df.optype
         self.params: list[tuple[str, str | None, str | None]] = []
-        for p in el.findall("ParameterField"):
-            if not p.get("name"):
+        for p in df.parameters:
+            if not p.name:
                 raise DocumentError(f"ParameterField of {self.name!r} without a name",
-                                    line=p.sourceline, element="ParameterField")
-            self.params.append((p.get("name"), attributes.data_type(p), attributes.op_type(p)))
-        self.body_el = find_expression(el)
-        if self.body_el is None:
+                                    line=p.line, element="ParameterField")
+            self.params.append((p.name, p.data_type, p.optype))
+        #: the body expression (typed)
+        self.body = df.expression
+        if self.body is None:
             raise DocumentError(f"DefineFunction {self.name!r} has no expression",
-                                line=el.sourceline, element="DefineFunction")
+                                line=df.line, element="DefineFunction")
         self._compiled: dict[tuple[str, ...], tuple[Expr, list[FieldInfo]]] = {}
         self._compiling = False
 
@@ -850,40 +854,39 @@ class UserFunction:
             return self._compiled[key]
         if self._compiling:
             raise UnsupportedError(f"function {self.name!r} calls itself (recursion is not "
-                                   "supported)", line=call_el.sourceline, element="Apply")
+                                   "supported)", **where(call_el))
         self._compiling = True
         try:
             fctx = Ctx(fields={i.name: i for i in infos}, functions=self.functions,
                        budget=self.budget)
-            body = compile_expression(self.body_el, fctx)
+            body = compile_expression(self.body, fctx)
         finally:
             self._compiling = False
         self._compiled[key] = (body, infos)
         return body, infos
 
 
-def compile_define_functions(tdict_el, ctx: Ctx) -> None:
-    """Register every <DefineFunction> of the TransformationDictionary in ctx.functions.
+def compile_define_functions(tdict: objects.TransformationDictionary | None,
+                             ctx: Ctx) -> None:
+    """Register every DefineFunction of the typed TransformationDictionary in ctx.functions.
 
     Bodies compile when first called (so functions may call each other in any order); those
     with fully typed parameters are compiled now as well, so their errors show at load.
     """
-    if tdict_el is None:
+    if tdict is None:
         return
-    els = tdict_el.findall("DefineFunction")
-    for el in els:
-        name = el.get("name")
-        if not name:
-            raise DocumentError("DefineFunction without a name", line=el.sourceline,
+    for df in tdict.functions:
+        if not df.name:
+            raise DocumentError("DefineFunction without a name", line=df.line,
                                 element="DefineFunction")
-        ctx.functions[name] = UserFunction(el, ctx.functions, ctx.budget)
-    for el in els:
-        uf = ctx.functions[el.get("name")]
+        ctx.functions[df.name] = UserFunction(df, ctx.functions, ctx.budget)
+    for df in tdict.functions:
+        uf = ctx.functions[df.name]
         if all(dt is not None for _, dt, _ in uf.params):
-            uf.instantiate([dt for _, dt, _ in uf.params], el)
+            uf.instantiate([dt for _, dt, _ in uf.params], df)
 
 
-def _compile_user_call(uf: UserFunction, args: list[Expr], arg_els: list, el,
+def _compile_user_call(uf: UserFunction, args: list[Expr], arg_els: tuple, el: objects.Apply,
                        ctx: Ctx) -> Expr:
     """A call of a user-defined function. A body is a pure function of its arguments, so calls
     with the same argument expressions in one scope (one function invocation, one if-branch,
@@ -893,8 +896,9 @@ def _compile_user_call(uf: UserFunction, args: list[Expr], arg_els: list, el,
     body, infos = uf.instantiate([a.data_type for a in args], el)
     rt = uf.data_type or body.data_type
     op = uf.op_type or default_op_type(rt)
-    what = f"function {uf.name!r} (line {el.sourceline})"
-    signature = b"\0".join(etree.tostring(a, with_tail=False) for a in arg_els)
+    what = f"function {uf.name!r} (line {el.line})"
+    # the arguments' content (typed nodes compare and print without their lines)
+    signature = repr(tuple(arg_els)).encode()
     key = (f"\0call:{id(uf)}:{'/'.join(i.data_type for i in infos)}:"
            f"{hashlib.blake2b(signature, digest_size=16).hexdigest()}")
     cost = 1 + (0 if key in ctx.calls else body.cost)

@@ -27,21 +27,23 @@ import numpy as np
 
 from portmodel.errors import DocumentError, UnsupportedError
 
-from . import attributes
+from . import objects
 from .context import Ctx
-from .expressions import Expr, compile_expression, find_expression, inline_table_rows
+from .expressions import Expr, compile_expression, table_rows
+from .location import tag_of, where
 from .strings import RegexError, java_regex, java_replacement
 from .values import Col
 
 LOCAL_WEIGHTS = ("termFrequency", "binary", "logarithmic")
 
 
-def _bool(el, name: str, default: bool | None) -> bool | None:
-    return attributes.boolean(el, name, default)
-
-
-def _int(el, name: str, default: int | None) -> int | None:
-    return attributes.integer(el, name, default, minimum=0)
+def _count(node, value: int | None, xml: str, default: int) -> int:
+    """A typed count attribute (absent: default); a negative one is a load-time error."""
+    if value is None:
+        return default
+    if value < 0:
+        raise DocumentError(f"attribute {xml}={str(value)!r} is less than 0", **where(node))
+    return value
 
 
 def _pattern(text: str, el, flags: int = 0) -> re.Pattern:
@@ -50,7 +52,7 @@ def _pattern(text: str, el, flags: int = 0) -> re.Pattern:
         compiled = java_regex(text)
         return compiled if not flags else re.compile(compiled.pattern, flags)
     except (RegexError, re.error) as exc:
-        raise DocumentError(f"{el.tag}: {exc}", line=el.sourceline, element=el.tag) from None
+        raise DocumentError(f"{tag_of(el)}: {exc}", **where(el)) from None
 
 
 def _is_punctuation(c: str) -> bool:
@@ -110,22 +112,23 @@ def limited_distance(a: str, b: str, case_sensitive: bool, limit: int) -> int:
 class _Normalization:
     """One TextIndexNormalization: its replacement table, compiled."""
 
-    def __init__(self, el, index_case_sensitive: bool):
-        if el.get("wordRE") is not None:
+    def __init__(self, el: objects.TextIndexNormalization, index_case_sensitive: bool):
+        if el.word_re is not None:
             raise UnsupportedError("TextIndexNormalization@wordRE is not supported",
-                                   line=el.sourceline, element=el.tag)
-        case_sensitive = _bool(el, "isCaseSensitive", index_case_sensitive)
-        _int(el, "maxLevenshteinDistance", 0)
-        self.recursive = _bool(el, "recursive", False)
-        in_col = el.get("inField", "string")
-        out_col = el.get("outField", "stem")
-        regex_col = el.get("regexField", "regex")
+                                   **where(el))
+        case_sensitive = index_case_sensitive if el.is_case_sensitive is None else \
+            el.is_case_sensitive
+        _count(el, el.max_levenshtein_distance, "maxLevenshteinDistance", 0)
+        self.recursive = bool(el.recursive)
+        in_col = el.in_field if el.in_field is not None else "string"
+        out_col = el.out_field if el.out_field is not None else "stem"
+        regex_col = el.regex_field if el.regex_field is not None else "regex"
         flags = 0 if case_sensitive else re.IGNORECASE
         self.rules: list[tuple[re.Pattern, str]] = []
-        for i, row in enumerate(inline_table_rows(el), 1):
+        for i, row in enumerate(table_rows(el), 1):
             if in_col not in row or out_col not in row:
                 raise DocumentError(f"TextIndexNormalization row {i} lacks its {in_col!r} or "
-                                    f"{out_col!r} cell", line=el.sourceline, element=el.tag)
+                                    f"{out_col!r} cell", **where(el))
             source = row[in_col]
             if row.get(regex_col, "").strip().lower() == "true":
                 pattern = _pattern(source, el, flags)
@@ -135,7 +138,7 @@ class _Normalization:
                 repl = java_replacement(row[out_col])
             except (RegexError, ValueError) as exc:
                 raise DocumentError(f"TextIndexNormalization row {i}: {exc}",
-                                    line=el.sourceline, element=el.tag) from None
+                                    **where(el)) from None
             self.rules.append((pattern, repl))
 
     def apply(self, text: str) -> str:
@@ -152,32 +155,31 @@ class _Normalization:
 class TextIndex:
     """A compiled TextIndex: frequency (and weight) of a term in a text."""
 
-    def __init__(self, el, ctx: Ctx):
-        self.el = el
-        self.text_field = ctx.require(el.get("textField"), el).name
-        self.local = el.get("localTermWeights", "termFrequency")
+    def __init__(self, el: objects.TextIndex, ctx: Ctx):
+        #: the TextIndex's source line (named by errors at scoring time)
+        self.line = el.line
+        self.text_field = ctx.require(el.text_field, el).name
+        self.local = el.local_term_weights or "termFrequency"
         if self.local not in LOCAL_WEIGHTS:
             raise UnsupportedError(f"TextIndex localTermWeights={self.local!r} is not supported",
-                                   line=el.sourceline, element="TextIndex")
-        self.case_sensitive = _bool(el, "isCaseSensitive", False)
-        self.max_distance = _int(el, "maxLevenshteinDistance", 0)
-        hits = el.get("countHits", "allHits")
+                                   **where(el))
+        self.case_sensitive = bool(el.is_case_sensitive)
+        self.max_distance = _count(el, el.max_levenshtein_distance, "maxLevenshteinDistance", 0)
+        hits = el.count_hits or "allHits"
         if hits not in ("allHits", "bestHits"):
             raise UnsupportedError(f"TextIndex countHits={hits!r} is not supported",
-                                   line=el.sourceline, element="TextIndex")
+                                   **where(el))
         self.best_hits = hits == "bestHits"
-        if el.get("wordRE") is not None or _bool(el, "tokenize", True) is False:
+        if el.word_re is not None or el.tokenize is False:
             raise UnsupportedError("TextIndex without tokenizing at word separators (wordRE, "
-                                   "tokenize=\"false\") is not supported", line=el.sourceline,
-                                   element="TextIndex")
-        self.separator = _pattern(el.get("wordSeparatorCharacterRE", "\\s+"), el)
+                                   "tokenize=\"false\") is not supported", **where(el))
+        separator = el.word_separator_character_re
+        self.separator = _pattern("\\s+" if separator is None else separator, el)
         self.normalizations = [_Normalization(n, self.case_sensitive)
-                               for n in el.findall("TextIndexNormalization")]
-        term_el = find_expression(el)
-        if term_el is None:
-            raise DocumentError("TextIndex has no term expression", line=el.sourceline,
-                                element="TextIndex")
-        self.term = compile_expression(term_el, ctx)
+                               for n in el.normalizations]
+        if el.expression is None:
+            raise DocumentError("TextIndex has no term expression", **where(el))
+        self.term = compile_expression(el.expression, ctx)
         self.text_tokens = lru_cache(maxsize=4096)(self._text_tokens)
         self.term_tokens = lru_cache(maxsize=4096)(self._term_tokens)
 
@@ -241,7 +243,7 @@ class TextIndex:
                 try:
                     f = self.frequency(self.text_tokens(text), self.term_tokens(term))
                 except ValueError as exc:          # a recursive table that never settles
-                    raise DocumentError(str(exc), line=self.el.sourceline,
+                    raise DocumentError(str(exc), line=self.line,
                                         element="TextIndexNormalization") from None
                 v = seen[key] = math.log10(1.0 + f) if self.local == "logarithmic" else float(f)
             out[i] = v
@@ -255,7 +257,7 @@ def _text(v: Any) -> str:
     return str(v)
 
 
-def compile_text_index(el, ctx: Ctx) -> Expr:
-    """<TextIndex> as an expression (integer frequency, or double for logarithmic weights)."""
+def compile_text_index(el: objects.TextIndex, ctx: Ctx) -> Expr:
+    """A typed TextIndex as an expression (integer frequency, or double for logarithmic weights)."""
     index = TextIndex(el, ctx)
     return Expr(index, "double" if index.local == "logarithmic" else "integer", "continuous")

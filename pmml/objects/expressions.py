@@ -119,13 +119,14 @@ class NormDiscrete(Expression):
     field: str | None = None
     value: str | None = None
     map_missing_to: float | None = None
+    method: str | None = None          # (PMML 3.x: "indicator", the only one 4.x keeps)
     extensions: tuple[Fragment, ...] = ()
     vendor: tuple[tuple[str, str], ...] = ()
     line: int | None = line_field()
     REFS: ClassVar[tuple[str, ...]] = ("field",)
     XML: ClassVar[Spec] = Spec("NormDiscrete", (
         Attr("field", "field", required=True), Attr("value", "value", required=True),
-        Attr("map_missing_to", "mapMissingTo", NUMBER)))
+        Attr("map_missing_to", "mapMissingTo", NUMBER), Attr("method", "method")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +215,7 @@ class TextIndexNormalization(Node):
     max_levenshtein_distance: int | None = None
     word_separator_character_re: str | None = None
     tokenize: bool | None = None
+    word_re: str | None = None
     table_locator: Fragment | None = None
     table: InlineTable | None = None
     extensions: tuple[Fragment, ...] = ()
@@ -225,7 +227,7 @@ class TextIndexNormalization(Node):
         Attr("is_case_sensitive", "isCaseSensitive", BOOLEAN),
         Attr("max_levenshtein_distance", "maxLevenshteinDistance", INTEGER),
         Attr("word_separator_character_re", "wordSeparatorCharacterRE"),
-        Attr("tokenize", "tokenize", BOOLEAN)),
+        Attr("tokenize", "tokenize", BOOLEAN), Attr("word_re", "wordRE")),
         (Child("table_locator", ("TableLocator",)), Child("table", (InlineTable,))))
 
 
@@ -299,6 +301,7 @@ class TextIndex(Expression):
     count_hits: str | None = None
     word_separator_character_re: str | None = None
     tokenize: bool | None = None
+    word_re: str | None = None
     normalizations: tuple[TextIndexNormalization, ...] = ()
     expression: Expression | None = None
     extensions: tuple[Fragment, ...] = ()
@@ -313,7 +316,7 @@ class TextIndex(Expression):
         Attr("max_levenshtein_distance", "maxLevenshteinDistance", INTEGER),
         Attr("count_hits", "countHits", CHOICE, options=("allHits", "bestHits")),
         Attr("word_separator_character_re", "wordSeparatorCharacterRE"),
-        Attr("tokenize", "tokenize", BOOLEAN)),
+        Attr("tokenize", "tokenize", BOOLEAN), Attr("word_re", "wordRE")),
         (Child("normalizations", (TextIndexNormalization,), True),
          Child("expression", ())))
 
