@@ -28,7 +28,6 @@ class PMMLModel(Model):
 
     def __init__(self, root, version: str, leniency: Leniency | None = None):
         self.version = version
-        self.root = root
         #: the document's object model (read once; vendor extensions already set aside)
         index: dict = {}
         self.document: objects.Document = objects.read_document(root, version, index)
@@ -39,17 +38,22 @@ class PMMLModel(Model):
         self.leniency = leniency if leniency is not None else Leniency()
         self.ctx = Ctx(self.data_fields, version=version, leniency=self.leniency)
         self.ctx.objects.update(index)
-        tdict = root.find("TransformationDictionary")
+        #: the typed document the root context compiles (segment models find the model that
+        #: holds them through it: see ``models.base``)
+        self.ctx.document = self.document
+        tdict = self.document.transformation_dictionary
         compile_define_functions(tdict, self.ctx)
         self.global_defs = compile_derived_fields(tdict, self.ctx)
         self.ctx.global_defs = self.global_defs     # (training instances may need them)
-        model_el = find_model(root)
+        model_el = find_model(root)    # (the model's element: bodies not yet typed read it)
         if model_el is None:
             raise UnsupportedError("document has no model element", line=root.sourceline,
                                    element="PMML")
         self.model: CompiledModel = compile_model(model_el, self.ctx)
         self.model_type = model_el.tag
         self.ctx.objects.clear()        # (compiled: no context keeps elements through it)
+        self.ctx.document = None
+        self.ctx.model_parents = {}
         self.function = self.model.function
         if self.model.real_integer_target():
             t = self.model.target

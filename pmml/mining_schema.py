@@ -37,11 +37,10 @@ class MiningFieldSpec:
     line: int | None = None
 
 
-def parse_mining_schema(el, ctx: Ctx) -> list[MiningFieldSpec]:
-    """Compile <MiningSchema> from its object-model node (``objects.MiningSchema``); every
-    name must be a field visible in ctx (checked at load)."""
-    from .objects import MiningSchema
-    schema = ctx.node(el, MiningSchema)
+def parse_mining_schema(schema, ctx: Ctx, model=None) -> list[MiningFieldSpec]:
+    """Compile a typed MiningSchema (``objects.MiningSchema``) of the typed model (an
+    ``objects.Model``, whose content says whether an undefined name is used); every name must
+    be a field visible in ctx (checked at load)."""
     specs = []
     for mf in schema.fields:
         name = mf.name
@@ -49,7 +48,7 @@ def parse_mining_schema(el, ctx: Ctx) -> list[MiningFieldSpec]:
         usage = mf.usage_type or "active"
         usage = USAGE_ALIASES.get(usage, usage)
         if info is None:
-            if usage == "predicted" or _used(el.getparent(), name):
+            if usage == "predicted" or _used(model, name):
                 raise DocumentError(f"MiningField {name!r} names no DataField or DerivedField",
                                     line=mf.line, element="MiningField")
             # a name nothing defines nor uses (producers list dropped columns): skipped
@@ -74,10 +73,10 @@ def parse_mining_schema(el, ctx: Ctx) -> list[MiningFieldSpec]:
     return specs
 
 
-def _used(model_el, name: str) -> bool:
-    """Whether the scored content of a model element refers to the field name."""
+def _used(model, name: str) -> bool:
+    """Whether the scored content of a typed model refers to the field name."""
     from .models.base import referenced_names
-    return model_el is not None and bool(referenced_names(model_el, {name}))
+    return model is not None and bool(referenced_names(model, {name}))
 
 
 def prepare(spec: MiningFieldSpec, info: FieldInfo, col: Col, scope: Scope) -> Col:

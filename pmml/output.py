@@ -14,7 +14,7 @@ from portmodel.errors import DocumentError, UnsupportedError
 from portmodel.fields import Field
 
 from .dictionary import FieldInfo
-from .expressions import cast, compile_expression, find_expression
+from .expressions import cast, compile_expression
 from .scope import Scope
 from .values import Col, full, parse_scalar
 
@@ -85,16 +85,13 @@ class OutputPlan:
         return outs, oscope
 
 
-def compile_output(el, model) -> OutputPlan | None:
-    """Compile <Output> from its object-model node (``objects.Output``); the expressions of
-    OutputFields still compile from their elements."""
-    if el is None:
+def compile_output(output, model) -> OutputPlan | None:
+    """Compile a typed Output (``objects.Output``, or None: no output) of a compiled model."""
+    if output is None:
         return None
-    from .objects import Output
     specs = []
     ctx = model.ctx.child()
-    fields = model.ctx.node(el, Output).fields
-    for of, of_el in zip(fields, el.iterfind("OutputField")):
+    for of in output.fields:
         name = of.name
         feature = of.feature or "predictedValue"
         if feature not in SUPPORTED_FEATURES:
@@ -112,9 +109,8 @@ def compile_output(el, model) -> OutputPlan | None:
         rank = 1 if of.rank is None else of.rank
         spec = OutputFieldSpec(name, feature, dt, of.optype, value, of.target_field,
                                of.segment_id, rank, of.line, field=of)
-        ex = find_expression(of_el)
-        if ex is not None:
-            spec.expr = compile_expression(ex, ctx)
+        if of.expression is not None:
+            spec.expr = compile_expression(of.expression, ctx)
         elif feature in ("transformedValue", "decision") and of.segment_id is None:
             raise DocumentError(f"OutputField {name!r} ({feature}) has no expression",
                                 line=of.line, element="OutputField")

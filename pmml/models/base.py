@@ -14,7 +14,8 @@ from .. import attributes
 from ..context import Ctx
 from ..dictionary import FieldInfo
 from ..expressions import compile_derived_fields
-from ..objects import Model
+from ..location import tag_of, where
+from ..objects import Fragment, Model, Node
 from ..mining_schema import MiningFieldSpec, parse_mining_schema, prepare
 from ..scope import Scope
 from ..values import Col, full, is_numeric_type
@@ -74,25 +75,33 @@ class CompiledModel:
     target: FieldInfo | None = None
 
     def __init__(self, el, ctx: Ctx):
+        """el: the model element, or its typed node (``objects.Model``: then ``self.el`` is
+        None). Everything common (mining schema, targets, local transformations, output,
+        isScorable, x-mathContext) is read from the typed node ``self.spec``."""
+        if isinstance(el, Model):
+            spec, el = el, None
+        else:
+            spec = ctx.node(el, Model)
+        #: the model element, for model bodies not yet read from ``spec`` (goes away as the
+        #: bodies become typed)
         self.el = el
         #: the typed model node (portmodel.pmml.objects.Model) this model compiles: what
-        #: ``compile()`` reads (the element ``el`` goes away as the bodies become typed)
-        self.spec: Model = ctx.node(el, Model)
-        self.tag = el.tag
-        self.line = el.sourceline
-        self.name = el.get("modelName")
-        self.function = el.get("functionName") or "regression"
+        #: ``compile()`` reads
+        self.spec: Model = spec
+        self.tag = spec.tag
+        self.line = spec.line
+        self.name = spec.model_name
+        self.function = spec.function_name or "regression"
         #: JPMML's x-mathContext="float" (its XGBoost and LightGBM converters write it): the
         #: model computes in float32, as those libraries do
-        self.float32 = el.get("x-mathContext") == "float"
-        if not attributes.boolean(el, "isScorable", True):
-            raise UnsupportedError("model has isScorable=\"false\"", line=el.sourceline,
-                                   element=el.tag)
+        self.float32 = dict(spec.vendor).get("x-mathContext") == "float"
+        if spec.is_scorable is False:
+            raise UnsupportedError("model has isScorable=\"false\"", **where(spec))
         self.ctx = ctx.child()
-        ms = el.find("MiningSchema")
+        ms = spec.mining_schema
         if ms is None:
-            raise DocumentError("model has no MiningSchema", line=el.sourceline, element=el.tag)
-        self.mining: list[MiningFieldSpec] = parse_mining_schema(ms, ctx)
+            raise DocumentError("model has no MiningSchema", **where(spec))
+        self.mining: list[MiningFieldSpec] = parse_mining_schema(ms, ctx, spec)
         self.defs: dict[str, Callable[[Scope], Col]] = {}
         targets = [m for m in self.mining if m.usage == "predicted"]
         for spec in self.mining:
@@ -104,7 +113,7 @@ class CompiledModel:
                 info.missing_values, info.display, info.intervals, info.line)
             self.ctx.add(local)
             self.defs[spec.name] = self._prepare_fn(spec, local)
-        self.targets_spec: dict[str | None, TargetSpec] = parse_targets(el.find("Targets"), ctx)
+        self.targets_spec: dict[str | None, TargetSpec] = parse_targets(self.spec.targets, ctx)
         for spec in self.targets_spec.values():
             spec.float32 = self.float32
         self.target_names = [t.name for t in targets]
@@ -112,11 +121,11 @@ class CompiledModel:
         if self.target is None and None in self.targets_spec and self.targets_spec[None].field:
             self.target = ctx.lookup(self.targets_spec[None].field)
         if self.target is None:
-            self.target = _enclosing_target(el, ctx, self.function)
-        self.defs.update(compile_derived_fields(el.find("LocalTransformations"), self.ctx))
+            self.target = _enclosing_target(self.spec, ctx, self.function)
+        self.defs.update(compile_derived_fields(self.spec.local_transformations, self.ctx))
         self.compile()
         from ..output import compile_output
-        self.output = compile_output(el.find("Output"), self)
+        self.output = compile_output(self.spec.output, self)
 
     @staticmethod
     def _prepare_fn(spec: MiningFieldSpec, info: FieldInfo) -> Callable[[Scope], Col]:
@@ -204,7 +213,7 @@ class CompiledModel:
         content reads. The others are not needed to apply the model (an absent one is missing,
         as the reference engines have it)."""
         others = {m.name for m in self.mining if m.usage not in ("active", "predicted")}
-        read = referenced_names(self.el, others) if others else set()
+        read = referenced_names(self.spec, others) if others else set()
         return [m.name for m in self.mining if m.usage == "active" or m.name in read]
 
     def categories(self) -> list[Any]:
@@ -221,38 +230,94 @@ _NOT_SCORED = frozenset({"MiningSchema", "ModelVerification", "ModelStats", "Mod
                          "Extension"})
 
 
-def referenced_names(el, names: set[str]) -> set[str]:
-    """Which of names the content of model element el (nested models included; its mining
-    schemas and metadata not) refers to, by a field-naming attribute."""
+def referenced_names(model: Model, names: set[str]) -> set[str]:
+    """Which of names the content of a typed model (nested models included; its mining
+    schemas and metadata not) refers to, by a field-naming attribute. Model bodies the object
+    model keeps as fragments are searched in their XML (until they are typed)."""
     from ..validate import REF_ATTRS
     found: set[str] = set()
-    stack = [c for c in el if isinstance(c.tag, str) and c.tag not in _NOT_SCORED]
+    stack: list = [c for c in model.content if tag_of(c) not in _NOT_SCORED]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Fragment):
+            _fragment_references(item.element, names, REF_ATTRS, found)
+            continue
+        if isinstance(item, Model):
+            attrs = dict(item.attributes)
+            for attr in REF_ATTRS.get(item.tag, ("field",)):
+                if attrs.get(attr) in names:
+                    found.add(attrs[attr])
+            if attrs.get("field") in names:
+                found.add(attrs["field"])
+            stack.extend(c for c in item.content if tag_of(c) not in _NOT_SCORED)
+            continue
+        spec = type(item).XML
+        refs = REF_ATTRS.get(spec.tag, ("field",))
+        for a in spec.attrs:
+            if a.xml in refs or a.xml == "field":
+                v = getattr(item, a.py)
+                if v in names:
+                    found.add(v)
+        for c in spec.children:
+            value = getattr(item, c.py)
+            if value is None:
+                continue
+            for v in (value if c.many else (value,)):
+                if isinstance(v, (Node, Fragment)) and tag_of(v) not in _NOT_SCORED:
+                    stack.append(v)
+    return found
+
+
+def _fragment_references(el, names: set[str], ref_attrs: dict, found: set[str]) -> None:
+    """``referenced_names`` over an element kept as a fragment (and the elements below it)."""
+    stack = [el]
     while stack:
         node = stack.pop()
         tag = node.tag
-        for attr in REF_ATTRS.get(tag, ("field",)):
+        for attr in ref_attrs.get(tag, ("field",)):
             v = node.get(attr)
             if v in names:
                 found.add(v)
         if node.get("field") in names:
             found.add(node.get("field"))
         stack.extend(c for c in node if isinstance(c.tag, str) and c.tag not in _NOT_SCORED)
-    return found
 
 
-def _enclosing_target(el, ctx: Ctx, function: str) -> FieldInfo | None:
-    """The target of the MiningModel (same functionName) whose Segment holds el, for a segment
-    model whose MiningSchema names none (sklearn2pmml's ensemble members): its predictions are
-    values of that target (e.g. integer class labels, not their strings)."""
-    seg = el.getparent()
-    mm = seg.getparent() if seg is not None and seg.tag == "Segment" else None
-    mm = mm.getparent() if mm is not None and mm.tag == "Segmentation" else None
-    if mm is None or mm.tag != "MiningModel" or (mm.get("functionName") or "regression") != function:
-        return None
-    for mf in mm.findall("MiningSchema/MiningField"):
-        if mf.get("usageType") in ("predicted", "target"):
-            return ctx.lookup(mf.get("name"))
-    return _enclosing_target(mm, ctx, function)
+def _enclosing_target(spec: Model, ctx: Ctx, function: str) -> FieldInfo | None:
+    """The target of the MiningModel (same functionName) whose Segment holds the model spec,
+    for a segment model whose MiningSchema names none (sklearn2pmml's ensemble members): its
+    predictions are values of that target (e.g. integer class labels, not their strings)."""
+    parents = _model_parents(ctx)
+    mm = parents.get(id(spec))
+    while mm is not None:
+        if mm.tag != "MiningModel" or (mm.function_name or "regression") != function:
+            return None
+        ms = mm.mining_schema
+        for mf in (ms.fields if ms is not None else ()):
+            if mf.usage_type in ("predicted", "target"):
+                return ctx.lookup(mf.name)
+        mm = parents.get(id(mm))
+    return None
+
+
+def _model_parents(ctx: Ctx) -> dict[int, Model]:
+    """id(model) -> the model whose Segmentation holds it, over the document the root context
+    compiles (``Ctx.document``; built once per document, while it compiles)."""
+    root = ctx
+    while root.parent is not None:
+        root = root.parent
+    parents = getattr(root, "model_parents", None)
+    if parents is None:
+        parents = {}
+        document = getattr(root, "document", None)
+        for top in (document.models if document is not None else ()):
+            for m in top.models():
+                seg = m.segmentation
+                for s in (seg.segments if seg is not None else ()):
+                    if s.model is not None:
+                        parents[id(s.model)] = m
+        root.model_parents = parents
+    return parents
 
 
 def num_attr(el, name: str, default: str | None = None, required: bool = False) -> float | None:
@@ -296,13 +361,14 @@ def register(tag: str):
 
 
 def compile_model(el, ctx: Ctx) -> CompiledModel:
-    """Compile a model element with the module registered for its tag."""
+    """Compile a model (its element, or its typed node ``objects.Model``) with the module
+    registered for its tag."""
     from . import load_for
-    load_for(el.tag)
-    cls = _REGISTRY.get(el.tag)
+    tag = tag_of(el)
+    load_for(tag)
+    cls = _REGISTRY.get(tag)
     if cls is None:
-        raise UnsupportedError(f"model type <{el.tag}> is not supported", line=el.sourceline,
-                               element=el.tag)
+        raise UnsupportedError(f"model type <{tag}> is not supported", **where(el))
     return cls(el, ctx)
 
 

@@ -98,13 +98,12 @@ def _f32_op(op, a: np.ndarray, b: float) -> np.ndarray:
         return op(a.astype(np.float32), np.float32(b)).astype(float)
 
 
-def parse_targets(el, ctx) -> dict[str | None, TargetSpec]:
-    """Compile <Targets> from its object-model node (``objects.Targets``)."""
+def parse_targets(node, ctx) -> dict[str | None, TargetSpec]:
+    """Compile a typed Targets (``objects.Targets``, or None: no targets)."""
     out: dict[str | None, TargetSpec] = {}
-    if el is None:
+    if node is None:
         return out
-    from ..objects import Targets
-    targets = ctx.node(el, Targets).targets
+    targets = node.targets
     for t in targets:
         name = t.field
         info = ctx.lookup(name) if name else None
