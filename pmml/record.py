@@ -28,9 +28,9 @@ from array import array
 from operator import itemgetter
 from typing import Any, Callable, Mapping
 
-from . import attributes
+from . import attributes, objects
 from .dictionary import FieldInfo
-from .expressions import constant_type, find_expression
+from .expressions import constant_type
 from .functions import _SCALAR
 from .record_row import RowScorer, packed_row
 from .values import parse_scalar
@@ -66,8 +66,8 @@ class _Compiler:
         self.steps: list[tuple[str, Callable[[dict], Any]]] = []
         self.kinds: dict[str, str] = {}
         self.mining = {s.name: s for s in self.model.mining}
-        self.local = _derived_elements(self.model.el.find("LocalTransformations"))
-        self.globals = _derived_elements(doc.root.find("TransformationDictionary"))
+        self.local = _by_name(self.model.spec.local_fields())
+        self.globals = _by_name(doc.document.global_fields())
         self.depth = 0
 
     # ------------------------------------------------------------------ fields
@@ -121,55 +121,61 @@ class _Compiler:
         self.readers.append((name, kind, valid))
         return kind
 
-    def derived(self, el, local: bool) -> str:
-        declared = el.get("dataType")
-        ex = find_expression(el)
-        if ex is None or declared not in (None, "double"):
-            raise Decline(el.get("name"))
+    def derived(self, df: objects.DerivedField, local: bool) -> str:
+        ex = df.expression
+        if ex is None or df.data_type not in (None, "double"):
+            raise Decline(df.name)
         fn, kind = self.expression(ex, local)
         if kind != DOUBLE:
-            raise Decline(el.get("name"))
-        self.steps.append((el.get("name"), fn))
+            raise Decline(df.name)
+        self.steps.append((df.name, fn))
         return kind
 
     # ------------------------------------------------------------------ expressions
-    def expression(self, el, local: bool) -> tuple[Callable[[dict], Any], str]:
-        tag = el.tag
-        if tag == "Constant":
-            dt = el.get("dataType") or constant_type(el.text or "")
-            if dt not in ("double", "integer") or attributes.boolean(el, "missing", False):
-                raise Decline(tag)
+    def expression(self, el: objects.Expression, local: bool
+                   ) -> tuple[Callable[[dict], Any], str]:
+        cls = type(el)
+        if cls is objects.Constant:
+            dt = el.data_type or constant_type(el.value or "")
+            if dt not in ("double", "integer") or el.missing:
+                raise Decline("Constant")
             try:
-                value = float(parse_scalar((el.text or "").strip(), dt))
+                value = float(parse_scalar((el.value or "").strip(), dt))
             except ValueError:
-                raise Decline(tag) from None
+                raise Decline("Constant") from None
             return _Const(value), dt
-        if tag == "FieldRef":
-            name = el.get("field")
+        if cls is objects.FieldRef:
+            name = el.field
             kind = self.need(name, local)
             return (lambda env: env[name]), kind
-        if tag == "NormDiscrete":
-            name = el.get("field")
+        if cls is objects.NormDiscrete:
+            name = el.field
             kind = self.need(name, local)
-            if el.get("method", "indicator") != "indicator" or el.get("value") is None:
-                raise Decline(tag)
+            if (el.method or "indicator") != "indicator" or el.value is None:
+                raise Decline("NormDiscrete")
             if kind not in (TEXT, DOUBLE):
-                raise Decline(tag)
-            value = el.get("value") if kind == TEXT else attributes.number(el, "value")
+                raise Decline("NormDiscrete")
+            if kind == TEXT:
+                value: Any = el.value
+            else:
+                try:
+                    value = attributes.parse_number(el.value)
+                except ValueError:
+                    raise Decline("NormDiscrete") from None
             return (lambda env: 1.0 if env[name] == value else 0.0), DOUBLE
-        if tag == "NormContinuous":
+        if cls is objects.NormContinuous:
             return self.norm_continuous(el, local), DOUBLE
-        if tag == "Apply":
+        if cls is objects.Apply:
             return self.apply(el, local), DOUBLE
-        raise Decline(tag)
+        raise Decline(cls.__name__)
 
-    def norm_continuous(self, el, local: bool) -> Callable[[dict], Any]:
-        name = el.get("field")
+    def norm_continuous(self, el: objects.NormContinuous, local: bool) -> Callable[[dict], Any]:
+        name = el.field
         if self.need(name, local) != DOUBLE:
             raise Decline("NormContinuous")
-        orig = [attributes.number(n, "orig", required=True) for n in el.findall("LinearNorm")]
-        norm = [attributes.number(n, "norm", required=True) for n in el.findall("LinearNorm")]
-        outliers = el.get("outliers", "asIs")
+        orig = [n.orig for n in el.norms]
+        norm = [n.norm for n in el.norms]
+        outliers = el.outliers or "asIs"
         if len(orig) < 2 or outliers not in ("asIs", "asExtremeValues"):
             raise Decline("NormContinuous")
         last = len(orig) - 2
@@ -188,9 +194,9 @@ class _Compiler:
             return y0 + (x - x0) / (x1 - x0) * (y1 - y0)
         return fn
 
-    def apply(self, el, local: bool) -> Callable[[dict], Any]:
-        op = _SCALAR.get(el.get("function"))     # (+ - * /: Python floats round as numpy does)
-        args = [c for c in el if isinstance(c.tag, str) and c.tag != "Extension"]
+    def apply(self, el: objects.Apply, local: bool) -> Callable[[dict], Any]:
+        op = _SCALAR.get(el.function)     # (+ - * /: Python floats round as numpy does)
+        args = el.arguments
         if op is None or len(args) != 2:
             raise Decline("Apply")
         (f, fk), (g, gk) = (self.expression(a, local) for a in args)
@@ -394,7 +400,6 @@ def _is_const(fn: Any) -> bool:
     return isinstance(fn, _Const)
 
 
-def _derived_elements(parent) -> dict[str, Any]:
-    if parent is None:
-        return {}
-    return {el.get("name"): el for el in parent.findall("DerivedField")}
+def _by_name(fields) -> dict[str, objects.DerivedField]:
+    """Typed derived fields by name (a later definition of a name wins, as it did)."""
+    return {df.name: df for df in fields}

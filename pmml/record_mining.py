@@ -24,9 +24,8 @@ _DOUBLE = "double"
 
 def mining_scorer(mm, need: Callable[[str], str]) -> Scorer | None:
     """A MiningModel's one-record scorer, or None outside the subset."""
-    seg_el = mm.el.find("Segmentation")
-    if getattr(mm, "float32", False) or seg_el is None or \
-            seg_el.find("LocalTransformations") is not None:
+    seg = mm.spec.segmentation
+    if getattr(mm, "float32", False) or seg is None or _segmentation_transforms(seg):
         return None
     if mm.method == "modelChain":
         try:
@@ -38,9 +37,16 @@ def mining_scorer(mm, need: Callable[[str], str]) -> Scorer | None:
     return forest_scorer(mm, need)
 
 
+def _segmentation_transforms(seg) -> bool:
+    """Whether a typed Segmentation has LocalTransformations of its own (PMML 4.4; typed, or
+    kept as a fragment)."""
+    return getattr(seg, "local_transformations", None) is not None or any(
+        f.tag == "LocalTransformations" for f in seg.extensions)
+
+
 def _segment_scorer(model, need: Callable[[str], str]) -> Scorer:
     """A nested model's scorer in its own scope, its Targets applied."""
-    if model.el.find("LocalTransformations") is not None or not _plain_mining(model):
+    if model.spec.local_transformations is not None or not _plain_mining(model):
         raise Decline(model.tag)
     names = {s.name for s in model.mining}
 

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .expressions import find_expression
+from . import objects
 from .record_row import RowScorer
 
 _DOUBLE, _FLOAT = "double", "float"
@@ -38,13 +38,14 @@ def network_scorer(model, need: Callable[[str], str]) -> Callable[[dict], Any] |
     compiler = getattr(need, "__self__", None)       # (record._Compiler: expressions)
     inputs: list[Callable[[dict], float]] = []
     plain: list[str] = []              # the inputs' fields, while every input is a double field
-    for ni in model.el.find("NeuralInputs").findall("NeuralInput"):
-        df = ni.find("DerivedField")
-        ex = find_expression(df)
-        if ex is None or df.get("dataType") not in (None, "double"):
+    neural_inputs = model.spec.body(objects.NeuralInputs)
+    for ni in (neural_inputs[0].inputs if neural_inputs else ()):
+        df = ni.derived_field
+        ex = df.expression if df is not None else None
+        if ex is None or df.data_type not in (None, "double"):
             return None
-        if ex.tag == "FieldRef":
-            name = ex.get("field")
+        if type(ex) is objects.FieldRef:
+            name = ex.field
             kind = need(name)
             if kind not in (_DOUBLE, _FLOAT):
                 return None
