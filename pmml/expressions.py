@@ -633,6 +633,27 @@ def compile_derived_field(df: objects.DerivedField, ctx: Ctx
     return info, fn
 
 
+def compile_field_container(df, ctx: Ctx) -> tuple[str, Callable[[Scope], Col]]:
+    """A typed DerivedField that may have no name (NeuralInput, BayesInput): its expression's
+    value converted to the declared dataType. Returns (data type, fn); fn keeps no element.
+    (An lxml <DerivedField> is read into the object model first.)"""
+    if not isinstance(df, objects.Node):
+        from .objects.read import read_node
+        df = read_node(objects.DerivedField, df)
+    if df.expression is None:
+        raise DocumentError("DerivedField has no expression", **where(df))
+    expr = compile_expression(df.expression, ctx)
+    dt = df.data_type or expr.data_type
+    op = df.optype or expr.op_type
+    what = f"DerivedField (line {df.line})"
+    name = df.name
+
+    def fn(scope: Scope) -> Col:
+        return convert_checked(expr(scope), dt, op, scope, what, name)
+
+    return dt, fn
+
+
 def derived_fields_of(parent) -> tuple[objects.DerivedField, ...]:
     """The typed DerivedFields of parent: a LocalTransformations or TransformationDictionary
     node, a sequence of DerivedFields, None (none), or an lxml element of either kind (read
