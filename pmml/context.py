@@ -28,6 +28,9 @@ class Ctx:
         #: element -> object-model node of the document's model parts, shared by every context
         #: of one document while it compiles (emptied after: see ``node``)
         self.objects: dict = parent.objects if parent is not None else {}
+        #: the typed document (``objects.Document``) the root context compiles, set by the
+        #: document while it compiles (segment models find the model holding them through it)
+        self.document = None
         if parent is not None:
             leniency = parent.leniency
         elif leniency is None:

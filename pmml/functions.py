@@ -29,14 +29,13 @@ import numpy as np
 
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
-from . import objects
+from . import location, objects
 from .context import Ctx
 from .dictionary import FieldInfo
 from .limits import Budget, check_deadline
 from .expressions import (INT_MAX, Expr, _parse_attr, common_numeric_type,
                           compile_expression, convert, convert_checked, default_op_type,
                           to_numbers, to_text)
-from .location import where
 from .scope import Scope
 from .strings import RegexError, format_datetime, format_number, java_regex, java_replacement
 from .values import Col, _SINCE, _year_offset_days, full, is_numeric_type, is_temporal, to_column
@@ -549,7 +548,7 @@ def compile_apply(el: objects.Apply, ctx: Ctx) -> Expr:
     for other in el.extensions:      # a child that is no expression: not an argument we know
         if other.tag != "Extension":
             raise UnsupportedError(f"expression <{other.tag}> is not supported",
-                                   **where(other))
+                                   **location.where(other))
     arg_els = el.arguments
     if name == "if":
         # each branch runs in a scope of its own (_GuardScope): its calls are evaluated, and
@@ -854,7 +853,7 @@ class UserFunction:
             return self._compiled[key]
         if self._compiling:
             raise UnsupportedError(f"function {self.name!r} calls itself (recursion is not "
-                                   "supported)", **where(call_el))
+                                   "supported)", **location.where(call_el))
         self._compiling = True
         try:
             fctx = Ctx(fields={i.name: i for i in infos}, functions=self.functions,

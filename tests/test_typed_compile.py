@@ -99,3 +99,11 @@ def test_compiled_regression_and_network_parts_hold_no_element():
         model.model.el = None
         found = [p for p in lxml_reachable(model) if not p.startswith("model.document")]
         assert found == [], c["id"]
+
+
+def test_an_apply_child_that_is_no_expression_is_refused_by_name():
+    text = expr_doc(A("+", F("x"), '\n<Frobnicate field="x"/>'))
+    with pytest.raises(portmodel.errors.UnsupportedError) as info:
+        portmodel.load(text)
+    assert info.value.element == "Frobnicate"
+    assert info.value.line == _line_of(text, "<Frobnicate")

@@ -265,6 +265,8 @@ def referenced_names(model: Model, names: set[str]) -> set[str]:
             for v in (value if c.many else (value,)):
                 if isinstance(v, (Node, Fragment)) and tag_of(v) not in _NOT_SCORED:
                     stack.append(v)
+        # children the class does not name (kept with its Extensions) are content too
+        stack.extend(f for f in getattr(item, "extensions", ()) if f.tag not in _NOT_SCORED)
     return found
 
 
@@ -309,7 +311,7 @@ def _model_parents(ctx: Ctx) -> dict[int, Model]:
     parents = getattr(root, "model_parents", None)
     if parents is None:
         parents = {}
-        document = getattr(root, "document", None)
+        document = root.document
         for top in (document.models if document is not None else ()):
             for m in top.models():
                 seg = m.segmentation
