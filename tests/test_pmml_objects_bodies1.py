@@ -214,3 +214,197 @@ def test_naive_bayes_unknown_input_field_names_the_bayes_input():
         portmodel.load(bad.encode())
     assert info.value.element == "BayesInput"
     assert info.value.line == text[:m.start()].count("\n") + 1
+
+
+# ------------------------------------------------------------------ SupportVectorMachineModel
+
+@pytest.mark.parametrize("path", _documents("SupportVectorMachineModel"), ids=lambda p: p.name)
+def test_svm_body_is_typed(path):
+    svm = objects.svm
+    for m in _assert_typed(path, "SupportVectorMachineModel"):
+        kernel, = [c for c in m.content if isinstance(c, svm.KERNELS)]
+        vd, = m.body(svm.VectorDictionary)
+        machines = m.body(svm.SupportVectorMachine)
+        assert machines and vd.vector_fields.fields
+        assert set(vd.fields()) == {f.field if isinstance(f, objects.FieldRef) else f.name
+                                    for f in vd.vector_fields.fields}
+        ids = {v.id for v in vd.instances}
+        for sm in machines:
+            assert all(isinstance(c.value, float) for c in sm.coefficients.coefficients)
+            if sm.support_vectors is not None:
+                assert {v.vector_id for v in sm.support_vectors.vectors} <= ids
+                assert len(sm.support_vectors.vectors) == len(sm.coefficients.coefficients)
+        assert all((v.array is None) != (v.sparse is None) for v in vd.instances)
+
+
+def test_svm_sparse_vectors_are_written_back_as_read():
+    from test_svm import doc as svm_doc, machine
+    doc = objects.read(svm_doc(machine({"v1": 1.0, "v2": -0.5, "v3": 2.0}, 0.25)))
+    vd, = doc.model.body(objects.svm.VectorDictionary)
+    sparse = [v.sparse for v in vd.instances if v.sparse is not None]
+    assert sparse and sparse[0].indices.text.split() == ["1", "2"]
+    assert sparse[1].entries.text == "3" and sparse[1].n == 2
+    assert objects.read(objects.write(doc)) == doc
+
+
+@pytest.mark.parametrize("element,attribute,value", [
+    ("Coefficient", "value", "big"), ("Coefficients", "absoluteValue", "1..2"),
+    ("REAL-SparseArray", "n", "four"), ("SupportVectorMachineModel", "threshold", "half"),
+    ("SupportVectorMachineModel", "maxWins", "perhaps"),
+])
+def test_svm_bad_attribute_names_it(element, attribute, value):
+    _assert_bad_attribute(SHARED / "pmml" / "rattle" / "pmml" / "LibSVMIris.pmml",
+                          element, attribute, value)
+
+
+def test_svm_kernel_attribute_and_unknown_vector_id_name_element_and_line():
+    path = SHARED / "pmml" / "knime" / "pmml" / "SupportVectorMachineIris.pmml"
+    _assert_bad_attribute(path, "PolynomialKernelType", "gamma", "wide")
+    text = path.read_text()
+    m = re.search(r'<SupportVector vectorId="([^"]+)"', text)
+    bad = text[:m.start()] + '<SupportVector vectorId="nosuch"' + text[m.end():]
+    with pytest.raises(DocumentError) as info:
+        portmodel.load(bad.encode())
+    assert info.value.element == "SupportVector"
+    assert info.value.line == text[:m.start()].count("\n") + 1
+
+
+# ------------------------------------------------------------------ ClusteringModel
+
+@pytest.mark.parametrize("path", _documents("ClusteringModel"), ids=lambda p: p.name)
+def test_clustering_body_is_typed(path):
+    oc = objects.clustering
+    for m in _assert_typed(path, "ClusteringModel"):
+        cm, = m.body(oc.ComparisonMeasure)
+        assert isinstance(cm.measure, oc.MEASURES)
+        fields = m.body(oc.ClusteringField)
+        clusters = m.body(oc.Cluster)
+        assert clusters and all(len(c.array.values()) == len(fields) for c in clusters)
+        assert [f.fields() for f in fields] == [(f.field,) for f in fields]
+
+
+def test_clustering_measure_comparisons_and_weights_are_typed():
+    from test_clustering import doc as clustering_doc
+    oc = objects.clustering
+    text = clustering_doc(measure='<minkowski p-parameter="3"/>')
+    model = objects.read(text).model
+    cm, = model.body(oc.ComparisonMeasure)
+    assert isinstance(cm.measure, oc.Minkowski) and cm.measure.p == 3.0
+    assert objects.read(objects.write(objects.read(text))) == objects.read(text)
+    bs = ('<binarySimilarity c00-parameter="0" c01-parameter="1" c10-parameter="1" '
+          'c11-parameter="0" d00-parameter="1" d01-parameter="1" d10-parameter="1" '
+          'd11-parameter="1"/>')
+    cm, = objects.read(clustering_doc(measure=bs)).model.body(oc.ComparisonMeasure)
+    assert (cm.measure.c01, cm.measure.d11) == (1.0, 1.0)
+    with pytest.raises(DocumentError) as info:
+        objects.read(clustering_doc(measure=bs.replace(' d11-parameter="1"', "")))
+    assert info.value.element == "binarySimilarity" and "d11-parameter" in str(info.value)
+
+
+@pytest.mark.parametrize("element,attribute,value", [
+    ("ClusteringField", "fieldWeight", "heavy"), ("ClusteringField", "isCenterField", "maybe"),
+    ("ComparisonMeasure", "kind", "closeness"), ("Array", "n", "three"),
+])
+def test_clustering_bad_attribute_names_it(element, attribute, value):
+    _assert_bad_attribute(SHARED / "pmml" / "rattle" / "pmml" / "KMeansIris.pmml",
+                          element, attribute, value)
+
+
+def test_clustering_unknown_field_and_bad_center_name_element_and_line():
+    path = SHARED / "pmml" / "rattle" / "pmml" / "KMeansIris.pmml"
+    text = path.read_text()
+    m = re.search(r'<ClusteringField field="([^"]+)"', text)
+    bad = text[:m.start()] + '<ClusteringField field="nosuch"' + text[m.end():]
+    with pytest.raises(DocumentError) as info:
+        portmodel.load(bad.encode())
+    assert info.value.element == "ClusteringField"
+    assert info.value.line == text[:m.start()].count("\n") + 1
+    m = re.search(r'<Array [^>]*>([^<]*)</Array>', text[text.index("<Cluster"):])
+    start = text.index("<Cluster") + m.start(1)
+    bad = text[:start] + "1 2" + text[start + len(m.group(1)):]
+    with pytest.raises(DocumentError) as info:
+        portmodel.load(bad.encode())
+    assert info.value.element == "Array"
+    assert info.value.line == text[:start].count("\n") + 1
+
+
+# ------------------------------------------------------------------ NearestNeighborModel
+
+def test_nearest_neighbor_body_is_typed():
+    from test_nearest_neighbor import doc as knn_doc
+    oc = objects.clustering
+    text = knn_doc()
+    model = objects.read(text).model
+    assert not [c for c in model.content if isinstance(c, Fragment)]
+    ti, = model.body(oc.TrainingInstances)
+    knn, = model.body(oc.KNNInputs)
+    cm, = model.body(oc.ComparisonMeasure)
+    assert [f.field for f in ti.instance_fields.fields] == ["id", "x", "y", "colour"]
+    assert len(ti.table.rows) > 3 and isinstance(cm.measure, oc.Euclidean)
+    assert knn.fields() == ("x",) and ti.fields() == ()
+    assert objects.read(objects.write(objects.read(text))).model == model
+
+
+@pytest.mark.parametrize("element,attribute,value", [
+    ("KNNInput", "fieldWeight", "w"), ("NearestNeighborModel", "numberOfNeighbors", "three"),
+    ("NearestNeighborModel", "threshold", "small"),
+])
+def test_nearest_neighbor_bad_attribute_names_it(element, attribute, value, tmp_path):
+    from test_nearest_neighbor import doc as knn_doc
+    path = tmp_path / "knn.pmml"
+    path.write_text(knn_doc())
+    _assert_bad_attribute(path, element, attribute, value)
+
+
+def test_nearest_neighbor_unknown_input_names_the_knn_input():
+    from test_nearest_neighbor import doc as knn_doc
+    text = knn_doc()
+    bad = text.replace('<KNNInput field="x"/>', '<KNNInput field="nosuch"/>')
+    with pytest.raises(DocumentError) as info:
+        portmodel.load(bad.encode())
+    assert info.value.element == "KNNInput"
+    assert info.value.line == text[:text.index("<KNNInput ")].count("\n") + 1
+
+
+# ------------------------------------------------------------------ GaussianProcessModel
+
+ARD = ('<ARDSquaredExponentialKernel gamma="1.5" noiseVariance="0.01">'
+       '<Lambda><Array n="2" type="real">0.8 1.2</Array></Lambda>'
+       '</ARDSquaredExponentialKernel>')
+
+
+def test_gaussian_process_body_is_typed():
+    from test_gaussian_process import doc as gp_doc
+    oc = objects.clustering
+    text = gp_doc(ARD)
+    model = objects.read(text).model
+    assert not [c for c in model.content if isinstance(c, Fragment)]
+    kernel, = model.body(oc.ARDSquaredExponentialKernel)
+    assert (kernel.gamma, kernel.noise_variance) == (1.5, 0.01)
+    assert kernel.lambdas[0].array.values() == ["0.8", "1.2"]
+    ti, = model.body(oc.TrainingInstances)
+    assert len(ti.table.rows) == 25
+    assert objects.read(objects.write(objects.read(text))).model == model
+    rbf = objects.read(gp_doc('<RadialBasisKernel gamma="2" noiseVariance="0.1" lambda="0.5"/>'))
+    kernel, = rbf.model.body(oc.RadialBasisKernel)
+    assert (kernel.gamma, kernel.lambda_) == (2.0, 0.5)
+
+
+@pytest.mark.parametrize("element,attribute,value", [
+    ("ARDSquaredExponentialKernel", "gamma", "big"),
+    ("ARDSquaredExponentialKernel", "noiseVariance", "1e"),
+])
+def test_gaussian_process_bad_attribute_names_it(element, attribute, value, tmp_path):
+    from test_gaussian_process import doc as gp_doc
+    path = tmp_path / "gp.pmml"
+    path.write_text(gp_doc(ARD))
+    _assert_bad_attribute(path, element, attribute, value)
+
+
+def test_gaussian_process_bad_lambda_names_the_kernel_and_its_line():
+    from test_gaussian_process import doc as gp_doc
+    text = gp_doc(ARD.replace('n="2" type="real">0.8 1.2', 'n="3" type="real">0.8 1.2 3'))
+    with pytest.raises(DocumentError) as info:
+        portmodel.load(text.encode())
+    assert info.value.element == "ARDSquaredExponentialKernel"
+    assert info.value.line == text[:text.index("<ARDSquared")].count("\n") + 1

@@ -72,3 +72,19 @@ def _copy_lines(node: Node, el) -> None:
                 if at < len(kids) and isinstance(v, Node) and not isinstance(v, Model):
                     stack.append((v, kids[at]))
                 at += 1
+
+
+def array_items(array, data_type: str) -> list[Any]:
+    """The items of an ``Array`` node typed as data_type (quoted strings allowed); an item
+    that is not of the type is a DocumentError naming the Array and its line."""
+    from portmodel.errors import DocumentError
+
+    from ..values import parse_scalar
+    out = []
+    for item in array.values():
+        try:
+            out.append(parse_scalar(item, data_type))
+        except ValueError:
+            raise DocumentError(f"Array item {item!r} is not a {data_type}", line=array.line,
+                                element="Array") from None
+    return out

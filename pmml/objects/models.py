@@ -111,12 +111,14 @@ class Model(Node):
 def model_child_classes() -> dict[str, type]:
     from .neural import NeuralInputs, NeuralLayer, NeuralOutputs
     from .regression import RegressionTable
-    from . import general_regression, naive_bayes
+    from . import clustering, general_regression, naive_bayes, svm
     return {cls.XML.tag: cls for cls in (MiningSchema, Output, ModelStats, Targets,
                                          LocalTransformations, ModelVerification, Segmentation,
                                          RegressionTable, NeuralInputs, NeuralLayer,
                                          NeuralOutputs, *general_regression.BODY,
-                                         *naive_bayes.BODY)}
+                                         *naive_bayes.BODY,
+                                         *svm.BODY,
+                                         *clustering.BODY)}
 
 
 #: the parts every model element begins with, in schema order
