@@ -39,6 +39,7 @@ class PMMLModel(Model):
         self.leniency = leniency if leniency is not None else Leniency()
         self.ctx = Ctx(self.data_fields, version=version, leniency=self.leniency)
         self.ctx.objects.update(index)
+        self.ctx.document = self.document    # (typed model bodies look up global fields)
         tdict = root.find("TransformationDictionary")
         compile_define_functions(tdict, self.ctx)
         self.global_defs = compile_derived_fields(tdict, self.ctx)

@@ -21,7 +21,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .expressions import find_expression
 from .record_row import RowScorer
 
 _DOUBLE, _FLOAT = "double", "float"
@@ -38,13 +37,16 @@ def network_scorer(model, need: Callable[[str], str]) -> Callable[[dict], Any] |
     compiler = getattr(need, "__self__", None)       # (record._Compiler: expressions)
     inputs: list[Callable[[dict], float]] = []
     plain: list[str] = []              # the inputs' fields, while every input is a double field
-    for ni in model.el.find("NeuralInputs").findall("NeuralInput"):
-        df = ni.find("DerivedField")
-        ex = find_expression(df)
-        if ex is None or df.get("dataType") not in (None, "double"):
+    from .models.node_access import element_for
+    from .objects.expressions import FieldRef
+    from .objects.neural import NeuralInputs
+    for ni in model.spec.body(NeuralInputs)[0].inputs:
+        df = ni.derived_field
+        ex = df.expression
+        if ex is None or df.data_type not in (None, "double"):
             return None
-        if ex.tag == "FieldRef":
-            name = ex.get("field")
+        if isinstance(ex, FieldRef):
+            name = ex.field
             kind = need(name)
             if kind not in (_DOUBLE, _FLOAT):
                 return None
@@ -54,7 +56,7 @@ def network_scorer(model, need: Callable[[str], str]) -> Callable[[dict], Any] |
                 plain = None
             inputs.append(lambda env, name=name: env[name])
         elif compiler is not None:
-            fn, kind = compiler.expression(ex, True)
+            fn, kind = compiler.expression(element_for(ex), True)
             if kind != _DOUBLE:
                 return None
             inputs.append(fn)

@@ -408,3 +408,47 @@ def test_gaussian_process_bad_lambda_names_the_kernel_and_its_line():
         portmodel.load(text.encode())
     assert info.value.element == "ARDSquaredExponentialKernel"
     assert info.value.line == text[:text.index("<ARDSquared")].count("\n") + 1
+
+
+# ------------------------------------------------------------------ RegressionModel
+
+def test_regression_unknown_predictor_field_names_the_predictor_and_its_line():
+    """RegressionModel compiles its typed tables: an error names the predictor's tag and line."""
+    text = (SHARED / "pmml" / "rattle" / "pmml" / "RegressionAuto.pmml").read_text()
+    for tag in ("NumericPredictor", "CategoricalPredictor"):
+        m = re.search(rf'<{tag} name="([^"]+)"', text)
+        assert m, tag
+        bad = text[:m.start()] + f'<{tag} name="nosuch"' + text[m.end():]
+        with pytest.raises(DocumentError) as info:
+            portmodel.load(bad.encode())
+        assert info.value.element == tag
+        assert info.value.line == text[:m.start()].count("\n") + 1
+
+
+# ------------------------------------------------------------------ NeuralNetwork
+
+def test_neural_network_compile_errors_name_the_part_and_its_line():
+    text = (SHARED / "pmml" / "rattle" / "pmml" / "NeuralNetworkIris.pmml").read_text()
+    m = re.search(r'<Con from="([^"]+)"', text)
+    bad = text[:m.start()] + '<Con from="nosuch"' + text[m.end():]
+    with pytest.raises(DocumentError) as info:
+        portmodel.load(bad.encode())
+    assert info.value.element == "Con"
+    assert info.value.line == text[:m.start()].count("\n") + 1
+    m = re.search(r'<NeuralOutput outputNeuron="([^"]+)"', text)
+    bad = text[:m.start()] + '<NeuralOutput outputNeuron="nosuch"' + text[m.end():]
+    with pytest.raises(DocumentError) as info:
+        portmodel.load(bad.encode())
+    assert info.value.element == "NeuralOutput"
+    assert info.value.line == text[:m.start()].count("\n") + 1
+
+
+def test_neural_layer_leakage_is_kept():
+    text = (SHARED / "pmml" / "rattle" / "pmml" / "NeuralNetworkIris.pmml").read_text()
+    text = _mutate(text, "NeuralLayer", "leakage", "0.25")
+    doc = objects.read(text)
+    layer = doc.model.body(objects.NeuralLayer)[0]
+    assert layer.leakage == 0.25
+    assert objects.read(objects.write(doc)).model.body(objects.NeuralLayer)[0].leakage == 0.25
+    _assert_bad_attribute(SHARED / "pmml" / "rattle" / "pmml" / "NeuralNetworkIris.pmml",
+                          "NeuralLayer", "leakage", "leaky")
