@@ -37,7 +37,7 @@ from .base import CompiledModel, Result, classification_result, register
 from .compute_backend import kernels
 from .row_blocks import column_block
 from .neural_network import compile_field_container
-from .node_access import element_for, model_attrs, where
+from .node_access import model_attrs, where
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 ROW_BLOCK = 4096      # rows scored at a time (the terms matrix stays in cache)
@@ -156,7 +156,7 @@ class NaiveBayesModel(CompiledModel):
             if not isinstance(df.expression, Discretize):
                 raise UnsupportedError("BayesInput's DerivedField must hold a Discretize",
                                        line=df.line, element="DerivedField")
-            dt, derived = compile_field_container(element_for(df), self.ctx)
+            dt, derived = compile_field_container(df, self.ctx)
         values: list[Any] = []
         rows: list[dict[int, float]] = []
         sums = np.zeros(len(self.cats))

@@ -33,10 +33,11 @@ import numpy as np
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
 from .. import attributes
-from ..expressions import cast, compile_expression, convert_checked, find_expression
+from ..expressions import cast, compile_expression, convert_checked
 from ..scope import Scope
 from ..values import Col, is_numeric_type, parse_scalar
 from ..objects.expressions import FieldRef, NormContinuous, NormDiscrete
+from ..objects.transformations import DerivedField
 from ..objects.neural import NeuralInputs, NeuralLayer, NeuralOutput, NeuralOutputs
 from .base import CompiledModel, Result, classification_result, register, regression_result
 from .compute_backend import kernels
@@ -148,20 +149,22 @@ def find_derived_field(model: CompiledModel, name: str):
     return None
 
 
-def compile_field_container(df, ctx) -> tuple[str, Callable[[Scope], Col]]:
-    """A DerivedField that may have no name (NeuralInput, BayesInput): its expression's value
-    converted to the declared dataType. Returns (data type, fn)."""
-    ex = find_expression(df)
-    if ex is None:
-        raise DocumentError("DerivedField has no expression", line=df.sourceline,
+def compile_field_container(df: DerivedField, ctx) -> tuple[str, Callable[[Scope], Col]]:
+    """A DerivedField node that may have no name (NeuralInput, BayesInput): its expression's
+    value converted to the declared dataType. Returns (data type, fn). (The expression itself
+    compiles through ``expressions.compile_expression``, which takes an element: ``element_for``
+    gives it one with the document's lines.)"""
+    if df.expression is None:
+        raise DocumentError("DerivedField has no expression", line=df.line,
                             element="DerivedField")
-    expr = compile_expression(ex, ctx)
-    dt = df.get("dataType") or expr.data_type
-    op = df.get("optype") or expr.op_type
-    what = f"DerivedField (line {df.sourceline})"
+    expr = compile_expression(element_for(df.expression), ctx)
+    dt = df.data_type or expr.data_type
+    op = df.optype or expr.op_type
+    what = f"DerivedField (line {df.line})"
+    name = df.name
 
     def fn(scope: Scope) -> Col:
-        return convert_checked(expr(scope), dt, op, scope, what, df.get("name"))
+        return convert_checked(expr(scope), dt, op, scope, what, name)
 
     return dt, fn
 
@@ -231,7 +234,7 @@ class NeuralNetwork(CompiledModel):
             if df is None:
                 raise DocumentError("NeuralInput has no DerivedField", line=ni.line,
                                     element="NeuralInput")
-            _, fn = compile_field_container(element_for(df), self.ctx)
+            _, fn = compile_field_container(df, self.ctx)
             self._add_id(ni.id, ni)
             self.inputs.append(fn)
 
