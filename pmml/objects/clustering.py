@@ -9,20 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from .body import body_fields
+from .body import BodyPart
 from .matrix import Matrix
 from .nodes import (BOOLEAN, CHOICE, INTEGER, NUMBER, Attr, Child, Fragment, Node, Spec,
                     line_field)
 from .table import InlineTable
 from .verification import Array
-
-
-class _Body(Node):
-    __slots__ = ()
-
-    def fields(self) -> tuple[str, ...]:
-        """The fields this part names (``REFS`` of its nodes), each once, in order."""
-        return body_fields(self)
 
 
 def _plain_measure(tag: str):
@@ -78,7 +70,7 @@ MEASURES = (Euclidean, SquaredEuclidean, Chebychev, CityBlock, Minkowski, Simple
 
 
 @dataclass(frozen=True, slots=True)
-class ComparisonMeasure(_Body):
+class ComparisonMeasure(BodyPart):
     kind: str | None = None
     compare_function: str | None = None
     minimum: float | None = None
@@ -104,7 +96,7 @@ class Comparisons(Node):
 
 
 @dataclass(frozen=True, slots=True)
-class ClusteringField(_Body):
+class ClusteringField(BodyPart):
     field: str | None = None
     is_center_field: bool | None = None
     center_field: bool | None = None            # (older documents)
@@ -127,7 +119,7 @@ class ClusteringField(_Body):
 
 
 @dataclass(frozen=True, slots=True)
-class MissingValueWeights(_Body):
+class MissingValueWeights(BodyPart):
     array: Array | None = None
     extensions: tuple[Fragment, ...] = ()
     vendor: tuple[tuple[str, str], ...] = ()
@@ -136,7 +128,7 @@ class MissingValueWeights(_Body):
 
 
 @dataclass(frozen=True, slots=True)
-class Cluster(_Body):
+class Cluster(BodyPart):
     id: str | None = None
     name: str | None = None
     size: int | None = None
@@ -172,7 +164,7 @@ class KNNInput(Node):
 
 
 @dataclass(frozen=True, slots=True)
-class KNNInputs(_Body):
+class KNNInputs(BodyPart):
     number_of_inputs: int | None = None
     inputs: tuple[KNNInput, ...] = ()
     extensions: tuple[Fragment, ...] = ()
@@ -209,7 +201,7 @@ class InstanceFields(Node):
 
 
 @dataclass(frozen=True, slots=True)
-class TrainingInstances(_Body):
+class TrainingInstances(BodyPart):
     is_transformed: bool | None = None
     record_count: int | None = None
     field_count: int | None = None
@@ -247,7 +239,7 @@ _GP_ATTRS = (Attr("description", "description"), Attr("gamma", "gamma", NUMBER),
 
 
 @dataclass(frozen=True, slots=True)
-class RadialBasisKernel(_Body):
+class RadialBasisKernel(BodyPart):
     description: str | None = None
     gamma: float | None = None
     noise_variance: float | None = None
@@ -260,7 +252,7 @@ class RadialBasisKernel(_Body):
 
 
 @dataclass(frozen=True, slots=True)
-class ARDSquaredExponentialKernel(_Body):
+class ARDSquaredExponentialKernel(BodyPart):
     description: str | None = None
     gamma: float | None = None
     noise_variance: float | None = None
@@ -273,7 +265,7 @@ class ARDSquaredExponentialKernel(_Body):
 
 
 @dataclass(frozen=True, slots=True)
-class AbsoluteExponentialKernel(_Body):
+class AbsoluteExponentialKernel(BodyPart):
     description: str | None = None
     gamma: float | None = None
     noise_variance: float | None = None
@@ -286,7 +278,7 @@ class AbsoluteExponentialKernel(_Body):
 
 
 @dataclass(frozen=True, slots=True)
-class GeneralizedExponentialKernel(_Body):
+class GeneralizedExponentialKernel(BodyPart):
     description: str | None = None
     gamma: float | None = None
     noise_variance: float | None = None

@@ -7,19 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from .body import body_fields
+from .body import BodyPart
 from .dictionary import Value
 from .expressions import Interval
 from .matrix import Matrix
 from .nodes import CHOICE, INTEGER, NUMBER, Attr, Child, Fragment, Node, Spec, line_field
-
-
-class _Body(Node):
-    __slots__ = ()
-
-    def fields(self) -> tuple[str, ...]:
-        """The fields this part names (``REFS`` of its nodes), each once, in order."""
-        return body_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +28,7 @@ class Parameter(Node):
 
 
 @dataclass(frozen=True, slots=True)
-class ParameterList(_Body):
+class ParameterList(BodyPart):
     parameters: tuple[Parameter, ...] = ()
     extensions: tuple[Fragment, ...] = ()
     vendor: tuple[tuple[str, str], ...] = ()
@@ -79,7 +71,7 @@ class Predictor(Node):
 
 
 @dataclass(frozen=True, slots=True)
-class FactorList(_Body):
+class FactorList(BodyPart):
     predictors: tuple[Predictor, ...] = ()
     extensions: tuple[Fragment, ...] = ()
     vendor: tuple[tuple[str, str], ...] = ()
@@ -88,7 +80,7 @@ class FactorList(_Body):
 
 
 @dataclass(frozen=True, slots=True)
-class CovariateList(_Body):
+class CovariateList(BodyPart):
     predictors: tuple[Predictor, ...] = ()
     extensions: tuple[Fragment, ...] = ()
     vendor: tuple[tuple[str, str], ...] = ()
@@ -115,7 +107,7 @@ class PPCell(Node):
 
 
 @dataclass(frozen=True, slots=True)
-class PPMatrix(_Body):
+class PPMatrix(BodyPart):
     cells: tuple[PPCell, ...] = ()
     extensions: tuple[Fragment, ...] = ()
     vendor: tuple[tuple[str, str], ...] = ()
@@ -141,7 +133,7 @@ class PCovCell(Node):
 
 
 @dataclass(frozen=True, slots=True)
-class PCovMatrix(_Body):
+class PCovMatrix(BodyPart):
     type: str | None = None
     cells: tuple[PCovCell, ...] = ()
     extensions: tuple[Fragment, ...] = ()
@@ -168,7 +160,7 @@ class PCell(Node):
 
 
 @dataclass(frozen=True, slots=True)
-class ParamMatrix(_Body):
+class ParamMatrix(BodyPart):
     cells: tuple[PCell, ...] = ()
     extensions: tuple[Fragment, ...] = ()
     vendor: tuple[tuple[str, str], ...] = ()
@@ -177,7 +169,7 @@ class ParamMatrix(_Body):
 
 
 @dataclass(frozen=True, slots=True)
-class EventValues(_Body):
+class EventValues(BodyPart):
     values: tuple[Value, ...] = ()
     intervals: tuple[Interval, ...] = ()
     extensions: tuple[Fragment, ...] = ()
@@ -214,7 +206,7 @@ class BaselineStratum(Node):
 
 
 @dataclass(frozen=True, slots=True)
-class BaseCumHazardTables(_Body):
+class BaseCumHazardTables(BodyPart):
     max_time: float | None = None
     strata: tuple[BaselineStratum, ...] = ()
     cells: tuple[BaselineCell, ...] = ()

@@ -10,17 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from .body import body_fields
+from .body import BodyPart
 from .nodes import NUMBER, Attr, Child, Fragment, Node, Spec, line_field
 from .transformations import DerivedField
-
-
-class _Body(Node):
-    __slots__ = ()
-
-    def fields(self) -> tuple[str, ...]:
-        """The fields this part names (``REFS`` of its nodes), each once, in order."""
-        return body_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +138,7 @@ class BayesInput(Node):
 
 
 @dataclass(frozen=True, slots=True)
-class BayesInputs(_Body):
+class BayesInputs(BodyPart):
     inputs: tuple[BayesInput, ...] = ()
     extensions: tuple[Fragment, ...] = ()
     vendor: tuple[tuple[str, str], ...] = ()
@@ -155,7 +147,7 @@ class BayesInputs(_Body):
 
 
 @dataclass(frozen=True, slots=True)
-class BayesOutput(_Body):
+class BayesOutput(BodyPart):
     field_name: str | None = None
     field: str | None = None
     counts: TargetValueCounts | None = None

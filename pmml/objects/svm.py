@@ -12,23 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from .body import body_fields
+from .body import BodyPart
 from .expressions import FieldRef
 from .nodes import INTEGER, NUMBER, Attr, Child, Fragment, Node, Spec, line_field
 from .regression import CategoricalPredictor
 from .verification import Array
 
 
-class _Body(Node):
-    __slots__ = ()
-
-    def fields(self) -> tuple[str, ...]:
-        """The fields this part names (``REFS`` of its nodes), each once, in order."""
-        return body_fields(self)
-
-
 @dataclass(frozen=True, slots=True)
-class LinearKernelType(_Body):
+class LinearKernelType(BodyPart):
     description: str | None = None
     extensions: tuple[Fragment, ...] = ()
     vendor: tuple[tuple[str, str], ...] = ()
@@ -37,7 +29,7 @@ class LinearKernelType(_Body):
 
 
 @dataclass(frozen=True, slots=True)
-class PolynomialKernelType(_Body):
+class PolynomialKernelType(BodyPart):
     description: str | None = None
     gamma: float | None = None
     coef0: float | None = None
@@ -51,7 +43,7 @@ class PolynomialKernelType(_Body):
 
 
 @dataclass(frozen=True, slots=True)
-class RadialBasisKernelType(_Body):
+class RadialBasisKernelType(BodyPart):
     description: str | None = None
     gamma: float | None = None
     extensions: tuple[Fragment, ...] = ()
@@ -62,7 +54,7 @@ class RadialBasisKernelType(_Body):
 
 
 @dataclass(frozen=True, slots=True)
-class SigmoidKernelType(_Body):
+class SigmoidKernelType(BodyPart):
     description: str | None = None
     gamma: float | None = None
     coef0: float | None = None
@@ -134,7 +126,7 @@ class VectorInstance(Node):
 
 
 @dataclass(frozen=True, slots=True)
-class VectorDictionary(_Body):
+class VectorDictionary(BodyPart):
     number_of_vectors: int | None = None
     vector_fields: VectorFields | None = None
     instances: tuple[VectorInstance, ...] = ()
@@ -193,7 +185,7 @@ class Coefficients(Node):
 
 
 @dataclass(frozen=True, slots=True)
-class SupportVectorMachine(_Body):
+class SupportVectorMachine(BodyPart):
     target_category: str | None = None
     alternate_target_category: str | None = None
     threshold: float | None = None
