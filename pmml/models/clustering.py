@@ -13,12 +13,13 @@ import numpy as np
 
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
-from .. import attributes
-from ..predicates import parse_array
+from ..objects import clustering as oc
+from ..objects.nodes import Fragment
 from ..scope import Scope
 from ..values import Col, is_numeric_type
 from .base import CompiledModel, Result, register
 from .compute_backend import kernels
+from .node_access import array_items, where
 from .comparison import (FieldComparison, Measure, binary_reference, distances, id_text,
                          parse_field_comparison, parse_measure, ranked_ids, reference_column,
                          similarities)
@@ -132,65 +133,69 @@ def affinity_result(n: int, scores: np.ndarray, undefined: np.ndarray, ids: np.n
 @register("ClusteringModel")
 class ClusteringModel(CompiledModel):
     def compile(self) -> None:
-        el = self.el
-        model_class = el.get("modelClass", "centerBased")
+        spec = self.spec
+        model_class = spec.attribute("modelClass") or "centerBased"
         if model_class != "centerBased":
             raise UnsupportedError(f"ClusteringModel modelClass={model_class!r} (only centerBased "
-                                   "is supported)", line=el.sourceline, element=el.tag)
-        if el.find("CenterFields") is not None:
+                                   "is supported)", line=self.line, element=self.tag)
+        center_fields = [c for c in spec.content
+                         if isinstance(c, Fragment) and c.tag == "CenterFields"]
+        if center_fields:
             raise UnsupportedError("CenterFields (PMML 3 clustering) is not supported",
-                                   line=el.find("CenterFields").sourceline, element="CenterFields")
-        cm = el.find("ComparisonMeasure")
-        if cm is None:
-            raise DocumentError("ClusteringModel has no ComparisonMeasure", line=el.sourceline,
-                                element=el.tag)
-        self.measure: Measure = parse_measure(cm)
+                                   line=center_fields[0].line, element="CenterFields")
+        cms = spec.body(oc.ComparisonMeasure)
+        if not cms:
+            raise DocumentError("ClusteringModel has no ComparisonMeasure", line=self.line,
+                                element=self.tag)
+        self.measure: Measure = parse_measure(cms[0])
         self.fields: list[FieldComparison] = []
-        cf_els = el.findall("ClusteringField")
-        for cf in cf_els:
-            if not attributes.boolean(cf, "isCenterField",
-                                      attributes.boolean(cf, "centerField", True)):
+        cfs = spec.body(oc.ClusteringField)
+        for cf in cfs:
+            center = cf.is_center_field if cf.is_center_field is not None else cf.center_field
+            if center is False:
                 continue
-            info = self.ctx.require(cf.get("field"), cf)
+            info = self.ctx.require(cf.field, where(cf))
             self.fields.append(parse_field_comparison(cf, info, self.measure))
-        if not cf_els:   # no ClusteringField: every active mining field, in schema order
-            for spec in self.mining:
-                if spec.usage == "active":
+        if not cfs:   # no ClusteringField: every active mining field, in schema order
+            for m in self.mining:
+                if m.usage == "active":
                     self.fields.append(parse_field_comparison(
-                        spec_el(spec.name), self.ctx.lookup(spec.name), self.measure))
+                        oc.ClusteringField(field=m.name, line=self.line),
+                        self.ctx.lookup(m.name), self.measure))
         if not self.fields:
-            raise DocumentError("ClusteringModel compares no fields", line=el.sourceline,
-                                element=el.tag)
+            raise DocumentError("ClusteringModel compares no fields", line=self.line,
+                                element=self.tag)
         self.missing_weights = None
-        mvw = el.find("MissingValueWeights")
-        if mvw is not None and mvw.find("Array") is not None:
-            self.missing_weights = np.array(parse_array(mvw.find("Array"), "double"), float)
+        mvws = spec.body(oc.MissingValueWeights)
+        if mvws and mvws[0].array is not None:
+            mvw = mvws[0]
+            self.missing_weights = np.array(array_items(mvw.array, "double"), float)
             if len(self.missing_weights) != len(self.fields):
                 raise DocumentError(f"MissingValueWeights has {len(self.missing_weights)} values "
-                                    f"for {len(self.fields)} fields", line=mvw.sourceline,
+                                    f"for {len(self.fields)} fields", line=mvw.line,
                                     element="MissingValueWeights")
-        clusters = el.findall("Cluster")
+        clusters = spec.body(oc.Cluster)
         if not clusters:
-            raise DocumentError("ClusteringModel has no Cluster", line=el.sourceline,
-                                element=el.tag)
+            raise DocumentError("ClusteringModel has no Cluster", line=self.line,
+                                element=self.tag)
         ids, names, rows = [], [], []
         for i, c in enumerate(clusters):
-            cid = c.get("id") if c.get("id") is not None else str(i + 1)
+            cid = c.id if c.id is not None else str(i + 1)
             if cid in ids:
-                raise DocumentError(f"duplicate Cluster id {cid!r}", line=c.sourceline,
+                raise DocumentError(f"duplicate Cluster id {cid!r}", line=c.line,
                                     element="Cluster")
             ids.append(cid)
-            names.append(c.get("name") if c.get("name") is not None else cid)
-            arr = c.find("Array")
+            names.append(c.name if c.name is not None else cid)
+            arr = c.array
             if arr is None:
-                raise UnsupportedError("Cluster without a center Array", line=c.sourceline,
+                raise UnsupportedError("Cluster without a center Array", line=c.line,
                                        element="Cluster")
-            tokens = parse_array(arr, "string")
+            tokens = array_items(arr, "string")
             if len(tokens) != len(self.fields):
                 raise DocumentError(f"Cluster center has {len(tokens)} values for "
-                                    f"{len(self.fields)} clustering fields", line=arr.sourceline,
+                                    f"{len(self.fields)} clustering fields", line=arr.line,
                                     element="Array")
-            rows.append((tokens, arr.sourceline))
+            rows.append((tokens, arr.line))
         self.ids = np.array(ids, dtype=object)
         self.names = np.array(names, dtype=object)
         if self.measure.is_distance:
@@ -219,11 +224,3 @@ class ClusteringModel(CompiledModel):
                     f"{self.measure.name} needs binary (0/1) values in {', '.join(names)}", row=i))
         return affinity_result(n, scores, undefined, self.ids, self.names,
                                self.measure.lower_is_better, self.function, self.target_type)
-
-
-def spec_el(name: str):
-    """A stand-in ClusteringField for a mining field (documents without ClusteringFields)."""
-    from lxml import etree
-    e = etree.Element("ClusteringField")
-    e.set("field", name)
-    return e

@@ -18,11 +18,12 @@ import numpy as np
 
 from portmodel.errors import DocumentError, UnsupportedError
 
-from .. import attributes
-from ..objects.matrix import matrix_array
+from ..objects import clustering as oc
+from ..objects.matrix import Matrix, matrix_array
 from ..dictionary import FieldInfo
 from ..values import Col, codes, is_numeric_type, parse_scalar
 from .compute_backend import kernels
+from .node_access import where
 from .row_blocks import column_block
 
 DISTANCES = ("euclidean", "squaredEuclidean", "chebychev", "cityBlock", "minkowski")
@@ -72,85 +73,87 @@ class Measure:
         return self.is_distance and self.kind == "distance"
 
 
-def parse_measure(el) -> Measure:
-    """Parse <ComparisonMeasure>; unknown measures are refused at load."""
-    if el is None:
-        raise DocumentError("model has no ComparisonMeasure")
-    kind = el.get("kind", "distance")
-    compare = el.get("compareFunction", "absDiff")
+def parse_measure(cm: "oc.ComparisonMeasure | None", model=None) -> Measure:
+    """A ComparisonMeasure node compiled; unknown measures are refused at load. model: the
+    model node, named when the measure is absent."""
+    if cm is None:
+        at = where(model) if model is not None else None
+        raise DocumentError("model has no ComparisonMeasure",
+                            line=at.sourceline if at else None, element=at.tag if at else None)
+    kind = cm.kind or "distance"
+    compare = cm.compare_function or "absDiff"
     if compare not in COMPARE_FUNCTIONS:
-        raise UnsupportedError(f"compareFunction={compare!r}", line=el.sourceline,
+        raise UnsupportedError(f"compareFunction={compare!r}", line=cm.line,
                                element="ComparisonMeasure")
-    inner = [c for c in el if isinstance(c.tag, str) and c.tag != "Extension"]
-    if len(inner) != 1:
+    unknown = [f for f in cm.extensions if f.tag != "Extension"]
+    if cm.measure is None and len(unknown) == 1:
+        raise UnsupportedError(f"comparison measure <{unknown[0].tag}> is not supported",
+                               line=unknown[0].line, element=unknown[0].tag)
+    if cm.measure is None or unknown:
         raise DocumentError("ComparisonMeasure needs exactly one measure element",
-                            line=el.sourceline, element="ComparisonMeasure")
-    m = inner[0]
-    if m.tag not in DISTANCES and m.tag not in SIMILARITIES:
-        raise UnsupportedError(f"comparison measure <{m.tag}> is not supported",
-                               line=m.sourceline, element=m.tag)
-    if kind not in ("distance", "similarity"):
-        raise DocumentError(f"ComparisonMeasure kind={kind!r}", line=el.sourceline,
-                            element="ComparisonMeasure")
-    measure = Measure(kind, m.tag, compare)
-    try:
-        if m.tag == "minkowski":
-            if m.get("p-parameter") is None:
-                raise DocumentError("minkowski needs p-parameter", line=m.sourceline,
-                                    element="minkowski")
-            measure.p = attributes.number(m, "p-parameter", required=True)
-            if measure.p <= 0:
-                raise DocumentError("minkowski p-parameter must be positive", line=m.sourceline,
-                                    element="minkowski")
-        elif m.tag == "binarySimilarity":
-            measure.c = tuple(attributes.number(m, f"c{s}-parameter", required=True)
-                              for s in ("00", "01", "10", "11"))
-            measure.d = tuple(attributes.number(m, f"d{s}-parameter", required=True)
-                              for s in ("00", "01", "10", "11"))
-    except TypeError:
-        raise DocumentError("binarySimilarity needs all c.. and d.. parameters",
-                            line=m.sourceline, element=m.tag) from None
+                            line=cm.line, element="ComparisonMeasure")
+    m = cm.measure
+    tag = m.XML.tag
+    measure = Measure(kind, tag, compare)
+    if isinstance(m, oc.Minkowski):
+        measure.p = m.p
+        if measure.p <= 0:
+            raise DocumentError("minkowski p-parameter must be positive", line=m.line,
+                                element="minkowski")
+    elif isinstance(m, oc.BinarySimilarity):
+        measure.c = (m.c00, m.c01, m.c10, m.c11)
+        measure.d = (m.d00, m.d01, m.d10, m.d11)
     return measure
 
 
-def parse_field_comparison(el, info: FieldInfo, measure: Measure) -> FieldComparison:
+def parse_field_comparison(node, info: FieldInfo, measure: Measure) -> FieldComparison:
     """A ClusteringField (or a KNNInput, which has the same attributes) compiled."""
-    compare = el.get("compareFunction") or measure.compare
+    at = where(node)
+    compare = node.compare_function or measure.compare
     if compare not in COMPARE_FUNCTIONS:
-        raise UnsupportedError(f"compareFunction={compare!r}", line=el.sourceline, element=el.tag)
-    fc = FieldComparison(info.name, info, attributes.number(el, "fieldWeight", "1"), compare)
-    if el.get("similarityScale") is not None:
-        fc.scale = attributes.number(el, "similarityScale", required=True)
+        raise UnsupportedError(f"compareFunction={compare!r}", line=at.sourceline,
+                               element=at.tag)
+    weight = 1.0 if node.field_weight is None else node.field_weight
+    fc = FieldComparison(info.name, info, weight, compare)
+    fc.scale = node.similarity_scale
     if compare == "gaussSim" and (fc.scale is None or fc.scale == 0):
         raise DocumentError(f"gaussSim for field {info.name!r} needs a non-zero similarityScale",
-                            line=el.sourceline, element=el.tag)
+                            line=at.sourceline, element=at.tag)
     if compare == "absDiff" or compare == "gaussSim":
         if not fc.numeric:
             raise DocumentError(f"{compare} needs a numeric field, {info.name!r} is a "
-                                f"{info.data_type}", line=el.sourceline, element=el.tag)
+                                f"{info.data_type}", line=at.sourceline, element=at.tag)
     if compare == "table":
-        comp = el.find("Comparisons")
-        mat_el = comp.find("Matrix") if comp is not None else None
-        if mat_el is None:
+        comp = node.comparisons
+        matrix = comp.matrix if comp is not None else None
+        if matrix is None:
             raise DocumentError(f"compareFunction table for {info.name!r} needs Comparisons/Matrix",
-                                line=el.sourceline, element=el.tag)
+                                line=at.sourceline, element=at.tag)
         if not info.values:
             raise DocumentError(f"compareFunction table needs the valid Values of {info.name!r}",
-                                line=el.sourceline, element=el.tag)
+                                line=at.sourceline, element=at.tag)
         k = len(info.values)
-        fc.table = parse_matrix(mat_el, k)
+        fc.table = table_matrix(matrix, k)
         fc.table_values = list(info.values)
     return fc
 
 
-def parse_matrix(el, size: int | None = None) -> np.ndarray:
-    """A PMML <Matrix> (the object model's one reading, ``objects.matrix``), size x size when
-    size is given."""
-    mat = matrix_array(el, size)
-    if size is not None and mat.shape != (size, size):
+def table_matrix(matrix: Matrix, size: int) -> np.ndarray:
+    """A comparison table's Matrix node as a size x size array."""
+    mat = matrix.to_array(size)
+    if mat.shape != (size, size):
         raise DocumentError(f"Matrix is {mat.shape[0]}x{mat.shape[1]}, expected {size}x{size}",
-                            line=el.sourceline, element="Matrix")
+                            line=matrix.line, element="Matrix")
     return mat
+
+
+def parse_matrix(el, size: int | None = None) -> np.ndarray:
+    """A PMML <Matrix> element (the object model's one reading, ``objects.matrix``), size x
+    size when size is given."""
+    if size is None:
+        return matrix_array(el)
+    from ..objects.read import read_node
+    return table_matrix(read_node(Matrix, el), size)
 
 
 def reference_column(tokens: list[Any], fc: FieldComparison, line: int | None = None) -> np.ndarray:

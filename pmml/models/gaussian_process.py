@@ -25,11 +25,11 @@ from scipy import linalg as _linalg  # type: ignore[import-untyped]
 
 from portmodel.errors import DocumentError, UnsupportedError
 
-from .. import attributes
-from ..expressions import inline_table_rows
-from ..predicates import parse_array
+from ..objects import clustering as oc
+from ..objects.nodes import Fragment
 from ..scope import Scope
-from .base import COMMON_CHILDREN, CompiledModel, Result, num_attr, register, regression_result
+from .base import COMMON_CHILDREN, CompiledModel, Result, register, regression_result
+from .node_access import array_items, where
 
 KERNELS = ("RadialBasisKernel", "ARDSquaredExponentialKernel", "AbsoluteExponentialKernel",
            "GeneralizedExponentialKernel")
@@ -39,27 +39,30 @@ _CHILDREN = COMMON_CHILDREN | {"TrainingInstances"}
 class Kernel:
     """One of the four PMML covariance functions, vectorized over pairs of rows."""
 
-    def __init__(self, el, dims: int):
-        self.kind = el.tag
-        self.gamma = num_attr(el, "gamma", "1")
-        self.noise = num_attr(el, "noiseVariance", "1")
-        self.degree = num_attr(el, "degree", "1")
-        if self.kind == "RadialBasisKernel":
-            self.lam = np.full(dims, num_attr(el, "lambda", "1"))
+    def __init__(self, node, dims: int):
+        self.kind = node.XML.tag
+
+        def num(value: float | None) -> float:
+            return 1.0 if value is None else value
+
+        self.gamma = num(node.gamma)
+        self.noise = num(node.noise_variance)
+        self.degree = num(getattr(node, "degree", None))
+        if isinstance(node, oc.RadialBasisKernel):
+            self.lam = np.full(dims, num(node.lambda_))
         else:
-            lam_el = el.find("Lambda")
-            arr = lam_el.find("Array") if lam_el is not None else None
+            arr = node.lambdas[0].array if node.lambdas else None
             if arr is None:
                 self.lam = np.ones(dims)
             else:
-                self.lam = np.array(parse_array(arr, "double"), float)
+                self.lam = np.array(array_items(arr, "double"), float)
                 if len(self.lam) == 1 and dims > 1:
                     self.lam = np.full(dims, self.lam[0])
             if len(self.lam) != dims:
                 raise DocumentError(f"{self.kind} Lambda has {len(self.lam)} values for {dims} "
-                                    "inputs", line=el.sourceline, element=self.kind)
+                                    "inputs", line=node.line, element=self.kind)
         if not (self.lam > 0).all():
-            raise DocumentError(f"{self.kind} length scales must be positive", line=el.sourceline,
+            raise DocumentError(f"{self.kind} length scales must be positive", line=node.line,
                                 element=self.kind)
 
     def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -77,42 +80,56 @@ class Kernel:
 @register("GaussianProcessModel")
 class GaussianProcessModel(CompiledModel):
     def compile(self) -> None:
-        el = self.el
+        spec = self.spec
         if self.function != "regression":
             raise UnsupportedError(f"GaussianProcessModel functionName={self.function!r}",
-                                   line=el.sourceline, element=el.tag)
-        kern_el = None
-        for child in el:
-            if not isinstance(child.tag, str) or child.tag in _CHILDREN:
+                                   line=self.line, element=self.tag)
+        kernel = None
+        for child in spec.content:
+            if isinstance(child, Fragment):
+                if child.tag in COMMON_CHILDREN:
+                    continue
+                raise UnsupportedError(f"<{child.tag}> in GaussianProcessModel is not supported",
+                                       line=child.line, element=child.tag)
+            if isinstance(child, oc.GP_KERNELS) and kernel is None:
+                kernel = child
                 continue
-            if child.tag in KERNELS and kern_el is None:
-                kern_el = child
+            if child.XML.tag in _CHILDREN:
                 continue
-            raise UnsupportedError(f"<{child.tag}> in GaussianProcessModel is not supported",
-                                   line=child.sourceline, element=child.tag)
-        if kern_el is None:
-            raise DocumentError("GaussianProcessModel has no kernel", line=el.sourceline,
-                                element=el.tag)
+            raise UnsupportedError(f"<{child.XML.tag}> in GaussianProcessModel is not "
+                                   "supported", line=child.line, element=child.XML.tag)
+        if kernel is None:
+            raise DocumentError("GaussianProcessModel has no kernel", line=self.line,
+                                element=self.tag)
         if self.target is None:
-            raise DocumentError("GaussianProcessModel has no target field", line=el.sourceline,
-                                element=el.tag)
-        ti = el.find("TrainingInstances")
-        if ti is None:
-            raise DocumentError("GaussianProcessModel has no TrainingInstances", line=el.sourceline,
-                                element=el.tag)
+            raise DocumentError("GaussianProcessModel has no target field", line=self.line,
+                                element=self.tag)
+        tis = spec.body(oc.TrainingInstances)
+        if not tis:
+            raise DocumentError("GaussianProcessModel has no TrainingInstances", line=self.line,
+                                element=self.tag)
+        node = tis[0]
+        ti = where(node)
         columns: dict[str, str] = {}
-        fields_el = ti.find("InstanceFields")
-        for f in (fields_el.findall("InstanceField") if fields_el is not None else []):
-            name = attributes.text(f, "field", required=True)
-            columns[name] = f.get("column") or name
+        named: dict[str, object] = {}
+        instance_fields = node.instance_fields
+        for f in (instance_fields.fields if instance_fields is not None else ()):
+            if not f.field:
+                raise DocumentError("attribute 'field' is empty", line=f.line,
+                                    element="InstanceField")
+            columns[f.field] = f.column or f.field
+            named[f.field] = f
         target = self.target.name
         if target not in columns:
             raise DocumentError(f"TrainingInstances lack the target {target!r}",
                                 line=ti.sourceline, element="TrainingInstances")
         self.inputs = [f for f in columns if f != target]
         for name in self.inputs:
-            self.ctx.require(name, fields_el)
-        rows = inline_table_rows(ti)
+            self.ctx.require(name, where(named[name]))
+        if node.table is None and node.table_locator is not None:
+            raise UnsupportedError("TableLocator (external tables) is not supported",
+                                   line=node.line, element="TableLocator")
+        rows = node.table.as_dicts() if node.table is not None else []
         if not rows or not self.inputs:
             raise DocumentError("TrainingInstances hold no training data", line=ti.sourceline,
                                 element="TrainingInstances")
@@ -125,18 +142,18 @@ class GaussianProcessModel(CompiledModel):
             raise DocumentError("TrainingInstances need a finite number in every cell",
                                 line=ti.sourceline, element="TrainingInstances")
         self.x_train, y = data[:, :-1], data[:, -1]
-        self.kernel = Kernel(kern_el, len(self.inputs))
+        self.kernel = Kernel(kernel, len(self.inputs))
         with np.errstate(all="ignore"):
             K = self.kernel(self.x_train, self.x_train) + self.kernel.noise * np.eye(len(y))
         if not np.isfinite(K).all():
             raise DocumentError("the training covariance matrix is not finite (training values "
-                                "or kernel parameters too large)", line=kern_el.sourceline,
-                                element=kern_el.tag)
+                                "or kernel parameters too large)", line=kernel.line,
+                                element=kernel.XML.tag)
         try:
             self.chol = _linalg.cho_factor(K, lower=True)
         except np.linalg.LinAlgError:
             raise DocumentError("the training covariance matrix is not positive definite",
-                                line=kern_el.sourceline, element=kern_el.tag) from None
+                                line=kernel.line, element=kernel.XML.tag) from None
         self.alpha = _linalg.cho_solve(self.chol, y)
 
     def score(self, scope: Scope) -> Result:

@@ -22,10 +22,13 @@ import numpy as np
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
 from .. import attributes
+from ..objects.general_regression import (BaseCumHazardTables, CovariateList, FactorList,
+                                          ParameterList, ParamMatrix, PPMatrix)
 from ..objects.matrix import matrix_array
 from ..scope import Scope
 from ..values import Col, codes, is_numeric_type, parse_scalar
 from .base import CompiledModel, Result, classification_result, register, regression_result
+from .node_access import model_attrs, where
 from .regression import link
 
 MODEL_TYPES = ("regression", "generalLinear", "generalizedLinear", "multinomialLogistic",
@@ -102,102 +105,102 @@ class _Stratum:
     max_time: float
 
 
-def _float_attr(el, name: str, required: bool = False) -> float | None:
-    return attributes.number(el, name, required=required)
-
-
 def parse_matrix(el) -> np.ndarray:
     """A PMML <Matrix> as a 2-D array: the object model's one reading (``objects.matrix``)."""
     return matrix_array(el)
 
 
+def _parse_value(raw: str | None, data_type: str, node) -> Any:
+    """A PMML value typed like its field; a DocumentError naming node's tag and line."""
+    at = where(node)
+    if raw is None:
+        raise DocumentError("missing attribute 'value'", line=at.sourceline, element=at.tag)
+    try:
+        return parse_scalar(raw, data_type)
+    except ValueError:
+        raise DocumentError(f"value {raw!r} is not a {data_type}", line=at.sourceline,
+                            element=at.tag) from None
+
+
 @register("GeneralRegressionModel")
 class GeneralRegressionModel(CompiledModel):
     def compile(self) -> None:
-        el = self.el
-        self.model_type = el.get("modelType")
+        spec = self.spec
+        self.attrs = attrs = model_attrs(spec)
+        self.model_type = spec.attribute("modelType")
         if self.model_type not in MODEL_TYPES:
-            raise UnsupportedError(f"modelType={self.model_type!r}", line=el.sourceline, element=el.tag)
+            raise UnsupportedError(f"modelType={self.model_type!r}", line=self.line,
+                                   element=self.tag)
         classification = self.model_type in ("multinomialLogistic", "ordinalMultinomial")
         if self.function not in ("regression", "classification"):
             raise UnsupportedError(f"GeneralRegressionModel functionName={self.function!r}",
-                                   line=el.sourceline, element=el.tag)
+                                   line=self.line, element=self.tag)
         regression_only = self.model_type in ("regression", "generalLinear", "CoxRegression")
         if (classification and self.function != "classification") or \
                 (regression_only and self.function != "regression"):
             raise DocumentError(f"modelType={self.model_type!r} cannot have functionName="
-                                f"{self.function!r}", line=el.sourceline, element=el.tag)
+                                f"{self.function!r}", line=self.line, element=self.tag)
         self._parse_parameters()
         self._parse_predictors()
         self._parse_ppmatrix()
         self._parse_parammatrix()
         self._parse_link()
         self.offset_var = self._field_attr("offsetVariable")
-        self.offset_value = _float_attr(el, "offsetValue")
+        self.offset_value = attributes.number(attrs, "offsetValue")
         self.trials_var = self._field_attr("trialsVariable")
-        self.trials_value = _float_attr(el, "trialsValue")
+        self.trials_value = attributes.number(attrs, "trialsValue")
         if self.function == "classification":
             self._plan_classification()
         else:
             self._plan_regression()
 
     # -- parsing
+    def _part(self, cls, required: bool = True):
+        """The model's first body part of class cls (a DocumentError when required and
+        absent)."""
+        parts = self.spec.body(cls)
+        if not parts:
+            if required:
+                raise DocumentError(f"GeneralRegressionModel has no {cls.XML.tag}",
+                                    line=self.line, element=self.tag)
+            return None
+        return parts[0]
+
     def _field_attr(self, name: str) -> str | None:
-        value = self.el.get(name)
+        value = self.spec.attribute(name)
         if value is not None:
-            self.ctx.require(value, self.el)
+            self.ctx.require(value, where(self.spec))
         return value
 
     def _parse_parameters(self) -> None:
-        pl = self.el.find("ParameterList")
-        if pl is None:
-            raise DocumentError("GeneralRegressionModel has no ParameterList", line=self.line,
-                                element=self.tag)
-        self.reference_points: dict[str, float] = {}
-        for p in pl.findall("Parameter"):
-            name = p.get("name")
-            if name is None:
-                raise DocumentError("Parameter without name", line=p.sourceline, element="Parameter")
-            self.reference_points[name] = _float_attr(p, "referencePoint") or 0.0
+        pl = self._part(ParameterList)
+        self.reference_points: dict[str, float] = {
+            p.name: p.reference_point or 0.0 for p in pl.parameters}
 
     def _parse_predictors(self) -> None:
         self.factors: dict[str, _Contrast | None] = {}
         self.covariates: set[str] = set()
-        for p in self._predictors("FactorList"):
-            name = p.get("name")
-            info = self.ctx.require(name, p)
+        for p in self._predictors(FactorList):
+            info = self.ctx.require(p.name, where(p))
             contrast = None
-            matrix = p.find("Matrix")
-            if matrix is not None:
-                cats_el = p.find("Categories")
-                if cats_el is None:
-                    raise UnsupportedError("contrast Matrix without Categories", line=p.sourceline,
+            if p.matrix is not None:
+                if p.categories is None:
+                    raise UnsupportedError("contrast Matrix without Categories", line=p.line,
                                            element="Predictor")
-                cats = [self._parse_value(c.get("value"), info.data_type, c)
-                        for c in cats_el.findall("Category")]
-                contrast = _Contrast(cats, parse_matrix(matrix))
-            self.factors[name] = contrast
-        for p in self._predictors("CovariateList"):
-            name = p.get("name")
-            info = self.ctx.require(name, p)
+                cats = [_parse_value(c.value, info.data_type, c)
+                        for c in p.categories.categories]
+                contrast = _Contrast(cats, p.matrix.to_array())
+            self.factors[p.name] = contrast
+        for p in self._predictors(CovariateList):
+            info = self.ctx.require(p.name, where(p))
             if not is_numeric_type(info.data_type):
-                raise DocumentError(f"covariate {name!r} is a {info.data_type}, not a number",
-                                    line=p.sourceline, element="Predictor")
-            self.covariates.add(name)
+                raise DocumentError(f"covariate {p.name!r} is a {info.data_type}, not a number",
+                                    line=p.line, element="Predictor")
+            self.covariates.add(p.name)
 
-    def _predictors(self, tag: str) -> list:
-        el = self.el.find(tag)
-        return [] if el is None else el.findall("Predictor")
-
-    @staticmethod
-    def _parse_value(raw: str | None, data_type: str, el) -> Any:
-        if raw is None:
-            raise DocumentError("missing attribute 'value'", line=el.sourceline, element=el.tag)
-        try:
-            return parse_scalar(raw, data_type)
-        except ValueError:
-            raise DocumentError(f"value {raw!r} is not a {data_type}", line=el.sourceline,
-                                element=el.tag) from None
+    def _predictors(self, cls) -> tuple:
+        part = self._part(cls, required=False)
+        return () if part is None else part.predictors
 
     def _category_key(self, raw: str | None) -> Any:
         """targetCategory text -> target value (typed like the target), None for no category."""
@@ -209,53 +212,40 @@ class GeneralRegressionModel(CompiledModel):
             return raw
 
     def _parse_ppmatrix(self) -> None:
-        pp = self.el.find("PPMatrix")
-        if pp is None:
-            raise DocumentError("GeneralRegressionModel has no PPMatrix", line=self.line,
-                                element=self.tag)
+        pp = self._part(PPMatrix)
         self.ppmatrix: dict[Any, dict[str, _Row]] = {}
         self.factor_levels: dict[str, dict[Any, int]] = {}   # field -> PPCell value -> index
-        for c in pp.findall("PPCell"):
-            name = c.get("predictorName")
-            param = c.get("parameterName")
-            if name is None or param is None:
-                raise DocumentError("PPCell needs predictorName and parameterName",
-                                    line=c.sourceline, element="PPCell")
-            info = self.ctx.require(name, c)
-            rows = self.ppmatrix.setdefault(self._category_key(c.get("targetCategory")), {})
+        for c in pp.cells:
+            name = c.predictor_name
+            param = c.parameter_name
+            info = self.ctx.require(name, where(c))
+            rows = self.ppmatrix.setdefault(self._category_key(c.target_category), {})
             row = rows.setdefault(param, _Row())
             if name in self.factors:
-                value = self._parse_value(c.get("value"), info.data_type, c)
+                value = _parse_value(c.value, info.data_type, c)
                 levels = self.factor_levels.setdefault(name, {})
                 levels.setdefault(value, len(levels))
                 row.factors.append(_Factor(name, value, self.factors[name]))
             elif name in self.covariates:
-                exp = self._parse_value(c.get("value"), "double", c)
+                exp = _parse_value(c.value, "double", c)
                 row.covariates.append(_Covariate(name, None if exp == 1.0 else exp))
             else:
                 raise DocumentError(f"PPCell predictor {name!r} is in neither FactorList nor "
-                                    "CovariateList", line=c.sourceline, element="PPCell")
+                                    "CovariateList", line=c.line, element="PPCell")
 
     def _parse_parammatrix(self) -> None:
-        pm = self.el.find("ParamMatrix")
-        if pm is None:
-            raise DocumentError("GeneralRegressionModel has no ParamMatrix", line=self.line,
-                                element=self.tag)
+        pm = self._part(ParamMatrix)
         self.parammatrix: dict[Any, list[tuple[str, float]]] = {}
-        for c in pm.findall("PCell"):
-            param = c.get("parameterName")
-            if param is None:
-                raise DocumentError("PCell without parameterName", line=c.sourceline, element="PCell")
-            beta = _float_attr(c, "beta", required=True)
-            key = self._category_key(c.get("targetCategory"))
-            self.parammatrix.setdefault(key, []).append((param, beta))
+        for c in pm.cells:
+            key = self._category_key(c.target_category)
+            self.parammatrix.setdefault(key, []).append((c.parameter_name, c.beta))
 
     def _parse_link(self) -> None:
-        el = self.el
-        self.link_function = el.get("linkFunction")
-        self.cumulative_link = el.get("cumulativeLink")
-        self.dist_parameter = _float_attr(el, "distParameter")
-        self.link_parameter = _float_attr(el, "linkParameter")
+        attrs = self.attrs
+        self.link_function = self.spec.attribute("linkFunction")
+        self.cumulative_link = self.spec.attribute("cumulativeLink")
+        self.dist_parameter = attributes.number(attrs, "distParameter")
+        self.link_parameter = attributes.number(attrs, "linkParameter")
         if self.model_type == "generalizedLinear":
             if self.link_function is None:
                 raise DocumentError("generalizedLinear model needs a linkFunction", line=self.line,
@@ -303,7 +293,7 @@ class GeneralRegressionModel(CompiledModel):
         if len(cats) < 2:
             raise DocumentError("classification target needs at least two categories",
                                 line=self.line, element=self.tag)
-        ref_raw = self.el.get("targetReferenceCategory")
+        ref_raw = self.spec.attribute("targetReferenceCategory")
         ref = self._category_key(ref_raw) if ref_raw is not None else None
         mt = self.model_type
         if mt in ("generalizedLinear", "multinomialLogistic") and ref is None:
@@ -344,25 +334,29 @@ class GeneralRegressionModel(CompiledModel):
             self.plans.append((cells, rows, c))
 
     def _parse_cox(self) -> None:
-        el = self.el
-        self.end_time_var = el.get("endTimeVariable")
+        spec = self.spec
+        self.end_time_var = spec.attribute("endTimeVariable")
         if self.end_time_var is None:
-            raise DocumentError("CoxRegression needs endTimeVariable", line=self.line, element=self.tag)
-        self.ctx.require(self.end_time_var, el)
-        tables = el.find("BaseCumHazardTables")
+            raise DocumentError("CoxRegression needs endTimeVariable", line=self.line,
+                                element=self.tag)
+        self.ctx.require(self.end_time_var, where(spec))
+        tables = self._part(BaseCumHazardTables, required=False)
         if tables is None:
             raise DocumentError("CoxRegression needs BaseCumHazardTables", line=self.line,
                                 element=self.tag)
-        self.strata_var = el.get("baselineStrataVariable")
+        self.strata_var = spec.attribute("baselineStrataVariable")
         if self.strata_var is not None:
-            info = self.ctx.require(self.strata_var, el)
+            info = self.ctx.require(self.strata_var, where(spec))
             self.strata_values: list[Any] = []
             self.strata: list[_Stratum] = []
-            for s in tables.findall("BaselineStratum"):
-                self.strata_values.append(self._parse_value(s.get("value"), info.data_type, s))
-                self.strata.append(self._stratum(s, _float_attr(s, "maxTime", required=True)))
+            for s in tables.strata:
+                self.strata_values.append(_parse_value(s.value, info.data_type, s))
+                self.strata.append(self._stratum(s, s.cells, s.max_time))
         else:
-            self.strata = [self._stratum(tables, _float_attr(tables, "maxTime", required=True))]
+            if tables.max_time is None:
+                raise DocumentError("missing attribute 'maxTime'", line=tables.line,
+                                    element="BaseCumHazardTables")
+            self.strata = [self._stratum(tables, tables.cells, tables.max_time)]
         self.reference = 0.0
         self.reference_known = True
         for param, beta in self.cells:
@@ -372,12 +366,12 @@ class GeneralRegressionModel(CompiledModel):
             self.reference += beta * self.reference_points[param]
 
     @staticmethod
-    def _stratum(el, max_time: float) -> _Stratum:
-        cells = el.findall("BaselineCell")
+    def _stratum(node, cells, max_time: float) -> _Stratum:
         if not cells:
-            raise DocumentError("no BaselineCell", line=el.sourceline, element=el.tag)
-        times = np.array([_float_attr(c, "time", required=True) for c in cells])
-        hazards = np.array([_float_attr(c, "cumHazard", required=True) for c in cells])
+            at = where(node)
+            raise DocumentError("no BaselineCell", line=at.sourceline, element=at.tag)
+        times = np.array([c.time for c in cells])
+        hazards = np.array([c.cum_hazard for c in cells])
         order = np.argsort(times, kind="stable")
         times, hazards = times[order], hazards[order]
         uniq, first = np.unique(times, return_index=True)   # first cell of equal times wins

@@ -30,10 +30,14 @@ from .. import attributes
 from ..expressions import cast
 from ..scope import Scope
 from ..values import Col, codes, is_numeric_type, parse_scalar
+from ..objects.expressions import Discretize
+from ..objects.naive_bayes import (BayesInput, BayesInputs, BayesOutput, GaussianDistribution,
+                                   PoissonDistribution, UniformDistribution)
 from .base import CompiledModel, Result, classification_result, register
 from .compute_backend import kernels
 from .row_blocks import column_block
 from .neural_network import compile_field_container
+from .node_access import model_attrs, where
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 ROW_BLOCK = 4096      # rows scored at a time (the terms matrix stays in cache)
@@ -70,128 +74,106 @@ class ContinuousInput:
     dists: list[tuple[int, Distribution]]   # (category index, distribution)
 
 
-def _parse_distribution(el) -> Distribution:
-    def num(attr: str) -> float:
-        return attributes.number(el, attr, required=True)
-
-    if el.tag == "GaussianDistribution":
-        var = num("variance")
-        if not var > 0:
-            raise DocumentError(f"variance={var!r} must be positive", line=el.sourceline,
-                                element=el.tag)
-        return Distribution("gauss", num("mean"), var)
-    if el.tag == "PoissonDistribution":
-        return Distribution("poisson", num("mean"))
-    if el.tag == "UniformDistribution":
-        lo, hi = num("lower"), num("upper")
-        if not hi > lo:
-            raise DocumentError("UniformDistribution needs lower < upper", line=el.sourceline,
-                                element=el.tag)
-        return Distribution("uniform", lo, hi)
-    raise UnsupportedError(f"<{el.tag}> in a naive Bayes model", line=el.sourceline,
-                           element=el.tag)
-
-
-def _field_name(el) -> str | None:
-    return el.get("fieldName") or el.get("field")
+def _parse_distribution(node) -> Distribution:
+    if isinstance(node, GaussianDistribution):
+        if not node.variance > 0:
+            raise DocumentError(f"variance={node.variance!r} must be positive", line=node.line,
+                                element=node.XML.tag)
+        return Distribution("gauss", node.mean, node.variance)
+    if isinstance(node, PoissonDistribution):
+        return Distribution("poisson", node.mean)
+    if isinstance(node, UniformDistribution):
+        if not node.upper > node.lower:
+            raise DocumentError("UniformDistribution needs lower < upper", line=node.line,
+                                element=node.XML.tag)
+        return Distribution("uniform", node.lower, node.upper)
+    raise UnsupportedError(f"<{node.XML.tag}> in a naive Bayes model", line=node.line,
+                           element=node.XML.tag)
 
 
 @register("NaiveBayesModel")
 class NaiveBayesModel(CompiledModel):
     def compile(self) -> None:
-        el = self.el
+        spec = self.spec
         if self.function != "classification":
             raise UnsupportedError(f"NaiveBayesModel functionName={self.function!r}",
-                                   line=el.sourceline, element=el.tag)
-        self.threshold = attributes.number(el, "threshold", 0.0)
-        out = el.find("BayesOutput")
-        if out is None or out.find("TargetValueCounts") is None:
-            raise DocumentError("NaiveBayesModel has no BayesOutput counts", line=el.sourceline,
-                                element=el.tag)
-        name = _field_name(out)
+                                   line=self.line, element=self.tag)
+        self.threshold = attributes.number(model_attrs(spec), "threshold", 0.0)
+        outs = spec.body(BayesOutput)
+        out = outs[0] if outs else None
+        if out is None or out.counts is None:
+            raise DocumentError("NaiveBayesModel has no BayesOutput counts", line=self.line,
+                                element=self.tag)
+        name = out.name
         if name and self.target is not None and name != self.target.name:
             raise DocumentError(f"BayesOutput names {name!r}, not the target "
-                                f"{self.target.name!r}", line=out.sourceline, element="BayesOutput")
+                                f"{self.target.name!r}", line=out.line, element="BayesOutput")
         if self.target is None and name:
-            self.target = self.ctx.require(name, out)
+            self.target = self.ctx.require(name, where(out))
         self.cats: list[Any] = []
         prior = []
-        for tvc in out.find("TargetValueCounts").findall("TargetValueCount"):
+        for tvc in out.counts.counts:
             self.cats.append(self._category(tvc))
-            prior.append(self._count(tvc))
+            prior.append(tvc.count)
         if not self.cats:
-            raise DocumentError("BayesOutput lists no categories", line=out.sourceline,
+            raise DocumentError("BayesOutput lists no categories", line=out.line,
                                 element="BayesOutput")
         with np.errstate(divide="ignore"):
             self.log_prior = np.log(np.array(prior))
         self.cat_index = {c: j for j, c in enumerate(self.cats)}
-        bis = el.find("BayesInputs")
-        if bis is None:
-            raise DocumentError("NaiveBayesModel has no BayesInputs", line=el.sourceline,
-                                element=el.tag)
-        inputs = list(bis.findall("BayesInput"))
-        for ext in bis.findall("Extension"):   # older producers park BayesInputs in extensions
-            inputs.extend(ext.findall("BayesInput"))
-        self.inputs = [self._compile_input(bi) for bi in inputs]
+        bis = spec.body(BayesInputs)
+        if not bis:
+            raise DocumentError("NaiveBayesModel has no BayesInputs", line=self.line,
+                                element=self.tag)
+        self.inputs = [self._compile_input(bi) for bi in bis[0].inputs]
         self._compile_terms()
 
-    def _category(self, el) -> Any:
+    def _category(self, node) -> Any:
         try:
-            return parse_scalar(el.get("value"), self.target_type)
+            return parse_scalar(node.value, self.target_type)
         except ValueError:
-            raise DocumentError(f"category {el.get('value')!r} is not a {self.target_type}",
-                                line=el.sourceline, element=el.tag) from None
+            raise DocumentError(f"category {node.value!r} is not a {self.target_type}",
+                                line=node.line, element=node.XML.tag) from None
 
-    @staticmethod
-    def _count(el) -> float:
-        try:
-            return attributes.number(el, "count", required=True)
-        except (TypeError, ValueError):
-            raise DocumentError(f"count={el.get('count')!r} is not a number", line=el.sourceline,
-                                element=el.tag) from None
-
-    def _compile_input(self, bi):
-        name = _field_name(bi)
-        info = self.ctx.require(name, bi)
-        tvs = bi.find("TargetValueStats")
+    def _compile_input(self, bi: BayesInput):
+        name = bi.name
+        info = self.ctx.require(name, where(bi))
+        tvs = bi.target_value_stats
         if tvs is not None:
             dists = []
-            for st in tvs.findall("TargetValueStat"):
+            for st in tvs.stats:
                 cat = self._category(st)
-                dist_el = next((c for c in st if isinstance(c.tag, str) and c.tag != "Extension"),
-                               None)
-                if dist_el is None:
+                if st.distribution is None:
                     raise DocumentError("TargetValueStat has no distribution",
-                                        line=st.sourceline, element="TargetValueStat")
+                                        line=st.line, element="TargetValueStat")
                 if cat in self.cat_index:
-                    dists.append((self.cat_index[cat], _parse_distribution(dist_el)))
+                    dists.append((self.cat_index[cat], _parse_distribution(st.distribution)))
             return ContinuousInput(name, dists)
         derived = None
         dt = info.data_type
-        df = bi.find("DerivedField")
+        df = bi.derived_field
         if df is not None:
-            if df.find("Discretize") is None:
+            if not isinstance(df.expression, Discretize):
                 raise UnsupportedError("BayesInput's DerivedField must hold a Discretize",
-                                       line=df.sourceline, element="DerivedField")
+                                       line=df.line, element="DerivedField")
             dt, derived = compile_field_container(df, self.ctx)
         values: list[Any] = []
         rows: list[dict[int, float]] = []
         sums = np.zeros(len(self.cats))
-        for pc in bi.findall("PairCounts"):
+        for pc in bi.pair_counts:
             try:
-                v = parse_scalar(pc.get("value"), dt)
+                v = parse_scalar(pc.value, dt)
             except ValueError:
-                raise DocumentError(f"PairCounts value {pc.get('value')!r} is not a {dt}",
-                                    line=pc.sourceline, element="PairCounts") from None
-            tvcs = pc.find("TargetValueCounts")
-            if tvcs is None:
-                raise DocumentError("PairCounts has no TargetValueCounts", line=pc.sourceline,
+                raise DocumentError(f"PairCounts value {pc.value!r} is not a {dt}",
+                                    line=pc.line, element="PairCounts") from None
+            if pc.counts is None:
+                raise DocumentError("PairCounts has no TargetValueCounts", line=pc.line,
                                     element="PairCounts")
             row = {}
-            for tvc in tvcs.findall("TargetValueCount"):
+            for tvc in pc.counts.counts:
                 cat = self._category(tvc)
                 if cat in self.cat_index:
-                    c = self._count(tvc)
+                    c = tvc.count
                     row[self.cat_index[cat]] = c
                     sums[self.cat_index[cat]] += c
             if v in values:   # the first PairCounts for a value wins

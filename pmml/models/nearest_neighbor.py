@@ -21,7 +21,7 @@ import numpy as np
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
 from .. import attributes
-from ..expressions import inline_table_rows
+from ..objects import clustering as oc
 from ..scope import Scope
 from ..values import Col, full, parse_scalar
 from .base import CompiledModel, Result, register
@@ -29,6 +29,7 @@ from .comparison import (FieldComparison, Measure, binary_reference, distances, 
                          kernel_plan, parse_field_comparison, parse_measure, ranked_ids,
                          reference_column, similarities)
 from .compute_backend import kernels
+from .node_access import model_attrs, where
 
 _CHUNK_CELLS = 2_000_000
 PARALLEL_MIN_CELLS = 4_000_000     # rows x instances from which the kernel uses every core
@@ -49,57 +50,61 @@ def nearest(s: np.ndarray, lower: bool, R: int) -> tuple[np.ndarray, np.ndarray]
 @register("NearestNeighborModel")
 class NearestNeighborModel(CompiledModel):
     def compile(self) -> None:
-        el = self.el
+        spec = self.spec
+        attrs = model_attrs(spec)
         if self.function not in ("classification", "regression", "clustering", "mixed"):
             raise UnsupportedError(f"NearestNeighborModel functionName={self.function!r}",
-                                   line=el.sourceline, element=el.tag)
-        try:
-            self.k = attributes.integer(el, "numberOfNeighbors", required=True)
-        except (TypeError, ValueError):
-            raise DocumentError("NearestNeighborModel needs numberOfNeighbors", line=el.sourceline,
-                                element=el.tag) from None
-        self.continuous_method = el.get("continuousScoringMethod", "average")
-        self.categorical_method = el.get("categoricalScoringMethod", "majorityVote")
+                                   line=self.line, element=self.tag)
+        self.k = attributes.integer(attrs, "numberOfNeighbors", required=True)
+        self.continuous_method = spec.attribute("continuousScoringMethod") or "average"
+        self.categorical_method = spec.attribute("categoricalScoringMethod") or "majorityVote"
         if self.continuous_method not in ("average", "median", "weightedAverage"):
             raise UnsupportedError(f"continuousScoringMethod={self.continuous_method!r}",
-                                   line=el.sourceline, element=el.tag)
+                                   line=self.line, element=self.tag)
         if self.categorical_method not in ("majorityVote", "weightedMajorityVote"):
             raise UnsupportedError(f"categoricalScoringMethod={self.categorical_method!r}",
-                                   line=el.sourceline, element=el.tag)
-        self.threshold = attributes.number(el, "threshold", "0.001")
-        self.id_variable = el.get("instanceIdVariable")
-        self.measure: Measure = parse_measure(el.find("ComparisonMeasure"))
-        knn = el.find("KNNInputs")
-        if knn is None or not knn.findall("KNNInput"):
-            raise DocumentError("NearestNeighborModel has no KNNInputs", line=el.sourceline,
-                                element=el.tag)
+                                   line=self.line, element=self.tag)
+        self.threshold = attributes.number(attrs, "threshold", "0.001")
+        self.id_variable = spec.attribute("instanceIdVariable")
+        cms = spec.body(oc.ComparisonMeasure)
+        self.measure: Measure = parse_measure(cms[0] if cms else None, spec)
+        knns = spec.body(oc.KNNInputs)
+        if not knns or not knns[0].inputs:
+            raise DocumentError("NearestNeighborModel has no KNNInputs", line=self.line,
+                                element=self.tag)
         self.fields: list[FieldComparison] = []
-        for ki in knn.findall("KNNInput"):
-            info = self.ctx.require(ki.get("field"), ki)
+        for ki in knns[0].inputs:
+            info = self.ctx.require(ki.field, where(ki))
             self.fields.append(parse_field_comparison(ki, info, self.measure))
-        self._training(el)
+        self._training()
         weighted = (self.categorical_method == "weightedMajorityVote" and self.categorical) or \
                    (self.continuous_method == "weightedAverage" and not self.categorical)
         if weighted and not self.measure.lower_is_better and self.target is not None:
             raise UnsupportedError("weighted k-NN scoring needs a distance measure",
-                                   line=el.sourceline, element=el.tag)
+                                   line=self.line, element=self.tag)
 
     # ------------------------------------------------------------------ training table
-    def _training(self, el) -> None:
-        ti = el.find("TrainingInstances")
-        if ti is None:
-            raise DocumentError("NearestNeighborModel has no TrainingInstances", line=el.sourceline,
-                                element=el.tag)
+    def _training(self) -> None:
+        tis = self.spec.body(oc.TrainingInstances)
+        if not tis:
+            raise DocumentError("NearestNeighborModel has no TrainingInstances", line=self.line,
+                                element=self.tag)
+        ti = where(tis[0])
+        node = tis[0]
         columns = {}
-        fields_el = ti.find("InstanceFields")
-        for f in (fields_el.findall("InstanceField") if fields_el is not None else []):
-            name = attributes.text(f, "field", required=True)
-            columns[name] = (f.get("column") or name).split(":")[-1]
-        rows = inline_table_rows(ti)
+        for f in (node.instance_fields.fields if node.instance_fields is not None else ()):
+            if not f.field:
+                raise DocumentError("attribute 'field' is empty", line=f.line,
+                                    element="InstanceField")
+            columns[f.field] = (f.column or f.field).split(":")[-1]
+        if node.table is None and node.table_locator is not None:
+            raise UnsupportedError("TableLocator (external tables) is not supported",
+                                   line=node.line, element="TableLocator")
+        rows = node.table.as_dicts() if node.table is not None else []
         m = len(rows)
         if not 0 < self.k <= m:
             raise DocumentError(f"numberOfNeighbors={self.k} for {m} training instances",
-                                line=el.sourceline, element=el.tag)
+                                line=self.line, element=self.tag)
         self.m = m
 
         def cells(name: str) -> list[Any]:

@@ -33,11 +33,15 @@ import numpy as np
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
 from .. import attributes
-from ..expressions import cast, compile_expression, convert_checked, find_expression
+from ..expressions import cast, compile_expression, convert_checked
 from ..scope import Scope
 from ..values import Col, is_numeric_type, parse_scalar
+from ..objects.expressions import FieldRef, NormContinuous, NormDiscrete
+from ..objects.transformations import DerivedField
+from ..objects.neural import NeuralInputs, NeuralLayer, NeuralOutput, NeuralOutputs
 from .base import CompiledModel, Result, classification_result, register, regression_result
 from .compute_backend import kernels
+from .node_access import element_for, model_attrs, where
 from .row_blocks import run_blocks
 
 ACTIVATIONS = ("threshold", "logistic", "tanh", "identity", "exponential", "reciprocal", "square",
@@ -129,137 +133,139 @@ class Layer:
 
 
 def find_derived_field(model: CompiledModel, name: str):
-    """The DerivedField element named name (model's LocalTransformations, then the dictionary)."""
-    places = [model.el.find("LocalTransformations")]
-    root = model.el.getroottree().getroot()
-    places.append(root.find("TransformationDictionary"))
-    for place in places:
-        if place is None:
-            continue
-        for df in place.findall("DerivedField"):
-            if df.get("name") == name:
-                return df
+    """The DerivedField node named name (model's LocalTransformations, then the document's
+    TransformationDictionary)."""
+    for df in model.spec.local_fields():
+        if df.name == name:
+            return df
+    ctx = model.ctx
+    while ctx.parent is not None:
+        ctx = ctx.parent
+    doc = getattr(ctx, "document", None)
+    td = doc.transformation_dictionary if doc is not None else None
+    for df in (td.derived_fields if td is not None else ()):
+        if df.name == name:
+            return df
     return None
 
 
-def compile_field_container(df, ctx) -> tuple[str, Callable[[Scope], Col]]:
-    """A DerivedField that may have no name (NeuralInput, BayesInput): its expression's value
-    converted to the declared dataType. Returns (data type, fn)."""
-    ex = find_expression(df)
-    if ex is None:
-        raise DocumentError("DerivedField has no expression", line=df.sourceline,
+def compile_field_container(df: DerivedField, ctx) -> tuple[str, Callable[[Scope], Col]]:
+    """A DerivedField node that may have no name (NeuralInput, BayesInput): its expression's
+    value converted to the declared dataType. Returns (data type, fn). (The expression itself
+    compiles through ``expressions.compile_expression``, which takes an element: ``element_for``
+    gives it one with the document's lines.)"""
+    if df.expression is None:
+        raise DocumentError("DerivedField has no expression", line=df.line,
                             element="DerivedField")
-    expr = compile_expression(ex, ctx)
-    dt = df.get("dataType") or expr.data_type
-    op = df.get("optype") or expr.op_type
-    what = f"DerivedField (line {df.sourceline})"
+    expr = compile_expression(element_for(df.expression), ctx)
+    dt = df.data_type or expr.data_type
+    op = df.optype or expr.op_type
+    what = f"DerivedField (line {df.line})"
+    name = df.name
 
     def fn(scope: Scope) -> Col:
-        return convert_checked(expr(scope), dt, op, scope, what, df.get("name"))
+        return convert_checked(expr(scope), dt, op, scope, what, name)
 
     return dt, fn
 
 
-def _float(el, attr: str, default: float | None = None) -> float | None:
-    return attributes.number(el, attr, default)
+def _or(value, default):
+    return default if value is None else value
 
 
 @register("NeuralNetwork")
 class NeuralNetwork(CompiledModel):
     def compile(self) -> None:
-        el = self.el
+        spec = self.spec
+        attrs = model_attrs(spec)
         if self.function not in ("classification", "regression"):
             raise UnsupportedError(f"NeuralNetwork functionName={self.function!r}",
-                                   line=el.sourceline, element=el.tag)
-        self.activation = el.get("activationFunction")
+                                   line=self.line, element=self.tag)
+        layers = spec.body(NeuralLayer)
+        self.activation = spec.attribute("activationFunction")
         if self.activation is None:
-            layers = el.findall("NeuralLayer")
-            if not layers or any(lel.get("activationFunction") is None for lel in layers):
-                raise DocumentError("NeuralNetwork has no activationFunction", line=el.sourceline,
-                                    element=el.tag)
+            if not layers or any(layer.activation_function is None for layer in layers):
+                raise DocumentError("NeuralNetwork has no activationFunction", line=self.line,
+                                    element=self.tag)
             # every layer names its own (what some producers write): nothing falls back on it
-            self.ctx.leniency.allow("layer-activation", el.sourceline, el.tag)
-        self._check_enum(el, "activationFunction", ACTIVATIONS)
-        self.normalization = el.get("normalizationMethod", "none")
-        self._check_enum(el, "normalizationMethod", NORMALIZATIONS)
-        self.threshold = _float(el, "threshold", 0.0)
-        self.width = _float(el, "width")
-        self.altitude = _float(el, "altitude", 1.0)
-        self.leakage = _float(el, "leakage")
+            self.ctx.leniency.allow("layer-activation", self.line, self.tag)
+        self._check_enum(self.activation, "activationFunction", ACTIVATIONS, spec)
+        self.normalization = spec.attribute("normalizationMethod") or "none"
+        self._check_enum(self.normalization, "normalizationMethod", NORMALIZATIONS, spec)
+        self.threshold = attributes.number(attrs, "threshold", 0.0)
+        self.width = attributes.number(attrs, "width")
+        self.altitude = attributes.number(attrs, "altitude", 1.0)
+        self.leakage = attributes.number(attrs, "leakage")
         self.index: dict[str, int] = {}
         self._compile_inputs()
-        self.layers = [self._compile_layer(lel) for lel in el.findall("NeuralLayer")]
+        self.layers = [self._compile_layer(layer) for layer in layers]
         if not self.layers:
-            raise DocumentError("NeuralNetwork has no NeuralLayer", line=el.sourceline,
-                                element=el.tag)
+            raise DocumentError("NeuralNetwork has no NeuralLayer", line=self.line,
+                                element=self.tag)
         self.total = len(self.index)
         self.wide = any(len(layer.src) > ORDERED_SUM_MAX_INPUTS for layer in self.layers)
         self._compile_outputs()
 
     @staticmethod
-    def _check_enum(el, attr: str, allowed: tuple[str, ...]) -> None:
-        v = el.get(attr)
+    def _check_enum(v: str | None, attr: str, allowed: tuple[str, ...], node) -> None:
         if v is not None and v not in allowed:
-            raise UnsupportedError(f"{attr}={v!r}", line=el.sourceline, element=el.tag)
+            at = where(node)
+            raise UnsupportedError(f"{attr}={v!r}", line=at.sourceline, element=at.tag)
 
-    def _add_id(self, nid: str | None, el) -> int:
+    def _add_id(self, nid: str | None, node) -> int:
+        at = where(node)
         if nid is None:
-            raise DocumentError(f"{el.tag} has no id", line=el.sourceline, element=el.tag)
+            raise DocumentError(f"{at.tag} has no id", line=at.sourceline, element=at.tag)
         if nid in self.index:
-            raise DocumentError(f"neuron id {nid!r} is used twice", line=el.sourceline,
-                                element=el.tag)
+            raise DocumentError(f"neuron id {nid!r} is used twice", line=at.sourceline,
+                                element=at.tag)
         self.index[nid] = len(self.index)
         return self.index[nid]
 
     # ------------------------------------------------------------------ compiling
     def _compile_inputs(self) -> None:
-        nis = self.el.find("NeuralInputs")
-        if nis is None:
+        nis = self.spec.body(NeuralInputs)
+        if not nis:
             raise DocumentError("NeuralNetwork has no NeuralInputs", line=self.line,
                                 element="NeuralNetwork")
         self.inputs: list[Callable[[Scope], Col]] = []
-        for ni in nis.findall("NeuralInput"):
-            df = ni.find("DerivedField")
+        for ni in nis[0].inputs:
+            df = ni.derived_field
             if df is None:
-                raise DocumentError("NeuralInput has no DerivedField", line=ni.sourceline,
+                raise DocumentError("NeuralInput has no DerivedField", line=ni.line,
                                     element="NeuralInput")
             _, fn = compile_field_container(df, self.ctx)
-            self._add_id(ni.get("id"), ni)
+            self._add_id(ni.id, ni)
             self.inputs.append(fn)
 
-    def _compile_layer(self, lel) -> Layer:
-        act = lel.get("activationFunction") or self.activation
-        self._check_enum(lel, "activationFunction", ACTIVATIONS)
-        norm = lel.get("normalizationMethod") or self.normalization
-        self._check_enum(lel, "normalizationMethod", NORMALIZATIONS)
-        threshold = _float(lel, "threshold", self.threshold)
-        leakage = _float(lel, "leakage", self.leakage)
-        layer_width = _float(lel, "width", self.width)
-        layer_alt = _float(lel, "altitude", self.altitude)
-        neurons = lel.findall("Neuron")
+    def _compile_layer(self, node: NeuralLayer) -> Layer:
+        act = node.activation_function or self.activation
+        norm = node.normalization_method or self.normalization
+        threshold = _or(node.threshold, self.threshold)
+        leakage = _or(node.leakage, self.leakage)
+        layer_width = _or(node.width, self.width)
+        layer_alt = _or(node.altitude, self.altitude)
+        neurons = node.neurons
         known = dict(self.index)        # a layer reads neurons computed before it
         src_pos: dict[int, int] = {}
         conns: list[list[tuple[int, float]]] = []
-        for nel in neurons:
+        for neuron in neurons:
             row = []
-            for con in nel.findall("Con"):
-                frm = con.get("from")
+            for con in neuron.connections:
+                frm = con.source
                 if frm not in known:
                     raise DocumentError(f"Con from={frm!r} names no earlier input or neuron",
-                                        line=con.sourceline, element="Con")
+                                        line=con.line, element="Con")
                 g = known[frm]
                 if g not in src_pos:
                     src_pos[g] = len(src_pos)
-                w = _float(con, "weight")
-                if w is None:
-                    raise DocumentError("Con has no weight", line=con.sourceline, element="Con")
-                row.append((src_pos[g], w))
+                row.append((src_pos[g], con.weight))
             conns.append(row)
         start = len(self.index)
         ids = []
-        for nel in neurons:
-            self._add_id(nel.get("id"), nel)
-            ids.append(nel.get("id"))
+        for neuron in neurons:
+            self._add_id(neuron.id, neuron)
+            ids.append(neuron.id)
         src = np.array(list(src_pos), dtype=np.int64)
         k = len(neurons)
         weights = np.zeros((len(src), k))
@@ -268,10 +274,10 @@ class NeuralNetwork(CompiledModel):
             for s, w in row:
                 if connected[s, j]:
                     raise UnsupportedError("two connections between the same neurons",
-                                           line=neurons[j].sourceline, element="Neuron")
+                                           line=neurons[j].line, element="Neuron")
                 weights[s, j] = w
                 connected[s, j] = True
-        bias = np.array([_float(nel, "bias", 0.0) for nel in neurons])
+        bias = np.array([_or(neuron.bias, 0.0) for neuron in neurons])
         layer = Layer(act, threshold, leakage, norm, start, ids, src, weights, bias, connected)
         layer.dense = connected.all(axis=1)
         j_of, s_of = np.nonzero(connected.T)          # neuron-major, src order within a neuron
@@ -282,88 +288,88 @@ class NeuralNetwork(CompiledModel):
             layer.src_slice = slice(int(src[0]), int(src[0]) + len(src))
         if act == "radialBasis":
             widths = []
-            for nel in neurons:
-                w = _float(nel, "width", layer_width)
+            for neuron in neurons:
+                w = _or(neuron.width, layer_width)
                 if w is None:
                     raise DocumentError("radialBasis neuron has no width (Neuron, NeuralLayer or "
-                                        "NeuralNetwork)", line=nel.sourceline, element="Neuron")
+                                        "NeuralNetwork)", line=neuron.line, element="Neuron")
                 widths.append(w)
             layer.width = np.array(widths)
-            layer.altitude = np.array([_float(nel, "altitude", layer_alt) for nel in neurons])
+            layer.altitude = np.array([_or(neuron.altitude, layer_alt) for neuron in neurons])
             if not (layer.altitude > 0).all():     # (its logarithm is taken)
-                bad = next(nel for nel, a in zip(neurons, layer.altitude) if not a > 0)
-                raise DocumentError("radialBasis altitude must be positive", line=bad.sourceline,
+                bad = next(n for n, a in zip(neurons, layer.altitude) if not a > 0)
+                raise DocumentError("radialBasis altitude must be positive", line=bad.line,
                                     element="Neuron")
             layer.fan_in = connected.sum(axis=0).astype(float)
         return layer
 
-    def _output_expression(self, no):
-        df = no.find("DerivedField")
+    def _output_expression(self, no: NeuralOutput):
+        df = no.derived_field
         if df is None:
-            raise DocumentError("NeuralOutput has no DerivedField", line=no.sourceline,
+            raise DocumentError("NeuralOutput has no DerivedField", line=no.line,
                                 element="NeuralOutput")
-        ex = next((c for c in df if isinstance(c.tag, str) and c.tag != "Extension"), None)
+        ex = df.expression
         if ex is None:
             raise DocumentError("NeuralOutput's DerivedField has no expression",
-                                line=df.sourceline, element="DerivedField")
-        if ex.tag == "FieldRef":
-            name = ex.get("field")
+                                line=df.line, element="DerivedField")
+        if isinstance(ex, FieldRef):
+            name = ex.field
             if self.ctx.lookup(name) is None:
-                raise DocumentError(f"reference to unknown field {name!r}", line=ex.sourceline,
+                raise DocumentError(f"reference to unknown field {name!r}", line=ex.line,
                                     element="FieldRef")
             target_df = find_derived_field(self, name)
-            if target_df is not None:   # a derived field standing for the target: its expression
-                inner = next((c for c in target_df if isinstance(c.tag, str)
-                              and c.tag != "Extension" and c.tag != "Value"), None)
-                if inner is not None:
-                    return inner
+            if target_df is not None and target_df.expression is not None:
+                # a derived field standing for the target: its expression
+                return target_df.expression
         return ex
 
     def _compile_outputs(self) -> None:
-        nos = self.el.find("NeuralOutputs")
-        if nos is None or not nos.findall("NeuralOutput"):
+        nos = self.spec.body(NeuralOutputs)
+        if not nos or not nos[0].outputs:
             raise DocumentError("NeuralNetwork has no NeuralOutputs", line=self.line,
                                 element="NeuralNetwork")
+        nos = nos[0]
         self.out_index: list[int] = []
         self.out_ids: list[str] = []
         self.out_cats: list[Any] = []
         self.denorm: tuple[np.ndarray, np.ndarray, str] | None = None
         fields = set()
-        for no in nos.findall("NeuralOutput"):
-            nid = no.get("outputNeuron")
+        for no in nos.outputs:
+            nid = no.output_neuron
             if nid not in self.index:
-                raise DocumentError(f"outputNeuron={nid!r} names no neuron", line=no.sourceline,
+                raise DocumentError(f"outputNeuron={nid!r} names no neuron", line=no.line,
                                     element="NeuralOutput")
             ex = self._output_expression(no)
-            fields.add(ex.get("field"))
+            tag = ex.XML.tag
+            fields.add(getattr(ex, "field", None))
             self.out_index.append(self.index[nid])
             self.out_ids.append(nid)
             if self.function == "classification":
-                if ex.tag != "NormDiscrete":
-                    raise UnsupportedError(f"classification NeuralOutput with <{ex.tag}>",
-                                           line=ex.sourceline, element=ex.tag)
+                if not isinstance(ex, NormDiscrete):
+                    raise UnsupportedError(f"classification NeuralOutput with <{tag}>",
+                                           line=ex.line, element=tag)
                 try:
-                    cat = parse_scalar(ex.get("value"), self.target_type)
+                    cat = parse_scalar(ex.value, self.target_type)
                 except ValueError:
-                    raise DocumentError(f"NormDiscrete value {ex.get('value')!r} is not a "
-                                        f"{self.target_type}", line=ex.sourceline,
+                    raise DocumentError(f"NormDiscrete value {ex.value!r} is not a "
+                                        f"{self.target_type}", line=ex.line,
                                         element="NormDiscrete") from None
                 if cat in self.out_cats:
                     raise DocumentError(f"two NeuralOutputs for category {cat!r}",
-                                        line=no.sourceline, element="NeuralOutput")
+                                        line=no.line, element="NeuralOutput")
                 self.out_cats.append(cat)
             else:
-                if ex.tag == "NormContinuous":
+                if isinstance(ex, NormContinuous):
                     self.denorm = _denorm_plan(ex)
-                elif ex.tag != "FieldRef":
-                    raise UnsupportedError(f"regression NeuralOutput with <{ex.tag}>",
-                                           line=ex.sourceline, element=ex.tag)
+                elif not isinstance(ex, FieldRef):
+                    raise UnsupportedError(f"regression NeuralOutput with <{tag}>",
+                                           line=ex.line, element=tag)
         if len(fields) > 1:
             raise UnsupportedError("NeuralOutputs for more than one target field",
-                                   line=nos.sourceline, element="NeuralOutputs")
+                                   line=nos.line, element="NeuralOutputs")
         if self.function == "regression" and len(self.out_index) != 1:
             raise DocumentError("a regression network needs exactly one NeuralOutput",
-                                line=nos.sourceline, element="NeuralOutputs")
+                                line=nos.line, element="NeuralOutputs")
 
     def record_scorer(self, need):
         """The one-record scorer of pmml/record.py (built in pmml/record_neural.py)."""
@@ -533,20 +539,19 @@ def _radial_basis(layer: Layer, x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _denorm_plan(el) -> tuple[np.ndarray, np.ndarray, str]:
-    pts = [(attributes.number(ln, "orig", required=True),
-            attributes.number(ln, "norm", required=True)) for ln in el.findall("LinearNorm")]
+def _denorm_plan(node: NormContinuous) -> tuple[np.ndarray, np.ndarray, str]:
+    pts = [(ln.orig, ln.norm) for ln in node.norms]
     if len(pts) < 2:
         raise DocumentError("NormContinuous needs at least two LinearNorm elements",
-                            line=el.sourceline, element="NormContinuous")
+                            line=node.line, element="NormContinuous")
     orig = np.array([p[0] for p in pts])
     norm = np.array([p[1] for p in pts])
     if np.all(np.diff(norm) < 0):
         orig, norm = orig[::-1], norm[::-1]
     elif not np.all(np.diff(norm) > 0):
         raise UnsupportedError("NormContinuous whose norm values are not monotonic cannot be "
-                               "inverted", line=el.sourceline, element="NormContinuous")
-    return orig, norm, el.get("outliers", "asIs")
+                               "inverted", line=node.line, element="NormContinuous")
+    return orig, norm, node.outliers or "asIs"
 
 
 def _denormalize(plan: tuple[np.ndarray, np.ndarray, str], y: np.ndarray) -> np.ndarray:

@@ -8,12 +8,13 @@ import numpy as np
 
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
-from .. import attributes
 from ..functions import _special  # (scipy.special, imported on first use)
 from ..scope import Scope
 from ..expressions import to_numbers
 from ..values import Col, _is_na, codes, parse_scalar
+from ..objects.regression import RegressionTable
 from .base import CompiledModel, Result, classification_result, register, regression_result
+from .node_access import where
 
 
 NORMALIZATIONS = ("none", "simplemax", "softmax", "logit", "probit", "cloglog", "exp", "loglog",
@@ -60,33 +61,32 @@ def exp_float32(x: np.ndarray) -> np.ndarray:
 class Table:
     """One RegressionTable compiled to vectorizable terms."""
 
-    def __init__(self, el, model: "RegressionModel"):
-        self.intercept = attributes.number(el, "intercept", "0")
-        self.category = el.get("targetCategory")
+    def __init__(self, node: RegressionTable, model: "RegressionModel"):
+        self.line = node.line
+        self.intercept = 0.0 if node.intercept is None else node.intercept
+        self.category = node.target_category
         self.numeric = []      # (field, exponent, coefficient)
         self.categorical = {}  # field -> (values, coefficients)
         self.terms = []        # (coefficient, [fields])
-        for p in el.findall("NumericPredictor"):
-            name = p.get("name") or p.get("field")
-            model.ctx.require(name, p)
-            self.numeric.append((name, attributes.number(p, "exponent", "1"),
-                                 attributes.number(p, "coefficient", required=True)))
-        for p in el.findall("CategoricalPredictor"):
-            name = p.get("name") or p.get("field")
-            info = model.ctx.require(name, p)
+        for p in node.numeric:
+            model.ctx.require(p.name, where(p))
+            self.numeric.append((p.name, 1.0 if p.exponent is None else float(p.exponent),
+                                 p.coefficient))
+        for p in node.categorical:
+            info = model.ctx.require(p.name, where(p))
             try:
-                v = parse_scalar(p.get("value"), info.data_type)
+                v = parse_scalar(p.value, info.data_type)
             except ValueError:
-                raise DocumentError(f"value {p.get('value')!r} is not a {info.data_type}",
-                                    line=p.sourceline, element="CategoricalPredictor") from None
-            vals, coefs = self.categorical.setdefault(name, ([], []))
+                raise DocumentError(f"value {p.value!r} is not a {info.data_type}",
+                                    line=p.line, element="CategoricalPredictor") from None
+            vals, coefs = self.categorical.setdefault(p.name, ([], []))
             vals.append(v)
-            coefs.append(attributes.number(p, "coefficient", required=True))
-        for t in el.findall("PredictorTerm"):
-            refs = [r.get("field") for r in t.findall("FieldRef")]
-            for r, rel in zip(refs, t.findall("FieldRef")):
-                model.ctx.require(r, rel)
-            self.terms.append((attributes.number(t, "coefficient", required=True), refs))
+            coefs.append(p.coefficient)
+        for t in node.terms:
+            refs = [r.field for r in t.fields]
+            for ref in t.fields:
+                model.ctx.require(ref.field, where(ref))
+            self.terms.append((t.coefficient, refs))
 
         # planned once: the lookup tables of the categorical predictors (a trailing 0 for
         # values without a coefficient), and whether one record may take the scalar path
@@ -215,27 +215,27 @@ def _numbers(col: Col, name: str, scope: Scope) -> np.ndarray:
 @register("RegressionModel")
 class RegressionModel(CompiledModel):
     def compile(self) -> None:
-        el = self.el
-        self.normalization = el.get("normalizationMethod", "none")
+        spec = self.spec
+        self.normalization = spec.attribute("normalizationMethod") or "none"
         if self.normalization not in NORMALIZATIONS:
             raise UnsupportedError(f"normalizationMethod={self.normalization!r}",
-                                   line=el.sourceline, element=el.tag)
-        tables = el.findall("RegressionTable")
+                                   line=self.line, element=self.tag)
+        tables = spec.body(RegressionTable)
         if not tables:
-            raise DocumentError("RegressionModel has no RegressionTable", line=el.sourceline,
-                                element=el.tag)
+            raise DocumentError("RegressionModel has no RegressionTable", line=self.line,
+                                element=self.tag)
         self.tables = [Table(t, self) for t in tables]
         if self.function == "classification":
             dt = self.target_type
-            for t, tel in zip(self.tables, tables):
+            for t in self.tables:
                 try:
                     t.category = parse_scalar(t.category, dt)
                 except ValueError:
                     raise DocumentError(f"targetCategory {t.category!r} is not a {dt}",
-                                        line=tel.sourceline, element="RegressionTable") from None
+                                        line=t.line, element="RegressionTable") from None
         elif self.function != "regression":
             raise UnsupportedError(f"RegressionModel functionName={self.function!r}",
-                                   line=el.sourceline, element=el.tag)
+                                   line=self.line, element=self.tag)
 
     def record_scorer(self, need: Callable[[str], str]) -> Callable[[dict], Any] | None:
         """The one-record scorer for pmml/record.py: env (field -> float or text) ->

@@ -41,7 +41,11 @@ from .. import attributes
 from ..expressions import cast, compile_expression
 from ..scope import Scope
 from ..values import Col, codes, full, is_numeric_type, parse_scalar
+from ..objects import svm
+from ..objects.expressions import FieldRef
+from ..objects.regression import CategoricalPredictor
 from .base import CompiledModel, Result, register, regression_result
+from .node_access import element_for, model_attrs, where
 from .svm_rbf import RbfPlan, unsure_best, unsure_votes
 
 KERNELS = ("LinearKernelType", "PolynomialKernelType", "RadialBasisKernelType",
@@ -92,48 +96,55 @@ def squared_distances(x: np.ndarray, v: np.ndarray) -> np.ndarray:
     return cdist(x, v, "sqeuclidean")
 
 
-def parse_kernel(el) -> Kernel:
-    found = [c for c in el if isinstance(c.tag, str) and c.tag in KERNELS]
+def parse_kernel(model) -> Kernel:
+    """The one kernel type of a SupportVectorMachineModel node (absent attributes: 1)."""
+    found = [c for c in model.content if isinstance(c, svm.KERNELS)]
     if len(found) != 1:
         raise DocumentError("SupportVectorMachineModel needs exactly one kernel element",
-                            line=el.sourceline, element=el.tag)
+                            line=model.line, element=model.tag)
     k = found[0]
 
-    def num(attr: str, default: float) -> float:
-        return attributes.number(k, attr, default)
+    def num(attr: str) -> float:
+        value = getattr(k, attr, None)
+        return 1.0 if value is None else value
 
-    return Kernel(k.tag, num("gamma", 1.0), num("coef0", 1.0), num("degree", 1.0))
+    return Kernel(k.XML.tag, num("gamma"), num("coef0"), num("degree"))
 
 
-def parse_real_vector(el, size: int) -> np.ndarray:
+def _numbers(text: str | None, dtype) -> np.ndarray:
+    return np.array((text or "").split(), dtype=dtype)
+
+
+def parse_real_vector(vi: svm.VectorInstance, size: int) -> np.ndarray:
     """A VectorInstance's values: REAL-ARRAY (<Array>) or REAL-SparseArray (1-based Indices)."""
-    arr = el.find("Array")
-    sparse = el.find("REAL-SparseArray")
+    arr, sparse = vi.array, vi.sparse
     if (arr is None) == (sparse is None):
         raise DocumentError("VectorInstance needs one Array or REAL-SparseArray",
-                            line=el.sourceline, element="VectorInstance")
+                            line=vi.line, element="VectorInstance")
     try:
         if arr is not None:
             vals = np.array((arr.text or "").replace('"', " ").split(), dtype=float)
         else:
-            n = attributes.integer(sparse, "n", size, minimum=0)
+            n = size if sparse.n is None else sparse.n
+            if n < 0:
+                raise DocumentError(f"attribute n={n} is less than 0", line=sparse.line,
+                                    element="REAL-SparseArray")
             if n != size:      # (before allocating n values: n may be anything)
                 raise DocumentError(f"REAL-SparseArray n={n} for {size} VectorFields",
-                                    line=sparse.sourceline, element="REAL-SparseArray")
-            vals = np.full(n, attributes.number(sparse, "defaultValue", "0"))
-            idx_el, ent_el = sparse.find("Indices"), sparse.find("REAL-Entries")
-            idx = np.array((idx_el.text or "").split() if idx_el is not None else [], dtype=np.int64)
-            ent = np.array((ent_el.text or "").split() if ent_el is not None else [], dtype=float)
+                                    line=sparse.line, element="REAL-SparseArray")
+            vals = np.full(n, 0.0 if sparse.default_value is None else sparse.default_value)
+            idx = _numbers(sparse.indices.text if sparse.indices else None, np.int64)
+            ent = _numbers(sparse.entries.text if sparse.entries else None, float)
             if len(idx) != len(ent) or (len(idx) and (idx.min() < 1 or idx.max() > n)):
                 raise DocumentError("REAL-SparseArray Indices and REAL-Entries disagree",
-                                    line=sparse.sourceline, element="REAL-SparseArray")
+                                    line=sparse.line, element="REAL-SparseArray")
             vals[idx - 1] = ent
     except ValueError:
         raise DocumentError("VectorInstance has a value that is not a number",
-                            line=el.sourceline, element="VectorInstance") from None
+                            line=vi.line, element="VectorInstance") from None
     if len(vals) != size:
-        raise DocumentError(f"VectorInstance {el.get('id')!r} has {len(vals)} values for "
-                            f"{size} VectorFields", line=el.sourceline, element="VectorInstance")
+        raise DocumentError(f"VectorInstance {vi.id!r} has {len(vals)} values for "
+                            f"{size} VectorFields", line=vi.line, element="VectorInstance")
     return vals
 
 
@@ -150,86 +161,80 @@ class Machine:
 @register("SupportVectorMachineModel")
 class SupportVectorMachineModel(CompiledModel):
     def compile(self) -> None:
-        el = self.el
+        spec = self.spec
+        attrs = model_attrs(spec)
         if self.function not in ("classification", "regression"):
             raise UnsupportedError(f"SupportVectorMachineModel functionName={self.function!r}",
-                                   line=el.sourceline, element=el.tag)
-        self.kernel = parse_kernel(el)
-        self.representation = el.get("svmRepresentation") or el.get("representation") or \
-            "SupportVectors"
+                                   line=self.line, element=self.tag)
+        self.kernel = parse_kernel(spec)
+        self.representation = spec.attribute("svmRepresentation") or \
+            spec.attribute("representation") or "SupportVectors"
         if self.representation not in ("SupportVectors", "Coefficients"):
             raise UnsupportedError(f"svmRepresentation={self.representation!r}",
-                                   line=el.sourceline, element=el.tag)
+                                   line=self.line, element=self.tag)
         if self.representation == "Coefficients" and self.kernel.kind != "LinearKernelType":
             raise UnsupportedError("svmRepresentation=\"Coefficients\" needs a linear kernel",
-                                   line=el.sourceline, element=el.tag)
-        self.method = el.get("classificationMethod", "OneAgainstAll")
+                                   line=self.line, element=self.tag)
+        self.method = spec.attribute("classificationMethod") or "OneAgainstAll"
         if self.method not in ("OneAgainstAll", "OneAgainstOne"):
-            raise UnsupportedError(f"classificationMethod={self.method!r}", line=el.sourceline,
-                                   element=el.tag)
-        self.max_wins = attributes.boolean(el, "maxWins", False)
-        self.threshold = attributes.number(el, "threshold", "0")
-        self.alt_binary = self._category(el.get("alternateBinaryTargetCategory"), el)
-        self._compile_dictionary(el.find("VectorDictionary"))
-        self.machines = [self._compile_machine(m) for m in el.findall("SupportVectorMachine")]
+            raise UnsupportedError(f"classificationMethod={self.method!r}", line=self.line,
+                                   element=self.tag)
+        self.max_wins = attributes.boolean(attrs, "maxWins", False)
+        self.threshold = attributes.number(attrs, "threshold", "0")
+        self.alt_binary = self._category(spec.attribute("alternateBinaryTargetCategory"), spec)
+        vds = spec.body(svm.VectorDictionary)
+        self._compile_dictionary(vds[0] if vds else None)
+        self.machines = [self._compile_machine(m) for m in spec.body(svm.SupportVectorMachine)]
         if not self.machines:
             raise DocumentError("SupportVectorMachineModel has no SupportVectorMachine",
-                                line=el.sourceline, element=el.tag)
+                                line=self.line, element=self.tag)
         if self.function == "regression":
             if len(self.machines) != 1:
                 raise DocumentError("a regression SVM needs exactly one SupportVectorMachine",
-                                    line=el.sourceline, element=el.tag)
+                                    line=self.line, element=self.tag)
         else:
             self._compile_classes()
         self._compile_matrices()
 
-    def _category(self, text: str | None, el) -> Any:
+    def _category(self, text: str | None, node) -> Any:
         if text is None:
             return None
         try:
             return parse_scalar(text, self.target_type)
         except ValueError:
+            at = where(node)
             raise DocumentError(f"category {text!r} is not a {self.target_type}",
-                                line=el.sourceline, element=el.tag) from None
+                                line=at.sourceline, element=at.tag) from None
 
-    def _compile_dictionary(self, vd) -> None:
-        if vd is None or vd.find("VectorFields") is None:
+    def _compile_dictionary(self, vd: svm.VectorDictionary | None) -> None:
+        if vd is None or vd.vector_fields is None:
             raise DocumentError("SupportVectorMachineModel has no VectorDictionary/VectorFields",
                                 line=self.line, element=self.tag)
         self.fields: list[Callable[[Scope], Col]] = []
         self.field_names: list[str] = []
-        for f in vd.find("VectorFields"):
-            if not isinstance(f.tag, str) or f.tag == "Extension":
-                continue
-            if f.tag == "FieldRef":
-                self.fields.append(compile_expression(f, self.ctx))
-                self.field_names.append(f.get("field"))
-            elif f.tag == "CategoricalPredictor":
-                self.fields.append(self._indicator(f))
-                self.field_names.append(f.get("name") or f.get("field"))
+        for f in vd.vector_fields.fields:
+            if isinstance(f, FieldRef):
+                self.fields.append(compile_expression(element_for(f), self.ctx))
+                self.field_names.append(f.field)
             else:
-                raise UnsupportedError(f"<{f.tag}> in VectorFields", line=f.sourceline,
-                                       element=f.tag)
+                self.fields.append(self._indicator(f))
+                self.field_names.append(f.name)
         size = len(self.fields)
         self.vectors: dict[str, np.ndarray] = {}
-        for vi in vd.findall("VectorInstance"):
-            vid = vi.get("id")
-            if vid is None:
-                raise DocumentError("VectorInstance has no id", line=vi.sourceline,
-                                    element="VectorInstance")
-            self.vectors[vid] = parse_real_vector(vi, size)
+        for vi in vd.instances:
+            self.vectors[vi.id] = parse_real_vector(vi, size)
         self.vector_pos = {v: i for i, v in enumerate(self.vectors)}
 
-    def _indicator(self, el) -> Callable[[Scope], Col]:
+    def _indicator(self, p: CategoricalPredictor) -> Callable[[Scope], Col]:
         """CategoricalPredictor in VectorFields: coefficient where the field equals value, else 0."""
-        name = el.get("name") or el.get("field")
-        info = self.ctx.require(name, el)
+        name = p.name
+        info = self.ctx.require(name, where(p))
         try:
-            value = parse_scalar(el.get("value"), info.data_type)
+            value = parse_scalar(p.value, info.data_type)
         except ValueError:
-            raise DocumentError(f"value {el.get('value')!r} is not a {info.data_type}",
-                                line=el.sourceline, element="CategoricalPredictor") from None
-        coef = attributes.number(el, "coefficient", "1")
+            raise DocumentError(f"value {p.value!r} is not a {info.data_type}",
+                                line=p.line, element="CategoricalPredictor") from None
+        coef = p.coefficient
 
         def fn(scope: Scope) -> Col:
             col = scope.get(name)
@@ -238,39 +243,38 @@ class SupportVectorMachineModel(CompiledModel):
             return Col(vals, col.missing, "double", "continuous")
         return fn
 
-    def _compile_machine(self, m) -> Machine:
-        coefs_el = m.find("Coefficients")
-        if coefs_el is None:
-            raise DocumentError("SupportVectorMachine has no Coefficients", line=m.sourceline,
+    def _compile_machine(self, m: svm.SupportVectorMachine) -> Machine:
+        coefs = m.coefficients
+        if coefs is None:
+            raise DocumentError("SupportVectorMachine has no Coefficients", line=m.line,
                                 element="SupportVectorMachine")
-        alphas = np.array([attributes.number(c, "value", "0")
-                           for c in coefs_el.findall("Coefficient")])
-        b = attributes.number(coefs_el, "absoluteValue", "0")
-        machine = Machine(self._category(m.get("targetCategory"), m),
-                          self._category(m.get("alternateTargetCategory"), m),
-                          attributes.number(m, "threshold", self.threshold),
+        alphas = np.array([0.0 if c.value is None else c.value for c in coefs.coefficients])
+        b = 0.0 if coefs.absolute_value is None else coefs.absolute_value
+        machine = Machine(self._category(m.target_category, m),
+                          self._category(m.alternate_target_category, m),
+                          self.threshold if m.threshold is None else m.threshold,
                           np.zeros(0, np.int64), alphas, b)
         if self.representation == "Coefficients":
             if len(alphas) != len(self.fields):
                 raise DocumentError(f"{len(alphas)} Coefficients for {len(self.fields)} "
-                                    "VectorFields", line=coefs_el.sourceline, element="Coefficients")
+                                    "VectorFields", line=coefs.line, element="Coefficients")
             return machine
-        svs = m.find("SupportVectors")
-        ids = [sv.get("vectorId") for sv in svs.findall("SupportVector")] if svs is not None else []
+        svs = m.support_vectors
+        ids = [sv.vector_id for sv in svs.vectors] if svs is not None else []
         if len(ids) != len(alphas):
             raise DocumentError(f"{len(ids)} SupportVectors for {len(alphas)} Coefficients",
-                                line=m.sourceline, element="SupportVectorMachine")
-        for vid in ids:
-            if vid not in self.vectors:
-                raise DocumentError(f"vectorId {vid!r} names no VectorInstance",
-                                    line=m.sourceline, element="SupportVector")
+                                line=m.line, element="SupportVectorMachine")
+        for sv in (svs.vectors if svs is not None else ()):
+            if sv.vector_id not in self.vectors:
+                raise DocumentError(f"vectorId {sv.vector_id!r} names no VectorInstance",
+                                    line=sv.line, element="SupportVector")
         machine.vector_idx = np.array([self.vector_pos[v] for v in ids], dtype=np.int64)
         return machine
 
     def _compile_classes(self) -> None:
         self.binary = len(self.machines) == 1 and (
             self.machines[0].alternate is not None or self.alt_binary is not None)
-        if self.el.get("classificationMethod") is None and all(
+        if self.spec.attribute("classificationMethod") is None and all(
                 m.alternate is not None for m in self.machines):
             # legacy producers omit the attribute on one-against-one layouts
             self.method = "OneAgainstOne"

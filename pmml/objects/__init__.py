@@ -31,5 +31,6 @@ from .transformations import (DefineFunction, DerivedField, LocalTransformations
 from .verification import (Array, ContStats, DiscrStats, ModelStats, ModelVerification,
                            UnivariateStats, VerificationField, VerificationFields)
 from .write import to_element, write
+from . import clustering, general_regression, naive_bayes, svm  # noqa: E402 (typed bodies)
 
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -4,9 +4,10 @@ class for them (MiningSchema, Output, ModelStats, Targets, LocalTransformations,
 ModelVerification, Segmentation) and kept as ``Fragment`` otherwise (the model body: nodes,
 regression tables, neurons, ...). ``Segmentation``/``Segment`` nest models recursively.
 
-Typed bodies so far: RegressionModel (``regression``: RegressionTable and its predictors) and
-NeuralNetwork (``neural``: inputs, layers, neurons, connections, outputs). Other bodies (TreeModel
-nodes, GeneralRegressionModel, ...) are fragments, written back as read.
+Typed bodies so far: RegressionModel (``regression``), NeuralNetwork (``neural``),
+GeneralRegressionModel (``general_regression``), NaiveBayesModel (``naive_bayes``),
+SupportVectorMachineModel (``svm``), ClusteringModel, NearestNeighborModel and
+GaussianProcessModel (``clustering``). Other bodies are fragments, written back as read.
 """
 from __future__ import annotations
 
@@ -111,10 +112,14 @@ class Model(Node):
 def model_child_classes() -> dict[str, type]:
     from .neural import NeuralInputs, NeuralLayer, NeuralOutputs
     from .regression import RegressionTable
+    from . import clustering, general_regression, naive_bayes, svm
     return {cls.XML.tag: cls for cls in (MiningSchema, Output, ModelStats, Targets,
                                          LocalTransformations, ModelVerification, Segmentation,
                                          RegressionTable, NeuralInputs, NeuralLayer,
-                                         NeuralOutputs)}
+                                         NeuralOutputs, *general_regression.BODY,
+                                         *naive_bayes.BODY,
+                                         *svm.BODY,
+                                         *clustering.BODY)}
 
 
 #: the parts every model element begins with, in schema order

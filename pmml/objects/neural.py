@@ -72,6 +72,7 @@ class NeuralLayer(Node):
     width: float | None = None
     altitude: float | None = None
     normalization_method: str | None = None
+    leakage: float | None = None        # (PMML 4.4.1's rectifier slope: not in the 4.4 XSD)
     neurons: tuple[Neuron, ...] = ()
     extensions: tuple[Fragment, ...] = ()
     vendor: tuple[tuple[str, str], ...] = ()
@@ -81,7 +82,8 @@ class NeuralLayer(Node):
         Attr("activation_function", "activationFunction", CHOICE, options=ACTIVATIONS),
         Attr("threshold", "threshold", NUMBER), Attr("width", "width", NUMBER),
         Attr("altitude", "altitude", NUMBER),
-        Attr("normalization_method", "normalizationMethod", CHOICE, options=NORMALIZATIONS)),
+        Attr("normalization_method", "normalizationMethod", CHOICE, options=NORMALIZATIONS),
+        Attr("leakage", "leakage", NUMBER)),
         (Child("neurons", (Neuron,), True),))
 
 

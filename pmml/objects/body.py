@@ -1,0 +1,27 @@
+"""What the typed model bodies share: the fields a body part names (its nodes' ``REFS``)."""
+from __future__ import annotations
+
+from .expressions import own_references
+from .nodes import Node
+
+
+class BodyPart(Node):
+    """A typed part of a model body (a mixin of the slotted dataclasses, as ``Node``): it
+    knows the fields it names."""
+
+    __slots__ = ()
+
+    def fields(self) -> tuple[str, ...]:
+        """The fields this part names (``REFS`` of its nodes), each once, in order."""
+        return body_fields(self)
+
+
+def body_fields(node: Node) -> tuple[str, ...]:
+    """Every field node and the nodes below it name (``REFS``), each once, in document
+    order."""
+    seen: dict[str, None] = {}
+    for n in node.walk():
+        if getattr(n, "REFS", ()):
+            for _, name in own_references(n):
+                seen.setdefault(name, None)
+    return tuple(seen)
