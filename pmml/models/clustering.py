@@ -19,7 +19,8 @@ from ..scope import Scope
 from ..values import Col, is_numeric_type
 from .base import CompiledModel, Result, register
 from .compute_backend import kernels
-from .node_access import array_items, where
+from ..predicates import parse_array
+from .node_access import where
 from .comparison import (FieldComparison, Measure, binary_reference, distances, id_text,
                          parse_field_comparison, parse_measure, ranked_ids, reference_column,
                          similarities)
@@ -169,7 +170,7 @@ class ClusteringModel(CompiledModel):
         mvws = spec.body(oc.MissingValueWeights)
         if mvws and mvws[0].array is not None:
             mvw = mvws[0]
-            self.missing_weights = np.array(array_items(mvw.array, "double"), float)
+            self.missing_weights = np.array(parse_array(mvw.array, "double"), float)
             if len(self.missing_weights) != len(self.fields):
                 raise DocumentError(f"MissingValueWeights has {len(self.missing_weights)} values "
                                     f"for {len(self.fields)} fields", line=mvw.line,
@@ -190,7 +191,7 @@ class ClusteringModel(CompiledModel):
             if arr is None:
                 raise UnsupportedError("Cluster without a center Array", line=c.line,
                                        element="Cluster")
-            tokens = array_items(arr, "string")
+            tokens = parse_array(arr, "string")
             if len(tokens) != len(self.fields):
                 raise DocumentError(f"Cluster center has {len(tokens)} values for "
                                     f"{len(self.fields)} clustering fields", line=arr.line,

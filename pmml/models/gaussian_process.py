@@ -29,7 +29,8 @@ from ..objects import clustering as oc
 from ..objects.nodes import Fragment
 from ..scope import Scope
 from .base import COMMON_CHILDREN, CompiledModel, Result, register, regression_result
-from .node_access import array_items, where
+from ..predicates import parse_array
+from .node_access import where
 
 KERNELS = ("RadialBasisKernel", "ARDSquaredExponentialKernel", "AbsoluteExponentialKernel",
            "GeneralizedExponentialKernel")
@@ -55,7 +56,7 @@ class Kernel:
             if arr is None:
                 self.lam = np.ones(dims)
             else:
-                self.lam = np.array(array_items(arr, "double"), float)
+                self.lam = np.array(parse_array(arr, "double"), float)
                 if len(self.lam) == 1 and dims > 1:
                     self.lam = np.full(dims, self.lam[0])
             if len(self.lam) != dims:

@@ -27,7 +27,7 @@ from scipy import stats as _stats  # type: ignore[import-untyped]
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
 from .. import attributes
-from ..expressions import cast
+from ..expressions import cast, compile_field_container
 from ..scope import Scope
 from ..values import Col, codes, is_numeric_type, parse_scalar
 from ..objects.expressions import Discretize
@@ -36,7 +36,6 @@ from ..objects.naive_bayes import (BayesInput, BayesInputs, BayesOutput, Gaussia
 from .base import CompiledModel, Result, classification_result, register
 from .compute_backend import kernels
 from .row_blocks import column_block
-from .neural_network import compile_field_container
 from .node_access import model_attrs, where
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)

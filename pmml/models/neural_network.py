@@ -33,7 +33,7 @@ import numpy as np
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
 from .. import attributes
-from ..expressions import cast, compile_expression, convert_checked
+from ..expressions import cast, compile_field_container, convert_checked
 from ..scope import Scope
 from ..values import Col, is_numeric_type, parse_scalar
 from ..objects.expressions import FieldRef, NormContinuous, NormDiscrete
@@ -41,7 +41,7 @@ from ..objects.transformations import DerivedField
 from ..objects.neural import NeuralInputs, NeuralLayer, NeuralOutput, NeuralOutputs
 from .base import CompiledModel, Result, classification_result, register, regression_result
 from .compute_backend import kernels
-from .node_access import element_for, model_attrs, where
+from .node_access import model_attrs, where
 from .row_blocks import run_blocks
 
 ACTIVATIONS = ("threshold", "logistic", "tanh", "identity", "exponential", "reciprocal", "square",
@@ -147,26 +147,6 @@ def find_derived_field(model: CompiledModel, name: str):
         if df.name == name:
             return df
     return None
-
-
-def compile_field_container(df: DerivedField, ctx) -> tuple[str, Callable[[Scope], Col]]:
-    """A DerivedField node that may have no name (NeuralInput, BayesInput): its expression's
-    value converted to the declared dataType. Returns (data type, fn). (The expression itself
-    compiles through ``expressions.compile_expression``, which takes an element: ``element_for``
-    gives it one with the document's lines.)"""
-    if df.expression is None:
-        raise DocumentError("DerivedField has no expression", line=df.line,
-                            element="DerivedField")
-    expr = compile_expression(element_for(df.expression), ctx)
-    dt = df.data_type or expr.data_type
-    op = df.optype or expr.op_type
-    what = f"DerivedField (line {df.line})"
-    name = df.name
-
-    def fn(scope: Scope) -> Col:
-        return convert_checked(expr(scope), dt, op, scope, what, name)
-
-    return dt, fn
 
 
 def _or(value, default):

@@ -45,7 +45,7 @@ from ..objects import svm
 from ..objects.expressions import FieldRef
 from ..objects.regression import CategoricalPredictor
 from .base import CompiledModel, Result, register, regression_result
-from .node_access import element_for, model_attrs, where
+from .node_access import model_attrs, where
 from .svm_rbf import RbfPlan, unsure_best, unsure_votes
 
 KERNELS = ("LinearKernelType", "PolynomialKernelType", "RadialBasisKernelType",
@@ -214,7 +214,7 @@ class SupportVectorMachineModel(CompiledModel):
         self.field_names: list[str] = []
         for f in vd.vector_fields.fields:
             if isinstance(f, FieldRef):
-                self.fields.append(compile_expression(element_for(f), self.ctx))
+                self.fields.append(compile_expression(f, self.ctx))
                 self.field_names.append(f.field)
             else:
                 self.fields.append(self._indicator(f))
