@@ -111,10 +111,12 @@ class Model(Node):
 def model_child_classes() -> dict[str, type]:
     from .neural import NeuralInputs, NeuralLayer, NeuralOutputs
     from .regression import RegressionTable
+    from . import rule_set
+    bodies2 = (*rule_set.BODY,)
     return {cls.XML.tag: cls for cls in (MiningSchema, Output, ModelStats, Targets,
                                          LocalTransformations, ModelVerification, Segmentation,
                                          RegressionTable, NeuralInputs, NeuralLayer,
-                                         NeuralOutputs)}
+                                         NeuralOutputs, *bodies2)}
 
 
 #: the parts every model element begins with, in schema order

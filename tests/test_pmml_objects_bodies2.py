@@ -1,0 +1,131 @@
+"""Typed model bodies (portmodel.pmml.objects): RuleSetModel, AssociationModel, Scorecard,
+AnomalyDetectionModel, BaselineModel, TimeSeriesModel and TextModel documents (of the
+conformance corpus where it has them, else the documents of each model's own tests) read into
+typed body parts (no fragment left), the parts know the fields they name, and a bad attribute of
+a body part is a DocumentError naming the element, the attribute and the line, at read and at
+load."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import portmodel
+from portmodel.errors import DocumentError
+from portmodel.pmml import objects
+from portmodel.pmml.objects import Fragment
+from portmodel.pmml.objects import rule_set  # noqa: F401  (objects.rule_set)
+
+from conformance_util import SHARED, cases
+
+NS = "http://www.dmg.org/PMML-4_4"
+
+
+def _documents(model_type: str) -> list:
+    return sorted({SHARED / c["document"] for c in cases() if c["model_type"] == model_type})
+
+
+def _assert_typed(source, model_type: str) -> list:
+    """Every model of model_type in the document has no fragment body; its parts' fields are
+    fields the document knows. Returns those models."""
+    doc = objects.read(source)
+    known = {f.name for f in doc.data_dictionary.fields}
+    if doc.transformation_dictionary is not None:
+        known |= {d.name for d in doc.transformation_dictionary.derived_fields}
+    found = []
+    for top in doc.models:
+        for m in top.models():
+            if m.tag != model_type:
+                continue
+            found.append(m)
+            frags = [c for c in m.content if isinstance(c, Fragment) and c.tag != "Extension"]
+            assert not frags, frags
+            local = known | {d.name for d in m.local_fields()}
+            for part in m.children():
+                if type(part).__module__.split(".")[-1] not in ("schema", "models",
+                                                                 "transformations",
+                                                                 "verification"):
+                    assert set(part.fields()) <= local, part.XML.tag
+    assert found, model_type
+    return found
+
+
+def _mutate(text: str, element: str, attribute: str, value: str, nth: int = 0) -> str:
+    """The nth element's attribute set to value (added when the element lacks it)."""
+    m = list(re.finditer(rf"<{element}\b[^>]*>", text))[nth]
+    tag = m.group(0)
+    if re.search(rf'\s{attribute}="', tag):
+        tag = re.sub(rf'(\s{attribute}=")[^"]*"', rf'\g<1>{value}"', tag)
+    else:
+        tag = f'<{element} {attribute}="{value}"' + tag[len(element) + 1:]
+    return text[:m.start()] + tag + text[m.end():]
+
+
+def _assert_bad_attribute(text: str, element: str, attribute: str, value: str,
+                          nth: int = 0) -> None:
+    text = _mutate(text, element, attribute, value, nth)
+    line = text[:text.index(f'{attribute}="{value}"')].count("\n") + 1
+    readers = [lambda t: portmodel.load(t.encode())]
+    if not element.endswith("Model") and element != "Scorecard":
+        readers.append(objects.read)     # a model's own attributes are text until compile
+    for read in readers:
+        with pytest.raises(DocumentError) as info:
+            read(text)
+        assert info.value.element == element and info.value.line == line
+        assert attribute in str(info.value) and value in str(info.value)
+
+
+def _assert_error_at(text: str, marker: str, element: str) -> None:
+    """Loading text fails with a DocumentError at the line of marker, naming element."""
+    line = text[:text.index(marker)].count("\n") + 1
+    with pytest.raises(DocumentError) as info:
+        portmodel.load(text.encode())
+    assert info.value.element == element and info.value.line == line, str(info.value)
+
+
+# ------------------------------------------------------------------ RuleSetModel
+
+@pytest.mark.parametrize("path", _documents("RuleSetModel"), ids=lambda p: p.name)
+def test_rule_set_body_is_typed(path):
+    rs_mod = objects.rule_set
+    for m in _assert_typed(path, "RuleSetModel"):
+        rs, = m.body(rs_mod.RuleSet)
+        assert rs.methods and rs.rules
+        rules = [r for r in rs.rules if isinstance(r, rs_mod.SimpleRule)]
+        assert rules and all(r.predicate is not None and r.score is not None for r in rules)
+        assert set(rs.fields()) == {f for r in rs.rules for f in r.predicate.fields()}
+
+
+def test_rule_set_compound_rules_nest_typed():
+    from test_rule_set import COMPOUND, doc
+    rs_mod = objects.rule_set
+    rs, = objects.read(doc("firstHit", rules=COMPOUND)).model.body(rs_mod.RuleSet)
+    compound = [r for r in rs.rules if isinstance(r, rs_mod.CompoundRule)]
+    assert compound and all(r.rules for r in compound)
+    assert isinstance(compound[0].predicate, objects.SimplePredicate)
+    assert set(rs.fields()) <= {"BP", "Age", "K", "Na"}
+
+
+@pytest.mark.parametrize("element,attribute,value", [
+    ("SimpleRule", "confidence", "sure"), ("SimpleRule", "weight", "1,5"),
+    ("RuleSet", "defaultConfidence", "high"), ("ScoreDistribution", "recordCount", "ten"),
+    ("RuleSelectionMethod", "criterion", "bestHit"),
+])
+def test_rule_set_bad_attribute_names_it(element, attribute, value):
+    path = SHARED / "pmml" / "knime" / "pmml" / "RuleSetIris.pmml"
+    text = path.read_text()
+    if element == "ScoreDistribution" and "<ScoreDistribution" not in text:
+        from test_rule_set import doc
+        text = doc("firstHit")
+        assert "<ScoreDistribution" in text
+    _assert_bad_attribute(text, element, attribute, value)
+
+
+def test_rule_set_rule_without_predicate_or_score_names_the_rule():
+    from test_rule_set import doc
+    text = doc("firstHit")
+    bad = re.sub(r"(<SimpleRule\b[^>]*>)\s*<CompoundPredicate.*?</CompoundPredicate>", r"\1",
+                 text, count=1, flags=re.S)
+    _assert_error_at(bad, "<SimpleRule", "SimpleRule")
+    bad = re.sub(r'(<SimpleRule\b[^>]*?) score="[^"]*"', r"\1", text, count=1)
+    _assert_error_at(bad, "<SimpleRule", "SimpleRule")
