@@ -14,7 +14,7 @@ import portmodel
 from portmodel.errors import DocumentError
 from portmodel.pmml import objects
 from portmodel.pmml.objects import Fragment
-from portmodel.pmml.objects import rule_set  # noqa: F401  (objects.rule_set)
+from portmodel.pmml.objects import association, rule_set  # noqa: F401  (objects.<family>)
 
 from conformance_util import SHARED, cases
 
@@ -129,3 +129,48 @@ def test_rule_set_rule_without_predicate_or_score_names_the_rule():
     _assert_error_at(bad, "<SimpleRule", "SimpleRule")
     bad = re.sub(r'(<SimpleRule\b[^>]*?) score="[^"]*"', r"\1", text, count=1)
     _assert_error_at(bad, "<SimpleRule", "SimpleRule")
+
+
+# ------------------------------------------------------------------ AssociationModel
+
+@pytest.mark.parametrize("path", _documents("AssociationModel"), ids=lambda p: p.name)
+def test_association_body_is_typed(path):
+    am = objects.association
+    for m in _assert_typed(path, "AssociationModel"):
+        items, sets, rules = m.body(am.Item), m.body(am.Itemset), m.body(am.AssociationRule)
+        assert items and sets and rules
+        ids = {i.id for i in items}
+        assert all(r.item_ref in ids for s in sets for r in s.items)
+        set_ids = {s.id for s in sets}
+        assert all(r.antecedent in set_ids and r.consequent in set_ids for r in rules)
+        assert all(isinstance(r.support, float) and isinstance(r.confidence, float)
+                   for r in rules)
+        assert m.attribute("numberOfTransactions") is not None
+
+
+def test_association_item_fields_are_its_references():
+    from test_association import CATEGORICAL
+    m, = _assert_typed(CATEGORICAL, "AssociationModel")
+    items = m.body(objects.association.Item)
+    assert [i.fields() for i in items] == [(), (), (), ("colour",)]
+
+
+@pytest.mark.parametrize("element,attribute,value", [
+    ("AssociationRule", "confidence", "likely"), ("AssociationRule", "lift", "1;2"),
+    ("Itemset", "numberOfItems", "two"), ("Item", "weight", "heavy"),
+])
+def test_association_bad_attribute_names_it(element, attribute, value):
+    path = SHARED / "pmml" / "rattle" / "pmml" / "AssociationRulesShopping.pmml"
+    _assert_bad_attribute(path.read_text(), element, attribute, value)
+
+
+def test_association_unknown_item_and_itemset_name_their_element():
+    path = SHARED / "pmml" / "rattle" / "pmml" / "AssociationRulesShopping.pmml"
+    text = path.read_text()
+    bad = _mutate(text, "ItemRef", "itemRef", "999", nth=3)
+    m = list(re.finditer(r"<ItemRef\b", bad))[3]
+    _assert_error_at(bad[:m.start()] + "<ItemRef" + bad[m.end():], 'itemRef="999"', "ItemRef")
+    bad = _mutate(text, "AssociationRule", "consequent", "nosuchset", nth=2)
+    _assert_error_at(bad, 'consequent="nosuchset"', "AssociationRule")
+    bad = re.sub(r'<Item id="3" value="[^"]*"', '<Item id="3"', text, count=1)
+    _assert_error_at(bad, '<Item id="3"', "Item")
