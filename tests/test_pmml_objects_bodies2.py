@@ -14,7 +14,7 @@ import portmodel
 from portmodel.errors import DocumentError
 from portmodel.pmml import objects
 from portmodel.pmml.objects import Fragment
-from portmodel.pmml.objects import association, rule_set  # noqa: F401  (objects.<family>)
+from portmodel.pmml.objects import association, rule_set, scorecard  # noqa: F401  (objects.<family>)
 
 from conformance_util import SHARED, cases
 
@@ -174,3 +174,56 @@ def test_association_unknown_item_and_itemset_name_their_element():
     _assert_error_at(bad, 'consequent="nosuchset"', "AssociationRule")
     bad = re.sub(r'<Item id="3" value="[^"]*"', '<Item id="3"', text, count=1)
     _assert_error_at(bad, '<Item id="3"', "Item")
+
+
+# ------------------------------------------------------------------ Scorecard
+
+_COMPLEX = """<Attribute partialScore="-3">
+     <SimplePredicate field="income" operator="greaterThan" value="2500"/>
+     <ComplexPartialScore>
+      <Apply function="*"><FieldRef field="income"/><Constant>0.001</Constant></Apply>
+     </ComplexPartialScore>
+    </Attribute>"""
+_PLAIN = ('<Attribute partialScore="-3"><SimplePredicate field="income" operator="greaterThan" '
+          'value="2500"/></Attribute>')
+
+
+def _scorecard(complex_score: bool = False) -> str:
+    from test_scorecard import CHARACTERISTICS, doc
+    return doc(characteristics=CHARACTERISTICS.replace(_PLAIN, _COMPLEX)) if complex_score \
+        else doc()
+
+
+def test_scorecard_body_is_typed():
+    sc = objects.scorecard
+    m, = _assert_typed(_scorecard(True), "Scorecard")
+    chars, = m.body(sc.Characteristics)
+    assert [c.name for c in chars.characteristics] == ["departmentScore", "ageScore",
+                                                       "incomeScore"]
+    assert [c.baseline_score for c in chars.characteristics] == [19.0, 18.0, 10.0]
+    first = chars.characteristics[0].attributes[0]
+    assert first.partial_score == -9.0 and first.predicate.fields() == ("department",)
+    last = chars.characteristics[2].attributes[-1]
+    assert isinstance(last.complex_partial_score.expression, objects.Apply)
+    assert chars.fields() == ("department", "age", "income")
+    assert m.attribute("useReasonCodes") == "true"
+
+
+@pytest.mark.parametrize("element,attribute,value", [
+    ("Attribute", "partialScore", "lots"), ("Characteristic", "baselineScore", "19x"),
+    ("Scorecard", "initialScore", "zero"), ("Scorecard", "useReasonCodes", "maybe"),
+])
+def test_scorecard_bad_attribute_names_it(element, attribute, value):
+    _assert_bad_attribute(_scorecard(), element, attribute, value)
+
+
+def test_scorecard_body_errors_name_their_element_and_line():
+    text = _scorecard(True)
+    # an expression inside a ComplexPartialScore: the document's line, not the copy's
+    bad = text.replace('<FieldRef field="income"/>', '<FieldRef field="nosuch"/>')
+    _assert_error_at(bad, '<FieldRef field="nosuch"/>', "FieldRef")
+    bad = text.replace("<Apply function=\"*\"><FieldRef field=\"income\"/><Constant>0.001"
+                       "</Constant></Apply>", "")
+    _assert_error_at(bad, "<ComplexPartialScore>", "ComplexPartialScore")
+    bad = text.replace('<Attribute partialScore="6">', '<Attribute>')
+    _assert_error_at(bad, "<Attribute>", "Attribute")

@@ -111,8 +111,8 @@ class Model(Node):
 def model_child_classes() -> dict[str, type]:
     from .neural import NeuralInputs, NeuralLayer, NeuralOutputs
     from .regression import RegressionTable
-    from . import association, rule_set
-    bodies2 = (*rule_set.BODY, *association.BODY)
+    from . import association, rule_set, scorecard
+    bodies2 = (*rule_set.BODY, *association.BODY, *scorecard.BODY)
     return {cls.XML.tag: cls for cls in (MiningSchema, Output, ModelStats, Targets,
                                          LocalTransformations, ModelVerification, Segmentation,
                                          RegressionTable, NeuralInputs, NeuralLayer,
