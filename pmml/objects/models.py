@@ -97,26 +97,31 @@ class Model(Node):
         return tuple(c for c in self.content if isinstance(c, cls))
 
     def models(self) -> Iterator["Model"]:
-        """This model and every model nested in its segmentation (iterative)."""
+        """This model and every model nested in its segmentation or embedded in it (an
+        AnomalyDetectionModel's), depth first (iterative)."""
         stack: list[Model] = [self]
         while stack:
             m = stack.pop()
             yield m
             seg = m.segmentation
+            inner = [c for c in m.content if isinstance(c, Model)]
             if seg is not None:
-                stack.extend(reversed([s.model for s in seg.segments if s.model is not None]))
+                inner += [s.model for s in seg.segments if s.model is not None]
+            stack.extend(reversed(inner))
 
 
 #: the typed child classes of a model element (by tag); anything else is a Fragment
 def model_child_classes() -> dict[str, type]:
     from .neural import NeuralInputs, NeuralLayer, NeuralOutputs
     from .regression import RegressionTable
-    from . import association, rule_set, scorecard
-    bodies2 = (*rule_set.BODY, *association.BODY, *scorecard.BODY)
-    return {cls.XML.tag: cls for cls in (MiningSchema, Output, ModelStats, Targets,
-                                         LocalTransformations, ModelVerification, Segmentation,
-                                         RegressionTable, NeuralInputs, NeuralLayer,
-                                         NeuralOutputs, *bodies2)}
+    from . import anomaly_detection, association, rule_set, scorecard
+    bodies2 = (*rule_set.BODY, *association.BODY, *scorecard.BODY, *anomaly_detection.BODY)
+    return {**{cls.XML.tag: cls for cls in (MiningSchema, Output, ModelStats, Targets,
+                                            LocalTransformations, ModelVerification,
+                                            Segmentation, RegressionTable, NeuralInputs,
+                                            NeuralLayer, NeuralOutputs, *bodies2)},
+            # a model embedded in a model (AnomalyDetectionModel's) is a Model too
+            **dict.fromkeys(MODEL_TAGS, Model)}
 
 
 #: the parts every model element begins with, in schema order
@@ -125,7 +130,7 @@ HEAD_ORDER = ("MiningSchema", "Output", "ModelStats", "ModelExplanation", "Targe
 
 
 def _tag(item) -> str:
-    return item.tag if isinstance(item, Fragment) else item.XML.tag
+    return item.tag if isinstance(item, (Fragment, Model)) else item.XML.tag
 
 
 def schema_order(content) -> tuple:
