@@ -14,7 +14,7 @@ import portmodel
 from portmodel.errors import DocumentError
 from portmodel.pmml import objects
 from portmodel.pmml.objects import Fragment
-from portmodel.pmml.objects import association, rule_set, scorecard  # noqa: F401  (objects.<family>)
+from portmodel.pmml.objects import anomaly_detection, association, rule_set, scorecard  # noqa: F401  (objects.<family>)
 
 from conformance_util import SHARED, cases
 
@@ -227,3 +227,90 @@ def test_scorecard_body_errors_name_their_element_and_line():
     _assert_error_at(bad, "<ComplexPartialScore>", "ComplexPartialScore")
     bad = text.replace('<Attribute partialScore="6">', '<Attribute>')
     _assert_error_at(bad, "<Attribute>", "Attribute")
+
+
+# ------------------------------------------------------------------ AnomalyDetectionModel
+
+def test_anomaly_detection_body_is_typed():
+    from test_anomaly_detection import CLUSTER, _hand_doc
+    m, = _assert_typed(CLUSTER.replace("MEANS", "2 0.5"), "AnomalyDetectionModel")
+    inner = [c for c in m.content if isinstance(c, objects.Model)]
+    assert [c.tag for c in inner] == ["ClusteringModel"]
+    assert list(m.models())[1] is inner[0]           # embedded models are models of it
+    mcd, = m.body(objects.anomaly_detection.MeanClusterDistances)
+    assert mcd.array.values() == ["2", "0.5"]
+    m, = _assert_typed(_hand_doc(), "AnomalyDetectionModel")
+    inner, = [c for c in m.content if isinstance(c, objects.Model)]
+    assert inner.tag == "MiningModel" and len(inner.segmentation.segments) == 3
+    assert m.attribute("algorithmType") == "iforest"
+
+
+@pytest.mark.parametrize("element,attribute,value,nth", [
+    ("Array", "n", "two", 2), ("AnomalyDetectionModel", "sampleDataSize", "many", 0),
+])
+def test_anomaly_detection_bad_attribute_names_it(element, attribute, value, nth):
+    from test_anomaly_detection import CLUSTER, _hand_doc
+    text = CLUSTER.replace("MEANS", "2 0.5") if element == "Array" else _hand_doc()
+    _assert_bad_attribute(text.replace("><", ">\n<"), element, attribute, value, nth)
+
+
+def test_anomaly_detection_mean_distances_error_names_its_line():
+    from test_anomaly_detection import CLUSTER
+    text = CLUSTER.replace("MEANS", "2 0.5 7").replace("><", ">\n<")
+    _assert_error_at(text, "<MeanClusterDistances>", "MeanClusterDistances")
+
+
+# ------------------------------------------------------------------ validate reads typed bodies
+
+def _problems_at(text: str, marker: str) -> list:
+    from portmodel.pmml.validate import validate
+    line = text[:text.index(marker)].count("\n") + 1
+    return [p for p in validate(text.encode()) if p.line == line]
+
+
+def test_validate_reads_the_typed_bodies():
+    from portmodel.pmml.validate import typed_bodies
+    tags = set(typed_bodies())
+    assert {"RuleSet", "Characteristics", "Item", "Itemset", "AssociationRule",
+            "MeanClusterDistances", "RegressionTable", "NeuralLayer"} <= tags
+    assert not tags & {"MiningSchema", "Output", "Targets", "LocalTransformations",
+                       "ModelVerification", "Segmentation", "TreeModel"}
+
+
+def test_validate_unknown_fields_in_typed_bodies():
+    from test_association import CATEGORICAL
+    from test_rule_set import COMPOUND, doc
+    text = doc("firstHit", rules=COMPOUND).replace('field="Na" operator="lessThan"',
+                                                   'field="Sodium" operator="lessThan"', 1)
+    found = _problems_at(text, 'field="Sodium"')
+    assert [(p.element, p.severity) for p in found] == [("SimplePredicate", "error")]
+    assert "'Sodium'" in found[0].message
+    text = _scorecard(True).replace('<FieldRef field="income"/>', '<FieldRef field="wage"/>')
+    found = _problems_at(text, 'field="wage"')
+    assert [(p.element, p.severity) for p in found][:1] == [("FieldRef", "error")]
+    assert "'wage'" in found[0].message
+    text = CATEGORICAL.replace('field="colour" category="blue"', 'field="hue" category="blue"')
+    found = _problems_at(text, 'field="hue"')
+    assert ("Item", "error") in [(p.element, p.severity) for p in found]
+
+
+def test_validate_rule_probabilities_and_predicate_values():
+    from test_rule_set import doc
+    text = doc("firstHit").replace('<ScoreDistribution value="drugA" recordCount="2"/>',
+                                   '<ScoreDistribution value="drugA" recordCount="2" '
+                                   'probability="0.5"/>', 1)
+    found = _problems_at(text, '<SimpleRule id="RULE1"')
+    assert [(p.element, p.severity) for p in found] == [("SimpleRule", "warning")]
+    assert "RULE1" in found[0].message and "others do not" in found[0].message
+    text = doc("firstHit").replace('operator="equal" value="HIGH"',
+                                   'operator="equal" value="VERYHIGH"', 1)
+    found = _problems_at(text, 'value="VERYHIGH"')
+    assert [(p.element, p.severity) for p in found] == [("SimplePredicate", "warning")]
+
+
+def test_validate_checks_the_model_an_anomaly_model_embeds():
+    from test_anomaly_detection import CLUSTER
+    text = CLUSTER.replace("MEANS", "2 0.5").replace("><", ">\n<").replace(
+        '<ClusteringField field="y"/>', '<ClusteringField field="zz"/>')
+    found = _problems_at(text, 'field="zz"')
+    assert ("ClusteringField", "error") in [(p.element, p.severity) for p in found]
