@@ -14,7 +14,8 @@ import portmodel
 from portmodel.errors import DocumentError
 from portmodel.pmml import objects
 from portmodel.pmml.objects import Fragment
-from portmodel.pmml.objects import anomaly_detection, association, rule_set, scorecard  # noqa: F401  (objects.<family>)
+from portmodel.pmml.objects import (anomaly_detection, association,  # noqa: F401  (objects.x)
+                                    rule_set, scorecard, time_series)
 
 from conformance_util import SHARED, cases
 
@@ -260,6 +261,55 @@ def test_anomaly_detection_mean_distances_error_names_its_line():
     _assert_error_at(text, "<MeanClusterDistances>", "MeanClusterDistances")
 
 
+# ------------------------------------------------------------------ TimeSeriesModel
+
+def _time_series(state_space: bool = False) -> str:
+    from test_time_series import SEASON, STATE_SPACE, doc, es
+    if state_space:
+        return doc(STATE_SPACE, "StateSpaceModel")
+    return doc(es('<Trend_ExpoSmooth trend="damped_additive" phi="0.5" smoothedValue="8"/>',
+                  SEASON.format(kind="additive", phase='phase="2"', values="1 2 3"),
+                  'transformation="none"'))
+
+
+def test_time_series_body_is_typed():
+    ts = objects.time_series
+    m, = _assert_typed(_time_series(), "TimeSeriesModel")
+    series, = m.body(ts.TimeSeries)
+    assert [v.value for v in series.values] == [10.0, 11.0, 12.0]
+    es, = m.body(ts.ExponentialSmoothing)
+    assert es.level.smoothed_value == 100.0 and es.trend.phi == 0.5
+    assert es.seasonality.period == 3 and es.seasonality.phase == 2
+    assert es.seasonality.array.values() == ["1", "2", "3"]
+    assert m.attribute("bestFit") == "ExponentialSmoothing"
+    m, = _assert_typed(_time_series(True), "TimeSeriesModel")
+    ssm, = m.body(ts.StateSpaceModel)
+    assert ssm.intercept == 0.5 and ssm.state.array.values() == ["1", "2"]
+    assert ssm.transition.matrix.to_array().tolist() == [[1.0, 1.0], [0.0, 0.5]]
+    assert ssm.measurement.matrix.to_array().tolist() == [[1.0, 3.0]]
+
+
+@pytest.mark.parametrize("element,attribute,value", [
+    ("Level", "smoothedValue", "high"), ("Trend_ExpoSmooth", "phi", "damp"),
+    ("Seasonality_ExpoSmooth", "period", "three"), ("TimeValue", "value", "ten"),
+    ("ExponentialSmoothing", "transformation", "cubic"),
+])
+def test_time_series_bad_attribute_names_it(element, attribute, value):
+    _assert_bad_attribute(_time_series(), element, attribute, value)
+
+
+def test_time_series_state_space_errors_name_their_element_and_line():
+    text = _time_series(True).replace('<Array type="real">1 3</Array>',
+                                      '<Array type="real">1 3 5</Array>')
+    _assert_error_at(text, "<StateSpaceModel", "StateSpaceModel")
+    text = _time_series(True).replace("</StateSpaceModel>",
+                                      '\n<DynamicRegressor field="h"/></StateSpaceModel>')
+    with pytest.raises(portmodel.errors.UnsupportedError) as info:
+        portmodel.load(text.encode())
+    assert info.value.element == "DynamicRegressor"
+    assert info.value.line == text[:text.index("<DynamicRegressor")].count("\n") + 1
+
+
 # ------------------------------------------------------------------ validate reads typed bodies
 
 def _problems_at(text: str, marker: str) -> list:
@@ -346,7 +396,10 @@ def _family_documents() -> list[tuple[str, str, object]]:
 
 
 def _more_family_documents() -> list:
-    return []
+    import pandas as pd
+    hs = pd.DataFrame({"h": [1, 2, 3, 5]})
+    return [("time-series-smoothing", _time_series(), hs),
+            ("time-series-state-space", _time_series(True), hs)]
 
 
 @pytest.mark.parametrize("name,text,rows", _family_documents(),
