@@ -43,12 +43,14 @@ from .leniency import CHOICES, Leniency
 from .models.base import MODEL_TAGS
 from .objects import DefineFunction, DerivedField, dependencies
 from .objects.association import Item
+from .objects.baseline import FieldValue, FieldValueCount, TestDistributions
 from .objects.expressions import EXPRESSION_CLASSES, Apply, own_references, reference_attributes
 from .objects.models import HEAD_ORDER, model_child_classes
 from .objects.predicates import PREDICATE_CLASSES, SimplePredicate, SimpleSetPredicate
 from .objects.read import read_node
 from .objects.regression import CategoricalPredictor, NumericPredictor
 from .objects.rule_set import SimpleRule
+from .objects.time_series import TimeSeries
 from .values import parse_scalar
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -59,12 +61,12 @@ PROBABILITY_TOLERANCE = 1e-6
 #: attributes that name a field, per element: the expressions' come from the object model
 #: (``Expression.REFS``); model content without a typed spec yet is listed here
 REF_ATTRS: dict[str, tuple[str, ...]] = {
-    **reference_attributes((NumericPredictor, CategoricalPredictor, Item)),
+    **reference_attributes((NumericPredictor, CategoricalPredictor, Item, TestDistributions,
+                            FieldValue, FieldValueCount, TimeSeries)),
     "SimplePredicate": ("field",), "SimpleSetPredicate": ("field",), "ClusteringField": ("field",),
     "KNNInput": ("field",), "BayesInput": ("fieldName",), "BayesOutput": ("fieldName",),
     "Predictor": ("name",),
     "PPCell": ("predictorName",), "Target": ("field",), "OutputField": ("targetField",),
-    "TestDistributions": ("field",),
     "RegressionModel": ("targetFieldName",),
     "GeneralRegressionModel": ("targetVariableName", "offsetVariable", "trialsVariable",
                                "startTimeVariable", "endTimeVariable", "statusVariable",

@@ -15,7 +15,8 @@ from portmodel.errors import DocumentError
 from portmodel.pmml import objects
 from portmodel.pmml.objects import Fragment
 from portmodel.pmml.objects import (anomaly_detection, association,  # noqa: F401  (objects.x)
-                                    rule_set, scorecard, time_series)
+                                    baseline, distributions, rule_set, scorecard,
+                                    time_series)
 
 from conformance_util import SHARED, cases
 
@@ -310,6 +311,65 @@ def test_time_series_state_space_errors_name_their_element_and_line():
     assert info.value.line == text[:text.index("<DynamicRegressor")].count("\n") + 1
 
 
+# ------------------------------------------------------------------ BaselineModel
+
+_INDEPENDENCE = """<CountTable>
+      <FieldValue field="x" value="u"><FieldValueCount field="y" value="p" count="10"/>
+        <FieldValueCount field="y" value="q" count="20"/></FieldValue>
+      <FieldValue field="x" value="v"><FieldValueCount field="y" value="p" count="30"/>
+        <FieldValueCount field="y" value="q" count="40"/></FieldValue>
+    </CountTable>"""
+
+
+def _baseline(kind: str = "cusum") -> str:
+    from test_baseline import SPEC_ALT, SPEC_BASE, TABLE, doc
+    if kind == "cusum":
+        return doc('testStatistic="CUSUM" resetValue="0" windowSize="3"', SPEC_BASE, SPEC_ALT)
+    if kind == "table":
+        return doc('testStatistic="chiSquareDistribution" weightField="w"', TABLE,
+                   dtype="string")
+    return doc('testStatistic="chiSquareIndependence"', _INDEPENDENCE, dtype="string",
+               extra_fields='<DataField name="y" optype="categorical" dataType="string"/>')
+
+
+def test_baseline_body_is_typed():
+    bl, dist = objects.baseline, objects.distributions
+    m, = _assert_typed(_baseline(), "BaselineModel")
+    td, = m.body(bl.TestDistributions)
+    assert (td.test_statistic, td.reset_value, td.window_size) == ("CUSUM", 0.0, 3)
+    assert isinstance(td.baseline.distribution, dist.GaussianDistribution)
+    assert td.alternate.distribution.mean == 460.4 and td.fields() == ("x",)
+    m, = _assert_typed(_baseline("table"), "BaselineModel")
+    td, = m.body(bl.TestDistributions)
+    assert [(c.value, c.count) for c in td.baseline.distribution.entries] == [
+        ("a", 50.0), ("b", 30.0), ("c", 20.0)]
+    assert td.fields() == ("x", "w")
+    m, = _assert_typed(_baseline("independence"), "BaselineModel")
+    td, = m.body(bl.TestDistributions)
+    first = td.baseline.distribution.entries[0]
+    assert isinstance(first, bl.FieldValue) and [c.field for c in first.entries] == ["y", "y"]
+    assert td.fields() == ("x", "y")
+
+
+@pytest.mark.parametrize("kind,element,attribute,value", [
+    ("cusum", "GaussianDistribution", "variance", "wide"),
+    ("cusum", "TestDistributions", "windowSize", "3.5"),
+    ("cusum", "TestDistributions", "resetValue", "low"),
+    ("table", "FieldValueCount", "count", "fifty"),
+    ("independence", "CountTable", "sample", "all"),
+])
+def test_baseline_bad_attribute_names_it(kind, element, attribute, value):
+    _assert_bad_attribute(_baseline(kind), element, attribute, value)
+
+
+def test_baseline_body_errors_name_their_element_and_line():
+    text = _baseline("independence").replace('<FieldValueCount field="y" value="q" count="40"/>',
+                                             '<FieldValueCount field="z" value="q" count="40"/>')
+    _assert_error_at(text, 'field="z"', "FieldValueCount")
+    text = _baseline().replace('variance="39.2"', 'variance="NaN"')
+    _assert_error_at(text, 'variance="NaN"', "GaussianDistribution")
+
+
 # ------------------------------------------------------------------ validate reads typed bodies
 
 def _problems_at(text: str, marker: str) -> list:
@@ -398,8 +458,13 @@ def _family_documents() -> list[tuple[str, str, object]]:
 def _more_family_documents() -> list:
     import pandas as pd
     hs = pd.DataFrame({"h": [1, 2, 3, 5]})
+    xs = pd.DataFrame({"x": [551.0, 545.0, 470.0, None, 462.0], "w": [1.0] * 5})
+    cats = pd.DataFrame({"x": ["a", "b", None, "zzz", "c"], "w": [1.0, 2.0, 1.0, 1.0, 0.5],
+                         "y": ["p", "q", "p", None, "q"]})
     return [("time-series-smoothing", _time_series(), hs),
-            ("time-series-state-space", _time_series(True), hs)]
+            ("time-series-state-space", _time_series(True), hs),
+            ("baseline-cusum", _baseline(), xs), ("baseline-table", _baseline("table"), cats),
+            ("baseline-independence", _baseline("independence"), cats)]
 
 
 @pytest.mark.parametrize("name,text,rows", _family_documents(),
