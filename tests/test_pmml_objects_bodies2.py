@@ -15,7 +15,7 @@ from portmodel.errors import DocumentError
 from portmodel.pmml import objects
 from portmodel.pmml.objects import Fragment
 from portmodel.pmml.objects import (anomaly_detection, association,  # noqa: F401  (objects.x)
-                                    baseline, distributions, rule_set, scorecard,
+                                    baseline, distributions, rule_set, scorecard, text,
                                     time_series)
 
 from conformance_util import SHARED, cases
@@ -368,6 +368,47 @@ def test_baseline_body_errors_name_their_element_and_line():
     _assert_error_at(text, 'field="z"', "FieldValueCount")
     text = _baseline().replace('variance="39.2"', 'variance="NaN"')
     _assert_error_at(text, 'variance="NaN"', "GaussianDistribution")
+
+
+# ------------------------------------------------------------------ TextModel
+
+def _text_model() -> str:
+    from test_text import DOC
+    return DOC.replace("</DocumentTermMatrix>", """</DocumentTermMatrix>
+  <TextModelNormalization localTermWeights="binary" documentNormalization="cosine"/>
+  <TextModelSimiliarity similarityType="cosine"/>""")
+
+
+def test_text_body_is_typed_and_the_refusal_names_a_typed_part(tmp_path):
+    from export_util import assert_schema_valid
+    tx = objects.text
+    m, = _assert_typed(_text_model(), "TextModel")
+    terms, = m.body(tx.TextDictionary)
+    assert terms.terms.values() == ["alpha", "beta"]
+    corpus, = m.body(tx.TextCorpus)
+    assert [d.id for d in corpus.documents] == ["d1"]
+    dtm, = m.body(tx.DocumentTermMatrix)
+    assert dtm.matrix.to_array().tolist() == [[1.0, 0.0]]
+    norm, = m.body(tx.TextModelNormalization)
+    assert (norm.local_term_weights, norm.document_normalization) == ("binary", "cosine")
+    assert m.body(tx.TextModelSimiliarity)[0].similarity_type == "cosine"
+    text = _text_model()
+    assert objects.read(objects.write(objects.read(text))) == objects.read(text)
+    (tmp_path / "text.pmml").write_bytes(objects.write(objects.read(text)))
+    assert_schema_valid(tmp_path / "text.pmml")
+    no_dictionary = re.sub(r"<TextDictionary>.*?</TextDictionary>", "", text, flags=re.S)
+    with pytest.raises(portmodel.errors.UnsupportedError) as info:
+        portmodel.load(no_dictionary.encode())
+    assert info.value.element == "TextCorpus"
+    assert info.value.line == no_dictionary[:no_dictionary.index("<TextCorpus")].count("\n") + 1
+
+
+@pytest.mark.parametrize("element,attribute,value", [
+    ("TextModelSimiliarity", "similarityType", "jaccard"),
+    ("TextModelNormalization", "globalTermWeights", "idf"), ("TextDocument", "length", "long"),
+])
+def test_text_bad_attribute_names_it(element, attribute, value):
+    _assert_bad_attribute(_text_model(), element, attribute, value)
 
 
 # ------------------------------------------------------------------ validate reads typed bodies

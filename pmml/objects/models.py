@@ -114,9 +114,10 @@ class Model(Node):
 def model_child_classes() -> dict[str, type]:
     from .neural import NeuralInputs, NeuralLayer, NeuralOutputs
     from .regression import RegressionTable
-    from . import anomaly_detection, association, baseline, rule_set, scorecard, time_series
+    from . import (anomaly_detection, association, baseline, rule_set, scorecard, text,
+                   time_series)
     bodies2 = (*rule_set.BODY, *association.BODY, *scorecard.BODY, *anomaly_detection.BODY,
-               *time_series.BODY, *baseline.BODY)
+               *time_series.BODY, *baseline.BODY, *text.BODY)
     return {**{cls.XML.tag: cls for cls in (MiningSchema, Output, ModelStats, Targets,
                                             LocalTransformations, ModelVerification,
                                             Segmentation, RegressionTable, NeuralInputs,
