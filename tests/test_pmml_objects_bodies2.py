@@ -492,6 +492,10 @@ def _family_documents() -> list[tuple[str, str, object]]:
         ("anomaly-iforest", _hand_doc(), HAND_ROWS),
         ("anomaly-cluster", CLUSTER.replace("MEANS", "2 0.5"),
          pd.DataFrame({"x": [3.0, 9.0], "y": [4.0, 10.0]})),
+        # the embedded model's own OutputField gets the dataType PMML 4.4 requires
+        ("anomaly-cluster-inner-output", CLUSTER.replace("MEANS", "2 0.5").replace(
+            "<ComparisonMeasure", '<Output><OutputField name="cluster" feature="predictedValue"/>'
+            "</Output><ComparisonMeasure"), pd.DataFrame({"x": [3.0, 9.0], "y": [4.0, 10.0]})),
     ]
     return out + _more_family_documents()
 
