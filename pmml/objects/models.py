@@ -4,9 +4,13 @@ class for them (MiningSchema, Output, ModelStats, Targets, LocalTransformations,
 ModelVerification, Segmentation) and kept as ``Fragment`` otherwise (the model body: nodes,
 regression tables, neurons, ...). ``Segmentation``/``Segment`` nest models recursively.
 
-Typed bodies so far: RegressionModel (``regression``: RegressionTable and its predictors) and
-NeuralNetwork (``neural``: inputs, layers, neurons, connections, outputs). Other bodies (TreeModel
-nodes, GeneralRegressionModel, ...) are fragments, written back as read.
+Typed bodies so far: RegressionModel (``regression``: RegressionTable and its predictors),
+NeuralNetwork (``neural``: inputs, layers, neurons, connections, outputs), RuleSetModel
+(``rule_set``), AssociationModel (``association``), Scorecard (``scorecard``),
+AnomalyDetectionModel (``anomaly_detection``: the model it embeds is a ``Model`` in its
+content), TimeSeriesModel (``time_series``), BaselineModel (``baseline``) and TextModel
+(``text``). Other bodies (TreeModel nodes, GeneralRegressionModel, ...) are fragments, written
+back as read.
 """
 from __future__ import annotations
 
