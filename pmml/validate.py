@@ -42,9 +42,15 @@ from .dictionary import FieldInfo, parse_data_field
 from .leniency import CHOICES, Leniency
 from .models.base import MODEL_TAGS
 from .objects import DefineFunction, DerivedField, dependencies
-from .objects.expressions import EXPRESSION_CLASSES, Apply, reference_attributes
+from .objects.association import Item
+from .objects.baseline import FieldValue, FieldValueCount, TestDistributions
+from .objects.expressions import EXPRESSION_CLASSES, Apply, own_references, reference_attributes
+from .objects.models import HEAD_ORDER, model_child_classes
+from .objects.predicates import PREDICATE_CLASSES, SimplePredicate, SimpleSetPredicate
 from .objects.read import read_node
 from .objects.regression import CategoricalPredictor, NumericPredictor
+from .objects.rule_set import SimpleRule
+from .objects.time_series import TimeSeries
 from .values import parse_scalar
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -55,12 +61,12 @@ PROBABILITY_TOLERANCE = 1e-6
 #: attributes that name a field, per element: the expressions' come from the object model
 #: (``Expression.REFS``); model content without a typed spec yet is listed here
 REF_ATTRS: dict[str, tuple[str, ...]] = {
-    **reference_attributes((NumericPredictor, CategoricalPredictor)),
+    **reference_attributes((NumericPredictor, CategoricalPredictor, Item, TestDistributions,
+                            FieldValue, FieldValueCount, TimeSeries)),
     "SimplePredicate": ("field",), "SimpleSetPredicate": ("field",), "ClusteringField": ("field",),
     "KNNInput": ("field",), "BayesInput": ("fieldName",), "BayesOutput": ("fieldName",),
     "Predictor": ("name",),
     "PPCell": ("predictorName",), "Target": ("field",), "OutputField": ("targetField",),
-    "TestDistributions": ("field",), "Item": ("field",),
     "RegressionModel": ("targetFieldName",),
     "GeneralRegressionModel": ("targetVariableName", "offsetVariable", "trialsVariable",
                                "startTimeVariable", "endTimeVariable", "statusVariable",
@@ -68,6 +74,19 @@ REF_ATTRS: dict[str, tuple[str, ...]] = {
 }
 #: model parts that describe the model and are not scored: not checked for references
 _METADATA = {"ModelStats", "ModelExplanation", "ModelVerification", "Extension"}
+_BODIES: dict[str, type] = {}
+
+
+def typed_bodies() -> dict[str, type]:
+    """tag -> object-model class of the model body parts the reader types (RegressionTable,
+    RuleSet, Characteristics, Item, ...): their checks read the typed node. Bodies the reader
+    keeps as fragments (TreeModel nodes, ...) are checked on their elements; a body becomes
+    typed here as soon as ``objects.models.model_child_classes`` registers its class."""
+    if not _BODIES:
+        _BODIES.update({tag: cls for tag, cls in model_child_classes().items()
+                        if tag not in HEAD_ORDER and tag not in _METADATA
+                        and tag not in MODEL_TAGS and tag != "Segmentation"})
+    return _BODIES
 #: (element, attribute) -> the PMML version from which the schema requires it; "*" = any element
 _REQUIRED_SINCE = {("OutputField", "dataType"): (4, 3), ("*", "dataType"): (3, 1)}
 _NEEDS_TARGET = ("classification", "regression")
@@ -335,31 +354,64 @@ class _Checker:
                     if ref not in scope:
                         self.add_at(sub, _unknown(sub.XML.tag, attr, ref))
                 continue
+            if tag in PREDICATE_CLASSES:  # a predicate: checked on its object-model node
+                pred = _read(PREDICATE_CLASSES[tag], node)
+                if pred is not None:
+                    self.check_node(pred, scope)
+                    continue
             for attr in REF_ATTRS.get(tag, ()):
                 ref = node.get(attr)
                 if ref is not None and ref not in scope:
                     self.add(node, _unknown(tag, attr, ref))
-            if tag in ("SimplePredicate", "SimpleSetPredicate"):
-                self.check_predicate_values(node, scope)
             stack.extend(reversed([c for c in node if isinstance(c.tag, str)]))
 
-    def check_predicate_values(self, el, scope: dict) -> None:
-        """Values compared with a categorical field should be among its valid values."""
-        entry = scope.get(el.get("field"))
+    def check_body(self, el, scope: dict) -> None:
+        """One part of a model's body, in the scope of its model: the one place that chooses
+        between the typed checks (``check_node``, for the parts in ``typed_bodies``) and the
+        element walk (``check_refs``, for bodies still kept as fragments, or a part that does
+        not read: the schema pass reports why)."""
+        cls = typed_bodies().get(el.tag)
+        node = _read(cls, el) if cls is not None else None
+        if node is None:
+            self.check_refs(el, scope, skip_models=True)
+        else:
+            self.check_node(node, scope)
+
+    def check_node(self, node, scope: dict) -> None:
+        """A typed body part (or predicate): every field it names (``REFS`` of its nodes,
+        expressions and predicates included) must be in scope; predicate values; rule
+        ScoreDistribution probabilities."""
+        for n in node.walk():
+            if getattr(n, "REFS", ()):
+                for attr, ref in own_references(n):
+                    if ref not in scope:
+                        self.add_at(n, _unknown(n.XML.tag, attr, ref))
+            if isinstance(n, (SimplePredicate, SimpleSetPredicate)):
+                self.check_predicate_values(n, scope)
+            elif isinstance(n, SimpleRule):
+                ident = next((f" {k}={v!r}" for k, v in (("id", n.id), ("score", n.score))
+                              if v is not None), "")
+                self.check_probabilities(n.line, "SimpleRule", f"<SimpleRule{ident}>",
+                                         [sd.probability for sd in n.distributions])
+
+    def check_predicate_values(self, node, scope: dict) -> None:
+        """Values a typed Simple(Set)Predicate compares with a categorical field should be
+        among its valid values."""
+        entry = scope.get(node.field)
         info = entry[1] if entry else None
         if info is None or info.op_type not in ("categorical", "ordinal") or not info.values:
             return
-        if el.tag == "SimplePredicate":
-            if el.get("operator") in ("isMissing", "isNotMissing") or el.get("value") is None:
+        tag = node.XML.tag
+        if isinstance(node, SimplePredicate):
+            if node.operator in ("isMissing", "isNotMissing") or node.value is None:
                 return
-            texts = [el.get("value")]
+            texts = [node.value]
         else:
-            arr = el.find("Array")
-            if arr is None:
+            if node.array is None:
                 return
             from .predicates import parse_array
             try:
-                texts = parse_array(arr, "string")
+                texts = parse_array(node.array, "string")
             except DocumentError:
                 return
         known = set(info.values)
@@ -368,17 +420,17 @@ class _Checker:
             try:
                 v = parse_scalar(t, info.data_type)
             except ValueError:
-                self.add(el, f"<{el.tag}> value {t!r} is not a {info.data_type} (field "
-                             f"{info.name!r})")
+                self.add_at(node, f"<{tag}> value {t!r} is not a {info.data_type} (field "
+                                  f"{info.name!r})")
                 continue
             if v not in known:
                 bad.append(t)
         if bad:
             shown = ", ".join(repr(v) for v in info.values[:8])
             more = ", ..." if len(info.values) > 8 else ""
-            self.add(el, f"<{el.tag}> compares {info.op_type} field {info.name!r} with "
-                         f"{', '.join(repr(b) for b in bad)}, not among its valid values "
-                         f"({shown}{more})", WARNING)
+            self.add_at(node, f"<{tag}> compares {info.op_type} field {info.name!r} with "
+                              f"{', '.join(repr(b) for b in bad)}, not among its valid values "
+                              f"({shown}{more})", WARNING)
 
     # -- models
     def check_model(self, model, parent_scope: dict, inherited_target: bool = False) -> None:
@@ -429,6 +481,7 @@ class _Checker:
                            None)
                 if sub is not None:
                     sub_models.append(sub)
+        sub_models += _models(model)     # a model embedded in it (AnomalyDetectionModel's)
         exposed = {}
         for sub in sub_models:
             for of in _output_fields(sub):
@@ -453,8 +506,12 @@ class _Checker:
             if child.tag == "Output":
                 self.check_refs(child, {**inner, **outputs})
                 self.check_segment_ids(child, segmentation)
-            else:
+            elif child.tag in MODEL_TAGS:
+                continue                 # an embedded model: checked as a sub-model below
+            elif child.tag in HEAD_ORDER or child.tag == "Segmentation":
                 self.check_refs(child, inner, skip_models=True)
+            else:
+                self.check_body(child, inner)
         for attr in REF_ATTRS.get(tag, ()):
             ref = model.get(attr)
             if ref is not None and ref not in inner:
@@ -483,23 +540,31 @@ class _Checker:
 
     # -- probabilities
     def check_score_distributions(self) -> None:
-        for parent in self.root.iter("Node", "SimpleRule"):
-            sds = parent.findall("ScoreDistribution")
-            probs = [sd.get("probability") for sd in sds]
-            if not sds or all(p is None for p in probs):
-                continue
-            what = f"<{parent.tag}{_ident(parent)}>"
-            if any(p is None for p in probs):
-                self.add(parent, f"{what}: some ScoreDistribution elements give a probability, "
-                                 "others do not", WARNING)
-                continue
+        """TreeModel Nodes (still elements; a typed rule's are checked in ``check_node``)."""
+        for parent in self.root.iter("Node"):
+            probs = [sd.get("probability") for sd in parent.findall("ScoreDistribution")]
             try:
-                total = sum(float(p) for p in probs)
+                probs = [None if p is None else float(p) for p in probs]
             except ValueError:
                 continue   # the schema reports the bad number
-            if abs(total - 1.0) > PROBABILITY_TOLERANCE:
-                self.add(parent, f"{what}: ScoreDistribution probabilities sum to {total:.10g}, "
-                                 f"not 1 (tolerance {PROBABILITY_TOLERANCE:g})")
+            self.check_probabilities(parent.sourceline, parent.tag,
+                                     f"<{parent.tag}{_ident(parent)}>", probs)
+
+    def check_probabilities(self, line: int | None, tag: str, what: str,
+                            probs: list[float | None]) -> None:
+        """The ScoreDistribution probabilities of one node or rule: all or none given, and
+        summing to 1."""
+        if not probs or all(p is None for p in probs):
+            return
+        if any(p is None for p in probs):
+            self.out.append(Problem(line, tag, f"{what}: some ScoreDistribution elements give a "
+                                               "probability, others do not", WARNING))
+            return
+        total = sum(probs)
+        if abs(total - 1.0) > PROBABILITY_TOLERANCE:
+            self.out.append(Problem(line, tag, f"{what}: ScoreDistribution probabilities sum to "
+                                               f"{total:.10g}, not 1 (tolerance "
+                                               f"{PROBABILITY_TOLERANCE:g})", ERROR))
 
 
 def _read(cls, el):

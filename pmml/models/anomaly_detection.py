@@ -23,11 +23,15 @@ import numpy as np
 
 from portmodel.errors import DocumentError, UnsupportedError
 
+from ..objects.anomaly_detection import MeanClusterDistances
+from ..objects.models import Model
+from ..objects.nodes import Fragment
 from ..predicates import parse_array
 from ..scope import Scope
 from ..values import codes, is_numeric_type
 from .base import (COMMON_CHILDREN, CompiledModel, Result, compile_model, find_model, register,
                    regression_result)
+from .node_access import model_attrs
 
 ALGORITHMS = ("iforest", "ocsvm", "clusterMeanDist", "other")
 _CHILDREN = COMMON_CHILDREN | {"MeanClusterDistances"}
@@ -45,59 +49,67 @@ def average_path_length(n: float) -> float:
 @register("AnomalyDetectionModel")
 class AnomalyDetectionModel(CompiledModel):
     def compile(self) -> None:
-        el = self.el
-        self.algorithm = el.get("algorithmType")
+        spec = self.spec
+        at = model_attrs(spec)
+        self.algorithm = at.get("algorithmType")
         if self.algorithm is None:
-            raise DocumentError("AnomalyDetectionModel needs an algorithmType", line=el.sourceline,
-                                element=el.tag)
+            raise DocumentError("AnomalyDetectionModel needs an algorithmType", line=spec.line,
+                                element=spec.tag)
         if self.algorithm not in ALGORITHMS:
             raise UnsupportedError(f"AnomalyDetectionModel algorithmType={self.algorithm!r}",
-                                   line=el.sourceline, element=el.tag)
-        inner_el = find_model(el)
-        if inner_el is None:
-            raise DocumentError("AnomalyDetectionModel embeds no model", line=el.sourceline,
-                                element=el.tag)
-        for child in el:
-            if isinstance(child.tag, str) and child is not inner_el and \
-                    child.tag not in _CHILDREN:
-                raise UnsupportedError(f"<{child.tag}> in AnomalyDetectionModel is not supported",
-                                       line=child.sourceline, element=child.tag)
-        self.inner: CompiledModel = compile_model(inner_el, self.ctx)
+                                   line=spec.line, element=spec.tag)
+        inner = next((c for c in spec.content if isinstance(c, Model)), None)
+        if inner is None:
+            raise DocumentError("AnomalyDetectionModel embeds no model", line=spec.line,
+                                element=spec.tag)
+        for child in spec.content:
+            tag = child.tag if isinstance(child, (Fragment, Model)) else child.XML.tag
+            if child is not inner and tag not in _CHILDREN:
+                raise UnsupportedError(f"<{tag}> in AnomalyDetectionModel is not supported",
+                                       line=child.line, element=tag)
+        self.inner: CompiledModel = self._compile_inner(inner)
         self.scale = None
         if self.algorithm == "iforest":
-            size = el.get("sampleDataSize")
+            size = at.get("sampleDataSize")
             try:
                 n = float(size) if size is not None else math.nan
             except ValueError:
                 n = math.nan
             if not n > 0:
                 raise DocumentError(f"an iforest AnomalyDetectionModel needs a positive "
-                                    f"sampleDataSize, not {size!r}", line=el.sourceline,
-                                    element=el.tag)
+                                    f"sampleDataSize, not {size!r}", line=spec.line,
+                                    element=spec.tag)
             self.scale = average_path_length(n)
         if self.algorithm in ("iforest", "ocsvm", "other") and self.inner.function in (
                 "classification", "clustering", "association"):
             raise UnsupportedError(f"{self.algorithm} anomaly score from a {self.inner.function} "
-                                   f"<{inner_el.tag}>", line=inner_el.sourceline,
-                                   element=inner_el.tag)
+                                   f"<{inner.tag}>", line=inner.line, element=inner.tag)
         self.mean_distances = None
         if self.algorithm == "clusterMeanDist":
-            mcd = el.find("MeanClusterDistances")
-            arr = mcd.find("Array") if mcd is not None else None
+            mcd = spec.body(MeanClusterDistances)
+            arr = mcd[0].array if mcd else None
             if arr is None:
-                raise DocumentError("clusterMeanDist needs MeanClusterDistances", line=el.sourceline,
-                                    element=el.tag)
-            if inner_el.tag != "ClusteringModel":
-                raise UnsupportedError(f"clusterMeanDist over <{inner_el.tag}> (needs a "
-                                       "ClusteringModel)", line=inner_el.sourceline,
-                                       element=inner_el.tag)
+                raise DocumentError("clusterMeanDist needs MeanClusterDistances", line=spec.line,
+                                    element=spec.tag)
+            if inner.tag != "ClusteringModel":
+                raise UnsupportedError(f"clusterMeanDist over <{inner.tag}> (needs a "
+                                       "ClusteringModel)", line=inner.line, element=inner.tag)
             self.mean_distances = np.array(parse_array(arr, "double"), float)
             ids = list(self.inner.ids)  # type: ignore[attr-defined]
             if len(self.mean_distances) != len(ids):
                 raise DocumentError(f"MeanClusterDistances has {len(self.mean_distances)} values "
-                                    f"for {len(ids)} clusters", line=arr.sourceline,
+                                    f"for {len(ids)} clusters", line=mcd[0].line,
                                     element="MeanClusterDistances")
             self.cluster_ids = [str(i) for i in ids]
+
+    def _compile_inner(self, inner: Model) -> CompiledModel:
+        """The embedded model compiled like a segment's. ``base.compile_model`` still takes a
+        model element: the one the document's reader made ``inner`` from (its index), else
+        this model's own model child. The one place this module reaches an element."""
+        el = next((e for e, n in self.ctx.objects.items() if n is inner), None)
+        if el is None:
+            el = find_model(self.el)
+        return compile_model(el, self.ctx)
 
     @property
     def target_type(self) -> str:

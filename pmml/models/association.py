@@ -23,10 +23,11 @@ import numpy as np
 
 from portmodel.errors import DocumentError, UnsupportedError
 
-from .. import attributes
+from ..objects.association import AssociationRule, Item, Itemset
 from ..scope import Scope
 from ..values import Col, codes, full, parse_scalar
 from .base import CompiledModel, Result, register
+from .node_access import where
 
 ALGORITHMS = ("recommendation", "exclusiveRecommendation", "ruleAssociation")
 RULE_FEATURES = ("antecedent", "consequent", "rule", "ruleId", "support", "confidence", "lift",
@@ -39,36 +40,33 @@ _TEXT_FEATURES = ("antecedent", "consequent", "rule", "ruleId")
 @register("AssociationModel")
 class AssociationModel(CompiledModel):
     def compile(self) -> None:
-        el = self.el
+        spec = self.spec
         groups = [m for m in self.mining if m.usage == "group"]
         actives = [m for m in self.mining if m.usage == "active"]
         if len(groups) > 1:
             raise UnsupportedError("AssociationModel with several group fields",
-                                   line=el.sourceline, element=el.tag)
+                                   line=spec.line, element=spec.tag)
         self.transactional = bool(groups)
         if self.transactional and len(actives) != 1:
             raise DocumentError("a transactional AssociationModel needs exactly one active field",
-                                line=el.sourceline, element=el.tag)
+                                line=spec.line, element=spec.tag)
         self.group_names = {g.name for g in groups}
-        self._items(el, actives)
-        self._itemsets(el)
-        self._rules(el)
+        self._items(spec.body(Item), actives)
+        self._itemsets(spec.body(Itemset))
+        self._rules(spec.body(AssociationRule))
 
     # ------------------------------------------------------------------ parsing
-    def _items(self, el, actives) -> None:
+    def _items(self, items: tuple[Item, ...], actives) -> None:
         self.item_ids: list[str] = []
         self.item_values: list[str] = []
         self.item_field: list[str] = []
         self.item_category: list[Any] = []   # None: a boolean field's own truth
         seen: set[str] = set()
-        for it in el.findall("Item"):
-            iid, value = it.get("id"), it.get("value")
-            if iid is None or value is None:
-                raise DocumentError("Item needs id and value", line=it.sourceline, element="Item")
+        for it in items:
+            iid, value = it.id, it.value
             if iid in seen:
-                raise DocumentError(f"duplicate Item id {iid!r}", line=it.sourceline,
-                                    element="Item")
-            field, category = it.get("field"), it.get("category")
+                raise DocumentError(f"duplicate Item id {iid!r}", line=it.line, element="Item")
+            field, category = it.field, it.category
             if self.transactional:
                 field = actives[0].name
                 category = category if category is not None else value
@@ -78,37 +76,36 @@ class AssociationModel(CompiledModel):
                 elif "=" in value and self.ctx.lookup(value.split("=", 1)[0]) is not None:
                     field, category = value.split("=", 1)
                 else:
-                    raise DocumentError(f"Item value {value!r} names no field", line=it.sourceline,
+                    raise DocumentError(f"Item value {value!r} names no field", line=it.line,
                                         element="Item")
             elif category is None:
-                raise DocumentError("Item with a field needs a category", line=it.sourceline,
+                raise DocumentError("Item with a field needs a category", line=it.line,
                                     element="Item")
-            info = self.ctx.require(field, it)
+            info = self.ctx.require(field, where(it))
             if category is not None:
                 try:
                     category = parse_scalar(category, info.data_type)
                 except ValueError:
                     raise DocumentError(f"Item category {category!r} is not a {info.data_type}",
-                                        line=it.sourceline, element="Item") from None
+                                        line=it.line, element="Item") from None
             seen.add(iid)
             self.item_ids.append(iid)
             self.item_values.append(value)
             self.item_field.append(field)
             self.item_category.append(category)
 
-    def _itemsets(self, el) -> None:
+    def _itemsets(self, sets: tuple[Itemset, ...]) -> None:
         index = {v: j for j, v in enumerate(self.item_ids)}
-        sets = el.findall("Itemset")
         self.itemset_index: dict[str, int] = {}
         self.itemset_items: list[list[int]] = []
         for s in sets:
-            sid = s.get("id")
+            sid = s.id
             refs = []
-            for r in s.findall("ItemRef"):
-                j = index.get(r.get("itemRef"))
+            for r in s.items:
+                j = index.get(r.item_ref)
                 if j is None:
-                    raise DocumentError(f"ItemRef {r.get('itemRef')!r} names no Item",
-                                        line=r.sourceline, element="ItemRef")
+                    raise DocumentError(f"ItemRef {r.item_ref!r} names no Item",
+                                        line=r.line, element="ItemRef")
                 refs.append(j)
             self.itemset_index[sid] = len(self.itemset_items)
             self.itemset_items.append(refs)
@@ -118,21 +115,21 @@ class AssociationModel(CompiledModel):
         self.member = member
         self.set_size = member.sum(axis=0)
 
-    def _rules(self, el) -> None:
-        rules = el.findall("AssociationRule")
+    def _rules(self, rules: tuple[AssociationRule, ...]) -> None:
         ante, cons, ids = [], [], []
         stats = {k: [] for k in ("support", "confidence", "lift", "leverage", "affinity")}
         for i, r in enumerate(rules):
-            a = self.itemset_index.get(r.get("antecedent"))
-            c = self.itemset_index.get(r.get("consequent"))
+            a = self.itemset_index.get(r.antecedent)
+            c = self.itemset_index.get(r.consequent)
             if a is None or c is None:
-                raise DocumentError("AssociationRule names an unknown Itemset", line=r.sourceline,
+                raise DocumentError("AssociationRule names an unknown Itemset", line=r.line,
                                     element="AssociationRule")
             ante.append(a)
             cons.append(c)
-            ids.append(r.get("id") if r.get("id") is not None else str(i + 1))
+            ids.append(r.id if r.id is not None else str(i + 1))
             for k in stats:
-                stats[k].append(attributes.number(r, k, "NaN"))
+                v = getattr(r, k)
+                stats[k].append(float("nan") if v is None else v)
         self.ante = np.array(ante, dtype=np.int64)
         self.cons = np.array(cons, dtype=np.int64)
         self.rule_ids = np.array(ids + [None], dtype=object)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -36,16 +35,17 @@ from scipy import special as _special  # type: ignore[import-untyped]
 
 from portmodel.errors import DocumentError, UnsupportedError
 
-from .. import attributes
+from ..objects.baseline import FieldValueCount, TestDistributions
+from ..objects.models import Model
+from ..objects.nodes import Fragment, Node
 from ..scope import Scope
 from ..values import Col, codes, is_numeric_type, parse_scalar
-from .base import COMMON_CHILDREN, CompiledModel, Result, num_attr, register, regression_result
+from .base import COMMON_CHILDREN, CompiledModel, Result, register, regression_result
+from .node_access import where
 
 STATISTICS = ("zValue", "CUSUM", "chiSquareDistribution", "scalarProduct", "chiSquareIndependence")
 CONTINUOUS = ("GaussianDistribution", "PoissonDistribution", "UniformDistribution", "AnyDistribution")
 _CHILDREN = COMMON_CHILDREN | {"TestDistributions"}
-_num = partial(num_attr, required=True)
-_finite = partial(attributes.finite, required=True)   # every number here is required (or defaulted)
 
 
 @dataclass
@@ -74,38 +74,47 @@ class Distribution:
         raise ValueError(self.kind)
 
 
-def parse_distribution(el) -> Distribution:
-    """A test distribution; its parameters must be finite numbers."""
-    kind = el.tag
-    _num = _finite
+def _finite(node: Node, attr: str) -> float:
+    """A typed distribution parameter, refused unless finite."""
+    value = getattr(node, attr)
+    if not math.isfinite(value):
+        raise DocumentError(f"attribute {attr}={value!r} is not a finite number", line=node.line,
+                            element=node.XML.tag)
+    return value
+
+
+def parse_distribution(node: Node) -> Distribution:
+    """A test distribution (a typed ``objects.distributions`` node); its parameters must be
+    finite numbers."""
+    kind = node.XML.tag
     if kind in ("GaussianDistribution", "AnyDistribution"):
-        mean, var = _num(el, "mean"), _num(el, "variance")
+        mean, var = _finite(node, "mean"), _finite(node, "variance")
         if not var > 0:
-            raise DocumentError(f"{kind} variance must be positive, not {var}", line=el.sourceline,
+            raise DocumentError(f"{kind} variance must be positive, not {var}", line=node.line,
                                 element=kind)
         return Distribution(kind, mean, var)
     if kind == "PoissonDistribution":
-        mean = _num(el, "mean")
+        mean = _finite(node, "mean")
         if not mean > 0:
             raise DocumentError(f"PoissonDistribution mean must be positive, not {mean}",
-                                line=el.sourceline, element=kind)
+                                line=node.line, element=kind)
         return Distribution(kind, mean, mean)
     if kind == "UniformDistribution":
-        lo, hi = _num(el, "lower"), _num(el, "upper")
+        lo, hi = _finite(node, "lower"), _finite(node, "upper")
         if not hi > lo:
             raise DocumentError(f"UniformDistribution needs lower < upper ({lo}, {hi})",
-                                line=el.sourceline, element=kind)
+                                line=node.line, element=kind)
         width = hi - lo          # (a product, not ** 2: overflows to inf, never raises)
         return Distribution(kind, (lo + hi) / 2.0, width * width / 12.0, lo, hi)
     raise UnsupportedError(f"<{kind}> as a test distribution is not supported",
-                           line=el.sourceline, element=kind)
+                           line=node.line, element=kind)
 
 
-def _only_child(el, what: str):
-    kids = [c for c in el if isinstance(c.tag, str) and c.tag != "Extension"]
-    if not kids:
-        raise DocumentError(f"{what} has no distribution", line=el.sourceline, element=el.tag)
-    return kids
+def _refuse_unknown(node: Node, where: str) -> None:
+    """Elements the schema does not put in this part (kept as fragments) are refused."""
+    for f in node.extensions:
+        if f.tag != "Extension":
+            raise UnsupportedError(f"<{f.tag}> in {where}", line=f.line, element=f.tag)
 
 
 def cusum(g: np.ndarray, reset: float, window: int) -> np.ndarray:
@@ -142,43 +151,48 @@ class CountTable:
     """A Baseline CountTable / NormalizedCountTable: nested FieldValue levels ending in
     FieldValueCount leaves."""
 
-    def __init__(self, el, model: CompiledModel):
-        self.normalized = el.tag == "NormalizedCountTable"
-        self.sample = attributes.number(el, "sample")
+    def __init__(self, node: Node, model: CompiledModel):
+        self.tag = node.XML.tag
+        self.line = node.line
+        self.normalized = self.tag == "NormalizedCountTable"
+        self.sample = node.sample
         self.fields: list[str] = []
         self.cells: list[tuple[tuple[Any, ...], float]] = []
-        self._walk(el, (), 0, model)
+        self._walk(node, model)
         if not self.cells:
-            raise DocumentError(f"{el.tag} has no FieldValueCount", line=el.sourceline,
-                                element=el.tag)
+            raise DocumentError(f"{self.tag} has no FieldValueCount", line=node.line,
+                                element=self.tag)
 
-    def _walk(self, el, prefix: tuple, depth: int, model: CompiledModel) -> None:
-        for child in el:
-            if not isinstance(child.tag, str) or child.tag == "Extension":
-                continue
-            if child.tag not in ("FieldValue", "FieldValueCount"):
-                raise UnsupportedError(f"<{child.tag}> in a count table", line=child.sourceline,
-                                       element=child.tag)
-            name = child.get("field")
-            info = model.ctx.require(name, child)
-            if depth == len(self.fields):
-                self.fields.append(name)
-            elif self.fields[depth] != name:
-                raise DocumentError(f"count table level {depth + 1} names field {name!r}, "
-                                    f"expected {self.fields[depth]!r}", line=child.sourceline,
-                                    element=child.tag)
-            try:
-                value = parse_scalar(child.get("value"), info.data_type)
-            except ValueError:
-                raise DocumentError(f"value {child.get('value')!r} is not a {info.data_type}",
-                                    line=child.sourceline, element=child.tag) from None
-            if child.tag == "FieldValueCount":
-                self.cells.append((prefix + (value,), _num(child, "count")))
-            else:
-                self._walk(child, prefix + (value,), depth + 1, model)
+    def _walk(self, table: Node, model: CompiledModel) -> None:
+        """Depth first over the nested FieldValues (iterative: tables may nest deeply)."""
+        stack: list[tuple[Node, tuple, int]] = [(table, (), 0)]
+        while stack:
+            node, prefix, depth = stack.pop()
+            _refuse_unknown(node, "a count table")
+            later = []
+            for child in node.entries:
+                tag = child.XML.tag
+                name = child.field
+                info = model.ctx.require(name, where(child))
+                if depth == len(self.fields):
+                    self.fields.append(name)
+                elif self.fields[depth] != name:
+                    raise DocumentError(f"count table level {depth + 1} names field {name!r}, "
+                                        f"expected {self.fields[depth]!r}", line=child.line,
+                                        element=tag)
+                try:
+                    value = parse_scalar(child.value, info.data_type)
+                except ValueError:
+                    raise DocumentError(f"value {child.value!r} is not a {info.data_type}",
+                                        line=child.line, element=tag) from None
+                if isinstance(child, FieldValueCount):
+                    self.cells.append((prefix + (value,), child.count))
+                else:
+                    later.append((child, prefix + (value,), depth + 1))
+            stack.extend(reversed(later))
         if any(len(key) != len(self.fields) for key, _ in self.cells):
-            raise DocumentError("count table levels differ in depth", line=el.sourceline,
-                                element=el.tag)
+            raise DocumentError("count table levels differ in depth", line=table.line,
+                                element=table.XML.tag)
 
     def scaled_counts(self) -> np.ndarray:
         counts = np.array([c for _, c in self.cells], float)
@@ -213,77 +227,86 @@ def independence_chi2(table: CountTable) -> float:
 @register("BaselineModel")
 class BaselineModel(CompiledModel):
     def compile(self) -> None:
-        el = self.el
-        for child in el:
-            if isinstance(child.tag, str) and child.tag not in _CHILDREN:
-                raise UnsupportedError(f"<{child.tag}> in BaselineModel is not supported",
-                                       line=child.sourceline, element=child.tag)
-        td = el.find("TestDistributions")
-        if td is None:
-            raise DocumentError("BaselineModel has no TestDistributions", line=el.sourceline,
-                                element=el.tag)
-        self.statistic = td.get("testStatistic")
+        spec = self.spec
+        for child in spec.content:
+            tag = child.tag if isinstance(child, (Fragment, Model)) else child.XML.tag
+            if tag not in _CHILDREN:
+                raise UnsupportedError(f"<{tag}> in BaselineModel is not supported",
+                                       line=child.line, element=tag)
+        tds = spec.body(TestDistributions)
+        if not tds:
+            raise DocumentError("BaselineModel has no TestDistributions", line=spec.line,
+                                element=spec.tag)
+        td = tds[0]
+        self.statistic = td.test_statistic
         if self.statistic not in STATISTICS:
-            raise UnsupportedError(f"testStatistic={self.statistic!r}", line=td.sourceline,
+            raise UnsupportedError(f"testStatistic={self.statistic!r}", line=td.line,
                                    element="TestDistributions")
-        self.field = td.get("field")
-        self.info = self.ctx.require(self.field, td)
-        self.reset = _num(td, "resetValue", "0")
-        self.window = attributes.integer(td, "windowSize", 0, minimum=0)
-        self.weight_field = td.get("weightField")
+        self.field = td.field
+        self.info = self.ctx.require(self.field, where(td))
+        self.reset = td.reset_value if td.reset_value is not None else 0.0
+        self.window = td.window_size or 0
+        if self.window < 0:
+            raise DocumentError(f"attribute windowSize={self.window} is less than 0",
+                                line=td.line, element="TestDistributions")
+        self.weight_field = td.weight_field
         if self.weight_field is not None:
-            self.ctx.require(self.weight_field, td)
-        self.scheme = td.get("normalizationScheme")
-        for child in td:
-            if isinstance(child.tag, str) and child.tag not in ("Extension", "Baseline", "Alternate"):
-                raise UnsupportedError(f"<{child.tag}> in TestDistributions", line=child.sourceline,
-                                       element=child.tag)
-        base_el = td.find("Baseline")
-        if base_el is None:
-            raise DocumentError("TestDistributions has no Baseline", line=td.sourceline,
+            self.ctx.require(self.weight_field, where(td))
+        self.scheme = td.normalization_scheme
+        _refuse_unknown(td, "TestDistributions")
+        base = td.baseline
+        if base is None:
+            raise DocumentError("TestDistributions has no Baseline", line=td.line,
                                 element="TestDistributions")
-        kids = _only_child(base_el, "Baseline")
-        if kids[0].tag == "FieldRef":
+        _refuse_unknown(base, "Baseline")
+        if base.field_refs:
             raise UnsupportedError("a Baseline given by FieldRef elements is not supported",
-                                   line=kids[0].sourceline, element="FieldRef")
-        alt_el = td.find("Alternate")
+                                   line=base.field_refs[0].line, element="FieldRef")
+        dist = base.distribution
+        if dist is None:
+            raise DocumentError("Baseline has no distribution", line=base.line,
+                                element="Baseline")
+        kind = dist.XML.tag
+        alt = td.alternate
         if self.statistic in ("zValue", "CUSUM"):
             if not is_numeric_type(self.info.data_type):
                 raise DocumentError(f"{self.statistic} needs a numeric field, not the "
-                                    f"{self.info.data_type} {self.field!r}", line=td.sourceline,
+                                    f"{self.info.data_type} {self.field!r}", line=td.line,
                                     element="TestDistributions")
-            if kids[0].tag not in CONTINUOUS:
+            if kind not in CONTINUOUS:
                 raise DocumentError(f"{self.statistic} needs a continuous Baseline distribution, "
-                                    f"not <{kids[0].tag}>", line=kids[0].sourceline,
-                                    element=kids[0].tag)
-            self.baseline = parse_distribution(kids[0])
+                                    f"not <{kind}>", line=dist.line, element=kind)
+            self.baseline = parse_distribution(dist)
             if self.statistic == "CUSUM":
-                if alt_el is None:
-                    raise DocumentError("CUSUM needs an Alternate distribution", line=td.sourceline,
+                if alt is None:
+                    raise DocumentError("CUSUM needs an Alternate distribution", line=td.line,
                                         element="TestDistributions")
-                self.alternate = parse_distribution(_only_child(alt_el, "Alternate")[0])
-                for d, e in ((self.baseline, kids[0]), (self.alternate, alt_el)):
+                _refuse_unknown(alt, "Alternate")
+                if alt.distribution is None:
+                    raise DocumentError("Alternate has no distribution", line=alt.line,
+                                        element="Alternate")
+                self.alternate = parse_distribution(alt.distribution)
+                for d, node in ((self.baseline, dist), (self.alternate, alt)):
                     if d.kind == "AnyDistribution":
                         raise UnsupportedError("CUSUM over an AnyDistribution (it has no density)",
-                                               line=e.sourceline, element="AnyDistribution")
+                                               line=node.line, element="AnyDistribution")
             return
-        if kids[0].tag not in ("CountTable", "NormalizedCountTable"):
+        if kind not in ("CountTable", "NormalizedCountTable"):
             raise DocumentError(f"{self.statistic} needs a CountTable or NormalizedCountTable "
-                                f"Baseline, not <{kids[0].tag}>", line=kids[0].sourceline,
-                                element=kids[0].tag)
-        self.table = CountTable(kids[0], self)
+                                f"Baseline, not <{kind}>", line=dist.line, element=kind)
+        self.table = CountTable(dist, self)
         if self.statistic == "chiSquareIndependence":
             if len(self.table.fields) < 2:
                 raise DocumentError("chiSquareIndependence needs a table over two or more fields",
-                                    line=kids[0].sourceline, element=kids[0].tag)
+                                    line=dist.line, element=kind)
             self.independence = independence_chi2(self.table)
             return
         if self.table.fields != [self.field]:
             raise DocumentError(f"{self.statistic} needs a count table over {self.field!r} alone",
-                                line=kids[0].sourceline, element=kids[0].tag)
+                                line=dist.line, element=kind)
         if self.statistic == "scalarProduct" and self.scheme not in (None, "Independent",
                                                                      "SizeWeighted"):
-            raise UnsupportedError(f"normalizationScheme={self.scheme!r}", line=td.sourceline,
+            raise UnsupportedError(f"normalizationScheme={self.scheme!r}", line=td.line,
                                    element="TestDistributions")
         self.table_values = [key[0] for key, _ in self.table.cells]
         self.table_counts = self.table.scaled_counts()

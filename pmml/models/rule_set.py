@@ -21,13 +21,16 @@ import numpy as np
 
 from portmodel.errors import DocumentError, UnsupportedError
 
-from .. import attributes
-from ..predicates import Tri, compile_pred, find_predicate, parse_predicate
+from ..objects.rule_set import CompoundRule, RuleSet
+from ..predicates import Tri, compile_pred, predicate_of
 from ..scope import Scope
 from ..values import Col, full, parse_scalar
 from .base import CompiledModel, Result, register
 
-CRITERIA = ("firstHit", "weightedSum", "weightedMax")
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
 
 
 @dataclass
@@ -43,27 +46,25 @@ class _Rule:
 @register("RuleSetModel")
 class RuleSetModel(CompiledModel):
     def compile(self) -> None:
-        el = self.el
+        spec = self.spec
         if self.function != "classification":
             raise UnsupportedError(f"RuleSetModel functionName={self.function!r}",
-                                   line=el.sourceline, element=el.tag)
-        rs = el.find("RuleSet")
-        if rs is None:
-            raise DocumentError("RuleSetModel has no RuleSet", line=el.sourceline, element=el.tag)
-        methods = rs.findall("RuleSelectionMethod")
-        if not methods:
-            raise DocumentError("RuleSet has no RuleSelectionMethod", line=rs.sourceline,
+                                   line=spec.line, element=spec.tag)
+        sets = spec.body(RuleSet)
+        if not sets:
+            raise DocumentError("RuleSetModel has no RuleSet", line=spec.line, element=spec.tag)
+        rs = sets[0]
+        if not rs.methods:
+            raise DocumentError("RuleSet has no RuleSelectionMethod", line=rs.line,
                                 element="RuleSet")
-        self.criterion = methods[0].get("criterion")
-        if self.criterion not in CRITERIA:
-            raise UnsupportedError(f"RuleSelectionMethod criterion={self.criterion!r}",
-                                   line=methods[0].sourceline, element="RuleSelectionMethod")
+        self.criterion = rs.methods[0].criterion
         dt = self.target_type
-        self.default_score = self._parse(rs.get("defaultScore"), rs)
-        self.default_confidence = attributes.number(rs, "defaultConfidence", "nan")
+        self.default_score = self._parse(rs.default_score, rs)
+        self.default_confidence = (rs.default_confidence if rs.default_confidence is not None
+                                   else float("nan"))
         self.preds: list[Callable[[Scope], Tri]] = []
         self.rules: list[_Rule] = []
-        self._flatten(rs, [])
+        self._flatten(rs)
         cats = self.categories()
         for r in self.rules:
             for v in [r.score, *r.dist]:
@@ -93,44 +94,40 @@ class RuleSetModel(CompiledModel):
         self.onehot = np.zeros((nr, k))          # rule -> its score's category
         self.onehot[np.arange(nr), self.rule_cat] = 1.0
 
-    def _parse(self, text: str | None, el) -> Any:
+    def _parse(self, text: str | None, node) -> Any:
         if text is None:
             return None
         try:
             return parse_scalar(text, self.target_type)
         except ValueError:
-            raise DocumentError(f"score {text!r} is not a {self.target_type}", line=el.sourceline,
-                                element=el.tag) from None
+            raise DocumentError(f"score {text!r} is not a {self.target_type}", line=node.line,
+                                element=node.XML.tag) from None
 
-    def _flatten(self, parent, outer: list[int]) -> None:
-        for child in parent:
-            if not isinstance(child.tag, str) or child.tag not in ("SimpleRule", "CompoundRule"):
-                continue
-            pel = find_predicate(child)
-            if pel is None:
-                raise DocumentError(f"{child.tag} without a predicate", line=child.sourceline,
-                                    element=child.tag)
-            self.preds.append(compile_pred(parse_predicate(pel, self.ctx)))
+    def _flatten(self, rule_set: RuleSet) -> None:
+        """The SimpleRules in document order, each with the predicates of its enclosing
+        CompoundRules (iterative: rules may nest deeply)."""
+        stack: list[tuple[Any, list[int]]] = [(r, []) for r in reversed(rule_set.rules)]
+        while stack:
+            child, outer = stack.pop()
+            tag = child.XML.tag
+            if child.predicate is None:
+                raise DocumentError(f"{tag} without a predicate", line=child.line, element=tag)
+            self.preds.append(compile_pred(predicate_of(child.predicate, self.ctx)))
             path = outer + [len(self.preds) - 1]
-            if child.tag == "CompoundRule":
-                self._flatten(child, path)
+            if isinstance(child, CompoundRule):
+                stack.extend((r, path) for r in reversed(child.rules))
                 continue
-            score = self._parse(child.get("score"), child)
-            if score is None:
-                raise DocumentError("SimpleRule without a score", line=child.sourceline,
-                                    element="SimpleRule")
-            rid = child.get("id") if child.get("id") is not None else str(len(self.rules) + 1)
-            rule = _Rule(rid, score, attributes.number(child, "confidence", "1"),
-                         attributes.number(child, "weight", "1"), path)
-            sds = child.findall("ScoreDistribution")
-            if sds:
+            score = self._parse(child.score, child)
+            rid = child.id if child.id is not None else str(len(self.rules) + 1)
+            rule = _Rule(rid, score, _or(child.confidence, 1.0), _or(child.weight, 1.0), path)
+            if child.distributions:
                 counts = {}
                 probs = {}
-                for sd in sds:
-                    v = self._parse(sd.get("value"), sd)
-                    counts[v] = attributes.number(sd, "recordCount", "0")
-                    if sd.get("probability") is not None:
-                        probs[v] = attributes.number(sd, "probability", required=True)
+                for sd in child.distributions:
+                    v = self._parse(sd.value, sd)
+                    counts[v] = _or(sd.record_count, 0.0)
+                    if sd.probability is not None:
+                        probs[v] = sd.probability
                 total = sum(counts.values())
                 rule.dist = {v: probs.get(v, counts[v] / total if total > 0 else np.nan)
                              for v in counts}

@@ -17,11 +17,13 @@ import numpy as np
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
 from .. import attributes
-from ..expressions import compile_expression, find_expression
-from ..predicates import Tri, compile_pred, find_predicate, parse_predicate
+from ..objects.scorecard import Attribute, Characteristic, Characteristics
+from ..predicates import Tri, compile_pred, predicate_of
 from ..scope import Scope
 from ..values import Col
 from .base import CompiledModel, Result, register, regression_result
+from ..expressions import compile_expression
+from .node_access import model_attrs
 
 BASELINE_METHODS = ("max", "min", "mean", "neutral", "other")
 
@@ -45,37 +47,36 @@ class _Characteristic:
 @register("Scorecard")
 class Scorecard(CompiledModel):
     def compile(self) -> None:
-        el = self.el
+        spec = self.spec
+        at = model_attrs(spec)           # the Scorecard's own attributes (text until here)
         if self.function != "regression":
-            raise UnsupportedError(f"Scorecard functionName={self.function!r}", line=el.sourceline,
-                                   element=el.tag)
-        self.initial = attributes.number(el, "initialScore", "0")
-        self.use_codes = attributes.boolean(el, "useReasonCodes", True)
-        self.algorithm = el.get("reasonCodeAlgorithm", "pointsBelow")
+            raise UnsupportedError(f"Scorecard functionName={self.function!r}", line=spec.line,
+                                   element=spec.tag)
+        self.initial = attributes.number(at, "initialScore", "0")
+        self.use_codes = attributes.boolean(at, "useReasonCodes", True)
+        self.algorithm = at.get("reasonCodeAlgorithm", "pointsBelow")
         if self.algorithm not in ("pointsAbove", "pointsBelow"):
-            raise UnsupportedError(f"reasonCodeAlgorithm={self.algorithm!r}", line=el.sourceline,
-                                   element=el.tag)
-        self.baseline_method = el.get("baselineMethod", "other")
+            raise UnsupportedError(f"reasonCodeAlgorithm={self.algorithm!r}", line=spec.line,
+                                   element=spec.tag)
+        self.baseline_method = at.get("baselineMethod", "other")
         if self.baseline_method not in BASELINE_METHODS:
-            raise DocumentError(f"baselineMethod={self.baseline_method!r}", line=el.sourceline,
-                                element=el.tag)
-        model_baseline = attributes.number(el, "baselineScore")
-        chars_el = el.find("Characteristics")
-        if chars_el is None or not chars_el.findall("Characteristic"):
-            raise DocumentError("Scorecard has no Characteristic", line=el.sourceline,
-                                element=el.tag)
+            raise DocumentError(f"baselineMethod={self.baseline_method!r}", line=spec.line,
+                                element=spec.tag)
+        model_baseline = attributes.number(at, "baselineScore")
+        parts = spec.body(Characteristics)
+        if not parts or not parts[0].characteristics:
+            raise DocumentError("Scorecard has no Characteristic", line=spec.line,
+                                element=spec.tag)
         self.codes: list[str] = []
         self.chars: list[_Characteristic] = []
-        for ch in chars_el.findall("Characteristic"):
-            attrs = []
-            for a in ch.findall("Attribute"):
-                attrs.append(self._attribute(a, ch))
+        for ch in parts[0].characteristics:
+            attrs = [self._attribute(a, ch) for a in ch.attributes]
             if not attrs:
-                raise DocumentError("Characteristic has no Attribute", line=ch.sourceline,
+                raise DocumentError("Characteristic has no Attribute", line=ch.line,
                                     element="Characteristic")
-            c = _Characteristic(ch.get("name"), attrs, line=ch.sourceline)
+            c = _Characteristic(ch.name, attrs, line=ch.line)
             if self.use_codes:
-                base = attributes.number(ch, "baselineScore", model_baseline)
+                base = ch.baseline_score if ch.baseline_score is not None else model_baseline
                 if base is not None:
                     c.baseline = base
                 elif self.baseline_method in ("max", "min") and all(
@@ -84,7 +85,7 @@ class Scorecard(CompiledModel):
                     c.baseline = max(pts) if self.baseline_method == "max" else min(pts)
                 else:
                     raise DocumentError("useReasonCodes needs a baselineScore (on the "
-                                        "Characteristic or the Scorecard)", line=ch.sourceline,
+                                        "Characteristic or the Scorecard)", line=ch.line,
                                         element="Characteristic")
             self.chars.append(c)
         # whole points give whole scores: an integer target stays integer
@@ -92,29 +93,27 @@ class Scorecard(CompiledModel):
             a.expr is None and a.points is not None and a.points.is_integer()
             for c in self.chars for a in c.attributes)
 
-    def _attribute(self, a, ch) -> _Attribute:
-        pel = find_predicate(a)
-        if pel is None:
-            raise DocumentError("Attribute without a predicate", line=a.sourceline,
+    def _attribute(self, a: Attribute, ch: Characteristic) -> _Attribute:
+        if a.predicate is None:
+            raise DocumentError("Attribute without a predicate", line=a.line,
                                 element="Attribute")
-        attr = _Attribute(compile_pred(parse_predicate(pel, self.ctx)), None)
-        cps = a.find("ComplexPartialScore")
+        attr = _Attribute(compile_pred(predicate_of(a.predicate, self.ctx)), None)
+        cps = a.complex_partial_score
         if cps is not None:
-            ex = find_expression(cps)
-            if ex is None:
+            if cps.expression is None:
                 raise DocumentError("ComplexPartialScore without an expression",
-                                    line=cps.sourceline, element="ComplexPartialScore")
-            attr.expr = compile_expression(ex, self.ctx)
-        elif a.get("partialScore") is not None:
-            attr.points = attributes.number(a, "partialScore", required=True)
+                                    line=cps.line, element="ComplexPartialScore")
+            attr.expr = compile_expression(cps.expression, self.ctx)
+        elif a.partial_score is not None:
+            attr.points = a.partial_score
         else:
             raise DocumentError("Attribute has neither partialScore nor ComplexPartialScore",
-                                line=a.sourceline, element="Attribute")
+                                line=a.line, element="Attribute")
         if self.use_codes:
-            code = a.get("reasonCode") or ch.get("reasonCode")
+            code = a.reason_code or ch.reason_code
             if code is None:
                 raise DocumentError("useReasonCodes: Attribute has no reasonCode (nor its "
-                                    "Characteristic)", line=a.sourceline, element="Attribute")
+                                    "Characteristic)", line=a.line, element="Attribute")
             if code not in self.codes:
                 self.codes.append(code)
             attr.code = self.codes.index(code)

@@ -10,13 +10,16 @@ from __future__ import annotations
 from portmodel.errors import UnsupportedError
 
 from ..context import Ctx
+from ..objects.models import Model
+from ..objects.text import BODY
 from .base import register
 
 
 @register("TextModel")
 def _refuse(el, ctx: Ctx):
-    part = next((c for c in el if isinstance(c.tag, str) and c.tag in (
-        "TextDictionary", "TextCorpus", "DocumentTermMatrix", "TextModelNormalization",
-        "TextModelSimiliarity")), el)
-    raise UnsupportedError(f"TextModel is not supported (model part <{part.tag}>)",
-                           line=part.sourceline, element=part.tag)
+    """Refused at load, naming the first typed part of the model (else the model itself)."""
+    spec = ctx.node(el, Model)
+    part = next((c for c in spec.content if isinstance(c, BODY)), None)
+    tag, line = (part.XML.tag, part.line) if part is not None else (spec.tag, spec.line)
+    raise UnsupportedError(f"TextModel is not supported (model part <{tag}>)", line=line,
+                           element=tag)

@@ -34,10 +34,13 @@ import numpy as np
 
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 
-from .. import attributes
+from ..objects import time_series as objects_ts
+from ..objects.models import Model
+from ..objects.nodes import Fragment, Node
 from ..predicates import parse_array
 from ..scope import Scope
-from .base import COMMON_CHILDREN, CompiledModel, Result, num_attr, register, regression_result
+from .base import COMMON_CHILDREN, CompiledModel, Result, register, regression_result
+from .node_access import model_attrs
 
 ALGORITHMS = ("ARIMA", "ExponentialSmoothing", "SeasonalTrendDecomposition", "SpectralAnalysis",
               "StateSpaceModel", "GARCH")
@@ -45,55 +48,51 @@ TRENDS = ("additive", "damped_additive", "multiplicative", "damped_multiplicativ
 _CHILDREN = COMMON_CHILDREN | {"TimeSeries"} | set(ALGORITHMS)
 
 
+def _refuse_unknown(node: Node, where: str) -> None:
+    """Elements the schema does not put in this part (kept as fragments) are refused."""
+    for f in node.extensions:
+        if f.tag != "Extension":
+            raise UnsupportedError(f"<{f.tag}> in {where}", line=f.line, element=f.tag)
+
+
 class ExponentialSmoothing:
     """Level, optional trend and seasonality: forecasts for an array of horizons."""
 
-    def __init__(self, el):
-        for child in el:
-            if isinstance(child.tag, str) and child.tag not in (
-                    "Extension", "Level", "Trend_ExpoSmooth", "Seasonality_ExpoSmooth", "TimeValue"):
-                raise UnsupportedError(f"<{child.tag}> in ExponentialSmoothing",
-                                       line=child.sourceline, element=child.tag)
-        self.transformation = el.get("transformation", "none")
-        if self.transformation not in ("none", "logarithmic", "squareroot"):
-            raise UnsupportedError(f"ExponentialSmoothing transformation={self.transformation!r}",
-                                   line=el.sourceline, element=el.tag)
-        level = el.find("Level")
-        if level is None or level.get("smoothedValue") is None:
+    def __init__(self, node: objects_ts.ExponentialSmoothing):
+        _refuse_unknown(node, "ExponentialSmoothing")
+        self.transformation = node.transformation or "none"
+        level = node.level
+        if level is None or level.smoothed_value is None:
             raise DocumentError("ExponentialSmoothing needs a Level with a smoothedValue",
-                                line=(level if level is not None else el).sourceline,
+                                line=(level if level is not None else node).line,
                                 element="Level")
-        self.level = num_attr(level, "smoothedValue")
+        self.level = level.smoothed_value
         self.trend = None
-        trend = el.find("Trend_ExpoSmooth")
+        trend = node.trend
         if trend is not None:
-            self.trend = trend.get("trend", "additive")
+            self.trend = trend.trend or "additive"
             if self.trend not in TRENDS:
                 raise UnsupportedError(f"Trend_ExpoSmooth trend={self.trend!r}",
-                                       line=trend.sourceline, element="Trend_ExpoSmooth")
-            if trend.get("smoothedValue") is None:
+                                       line=trend.line, element="Trend_ExpoSmooth")
+            if trend.smoothed_value is None:
                 raise DocumentError("Trend_ExpoSmooth needs a smoothedValue",
-                                    line=trend.sourceline, element="Trend_ExpoSmooth")
-            self.slope = num_attr(trend, "smoothedValue")
-            self.phi = num_attr(trend, "phi", "1")
+                                    line=trend.line, element="Trend_ExpoSmooth")
+            self.slope = trend.smoothed_value
+            self.phi = 1.0 if trend.phi is None else trend.phi
         self.season = None
-        season = el.find("Seasonality_ExpoSmooth")
+        season = node.seasonality
         if season is not None:
-            self.season_type = season.get("type")
-            if self.season_type not in ("additive", "multiplicative"):
-                raise UnsupportedError(f"Seasonality_ExpoSmooth type={self.season_type!r}",
-                                       line=season.sourceline, element="Seasonality_ExpoSmooth")
-            period = attributes.integer(season, "period", required=True)
-            arr = season.find("Array")
-            if arr is None:
-                raise DocumentError("Seasonality_ExpoSmooth has no Array", line=season.sourceline,
+            self.season_type = season.type
+            period = season.period
+            if season.array is None:
+                raise DocumentError("Seasonality_ExpoSmooth has no Array", line=season.line,
                                     element="Seasonality_ExpoSmooth")
-            self.season = np.array(parse_array(arr, "double"), float)
+            self.season = np.array(parse_array(season.array, "double"), float)
             if period < 1 or len(self.season) != period:
                 raise DocumentError(f"Seasonality_ExpoSmooth period {period} with "
-                                    f"{len(self.season)} seasonal values", line=season.sourceline,
+                                    f"{len(self.season)} seasonal values", line=season.line,
                                     element="Seasonality_ExpoSmooth")
-            self.phase = attributes.integer(season, "phase", period)
+            self.phase = period if season.phase is None else season.phase
 
     def forecast(self, h: np.ndarray) -> np.ndarray:
         S = self.level
@@ -121,31 +120,28 @@ class ExponentialSmoothing:
 class StateSpace:
     """Z T^(h-1) x + intercept."""
 
-    def __init__(self, el):
-        from .general_regression import parse_matrix
-        for child in el:
-            if isinstance(child.tag, str) and child.tag not in (
-                    "Extension", "StateVector", "TransitionMatrix", "MeasurementMatrix"):
-                raise UnsupportedError(f"<{child.tag}> in StateSpaceModel", line=child.sourceline,
-                                       element=child.tag)
-        sv = el.find("StateVector")
-        mm = el.find("MeasurementMatrix")
-        if sv is None or sv.find("Array") is None or mm is None or mm.find("Matrix") is None:
+    def __init__(self, node: objects_ts.StateSpaceModel):
+        _refuse_unknown(node, "StateSpaceModel")
+        for other in node.others:
+            raise UnsupportedError(f"<{other.tag}> in StateSpaceModel", line=other.line,
+                                   element=other.tag)
+        sv, mm = node.state, node.measurement
+        if sv is None or sv.array is None or mm is None or mm.matrix is None:
             raise DocumentError("StateSpaceModel needs a StateVector and a MeasurementMatrix",
-                                line=el.sourceline, element=el.tag)
-        self.state = np.array(parse_array(sv.find("Array"), "double"), float)
-        self.measure = np.atleast_2d(parse_matrix(mm.find("Matrix")))
+                                line=node.line, element="StateSpaceModel")
+        self.state = np.array(parse_array(sv.array, "double"), float)
+        self.measure = np.atleast_2d(mm.matrix.to_array())
         k = len(self.state)
-        tm = el.find("TransitionMatrix")
-        if tm is not None and tm.find("Matrix") is None:
-            raise DocumentError("TransitionMatrix has no Matrix", line=tm.sourceline,
+        tm = node.transition
+        if tm is not None and tm.matrix is None:
+            raise DocumentError("TransitionMatrix has no Matrix", line=tm.line,
                                 element="TransitionMatrix")
-        self.transition = np.eye(k) if tm is None else parse_matrix(tm.find("Matrix"))
+        self.transition = np.eye(k) if tm is None else tm.matrix.to_array()
         if self.measure.shape != (1, k) or self.transition.shape != (k, k):
             raise DocumentError(f"StateSpaceModel shapes do not fit: state {k}, measurement "
                                 f"{self.measure.shape}, transition {self.transition.shape}",
-                                line=el.sourceline, element=el.tag)
-        self.intercept = num_attr(el, "intercept", "0")
+                                line=node.line, element="StateSpaceModel")
+        self.intercept = 0.0 if node.intercept is None else node.intercept
 
     def forecast(self, h: np.ndarray) -> np.ndarray:
         out = np.empty(len(h))
@@ -159,29 +155,32 @@ class StateSpace:
 @register("TimeSeriesModel")
 class TimeSeriesModel(CompiledModel):
     def compile(self) -> None:
-        el = self.el
-        best = el.get("bestFit")
+        spec = self.spec
+        best = model_attrs(spec).get("bestFit")
         if best not in ALGORITHMS:
-            raise DocumentError(f"TimeSeriesModel bestFit={best!r}", line=el.sourceline,
-                                element=el.tag)
-        for child in el:
-            if isinstance(child.tag, str) and child.tag not in _CHILDREN:
-                raise UnsupportedError(f"<{child.tag}> in TimeSeriesModel is not supported",
-                                       line=child.sourceline, element=child.tag)
-        alg = el.find(best)
+            raise DocumentError(f"TimeSeriesModel bestFit={best!r}", line=spec.line,
+                                element=spec.tag)
+        alg = None
+        for child in spec.content:
+            tag = child.tag if isinstance(child, (Fragment, Model)) else child.XML.tag
+            if tag not in _CHILDREN:
+                raise UnsupportedError(f"<{tag}> in TimeSeriesModel is not supported",
+                                       line=child.line, element=tag)
+            if tag == best and alg is None:
+                alg = child
         if best not in ("ExponentialSmoothing", "StateSpaceModel"):
-            where = alg if alg is not None else el
+            line = alg.line if alg is not None else spec.line
             raise UnsupportedError(f"time series algorithm <{best}> is not supported",
-                                   line=where.sourceline, element=best)
+                                   line=line, element=best)
         if alg is None:
-            raise DocumentError(f"bestFit names <{best}>, which the model lacks", line=el.sourceline,
-                                element=el.tag)
+            raise DocumentError(f"bestFit names <{best}>, which the model lacks", line=spec.line,
+                                element=spec.tag)
         self.algorithm = ExponentialSmoothing(alg) if best == "ExponentialSmoothing" \
             else StateSpace(alg)
         horizon = [m.name for m in self.mining if m.usage == "supplementary"]
         if len(horizon) > 1:
             raise DocumentError(f"TimeSeriesModel takes one supplementary (horizon) field, not "
-                                f"{len(horizon)}", line=el.find("MiningSchema").sourceline,
+                                f"{len(horizon)}", line=spec.mining_schema.line,
                                 element="MiningSchema")
         self.horizon = horizon[0] if horizon else None
 

@@ -51,6 +51,8 @@ def _complete_model(doc: Document, model: Model, known: dict[str, str]) -> Model
             c = replace(c, segments=tuple(
                 s if s.model is None else replace(s, model=_complete_model(doc, s.model, {}))
                 for s in c.segments))
+        elif isinstance(c, Model):        # a model embedded in it (AnomalyDetectionModel's)
+            c = _complete_model(doc, c, {})
         content.append(c)
     return replace(model, content=tuple(content))
 

@@ -7,7 +7,10 @@ regression tables, neurons, ...). ``Segmentation``/``Segment`` nest models recur
 Typed bodies so far: RegressionModel (``regression``), NeuralNetwork (``neural``),
 GeneralRegressionModel (``general_regression``), NaiveBayesModel (``naive_bayes``),
 SupportVectorMachineModel (``svm``), ClusteringModel, NearestNeighborModel and
-GaussianProcessModel (``clustering``). Other bodies are fragments, written back as read.
+GaussianProcessModel (``clustering``), RuleSetModel (``rule_set``), AssociationModel
+(``association``), Scorecard (``scorecard``), AnomalyDetectionModel (``anomaly_detection``: the
+model it embeds is a ``Model`` in its content), TimeSeriesModel (``time_series``), BaselineModel
+(``baseline``) and TextModel (``text``). Other bodies are fragments, written back as read.
 """
 from __future__ import annotations
 
@@ -98,28 +101,34 @@ class Model(Node):
         return tuple(c for c in self.content if isinstance(c, cls))
 
     def models(self) -> Iterator["Model"]:
-        """This model and every model nested in its segmentation (iterative)."""
+        """This model and every model nested in its segmentation or embedded in it (an
+        AnomalyDetectionModel's), depth first (iterative)."""
         stack: list[Model] = [self]
         while stack:
             m = stack.pop()
             yield m
             seg = m.segmentation
+            inner = [c for c in m.content if isinstance(c, Model)]
             if seg is not None:
-                stack.extend(reversed([s.model for s in seg.segments if s.model is not None]))
+                inner += [s.model for s in seg.segments if s.model is not None]
+            stack.extend(reversed(inner))
 
 
 #: the typed child classes of a model element (by tag); anything else is a Fragment
 def model_child_classes() -> dict[str, type]:
     from .neural import NeuralInputs, NeuralLayer, NeuralOutputs
     from .regression import RegressionTable
-    from . import clustering, general_regression, naive_bayes, svm
-    return {cls.XML.tag: cls for cls in (MiningSchema, Output, ModelStats, Targets,
-                                         LocalTransformations, ModelVerification, Segmentation,
-                                         RegressionTable, NeuralInputs, NeuralLayer,
-                                         NeuralOutputs, *general_regression.BODY,
-                                         *naive_bayes.BODY,
-                                         *svm.BODY,
-                                         *clustering.BODY)}
+    from . import (anomaly_detection, association, baseline, clustering, general_regression,
+                   naive_bayes, rule_set, scorecard, svm, text, time_series)
+    bodies = (*general_regression.BODY, *naive_bayes.BODY, *svm.BODY, *clustering.BODY,
+              *rule_set.BODY, *association.BODY, *scorecard.BODY, *anomaly_detection.BODY,
+              *time_series.BODY, *baseline.BODY, *text.BODY)
+    return {**{cls.XML.tag: cls for cls in (MiningSchema, Output, ModelStats, Targets,
+                                            LocalTransformations, ModelVerification,
+                                            Segmentation, RegressionTable, NeuralInputs,
+                                            NeuralLayer, NeuralOutputs, *bodies)},
+            # a model embedded in a model (AnomalyDetectionModel's) is a Model too
+            **dict.fromkeys(MODEL_TAGS, Model)}
 
 
 #: the parts every model element begins with, in schema order
@@ -128,7 +137,7 @@ HEAD_ORDER = ("MiningSchema", "Output", "ModelStats", "ModelExplanation", "Targe
 
 
 def _tag(item) -> str:
-    return item.tag if isinstance(item, Fragment) else item.XML.tag
+    return item.tag if isinstance(item, (Fragment, Model)) else item.XML.tag
 
 
 def schema_order(content) -> tuple:
