@@ -25,6 +25,7 @@ from .regression import (CategoricalPredictor, NumericPredictor, PredictorTerm,
 from .read import read, read_document, read_model
 from .schema import MiningField, MiningSchema, Output, OutputField, Target, Targets, TargetValue
 from .table import InlineTable, Row
+from .tree import TreeNodes
 from .transformations import (DefineFunction, DerivedField, LocalTransformations,
                               ParameterField, TransformationDictionary, dependencies,
                               derived_references)

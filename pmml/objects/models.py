@@ -4,9 +4,10 @@ class for them (MiningSchema, Output, ModelStats, Targets, LocalTransformations,
 ModelVerification, Segmentation) and kept as ``Fragment`` otherwise (the model body: nodes,
 regression tables, neurons, ...). ``Segmentation``/``Segment`` nest models recursively.
 
-Typed bodies so far: RegressionModel (``regression``: RegressionTable and its predictors) and
-NeuralNetwork (``neural``: inputs, layers, neurons, connections, outputs). Other bodies (TreeModel
-nodes, GeneralRegressionModel, ...) are fragments, written back as read.
+Typed bodies so far: RegressionModel (``regression``: RegressionTable and its predictors),
+NeuralNetwork (``neural``: inputs, layers, neurons, connections, outputs) and TreeModel (``tree``:
+its Node hierarchy as flat tuples). Other bodies (GeneralRegressionModel, ...) are fragments,
+written back as read.
 """
 from __future__ import annotations
 
@@ -111,10 +112,11 @@ class Model(Node):
 def model_child_classes() -> dict[str, type]:
     from .neural import NeuralInputs, NeuralLayer, NeuralOutputs
     from .regression import RegressionTable
+    from .tree import TreeNodes
     return {cls.XML.tag: cls for cls in (MiningSchema, Output, ModelStats, Targets,
                                          LocalTransformations, ModelVerification, Segmentation,
                                          RegressionTable, NeuralInputs, NeuralLayer,
-                                         NeuralOutputs)}
+                                         NeuralOutputs, TreeNodes)}
 
 
 #: the parts every model element begins with, in schema order

@@ -112,6 +112,9 @@ def read_node(cls, el) -> Node:
     """One element as an instance of cls (children read the same way)."""
     if cls is Model:
         return read_model(el)
+    custom = getattr(cls, "read_element", None)
+    if custom is not None:           # a class with its own (flat) reader: TreeNodes
+        return custom(el)
     spec = cls.XML
     kw = read_attributes(cls, el)
     attrib = el.attrib
