@@ -148,17 +148,29 @@ def schema_order(content) -> tuple:
 
 
 @dataclass(frozen=True, slots=True)
+class VariableWeight(Node):
+    """A Segment's per-row weight: the value of a field."""
+
+    field: str | None = None
+    extensions: tuple[Fragment, ...] = ()
+    vendor: tuple[tuple[str, str], ...] = ()
+    line: int | None = line_field()
+    REFS: ClassVar[tuple[str, ...]] = ("field",)
+    XML: ClassVar[Spec] = Spec("VariableWeight", (Attr("field", "field", required=True),))
+
+
+@dataclass(frozen=True, slots=True)
 class Segment(Node):
     id: str | None = None
     weight: float | None = None
-    variable_weight: Fragment | None = None
+    variable_weight: VariableWeight | None = None
     predicate: Predicate | None = None
     model: Model | None = None
     extensions: tuple[Fragment, ...] = ()
     vendor: tuple[tuple[str, str], ...] = ()
     line: int | None = line_field()
     XML: ClassVar[Spec] = Spec("Segment", (Attr("id", "id"), Attr("weight", "weight", NUMBER)),
-                               (Child("variable_weight", ("VariableWeight",)),
+                               (Child("variable_weight", (VariableWeight,)),
                                 Child("predicate", PREDICATES),
                                 Child("model", (Model,))))
 
