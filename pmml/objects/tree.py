@@ -121,6 +121,7 @@ class TreeNodes(Node):
     @classmethod
     def read_element(cls, root) -> "TreeNodes":
         """The root <Node> element (and every Node below it) read in one iterative pass."""
+        from ..attributes import parse_number
         from .read import _vendor, attribute, read_node
         model_el = root.getparent()
         model_kw: dict[str, Any] = {}
@@ -129,22 +130,11 @@ class TreeNodes(Node):
             for a in TREE_MODEL_ATTRS:
                 if get(a.xml) is not None:
                     model_kw[a.py] = attribute(model_el, a)
-        parent: list[int] = []
-        ids: list = []
-        scores: list = []
-        rcs: list = []
-        dcs: list = []
-        ops: list = []
-        pfields: list = []
-        pvalues: list = []
+        rows: list[tuple] = []       # per node: parent, id, score, recordCount, defaultChild,
+        #                              line, predicate operator, field, value, predicate line
+        sds: list[tuple] = []        # per ScoreDistribution: node, value, recordCount,
+        #                              confidence, probability
         others: list = []
-        lines: list = []
-        plines: list = []
-        sd_node: list[int] = []
-        sd_value: list = []
-        sd_rc: list = []
-        sd_cf: list = []
-        sd_pr: list = []
         extras: list = []
         vendors: list = []
         sd_extras: list = []
@@ -152,28 +142,29 @@ class TreeNodes(Node):
         numbers: dict[str, float] = {}
 
         def number(el, name: str, text: str) -> float:
-            v = numbers.get(text)
-            if v is None:
-                v = numbers[text] = attribute(el, _NUMBER_ATTRS[name])
+            # (through the typed helper's parser; the helper itself for the error)
+            try:
+                v = numbers[text] = parse_number(text)
+            except ValueError:
+                attribute(el, _NUMBER_ATTRS[name])
+                raise
             return v
 
         stack = [(root, -1)]
-        pop, push = stack.pop, stack.append
+        pop, push, add, add_sd = stack.pop, stack.append, rows.append, sds.append
+        no_predicate = (None, None, None, None)
         while stack:
             el, up = pop()
-            i = len(parent)
-            parent.append(up)
-            lines.append(el.sourceline)
+            i = len(rows)
             attrib = el.attrib
             get = attrib.get
             nid = get("id")
             score = get("score")
             dc = get("defaultChild")
             rc = get("recordCount")
-            ids.append(nid)
-            scores.append(score)
-            dcs.append(dc)
-            rcs.append(None if rc is None else number(el, "recordCount", rc))
+            if rc is not None:
+                v = numbers.get(rc)
+                rc = v if v is not None else number(el, "recordCount", rc)
             if len(attrib) > (nid is not None) + (score is not None) + (dc is not None) + (
                     rc is not None):            # other attributes: keep the x- ones
                 v = _vendor(el)
@@ -190,27 +181,31 @@ class TreeNodes(Node):
                     else:
                         kids.append(c)
                 elif tag == "ScoreDistribution":
-                    j = len(sd_node)
-                    sd_node.append(i)
                     a = c.attrib
                     sget = a.get
                     value = sget("value")
-                    sd_value.append(value)
                     t = sget("recordCount")
-                    sd_rc.append(None if t is None else number(c, "sd.recordCount", t))
                     t2 = sget("confidence")
-                    sd_cf.append(None if t2 is None else number(c, "sd.confidence", t2))
                     t3 = sget("probability")
-                    sd_pr.append(None if t3 is None else number(c, "sd.probability", t3))
                     if len(a) > (value is not None) + (t is not None) + (t2 is not None) + (
                             t3 is not None):
                         v = _vendor(c)
                         if v:
-                            sd_vendor.append((j, v))
+                            sd_vendor.append((len(sds), v))
+                    if t is not None:
+                        v = numbers.get(t)
+                        t = v if v is not None else number(c, "sd.recordCount", t)
+                    if t2 is not None:
+                        v = numbers.get(t2)
+                        t2 = v if v is not None else number(c, "sd.confidence", t2)
+                    if t3 is not None:
+                        v = numbers.get(t3)
+                        t3 = v if v is not None else number(c, "sd.probability", t3)
                     if len(c):
                         frags = tuple(Fragment(x) for x in c if isinstance(x.tag, str))
                         if frags:
-                            sd_extras.append((j, frags))
+                            sd_extras.append((len(sds), frags))
+                    add_sd((i, value, t, t2, t3))
                 elif pel is None and tag in _PRED_TAGS:
                     pel = c
                 elif isinstance(tag, str):
@@ -221,12 +216,8 @@ class TreeNodes(Node):
             if extra is not None:
                 extras.append((i, tuple(extra)))
             if pel is None:
-                ops.append(None)
-                pfields.append(None)
-                pvalues.append(None)
-                plines.append(None)
+                add((up, nid, score, rc, dc, el.sourceline) + no_predicate)
             else:
-                plines.append(pel.sourceline)
                 ptag = pel.tag
                 pa = pel.attrib
                 if ptag == "SimplePredicate":
@@ -236,35 +227,32 @@ class TreeNodes(Node):
                     value = pget("value")
                     if op in _SIMPLE_OPS and fname and len(pa) == 2 + (value is not None) \
                             and not len(pel):
-                        ops.append(op)
-                        pfields.append(fname)
-                        pvalues.append(value)
-                        continue_ = True
+                        add((up, nid, score, rc, dc, el.sourceline, op, fname, value,
+                             pel.sourceline))
                     else:
-                        continue_ = False
+                        ptag = None
                 elif (ptag == "True" or ptag == "False") and not len(pa) and not len(pel):
-                    ops.append(ptag)
-                    pfields.append(None)
-                    pvalues.append(None)
-                    continue_ = True
+                    add((up, nid, score, rc, dc, el.sourceline, ptag, None, None,
+                         pel.sourceline))
                 else:
-                    continue_ = False
-                if not continue_:
-                    others.append((i, read_node(PREDICATE_CLASSES[ptag], pel)))
-                    ops.append(None)
-                    pfields.append(None)
-                    pvalues.append(None)
+                    ptag = None
+                if ptag is None:
+                    others.append((i, read_node(PREDICATE_CLASSES[pel.tag], pel)))
+                    add((up, nid, score, rc, dc, el.sourceline, None, None, None,
+                         pel.sourceline))
             if kids is not None:
                 for k in reversed(kids):
                     push((k, i))
-        return cls(parent=tuple(parent), id=tuple(ids), score=tuple(scores),
-                   record_count=tuple(rcs), default_child=tuple(dcs), pred_op=tuple(ops),
-                   pred_field=tuple(pfields), pred_value=tuple(pvalues),
-                   predicates=tuple(others), sd_node=tuple(sd_node), sd_value=tuple(sd_value),
-                   sd_record_count=tuple(sd_rc), sd_confidence=tuple(sd_cf),
-                   sd_probability=tuple(sd_pr), extras=tuple(extras),
+        (parent, ids, scores, rcs, dcs, lines, ops, pfields, pvalues,
+         plines) = zip(*rows)
+        sd_cols = tuple(zip(*sds)) if sds else ((),) * 5
+        return cls(parent=parent, id=ids, score=scores, record_count=rcs, default_child=dcs,
+                   pred_op=ops, pred_field=pfields, pred_value=pvalues,
+                   predicates=tuple(others), sd_node=sd_cols[0], sd_value=sd_cols[1],
+                   sd_record_count=sd_cols[2], sd_confidence=sd_cols[3],
+                   sd_probability=sd_cols[4], extras=tuple(extras),
                    vendor_attrs=tuple(vendors), sd_extras=tuple(sd_extras),
-                   sd_vendor=tuple(sd_vendor), lines=tuple(lines), pred_lines=tuple(plines),
+                   sd_vendor=tuple(sd_vendor), lines=lines, pred_lines=plines,
                    line=root.sourceline, **model_kw)
 
     # ------------------------------------------------------------------ writing
