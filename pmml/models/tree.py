@@ -9,6 +9,7 @@ walk is the general path and the kernel's test oracle.
 """
 from __future__ import annotations
 
+import re
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -483,7 +484,14 @@ def build_tree(body: TreeNodes, model: TreeModel) -> TreeArrays:
     constant: dict[str, Pred] = {}   # <True/> and <False/> predicates, shared
     infos: dict[str, Any] = {}
     lines = body.lines
-    for i, (op, fname, text) in enumerate(zip(body.pred_op, body.pred_field, body.pred_value)):
+    ops, names, texts = body.pred_op, body.pred_field, body.pred_value
+    numeric = _comparison_values(ops, names, texts, ctx, infos)
+    for i, op in enumerate(ops):
+        v = numeric[i]
+        if v is not None:
+            fname = names[i]
+            preds.append(Pred("simple", fname, op, v, info=infos[fname], line=plines[i]))
+            continue
         if op is None:
             node = others.get(i)
             if node is None:     # (Spark MLlib writes some): read as <True/>, as JPMML does
@@ -498,13 +506,10 @@ def build_tree(body: TreeNodes, model: TreeModel) -> TreeArrays:
                 p = constant[op] = Pred("true" if op == "True" else "false", line=plines[i])
             preds.append(p)
             continue
+        fname, text = names[i], texts[i]
         p = None
         if op in _COMPARISONS and text is not None:
             info = infos.get(fname)
-            if info is None:
-                info = ctx.lookup(fname)
-                if info is not None:
-                    infos[fname] = info
             if info is not None:
                 try:
                     p = Pred("simple", fname, op, parse_scalar(text, info.data_type), info=info,
@@ -549,6 +554,49 @@ def build_tree(body: TreeNodes, model: TreeModel) -> TreeArrays:
     ids_arr[:] = ids
     return TreeArrays(preds, children, default_child, has_score, scores, ids_arr, rcs, dist,
                       counts, conf, max_depth, frozenset(body.fields()))
+
+
+_NUMERIC_TYPES = ("double", "float", "integer")
+#: many plain numbers, one a line (``values.parse_scalar``'s numbers, without blanks)
+_NUMBERS = re.compile(r"(?:[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\n)*"
+                      r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+
+
+def _comparison_values(ops, names, texts, ctx, infos: dict) -> list:
+    """Per node, the parsed value of its comparison with a numeric field (None for any other
+    predicate): the values of each data type checked by one regular expression and converted
+    in one call, as ``parse_scalar`` would one by one (anything else, NaN or INF or an error,
+    is left to it). infos receives the fields' FieldInfos."""
+    out: list = [None] * len(ops)
+    groups: dict[str, tuple[list[int], list[str]]] = {}
+    for i, op in enumerate(ops):
+        if op in _COMPARISONS:
+            text = texts[i]
+            if text is None:
+                continue
+            fname = names[i]
+            info = infos.get(fname)
+            if info is None:
+                info = ctx.lookup(fname)
+                if info is None:
+                    continue
+                infos[fname] = info
+            dt = info.data_type
+            if dt in _NUMERIC_TYPES:
+                g = groups.get(dt)
+                if g is None:
+                    g = groups[dt] = ([], [])
+                g[0].append(i)
+                g[1].append(text)
+    for dt, (idx, group) in groups.items():
+        if not _NUMBERS.fullmatch("\n".join(group)):
+            continue
+        values = np.array(group, dtype=float)
+        if dt == "float":            # (rounded from the double, as parse_scalar rounds)
+            values = values.astype(np.float32).astype(float)
+        for i, v in zip(idx, values.tolist()):
+            out[i] = v
+    return out
 
 
 def _distributions(body: TreeNodes, model: TreeModel, scores: list) -> tuple:
