@@ -531,7 +531,7 @@ def build_tree(body: TreeNodes, model: TreeModel) -> TreeArrays:
                 raise DocumentError(f"defaultChild {dc!r} names no Node", line=lines[j],
                                     element="Node")
             default_child[j] = id_to_index[dc]
-    rcs = np.fromiter((nan if v is None else v for v in body.record_count), float, n)
+    rcs = np.array(body.record_count, dtype=float)        # (None becomes NaN)
     score_parsed: dict[str, Any] = {}
     scores: list[Any] = []
     for i, text in enumerate(body.score):
@@ -613,9 +613,9 @@ def _distributions(body: TreeNodes, model: TreeModel, scores: list) -> tuple:
         except ValueError:
             raise DocumentError(f"ScoreDistribution value {text!r} is not a {dt}",
                                 element="ScoreDistribution") from None
-    labels = [parsed[t] for t in body.sd_value]
     cats = model.cats
     if not cats:
+        labels = [parsed[t] for t in body.sd_value]
         by_node: dict[int, list] = {}
         for j, i in enumerate(body.sd_node):
             by_node.setdefault(i, []).append(labels[j])
@@ -628,16 +628,17 @@ def _distributions(body: TreeNodes, model: TreeModel, scores: list) -> tuple:
         cats = model.cats = list(seen)
     k = len(cats)
     counts = np.zeros((n, k))
-    m = len(labels)
+    m = len(body.sd_value)
     if not m:
         return None, counts, None
     cat_index = {c: j for j, c in enumerate(cats)}
-    ci = np.fromiter((cat_index.get(v, -1) for v in labels), np.int64, m)
+    text_index = {t: cat_index.get(v, -1) for t, v in parsed.items()}
+    ci = np.array([text_index[t] for t in body.sd_value], np.int64)
     node = np.array(body.sd_node, np.int64)
     nan = np.nan
-    rc = np.fromiter((nan if v is None else v for v in body.sd_record_count), float, m)
-    pr = np.fromiter((nan if v is None else v for v in body.sd_probability), float, m)
-    cf = np.fromiter((nan if v is None else v for v in body.sd_confidence), float, m)
+    rc = np.array(body.sd_record_count, dtype=float)      # (None becomes NaN)
+    pr = np.array(body.sd_probability, dtype=float)
+    cf = np.array(body.sd_confidence, dtype=float)
     has_sd = np.bincount(node, minlength=n) > 0
     known = ci >= 0
     node_k, ci_k, rc_k = node[known], ci[known], rc[known]
