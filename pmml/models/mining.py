@@ -425,7 +425,18 @@ def _mask(rows: np.ndarray, n: int) -> np.ndarray:
     return m
 
 
+_INVERSE = "model elements by node"   # (a key of the document's index: cleared with it)
+
+
 def _model_elements(ctx) -> dict[int, object]:
     """id of a typed model node -> its element, from the document's index (the CompiledModel
-    constructor still takes the element; this goes when it builds from the typed model)."""
-    return {id(node): el for el, node in ctx.objects.items() if isinstance(node, objects.Model)}
+    constructor still takes the element; this goes when it builds from the typed model). Built
+    once per document and kept in the index itself, which is emptied once the document is
+    compiled (no compiled model keeps elements through it)."""
+    index = ctx.objects
+    inverse = index.get(_INVERSE)
+    if inverse is None:
+        inverse = {id(node): el for el, node in index.items() if isinstance(node, objects.Model)}
+        if inverse:
+            index[_INVERSE] = inverse
+    return inverse
