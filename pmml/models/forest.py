@@ -198,10 +198,7 @@ def _shared_defs(models: list) -> dict | None:
     keys: dict[str, tuple] = {}
     for m in models:
         specs = {s.name: s for s in m.mining if s.usage != "predicted"}
-        used: set[str] = set()
-        for p in m.tree.pred:
-            used |= p.fields()
-        for name in used:
+        for name in m.tree.fields:
             spec = specs.get(name)
             key = _spec_key(spec) if spec is not None else ("parent",)
             if keys.setdefault(name, key) != key:

@@ -20,14 +20,15 @@ import numpy as np
 
 from portmodel.errors import DocumentError, UnsupportedError
 
-from .. import attributes
 from ..dictionary import FieldInfo
 from ..expressions import compile_derived_fields
 from ..output import OutputPlan
-from ..predicates import Pred, Tri, compile_pred, find_predicate, parse_predicate
+from .. import objects
+from ..objects import Fragment
+from ..predicates import Pred, Tri, compile_pred, predicate_of
 from ..scope import Scope
 from ..values import Col, format_value, full, is_numeric_type
-from .base import CompiledModel, Result, SegmentView, compile_model, find_model, register
+from .base import CompiledModel, Result, SegmentView, compile_model, register
 from .ensemble_aggregation import VOTE_METHODS, blank_rows, make_aggregator
 from .row_subsets import combine, combine_results, expand, expand_result, subset_scope, take, \
     take_result
@@ -62,41 +63,40 @@ class Segment:
 @register("MiningModel")
 class MiningModel(CompiledModel):
     def compile(self) -> None:
-        el = self.el
-        for tag in ("Regression", "DecisionTree"):
-            if el.find(tag) is not None:
-                raise UnsupportedError(f"model composition with an embedded <{tag}>",
-                                       line=el.find(tag).sourceline, element=tag)
-        seg_el = el.find("Segmentation")
-        if seg_el is None:
-            raise DocumentError("MiningModel has no Segmentation", line=el.sourceline,
-                                element=el.tag)
-        self.method = seg_el.get("multipleModelMethod")
+        spec = self.spec
+        for c in spec.content:
+            if isinstance(c, Fragment) and c.tag in ("Regression", "DecisionTree"):
+                raise UnsupportedError(f"model composition with an embedded <{c.tag}>",
+                                       line=c.line, element=c.tag)
+        seg = spec.segmentation
+        if seg is None:
+            raise DocumentError("MiningModel has no Segmentation", line=self.line,
+                                element=self.tag)
+        self.method = seg.multiple_model_method
         if self.method not in ALL_METHODS:
-            raise UnsupportedError(f"multipleModelMethod={self.method!r}", line=seg_el.sourceline,
+            raise UnsupportedError(f"multipleModelMethod={self.method!r}", line=seg.line,
                                    element="Segmentation")
         allowed = METHODS_BY_FUNCTION.get(self.function, SELECT_METHODS)
         if self.method not in allowed:
             raise DocumentError(f"multipleModelMethod={self.method!r} does not apply to "
-                                f"functionName={self.function!r}", line=seg_el.sourceline,
+                                f"functionName={self.function!r}", line=seg.line,
                                 element="Segmentation")
-        self.treatment = seg_el.get("missingPredictionTreatment", "continue")
+        self.treatment = seg.missing_prediction_treatment or "continue"
         if self.treatment not in TREATMENTS:
             raise UnsupportedError(f"missingPredictionTreatment={self.treatment!r}",
-                                   line=seg_el.sourceline, element="Segmentation")
+                                   line=seg.line, element="Segmentation")
         if self.treatment == "skipSegment" and self.method in ("selectAll", "modelChain"):
             raise UnsupportedError(f"missingPredictionTreatment=\"skipSegment\" with "
-                                   f"{self.method}", line=seg_el.sourceline, element="Segmentation")
-        try:
-            self.threshold = attributes.number(seg_el, "missingThreshold", "1")
-        except ValueError:
-            raise DocumentError("missingThreshold is not a number", line=seg_el.sourceline,
-                                element="Segmentation") from None
+                                   f"{self.method}", line=seg.line, element="Segmentation")
+        self.threshold = 1.0 if seg.missing_threshold is None else seg.missing_threshold
         if not 0.0 <= self.threshold <= 1.0:
-            raise DocumentError("missingThreshold must be within [0, 1]", line=seg_el.sourceline,
+            raise DocumentError("missingThreshold must be within [0, 1]", line=seg.line,
                                 element="Segmentation")
-        # PMML 4.4: Segmentation may carry its own LocalTransformations, visible to every segment
-        self.defs.update(compile_derived_fields(seg_el.find("LocalTransformations"), self.ctx))
+        # PMML 4.4: Segmentation may carry its own LocalTransformations, visible to every
+        # segment (kept as a fragment: derived fields still compile from their element)
+        local = next((f for f in seg.extensions if f.tag == "LocalTransformations"), None)
+        self.defs.update(compile_derived_fields(local.element if local is not None else None,
+                                                self.ctx))
         self.segments: list[Segment] = []
         seen: set[str] = set()
         # segment trees that a one-pass plan (forest.py) may score are lowered only if it
@@ -105,17 +105,17 @@ class MiningModel(CompiledModel):
         from .tree import DEFER_LOWERING
         token = DEFER_LOWERING.set(self.method in REGRESSION_METHODS + CLASSIFICATION_METHODS)
         try:
-            for i, s in enumerate(seg_el.findall("Segment")):
-                self.segments.append(self._compile_segment(s, i, seen))
+            elements = _model_elements(self.ctx)
+            for i, s in enumerate(seg.segments):
+                self.segments.append(self._compile_segment(s, i, seen, elements))
         finally:
             DEFER_LOWERING.reset(token)
         if not self.segments:
-            raise DocumentError("Segmentation has no Segment", line=seg_el.sourceline,
+            raise DocumentError("Segmentation has no Segment", line=seg.line,
                                 element="Segmentation")
-        out_el = el.find("Output")
-        self.view_ids = {of.get("segmentId") for of in (out_el.findall("OutputField")
-                                                         if out_el is not None else [])
-                         if of.get("segmentId") is not None}
+        out = spec.output
+        self.view_ids = {of.segment_id for of in (out.fields if out is not None else ())
+                         if of.segment_id is not None}
         self.exposed = self._exposed_segments()
         self.cats = self.categories() if self.function == "classification" else []
         self.fast = None
@@ -130,37 +130,41 @@ class MiningModel(CompiledModel):
                 if isinstance(kernel, TreeKernel):
                     kernel.prepare()
 
-    def _compile_segment(self, s, i: int, seen: set[str]) -> Segment:
-        sid = s.get("id") or str(i + 1)
+    def _compile_segment(self, s: objects.Segment, i: int, seen: set[str],
+                         elements: dict[int, object]) -> Segment:
+        sid = s.id or str(i + 1)
         if sid in seen:
-            raise DocumentError(f"duplicate Segment id {sid!r}", line=s.sourceline,
+            raise DocumentError(f"duplicate Segment id {sid!r}", line=s.line,
                                 element="Segment")
         seen.add(sid)
-        vw = s.find("VariableWeight")
+        vw = s.variable_weight
         variable = None
         if vw is not None:
-            variable = self.ctx.require(vw.get("field"), vw).name
-            if not is_numeric_type(self.ctx.lookup(variable).data_type):
+            info = self.ctx.lookup(vw.field) if vw.field else None
+            if info is None:
+                raise DocumentError(f"reference to unknown field {vw.field!r}", line=vw.line,
+                                    element="VariableWeight")
+            variable = info.name
+            if not is_numeric_type(info.data_type):
                 raise DocumentError(f"VariableWeight field {variable!r} is not numeric",
-                                    line=vw.sourceline, element="VariableWeight")
-        try:
-            weight = attributes.number(s, "weight", "1")
-        except ValueError:
-            raise DocumentError(f"Segment weight {s.get('weight')!r} is not a number",
-                                line=s.sourceline, element="Segment") from None
-        pel = find_predicate(s)
-        if pel is None:
-            raise DocumentError("Segment without a predicate", line=s.sourceline, element="Segment")
-        pred = parse_predicate(pel, self.ctx)
-        mel = find_model(s)
-        if mel is None:
-            raise DocumentError("Segment without a model", line=s.sourceline, element="Segment")
+                                    line=vw.line, element="VariableWeight")
+        weight = 1.0 if s.weight is None else s.weight
+        if s.predicate is None:
+            raise DocumentError("Segment without a predicate", line=s.line, element="Segment")
+        pred = predicate_of(s.predicate, self.ctx)
+        mspec = s.model
+        if mspec is None:
+            raise DocumentError("Segment without a model", line=s.line, element="Segment")
+        mel = elements.get(id(mspec))
+        if mel is None:          # (not read with a document index: the i-th Segment's model)
+            from .base import find_model
+            mel = find_model(self.el.find("Segmentation").findall("Segment")[i])
         model = compile_model(mel, self.ctx)
         if self.function == "regression" and self.method in VALUE_METHODS and \
                 not is_numeric_type(model.target_type):
             raise DocumentError(f"multipleModelMethod={self.method!r} combines numbers, but "
                                 f"segment {sid!r} predicts {model.target_type} values",
-                                line=mel.sourceline, element=mel.tag)
+                                line=mspec.line, element=mspec.tag)
         if self.method == "modelChain" and model.output is not None:
             # a chain's outputs become fields of the MiningModel, visible to later segments
             for f in model.output.fields():
@@ -419,3 +423,20 @@ def _mask(rows: np.ndarray, n: int) -> np.ndarray:
     m = np.zeros(n, bool)
     m[rows] = True
     return m
+
+
+_INVERSE = "model elements by node"   # (a key of the document's index: cleared with it)
+
+
+def _model_elements(ctx) -> dict[int, object]:
+    """id of a typed model node -> its element, from the document's index (the CompiledModel
+    constructor still takes the element; this goes when it builds from the typed model). Built
+    once per document and kept in the index itself, which is emptied once the document is
+    compiled (no compiled model keeps elements through it)."""
+    index = ctx.objects
+    inverse = index.get(_INVERSE)
+    if inverse is None:
+        inverse = {id(node): el for el, node in index.items() if isinstance(node, objects.Model)}
+        if inverse:
+            index[_INVERSE] = inverse
+    return inverse

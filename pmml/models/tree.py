@@ -9,20 +9,17 @@ walk is the general path and the kernel's test oracle.
 """
 from __future__ import annotations
 
+import re
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from lxml import etree
-
 from portmodel.errors import DocumentError, UnsupportedError
 
-from .. import attributes
+from ..objects.tree import TreeNodes
 from ..predicate_logic import combine_columns, leaf_columns, op_code
-from ..predicates import PREDICATE_TAGS, Pred, _compare, _set_hit, parse_predicate
-
-_TRUE = etree.Element("True")    # the predicate of a Node that has none
+from ..predicates import Pred, _compare, _set_hit, predicate_of
 from ..scope import Scope
 from ..values import Col, full, parse_scalar
 from .base import CompiledModel, Result, register
@@ -51,6 +48,8 @@ class TreeArrays:
     counts: np.ndarray | None        # (nodes, categories) record counts (for aggregateNodes)
     confidence: np.ndarray | None    # (nodes, categories) confidences, NaN where absent
     depth: int = 0
+    #: the fields the predicates read
+    fields: frozenset = frozenset()
     #: arrays derived from the above at load (``prepare``): the scores as an array per dtype
     #: the model reads, and each category's distribution column
     derived: dict = field(default_factory=dict, repr=False, compare=False)
@@ -82,29 +81,24 @@ class TreeArrays:
 @register("TreeModel")
 class TreeModel(CompiledModel):
     def compile(self) -> None:
-        el = self.el
-        self.missing_strategy = el.get("missingValueStrategy", "none")
-        if self.missing_strategy not in MISSING_STRATEGIES:
-            raise UnsupportedError(f"missingValueStrategy={self.missing_strategy!r}",
-                                   line=el.sourceline, element=el.tag)
-        self.no_true_child = el.get("noTrueChildStrategy", "returnNullPrediction")
-        if self.no_true_child not in NO_TRUE_CHILD:
-            raise UnsupportedError(f"noTrueChildStrategy={self.no_true_child!r}",
-                                   line=el.sourceline, element=el.tag)
-        self.penalty = attributes.number(el, "missingValuePenalty", "1")
+        spec = self.spec
+        body = spec.body(TreeNodes)
+        if not body:
+            raise DocumentError("TreeModel has no Node", line=self.line, element=self.tag)
+        body = body[0]
+        self.missing_strategy = body.missing_value_strategy or "none"
+        self.no_true_child = body.no_true_child_strategy or "returnNullPrediction"
+        self.penalty = 1.0 if body.missing_value_penalty is None else body.missing_value_penalty
         if self.function not in ("classification", "regression"):
             raise UnsupportedError(f"TreeModel functionName={self.function!r}",
-                                   line=el.sourceline, element=el.tag)
-        root = el.find("Node")
-        if root is None:
-            raise DocumentError("TreeModel has no Node", line=el.sourceline, element=el.tag)
+                                   line=self.line, element=self.tag)
         self.cats = self.categories() if self.function == "classification" else []
-        self.tree = build_tree(root, self)
+        self.tree = build_tree(body, self)
         # one node's score per row (not blended): whole scores give whole predictions
         self.whole_predictions = self.function == "regression" and self.missing_strategy not in (
             "weightedConfidence", "aggregateNodes") and all(
             s is None or float(s).is_integer() for s in self.tree.score)
-        self.has_local_transformations = el.find("LocalTransformations") is not None
+        self.has_local_transformations = spec.local_transformations is not None
         if self.function == "regression":
             dtypes = [np.float32 if self.float32 else float]
         else:
@@ -450,224 +444,224 @@ def _blend(b: _Blend, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 _EMBEDDED_TAGS = ("Partition", "Regression", "DecisionTree")
-_COMPARISONS = ("equal", "notEqual", "lessThan", "lessOrEqual", "greaterThan", "greaterOrEqual")
+_COMPARISONS = frozenset(("equal", "notEqual", "lessThan", "lessOrEqual", "greaterThan",
+                          "greaterOrEqual"))
 
 
-def build_tree(root_el, model: TreeModel) -> TreeArrays:
-    """The Node elements under root_el as flat arrays (node i = i-th Node in document order).
+def build_tree(body: TreeNodes, model: TreeModel) -> TreeArrays:
+    """The typed Node hierarchy (``objects.TreeNodes``, already flat: node i = i-th Node in
+    document order) as the arrays scoring reads: predicates checked against the fields and their
+    values parsed to the field types, scores to the target type, distributions to matrices.
 
-    Large ensembles have tens of thousands of nodes, so each node's children are read in one
-    pass (no ElementPath searches) and constant predicates are shared.
+    Large ensembles have tens of thousands of nodes: fields are looked up once per tree,
+    constant predicates shared, and the distributions built with numpy.
     """
-    preds: list[Pred] = []
-    children: list[list[int]] = []
-    default_ids: list[tuple[int, str]] = []
-    scores: list[Any] = []
-    ids: list[str] = []
-    rcs: list[float] = []
-    dists: list[Any] = []            # per node: (value, recordCount, probability, confidence)
-    cats = model.cats
+    n = len(body)
+    ctx = model.ctx
     dt = model.target_type
     classification = model.function == "classification"
     score_dt = dt if classification else "double"
-    ctx = model.ctx
     nan = float("nan")
+    for i, frags in body.extras:
+        for f in frags:
+            if f.tag in _EMBEDDED_TAGS:
+                raise UnsupportedError("Node with an embedded model", line=body.lines[i],
+                                       element="Node")
+    parent = body.parent
+    children: list[list[int]] = [[] for _ in range(n)]
+    depth = [0] * n
     max_depth = 0
-    parsed: dict[str, Any] = {}      # category texts repeat on every node: parse each once
-    score_parsed: dict[str, Any] = {}
-    constant: dict[str, Pred] = {}   # <True/> and <False/> predicates, shared
-    infos: dict[str | None, Any] = {}
-
-    def label(text):
-        v = parsed.get(text, parsed)
-        if v is parsed:
-            v = parsed[text] = parse_scalar(text, dt)
-        return v
-
-    stack = [(root_el, -1, 0)]
-    while stack:
-        el, parent, d = stack.pop()
+    for i in range(1, n):            # (a parent precedes its children: document order)
+        up = parent[i]
+        children[up].append(i)
+        d = depth[i] = depth[up] + 1
         if d > max_depth:
             max_depth = d
-        i = len(preds)
-        pel = None
-        sds = None
-        kids = None
-        embedded = False
-        for c in el:                 # one pass over the children (comments are parsed away)
-            tag = c.tag
-            if tag == "Node":
-                if kids is None:
-                    kids = [c]
-                else:
-                    kids.append(c)
-            elif tag == "ScoreDistribution":
-                if classification:
-                    sd = _sd_numbers(c)
-                    if sds is None:
-                        sds = [sd]
-                    else:
-                        sds.append(sd)
-            elif pel is None and tag in PREDICATE_TAGS:
-                pel = c
-            elif tag in _EMBEDDED_TAGS:
-                embedded = True
-        if pel is None:      # (Spark MLlib writes some): read as <True/>, as JPMML does
-            ctx.leniency.allow("node-without-predicate", el.sourceline, "Node")
-            pel = _TRUE
-        ptag = pel.tag
-        if ptag == "True" or ptag == "False":
-            p = constant.get(ptag)
+    # predicates
+    preds: list[Pred] = []
+    others = dict(body.predicates)
+    plines = body.pred_lines
+    constant: dict[str, Pred] = {}   # <True/> and <False/> predicates, shared
+    infos: dict[str, Any] = {}
+    lines = body.lines
+    ops, names, texts = body.pred_op, body.pred_field, body.pred_value
+    numeric = _comparison_values(ops, names, texts, ctx, infos)
+    for i, op in enumerate(ops):
+        v = numeric[i]
+        if v is not None:
+            fname = names[i]
+            preds.append(Pred("simple", fname, op, v, info=infos[fname], line=plines[i]))
+            continue
+        if op is None:
+            node = others.get(i)
+            if node is None:     # (Spark MLlib writes some): read as <True/>, as JPMML does
+                ctx.leniency.allow("node-without-predicate", lines[i], "Node")
+                op = "True"
+            else:
+                preds.append(predicate_of(node, ctx))
+                continue
+        if op == "True" or op == "False":
+            p = constant.get(op)
             if p is None:
-                p = constant[ptag] = parse_predicate(pel, ctx)
-        elif ptag == "SimplePredicate":
-            # parse_predicate's answer for a comparison, with the field looked up once per tree
-            # (anything unusual, errors included, is left to parse_predicate itself)
-            pget = pel.get
-            fname = pget("field")
+                p = constant[op] = Pred("true" if op == "True" else "false", line=plines[i])
+            preds.append(p)
+            continue
+        fname, text = names[i], texts[i]
+        p = None
+        if op in _COMPARISONS and text is not None:
             info = infos.get(fname)
-            if info is None:
-                info = infos[fname] = ctx.require(fname, pel)
-            op = pget("operator")
-            text = pget("value")
-            p = None
-            if op in _COMPARISONS and text is not None:
+            if info is not None:
                 try:
                     p = Pred("simple", fname, op, parse_scalar(text, info.data_type), info=info,
-                             line=pel.sourceline)
+                             line=plines[i])
                 except ValueError:
                     p = None
-            if p is None:
-                p = parse_predicate(pel, ctx)
-        else:
-            p = parse_predicate(pel, ctx)
+        if p is None:            # anything unusual (errors included): the general reading
+            p = predicate_of(body.predicate(i), ctx)
         preds.append(p)
-        children.append([])
-        if parent >= 0:
-            children[parent].append(i)
-        get = el.get
-        dc = get("defaultChild")
-        if dc is not None:
-            default_ids.append((i, dc))
-        node_id = get("id")
-        ids.append(node_id if node_id is not None else str(i + 1))
-        rc = get("recordCount")
-        if rc is None:
-            rcs.append(nan)
-        else:
-            try:
-                rcs.append(float(rc))
-            except ValueError:
-                attributes.number(el, "recordCount")     # (raises the DocumentError)
-        score = get("score")
-        if score is not None:
-            v = score_parsed.get(score, score_parsed)
-            if v is score_parsed:
-                try:
-                    v = score_parsed[score] = parse_scalar(score, score_dt)
-                except ValueError:
-                    raise DocumentError(f"score {score!r} is not a {dt}", line=el.sourceline,
-                                        element="Node") from None
-            score = v
-        dists.append(sds)
-        scores.append(score)
-        if embedded:
-            raise UnsupportedError("Node with an embedded model", line=el.sourceline, element="Node")
-        if kids is not None:
-            d += 1
-            for k in reversed(kids):
-                stack.append((k, i, d))
-    n = len(preds)
-    # children are appended as nodes are numbered (document order): already sorted
+    # node attributes
     default_child = np.full(n, -1, dtype=np.int64)
-    if default_ids:
+    ids = [v if v is not None else str(i + 1) for i, v in enumerate(body.id)]
+    if any(dc is not None for dc in body.default_child):
         id_to_index = {v: j for j, v in enumerate(ids)}
-        for j, dc in default_ids:
+        for j, dc in enumerate(body.default_child):
+            if dc is None:
+                continue
             if dc not in id_to_index:
-                raise DocumentError(f"defaultChild {dc!r} names no Node", element="Node")
+                raise DocumentError(f"defaultChild {dc!r} names no Node", line=lines[j],
+                                    element="Node")
             default_child[j] = id_to_index[dc]
+    rcs = np.array(body.record_count, dtype=float)        # (None becomes NaN)
+    score_parsed: dict[str, Any] = {}
+    scores: list[Any] = []
+    for i, text in enumerate(body.score):
+        if text is None:
+            scores.append(None)
+            continue
+        v = score_parsed.get(text, score_parsed)
+        if v is score_parsed:
+            try:
+                v = score_parsed[text] = parse_scalar(text, score_dt)
+            except ValueError:
+                raise DocumentError(f"score {text!r} is not a {dt}", line=lines[i],
+                                    element="Node") from None
+        scores.append(v)
     dist = counts = conf = None
     if classification:
-        # categories: target values, else those named in distributions and scores
-        if not cats:
-            seen: list[Any] = []
-            for sds, s in zip(dists, scores):
-                for sd in sds or ():
-                    v = label(sd[0])
-                    if v not in seen:
-                        seen.append(v)
-                if s is not None and s not in seen:
-                    seen.append(s)
-            cats = model.cats = seen
-        k = len(cats)
-        nan_row = [nan] * k
-        zero_row = [0.0] * k
-        dist_rows: list[list[float]] = []
-        count_rows: list[list[float]] = []
-        conf_rows: list[list[float]] = []
-        any_conf = any_dist = False
-        cat_index = {c: j for j, c in enumerate(cats)}
-        for j, sds in enumerate(dists):
-            if not sds:
-                dist_rows.append(nan_row)
-                count_rows.append(zero_row)
-                conf_rows.append(nan_row)
-                continue
-            any_dist = True
-            rc_vals = []
-            probs = {}
-            frow = nan_row
-            for value, rct, prob, cf in sds:
-                v = label(value)
-                if v not in cat_index:
-                    continue
-                ci = cat_index[v]
-                c = float(rct if rct is not None else "nan")
-                rc_vals.append((ci, c))
-                if prob is not None:
-                    probs[ci] = float(prob)
-                if cf is not None:
-                    if frow is nan_row:
-                        frow = list(nan_row)
-                    frow[ci] = float(cf)
-                    any_conf = True
-            drow = list(zero_row)
-            crow = list(zero_row)
-            total = sum(c for _, c in rc_vals if c == c)
-            for ci, c in rc_vals:
-                crow[ci] = c if c == c else 0.0
-                if ci in probs:
-                    drow[ci] = probs[ci]
-                elif total > 0:
-                    drow[ci] = c / total
-            dist_rows.append(drow)
-            count_rows.append(crow)
-            conf_rows.append(frow)
-            if scores[j] is None and rc_vals:
-                best = max(rc_vals, key=lambda t: (t[1], -t[0]))
-                scores[j] = cats[best[0]]
-        dist = np.array(dist_rows, dtype=float).reshape(n, k) if any_dist else None
-        counts = np.array(count_rows, dtype=float).reshape(n, k)
-        conf = np.array(conf_rows, dtype=float).reshape(n, k) if any_conf else None
+        dist, counts, conf = _distributions(body, model, scores)
     has_score = np.array([s is not None for s in scores], dtype=bool)
     ids_arr = np.empty(n, object)
     ids_arr[:] = ids
-    return TreeArrays(preds, children, default_child, has_score, scores, ids_arr,
-                      np.array(rcs), dist, counts, conf, max_depth)
+    return TreeArrays(preds, children, default_child, has_score, scores, ids_arr, rcs, dist,
+                      counts, conf, max_depth, frozenset(body.fields()))
 
 
-def _sd_numbers(el) -> tuple:
-    """A ScoreDistribution as (value, recordCount, probability, confidence), numbers parsed
-    (absent ones None); text that is no number is a DocumentError naming the attribute."""
-    get = el.get
-    out = [get("value"), get("recordCount"), get("probability"), get("confidence")]
-    for k, name in ((1, "recordCount"), (2, "probability"), (3, "confidence")):
-        if out[k] is not None:
-            try:
-                out[k] = float(out[k])
-            except ValueError:
-                attributes.number(el, name)             # (raises the DocumentError)
-    return tuple(out)
+_NUMERIC_TYPES = ("double", "float", "integer")
+#: many plain numbers, one a line (``values.parse_scalar``'s numbers, without blanks)
+_NUMBERS = re.compile(r"(?:[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\n)*"
+                      r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+
+
+def _comparison_values(ops, names, texts, ctx, infos: dict) -> list:
+    """Per node, the parsed value of its comparison with a numeric field (None for any other
+    predicate): the values of each data type checked by one regular expression and converted
+    in one call, as ``parse_scalar`` would one by one (anything else, NaN or INF or an error,
+    is left to it). infos receives the fields' FieldInfos."""
+    out: list = [None] * len(ops)
+    groups: dict[str, tuple[list[int], list[str]]] = {}
+    for i, op in enumerate(ops):
+        if op in _COMPARISONS:
+            text = texts[i]
+            if text is None:
+                continue
+            fname = names[i]
+            info = infos.get(fname)
+            if info is None:
+                info = ctx.lookup(fname)
+                if info is None:
+                    continue
+                infos[fname] = info
+            dt = info.data_type
+            if dt in _NUMERIC_TYPES:
+                g = groups.get(dt)
+                if g is None:
+                    g = groups[dt] = ([], [])
+                g[0].append(i)
+                g[1].append(text)
+    for dt, (idx, group) in groups.items():
+        if not _NUMBERS.fullmatch("\n".join(group)):
+            continue
+        values = np.array(group, dtype=float)
+        if dt == "float":            # (rounded from the double, as parse_scalar rounds)
+            values = values.astype(np.float32).astype(float)
+        for i, v in zip(idx, values.tolist()):
+            out[i] = v
+    return out
+
+
+def _distributions(body: TreeNodes, model: TreeModel, scores: list) -> tuple:
+    """The ScoreDistributions as (nodes, categories) matrices: probabilities (NaN rows for nodes
+    without any), record counts, confidences (None when no node has any); the categories are
+    the target's, else those named in distributions and scores (``model.cats`` is set). A node
+    without a score predicts its category with the most records (the first of equals)."""
+    n = len(body)
+    dt = model.target_type
+    parsed: dict[Any, Any] = {}
+    for text in dict.fromkeys(body.sd_value):
+        try:
+            parsed[text] = parse_scalar(text, dt)
+        except ValueError:
+            raise DocumentError(f"ScoreDistribution value {text!r} is not a {dt}",
+                                element="ScoreDistribution") from None
+    cats = model.cats
+    if not cats:
+        labels = [parsed[t] for t in body.sd_value]
+        by_node: dict[int, list] = {}
+        for j, i in enumerate(body.sd_node):
+            by_node.setdefault(i, []).append(labels[j])
+        seen: dict[Any, None] = {}
+        for i, s in enumerate(scores):
+            for v in by_node.get(i, ()):
+                seen.setdefault(v)
+            if s is not None:
+                seen.setdefault(s)
+        cats = model.cats = list(seen)
+    k = len(cats)
+    counts = np.zeros((n, k))
+    m = len(body.sd_value)
+    if not m:
+        return None, counts, None
+    cat_index = {c: j for j, c in enumerate(cats)}
+    text_index = {t: cat_index.get(v, -1) for t, v in parsed.items()}
+    ci = np.array([text_index[t] for t in body.sd_value], np.int64)
+    node = np.array(body.sd_node, np.int64)
+    nan = np.nan
+    rc = np.array(body.sd_record_count, dtype=float)      # (None becomes NaN)
+    pr = np.array(body.sd_probability, dtype=float)
+    cf = np.array(body.sd_confidence, dtype=float)
+    has_sd = np.bincount(node, minlength=n) > 0
+    known = ci >= 0
+    node_k, ci_k, rc_k = node[known], ci[known], rc[known]
+    counts[node_k, ci_k] = np.where(np.isnan(rc_k), 0.0, rc_k)
+    total = np.bincount(node_k, weights=np.where(np.isnan(rc_k), 0.0, rc_k), minlength=n)
+    dist = np.zeros((n, k))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total[node_k] > 0, rc_k / total[node_k], 0.0)
+    pr_k = pr[known]
+    dist[node_k, ci_k] = np.where(np.isnan(pr_k), share, pr_k)
+    dist[~has_sd] = nan
+    conf = None
+    cf_k = cf[known]
+    given = ~np.isnan(cf_k)
+    if given.any():
+        conf = np.full((n, k), nan)
+        conf[node_k[given], ci_k[given]] = cf_k[given]
+    for i in np.flatnonzero(has_sd & np.array([s is None for s in scores], bool)):
+        rows = np.flatnonzero(node_k == i)
+        if len(rows):
+            best = max(rows, key=lambda r: (rc_k[r], -ci_k[r]))
+            scores[i] = cats[ci_k[best]]
+    return dist, counts, conf
 
 
 # ---------------------------------------------------------------------- general walk

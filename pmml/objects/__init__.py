@@ -14,7 +14,7 @@ from .expressions import (EXPRESSIONS, Aggregate, Apply, Constant, Discretize, D
                           TextIndexNormalization)
 from .header import Annotation, Application, Header, Timestamp
 from .matrix import MatCell, Matrix, matrix_array
-from .models import Model, Segment, Segmentation
+from .models import Model, Segment, Segmentation, VariableWeight
 from .predicates import (PREDICATE_CLASSES, PREDICATES, CompoundPredicate, FalsePredicate,
                          Predicate, SimplePredicate, SimpleSetPredicate, TruePredicate)
 from .neural import (Con, NeuralInput, NeuralInputs, NeuralLayer, NeuralOutput, NeuralOutputs,
@@ -25,6 +25,7 @@ from .regression import (CategoricalPredictor, NumericPredictor, PredictorTerm,
 from .read import read, read_document, read_model
 from .schema import MiningField, MiningSchema, Output, OutputField, Target, Targets, TargetValue
 from .table import InlineTable, Row
+from .tree import TreeNodes
 from .transformations import (DefineFunction, DerivedField, LocalTransformations,
                               ParameterField, TransformationDictionary, dependencies,
                               derived_references)

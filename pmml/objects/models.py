@@ -4,13 +4,14 @@ class for them (MiningSchema, Output, ModelStats, Targets, LocalTransformations,
 ModelVerification, Segmentation) and kept as ``Fragment`` otherwise (the model body: nodes,
 regression tables, neurons, ...). ``Segmentation``/``Segment`` nest models recursively.
 
-Typed bodies so far: RegressionModel (``regression``), NeuralNetwork (``neural``),
-GeneralRegressionModel (``general_regression``), NaiveBayesModel (``naive_bayes``),
-SupportVectorMachineModel (``svm``), ClusteringModel, NearestNeighborModel and
-GaussianProcessModel (``clustering``), RuleSetModel (``rule_set``), AssociationModel
-(``association``), Scorecard (``scorecard``), AnomalyDetectionModel (``anomaly_detection``: the
-model it embeds is a ``Model`` in its content), TimeSeriesModel (``time_series``), BaselineModel
-(``baseline``) and TextModel (``text``). Other bodies are fragments, written back as read.
+Typed bodies so far: RegressionModel (``regression``), NeuralNetwork (``neural``), TreeModel
+(``tree``: its Node hierarchy as flat tuples), GeneralRegressionModel (``general_regression``),
+NaiveBayesModel (``naive_bayes``), SupportVectorMachineModel (``svm``), ClusteringModel,
+NearestNeighborModel and GaussianProcessModel (``clustering``), RuleSetModel (``rule_set``),
+AssociationModel (``association``), Scorecard (``scorecard``), AnomalyDetectionModel
+(``anomaly_detection``: the model it embeds is a ``Model`` in its content), TimeSeriesModel
+(``time_series``), BaselineModel (``baseline``) and TextModel (``text``). Other bodies are
+fragments, written back as read.
 """
 from __future__ import annotations
 
@@ -120,9 +121,10 @@ def model_child_classes() -> dict[str, type]:
     from .regression import RegressionTable
     from . import (anomaly_detection, association, baseline, clustering, general_regression,
                    naive_bayes, rule_set, scorecard, svm, text, time_series)
+    from .tree import TreeNodes
     bodies = (*general_regression.BODY, *naive_bayes.BODY, *svm.BODY, *clustering.BODY,
               *rule_set.BODY, *association.BODY, *scorecard.BODY, *anomaly_detection.BODY,
-              *time_series.BODY, *baseline.BODY, *text.BODY)
+              *time_series.BODY, *baseline.BODY, *text.BODY, TreeNodes)
     return {**{cls.XML.tag: cls for cls in (MiningSchema, Output, ModelStats, Targets,
                                             LocalTransformations, ModelVerification,
                                             Segmentation, RegressionTable, NeuralInputs,
@@ -160,17 +162,29 @@ def schema_order(content) -> tuple:
 
 
 @dataclass(frozen=True, slots=True)
+class VariableWeight(Node):
+    """A Segment's per-row weight: the value of a field."""
+
+    field: str | None = None
+    extensions: tuple[Fragment, ...] = ()
+    vendor: tuple[tuple[str, str], ...] = ()
+    line: int | None = line_field()
+    REFS: ClassVar[tuple[str, ...]] = ("field",)
+    XML: ClassVar[Spec] = Spec("VariableWeight", (Attr("field", "field", required=True),))
+
+
+@dataclass(frozen=True, slots=True)
 class Segment(Node):
     id: str | None = None
     weight: float | None = None
-    variable_weight: Fragment | None = None
+    variable_weight: VariableWeight | None = None
     predicate: Predicate | None = None
     model: Model | None = None
     extensions: tuple[Fragment, ...] = ()
     vendor: tuple[tuple[str, str], ...] = ()
     line: int | None = line_field()
     XML: ClassVar[Spec] = Spec("Segment", (Attr("id", "id"), Attr("weight", "weight", NUMBER)),
-                               (Child("variable_weight", ("VariableWeight",)),
+                               (Child("variable_weight", (VariableWeight,)),
                                 Child("predicate", PREDICATES),
                                 Child("model", (Model,))))
 

@@ -3,8 +3,8 @@
 Every attribute goes through ``portmodel.pmml.attributes``: a value that is not of its type, or
 a required attribute that is absent, is a ``DocumentError`` naming the element, the attribute
 and the line. The cost is one visit of each element the object model types; model bodies
-without a typed spec are kept as fragments (a reference, no copy), so a large forest reads in
-time proportional to its segments, not its nodes.
+without a typed spec are kept as fragments (a reference, no copy). A class may read its
+element itself (``read_element``: a TreeModel's nodes, read flat in one iterative pass).
 """
 from __future__ import annotations
 
@@ -138,6 +138,9 @@ def read_node(cls, el) -> Node:
     """One element as an instance of cls (children read the same way)."""
     if cls is Model:
         return read_model(el)
+    custom = getattr(cls, "read_element", None)
+    if custom is not None:           # a class with its own (flat) reader: TreeNodes
+        return custom(el)
     spec = cls.XML
     kw = read_attributes(cls, el)
     attrib = el.attrib

@@ -41,6 +41,10 @@ def _build(node: Any, parent) -> None:
     if isinstance(node, Model):
         _build_model(node, parent)
         return
+    custom = getattr(node, "write_element", None)
+    if custom is not None:           # a class with its own (flat) writer: TreeNodes
+        custom(parent)
+        return
     spec = node.XML
     el = etree.SubElement(parent, spec.tag)
     _fill(node, el)

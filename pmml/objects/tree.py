@@ -1,0 +1,331 @@
+"""TreeModel's body: its Node hierarchy as flat, parallel tuples (``TreeNodes``).
+
+A tree may hold tens of thousands of Nodes (a random forest, hundreds of thousands) and nest
+thousands deep, so it is not a tree of frozen objects: node i is the i-th <Node> in document
+order (node 0 the root), ``parent[i]`` its parent (-1 for the root), and each Node attribute is
+a tuple over the nodes. Predicates are typed: a plain <SimplePredicate> (field, operator,
+value, nothing else) is held in the ``pred_*`` tuples, <True/> and <False/> as the operator
+"True" / "False"; any other predicate (compound, set, or a simple one with extensions) is an
+``objects.Predicate`` in ``predicates`` (node -> predicate, sparse). ScoreDistributions are flat
+too (``sd_node`` names the node of each). Extensions, Partition, embedded models and anything
+else a Node holds are kept as fragments (``extras``), written back in schema order.
+
+``read_element`` reads the elements in one iterative pass (no recursion) through the typed
+attribute helpers, so a bad value is a ``DocumentError`` naming element, attribute and line;
+``write_element`` writes the Node elements back (iteratively too). The TreeModel attributes
+that govern the nodes (missingValueStrategy, noTrueChildStrategy, splitCharacteristic,
+missingValuePenalty) are read, typed, from the model element with the body: they stay in the
+``Model``'s attributes as text too, which is what is written.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Iterator
+
+from portmodel.errors import DocumentError
+
+from .nodes import CHOICE, NUMBER, TEXT, Attr, Fragment, Node, Spec, line_field
+from .predicates import (PREDICATE_CLASSES, SIMPLE_OPERATORS, FalsePredicate, Predicate,
+                         SimplePredicate, TruePredicate)
+
+MISSING_VALUE_STRATEGIES = ("lastPrediction", "nullPrediction", "defaultChild",
+                            "weightedConfidence", "aggregateNodes", "none")
+NO_TRUE_CHILD_STRATEGIES = ("returnNullPrediction", "returnLastPrediction")
+SPLIT_CHARACTERISTICS = ("binarySplit", "multiSplit")
+#: the TreeModel attributes typed with its body
+TREE_MODEL_ATTRS = (
+    Attr("missing_value_strategy", "missingValueStrategy", CHOICE,
+         options=MISSING_VALUE_STRATEGIES),
+    Attr("missing_value_penalty", "missingValuePenalty", NUMBER),
+    Attr("no_true_child_strategy", "noTrueChildStrategy", CHOICE,
+         options=NO_TRUE_CHILD_STRATEGIES),
+    Attr("split_characteristic", "splitCharacteristic", CHOICE, options=SPLIT_CHARACTERISTICS))
+NODE_ATTRS = (Attr("id", "id"), Attr("score", "score"), Attr("record_count", "recordCount", NUMBER),
+              Attr("default_child", "defaultChild"))
+SD_ATTRS = (Attr("value", "value"), Attr("record_count", "recordCount", NUMBER),
+            Attr("confidence", "confidence", NUMBER),
+            Attr("probability", "probability", NUMBER))
+#: Node children kept as fragments, by where they are written: before the predicate, after it
+#: (before the ScoreDistributions), after the child Nodes
+_HEAD, _AFTER_PREDICATE = ("Extension",), ("Partition",)
+_SIMPLE_OPS = frozenset(SIMPLE_OPERATORS)
+_PRED_TAGS = frozenset(PREDICATE_CLASSES)
+_NO_VALUE = ("isMissing", "isNotMissing")
+
+
+@dataclass(frozen=True, slots=True)
+class TreeNodes(Node):
+    """The Node hierarchy of a TreeModel (see the module docstring)."""
+
+    # the TreeModel's node attributes, typed (None where absent)
+    missing_value_strategy: str | None = None
+    missing_value_penalty: float | None = None
+    no_true_child_strategy: str | None = None
+    split_characteristic: str | None = None
+    # one entry per node, in document order
+    parent: tuple[int, ...] = ()
+    id: tuple[str | None, ...] = ()
+    score: tuple[str | None, ...] = ()
+    record_count: tuple[float | None, ...] = ()
+    default_child: tuple[str | None, ...] = ()
+    pred_op: tuple[str | None, ...] = ()       # simple operator, "True", "False"; else None
+    pred_field: tuple[str | None, ...] = ()
+    pred_value: tuple[str | None, ...] = ()
+    predicates: tuple[tuple[int, Predicate], ...] = ()      # the other predicates, by node
+    # one entry per ScoreDistribution, in document order
+    sd_node: tuple[int, ...] = ()
+    sd_value: tuple[str | None, ...] = ()
+    sd_record_count: tuple[float | None, ...] = ()
+    sd_confidence: tuple[float | None, ...] = ()
+    sd_probability: tuple[float | None, ...] = ()
+    # kept, sparse: node -> fragments / x- attributes; ScoreDistribution -> the same
+    extras: tuple[tuple[int, tuple[Fragment, ...]], ...] = ()
+    vendor_attrs: tuple[tuple[int, tuple[tuple[str, str], ...]], ...] = ()
+    sd_extras: tuple[tuple[int, tuple[Fragment, ...]], ...] = ()
+    sd_vendor: tuple[tuple[int, tuple[tuple[str, str], ...]], ...] = ()
+    lines: tuple[int | None, ...] = field(default=(), compare=False, repr=False)
+    pred_lines: tuple[int | None, ...] = field(default=(), compare=False, repr=False)
+    line: int | None = line_field()
+    XML: ClassVar[Spec] = Spec("Node")
+
+    def __len__(self) -> int:
+        return len(self.parent)
+
+    def __repr__(self) -> str:
+        return f"TreeNodes({len(self.parent)} nodes, line {self.line})"
+
+    def children(self) -> Iterator[Node]:
+        """The typed predicates held as objects (the others are in the arrays)."""
+        return (p for _, p in self.predicates)
+
+    def predicate(self, i: int) -> Predicate | None:
+        """Node i's predicate as an ``objects.Predicate`` (None: the Node has none)."""
+        op = self.pred_op[i]
+        line = self.pred_lines[i] if self.pred_lines else None
+        if op is None:
+            return dict(self.predicates).get(i)
+        if op == "True":
+            return TruePredicate(line=line)
+        if op == "False":
+            return FalsePredicate(line=line)
+        return SimplePredicate(self.pred_field[i], op, self.pred_value[i], line=line)
+
+    def fields(self) -> tuple[str, ...]:
+        """The fields the predicates name, each once, in order of first use."""
+        out = dict.fromkeys(f for f in self.pred_field if f is not None)
+        for _, p in self.predicates:
+            out.update(dict.fromkeys(p.fields()))
+        return tuple(out)
+
+    # ------------------------------------------------------------------ reading
+    @classmethod
+    def read_element(cls, root) -> "TreeNodes":
+        """The root <Node> element (and every Node below it) read in one iterative pass."""
+        from ..attributes import parse_number
+        from .read import _vendor, attribute, read_node
+        model_el = root.getparent()
+        model_kw: dict[str, Any] = {}
+        if model_el is not None:
+            get = model_el.get
+            for a in TREE_MODEL_ATTRS:
+                if get(a.xml) is not None:
+                    model_kw[a.py] = attribute(model_el, a)
+        rows: list[tuple] = []       # per node: parent, id, score, recordCount, defaultChild,
+        #                              line, predicate operator, field, value, predicate line
+        sds: list[tuple] = []        # per ScoreDistribution: node, value, recordCount,
+        #                              confidence, probability
+        others: list = []
+        extras: list = []
+        vendors: list = []
+        sd_extras: list = []
+        sd_vendor: list = []
+        numbers: dict[str, float] = {}
+
+        def number(el, name: str, text: str) -> float:
+            # (through the typed helper's parser; the helper itself for the error)
+            try:
+                v = numbers[text] = parse_number(text)
+            except ValueError:
+                attribute(el, _NUMBER_ATTRS[name])
+                raise
+            return v
+
+        stack = [(root, -1)]
+        pop, push, add, add_sd = stack.pop, stack.append, rows.append, sds.append
+        no_predicate = (None, None, None, None)
+        while stack:
+            el, up = pop()
+            i = len(rows)
+            attrib = el.attrib
+            get = attrib.get
+            nid = get("id")
+            score = get("score")
+            dc = get("defaultChild")
+            rc = get("recordCount")
+            if rc is not None:
+                v = numbers.get(rc)
+                rc = v if v is not None else number(el, "recordCount", rc)
+            if len(attrib) > (nid is not None) + (score is not None) + (dc is not None) + (
+                    rc is not None):            # other attributes: keep the x- ones
+                v = _vendor(el)
+                if v:
+                    vendors.append((i, v))
+            kids = None
+            pel = None
+            extra = None
+            for c in el:
+                tag = c.tag
+                if tag == "Node":
+                    if kids is None:
+                        kids = [c]
+                    else:
+                        kids.append(c)
+                elif tag == "ScoreDistribution":
+                    a = c.attrib
+                    sget = a.get
+                    value = sget("value")
+                    t = sget("recordCount")
+                    t2 = sget("confidence")
+                    t3 = sget("probability")
+                    if len(a) > (value is not None) + (t is not None) + (t2 is not None) + (
+                            t3 is not None):
+                        v = _vendor(c)
+                        if v:
+                            sd_vendor.append((len(sds), v))
+                    if t is not None:
+                        v = numbers.get(t)
+                        t = v if v is not None else number(c, "sd.recordCount", t)
+                    if t2 is not None:
+                        v = numbers.get(t2)
+                        t2 = v if v is not None else number(c, "sd.confidence", t2)
+                    if t3 is not None:
+                        v = numbers.get(t3)
+                        t3 = v if v is not None else number(c, "sd.probability", t3)
+                    if len(c):
+                        frags = tuple(Fragment(x) for x in c if isinstance(x.tag, str))
+                        if frags:
+                            sd_extras.append((len(sds), frags))
+                    add_sd((i, value, t, t2, t3))
+                elif pel is None and tag in _PRED_TAGS:
+                    pel = c
+                elif isinstance(tag, str):
+                    if extra is None:
+                        extra = [Fragment(c)]
+                    else:
+                        extra.append(Fragment(c))
+            if extra is not None:
+                extras.append((i, tuple(extra)))
+            if pel is None:
+                add((up, nid, score, rc, dc, el.sourceline) + no_predicate)
+            else:
+                ptag = pel.tag
+                pa = pel.attrib
+                if ptag == "SimplePredicate":
+                    pget = pa.get
+                    op = pget("operator")
+                    fname = pget("field")
+                    value = pget("value")
+                    if op in _SIMPLE_OPS and fname and len(pa) == 2 + (value is not None) \
+                            and not len(pel):
+                        add((up, nid, score, rc, dc, el.sourceline, op, fname, value,
+                             pel.sourceline))
+                    else:
+                        ptag = None
+                elif (ptag == "True" or ptag == "False") and not len(pa) and not len(pel):
+                    add((up, nid, score, rc, dc, el.sourceline, ptag, None, None,
+                         pel.sourceline))
+                else:
+                    ptag = None
+                if ptag is None:
+                    others.append((i, read_node(PREDICATE_CLASSES[pel.tag], pel)))
+                    add((up, nid, score, rc, dc, el.sourceline, None, None, None,
+                         pel.sourceline))
+            if kids is not None:
+                for k in reversed(kids):
+                    push((k, i))
+        (parent, ids, scores, rcs, dcs, lines, ops, pfields, pvalues,
+         plines) = zip(*rows)
+        sd_cols = tuple(zip(*sds)) if sds else ((),) * 5
+        return cls(parent=parent, id=ids, score=scores, record_count=rcs, default_child=dcs,
+                   pred_op=ops, pred_field=pfields, pred_value=pvalues,
+                   predicates=tuple(others), sd_node=sd_cols[0], sd_value=sd_cols[1],
+                   sd_record_count=sd_cols[2], sd_confidence=sd_cols[3],
+                   sd_probability=sd_cols[4], extras=tuple(extras),
+                   vendor_attrs=tuple(vendors), sd_extras=tuple(sd_extras),
+                   sd_vendor=tuple(sd_vendor), lines=lines, pred_lines=plines,
+                   line=root.sourceline, **model_kw)
+
+    # ------------------------------------------------------------------ writing
+    def write_element(self, parent_el) -> None:
+        """Append the root <Node> (and every Node below it) to parent_el (iteratively)."""
+        from lxml import etree
+        from .write import _append_fragment, _build, format_value
+        n = len(self.parent)
+        els: list = [None] * n
+        others = dict(self.predicates)
+        extras = dict(self.extras)
+        vendors = dict(self.vendor_attrs)
+        sd_extras = dict(self.sd_extras)
+        sd_vendor = dict(self.sd_vendor)
+        sds: dict[int, list[int]] = {}
+        for j, i in enumerate(self.sd_node):
+            sds.setdefault(i, []).append(j)
+        tails: list = []
+        sub = etree.SubElement
+        for i in range(n):
+            up = self.parent[i]
+            el = els[i] = sub(parent_el if up < 0 else els[up], "Node")
+            for name, values in (("id", self.id), ("score", self.score),
+                                 ("recordCount", self.record_count),
+                                 ("defaultChild", self.default_child)):
+                v = values[i]
+                if v is not None:
+                    el.set(name, format_value(v))
+            for k, v in vendors.get(i, ()):
+                el.set(k, v)
+            frags = extras.get(i, ())
+            for f in frags:
+                if f.tag in _HEAD:
+                    _append_fragment(el, f)
+            op = self.pred_op[i]
+            if op is None:
+                p = others.get(i)
+                if p is not None:
+                    _build(p, el)
+            elif op == "True" or op == "False":
+                sub(el, op)
+            else:
+                p = sub(el, "SimplePredicate")
+                p.set("field", self.pred_field[i])
+                p.set("operator", op)
+                if self.pred_value[i] is not None:
+                    p.set("value", self.pred_value[i])
+            for f in frags:
+                if f.tag in _AFTER_PREDICATE:
+                    _append_fragment(el, f)
+            for j in sds.get(i, ()):
+                s = sub(el, "ScoreDistribution")
+                for name, values in (("value", self.sd_value),
+                                     ("recordCount", self.sd_record_count),
+                                     ("confidence", self.sd_confidence),
+                                     ("probability", self.sd_probability)):
+                    v = values[j]
+                    if v is not None:
+                        s.set(name, format_value(v))
+                for k, v in sd_vendor.get(j, ()):
+                    s.set(k, v)
+                for f in sd_extras.get(j, ()):
+                    _append_fragment(s, f)
+            tail = [f for f in frags if f.tag not in _HEAD and f.tag not in _AFTER_PREDICATE]
+            if tail:
+                tails.append((el, tail))
+        for el, tail in tails:            # (after the child Nodes: embedded models)
+            for f in tail:
+                _append_fragment(el, f)
+
+
+#: the number attributes read with their typed helper (key: attribute, "sd." for a
+#: ScoreDistribution's)
+_NUMBER_ATTRS = {"recordCount": NODE_ATTRS[2],
+                 **{"sd." + a.xml: a for a in SD_ATTRS if a.kind == NUMBER}}
+assert all(a.kind in (TEXT, NUMBER) for a in NODE_ATTRS + SD_ATTRS)
