@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from .body import BodyPart
+from .distributions import (DISTRIBUTIONS, AnyDistribution, GaussianDistribution,
+                            PoissonDistribution, UniformDistribution)
 from .nodes import NUMBER, Attr, Child, Fragment, Node, Spec, line_field
 from .transformations import DerivedField
 
@@ -45,52 +47,6 @@ class PairCounts(Node):
     line: int | None = line_field()
     XML: ClassVar[Spec] = Spec("PairCounts", (Attr("value", "value", required=True),),
                                (Child("counts", (TargetValueCounts,)),))
-
-
-@dataclass(frozen=True, slots=True)
-class GaussianDistribution(Node):
-    mean: float | None = None
-    variance: float | None = None
-    extensions: tuple[Fragment, ...] = ()
-    vendor: tuple[tuple[str, str], ...] = ()
-    line: int | None = line_field()
-    XML: ClassVar[Spec] = Spec("GaussianDistribution", (
-        Attr("mean", "mean", NUMBER, True), Attr("variance", "variance", NUMBER, True)))
-
-
-@dataclass(frozen=True, slots=True)
-class PoissonDistribution(Node):
-    mean: float | None = None
-    extensions: tuple[Fragment, ...] = ()
-    vendor: tuple[tuple[str, str], ...] = ()
-    line: int | None = line_field()
-    XML: ClassVar[Spec] = Spec("PoissonDistribution", (Attr("mean", "mean", NUMBER, True),))
-
-
-@dataclass(frozen=True, slots=True)
-class UniformDistribution(Node):
-    lower: float | None = None
-    upper: float | None = None
-    extensions: tuple[Fragment, ...] = ()
-    vendor: tuple[tuple[str, str], ...] = ()
-    line: int | None = line_field()
-    XML: ClassVar[Spec] = Spec("UniformDistribution", (
-        Attr("lower", "lower", NUMBER, True), Attr("upper", "upper", NUMBER, True)))
-
-
-@dataclass(frozen=True, slots=True)
-class AnyDistribution(Node):
-    mean: float | None = None
-    variance: float | None = None
-    extensions: tuple[Fragment, ...] = ()
-    vendor: tuple[tuple[str, str], ...] = ()
-    line: int | None = line_field()
-    XML: ClassVar[Spec] = Spec("AnyDistribution", (
-        Attr("mean", "mean", NUMBER, True), Attr("variance", "variance", NUMBER, True)))
-
-
-DISTRIBUTIONS = (GaussianDistribution, PoissonDistribution, UniformDistribution,
-                 AnyDistribution)
 
 
 @dataclass(frozen=True, slots=True)
