@@ -29,7 +29,7 @@ from ..objects.nodes import Fragment
 from ..predicates import parse_array
 from ..scope import Scope
 from ..values import codes, is_numeric_type
-from .base import (COMMON_CHILDREN, CompiledModel, Result, compile_model, find_model, register,
+from .base import (COMMON_CHILDREN, CompiledModel, Result, compile_model, register,
                    regression_result)
 from .node_access import model_attrs
 
@@ -103,13 +103,8 @@ class AnomalyDetectionModel(CompiledModel):
             self.cluster_ids = [str(i) for i in ids]
 
     def _compile_inner(self, inner: Model) -> CompiledModel:
-        """The embedded model compiled like a segment's. ``base.compile_model`` still takes a
-        model element: the one the document's reader made ``inner`` from (its index), else
-        this model's own model child. The one place this module reaches an element."""
-        el = next((e for e, n in self.ctx.objects.items() if n is inner), None)
-        if el is None:
-            el = find_model(self.el)
-        return compile_model(el, self.ctx)
+        """The embedded model, compiled from its typed node like a segment's."""
+        return compile_model(inner, self.ctx)
 
     @property
     def target_type(self) -> str:
