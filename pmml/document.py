@@ -16,7 +16,7 @@ from .dictionary import FieldInfo, classify, data_dictionary_infos
 from .expressions import compile_derived_fields
 from .functions import compile_define_functions
 from .leniency import Leniency
-from .models.base import CompiledModel, compile_model, find_model
+from .models.base import CompiledModel, compile_model
 from .scope import Scope
 from .values import Col, missing_col
 
@@ -45,12 +45,12 @@ class PMMLModel(Model):
         compile_define_functions(tdict, self.ctx)
         self.global_defs = compile_derived_fields(tdict, self.ctx)
         self.ctx.global_defs = self.global_defs     # (training instances may need them)
-        model_el = find_model(root)    # (the model's element: bodies not yet typed read it)
-        if model_el is None:
+        model = self.document.model
+        if model is None:
             raise UnsupportedError("document has no model element", line=root.sourceline,
                                    element="PMML")
-        self.model: CompiledModel = compile_model(model_el, self.ctx)
-        self.model_type = model_el.tag
+        self.model: CompiledModel = compile_model(model, self.ctx)
+        self.model_type = model.tag
         self.ctx.objects.clear()        # (compiled: no context keeps elements through it)
         self.ctx.document = None
         self.ctx.model_parents = {}

@@ -138,10 +138,6 @@ def test_tree_and_forest_plans_hold_no_xml(name):
     assert lxml_reachable(plans) == []
 
 
-@pytest.mark.xfail(strict=True, reason="compiled models still keep their element (base.py "
-                   "CompiledModel.el: record plans, ModelVerification, Output ruleValue and the "
-                   "neural inputs read it after load) and the document its root; the PMML "
-                   "object model removes them")
 def test_no_lxml_element_is_reachable_from_a_loaded_model():
     document, _ = DOCS["random-ensemble-classification-majorityVote"]()
     assert lxml_reachable(portmodel.load(document)) == []

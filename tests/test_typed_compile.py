@@ -86,8 +86,7 @@ def test_the_loaded_document_keeps_no_xml_root():
 
 
 def test_compiled_regression_and_network_parts_hold_no_element():
-    """With the model element (``CompiledModel.el``, still read by untyped bodies) set aside,
-    nothing compiled for a RegressionModel reaches an lxml element: mining schema, targets,
+    """Nothing compiled for a RegressionModel reaches an lxml element: mining schema, targets,
     derived fields, output and the record plan are built from typed nodes."""
     from conformance_util import SHARED, cases
     from test_loaded_model_sharing import lxml_reachable
@@ -96,7 +95,6 @@ def test_compiled_regression_and_network_parts_hold_no_element():
     for c in docs:
         model = portmodel.load((SHARED / c["document"]).read_bytes())
         model.record_plan()
-        model.model.el = None
         found = [p for p in lxml_reachable(model) if not p.startswith("model.document")]
         assert found == [], c["id"]
 

@@ -74,17 +74,11 @@ class CompiledModel:
     function: str = "regression"
     target: FieldInfo | None = None
 
-    def __init__(self, el, ctx: Ctx):
-        """el: the model element, or its typed node (``objects.Model``: then ``self.el`` is
-        None). Everything common (mining schema, targets, local transformations, output,
-        isScorable, x-mathContext) is read from the typed node ``self.spec``."""
-        if isinstance(el, Model):
-            spec, el = el, None
-        else:
-            spec = ctx.node(el, Model)
-        #: the model element, for model bodies not yet read from ``spec`` (goes away as the
-        #: bodies become typed)
-        self.el = el
+    def __init__(self, model: Any, ctx: Ctx):
+        """model: the typed model node (``objects.Model``; an lxml model element is read into
+        one first). Everything, common parts and body, is read from ``self.spec``: a compiled
+        model keeps no element."""
+        spec = model if isinstance(model, Model) else ctx.node(model, Model)
         #: the typed model node (portmodel.pmml.objects.Model) this model compiles: what
         #: ``compile()`` reads
         self.spec: Model = spec

@@ -93,10 +93,8 @@ class MiningModel(CompiledModel):
             raise DocumentError("missingThreshold must be within [0, 1]", line=seg.line,
                                 element="Segmentation")
         # PMML 4.4: Segmentation may carry its own LocalTransformations, visible to every
-        # segment (kept as a fragment: derived fields still compile from their element)
-        local = next((f for f in seg.extensions if f.tag == "LocalTransformations"), None)
-        self.defs.update(compile_derived_fields(local.element if local is not None else None,
-                                                self.ctx))
+        # segment
+        self.defs.update(compile_derived_fields(seg.local_transformations, self.ctx))
         self.segments: list[Segment] = []
         seen: set[str] = set()
         # segment trees that a one-pass plan (forest.py) may score are lowered only if it
@@ -105,9 +103,8 @@ class MiningModel(CompiledModel):
         from .tree import DEFER_LOWERING
         token = DEFER_LOWERING.set(self.method in REGRESSION_METHODS + CLASSIFICATION_METHODS)
         try:
-            elements = _model_elements(self.ctx)
             for i, s in enumerate(seg.segments):
-                self.segments.append(self._compile_segment(s, i, seen, elements))
+                self.segments.append(self._compile_segment(s, i, seen))
         finally:
             DEFER_LOWERING.reset(token)
         if not self.segments:
@@ -130,8 +127,7 @@ class MiningModel(CompiledModel):
                 if isinstance(kernel, TreeKernel):
                     kernel.prepare()
 
-    def _compile_segment(self, s: objects.Segment, i: int, seen: set[str],
-                         elements: dict[int, object]) -> Segment:
+    def _compile_segment(self, s: objects.Segment, i: int, seen: set[str]) -> Segment:
         sid = s.id or str(i + 1)
         if sid in seen:
             raise DocumentError(f"duplicate Segment id {sid!r}", line=s.line,
@@ -155,11 +151,7 @@ class MiningModel(CompiledModel):
         mspec = s.model
         if mspec is None:
             raise DocumentError("Segment without a model", line=s.line, element="Segment")
-        mel = elements.get(id(mspec))
-        if mel is None:          # (not read with a document index: the i-th Segment's model)
-            from .base import find_model
-            mel = find_model(self.el.find("Segmentation").findall("Segment")[i])
-        model = compile_model(mel, self.ctx)
+        model = compile_model(mspec, self.ctx)
         if self.function == "regression" and self.method in VALUE_METHODS and \
                 not is_numeric_type(model.target_type):
             raise DocumentError(f"multipleModelMethod={self.method!r} combines numbers, but "
@@ -423,20 +415,3 @@ def _mask(rows: np.ndarray, n: int) -> np.ndarray:
     m = np.zeros(n, bool)
     m[rows] = True
     return m
-
-
-_INVERSE = "model elements by node"   # (a key of the document's index: cleared with it)
-
-
-def _model_elements(ctx) -> dict[int, object]:
-    """id of a typed model node -> its element, from the document's index (the CompiledModel
-    constructor still takes the element; this goes when it builds from the typed model). Built
-    once per document and kept in the index itself, which is emptied once the document is
-    compiled (no compiled model keeps elements through it)."""
-    index = ctx.objects
-    inverse = index.get(_INVERSE)
-    if inverse is None:
-        inverse = {id(node): el for el, node in index.items() if isinstance(node, objects.Model)}
-        if inverse:
-            index[_INVERSE] = inverse
-    return inverse

@@ -194,6 +194,7 @@ class Segmentation(Node):
     multiple_model_method: str | None = None
     missing_prediction_treatment: str | None = None
     missing_threshold: float | None = None
+    local_transformations: LocalTransformations | None = None
     segments: tuple[Segment, ...] = ()
     extensions: tuple[Fragment, ...] = ()
     vendor: tuple[tuple[str, str], ...] = ()
@@ -206,4 +207,5 @@ class Segmentation(Node):
         Attr("missing_prediction_treatment", "missingPredictionTreatment", CHOICE,
              options=("returnMissing", "skipSegment", "continue")),
         Attr("missing_threshold", "missingThreshold", NUMBER)),
-        (Child("segments", (Segment,), True),))
+        (Child("local_transformations", (LocalTransformations,)),
+         Child("segments", (Segment,), True)))
