@@ -162,7 +162,8 @@ def test_round_trip_in_portmodel(exported, case, kind, name, data):
     model = portmodel.load(path)
     got = model.predict(X)
     assert_scores(got, expected_outputs(est, X, y.name, proba=name != "knn"))
-    assert model.verify() == min(20, len(X))   # README: 20 rows carried
+    # README: 5 to 20 rows carried, as the block's size budget allows
+    assert min(5, len(X)) <= model.verify() <= 20
 
 
 @pytest.mark.parametrize("case,kind,name,data", CASES, ids=[c[0] for c in CASES])
@@ -284,7 +285,7 @@ def test_cli_export_writes_a_checked_document(tmp_path):
                  "--sample", str(tmp_path / "s.csv"), "--target", "cultivar"]) == 0
     model = portmodel.load(tmp_path / "m.pmml")
     assert model.output_names[0] == "cultivar"
-    assert model.verify() == 20
+    assert 5 <= model.verify() <= 20
     assert main(["export", str(tmp_path / "nope.joblib"), "-o", str(tmp_path / "x.pmml"),
                  "--sample", str(tmp_path / "s.csv")]) == 1
 
@@ -304,4 +305,4 @@ def test_isolation_forest_scores_like_score_samples(tmp_path, data):
     model = portmodel.load(path)
     got = model.predict(X)
     assert_scores(got, {"anomaly": -est.score_samples(X)})
-    assert model.verify() == 20
+    assert 5 <= model.verify() <= 20

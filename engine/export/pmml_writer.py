@@ -394,9 +394,34 @@ def to_bytes(document_: O.Document) -> bytes:
 
 
 def write(doc: ir.Export, verification: tuple[list, list] | None = None,
-          version: str = "") -> bytes:
-    """The PMML document's bytes; ``verification`` = (fields, rows) for ModelVerification."""
-    return to_bytes(document(doc, verification, version))
+          version: str = "", budget: tuple[int, float] | None = None) -> bytes:
+    """The PMML document's bytes; ``verification`` = (fields, rows) for ModelVerification.
+
+    budget = (least rows, share): the ModelVerification block keeps its rows while it takes at
+    most ``share`` of the bytes of the rest of the document, else as many of its first rows as
+    fit (at least ``least rows``): a large model carries every row, a small one a few, so that
+    the block does not outweigh the model it verifies."""
+    built = document(doc, verification, version)
+    data = to_bytes(built)
+    if verification is None or budget is None:
+        return data
+    least, share = budget
+    rows = verification[1]
+    start, end = data.find(b"<ModelVerification"), data.find(b"</ModelVerification>")
+    block = end - start
+    if len(rows) <= least or block <= share * (len(data) - block):
+        return data
+    # the block's bytes: a fixed head (its fields) and about the same per row
+    head = data.find(b"<row>", start) - start
+    per_row = (block - head) / len(rows)
+    fit = int((share * (len(data) - block) - head) // per_row)
+    keep = max(least, min(len(rows), fit))
+    mv = built.model.verification
+    table = replace(mv.table, rows=mv.table.rows[:keep])
+    model = built.model
+    model = replace(model, content=tuple(
+        replace(mv, record_count=keep, table=table) if c is mv else c for c in model.content))
+    return to_bytes(replace(built, models=(model,)))
 
 
 def _needed(doc: ir.Export, w: _Writer) -> list[ir.Derived]:
