@@ -95,8 +95,9 @@ def simple_set_predicate(field: str, operator: str, values: Sequence[Any]) -> O.
 _element = etree.Element
 
 
-def score_distribution(category: str, count: Any) -> etree._Element:
-    return _element("ScoreDistribution", {"value": category, "recordCount": num(count)})
+def score_distribution(category: str, count: str) -> etree._Element:
+    """category and count as text."""
+    return _element("ScoreDistribution", {"value": category, "recordCount": count})
 
 
 def node(score: Any, predicate: O.Node,
@@ -106,7 +107,7 @@ def node(score: Any, predicate: O.Node,
     # built directly (no generic attribute pass): a forest has tens of thousands of nodes
     e = _element("Node", None if score is None else
                  {"score": score if type(score) is str else text(score)})
-    e.append(typed(predicate))
+    _build(predicate, e)        # the object writer, straight into the node
     if distribution:
         e.extend(distribution)
     if children:

@@ -28,6 +28,7 @@ class _Writer:
         self.fields_used: set[str] = set()
         #: nesting depth: models inside a MiningModel do not name the target
         self.depth = 0
+        self._tree_fields: dict[int, frozenset] = {}
 
     # ------------------------------------------------------------ dependencies
     def deps(self, name: str) -> frozenset:
@@ -158,12 +159,22 @@ class _Writer:
                        {"normalizationMethod": spec.normalization},
                        self.schema(fields, True, extra), out, *tables)
 
-    def _split_fields(self, node: ir.TreeNode, acc: set) -> set:
-        if node.field is not None:
-            acc.add(node.field)
-            self._split_fields(node.left, acc)
-            self._split_fields(node.right, acc)
+    def _split_fields(self, root: ir.TreeNode, acc: set) -> set:
+        """acc, with the fields the tree splits on (once per tree: the schema, the
+        ensemble's schema and the needed derived fields all ask)."""
+        got = self._tree_fields.get(id(root))
+        if got is None:
+            got = set()
+            stack = [root]
+            while stack:
+                n = stack.pop()
+                if n.field is not None:
+                    got.add(n.field)
+                    stack += (n.left, n.right)
+            self._tree_fields[id(root)] = got = frozenset(got)
+        acc |= got
         return acc
+
 
     def tree(self, spec: ir.TreeSpec, out: O.Output | None) -> O.Model:
         """A binary tree without node ids: at each split the child that takes missing values
@@ -179,13 +190,14 @@ class _Writer:
         labels = [B.text(c) for c in spec.classes]
         sd = B.score_distribution
         true = O.TruePredicate()
+        text = B.text
 
         def pe(field: str, operator: str, value: Any) -> O.SimplePredicate:
-            return O.SimplePredicate(field=field, operator=operator, value=B.text(value))
+            return O.SimplePredicate(field=field, operator=operator, value=text(value))
 
         def node(n: ir.TreeNode, pred: Any, kids: list = ()) -> etree._Element:
             """A node with leaf ``n``'s score (and distribution) and the given children."""
-            dist = [sd(c, k) for c, k in zip(labels, n.counts)] if classify else ()
+            dist = [sd(c, text(k)) for c, k in zip(labels, n.counts)] if classify else ()
             return B.node(n.value, pred, kids, distribution=dist)
 
         def first_pred(n: ir.TreeNode) -> tuple[Any, ir.TreeNode, ir.TreeNode]:
