@@ -208,9 +208,8 @@ def test_numbers_are_written_in_their_shortest_exact_form():
     for v in doubles.tolist():
         text = format_value(v)
         assert float(text) == v and len(text) <= len(repr(v)), (v, text)
-    for v in doubles.astype(np.float32)[:1000]:
-        if np.isfinite(v):
-            assert np.float32(format_value(v)) == v
+    for v in doubles[np.abs(doubles) < 3e38].astype(np.float32)[:1000]:
+        assert np.float32(format_value(v)) == v
 
 
 @pytest.mark.oracle
