@@ -6,7 +6,7 @@ pipelines, in one run.
 Models: logistic regression + scaler + one-hot, random forest 100 x depth 8, gradient boosting
 100 x depth 3, MLP 32-16, decision tree depth 10 (fitted on --rows synthetic rows: 20 numeric and
 2 text columns). portmodel's time is the whole ``portmodel.export`` call as a user makes it:
-converting, writing the document (with a ModelVerification block of 20 rows) and checking
+converting, writing the document (with a ModelVerification block of 5 to 20 rows) and checking
 it (load + score of the --sample rows + comparison). sklearn2pmml's time is its
 ``sklearn2pmml`` call, which pickles the pipeline and starts a JVM each time. Best of --repeat.
 Sizes are the bytes written (portmodel's include the ModelVerification block; the figure

@@ -162,12 +162,54 @@ def test_round_trip_in_portmodel(exported, case, kind, name, data):
     model = portmodel.load(path)
     got = model.predict(X)
     assert_scores(got, expected_outputs(est, X, y.name, proba=name != "knn"))
-    assert model.verify() == min(20, len(X))   # README: 20 rows carried
+    # README: 5 to 20 rows carried, as the block's size budget allows
+    assert min(5, len(X)) <= model.verify() <= 20
 
 
 @pytest.mark.parametrize("case,kind,name,data", CASES, ids=[c[0] for c in CASES])
 def test_schema_valid(exported, case, kind, name, data):
     assert_schema_valid(exported(kind, name, data)[3])
+
+
+@pytest.mark.parametrize("case,kind,name,data", CASES, ids=[c[0] for c in CASES])
+def test_written_through_the_object_model(exported, case, kind, name, data):
+    """The exporter builds an object-model Document and the object model's writer writes it:
+    reading the bytes back gives the same Document (typed parts and fragment bodies alike),
+    and the file export wrote reads back to the same model element."""
+    from portmodel.export import build, pmml_writer
+    from portmodel.pmml import objects
+    est, X, y, path = exported(kind, name, data)
+    doc = build(est, X, y.name)
+    doc.probabilities &= getattr(doc.model, "pmml_probabilities", True)   # as export() does
+    built = pmml_writer.document(doc)
+    assert objects.read(pmml_writer.to_bytes(built)) == built
+    written = objects.read(path)
+    model = written.model
+    body = tuple(c for c in model.content if not isinstance(c, objects.ModelVerification))
+    from dataclasses import replace
+    if model.tag != "AnomalyDetectionModel":
+        assert replace(model, content=body) == built.model
+    assert written.data_dictionary == built.data_dictionary
+    assert written.transformation_dictionary == built.transformation_dictionary
+
+
+def test_numbers_are_written_in_their_shortest_exact_form():
+    """One number formatter (the object writer's): whole floats without ".0", other doubles
+    as repr, float32 values in float32's shortest form; every text reads back exactly."""
+    from portmodel.pmml.objects.write import format_value
+    assert [format_value(v) for v in (1.0, -0.0, 0.0, 123.0, 1e15, 1e16, 0.1, -2.5)] == \
+        ["1", "-0", "0", "123", "1000000000000000", "1e+16", "0.1", "-2.5"]
+    assert [format_value(v) for v in (np.float32(0.1), np.float32(2.0), np.int64(4),
+                                      np.float64(3.5), float("nan"), -float("inf"), True)] == \
+        ["0.1", "2", "4", "3.5", "NaN", "-INF", "true"]
+    rng = np.random.default_rng(0)
+    doubles = np.concatenate([rng.standard_normal(2000) * 10.0 ** rng.integers(-300, 300, 2000),
+                              np.round(rng.standard_normal(500) * 1e6)])
+    for v in doubles.tolist():
+        text = format_value(v)
+        assert float(text) == v and len(text) <= len(repr(v)), (v, text)
+    for v in doubles[np.abs(doubles) < 3e38].astype(np.float32)[:1000]:
+        assert np.float32(format_value(v)) == v
 
 
 @pytest.mark.oracle
@@ -242,7 +284,7 @@ def test_cli_export_writes_a_checked_document(tmp_path):
                  "--sample", str(tmp_path / "s.csv"), "--target", "cultivar"]) == 0
     model = portmodel.load(tmp_path / "m.pmml")
     assert model.output_names[0] == "cultivar"
-    assert model.verify() == 20
+    assert 5 <= model.verify() <= 20
     assert main(["export", str(tmp_path / "nope.joblib"), "-o", str(tmp_path / "x.pmml"),
                  "--sample", str(tmp_path / "s.csv")]) == 1
 
@@ -262,4 +304,4 @@ def test_isolation_forest_scores_like_score_samples(tmp_path, data):
     model = portmodel.load(path)
     got = model.predict(X)
     assert_scores(got, {"anomaly": -est.score_samples(X)})
-    assert model.verify() == 20
+    assert 5 <= model.verify() <= 20

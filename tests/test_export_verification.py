@@ -1,7 +1,8 @@
-"""The ModelVerification block of exported PMML: 20 rows whose numbers are rounded to 5
-significant digits, with the estimator's own outputs on those rounded rows written with the
-digits the tolerance needs; it passes ``verify`` in portmodel, and a value moved beyond the
-precision fails it."""
+"""The ModelVerification block of exported PMML: 5 to 20 rows (as many as fit in a quarter of
+the rest of the document) whose numbers are rounded to 5 significant digits, with the
+estimator's own outputs on those rounded rows written with the digits the tolerance needs; the
+rows reach every text category first. It passes ``verify`` in portmodel, and a value moved
+beyond the precision, or a coefficient changed in the document, fails it."""
 from __future__ import annotations
 
 import re
@@ -40,15 +41,53 @@ def _block(text: str) -> str:
     return text[text.index("<ModelVerification"):text.index("</ModelVerification>")]
 
 
+def _rows(text: str) -> int:
+    return int(re.search(r'<ModelVerification recordCount="(\d+)"', text).group(1))
+
+
 def test_rows_are_rounded_and_verify(document):
     block = _block(document)
-    assert 'recordCount="20"' in block
+    n = _rows(document)
+    assert 5 <= n <= 20
     inputs = re.findall(r"<b>([^<]*)</b>", block)          # column b: malic_acid
-    assert len(inputs) >= 10          # missing cells are left out of a row
+    assert len(inputs) >= n - 2       # missing cells are left out of a row
     for v in inputs:
         digits = re.sub(r"[-.]|e.*$", "", v).lstrip("0")
         assert len(digits) <= 5, v
-    assert portmodel.load(document).verify() == 20
+    assert portmodel.load(document).verify() == n
+
+
+def test_block_size_is_bounded_by_the_model():
+    """A small model carries few rows (the block is at most a quarter of the rest of the
+    document, or the 5-row minimum); a large one carries all 20."""
+    from sklearn.ensemble import RandomForestClassifier
+    X, y = dataset("wine")
+    small = portmodel.export(make_pipeline(StandardScaler(), LogisticRegression(
+        max_iter=3000)).fit(X, y), None, X)
+    block = len(_block(small).encode())
+    assert _rows(small) == 5 or block <= 0.25 * (len(small.encode()) - block)
+    assert 5 <= _rows(small) < 20
+    big = portmodel.export(RandomForestClassifier(n_estimators=30, random_state=0).fit(X, y),
+                           None, X)
+    assert _rows(big) == 20 and portmodel.load(big).verify() == 20
+
+
+def test_rows_reach_every_category(document):
+    block = _block(document)
+    column = re.search(r'field="colour" column="([a-z]+)"', block).group(1)
+    assert set(re.findall(rf"<{column}>([^<]*)</{column}>", block)) == {"red", "white", "rose"}
+
+
+@pytest.mark.parametrize("predictor", ["NumericPredictor", "CategoricalPredictor"])
+def test_a_changed_coefficient_fails_verify(document, predictor):
+    """Every coefficient of the document, changed by one part in a million, is caught."""
+    found = list(re.finditer(rf'<{predictor} [^>]*coefficient="([^"]+)"', document))
+    assert found
+    for m in found:
+        coef = float(m.group(1))
+        bad = document[:m.start(1)] + repr(coef * (1 + 1e-6)) + document[m.end(1):]
+        with pytest.raises(PortmodelError):
+            portmodel.load(bad).verify()
 
 
 def test_a_value_beyond_the_precision_fails_verify(document):

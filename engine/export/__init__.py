@@ -8,10 +8,13 @@ checked against the estimator before they are returned.
 ``X_sample`` (a DataFrame) gives the input field names, their types, and the rows the check
 scores: the document is loaded with portmodel and every output is compared with the
 estimator's ``predict`` / ``predict_proba`` (ExportMismatchError names the column, the row and
-both values). PMML documents carry up to 20 of those rows in ModelVerification.
+both values). PMML documents carry some of those rows in ModelVerification (between
+VERIFICATION_MIN_ROWS and VERIFICATION_ROWS, as many as a quarter of the rest of the document's
+bytes allows: ``pmml_writer.write``).
 """
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import types
@@ -28,8 +31,12 @@ __all__ = ["export", "build", "ExportError", "ExportMismatchError", "Unsupported
 
 #: |document - estimator| <= tolerance * max(1, |estimator|) for every output cell
 DEFAULT_TOLERANCE = 1e-9
-#: sample rows carried in ModelVerification (the check itself scores every sample row)
+#: sample rows carried in ModelVerification at most and at least (the check itself scores every
+#: sample row); between the two, the block takes at most VERIFICATION_SHARE of the bytes of the
+#: rest of the document
 VERIFICATION_ROWS = 20
+VERIFICATION_MIN_ROWS = 5
+VERIFICATION_SHARE = 0.25
 
 
 def supported() -> tuple[list[str], list[str]]:
@@ -120,13 +127,43 @@ def _column(i: int) -> str:
     return name
 
 
+def _informative_order(X: pd.DataFrame) -> list[int]:
+    """Row positions in the order the verification rows are taken: each next row is the one
+    that adds the most text categories and missing cells not yet seen (ties: the earlier row),
+    so that a few rows already reach every category term and every missing-value path the
+    sample shows; rows adding nothing new follow in sample order."""
+    feats: list[set] = [set() for _ in range(len(X))]
+    for name in X.columns:
+        col = X[name]
+        missing = col.isna().to_numpy()
+        text = col.dtype.kind not in "fiub"
+        values = col.to_numpy()
+        for r in range(len(X)):
+            if missing[r]:
+                feats[r].add((name, None))
+            elif text:
+                feats[r].add((name, str(values[r])))
+    seen: set = set()
+    order: list[int] = []
+    remaining = list(range(len(X)))
+    while remaining:
+        gain, best = max((len(feats[r] - seen), -r) for r in remaining)
+        if gain == 0:
+            break
+        order.append(-best)
+        seen |= feats[-best]
+        remaining.remove(-best)
+    return order + remaining
+
+
 def _verification(estimator: Any, doc, X: pd.DataFrame, precision: float) -> tuple[list, list]:
-    """ModelVerification's fields and rows: the first VERIFICATION_ROWS sample rows with their
-    numbers rounded to VERIFICATION_INPUT_DIGITS significant digits, and the estimator's own
-    outputs on those rounded rows, written with the digits ``precision`` needs (two more than
-    its decimal exponent: a rounding error below a hundredth of it). Rows with more than one
-    right answer (``check.ambiguous_rows``) stay out. The export's check itself compares the
-    full-precision sample."""
+    """ModelVerification's fields and rows: up to VERIFICATION_ROWS of the first sample rows
+    (``_informative_order`` first) with their numbers rounded to VERIFICATION_INPUT_DIGITS
+    significant digits, and the estimator's own outputs on those rounded rows, written with the
+    digits ``precision`` needs (two more than its decimal exponent: a rounding error below a
+    hundredth of it). Rows with more than one right answer (``check.ambiguous_rows``) stay out.
+    The export's check itself compares the full-precision sample; the writer keeps as many of
+    these rows as its size budget allows (``pmml_writer.write``)."""
     from .check import ambiguous_rows, expected
     Xv = X.iloc[:4 * VERIFICATION_ROWS].copy()
     for name in Xv.columns:
@@ -135,7 +172,7 @@ def _verification(estimator: Any, doc, X: pd.DataFrame, precision: float) -> tup
     skip = ambiguous_rows(estimator, Xv, doc)
     if skip is not None and skip.any():
         Xv = Xv.iloc[np.flatnonzero(~skip)]
-    Xv = Xv.iloc[:VERIFICATION_ROWS]
+    Xv = Xv.iloc[_informative_order(Xv)[:VERIFICATION_ROWS]]
     want = expected(estimator, Xv, doc)
     digits = max(1, int(np.ceil(-np.log10(precision)))) + 2 if precision > 0 else 17
     n = len(Xv)
@@ -167,6 +204,22 @@ def export(estimator: Any, path: str | os.PathLike | None = None,
     """
     if not isinstance(X_sample, pd.DataFrame) or len(X_sample) == 0:
         raise ExportError("X_sample must be a non-empty pandas DataFrame of input rows")
+    # Converting a forest allocates tens of thousands of small objects that all live until the
+    # document is written; the cyclic garbage collector would rescan them again and again
+    # (two thirds of the conversion's time), as in ``portmodel.load``.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _export(estimator, path, X_sample, format, target_name, backend, check,
+                       tolerance)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _export(estimator: Any, path: str | os.PathLike | None, X_sample: pd.DataFrame,
+            format: str | None, target_name: str | None, backend: str, check: bool,
+            tolerance: float | None) -> str | None:
     fmt = _format_of(path, format)
     if target_name is not None and target_name in X_sample.columns:
         X_sample = X_sample.drop(columns=[target_name])
@@ -194,7 +247,8 @@ def export(estimator: Any, path: str | os.PathLike | None = None,
 
             from .pmml_writer import write
             precision = getattr(doc.model, "verification_precision", tol)
-            data = write(doc, _verification(estimator, doc, X_sample, precision), __version__)
+            data = write(doc, _verification(estimator, doc, X_sample, precision), __version__,
+                         (VERIFICATION_MIN_ROWS, VERIFICATION_SHARE))
         else:
             from .pfa_writer import write as write_pfa
             data = write_pfa(doc).encode("utf-8")

@@ -47,10 +47,9 @@ class IForestSpec:
             inner = w.ensemble(ir.EnsembleSpec("regression", "average", self.trees), None)
         finally:
             w.depth -= 1
-        return B.el("AnomalyDetectionModel", {"functionName": "regression",
-                                              "algorithmType": "iforest",
-                                              "sampleDataSize": self.sample_size},
-                    w.schema(self.fields), out, inner)
+        return B.model("AnomalyDetectionModel", "regression",
+                       {"algorithmType": "iforest", "sampleDataSize": self.sample_size},
+                       w.schema(self.fields), out, inner)
 
 
 def _tree(est: Any, k: int, fields: list[str]) -> ir.TreeNode:

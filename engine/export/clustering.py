@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 from sklearn.cluster import KMeans, MiniBatchKMeans
 
+from portmodel.pmml import objects as O
+
 from . import pmml_builder as B
 from .context import Context
 from .registry import model
@@ -24,15 +26,14 @@ class ClusteringSpec:
         fields = [B.el("ClusteringField", {"field": f}) for f in self.fields]
         clusters = [B.el("Cluster", {"id": k, "name": str(k)}, B.array(list(c)))
                     for k, c in enumerate(self.centers)]
-        out = B.output([B.output_field(w.doc.target, "predictedValue", "string",
-                                       "categorical")])
-        return B.el("ClusteringModel", {"functionName": "clustering",
-                                        "modelClass": "centerBased",
-                                        "numberOfClusters": len(self.centers)},
-                    w.schema(self.fields, target=False), out,
-                    B.el("ComparisonMeasure", {"kind": "distance"},
-                         B.el("squaredEuclidean")),
-                    *fields, *clusters)
+        out = O.Output(fields=(O.OutputField(name=w.doc.target, optype="categorical",
+                                             data_type="string", feature="predictedValue"),))
+        return B.model("ClusteringModel", "clustering",
+                       {"modelClass": "centerBased", "numberOfClusters": len(self.centers)},
+                       w.schema(self.fields, target=False), out,
+                       B.el("ComparisonMeasure", {"kind": "distance"},
+                            B.el("squaredEuclidean")),
+                       *fields, *clusters)
 
 
 @model(KMeans, MiniBatchKMeans)

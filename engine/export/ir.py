@@ -106,7 +106,7 @@ class LinearSpec:
     tables: list
 
 
-@dataclass
+@dataclass(slots=True)
 class TreeNode:
     """A binary split ``field <= threshold`` (or, with ``categories``, ``field`` is one of
     them) to the left, or a leaf (``field`` is None)."""

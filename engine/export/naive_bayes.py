@@ -35,11 +35,11 @@ class NaiveBayesSpec:
                                B.el("TargetValueStats", None, *stats)))
         counts = [B.el("TargetValueCount", {"value": B.text(c), "count": float(p)})
                   for c, p in zip(self.classes, self.priors)]
-        return B.el("NaiveBayesModel", {"functionName": "classification", "threshold": 0},
-                    w.schema(self.fields), out,
-                    B.el("BayesInputs", None, *inputs),
-                    B.el("BayesOutput", {"fieldName": w.doc.target},
-                         B.el("TargetValueCounts", None, *counts)))
+        return B.model("NaiveBayesModel", "classification", {"threshold": 0},
+                       w.schema(self.fields), out,
+                       B.el("BayesInputs", None, *inputs),
+                       B.el("BayesOutput", {"fieldName": w.doc.target},
+                            B.el("TargetValueCounts", None, *counts)))
 
 
 @model(GaussianNB)

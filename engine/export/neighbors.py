@@ -71,8 +71,8 @@ class NeighborsSpec:
                       else None)
         measure = B.el("ComparisonMeasure", {"kind": "distance"}, metric)
         inputs = B.el("KNNInputs", None, *[B.el("KNNInput", {"field": f}) for f in self.fields])
-        return B.el("NearestNeighborModel", {
-            "functionName": function, "numberOfNeighbors": self.k,
+        return B.model("NearestNeighborModel", function, {
+            "numberOfNeighbors": self.k,
             "continuousScoringMethod": "weightedAverage" if self.weighted else "average",
             "categoricalScoringMethod": "weightedMajorityVote" if self.weighted
             else "majorityVote",

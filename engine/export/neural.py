@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
+from portmodel.pmml import objects as O
+
 from . import pmml_builder as B
 from .context import Context
 from .registry import model
@@ -29,10 +31,11 @@ class NeuralSpec:
     classes: tuple = ()
 
     def pmml(self, w: Any, out: Any) -> Any:
-        inputs = B.el("NeuralInputs", {"numberOfInputs": len(self.fields)}, *[
-            B.el("NeuralInput", {"id": str(i)}, B.derived_field(
-                f"input({f})", "continuous", "double", B.field_ref(f)))
-            for i, f in enumerate(self.fields)])
+        inputs = O.NeuralInputs(number_of_inputs=len(self.fields), inputs=tuple(
+            O.NeuralInput(id=str(i), derived_field=O.DerivedField(
+                name=f"input({f})", optype="continuous", data_type="double",
+                expression=O.FieldRef(field=f)))
+            for i, f in enumerate(self.fields)))
         # neuron ids: one running number over inputs and layers (every Con names one)
         prev = [str(i) for i in range(len(self.fields))]
         next_id = len(self.fields)
@@ -41,33 +44,36 @@ class NeuralSpec:
         for k, (W, b, act) in enumerate(zip(self.weights, self.biases, self.activations)):
             ids = [str(next_id + j) for j in range(W.shape[1])]
             next_id += W.shape[1]
-            neurons = [B.el("Neuron", {"id": ids[j], "bias": float(b[j])}, *[
-                B.el("Con", {"from": prev[i], "weight": float(W[i, j])})
-                for i in range(W.shape[0]) if W[i, j] != 0]) for j in range(W.shape[1])]
-            layers.append(B.el("NeuralLayer", {
-                "activationFunction": act,
-                "normalizationMethod": self.normalization if k == last and
-                self.normalization != "none" else None}, *neurons))
+            Wl, bl = W.tolist(), b.tolist()
+            neurons = tuple(O.Neuron(id=ids[j], bias=bl[j], connections=tuple(
+                O.Con(source=prev[i], weight=Wl[i][j])
+                for i in range(W.shape[0]) if Wl[i][j] != 0)) for j in range(W.shape[1]))
+            layers.append(O.NeuralLayer(
+                activation_function=act,
+                normalization_method=self.normalization if k == last and
+                self.normalization != "none" else None, neurons=neurons))
             prev = ids
         if self.function == "classification":
             if len(self.classes) == 2:      # p(second class) from the logistic unit; 1 - p
                 ids = [str(next_id), str(next_id + 1)]
-                layers.append(B.el("NeuralLayer", {"activationFunction": "identity"},
-                                   B.el("Neuron", {"id": ids[0], "bias": 1},
-                                        B.el("Con", {"from": prev[0], "weight": -1})),
-                                   B.el("Neuron", {"id": ids[1], "bias": 0},
-                                        B.el("Con", {"from": prev[0], "weight": 1}))))
+                layers.append(O.NeuralLayer(activation_function="identity", neurons=(
+                    O.Neuron(id=ids[0], bias=1.0, connections=(
+                        O.Con(source=prev[0], weight=-1.0),)),
+                    O.Neuron(id=ids[1], bias=0.0, connections=(
+                        O.Con(source=prev[0], weight=1.0),)))))
                 prev = ids
-            outs = [B.el("NeuralOutput", {"outputNeuron": prev[j]}, B.derived_field(
-                f"output({c})", "categorical", w.doc.target_type,
-                B.norm_discrete(w.doc.target, c))) for j, c in enumerate(self.classes)]
+            outs = [O.NeuralOutput(output_neuron=prev[j], derived_field=O.DerivedField(
+                name=f"output({c})", optype="categorical", data_type=w.doc.target_type,
+                expression=O.NormDiscrete(field=w.doc.target, value=B.text(c))))
+                for j, c in enumerate(self.classes)]
         else:
-            outs = [B.el("NeuralOutput", {"outputNeuron": prev[0]}, B.derived_field(
-                "output", "continuous", "double", B.field_ref(w.doc.target)))]
-        return B.el("NeuralNetwork", {"functionName": self.function,
-                                      "activationFunction": self.activations[0]},
-                    w.schema(self.fields), out, *([inputs] + layers),
-                    B.el("NeuralOutputs", {"numberOfOutputs": len(outs)}, *outs))
+            outs = [O.NeuralOutput(output_neuron=prev[0], derived_field=O.DerivedField(
+                name="output", optype="continuous", data_type="double",
+                expression=O.FieldRef(field=w.doc.target)))]
+        return B.model("NeuralNetwork", self.function,
+                       {"activationFunction": self.activations[0]},
+                       w.schema(self.fields), out, inputs, *layers,
+                       O.NeuralOutputs(number_of_outputs=len(outs), outputs=tuple(outs)))
 
 
 def _spec(est: Any, ctx: Context, features: list[str], function: str) -> NeuralSpec:

@@ -1,4 +1,5 @@
-"""The intermediate form (``ir.Export``) as a PMML 4.4 document, through ``pmml_builder``.
+"""The intermediate form (``ir.Export``) as a PMML 4.4 document: an object-model ``Document``
+(``portmodel.pmml.objects``), written by the object model's writer.
 
 Derived fields go to the TransformationDictionary; each model's MiningSchema lists the input
 fields it depends on. Ensembles are MiningModels: forests average their trees; boosters sum
@@ -7,9 +8,12 @@ RegressionModel whose normalization is the loss's link (logit or softmax), as sk
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Iterable
 
 from lxml import etree
+
+from portmodel.pmml import objects as O
 
 from . import ir
 from . import pmml_builder as B
@@ -24,6 +28,7 @@ class _Writer:
         self.fields_used: set[str] = set()
         #: nesting depth: models inside a MiningModel do not name the target
         self.depth = 0
+        self._tree_fields: dict[int, frozenset] = {}
 
     # ------------------------------------------------------------ dependencies
     def deps(self, name: str) -> frozenset:
@@ -38,52 +43,59 @@ class _Writer:
         return got
 
     def schema(self, fields: Iterable[str], target: bool = True, extra: Iterable[str] = ()
-               ) -> etree._Element:
+               ) -> O.MiningSchema:
         used: set[str] = set()
         for f in fields:
             used |= self.deps(f)
         self.fields_used |= used
         mf = []
         if target and self.depth == 0:
-            mf.append(B.mining_field(self.doc.target, "target"))
+            mf.append(O.MiningField(name=self.doc.target, usage_type="target"))
         for f in self.doc.inputs:
             if f.name in used:
-                mf.append(B.mining_field(f.name))
-        mf.extend(B.mining_field(n) for n in extra)
+                mf.append(O.MiningField(name=f.name))
+        mf.extend(O.MiningField(name=n) for n in extra)
         if not mf:      # a constant model inside a sum: the schema needs one field
             first = self.doc.inputs[0]
             self.fields_used.add(first.name)
-            mf.append(B.mining_field(first.name))
-        return B.mining_schema(mf)
+            mf.append(O.MiningField(name=first.name))
+        return O.MiningSchema(fields=tuple(mf))
 
     # ------------------------------------------------------------ expressions
-    def expr(self, e: ir.Expr) -> etree._Element:
+    def expr(self, e: ir.Expr) -> O.Expression:
         if isinstance(e, ir.Ref):
-            return B.field_ref(e.name, e.missing_to)
+            return O.FieldRef(field=e.name, map_missing_to=B.opt(e.missing_to))
         if isinstance(e, ir.Const):
-            return B.constant(e.value, "string" if isinstance(e.value, str) else "double")
+            return _constant(e.value, "string" if isinstance(e.value, str) else "double")
         if isinstance(e, ir.Call):
-            return B.apply(e.fn, *[self.expr(a) for a in e.args])
+            return O.Apply(function=e.fn, arguments=tuple(self.expr(a) for a in e.args))
         if isinstance(e, ir.ToFloat):
-            return B.field_ref(e.name)
+            return O.FieldRef(field=e.name)
         if isinstance(e, ir.Indicator):
             if len(e.values) == 1 and not e.negate:
-                return B.norm_discrete(e.name, e.values[0], e.missing)
+                return O.NormDiscrete(field=e.name, value=B.text(e.values[0]),
+                                      map_missing_to=_float(e.missing))
             fn = "isNotIn" if e.negate else "isIn"
             dt = "string" if self._type(e.name) == "string" else "double"
-            test = B.apply(fn, B.field_ref(e.name), *[B.constant(v, dt) for v in e.values])
-            return B.apply("if", test, B.constant(1.0, "double"), B.constant(0.0, "double"),
-                           map_missing_to=e.missing)
+            test = O.Apply(function=fn, arguments=(O.FieldRef(field=e.name),) + tuple(
+                _constant(v, dt) for v in e.values))
+            return O.Apply(function="if", map_missing_to=B.opt(e.missing), arguments=(
+                test, _constant(1.0, "double"), _constant(0.0, "double")))
         if isinstance(e, ir.Lookup):
-            return B.map_values(e.name, dict(e.table), "double", e.default, e.missing)
+            return O.MapValues(
+                output_column="output", data_type="double", default_value=B.opt(e.default),
+                map_missing_to=B.opt(e.missing),
+                pairs=(O.FieldColumnPair(field=e.name, column="input"),),
+                table=B.inline_table([{"input": k, "output": v} for k, v in e.table]))
         if isinstance(e, ir.Bins):
             edges = list(e.edges)
             bins = []
             for i in range(len(edges) + 1):
                 lo = edges[i - 1] if i > 0 else None
                 hi = edges[i] if i < len(edges) else None
-                bins.append((float(i), B.interval("closedOpen", lo, hi)))
-            return B.discretize(e.name, bins, "double")
+                bins.append(O.DiscretizeBin(bin_value=B.text(float(i)), interval=O.Interval(
+                    closure="closedOpen", left_margin=_float(lo), right_margin=_float(hi))))
+            return O.Discretize(field=e.name, data_type="double", bins=tuple(bins))
         raise TypeError(f"no PMML form for {e!r}")
 
     def _type(self, name: str) -> str:
@@ -92,13 +104,14 @@ class _Writer:
         return self.derived[name].data_type
 
     # ------------------------------------------------------------ models
-    def outputs(self) -> etree._Element | None:
+    def outputs(self) -> O.Output | None:
         if not self.doc.probabilities:
             return None
-        return B.output([B.output_field(f"probability({c})", "probability", "double",
-                                        "continuous", c) for c in self.doc.classes])
+        return O.Output(fields=tuple(
+            O.OutputField(name=f"probability({c})", optype="continuous", data_type="double",
+                          feature="probability", value=B.text(c)) for c in self.doc.classes))
 
-    def model(self, spec: Any, top: bool = True) -> etree._Element:
+    def model(self, spec: Any, top: bool = True) -> O.Model:
         out = self.outputs() if top else None
         if isinstance(spec, ir.LinearSpec):
             return self.linear(spec, out)
@@ -125,32 +138,45 @@ class _Writer:
             return None
         return e.name, e.values[0]
 
-    def linear(self, spec: ir.LinearSpec, out: etree._Element | None,
-               extra: Iterable[str] = ()) -> etree._Element:
+    def linear(self, spec: ir.LinearSpec, out: O.Output | None,
+               extra: Iterable[str] = ()) -> O.Model:
         fields = [f for _, _, terms in spec.tables for f, _ in terms]
         fields = [(self.one_hot_term(f) or (f,))[0] for f in fields]
         tables = []
         for cat, icpt, terms in spec.tables:
-            numeric = [t for t in terms if self.one_hot_term(t[0]) is None]
-            table = B.regression_table(icpt, numeric, cat)
-            for f, c in terms:
-                one_hot = self.one_hot_term(f)
-                if one_hot is not None:
-                    table.append(B.el("CategoricalPredictor", {
-                        "name": one_hot[0], "value": one_hot[1], "coefficient": c}))
-            tables.append(table)
-        return B.regression_model(spec.function, spec.normalization, self.schema(fields, True,
-                                                                                 extra),
-                                  out, None, tables)
+            numeric, categorical = [], []
+            for t in terms:
+                one_hot = self.one_hot_term(t[0])
+                if one_hot is None:
+                    numeric.append(O.NumericPredictor(
+                        name=t[0], exponent=t[2] if len(t) > 2 else None,
+                        coefficient=float(t[1])))
+                else:
+                    categorical.append(O.CategoricalPredictor(
+                        name=one_hot[0], value=B.text(one_hot[1]), coefficient=float(t[1])))
+            tables.append(_table(icpt, numeric, cat, categorical))
+        return B.model("RegressionModel", spec.function,
+                       {"normalizationMethod": spec.normalization},
+                       self.schema(fields, True, extra), out, *tables)
 
-    def _split_fields(self, node: ir.TreeNode, acc: set) -> set:
-        if node.field is not None:
-            acc.add(node.field)
-            self._split_fields(node.left, acc)
-            self._split_fields(node.right, acc)
+    def _split_fields(self, root: ir.TreeNode, acc: set) -> set:
+        """acc, with the fields the tree splits on (once per tree: the schema, the
+        ensemble's schema and the needed derived fields all ask)."""
+        got = self._tree_fields.get(id(root))
+        if got is None:
+            got = set()
+            stack = [root]
+            while stack:
+                n = stack.pop()
+                if n.field is not None:
+                    got.add(n.field)
+                    stack += (n.left, n.right)
+            self._tree_fields[id(root)] = got = frozenset(got)
+        acc |= got
         return acc
 
-    def tree(self, spec: ir.TreeSpec, out: etree._Element | None) -> etree._Element:
+
+    def tree(self, spec: ir.TreeSpec, out: O.Output | None) -> O.Model:
         """A binary tree without node ids: at each split the child that takes missing values
         comes second, and the first child's predicate is written so that it is FALSE for them
         (missingValueStrategy "none", the schema's default and so not written: a comparison
@@ -159,17 +185,22 @@ class _Writer:
         written: its score (and score distribution) sits on the parent, which
         noTrueChildStrategy "returnLastPrediction" returns when no child's predicate is TRUE.
         This is how JPMML's converters compact trees; the answer is the same for every input,
-        missing or not."""
+        missing or not. The nodes are a fragment body (TreeModel has no typed body yet)."""
         classify = spec.function == "classification"
         labels = [B.text(c) for c in spec.classes]
         sd = B.score_distribution
+        true = O.TruePredicate()
+        text = B.text
 
-        def node(n: ir.TreeNode, pred: etree._Element, kids: list = ()) -> etree._Element:
+        def pe(field: str, operator: str, value: Any) -> O.SimplePredicate:
+            return O.SimplePredicate(field=field, operator=operator, value=text(value))
+
+        def node(n: ir.TreeNode, pred: Any, kids: list = ()) -> etree._Element:
             """A node with leaf ``n``'s score (and distribution) and the given children."""
-            dist = [sd(c, k) for c, k in zip(labels, n.counts)] if classify else ()
+            dist = [sd(c, text(k)) for c, k in zip(labels, n.counts)] if classify else ()
             return B.node(n.value, pred, kids, distribution=dist)
 
-        def first_pred(n: ir.TreeNode) -> tuple[etree._Element, ir.TreeNode, ir.TreeNode]:
+        def first_pred(n: ir.TreeNode) -> tuple[Any, ir.TreeNode, ir.TreeNode]:
             """(predicate of the first child, first subtree, second subtree)."""
             if n.categories is not None:
                 if n.missing_left:
@@ -178,10 +209,10 @@ class _Writer:
                 return B.simple_set_predicate(n.field, "isIn", list(n.categories)), n.left, \
                     n.right
             if n.missing_left:
-                return B.simple_predicate(n.field, "greaterThan", n.threshold), n.right, n.left
-            return B.simple_predicate(n.field, "lessOrEqual", n.threshold), n.left, n.right
+                return pe(n.field, "greaterThan", n.threshold), n.right, n.left
+            return pe(n.field, "lessOrEqual", n.threshold), n.left, n.right
 
-        def build(n: ir.TreeNode, pred: etree._Element) -> etree._Element:
+        def build(n: ir.TreeNode, pred: Any) -> etree._Element:
             kids: list[etree._Element] = []
             while n.field is not None:
                 p, first, second = first_pred(n)
@@ -189,28 +220,34 @@ class _Writer:
                 n = second
             return node(n, pred, kids)
 
-        root = build(spec.root, B.true())
+        root = build(spec.root, true)
         fields = self._split_fields(spec.root, set())
-        return B.tree_model(spec.function, self.schema(sorted(fields)), root, out,
-                            missing_strategy=None, no_true_child="returnLastPrediction",
-                            split=None)
+        return B.model("TreeModel", spec.function, {"noTrueChildStrategy": "returnLastPrediction"},
+                       self.schema(sorted(fields)), out, root)
 
-    def _constant_tree(self, value: float) -> etree._Element:
-        return B.tree_model("regression", self.schema([]), B.node(value, B.true()))
+    def _constant_tree(self, value: float) -> O.Model:
+        return B.model("TreeModel", "regression", None, self.schema([]),
+                       B.node(value, O.TruePredicate()))
 
-    def _sum(self, members: list, intercept: float, out: etree._Element | None,
-             function: str = "regression") -> etree._Element:
+    def _mining(self, function: str, fields: Iterable[str], method: str,
+                segments: list[O.Segment], out: O.Output | None, vendor: tuple = ()
+                ) -> O.Model:
+        return B.model("MiningModel", function, None, self.schema(sorted(fields)), out,
+                       O.Segmentation(multiple_model_method=method, segments=tuple(segments)),
+                       vendor=vendor)
+
+    def _sum(self, members: list, intercept: float, out: O.Output | None,
+             vendor: tuple = ()) -> O.Model:
         self.depth += 1
         try:
-            segs = [B.segment(1, B.true(), self._constant_tree(intercept))] if intercept else []
-            segs += [B.segment(i + 2, B.true(), self.model(m, False))
-                     for i, m in enumerate(members)]
+            segs = [_segment(1, self._constant_tree(intercept))] if intercept else []
+            segs += [_segment(i + 2, self.model(m, False)) for i, m in enumerate(members)]
         finally:
             self.depth -= 1
-        fields = set()
+        fields: set = set()
         for m in members:
             fields |= self._all_fields(m)
-        return B.mining_model(function, self.schema(sorted(fields)), "sum", segs, out)
+        return self._mining("regression", fields, "sum", segs, out, vendor)
 
     def _all_fields(self, spec: Any) -> set:
         if isinstance(spec, ir.TreeSpec):
@@ -225,20 +262,19 @@ class _Writer:
             return {(self.one_hot_term(f) or (f,))[0] for _, _, t in spec.tables for f, _ in t}
         return set(getattr(spec, "fields", ()))
 
-    def ensemble(self, spec: ir.EnsembleSpec, out: etree._Element | None) -> etree._Element:
+    def ensemble(self, spec: ir.EnsembleSpec, out: O.Output | None) -> O.Model:
+        # XGBoost's float32 sums: JPMML's x-mathContext="float", which portmodel honours
+        vendor = (("x-mathContext", "float"),) if spec.float_sum else ()
         if spec.method == "average":
             self.depth += 1
             try:
-                segs = [B.segment(i + 1, B.true(), self.model(m, False))
+                segs = [_segment(i + 1, self.model(m, False))
                         for i, m in enumerate(spec.members)]
             finally:
                 self.depth -= 1
-            return B.mining_model(spec.function, self.schema(sorted(self._all_fields(spec))),
-                                  "average", segs, out)
+            return self._mining(spec.function, self._all_fields(spec), "average", segs, out)
         if spec.function == "regression":
-            model = self._sum(spec.members, spec.intercept, out)
-            self._float_sum(model, spec)
-            return model
+            return self._sum(spec.members, spec.intercept, out, vendor)
         # classification: raw scores per class, then the link
         per_class = spec.members
         icpts = spec.intercept if isinstance(spec.intercept, tuple) else (spec.intercept,)
@@ -248,15 +284,14 @@ class _Writer:
             name = "decisionFunction" if len(per_class) == 1 else \
                 f"decisionFunction({spec.classes[k]})"
             raw_names.append(name)
-            self.depth += 1
+            self.depth += 1      # nested: no target field in its schema
             try:
-                sub = self._sum(members, icpt, B.output([B.output_field(
-                    name, "predictedValue", "double", "continuous")]))
+                sub = self._sum(members, icpt, O.Output(fields=(O.OutputField(
+                    name=name, optype="continuous", data_type="double",
+                    feature="predictedValue"),)), vendor)
             finally:
                 self.depth -= 1
-            self._float_sum(sub, spec)
-            self._drop_target(sub)
-            segs.append(B.segment(k + 1, B.true(), sub))
+            segs.append(_segment(k + 1, sub))
         if len(per_class) == 1:
             tables = [(spec.classes[1], 0.0, ((raw_names[0], 1.0),)), (spec.classes[0], 0.0, ())]
             link = "logit"
@@ -265,24 +300,32 @@ class _Writer:
             link = "softmax"
         # the probabilities are the last segment's outputs (JPMML-Evaluator does not resolve
         # them on the chain itself)
-        reg = B.regression_model("classification", link, B.mining_schema(
-            [B.mining_field(self.doc.target, "target")] +
-            [B.mining_field(n) for n in raw_names]), out, None,
-            [B.regression_table(i, t, c) for c, i, t in tables])
-        segs.append(B.segment(len(segs) + 1, B.true(), reg))
-        fields = self._all_fields(spec)
-        return B.mining_model("classification", self.schema(sorted(fields)), "modelChain",
-                              segs, None)
+        reg = B.model("RegressionModel", "classification", {"normalizationMethod": link},
+                      O.MiningSchema(fields=(O.MiningField(name=self.doc.target,
+                                                           usage_type="target"),) +
+                                     tuple(O.MiningField(name=n) for n in raw_names)),
+                      out, *[_table(i, [O.NumericPredictor(name=f, coefficient=float(c))
+                                        for f, c in t], c) for c, i, t in tables])
+        segs.append(_segment(len(segs) + 1, reg))
+        return self._mining("classification", self._all_fields(spec), "modelChain", segs, None)
 
-    def _drop_target(self, model: etree._Element) -> None:
-        ms = model.find("MiningSchema")
-        for mf in ms.findall("MiningField"):
-            if mf.get("usageType") == "target":
-                ms.remove(mf)
 
-    def _float_sum(self, model: etree._Element, spec: ir.EnsembleSpec) -> None:
-        if spec.float_sum:
-            model.set("x-mathContext", "float")
+def _float(v: Any) -> float | None:
+    return None if v is None else float(v)
+
+
+def _constant(v: Any, data_type: str) -> O.Constant:
+    return O.Constant(value=B.text(v), data_type=data_type)
+
+
+def _table(intercept: float, numeric: list, category: Any = None, categorical: list = ()
+           ) -> O.RegressionTable:
+    return O.RegressionTable(intercept=float(intercept), target_category=B.opt(category),
+                             numeric=tuple(numeric), categorical=tuple(categorical))
+
+
+def _segment(id_: int, model: O.Model) -> O.Segment:
+    return O.Segment(id=str(id_), predicate=O.TruePredicate(), model=model)
 
 
 def _refs(e: ir.Expr) -> list[str]:
@@ -293,37 +336,104 @@ def _refs(e: ir.Expr) -> list[str]:
     return []
 
 
-def _data_field(f: ir.InputField) -> etree._Element:
+def _data_field(name: str, optype: str, data_type: str, values: Iterable[Any] = ()
+                ) -> O.DataField:
+    return O.DataField(name=name, optype=optype, data_type=data_type,
+                       values=tuple(O.Value(value=B.text(v)) for v in values))
+
+
+def _input_field(f: ir.InputField) -> O.DataField:
     if f.data_type == "string":
-        return B.data_field(f.name, "categorical", "string", f.categories)
-    return B.data_field(f.name, "continuous", f.data_type)
+        return _data_field(f.name, "categorical", "string", f.categories)
+    return _data_field(f.name, "continuous", f.data_type)
 
 
-def write(doc: ir.Export, verification: tuple[list, list] | None = None,
-          version: str = "") -> bytes:
-    """The PMML document's bytes; ``verification`` = (fields, rows) for ModelVerification."""
+def model_verification(fields: Iterable[tuple[str, str, float | None]],
+                       rows: Iterable[dict[str, Any]]) -> O.ModelVerification:
+    """fields: (field name, column name, precision or None for inputs); rows: column -> value
+    (None: a missing cell, left out)."""
+    table = B.inline_table(rows)
+    return O.ModelVerification(
+        record_count=len(table.rows), table=table,
+        fields=O.VerificationFields(fields=tuple(
+            O.VerificationField(field=f, column=c, precision=p, zero_threshold=p)
+            for f, c, p in fields)))
+
+
+def document(doc: ir.Export, verification: tuple[list, list] | None = None,
+             version: str = "") -> O.Document:
+    """The PMML document of ``doc`` as the object model; ``verification`` = (fields, rows)
+    for ModelVerification."""
     w = _Writer(doc)
     model = w.model(doc.model)
     if getattr(doc.model, "function", None) == "clustering":
         target = None
     elif doc.classes:
-        target = B.data_field(doc.target, "categorical", doc.target_type, doc.classes)
+        target = _data_field(doc.target, "categorical", doc.target_type, doc.classes)
     else:
-        target = B.data_field(doc.target, "continuous", doc.target_type)
-    inputs = [_data_field(f) for f in doc.inputs if f.name in w.fields_used]
-    td = B.transformations("TransformationDictionary",
-                           [B.derived_field(d.name, d.optype, d.data_type, w.expr(d.expr))
-                            for d in _needed(doc, w)])
+        target = _data_field(doc.target, "continuous", doc.target_type)
+    fields = ([target] if target is not None else []) + \
+        [_input_field(f) for f in doc.inputs if f.name in w.fields_used]
+    derived = [O.DerivedField(name=d.name, optype=d.optype, data_type=d.data_type,
+                              expression=w.expr(d.expr)) for d in _needed(doc, w)]
     if verification is not None:
-        fields, rows = verification
+        vfields, rows = verification
+        mv = model_verification(
+            [(f, c, p) for f, c, p in vfields if p is not None or f in w.fields_used], rows)
         # ModelVerification ends a model element, except AnomalyDetectionModel (before its model)
-        where = len(model) - 1 if model.tag == "AnomalyDetectionModel" else len(model)
-        model.insert(where, B.model_verification(
-            [(f, c, p) for f, c, p in fields if p is not None or f in w.fields_used], rows))
+        content = list(model.content)
+        content.insert(len(content) - 1 if model.tag == "AnomalyDetectionModel"
+                       else len(content), mv)
+        model = replace(model, content=tuple(content))
     notes = "; ".join(doc.notes)
-    root = B.pmml(B.header(doc.description + (f". {notes}" if notes else ""), "portmodel",
-                           version), B.data_dictionary(([target] if target is not None else []) + inputs), td, model)
-    return B.to_bytes(B.finish(root))
+    return O.Document(
+        header=O.Header(description=doc.description + (f". {notes}" if notes else ""),
+                        application=O.Application(name="portmodel", version=version)),
+        data_dictionary=O.DataDictionary(number_of_fields=len(fields), fields=tuple(fields)),
+        transformation_dictionary=O.TransformationDictionary(derived_fields=tuple(derived))
+        if derived else None,
+        models=(model,))
+
+
+def to_bytes(document_: O.Document) -> bytes:
+    """The document's bytes, written by the object model's writer, one element per line
+    without indentation: lines keep error messages' line numbers useful, while indentation
+    would be a fifth of a deep tree's bytes (documents are meant to be no larger than
+    sklearn2pmml's)."""
+    root = O.to_element(document_)
+    etree.indent(root, space="")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def write(doc: ir.Export, verification: tuple[list, list] | None = None,
+          version: str = "", budget: tuple[int, float] | None = None) -> bytes:
+    """The PMML document's bytes; ``verification`` = (fields, rows) for ModelVerification.
+
+    budget = (least rows, share): the ModelVerification block keeps its rows while it takes at
+    most ``share`` of the bytes of the rest of the document, else as many of its first rows as
+    fit (at least ``least rows``): a large model carries every row, a small one a few, so that
+    the block does not outweigh the model it verifies."""
+    built = document(doc, verification, version)
+    data = to_bytes(built)
+    if verification is None or budget is None:
+        return data
+    least, share = budget
+    rows = verification[1]
+    start, end = data.find(b"<ModelVerification"), data.find(b"</ModelVerification>")
+    block = end - start
+    if len(rows) <= least or block <= share * (len(data) - block):
+        return data
+    # the block's bytes: a fixed head (its fields) and about the same per row
+    head = data.find(b"<row>", start) - start
+    per_row = (block - head) / len(rows)
+    fit = int((share * (len(data) - block) - head) // per_row)
+    keep = max(least, min(len(rows), fit))
+    mv = built.model.verification
+    table = replace(mv.table, rows=mv.table.rows[:keep])
+    model = built.model
+    model = replace(model, content=tuple(
+        replace(mv, record_count=keep, table=table) if c is mv else c for c in model.content))
+    return to_bytes(replace(built, models=(model,)))
 
 
 def _needed(doc: ir.Export, w: _Writer) -> list[ir.Derived]:

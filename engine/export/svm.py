@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 from sklearn.svm import SVC, SVR, NuSVC, NuSVR
 
+from portmodel.pmml import objects as O
+
 from . import pmml_builder as B
 from .context import Context
 from .registry import model
@@ -42,7 +44,7 @@ class SVMSpec:
 
     def pmml(self, w: Any, out: Any) -> Any:
         vfields = B.el("VectorFields", {"numberOfFields": len(self.fields)},
-                       *[B.field_ref(f) for f in self.fields])
+                       *[O.FieldRef(field=f) for f in self.fields])
         inst = [B.el("VectorInstance", {"id": i}, B.array(list(map(float, v))))
                 for i, v in enumerate(self.vectors)]
         vd = B.el("VectorDictionary", {"numberOfVectors": len(self.vectors)}, vfields, *inst)
@@ -57,8 +59,7 @@ class SVMSpec:
             machines.append(B.el("SupportVectorMachine", {
                 "targetCategory": None if target is None else B.text(target),
                 "alternateTargetCategory": None if alt is None else B.text(alt)}, sv, cs))
-        return B.el("SupportVectorMachineModel", {
-            "functionName": self.function,
+        return B.model("SupportVectorMachineModel", self.function, {
             "classificationMethod": "OneAgainstOne" if self.function == "classification"
             else None},
             w.schema(self.fields), out, self.kernel, vd, *machines)

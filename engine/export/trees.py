@@ -23,11 +23,6 @@ def float_threshold(t: float) -> np.float32:
     return f
 
 
-def _count(c: float) -> float:
-    r = round(c)
-    return float(r) if abs(c - r) <= 1e-12 * max(1.0, abs(c)) else float(c)
-
-
 def tree_nodes(tree: Any, fields: list[str], classes: tuple | None, scale: float = 1.0,
                offset: float | None = None) -> ir.TreeNode:
     """The sklearn ``tree_`` as TreeNodes: split fields by index into ``fields`` (float-typed),
@@ -49,6 +44,9 @@ def tree_nodes(tree: Any, fields: list[str], classes: tuple | None, scale: float
         v = tree.value[:, 0, :len(classes)]
         probs = v / v.sum(axis=1, keepdims=True)
         counts = probs * tree.weighted_n_node_samples[:, None]
+        whole = np.round(counts)            # near-whole counts are whole
+        counts = np.where(np.abs(counts - whole) <= 1e-12 * np.maximum(1.0, np.abs(counts)),
+                          whole, counts)
         best = np.argmax(probs, axis=1).tolist()
         probs_l, counts_l = probs.tolist(), counts.tolist()
 
@@ -57,7 +55,7 @@ def tree_nodes(tree: Any, fields: list[str], classes: tuple | None, scale: float
             if classes is None:
                 return ir.TreeNode(value=values[i])
             return ir.TreeNode(value=classes[best[i]], probabilities=tuple(probs_l[i]),
-                               counts=tuple(_count(c) for c in counts_l[i]))
+                               counts=tuple(counts_l[i]))
         return ir.TreeNode(field=fields[feature[i]], threshold=thresholds[i],
                            left=build(left[i]), right=build(right[i]),
                            missing_left=bool(mgl[i]))

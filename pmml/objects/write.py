@@ -6,6 +6,7 @@ import copy
 import math
 from typing import Any
 
+import numpy as np
 from lxml import etree
 
 from .document import Document
@@ -16,16 +17,38 @@ PMML44_NS = "http://www.dmg.org/PMML-4_4"
 
 
 def format_value(value: Any) -> str:
-    """An attribute value as PMML text (xs:boolean, xs:double with INF/-INF/NaN)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if math.isnan(value):
+    """An attribute value as PMML text (xs:boolean, xs:double with INF/-INF/NaN).
+
+    Numbers get their shortest text that reads back to the same value: a whole float below
+    1e16 without a fraction ("1", not "1.0"; "-0" keeps the sign), other floats as ``repr``,
+    numpy float32 values in float32's shortest form, numpy integers as integers."""
+    t = type(value)
+    if t is str:
+        return value
+    if t is float or isinstance(value, float):     # also numpy float64
+        value = float(value)
+        if value.is_integer():
+            if abs(value) < 1e16:
+                return str(int(value)) if value or math.copysign(1.0, value) > 0 else "-0"
+        elif value != value:
             return "NaN"
-        if math.isinf(value):
+        elif value in (_INF, -_INF):
             return "INF" if value > 0 else "-INF"
         return repr(value)
+    if t is int:
+        return str(value)
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, np.floating):  # float32: its own shortest round-trip text
+        if not np.isfinite(value) or float(value).is_integer():
+            return format_value(float(value))
+        return str(value)
+    if isinstance(value, np.integer):
+        return str(int(value))
     return str(value)
+
+
+_INF = math.inf
 
 
 def _append_fragment(parent, frag: Fragment) -> None:
