@@ -114,3 +114,103 @@ def absdiff_pairwise(x, c, mode):
             v = acc * kf / kf
             out[r, i] = math.sqrt(v) if mode == 0 else v
     return out
+
+
+@njit(cache=True)
+def _row_sums(x, r, ct, mode, acc):
+    """acc[i] = the combined |x_j - c_j| of row r of x and codebook row i (ct: the codebook
+    transposed, (k, m)) before the metric's last steps (see _finish): the sum of squares
+    (modes 0, 1 and 4), the sum (2) or Python's max (3). The components are taken in order
+    for each pair, every codebook row at once: a loop the compiler vectorizes without changing
+    any pair's order of additions."""
+    k, m = ct.shape
+    if mode == 3:
+        for i in range(m):
+            acc[i] = abs(x[r, 0] - ct[0, i])
+        for j in range(1, k):
+            xv = x[r, j]
+            for i in range(m):
+                s = abs(xv - ct[j, i])
+                acc[i] = s if s > acc[i] else acc[i]
+    elif mode == 2:
+        acc[:] = 0.0
+        for j in range(k):
+            xv = x[r, j]
+            for i in range(m):
+                acc[i] += abs(xv - ct[j, i])
+    else:
+        acc[:] = 0.0
+        for j in range(k):
+            xv = x[r, j]
+            for i in range(m):
+                s = abs(xv - ct[j, i])
+                acc[i] += s * s
+
+
+@njit(cache=True)
+def _finish(acc, mode, kf):
+    """The metric's last steps: times k over k (and the square root for euclidean, mode 0);
+    mode 4, the default metric of model.neighbor.nearestK, is the square root alone. Each is
+    non-decreasing in acc."""
+    if mode == 4:
+        return math.sqrt(acc)
+    v = acc * kf / kf
+    return math.sqrt(v) if mode == 0 else v
+
+
+@njit(cache=True)
+def _before(d, e):
+    """Whether distance d, of a later codebook row, sorts before e (the record path's key:
+    NaN last, then the distance, then the codebook index)."""
+    return d == d and (e != e or d < e)
+
+
+@njit(cache=True)
+def absdiff_nearest(x, c, mode, k):
+    """model.neighbor.nearestK's codebook indexes (n, min(k, m)), nearest first, for every row
+    of x against the codebook c (m x k'): the distances of absdiff_metric (mode 4: the default
+    metric), and the k smallest kept in a sorted buffer. A later codebook row enters only
+    strictly before the last kept one, so ties stay in codebook order and NaN distances last,
+    as the record path's stable sort orders them. Since _finish is non-decreasing, a row whose
+    sum is not below the last kept one's sum cannot enter, and is not finished. No (n x m)
+    matrix and no full sort."""
+    n = x.shape[0]
+    m = c.shape[0]
+    kf = float(c.shape[1])
+    kk = min(k, m)
+    ct = np.ascontiguousarray(c.T)
+    out = np.empty((n, kk), dtype=np.int64)
+    sums = np.empty(m)
+    bd = np.empty(max(kk, 1))
+    bs = np.empty(max(kk, 1))
+    bi = np.empty(max(kk, 1), dtype=np.int64)
+    for r in range(n):
+        if kk == 0:
+            continue
+        _row_sums(x, r, ct, mode, sums)
+        filled = 0
+        for i in range(m):
+            a = sums[i]
+            if filled == kk:
+                last = bs[kk - 1]
+                if not (a < last or last != last):
+                    continue
+                d = _finish(a, mode, kf)
+                if not _before(d, bd[kk - 1]):
+                    continue
+                pos = kk - 1
+            else:
+                d = _finish(a, mode, kf)
+                pos = filled
+                filled += 1
+            while pos > 0 and _before(d, bd[pos - 1]):
+                bd[pos] = bd[pos - 1]
+                bs[pos] = bs[pos - 1]
+                bi[pos] = bi[pos - 1]
+                pos -= 1
+            bd[pos] = d
+            bs[pos] = a
+            bi[pos] = i
+        for j in range(kk):
+            out[r, j] = bi[j]
+    return out

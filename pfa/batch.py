@@ -43,6 +43,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from . import batch_libm as libm
+from ..pmml.models.tree_kernel import numba_enabled
 from .batch_input import NUMBER_KINDS, Cat, field_kind, read_column
 from .compiler import Expr
 from .runtime import DEFAULT_TIMEOUT_MS
@@ -158,8 +159,15 @@ def _sequential_sum(terms: list) -> Any:
     return acc
 
 
+#: rows from which the linear kernels go through numba (below, numpy's few calls are cheaper)
+_NUMBA_ROWS = 256
+
+
 def _dot(x: np.ndarray, coeff: np.ndarray) -> np.ndarray:
     """Row-wise dot product of x (n x k) with coeff (k), in the record path's order."""
+    if x.dtype == np.float64 and x.shape[0] >= _NUMBA_ROWS and numba_enabled():
+        from ._linear_numba import ordered_matmul
+        return ordered_matmul(x, np.asarray(coeff, dtype=np.float64).reshape(1, -1))[:, 0]
     acc = np.zeros(x.shape[0])
     term = np.empty(x.shape[0])
     for j in range(x.shape[1]):
@@ -170,6 +178,9 @@ def _dot(x: np.ndarray, coeff: np.ndarray) -> np.ndarray:
 
 def _matmul(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """x (n x k) times w.T (w: m x k) in the record path's order: one column per row of w."""
+    if x.dtype == np.float64 and x.shape[0] >= _NUMBA_ROWS and numba_enabled():
+        from ._linear_numba import ordered_matmul
+        return ordered_matmul(x, np.asarray(w, dtype=np.float64))
     out = np.empty((x.shape[0], w.shape[0]))
     for i in range(w.shape[0]):
         out[:, i] = _dot(x, w[i]) if x.shape[1] else 0.0
@@ -324,7 +335,7 @@ def _col_values(v: V, t: AvroType, n: int) -> np.ndarray:
         keys = list(v.data)
         lists = [_col_values(v.data[k], t.values, n).tolist() for k in keys]
         col = np.empty(n, dtype=object)
-        col[:] = [dict(zip(keys, row)) for row in zip(*lists)] if keys else [{} for _ in range(n)]
+        col[:] = list(map(_dict_maker(tuple(keys)), *lists)) if keys else [{} for _ in range(n)]
         return col
     if k == "record" and v.kind == PICK:
         idx, recs, _ = v.data
@@ -334,6 +345,24 @@ def _col_values(v: V, t: AvroType, n: int) -> np.ndarray:
         col[:] = [conv(r) for r in recs]
         return col[idx]
     raise GiveUp()
+
+
+_DICT_MAKERS: dict[tuple, Callable] = {}
+
+
+def _dict_maker(keys: tuple) -> Callable[..., dict]:
+    """A function of len(keys) values returning the dict of keys to them, written as a dict
+    display: it builds a row's dict in a third of the time ``dict(zip(keys, row))`` takes. The
+    keys enter the generated source only through ``repr`` of str (string literals)."""
+    f = _DICT_MAKERS.get(keys)
+    if f is None:
+        if not all(type(k) is str for k in keys):
+            return lambda *row: dict(zip(keys, row))
+        params = ", ".join(f"v{i}" for i in range(len(keys)))
+        items = ", ".join(f"{k!r}: v{i}" for i, k in enumerate(keys))
+        f = eval(f"lambda {params}: {{{items}}}", {})
+        _DICT_MAKERS[keys] = f
+    return f
 
 
 def _objects(values: list) -> np.ndarray:
@@ -998,6 +1027,9 @@ class Planner:
             if v.kind != MAT or v.data.shape[1] == 0:
                 raise GiveUp()
             x = v.data
+            if x.dtype == np.float64 and numba_enabled():
+                from ._linear_numba import softmax_rows
+                return V(MAT, softmax_rows(x), None, v.bad)
             # the record path: m = max (0 when it is infinite or NaN), exp(x - m) / their sum
             # added left to right, NaN when that sum is 0; a NaN anywhere makes every entry NaN
             nan = np.isnan(x).any(axis=1)

@@ -747,6 +747,10 @@ def nearest_k(p, e, args):
     cb = _floats(codebook, "codebook").reshape(len(codebook), -1)
     metric = fcn_runner(p, args[3], 2) if len(args) == 4 else None
     metric_all = pairwise(p, args[3]) if len(args) == 4 and codebook else None
+    # metric.* of metric.absDiff (or the default metric): numba keeps the k nearest per row
+    # as it goes, without the (rows x codebook) distances
+    direct = (_direct_metric(p, args[3], False) if metric_all is not None else
+              (4, slice(None), slice(None)) if metric is None else None)
 
     def run(env):
         n = env["n"]
@@ -757,6 +761,14 @@ def nearest_k(p, e, args):
         if kv.data < 0:               # "k must be nonnegative"
             return V(MAT3, np.zeros((n, 0, width)), None, np.ones(n, dtype=bool))
         bads = [kv.bad, xv.bad]
+        if direct is not None and numba_enabled():
+            mode, xs, cs = direct
+            xa, ca = _mat(xv, n).data[:, xs], cb[:, cs]
+            if xa.shape[1] == ca.shape[1] and xa.shape[1] > 0:
+                from ._metric_numba import absdiff_nearest
+                idx = absdiff_nearest(np.ascontiguousarray(xa), np.ascontiguousarray(ca), mode,
+                                      kv.data)
+                return V(MAT3, cb[idx], None, _or(*bads))
         if metric is None:
             xs = _items(xv, n)
             if codebook and len(xs) != width:     # "inconsistent dimensionality"
