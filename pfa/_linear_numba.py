@@ -20,15 +20,16 @@ configure(__file__)   # (where numba caches these kernels: see portmodel.numba_c
 @njit(cache=True)
 def ordered_matmul(x, w):
     """(n, m): for each row of x (n x k) and row i of w (m x k), 0.0 + x_0 w_0 + x_1 w_1 + ...
-    added left to right (the record path's ``sum``), a component at a time over all rows."""
+    added left to right (the record path's ``sum``)."""
     n, k = x.shape
     m = w.shape[0]
-    out = np.zeros((n, m))
-    for i in range(m):
-        for j in range(k):
-            c = w[i, j]
-            for r in range(n):
-                out[r, i] += x[r, j] * c
+    out = np.empty((n, m))
+    for r in range(n):
+        for i in range(m):
+            acc = 0.0
+            for j in range(k):
+                acc += x[r, j] * w[i, j]
+            out[r, i] = acc
     return out
 
 

@@ -214,3 +214,21 @@ def absdiff_nearest(x, c, mode, k):
         for j in range(kk):
             out[r, j] = bi[j]
     return out
+
+
+@njit(cache=True)
+def rbf_pairwise(x, c, gamma):
+    """m.kernel.rbf of every row of x against every row of c, (rows, len(c)):
+    exp(-gamma * the sum of squared differences from 0), the C library's exp (inf where it
+    overflows, as the record path's)."""
+    n = x.shape[0]
+    m = c.shape[0]
+    ct = np.ascontiguousarray(c.T)
+    out = np.empty((n, m))
+    sums = np.empty(m)
+    g = -gamma
+    for r in range(n):
+        _row_sums(x, r, ct, 1, sums)
+        for i in range(m):
+            out[r, i] = math.exp(g * sums[i])
+    return out

@@ -157,3 +157,20 @@ def test_softmax_regression_equals_the_record_path(numba: str, monkeypatch) -> N
     g = np.array(got["output"].tolist())
     w = np.array(want["output"].tolist())
     assert _bits_equal(g, w)
+
+
+@pytest.mark.parametrize("numba", ["on", "off"])
+@pytest.mark.parametrize("gamma", [0.5, -3.0, 0.0])
+def test_rbf_machines_equal_the_record_path(gamma: float, numba: str, monkeypatch) -> None:
+    """The support vector machine's RBF kernel over every vector at once (a negative gamma
+    overflows the C library's exp: inf, then NaN or inf sums), the parameters in either order,
+    one of them cut by a.subseq."""
+    from test_pfa_columns_functions import _svm
+    monkeypatch.setenv("PORTMODEL_NO_NUMBA", "1" if numba == "off" else "0")
+    for body in ({"m.kernel.rbf": ["sv", "d", gamma]},
+                 {"m.kernel.rbf": [{"a.subseq": ["d", 0, 3]}, "sv", gamma]}):
+        doc = _svm(body)
+        columns, records = load_pfa(doc), load_pfa(doc, batch=False)
+        assert columns.has_batch_path, columns.batch_path_reason
+        frame = _frame(9, ties=False)
+        _assert_same(columns.predict(frame, errors="mark"), records.predict(frame, errors="mark"))
