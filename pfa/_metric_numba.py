@@ -2,7 +2,11 @@
 with metric.absDiff similarity (per row, |x_j - y_j| combined left to right as the record path
 does: sum of squares, sum, or Python's max; then times k over k, and the square root for
 euclidean), m.kernel.rbf's squared distance and the kernels' compensated dot product, in one
-pass without temporaries. Compiled with cache=True."""
+pass without temporaries; the same against every row of a constant matrix (pairwise, the k
+nearest, RBF kernels). Two helpers hold each metric's steps: ``_pair_sum`` for one pair,
+``_row_sums`` for a row against every constant row at once (vectorized across the constant
+rows, each pair's additions in order), both finished by ``_finish``. Compiled with
+cache=True."""
 from __future__ import annotations
 
 import math
@@ -17,25 +21,32 @@ configure(__file__)   # (where numba caches these kernels: see portmodel.numba_c
 
 
 @njit(cache=True)
+def _pair_sum(x, r, y, i, mode):
+    """|x[r, j] - y[i, j]| combined left to right: Python's max (mode 3), the sum (2) or the
+    sum of squares (any other mode; a square is the same with or without the abs)."""
+    k = x.shape[1]
+    if mode == 3:
+        acc = abs(x[r, 0] - y[i, 0])
+        for j in range(1, k):
+            s = abs(x[r, j] - y[i, j])
+            if s > acc:
+                acc = s
+        return acc
+    acc = 0.0
+    for j in range(k):
+        s = abs(x[r, j] - y[i, j])
+        acc += s if mode == 2 else s * s
+    return acc
+
+
+@njit(cache=True)
 def absdiff_metric(x, y, mode):
     """mode 0 euclidean, 1 squaredEuclidean, 2 taxicab, 3 chebyshev; x, y (rows, k), k > 0."""
     n, k = x.shape
     kf = float(k)
     out = np.empty(n)
     for r in range(n):
-        if mode == 3:
-            acc = abs(x[r, 0] - y[r, 0])
-            for j in range(1, k):
-                s = abs(x[r, j] - y[r, j])
-                if s > acc:
-                    acc = s
-        else:
-            acc = 0.0
-            for j in range(k):
-                s = abs(x[r, j] - y[r, j])
-                acc += s * s if mode < 2 else s
-        v = acc * kf / kf
-        out[r] = math.sqrt(v) if mode == 0 else v
+        out[r] = _finish(_pair_sum(x, r, y, r, mode), mode, kf)
     return out
 
 
@@ -43,14 +54,10 @@ def absdiff_metric(x, y, mode):
 def sq_dist(x, y):
     """Per row, (x_j - y_j)^2 added left to right from 0 (m.kernel.rbf's, the default
     metric's)."""
-    n, k = x.shape
+    n = x.shape[0]
     out = np.empty(n)
     for r in range(n):
-        acc = 0.0
-        for j in range(k):
-            d = x[r, j] - y[r, j]
-            acc += d * d
-        out[r] = acc
+        out[r] = _pair_sum(x, r, y, r, 1)
     return out
 
 
@@ -94,25 +101,16 @@ def dot_parts(x, y):
 def absdiff_pairwise(x, c, mode):
     """absdiff_metric of every row of x against every row of c, (rows, len(c)), without
     laying the pairs out: the same steps for each pair."""
-    n, k = x.shape
+    n = x.shape[0]
     m = c.shape[0]
-    kf = float(k)
+    kf = float(c.shape[1])
+    ct = np.ascontiguousarray(c.T)
     out = np.empty((n, m))
+    sums = np.empty(m)
     for r in range(n):
+        _row_sums(x, r, ct, mode, sums)
         for i in range(m):
-            if mode == 3:
-                acc = abs(x[r, 0] - c[i, 0])
-                for j in range(1, k):
-                    s = abs(x[r, j] - c[i, j])
-                    if s > acc:
-                        acc = s
-            else:
-                acc = 0.0
-                for j in range(k):
-                    s = abs(x[r, j] - c[i, j])
-                    acc += s * s if mode < 2 else s
-            v = acc * kf / kf
-            out[r, i] = math.sqrt(v) if mode == 0 else v
+            out[r, i] = _finish(sums[i], mode, kf)
     return out
 
 

@@ -206,6 +206,18 @@ def _param_slices(p, fcn: Expr, args: list[Expr], const_first: bool) -> tuple | 
     return sa, sb
 
 
+def const_matrix(rows: Any, what: str) -> np.ndarray | None:
+    """A constant list of number arrays of one length as a (rows x length) float matrix (a
+    support vector machine's vectors, a codebook); None when it is not a list or the lengths
+    differ (Unsupported when an element is not a number)."""
+    if type(rows) is not list:
+        return None
+    widths = {len(r) for r in rows}
+    if len(widths) > 1:
+        return None
+    return _floats(rows, what).reshape(len(rows), widths.pop() if widths else 0)
+
+
 def _num_any(v: V) -> Any:
     if v.null is not None:
         raise GiveUp()
@@ -691,10 +703,8 @@ def svm_score(p, e, args):
         const = float(model["const"])
     except (KeyError, TypeError, ValueError):
         raise Unsupported("model.svm.score parameters of this kind") from None
-    widths = {len(sv) for sv, _ in svs}
-    kernel_all = pairwise(p, args[2], const_first=True) if len(widths) == 1 else None
-    if kernel_all is not None:
-        matrix = _floats([sv for sv, _ in svs], "supVec").reshape(len(svs), widths.pop())
+    matrix = const_matrix([sv for sv, _ in svs], "supVec")
+    kernel_all = pairwise(p, args[2], const_first=True) if matrix is not None and svs else None
     coeffs = np.array([[coeff for _, coeff in svs]], dtype=np.float64).reshape(1, len(svs))
 
     def run(env):
@@ -782,9 +792,9 @@ def nearest_k(p, e, args):
         raise Unsupported("model.neighbor.nearestK over values other than number arrays")
     k_f, x = p.node(args[0]), p.node(args[1])
     codebook = p.const_value(args[2])
-    if type(codebook) is not list or len({len(c) for c in codebook}) > 1:
+    cb = const_matrix(codebook, "codebook")
+    if cb is None:
         raise Unsupported("a codebook of arrays of different lengths")
-    cb = _floats(codebook, "codebook").reshape(len(codebook), -1)
     metric = fcn_runner(p, args[3], 2) if len(args) == 4 else None
     metric_all = pairwise(p, args[3]) if len(args) == 4 and codebook else None
     # metric.* of metric.absDiff (or the default metric): numba keeps the k nearest per row

@@ -10,15 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pfa_paths_util import EXTREMES
-from test_pfa_export_columns import _assert_same
+from pfa_paths_util import EXTREMES, INPUT3 as INPUT, assert_paths_equal, assert_same_frames
 
 from portmodel.pfa import load_pfa
 from portmodel.pfa.lib.m import _softmax_list
 
 ARR = {"type": "array", "items": "double"}
-INPUT = {"type": "record", "name": "In", "fields": [
-    {"name": n, "type": "double"} for n in ("a", "b", "c")]}
 X = {"new": ["input.a", "input.b", "input.c"], "type": ARR}
 
 
@@ -41,7 +38,7 @@ def test_numba_exp_is_the_c_librarys_exp() -> None:
     """numba's math.exp and CPython's math.exp give the same doubles, at the overflow and
     subnormal edges too (overflow: inf, where the record path catches OverflowError)."""
     pytest.importorskip("numba")
-    from portmodel.pfa._libm_numba import exp_
+    from portmodel.pfa._libm_numba import CODES, apply_
     rng = np.random.default_rng(5)
     top = math.log(1.7976931348623157e308)
     x = np.concatenate([
@@ -57,7 +54,7 @@ def test_numba_exp_is_the_c_librarys_exp() -> None:
         except OverflowError:
             return math.inf
     want = np.array([ref(float(v)) for v in x])
-    assert _bits_equal(exp_(x), want)
+    assert _bits_equal(apply_(x, CODES["exp"]), want)
 
 
 @pytest.mark.parametrize("k", [1, 2, 3, 5, 9])
@@ -143,7 +140,7 @@ def test_nearest_k_orders_ties_and_nan_as_the_record_path(k: int, metric: str | 
     frame = _frame(k, ties=metric != "metric.chebyshev" or k % 2 == 0)
     got, want = columns.predict(frame, errors="mark"), records.predict(frame, errors="mark")
     assert got["output"].map(len).eq(min(k, len(_CODEBOOK))).all()
-    _assert_same(got.astype({"output": str}), want.astype({"output": str}))
+    assert_same_frames(got.astype({"output": str}), want.astype({"output": str}))
 
 
 @pytest.mark.parametrize("numba", ["on", "off"])
@@ -169,8 +166,13 @@ def test_rbf_machines_equal_the_record_path(gamma: float, numba: str, monkeypatc
     monkeypatch.setenv("PORTMODEL_NO_NUMBA", "1" if numba == "off" else "0")
     for body in ({"m.kernel.rbf": ["sv", "d", gamma]},
                  {"m.kernel.rbf": [{"a.subseq": ["d", 0, 3]}, "sv", gamma]}):
-        doc = _svm(body)
-        columns, records = load_pfa(doc), load_pfa(doc, batch=False)
-        assert columns.has_batch_path, columns.batch_path_reason
-        frame = _frame(9, ties=False)
-        _assert_same(columns.predict(frame, errors="mark"), records.predict(frame, errors="mark"))
+        assert_paths_equal(_svm(body), _frame(9, ties=False))
+
+
+@pytest.mark.parametrize("numba", ["on", "off"])
+@pytest.mark.parametrize("metric", ["metric.euclidean", None])
+def test_nearest_k_of_an_empty_codebook(metric: str | None, numba: str, monkeypatch) -> None:
+    doc = _knn_doc(3, metric)
+    doc["cells"]["cb"]["init"] = []
+    got, _ = assert_paths_equal(doc, _frame(2, 50), numba=numba, monkeypatch=monkeypatch)
+    assert got["output"].map(len).eq(0).all()

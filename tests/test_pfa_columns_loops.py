@@ -10,14 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pfa_paths_util import EXTREMES
-from test_pfa_export_columns import _assert_same
+from pfa_paths_util import (INPUT3 as INPUT, assert_paths_equal, random_frame,
+                            rows_sent_to_record_path)
 
-from portmodel.pfa import load_pfa
 from portmodel.pfa.runtime import Limits
 
-INPUT = {"type": "record", "name": "In", "fields": [
-    {"name": n, "type": "double"} for n in ("a", "b", "c")]}
 
 
 def _doc(action, output="double") -> dict:
@@ -106,50 +103,26 @@ ENDLESS = _doc([
     {"+": ["x", "k"]}])
 
 
-def _frame(seed: int = 0, n: int = 400) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    data = rng.normal(0, 2, size=(n, 3))
-    mask = rng.random(size=data.shape) < 0.25
-    data[mask] = rng.choice(EXTREMES, size=mask.sum())
-    return pd.DataFrame(data, columns=["a", "b", "c"])
-
-
 @pytest.mark.parametrize("numba", ["on", "off"])
 @pytest.mark.parametrize("shape", list(DOCS))
 def test_loops_over_columns_equal_the_record_path(shape: str, numba: str, monkeypatch) -> None:
-    monkeypatch.setenv("PORTMODEL_NO_NUMBA", "1" if numba == "off" else "0")
-    doc = DOCS[shape]
-    columns, records = load_pfa(doc), load_pfa(doc, batch=False)
-    assert columns.has_batch_path, columns.batch_path_reason
-    frame = _frame()
-    _assert_same(columns.predict(frame, errors="mark"), records.predict(frame, errors="mark"))
+    assert_paths_equal(DOCS[shape], random_frame(), numba=numba, monkeypatch=monkeypatch)
 
 
 @pytest.mark.parametrize("shape", ["newton sqrt", "swap, nested loop, cond", "record output"])
 def test_finite_rows_leave_the_loop_on_the_column_path(shape: str, monkeypatch) -> None:
     """Rows of finite values are not handed to the record path (the bad mask is not all)."""
-    model = load_pfa(DOCS[shape])
     frame = pd.DataFrame(np.random.default_rng(1).normal(0, 2, size=(300, 3)),
                          columns=["a", "b", "c"])
-    calls = []
-    real = type(model)._score_rows
-    monkeypatch.setattr(type(model), "_score_rows",
-                        lambda self, c, n: calls.append(n) or real(self, c, n))
-    model.predict(frame)
-    assert sum(calls) == 0
+    assert rows_sent_to_record_path(DOCS[shape], frame, monkeypatch) == 0
 
 
 def test_endless_rows_get_the_record_path_limit_error() -> None:
     """A row that never leaves its loop gets the record path's step-limit error (row number
     included); the rows that stop are scored as the record path scores them."""
-    limits = Limits(max_steps=500)
-    columns = load_pfa(ENDLESS, limits=limits)
-    records = load_pfa(ENDLESS, batch=False, limits=Limits(max_steps=500))
-    assert columns.has_batch_path, columns.batch_path_reason
     frame = pd.DataFrame({"a": [1.0, -2.0, 3.0, np.nan, -np.inf, 0.0],
                           "b": 0.0, "c": 0.0})
-    got, want = columns.predict(frame, errors="mark"), records.predict(frame, errors="mark")
-    _assert_same(got, want)
+    _, want = assert_paths_equal(ENDLESS, frame, limits=Limits(max_steps=500))
     errors = [c for c in want.columns if "error" in c.lower()]
     assert errors and want[errors[0]].notna().sum() == 2      # rows 1 and 4 loop forever
     assert "limit" in str(want[errors[0]].iloc[1]).lower()
@@ -164,21 +137,15 @@ def test_a_set_inside_a_branch_expression_changes_its_own_block_only() -> None:
                        "then": {"do": [{"let": {"z": 1.0}}, {"set": {"z": 2.0}}, "z"]},
                        "else": 3.0}}},
         {"+": ["x", "y"]}])
-    columns, records = load_pfa(doc), load_pfa(doc, batch=False)
-    assert columns.has_batch_path, columns.batch_path_reason
-    frame = _frame(3)
-    _assert_same(columns.predict(frame, errors="mark"), records.predict(frame, errors="mark"))
+    assert_paths_equal(doc, random_frame(3))
 
 
 def test_endless_rows_get_the_record_path_timeout_error() -> None:
     """Under the document's own time limit (and a step budget too large to matter), a row that
     never leaves its loop gets the record path's timeout error, and predict returns."""
     doc = dict(ENDLESS, options={"timeout": 50})
-    columns = load_pfa(doc, limits=Limits(max_steps=10 ** 12))
-    records = load_pfa(doc, batch=False, limits=Limits(max_steps=10 ** 12))
-    assert columns.has_batch_path, columns.batch_path_reason
     frame = pd.DataFrame({"a": [1.0, -2.0, 3.0], "b": 0.0, "c": 0.0})
-    got, want = columns.predict(frame, errors="mark"), records.predict(frame, errors="mark")
-    _assert_same(got, want)
+    _, want = assert_paths_equal(doc, frame, limits=Limits(max_steps=10 ** 12))
     errors = [c for c in want.columns if "error" in c.lower()]
     assert "time" in str(want[errors[0]].iloc[1]).lower()
+
