@@ -542,6 +542,10 @@ class Planner:
             return self._loop(self.node(e.children[1]), self.stmt(e.children[0]), True)
         if k == "for" and "init" in e.info:
             return self._for(e)
+        if k == "foreach" and "name" in e.info:
+            return self._foreach(e)
+        if k in ("foreach", "forkey"):
+            raise Unsupported(f"the loop {k!r}" + (" (over a map)" if k == "forkey" else ""))
         if k == "if":
             c = self.node(e.children[0])
             branches = [self.stmt(x) for x in e.children[1:]]
@@ -579,6 +583,56 @@ class Planner:
             return _or(*[_masked(v.bad, act) for _, v in vals])
         loop = self._loop(cond, _then(body, self._assign(step_group)), False)
         return _then(start, loop)
+
+    def _foreach(self, e: Expr):
+        """foreach over an array of numbers (an array field, a constant, a computed array):
+        the array is taken once, then for each element, as the record path does, the loop
+        variable is that element (a column, or a constant) and the body runs for the active
+        rows. Every element is one step of the record path's budget, counted with the other
+        loops' iterations (see _loop): past it, the rows go to the record path."""
+        arr_e, body_e = e.children
+        if not (arr_e.type.kind == "array" and arr_e.type.items.kind in ("double", "float")):
+            raise Unsupported("foreach over an array of other than double or float")
+        key = "$" + e.info["name"]
+        arr = self.node(arr_e)
+        self.declared[-1].add(e.info["name"])
+        body = self.stmt(body_e)
+        cap, seconds = self._loop_budget()
+
+        def run(env, act):
+            n = env["n"]
+            v = arr(env)
+            bad = _masked(v.bad, act)
+            if v.null is not None:
+                raise GiveUp()
+            if v.kind == CONST and type(v.data) is list:
+                elements = [V(CONST, float(x)) for x in v.data]
+            elif v.kind == MAT:
+                elements = [V(NUM, v.data[:, j]) for j in range(v.data.shape[1])]
+            else:
+                raise GiveUp()
+            active = np.ones(n, dtype=bool) if act is None else act.copy()
+            steps = env.get("@steps") or [0]
+            start = env.get("@start") or time.monotonic()
+            for x in elements:
+                if bad is not None:
+                    active &= ~bad            # the record path scores these rows anyway
+                if not active.any():
+                    break
+                steps[0] += 1
+                if steps[0] > cap or time.monotonic() - start > seconds:
+                    return _or(bad, active)
+                env[key] = x
+                bad = _or(bad, body(env, active))
+            return bad
+        return run
+
+    def _loop_budget(self) -> tuple[int, float]:
+        """(iterations, seconds) after which the rows still looping go to the record path."""
+        limits = self.rt.limits
+        timeout = getattr(self.engine, "_timeout", lambda phase: limits.timeout_ms)("action")
+        return (min(limits.max_steps, LOOP_HANDOFF),
+                (timeout if timeout is not None else DEFAULT_TIMEOUT_MS) / 1000.0)
 
     def _assign(self, group: list):
         """Assign each (key, value plan, type) together, for the active rows only."""
@@ -642,10 +696,7 @@ class Planner:
         statement changes variables only for them. The rows still looping after the record
         path's step budget (capped at LOOP_HANDOFF iterations) or its wall-clock limit go to
         the record path, which finishes them or raises its own limit error."""
-        limits = self.rt.limits
-        cap = min(limits.max_steps, LOOP_HANDOFF)
-        timeout = getattr(self.engine, "_timeout", lambda phase: limits.timeout_ms)("action")
-        seconds = (timeout if timeout is not None else DEFAULT_TIMEOUT_MS) / 1000.0
+        cap, seconds = self._loop_budget()
 
         def run(env, act):
             n = env["n"]
