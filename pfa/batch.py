@@ -334,9 +334,9 @@ def _col_values(v: V, t: AvroType, n: int) -> np.ndarray:
     if k == "map" and v.kind == MAPV:
         keys = list(v.data)
         lists = [_col_values(v.data[k], t.values, n).tolist() for k in keys]
-        col = np.empty(n, dtype=object)
-        col[:] = list(map(_dict_maker(tuple(keys)), *lists)) if keys else [{} for _ in range(n)]
-        return col
+        if not keys:
+            return _objects([{} for _ in range(n)])
+        return np.fromiter(map(_dict_maker(tuple(keys)), *lists), dtype=object, count=n)
     if k == "record" and v.kind == PICK:
         idx, recs, _ = v.data
         from .values import output_converter
