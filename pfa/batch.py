@@ -43,6 +43,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from . import batch_libm as libm
+from ..pmml.models.tree_kernel import numba_enabled
 from .batch_input import NUMBER_KINDS, Cat, field_kind, read_column
 from .compiler import Expr
 from .runtime import DEFAULT_TIMEOUT_MS
@@ -158,8 +159,15 @@ def _sequential_sum(terms: list) -> Any:
     return acc
 
 
+#: rows from which the linear kernels go through numba (below, numpy's few calls are cheaper)
+_NUMBA_ROWS = 256
+
+
 def _dot(x: np.ndarray, coeff: np.ndarray) -> np.ndarray:
     """Row-wise dot product of x (n x k) with coeff (k), in the record path's order."""
+    if x.dtype == np.float64 and x.shape[0] >= _NUMBA_ROWS and numba_enabled():
+        from ._linear_numba import ordered_matmul
+        return ordered_matmul(x, np.asarray(coeff, dtype=np.float64).reshape(1, -1))[:, 0]
     acc = np.zeros(x.shape[0])
     term = np.empty(x.shape[0])
     for j in range(x.shape[1]):
@@ -170,6 +178,9 @@ def _dot(x: np.ndarray, coeff: np.ndarray) -> np.ndarray:
 
 def _matmul(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """x (n x k) times w.T (w: m x k) in the record path's order: one column per row of w."""
+    if x.dtype == np.float64 and x.shape[0] >= _NUMBA_ROWS and numba_enabled():
+        from ._linear_numba import ordered_matmul
+        return ordered_matmul(x, np.asarray(w, dtype=np.float64))
     out = np.empty((x.shape[0], w.shape[0]))
     for i in range(w.shape[0]):
         out[:, i] = _dot(x, w[i]) if x.shape[1] else 0.0
@@ -323,9 +334,9 @@ def _col_values(v: V, t: AvroType, n: int) -> np.ndarray:
     if k == "map" and v.kind == MAPV:
         keys = list(v.data)
         lists = [_col_values(v.data[k], t.values, n).tolist() for k in keys]
-        col = np.empty(n, dtype=object)
-        col[:] = [dict(zip(keys, row)) for row in zip(*lists)] if keys else [{} for _ in range(n)]
-        return col
+        if not keys:
+            return _objects([{} for _ in range(n)])
+        return np.fromiter(map(_dict_maker(tuple(keys)), *lists), dtype=object, count=n)
     if k == "record" and v.kind == PICK:
         idx, recs, _ = v.data
         from .values import output_converter
@@ -334,6 +345,24 @@ def _col_values(v: V, t: AvroType, n: int) -> np.ndarray:
         col[:] = [conv(r) for r in recs]
         return col[idx]
     raise GiveUp()
+
+
+_DICT_MAKERS: dict[tuple, Callable] = {}
+
+
+def _dict_maker(keys: tuple) -> Callable[..., dict]:
+    """A function of len(keys) values returning the dict of keys to them, written as a dict
+    display: it builds a row's dict in a third of the time ``dict(zip(keys, row))`` takes. The
+    keys enter the generated source only through ``repr`` of str (string literals)."""
+    f = _DICT_MAKERS.get(keys)
+    if f is None:
+        if not all(type(k) is str for k in keys):
+            return lambda *row: dict(zip(keys, row))
+        params = ", ".join(f"v{i}" for i in range(len(keys)))
+        items = ", ".join(f"{k!r}: v{i}" for i, k in enumerate(keys))
+        f = eval(f"lambda {params}: {{{items}}}", {})
+        _DICT_MAKERS[keys] = f
+    return f
 
 
 def _objects(values: list) -> np.ndarray:
@@ -513,6 +542,10 @@ class Planner:
             return self._loop(self.node(e.children[1]), self.stmt(e.children[0]), True)
         if k == "for" and "init" in e.info:
             return self._for(e)
+        if k == "foreach" and "name" in e.info:
+            return self._foreach(e)
+        if k in ("foreach", "forkey"):
+            raise Unsupported(f"the loop {k!r}" + (" (over a map)" if k == "forkey" else ""))
         if k == "if":
             c = self.node(e.children[0])
             branches = [self.stmt(x) for x in e.children[1:]]
@@ -550,6 +583,56 @@ class Planner:
             return _or(*[_masked(v.bad, act) for _, v in vals])
         loop = self._loop(cond, _then(body, self._assign(step_group)), False)
         return _then(start, loop)
+
+    def _foreach(self, e: Expr):
+        """foreach over an array of numbers (an array field, a constant, a computed array):
+        the array is taken once, then for each element, as the record path does, the loop
+        variable is that element (a column, or a constant) and the body runs for the active
+        rows. Every element is one step of the record path's budget, counted with the other
+        loops' iterations (see _loop): past it, the rows go to the record path."""
+        arr_e, body_e = e.children
+        if not (arr_e.type.kind == "array" and arr_e.type.items.kind in ("double", "float")):
+            raise Unsupported("foreach over an array of other than double or float")
+        key = "$" + e.info["name"]
+        arr = self.node(arr_e)
+        self.declared[-1].add(e.info["name"])
+        body = self.stmt(body_e)
+        cap, seconds = self._loop_budget()
+
+        def run(env, act):
+            n = env["n"]
+            v = arr(env)
+            bad = _masked(v.bad, act)
+            if v.null is not None:
+                raise GiveUp()
+            if v.kind == CONST and type(v.data) is list:
+                elements = [V(CONST, float(x)) for x in v.data]
+            elif v.kind == MAT:
+                elements = [V(NUM, v.data[:, j]) for j in range(v.data.shape[1])]
+            else:
+                raise GiveUp()
+            active = np.ones(n, dtype=bool) if act is None else act.copy()
+            steps = env.get("@steps") or [0]
+            start = env.get("@start") or time.monotonic()
+            for x in elements:
+                if bad is not None:
+                    active &= ~bad            # the record path scores these rows anyway
+                if not active.any():
+                    break
+                steps[0] += 1
+                if steps[0] > cap or time.monotonic() - start > seconds:
+                    return _or(bad, active)
+                env[key] = x
+                bad = _or(bad, body(env, active))
+            return bad
+        return run
+
+    def _loop_budget(self) -> tuple[int, float]:
+        """(iterations, seconds) after which the rows still looping go to the record path."""
+        limits = self.rt.limits
+        timeout = getattr(self.engine, "_timeout", lambda phase: limits.timeout_ms)("action")
+        return (min(limits.max_steps, LOOP_HANDOFF),
+                (timeout if timeout is not None else DEFAULT_TIMEOUT_MS) / 1000.0)
 
     def _assign(self, group: list):
         """Assign each (key, value plan, type) together, for the active rows only."""
@@ -613,10 +696,7 @@ class Planner:
         statement changes variables only for them. The rows still looping after the record
         path's step budget (capped at LOOP_HANDOFF iterations) or its wall-clock limit go to
         the record path, which finishes them or raises its own limit error."""
-        limits = self.rt.limits
-        cap = min(limits.max_steps, LOOP_HANDOFF)
-        timeout = getattr(self.engine, "_timeout", lambda phase: limits.timeout_ms)("action")
-        seconds = (timeout if timeout is not None else DEFAULT_TIMEOUT_MS) / 1000.0
+        cap, seconds = self._loop_budget()
 
         def run(env, act):
             n = env["n"]
@@ -998,6 +1078,9 @@ class Planner:
             if v.kind != MAT or v.data.shape[1] == 0:
                 raise GiveUp()
             x = v.data
+            if x.dtype == np.float64 and numba_enabled():
+                from ._linear_numba import softmax_rows
+                return V(MAT, softmax_rows(x), None, v.bad)
             # the record path: m = max (0 when it is infinite or NaN), exp(x - m) / their sum
             # added left to right, NaN when that sum is 0; a NaN anywhere makes every entry NaN
             nan = np.isnan(x).any(axis=1)

@@ -57,7 +57,7 @@ def _apply(name: str, x) -> np.ndarray:
         return np.float64(_PY[name](float(a)))
     if numba_enabled():
         from . import _libm_numba
-        return getattr(_libm_numba, name + "_")(np.ascontiguousarray(a))
+        return _libm_numba.apply_(np.ascontiguousarray(a), _libm_numba.CODES[name])
     return _UFUNCS[name](a).astype(np.float64)
 
 

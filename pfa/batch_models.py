@@ -99,17 +99,16 @@ def pairwise(p, fcn: Expr, const_first: bool = False
             _closed(fcn.children[0], set(fcn.info["params"]) | set(p.bound))):
         return None
     f = fcn_runner(p, fcn, 2)
-    direct = _direct_metric(p, fcn, const_first)
+    direct = _direct_pairs(p, fcn, const_first)
 
     def run(x: np.ndarray, c: np.ndarray):
         n, m = x.shape[0], c.shape[0]
         if direct is not None and numba_enabled():
-            mode, xs, cs = direct
+            kernel, xs, cs = direct
             xa, ca = x[:, xs], c[:, cs]
             if xa.shape[1] == ca.shape[1] and xa.shape[1] > 0:
-                from ._metric_numba import absdiff_pairwise
-                return (absdiff_pairwise(np.ascontiguousarray(xa), np.ascontiguousarray(ca),
-                                         mode), np.zeros(n, dtype=bool))
+                return (kernel(np.ascontiguousarray(xa), np.ascontiguousarray(ca)),
+                        np.zeros(n, dtype=bool))
         out = np.empty((n, m))
         bad = np.zeros(n, dtype=bool)
         step = min(n, max(1, _BLOCK // max(1, m * max(x.shape[1], c.shape[1], 1))))
@@ -133,6 +132,34 @@ _MODES = {"metric.euclidean": 0, "metric.squaredEuclidean": 1, "metric.taxicab":
           "metric.chebyshev": 3}
 
 
+def _direct_pairs(p, fcn: Expr, const_first: bool) -> tuple | None:
+    """(kernel(X, C) -> (n x m) values, row slice, constant slice) when numba can compute
+    every pair's value directly, with the same steps as the body's column form and without
+    laying the pairs out: a metric.* with metric.absDiff (see _direct_metric), or m.kernel.rbf
+    with a constant gamma, over the two parameters. None otherwise."""
+    metric = _direct_metric(p, fcn, const_first)
+    if metric is not None:
+        from ._metric_numba import absdiff_pairwise
+        mode, xs, cs = metric
+        return (lambda x, c: absdiff_pairwise(x, c, mode)), xs, cs
+    body = fcn.children[0]
+    if not (body.kind == "call" and body.info.get("name") == "m.kernel.rbf" and
+            len(body.children) == 3):
+        return None
+    try:
+        gamma = p.const_value(body.children[2])
+    except Unsupported:
+        return None
+    slices = _param_slices(p, fcn, body.children[:2], const_first)
+    if not _is_num(gamma) or slices is None:
+        return None
+    from ._metric_numba import rbf_pairwise
+    g = float(gamma)
+    # exp(-gamma * sum of (x_j - c_j)^2): the square of a difference does not depend on the
+    # order of its operands, bit for bit
+    return (lambda x, c: rbf_pairwise(x, c, g)), *slices
+
+
 def _direct_metric(p, fcn: Expr, const_first: bool) -> tuple | None:
     """(mode, row slice, constant slice) when the function's body is a metric.* with
     metric.absDiff over its two parameters, each whole or an a.subseq with constant bounds:
@@ -146,9 +173,17 @@ def _direct_metric(p, fcn: Expr, const_first: bool) -> tuple | None:
     if not (sim.kind == "fcnref" and sim.info.get("name") == "metric.absDiff" and
             not sim.info.get("fill")):
         return None
+    slices = _param_slices(p, fcn, body.children[1:], const_first)
+    return None if slices is None else (_MODES[body.info["name"]], *slices)
+
+
+def _param_slices(p, fcn: Expr, args: list[Expr], const_first: bool) -> tuple | None:
+    """(row slice, constant slice) when the two arguments are the function's two parameters,
+    each whole or an a.subseq with constant bounds (in either order: both the metrics of
+    metric.absDiff and a squared difference do not depend on it). None otherwise."""
     params = list(fcn.info["params"])
     parts = []
-    for arg in body.children[1:]:
+    for arg in args:
         bounds = slice(None)
         if arg.kind == "call" and arg.info.get("name") == "a.subseq":
             try:
@@ -168,7 +203,19 @@ def _direct_metric(p, fcn: Expr, const_first: bool) -> tuple | None:
     if pa != row_param:
         # metric(c, x): |c - x| = |x - c| bit for bit, and the combination is the same
         (pa, sa), (pb, sb) = (pb, sb), (pa, sa)
-    return _MODES[body.info["name"]], sa, sb
+    return sa, sb
+
+
+def const_matrix(rows: Any, what: str) -> np.ndarray | None:
+    """A constant list of number arrays of one length as a (rows x length) float matrix (a
+    support vector machine's vectors, a codebook); None when it is not a list or the lengths
+    differ (Unsupported when an element is not a number)."""
+    if type(rows) is not list:
+        return None
+    widths = {len(r) for r in rows}
+    if len(widths) > 1:
+        return None
+    return _floats(rows, what).reshape(len(rows), widths.pop() if widths else 0)
 
 
 def _num_any(v: V) -> Any:
@@ -656,10 +703,9 @@ def svm_score(p, e, args):
         const = float(model["const"])
     except (KeyError, TypeError, ValueError):
         raise Unsupported("model.svm.score parameters of this kind") from None
-    widths = {len(sv) for sv, _ in svs}
-    kernel_all = pairwise(p, args[2], const_first=True) if len(widths) == 1 else None
-    if kernel_all is not None:
-        matrix = _floats([sv for sv, _ in svs], "supVec").reshape(len(svs), widths.pop())
+    matrix = const_matrix([sv for sv, _ in svs], "supVec")
+    kernel_all = pairwise(p, args[2], const_first=True) if matrix is not None and svs else None
+    coeffs = np.array([[coeff for _, coeff in svs]], dtype=np.float64).reshape(1, len(svs))
 
     def run(env):
         n = env["n"]
@@ -671,8 +717,12 @@ def svm_score(p, e, args):
         bads = [xv.bad]
         if kernel_all is not None:
             values, pair_bad = kernel_all(_mat(xv, n).data, matrix)
-            for i, (_, coeff) in enumerate(svs):
-                total = total + values[:, i] * coeff
+            if numba_enabled():
+                from ._linear_numba import ordered_matmul
+                total = ordered_matmul(values, coeffs)[:, 0]      # the same sum, in order
+            else:
+                for i, (_, coeff) in enumerate(svs):
+                    total = total + values[:, i] * coeff
             return V(NUM, total + const, None, _or(xv.bad, pair_bad if pair_bad.any() else None))
         for sv, coeff in svs:
             k = kernel(env, V(CONST, sv), xv)
@@ -742,11 +792,15 @@ def nearest_k(p, e, args):
         raise Unsupported("model.neighbor.nearestK over values other than number arrays")
     k_f, x = p.node(args[0]), p.node(args[1])
     codebook = p.const_value(args[2])
-    if type(codebook) is not list or len({len(c) for c in codebook}) > 1:
+    cb = const_matrix(codebook, "codebook")
+    if cb is None:
         raise Unsupported("a codebook of arrays of different lengths")
-    cb = _floats(codebook, "codebook").reshape(len(codebook), -1)
     metric = fcn_runner(p, args[3], 2) if len(args) == 4 else None
     metric_all = pairwise(p, args[3]) if len(args) == 4 and codebook else None
+    # metric.* of metric.absDiff (or the default metric): numba keeps the k nearest per row
+    # as it goes, without the (rows x codebook) distances
+    direct = (_direct_metric(p, args[3], False) if metric_all is not None else
+              (4, slice(None), slice(None)) if metric is None else None)
 
     def run(env):
         n = env["n"]
@@ -757,6 +811,14 @@ def nearest_k(p, e, args):
         if kv.data < 0:               # "k must be nonnegative"
             return V(MAT3, np.zeros((n, 0, width)), None, np.ones(n, dtype=bool))
         bads = [kv.bad, xv.bad]
+        if direct is not None and numba_enabled():
+            mode, xs, cs = direct
+            xa, ca = _mat(xv, n).data[:, xs], cb[:, cs]
+            if xa.shape[1] == ca.shape[1] and xa.shape[1] > 0:
+                from ._metric_numba import absdiff_nearest
+                idx = absdiff_nearest(np.ascontiguousarray(xa), np.ascontiguousarray(ca), mode,
+                                      kv.data)
+                return V(MAT3, cb[idx], None, _or(*bads))
         if metric is None:
             xs = _items(xv, n)
             if codebook and len(xs) != width:     # "inconsistent dimensionality"

@@ -671,7 +671,7 @@ class Compiler:
                     rt.check()
                 fr[i] = v
                 bf(fr)
-        return Expr("foreach", NULL, foreach, (arr, body))
+        return Expr("foreach", NULL, foreach, (arr, body), {"name": j["foreach"]})
 
     def f_forkey(self, j, scope, path):
         self.check_keys(j, {"forkey", "forval", "in", "do"}, set(), path)

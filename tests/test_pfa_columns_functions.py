@@ -13,16 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pfa_paths_util import EXTREMES
-from test_pfa_export_columns import _assert_same
+from pfa_paths_util import (EXTREMES, INPUT3 as INPUT, assert_paths_equal, random_frame,
+                            rows_sent_to_record_path)
 
 from portmodel.pfa import batch_libm, load_pfa
 from portmodel.pfa.batch_models import fsum_rows
 from portmodel.pfa.lib.core import java_pow
 
 ARR = {"type": "array", "items": "double"}
-INPUT = {"type": "record", "name": "In", "fields": [
-    {"name": n, "type": "double"} for n in ("a", "b", "c")]}
 X = {"new": ["input.a", "input.b", "input.c"], "type": ARR}
 CODEBOOK = [[0.0, 1.0, 2.0, 0.0], [1.5, -1.0, 0.5, 1.0], [0.0, 1.0, 2.0, 2.0],
             [-3.0, 2.0, 1e-3, 1.0], [2.0, 2.0, 2.0, 0.0]]
@@ -167,39 +165,20 @@ DOCS = {
 }
 
 
-def _frame(seed: int = 0, n: int = 400) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    data = rng.normal(0, 2, size=(n, 3))
-    mask = rng.random(size=data.shape) < 0.25
-    data[mask] = rng.choice(EXTREMES, size=mask.sum())
-    return pd.DataFrame(data, columns=["a", "b", "c"])
-
-
 @pytest.mark.parametrize("numba", ["on", "off"])
 @pytest.mark.parametrize("shape", list(DOCS))
 def test_column_path_equals_record_path_bit_for_bit(shape: str, numba: str,
                                                      monkeypatch) -> None:
-    monkeypatch.setenv("PORTMODEL_NO_NUMBA", "1" if numba == "off" else "0")
-    doc = DOCS[shape]
-    columns, records = load_pfa(doc), load_pfa(doc, batch=False)
-    assert columns.has_batch_path, columns.batch_path_reason
-    frame = _frame()
-    _assert_same(columns.predict(frame, errors="mark"), records.predict(frame, errors="mark"))
+    assert_paths_equal(DOCS[shape], random_frame(), numba=numba, monkeypatch=monkeypatch)
 
 
 @pytest.mark.parametrize("shape", ["knn chebyshev", "svm rbf", "svm linear", "naive gaussian",
                                    "closure over computed values", "bins, error under cond"])
 def test_clean_rows_are_scored_by_columns(shape: str, monkeypatch) -> None:
     """Finite rows are not handed to the record path (the bad mask is not everything)."""
-    model = load_pfa(DOCS[shape])
     frame = pd.DataFrame(np.random.default_rng(1).normal(0, 2, size=(300, 3)),
                          columns=["a", "b", "c"])
-    calls = []
-    real = type(model)._score_rows
-    monkeypatch.setattr(type(model), "_score_rows",
-                        lambda self, c, n: calls.append(n) or real(self, c, n))
-    model.predict(frame)
-    assert sum(calls) == 0
+    assert rows_sent_to_record_path(DOCS[shape], frame, monkeypatch) == 0
 
 
 @pytest.mark.parametrize("numba", ["on", "off"])
@@ -254,11 +233,7 @@ def _mixed_frame(n: int, seed: int, extremes: bool) -> pd.DataFrame:
 def test_benchmark_models_over_mixed_records(shape: str) -> None:
     """The benchmark's SVM, naive Bayes and k-NN documents (text, enum, boolean and nullable
     fields feeding the feature vector): column path = record path, bit for bit."""
-    doc = MODEL_DOCS[shape]()
-    columns, records = load_pfa(doc), load_pfa(doc, batch=False)
-    assert columns.has_batch_path, columns.batch_path_reason
-    frame = _mixed_frame(300, 31, extremes=True)
-    _assert_same(columns.predict(frame, errors="mark"), records.predict(frame, errors="mark"))
+    assert_paths_equal(MODEL_DOCS[shape](), _mixed_frame(300, 31, extremes=True))
 
 
 @pytest.mark.parametrize("shape", ["softmax regression", "neural network", *MODEL_DOCS])

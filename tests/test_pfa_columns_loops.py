@@ -1,23 +1,22 @@
-"""Loops over columns (``while``, ``do``-``until``, ``for``, ``set`` of let-bound variables, ``min`` and
-``max``) in shapes no exporter writes: rows leave a loop at different iterations, loops nest
-inside branches and expression blocks, a set assigns several variables at once, an error
-form fires inside a loop, and some rows never stop. The column path is taken and gives the
-record path's outputs and errors bit for bit, with NaN, infinities and huge values, numba on
-and off; a row that would loop forever gets the record path's own limit error."""
+"""Loops over columns (``while``, ``do``-``until``, ``for``, ``foreach`` over arrays of
+numbers, ``set`` of let-bound variables, ``min`` and ``max``) in shapes no exporter writes:
+rows leave a loop at different iterations, loops nest inside branches and expression blocks, a
+set assigns several variables at once, an error form fires inside a loop, and some rows never
+stop. The column path is taken and gives the record path's outputs and errors bit for bit,
+with NaN, infinities and huge values, numba on and off; a row that would loop forever gets the
+record path's own limit error. ``forkey`` and foreach over other arrays keep the record path,
+and inspect names them."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from pfa_paths_util import EXTREMES
-from test_pfa_export_columns import _assert_same
+from pfa_paths_util import (INPUT3 as INPUT, assert_paths_equal, random_frame,
+                            rows_sent_to_record_path)
 
-from portmodel.pfa import load_pfa
 from portmodel.pfa.runtime import Limits
 
-INPUT = {"type": "record", "name": "In", "fields": [
-    {"name": n, "type": "double"} for n in ("a", "b", "c")]}
 
 
 def _doc(action, output="double") -> dict:
@@ -106,50 +105,26 @@ ENDLESS = _doc([
     {"+": ["x", "k"]}])
 
 
-def _frame(seed: int = 0, n: int = 400) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    data = rng.normal(0, 2, size=(n, 3))
-    mask = rng.random(size=data.shape) < 0.25
-    data[mask] = rng.choice(EXTREMES, size=mask.sum())
-    return pd.DataFrame(data, columns=["a", "b", "c"])
-
-
 @pytest.mark.parametrize("numba", ["on", "off"])
 @pytest.mark.parametrize("shape", list(DOCS))
 def test_loops_over_columns_equal_the_record_path(shape: str, numba: str, monkeypatch) -> None:
-    monkeypatch.setenv("PORTMODEL_NO_NUMBA", "1" if numba == "off" else "0")
-    doc = DOCS[shape]
-    columns, records = load_pfa(doc), load_pfa(doc, batch=False)
-    assert columns.has_batch_path, columns.batch_path_reason
-    frame = _frame()
-    _assert_same(columns.predict(frame, errors="mark"), records.predict(frame, errors="mark"))
+    assert_paths_equal(DOCS[shape], random_frame(), numba=numba, monkeypatch=monkeypatch)
 
 
 @pytest.mark.parametrize("shape", ["newton sqrt", "swap, nested loop, cond", "record output"])
 def test_finite_rows_leave_the_loop_on_the_column_path(shape: str, monkeypatch) -> None:
     """Rows of finite values are not handed to the record path (the bad mask is not all)."""
-    model = load_pfa(DOCS[shape])
     frame = pd.DataFrame(np.random.default_rng(1).normal(0, 2, size=(300, 3)),
                          columns=["a", "b", "c"])
-    calls = []
-    real = type(model)._score_rows
-    monkeypatch.setattr(type(model), "_score_rows",
-                        lambda self, c, n: calls.append(n) or real(self, c, n))
-    model.predict(frame)
-    assert sum(calls) == 0
+    assert rows_sent_to_record_path(DOCS[shape], frame, monkeypatch) == 0
 
 
 def test_endless_rows_get_the_record_path_limit_error() -> None:
     """A row that never leaves its loop gets the record path's step-limit error (row number
     included); the rows that stop are scored as the record path scores them."""
-    limits = Limits(max_steps=500)
-    columns = load_pfa(ENDLESS, limits=limits)
-    records = load_pfa(ENDLESS, batch=False, limits=Limits(max_steps=500))
-    assert columns.has_batch_path, columns.batch_path_reason
     frame = pd.DataFrame({"a": [1.0, -2.0, 3.0, np.nan, -np.inf, 0.0],
                           "b": 0.0, "c": 0.0})
-    got, want = columns.predict(frame, errors="mark"), records.predict(frame, errors="mark")
-    _assert_same(got, want)
+    _, want = assert_paths_equal(ENDLESS, frame, limits=Limits(max_steps=500))
     errors = [c for c in want.columns if "error" in c.lower()]
     assert errors and want[errors[0]].notna().sum() == 2      # rows 1 and 4 loop forever
     assert "limit" in str(want[errors[0]].iloc[1]).lower()
@@ -164,21 +139,115 @@ def test_a_set_inside_a_branch_expression_changes_its_own_block_only() -> None:
                        "then": {"do": [{"let": {"z": 1.0}}, {"set": {"z": 2.0}}, "z"]},
                        "else": 3.0}}},
         {"+": ["x", "y"]}])
-    columns, records = load_pfa(doc), load_pfa(doc, batch=False)
-    assert columns.has_batch_path, columns.batch_path_reason
-    frame = _frame(3)
-    _assert_same(columns.predict(frame, errors="mark"), records.predict(frame, errors="mark"))
+    assert_paths_equal(doc, random_frame(3))
 
 
 def test_endless_rows_get_the_record_path_timeout_error() -> None:
     """Under the document's own time limit (and a step budget too large to matter), a row that
     never leaves its loop gets the record path's timeout error, and predict returns."""
     doc = dict(ENDLESS, options={"timeout": 50})
-    columns = load_pfa(doc, limits=Limits(max_steps=10 ** 12))
-    records = load_pfa(doc, batch=False, limits=Limits(max_steps=10 ** 12))
-    assert columns.has_batch_path, columns.batch_path_reason
     frame = pd.DataFrame({"a": [1.0, -2.0, 3.0], "b": 0.0, "c": 0.0})
-    got, want = columns.predict(frame, errors="mark"), records.predict(frame, errors="mark")
-    _assert_same(got, want)
+    _, want = assert_paths_equal(doc, frame, limits=Limits(max_steps=10 ** 12))
     errors = [c for c in want.columns if "error" in c.lower()]
     assert "time" in str(want[errors[0]].iloc[1]).lower()
+
+
+ARR = {"type": "array", "items": "double"}
+VEC_INPUT = {"type": "record", "name": "VecIn", "fields": [
+    {"name": "a", "type": "double"}, {"name": "b", "type": "double"},
+    {"name": "v", "type": ARR}]}
+
+#: foreach over arrays of numbers accumulating into variables of the enclosing block
+FOREACH_DOCS = {
+    # a Horner polynomial over a constant array of coefficients
+    "constant array": _doc([
+        {"let": {"acc": 0.0}},
+        {"foreach": "w", "in": {"value": [0.5, -2.0, 3.0, 1e300], "type": ARR},
+         "do": [{"set": {"acc": {"+": [{"*": ["acc", "input.a"]}, "w"]}}}]},
+        "acc"]),
+    # a computed array, a branch and an error form in the body, an empty constant array
+    "computed array, branch, error": _doc([
+        {"let": {"top": {"double": -1e308}, "n": 0}},
+        {"foreach": "x", "in": {"new": ["input.a", "input.b", "input.c"], "type": ARR},
+         "do": [{"if": {">": ["x", "top"]}, "then": [{"set": {"top": "x", "n": {"+": ["n", 1]}}}]},
+                {"if": {">": ["x", 1e307]}, "then": [{"error": "too large"}]}]},
+        {"foreach": "y", "in": {"value": [], "type": ARR},
+         "do": [{"set": {"n": {"+": ["n", 100]}}}]},
+        {"+": ["top", "n"]}]),
+    # foreach nested in a while: the steps of both loops count together
+    "nested in a while": _doc([
+        {"let": {"s": 0.0, "i": 0}},
+        {"while": {"<": ["i", 3]}, "do": [
+            {"foreach": "x", "in": {"new": ["input.b", "input.c"], "type": ARR},
+             "do": [{"set": {"s": {"+": ["s", {"*": ["x", "i"]}]}}}]},
+            {"set": {"i": {"+": ["i", 1]}}}]},
+        "s"]),
+}
+
+
+def _vec_doc(action) -> dict:
+    return {"input": VEC_INPUT, "output": "double", "action": action}
+
+
+#: foreach over an input array field (rows of another length than the batch's first, or
+#: holding a non-number, go to the record path)
+FIELD_DOC = _vec_doc([
+    {"let": {"s": 0.0, "m": "input.b"}},
+    {"foreach": "x", "in": "input.v", "do": [
+        {"set": {"s": {"+": ["s", {"*": ["x", "input.a"]}]}}},
+        {"if": {"<": ["x", "m"]}, "then": [{"set": {"m": "x"}}]}]},
+    {"+": ["s", "m"]}])
+
+
+def _vec_frame(seed: int, n: int = 300) -> pd.DataFrame:
+    frame = random_frame(seed, n)
+    rng = np.random.default_rng(seed)
+    data = random_frame(seed + 1, n)[["a", "b", "c"]].to_numpy()
+    vecs = [list(row) for row in data.tolist()]
+    for i in rng.choice(n, size=n // 20, replace=False):
+        vecs[i] = vecs[i][:2]                 # another length
+    vecs[int(rng.integers(n))] = [1.0, "x", 2.0]
+    frame["v"] = pd.Series(vecs, dtype=object)
+    return frame.drop(columns=["c"])
+
+
+@pytest.mark.parametrize("numba", ["on", "off"])
+@pytest.mark.parametrize("shape", list(FOREACH_DOCS))
+def test_foreach_over_numbers_equals_the_record_path(shape: str, numba: str,
+                                                     monkeypatch) -> None:
+    assert_paths_equal(FOREACH_DOCS[shape], random_frame(5), numba=numba,
+                       monkeypatch=monkeypatch)
+
+
+def test_foreach_over_an_array_field_equals_the_record_path() -> None:
+    _, want = assert_paths_equal(FIELD_DOC, _vec_frame(6))
+    assert want["error"].notna().sum() == 1       # the row holding "x"; shorter rows score
+
+
+def test_foreach_over_finite_rows_stays_on_the_column_path(monkeypatch) -> None:
+    frame = pd.DataFrame(np.random.default_rng(2).normal(0, 2, size=(200, 3)),
+                         columns=["a", "b", "c"])
+    for doc in FOREACH_DOCS.values():
+        assert rows_sent_to_record_path(doc, frame, monkeypatch) == 0
+
+
+def test_inspect_names_the_loops_that_keep_the_record_path() -> None:
+    from portmodel.pfa import load_pfa
+    forkey = _doc([
+        {"let": {"s": 0.0}},
+        {"forkey": "k", "forval": "v", "in": {"value": {"p": 1.0, "q": 2.0},
+                                              "type": {"type": "map", "values": "double"}},
+         "do": [{"set": {"s": {"+": ["s", "v"]}}}]},
+        "s"])
+    strings = _doc([
+        {"let": {"s": 0}},
+        {"foreach": "w", "in": {"value": ["a", "bb"], "type": {"type": "array",
+                                                              "items": "string"}},
+         "do": [{"set": {"s": {"+": ["s", {"s.len": "w"}]}}}]},
+        "s"], output="int")
+    for doc, reason in ((forkey, "the loop 'forkey' (over a map)"),
+                        (strings, "foreach over an array of other than double or float")):
+        described = load_pfa(doc).describe()
+        assert described["scoring_path"] == "records"
+        assert described["record_path_reason"] == reason
+    assert load_pfa(FIELD_DOC).describe()["scoring_path"] == "columns"

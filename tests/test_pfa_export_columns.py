@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from export_util import dataset
-from pfa_paths_util import EXTREMES
+from pfa_paths_util import EXTREMES, assert_same_frames as _assert_same
 from sklearn.ensemble import ExtraTreesRegressor, GradientBoostingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
@@ -86,22 +86,6 @@ def _with_extremes(X: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
         for c in rng.choice(numeric, size=rng.integers(1, 4), replace=False):
             extra.loc[i, c] = EXTREMES[rng.integers(len(EXTREMES))]
     return pd.concat([X, extra], ignore_index=True)
-
-
-def _assert_same(got: pd.DataFrame, want: pd.DataFrame) -> None:
-    assert list(got.columns) == list(want.columns)
-    for name in want.columns:
-        g, w = got[name].to_numpy(), want[name].to_numpy()
-        if g.dtype.kind == "f" and w.dtype.kind == "f":
-            # the same floats, -0.0 apart from 0.0, NaN in the same rows (any NaN)
-            nan = np.isnan(g)
-            assert np.array_equal(nan, np.isnan(w)), name
-            gi, wi = g[~nan].view(np.int64), w[~nan].view(np.int64)
-            assert np.array_equal(gi, wi), name
-        else:
-            bad = [i for i, (a, b) in enumerate(zip(g, w))
-                   if not (a == b or (a != a and b != b))]
-            assert not bad, f"{name} rows {bad[:5]}: {g[bad[0]]!r} vs {w[bad[0]]!r}"
 
 
 @pytest.mark.parametrize("case", COLUMN_CASES)
