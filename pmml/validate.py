@@ -47,6 +47,7 @@ from .objects.baseline import FieldValue, FieldValueCount, TestDistributions
 from .objects.expressions import EXPRESSION_CLASSES, Apply, own_references, reference_attributes
 from .objects.models import HEAD_ORDER, model_child_classes
 from .objects.predicates import PREDICATE_CLASSES, SimplePredicate, SimpleSetPredicate
+from .objects.tree import TreeNodes
 from .objects.read import read_node
 from .objects.regression import CategoricalPredictor, NumericPredictor
 from .objects.rule_set import SimpleRule
@@ -381,6 +382,12 @@ class _Checker:
         """A typed body part (or predicate): every field it names (``REFS`` of its nodes,
         expressions and predicates included) must be in scope; predicate values; rule
         ScoreDistribution probabilities."""
+        if isinstance(node, TreeNodes):      # (flat: its simple predicates live in arrays)
+            for i in range(len(node)):
+                pred = node.predicate(i)
+                if pred is not None:
+                    self.check_node(pred, scope)
+            return
         for n in node.walk():
             if getattr(n, "REFS", ()):
                 for attr, ref in own_references(n):
