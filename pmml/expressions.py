@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
-import pandas as pd
+
+from portmodel.lazy_import import lazy_module
+
+pd = lazy_module("pandas")     # (imported on first use: see portmodel.lazy_import)
 
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 from portmodel.fields import Interval

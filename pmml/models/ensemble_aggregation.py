@@ -14,7 +14,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+from portmodel.lazy_import import lazy_module
+
+pd = lazy_module("pandas")     # (imported on first use: see portmodel.lazy_import)
 
 from portmodel.errors import EvaluationError
 
