@@ -15,37 +15,13 @@ from numba import njit
 from portmodel.numba_cache import configure
 
 from .models._kernels_numba import _activation
-from .models.tree_kernel import G_EQ, G_GT, G_IN, G_KNOWN, G_LE, G_LT, G_NE, G_NOTIN
+from .models._tree_numba import _goes_right
 
 LANES = 8
 _NO_VOTE = np.iinfo(np.int64).max
 
 
 configure(__file__)   # (where numba caches these kernels: see portmodel.numba_cache)
-
-
-@njit(cache=True)
-def _test(o, v, th, sets, lo, hi):
-    if o == G_LE:
-        return v <= th
-    if o == G_EQ:
-        return v == th
-    if o == G_NE:
-        return v != th
-    if o == G_KNOWN:
-        return False
-    if o == G_IN or o == G_NOTIN:
-        hit = False
-        for i in range(lo, hi):
-            if sets[i] == v:
-                hit = True
-                break
-        return hit == (o == G_IN)
-    if o == G_LT:
-        return v < th
-    if o == G_GT:
-        return v > th
-    return v >= th
 
 
 # ---------------------------------------------------------------------- packed rows
@@ -111,8 +87,8 @@ def forest_row(buf, ints, nodes, vals, floats):
                     if all_le:
                         c = v <= nodes[t, 0]
                     else:
-                        c = _test(ints[o0 + t], v, nodes[t, 0], floats,
-                                  q0 + np.int64(nodes[t, 4]), q0 + np.int64(nodes[t, 5]))
+                        c = _goes_right(ints[o0 + t], v, nodes[t, 0], floats,
+                                        q0 + np.int64(nodes[t, 4]), q0 + np.int64(nodes[t, 5]))
                     t = np.int64(nodes[t, 3]) if c else np.int64(nodes[t, 2])
                     lane[l] = t
                     if t >= 0:

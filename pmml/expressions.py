@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
-import pandas as pd
 
 from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 from portmodel.fields import Interval
+from portmodel.lazy_import import lazy_module
 
 from . import objects
 from .context import Ctx
@@ -28,6 +28,8 @@ from .scope import Scope
 from .strings import java_double_str, java_float_str
 from .values import (Col, codes, convert_temporal, full, is_numeric_type, is_temporal, parse_scalar,
                      to_column)
+
+pd = lazy_module("pandas")     # (imported on first use: see portmodel.lazy_import)
 
 EXPRESSION_TAGS = ("Constant", "FieldRef", "NormContinuous", "NormDiscrete", "Discretize",
                    "MapValues", "TextIndex", "Apply", "Aggregate", "Lag")

@@ -124,6 +124,20 @@ def _chain(mm, need: Callable[[str], str]) -> Scorer:
             else:
                 return None
         *rest, (last_fn, last_is_row, _) = plan
+        if len(rest) == 1 and rest[0][1] and len(rest[0][2]) == 1 and not last_is_row:
+            # a boosted classifier (sklearn2pmml's): the trees' sum, then the link model on
+            # that one field; the loop below without its loops
+            head_row, _, ((head_name, head_out),) = rest[0]
+
+            def boosted_row(buf):
+                a = head_row(buf)
+                if a is None:
+                    return None
+                a = last_fn({head_name: head_out(a)})
+                if a is None:
+                    return None
+                return a[0], a[1], {name: fn(a) for name, fn in last_outs}
+            return RowScorer(order, len(order) + extra, boosted_row, chain, build)
 
         def chain_row(buf):
             env: dict = {}

@@ -313,7 +313,7 @@ def forest_row_twin(buf, ints, nodes, vals, floats) -> int:
 
 
 def _op_test(o: int, v: float, th: float, members: list[float]) -> bool:
-    """One node's test on a present value (``_record_numba._test``: G_KNOWN sends it false)."""
+    """One node's test on a present value (``_tree_numba._goes_right``: G_KNOWN sends it false)."""
     return False if o == G_KNOWN else graph_test(o, v, th, members)
 
 

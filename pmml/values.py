@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 import numpy as np
-import pandas as pd
+
+from portmodel.lazy_import import lazy_module
+
+pd = lazy_module("pandas")     # (imported on first use: see portmodel.lazy_import)
 
 NUMERIC_TYPES = {"integer", "float", "double", "boolean"}
 _SINCE = re.compile(r"^(dateDaysSince|dateTimeSecondsSince)\[(\d{4})\]$")

@@ -24,6 +24,18 @@ def build_pmml(fields: str, model: str, version: str = "4.4", transformations: s
     return "\n".join(parts) + "\n"
 
 
+@pytest.fixture(params=["numba", "numpy"])
+def backend(request, monkeypatch) -> str:
+    """Each kernel test twice: with the numba kernels, and with their numpy twins
+    (PORTMODEL_NO_NUMBA=1), which must give the same numbers."""
+    if request.param == "numba":
+        pytest.importorskip("numba")
+        monkeypatch.delenv("PORTMODEL_NO_NUMBA", raising=False)
+    else:
+        monkeypatch.setenv("PORTMODEL_NO_NUMBA", "1")
+    return request.param
+
+
 @pytest.fixture(scope="session")
 def samples_dir() -> Path:
     """The project's samples/ folder (small sklearn2pmml documents and their CSV data)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import math
 import os
 import shutil
 import signal
@@ -252,3 +253,30 @@ def agrees(outputs: dict, expected: dict, tol: float = 1e-9) -> bool:
         elif str(got) != str(want):
             return False
     return True
+
+
+# ------------------------------------------------------------------ drift, by hand
+
+
+def hand_psi(expected: list[int], actual: list[int], eps: float = 1e-4) -> float:
+    """The population stability index of two bin counts, from its formula (shares floored at
+    eps so that an empty bin does not give an infinite term)."""
+    te, ta = sum(expected), sum(actual)
+    return sum((max(a / ta, eps) - max(e / te, eps)) * math.log(max(a / ta, eps) /
+                                                                 max(e / te, eps))
+               for e, a in zip(expected, actual))
+
+
+def decile_counts(reference: list[float], observed: list[float]) -> tuple[list[int], list[int]]:
+    """Bin counts of the reference and the observed values over the reference's deciles (cut
+    at values of the data, right-closed bins, a cut at the maximum dropped)."""
+    ref = sorted(reference)
+    cuts = sorted({ref[math.ceil(len(ref) * k / 10) - 1] for k in range(1, 10)})
+    cuts = [x for x in cuts if x < ref[-1]]
+
+    def counts(xs: list[float]) -> list[int]:
+        out = [0] * (len(cuts) + 1)
+        for x in xs:
+            out[sum(x > e for e in cuts)] += 1
+        return out
+    return counts(ref), counts(list(observed))

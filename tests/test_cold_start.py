@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from portmodel import load as portmodel_load
 from portmodel import numba_cache
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +41,30 @@ def test_small_file_without_numba_or_scipy(tmp_path, samples_dir, monkeypatch):
                     "-o", str(kernels)], check=True, capture_output=True,
                    env={**os.environ, "PORTMODEL_NUMBA_MIN_WORK": "0"})
     assert out.read_text() == kernels.read_text()
+
+
+def test_commands_and_one_record_without_pandas(samples_dir):
+    """pandas (0.2 s to import) waits for a DataFrame: building the command line (which lists
+    the export command), loading a document and scoring one record in a fresh process do not
+    import it, and the record's answer is the one the column plan gives a DataFrame."""
+    script = (
+        "import sys, json\n"
+        "from portmodel.cli import build_parser\n"
+        "import portmodel\n"
+        "build_parser()\n"
+        "m = portmodel.load(sys.argv[1])\n"
+        "rec = {'sepal_length': 6.1, 'sepal_width': 2.8, 'petal_length': 4.7, 'petal_width': 1.2}\n"
+        "out = m.predict(rec)\n"
+        "print(json.dumps(['pandas' in sys.modules, out]))\n")
+    proc = subprocess.run([sys.executable, "-c", script, str(samples_dir / "iris_forest.pmml")],
+                          capture_output=True, text=True, check=True)
+    imported, out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert imported is False
+    import pandas as pd
+    model = portmodel_load(samples_dir / "iris_forest.pmml")
+    frame = model.predict(pd.DataFrame([{"sepal_length": 6.1, "sepal_width": 2.8,
+                                         "petal_length": 4.7, "petal_width": 1.2}]))
+    assert out == frame.iloc[0].to_dict()
 
 
 # ---------------------------------------------------------------------- numba's cache folder

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import time
 
 import pytest
 
-from serve_util import ADMIN, SAMPLES, start_server
+from serve_util import ADMIN, SAMPLES, decile_counts, hand_psi, start_server
 
 httpx = pytest.importorskip("httpx")
-from test_serve_ops import hand_psi, iris_records, metric_values, sample  # noqa: E402
+from test_serve_ops import iris_records, metric_values, sample  # noqa: E402
 
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
 FIELDS = ("sepal_length", "petal_length", "petal_width")
@@ -211,16 +210,8 @@ def test_drift_on_a_shifted_csv_input(server):
     stats = c.get("/models/drift/stats").json()
     pw = stats["fields"]["petal_width"]
     assert pw["reference"] == "reference_file" and pw["observed"] == 150
-    ref = sorted(rec["petal_width"] for rec in records)
-    cuts = sorted({ref[math.ceil(len(ref) * k / 10) - 1] for k in range(1, 10)})
-    cuts = [x for x in cuts if x < ref[-1]]
-
-    def counts(xs):
-        out = [0] * (len(cuts) + 1)
-        for x in xs:
-            out[sum(x > e for e in cuts)] += 1
-        return out
-    exp, act = counts(ref), counts([rec["petal_width"] for rec in shifted])
+    exp, act = decile_counts([rec["petal_width"] for rec in records],
+                             [rec["petal_width"] for rec in shifted])
     assert pw["expected"] == exp and pw["actual"] == act
     assert pw["psi"] == pytest.approx(hand_psi(exp, act)) and pw["psi"] > 0.25
     assert stats["fields"]["sepal_length"]["psi"] == pytest.approx(0.0, abs=1e-12)

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import threading
 import time
 import uuid
 
 import pytest
 
-from serve_util import ADMIN, SAMPLES, start_server
+from serve_util import ADMIN, SAMPLES, decile_counts, hand_psi, start_server
 
 httpx = pytest.importorskip("httpx")
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
@@ -312,13 +311,6 @@ def test_access_log_has_one_json_line_per_request_with_its_id(server):
 
 # ------------------------------------------------------------------ drift
 
-def hand_psi(expected, actual, eps=1e-4):
-    te, ta = sum(expected), sum(actual)
-    return sum((max(a / ta, eps) - max(e / te, eps)) * math.log(max(a / ta, eps) /
-                                                                 max(e / te, eps))
-               for e, a in zip(expected, actual))
-
-
 def test_drift_on_a_shifted_input(server):
     c = server.client
     csv_bytes = (SAMPLES / "iris.csv").read_bytes()
@@ -341,17 +333,8 @@ def test_drift_on_a_shifted_input(server):
     pw = stats["fields"]["petal_width"]
     assert pw["observed"] == 150            # counted against this reference only
     assert pw["reference"] == "reference_file"
-    # by hand: reference deciles (values of the data, right-closed bins)
-    ref = sorted(rec["petal_width"] for rec in records)
-    cuts = sorted({ref[math.ceil(len(ref) * k / 10) - 1] for k in range(1, 10)})
-    cuts = [x for x in cuts if x < ref[-1]]
-
-    def counts(xs):
-        out = [0] * (len(cuts) + 1)
-        for x in xs:
-            out[sum(x > e for e in cuts)] += 1
-        return out
-    exp, act = counts(ref), counts([rec["petal_width"] for rec in shifted])
+    exp, act = decile_counts([rec["petal_width"] for rec in records],
+                             [rec["petal_width"] for rec in shifted])
     assert pw["expected"] == exp and pw["actual"] == act
     assert pw["psi"] == pytest.approx(hand_psi(exp, act))
     assert pw["psi"] > 0.25

@@ -17,18 +17,6 @@ from portmodel.pmml.models import support_vector_machine as svm_mod
 from portmodel.pmml.models import svm_rbf
 from test_svm import PROBS, RBF, ROWS, doc, f_by_hand, machine, ovo_by_hand, ovo_doc
 
-BACKENDS = ["numba", "numpy"]
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request, monkeypatch):
-    if request.param == "numpy":
-        monkeypatch.setenv("PORTMODEL_NO_NUMBA", "1")
-    else:
-        pytest.importorskip("numba")
-        monkeypatch.delenv("PORTMODEL_NO_NUMBA", raising=False)
-    return request.param
-
 
 @pytest.fixture
 def always_fast(monkeypatch):

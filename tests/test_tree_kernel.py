@@ -29,18 +29,6 @@ from portmodel.pmml.scope import Scope
 from conformance_util import SHARED, cases, load_input
 from conftest import build_pmml
 
-BACKENDS = ["numba", "numpy"]
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request, monkeypatch):
-    if request.param == "numba":
-        pytest.importorskip("numba")
-        monkeypatch.delenv("PORTMODEL_NO_NUMBA", raising=False)
-    else:
-        monkeypatch.setenv("PORTMODEL_NO_NUMBA", "1")
-    return request.param
-
 
 def model_scope(doc, data: pd.DataFrame, model=None) -> Scope:
     """The scope a document's top model (or model) scores in, as score_columns builds it."""

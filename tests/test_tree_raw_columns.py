@@ -13,18 +13,6 @@ import portmodel
 from portmodel.pmml.models import tree_kernel as tk
 from conftest import build_pmml
 
-BACKENDS = ["numba", "numpy"]
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request, monkeypatch):
-    if request.param == "numba":
-        pytest.importorskip("numba")
-        monkeypatch.delenv("PORTMODEL_NO_NUMBA", raising=False)
-    else:
-        monkeypatch.setenv("PORTMODEL_NO_NUMBA", "1")
-    return request.param
-
 
 def tree_document(seed: int, kinds: list[str], strategy: str, depth: int = 7) -> str:
     """A random binary tree over fields f0.. of the given dataTypes; thresholds are float32

@@ -19,12 +19,14 @@ import os
 import sys
 import types
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from .errors import ExportError, ExportMismatchError, UnsupportedEstimatorError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["export", "build", "ExportError", "ExportMismatchError", "UnsupportedEstimatorError",
            "supported", "DEFAULT_TOLERANCE"]
@@ -99,6 +101,7 @@ def build(estimator: Any, X_sample: pd.DataFrame, target_name: str | None = None
 
 
 def _cell(v: Any) -> Any:
+    import pandas as pd
     v = v.item() if isinstance(v, np.generic) else v
     if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
         return None
@@ -202,6 +205,8 @@ def export(estimator: Any, path: str | os.PathLike | None = None,
     ``target_name`` column in it is dropped). backend: "portmodel" or "sklearn2pmml" (PMML
     only; needs Java). check: compare the document with the estimator on X_sample.
     """
+    import pandas as pd             # (here, not at the top: the command line imports this
+    #                                  package to list its command, and pandas costs 0.2 s)
     if not isinstance(X_sample, pd.DataFrame) or len(X_sample) == 0:
         raise ExportError("X_sample must be a non-empty pandas DataFrame of input rows")
     # Converting a forest allocates tens of thousands of small objects that all live until the

@@ -2,7 +2,7 @@
 
 The node tests use the operator codes and three-valued results of ``predicate_logic`` (whose
 ``simple_value`` / ``graph_test`` / ``combine`` are the scalar statement of what ``_simple``,
-``_gtest`` and ``_eval`` compute); ``tree_numpy`` holds each kernel's numpy twin.
+``_goes_right`` and ``_eval`` compute); ``tree_numpy`` holds each kernel's numpy twin.
 
 X is the (fields, rows) float matrix: NaN is a missing value. Graph kernels follow tests until
 they reach a result; general kernels test each node's children in document order and route
@@ -49,14 +49,26 @@ def _member(x, sets, lo, hi):
 
 
 @njit(cache=True)
-def _gtest(op, x, t):
-    """The comparisons ``_graph_block`` does not test inline (G_LT, G_GT, G_GE: only left
-    by infinite or NaN thresholds, see ``Graph._add``)."""
-    if op == G_LT:
-        return x < t
-    if op == G_GT:
-        return x > t
-    return x >= t
+def _goes_right(o, x, th, sets, lo, hi):
+    """The graph form's node test on a present value x (not NaN): True sends the walk to the
+    node's true target. o: the node's G_ operator, th: its threshold, sets[lo:hi]: its sorted
+    value set. Shared by the batch walks here and the one-record walk (``_record_numba``).
+    G_LT, G_GT and G_GE are only left by infinite or NaN thresholds (see ``Graph._add``)."""
+    if o == G_LE:
+        return x <= th
+    if o == G_EQ:
+        return x == th
+    if o == G_NE:
+        return x != th
+    if o == G_KNOWN:
+        return False
+    if o == G_IN or o == G_NOTIN:
+        return _member(x, sets, lo, hi) == (o == G_IN)
+    if o == G_LT:
+        return x < th
+    if o == G_GT:
+        return x > th
+    return x >= th
 
 
 @njit(cache=True)
@@ -82,21 +94,8 @@ def _graph_block(X, a, b, start, op, feat, thr, lo, hi, sets, nxt, all_le, out, 
                     elif all_le:
                         tt = nxt[tt, 1 if x <= thr[tt] else 0]
                     else:
-                        o = op[tt]
-                        th = thr[tt]
-                        if o == G_LE:
-                            c = x <= th
-                        elif o == G_EQ:
-                            c = x == th
-                        elif o == G_NE:
-                            c = x != th
-                        elif o == G_KNOWN:
-                            c = False
-                        elif o == G_IN or o == G_NOTIN:
-                            c = _member(x, sets, lo[tt], hi[tt]) == (o == G_IN)
-                        else:
-                            c = _gtest(o, x, th)
-                        tt = nxt[tt, 1 if c else 0]
+                        tt = nxt[tt, 1 if _goes_right(op[tt], x, thr[tt], sets, lo[tt],
+                                                      hi[tt]) else 0]
                     t[l] = tt
                     if tt >= 0:
                         live = True
@@ -130,21 +129,8 @@ def _graph_block_raw(flat, foff, r32, a, b, start, op, feat, thr, lo, hi, sets, 
                     elif all_le:
                         tt = nxt[tt, 1 if x <= thr[tt] else 0]
                     else:
-                        o = op[tt]
-                        th = thr[tt]
-                        if o == G_LE:
-                            c = x <= th
-                        elif o == G_EQ:
-                            c = x == th
-                        elif o == G_NE:
-                            c = x != th
-                        elif o == G_KNOWN:
-                            c = False
-                        elif o == G_IN or o == G_NOTIN:
-                            c = _member(x, sets, lo[tt], hi[tt]) == (o == G_IN)
-                        else:
-                            c = _gtest(o, x, th)
-                        tt = nxt[tt, 1 if c else 0]
+                        tt = nxt[tt, 1 if _goes_right(op[tt], x, thr[tt], sets, lo[tt],
+                                                      hi[tt]) else 0]
                     t[l] = tt
                     if tt >= 0:
                         live = True

@@ -19,6 +19,7 @@ from ..objects import Fragment, Model, Node
 from ..mining_schema import MiningFieldSpec, parse_mining_schema, prepare
 from ..scope import Scope
 from ..values import Col, full, is_numeric_type
+from .first_max import first_max
 from .targets import TargetSpec, parse_targets
 
 MODEL_TAGS = ("AnomalyDetectionModel", "AssociationModel", "BayesianNetworkModel", "BaselineModel",
@@ -326,8 +327,7 @@ def classification_result(n: int, categories: list[Any], probs: dict[Any, np.nda
                           missing: np.ndarray, target_type: str, extra: dict | None = None) -> Result:
     """Result whose predicted value is the most probable category (first one wins ties)."""
     if categories:
-        mat = np.array([probs[c] for c in categories])    # (as np.vstack, in fewer steps)
-        best = np.argmax(np.where(np.isnan(mat), -np.inf, mat), axis=0)
+        best = first_max([probs[c] for c in categories])
         col = full(n, None, target_type, "categorical")
         vals = col.values
         cat_arr = np.array(categories, dtype=vals.dtype)

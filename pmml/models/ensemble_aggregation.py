@@ -14,13 +14,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from portmodel.errors import EvaluationError
+from portmodel.lazy_import import lazy_module
 
 from ..scope import Scope
 from ..values import Col, codes, full, is_numeric_type
 from .base import Result
+
+pd = lazy_module("pandas")     # (imported on first use: see portmodel.lazy_import)
 
 if TYPE_CHECKING:
     from .mining import Segment

@@ -41,6 +41,7 @@ from ..objects.transformations import DerivedField
 from ..objects.neural import NeuralInputs, NeuralLayer, NeuralOutput, NeuralOutputs
 from .base import CompiledModel, Result, classification_result, register, regression_result
 from .compute_backend import kernels
+from .first_max import first_max
 from .node_access import model_attrs, where
 from .row_blocks import run_blocks
 
@@ -459,8 +460,7 @@ class NeuralNetwork(CompiledModel):
             return regression_result(y, missing, self.target_type)
         probs = {c: np.where(missing, np.nan, out[:, j]) for j, c in enumerate(self.out_cats)}
         res = classification_result(scope.n, self.out_cats, probs, missing, self.target_type)
-        best = np.argmax(np.where(np.isnan(out), -np.inf, out), axis=1) if len(out) else \
-            np.zeros(0, np.int64)
+        best = first_max([out[:, j] for j in range(out.shape[1])])
         ids = np.array(self.out_ids, dtype=object)[best]
         ids[missing] = None
         res.extra["entityId"] = ids

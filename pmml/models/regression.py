@@ -271,7 +271,24 @@ class RegressionModel(CompiledModel):
         # operations on the scalar (np.exp's own loop), without the array round trip
         binary_logit = len(tables) == 2 and self.normalization == "logit"
 
+        first, second = tables[0], tables[-1]
+
         def classification(env: dict):
+            if binary_logit:
+                y = first.sum_record(env)
+                y1 = second.sum_record(env)
+                if y - y != 0.0 or y1 - y1 != 0.0:
+                    return None
+                if -700.0 < y < 700.0:                        # (exp cannot overflow)
+                    # np.exp's own loop; then Python floats (the same IEEE operations as
+                    # numpy's float64 scalars, without their overhead)
+                    p0 = 1.0 / (1.0 + float(np.exp(-y)))
+                    p1 = 1.0 - p0
+                    if p0 != p0 or p1 != p1:
+                        return None
+                    if p1 > p0:
+                        return cats[1], {cats[0]: p0, cats[1]: p1}
+                    return cats[0], {cats[0]: p0, cats[1]: p1}
             ys = [t.sum_record(env) for t in tables]
             for y in ys:
                 if y - y != 0.0:
