@@ -41,12 +41,35 @@ def model(tag: str, function: str | None, attrs: dict[str, Any] | None, *content
     """A model element of the object model: its tag, functionName, its other attributes
     (None values left out) and its children in schema order; lxml elements (body parts without
     a typed class) become ``Fragment`` values, None entries are left out."""
+    attributes = tuple((k, text(v)) for k, v in (attrs or {}).items() if v is not None)
+    if any(isinstance(c, etree._Element) for c in content):
+        # body parts built as elements are read into their typed classes (the reader is the
+        # one place that types a body; the model element is there for the parts that read
+        # attributes of their model, as a TreeModel's nodes do)
+        holder = etree.Element(tag, dict(attributes))
+        content = tuple(_typed_part(c, holder) if isinstance(c, etree._Element) else c
+                        for c in content)
     return O.Model(
-        tag=tag, function_name=function,
-        attributes=tuple((k, text(v)) for k, v in (attrs or {}).items() if v is not None),
-        content=tuple(O.Fragment(c) if isinstance(c, etree._Element) else c
-                      for c in content if c is not None),
-        vendor=tuple(vendor))
+        tag=tag, function_name=function, attributes=attributes,
+        content=tuple(c for c in content if c is not None), vendor=tuple(vendor))
+
+
+_BODY_CLASSES: dict[str, type] = {}
+
+
+def _typed_part(part: etree._Element, holder: etree._Element) -> Any:
+    from portmodel.pmml.objects.models import model_child_classes
+    from portmodel.pmml.objects.read import read_node
+    if not _BODY_CLASSES:
+        _BODY_CLASSES.update(model_child_classes())
+    cls = _BODY_CLASSES.get(part.tag)
+    if cls is None:
+        return O.Fragment(part)
+    holder.append(part)
+    try:
+        return read_node(cls, part)
+    finally:
+        holder.remove(part)
 
 
 # ---------------------------------------------------------------- fragment bodies
