@@ -106,33 +106,10 @@ def inline_table(rows: Sequence[dict[str, Any]]) -> O.InlineTable:
         O.Row(cells=tuple((k, text(v)) for k, v in r.items() if v is not None)) for r in rows))
 
 
-# ---------------------------------------------------------------- tree bodies
+# ---------------------------------------------------------------- predicates
 def simple_set_predicate(field: str, operator: str, values: Sequence[Any]) -> O.SimpleSetPredicate:
     strings = any(isinstance(v, str) for v in values)
     return O.SimpleSetPredicate(field=field, boolean_operator=operator, array=O.Array(
         type="string" if strings else "real", n=len(values),
         text=" ".join('"' + str(v).replace('"', '\\"') + '"' if isinstance(v, str) else text(v)
                       for v in values)))
-
-
-_element = etree.Element
-
-
-def score_distribution(category: str, count: str) -> etree._Element:
-    """category and count as text."""
-    return _element("ScoreDistribution", {"value": category, "recordCount": count})
-
-
-def node(score: Any, predicate: O.Node,
-         children: Sequence[etree._Element] = (),
-         distribution: Sequence[etree._Element] = ()) -> etree._Element:
-    """A tree Node (a fragment body part; its predicate is written by the object writer)."""
-    # built directly (no generic attribute pass): a forest has tens of thousands of nodes
-    e = _element("Node", None if score is None else
-                 {"score": score if type(score) is str else text(score)})
-    _build(predicate, e)        # the object writer, straight into the node
-    if distribution:
-        e.extend(distribution)
-    if children:
-        e.extend(children)
-    return e

@@ -14,6 +14,7 @@ from typing import Any, Iterable
 from lxml import etree
 
 from portmodel.pmml import objects as O
+from portmodel.pmml.attributes import parse_number
 
 from . import ir
 from . import pmml_builder as B
@@ -185,23 +186,15 @@ class _Writer:
         written: its score (and score distribution) sits on the parent, which
         noTrueChildStrategy "returnLastPrediction" returns when no child's predicate is TRUE.
         This is how JPMML's converters compact trees; the answer is the same for every input,
-        missing or not. The nodes are a fragment body (TreeModel has no typed body yet)."""
+        missing or not. The nodes are built as the typed body (``objects.TreeNodes``) directly."""
         classify = spec.function == "classification"
         labels = [B.text(c) for c in spec.classes]
-        sd = B.score_distribution
-        true = O.TruePredicate()
         text = B.text
-
-        def pe(field: str, operator: str, value: Any) -> O.SimplePredicate:
-            return O.SimplePredicate(field=field, operator=operator, value=text(value))
-
-        def node(n: ir.TreeNode, pred: Any, kids: list = ()) -> etree._Element:
-            """A node with leaf ``n``'s score (and distribution) and the given children."""
-            dist = [sd(c, text(k)) for c, k in zip(labels, n.counts)] if classify else ()
-            return B.node(n.value, pred, kids, distribution=dist)
+        nodes = _TreeColumns()
 
         def first_pred(n: ir.TreeNode) -> tuple[Any, ir.TreeNode, ir.TreeNode]:
-            """(predicate of the first child, first subtree, second subtree)."""
+            """(predicate of the first child: (operator, field, value) or a typed set
+            predicate, first subtree, second subtree)."""
             if n.categories is not None:
                 if n.missing_left:
                     return (B.simple_set_predicate(n.field, "isNotIn", list(n.categories)),
@@ -209,25 +202,33 @@ class _Writer:
                 return B.simple_set_predicate(n.field, "isIn", list(n.categories)), n.left, \
                     n.right
             if n.missing_left:
-                return pe(n.field, "greaterThan", n.threshold), n.right, n.left
-            return pe(n.field, "lessOrEqual", n.threshold), n.left, n.right
+                return ("greaterThan", n.field, text(n.threshold)), n.right, n.left
+            return ("lessOrEqual", n.field, text(n.threshold)), n.left, n.right
 
-        def build(n: ir.TreeNode, pred: Any) -> etree._Element:
-            kids: list[etree._Element] = []
+        def build(n: ir.TreeNode, pred: Any, up: int) -> None:
+            # the node's score is the last leaf of its chain; its children follow it (document
+            # order: a node, then its children's subtrees)
+            leaf = n
+            while leaf.field is not None:
+                leaf = first_pred(leaf)[2]
+            i = nodes.add(up, None if leaf.value is None else text(leaf.value), pred)
+            if classify:
+                nodes.distribution(i, labels, [text(k) for k in leaf.counts])
             while n.field is not None:
                 p, first, second = first_pred(n)
-                kids.append(build(first, p))
+                build(first, p, i)
                 n = second
-            return node(n, pred, kids)
 
-        root = build(spec.root, true)
+        build(spec.root, ("True", None, None), -1)
         fields = self._split_fields(spec.root, set())
         return B.model("TreeModel", spec.function, {"noTrueChildStrategy": "returnLastPrediction"},
-                       self.schema(sorted(fields)), out, root)
+                       self.schema(sorted(fields)), out,
+                       nodes.body(no_true_child_strategy="returnLastPrediction"))
 
     def _constant_tree(self, value: float) -> O.Model:
-        return B.model("TreeModel", "regression", None, self.schema([]),
-                       B.node(value, O.TruePredicate()))
+        nodes = _TreeColumns()
+        nodes.add(-1, B.text(value), ("True", None, None))
+        return B.model("TreeModel", "regression", None, self.schema([]), nodes.body())
 
     def _mining(self, function: str, fields: Iterable[str], method: str,
                 segments: list[O.Segment], out: O.Output | None, vendor: tuple = ()
@@ -308,6 +309,55 @@ class _Writer:
                                         for f, c in t], c) for c, i, t in tables])
         segs.append(_segment(len(segs) + 1, reg))
         return self._mining("classification", self._all_fields(spec), "modelChain", segs, None)
+
+
+class _TreeColumns:
+    """A TreeModel body (``objects.TreeNodes``: flat columns over the nodes in document order)
+    built node by node."""
+
+    def __init__(self) -> None:
+        self.parent: list[int] = []
+        self.score: list[str | None] = []
+        self.op: list[str | None] = []
+        self.field: list[str | None] = []
+        self.value: list[str | None] = []
+        self.others: list[tuple[int, O.Predicate]] = []
+        self.sd_node: list[int] = []
+        self.sd_value: list[str] = []
+        self.sd_count: list[float] = []
+
+    def add(self, parent: int, score: str | None, pred: Any) -> int:
+        """A node; pred: (operator or "True", field, value text) or a typed predicate."""
+        i = len(self.parent)
+        self.parent.append(parent)
+        self.score.append(score)
+        if isinstance(pred, tuple):
+            op, field, value = pred
+        else:
+            op = field = value = None
+            self.others.append((i, pred))
+        self.op.append(op)
+        self.field.append(field)
+        self.value.append(value)
+        return i
+
+    def distribution(self, i: int, labels: list[str], counts: list[str]) -> None:
+        """Node i's ScoreDistributions (recordCount as written: its text read back)."""
+        for c, k in zip(labels, counts):
+            self.sd_node.append(i)
+            self.sd_value.append(c)
+            self.sd_count.append(parse_number(k))
+
+    def body(self, **model_attrs: Any) -> O.TreeNodes:
+        n, m = len(self.parent), len(self.sd_node)
+        none, sd_none = (None,) * n, (None,) * m
+        return O.TreeNodes(parent=tuple(self.parent), id=none, score=tuple(self.score),
+                           record_count=none, default_child=none, pred_op=tuple(self.op),
+                           pred_field=tuple(self.field), pred_value=tuple(self.value),
+                           predicates=tuple(self.others), sd_node=tuple(self.sd_node),
+                           sd_value=tuple(self.sd_value), sd_record_count=tuple(self.sd_count),
+                           sd_confidence=sd_none, sd_probability=sd_none, lines=none,
+                           pred_lines=none, **model_attrs)
 
 
 def _float(v: Any) -> float | None:
