@@ -405,3 +405,59 @@ def test_mlp_regressor_matches_sklearn(mlps):
     pipe, X, y, path = mlps["diabetes_logistic"]
     res = portmodel.load(str(path)).predict(X)
     np.testing.assert_allclose(res[y.name].to_numpy(float), pipe.predict(X), rtol=1e-9)
+
+
+# ---------------------------------------------------------------- the input columns of a block
+
+
+def test_inputs_read_as_one_view_of_a_frames_float_block():
+    """A DataFrame's float columns (one block, in the network's input order) are copied into
+    each block of rows in one call; columns in another order, or separate arrays, take the
+    column-by-column copy. Every layout scores the hand-computed sums, across several blocks
+    and with missing inputs in them."""
+    from portmodel.pmml.models import neural_network as nn
+    n = 2 * nn.ROW_BLOCK + 37
+    rng = np.random.default_rng(11)
+    x1, x2 = rng.normal(size=n) * 100, rng.normal(size=n)
+    x1[[3, nn.ROW_BLOCK + 5]] = np.nan
+    expected = np.array([z_of(a, b) for a, b in zip(x1, x2)])   # NaN where x1 is
+    model = portmodel.load(doc(one_neuron('activationFunction="identity"')))
+    frame = pd.DataFrame({"x1": x1, "x2": x2})
+    frame["c"] = "u"
+    found = []
+    original = nn.input_rows
+
+    def spy(cols):
+        rows = original(cols)
+        found.append(rows is not None)
+        if rows is not None:
+            assert np.array_equal(rows, np.stack(cols), equal_nan=True)
+        return rows
+
+    layouts = {"frame": frame, "reversed frame": pd.DataFrame({"x2": x2, "x1": x1, "c": "u"}),
+               "separate arrays": {"x1": x1.copy(), "x2": x2.copy(), "c": np.full(n, "u", object)}}
+    try:
+        nn.input_rows = spy
+        for name, data in layouts.items():
+            got = np.asarray(model.predict(data)["y"], float)
+            np.testing.assert_array_equal(got, expected, err_msg=name)
+    finally:
+        nn.input_rows = original
+    from portmodel.pmml.models.compute_backend import numba_enabled
+    if numba_enabled():
+        assert found == [True, False, False]
+
+
+def test_input_rows_only_for_equally_spaced_float_rows_of_one_buffer():
+    from portmodel.pmml.models.neural_network import input_rows
+    block = np.arange(12.0).reshape(3, 4)
+    view = input_rows([block[0], block[1], block[2]])
+    assert view is not None and np.array_equal(view, block) and not view.flags.writeable
+    assert input_rows([block[0], block[2]]) is not None           # every other row: still even
+    assert input_rows([block[2], block[1], block[0]]) is None     # backwards
+    assert input_rows([block[0], block[2], block[1]]) is None     # uneven
+    assert input_rows([block[0], block[1].copy()]) is None        # two buffers
+    part = input_rows([block[0, 1:], block[1, 1:]])                 # rows of a wider buffer
+    assert part is not None and np.array_equal(part, block[:2, 1:])
+    assert input_rows([block[0].astype(np.float32), block[1].astype(np.float32)]) is None
+    assert input_rows([block[:, 0], block[:, 1]]) is None         # strided columns

@@ -377,8 +377,9 @@ class NeuralNetwork(CompiledModel):
         out = np.empty((n, len(self.out_index)))
         undefined = np.zeros(n, bool)
         if kern is not None and not self.wide:
+            rows = input_rows(cols)
             run_blocks(n, ROW_BLOCK, lambda lo, hi: self._forward_block(
-                kern, cols, missing, lo, hi, out, undefined))
+                kern, cols, rows, missing, lo, hi, out, undefined))
         else:
             self._forward_rows(kern, cols, missing, out, undefined)
         if undefined.any():
@@ -423,14 +424,19 @@ class NeuralNetwork(CompiledModel):
                     undefined[lo:hi] |= bad
             out[lo:hi] = a[:, self.out_index]
 
-    def _forward_block(self, kern: Any, cols: list[np.ndarray], missing: np.ndarray, lo: int,
-                       hi: int, out: np.ndarray, undefined: np.ndarray) -> None:
+    def _forward_block(self, kern: Any, cols: list[np.ndarray], rows: np.ndarray | None,
+                       missing: np.ndarray, lo: int, hi: int, out: np.ndarray,
+                       undefined: np.ndarray) -> None:
         """Rows lo..hi through the network with neuron-major activations (numba; no wide
-        layer): the same operations on every value as ``_forward_rows``."""
+        layer): the same operations on every value as ``_forward_rows``. rows: the input
+        columns as one (inputs x rows) view when ``input_rows`` finds one, else None."""
         n_in = len(self.inputs)
         a = np.empty((self.total, hi - lo))
-        for i, v in enumerate(cols):
-            a[i] = v[lo:hi]
+        if rows is not None:                      # one copy for every input
+            a[:n_in] = rows[:, lo:hi]
+        else:
+            for i, v in enumerate(cols):
+                a[i] = v[lo:hi]
         miss = missing[lo:hi]
         if miss.any():
             a[:n_in, miss] = 0.0                    # keep NaN out of the arithmetic
@@ -465,6 +471,27 @@ class NeuralNetwork(CompiledModel):
         ids[missing] = None
         res.extra["entityId"] = ids
         return res
+
+
+def input_rows(cols: list[np.ndarray]) -> np.ndarray | None:
+    """The input columns as one read-only (inputs x rows) view, when they are equally spaced
+    float64 rows of one buffer (a DataFrame's float block, in the network's input order), so a
+    block copies every input in one call instead of one call per input; else None."""
+    if len(cols) < 2:
+        return None
+    n = len(cols[0])
+    first = cols[0]
+    if not all(type(c) is np.ndarray and c.dtype == np.float64 and c.ndim == 1 and len(c) == n
+               and c.strides == (8,) for c in cols):
+        return None
+    ptrs = [c.__array_interface__["data"][0] for c in cols]
+    step = ptrs[1] - ptrs[0]
+    if step < 8 * n or step % 8 or any(q - p != step for p, q in zip(ptrs, ptrs[1:])):
+        return None
+    base = first.base
+    if base is None or not all(c.base is base for c in cols):
+        return None                      # not known to be one buffer
+    return np.lib.stride_tricks.as_strided(first, (len(cols), n), (step, 8), writeable=False)
 
 
 def _layer_input(layer: Layer, acts: np.ndarray) -> np.ndarray:
