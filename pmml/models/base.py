@@ -324,10 +324,14 @@ def num_attr(el, name: str, default: str | None = None, required: bool = False) 
 
 
 def classification_result(n: int, categories: list[Any], probs: dict[Any, np.ndarray],
-                          missing: np.ndarray, target_type: str, extra: dict | None = None) -> Result:
-    """Result whose predicted value is the most probable category (first one wins ties)."""
+                          missing: np.ndarray, target_type: str, extra: dict | None = None,
+                          best: np.ndarray | None = None) -> Result:
+    """Result whose predicted value is the most probable category (first one wins ties).
+    best: the index of that category per row where the caller has it already (rows that are
+    missing are not read)."""
     if categories:
-        best = first_max([probs[c] for c in categories])
+        if best is None:
+            best = first_max([probs[c] for c in categories])
         col = full(n, None, target_type, "categorical")
         vals = col.values
         cat_arr = np.array(categories, dtype=vals.dtype)

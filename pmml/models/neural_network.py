@@ -465,8 +465,9 @@ class NeuralNetwork(CompiledModel):
                 missing = missing | np.isnan(y)
             return regression_result(y, missing, self.target_type)
         probs = {c: np.where(missing, np.nan, out[:, j]) for j, c in enumerate(self.out_cats)}
-        res = classification_result(scope.n, self.out_cats, probs, missing, self.target_type)
         best = first_max([out[:, j] for j in range(out.shape[1])])
+        res = classification_result(scope.n, self.out_cats, probs, missing, self.target_type,
+                                    best=best)
         ids = np.array(self.out_ids, dtype=object)[best]
         ids[missing] = None
         res.extra["entityId"] = ids
