@@ -46,25 +46,32 @@ def best(fn, repeat: int) -> float:
     return min(times)
 
 
-def verification_rows(path: Path, cols: list[str]):
-    """The input rows of a document's ModelVerification block as a DataFrame of ``cols``
-    (numbers as floats, text as strings, missing cells as NaN)."""
+def verification_rows(path: Path, sample):
+    """The sample rows a document's ModelVerification block carries, whole (every column of
+    ``sample``, numbers rounded as the exporter rounds them): each block row is matched with the
+    first sample row that agrees on every cell the block carries (inputs the model does not use
+    are not in the block)."""
     import numpy as np
-    import pandas as pd
     from lxml import etree
+    from portmodel.export import VERIFICATION_INPUT_DIGITS, _round_sig
+    rounded = sample.copy()
+    for name in rounded.columns:
+        if rounded[name].dtype.kind == "f":
+            rounded[name] = _round_sig(rounded[name].to_numpy(), VERIFICATION_INPUT_DIGITS)
     root = etree.parse(str(path)).getroot()
     column = {vf.get("column"): vf.get("field") for vf in root.iter("{*}VerificationField")}
-    records = []
+    picked = []
     for row in root.iter("{*}row"):
-        records.append({column[etree.QName(c).localname]: c.text for c in row})
-    df = pd.DataFrame(records).reindex(columns=cols)
-    for name in cols:
-        as_num = pd.to_numeric(df[name], errors="coerce")
-        if as_num.notna().sum() == df[name].notna().sum():
-            df[name] = as_num.astype(float)
-        else:
-            df[name] = df[name].where(df[name].notna(), np.nan)
-    return df
+        cells = {column[etree.QName(c).localname]: c.text for c in row}
+        match = np.ones(len(rounded), bool)
+        for name, text in cells.items():
+            if name not in rounded.columns:
+                continue                                  # an output
+            col = rounded[name]
+            match &= (col.to_numpy() == float(text)) if col.dtype.kind == "f" else \
+                (col.astype(str).to_numpy() == text)
+        picked.append(int(np.flatnonzero(match)[0]))
+    return rounded.iloc[picked]
 
 
 def body_size(path: Path) -> int:
@@ -117,7 +124,7 @@ def main() -> None:
         theirs = folder / f"{name}.s2p.pmml"
         t_ours = best(lambda: portmodel.export(pipe, ours, sample, target_name="y"), args.repeat)
 
-        rows = verification_rows(ours, cols)
+        rows = verification_rows(ours, sample)
         pmml_pipe = make_pmml_pipeline(pipe, active_fields=cols, target_fields=["y"])
 
         def s2p():
