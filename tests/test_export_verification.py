@@ -103,3 +103,19 @@ def test_a_value_beyond_the_precision_fails_verify(document):
 def test_one_hot_terms_are_categorical_predictors(document):
     assert '<CategoricalPredictor name="colour" value="red"' in document
     assert 'name="colour=red"' not in document
+
+
+def test_rows_carry_only_the_fields_the_block_names():
+    """A model that uses some inputs only (a shallow tree): the block names only those fields,
+    and its rows carry no cells for the others (cells no VerificationField names are bytes
+    that no engine reads)."""
+    from sklearn.tree import DecisionTreeClassifier
+    X, y = dataset("wine")
+    text = portmodel.export(DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y),
+                            None, X)
+    block = _block(text)
+    named = set(re.findall(r'<VerificationField field="[^"]+" column="([a-z]+)"', block))
+    assert len(named) < X.shape[1] + 4          # some inputs are unused
+    cells = set(re.findall(r"<([a-z]+)>[^<]*</\1>", block))
+    assert cells == named
+    assert portmodel.load(text).verify() == _rows(text)

@@ -428,8 +428,12 @@ def document(doc: ir.Export, verification: tuple[list, list] | None = None,
                               expression=w.expr(d.expr)) for d in _needed(doc, w)]
     if verification is not None:
         vfields, rows = verification
-        mv = model_verification(
-            [(f, c, p) for f, c, p in vfields if p is not None or f in w.fields_used], rows)
+        # inputs the model does not use are left out of the block: their fields and their
+        # rows' cells (a cell no VerificationField names is bytes no engine reads)
+        vfields = [(f, c, p) for f, c, p in vfields if p is not None or f in w.fields_used]
+        columns = {c for _, c, _ in vfields}
+        mv = model_verification(vfields, [{c: v for c, v in r.items() if c in columns}
+                                          for r in rows])
         # ModelVerification ends a model element, except AnomalyDetectionModel (before its model)
         content = list(model.content)
         content.insert(len(content) - 1 if model.tag == "AnomalyDetectionModel"
