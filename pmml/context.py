@@ -25,9 +25,6 @@ class Ctx:
         self.budget: Budget = budget or (parent.budget if parent is not None else Budget())
         #: user-function calls already counted in this context's cost (see functions.py)
         self.calls: set = set()
-        #: element -> object-model node of the document's model parts, shared by every context
-        #: of one document while it compiles (emptied after: see ``node``)
-        self.objects: dict = parent.objects if parent is not None else {}
         #: the typed document (``objects.Document``) the root context compiles, set by the
         #: document while it compiles (segment models find the model holding them through it)
         self.document = None
@@ -46,15 +43,6 @@ class Ctx:
         while ctx.parent is not None:
             ctx = ctx.parent
         return getattr(ctx, "global_defs", {})
-
-    def node(self, el, cls):
-        """The object-model node (of class cls) read from element el: the one the document's
-        reader made, else el read now."""
-        node = self.objects.get(el)
-        if node is None or type(node) is not cls:
-            from .objects.read import read_node
-            node = read_node(cls, el)
-        return node
 
     def child(self) -> "Ctx":
         return Ctx(parent=self)

@@ -45,7 +45,8 @@ from .objects import DefineFunction, DerivedField, dependencies
 from .objects.association import Item
 from .objects.baseline import FieldValue, FieldValueCount, TestDistributions
 from .objects.expressions import EXPRESSION_CLASSES, Apply, own_references, reference_attributes
-from .objects.models import HEAD_ORDER, model_child_classes
+from .objects.models import (FIELD_ATTRIBUTES, HEAD_ORDER, INSTANCE_COLUMN_ATTRIBUTES,
+                             model_child_classes)
 from .objects.predicates import PREDICATE_CLASSES, SimplePredicate, SimpleSetPredicate
 from .objects.tree import TreeNodes
 from .objects.read import read_node
@@ -68,10 +69,9 @@ REF_ATTRS: dict[str, tuple[str, ...]] = {
     "KNNInput": ("field",), "BayesInput": ("fieldName",), "BayesOutput": ("fieldName",),
     "Predictor": ("name",),
     "PPCell": ("predictorName",), "Target": ("field",), "OutputField": ("targetField",),
-    "RegressionModel": ("targetFieldName",),
-    "GeneralRegressionModel": ("targetVariableName", "offsetVariable", "trialsVariable",
-                               "startTimeVariable", "endTimeVariable", "statusVariable",
-                               "subjectIDVariable", "baselineStrataVariable"),
+    # a model's own field-naming attributes (not the TrainingInstances columns)
+    **{tag: tuple(a for a in attrs if a not in INSTANCE_COLUMN_ATTRIBUTES.get(tag, ()))
+       for tag, attrs in FIELD_ATTRIBUTES.items()},
 }
 #: model parts that describe the model and are not scored: not checked for references
 _METADATA = {"ModelStats", "ModelExplanation", "ModelVerification", "Extension"}
@@ -298,7 +298,7 @@ class _Checker:
                             "unique)")
                 continue
             try:
-                info = derived_field_info(d)
+                info = derived_field_info(read_node(DerivedField, d))
             except DocumentError:
                 info = None
             scope[name] = (d, info)
