@@ -389,6 +389,47 @@ def test_validate_unknown_fields_in_typed_bodies():
     assert ("Item", "error") in [(p.element, p.severity) for p in found]
 
 
+_WEIGHTED = """<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4"><Header/>
+<DataDictionary>
+ <DataField name="x" optype="continuous" dataType="double"/>
+ <DataField name="w" optype="continuous" dataType="double"/>
+ <DataField name="y" optype="continuous" dataType="double"/>
+</DataDictionary>
+<MiningModel functionName="regression">
+ <MiningSchema><MiningField name="x"/><MiningField name="w"/>
+  <MiningField name="y" usageType="target"/></MiningSchema>
+ <Output><OutputField name="out" optype="continuous" dataType="double" feature="predictedValue"
+   targetField="y"/></Output>
+ <Targets><Target field="y" rescaleFactor="2"/></Targets>
+ <Segmentation multipleModelMethod="weightedAverage">
+  <Segment id="1" weight="1"><True/>
+   <RegressionModel functionName="regression"><MiningSchema><MiningField name="x"/>
+    <MiningField name="y" usageType="target"/></MiningSchema>
+    <RegressionTable intercept="1"><NumericPredictor name="x" coefficient="2"/></RegressionTable>
+   </RegressionModel>
+   <VariableWeight field="w"/>
+  </Segment>
+ </Segmentation>
+</MiningModel>
+</PMML>"""
+
+
+def test_validate_head_parts_and_segment_weights_name_known_fields():
+    """Output, Targets and Segment weights are checked through their classes' REFS (the
+    reference table is derived from them): an unknown field in each is an error at its line."""
+    from portmodel.pmml.validate import REF_ATTRS, validate
+    assert {"Target", "OutputField", "VariableWeight", "BayesInput", "PPCell"} <= set(REF_ATTRS)
+    assert not [p for p in validate(_WEIGHTED.encode()) if p.severity == "error"]
+    for old, new, element in (('targetField="y"', 'targetField="z"', "OutputField"),
+                              ('<Target field="y"', '<Target field="z"', "Target"),
+                              ('<VariableWeight field="w"', '<VariableWeight field="z"',
+                               "VariableWeight")):
+        text = _WEIGHTED.replace(old, new)
+        found = _problems_at(text, new)
+        assert [(p.element, p.severity) for p in found] == [(element, "error")], found
+        assert "'z'" in found[0].message
+
+
 def test_validate_rule_probabilities_and_predicate_values():
     from test_rule_set import doc
     text = doc("firstHit").replace('<ScoreDistribution value="drugA" recordCount="2"/>',
