@@ -38,10 +38,10 @@ from lxml import etree
 from portmodel.errors import DocumentError, UnsupportedError
 
 from . import dialects, xmlread
-from .dictionary import FieldInfo, parse_data_field
+from .dictionary import FieldInfo, data_field_info
 from .leniency import CHOICES, Leniency
 from .models.base import MODEL_TAGS
-from .objects import DefineFunction, DerivedField, dependencies
+from .objects import DataField, DefineFunction, DerivedField, dependencies
 from .objects.expressions import EXPRESSION_CLASSES, Apply, own_references, reference_attributes
 from .objects.models import (FIELD_ATTRIBUTES, HEAD_ORDER, INSTANCE_COLUMN_ATTRIBUTES, Model,
                              model_child_classes)
@@ -277,7 +277,7 @@ class _Checker:
                              f"{scope[name][0].sourceline})")
                 continue
             try:
-                info = parse_data_field(df)
+                info = data_field_info(read_node(DataField, df))
             except DocumentError as exc:
                 self.add(df, _bare(exc))
                 info = None
