@@ -57,8 +57,8 @@ class Ctx:
         return None
 
     def require(self, name: str | None, where: Any) -> FieldInfo:
-        """The FieldInfo for name, or a load-time error naming the element and line of where
-        (an lxml element, or an object-model node / Model / Fragment)."""
+        """The FieldInfo for name, or a load-time error naming the element and line of where:
+        the typed node (or Model, Fragment) that names the field (``location.where``)."""
         info = self.lookup(name) if name else None
         if info is None:
             raise DocumentError(f"reference to unknown field {name!r}", **location.where(where))
