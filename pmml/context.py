@@ -25,9 +25,6 @@ class Ctx:
         self.budget: Budget = budget or (parent.budget if parent is not None else Budget())
         #: user-function calls already counted in this context's cost (see functions.py)
         self.calls: set = set()
-        #: element -> object-model node of the document's model parts, shared by every context
-        #: of one document while it compiles (emptied after: see ``node``)
-        self.objects: dict = parent.objects if parent is not None else {}
         #: the typed document (``objects.Document``) the root context compiles, set by the
         #: document while it compiles (segment models find the model holding them through it)
         self.document = None
@@ -47,15 +44,6 @@ class Ctx:
             ctx = ctx.parent
         return getattr(ctx, "global_defs", {})
 
-    def node(self, el, cls):
-        """The object-model node (of class cls) read from element el: the one the document's
-        reader made, else el read now."""
-        node = self.objects.get(el)
-        if node is None or type(node) is not cls:
-            from .objects.read import read_node
-            node = read_node(cls, el)
-        return node
-
     def child(self) -> "Ctx":
         return Ctx(parent=self)
 
@@ -69,8 +57,8 @@ class Ctx:
         return None
 
     def require(self, name: str | None, where: Any) -> FieldInfo:
-        """The FieldInfo for name, or a load-time error naming the element and line of where
-        (an lxml element, or an object-model node / Model / Fragment)."""
+        """The FieldInfo for name, or a load-time error naming the element and line of where:
+        the typed node (or Model, Fragment) that names the field (``location.where``)."""
         info = self.lookup(name) if name else None
         if info is None:
             raise DocumentError(f"reference to unknown field {name!r}", **location.where(where))

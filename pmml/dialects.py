@@ -49,7 +49,7 @@ from lxml import etree
 
 from portmodel.errors import PortmodelWarning, UnsupportedError
 
-from .expressions import find_expression
+from .expressions import EXPRESSION_TAGS
 
 #: PMML 4.4 built-in functions; producers targeting an older version wrote the newer ones as
 #: "x-<name>".
@@ -269,6 +269,15 @@ def _hoist_bayes_inputs(found: list, notes: list[Note]) -> None:
                     bis.remove(ext)
 
 
+def _expression_child(el):
+    """The EXPRESSION child of an lxml element el (a dialect step runs before the reader), or
+    None."""
+    for child in el:
+        if isinstance(child.tag, str) and child.tag in EXPRESSION_TAGS:
+            return child
+    return None
+
+
 def _center_fields(model, notes: list[Note]) -> None:
     """PMML 3.0/3.1 ``CenterFields`` -> LocalTransformations + ordered ``ClusteringField``s."""
     cf = model.find("CenterFields")
@@ -282,7 +291,7 @@ def _center_fields(model, notes: list[Note]) -> None:
         (anchor.addprevious if anchor is not None else cf.addprevious)(local)
     names = []
     for df in derived:
-        expr = find_expression(df)
+        expr = _expression_child(df)
         if (expr is not None and expr.tag == "FieldRef" and expr.get("mapMissingTo") is None
                 and expr.get("field")):
             names.append(expr.get("field"))      # a plain reference: use the field itself

@@ -75,13 +75,6 @@ def data_field_info(df) -> FieldInfo:
     return info
 
 
-def parse_data_field(el) -> FieldInfo:
-    """A <DataField> element, read through the object model."""
-    from .objects import DataField
-    from .objects.read import read_node
-    return data_field_info(read_node(DataField, el))
-
-
 def data_dictionary_infos(dd) -> dict[str, FieldInfo]:
     """name -> FieldInfo of an ``objects.DataDictionary`` (a later field of the same name
     wins, as before)."""
@@ -90,15 +83,6 @@ def data_dictionary_infos(dd) -> dict[str, FieldInfo]:
         info = data_field_info(df)
         fields[info.name] = info
     return fields
-
-
-def parse_data_dictionary(el) -> dict[str, FieldInfo]:
-    """A <DataDictionary> element, read through the object model."""
-    if el is None:
-        return {}
-    from .objects import DataDictionary
-    from .objects.read import read_node
-    return data_dictionary_infos(read_node(DataDictionary, el))
 
 
 def in_intervals(values: np.ndarray, intervals: list[Interval]) -> np.ndarray:

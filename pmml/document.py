@@ -29,15 +29,13 @@ class PMMLModel(Model):
     def __init__(self, root, version: str, leniency: Leniency | None = None):
         self.version = version
         #: the document's object model (read once; vendor extensions already set aside)
-        index: dict = {}
-        self.document: objects.Document = objects.read_document(root, version, index)
+        self.document: objects.Document = objects.read_document(root, version)
         header = self.document.header
         self.header = header.as_dict() if header is not None else {}
         self.data_fields: dict[str, FieldInfo] = data_dictionary_infos(
             self.document.data_dictionary)
         self.leniency = leniency if leniency is not None else Leniency()
         self.ctx = Ctx(self.data_fields, version=version, leniency=self.leniency)
-        self.ctx.objects.update(index)
         #: the typed document the root context compiles (segment models find the model that
         #: holds them through it: see ``models.base``)
         self.ctx.document = self.document
@@ -51,7 +49,6 @@ class PMMLModel(Model):
                                    element="PMML")
         self.model: CompiledModel = compile_model(model, self.ctx)
         self.model_type = model.tag
-        self.ctx.objects.clear()        # (compiled: no context keeps elements through it)
         self.ctx.document = None
         self.ctx.model_parents = {}
         self.function = self.model.function

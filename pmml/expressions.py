@@ -21,7 +21,7 @@ from portmodel.lazy_import import lazy_module
 
 from . import objects
 from .context import Ctx
-from .location import where
+from .location import tag_of, where
 from .dictionary import FieldInfo, in_intervals
 from .limits import check_deadline, check_expression
 from .scope import Scope
@@ -60,24 +60,11 @@ class Expr:
         return self.fn(scope)
 
 
-def find_expression(el):
-    """The single EXPRESSION child of an lxml element el, or None (for parts of model bodies
-    not yet read into the object model)."""
-    for child in el:
-        if isinstance(child.tag, str) and child.tag in EXPRESSION_TAGS:
-            return child
-    return None
-
-
 def compile_expression(expr: objects.Expression, ctx: Ctx) -> Expr:
-    """Compile a typed expression (``objects.Expression``) once, at load.
-
-    An lxml element is accepted too, for model bodies that still walk elements: it is read
-    into the object model first (``compile_expression_element``)."""
+    """Compile a typed expression (``objects.Expression``) once, at load. A part the reader
+    kept untyped (a ``Fragment``: an unknown or extension element) is unsupported."""
     if not isinstance(expr, objects.Node):
-        if isinstance(expr, objects.Fragment):
-            raise UnsupportedError(f"expression <{expr.tag}> is not supported", **where(expr))
-        return compile_expression_element(expr, ctx)
+        raise UnsupportedError(f"expression <{tag_of(expr)}> is not supported", **where(expr))
     compiler = _COMPILERS.get(type(expr))
     if compiler is None:
         raise UnsupportedError(f"expression <{expr.XML.tag}> is not supported", **where(expr))
@@ -89,15 +76,6 @@ def compile_expression(expr: objects.Expression, ctx: Ctx) -> Expr:
         budget.depth -= 1
     check_expression(compiled.cost, compiled.depth, expr)
     return compiled
-
-
-def compile_expression_element(el, ctx: Ctx) -> Expr:
-    """``compile_expression`` of an EXPRESSION element, read through ``ctx.node`` (a thin
-    wrapper for model bodies that have not moved to the object model yet)."""
-    cls = objects.expressions.EXPRESSION_CLASSES.get(el.tag)
-    if cls is None:
-        raise UnsupportedError(f"expression <{el.tag}> is not supported", **where(el))
-    return compile_expression(ctx.node(el, cls), ctx)
 
 
 def default_op_type(data_type: str) -> str:
@@ -447,20 +425,6 @@ def table_rows(node) -> list[dict[str, str]]:
     return table.as_dicts()
 
 
-def inline_table_rows(el) -> list[dict[str, str]]:
-    """Rows of the <InlineTable> under the lxml element el as dicts column -> text (for model
-    bodies that still walk elements: their tables are read through the object model)."""
-    from .objects.read import read_node
-    from .objects.table import InlineTable
-    table = el.find("InlineTable")
-    if table is None:
-        if el.find("TableLocator") is not None:
-            raise UnsupportedError("TableLocator (external tables) is not supported",
-                                   line=el.sourceline, element="TableLocator")
-        return []
-    return read_node(InlineTable, table).as_dicts()
-
-
 def _column(name: str | None) -> str | None:
     """An InlineTable column name without its namespace prefix ("data:color" -> "color"), as
     the table's cells are read."""
@@ -573,11 +537,8 @@ _COMPILERS = {
 
 # ------------------------------------------------------------------ DerivedField
 
-def derived_field_info(df) -> FieldInfo:
-    """The FieldInfo a typed DerivedField declares (an lxml <DerivedField> is read first)."""
-    if not isinstance(df, objects.Node):
-        from .objects.read import read_node
-        df = read_node(objects.DerivedField, df)
+def derived_field_info(df: objects.DerivedField) -> FieldInfo:
+    """The FieldInfo a typed DerivedField declares."""
     name = df.name
     if not name:
         raise DocumentError(f"{df.XML.tag} without a name", **where(df))
@@ -635,13 +596,10 @@ def compile_derived_field(df: objects.DerivedField, ctx: Ctx
     return info, fn
 
 
-def compile_field_container(df, ctx: Ctx) -> tuple[str, Callable[[Scope], Col]]:
+def compile_field_container(df: objects.DerivedField, ctx: Ctx
+                            ) -> tuple[str, Callable[[Scope], Col]]:
     """A typed DerivedField that may have no name (NeuralInput, BayesInput): its expression's
-    value converted to the declared dataType. Returns (data type, fn); fn keeps no element.
-    (An lxml <DerivedField> is read into the object model first.)"""
-    if not isinstance(df, objects.Node):
-        from .objects.read import read_node
-        df = read_node(objects.DerivedField, df)
+    value converted to the declared dataType. Returns (data type, fn)."""
     if df.expression is None:
         raise DocumentError("DerivedField has no expression", **where(df))
     expr = compile_expression(df.expression, ctx)
@@ -658,18 +616,12 @@ def compile_field_container(df, ctx: Ctx) -> tuple[str, Callable[[Scope], Col]]:
 
 def derived_fields_of(parent) -> tuple[objects.DerivedField, ...]:
     """The typed DerivedFields of parent: a LocalTransformations or TransformationDictionary
-    node, a sequence of DerivedFields, None (none), or an lxml element of either kind (read
-    into the object model: for model bodies that still walk elements)."""
+    node, a sequence of DerivedFields, or None (none)."""
     if parent is None:
         return ()
     if isinstance(parent, (objects.LocalTransformations, objects.TransformationDictionary)):
         return parent.derived_fields
-    if isinstance(parent, (tuple, list)):
-        return tuple(parent)
-    from .objects.read import read_node
-    cls = objects.TransformationDictionary if parent.tag == "TransformationDictionary" \
-        else objects.LocalTransformations
-    return read_node(cls, parent).derived_fields
+    return tuple(parent)
 
 
 def compile_derived_fields(parent, ctx: Ctx) -> dict[str, Callable[[Scope], Col]]:

@@ -11,12 +11,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from portmodel.errors import DocumentError, UnsupportedError
+from portmodel.errors import DocumentError
 
 from .context import Ctx
-from .objects.predicates import (PREDICATE_CLASSES, CompoundPredicate, FalsePredicate, Predicate,
+from .objects.predicates import (CompoundPredicate, FalsePredicate, Predicate,
                                  SimplePredicate, SimpleSetPredicate, TruePredicate)
-from .objects.read import read_node
 from .objects.verification import Array
 from .dictionary import FieldInfo
 from .predicate_logic import Tri, combine_columns, leaf_columns, op_code
@@ -44,24 +43,10 @@ class Pred:
         return out
 
 
-PREDICATE_TAGS = ("SimplePredicate", "CompoundPredicate", "SimpleSetPredicate", "True", "False")
-
-
-def find_predicate(el):
-    for child in el:
-        if isinstance(child.tag, str) and child.tag in PREDICATE_TAGS:
-            return child
-    return None
-
-
-def parse_array(arr, data_type: str) -> list[Any]:
-    """Values of an Array (``objects.Array`` or its element; type string/int/real), quoted
-    strings allowed."""
+def parse_array(arr: Array, data_type: str) -> list[Any]:
+    """Values of a typed Array (type string/int/real), quoted strings allowed."""
     import shlex
-    if isinstance(arr, Array):
-        text, kind, line = arr.text or "", arr.type or "string", arr.line
-    else:
-        text, kind, line = arr.text or "", arr.get("type", "string"), arr.sourceline
+    text, kind, line = arr.text or "", arr.type or "string", arr.line
     if kind == "string":
         lexer = shlex.shlex(text, posix=True)
         lexer.whitespace_split = True
@@ -78,15 +63,6 @@ def parse_array(arr, data_type: str) -> list[Any]:
             raise DocumentError(f"Array item {it!r} is not a {data_type}", line=line,
                                 element="Array") from None
     return out
-
-
-def parse_predicate(el, ctx: Ctx) -> Pred:
-    """A predicate element parsed (read as its typed node, then ``predicate_of``)."""
-    cls = PREDICATE_CLASSES.get(el.tag)
-    if cls is None:
-        raise UnsupportedError(f"predicate <{el.tag}> is not supported", line=el.sourceline,
-                               element=el.tag)
-    return predicate_of(read_node(cls, el), ctx)
 
 
 def _require(ctx: Ctx, name: str | None, node: Predicate) -> FieldInfo:

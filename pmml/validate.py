@@ -38,20 +38,17 @@ from lxml import etree
 from portmodel.errors import DocumentError, UnsupportedError
 
 from . import dialects, xmlread
-from .dictionary import FieldInfo, parse_data_field
+from .dictionary import FieldInfo, data_field_info
 from .leniency import CHOICES, Leniency
 from .models.base import MODEL_TAGS
-from .objects import DefineFunction, DerivedField, dependencies
-from .objects.association import Item
-from .objects.baseline import FieldValue, FieldValueCount, TestDistributions
+from .objects import DataField, DefineFunction, DerivedField, dependencies
 from .objects.expressions import EXPRESSION_CLASSES, Apply, own_references, reference_attributes
-from .objects.models import HEAD_ORDER, model_child_classes
+from .objects.models import (FIELD_ATTRIBUTES, HEAD_ORDER, INSTANCE_COLUMN_ATTRIBUTES, Model,
+                             model_child_classes)
 from .objects.predicates import PREDICATE_CLASSES, SimplePredicate, SimpleSetPredicate
 from .objects.tree import TreeNodes
 from .objects.read import read_node
-from .objects.regression import CategoricalPredictor, NumericPredictor
 from .objects.rule_set import SimpleRule
-from .objects.time_series import TimeSeries
 from .values import parse_scalar
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -59,19 +56,32 @@ SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "pmml-4-4.xsd"
 PMML44_NS = "http://www.dmg.org/PMML-4_4"
 PROBABILITY_TOLERANCE = 1e-6
 
-#: attributes that name a field, per element: the expressions' come from the object model
-#: (``Expression.REFS``); model content without a typed spec yet is listed here
+def _classes_with_refs() -> tuple[type, ...]:
+    """Every object-model class that names fields (``REFS``) and can sit in a model: the
+    typed model children, predicates, and the classes below them."""
+    seen: set[type] = set()
+    out: list[type] = []
+    stack: list = [*model_child_classes().values(), *PREDICATE_CLASSES.values()]
+    while stack:
+        cls = stack.pop()
+        if not isinstance(cls, type) or cls in seen or cls is Model:
+            continue
+        seen.add(cls)
+        if getattr(cls, "REFS", ()):
+            out.append(cls)
+        spec = getattr(cls, "XML", None)
+        for child in (spec.children if spec is not None else ()):
+            stack.extend(t for t in child.types if isinstance(t, type))
+    return tuple(sorted(out, key=lambda c: c.XML.tag))
+
+
+#: attributes that name a field, per element, for the parts still walked as elements (and the
+#: fragments ``referenced_names`` searches): one source, the classes' ``REFS`` and the model
+#: attributes of ``objects.models.FIELD_ATTRIBUTES`` (without the TrainingInstances columns)
 REF_ATTRS: dict[str, tuple[str, ...]] = {
-    **reference_attributes((NumericPredictor, CategoricalPredictor, Item, TestDistributions,
-                            FieldValue, FieldValueCount, TimeSeries)),
-    "SimplePredicate": ("field",), "SimpleSetPredicate": ("field",), "ClusteringField": ("field",),
-    "KNNInput": ("field",), "BayesInput": ("fieldName",), "BayesOutput": ("fieldName",),
-    "Predictor": ("name",),
-    "PPCell": ("predictorName",), "Target": ("field",), "OutputField": ("targetField",),
-    "RegressionModel": ("targetFieldName",),
-    "GeneralRegressionModel": ("targetVariableName", "offsetVariable", "trialsVariable",
-                               "startTimeVariable", "endTimeVariable", "statusVariable",
-                               "subjectIDVariable", "baselineStrataVariable"),
+    **reference_attributes(_classes_with_refs()),
+    **{tag: tuple(a for a in attrs if a not in INSTANCE_COLUMN_ATTRIBUTES.get(tag, ()))
+       for tag, attrs in FIELD_ATTRIBUTES.items()},
 }
 #: model parts that describe the model and are not scored: not checked for references
 _METADATA = {"ModelStats", "ModelExplanation", "ModelVerification", "Extension"}
@@ -267,7 +277,7 @@ class _Checker:
                              f"{scope[name][0].sourceline})")
                 continue
             try:
-                info = parse_data_field(df)
+                info = data_field_info(read_node(DataField, df))
             except DocumentError as exc:
                 self.add(df, _bare(exc))
                 info = None
@@ -298,7 +308,7 @@ class _Checker:
                             "unique)")
                 continue
             try:
-                info = derived_field_info(d)
+                info = derived_field_info(read_node(DerivedField, d))
             except DocumentError:
                 info = None
             scope[name] = (d, info)
@@ -511,11 +521,13 @@ class _Checker:
                     child.tag in _METADATA:
                 continue
             if child.tag == "Output":
-                self.check_refs(child, {**inner, **outputs})
+                self.check_head(child, {**inner, **outputs})
                 self.check_segment_ids(child, segmentation)
             elif child.tag in MODEL_TAGS:
                 continue                 # an embedded model: checked as a sub-model below
-            elif child.tag in HEAD_ORDER or child.tag == "Segmentation":
+            elif child.tag in HEAD_ORDER:
+                self.check_head(child, inner)
+            elif child.tag == "Segmentation":
                 self.check_refs(child, inner, skip_models=True)
             else:
                 self.check_body(child, inner)
@@ -525,6 +537,17 @@ class _Checker:
                 self.add(model, _unknown(tag, attr, ref))
         for sub in sub_models:   # a segment's model may score its MiningModel's target
             self.check_model(sub, inner, inherited_target=True)
+
+    def check_head(self, el, scope: dict) -> None:
+        """A part of a model's head (Output, Targets, LocalTransformations, ...) on its typed
+        node, as ``check_node`` checks a body part; the element walk only for a part that does
+        not read (the schema pass reports why) or has no class."""
+        cls = model_child_classes().get(el.tag)
+        node = _read(cls, el) if cls is not None else None
+        if node is None:
+            self.check_refs(el, scope, skip_models=True)
+        else:
+            self.check_node(node, scope)
 
     def check_segment_ids(self, output, segmentation) -> None:
         ids = set()

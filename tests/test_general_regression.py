@@ -504,3 +504,21 @@ def test_missing_inputs_match_jpmml():
     theirs = jpmml_frame(doc, df)
     np.testing.assert_allclose(np.asarray(ours["y"], float), np.asarray(theirs["y"], float),
                                rtol=1e-13, atol=1e-15)
+
+
+def test_field_naming_model_attributes_are_references_and_inputs():
+    """offsetVariable and trialsVariable name fields: the typed model reports them
+    (``Model.fields``), and a supplementary MiningField they name is a required input (the
+    model reads it), while an unnamed supplementary one is not."""
+    mining = ('<MiningField name="x"/><MiningField name="off" usageType="supplementary"/>'
+              '<MiningField name="n" usageType="supplementary"/>'
+              '<MiningField name="note" usageType="supplementary"/>'
+              '<MiningField name="y" usageType="target"/>')
+    doc = pmml(num("y") + num("x") + num("off") + num("n") + num("note"),
+               'modelType="generalizedLinear" functionName="regression" linkFunction="log" '
+               'offsetVariable="off" trialsVariable="n"', mining, LINK_BODY)
+    m = portmodel.load(doc)
+    assert set(m.document.model.fields()) == {"off", "n"}
+    assert [f.name for f in m.inputs] == ["x", "off", "n"]
+    out = m.predict(pd.DataFrame({"x": [1.0], "off": [-1.0], "n": [3.0]}))
+    close(out["y"][0], math.exp(0.3 + 0.4 - 1.0) * 3)

@@ -62,6 +62,16 @@ def test_neighbours_and_affinities():
     assert out["d1"] == 1.0 and out["d3"] == 2.0 and out["toE"] == 5.0
 
 
+def test_instance_id_variable_names_a_training_column_not_an_input():
+    """instanceIdVariable names a TrainingInstances column ("id" is no DataField here): the
+    typed model reports it among its field-naming attributes but not as a field it reads."""
+    m = portmodel.load(doc())
+    spec = m.document.model
+    assert spec.named_fields() == {"instanceIdVariable": "id"}
+    assert spec.fields() == ()
+    assert [f.name for f in m.inputs] == ["x"]
+
+
 def test_default_ids_are_table_rows():
     out = portmodel.load(doc(with_id=False)).predict({"x": 3.0})
     assert (out["n1"], out["n2"], out["n4"]) == ("2", "3", "4")

@@ -277,10 +277,12 @@ def test_general_regression_and_comparison_read_a_matrix_alike(xml, expected):
     ignored offDiagDefault of a diagonal matrix; the comparison tables did neither."""
     from lxml import etree
 
-    from portmodel.pmml.models import comparison, general_regression
-    el = etree.fromstring(xml)
-    np.testing.assert_array_equal(general_regression.parse_matrix(el), expected)
-    np.testing.assert_array_equal(comparison.parse_matrix(el, len(expected)), expected)
+    from portmodel.pmml.models.comparison import table_matrix
+    from portmodel.pmml.objects.matrix import Matrix
+    from portmodel.pmml.objects.read import read_node
+    matrix = read_node(Matrix, etree.fromstring(xml))
+    np.testing.assert_array_equal(matrix.to_array(), expected)     # (general regression's)
+    np.testing.assert_array_equal(table_matrix(matrix, len(expected)), expected)
 
 
 def test_matrix_reads_and_writes_back():

@@ -14,73 +14,15 @@ from portmodel.errors import DocumentError
 from portmodel.pmml import objects
 from portmodel.pmml.objects import Fragment
 
-from conformance_util import SHARED, cases
-
-NS = "http://www.dmg.org/PMML-4_4"
-
-
-def _documents(model_type: str) -> list:
-    return sorted({SHARED / c["document"] for c in cases() if c["model_type"] == model_type})
-
-
-def _all_models(doc: objects.Document):
-    for m in doc.models:
-        yield from m.models()
-
-
-def _assert_typed(path, model_type: str) -> list:
-    """Every model of model_type in the document has no fragment body; its parts' fields are
-    fields the document knows. Returns those models."""
-    doc = objects.read(path)
-    known = {f.name for f in doc.data_dictionary.fields}
-    if doc.transformation_dictionary is not None:
-        known |= {d.name for d in doc.transformation_dictionary.derived_fields}
-    found = []
-    for m in _all_models(doc):
-        if m.tag != model_type:
-            continue
-        found.append(m)
-        frags = [c for c in m.content if isinstance(c, Fragment) and c.tag != "Extension"]
-        assert not frags, (path.name, frags)
-        local = known | {d.name for d in m.local_fields()}
-        for part in m.children():
-            if hasattr(part, "fields") and callable(part.fields) and \
-                    type(part).__module__.split(".")[-1] not in ("schema", "models"):
-                assert set(part.fields()) <= local, (path.name, part.XML.tag)
-    assert found, path
-    return found
-
-
-def _mutate(text: str, element: str, attribute: str, value: str) -> str:
-    """The first element's attribute set to value (added when the element lacks it)."""
-    m = re.search(rf"<{element}\b[^>]*>", text)
-    assert m, element
-    tag = m.group(0)
-    if re.search(rf'\s{attribute}="', tag):
-        tag = re.sub(rf'(\s{attribute}=")[^"]*"', rf'\g<1>{value}"', tag)
-    else:
-        tag = f'<{element} {attribute}="{value}"' + tag[len(element) + 1:]
-    return text[:m.start()] + tag + text[m.end():]
-
-
-def _assert_bad_attribute(path, element: str, attribute: str, value: str) -> None:
-    text = _mutate(path.read_text(), element, attribute, value)
-    line = text[:text.index(f'{attribute}="{value}"')].count("\n") + 1
-    readers = [lambda t: portmodel.load(t.encode())]
-    if not element.endswith("Model"):      # a model's own attributes are text until compile
-        readers.append(objects.read)
-    for read in readers:
-        with pytest.raises(DocumentError) as info:
-            read(text)
-        assert info.value.element == element and info.value.line == line
-        assert attribute in str(info.value) and value in str(info.value)
+from conformance_util import SHARED
+from objects_util import NS, assert_bad_attribute, assert_typed, documents, mutate
 
 
 # ------------------------------------------------------------------ GeneralRegressionModel
 
-@pytest.mark.parametrize("path", _documents("GeneralRegressionModel"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", documents("GeneralRegressionModel"), ids=lambda p: p.name)
 def test_general_regression_body_is_typed(path):
-    for m in _assert_typed(path, "GeneralRegressionModel"):
+    for m in assert_typed(path, "GeneralRegressionModel"):
         pl, = m.body(objects.general_regression.ParameterList)
         pm, = m.body(objects.general_regression.ParamMatrix)
         pp, = m.body(objects.general_regression.PPMatrix)
@@ -135,7 +77,7 @@ def test_general_regression_bad_attribute_names_it(element, attribute, value):
         assert info.value.element == element and info.value.line and \
             attribute in str(info.value)
         return
-    _assert_bad_attribute(path, element, attribute, value)
+    assert_bad_attribute(path, element, attribute, value)
 
 
 def test_general_regression_model_attribute_and_unknown_predictor_name_element_and_line():
@@ -156,10 +98,10 @@ def test_general_regression_model_attribute_and_unknown_predictor_name_element_a
 
 # ------------------------------------------------------------------ NaiveBayesModel
 
-@pytest.mark.parametrize("path", _documents("NaiveBayesModel"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", documents("NaiveBayesModel"), ids=lambda p: p.name)
 def test_naive_bayes_body_is_typed(path):
     nb = objects.naive_bayes
-    for m in _assert_typed(path, "NaiveBayesModel"):
+    for m in assert_typed(path, "NaiveBayesModel"):
         inputs, = m.body(nb.BayesInputs)
         out, = m.body(nb.BayesOutput)
         assert out.counts.counts and all(isinstance(c.count, float) for c in out.counts.counts)
@@ -201,7 +143,7 @@ def test_naive_bayes_derived_field_error_names_its_line():
     ("GaussianDistribution", "mean", "1,5"), ("NaiveBayesModel", "threshold", "tiny"),
 ])
 def test_naive_bayes_bad_attribute_names_it(element, attribute, value):
-    _assert_bad_attribute(SHARED / "pmml" / "rattle" / "pmml" / "NaiveBayesIris.pmml",
+    assert_bad_attribute(SHARED / "pmml" / "rattle" / "pmml" / "NaiveBayesIris.pmml",
                           element, attribute, value)
 
 
@@ -218,10 +160,10 @@ def test_naive_bayes_unknown_input_field_names_the_bayes_input():
 
 # ------------------------------------------------------------------ SupportVectorMachineModel
 
-@pytest.mark.parametrize("path", _documents("SupportVectorMachineModel"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", documents("SupportVectorMachineModel"), ids=lambda p: p.name)
 def test_svm_body_is_typed(path):
     svm = objects.svm
-    for m in _assert_typed(path, "SupportVectorMachineModel"):
+    for m in assert_typed(path, "SupportVectorMachineModel"):
         kernel, = [c for c in m.content if isinstance(c, svm.KERNELS)]
         vd, = m.body(svm.VectorDictionary)
         machines = m.body(svm.SupportVectorMachine)
@@ -253,13 +195,13 @@ def test_svm_sparse_vectors_are_written_back_as_read():
     ("SupportVectorMachineModel", "maxWins", "perhaps"),
 ])
 def test_svm_bad_attribute_names_it(element, attribute, value):
-    _assert_bad_attribute(SHARED / "pmml" / "rattle" / "pmml" / "LibSVMIris.pmml",
+    assert_bad_attribute(SHARED / "pmml" / "rattle" / "pmml" / "LibSVMIris.pmml",
                           element, attribute, value)
 
 
 def test_svm_kernel_attribute_and_unknown_vector_id_name_element_and_line():
     path = SHARED / "pmml" / "knime" / "pmml" / "SupportVectorMachineIris.pmml"
-    _assert_bad_attribute(path, "PolynomialKernelType", "gamma", "wide")
+    assert_bad_attribute(path, "PolynomialKernelType", "gamma", "wide")
     text = path.read_text()
     m = re.search(r'<SupportVector vectorId="([^"]+)"', text)
     bad = text[:m.start()] + '<SupportVector vectorId="nosuch"' + text[m.end():]
@@ -271,10 +213,10 @@ def test_svm_kernel_attribute_and_unknown_vector_id_name_element_and_line():
 
 # ------------------------------------------------------------------ ClusteringModel
 
-@pytest.mark.parametrize("path", _documents("ClusteringModel"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", documents("ClusteringModel"), ids=lambda p: p.name)
 def test_clustering_body_is_typed(path):
     oc = objects.clustering
-    for m in _assert_typed(path, "ClusteringModel"):
+    for m in assert_typed(path, "ClusteringModel"):
         cm, = m.body(oc.ComparisonMeasure)
         assert isinstance(cm.measure, oc.MEASURES)
         fields = m.body(oc.ClusteringField)
@@ -306,7 +248,7 @@ def test_clustering_measure_comparisons_and_weights_are_typed():
     ("ComparisonMeasure", "kind", "closeness"), ("Array", "n", "three"),
 ])
 def test_clustering_bad_attribute_names_it(element, attribute, value):
-    _assert_bad_attribute(SHARED / "pmml" / "rattle" / "pmml" / "KMeansIris.pmml",
+    assert_bad_attribute(SHARED / "pmml" / "rattle" / "pmml" / "KMeansIris.pmml",
                           element, attribute, value)
 
 
@@ -353,7 +295,7 @@ def test_nearest_neighbor_bad_attribute_names_it(element, attribute, value, tmp_
     from test_nearest_neighbor import doc as knn_doc
     path = tmp_path / "knn.pmml"
     path.write_text(knn_doc())
-    _assert_bad_attribute(path, element, attribute, value)
+    assert_bad_attribute(path, element, attribute, value)
 
 
 def test_nearest_neighbor_unknown_input_names_the_knn_input():
@@ -398,7 +340,7 @@ def test_gaussian_process_bad_attribute_names_it(element, attribute, value, tmp_
     from test_gaussian_process import doc as gp_doc
     path = tmp_path / "gp.pmml"
     path.write_text(gp_doc(ARD))
-    _assert_bad_attribute(path, element, attribute, value)
+    assert_bad_attribute(path, element, attribute, value)
 
 
 def test_gaussian_process_bad_lambda_names_the_kernel_and_its_line():
@@ -445,10 +387,10 @@ def test_neural_network_compile_errors_name_the_part_and_its_line():
 
 def test_neural_layer_leakage_is_kept():
     text = (SHARED / "pmml" / "rattle" / "pmml" / "NeuralNetworkIris.pmml").read_text()
-    text = _mutate(text, "NeuralLayer", "leakage", "0.25")
+    text = mutate(text, "NeuralLayer", "leakage", "0.25")
     doc = objects.read(text)
     layer = doc.model.body(objects.NeuralLayer)[0]
     assert layer.leakage == 0.25
     assert objects.read(objects.write(doc)).model.body(objects.NeuralLayer)[0].leakage == 0.25
-    _assert_bad_attribute(SHARED / "pmml" / "rattle" / "pmml" / "NeuralNetworkIris.pmml",
+    assert_bad_attribute(SHARED / "pmml" / "rattle" / "pmml" / "NeuralNetworkIris.pmml",
                           "NeuralLayer", "leakage", "leaky")

@@ -13,68 +13,12 @@ import pytest
 import portmodel
 from portmodel.errors import DocumentError
 from portmodel.pmml import objects
-from portmodel.pmml.objects import Fragment
 from portmodel.pmml.objects import (anomaly_detection, association,  # noqa: F401  (objects.x)
                                     baseline, distributions, rule_set, scorecard, text,
                                     time_series)
 
-from conformance_util import SHARED, cases
-
-NS = "http://www.dmg.org/PMML-4_4"
-
-
-def _documents(model_type: str) -> list:
-    return sorted({SHARED / c["document"] for c in cases() if c["model_type"] == model_type})
-
-
-def _assert_typed(source, model_type: str) -> list:
-    """Every model of model_type in the document has no fragment body; its parts' fields are
-    fields the document knows. Returns those models."""
-    doc = objects.read(source)
-    known = {f.name for f in doc.data_dictionary.fields}
-    if doc.transformation_dictionary is not None:
-        known |= {d.name for d in doc.transformation_dictionary.derived_fields}
-    found = []
-    for top in doc.models:
-        for m in top.models():
-            if m.tag != model_type:
-                continue
-            found.append(m)
-            frags = [c for c in m.content if isinstance(c, Fragment) and c.tag != "Extension"]
-            assert not frags, frags
-            local = known | {d.name for d in m.local_fields()}
-            for part in m.children():
-                if type(part).__module__.split(".")[-1] not in ("schema", "models",
-                                                                 "transformations",
-                                                                 "verification"):
-                    assert set(part.fields()) <= local, part.XML.tag
-    assert found, model_type
-    return found
-
-
-def _mutate(text: str, element: str, attribute: str, value: str, nth: int = 0) -> str:
-    """The nth element's attribute set to value (added when the element lacks it)."""
-    m = list(re.finditer(rf"<{element}\b[^>]*>", text))[nth]
-    tag = m.group(0)
-    if re.search(rf'\s{attribute}="', tag):
-        tag = re.sub(rf'(\s{attribute}=")[^"]*"', rf'\g<1>{value}"', tag)
-    else:
-        tag = f'<{element} {attribute}="{value}"' + tag[len(element) + 1:]
-    return text[:m.start()] + tag + text[m.end():]
-
-
-def _assert_bad_attribute(text: str, element: str, attribute: str, value: str,
-                          nth: int = 0) -> None:
-    text = _mutate(text, element, attribute, value, nth)
-    line = text[:text.index(f'{attribute}="{value}"')].count("\n") + 1
-    readers = [lambda t: portmodel.load(t.encode())]
-    if not element.endswith("Model") and element != "Scorecard":
-        readers.append(objects.read)     # a model's own attributes are text until compile
-    for read in readers:
-        with pytest.raises(DocumentError) as info:
-            read(text)
-        assert info.value.element == element and info.value.line == line
-        assert attribute in str(info.value) and value in str(info.value)
+from conformance_util import SHARED
+from objects_util import assert_bad_attribute, assert_typed, documents, mutate
 
 
 def _assert_error_at(text: str, marker: str, element: str) -> None:
@@ -87,10 +31,10 @@ def _assert_error_at(text: str, marker: str, element: str) -> None:
 
 # ------------------------------------------------------------------ RuleSetModel
 
-@pytest.mark.parametrize("path", _documents("RuleSetModel"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", documents("RuleSetModel"), ids=lambda p: p.name)
 def test_rule_set_body_is_typed(path):
     rs_mod = objects.rule_set
-    for m in _assert_typed(path, "RuleSetModel"):
+    for m in assert_typed(path, "RuleSetModel"):
         rs, = m.body(rs_mod.RuleSet)
         assert rs.methods and rs.rules
         rules = [r for r in rs.rules if isinstance(r, rs_mod.SimpleRule)]
@@ -120,7 +64,7 @@ def test_rule_set_bad_attribute_names_it(element, attribute, value):
         from test_rule_set import doc
         text = doc("firstHit")
         assert "<ScoreDistribution" in text
-    _assert_bad_attribute(text, element, attribute, value)
+    assert_bad_attribute(text, element, attribute, value)
 
 
 def test_rule_set_rule_without_predicate_or_score_names_the_rule():
@@ -135,10 +79,10 @@ def test_rule_set_rule_without_predicate_or_score_names_the_rule():
 
 # ------------------------------------------------------------------ AssociationModel
 
-@pytest.mark.parametrize("path", _documents("AssociationModel"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", documents("AssociationModel"), ids=lambda p: p.name)
 def test_association_body_is_typed(path):
     am = objects.association
-    for m in _assert_typed(path, "AssociationModel"):
+    for m in assert_typed(path, "AssociationModel"):
         items, sets, rules = m.body(am.Item), m.body(am.Itemset), m.body(am.AssociationRule)
         assert items and sets and rules
         ids = {i.id for i in items}
@@ -152,7 +96,7 @@ def test_association_body_is_typed(path):
 
 def test_association_item_fields_are_its_references():
     from test_association import CATEGORICAL
-    m, = _assert_typed(CATEGORICAL, "AssociationModel")
+    m, = assert_typed(CATEGORICAL, "AssociationModel")
     items = m.body(objects.association.Item)
     assert [i.fields() for i in items] == [(), (), (), ("colour",)]
 
@@ -163,16 +107,16 @@ def test_association_item_fields_are_its_references():
 ])
 def test_association_bad_attribute_names_it(element, attribute, value):
     path = SHARED / "pmml" / "rattle" / "pmml" / "AssociationRulesShopping.pmml"
-    _assert_bad_attribute(path.read_text(), element, attribute, value)
+    assert_bad_attribute(path.read_text(), element, attribute, value)
 
 
 def test_association_unknown_item_and_itemset_name_their_element():
     path = SHARED / "pmml" / "rattle" / "pmml" / "AssociationRulesShopping.pmml"
     text = path.read_text()
-    bad = _mutate(text, "ItemRef", "itemRef", "999", nth=3)
+    bad = mutate(text, "ItemRef", "itemRef", "999", nth=3)
     m = list(re.finditer(r"<ItemRef\b", bad))[3]
     _assert_error_at(bad[:m.start()] + "<ItemRef" + bad[m.end():], 'itemRef="999"', "ItemRef")
-    bad = _mutate(text, "AssociationRule", "consequent", "nosuchset", nth=2)
+    bad = mutate(text, "AssociationRule", "consequent", "nosuchset", nth=2)
     _assert_error_at(bad, 'consequent="nosuchset"', "AssociationRule")
     bad = re.sub(r'<Item id="3" value="[^"]*"', '<Item id="3"', text, count=1)
     _assert_error_at(bad, '<Item id="3"', "Item")
@@ -198,7 +142,7 @@ def _scorecard(complex_score: bool = False) -> str:
 
 def test_scorecard_body_is_typed():
     sc = objects.scorecard
-    m, = _assert_typed(_scorecard(True), "Scorecard")
+    m, = assert_typed(_scorecard(True), "Scorecard")
     chars, = m.body(sc.Characteristics)
     assert [c.name for c in chars.characteristics] == ["departmentScore", "ageScore",
                                                        "incomeScore"]
@@ -216,7 +160,7 @@ def test_scorecard_body_is_typed():
     ("Scorecard", "initialScore", "zero"), ("Scorecard", "useReasonCodes", "maybe"),
 ])
 def test_scorecard_bad_attribute_names_it(element, attribute, value):
-    _assert_bad_attribute(_scorecard(), element, attribute, value)
+    assert_bad_attribute(_scorecard(), element, attribute, value)
 
 
 def test_scorecard_body_errors_name_their_element_and_line():
@@ -235,13 +179,13 @@ def test_scorecard_body_errors_name_their_element_and_line():
 
 def test_anomaly_detection_body_is_typed():
     from test_anomaly_detection import CLUSTER, _hand_doc
-    m, = _assert_typed(CLUSTER.replace("MEANS", "2 0.5"), "AnomalyDetectionModel")
+    m, = assert_typed(CLUSTER.replace("MEANS", "2 0.5"), "AnomalyDetectionModel")
     inner = [c for c in m.content if isinstance(c, objects.Model)]
     assert [c.tag for c in inner] == ["ClusteringModel"]
     assert list(m.models())[1] is inner[0]           # embedded models are models of it
     mcd, = m.body(objects.anomaly_detection.MeanClusterDistances)
     assert mcd.array.values() == ["2", "0.5"]
-    m, = _assert_typed(_hand_doc(), "AnomalyDetectionModel")
+    m, = assert_typed(_hand_doc(), "AnomalyDetectionModel")
     inner, = [c for c in m.content if isinstance(c, objects.Model)]
     assert inner.tag == "MiningModel" and len(inner.segmentation.segments) == 3
     assert m.attribute("algorithmType") == "iforest"
@@ -253,7 +197,7 @@ def test_anomaly_detection_body_is_typed():
 def test_anomaly_detection_bad_attribute_names_it(element, attribute, value, nth):
     from test_anomaly_detection import CLUSTER, _hand_doc
     text = CLUSTER.replace("MEANS", "2 0.5") if element == "Array" else _hand_doc()
-    _assert_bad_attribute(text.replace("><", ">\n<"), element, attribute, value, nth)
+    assert_bad_attribute(text.replace("><", ">\n<"), element, attribute, value, nth)
 
 
 def test_anomaly_detection_mean_distances_error_names_its_line():
@@ -275,7 +219,7 @@ def _time_series(state_space: bool = False) -> str:
 
 def test_time_series_body_is_typed():
     ts = objects.time_series
-    m, = _assert_typed(_time_series(), "TimeSeriesModel")
+    m, = assert_typed(_time_series(), "TimeSeriesModel")
     series, = m.body(ts.TimeSeries)
     assert [v.value for v in series.values] == [10.0, 11.0, 12.0]
     es, = m.body(ts.ExponentialSmoothing)
@@ -283,7 +227,7 @@ def test_time_series_body_is_typed():
     assert es.seasonality.period == 3 and es.seasonality.phase == 2
     assert es.seasonality.array.values() == ["1", "2", "3"]
     assert m.attribute("bestFit") == "ExponentialSmoothing"
-    m, = _assert_typed(_time_series(True), "TimeSeriesModel")
+    m, = assert_typed(_time_series(True), "TimeSeriesModel")
     ssm, = m.body(ts.StateSpaceModel)
     assert ssm.intercept == 0.5 and ssm.state.array.values() == ["1", "2"]
     assert ssm.transition.matrix.to_array().tolist() == [[1.0, 1.0], [0.0, 0.5]]
@@ -296,7 +240,7 @@ def test_time_series_body_is_typed():
     ("ExponentialSmoothing", "transformation", "cubic"),
 ])
 def test_time_series_bad_attribute_names_it(element, attribute, value):
-    _assert_bad_attribute(_time_series(), element, attribute, value)
+    assert_bad_attribute(_time_series(), element, attribute, value)
 
 
 def test_time_series_state_space_errors_name_their_element_and_line():
@@ -334,17 +278,17 @@ def _baseline(kind: str = "cusum") -> str:
 
 def test_baseline_body_is_typed():
     bl, dist = objects.baseline, objects.distributions
-    m, = _assert_typed(_baseline(), "BaselineModel")
+    m, = assert_typed(_baseline(), "BaselineModel")
     td, = m.body(bl.TestDistributions)
     assert (td.test_statistic, td.reset_value, td.window_size) == ("CUSUM", 0.0, 3)
     assert isinstance(td.baseline.distribution, dist.GaussianDistribution)
     assert td.alternate.distribution.mean == 460.4 and td.fields() == ("x",)
-    m, = _assert_typed(_baseline("table"), "BaselineModel")
+    m, = assert_typed(_baseline("table"), "BaselineModel")
     td, = m.body(bl.TestDistributions)
     assert [(c.value, c.count) for c in td.baseline.distribution.entries] == [
         ("a", 50.0), ("b", 30.0), ("c", 20.0)]
     assert td.fields() == ("x", "w")
-    m, = _assert_typed(_baseline("independence"), "BaselineModel")
+    m, = assert_typed(_baseline("independence"), "BaselineModel")
     td, = m.body(bl.TestDistributions)
     first = td.baseline.distribution.entries[0]
     assert isinstance(first, bl.FieldValue) and [c.field for c in first.entries] == ["y", "y"]
@@ -359,7 +303,7 @@ def test_baseline_body_is_typed():
     ("independence", "CountTable", "sample", "all"),
 ])
 def test_baseline_bad_attribute_names_it(kind, element, attribute, value):
-    _assert_bad_attribute(_baseline(kind), element, attribute, value)
+    assert_bad_attribute(_baseline(kind), element, attribute, value)
 
 
 def test_baseline_body_errors_name_their_element_and_line():
@@ -382,7 +326,7 @@ def _text_model() -> str:
 def test_text_body_is_typed_and_the_refusal_names_a_typed_part(tmp_path):
     from export_util import assert_schema_valid
     tx = objects.text
-    m, = _assert_typed(_text_model(), "TextModel")
+    m, = assert_typed(_text_model(), "TextModel")
     terms, = m.body(tx.TextDictionary)
     assert terms.terms.values() == ["alpha", "beta"]
     corpus, = m.body(tx.TextCorpus)
@@ -408,7 +352,7 @@ def test_text_body_is_typed_and_the_refusal_names_a_typed_part(tmp_path):
     ("TextModelNormalization", "globalTermWeights", "idf"), ("TextDocument", "length", "long"),
 ])
 def test_text_bad_attribute_names_it(element, attribute, value):
-    _assert_bad_attribute(_text_model(), element, attribute, value)
+    assert_bad_attribute(_text_model(), element, attribute, value)
 
 
 # ------------------------------------------------------------------ validate reads typed bodies
@@ -443,6 +387,47 @@ def test_validate_unknown_fields_in_typed_bodies():
     text = CATEGORICAL.replace('field="colour" category="blue"', 'field="hue" category="blue"')
     found = _problems_at(text, 'field="hue"')
     assert ("Item", "error") in [(p.element, p.severity) for p in found]
+
+
+_WEIGHTED = """<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4"><Header/>
+<DataDictionary>
+ <DataField name="x" optype="continuous" dataType="double"/>
+ <DataField name="w" optype="continuous" dataType="double"/>
+ <DataField name="y" optype="continuous" dataType="double"/>
+</DataDictionary>
+<MiningModel functionName="regression">
+ <MiningSchema><MiningField name="x"/><MiningField name="w"/>
+  <MiningField name="y" usageType="target"/></MiningSchema>
+ <Output><OutputField name="out" optype="continuous" dataType="double" feature="predictedValue"
+   targetField="y"/></Output>
+ <Targets><Target field="y" rescaleFactor="2"/></Targets>
+ <Segmentation multipleModelMethod="weightedAverage">
+  <Segment id="1" weight="1"><True/>
+   <RegressionModel functionName="regression"><MiningSchema><MiningField name="x"/>
+    <MiningField name="y" usageType="target"/></MiningSchema>
+    <RegressionTable intercept="1"><NumericPredictor name="x" coefficient="2"/></RegressionTable>
+   </RegressionModel>
+   <VariableWeight field="w"/>
+  </Segment>
+ </Segmentation>
+</MiningModel>
+</PMML>"""
+
+
+def test_validate_head_parts_and_segment_weights_name_known_fields():
+    """Output, Targets and Segment weights are checked through their classes' REFS (the
+    reference table is derived from them): an unknown field in each is an error at its line."""
+    from portmodel.pmml.validate import REF_ATTRS, validate
+    assert {"Target", "OutputField", "VariableWeight", "BayesInput", "PPCell"} <= set(REF_ATTRS)
+    assert not [p for p in validate(_WEIGHTED.encode()) if p.severity == "error"]
+    for old, new, element in (('targetField="y"', 'targetField="z"', "OutputField"),
+                              ('<Target field="y"', '<Target field="z"', "Target"),
+                              ('<VariableWeight field="w"', '<VariableWeight field="z"',
+                               "VariableWeight")):
+        text = _WEIGHTED.replace(old, new)
+        found = _problems_at(text, new)
+        assert [(p.element, p.severity) for p in found] == [(element, "error")], found
+        assert "'z'" in found[0].message
 
 
 def test_validate_rule_probabilities_and_predicate_values():

@@ -17,11 +17,11 @@ from lxml import etree
 
 import portmodel
 from expr_util import A, C, F, expr_doc
-from portmodel.errors import DocumentError
+from portmodel.errors import DocumentError, UnsupportedError
 from portmodel.pmml import objects
 from portmodel.pmml.context import Ctx
 from portmodel.pmml.dictionary import FieldInfo
-from portmodel.pmml.expressions import compile_expression, compile_expression_element
+from portmodel.pmml.expressions import compile_expression
 from portmodel.pmml.objects.read import read_node
 from portmodel.pmml.scope import Scope
 from portmodel.pmml.values import Col
@@ -62,21 +62,21 @@ def test_require_takes_an_element_a_node_or_a_model():
     assert ctx.require("x", el).name == "x"
 
 
-def test_an_element_compiles_as_its_typed_node_does():
+def test_a_typed_expression_compiles_and_an_untyped_part_is_refused():
+    """Compilation reads typed nodes only: a part the reader kept as a Fragment (an unknown
+    element) is an UnsupportedError naming it, not a second reading of its XML."""
     text = A("if", A("greaterThan", F("x"), C("1.5", "double")),
              A("*", F("x"), C("2", "double")), C("-1", "double"))
-    el = etree.fromstring(text)
     ctx = Ctx({"x": FieldInfo("x", "double", "continuous")})
-    typed = compile_expression(read_node(objects.Apply, el), ctx)
-    via_element = compile_expression_element(el, ctx)
-    also = compile_expression(el, ctx)          # (an element is routed through the wrapper)
+    typed = compile_expression(read_node(objects.Apply, etree.fromstring(text)), ctx)
     x = np.array([0.5, 1.5, 2.0, np.nan])
     defs = {"x": lambda s: Col(x, np.isnan(x), "double", "continuous")}
-    got = [e(Scope(4, None, defs, {})) for e in (typed, via_element, also)]
-    for col in got[1:]:
-        assert np.array_equal(col.missing, got[0].missing)
-        assert np.array_equal(col.values, got[0].values, equal_nan=True)
-    assert list(got[0].values[:3]) == [-1.0, -1.0, 4.0] and got[0].missing[3]
+    got = typed(Scope(4, None, defs, {}))
+    assert list(got.values[:3]) == [-1.0, -1.0, 4.0] and got.missing[3]
+    fragment = objects.Fragment(etree.fromstring("<Mystery/>"))
+    with pytest.raises(UnsupportedError) as info:
+        compile_expression(fragment, ctx)
+    assert info.value.element == "Mystery"
 
 
 def test_the_loaded_document_keeps_no_xml_root():

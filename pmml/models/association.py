@@ -27,7 +27,6 @@ from ..objects.association import AssociationRule, Item, Itemset
 from ..scope import Scope
 from ..values import Col, codes, full, parse_scalar
 from .base import CompiledModel, Result, register
-from .node_access import where
 
 ALGORITHMS = ("recommendation", "exclusiveRecommendation", "ruleAssociation")
 RULE_FEATURES = ("antecedent", "consequent", "rule", "ruleId", "support", "confidence", "lift",
@@ -81,7 +80,7 @@ class AssociationModel(CompiledModel):
             elif category is None:
                 raise DocumentError("Item with a field needs a category", line=it.line,
                                     element="Item")
-            info = self.ctx.require(field, where(it))
+            info = self.ctx.require(field, it)
             if category is not None:
                 try:
                     category = parse_scalar(category, info.data_type)

@@ -75,11 +75,9 @@ class CompiledModel:
     function: str = "regression"
     target: FieldInfo | None = None
 
-    def __init__(self, model: Any, ctx: Ctx):
-        """model: the typed model node (``objects.Model``; an lxml model element is read into
-        one first). Everything, common parts and body, is read from ``self.spec``: a compiled
-        model keeps no element."""
-        spec = model if isinstance(model, Model) else ctx.node(model, Model)
+    def __init__(self, spec: Model, ctx: Ctx):
+        """spec: the typed model node (``objects.Model``). Everything, common parts and body,
+        is read from it: a compiled model keeps no element."""
         #: the typed model node (portmodel.pmml.objects.Model) this model compiles: what
         #: ``compile()`` reads
         self.spec: Model = spec
@@ -226,11 +224,12 @@ _NOT_SCORED = frozenset({"MiningSchema", "ModelVerification", "ModelStats", "Mod
 
 
 def referenced_names(model: Model, names: set[str]) -> set[str]:
-    """Which of names the content of a typed model (nested models included; its mining
-    schemas and metadata not) refers to, by a field-naming attribute. Model bodies the object
+    """Which of names a typed model refers to by a field-naming attribute: its own
+    (``Model.fields``) and its content's (nested models included; its mining schemas and
+    metadata not). Model bodies the object
     model keeps as fragments are searched in their XML (until they are typed)."""
     from ..validate import REF_ATTRS
-    found: set[str] = set()
+    found: set[str] = {f for f in model.fields() if f in names}     # (offsetVariable, ...)
     stack: list = [c for c in model.content if tag_of(c) not in _NOT_SCORED]
     while stack:
         item = stack.pop()
@@ -238,12 +237,7 @@ def referenced_names(model: Model, names: set[str]) -> set[str]:
             _fragment_references(item.element, names, REF_ATTRS, found)
             continue
         if isinstance(item, Model):
-            attrs = dict(item.attributes)
-            for attr in REF_ATTRS.get(item.tag, ("field",)):
-                if attrs.get(attr) in names:
-                    found.add(attrs[attr])
-            if attrs.get("field") in names:
-                found.add(attrs["field"])
+            found.update(f for f in item.fields() if f in names)
             stack.extend(c for c in item.content if tag_of(c) not in _NOT_SCORED)
             continue
         spec = type(item).XML
@@ -360,20 +354,12 @@ def register(tag: str):
     return deco
 
 
-def compile_model(el, ctx: Ctx) -> CompiledModel:
-    """Compile a model (its element, or its typed node ``objects.Model``) with the module
-    registered for its tag."""
+def compile_model(spec: Model, ctx: Ctx) -> CompiledModel:
+    """Compile a typed model (``objects.Model``) with the module registered for its tag."""
     from . import load_for
-    tag = tag_of(el)
+    tag = spec.tag
     load_for(tag)
     cls = _REGISTRY.get(tag)
     if cls is None:
-        raise UnsupportedError(f"model type <{tag}> is not supported", **where(el))
-    return cls(el, ctx)
-
-
-def find_model(parent) -> Any:
-    for child in parent:
-        if isinstance(child.tag, str) and child.tag in MODEL_TAGS:
-            return child
-    return None
+        raise UnsupportedError(f"model type <{tag}> is not supported", **where(spec))
+    return cls(spec, ctx)

@@ -41,7 +41,6 @@ from ..objects.nodes import Fragment, Node
 from ..scope import Scope
 from ..values import Col, codes, is_numeric_type, parse_scalar
 from .base import COMMON_CHILDREN, CompiledModel, Result, register, regression_result
-from .node_access import where
 
 STATISTICS = ("zValue", "CUSUM", "chiSquareDistribution", "scalarProduct", "chiSquareIndependence")
 CONTINUOUS = ("GaussianDistribution", "PoissonDistribution", "UniformDistribution", "AnyDistribution")
@@ -173,7 +172,7 @@ class CountTable:
             for child in node.entries:
                 tag = child.XML.tag
                 name = child.field
-                info = model.ctx.require(name, where(child))
+                info = model.ctx.require(name, child)
                 if depth == len(self.fields):
                     self.fields.append(name)
                 elif self.fields[depth] != name:
@@ -243,7 +242,7 @@ class BaselineModel(CompiledModel):
             raise UnsupportedError(f"testStatistic={self.statistic!r}", line=td.line,
                                    element="TestDistributions")
         self.field = td.field
-        self.info = self.ctx.require(self.field, where(td))
+        self.info = self.ctx.require(self.field, td)
         self.reset = td.reset_value if td.reset_value is not None else 0.0
         self.window = td.window_size or 0
         if self.window < 0:
@@ -251,7 +250,7 @@ class BaselineModel(CompiledModel):
                                 line=td.line, element="TestDistributions")
         self.weight_field = td.weight_field
         if self.weight_field is not None:
-            self.ctx.require(self.weight_field, where(td))
+            self.ctx.require(self.weight_field, td)
         self.scheme = td.normalization_scheme
         _refuse_unknown(td, "TestDistributions")
         base = td.baseline

@@ -20,7 +20,6 @@ from ..values import Col, is_numeric_type
 from .base import CompiledModel, Result, register
 from .compute_backend import kernels
 from ..predicates import parse_array
-from .node_access import where
 from .comparison import (FieldComparison, Measure, binary_reference, distances, id_text,
                          parse_field_comparison, parse_measure, ranked_ids, reference_column,
                          similarities)
@@ -155,7 +154,7 @@ class ClusteringModel(CompiledModel):
             center = cf.is_center_field if cf.is_center_field is not None else cf.center_field
             if center is False:
                 continue
-            info = self.ctx.require(cf.field, where(cf))
+            info = self.ctx.require(cf.field, cf)
             self.fields.append(parse_field_comparison(cf, info, self.measure))
         if not cfs:   # no ClusteringField: every active mining field, in schema order
             for m in self.mining:

@@ -19,11 +19,11 @@ import numpy as np
 from portmodel.errors import DocumentError, UnsupportedError
 
 from ..objects import clustering as oc
-from ..objects.matrix import Matrix, matrix_array
+from ..objects.matrix import Matrix
 from ..dictionary import FieldInfo
 from ..values import Col, codes, is_numeric_type, parse_scalar
 from .compute_backend import kernels
-from .node_access import where
+from ..location import where
 from .row_blocks import column_block
 
 DISTANCES = ("euclidean", "squaredEuclidean", "chebychev", "cityBlock", "minkowski")
@@ -77,9 +77,7 @@ def parse_measure(cm: "oc.ComparisonMeasure | None", model=None) -> Measure:
     """A ComparisonMeasure node compiled; unknown measures are refused at load. model: the
     model node, named when the measure is absent."""
     if cm is None:
-        at = where(model) if model is not None else None
-        raise DocumentError("model has no ComparisonMeasure",
-                            line=at.sourceline if at else None, element=at.tag if at else None)
+        raise DocumentError("model has no ComparisonMeasure", **where(model))
     kind = cm.kind or "distance"
     compare = cm.compare_function or "absDiff"
     if compare not in COMPARE_FUNCTIONS:
@@ -111,27 +109,26 @@ def parse_field_comparison(node, info: FieldInfo, measure: Measure) -> FieldComp
     at = where(node)
     compare = node.compare_function or measure.compare
     if compare not in COMPARE_FUNCTIONS:
-        raise UnsupportedError(f"compareFunction={compare!r}", line=at.sourceline,
-                               element=at.tag)
+        raise UnsupportedError(f"compareFunction={compare!r}", **at)
     weight = 1.0 if node.field_weight is None else node.field_weight
     fc = FieldComparison(info.name, info, weight, compare)
     fc.scale = node.similarity_scale
     if compare == "gaussSim" and (fc.scale is None or fc.scale == 0):
         raise DocumentError(f"gaussSim for field {info.name!r} needs a non-zero similarityScale",
-                            line=at.sourceline, element=at.tag)
+                            **at)
     if compare == "absDiff" or compare == "gaussSim":
         if not fc.numeric:
             raise DocumentError(f"{compare} needs a numeric field, {info.name!r} is a "
-                                f"{info.data_type}", line=at.sourceline, element=at.tag)
+                                f"{info.data_type}", **at)
     if compare == "table":
         comp = node.comparisons
         matrix = comp.matrix if comp is not None else None
         if matrix is None:
             raise DocumentError(f"compareFunction table for {info.name!r} needs Comparisons/Matrix",
-                                line=at.sourceline, element=at.tag)
+                                **at)
         if not info.values:
             raise DocumentError(f"compareFunction table needs the valid Values of {info.name!r}",
-                                line=at.sourceline, element=at.tag)
+                                **at)
         k = len(info.values)
         fc.table = table_matrix(matrix, k)
         fc.table_values = list(info.values)
@@ -145,15 +142,6 @@ def table_matrix(matrix: Matrix, size: int) -> np.ndarray:
         raise DocumentError(f"Matrix is {mat.shape[0]}x{mat.shape[1]}, expected {size}x{size}",
                             line=matrix.line, element="Matrix")
     return mat
-
-
-def parse_matrix(el, size: int | None = None) -> np.ndarray:
-    """A PMML <Matrix> element (the object model's one reading, ``objects.matrix``), size x
-    size when size is given."""
-    if size is None:
-        return matrix_array(el)
-    from ..objects.read import read_node
-    return table_matrix(read_node(Matrix, el), size)
 
 
 def reference_column(tokens: list[Any], fc: FieldComparison, line: int | None = None) -> np.ndarray:

@@ -30,7 +30,6 @@ from ..objects.nodes import Fragment
 from ..scope import Scope
 from .base import COMMON_CHILDREN, CompiledModel, Result, register, regression_result
 from ..predicates import parse_array
-from .node_access import where
 
 KERNELS = ("RadialBasisKernel", "ARDSquaredExponentialKernel", "AbsoluteExponentialKernel",
            "GeneralizedExponentialKernel")
@@ -110,7 +109,7 @@ class GaussianProcessModel(CompiledModel):
             raise DocumentError("GaussianProcessModel has no TrainingInstances", line=self.line,
                                 element=self.tag)
         node = tis[0]
-        ti = where(node)
+        ti = node
         columns: dict[str, str] = {}
         named: dict[str, object] = {}
         instance_fields = node.instance_fields
@@ -123,25 +122,25 @@ class GaussianProcessModel(CompiledModel):
         target = self.target.name
         if target not in columns:
             raise DocumentError(f"TrainingInstances lack the target {target!r}",
-                                line=ti.sourceline, element="TrainingInstances")
+                                line=ti.line, element="TrainingInstances")
         self.inputs = [f for f in columns if f != target]
         for name in self.inputs:
-            self.ctx.require(name, where(named[name]))
+            self.ctx.require(name, named[name])
         if node.table is None and node.table_locator is not None:
             raise UnsupportedError("TableLocator (external tables) is not supported",
                                    line=node.line, element="TableLocator")
         rows = node.table.as_dicts() if node.table is not None else []
         if not rows or not self.inputs:
-            raise DocumentError("TrainingInstances hold no training data", line=ti.sourceline,
+            raise DocumentError("TrainingInstances hold no training data", line=ti.line,
                                 element="TrainingInstances")
         try:
             data = np.array([[float(r[columns[f]]) for f in self.inputs + [target]] for r in rows])
         except (KeyError, ValueError):
             raise DocumentError("TrainingInstances need a number in every cell",
-                                line=ti.sourceline, element="TrainingInstances") from None
+                                line=ti.line, element="TrainingInstances") from None
         if not np.isfinite(data).all():
             raise DocumentError("TrainingInstances need a finite number in every cell",
-                                line=ti.sourceline, element="TrainingInstances")
+                                line=ti.line, element="TrainingInstances")
         self.x_train, y = data[:, :-1], data[:, -1]
         self.kernel = Kernel(kernel, len(self.inputs))
         with np.errstate(all="ignore"):

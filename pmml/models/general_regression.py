@@ -24,11 +24,11 @@ from portmodel.errors import DocumentError, EvaluationError, UnsupportedError
 from .. import attributes
 from ..objects.general_regression import (BaseCumHazardTables, CovariateList, FactorList,
                                           ParameterList, ParamMatrix, PPMatrix)
-from ..objects.matrix import matrix_array
 from ..scope import Scope
 from ..values import Col, codes, is_numeric_type, parse_scalar
 from .base import CompiledModel, Result, classification_result, register, regression_result
-from .node_access import model_attrs, where
+from ..location import where
+from .node_access import model_attrs
 from .regression import link
 
 MODEL_TYPES = ("regression", "generalLinear", "generalizedLinear", "multinomialLogistic",
@@ -105,21 +105,15 @@ class _Stratum:
     max_time: float
 
 
-def parse_matrix(el) -> np.ndarray:
-    """A PMML <Matrix> as a 2-D array: the object model's one reading (``objects.matrix``)."""
-    return matrix_array(el)
-
-
 def _parse_value(raw: str | None, data_type: str, node) -> Any:
     """A PMML value typed like its field; a DocumentError naming node's tag and line."""
     at = where(node)
     if raw is None:
-        raise DocumentError("missing attribute 'value'", line=at.sourceline, element=at.tag)
+        raise DocumentError("missing attribute 'value'", **at)
     try:
         return parse_scalar(raw, data_type)
     except ValueError:
-        raise DocumentError(f"value {raw!r} is not a {data_type}", line=at.sourceline,
-                            element=at.tag) from None
+        raise DocumentError(f"value {raw!r} is not a {data_type}", **at) from None
 
 
 @register("GeneralRegressionModel")
@@ -169,7 +163,7 @@ class GeneralRegressionModel(CompiledModel):
     def _field_attr(self, name: str) -> str | None:
         value = self.spec.attribute(name)
         if value is not None:
-            self.ctx.require(value, where(self.spec))
+            self.ctx.require(value, self.spec)
         return value
 
     def _parse_parameters(self) -> None:
@@ -181,7 +175,7 @@ class GeneralRegressionModel(CompiledModel):
         self.factors: dict[str, _Contrast | None] = {}
         self.covariates: set[str] = set()
         for p in self._predictors(FactorList):
-            info = self.ctx.require(p.name, where(p))
+            info = self.ctx.require(p.name, p)
             contrast = None
             if p.matrix is not None:
                 if p.categories is None:
@@ -192,7 +186,7 @@ class GeneralRegressionModel(CompiledModel):
                 contrast = _Contrast(cats, p.matrix.to_array())
             self.factors[p.name] = contrast
         for p in self._predictors(CovariateList):
-            info = self.ctx.require(p.name, where(p))
+            info = self.ctx.require(p.name, p)
             if not is_numeric_type(info.data_type):
                 raise DocumentError(f"covariate {p.name!r} is a {info.data_type}, not a number",
                                     line=p.line, element="Predictor")
@@ -218,7 +212,7 @@ class GeneralRegressionModel(CompiledModel):
         for c in pp.cells:
             name = c.predictor_name
             param = c.parameter_name
-            info = self.ctx.require(name, where(c))
+            info = self.ctx.require(name, c)
             rows = self.ppmatrix.setdefault(self._category_key(c.target_category), {})
             row = rows.setdefault(param, _Row())
             if name in self.factors:
@@ -339,14 +333,14 @@ class GeneralRegressionModel(CompiledModel):
         if self.end_time_var is None:
             raise DocumentError("CoxRegression needs endTimeVariable", line=self.line,
                                 element=self.tag)
-        self.ctx.require(self.end_time_var, where(spec))
+        self.ctx.require(self.end_time_var, spec)
         tables = self._part(BaseCumHazardTables, required=False)
         if tables is None:
             raise DocumentError("CoxRegression needs BaseCumHazardTables", line=self.line,
                                 element=self.tag)
         self.strata_var = spec.attribute("baselineStrataVariable")
         if self.strata_var is not None:
-            info = self.ctx.require(self.strata_var, where(spec))
+            info = self.ctx.require(self.strata_var, spec)
             self.strata_values: list[Any] = []
             self.strata: list[_Stratum] = []
             for s in tables.strata:
@@ -369,7 +363,7 @@ class GeneralRegressionModel(CompiledModel):
     def _stratum(node, cells, max_time: float) -> _Stratum:
         if not cells:
             at = where(node)
-            raise DocumentError("no BaselineCell", line=at.sourceline, element=at.tag)
+            raise DocumentError("no BaselineCell", **at)
         times = np.array([c.time for c in cells])
         hazards = np.array([c.cum_hazard for c in cells])
         order = np.argsort(times, kind="stable")

@@ -36,7 +36,7 @@ from ..objects.naive_bayes import (BayesInput, BayesInputs, BayesOutput, Gaussia
 from .base import CompiledModel, Result, classification_result, register
 from .compute_backend import kernels
 from .row_blocks import column_block
-from .node_access import model_attrs, where
+from .node_access import model_attrs
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 ROW_BLOCK = 4096      # rows scored at a time (the terms matrix stays in cache)
@@ -108,7 +108,7 @@ class NaiveBayesModel(CompiledModel):
             raise DocumentError(f"BayesOutput names {name!r}, not the target "
                                 f"{self.target.name!r}", line=out.line, element="BayesOutput")
         if self.target is None and name:
-            self.target = self.ctx.require(name, where(out))
+            self.target = self.ctx.require(name, out)
         self.cats: list[Any] = []
         prior = []
         for tvc in out.counts.counts:
@@ -136,7 +136,7 @@ class NaiveBayesModel(CompiledModel):
 
     def _compile_input(self, bi: BayesInput):
         name = bi.name
-        info = self.ctx.require(name, where(bi))
+        info = self.ctx.require(name, bi)
         tvs = bi.target_value_stats
         if tvs is not None:
             dists = []

@@ -29,7 +29,7 @@ from .comparison import (FieldComparison, Measure, binary_reference, distances, 
                          kernel_plan, parse_field_comparison, parse_measure, ranked_ids,
                          reference_column, similarities)
 from .compute_backend import kernels
-from .node_access import model_attrs, where
+from .node_access import model_attrs
 
 _CHUNK_CELLS = 2_000_000
 PARALLEL_MIN_CELLS = 4_000_000     # rows x instances from which the kernel uses every core
@@ -74,7 +74,7 @@ class NearestNeighborModel(CompiledModel):
                                 element=self.tag)
         self.fields: list[FieldComparison] = []
         for ki in knns[0].inputs:
-            info = self.ctx.require(ki.field, where(ki))
+            info = self.ctx.require(ki.field, ki)
             self.fields.append(parse_field_comparison(ki, info, self.measure))
         self._training()
         weighted = (self.categorical_method == "weightedMajorityVote" and self.categorical) or \
@@ -89,7 +89,7 @@ class NearestNeighborModel(CompiledModel):
         if not tis:
             raise DocumentError("NearestNeighborModel has no TrainingInstances", line=self.line,
                                 element=self.tag)
-        ti = where(tis[0])
+        ti = tis[0]
         node = tis[0]
         columns = {}
         for f in (node.instance_fields.fields if node.instance_fields is not None else ()):
@@ -114,10 +114,10 @@ class NearestNeighborModel(CompiledModel):
             return [r.get(col) if r.get(col) not in ("", None) else None for r in rows]
 
         if self.measure.is_distance:
-            self.refs = [reference_column(cells(fc.name), fc, ti.sourceline) for fc in self.fields]
+            self.refs = [reference_column(cells(fc.name), fc, ti.line) for fc in self.fields]
         else:
             self.binary_refs = np.column_stack(
-                [binary_reference(cells(fc.name), ti.sourceline) for fc in self.fields])
+                [binary_reference(cells(fc.name), ti.line) for fc in self.fields])
         if self.id_variable is not None:
             ids = cells(self.id_variable)
         else:
@@ -150,11 +150,11 @@ class NearestNeighborModel(CompiledModel):
             vals = [parse_scalar(v, dt if self.categorical else "double")
                     if not isinstance(v, float) else v for v in raw]
         except ValueError as exc:
-            raise DocumentError(f"training target value: {exc}", line=ti.sourceline,
+            raise DocumentError(f"training target value: {exc}", line=ti.line,
                                 element="TrainingInstances") from None
         if any(v is None or v != v for v in vals):
             raise DocumentError("a training instance has no target value",
-                                line=ti.sourceline, element="TrainingInstances")
+                                line=ti.line, element="TrainingInstances")
         if self.categorical:
             cats = self.categories()
             for v in vals:
@@ -197,11 +197,11 @@ class NearestNeighborModel(CompiledModel):
             col = scope.get(name)
         except KeyError as exc:
             raise DocumentError(f"training instances lack field {exc.args[0]!r}, needed for "
-                                f"{name!r}", line=ti.sourceline,
+                                f"{name!r}", line=ti.line,
                                 element="TrainingInstances") from None
         if scope.errors or col.invalid is not None and col.invalid.any():
             raise DocumentError(f"training instances: field {name!r} cannot be computed for "
-                                "every instance", line=ti.sourceline,
+                                "every instance", line=ti.line,
                                 element="TrainingInstances")
         vals = col.values
         numeric = vals.dtype.kind == "f"

@@ -42,7 +42,8 @@ from ..objects.neural import NeuralInputs, NeuralLayer, NeuralOutput, NeuralOutp
 from .base import CompiledModel, Result, classification_result, register, regression_result
 from .compute_backend import kernels
 from .first_max import first_max
-from .node_access import model_attrs, where
+from ..location import where
+from .node_access import model_attrs
 from .row_blocks import run_blocks
 
 ACTIVATIONS = ("threshold", "logistic", "tanh", "identity", "exponential", "reciprocal", "square",
@@ -191,15 +192,14 @@ class NeuralNetwork(CompiledModel):
     def _check_enum(v: str | None, attr: str, allowed: tuple[str, ...], node) -> None:
         if v is not None and v not in allowed:
             at = where(node)
-            raise UnsupportedError(f"{attr}={v!r}", line=at.sourceline, element=at.tag)
+            raise UnsupportedError(f"{attr}={v!r}", **at)
 
     def _add_id(self, nid: str | None, node) -> int:
         at = where(node)
         if nid is None:
-            raise DocumentError(f"{at.tag} has no id", line=at.sourceline, element=at.tag)
+            raise DocumentError(f"{at['element']} has no id", **at)
         if nid in self.index:
-            raise DocumentError(f"neuron id {nid!r} is used twice", line=at.sourceline,
-                                element=at.tag)
+            raise DocumentError(f"neuron id {nid!r} is used twice", **at)
         self.index[nid] = len(self.index)
         return self.index[nid]
 

@@ -1,39 +1,32 @@
-"""Reading typed object-model nodes at compile time the way element code read elements.
+"""A model's own text attributes read through ``portmodel.pmml.attributes``.
 
-``where(node)`` gives ``Ctx.require`` and the ``attributes`` readers what they use of an
-element (``tag``, ``sourceline``, ``get``), so an error about a body part names its tag and
-line. ``model_attrs(model)`` does the same for a model's own attributes (``Model.attributes``
-are text): ``attributes.number(model_attrs(spec), "offsetValue")`` is a ``DocumentError``
-naming the model element, the attribute and the line when the text is not a number.
+``Model.attributes`` (the attributes a model type adds to the common ones) are kept as text;
+``model_attrs(model)`` gives the ``attributes`` readers what they use of an element (``tag``,
+``sourceline``, ``get``), so ``attributes.number(model_attrs(spec), "offsetValue")`` is a
+``DocumentError`` naming the model element, the attribute and the line when the text is not a
+number. (Errors about any other part name it through ``portmodel.pmml.location.where``.)
 """
 from __future__ import annotations
 
 from typing import Any
 
 from ..objects.models import Model
-from ..objects.nodes import Node
 
 
-class Where:
-    """An element's face of a node: tag, source line and (text) attributes."""
+class ModelAttributes:
+    """A model's tag, source line and model-specific (text) attributes."""
 
     __slots__ = ("tag", "sourceline", "_attrs")
 
-    def __init__(self, tag: str, line: int | None, attrs: dict[str, str] | None = None):
+    def __init__(self, tag: str, line: int | None, attrs: dict[str, str]):
         self.tag = tag
         self.sourceline = line
-        self._attrs = attrs or {}
+        self._attrs = attrs
 
     def get(self, name: str, default: Any = None) -> Any:
         return self._attrs.get(name, default)
 
 
-def where(node: Node) -> Where:
-    """Tag and line of a typed node (for ``Ctx.require`` and ``DocumentError``)."""
-    tag = node.tag if isinstance(node, Model) else node.XML.tag
-    return Where(tag, node.line)
-
-
-def model_attrs(model: Model) -> Where:
+def model_attrs(model: Model) -> ModelAttributes:
     """A model node's model-specific attributes, readable by ``portmodel.pmml.attributes``."""
-    return Where(model.tag, model.line, dict(model.attributes))
+    return ModelAttributes(model.tag, model.line, dict(model.attributes))

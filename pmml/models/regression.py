@@ -14,7 +14,6 @@ from ..expressions import to_numbers
 from ..values import Col, _is_na, codes, parse_scalar
 from ..objects.regression import RegressionTable
 from .base import CompiledModel, Result, classification_result, register, regression_result
-from .node_access import where
 
 
 NORMALIZATIONS = ("none", "simplemax", "softmax", "logit", "probit", "cloglog", "exp", "loglog",
@@ -69,11 +68,11 @@ class Table:
         self.categorical = {}  # field -> (values, coefficients)
         self.terms = []        # (coefficient, [fields])
         for p in node.numeric:
-            model.ctx.require(p.name, where(p))
+            model.ctx.require(p.name, p)
             self.numeric.append((p.name, 1.0 if p.exponent is None else float(p.exponent),
                                  p.coefficient))
         for p in node.categorical:
-            info = model.ctx.require(p.name, where(p))
+            info = model.ctx.require(p.name, p)
             try:
                 v = parse_scalar(p.value, info.data_type)
             except ValueError:
@@ -85,7 +84,7 @@ class Table:
         for t in node.terms:
             refs = [r.field for r in t.fields]
             for ref in t.fields:
-                model.ctx.require(ref.field, where(ref))
+                model.ctx.require(ref.field, ref)
             self.terms.append((t.coefficient, refs))
 
         # planned once: the lookup tables of the categorical predictors (a trailing 0 for

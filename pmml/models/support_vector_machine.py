@@ -45,7 +45,8 @@ from ..objects import svm
 from ..objects.expressions import FieldRef
 from ..objects.regression import CategoricalPredictor
 from .base import CompiledModel, Result, register, regression_result
-from .node_access import model_attrs, where
+from ..location import where
+from .node_access import model_attrs
 from .svm_rbf import RbfPlan, unsure_best, unsure_votes
 
 KERNELS = ("LinearKernelType", "PolynomialKernelType", "RadialBasisKernelType",
@@ -204,7 +205,7 @@ class SupportVectorMachineModel(CompiledModel):
         except ValueError:
             at = where(node)
             raise DocumentError(f"category {text!r} is not a {self.target_type}",
-                                line=at.sourceline, element=at.tag) from None
+                                **at) from None
 
     def _compile_dictionary(self, vd: svm.VectorDictionary | None) -> None:
         if vd is None or vd.vector_fields is None:
@@ -228,7 +229,7 @@ class SupportVectorMachineModel(CompiledModel):
     def _indicator(self, p: CategoricalPredictor) -> Callable[[Scope], Col]:
         """CategoricalPredictor in VectorFields: coefficient where the field equals value, else 0."""
         name = p.name
-        info = self.ctx.require(name, where(p))
+        info = self.ctx.require(name, p)
         try:
             value = parse_scalar(p.value, info.data_type)
         except ValueError:

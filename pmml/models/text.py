@@ -16,9 +16,8 @@ from .base import register
 
 
 @register("TextModel")
-def _refuse(el, ctx: Ctx):
+def _refuse(spec: Model, ctx: Ctx):
     """Refused at load, naming the first typed part of the model (else the model itself)."""
-    spec = el if isinstance(el, Model) else ctx.node(el, Model)
     part = next((c for c in spec.content if isinstance(c, BODY)), None)
     tag, line = (part.XML.tag, part.line) if part is not None else (spec.tag, spec.line)
     raise UnsupportedError(f"TextModel is not supported (model part <{tag}>)", line=line,

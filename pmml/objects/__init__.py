@@ -13,7 +13,7 @@ from .expressions import (EXPRESSIONS, Aggregate, Apply, Constant, Discretize, D
                           MapValues, NormContinuous, NormDiscrete, TextIndex,
                           TextIndexNormalization)
 from .header import Annotation, Application, Header, Timestamp
-from .matrix import MatCell, Matrix, matrix_array
+from .matrix import MatCell, Matrix
 from .models import Model, Segment, Segmentation, VariableWeight
 from .predicates import (PREDICATE_CLASSES, PREDICATES, CompoundPredicate, FalsePredicate,
                          Predicate, SimplePredicate, SimpleSetPredicate, TruePredicate)

@@ -133,9 +133,3 @@ class Matrix(Node):
             if symmetric:
                 m[j, i] = v
         return m
-
-
-def matrix_array(el, size: int | None = None) -> np.ndarray:
-    """A <Matrix> element as a 2-D float array (the rules in this module's docstring)."""
-    from .read import read_node
-    return read_node(Matrix, el).to_array(size)

@@ -33,6 +33,20 @@ MODEL_TAGS = ("AnomalyDetectionModel", "AssociationModel", "BayesianNetworkModel
               "TreeModel")
 MINING_FUNCTIONS = ("associationRules", "sequences", "classification", "regression",
                     "clustering", "timeSeries", "mixed")
+#: model-specific attributes that name a field, by model tag (``Model.fields``). They are
+#: kept as text with the model's other attributes; this table is what makes them references.
+FIELD_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "RegressionModel": ("targetFieldName",),
+    "GeneralRegressionModel": ("targetVariableName", "offsetVariable", "trialsVariable",
+                               "startTimeVariable", "endTimeVariable", "statusVariable",
+                               "subjectIDVariable", "baselineStrataVariable"),
+    "NearestNeighborModel": ("instanceIdVariable",),
+}
+#: of those, the ones that name a column of the model's TrainingInstances (an InstanceField),
+#: which need not be a field of the document: not inputs, and not checked as references
+INSTANCE_COLUMN_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "NearestNeighborModel": ("instanceIdVariable",),
+}
 #: the typed attributes every model element has
 MODEL_ATTRS = (Attr("model_name", "modelName"),
                Attr("function_name", "functionName", CHOICE, options=MINING_FUNCTIONS),
@@ -92,6 +106,18 @@ class Model(Node):
     def attribute(self, name: str) -> str | None:
         """A model-specific attribute (not one of the common four), as text."""
         return dict(self.attributes).get(name)
+
+    def named_fields(self) -> dict[str, str]:
+        """attribute -> field name, for each of this model's own attributes that names a
+        field (``FIELD_ATTRIBUTES``; offsetVariable, trialsVariable, ...) and is present."""
+        attrs = dict(self.attributes)
+        return {a: attrs[a] for a in FIELD_ATTRIBUTES.get(self.tag, ()) if attrs.get(a)}
+
+    def fields(self) -> tuple[str, ...]:
+        """The fields this model's own attributes name as inputs or targets (not its
+        content's): ``named_fields`` without the TrainingInstances columns."""
+        skip = INSTANCE_COLUMN_ATTRIBUTES.get(self.tag, ())
+        return tuple(dict.fromkeys(v for a, v in self.named_fields().items() if a not in skip))
 
     def local_fields(self) -> tuple[DerivedField, ...]:
         lt = self.local_transformations

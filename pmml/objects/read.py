@@ -21,8 +21,6 @@ from .nodes import (BOOLEAN, CHOICE, DATA_TYPE, INTEGER, NUMBER, OP_TYPE, TEXT, 
 #: tag -> (field, class, many) of a model element's typed children
 _MODEL_CHILDREN: dict[str, tuple[str, Any, bool]] = {}
 #: element -> node of the model parts the compilers still reach by element (see ``Ctx.node``),
-#: filled while ``read_document`` runs with an index
-_INDEX: list[dict] = []
 #: class -> {tag: (field, class or None for a fragment, many)}
 _DISPATCH: dict[type, dict[str, tuple[str, Any, bool]]] = {}
 
@@ -109,12 +107,11 @@ def _vendor(el) -> tuple[tuple[str, str], ...]:
     return tuple((k, v) for k, v in attrib.items() if k[:2] == "x-")
 
 
-def _read_children(el, table: dict, index: bool) -> list[tuple[Any, Any]]:
+def _read_children(el, table: dict) -> list[tuple[Any, Any]]:
     """(field, value) for each element child of el in document order: the field and typed
     node (or Fragment) that table (tag -> (field, class or None, many)) gives its tag, else
-    (None, Fragment). index: record element -> node in the reader's index (model parts)."""
+    (None, Fragment)."""
     out: list[tuple[Any, Any]] = []
-    idx = _INDEX[-1] if index and _INDEX else None
     for child in el:
         tag = child.tag
         if not isinstance(tag, str):
@@ -127,10 +124,7 @@ def _read_children(el, table: dict, index: bool) -> list[tuple[Any, Any]]:
         if sub is None:
             out.append((slot, Fragment(child)))
             continue
-        node = read_node(sub, child)
-        if idx is not None:
-            idx[child] = node
-        out.append((slot, node))
+        out.append((slot, read_node(sub, child)))
     return out
 
 
@@ -157,7 +151,7 @@ def read_node(cls, el) -> Node:
         return cls(**kw)
     found: dict[str, list] = {}
     ext: list[Fragment] = []
-    for slot, value in _read_children(el, _dispatch(cls), False):
+    for slot, value in _read_children(el, _dispatch(cls)):
         if slot is None:
             ext.append(value)
             continue
@@ -205,37 +199,27 @@ def _model_dispatch() -> dict[str, tuple[str, Any, bool]]:
 
 
 def read_model(el) -> Model:
-    """Any model element: common attributes typed, children in order (see ``models``); its
-    typed parts are recorded in the reader's index (see ``read_document``)."""
+    """Any model element: common attributes typed, children in order (see ``models``)."""
     kw = read_attributes(Model, el)
     common = {a.xml for a in MODEL_ATTRS}
-    content = [value for _, value in _read_children(el, _model_dispatch(), True)]
+    content = [value for _, value in _read_children(el, _model_dispatch())]
     model = Model(tag=el.tag, attributes=tuple((k, v) for k, v in el.attrib.items()
                                                if k not in common and k[:2] != "x-"),
                   content=schema_order(content),
                   extensions=tuple(c for c in content
                                    if isinstance(c, Fragment) and c.tag == "Extension"),
                   vendor=_vendor(el), line=el.sourceline, **kw)
-    if _INDEX:
-        _INDEX[-1][el] = model
     return model
 
 
-def read_document(root, version: str | None = None, index: dict | None = None) -> Document:
+def read_document(root, version: str | None = None) -> Document:
     """An upgraded, namespace-free <PMML> root (``xmlread.parse`` + ``dialects.upgrade``) as a
-    Document. version: the PMML version the document was written in. index: a dict that
-    receives element -> node for the typed parts of every model element (MiningSchema,
-    Output, Targets, ...), for compilers that still walk elements to find their node."""
-    if index is not None:
-        _INDEX.append(index)
+    Document. version: the PMML version the document was written in."""
     try:
         doc = read_node(Document, root)
     except RecursionError:
         raise DocumentError("document nests too deeply", line=root.sourceline,
                             element="PMML") from None
-    finally:
-        if index is not None:
-            _INDEX.pop()
     if doc.data_dictionary is None:
         raise DocumentError("document has no DataDictionary", line=root.sourceline,
                             element="PMML")

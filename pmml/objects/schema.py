@@ -98,6 +98,7 @@ class Target(Node):
     extensions: tuple[Fragment, ...] = ()
     vendor: tuple[tuple[str, str], ...] = ()
     line: int | None = line_field()
+    REFS: ClassVar[tuple[str, ...]] = ("field",)
     XML: ClassVar[Spec] = Spec("Target", (
         Attr("field", "field"), Attr("optype", "optype", OP_TYPE),
         Attr("cast_integer", "castInteger", CHOICE, options=("round", "ceiling", "floor")),
@@ -139,6 +140,7 @@ class OutputField(Node):
     extensions: tuple[Fragment, ...] = ()
     vendor: tuple[tuple[str, str], ...] = ()
     line: int | None = line_field()
+    REFS: ClassVar[tuple[str, ...]] = ("target_field",)
     XML: ClassVar[Spec] = Spec("OutputField", (
         Attr("name", "name", required=True), Attr("display_name", "displayName"),
         Attr("optype", "optype", OP_TYPE), Attr("data_type", "dataType", DATA_TYPE),
