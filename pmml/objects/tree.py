@@ -145,17 +145,25 @@ class TreeNodes(Node):
         while stack:
             el, up = pop()
             i = len(rows)
-            attrib = el.attrib
-            get = attrib.get
-            nid = get("id")
-            score = get("score")
-            dc = get("defaultChild")
-            rc = get("recordCount")
-            if len(attrib) > (nid is not None) + (score is not None) + (dc is not None) + (
-                    rc is not None):            # other attributes: keep the x- ones
-                v = _vendor(el)
-                if v:
-                    vendors.append((i, v))
+            # (the attributes as a list of pairs: one call, and the common layouts of
+            # sklearn2pmml and the like unpacked without a lookup per name)
+            attrs = el.items()
+            if not attrs:
+                nid = score = dc = rc = None
+            elif len(attrs) == 2 and attrs[0][0] == "score" and attrs[1][0] == "recordCount":
+                nid = dc = None
+                score, rc = attrs[0][1], attrs[1][1]
+            else:
+                get = dict(attrs).get
+                nid = get("id")
+                score = get("score")
+                dc = get("defaultChild")
+                rc = get("recordCount")
+                if len(attrs) > (nid is not None) + (score is not None) + (dc is not None) + (
+                        rc is not None):            # other attributes: keep the x- ones
+                    v = _vendor(el)
+                    if v:
+                        vendors.append((i, v))
             kids = None
             pel = None
             extra = None
@@ -167,17 +175,21 @@ class TreeNodes(Node):
                     else:
                         kids.append(c)
                 elif tag == "ScoreDistribution":
-                    a = c.attrib
-                    sget = a.get
-                    value = sget("value")
-                    t = sget("recordCount")
-                    t2 = sget("confidence")
-                    t3 = sget("probability")
-                    if len(a) > (value is not None) + (t is not None) + (t2 is not None) + (
-                            t3 is not None):
-                        v = _vendor(c)
-                        if v:
-                            sd_vendor.append((len(sds), v))
+                    a = c.items()
+                    if len(a) == 2 and a[0][0] == "value" and a[1][0] == "recordCount":
+                        value, t = a[0][1], a[1][1]
+                        t2 = t3 = None
+                    else:
+                        sget = dict(a).get
+                        value = sget("value")
+                        t = sget("recordCount")
+                        t2 = sget("confidence")
+                        t3 = sget("probability")
+                        if len(a) > (value is not None) + (t is not None) + (t2 is not None) + (
+                                t3 is not None):
+                            v = _vendor(c)
+                            if v:
+                                sd_vendor.append((len(sds), v))
                     if len(c):
                         frags = tuple(Fragment(x) for x in c if isinstance(x.tag, str))
                         if frags:
@@ -196,12 +208,16 @@ class TreeNodes(Node):
                 add((up, nid, score, rc, dc, el.sourceline) + no_predicate)
             else:
                 ptag = pel.tag
-                pa = pel.attrib
+                pa = pel.items()
                 if ptag == "SimplePredicate":
-                    pget = pa.get
-                    op = pget("operator")
-                    fname = pget("field")
-                    value = pget("value")
+                    if len(pa) == 3 and pa[0][0] == "field" and pa[1][0] == "operator" \
+                            and pa[2][0] == "value":
+                        fname, op, value = pa[0][1], pa[1][1], pa[2][1]
+                    else:
+                        pget = dict(pa).get
+                        op = pget("operator")
+                        fname = pget("field")
+                        value = pget("value")
                     if op in _SIMPLE_OPS and fname and len(pa) == 2 + (value is not None) \
                             and not len(pel):
                         add((up, nid, score, rc, dc, el.sourceline, op, fname, value,
@@ -321,7 +337,9 @@ def _parse_numbers(columns) -> Callable[[str | None], float | None]:
     one regular expression and converted by ``float``, as ``parse_number`` would one by one
     (which reads them when the check fails: INF, NaN, or an error, a ValueError)."""
     from ..attributes import parse_number
-    texts = dict.fromkeys(t for col in columns for t in col)
+    texts: dict = {}
+    for col in columns:
+        texts.update(dict.fromkeys(col))
     texts.pop(None, None)
     if texts and _MANY_NUMBERS.fullmatch("\x00".join(texts)):
         values = dict(zip(texts, map(float, texts)))
