@@ -521,7 +521,10 @@ def build_tree(body: TreeNodes, model: TreeModel) -> TreeArrays:
         preds.append(p)
     # node attributes
     default_child = np.full(n, -1, dtype=np.int64)
-    ids = [v if v is not None else str(i + 1) for i, v in enumerate(body.id)]
+    if body.id.count(None) == n:         # (no ids, as sklearn2pmml writes: 1, 2, ...)
+        ids = list(map(str, range(1, n + 1)))
+    else:
+        ids = [v if v is not None else str(i + 1) for i, v in enumerate(body.id)]
     if any(dc is not None for dc in body.default_child):
         id_to_index = {v: j for j, v in enumerate(ids)}
         for j, dc in enumerate(body.default_child):
