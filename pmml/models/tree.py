@@ -572,12 +572,13 @@ def _comparison_values(ops, names, texts, ctx, infos: dict) -> list:
     is left to it). infos receives the fields' FieldInfos."""
     out: list = [None] * len(ops)
     groups: dict[str, tuple[list[int], list[str]]] = {}
-    for i, op in enumerate(ops):
-        if op in _COMPARISONS:
-            text = texts[i]
-            if text is None:
-                continue
-            fname = names[i]
+    by_field: dict[str, Any] = {}    # field -> the group of its data type (None: not numeric)
+    comparisons = _COMPARISONS
+    for i, (op, text, fname) in enumerate(zip(ops, texts, names)):
+        if text is None or op not in comparisons:
+            continue
+        g = by_field.get(fname, by_field)
+        if g is by_field:
             info = infos.get(fname)
             if info is None:
                 info = ctx.lookup(fname)
@@ -585,12 +586,11 @@ def _comparison_values(ops, names, texts, ctx, infos: dict) -> list:
                     continue
                 infos[fname] = info
             dt = info.data_type
-            if dt in _NUMERIC_TYPES:
-                g = groups.get(dt)
-                if g is None:
-                    g = groups[dt] = ([], [])
-                g[0].append(i)
-                g[1].append(text)
+            g = by_field[fname] = (groups.setdefault(dt, ([], []))
+                                   if dt in _NUMERIC_TYPES else None)
+        if g is not None:
+            g[0].append(i)
+            g[1].append(text)
     for dt, (idx, group) in groups.items():
         if not _NUMBERS.fullmatch("\n".join(group)):
             continue

@@ -429,8 +429,8 @@ class Graph:
                 return memo[node]
             kids = tree.children[node]
             if not kids:
-                memo[node] = term(node)
-                return memo[node]
+                t = memo[node] = -(base + node + 2)        # (term(node))
+                return t
             if s == S_NONE:
                 unknown = None                   # UNKNOWN counts as FALSE: try the next child
             elif s == S_LAST:

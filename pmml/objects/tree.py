@@ -113,7 +113,8 @@ class TreeNodes(Node):
 
     def fields(self) -> tuple[str, ...]:
         """The fields the predicates name, each once, in order of first use."""
-        out = dict.fromkeys(f for f in self.pred_field if f is not None)
+        out = dict.fromkeys(self.pred_field)
+        out.pop(None, None)
         for _, p in self.predicates:
             out.update(dict.fromkeys(p.fields()))
         return tuple(out)
