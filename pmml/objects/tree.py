@@ -10,8 +10,9 @@ value, nothing else) is held in the ``pred_*`` tuples, <True/> and <False/> as t
 too (``sd_node`` names the node of each). Extensions, Partition, embedded models and anything
 else a Node holds are kept as fragments (``extras``), written back in schema order.
 
-``read_element`` reads the elements in one iterative pass (no recursion) through the typed
-attribute helpers, so a bad value is a ``DocumentError`` naming element, attribute and line;
+``read_element`` reads the elements in one iterative pass (no recursion), the numbers then
+parsed in bulk (each distinct text once, as the typed attribute helpers parse them), so a bad
+value is still a ``DocumentError`` naming element, attribute and line;
 ``write_element`` writes the Node elements back (iteratively too). The TreeModel attributes
 that govern the nodes (missingValueStrategy, noTrueChildStrategy, splitCharacteristic,
 missingValuePenalty) are read, typed, from the model element with the body: they stay in the
