@@ -232,6 +232,8 @@ def test_a_deep_tree_scores_alike_after_a_round_trip():
     ("ScoreDistribution", "recordCount", "1,5"),
     ("ScoreDistribution", "confidence", "high"),
     ("ScoreDistribution", "probability", "0.4x"),
+    ("ScoreDistribution", "probability", "1_000"),      # (Python's float takes it)
+    ("Node", "recordCount", "nan(1)"),
     ("SimplePredicate", "operator", "below"),
     ("SimpleSetPredicate", "booleanOperator", "within"),
 ])
@@ -245,6 +247,20 @@ def test_bad_tree_attribute_is_a_document_error_naming_it(element, attribute, va
             read(doc)
         assert info.value.element == element and info.value.line == line
         assert attribute in str(info.value) and value in str(info.value)
+
+
+def test_tree_numbers_read_as_xml_schema_doubles():
+    # the numbers of a large body are read in bulk: the special values, blanks and other
+    # digits as the one-by-one reading takes them (xs:double, INF and NaN in any case)
+    doc = (TREE.replace('"r" score="a" recordCount="10"',
+                        '"r" score="a" recordCount="\u0661\u0660"')
+           .replace('"n1" score="a" recordCount="6"', '"n1" score="a" recordCount="inf"')
+           .replace('"n2" score="b" recordCount="4"', '"n2" score="b" recordCount=" 4e0 "'))
+    body, = objects.read(doc).models[0].body(TreeNodes)
+    assert body.record_count[:3] == (10.0, float("inf"), 4.0)
+    nan = TREE.replace('probability="0.4"', 'probability="NaN"', 1)
+    body, = objects.read(nan).models[0].body(TreeNodes)
+    assert np.isnan(body.sd_probability[1])
 
 
 def test_missing_predicate_field_is_a_document_error():

@@ -9,6 +9,7 @@ walk is the general path and the kernel's test oracle.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -490,7 +491,8 @@ def build_tree(body: TreeNodes, model: TreeModel) -> TreeArrays:
         v = numeric[i]
         if v is not None:
             fname = names[i]
-            preds.append(Pred("simple", fname, op, v, info=infos[fname], line=plines[i]))
+            # (positional, fresh lists: half the cost of the keyword call, per node)
+            preds.append(Pred("simple", fname, op, v, [], [], infos[fname], plines[i]))
             continue
         if op is None:
             node = others.get(i)
@@ -521,7 +523,10 @@ def build_tree(body: TreeNodes, model: TreeModel) -> TreeArrays:
         preds.append(p)
     # node attributes
     default_child = np.full(n, -1, dtype=np.int64)
-    ids = [v if v is not None else str(i + 1) for i, v in enumerate(body.id)]
+    if body.id.count(None) == n:         # (no ids, as sklearn2pmml writes: 1, 2, ...)
+        ids = list(map(str, range(1, n + 1)))
+    else:
+        ids = [v if v is not None else str(i + 1) for i, v in enumerate(body.id)]
     if any(dc is not None for dc in body.default_child):
         id_to_index = {v: j for j, v in enumerate(ids)}
         for j, dc in enumerate(body.default_child):
@@ -556,6 +561,9 @@ def build_tree(body: TreeNodes, model: TreeModel) -> TreeArrays:
                       counts, conf, max_depth, frozenset(body.fields()))
 
 
+#: build_tree makes its simple predicates with positional arguments in this order
+assert [f.name for f in dataclasses.fields(Pred)][:8] == [
+    "kind", "field", "op", "value", "values", "children", "info", "line"]
 _NUMERIC_TYPES = ("double", "float", "integer")
 #: many plain numbers, one a line (``values.parse_scalar``'s numbers, without blanks)
 _NUMBERS = re.compile(r"(?:[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\n)*"
@@ -569,12 +577,13 @@ def _comparison_values(ops, names, texts, ctx, infos: dict) -> list:
     is left to it). infos receives the fields' FieldInfos."""
     out: list = [None] * len(ops)
     groups: dict[str, tuple[list[int], list[str]]] = {}
-    for i, op in enumerate(ops):
-        if op in _COMPARISONS:
-            text = texts[i]
-            if text is None:
-                continue
-            fname = names[i]
+    by_field: dict[str, Any] = {}    # field -> the group of its data type (None: not numeric)
+    comparisons = _COMPARISONS
+    for i, (op, text, fname) in enumerate(zip(ops, texts, names)):
+        if text is None or op not in comparisons:
+            continue
+        g = by_field.get(fname, by_field)
+        if g is by_field:
             info = infos.get(fname)
             if info is None:
                 info = ctx.lookup(fname)
@@ -582,12 +591,11 @@ def _comparison_values(ops, names, texts, ctx, infos: dict) -> list:
                     continue
                 infos[fname] = info
             dt = info.data_type
-            if dt in _NUMERIC_TYPES:
-                g = groups.get(dt)
-                if g is None:
-                    g = groups[dt] = ([], [])
-                g[0].append(i)
-                g[1].append(text)
+            g = by_field[fname] = (groups.setdefault(dt, ([], []))
+                                   if dt in _NUMERIC_TYPES else None)
+        if g is not None:
+            g[0].append(i)
+            g[1].append(text)
     for dt, (idx, group) in groups.items():
         if not _NUMBERS.fullmatch("\n".join(group)):
             continue

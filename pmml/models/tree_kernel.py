@@ -270,6 +270,10 @@ class _Spec(NamedTuple):
     miss: int = UNKNOWN
 
 
+#: a <True/> child's test: TRUE whatever the value, missing included
+_ALWAYS = _Spec(-1, None, known=True, miss=TRUE)
+
+
 def _tv(p: Pred, leaf: dict[int, int]) -> int:
     """Three-valued value of p given the value of each simple/set leaf (by id)."""
     return evaluate(p, lambda x: leaf[id(x)])
@@ -340,6 +344,31 @@ class Graph:
             op = _COMPLEMENT[op]
         return _Spec(j, op, thr, members, miss=miss)
 
+    def _specs(self, preds: list[Pred]) -> list[_Spec | None]:
+        """``spec`` of each node's predicate (None for <True/> and <False/>), the common
+        ordering comparison of a numeric field made here without a call per node."""
+        out: list[_Spec | None] = []
+        add = out.append
+        slots = self.fields.slots
+        index = self.fields._index
+        ordering = _ORDERING
+        ops = _SIMPLE_OPS
+        for p in preds:
+            kind = p.kind
+            if kind == "simple":
+                op = ops.get(p.op)
+                v = p.value
+                j = index.get(p.field)
+                if j is not None and op in ordering and slots[j].numeric \
+                        and (type(v) is float or type(v) is int):
+                    add(_Spec(j, op, float(v)))
+                    continue
+            elif kind == "true" or kind == "false":
+                add(None)
+                continue
+            add(self.spec(p))
+        return out
+
     @staticmethod
     def _complementary(a: _Spec, b: _Spec | None) -> bool:
         """Whenever the field has a value and a is FALSE, b is TRUE."""
@@ -385,7 +414,11 @@ class Graph:
         base = self.n_nodes
         last = no_true_child == "returnLastPrediction"
         memo: dict[int, int] = {}
-        specs = [None if p.kind in ("true", "false") else self.spec(p) for p in tree.pred]
+        specs = self._specs(tree.pred)
+        tests = self.tests
+        append = tests.append
+        g_le = GRAPH_CODES[OP_LE]
+        complementary = self._complementary
 
         def term(node: int) -> int:
             return -(base + node + 2)
@@ -396,8 +429,8 @@ class Graph:
                 return memo[node]
             kids = tree.children[node]
             if not kids:
-                memo[node] = term(node)
-                return memo[node]
+                t = memo[node] = -(base + node + 2)        # (term(node))
+                return t
             if s == S_NONE:
                 unknown = None                   # UNKNOWN counts as FALSE: try the next child
             elif s == S_LAST:
@@ -414,13 +447,13 @@ class Graph:
                 p = tree.pred[c]
                 if p.kind == "true":
                     nxt = nxt_yes = nxt_miss = target(c)
-                    nxt_spec = _Spec(-1, None, known=True, miss=TRUE)
+                    nxt_spec = _ALWAYS
                     continue
                 if p.kind == "false":
                     continue
                 spec = specs[c]
                 yes = target(c)
-                no = nxt_yes if self._complementary(spec, nxt_spec) else nxt
+                no = nxt_yes if complementary(spec, nxt_spec) else nxt
                 if spec.miss == TRUE:
                     miss = yes
                 elif spec.miss == FALSE or unknown is None:
@@ -430,7 +463,12 @@ class Graph:
                     miss = nxt_miss if same else nxt
                 else:
                     miss = unknown
-                nxt = self._add(spec, yes, no, miss)
+                if spec.op == OP_LE:             # (the common test, pushed here directly)
+                    append(_Test(g_le, spec.feat if spec.feat > 0 else 0, spec.thr,
+                                 spec.members, yes, no, miss))
+                    nxt = len(tests) - 1
+                else:
+                    nxt = self._add(spec, yes, no, miss)
                 nxt_spec, nxt_yes, nxt_miss = spec, yes, miss
             memo[node] = nxt
             return nxt
@@ -450,9 +488,12 @@ class Graph:
         """Arrays of the tests reachable from the trees' starts (a complementary child's own
         test, for one, is bypassed), in creation order: each tree's tests are contiguous."""
         m = len(self.tests)
-        no = np.array([t.no for t in self.tests], np.int64)
-        yes = np.array([t.yes for t in self.tests], np.int64)
-        miss = np.array([t.miss for t in self.tests], np.int64)
+        # (the tests as columns: one transposition, no attribute read per test and column)
+        c_op, c_feat, c_thr, c_sets, c_yes, c_no, c_miss = (
+            tuple(zip(*self.tests)) if m else ((),) * 7)
+        no = np.array(c_no, np.int64)
+        yes = np.array(c_yes, np.int64)
+        miss = np.array(c_miss, np.int64)
         reach = np.zeros(m, bool)
         frontier = np.array([t for t in self.starts if t >= 0], np.int64)
         while frontier.size:
@@ -467,25 +508,31 @@ class Graph:
         def remap(x: np.ndarray) -> np.ndarray:
             return np.where(x >= 0, renum[np.maximum(x, 0)], x)
 
-        tests = [self.tests[i] for i in keep]
-        k = len(tests)
-        sizes = np.array([len(t.sets) for t in tests], np.int64)
+        k = len(keep)
+
+        def column(values: tuple, dtype) -> np.ndarray:
+            # the kept tests' values (a single 0 when none is kept)
+            return np.array(values, dtype)[keep] if k else np.zeros(1, dtype)
+
+        kept_sets = [c_sets[i] for i in keep.tolist()]
+        sizes = np.array([len(x) for x in kept_sets], np.int64)
         hi = np.cumsum(sizes)
         lo = hi - sizes
-        sets = [v for t in tests for v in t.sets]
+        sets = [v for x in kept_sets for v in x]
         nxt = np.stack([remap(no[keep]), remap(yes[keep]), remap(miss[keep])], axis=1)
-        pad = [] if k else [0]
+        op = column(c_op, np.int8)
         return FrozenGraph(
             fields=self.fields,
-            op=np.array([t.op for t in tests] + pad, np.int8),
-            feat=np.array([t.feat for t in tests] + pad, np.int32),
-            thr=np.array([t.thr for t in tests] + pad, np.float64),
-            lo=np.array(list(lo) + pad, np.int32), hi=np.array(list(hi) + pad, np.int32),
+            op=op,
+            feat=column(c_feat, np.int32),
+            thr=column(c_thr, np.float64),
+            lo=lo.astype(np.int32) if k else np.zeros(1, np.int32),
+            hi=hi.astype(np.int32) if k else np.zeros(1, np.int32),
             sets=np.array(sets + [0.0], np.float64),
             nxt=(nxt if k else np.zeros((1, 3))).astype(np.int32),
             starts=remap(np.array(self.starts, np.int64)).astype(np.int32),
             n_tests=k,
-            all_le=all(t.op == G_LE for t in tests))
+            all_le=bool((op == G_LE).all()) if k else True)
 
 
 @dataclass

@@ -10,8 +10,9 @@ value, nothing else) is held in the ``pred_*`` tuples, <True/> and <False/> as t
 too (``sd_node`` names the node of each). Extensions, Partition, embedded models and anything
 else a Node holds are kept as fragments (``extras``), written back in schema order.
 
-``read_element`` reads the elements in one iterative pass (no recursion) through the typed
-attribute helpers, so a bad value is a ``DocumentError`` naming element, attribute and line;
+``read_element`` reads the elements in one iterative pass (no recursion), the numbers then
+parsed in bulk (each distinct text once, as the typed attribute helpers parse them), so a bad
+value is still a ``DocumentError`` naming element, attribute and line;
 ``write_element`` writes the Node elements back (iteratively too). The TreeModel attributes
 that govern the nodes (missingValueStrategy, noTrueChildStrategy, splitCharacteristic,
 missingValuePenalty) are read, typed, from the model element with the body: they stay in the
@@ -19,8 +20,9 @@ missingValuePenalty) are read, typed, from the model element with the body: they
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterator
+from typing import Any, Callable, ClassVar, Iterator
 
 from portmodel.errors import DocumentError
 
@@ -112,7 +114,8 @@ class TreeNodes(Node):
 
     def fields(self) -> tuple[str, ...]:
         """The fields the predicates name, each once, in order of first use."""
-        out = dict.fromkeys(f for f in self.pred_field if f is not None)
+        out = dict.fromkeys(self.pred_field)
+        out.pop(None, None)
         for _, p in self.predicates:
             out.update(dict.fromkeys(p.fields()))
         return tuple(out)
@@ -121,7 +124,6 @@ class TreeNodes(Node):
     @classmethod
     def read_element(cls, root) -> "TreeNodes":
         """The root <Node> element (and every Node below it) read in one iterative pass."""
-        from ..attributes import parse_number
         from .read import _vendor, attribute, read_node
         model_el = root.getparent()
         model_kw: dict[str, Any] = {}
@@ -139,37 +141,31 @@ class TreeNodes(Node):
         vendors: list = []
         sd_extras: list = []
         sd_vendor: list = []
-        numbers: dict[str, float] = {}
-
-        def number(el, name: str, text: str) -> float:
-            # (through the typed helper's parser; the helper itself for the error)
-            try:
-                v = numbers[text] = parse_number(text)
-            except ValueError:
-                attribute(el, _NUMBER_ATTRS[name])
-                raise
-            return v
-
         stack = [(root, -1)]
         pop, push, add, add_sd = stack.pop, stack.append, rows.append, sds.append
         no_predicate = (None, None, None, None)
         while stack:
             el, up = pop()
             i = len(rows)
-            attrib = el.attrib
-            get = attrib.get
-            nid = get("id")
-            score = get("score")
-            dc = get("defaultChild")
-            rc = get("recordCount")
-            if rc is not None:
-                v = numbers.get(rc)
-                rc = v if v is not None else number(el, "recordCount", rc)
-            if len(attrib) > (nid is not None) + (score is not None) + (dc is not None) + (
-                    rc is not None):            # other attributes: keep the x- ones
-                v = _vendor(el)
-                if v:
-                    vendors.append((i, v))
+            # (the attributes as a list of pairs: one call, and the common layouts of
+            # sklearn2pmml and the like unpacked without a lookup per name)
+            attrs = el.items()
+            if not attrs:
+                nid = score = dc = rc = None
+            elif len(attrs) == 2 and attrs[0][0] == "score" and attrs[1][0] == "recordCount":
+                nid = dc = None
+                score, rc = attrs[0][1], attrs[1][1]
+            else:
+                get = dict(attrs).get
+                nid = get("id")
+                score = get("score")
+                dc = get("defaultChild")
+                rc = get("recordCount")
+                if len(attrs) > (nid is not None) + (score is not None) + (dc is not None) + (
+                        rc is not None):            # other attributes: keep the x- ones
+                    v = _vendor(el)
+                    if v:
+                        vendors.append((i, v))
             kids = None
             pel = None
             extra = None
@@ -181,26 +177,21 @@ class TreeNodes(Node):
                     else:
                         kids.append(c)
                 elif tag == "ScoreDistribution":
-                    a = c.attrib
-                    sget = a.get
-                    value = sget("value")
-                    t = sget("recordCount")
-                    t2 = sget("confidence")
-                    t3 = sget("probability")
-                    if len(a) > (value is not None) + (t is not None) + (t2 is not None) + (
-                            t3 is not None):
-                        v = _vendor(c)
-                        if v:
-                            sd_vendor.append((len(sds), v))
-                    if t is not None:
-                        v = numbers.get(t)
-                        t = v if v is not None else number(c, "sd.recordCount", t)
-                    if t2 is not None:
-                        v = numbers.get(t2)
-                        t2 = v if v is not None else number(c, "sd.confidence", t2)
-                    if t3 is not None:
-                        v = numbers.get(t3)
-                        t3 = v if v is not None else number(c, "sd.probability", t3)
+                    a = c.items()
+                    if len(a) == 2 and a[0][0] == "value" and a[1][0] == "recordCount":
+                        value, t = a[0][1], a[1][1]
+                        t2 = t3 = None
+                    else:
+                        sget = dict(a).get
+                        value = sget("value")
+                        t = sget("recordCount")
+                        t2 = sget("confidence")
+                        t3 = sget("probability")
+                        if len(a) > (value is not None) + (t is not None) + (t2 is not None) + (
+                                t3 is not None):
+                            v = _vendor(c)
+                            if v:
+                                sd_vendor.append((len(sds), v))
                     if len(c):
                         frags = tuple(Fragment(x) for x in c if isinstance(x.tag, str))
                         if frags:
@@ -219,12 +210,16 @@ class TreeNodes(Node):
                 add((up, nid, score, rc, dc, el.sourceline) + no_predicate)
             else:
                 ptag = pel.tag
-                pa = pel.attrib
+                pa = pel.items()
                 if ptag == "SimplePredicate":
-                    pget = pa.get
-                    op = pget("operator")
-                    fname = pget("field")
-                    value = pget("value")
+                    if len(pa) == 3 and pa[0][0] == "field" and pa[1][0] == "operator" \
+                            and pa[2][0] == "value":
+                        fname, op, value = pa[0][1], pa[1][1], pa[2][1]
+                    else:
+                        pget = dict(pa).get
+                        op = pget("operator")
+                        fname = pget("field")
+                        value = pget("value")
                     if op in _SIMPLE_OPS and fname and len(pa) == 2 + (value is not None) \
                             and not len(pel):
                         add((up, nid, score, rc, dc, el.sourceline, op, fname, value,
@@ -245,7 +240,16 @@ class TreeNodes(Node):
                     push((k, i))
         (parent, ids, scores, rcs, dcs, lines, ops, pfields, pvalues,
          plines) = zip(*rows)
-        sd_cols = tuple(zip(*sds)) if sds else ((),) * 5
+        sd_cols = list(zip(*sds)) if sds else [()] * 5
+        # the numbers (kept as text above), each distinct text parsed once, all at once
+        try:
+            value_of = _parse_numbers((rcs, *sd_cols[2:]))
+        except ValueError:
+            _raise_bad_number(root)
+            raise
+        rcs = tuple(map(value_of, rcs))
+        for k in (2, 3, 4):
+            sd_cols[k] = tuple(map(value_of, sd_cols[k]))
         return cls(parent=parent, id=ids, score=scores, record_count=rcs, default_child=dcs,
                    pred_op=ops, pred_field=pfields, pred_value=pvalues,
                    predicates=tuple(others), sd_node=sd_cols[0], sd_value=sd_cols[1],
@@ -324,8 +328,45 @@ class TreeNodes(Node):
                 _append_fragment(el, f)
 
 
-#: the number attributes read with their typed helper (key: attribute, "sd." for a
-#: ScoreDistribution's)
-_NUMBER_ATTRS = {"recordCount": NODE_ATTRS[2],
-                 **{"sd." + a.xml: a for a in SD_ATTRS if a.kind == NUMBER}}
+#: many xs:double texts as ``attributes.parse_number`` takes them (ASCII digits; INF and NaN
+#: are left to it), joined by NUL (which no XML attribute can hold)
+_ITEM = r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*"
+_MANY_NUMBERS = re.compile(f"(?:{_ITEM}\x00)*{_ITEM}")
+
+
+def _parse_numbers(columns) -> Callable[[str | None], float | None]:
+    """text -> number for every text in columns (None -> None): the distinct texts checked by
+    one regular expression and converted by ``float``, as ``parse_number`` would one by one
+    (which reads them when the check fails: INF, NaN, or an error, a ValueError)."""
+    from ..attributes import parse_number
+    texts: dict = {}
+    for col in columns:
+        texts.update(dict.fromkeys(col))
+    texts.pop(None, None)
+    if texts and _MANY_NUMBERS.fullmatch("\x00".join(texts)):
+        values = dict(zip(texts, map(float, texts)))
+    else:
+        values = {t: parse_number(t) for t in texts}
+    values[None] = None
+    return values.__getitem__
+
+
+def _raise_bad_number(root) -> None:
+    """The DocumentError (element, attribute, line) for the first number attribute of the
+    Nodes and ScoreDistributions under root (in document order) that is not a number."""
+    from ..attributes import parse_number
+    from .read import attribute
+    stack = [root]
+    while stack:
+        el = stack.pop()
+        todo = [(el, NODE_ATTRS)] + [(c, SD_ATTRS) for c in el if c.tag == "ScoreDistribution"]
+        for x, attrs in todo:
+            for a in attrs:
+                text = x.get(a.xml)
+                if a.kind == NUMBER and text is not None:
+                    try:
+                        parse_number(text)
+                    except ValueError:
+                        attribute(x, a)          # (raises)
+        stack.extend(reversed([c for c in el if c.tag == "Node"]))
 assert all(a.kind in (TEXT, NUMBER) for a in NODE_ATTRS + SD_ATTRS)
