@@ -81,6 +81,14 @@ class Server:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
+def _terminate_with_parent() -> None:
+    """In the server's child process before exec: the kernel sends it SIGTERM (a drain) when
+    the test process dies, so a killed test run leaves no server behind (Linux)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PDEATHSIG
+
+
 def start_server(repo: str | None, *args: str, admin_token: str | None = ADMIN,
                  workers: int = 1, env: dict | None = None, wait: float = 90) -> Server:
     """``portmodel serve --repo REPO --port FREE ...ARGS``, returned once it answers (no --repo
@@ -98,7 +106,8 @@ def start_server(repo: str | None, *args: str, admin_token: str | None = ADMIN,
     log = Path(tempfile.mkstemp(prefix="portmodel-serve-", suffix=".log")[1])
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env,
-                                cwd=ROOT, start_new_session=True)
+                                cwd=ROOT, start_new_session=True,
+                                preexec_fn=_terminate_with_parent)
     server = Server(f"http://127.0.0.1:{port}", proc, repo or "", admin_token, log)
     deadline = time.monotonic() + wait
     while True:
