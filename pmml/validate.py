@@ -11,7 +11,8 @@ document order (problems without a line last), from three passes:
    ignores them), standard ``<Extension>`` elements an info line.
 2. What the schema cannot say: references to unknown fields (FieldRef, predicates, MiningField
    names, OutputField targets, ...), duplicate field names, cycles among derived fields and among
-   user-defined functions, classification/regression models without a target field, Node/rule
+   user-defined functions, classification/regression models without a target field, more
+   targets than a model type scores (a warning: portmodel predicts the first), Node/rule
    ScoreDistribution probabilities that do not sum to 1, categorical values in predicates that
    are not among the field's valid values.
 3. Compilation: whether portmodel can load the document (UnsupportedError and the like become
@@ -21,7 +22,11 @@ document order (problems without a line last), from three passes:
    are errors here, one per trait with its first line; an integer target of a continuous
    prediction without castInteger (a reading, not a fault) is a warning.
 
-The document is read with the same safe parser as ``load`` (no DTD, entities or network).
+The semantic checks of a model read its object-model nodes (``objects.Model`` and its
+MiningSchema, Output, Segmentation and body parts); a model that does not read as a whole is
+read part by part, so that one bad attribute (the schema pass reports it) hides no other
+finding. The document is read with the same safe parser as ``load`` (no DTD, entities or
+network).
 """
 from __future__ import annotations
 
@@ -43,11 +48,16 @@ from .leniency import CHOICES, Leniency
 from .models.base import MODEL_TAGS
 from .objects import DataField, DefineFunction, DerivedField, dependencies
 from .objects.expressions import EXPRESSION_CLASSES, Apply, own_references, reference_attributes
-from .objects.models import (FIELD_ATTRIBUTES, HEAD_ORDER, INSTANCE_COLUMN_ATTRIBUTES, Model,
-                             model_child_classes)
+from .location import line_of, tag_of
+from .objects.models import (FIELD_ATTRIBUTES, HEAD_ORDER, INSTANCE_COLUMN_ATTRIBUTES,
+                             MODEL_ATTRS, Model, Segment, Segmentation, VariableWeight,
+                             model_child_classes, schema_order)
+from .objects.nodes import Fragment, Node
 from .objects.predicates import PREDICATE_CLASSES, SimplePredicate, SimpleSetPredicate
+from .objects.schema import Output
+from .objects.transformations import LocalTransformations
 from .objects.tree import TreeNodes
-from .objects.read import read_node
+from .objects.read import attribute, read_node
 from .objects.rule_set import SimpleRule
 from .values import parse_scalar
 
@@ -101,6 +111,8 @@ def typed_bodies() -> dict[str, type]:
 #: (element, attribute) -> the PMML version from which the schema requires it; "*" = any element
 _REQUIRED_SINCE = {("OutputField", "dataType"): (4, 3), ("*", "dataType"): (3, 1)}
 _NEEDS_TARGET = ("classification", "regression")
+#: model types that score several targets (JPMML-Evaluator too); the others take one
+_MULTI_TARGET = ("MiningModel", "NearestNeighborModel", "NeuralNetwork")
 
 
 @dataclass(frozen=True)
@@ -260,8 +272,8 @@ class _Checker:
         self.out.append(Problem(el.sourceline if el is not None else None, tag, message, severity))
 
     def add_at(self, node, message: str, severity: str = ERROR) -> None:
-        """A problem at an object-model node."""
-        self.out.append(Problem(node.line, node.XML.tag, message, severity))
+        """A problem at an object-model node, a Model (or an element; ``location``)."""
+        self.out.append(Problem(line_of(node), tag_of(node), message, severity))
 
     # -- document level
     def run(self) -> None:
@@ -285,30 +297,36 @@ class _Checker:
         td = root.find("TransformationDictionary")
         functions = td.findall("DefineFunction") if td is not None else []
         self.check_functions(functions, scope)
-        glob = td.findall("DerivedField") if td is not None else []
+        # typed, or an element where one does not read (the schema pass reports why)
+        glob = [_read(DerivedField, d) or d
+                for d in (td.findall("DerivedField") if td is not None else [])]
         self.declare(glob, scope, "TransformationDictionary")
         for d in glob:
-            self.check_refs(d, scope)
+            if isinstance(d, Node):
+                self.check_node(d, scope)
+            else:
+                self.check_refs(d, scope)
         self.check_cycles(glob)
         for model in _models(root):
-            self.check_model(model, scope)
+            self.check_model(_typed_model(model), scope)
         self.check_score_distributions()
 
     def declare(self, derived: list, scope: dict, where: str) -> None:
-        """Add DerivedFields to scope, reporting names already taken."""
+        """Add DerivedFields (typed, or elements that do not read) to scope, reporting names
+        already taken."""
         from .expressions import derived_field_info
         for d in derived:
-            name = d.get("name")
+            name = _name(d)
             if not name:
                 continue
             if name in scope:
                 first = scope[name][0]
-                self.add(d, f"DerivedField {name!r} in {where} reuses the name of the "
-                            f"{first.tag} at line {first.sourceline} (field names must be "
-                            "unique)")
+                self.add_at(d, f"DerivedField {name!r} in {where} reuses the name of the "
+                               f"{tag_of(first)} at line {line_of(first)} (field names must "
+                               "be unique)")
                 continue
             try:
-                info = derived_field_info(read_node(DerivedField, d))
+                info = derived_field_info(d) if isinstance(d, Node) else None
             except DocumentError:
                 info = None
             scope[name] = (d, info)
@@ -376,18 +394,6 @@ class _Checker:
                     self.add(node, _unknown(tag, attr, ref))
             stack.extend(reversed([c for c in node if isinstance(c.tag, str)]))
 
-    def check_body(self, el, scope: dict) -> None:
-        """One part of a model's body, in the scope of its model: the one place that chooses
-        between the typed checks (``check_node``, for the parts in ``typed_bodies``) and the
-        element walk (``check_refs``, for bodies still kept as fragments, or a part that does
-        not read: the schema pass reports why)."""
-        cls = typed_bodies().get(el.tag)
-        node = _read(cls, el) if cls is not None else None
-        if node is None:
-            self.check_refs(el, scope, skip_models=True)
-        else:
-            self.check_node(node, scope)
-
     def check_node(self, node, scope: dict) -> None:
         """A typed body part (or predicate): every field it names (``REFS`` of its nodes,
         expressions and predicates included) must be in scope; predicate values; rule
@@ -450,123 +456,143 @@ class _Checker:
                               f"({shown}{more})", WARNING)
 
     # -- models
-    def check_model(self, model, parent_scope: dict, inherited_target: bool = False) -> None:
-        """A model element: its MiningSchema against the parent's fields, then its content.
+    def check_model(self, model: Model, parent_scope: dict,
+                    inherited_target: bool = False) -> None:
+        """A typed model (``_typed_model``): its MiningSchema against the parent's fields (a
+        name used twice, a name nothing defines, more targets than the model type takes), its
+        Output (names used twice or taken by a field), then each part of its content in the
+        scope of its fields, then its sub-models.
 
         Segment models may leave the target to their MiningModel (inherited_target)."""
         tag = model.tag
-        ms = model.find("MiningSchema")
         scope = dict(parent_scope)
-        targets = []
-        seen: dict[str, Any] = {}
-        for mf in (ms.findall("MiningField") if ms is not None else []):
-            name = mf.get("name")
-            if name in seen:
-                self.add(mf, f"duplicate MiningField {name!r} (first at line "
-                             f"{seen[name].sourceline})")
-                continue
-            seen[name] = mf
-            if name not in parent_scope:
-                self.add(mf, f"MiningField {name!r} names no DataField or DerivedField visible "
-                             f"to this <{tag}>")
-                continue
-            if mf.get("usageType") in ("predicted", "target"):
-                targets.append(name)
-            if mf.get("optype") and scope[name][1] is not None:
-                info = copy.copy(scope[name][1])
-                info.op_type = mf.get("optype")
-                scope[name] = (scope[name][0], info)
-        function = model.get("functionName")
-        targets_el = model.find("Targets")
-        declared = [t.get("field") for t in (targets_el.findall("Target") if targets_el is not None
-                                             else []) if t.get("field")]
+        targets = self.check_mining_schema(model, parent_scope, scope)
+        function = model.function_name
+        declared = [t.field for t in (model.targets.targets if model.targets is not None
+                                      else ()) if t.field]
         has_target = bool(targets or declared) or inherited_target
         if function in _NEEDS_TARGET and not has_target:
-            self.add(model, f"<{tag}> with functionName={function!r} has no target field (no "
-                            "MiningField with usageType 'predicted' or 'target', no "
-                            "Target@field)", WARNING)
-        lt = model.find("LocalTransformations")
-        local = lt.findall("DerivedField") if lt is not None else []
-        self.declare(local, scope, f"the LocalTransformations of <{tag}>")
-        self.check_cycles(local)
+            self.add_at(model, f"<{tag}> with functionName={function!r} has no target field (no "
+                               "MiningField with usageType 'predicted' or 'target', no "
+                               "Target@field)", WARNING)
+        self.declare(list(model.local_fields()), scope, f"the LocalTransformations of <{tag}>")
+        self.check_cycles(list(model.local_fields()))
         # fields sub-models expose to each other and to their parent (segment outputs)
-        segmentation = model.find("Segmentation")
-        sub_models = []
-        if segmentation is not None:
-            for seg in segmentation.findall("Segment"):
-                sub = next((c for c in seg if isinstance(c.tag, str) and c.tag in MODEL_TAGS),
-                           None)
-                if sub is not None:
-                    sub_models.append(sub)
-        sub_models += _models(model)     # a model embedded in it (AnomalyDetectionModel's)
-        exposed = {}
+        segmentation = model.segmentation
+        sub_models = [s.model for s in (segmentation.segments if segmentation is not None
+                                        else ()) if s.model is not None]
+        sub_models += [c for c in model.content if isinstance(c, Model)]   # an embedded model
+        exposed: dict[str, tuple[Any, None]] = {}
         for sub in sub_models:
-            for of in _output_fields(sub):
-                exposed.setdefault(of.get("name"), (of, None))
-        outputs: dict[str, tuple[Any, None]] = {}
-        for of in _output_fields(model):
-            name = of.get("name")
-            if name in outputs:
-                self.add(of, f"duplicate OutputField {name!r} (first at line "
-                             f"{outputs[name][0].sourceline})")
-                continue
-            outputs[name] = (of, None)
-            if name in scope and scope[name][0].tag != "OutputField":
-                first = scope[name][0]
-                self.add(of, f"OutputField {name!r} has the name of the {first.tag} at line "
-                             f"{first.sourceline}", WARNING)
+            for of in (sub.output.fields if sub.output is not None else ()):
+                exposed.setdefault(of.name, (of, None))
+        outputs = self.check_output_names(model.output, scope)
         inner = {**scope, **{k: v for k, v in exposed.items() if k not in scope}}
-        for child in model:
-            if not isinstance(child.tag, str) or child.tag == "MiningSchema" or \
-                    child.tag in _METADATA:
-                continue
-            if child.tag == "Output":
-                self.check_head(child, {**inner, **outputs})
-                self.check_segment_ids(child, segmentation)
-            elif child.tag in MODEL_TAGS:
-                continue                 # an embedded model: checked as a sub-model below
-            elif child.tag in HEAD_ORDER:
-                self.check_head(child, inner)
-            elif child.tag == "Segmentation":
-                self.check_refs(child, inner, skip_models=True)
+        for part in model.content:
+            part_tag = tag_of(part)
+            if part_tag == "MiningSchema" or part_tag in _METADATA or isinstance(part, Model):
+                continue                 # (an embedded model: checked as a sub-model below)
+            if isinstance(part, Fragment):
+                # a body kept as a fragment, or a part that does not read (the schema pass
+                # reports why): its elements
+                self.check_refs(part.element, {**inner, **outputs} if part_tag == "Output"
+                                else inner, skip_models=True)
+            elif isinstance(part, Output):
+                self.check_node(part, {**inner, **outputs})
+                self.check_segment_ids(part, segmentation)
+            elif isinstance(part, Segmentation):
+                self.check_segmentation(part, inner)
             else:
-                self.check_body(child, inner)
-        for attr in REF_ATTRS.get(tag, ()):
-            ref = model.get(attr)
-            if ref is not None and ref not in inner:
-                self.add(model, _unknown(tag, attr, ref))
+                self.check_node(part, inner)
+        for attr, ref in model.named_fields().items():
+            if attr not in INSTANCE_COLUMN_ATTRIBUTES.get(tag, ()) and ref not in inner:
+                self.add_at(model, _unknown(tag, attr, ref))
         for sub in sub_models:   # a segment's model may score its MiningModel's target
             self.check_model(sub, inner, inherited_target=True)
 
-    def check_head(self, el, scope: dict) -> None:
-        """A part of a model's head (Output, Targets, LocalTransformations, ...) on its typed
-        node, as ``check_node`` checks a body part; the element walk only for a part that does
-        not read (the schema pass reports why) or has no class."""
-        cls = model_child_classes().get(el.tag)
-        node = _read(cls, el) if cls is not None else None
-        if node is None:
-            self.check_refs(el, scope, skip_models=True)
-        else:
-            self.check_node(node, scope)
+    def check_mining_schema(self, model: Model, parent_scope: dict, scope: dict) -> list[str]:
+        """The MiningFields of a typed model: each name once and visible in parent_scope; an
+        optype given there overrides the field's in scope. Returns the target names (a model
+        type that scores one target and has more gets a warning: portmodel scores the first,
+        JPMML-Evaluator refuses the model)."""
+        ms = model.mining_schema
+        targets: list[str] = []
+        seen: dict[str, Any] = {}
+        for mf in (ms.fields if ms is not None else ()):
+            name = mf.name
+            if name in seen:
+                self.add_at(mf, f"duplicate MiningField {name!r} (first at line "
+                                f"{seen[name].line})")
+                continue
+            seen[name] = mf
+            if name not in parent_scope:
+                self.add_at(mf, f"MiningField {name!r} names no DataField or DerivedField "
+                                f"visible to this <{model.tag}>")
+                continue
+            if mf.usage_type in ("predicted", "target"):
+                targets.append(name)
+            if mf.optype and scope[name][1] is not None:
+                info = copy.copy(scope[name][1])
+                info.op_type = mf.optype
+                scope[name] = (scope[name][0], info)
+        if len(targets) > 1 and model.tag not in _MULTI_TARGET:
+            second = seen[targets[1]]
+            self.add_at(second, f"<{model.tag}> has {len(targets)} target fields "
+                                f"({', '.join(map(repr, targets))}); it scores one: portmodel "
+                                f"predicts the first, {targets[0]!r} (only "
+                                f"{', '.join(_MULTI_TARGET)} take several)", WARNING)
+        return targets
 
-    def check_segment_ids(self, output, segmentation) -> None:
+    def check_output_names(self, output: Output | None, scope: dict) -> dict:
+        """The OutputFields of a typed Output: each name once; a name that a data or derived
+        field in scope already has is a warning. Returns name -> (OutputField, None)."""
+        outputs: dict[str, tuple[Any, None]] = {}
+        for of in (output.fields if output is not None else ()):
+            name = of.name
+            if name in outputs:
+                self.add_at(of, f"duplicate OutputField {name!r} (first at line "
+                                f"{outputs[name][0].line})")
+                continue
+            outputs[name] = (of, None)
+            if name in scope and tag_of(scope[name][0]) != "OutputField":
+                first = scope[name][0]
+                self.add_at(of, f"OutputField {name!r} has the name of the {tag_of(first)} at "
+                                f"line {line_of(first)}", WARNING)
+        return outputs
+
+    def check_segmentation(self, segmentation: Segmentation, scope: dict) -> None:
+        """A typed Segmentation without its models (each is checked as a sub-model): its
+        LocalTransformations, and each Segment's predicate and VariableWeight name fields in
+        scope."""
+        if segmentation.local_transformations is not None:
+            self.check_node(segmentation.local_transformations, scope)
+        for seg in segmentation.segments:
+            for part in (seg.predicate, seg.variable_weight):
+                if isinstance(part, Fragment):
+                    self.check_refs(part.element, scope)
+                elif part is not None:
+                    self.check_node(part, scope)
+
+    def check_segment_ids(self, output: Output, segmentation: Segmentation | None) -> None:
         ids = set()
-        if segmentation is not None:
-            for i, seg in enumerate(segmentation.findall("Segment")):
-                ids.add(seg.get("id") if seg.get("id") is not None else str(i + 1))
-        for of in output.findall("OutputField"):
-            sid = of.get("segmentId")
+        for i, seg in enumerate(segmentation.segments if segmentation is not None else ()):
+            ids.add(seg.id if seg.id is not None else str(i + 1))
+        for of in output.fields:
+            sid = of.segment_id
             if sid is not None and sid not in ids:
-                self.add(of, f"OutputField {of.get('name')!r} names segmentId={sid!r}, which is "
-                             "no Segment of this model")
+                self.add_at(of, f"OutputField {of.name!r} names segmentId={sid!r}, which is "
+                                "no Segment of this model")
 
     # -- derived field cycles
     def check_cycles(self, derived: list) -> None:
-        names = {d.get("name"): d for d in derived if d.get("name")}
+        """Cycles among DerivedFields (typed; an element that does not read has no known
+        dependencies)."""
+        names = {_name(d): d for d in derived if _name(d)}
         deps = {name: set(refs) for name, refs in dependencies(
-            {name: _read(DerivedField, d) or DerivedField() for name, d in names.items()}).items()}
+            {name: d if isinstance(d, Node) else DerivedField()
+             for name, d in names.items()}).items()}
         for cyc in _cycles(deps):
-            self.add(names[cyc[0]], "derived fields form a cycle: " + " -> ".join(cyc))
+            self.add_at(names[cyc[0]], "derived fields form a cycle: " + " -> ".join(cyc))
 
     # -- probabilities
     def check_score_distributions(self) -> None:
@@ -619,13 +645,70 @@ def _ident(el) -> str:
     return ""
 
 
+def _name(d) -> str | None:
+    """The name of a typed DerivedField or of an element."""
+    return d.name if isinstance(d, Node) else d.get("name")
+
+
 def _models(parent) -> list:
     return [c for c in parent if isinstance(c.tag, str) and c.tag in MODEL_TAGS]
 
 
-def _output_fields(model) -> list:
-    out = model.find("Output")
-    return out.findall("OutputField") if out is not None else []
+def _typed_model(el) -> Model:
+    """A model element as a typed ``Model``. When it does not read as a whole (a bad attribute
+    somewhere: the schema pass reports it), each child is read on its own: a part that does
+    not read is kept as a ``Fragment`` (checked on its elements), a nested model or a
+    Segmentation that does not read is rebuilt part by part the same way, so one bad attribute
+    hides no other finding."""
+    node = _read(Model, el)
+    if node is not None:
+        return node
+    classes = model_child_classes()
+    content = []
+    for child in el:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        if tag in MODEL_TAGS:
+            content.append(_typed_model(child))
+        elif tag == "Segmentation":
+            content.append(_read(Segmentation, child) or _lenient_segmentation(child))
+        else:
+            cls = classes.get(tag)
+            content.append((_read(cls, child) if cls is not None else None) or Fragment(child))
+    common = {}
+    for a in MODEL_ATTRS:
+        try:
+            common[a.py] = attribute(el, a)
+        except DocumentError:
+            common[a.py] = None
+    return Model(tag=el.tag, attributes=tuple((k, v) for k, v in el.attrib.items()
+                                              if k not in {a.xml for a in MODEL_ATTRS}
+                                              and k[:2] != "x-"),
+                 content=schema_order(content), line=el.sourceline, **common)
+
+
+def _lenient_segmentation(el) -> Segmentation:
+    """A Segmentation that does not read as a whole, segment by segment (see
+    ``_typed_model``); its attributes are not needed by the checks."""
+    lt = el.find("LocalTransformations")
+    segments = []
+    for seg in el.findall("Segment"):
+        kw: dict[str, Any] = {"id": seg.get("id"), "line": seg.sourceline}
+        for child in seg:
+            tag = child.tag
+            if not isinstance(tag, str):
+                continue
+            if tag in MODEL_TAGS:
+                kw["model"] = _typed_model(child)
+            elif tag == "VariableWeight":
+                kw["variable_weight"] = _read(VariableWeight, child) or Fragment(child)
+            elif tag in PREDICATE_CLASSES:
+                kw["predicate"] = _read(PREDICATE_CLASSES[tag], child) or Fragment(child)
+        segments.append(Segment(**kw))
+    return Segmentation(local_transformations=_read(LocalTransformations, lt)
+                        if lt is not None else None,
+                        segments=tuple(segments), line=el.sourceline)
 
 
 def _cycles(deps: dict[str, set[str]]) -> list[list[str]]:
