@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.cluster import KMeans, MiniBatchKMeans
 
 from portmodel.pmml import objects as O
+from portmodel.pmml.objects import clustering as C
 
 from . import pmml_builder as B
 from .context import Context
@@ -23,16 +24,15 @@ class ClusteringSpec:
     probabilities: bool = False
 
     def pmml(self, w: Any, out: Any) -> Any:
-        fields = [B.el("ClusteringField", {"field": f}) for f in self.fields]
-        clusters = [B.el("Cluster", {"id": k, "name": str(k)}, B.array(list(c)))
+        fields = [C.ClusteringField(field=f) for f in self.fields]
+        clusters = [C.Cluster(id=str(k), name=str(k), array=B.array(list(c)))
                     for k, c in enumerate(self.centers)]
         out = O.Output(fields=(O.OutputField(name=w.doc.target, optype="categorical",
                                              data_type="string", feature="predictedValue"),))
         return B.model("ClusteringModel", "clustering",
                        {"modelClass": "centerBased", "numberOfClusters": len(self.centers)},
                        w.schema(self.fields, target=False), out,
-                       B.el("ComparisonMeasure", {"kind": "distance"},
-                            B.el("squaredEuclidean")),
+                       C.ComparisonMeasure(kind="distance", measure=C.SquaredEuclidean()),
                        *fields, *clusters)
 
 

@@ -9,6 +9,9 @@ from typing import Any
 import numpy as np
 from sklearn.naive_bayes import GaussianNB
 
+from portmodel.pmml.objects import naive_bayes as NB
+from portmodel.pmml.objects.distributions import GaussianDistribution
+
 from . import pmml_builder as B
 from .context import Context
 from .registry import model
@@ -25,21 +28,17 @@ class NaiveBayesSpec:
     variances: np.ndarray
 
     def pmml(self, w: Any, out: Any) -> Any:
-        inputs = []
-        for i, f in enumerate(self.fields):
-            stats = [B.el("TargetValueStat", {"value": B.text(c)}, B.el(
-                "GaussianDistribution", {"mean": float(self.means[k, i]),
-                                         "variance": float(self.variances[k, i])}))
-                for k, c in enumerate(self.classes)]
-            inputs.append(B.el("BayesInput", {"fieldName": f},
-                               B.el("TargetValueStats", None, *stats)))
-        counts = [B.el("TargetValueCount", {"value": B.text(c), "count": float(p)})
-                  for c, p in zip(self.classes, self.priors)]
+        inputs = tuple(NB.BayesInput(field_name=f, target_value_stats=NB.TargetValueStats(
+            stats=tuple(NB.TargetValueStat(value=B.text(c), distribution=GaussianDistribution(
+                mean=float(self.means[k, i]), variance=float(self.variances[k, i])))
+                for k, c in enumerate(self.classes))))
+            for i, f in enumerate(self.fields))
+        counts = NB.TargetValueCounts(counts=tuple(
+            NB.TargetValueCount(value=B.text(c), count=float(p))
+            for c, p in zip(self.classes, self.priors)))
         return B.model("NaiveBayesModel", "classification", {"threshold": 0},
-                       w.schema(self.fields), out,
-                       B.el("BayesInputs", None, *inputs),
-                       B.el("BayesOutput", {"fieldName": w.doc.target},
-                            B.el("TargetValueCounts", None, *counts)))
+                       w.schema(self.fields), out, NB.BayesInputs(inputs=inputs),
+                       NB.BayesOutput(field_name=w.doc.target, counts=counts))
 
 
 @model(GaussianNB)

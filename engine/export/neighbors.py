@@ -21,10 +21,14 @@ from typing import Any
 import numpy as np
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 
+from portmodel.pmml.objects import clustering as C
+
 from . import pmml_builder as B
 from .context import Context
 from .registry import model
 
+#: the measure element of each metric the document names (minkowski takes its p)
+_MEASURES = {"euclidean": C.Euclidean, "cityBlock": C.CityBlock, "chebychev": C.Chebychev}
 #: PMML's weight threshold for distance weights (see the module docstring)
 WEIGHT_THRESHOLD = 1e-300
 
@@ -62,15 +66,15 @@ class NeighborsSpec:
         cols = [f"x{i}" for i in range(len(self.fields))]
         rows = [dict(zip(cols + ["y"], list(map(float, x)) + [v]))
                 for x, v in zip(self.X, self.y.tolist())]
-        pairs = [B.el("InstanceField", {"field": f, "column": c})
-                 for f, c in zip(self.fields, cols)]
-        pairs.append(B.el("InstanceField", {"field": w.doc.target, "column": "y"}))
-        training = B.el("TrainingInstances", {"recordCount": len(rows)},
-                        B.el("InstanceFields", None, *pairs), B.inline_table(rows))
-        metric = B.el(self.metric, {"p-parameter": float(self.p)} if self.metric == "minkowski"
-                      else None)
-        measure = B.el("ComparisonMeasure", {"kind": "distance"}, metric)
-        inputs = B.el("KNNInputs", None, *[B.el("KNNInput", {"field": f}) for f in self.fields])
+        pairs = [C.InstanceField(field=f, column=c) for f, c in zip(self.fields, cols)]
+        pairs.append(C.InstanceField(field=w.doc.target, column="y"))
+        training = C.TrainingInstances(record_count=len(rows),
+                                       instance_fields=C.InstanceFields(fields=tuple(pairs)),
+                                       table=B.inline_table(rows))
+        metric = C.Minkowski(p=float(self.p)) if self.metric == "minkowski" else \
+            _MEASURES[self.metric]()
+        measure = C.ComparisonMeasure(kind="distance", measure=metric)
+        inputs = C.KNNInputs(inputs=tuple(C.KNNInput(field=f) for f in self.fields))
         return B.model("NearestNeighborModel", function, {
             "numberOfNeighbors": self.k,
             "continuousScoringMethod": "weightedAverage" if self.weighted else "average",

@@ -21,6 +21,7 @@ import numpy as np
 from sklearn.svm import SVC, SVR, NuSVC, NuSVR
 
 from portmodel.pmml import objects as O
+from portmodel.pmml.objects import svm as S
 
 from . import pmml_builder as B
 from .context import Context
@@ -43,22 +44,23 @@ class SVMSpec:
     pmml_probabilities: bool = False
 
     def pmml(self, w: Any, out: Any) -> Any:
-        vfields = B.el("VectorFields", {"numberOfFields": len(self.fields)},
-                       *[O.FieldRef(field=f) for f in self.fields])
-        inst = [B.el("VectorInstance", {"id": i}, B.array(list(map(float, v))))
-                for i, v in enumerate(self.vectors)]
-        vd = B.el("VectorDictionary", {"numberOfVectors": len(self.vectors)}, vfields, *inst)
-        machines = []
-        for target, alt, icpt, coefs in self.machines:
-            sv = B.el("SupportVectors", {"numberOfSupportVectors": len(coefs),
-                                         "numberOfAttributes": len(self.fields)},
-                      *[B.el("SupportVector", {"vectorId": i}) for i, _ in coefs])
-            cs = B.el("Coefficients", {"numberOfCoefficients": len(coefs),
-                                       "absoluteValue": icpt},
-                      *[B.el("Coefficient", {"value": c}) for _, c in coefs])
-            machines.append(B.el("SupportVectorMachine", {
-                "targetCategory": None if target is None else B.text(target),
-                "alternateTargetCategory": None if alt is None else B.text(alt)}, sv, cs))
+        n_fields = len(self.fields)
+        vd = S.VectorDictionary(
+            number_of_vectors=len(self.vectors),
+            vector_fields=S.VectorFields(number_of_fields=n_fields, fields=tuple(
+                O.FieldRef(field=f) for f in self.fields)),
+            instances=tuple(S.VectorInstance(id=str(i), array=B.array(list(map(float, v))))
+                            for i, v in enumerate(self.vectors)))
+        machines = tuple(S.SupportVectorMachine(
+            target_category=None if target is None else B.text(target),
+            alternate_target_category=None if alt is None else B.text(alt),
+            support_vectors=S.SupportVectors(
+                number_of_support_vectors=len(coefs), number_of_attributes=n_fields,
+                vectors=tuple(S.SupportVector(vector_id=str(i)) for i, _ in coefs)),
+            coefficients=S.Coefficients(
+                number_of_coefficients=len(coefs), absolute_value=icpt,
+                coefficients=tuple(S.Coefficient(value=c) for _, c in coefs)))
+            for target, alt, icpt, coefs in self.machines)
         return B.model("SupportVectorMachineModel", self.function, {
             "classificationMethod": "OneAgainstOne" if self.function == "classification"
             else None},
@@ -69,14 +71,13 @@ def _kernel(est: Any, ctx: Context) -> Any:
     k = est.kernel
     g = float(est._gamma)
     if k == "linear":
-        return B.el("LinearKernelType")
+        return S.LinearKernelType()
     if k == "rbf":
-        return B.el("RadialBasisKernelType", {"gamma": g})
+        return S.RadialBasisKernelType(gamma=g)
     if k == "poly":
-        return B.el("PolynomialKernelType", {"gamma": g, "coef0": float(est.coef0),
-                                             "degree": float(est.degree)})
+        return S.PolynomialKernelType(gamma=g, coef0=float(est.coef0), degree=float(est.degree))
     if k == "sigmoid":
-        return B.el("SigmoidKernelType", {"gamma": g, "coef0": float(est.coef0)})
+        return S.SigmoidKernelType(gamma=g, coef0=float(est.coef0))
     raise ctx.fail(est, f"kernel={k!r}")
 
 
