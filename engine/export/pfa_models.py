@@ -17,17 +17,19 @@ def _d(v: float) -> dict:
 
 
 def _kernel(kernel: Any, fail) -> dict:
-    """The PMML kernel element as a PFA kernel function of (support vector, datum)."""
-    tag = kernel.tag.rsplit("}", 1)[-1]
-    g = float(kernel.get("gamma", 1.0))
-    c0 = float(kernel.get("coef0", 0.0))
+    """The PMML kernel (an object-model kernel type: ``objects.svm.KERNELS``) as a PFA kernel
+    function of (support vector, datum)."""
+    tag = kernel.XML.tag
+    gamma, coef0 = getattr(kernel, "gamma", None), getattr(kernel, "coef0", None)
+    g = 1.0 if gamma is None else float(gamma)
+    c0 = 0.0 if coef0 is None else float(coef0)
     body: Any
     if tag == "LinearKernelType":
         body = {"m.kernel.linear": ["sv", "dat"]}
     elif tag == "RadialBasisKernelType":
         body = {"m.kernel.rbf": ["sv", "dat", _d(g)]}
     elif tag == "PolynomialKernelType":
-        body = {"m.kernel.poly": ["sv", "dat", _d(g), _d(c0), _d(float(kernel.get("degree")))]}
+        body = {"m.kernel.poly": ["sv", "dat", _d(g), _d(c0), _d(float(kernel.degree))]}
     elif tag == "SigmoidKernelType":
         body = {"m.kernel.sigmoid": ["sv", "dat", _d(g), _d(c0)]}
     else:
