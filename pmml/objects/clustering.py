@@ -234,62 +234,55 @@ class Lambda(Node):
     XML: ClassVar[Spec] = Spec("Lambda", children=(Child("array", (Array,)),))
 
 
+#: the attributes every Gaussian process kernel has
 _GP_ATTRS = (Attr("description", "description"), Attr("gamma", "gamma", NUMBER),
              Attr("noise_variance", "noiseVariance", NUMBER))
+_LAMBDAS = (Child("lambdas", (Lambda,), True),)
 
 
 @dataclass(frozen=True, slots=True)
-class RadialBasisKernel(BodyPart):
+class GaussianProcessKernel(BodyPart):
+    """The fields every Gaussian process kernel has (``_GP_ATTRS``); the four kernels add
+    their own: a RadialBasisKernel its one ``lambda``, the others their Lambda arrays (and the
+    GeneralizedExponentialKernel its ``degree``)."""
+
     description: str | None = None
     gamma: float | None = None
     noise_variance: float | None = None
-    lambda_: float | None = None
     extensions: tuple[Fragment, ...] = ()
     vendor: tuple[tuple[str, str], ...] = ()
     line: int | None = line_field()
+
+
+@dataclass(frozen=True, slots=True)
+class RadialBasisKernel(GaussianProcessKernel):
+    lambda_: float | None = None
     XML: ClassVar[Spec] = Spec("RadialBasisKernel",
                                _GP_ATTRS + (Attr("lambda_", "lambda", NUMBER),))
 
 
 @dataclass(frozen=True, slots=True)
-class ARDSquaredExponentialKernel(BodyPart):
-    description: str | None = None
-    gamma: float | None = None
-    noise_variance: float | None = None
+class LambdaKernel(GaussianProcessKernel):
+    """A kernel with one length scale per input (its Lambda arrays)."""
+
     lambdas: tuple[Lambda, ...] = ()
-    extensions: tuple[Fragment, ...] = ()
-    vendor: tuple[tuple[str, str], ...] = ()
-    line: int | None = line_field()
-    XML: ClassVar[Spec] = Spec("ARDSquaredExponentialKernel", _GP_ATTRS,
-                               (Child("lambdas", (Lambda,), True),))
 
 
 @dataclass(frozen=True, slots=True)
-class AbsoluteExponentialKernel(BodyPart):
-    description: str | None = None
-    gamma: float | None = None
-    noise_variance: float | None = None
-    lambdas: tuple[Lambda, ...] = ()
-    extensions: tuple[Fragment, ...] = ()
-    vendor: tuple[tuple[str, str], ...] = ()
-    line: int | None = line_field()
-    XML: ClassVar[Spec] = Spec("AbsoluteExponentialKernel", _GP_ATTRS,
-                               (Child("lambdas", (Lambda,), True),))
+class ARDSquaredExponentialKernel(LambdaKernel):
+    XML: ClassVar[Spec] = Spec("ARDSquaredExponentialKernel", _GP_ATTRS, _LAMBDAS)
 
 
 @dataclass(frozen=True, slots=True)
-class GeneralizedExponentialKernel(BodyPart):
-    description: str | None = None
-    gamma: float | None = None
-    noise_variance: float | None = None
+class AbsoluteExponentialKernel(LambdaKernel):
+    XML: ClassVar[Spec] = Spec("AbsoluteExponentialKernel", _GP_ATTRS, _LAMBDAS)
+
+
+@dataclass(frozen=True, slots=True)
+class GeneralizedExponentialKernel(LambdaKernel):
     degree: float | None = None
-    lambdas: tuple[Lambda, ...] = ()
-    extensions: tuple[Fragment, ...] = ()
-    vendor: tuple[tuple[str, str], ...] = ()
-    line: int | None = line_field()
     XML: ClassVar[Spec] = Spec("GeneralizedExponentialKernel",
-                               _GP_ATTRS + (Attr("degree", "degree", NUMBER),),
-                               (Child("lambdas", (Lambda,), True),))
+                               _GP_ATTRS + (Attr("degree", "degree", NUMBER),), _LAMBDAS)
 
 
 GP_KERNELS = (RadialBasisKernel, ARDSquaredExponentialKernel, AbsoluteExponentialKernel,
