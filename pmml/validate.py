@@ -309,7 +309,6 @@ class _Checker:
         self.check_cycles(glob)
         for model in _models(root):
             self.check_model(_typed_model(model), scope)
-        self.check_score_distributions()
 
     def declare(self, derived: list, scope: dict, where: str) -> None:
         """Add DerivedFields (typed, or elements that do not read) to scope, reporting names
@@ -403,6 +402,7 @@ class _Checker:
                 pred = node.predicate(i)
                 if pred is not None:
                     self.check_node(pred, scope)
+            self.check_tree_distributions(node)
             return
         for n in node.walk():
             if getattr(n, "REFS", ()):
@@ -595,16 +595,18 @@ class _Checker:
             self.add_at(names[cyc[0]], "derived fields form a cycle: " + " -> ".join(cyc))
 
     # -- probabilities
-    def check_score_distributions(self) -> None:
-        """TreeModel Nodes (still elements; a typed rule's are checked in ``check_node``)."""
-        for parent in self.root.iter("Node"):
-            probs = [sd.get("probability") for sd in parent.findall("ScoreDistribution")]
-            try:
-                probs = [None if p is None else float(p) for p in probs]
-            except ValueError:
-                continue   # the schema reports the bad number
-            self.check_probabilities(parent.sourceline, parent.tag,
-                                     f"<{parent.tag}{_ident(parent)}>", probs)
+    def check_tree_distributions(self, nodes: TreeNodes) -> None:
+        """The ScoreDistribution probabilities of each Node of a typed tree (its flat
+        columns), as ``check_probabilities`` checks a rule's."""
+        by_node: dict[int, list[float | None]] = {}
+        for i, p in zip(nodes.sd_node, nodes.sd_probability):
+            by_node.setdefault(i, []).append(p)
+        for i, probs in by_node.items():
+            ident = next((f" {k}={v!r}" for k, v in (("id", nodes.id[i]),
+                                                      ("score", nodes.score[i]))
+                          if v is not None), "")
+            line = nodes.lines[i] if i < len(nodes.lines) else None
+            self.check_probabilities(line, "Node", f"<Node{ident}>", probs)
 
     def check_probabilities(self, line: int | None, tag: str, what: str,
                             probs: list[float | None]) -> None:
@@ -636,13 +638,6 @@ def _unknown(tag: str, attr: str, ref: str) -> str:
     if attr == "field":
         return f"<{tag}> refers to unknown field {ref!r}"
     return f"<{tag}> {attr}={ref!r} names no known field"
-
-
-def _ident(el) -> str:
-    for key in ("id", "score"):
-        if el.get(key) is not None:
-            return f" {key}={el.get(key)!r}"
-    return ""
 
 
 def _name(d) -> str | None:
