@@ -267,33 +267,34 @@ class _Checker:
         self.root = root
         self.out: list[Problem] = []
 
-    def add(self, el, message: str, severity: str = ERROR) -> None:
-        tag = el.tag if el is not None and isinstance(el.tag, str) else None
-        self.out.append(Problem(el.sourceline if el is not None else None, tag, message, severity))
-
     def add_at(self, node, message: str, severity: str = ERROR) -> None:
-        """A problem at an object-model node, a Model (or an element; ``location``)."""
+        """A problem at an object-model node or a Model (or at the element of a part that
+        does not read): its element name and line (``location``)."""
         self.out.append(Problem(line_of(node), tag_of(node), message, severity))
 
     # -- document level
     def run(self) -> None:
         root = self.root
-        scope: dict[str, tuple[Any, FieldInfo | None]] = {}   # name -> (defining element, info)
+        # name -> (its typed DataField or DerivedField, or the element of one that does not
+        # read, and what the compiler knows of it)
+        scope: dict[str, tuple[Any, FieldInfo | None]] = {}
         dd = root.find("DataDictionary")
         for df in (dd.findall("DataField") if dd is not None else []):
-            name = df.get("name")
+            node = _read(DataField, df)
+            definer = node if node is not None else df
+            name = _name(definer)
             if not name:
                 continue
             if name in scope:
-                self.add(df, f"duplicate DataField name {name!r} (first at line "
-                             f"{scope[name][0].sourceline})")
+                self.add_at(definer, f"duplicate DataField name {name!r} (first at line "
+                                     f"{line_of(scope[name][0])})")
                 continue
             try:
-                info = data_field_info(read_node(DataField, df))
+                info = data_field_info(node if node is not None else read_node(DataField, df))
             except DocumentError as exc:
-                self.add(df, _bare(exc))
+                self.add_at(df, _bare(exc))
                 info = None
-            scope[name] = (df, info)
+            scope[name] = (definer, info)
         td = root.find("TransformationDictionary")
         functions = td.findall("DefineFunction") if td is not None else []
         self.check_functions(functions, scope)
@@ -332,37 +333,39 @@ class _Checker:
 
     # -- functions
     def check_functions(self, functions: list, scope: dict) -> None:
+        """DefineFunctions (read typed; the element of one that does not read): names and
+        parameter names once each, bodies naming only parameters, no call cycles."""
         seen: dict[str, Any] = {}
         calls: dict[str, set[str]] = {}
         for fn in functions:
-            name = fn.get("name")
+            node = _read(DefineFunction, fn)
+            name = _name(node if node is not None else fn)
             if name in seen:
-                self.add(fn, f"duplicate DefineFunction {name!r} (first at line "
-                             f"{seen[name].sourceline})")
+                self.add_at(node if node is not None else fn, f"duplicate DefineFunction "
+                            f"{name!r} (first at line {line_of(seen[name])})")
                 continue
-            seen[name] = fn
+            seen[name] = node if node is not None else fn
             params: dict[str, tuple[Any, None]] = {}
-            for p in fn.findall("ParameterField"):
-                if p.get("name") in params:
-                    self.add(p, f"duplicate ParameterField {p.get('name')!r} in function {name!r}")
-                params[p.get("name")] = (p, None)
-            body = _read(DefineFunction, fn)
-            body = body.expression if body is not None else None
-            for node, _attr, ref in (body.references() if body is not None else ()):
+            for p in (node.parameters if node is not None else fn.findall("ParameterField")):
+                if _name(p) in params:
+                    self.add_at(p, f"duplicate ParameterField {_name(p)!r} in function {name!r}")
+                params[_name(p)] = (p, None)
+            body = node.expression if node is not None else None
+            for sub, _attr, ref in (body.references() if body is not None else ()):
                 if ref in params:
                     continue
-                tag = node.XML.tag
+                tag = sub.XML.tag
                 if ref in scope:
-                    self.add_at(node, f"<{tag}> in function {name!r} refers to field {ref!r}, "
-                                      "which is not one of its parameters", WARNING)
+                    self.add_at(sub, f"<{tag}> in function {name!r} refers to field {ref!r}, "
+                                     "which is not one of its parameters", WARNING)
                 else:
-                    self.add_at(node, f"<{tag}> refers to unknown field {ref!r} (function "
-                                      f"{name!r} has parameters: {', '.join(params) or 'none'})")
+                    self.add_at(sub, f"<{tag}> refers to unknown field {ref!r} (function "
+                                     f"{name!r} has parameters: {', '.join(params) or 'none'})")
             calls[name] = ({n.function for n in body.walk() if isinstance(n, Apply)}
                            if body is not None else {a.get("function") for a in fn.iter("Apply")})
         for cyc in _cycles({k: v & set(calls) for k, v in calls.items()}):
-            self.add(seen[cyc[0]], "user-defined functions call each other in a cycle: "
-                                   + " -> ".join(cyc))
+            self.add_at(seen[cyc[0]], "user-defined functions call each other in a cycle: "
+                                      + " -> ".join(cyc))
 
     # -- references
     def check_refs(self, el, scope: dict, skip_models: bool = False) -> None:
@@ -390,7 +393,7 @@ class _Checker:
             for attr in REF_ATTRS.get(tag, ()):
                 ref = node.get(attr)
                 if ref is not None and ref not in scope:
-                    self.add(node, _unknown(tag, attr, ref))
+                    self.add_at(node, _unknown(tag, attr, ref))
             stack.extend(reversed([c for c in node if isinstance(c.tag, str)]))
 
     def check_node(self, node, scope: dict) -> None:
@@ -641,7 +644,8 @@ def _unknown(tag: str, attr: str, ref: str) -> str:
 
 
 def _name(d) -> str | None:
-    """The name of a typed DerivedField or of an element."""
+    """The name of a typed node (DataField, DerivedField, DefineFunction, ParameterField) or
+    of the element of one that does not read."""
     return d.name if isinstance(d, Node) else d.get("name")
 
 
