@@ -100,8 +100,9 @@ _BODIES: dict[str, type] = {}
 
 def typed_bodies() -> dict[str, type]:
     """tag -> object-model class of the model body parts the reader types (RegressionTable,
-    RuleSet, Characteristics, Item, ...): their checks read the typed node. Bodies the reader
-    keeps as fragments (TreeModel nodes, ...) are checked on their elements; a body becomes
+    RuleSet, Characteristics, Item, a TreeModel's Node tree, ...): ``check_model`` checks them
+    on their typed nodes (``check_node``); a body the reader keeps as a fragment (a model type
+    without classes, or a part that does not read) is checked on its elements. A body becomes
     typed here as soon as ``objects.models.model_child_classes`` registers its class."""
     if not _BODIES:
         _BODIES.update({tag: cls for tag, cls in model_child_classes().items()
