@@ -166,3 +166,21 @@ def test_segment_models_see_their_siblings_outputs_and_the_documents_fields():
         problems = validate(corpus(name))
         assert not [p for p in problems if "unknown field" in p.message
                     or "names no" in p.message or "duplicate" in p.message], name
+
+
+def test_segment_model_findings_survive_a_bad_attribute_in_another_segment():
+    """A bad number in the SVM segment (the schema pass reports it) leaves the ensemble
+    unreadable as a whole: it is then read segment by segment, and the tree segment's duplicate
+    MiningField is still found."""
+    original = corpus("knime/pmml/ModelEnsembleIris.pmml")
+    text = changed(original, '<MiningField invalidValueTreatment="asIs" name="Sepal_Width"/>\n'
+                   '            <MiningField invalidValueTreatment="asIs" name="Petal_Length"/>',
+                   '<MiningField invalidValueTreatment="asIs" name="Sepal_Width"/>\n'
+                   '            <MiningField invalidValueTreatment="asIs" name="Sepal_Width"/>')
+    text = changed(text, '<Coefficients absoluteValue="-1.4496005148787394"',
+                   '<Coefficients absoluteValue="minus one"')
+    problems = validate(text)
+    assert any(p.severity == ERROR and p.line == line_of(text, 'absoluteValue="minus one"')
+               for p in problems)
+    assert [p.line for p in problems if "duplicate MiningField 'Sepal_Width'" in p.message] \
+        == [40]
