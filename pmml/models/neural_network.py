@@ -25,6 +25,7 @@ the block's rows contiguous, so the rows fill the vector lanes), the blocks on e
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -52,7 +53,7 @@ NORMALIZATIONS = ("none", "simplemax", "softmax")
 # Above this many inputs per layer the weighted sums use BLAS; below it they accumulate one input
 # at a time in document order, which reproduces the reference engine's rounding bit for bit.
 ORDERED_SUM_MAX_INPUTS = 64
-ROW_BLOCK = 2048      # rows scored through the whole network at a time
+ROW_BLOCK = 4096      # rows scored through the whole network at a time
 
 
 def activate(name: str, z: np.ndarray, threshold: float = 0.0, leakage: float | None = None) -> np.ndarray:
@@ -478,7 +479,7 @@ class NeuralNetwork(CompiledModel):
         columns (``column_block``); nan_missing: a NaN input makes its row missing (the
         user's double columns), else missing holds the missing rows already."""
         plan = self.plan
-        a = np.empty((self.total, hi - lo))
+        a = _scratch(self.total, hi - lo)
         kern.network_inputs(flat, off, lo, a, missing[lo:hi], nan_missing)
         for l0, l1, post in plan.steps:
             if l1 > l0:
@@ -507,13 +508,17 @@ class NeuralNetwork(CompiledModel):
                 y = _denormalize(self.denorm, y)
                 missing = missing | np.isnan(y)
             return regression_result(y, missing, self.target_type)
-        probs = {c: np.where(missing, np.nan, out[j]) for j, c in enumerate(self.out_cats)}
+        some_missing = bool(missing.any())
+        if some_missing:
+            out[:, missing] = np.nan           # (out is this call's own: rows are the probabilities)
+        probs = {c: out[j] for j, c in enumerate(self.out_cats)}
         best = first_max(list(out))
         res = classification_result(scope.n, self.out_cats, probs, missing, self.target_type,
                                     best=best)
-        ids = np.array(self.out_ids, dtype=object)[best]
-        ids[missing] = None
-        res.extra["entityId"] = ids
+        # the winning neuron's id, None (the table's last entry) where the row is missing
+        table = np.array(self.out_ids + [None], dtype=object)
+        res.extra["entityId"] = table[np.where(missing, len(self.out_ids), best)
+                                      if some_missing else best]
         return res
 
 
@@ -575,6 +580,23 @@ class BlockPlan:
             steps.append((lo, len(layers), None))
         return cls(bounds, np.array(codes, np.int64), np.array(params, float), ptr, idx_all,
                    np.concatenate(w) if w else np.zeros(0), bias, group, steps)
+
+
+_SCRATCH = threading.local()
+_SCRATCH_MAX = 1 << 22     # doubles (32 MB): a larger block is not kept
+
+
+def _scratch(rows: int, cols: int) -> np.ndarray:
+    """An uninitialized (rows, cols) block, reusing this thread's buffer: a block's activations
+    live only while the block is scored, and fresh memory of this size costs a page fault per
+    4 KB on every block."""
+    size = rows * cols
+    if size > _SCRATCH_MAX:
+        return np.empty((rows, cols))
+    buf = getattr(_SCRATCH, "buf", None)
+    if buf is None or buf.size < size:
+        buf = _SCRATCH.buf = np.empty(size)
+    return buf[:size].reshape(rows, cols)
 
 
 def _layer_input(layer: Layer, acts: np.ndarray) -> np.ndarray:
