@@ -15,12 +15,15 @@ The product x @ W of a layer with few inputs is accumulated as rank-1 updates, o
 in document order: the same additions, in the same order, as the reference engine's, so results
 agree to the last bit (BLAS reorders and fuses them, which moves saturated logistic outputs by a
 few ulps, outside the 1e-15 tolerance of the KNIME conformance case). Wide layers use BLAS.
-With numba (``_kernels_numba.layer_forward_t``) those sums, and the activations that are plain
-arithmetic, run in one compiled loop; transcendental activations stay numpy's. Rows go through
-the network in blocks that stay in cache, the activations neuron-major (a neuron's values over
-the block's rows contiguous, so the rows fill the vector lanes), the blocks on every core
-(``kernels.run_blocks``). A network with a wide layer keeps the row-major path
-(``layer_forward`` for its small layers) in one block, for BLAS's sake.
+With numba, rows go through the network in blocks of ROW_BLOCK rows on every core
+(``run_blocks``), the activations neuron-major (a neuron's values over the block's rows
+contiguous, so the rows fill the vector lanes): ``_kernels_numba.network_inputs`` copies the
+block's inputs (read in place from the user's double columns when the inputs are those fields,
+a NaN marking the row missing), then ``network_forward`` runs every layer up to one that numpy
+finishes (a transcendental activation, a normalization, radialBasis) in one call, tile by tile,
+four neurons with the same inputs at a time (each input value loaded once for the four; the
+sums still in document order, without fused multiply-adds). A network with a wide layer keeps
+the row-major path (``layer_forward`` for its small layers) in one block, for BLAS's sake.
 """
 from __future__ import annotations
 
