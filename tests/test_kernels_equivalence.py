@@ -185,6 +185,17 @@ def test_network_inputs_copy_and_mark_missing_rows(rows, nan_missing):
     assert (a[n_in:] == 7.0).all()
 
 
+@pytest.mark.parametrize("shape", [(1, 4096), (3, 1000), (1, 1), (2, 7)])
+def test_logistic_in_place_equals_activate(shape):
+    """The block path's in-place logistic gives activate's doubles (special values included)."""
+    rng = np.random.default_rng(shape[1])
+    z = values(rng, shape, special=0.2) * 100
+    want = nn.activate("logistic", z)
+    got = z.copy()
+    nn._logistic_in_place(got)
+    assert_bits(got, want)
+
+
 def network(rng: np.random.Generator, layers: list[tuple[int, str, str]], n_inputs: int,
             sparse: float, classes: int = 0) -> str:
     """A random feed-forward network document: layers of (neurons, activation, normalization);

@@ -93,6 +93,16 @@ def activate(name: str, z: np.ndarray, threshold: float = 0.0, leakage: float | 
     raise ValueError(name)
 
 
+def _logistic_in_place(z: np.ndarray) -> None:
+    """z = 1 / (1 + exp(-z)) in place: ``activate``'s operations on the same values (the same
+    numpy functions, so the same doubles), without a new array per step."""
+    with np.errstate(all="ignore"):
+        np.negative(z, out=z)
+        np.exp(z, out=z)
+        np.add(1.0, z, out=z)
+        np.divide(1.0, z, out=z)
+
+
 def normalize(method: str, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Normalize a layer's outputs (rows x neurons); also return rows where it is undefined."""
     bad = np.zeros(y.shape[0], bool)
@@ -494,6 +504,8 @@ class NeuralNetwork(CompiledModel):
             sl = slice(layer.start, layer.start + layer.size)
             if layer.activation == "radialBasis":
                 a[sl] = _radial_basis(layer, a[layer.src].T).T
+            elif layer.activation == "logistic":
+                _logistic_in_place(a[sl])
             elif plan.act[post] == 0:               # transcendental: numpy's functions
                 a[sl] = activate(layer.activation, a[sl], layer.threshold, layer.leakage)
             if layer.normalization != "none":      # row reductions: on a row-major copy
