@@ -41,12 +41,39 @@ def decode_text(arrow: Any) -> np.ndarray:
     return words[encoded.indices.fill_null(len(words) - 1).to_numpy()]
 
 
+def _block_rows(frame: Any) -> dict[int, np.ndarray]:
+    """Column position -> its values, read-only, for the columns pandas keeps in 2-D numpy
+    blocks of a plain dtype (numbers, booleans): rows of the block, the array ``to_numpy()``
+    of the column gives, without building a Series per column (which costs about 50 us each,
+    a millisecond for 20 columns). Reads pandas' block manager where it has one (pandas 1.x to
+    3.x); anything else is left to the Series path."""
+    mgr = getattr(frame, "_mgr", None)
+    out: dict[int, np.ndarray] = {}
+    try:
+        for blk in getattr(mgr, "blocks", ()):
+            vals = blk.values
+            if type(vals) is not np.ndarray or vals.ndim != 2 or vals.dtype.kind not in "biuf":
+                continue
+            for k, pos in enumerate(blk.mgr_locs.as_array):
+                row = vals[k].view()
+                row.flags.writeable = False
+                out[int(pos)] = row
+    except (AttributeError, TypeError, ValueError):
+        return {}
+    return out
+
+
 def frame_columns(frame: Any) -> Columns:
     """A pandas DataFrame's columns by (string) name; Arrow-backed text columns keep their Arrow
     array alongside their object array."""
     import pandas as pd
     cols = Columns()
-    for c in frame.columns:
+    rows = _block_rows(frame) if frame.columns.is_unique else {}
+    for i, c in enumerate(frame.columns):
+        row = rows.get(i)
+        if row is not None:
+            cols[str(c)] = row
+            continue
         s = frame[c]
         dtype = s.dtype
         arrow_backed = (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or (

@@ -153,7 +153,7 @@ def network_row(buf, n, lo, hi, ints, floats):
     pointers, inputs, per-layer offsets of both and of the biases, activation codes, first
     neurons; floats = weights, biases, activation parameters), neuron by neuron: the column plan's sums
     ((0 + x_0 w_0) + x_1 w_1) + ... + bias in connection order and its activation
-    (``layer_forward_t`` on one row, without its tiles of rows). With n > 0 the n inputs are
+    (``network_forward`` on one row, without its tiles of rows). With n > 0 the n inputs are
     checked first (False: one is not finite)."""
     for i in range(n):
         v = buf[i]

@@ -294,7 +294,8 @@ def _user_array(col: Col, failed: np.ndarray | None) -> np.ndarray:
     dt = col.data_type
     vals = col.values
     if dt in ("double", "float") and vals.dtype == float:
-        return np.where(missing, np.nan, vals)
+        # (a copy when nothing is missing: what np.where gives, in one pass)
+        return np.where(missing, np.nan, vals) if missing.any() else vals.copy()
     if dt == "integer" and vals.dtype == float:
         with np.errstate(invalid="ignore"):
             missing = missing | ~(np.abs(vals) < 2.0 ** 63)   # NaN and infinities: no integer

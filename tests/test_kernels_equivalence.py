@@ -126,24 +126,74 @@ def test_layer_forward_matches_rank_one_updates(act, leak, rows, sparse):
     assert_bits(got, expected)
 
 
-@pytest.mark.parametrize("act,leak", LAYER_ACTS)
-@pytest.mark.parametrize("rows", [1, 3, 4, 7, 1030])
-@pytest.mark.parametrize("sparse", [False, True])
-def test_neuron_major_layer_matches_rank_one_updates(act, leak, rows, sparse):
-    """layer_forward_t (activations neurons x rows, each neuron's connections as a list) gives
-    the numpy twin's doubles."""
-    acts, layer, expected = random_layer(rows * 11 + sparse, act, leak, rows, sparse,
-                                         bias_only=True)
-    n_in, src, weights, connected = layer.start, layer.src, layer.weights, layer.connected
-    j_of, s_of = np.nonzero(connected.T)
-    ptr = np.concatenate([[0], np.cumsum(connected.sum(axis=0))]).astype(np.int64)
+#: layers covering every activation code of the kernel, and one numpy finishes (logistic)
+KERNEL_NETWORK = [(9, "rectifier", "none"), (6, "rectifier", "none"), (5, "identity", "none"),
+                  (8, "threshold", "none"), (4, "square", "none"), (3, "reciprocal", "none"),
+                  (2, "Elliott", "none"), (3, "logistic", "none"), (2, "identity", "none")]
+
+
+@pytest.mark.parametrize("rows", [0, 1, 3, 511, 512, 513, 1100])
+@pytest.mark.parametrize("sparse", [0.0, 0.3])
+def test_network_forward_matches_rank_one_updates(rows, sparse):
+    """network_forward (every layer of a run over tiles of rows, four neurons with the same
+    inputs at a time) gives the numpy twin's doubles layer by layer, on inputs with special
+    values, for row counts around its tile (512 rows) and groups of four neurons or not
+    (layer sizes 9, 6, 5, 3, 2; sparse layers read different inputs per neuron)."""
+    rng = np.random.default_rng(rows * 3 + int(sparse * 10))
+    model = portmodel.load(network(rng, KERNEL_NETWORK, 7, sparse)).model
+    plan = model.plan
+    if sparse == 0.0:
+        assert (plan.group == 4).sum() == 2 + 1 + 1 + 2 + 1    # groups of four: the quad path
+    acts = values(rng, (rows, model.total))
+    expected = acts.copy()
+    for layer in model.layers:
+        sl = slice(layer.start, layer.start + layer.size)
+        expected[:, sl] = nn.activate(layer.activation, nn.weighted_sums(layer, expected),
+                                      layer.threshold, layer.leakage)
     got = np.ascontiguousarray(acts.T)
-    code, param = nn._kernel_activation(layer)
-    K.layer_forward_t(got, ptr, src[s_of].astype(np.int64), weights[s_of, j_of], layer.bias, code,
-                      param, n_in)
-    if code == 0:
-        got[n_in:] = nn.activate(act, got[n_in:], 0.25, leak)
+    for l0, l1, post in plan.steps:
+        K.network_forward(got, l0, l1, plan.bounds, plan.act, plan.param, plan.ptr, plan.idx,
+                          plan.w, plan.bias, plan.group)
+        if post is not None:
+            layer = model.layers[post]
+            sl = slice(layer.start, layer.start + layer.size)
+            got[sl] = nn.activate(layer.activation, got[sl], layer.threshold, layer.leakage)
     assert_bits(got.T, expected)
+
+
+@pytest.mark.parametrize("rows", [0, 1, 7, 300])
+@pytest.mark.parametrize("nan_missing", [True, False])
+def test_network_inputs_copy_and_mark_missing_rows(rows, nan_missing):
+    """network_inputs copies rows lo.. of the columns (read in place from a wider buffer) into
+    a block, marks the rows with a NaN input missing (nan_missing) on top of the rows known
+    missing, and zeroes every input of a missing row; others keep their values bit for bit
+    (infinities, -0.0 included)."""
+    rng = np.random.default_rng(rows + nan_missing)
+    lo, n_in, total = 5, 4, 9
+    buffer = values(rng, (n_in + 1, lo + rows + 3), special=0.1)
+    flat, off = column_block([buffer[2], buffer[0], buffer[4], buffer[1]])
+    cols = np.stack([buffer[2], buffer[0], buffer[4], buffer[1]])[:, lo:lo + rows]
+    known = rng.random(rows) < 0.1
+    miss = known.copy()
+    a = np.full((total, rows), 7.0)
+    found = K.network_inputs(flat, off, lo, a, miss, nan_missing)
+    want = known | (np.isnan(cols).any(axis=0) if nan_missing else False)
+    np.testing.assert_array_equal(miss, want)
+    assert found == bool(want.any())
+    expected = np.where(want, 0.0, cols)
+    assert_bits(a[:n_in], expected)
+    assert (a[n_in:] == 7.0).all()
+
+
+@pytest.mark.parametrize("shape", [(1, 4096), (3, 1000), (1, 1), (2, 7)])
+def test_logistic_in_place_equals_activate(shape):
+    """The block path's in-place logistic gives activate's doubles (special values included)."""
+    rng = np.random.default_rng(shape[1])
+    z = values(rng, shape, special=0.2) * 100
+    want = nn.activate("logistic", z)
+    got = z.copy()
+    nn._logistic_in_place(got)
+    assert_bits(got, want)
 
 
 def network(rng: np.random.Generator, layers: list[tuple[int, str, str]], n_inputs: int,
@@ -759,9 +809,10 @@ TWIN_CHECKS = {
     "neural.layer_forward": _call(test_layer_forward_matches_rank_one_updates,
                                   *[(a, lk, r, s) for a, lk in LAYER_ACTS for r in (1, 7)
                                     for s in (False, True)]),
-    "neural.layer_forward_t": _call(test_neuron_major_layer_matches_rank_one_updates,
-                                    *[(a, lk, r, s) for a, lk in LAYER_ACTS for r in (1, 7)
-                                      for s in (False, True)]),
+    "neural.network_forward": _call(test_network_forward_matches_rank_one_updates,
+                                    *[(r, s) for r in (1, 513) for s in (0.0, 0.3)]),
+    "neural.network_inputs": _call(test_network_inputs_copy_and_mark_missing_rows,
+                                   (7, True), (7, False)),
     "bayes.gauss_exponents": _call(test_gauss_exponents_match_numpy, (1,), (333,)),
     "bayes.add_terms": _call(test_add_terms_match_numpy, ()),
     "clustering.best_reference": _call(test_best_reference_matches_argmin, (True,), (False,)),

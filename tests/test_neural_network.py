@@ -410,54 +410,117 @@ def test_mlp_regressor_matches_sklearn(mlps):
 # ---------------------------------------------------------------- the input columns of a block
 
 
-def test_inputs_read_as_one_view_of_a_frames_float_block():
-    """A DataFrame's float columns (one block, in the network's input order) are copied into
-    each block of rows in one call; columns in another order, or separate arrays, take the
-    column-by-column copy. Every layout scores the hand-computed sums, across several blocks
-    and with missing inputs in them."""
+def _spy_raw_inputs(found: list):
+    """Patch NeuralNetwork._raw_inputs to record whether the user's columns were read in place."""
+    from portmodel.pmml.models import neural_network as nn
+    original = nn.NeuralNetwork._raw_inputs
+
+    def spy(self, scope):
+        cols = original(self, scope)
+        found.append(cols is not None)
+        return cols
+    return nn, original, spy
+
+
+def test_inputs_read_in_place_from_every_float_layout():
+    """Double inputs are read from the user's float64 columns in place (a DataFrame's float
+    block in any column order, or separate arrays), NaN marking a missing row; columns of
+    another type (integers) take the column-by-column path. Every layout scores the
+    hand-computed sums, across several blocks and with missing inputs in them."""
     from portmodel.pmml.models import neural_network as nn
     n = 2 * nn.ROW_BLOCK + 37
     rng = np.random.default_rng(11)
-    x1, x2 = rng.normal(size=n) * 100, rng.normal(size=n)
+    x1, x2 = np.round(rng.normal(size=n) * 100), rng.normal(size=n)
     x1[[3, nn.ROW_BLOCK + 5]] = np.nan
     expected = np.array([z_of(a, b) for a, b in zip(x1, x2)])   # NaN where x1 is
     model = portmodel.load(doc(one_neuron('activationFunction="identity"')))
     frame = pd.DataFrame({"x1": x1, "x2": x2})
     frame["c"] = "u"
-    found = []
-    original = nn.input_rows
-
-    def spy(cols):
-        rows = original(cols)
-        found.append(rows is not None)
-        if rows is not None:
-            assert np.array_equal(rows, np.stack(cols), equal_nan=True)
-        return rows
-
-    layouts = {"frame": frame, "reversed frame": pd.DataFrame({"x2": x2, "x1": x1, "c": "u"}),
-               "separate arrays": {"x1": x1.copy(), "x2": x2.copy(), "c": np.full(n, "u", object)}}
+    ints = np.nan_to_num(x1).astype(np.int64)
+    layouts = {"frame": (frame, True),
+               "reversed frame": (pd.DataFrame({"x2": x2, "x1": x1, "c": "u"}), True),
+               "separate arrays": ({"x1": x1.copy(), "x2": x2.copy(),
+                                    "c": np.full(n, "u", object)}, True),
+               "integer column": ({"x1": ints, "x2": x2, "c": np.full(n, "u", object)}, False)}
+    found: list = []
+    nn_mod, original, spy = _spy_raw_inputs(found)
     try:
-        nn.input_rows = spy
-        for name, data in layouts.items():
+        nn_mod.NeuralNetwork._raw_inputs = spy
+        for name, (data, in_place) in layouts.items():
             got = np.asarray(model.predict(data)["y"], float)
-            np.testing.assert_array_equal(got, expected, err_msg=name)
+            want = expected if in_place else np.array([z_of(a, b) for a, b in zip(ints, x2)])
+            np.testing.assert_array_equal(got, want, err_msg=name)
     finally:
-        nn.input_rows = original
+        nn_mod.NeuralNetwork._raw_inputs = original
     from portmodel.pmml.models.compute_backend import numba_enabled
     if numba_enabled():
-        assert found == [True, False, False]
+        assert found == [in_place for _, in_place in layouts.values()]
 
 
-def test_input_rows_only_for_equally_spaced_float_rows_of_one_buffer():
-    from portmodel.pmml.models.neural_network import input_rows
-    block = np.arange(12.0).reshape(3, 4)
-    view = input_rows([block[0], block[1], block[2]])
-    assert view is not None and np.array_equal(view, block) and not view.flags.writeable
-    assert input_rows([block[0], block[2]]) is not None           # every other row: still even
-    assert input_rows([block[2], block[1], block[0]]) is None     # backwards
-    assert input_rows([block[0], block[2], block[1]]) is None     # uneven
-    assert input_rows([block[0], block[1].copy()]) is None        # two buffers
-    part = input_rows([block[0, 1:], block[1, 1:]])                 # rows of a wider buffer
-    assert part is not None and np.array_equal(part, block[:2, 1:])
-    assert input_rows([block[0].astype(np.float32), block[1].astype(np.float32)]) is None
-    assert input_rows([block[:, 0], block[:, 1]]) is None         # strided columns
+@pytest.mark.parametrize("rows", ["0", "1", "block - 1", "block", "block + 1", "2 * block + 37"])
+def test_missing_inputs_anywhere_in_a_block(rows):
+    """Rows with a missing input (NaN) at the first and last row, on both sides of each block
+    boundary and mid-block get no prediction; every other row its own sums, for batch sizes
+    around the block size (0 and 1 rows included)."""
+    from portmodel.pmml.models import neural_network as nn
+    block = nn.ROW_BLOCK
+    n = eval(rows, {"block": block})
+    rng = np.random.default_rng(n)
+    x1, x2 = rng.normal(size=n) * 10, rng.normal(size=n)
+    for i in (0, n - 1, block - 1, block, block + 1, n // 2, 2 * block - 1):
+        if 0 < i < n - 1 or (i in (0, n - 1) and n > 1):
+            (x1 if i % 2 else x2)[i] = np.nan
+    expected = np.array([z_of(a, b) for a, b in zip(x1, x2)])
+    model = portmodel.load(doc(one_neuron('activationFunction="identity"')))
+    got = model.predict(pd.DataFrame({"x1": x1, "x2": x2, "c": "u"}))["y"].to_numpy(float)
+    assert len(got) == n
+    np.testing.assert_array_equal(got, expected)
+    if n == 1:      # one row, present
+        x1[0], x2[0] = 4.0, 2.0
+        got = model.predict(pd.DataFrame({"x1": x1, "x2": x2, "c": "u"}))["y"].to_numpy(float)
+        np.testing.assert_array_equal(got, [z_of(4.0, 2.0)])
+
+
+def test_inputs_the_mining_schema_or_dictionary_changes_take_the_column_path():
+    """A MiningField that replaces missing values, a declared missing value and an invalid
+    value (text in a double field) are the column path's: the in-place read declines them,
+    and the answers are those of the fields' treatments."""
+    n = 600
+    rng = np.random.default_rng(5)
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    x1[[1, 513]] = np.nan
+    plain = doc(one_neuron('activationFunction="identity"'))
+    replaced = plain.replace('<MiningField name="x1"/>',
+                             '<MiningField name="x1" missingValueReplacement="3"/>')
+    declared = plain.replace('<DataField name="x2" optype="continuous" dataType="double"/>',
+                             '<DataField name="x2" optype="continuous" dataType="double">'
+                             '<Value value="-999" property="missing"/></DataField>')
+    assert replaced != plain and declared != plain
+    x2_declared = x2.copy()
+    x2_declared[[7, 300]] = -999.0
+    text = np.array(list(x1), object)
+    text[4] = "abc"
+    c = np.full(n, "u", object)
+    found: list = []
+    nn_mod, original, spy = _spy_raw_inputs(found)
+    try:
+        nn_mod.NeuralNetwork._raw_inputs = spy
+        got = portmodel.load(replaced).predict({"x1": x1, "x2": x2, "c": c})["y"]
+        want = np.array([z_of(3.0 if a != a else a, b) for a, b in zip(x1, x2)])
+        np.testing.assert_array_equal(np.asarray(got, float), want)
+        got = portmodel.load(declared).predict({"x1": x1, "x2": x2_declared, "c": c})["y"]
+        want = np.array([z_of(a, b) for a, b in zip(x1, x2)])
+        want[[7, 300]] = np.nan
+        np.testing.assert_array_equal(np.asarray(got, float), want)
+        got = portmodel.load(plain).predict({"x1": text, "x2": x2, "c": c}, errors="mark")
+        want = np.array([z_of(a, b) for a, b in zip(x1, x2)])
+        want[4] = np.nan
+        np.testing.assert_array_equal(np.asarray(got["y"], float), want)
+        assert got["error"][4] is not None and got["error"][5] is None
+    finally:
+        nn_mod.NeuralNetwork._raw_inputs = original
+    from portmodel.pmml.models.compute_backend import numba_enabled
+    if numba_enabled():
+        assert found == [False, False, False]
+
+

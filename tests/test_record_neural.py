@@ -45,3 +45,31 @@ def test_sklearn_mlp_records(mlps, name):  # noqa: F811
     big = {k: v * 1e6 for k, v in X.iloc[1].to_dict().items()}     # saturated activations
     same_answer(fast, slow, big)
     same_answer(fast, slow, {k: np.nextafter(v, np.inf) for k, v in X.iloc[2].to_dict().items()})
+
+
+@pytest.mark.parametrize("name", ["iris_relu", "cancer_tanh"])
+def test_records_equal_the_rows_of_a_large_batch(mlps, name):  # noqa: F811
+    """predict(dict) answers bit for bit what a batch of several blocks of rows (threads, tiles
+    of rows, four neurons summed together, a few missing inputs) answers for the same row:
+    random rows and every row next to a tile or block boundary."""
+    from exact_util import canon
+    from portmodel.pmml.models import neural_network as nn
+    pipe, X, y, path = mlps[name]
+    fast, _ = pair(path)
+    rng = np.random.default_rng(17)
+    n = 2 * nn.ROW_BLOCK + 600
+    data = X.iloc[rng.integers(0, len(X), n)].reset_index(drop=True)
+    data = data * np.exp(rng.normal(scale=0.3, size=data.shape))       # rows of their own
+    data.iloc[rng.integers(0, n, 5), 1] = np.nan
+    batch = fast.predict(data)
+    near = {i + d for i in range(0, n, 512) for d in (-1, 0, 1)}
+    rows = sorted({int(i) for i in rng.integers(0, n, 150)} | {i for i in near if 0 <= i < n})
+    answered = 0
+    for i in rows:
+        rec = data.iloc[i].to_dict()
+        answered += fast._record_plan(rec) is not None
+        got = fast.predict(rec)
+        want = batch.iloc[i].to_dict()
+        assert list(got) == list(want), i
+        assert {k: canon(v) for k, v in got.items()} == {k: canon(v) for k, v in want.items()}, i
+    assert answered >= len(rows) - 5                   # the record plan answered them

@@ -28,6 +28,23 @@ def test_every_row_is_covered_once(n, block):
     assert sorted(spans) == [(lo, min(n, lo + block)) for lo in range(0, n, block)]
 
 
+def test_numba_num_threads_limits_the_threads(monkeypatch):
+    """NUMBA_NUM_THREADS=1 runs every block on the calling thread (what a caller pinning
+    numba to one thread expects); unset or invalid, the blocks use the CPUs."""
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "1")
+    assert kernels.cores() == 1
+    threads = set()
+    kernels.run_blocks(100, 3, lambda lo, hi: threads.add(threading.get_ident()))
+    assert threads == {threading.get_ident()}
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "x")
+    cpus = kernels.cores()
+    assert cpus >= 1
+    monkeypatch.delenv("NUMBA_NUM_THREADS")
+    assert kernels.cores() == cpus
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "100000")
+    assert kernels.cores() == cpus
+
+
 def test_an_exception_in_a_block_stops_the_rest_and_is_raised():
     done = []
     running = []

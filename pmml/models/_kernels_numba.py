@@ -115,105 +115,163 @@ def layer_forward(acts, src, dense, conn, weights, bias, act, param, start):
                     out[start + j] = _activation(z[r, j] + bias[j], act, param)
 
 
-_TILE = 256        # rows per pass in layer_forward_t: a neuron's inputs and sums stay in L1
+_NET_TILE = 512    # rows per pass in network_forward (scratch sums: 4 x 512 doubles)
 
 
 @njit(cache=True, error_model="numpy")
-def _same_inputs(ptr, idx, j):
-    """Neurons j and j + 1 read the same inputs in the same order."""
-    p, e, f = ptr[j], ptr[j + 1], ptr[j + 2]
-    if f - e != e - p:
-        return False
-    for t in range(e - p):
-        if idx[p + t] != idx[e + t]:
-            return False
-    return True
-
-
-@njit(cache=True, error_model="numpy")
-def _neuron_sums(acts, idx, w, p, e, b0, b1, z):
-    """z[b] = ((0 + x_0[b] w_0) + x_1[b] w_1) + ... over connections p..e-1, four per pass."""
-    m = b1 - b0
+def _clear(z, m):
     for b in range(m):
         z[b] = 0.0
-    while p + 4 <= e:
-        x0 = acts[idx[p], b0:b1]
-        x1 = acts[idx[p + 1], b0:b1]
-        x2 = acts[idx[p + 2], b0:b1]
-        x3 = acts[idx[p + 3], b0:b1]
-        w0, w1, w2, w3 = w[p], w[p + 1], w[p + 2], w[p + 3]
-        for b in range(m):
-            z[b] = (((z[b] + x0[b] * w0) + x1[b] * w1) + x2[b] * w2) + x3[b] * w3
-        p += 4
-    while p < e:
-        x0 = acts[idx[p], b0:b1]
-        w0 = w[p]
-        for b in range(m):
-            z[b] += x0[b] * w0
-        p += 1
 
 
 @njit(cache=True, error_model="numpy")
-def _neuron_pair_sums(acts, idx, w, p, q, e, b0, b1, z, y):
-    """``_neuron_sums`` for two neurons with the same inputs (connections p..e-1 and q..): each
-    input value is loaded once for both."""
+def _quad_sums(a, idx, w, p, c, count, b0, b1, z):
+    """z[t, b] = ((0 + x_0[b] w_t0) + x_1[b] w_t1) + ... for four neurons t that read the same
+    inputs idx[p:p + count] (weights of neuron t from w[c[t]]), four inputs per pass: each
+    value loaded once for all four, and the sums in scratch rows (not aliasing ``a``) that the
+    compiler keeps in vector registers across the four inputs."""
     m = b1 - b0
-    for b in range(m):
-        z[b] = 0.0
-        y[b] = 0.0
-    while p + 4 <= e:
-        x0 = acts[idx[p], b0:b1]
-        x1 = acts[idx[p + 1], b0:b1]
-        x2 = acts[idx[p + 2], b0:b1]
-        x3 = acts[idx[p + 3], b0:b1]
-        w0, w1, w2, w3 = w[p], w[p + 1], w[p + 2], w[p + 3]
-        v0, v1, v2, v3 = w[q], w[q + 1], w[q + 2], w[q + 3]
+    z0, z1, z2, z3 = z[0], z[1], z[2], z[3]
+    _clear(z0, m)
+    _clear(z1, m)
+    _clear(z2, m)
+    _clear(z3, m)
+    c0, c1, c2, c3 = c[0], c[1], c[2], c[3]
+    k = 0
+    while k + 4 <= count:
+        x0 = a[idx[p + k], b0:b1]
+        x1 = a[idx[p + k + 1], b0:b1]
+        x2 = a[idx[p + k + 2], b0:b1]
+        x3 = a[idx[p + k + 3], b0:b1]
+        u0, u1, u2, u3 = w[c0 + k], w[c0 + k + 1], w[c0 + k + 2], w[c0 + k + 3]
+        v0, v1, v2, v3 = w[c1 + k], w[c1 + k + 1], w[c1 + k + 2], w[c1 + k + 3]
+        r0, r1, r2, r3 = w[c2 + k], w[c2 + k + 1], w[c2 + k + 2], w[c2 + k + 3]
+        s0, s1, s2, s3 = w[c3 + k], w[c3 + k + 1], w[c3 + k + 2], w[c3 + k + 3]
         for b in range(m):
-            a0, a1, a2, a3 = x0[b], x1[b], x2[b], x3[b]
-            z[b] = (((z[b] + a0 * w0) + a1 * w1) + a2 * w2) + a3 * w3
-            y[b] = (((y[b] + a0 * v0) + a1 * v1) + a2 * v2) + a3 * v3
-        p += 4
-        q += 4
-    while p < e:
-        x0 = acts[idx[p], b0:b1]
-        w0 = w[p]
-        v0 = w[q]
+            e0, e1, e2, e3 = x0[b], x1[b], x2[b], x3[b]
+            z0[b] = (((z0[b] + e0 * u0) + e1 * u1) + e2 * u2) + e3 * u3
+            z1[b] = (((z1[b] + e0 * v0) + e1 * v1) + e2 * v2) + e3 * v3
+            z2[b] = (((z2[b] + e0 * r0) + e1 * r1) + e2 * r2) + e3 * r3
+            z3[b] = (((z3[b] + e0 * s0) + e1 * s1) + e2 * s2) + e3 * s3
+        k += 4
+    while k < count:
+        x0 = a[idx[p + k], b0:b1]
+        u0, v0, r0, s0 = w[c0 + k], w[c1 + k], w[c2 + k], w[c3 + k]
         for b in range(m):
-            z[b] += x0[b] * w0
-            y[b] += x0[b] * v0
-        p += 1
-        q += 1
+            e0 = x0[b]
+            z0[b] += e0 * u0
+            z1[b] += e0 * v0
+            z2[b] += e0 * r0
+            z3[b] += e0 * s0
+        k += 1
+
+
+@njit(cache=True, error_model="numpy")
+def _one_sums(a, idx, w, p, q, count, b0, b1, z):
+    """z[b] = ((0 + x_0[b] w_0) + x_1[b] w_1) + ... over inputs idx[p:p + count] with
+    weights w[q:q + count], four inputs per pass."""
+    m = b1 - b0
+    _clear(z, m)
+    k = 0
+    while k + 4 <= count:
+        x0 = a[idx[p + k], b0:b1]
+        x1 = a[idx[p + k + 1], b0:b1]
+        x2 = a[idx[p + k + 2], b0:b1]
+        x3 = a[idx[p + k + 3], b0:b1]
+        u0, u1, u2, u3 = w[q + k], w[q + k + 1], w[q + k + 2], w[q + k + 3]
+        for b in range(m):
+            z[b] = (((z[b] + x0[b] * u0) + x1[b] * u1) + x2[b] * u2) + x3[b] * u3
+        k += 4
+    while k < count:
+        x0 = a[idx[p + k], b0:b1]
+        u0 = w[q + k]
+        for b in range(m):
+            z[b] += x0[b] * u0
+        k += 1
+
+
+@njit(cache=True, error_model="numpy")
+def _finish_neuron(z, out, m, bj, act, param):
+    """out[b] = act(z[b] + bj) (ACT_NONE: z[b] + bj, for numpy to transform), one loop per
+    function so that each vectorizes."""
+    if act == ACT_NONE or act == ACT_IDENTITY:
+        for b in range(m):
+            out[b] = z[b] + bj
+    elif act == ACT_RECTIFIER:
+        for b in range(m):
+            v = z[b] + bj
+            out[b] = v if v > 0.0 else (np.nan if v != v else 0.0)
+    else:
+        for b in range(m):
+            out[b] = _activation(z[b] + bj, act, param)
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def layer_forward_t(acts, ptr, idx, w, bias, act, param, start):
-    """The same sums as ``layer_forward`` with the activations neuron-major (acts: neurons x
-    rows, so each neuron's values over the rows are contiguous). Neuron j's connections are
-    idx[ptr[j]:ptr[j + 1]] (rows of acts, in ``src`` order) with weights w[...]:
-    acts[start + j, i] = act(z_ij + bias[j]), z_ij = ((0 + x_s0 w_0) + x_s1 w_1) + ... in that
-    order, over a tile of rows at a time (the rows go in the vector lanes), two neurons together
-    when they read the same inputs. No parallel loop: ``kernels.run_blocks`` runs blocks of rows
-    on every core."""
-    n = acts.shape[1]
-    k = ptr.shape[0] - 1
-    for b0 in range(0, n, _TILE):
-        b1 = min(n, b0 + _TILE)
-        j = 0
-        while j < k:
-            z = acts[start + j, b0:b1]
-            if j + 1 < k and _same_inputs(ptr, idx, j):
-                y = acts[start + j + 1, b0:b1]
-                _neuron_pair_sums(acts, idx, w, ptr[j], ptr[j + 1], ptr[j + 1], b0, b1, z, y)
-                step = 2
-            else:
-                _neuron_sums(acts, idx, w, ptr[j], ptr[j + 1], b0, b1, z)
-                step = 1
-            for t in range(step):
-                zt = acts[start + j + t, b0:b1]
-                bj = bias[j + t]
-                for b in range(b1 - b0):
-                    zt[b] = _activation(zt[b] + bj, act, param)
-            j += step
+def network_inputs(flat, off, lo, a, miss, nan_missing):
+    """Rows lo.. of the input columns (column f at flat[off[f] + lo:], ``column_block``) into
+    the first rows of the neuron-major block a (neurons x rows). nan_missing: a NaN input
+    makes its row missing (miss, which may hold rows known missing already). A missing row's
+    inputs become 0 (no NaN in the arithmetic). Returns whether any row of the block is
+    missing."""
+    m = a.shape[1]
+    n_in = off.shape[0]
+    for f in range(n_in):
+        o = off[f] + lo
+        src = flat[o:o + m]
+        dst = a[f]
+        for b in range(m):
+            dst[b] = src[b]
+    if nan_missing:
+        for f in range(n_in):
+            dst = a[f]
+            for b in range(m):
+                miss[b] |= dst[b] != dst[b]
+    found = False
+    for b in range(m):
+        found |= miss[b]
+    if found:
+        for f in range(n_in):
+            dst = a[f]
+            for b in range(m):
+                if miss[b]:
+                    dst[b] = 0.0
+    return found
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def network_forward(a, l0, l1, bounds, act, param, ptr, idx, w, bias, group):
+    """Layers l0..l1 - 1 of a network over the neuron-major block a (neurons x rows: every
+    neuron's values over the rows contiguous, so the rows fill the vector lanes). Layer l is
+    neurons bounds[l]..bounds[l + 1] - 1 with activation code act[l] (parameter param[l]);
+    neuron j reads neurons idx[ptr[j]:ptr[j + 1]] with weights w[...] and has bias bias[j]:
+    a[j, i] = act(z_ij + bias[j]), z_ij = ((0 + x_0 w_0) + x_1 w_1) + ... in connection order,
+    exactly ``layer_forward_t``'s (and the numpy twin's) operations. group[j] (at a group's
+    first neuron): 4 when neurons j..j + 3 read the same inputs (their sums computed together),
+    else 1. Tiles of _NET_TILE rows go through every layer in turn while in cache."""
+    m = a.shape[1]
+    z = np.empty((4, _NET_TILE))
+    c = np.empty(4, np.int64)
+    for b0 in range(0, m, _NET_TILE):
+        b1 = min(m, b0 + _NET_TILE)
+        for lay in range(l0, l1):
+            j = bounds[lay]
+            end = bounds[lay + 1]
+            code = act[lay]
+            prm = param[lay]
+            while j < end:
+                p = ptr[j]
+                count = ptr[j + 1] - p
+                if group[j] == 4:
+                    for t in range(4):
+                        c[t] = ptr[j + t]
+                    _quad_sums(a, idx, w, p, c, count, b0, b1, z)
+                    step = 4
+                else:
+                    _one_sums(a, idx, w, p, p, count, b0, b1, z[0])
+                    step = 1
+                for t in range(step):
+                    _finish_neuron(z[t], a[j + t, b0:b1], b1 - b0, bias[j + t], code, prm)
+                j += step
 
 
 # ================================================================= naive Bayes

@@ -326,11 +326,15 @@ def classification_result(n: int, categories: list[Any], probs: dict[Any, np.nda
     if categories:
         if best is None:
             best = first_max([probs[c] for c in categories])
-        col = full(n, None, target_type, "categorical")
-        vals = col.values
-        cat_arr = np.array(categories, dtype=vals.dtype)
-        ok = ~missing
-        vals[ok] = cat_arr[best[ok]]
+        if missing.any():
+            col = full(n, None, target_type, "categorical")
+            vals = col.values
+            cat_arr = np.array(categories, dtype=vals.dtype)
+            ok = ~missing
+            vals[ok] = cat_arr[best[ok]]
+        else:        # (every row has a category: one take, no masks)
+            vals = np.array(categories, dtype=float if is_numeric_type(target_type)
+                            else object)[best]
         col = Col(vals, missing.copy(), target_type, "categorical")
     else:
         col = full(n, None, target_type, "categorical")

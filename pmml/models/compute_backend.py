@@ -136,8 +136,10 @@ for _name in ("graph_rows", "graph_rows_par", "graph_rows_raw", "graph_rows_raw_
 # ---------------------------------------------------------------- the dense models' kernels
 register("neural.layer_forward", "_kernels_numba:layer_forward",
          "neural_network:weighted_sums")
-register("neural.layer_forward_t", "_kernels_numba:layer_forward_t",
+register("neural.network_forward", "_kernels_numba:network_forward",
          "neural_network:weighted_sums")
+register("neural.network_inputs", "_kernels_numba:network_inputs",
+         "neural_network:NeuralNetwork._input_columns")
 register("bayes.gauss_exponents", "_kernels_numba:gauss_exponents",
          "naive_bayes:_gauss_exponents")
 register("bayes.add_terms", "_kernels_numba:add_terms", "naive_bayes:_add_terms")

@@ -16,14 +16,19 @@ import numpy as np
 def first_max(columns: Sequence[np.ndarray]) -> np.ndarray:
     """best[i] = the first j with columns[j][i] the largest non-NaN value of row i (0 when row i
     has none)."""
-    n = len(columns[0]) if len(columns) else 0
-    best = np.zeros(n, np.intp)
-    if not len(columns):
-        return best
-    cur = np.where(np.isnan(columns[0]), -np.inf, columns[0])
-    for j in range(1, len(columns)):
+    k = len(columns)
+    n = len(columns[0]) if k else 0
+    if k < 2:
+        return np.zeros(n, np.intp)
+    cur = np.fmax(columns[0], -np.inf)       # NaN becomes -inf, every other value stays
+    best = None
+    for j in range(1, k):
         col = columns[j]
         better = col > cur                   # NaN compares False: it never wins
-        best[better] = j
-        np.fmax(cur, col, out=cur)           # (fmax: NaN leaves cur as it is)
+        if best is None:
+            best = better.astype(np.intp)   # (j = 1: 1 where better, else 0)
+        else:
+            np.copyto(best, j, where=better)
+        if j < k - 1:
+            np.fmax(cur, col, out=cur)       # (fmax: NaN leaves cur as it is)
     return best

@@ -15,16 +15,20 @@ The product x @ W of a layer with few inputs is accumulated as rank-1 updates, o
 in document order: the same additions, in the same order, as the reference engine's, so results
 agree to the last bit (BLAS reorders and fuses them, which moves saturated logistic outputs by a
 few ulps, outside the 1e-15 tolerance of the KNIME conformance case). Wide layers use BLAS.
-With numba (``_kernels_numba.layer_forward_t``) those sums, and the activations that are plain
-arithmetic, run in one compiled loop; transcendental activations stay numpy's. Rows go through
-the network in blocks that stay in cache, the activations neuron-major (a neuron's values over
-the block's rows contiguous, so the rows fill the vector lanes), the blocks on every core
-(``kernels.run_blocks``). A network with a wide layer keeps the row-major path
-(``layer_forward`` for its small layers) in one block, for BLAS's sake.
+With numba, rows go through the network in blocks of ROW_BLOCK rows on every core
+(``run_blocks``), the activations neuron-major (a neuron's values over the block's rows
+contiguous, so the rows fill the vector lanes): ``_kernels_numba.network_inputs`` copies the
+block's inputs (read in place from the user's double columns when the inputs are those fields,
+a NaN marking the row missing), then ``network_forward`` runs every layer up to one that numpy
+finishes (a transcendental activation, a normalization, radialBasis) in one call, tile by tile,
+four neurons with the same inputs at a time (each input value loaded once for the four; the
+sums still in document order, without fused multiply-adds). A network with a wide layer keeps
+the row-major path (``layer_forward`` for its small layers) in one block, for BLAS's sake.
 """
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -44,7 +48,7 @@ from .compute_backend import kernels
 from .first_max import first_max
 from ..location import where
 from .node_access import model_attrs
-from .row_blocks import run_blocks
+from .row_blocks import column_block, run_blocks
 
 ACTIVATIONS = ("threshold", "logistic", "tanh", "identity", "exponential", "reciprocal", "square",
                "Gauss", "sine", "cosine", "Elliott", "arctan", "rectifier", "radialBasis")
@@ -52,7 +56,7 @@ NORMALIZATIONS = ("none", "simplemax", "softmax")
 # Above this many inputs per layer the weighted sums use BLAS; below it they accumulate one input
 # at a time in document order, which reproduces the reference engine's rounding bit for bit.
 ORDERED_SUM_MAX_INPUTS = 64
-ROW_BLOCK = 2048      # rows scored through the whole network at a time
+ROW_BLOCK = 4096      # rows scored through the whole network at a time
 
 
 def activate(name: str, z: np.ndarray, threshold: float = 0.0, leakage: float | None = None) -> np.ndarray:
@@ -87,6 +91,16 @@ def activate(name: str, z: np.ndarray, threshold: float = 0.0, leakage: float | 
                 return np.where(z > 0, z, z * leakage)
             return np.where(np.isnan(z), np.nan, np.maximum(z, 0.0))
     raise ValueError(name)
+
+
+def _logistic_in_place(z: np.ndarray) -> None:
+    """z = 1 / (1 + exp(-z)) in place: ``activate``'s operations on the same values (the same
+    numpy functions, so the same doubles), without a new array per step."""
+    with np.errstate(all="ignore"):
+        np.negative(z, out=z)
+        np.exp(z, out=z)
+        np.add(1.0, z, out=z)
+        np.divide(1.0, z, out=z)
 
 
 def normalize(method: str, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -187,6 +201,7 @@ class NeuralNetwork(CompiledModel):
         self.total = len(self.index)
         self.wide = any(len(layer.src) > ORDERED_SUM_MAX_INPUTS for layer in self.layers)
         self._compile_outputs()
+        self.plan = None if self.wide else BlockPlan.of(self.layers, self.total)
 
     @staticmethod
     def _check_enum(v: str | None, attr: str, allowed: tuple[str, ...], node) -> None:
@@ -210,12 +225,22 @@ class NeuralNetwork(CompiledModel):
             raise DocumentError("NeuralNetwork has no NeuralInputs", line=self.line,
                                 element="NeuralNetwork")
         self.inputs: list[Callable[[Scope], Col]] = []
+        #: the data fields the inputs are, when every input is a double field as it is (a
+        #: FieldRef with no mapMissingTo in a double DerivedField): scoring may then read the
+        #: user's float64 columns in place (``_raw_inputs``)
+        self.input_fields: list[str] | None = []
         for ni in nis[0].inputs:
             df = ni.derived_field
             if df is None:
                 raise DocumentError("NeuralInput has no DerivedField", line=ni.line,
                                     element="NeuralInput")
             _, fn = compile_field_container(df, self.ctx)
+            ex = df.expression
+            if self.input_fields is not None and type(ex) is FieldRef and \
+                    ex.map_missing_to is None and df.data_type in (None, "double"):
+                self.input_fields.append(ex.field)
+            else:
+                self.input_fields = None
             self._add_id(ni.id, ni)
             self.inputs.append(fn)
 
@@ -359,28 +384,28 @@ class NeuralNetwork(CompiledModel):
 
     # ------------------------------------------------------------------ scoring
     def output_values(self, scope: Scope) -> tuple[np.ndarray, np.ndarray]:
-        """The output neurons' values (rows x NeuralOutputs) and the rows with no result.
+        """The output neurons' values (NeuralOutputs x rows) and the rows with no result.
 
-        Rows go through the network ROW_BLOCK at a time: one block's activations (rows x every
-        neuron) stay in cache from layer to layer. A network with a layer summed by BLAS goes
-        in one block: BLAS's rounding can depend on how many rows one call gets."""
+        With numba, rows go through the network ROW_BLOCK at a time (``_forward_block``): one
+        block's activations (every neuron x rows) stay in cache from layer to layer, and the
+        blocks run on every core. A network with a layer summed by BLAS goes in one block
+        (``_forward_rows``): BLAS's rounding can depend on how many rows one call gets."""
         n = scope.n
-        cols = []
-        missing = np.zeros(n, bool)
-        for fn in self.inputs:
-            col = fn(scope)
-            if not is_numeric_type(col.data_type):
-                col = cast(col, "double")
-            missing |= col.missing
-            cols.append(col.values)
         kern = kernels()
-        out = np.empty((n, len(self.out_index)))
+        out = np.empty((len(self.out_index), n))
         undefined = np.zeros(n, bool)
-        if kern is not None and not self.wide:
-            rows = input_rows(cols)
+        if kern is not None and self.plan is not None:
+            raw = self._raw_inputs(scope)
+            if raw is not None:          # the user's double columns: NaN is missing
+                cols, nan_missing, missing = raw, True, np.zeros(n, bool)
+            else:
+                cols, missing = self._input_columns(scope)
+                nan_missing = False
+            flat, off = column_block(cols)
             run_blocks(n, ROW_BLOCK, lambda lo, hi: self._forward_block(
-                kern, cols, rows, missing, lo, hi, out, undefined))
+                kern, flat, off, nan_missing, missing, lo, hi, out, undefined))
         else:
+            cols, missing = self._input_columns(scope)
             self._forward_rows(kern, cols, missing, out, undefined)
         if undefined.any():
             rows = undefined & ~missing
@@ -388,6 +413,41 @@ class NeuralNetwork(CompiledModel):
                 "simplemax normalization of a layer whose outputs sum to zero", row=i))
             missing |= undefined
         return out, missing
+
+    def _input_columns(self, scope: Scope) -> tuple[list[np.ndarray], np.ndarray]:
+        """The inputs' values (as doubles) and the rows where one is missing."""
+        cols = []
+        missing = np.zeros(scope.n, bool)
+        for fn in self.inputs:
+            col = fn(scope)
+            if not is_numeric_type(col.data_type):
+                col = cast(col, "double")
+            missing |= col.missing
+            cols.append(col.values)
+        return cols, missing
+
+    def _raw_inputs(self, scope: Scope) -> list[np.ndarray] | None:
+        """The user's float64 columns of the input fields, read in place, when every input is
+        a double field of the batch that the MiningSchema passes through unchanged: the values
+        the input columns would hold (a double field's only missing value is NaN, and it has
+        no invalid ones), without building a column and a mask per field. Else None."""
+        names = self.input_fields
+        parent = scope.parent
+        columns = getattr(parent, "columns", None)
+        if not names or columns is None:
+            return None
+        cols = []
+        for name in names:
+            if not getattr(scope.defs.get(name), "passthrough", False) or \
+                    getattr(parent.defs.get(name), "raw_float", None) != "double" or \
+                    name in parent.cache or name in scope.cache:
+                return None
+            raw = columns.get(name)
+            if type(raw) is not np.ndarray or raw.dtype != np.float64 or raw.ndim != 1 or \
+                    len(raw) != scope.n:
+                return None
+            cols.append(raw)
+        return cols
 
     def _forward_rows(self, kern: Any, cols: list[np.ndarray], missing: np.ndarray,
                       out: np.ndarray, undefined: np.ndarray) -> None:
@@ -422,77 +482,136 @@ class NeuralNetwork(CompiledModel):
                 if layer.normalization != "none":      # row reductions: on a C-order copy
                     a[:, sl], bad = normalize(layer.normalization, np.ascontiguousarray(a[:, sl]))
                     undefined[lo:hi] |= bad
-            out[lo:hi] = a[:, self.out_index]
+            out[:, lo:hi] = a[:, self.out_index].T
 
-    def _forward_block(self, kern: Any, cols: list[np.ndarray], rows: np.ndarray | None,
+    def _forward_block(self, kern: Any, flat: np.ndarray, off: np.ndarray, nan_missing: bool,
                        missing: np.ndarray, lo: int, hi: int, out: np.ndarray,
                        undefined: np.ndarray) -> None:
         """Rows lo..hi through the network with neuron-major activations (numba; no wide
-        layer): the same operations on every value as ``_forward_rows``. rows: the input
-        columns as one (inputs x rows) view when ``input_rows`` finds one, else None."""
-        n_in = len(self.inputs)
-        a = np.empty((self.total, hi - lo))
-        if rows is not None:                      # one copy for every input
-            a[:n_in] = rows[:, lo:hi]
-        else:
-            for i, v in enumerate(cols):
-                a[i] = v[lo:hi]
-        miss = missing[lo:hi]
-        if miss.any():
-            a[:n_in, miss] = 0.0                    # keep NaN out of the arithmetic
-        for layer in self.layers:
+        layer): the same operations on every value as ``_forward_rows``. flat, off: the input
+        columns (``column_block``); nan_missing: a NaN input makes its row missing (the
+        user's double columns), else missing holds the missing rows already."""
+        plan = self.plan
+        a = _scratch(self.total, hi - lo)
+        kern.network_inputs(flat, off, lo, a, missing[lo:hi], nan_missing)
+        for l0, l1, post in plan.steps:
+            if l1 > l0:
+                kern.network_forward(a, l0, l1, plan.bounds, plan.act, plan.param, plan.ptr,
+                                     plan.idx, plan.w, plan.bias, plan.group)
+            if post is None:
+                continue
+            layer = self.layers[post]
             sl = slice(layer.start, layer.start + layer.size)
             if layer.activation == "radialBasis":
                 a[sl] = _radial_basis(layer, a[layer.src].T).T
-            else:
-                code, param = _kernel_activation(layer)
-                kern.layer_forward_t(a, layer.conn_ptr, layer.conn_idx, layer.conn_w, layer.bias,
-                                     code, param, layer.start)
-                if code == 0:                        # transcendental: numpy's functions
-                    a[sl] = activate(layer.activation, a[sl], layer.threshold, layer.leakage)
+            elif layer.activation == "logistic":
+                _logistic_in_place(a[sl])
+            elif plan.act[post] == 0:               # transcendental: numpy's functions
+                a[sl] = activate(layer.activation, a[sl], layer.threshold, layer.leakage)
             if layer.normalization != "none":      # row reductions: on a row-major copy
                 y, bad = normalize(layer.normalization, np.ascontiguousarray(a[sl].T))
                 a[sl] = y.T
                 undefined[lo:hi] |= bad
-        out[lo:hi] = a[self.out_index].T
+        for k, j in enumerate(self.out_index):
+            out[k, lo:hi] = a[j]
 
     def score(self, scope: Scope) -> Result:
         out, missing = self.output_values(scope)
         if self.function == "regression":
-            y = out[:, 0]
+            y = out[0]
             if self.denorm is not None:
                 y = _denormalize(self.denorm, y)
                 missing = missing | np.isnan(y)
             return regression_result(y, missing, self.target_type)
-        probs = {c: np.where(missing, np.nan, out[:, j]) for j, c in enumerate(self.out_cats)}
-        best = first_max([out[:, j] for j in range(out.shape[1])])
+        some_missing = bool(missing.any())
+        if some_missing:
+            out[:, missing] = np.nan           # (out is this call's own: rows are the probabilities)
+        probs = {c: out[j] for j, c in enumerate(self.out_cats)}
+        best = first_max(list(out))
         res = classification_result(scope.n, self.out_cats, probs, missing, self.target_type,
                                     best=best)
-        ids = np.array(self.out_ids, dtype=object)[best]
-        ids[missing] = None
-        res.extra["entityId"] = ids
+        # the winning neuron's id, None (the table's last entry) where the row is missing
+        table = np.array(self.out_ids + [None], dtype=object)
+        res.extra["entityId"] = table[np.where(missing, len(self.out_ids), best)
+                                      if some_missing else best]
         return res
 
 
-def input_rows(cols: list[np.ndarray]) -> np.ndarray | None:
-    """The input columns as one read-only (inputs x rows) view, when they are equally spaced
-    float64 rows of one buffer (a DataFrame's float block, in the network's input order), so a
-    block copies every input in one call instead of one call per input; else None."""
-    if len(cols) < 2:
-        return None
-    n = len(cols[0])
-    first = cols[0]
-    if not all(type(c) is np.ndarray and c.dtype == np.float64 and c.ndim == 1 and len(c) == n
-               and c.strides == (8,) for c in cols):
-        return None
-    ptrs = [c.__array_interface__["data"][0] for c in cols]
-    step = ptrs[1] - ptrs[0]
-    if step < 8 * n or step % 8 or any(q - p != step for p, q in zip(ptrs, ptrs[1:])):
-        return None
-    base = first.base
-    if base is None or not all(c.base is base for c in cols):
-        return None                      # not known to be one buffer
-    return np.lib.stride_tricks.as_strided(first, (len(cols), n), (step, 8), writeable=False)
+@dataclass
+class BlockPlan:
+    """The layers as the arrays ``_kernels_numba.network_forward`` reads (every neuron by its
+    global index; inputs have no connections), and the steps of a block: (l0, l1, post) runs
+    layers l0..l1 - 1 in one compiled call, then numpy finishes layer post (a transcendental
+    activation, a normalization, or the whole of a radialBasis layer; None: nothing)."""
+
+    bounds: np.ndarray      # layer l: neurons bounds[l]..bounds[l + 1] - 1
+    act: np.ndarray         # activation codes (0: the kernel leaves z + bias to numpy)
+    param: np.ndarray
+    ptr: np.ndarray         # neuron j reads idx[ptr[j]:ptr[j + 1]] with weights w[...]
+    idx: np.ndarray
+    w: np.ndarray
+    bias: np.ndarray
+    group: np.ndarray       # 4 at the first of four neurons of a layer that read the same inputs
+    steps: list[tuple[int, int, int | None]]
+
+    @classmethod
+    def of(cls, layers: list[Layer], total: int) -> "BlockPlan":
+        n_in = layers[0].start if layers else total
+        bounds = np.array([layer.start for layer in layers] + [total], np.int64)
+        codes, params = zip(*(_kernel_activation(layer) for layer in layers))
+        counts = np.zeros(total, np.int64)
+        bias = np.zeros(total)
+        idx, w = [], []
+        for layer in layers:
+            counts[layer.start:layer.start + layer.size] = np.diff(layer.conn_ptr)
+            bias[layer.start:layer.start + layer.size] = layer.bias
+            idx.append(layer.conn_idx)
+            w.append(layer.conn_w)
+        ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        idx_all = np.concatenate(idx).astype(np.int64) if idx else np.zeros(0, np.int64)
+        group = np.ones(total, np.int64)
+        for layer in layers:
+            j, end = layer.start, layer.start + layer.size
+            while j + 4 <= end:
+                p = ptr[j]
+                same = all(ptr[j + t + 1] - ptr[j + t] == ptr[j + 1] - p and np.array_equal(
+                    idx_all[ptr[j + t]:ptr[j + t + 1]], idx_all[p:ptr[j + 1]]) for t in (1, 2, 3))
+                if same:
+                    group[j] = 4
+                    j += 4
+                else:
+                    j += 1
+        group[:n_in] = 0
+        steps: list[tuple[int, int, int | None]] = []
+        lo = 0
+        for i, layer in enumerate(layers):
+            if layer.activation == "radialBasis":
+                steps.append((lo, i, i))
+                lo = i + 1
+            elif codes[i] == 0 or layer.normalization != "none":
+                steps.append((lo, i + 1, i))
+                lo = i + 1
+        if lo < len(layers):
+            steps.append((lo, len(layers), None))
+        return cls(bounds, np.array(codes, np.int64), np.array(params, float), ptr, idx_all,
+                   np.concatenate(w) if w else np.zeros(0), bias, group, steps)
+
+
+_SCRATCH = threading.local()
+_SCRATCH_MAX = 1 << 22     # doubles (32 MB): a larger block is not kept
+
+
+def _scratch(rows: int, cols: int) -> np.ndarray:
+    """An uninitialized (rows, cols) block, reusing this thread's buffer: a block's activations
+    live only while the block is scored, and fresh memory of this size costs a page fault per
+    4 KB on every block."""
+    size = rows * cols
+    if size > _SCRATCH_MAX:
+        return np.empty((rows, cols))
+    buf = getattr(_SCRATCH, "buf", None)
+    if buf is None or buf.size < size:
+        buf = _SCRATCH.buf = np.empty(size)
+    return buf[:size].reshape(rows, cols)
 
 
 def _layer_input(layer: Layer, acts: np.ndarray) -> np.ndarray:

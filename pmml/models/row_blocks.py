@@ -38,11 +38,17 @@ def column_block(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def cores() -> int:
-    """CPUs this process may run on."""
+    """Threads the blocks may run on: the CPUs this process may run on, or fewer when
+    NUMBA_NUM_THREADS asks for fewer (numba's own setting for its parallel loops: one setting
+    limits every thread portmodel's kernels start)."""
     try:
-        return len(os.sched_getaffinity(0))
+        cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    limit = os.environ.get("NUMBA_NUM_THREADS", "").strip()
+    if limit.isdigit() and int(limit) > 0:
+        return min(cpus, int(limit))
+    return cpus
 
 
 def _pool() -> ThreadPoolExecutor:
