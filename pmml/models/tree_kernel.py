@@ -413,46 +413,53 @@ class Graph:
             raise NotLowerable("missingValuePenalty")
         base = self.n_nodes
         last = no_true_child == "returnLastPrediction"
-        memo: dict[int, int] = {}
-        specs = self._specs(tree.pred)
+        preds = tree.pred
+        children = tree.children
+        default_child = tree.default_child
+        specs = self._specs(preds)
         tests = self.tests
         append = tests.append
         g_le = GRAPH_CODES[OP_LE]
         complementary = self._complementary
-
-        def term(node: int) -> int:
-            return -(base + node + 2)
-
-        def target(node: int) -> int:
-            """Where a row goes once it stands at node (its predicate held)."""
-            if node in memo:
-                return memo[node]
-            kids = tree.children[node]
+        # target[node]: where a row goes once it stands at node (its predicate held). Node
+        # indices are in document order, a child after its parent: walked backwards, every
+        # child's target is known when its parent's tests are made (no recursion, however
+        # deep the tree)
+        n = len(preds)
+        target = [0] * n
+        for node in range(n - 1, -1, -1):
+            term = -(base + node + 2)           # the node's own prediction
+            kids = children[node]
             if not kids:
-                t = memo[node] = -(base + node + 2)        # (term(node))
-                return t
+                target[node] = term
+                continue
             if s == S_NONE:
                 unknown = None                   # UNKNOWN counts as FALSE: try the next child
             elif s == S_LAST:
-                unknown = term(node)
+                unknown = term
             elif s == S_NULL:
                 unknown = NULL
             else:
-                dc = int(tree.default_child[node])
-                unknown = term(node) if dc < 0 else target(dc)
-            nxt = term(node) if last else NULL     # past the last child: noTrueChildStrategy
-            nxt_spec: _Spec | None = None          # the following child's test ...
-            nxt_yes = nxt_miss = nxt               # ... and where it sends TRUE / missing rows
+                dc = int(default_child[node])
+                if dc < 0:
+                    unknown = term
+                elif dc > node:
+                    unknown = target[dc]
+                else:                            # (not a child: the general form follows it)
+                    raise NotLowerable("defaultChild names no later Node")
+            nxt = term if last else NULL         # past the last child: noTrueChildStrategy
+            nxt_spec: _Spec | None = None        # the following child's test ...
+            nxt_yes = nxt_miss = nxt             # ... and where it sends TRUE / missing rows
             for c in reversed(kids):
-                p = tree.pred[c]
-                if p.kind == "true":
-                    nxt = nxt_yes = nxt_miss = target(c)
+                kind = preds[c].kind
+                if kind == "true":
+                    nxt = nxt_yes = nxt_miss = target[c]
                     nxt_spec = _ALWAYS
                     continue
-                if p.kind == "false":
+                if kind == "false":
                     continue
                 spec = specs[c]
-                yes = target(c)
+                yes = target[c]
                 no = nxt_yes if complementary(spec, nxt_spec) else nxt
                 if spec.miss == TRUE:
                     miss = yes
@@ -470,16 +477,15 @@ class Graph:
                 else:
                     nxt = self._add(spec, yes, no, miss)
                 nxt_spec, nxt_yes, nxt_miss = spec, yes, miss
-            memo[node] = nxt
-            return nxt
+            target[node] = nxt
 
-        p0 = tree.pred[0]
+        p0 = preds[0]
         if p0.kind == "true":
-            start = target(0)
+            start = target[0]
         elif p0.kind == "false":
             start = NULL
         else:
-            go = target(0)
+            go = target[0]
             start = self._add(specs[0], go, NULL, go if specs[0].miss == TRUE else NULL)
         self.starts.append(start)
         self.n_nodes += len(tree.pred)
