@@ -133,6 +133,38 @@ def test_tree_body_holds_the_document_values_typed():
         '  <Node id="n1" score="a" recordCount="6" x-weight="3">') + 1
 
 
+
+@pytest.mark.parametrize("node,sd", [
+    ('score="b" recordCount="4"', 'value="b" recordCount="3"'),        # (sklearn2pmml's order)
+    ('recordCount="4" score="b"', 'recordCount="3" value="b"'),
+    ('score="b" id="k"', 'value="b" probability="0.75"'),
+    ('x-w="1" recordCount="4" score="b"', 'value="b" x-n="2" recordCount="3"'),
+    ('', 'value="b"'),
+])
+def test_node_and_distribution_attributes_read_by_name_in_any_order(node, sd):
+    """Whatever order (and company) the attributes come in, each column holds the value the
+    document gives that name (the fast path for the common layout included)."""
+    text = re.sub(r'<Node id="n4">', f"<Node {node}>", TREE).replace(
+        '<ScoreDistribution value="b" recordCount="3"/>', f"<ScoreDistribution {sd}/>")
+    body, = objects.read(text).models[0].body(TreeNodes)
+    given = dict(re.findall(r'([\w-]+)="([^"]*)"', node))
+    got = dict(zip(("id", "score", "recordCount", "defaultChild"),
+                   (body.id[4], body.score[4], body.record_count[4], body.default_child[4])))
+    want = {k: given.get(k) for k in got}
+    if want["recordCount"] is not None:
+        want["recordCount"] = float(want["recordCount"])
+    assert got == want
+    vendor = {k: v for k, v in given.items() if k.startswith("x-")}
+    assert dict(body.vendor_attrs).get(4, ()) == tuple(vendor.items())
+    sd_given = dict(re.findall(r'([\w-]+)="([^"]*)"', sd))
+    j = len(body.sd_node) - 1
+    assert (body.sd_value[j], body.sd_record_count[j], body.sd_probability[j]) == (
+        sd_given["value"], float(sd_given["recordCount"]) if "recordCount" in sd_given else None,
+        float(sd_given["probability"]) if "probability" in sd_given else None)
+    sd_vendor = tuple((k, v) for k, v in sd_given.items() if k.startswith("x-"))
+    assert dict(body.sd_vendor).get(j, ()) == sd_vendor
+
+
 def test_tree_body_writes_back_valid_pmml_and_scores_alike(tmp_path):
     doc = objects.read(TREE)
     path = tmp_path / "tree.pmml"
