@@ -39,7 +39,7 @@ class TreeArrays:
     """A tree as flat arrays; node 0 is the root."""
 
     pred: list[Pred]                 # predicate of each node
-    children: list[list[int]]        # child node indices in document order
+    children: list[list[int]]        # child node indices in document order (read-only)
     default_child: np.ndarray        # node index or -1
     has_score: np.ndarray            # bool
     score: list[Any]                 # parsed score (None if absent)
@@ -469,15 +469,18 @@ def build_tree(body: TreeNodes, model: TreeModel) -> TreeArrays:
                 raise UnsupportedError("Node with an embedded model", line=body.lines[i],
                                        element="Node")
     parent = body.parent
-    children: list[list[int]] = [[] for _ in range(n)]
+    # (a leaf's child list is one shared empty tuple: half the nodes of a tree are leaves)
+    children: list = [_NO_CHILDREN] * n
     depth = [0] * n
-    max_depth = 0
-    for i in range(1, n):            # (a parent precedes its children: document order)
-        up = parent[i]
-        children[up].append(i)
-        d = depth[i] = depth[up] + 1
-        if d > max_depth:
-            max_depth = d
+    for i, up in enumerate(parent):  # (a parent precedes its children: document order)
+        if up >= 0:
+            kids = children[up]
+            if kids is _NO_CHILDREN:
+                children[up] = [i]
+            else:
+                kids.append(i)
+            depth[i] = depth[up] + 1
+    max_depth = max(depth)
     # predicates
     preds: list[Pred] = []
     others = dict(body.predicates)
@@ -491,8 +494,9 @@ def build_tree(body: TreeNodes, model: TreeModel) -> TreeArrays:
         v = numeric[i]
         if v is not None:
             fname = names[i]
-            # (positional, fresh lists: half the cost of the keyword call, per node)
-            preds.append(Pred("simple", fname, op, v, [], [], infos[fname], plines[i]))
+            # (positional, and the members and children of a simple predicate (none) one
+            # shared empty tuple: much cheaper than the keyword call with fresh lists)
+            preds.append(Pred("simple", fname, op, v, (), (), infos[fname], plines[i]))
             continue
         if op is None:
             node = others.get(i)
@@ -524,7 +528,7 @@ def build_tree(body: TreeNodes, model: TreeModel) -> TreeArrays:
     # node attributes
     default_child = np.full(n, -1, dtype=np.int64)
     if body.id.count(None) == n:         # (no ids, as sklearn2pmml writes: 1, 2, ...)
-        ids = list(map(str, range(1, n + 1)))
+        ids = _default_ids(n)
     else:
         ids = [v if v is not None else str(i + 1) for i, v in enumerate(body.id)]
     if any(dc is not None for dc in body.default_child):
@@ -537,20 +541,16 @@ def build_tree(body: TreeNodes, model: TreeModel) -> TreeArrays:
                                     element="Node")
             default_child[j] = id_to_index[dc]
     rcs = np.array(body.record_count, dtype=float)        # (None becomes NaN)
-    score_parsed: dict[str, Any] = {}
-    scores: list[Any] = []
-    for i, text in enumerate(body.score):
-        if text is None:
-            scores.append(None)
-            continue
-        v = score_parsed.get(text, score_parsed)
-        if v is score_parsed:
+    score_parsed: dict[Any, Any] = dict.fromkeys(body.score)     # (each distinct text once)
+    for text in score_parsed:
+        if text is not None:
             try:
-                v = score_parsed[text] = parse_scalar(text, score_dt)
+                score_parsed[text] = parse_scalar(text, score_dt)
             except ValueError:
+                i = body.score.index(text)
                 raise DocumentError(f"score {text!r} is not a {dt}", line=lines[i],
                                     element="Node") from None
-        scores.append(v)
+    scores: list[Any] = list(map(score_parsed.__getitem__, body.score))
     dist = counts = conf = None
     if classification:
         dist, counts, conf = _distributions(body, model, scores)
@@ -559,6 +559,20 @@ def build_tree(body: TreeNodes, model: TreeModel) -> TreeArrays:
     ids_arr[:] = ids
     return TreeArrays(preds, children, default_child, has_score, scores, ids_arr, rcs, dist,
                       counts, conf, max_depth, frozenset(body.fields()))
+
+
+_NO_CHILDREN: tuple = ()
+_ID_TEXTS: tuple[str, ...] = ()
+
+
+def _default_ids(n: int) -> tuple[str, ...]:
+    """"1" ... str(n), the entity ids of nodes without an id: shared by every tree (a forest of
+    many trees builds and frees no text per node)."""
+    global _ID_TEXTS
+    texts = _ID_TEXTS
+    if len(texts) < n:           # (replaced whole: a thread reading the old tuple is not hurt)
+        texts = _ID_TEXTS = texts + tuple(map(str, range(len(texts) + 1, max(n, 1024) + 1)))
+    return texts[:n]
 
 
 #: build_tree makes its simple predicates with positional arguments in this order
