@@ -245,6 +245,9 @@ def _parallel(n: int, trees: int) -> bool:
 # ================================================================= the graph (fast) form
 
 class _Test(NamedTuple):
+    """One graph test (``Graph.tests`` holds plain tuples in this field order: tens of
+    thousands are made at load, and ``freeze`` only transposes them)."""
+
     op: int
     feat: int
     thr: float
@@ -290,7 +293,7 @@ class Graph:
 
     def __init__(self, fields: Fields | None = None) -> None:
         self.fields = fields or Fields()
-        self.tests: list[_Test] = []
+        self.tests: list[tuple] = []      # (each a _Test's fields)
         self.starts: list[int] = []       # per tree: first target
         self.n_nodes = 0
 
@@ -353,6 +356,7 @@ class Graph:
         index = self.fields._index
         ordering = _ORDERING
         ops = _SIMPLE_OPS
+        new, spec_type, unknown = tuple.__new__, _Spec, UNKNOWN
         for p in preds:
             kind = p.kind
             if kind == "simple":
@@ -361,7 +365,8 @@ class Graph:
                 j = index.get(p.field)
                 if j is not None and op in ordering and slots[j].numeric \
                         and (type(v) is float or type(v) is int):
-                    add(_Spec(j, op, float(v)))
+                    # (_Spec(j, op, float(v)) without the named tuple's Python-level __new__)
+                    add(new(spec_type, (j, op, float(v), (), False, unknown)))
                     continue
             elif kind == "true" or kind == "false":
                 add(None)
@@ -399,7 +404,7 @@ class Graph:
 
     def _push(self, op, j, thr, members, yes, no, miss) -> int:
         tests = self.tests
-        tests.append(_Test(op, j if j > 0 else 0, thr, members, yes, no, miss))
+        tests.append((op, j if j > 0 else 0, thr, members, yes, no, miss))    # (a _Test)
         return len(tests) - 1
 
     # -- trees
@@ -460,7 +465,8 @@ class Graph:
                     continue
                 spec = specs[c]
                 yes = target[c]
-                no = nxt_yes if complementary(spec, nxt_spec) else nxt
+                # (a <True/> next child, as sklearn2pmml writes: complementary to any test)
+                no = nxt_yes if nxt_spec is _ALWAYS or complementary(spec, nxt_spec) else nxt
                 if spec.miss == TRUE:
                     miss = yes
                 elif spec.miss == FALSE or unknown is None:
@@ -470,9 +476,10 @@ class Graph:
                     miss = nxt_miss if same else nxt
                 else:
                     miss = unknown
-                if spec.op == OP_LE:             # (the common test, pushed here directly)
-                    append(_Test(g_le, spec.feat if spec.feat > 0 else 0, spec.thr,
-                                 spec.members, yes, no, miss))
+                if spec.op == OP_LE:             # (the common test, pushed here directly,
+                    #                                  a plain tuple in _Test's field order)
+                    append((g_le, spec.feat if spec.feat > 0 else 0, spec.thr, spec.members,
+                            yes, no, miss))
                     nxt = len(tests) - 1
                 else:
                     nxt = self._add(spec, yes, no, miss)
