@@ -295,6 +295,30 @@ def test_tree_numbers_read_as_xml_schema_doubles():
     assert np.isnan(body.sd_probability[1])
 
 
+
+@pytest.mark.parametrize("texts", [
+    ["1", "0.5", "+.5", "1.", "-0", "1e400", "2.5E-3", " 7 ", "\t3\n"],
+    ["1", "1_000"], ["1", "Infinity"], ["INF", "-inf", "NaN"], ["1", "."], ["1e"], ["0x10"],
+    ["\u0661\u0662", "3"], ["1", "nan(1)"], ["5", "1 2"]])
+def test_bulk_number_reading_is_the_one_by_one_reading(texts):
+    """The distinct texts of a body's number attributes, read at once, give what
+    ``parse_number`` gives each (value and sign; or a ValueError when one is no number)."""
+    import math
+    from portmodel.pmml.attributes import parse_number
+    from portmodel.pmml.objects.tree import _parse_numbers
+    try:
+        want = [parse_number(t) for t in texts]
+    except ValueError:
+        with pytest.raises(ValueError):
+            _parse_numbers([tuple(texts) + (None,)])
+        return
+    value_of = _parse_numbers([tuple(texts) + (None,)])
+    got = [value_of(t) for t in texts]
+    assert value_of(None) is None
+    assert [(repr(g), math.copysign(1, g)) for g in got] == [
+        (repr(w), math.copysign(1, w)) for w in want]
+
+
 def test_missing_predicate_field_is_a_document_error():
     doc = TREE.replace('<SimplePredicate field="c" operator="isMissing"/>',
                        '<SimplePredicate operator="isMissing"/>')

@@ -20,7 +20,6 @@ missingValuePenalty) are read, typed, from the model element with the body: they
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Iterator
 
@@ -212,7 +211,8 @@ class TreeNodes(Node):
             raise
         rcs = tuple(map(value_of, rcs))
         for k in (2, 3, 4):
-            sd_cols[k] = tuple(map(value_of, sd_cols[k]))
+            if sd_cols[k].count(None) != len(sd_cols[k]):     # (an absent attribute: as is)
+                sd_cols[k] = tuple(map(value_of, sd_cols[k]))
         return cls(parent=parent, id=ids, score=scores, record_count=rcs, default_child=dcs,
                    pred_op=ops, pred_field=pfields, pred_value=pvalues,
                    predicates=tuple(others), sd_node=sd_cols[0], sd_value=sd_cols[1],
@@ -307,6 +307,12 @@ def _attribute_columns(items, names: tuple[str, str, str, str]) -> tuple:
     """
     first, second, third, fourth = names
     n = len(items)
+    if n and set(map(len, items)) == {2}:        # (all two: the common layout, at C speed?)
+        one, two = zip(*items)
+        k1, v1 = zip(*one)
+        k2, v2 = zip(*two)
+        if set(k1) == {first} and set(k2) == {second}:
+            return v1, v2, (None,) * n, (None,) * n, ()
     c1: list = [None] * n
     c2: list = [None] * n
     c3: list = [None] * n
@@ -331,24 +337,35 @@ def _attribute_columns(items, names: tuple[str, str, str, str]) -> tuple:
     return tuple(c1), tuple(c2), tuple(c3), tuple(c4), tuple(vendors)
 
 
-#: many xs:double texts as ``attributes.parse_number`` takes them (ASCII digits; INF and NaN
-#: are left to it), joined by NUL (which no XML attribute can hold)
-_ITEM = r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*"
-_MANY_NUMBERS = re.compile(f"(?:{_ITEM}\x00)*{_ITEM}")
+#: characters of the texts Python's ``float`` reads but ``attributes.parse_number`` reads
+#: otherwise or not at all (digit group underscores; nan, inf, infinity in any case)
+_NOT_PLAIN = "_nNiI"
 
 
 def _parse_numbers(columns) -> Callable[[str | None], float | None]:
-    """text -> number for every text in columns (None -> None): the distinct texts checked by
-    one regular expression and converted by ``float``, as ``parse_number`` would one by one
-    (which reads them when the check fails: INF, NaN, or an error, a ValueError)."""
+    """text -> number for every text in columns (None -> None), as ``parse_number`` would
+    read them one by one (which raises a ValueError for a text that is not a number).
+
+    The distinct texts are converted by ``float`` at once when all are ASCII without any of
+    ``_NOT_PLAIN``: then ``float`` takes exactly the texts ``parse_number``'s pattern takes,
+    with the same value (optional blanks, sign, digits with an optional point, an optional
+    exponent). Anything else (INF, NaN, non-ASCII digits, an error) is left to
+    ``parse_number``."""
     from ..attributes import parse_number
     texts: dict = {}
     for col in columns:
-        texts.update(dict.fromkeys(col))
+        if col.count(None) != len(col):      # (a column of an attribute no element has: none)
+            texts.update(dict.fromkeys(col))
     texts.pop(None, None)
-    if texts and _MANY_NUMBERS.fullmatch("\x00".join(texts)):
-        values = dict(zip(texts, map(float, texts)))
-    else:
+    values = None
+    if texts:
+        joined = "\x00".join(texts)
+        if joined.isascii() and not any(c in joined for c in _NOT_PLAIN):
+            try:
+                values = dict(zip(texts, map(float, texts)))
+            except ValueError:
+                values = None
+    if values is None:
         values = {t: parse_number(t) for t in texts}
     values[None] = None
     return values.__getitem__
