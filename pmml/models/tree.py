@@ -10,7 +10,6 @@ walk is the general path and the kernel's test oracle.
 from __future__ import annotations
 
 import dataclasses
-import re
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -540,7 +539,7 @@ def build_tree(body: TreeNodes, model: TreeModel) -> TreeArrays:
                 raise DocumentError(f"defaultChild {dc!r} names no Node", line=lines[j],
                                     element="Node")
             default_child[j] = id_to_index[dc]
-    rcs = np.array(body.record_count, dtype=float)        # (None becomes NaN)
+    rcs = _float_column(body.record_count)
     score_parsed: dict[Any, Any] = dict.fromkeys(body.score)     # (each distinct text once)
     for text in score_parsed:
         if text is not None:
@@ -562,6 +561,20 @@ def build_tree(body: TreeNodes, model: TreeModel) -> TreeArrays:
 
 
 _NO_CHILDREN: tuple = ()
+
+
+def _float_column(values: tuple) -> np.ndarray:
+    """A column of numbers and Nones as floats, None -> NaN. (numpy converts a None
+    several times slower than a number: a column of an attribute no element has, as most
+    ScoreDistribution confidences and probabilities, is made NaN at once.)"""
+    n = len(values)
+    missing = values.count(None)
+    if missing == n:
+        return np.full(n, np.nan)
+    if missing:
+        nan = np.nan
+        values = [nan if v is None else v for v in values]
+    return np.array(values, dtype=float)
 _ID_TEXTS: tuple[str, ...] = ()
 
 
@@ -579,44 +592,53 @@ def _default_ids(n: int) -> tuple[str, ...]:
 assert [f.name for f in dataclasses.fields(Pred)][:8] == [
     "kind", "field", "op", "value", "values", "children", "info", "line"]
 _NUMERIC_TYPES = ("double", "float", "integer")
-#: many plain numbers, one a line (``values.parse_scalar``'s numbers, without blanks)
-_NUMBERS = re.compile(r"(?:[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\n)*"
-                      r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+#: characters of number texts that Python's ``float`` reads but ``values.parse_scalar``'s
+#: pattern does not take (or takes only after its own stripping, or as a special value):
+#: blanks, digit group underscores, nan / inf / infinity in any case. ASCII texts without
+#: them are numbers for ``float`` exactly when they are for that pattern, with the same value.
+_NOT_PLAIN = "_nNiI \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 
 
 def _comparison_values(ops, names, texts, ctx, infos: dict) -> list:
     """Per node, the parsed value of its comparison with a numeric field (None for any other
-    predicate): the values of each data type checked by one regular expression and converted
-    in one call, as ``parse_scalar`` would one by one (anything else, NaN or INF or an error,
-    is left to it). infos receives the fields' FieldInfos."""
+    predicate): the values of each data type checked at once (ASCII, none of ``_NOT_PLAIN``)
+    and converted by ``float``, as ``parse_scalar`` would one by one (anything else, NaN or
+    INF or blanks or an error, is left to it). infos receives the fields' FieldInfos."""
     out: list = [None] * len(ops)
-    groups: dict[str, tuple[list[int], list[str]]] = {}
-    by_field: dict[str, Any] = {}    # field -> the group of its data type (None: not numeric)
     comparisons = _COMPARISONS
-    for i, (op, text, fname) in enumerate(zip(ops, texts, names)):
-        if text is None or op not in comparisons:
-            continue
-        g = by_field.get(fname, by_field)
-        if g is by_field:
-            info = infos.get(fname)
+    idx = [i for i, op in enumerate(ops) if op in comparisons and texts[i] is not None]
+    type_of: dict[str, str | None] = {}      # field -> its numeric data type (None: other)
+    for fname in dict.fromkeys([names[i] for i in idx]):
+        info = infos.get(fname)
+        if info is None:
+            info = ctx.lookup(fname)
             if info is None:
-                info = ctx.lookup(fname)
-                if info is None:
-                    continue
-                infos[fname] = info
-            dt = info.data_type
-            g = by_field[fname] = (groups.setdefault(dt, ([], []))
-                                   if dt in _NUMERIC_TYPES else None)
-        if g is not None:
-            g[0].append(i)
-            g[1].append(text)
-    for dt, (idx, group) in groups.items():
-        if not _NUMBERS.fullmatch("\n".join(group)):
+                type_of[fname] = None
+                continue
+            infos[fname] = info
+        dt = info.data_type
+        type_of[fname] = dt if dt in _NUMERIC_TYPES else None
+    kinds = set(type_of.values())
+    if len(kinds) == 1 and None not in kinds:    # (one numeric type for all, as is common)
+        groups = {kinds.pop(): idx}
+    else:
+        groups = {}
+        for i in idx:
+            dt = type_of[names[i]]
+            if dt is not None:
+                groups.setdefault(dt, []).append(i)
+    for dt, members in groups.items():
+        group = [texts[i] for i in members]
+        joined = "\x00".join(group)
+        if not joined.isascii() or any(c in joined for c in _NOT_PLAIN):
             continue
-        values = np.array(group, dtype=float)
+        try:
+            values = list(map(float, group))
+        except ValueError:
+            continue
         if dt == "float":            # (rounded from the double, as parse_scalar rounds)
-            values = values.astype(np.float32).astype(float)
-        for i, v in zip(idx, values.tolist()):
+            values = np.array(values).astype(np.float32).astype(float).tolist()
+        for i, v in zip(members, values):
             out[i] = v
     return out
 
@@ -658,9 +680,9 @@ def _distributions(body: TreeNodes, model: TreeModel, scores: list) -> tuple:
     ci = np.array([text_index[t] for t in body.sd_value], np.int64)
     node = np.array(body.sd_node, np.int64)
     nan = np.nan
-    rc = np.array(body.sd_record_count, dtype=float)      # (None becomes NaN)
-    pr = np.array(body.sd_probability, dtype=float)
-    cf = np.array(body.sd_confidence, dtype=float)
+    rc = _float_column(body.sd_record_count)
+    pr = _float_column(body.sd_probability)
+    cf = _float_column(body.sd_confidence)
     has_sd = np.bincount(node, minlength=n) > 0
     known = ci >= 0
     node_k, ci_k, rc_k = node[known], ci[known], rc[known]
