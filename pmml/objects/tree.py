@@ -138,14 +138,16 @@ class TreeNodes(Node):
         others: list = []
         extras: list = []
         sd_extras: list = []
-        stack = [(root, -1)]
-        pop, push, add = stack.pop, stack.append, rows.append
+        # the Nodes to read, and the index of each one's parent (two stacks: no pair per Node)
+        stack, ups = [root], [-1]
+        pop, pop_up, add = stack.pop, ups.pop, rows.append
         add_sd, add_sd_items = sd_node.append, sd_items.append
         while stack:
-            el, up = pop()
+            el = pop()
+            up = pop_up()
             i = len(rows)
             kids = None
-            pel = None
+            pel = ptag = None
             extra = None
             for c in el:
                 tag = c.tag
@@ -162,7 +164,7 @@ class TreeNodes(Node):
                     add_sd(i)
                     add_sd_items(c.items())
                 elif pel is None and tag in _PRED_TAGS:
-                    pel = c
+                    pel, ptag = c, tag
                 elif isinstance(tag, str):
                     if extra is None:
                         extra = [Fragment(c)]
@@ -173,7 +175,6 @@ class TreeNodes(Node):
             if pel is None:
                 add((up, el.sourceline, el.items(), None, None, None, None))
             else:
-                ptag = pel.tag
                 pa = pel.items()
                 if ptag == "SimplePredicate":
                     if len(pa) == 3 and pa[0][0] == "field" and pa[1][0] == "operator" \
@@ -196,9 +197,10 @@ class TreeNodes(Node):
                 if ptag is None:
                     others.append((i, read_node(PREDICATE_CLASSES[pel.tag], pel)))
                     add((up, el.sourceline, el.items(), None, None, None, pel.sourceline))
-            if kids is not None:
-                for k in reversed(kids):
-                    push((k, i))
+            if kids is not None:         # (reversed: the first child is read next)
+                kids.reverse()
+                stack.extend(kids)
+                ups.extend([i] * len(kids))
         parent, lines, node_items, ops, pfields, pvalues, plines = zip(*rows)
         scores, rcs, ids, dcs, vendors = _attribute_columns(node_items, _NODE_NAMES)
         sd_cols = [tuple(sd_node), *_attribute_columns(sd_items, _SD_NAMES)]
