@@ -309,7 +309,7 @@ def _attribute_columns(items, names: tuple[str, str, str, str]) -> tuple:
     """
     first, second, third, fourth = names
     n = len(items)
-    if n and set(map(len, items)) == {2}:        # (all two: the common layout, at C speed?)
+    if n and set(map(len, items)) == {2}:    # (all of two: split at C speed if all common)
         one, two = zip(*items)
         k1, v1 = zip(*one)
         k2, v2 = zip(*two)
