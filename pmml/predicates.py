@@ -23,7 +23,7 @@ from .scope import Scope
 from .values import Col, codes, parse_scalar
 
 
-@dataclass
+@dataclass(slots=True)
 class Pred:
     """Parsed predicate: kind is simple, set, compound, true or false."""
 

@@ -594,3 +594,12 @@ def test_command_line_shows_the_warning_as_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith(
         "portmodel: warning: portmodel ignores vendor extensions it does not interpret")
+
+
+@pytest.mark.parametrize("source", [b"", b"-", b"x", b"x-", b"X-", b"a-x", b"ax-b", b"-x-",
+                                    b"y-1", b"<X-Foo/>", b"\xc3\x98-", b"-" * 5 + b"X",
+                                    b'<a x-v="1"/>', b'<a b="max-depth"/>'])
+def test_vendor_name_check_finds_every_x_hyphen(source):
+    """The one-pass check for "x-"/"X-" agrees with the plain substring searches."""
+    assert dialects._x_hyphen(source) == (b"x-" in source or b"X-" in source)
+

@@ -133,6 +133,38 @@ def test_tree_body_holds_the_document_values_typed():
         '  <Node id="n1" score="a" recordCount="6" x-weight="3">') + 1
 
 
+
+@pytest.mark.parametrize("node,sd", [
+    ('score="b" recordCount="4"', 'value="b" recordCount="3"'),        # (sklearn2pmml's order)
+    ('recordCount="4" score="b"', 'recordCount="3" value="b"'),
+    ('score="b" id="k"', 'value="b" probability="0.75"'),
+    ('x-w="1" recordCount="4" score="b"', 'value="b" x-n="2" recordCount="3"'),
+    ('', 'value="b"'),
+])
+def test_node_and_distribution_attributes_read_by_name_in_any_order(node, sd):
+    """Whatever order (and company) the attributes come in, each column holds the value the
+    document gives that name (the fast path for the common layout included)."""
+    text = re.sub(r'<Node id="n4">', f"<Node {node}>", TREE).replace(
+        '<ScoreDistribution value="b" recordCount="3"/>', f"<ScoreDistribution {sd}/>")
+    body, = objects.read(text).models[0].body(TreeNodes)
+    given = dict(re.findall(r'([\w-]+)="([^"]*)"', node))
+    got = dict(zip(("id", "score", "recordCount", "defaultChild"),
+                   (body.id[4], body.score[4], body.record_count[4], body.default_child[4])))
+    want = {k: given.get(k) for k in got}
+    if want["recordCount"] is not None:
+        want["recordCount"] = float(want["recordCount"])
+    assert got == want
+    vendor = {k: v for k, v in given.items() if k.startswith("x-")}
+    assert dict(body.vendor_attrs).get(4, ()) == tuple(vendor.items())
+    sd_given = dict(re.findall(r'([\w-]+)="([^"]*)"', sd))
+    j = len(body.sd_node) - 1
+    assert (body.sd_value[j], body.sd_record_count[j], body.sd_probability[j]) == (
+        sd_given["value"], float(sd_given["recordCount"]) if "recordCount" in sd_given else None,
+        float(sd_given["probability"]) if "probability" in sd_given else None)
+    sd_vendor = tuple((k, v) for k, v in sd_given.items() if k.startswith("x-"))
+    assert dict(body.sd_vendor).get(j, ()) == sd_vendor
+
+
 def test_tree_body_writes_back_valid_pmml_and_scores_alike(tmp_path):
     doc = objects.read(TREE)
     path = tmp_path / "tree.pmml"
@@ -261,6 +293,30 @@ def test_tree_numbers_read_as_xml_schema_doubles():
     nan = TREE.replace('probability="0.4"', 'probability="NaN"', 1)
     body, = objects.read(nan).models[0].body(TreeNodes)
     assert np.isnan(body.sd_probability[1])
+
+
+
+@pytest.mark.parametrize("texts", [
+    ["1", "0.5", "+.5", "1.", "-0", "1e400", "2.5E-3", " 7 ", "\t3\n"],
+    ["1", "1_000"], ["1", "Infinity"], ["INF", "-inf", "NaN"], ["1", "."], ["1e"], ["0x10"],
+    ["\u0661\u0662", "3"], ["1", "nan(1)"], ["5", "1 2"]])
+def test_bulk_number_reading_is_the_one_by_one_reading(texts):
+    """The distinct texts of a body's number attributes, read at once, give what
+    ``parse_number`` gives each (value and sign; or a ValueError when one is no number)."""
+    import math
+    from portmodel.pmml.attributes import parse_number
+    from portmodel.pmml.objects.tree import _parse_numbers
+    try:
+        want = [parse_number(t) for t in texts]
+    except ValueError:
+        with pytest.raises(ValueError):
+            _parse_numbers([tuple(texts) + (None,)])
+        return
+    value_of = _parse_numbers([tuple(texts) + (None,)])
+    got = [value_of(t) for t in texts]
+    assert value_of(None) is None
+    assert [(repr(g), math.copysign(1, g)) for g in got] == [
+        (repr(w), math.copysign(1, w)) for w in want]
 
 
 def test_missing_predicate_field_is_a_document_error():

@@ -467,3 +467,33 @@ def test_sklearn_binary_export_lowers_to_one_test_per_split(sklearn_docs):
     doc = portmodel.load(path)
     splits = int((pipe.steps[-1][1].tree_.children_left >= 0).sum())
     assert doc.model.kernel.plan.n_tests == splits
+
+
+def test_a_tree_as_deep_as_the_graph_form_takes_lowers_without_recursion():
+    """The graph lowering walks the nodes backwards (children after their parents in document
+    order), not recursively: a tree MAX_GRAPH_DEPTH deep lowers under a recursion limit far
+    below its depth, and scores as the document says (node k's leaf l{k}, score -k, takes x in
+    (k-1, k]; past the last test, the deepest node's own score: returnLastPrediction)."""
+    import inspect
+    import sys
+
+    from portmodel.pmml.document import PMMLModel
+    from test_pmml_objects_tree import _deep_root
+    depth = tk.MAX_GRAPH_DEPTH
+    root = _deep_root(depth)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack()) + 150)
+    try:
+        doc = PMMLModel(root, "4.4")
+        plan = doc.model.kernel.plan
+    finally:
+        sys.setrecursionlimit(limit)
+    assert isinstance(plan, tk.FrozenGraph) and doc.model.tree.depth == depth
+    x = np.array([-3.0, 0.5, 10.0, depth - 1.5, depth + 50.0, np.nan])
+    # (a missing x: no child takes the row at the root (UNKNOWN counts as FALSE), its own score)
+    want = np.array([0.0, -1.0, -10.0, -(depth - 1.0), depth - 1.0, 0.0])
+    got = doc.predict(pd.DataFrame({"x": x})).iloc[:, 0].to_numpy(float)
+    np.testing.assert_array_equal(got, want)
+    leaf, _ = walk(doc.model.tree, doc.model, model_scope(doc, pd.DataFrame({"x": x})))
+    np.testing.assert_array_equal(doc.model.kernel.run(
+        model_scope(doc, pd.DataFrame({"x": x})))[0], leaf)

@@ -139,3 +139,28 @@ def test_sklearn_tree_on_float_inputs(backend):
     got = portmodel.load(doc).predict(pd.DataFrame(X, columns=[f"x{i}" for i in range(4)]))
     want = est.predict(X.astype(np.float32))
     np.testing.assert_array_equal(got["y"].to_numpy(float), want)
+
+
+@pytest.mark.parametrize("dtype", ["double", "float", "integer"])
+@pytest.mark.parametrize("texts", [
+    ["1.5", "-2", "+.5", "3.", "1e3", "-0", "0.1", "1e400"],
+    ["1.5", " 2.5"], ["1.5", "1_0"], ["\u0661", "2"], ["1&#10;2", "1\n2"], ["INF", "1"],
+    ["0x10", "1"], ["1e", "1"], ["nan", "2"], ["1\x1c", "2"]])
+def test_bulk_comparison_values_are_parse_scalar_values(texts, dtype):
+    """The comparison values a tree's nodes read at once are what ``parse_scalar`` reads one by
+    one (same float, sign included); a group holding anything else is left to it (None)."""
+    import math
+    from types import SimpleNamespace
+
+    from portmodel.pmml.models.tree import _comparison_values
+    from portmodel.pmml.values import parse_scalar
+    ctx = SimpleNamespace(lookup=lambda name: SimpleNamespace(data_type=dtype))
+    ops = ["lessOrEqual"] * len(texts) + ["isMissing", "True"]
+    got = _comparison_values(ops, ["x"] * len(ops), texts + [None, None], ctx, {})
+    assert got[-2:] == [None, None]
+    for text, g in zip(texts, got):
+        if g is not None:
+            want = parse_scalar(text, dtype)
+            assert (repr(g), math.copysign(1, g)) == (repr(want), math.copysign(1, want))
+    if len(texts) == 8:                              # plain numbers: all read at once
+        assert None not in got[:len(texts)]

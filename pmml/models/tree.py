@@ -10,7 +10,6 @@ walk is the general path and the kernel's test oracle.
 from __future__ import annotations
 
 import dataclasses
-import re
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +38,7 @@ class TreeArrays:
     """A tree as flat arrays; node 0 is the root."""
 
     pred: list[Pred]                 # predicate of each node
-    children: list[list[int]]        # child node indices in document order
+    children: list[list[int]]        # child node indices in document order (read-only)
     default_child: np.ndarray        # node index or -1
     has_score: np.ndarray            # bool
     score: list[Any]                 # parsed score (None if absent)
@@ -469,15 +468,18 @@ def build_tree(body: TreeNodes, model: TreeModel) -> TreeArrays:
                 raise UnsupportedError("Node with an embedded model", line=body.lines[i],
                                        element="Node")
     parent = body.parent
-    children: list[list[int]] = [[] for _ in range(n)]
+    # (a leaf's child list is one shared empty tuple: half the nodes of a tree are leaves)
+    children: list = [_NO_CHILDREN] * n
     depth = [0] * n
-    max_depth = 0
-    for i in range(1, n):            # (a parent precedes its children: document order)
-        up = parent[i]
-        children[up].append(i)
-        d = depth[i] = depth[up] + 1
-        if d > max_depth:
-            max_depth = d
+    for i, up in enumerate(parent):  # (a parent precedes its children: document order)
+        if up >= 0:
+            kids = children[up]
+            if kids is _NO_CHILDREN:
+                children[up] = [i]
+            else:
+                kids.append(i)
+            depth[i] = depth[up] + 1
+    max_depth = max(depth)
     # predicates
     preds: list[Pred] = []
     others = dict(body.predicates)
@@ -491,8 +493,9 @@ def build_tree(body: TreeNodes, model: TreeModel) -> TreeArrays:
         v = numeric[i]
         if v is not None:
             fname = names[i]
-            # (positional, fresh lists: half the cost of the keyword call, per node)
-            preds.append(Pred("simple", fname, op, v, [], [], infos[fname], plines[i]))
+            # (positional, and the members and children of a simple predicate (none) one
+            # shared empty tuple: much cheaper than the keyword call with fresh lists)
+            preds.append(Pred("simple", fname, op, v, (), (), infos[fname], plines[i]))
             continue
         if op is None:
             node = others.get(i)
@@ -524,7 +527,7 @@ def build_tree(body: TreeNodes, model: TreeModel) -> TreeArrays:
     # node attributes
     default_child = np.full(n, -1, dtype=np.int64)
     if body.id.count(None) == n:         # (no ids, as sklearn2pmml writes: 1, 2, ...)
-        ids = list(map(str, range(1, n + 1)))
+        ids = _default_ids(n)
     else:
         ids = [v if v is not None else str(i + 1) for i, v in enumerate(body.id)]
     if any(dc is not None for dc in body.default_child):
@@ -536,21 +539,17 @@ def build_tree(body: TreeNodes, model: TreeModel) -> TreeArrays:
                 raise DocumentError(f"defaultChild {dc!r} names no Node", line=lines[j],
                                     element="Node")
             default_child[j] = id_to_index[dc]
-    rcs = np.array(body.record_count, dtype=float)        # (None becomes NaN)
-    score_parsed: dict[str, Any] = {}
-    scores: list[Any] = []
-    for i, text in enumerate(body.score):
-        if text is None:
-            scores.append(None)
-            continue
-        v = score_parsed.get(text, score_parsed)
-        if v is score_parsed:
+    rcs = _float_column(body.record_count)
+    score_parsed: dict[Any, Any] = dict.fromkeys(body.score)     # (each distinct text once)
+    for text in score_parsed:
+        if text is not None:
             try:
-                v = score_parsed[text] = parse_scalar(text, score_dt)
+                score_parsed[text] = parse_scalar(text, score_dt)
             except ValueError:
+                i = body.score.index(text)
                 raise DocumentError(f"score {text!r} is not a {dt}", line=lines[i],
                                     element="Node") from None
-        scores.append(v)
+    scores: list[Any] = list(map(score_parsed.__getitem__, body.score))
     dist = counts = conf = None
     if classification:
         dist, counts, conf = _distributions(body, model, scores)
@@ -561,48 +560,85 @@ def build_tree(body: TreeNodes, model: TreeModel) -> TreeArrays:
                       counts, conf, max_depth, frozenset(body.fields()))
 
 
+_NO_CHILDREN: tuple = ()
+
+
+def _float_column(values: tuple) -> np.ndarray:
+    """A column of numbers and Nones as floats, None -> NaN. (numpy converts a None
+    several times slower than a number: a column of an attribute no element has, as most
+    ScoreDistribution confidences and probabilities, is made NaN at once.)"""
+    n = len(values)
+    missing = values.count(None)
+    if missing == n:
+        return np.full(n, np.nan)
+    if missing:
+        nan = np.nan
+        values = [nan if v is None else v for v in values]
+    return np.array(values, dtype=float)
+_ID_TEXTS: tuple[str, ...] = ()
+
+
+def _default_ids(n: int) -> tuple[str, ...]:
+    """"1" ... str(n), the entity ids of nodes without an id: shared by every tree (a forest of
+    many trees builds and frees no text per node)."""
+    global _ID_TEXTS
+    texts = _ID_TEXTS
+    if len(texts) < n:           # (replaced whole: a thread reading the old tuple is not hurt)
+        texts = _ID_TEXTS = texts + tuple(map(str, range(len(texts) + 1, max(n, 1024) + 1)))
+    return texts[:n]
+
+
 #: build_tree makes its simple predicates with positional arguments in this order
 assert [f.name for f in dataclasses.fields(Pred)][:8] == [
     "kind", "field", "op", "value", "values", "children", "info", "line"]
 _NUMERIC_TYPES = ("double", "float", "integer")
-#: many plain numbers, one a line (``values.parse_scalar``'s numbers, without blanks)
-_NUMBERS = re.compile(r"(?:[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\n)*"
-                      r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+#: characters of number texts that Python's ``float`` reads but ``values.parse_scalar``'s
+#: pattern does not take (or takes only after its own stripping, or as a special value):
+#: blanks, digit group underscores, nan / inf / infinity in any case. ASCII texts without
+#: them are numbers for ``float`` exactly when they are for that pattern, with the same value.
+_NOT_PLAIN = "_nNiI \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 
 
 def _comparison_values(ops, names, texts, ctx, infos: dict) -> list:
     """Per node, the parsed value of its comparison with a numeric field (None for any other
-    predicate): the values of each data type checked by one regular expression and converted
-    in one call, as ``parse_scalar`` would one by one (anything else, NaN or INF or an error,
-    is left to it). infos receives the fields' FieldInfos."""
+    predicate): the values of each data type checked at once (ASCII, none of ``_NOT_PLAIN``)
+    and converted by ``float``, as ``parse_scalar`` would one by one (anything else, NaN or
+    INF or blanks or an error, is left to it). infos receives the fields' FieldInfos."""
     out: list = [None] * len(ops)
-    groups: dict[str, tuple[list[int], list[str]]] = {}
-    by_field: dict[str, Any] = {}    # field -> the group of its data type (None: not numeric)
     comparisons = _COMPARISONS
-    for i, (op, text, fname) in enumerate(zip(ops, texts, names)):
-        if text is None or op not in comparisons:
-            continue
-        g = by_field.get(fname, by_field)
-        if g is by_field:
-            info = infos.get(fname)
+    idx = [i for i, op in enumerate(ops) if op in comparisons and texts[i] is not None]
+    type_of: dict[str, str | None] = {}      # field -> its numeric data type (None: other)
+    for fname in dict.fromkeys([names[i] for i in idx]):
+        info = infos.get(fname)
+        if info is None:
+            info = ctx.lookup(fname)
             if info is None:
-                info = ctx.lookup(fname)
-                if info is None:
-                    continue
-                infos[fname] = info
-            dt = info.data_type
-            g = by_field[fname] = (groups.setdefault(dt, ([], []))
-                                   if dt in _NUMERIC_TYPES else None)
-        if g is not None:
-            g[0].append(i)
-            g[1].append(text)
-    for dt, (idx, group) in groups.items():
-        if not _NUMBERS.fullmatch("\n".join(group)):
+                type_of[fname] = None
+                continue
+            infos[fname] = info
+        dt = info.data_type
+        type_of[fname] = dt if dt in _NUMERIC_TYPES else None
+    kinds = set(type_of.values())
+    if len(kinds) == 1 and None not in kinds:    # (one numeric type for all, as is common)
+        groups = {kinds.pop(): idx}
+    else:
+        groups = {}
+        for i in idx:
+            dt = type_of[names[i]]
+            if dt is not None:
+                groups.setdefault(dt, []).append(i)
+    for dt, members in groups.items():
+        group = [texts[i] for i in members]
+        joined = "\x00".join(group)
+        if not joined.isascii() or any(c in joined for c in _NOT_PLAIN):
             continue
-        values = np.array(group, dtype=float)
+        try:
+            values = list(map(float, group))
+        except ValueError:
+            continue
         if dt == "float":            # (rounded from the double, as parse_scalar rounds)
-            values = values.astype(np.float32).astype(float)
-        for i, v in zip(idx, values.tolist()):
+            values = np.array(values).astype(np.float32).astype(float).tolist()
+        for i, v in zip(members, values):
             out[i] = v
     return out
 
@@ -644,9 +680,9 @@ def _distributions(body: TreeNodes, model: TreeModel, scores: list) -> tuple:
     ci = np.array([text_index[t] for t in body.sd_value], np.int64)
     node = np.array(body.sd_node, np.int64)
     nan = np.nan
-    rc = np.array(body.sd_record_count, dtype=float)      # (None becomes NaN)
-    pr = np.array(body.sd_probability, dtype=float)
-    cf = np.array(body.sd_confidence, dtype=float)
+    rc = _float_column(body.sd_record_count)
+    pr = _float_column(body.sd_probability)
+    cf = _float_column(body.sd_confidence)
     has_sd = np.bincount(node, minlength=n) > 0
     known = ci >= 0
     node_k, ci_k, rc_k = node[known], ci[known], rc[known]

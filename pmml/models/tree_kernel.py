@@ -245,6 +245,9 @@ def _parallel(n: int, trees: int) -> bool:
 # ================================================================= the graph (fast) form
 
 class _Test(NamedTuple):
+    """One graph test (``Graph.tests`` holds plain tuples in this field order: tens of
+    thousands are made at load, and ``freeze`` only transposes them)."""
+
     op: int
     feat: int
     thr: float
@@ -290,7 +293,7 @@ class Graph:
 
     def __init__(self, fields: Fields | None = None) -> None:
         self.fields = fields or Fields()
-        self.tests: list[_Test] = []
+        self.tests: list[tuple] = []      # (each a _Test's fields)
         self.starts: list[int] = []       # per tree: first target
         self.n_nodes = 0
 
@@ -353,6 +356,7 @@ class Graph:
         index = self.fields._index
         ordering = _ORDERING
         ops = _SIMPLE_OPS
+        new, spec_type, unknown = tuple.__new__, _Spec, UNKNOWN
         for p in preds:
             kind = p.kind
             if kind == "simple":
@@ -361,7 +365,8 @@ class Graph:
                 j = index.get(p.field)
                 if j is not None and op in ordering and slots[j].numeric \
                         and (type(v) is float or type(v) is int):
-                    add(_Spec(j, op, float(v)))
+                    # (_Spec(j, op, float(v)) without the named tuple's Python-level __new__)
+                    add(new(spec_type, (j, op, float(v), (), False, unknown)))
                     continue
             elif kind == "true" or kind == "false":
                 add(None)
@@ -399,7 +404,7 @@ class Graph:
 
     def _push(self, op, j, thr, members, yes, no, miss) -> int:
         tests = self.tests
-        tests.append(_Test(op, j if j > 0 else 0, thr, members, yes, no, miss))
+        tests.append((op, j if j > 0 else 0, thr, members, yes, no, miss))    # (a _Test)
         return len(tests) - 1
 
     # -- trees
@@ -413,47 +418,55 @@ class Graph:
             raise NotLowerable("missingValuePenalty")
         base = self.n_nodes
         last = no_true_child == "returnLastPrediction"
-        memo: dict[int, int] = {}
-        specs = self._specs(tree.pred)
+        preds = tree.pred
+        children = tree.children
+        default_child = tree.default_child
+        specs = self._specs(preds)
         tests = self.tests
         append = tests.append
         g_le = GRAPH_CODES[OP_LE]
         complementary = self._complementary
-
-        def term(node: int) -> int:
-            return -(base + node + 2)
-
-        def target(node: int) -> int:
-            """Where a row goes once it stands at node (its predicate held)."""
-            if node in memo:
-                return memo[node]
-            kids = tree.children[node]
+        # target[node]: where a row goes once it stands at node (its predicate held). Node
+        # indices are in document order, a child after its parent: walked backwards, every
+        # child's target is known when its parent's tests are made (no recursion, however
+        # deep the tree)
+        n = len(preds)
+        target = [0] * n
+        for node in range(n - 1, -1, -1):
+            term = -(base + node + 2)           # the node's own prediction
+            kids = children[node]
             if not kids:
-                t = memo[node] = -(base + node + 2)        # (term(node))
-                return t
+                target[node] = term
+                continue
             if s == S_NONE:
                 unknown = None                   # UNKNOWN counts as FALSE: try the next child
             elif s == S_LAST:
-                unknown = term(node)
+                unknown = term
             elif s == S_NULL:
                 unknown = NULL
             else:
-                dc = int(tree.default_child[node])
-                unknown = term(node) if dc < 0 else target(dc)
-            nxt = term(node) if last else NULL     # past the last child: noTrueChildStrategy
-            nxt_spec: _Spec | None = None          # the following child's test ...
-            nxt_yes = nxt_miss = nxt               # ... and where it sends TRUE / missing rows
+                dc = int(default_child[node])
+                if dc < 0:
+                    unknown = term
+                elif dc > node:
+                    unknown = target[dc]
+                else:                            # (not a child: the general form follows it)
+                    raise NotLowerable("defaultChild names no later Node")
+            nxt = term if last else NULL         # past the last child: noTrueChildStrategy
+            nxt_spec: _Spec | None = None        # the following child's test ...
+            nxt_yes = nxt_miss = nxt             # ... and where it sends TRUE / missing rows
             for c in reversed(kids):
-                p = tree.pred[c]
-                if p.kind == "true":
-                    nxt = nxt_yes = nxt_miss = target(c)
+                kind = preds[c].kind
+                if kind == "true":
+                    nxt = nxt_yes = nxt_miss = target[c]
                     nxt_spec = _ALWAYS
                     continue
-                if p.kind == "false":
+                if kind == "false":
                     continue
                 spec = specs[c]
-                yes = target(c)
-                no = nxt_yes if complementary(spec, nxt_spec) else nxt
+                yes = target[c]
+                # (a <True/> next child, as sklearn2pmml writes: complementary to any test)
+                no = nxt_yes if nxt_spec is _ALWAYS or complementary(spec, nxt_spec) else nxt
                 if spec.miss == TRUE:
                     miss = yes
                 elif spec.miss == FALSE or unknown is None:
@@ -463,23 +476,23 @@ class Graph:
                     miss = nxt_miss if same else nxt
                 else:
                     miss = unknown
-                if spec.op == OP_LE:             # (the common test, pushed here directly)
-                    append(_Test(g_le, spec.feat if spec.feat > 0 else 0, spec.thr,
-                                 spec.members, yes, no, miss))
+                if spec.op == OP_LE:             # (the common test, pushed here directly,
+                    #                                  a plain tuple in _Test's field order)
+                    append((g_le, spec.feat if spec.feat > 0 else 0, spec.thr, spec.members,
+                            yes, no, miss))
                     nxt = len(tests) - 1
                 else:
                     nxt = self._add(spec, yes, no, miss)
                 nxt_spec, nxt_yes, nxt_miss = spec, yes, miss
-            memo[node] = nxt
-            return nxt
+            target[node] = nxt
 
-        p0 = tree.pred[0]
+        p0 = preds[0]
         if p0.kind == "true":
-            start = target(0)
+            start = target[0]
         elif p0.kind == "false":
             start = NULL
         else:
-            go = target(0)
+            go = target[0]
             start = self._add(specs[0], go, NULL, go if specs[0].miss == TRUE else NULL)
         self.starts.append(start)
         self.n_nodes += len(tree.pred)

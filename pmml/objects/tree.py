@@ -20,7 +20,6 @@ missingValuePenalty) are read, typed, from the model element with the body: they
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Iterator
 
@@ -124,7 +123,7 @@ class TreeNodes(Node):
     @classmethod
     def read_element(cls, root) -> "TreeNodes":
         """The root <Node> element (and every Node below it) read in one iterative pass."""
-        from .read import _vendor, attribute, read_node
+        from .read import attribute, read_node
         model_el = root.getparent()
         model_kw: dict[str, Any] = {}
         if model_el is not None:
@@ -132,42 +131,23 @@ class TreeNodes(Node):
             for a in TREE_MODEL_ATTRS:
                 if get(a.xml) is not None:
                     model_kw[a.py] = attribute(model_el, a)
-        rows: list[tuple] = []       # per node: parent, id, score, recordCount, defaultChild,
-        #                              line, predicate operator, field, value, predicate line
-        sds: list[tuple] = []        # per ScoreDistribution: node, value, recordCount,
-        #                              confidence, probability
+        # per node: parent, line, its attribute list, predicate operator, field, value, line
+        rows: list[tuple] = []
+        sd_node: list[int] = []      # per ScoreDistribution: its node, its attribute list
+        sd_items: list[list] = []
         others: list = []
         extras: list = []
-        vendors: list = []
         sd_extras: list = []
-        sd_vendor: list = []
-        stack = [(root, -1)]
-        pop, push, add, add_sd = stack.pop, stack.append, rows.append, sds.append
-        no_predicate = (None, None, None, None)
+        # the Nodes to read, and the index of each one's parent (two stacks: no pair per Node)
+        stack, ups = [root], [-1]
+        pop, pop_up, add = stack.pop, ups.pop, rows.append
+        add_sd, add_sd_items = sd_node.append, sd_items.append
         while stack:
-            el, up = pop()
+            el = pop()
+            up = pop_up()
             i = len(rows)
-            # (the attributes as a list of pairs: one call, and the common layouts of
-            # sklearn2pmml and the like unpacked without a lookup per name)
-            attrs = el.items()
-            if not attrs:
-                nid = score = dc = rc = None
-            elif len(attrs) == 2 and attrs[0][0] == "score" and attrs[1][0] == "recordCount":
-                nid = dc = None
-                score, rc = attrs[0][1], attrs[1][1]
-            else:
-                get = dict(attrs).get
-                nid = get("id")
-                score = get("score")
-                dc = get("defaultChild")
-                rc = get("recordCount")
-                if len(attrs) > (nid is not None) + (score is not None) + (dc is not None) + (
-                        rc is not None):            # other attributes: keep the x- ones
-                    v = _vendor(el)
-                    if v:
-                        vendors.append((i, v))
             kids = None
-            pel = None
+            pel = ptag = None
             extra = None
             for c in el:
                 tag = c.tag
@@ -177,28 +157,14 @@ class TreeNodes(Node):
                     else:
                         kids.append(c)
                 elif tag == "ScoreDistribution":
-                    a = c.items()
-                    if len(a) == 2 and a[0][0] == "value" and a[1][0] == "recordCount":
-                        value, t = a[0][1], a[1][1]
-                        t2 = t3 = None
-                    else:
-                        sget = dict(a).get
-                        value = sget("value")
-                        t = sget("recordCount")
-                        t2 = sget("confidence")
-                        t3 = sget("probability")
-                        if len(a) > (value is not None) + (t is not None) + (t2 is not None) + (
-                                t3 is not None):
-                            v = _vendor(c)
-                            if v:
-                                sd_vendor.append((len(sds), v))
                     if len(c):
                         frags = tuple(Fragment(x) for x in c if isinstance(x.tag, str))
                         if frags:
-                            sd_extras.append((len(sds), frags))
-                    add_sd((i, value, t, t2, t3))
+                            sd_extras.append((len(sd_node), frags))
+                    add_sd(i)
+                    add_sd_items(c.items())
                 elif pel is None and tag in _PRED_TAGS:
-                    pel = c
+                    pel, ptag = c, tag
                 elif isinstance(tag, str):
                     if extra is None:
                         extra = [Fragment(c)]
@@ -207,9 +173,8 @@ class TreeNodes(Node):
             if extra is not None:
                 extras.append((i, tuple(extra)))
             if pel is None:
-                add((up, nid, score, rc, dc, el.sourceline) + no_predicate)
+                add((up, el.sourceline, el.items(), None, None, None, None))
             else:
-                ptag = pel.tag
                 pa = pel.items()
                 if ptag == "SimplePredicate":
                     if len(pa) == 3 and pa[0][0] == "field" and pa[1][0] == "operator" \
@@ -222,25 +187,24 @@ class TreeNodes(Node):
                         value = pget("value")
                     if op in _SIMPLE_OPS and fname and len(pa) == 2 + (value is not None) \
                             and not len(pel):
-                        add((up, nid, score, rc, dc, el.sourceline, op, fname, value,
-                             pel.sourceline))
+                        add((up, el.sourceline, el.items(), op, fname, value, pel.sourceline))
                     else:
                         ptag = None
                 elif (ptag == "True" or ptag == "False") and not len(pa) and not len(pel):
-                    add((up, nid, score, rc, dc, el.sourceline, ptag, None, None,
-                         pel.sourceline))
+                    add((up, el.sourceline, el.items(), ptag, None, None, pel.sourceline))
                 else:
                     ptag = None
                 if ptag is None:
                     others.append((i, read_node(PREDICATE_CLASSES[pel.tag], pel)))
-                    add((up, nid, score, rc, dc, el.sourceline, None, None, None,
-                         pel.sourceline))
-            if kids is not None:
-                for k in reversed(kids):
-                    push((k, i))
-        (parent, ids, scores, rcs, dcs, lines, ops, pfields, pvalues,
-         plines) = zip(*rows)
-        sd_cols = list(zip(*sds)) if sds else [()] * 5
+                    add((up, el.sourceline, el.items(), None, None, None, pel.sourceline))
+            if kids is not None:         # (reversed: the first child is read next)
+                kids.reverse()
+                stack.extend(kids)
+                ups.extend([i] * len(kids))
+        parent, lines, node_items, ops, pfields, pvalues, plines = zip(*rows)
+        scores, rcs, ids, dcs, vendors = _attribute_columns(node_items, _NODE_NAMES)
+        sd_cols = [tuple(sd_node), *_attribute_columns(sd_items, _SD_NAMES)]
+        sd_vendor = sd_cols.pop()
         # the numbers (kept as text above), each distinct text parsed once, all at once
         try:
             value_of = _parse_numbers((rcs, *sd_cols[2:]))
@@ -249,14 +213,15 @@ class TreeNodes(Node):
             raise
         rcs = tuple(map(value_of, rcs))
         for k in (2, 3, 4):
-            sd_cols[k] = tuple(map(value_of, sd_cols[k]))
+            if sd_cols[k].count(None) != len(sd_cols[k]):     # (an absent attribute: as is)
+                sd_cols[k] = tuple(map(value_of, sd_cols[k]))
         return cls(parent=parent, id=ids, score=scores, record_count=rcs, default_child=dcs,
                    pred_op=ops, pred_field=pfields, pred_value=pvalues,
                    predicates=tuple(others), sd_node=sd_cols[0], sd_value=sd_cols[1],
                    sd_record_count=sd_cols[2], sd_confidence=sd_cols[3],
                    sd_probability=sd_cols[4], extras=tuple(extras),
-                   vendor_attrs=tuple(vendors), sd_extras=tuple(sd_extras),
-                   sd_vendor=tuple(sd_vendor), lines=lines, pred_lines=plines,
+                   vendor_attrs=vendors, sd_extras=tuple(sd_extras),
+                   sd_vendor=sd_vendor, lines=lines, pred_lines=plines,
                    line=root.sourceline, **model_kw)
 
     # ------------------------------------------------------------------ writing
@@ -328,24 +293,81 @@ class TreeNodes(Node):
                 _append_fragment(el, f)
 
 
-#: many xs:double texts as ``attributes.parse_number`` takes them (ASCII digits; INF and NaN
-#: are left to it), joined by NUL (which no XML attribute can hold)
-_ITEM = r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*"
-_MANY_NUMBERS = re.compile(f"(?:{_ITEM}\x00)*{_ITEM}")
+#: the attributes of a Node and of a ScoreDistribution, in the order ``_attribute_columns``
+#: takes them: first the two that sklearn2pmml and the like write, in the order they write them
+_NODE_NAMES = ("score", "recordCount", "id", "defaultChild")
+_SD_NAMES = ("value", "recordCount", "confidence", "probability")
+
+
+def _attribute_columns(items, names: tuple[str, str, str, str]) -> tuple:
+    """Four columns (tuples) from the attribute lists (``el.items()``) of many elements: each
+    element's value of each of the four names (None where absent); and, fifth, the x- vendor
+    attributes of the elements that hold more than those, as (position, ((name, value), ...)).
+
+    The common layouts (no attribute, or just the first two names in that order) take no
+    lookup per name; the others are read through a dict.
+    """
+    first, second, third, fourth = names
+    n = len(items)
+    if n and set(map(len, items)) == {2}:    # (all of two: split at C speed if all common)
+        one, two = zip(*items)
+        k1, v1 = zip(*one)
+        k2, v2 = zip(*two)
+        if set(k1) == {first} and set(k2) == {second}:
+            return v1, v2, (None,) * n, (None,) * n, ()
+    c1: list = [None] * n
+    c2: list = [None] * n
+    c3: list = [None] * n
+    c4: list = [None] * n
+    vendors: list = []
+    for j, a in enumerate(items):
+        if not a:
+            continue
+        if len(a) == 2:
+            (k1, v1), (k2, v2) = a
+            if k1 == first and k2 == second:
+                c1[j] = v1
+                c2[j] = v2
+                continue
+        get = dict(a).get
+        v1, v2, v3, v4 = c1[j], c2[j], c3[j], c4[j] = (get(first), get(second), get(third),
+                                                      get(fourth))
+        if len(a) > (v1 is not None) + (v2 is not None) + (v3 is not None) + (v4 is not None):
+            v = tuple((k, x) for k, x in a if k[:2] == "x-")    # (others: x- ones kept)
+            if v:
+                vendors.append((j, v))
+    return tuple(c1), tuple(c2), tuple(c3), tuple(c4), tuple(vendors)
+
+
+#: characters of the texts Python's ``float`` reads but ``attributes.parse_number`` reads
+#: otherwise or not at all (digit group underscores; nan, inf, infinity in any case)
+_NOT_PLAIN = "_nNiI"
 
 
 def _parse_numbers(columns) -> Callable[[str | None], float | None]:
-    """text -> number for every text in columns (None -> None): the distinct texts checked by
-    one regular expression and converted by ``float``, as ``parse_number`` would one by one
-    (which reads them when the check fails: INF, NaN, or an error, a ValueError)."""
+    """text -> number for every text in columns (None -> None), as ``parse_number`` would
+    read them one by one (which raises a ValueError for a text that is not a number).
+
+    The distinct texts are converted by ``float`` at once when all are ASCII without any of
+    ``_NOT_PLAIN``: then ``float`` takes exactly the texts ``parse_number``'s pattern takes,
+    with the same value (optional blanks, sign, digits with an optional point, an optional
+    exponent). Anything else (INF, NaN, non-ASCII digits, an error) is left to
+    ``parse_number``."""
     from ..attributes import parse_number
     texts: dict = {}
     for col in columns:
-        texts.update(dict.fromkeys(col))
+        if col.count(None) != len(col):      # (a column of an attribute no element has: none)
+            texts.update(dict.fromkeys(col))
     texts.pop(None, None)
-    if texts and _MANY_NUMBERS.fullmatch("\x00".join(texts)):
-        values = dict(zip(texts, map(float, texts)))
-    else:
+    values = None
+    if texts:
+        joined = "\x00".join(texts)
+        if joined.isascii() and not any(c in joined for c in _NOT_PLAIN):
+            try:
+                values = dict(zip(texts, map(float, texts)))
+            except ValueError:
+                values = None
+    if values is None:
         values = {t: parse_number(t) for t in texts}
     values[None] = None
     return values.__getitem__
