@@ -12,8 +12,11 @@ from lxml import etree
 from .document import Document
 from .models import MODEL_ATTRS, Model
 from .nodes import Fragment, Node
+from .tree import TreeNodes
+from .tree_text import append_nodes
 
 PMML44_NS = "http://www.dmg.org/PMML-4_4"
+_ROOT_TAG = f"{{{PMML44_NS}}}PMML"
 
 
 def format_value(value: Any) -> str:
@@ -40,8 +43,9 @@ def format_value(value: Any) -> str:
     if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
     if isinstance(value, np.floating):  # float32: its own shortest round-trip text
-        if not np.isfinite(value) or float(value).is_integer():
-            return format_value(float(value))
+        f = float(value)
+        if not math.isfinite(f) or f.is_integer():
+            return format_value(f)
         return str(value)
     if isinstance(value, np.integer):
         return str(int(value))
@@ -49,6 +53,45 @@ def format_value(value: Any) -> str:
 
 
 _INF = math.inf
+
+
+def format_values(values: Any) -> list[str]:
+    """``format_value`` of each of many values (a sequence or a numpy array), the same texts
+    computed in bulk: the whole numbers and the other finite numbers of a float64 or float32
+    column sorted out by numpy, so that each number is one conversion (a tree's thresholds,
+    scores and counts: tens of thousands of numbers in a forest). Columns of other or mixed
+    types are formatted one by one."""
+    if isinstance(values, np.ndarray):
+        arr = values
+    else:
+        types = set(map(type, values))
+        if types == {float}:
+            arr = np.array(values, np.float64)
+        elif len(types) == 1 and next(iter(types)) in (np.float32, np.float64):
+            arr = np.array(values)
+        else:
+            return [format_value(v) for v in values]
+    if arr.dtype not in (np.float64, np.float32) or arr.ndim != 1:
+        return [format_value(v) for v in arr.ravel()]
+    with np.errstate(invalid="ignore"):
+        finite = np.isfinite(arr)
+        whole = finite & (arr == np.trunc(arr))
+    small = whole & (np.abs(arr) < 1e16)
+    if small.all():
+        out = list(map(str, arr.astype(np.int64).tolist()))
+    else:
+        out = np.empty(len(arr), object)
+        out[small] = list(map(str, arr[small].astype(np.int64).tolist()))
+        other = finite & ~whole                 # repr / float32's own shortest text
+        out[other] = list(map(repr, arr[other].tolist())) if arr.dtype == np.float64 else \
+            list(map(str, arr[other]))
+        rest = ~small & ~other                  # INF, NaN, whole beyond 1e16
+        if rest.any():
+            out[rest] = [format_value(v) for v in arr[rest]]
+        out = out.tolist()
+    for i in np.flatnonzero(small & (arr == 0) & np.signbit(arr)).tolist():
+        out[i] = "-0"
+    return out
 
 
 def _append_fragment(parent, frag: Fragment) -> None:
@@ -66,11 +109,19 @@ def _build(node: Any, parent) -> None:
         return
     custom = getattr(node, "write_element", None)
     if custom is not None:           # a class with its own (flat) writer: TreeNodes
+        if type(node) is TreeNodes and append_nodes(node, parent, _namespace_of(parent)):
+            return                   # (in bulk, from their text: ``tree_text``)
         custom(parent)
         return
     spec = node.XML
     el = etree.SubElement(parent, spec.tag)
     _fill(node, el)
+
+
+def _namespace_of(el) -> str | None:
+    """The namespace elements built under ``el`` end in: PMML 4.4's in a document
+    ``to_element`` builds (which moves every element there at the end), none elsewhere."""
+    return PMML44_NS if el.getroottree().getroot().tag == _ROOT_TAG else None
 
 
 def _fill(node: Node, el) -> None:
@@ -114,13 +165,11 @@ def _build_model(model: Model, parent) -> None:
 
 def to_element(doc: Document):
     """The document as a PMML 4.4 element tree (in the PMML 4.4 namespace)."""
-    root = etree.Element(f"{{{PMML44_NS}}}PMML", nsmap={None: PMML44_NS})
+    root = etree.Element(_ROOT_TAG, nsmap={None: PMML44_NS})
     root.set("version", "4.4")
     _fill(doc, root)
-    for el in root.iter():
-        tag = el.tag
-        if isinstance(tag, str) and tag[:1] != "{":
-            el.tag = f"{{{PMML44_NS}}}{tag.split(':')[-1]}"
+    for el in root.iter("{}*"):      # (the elements in no namespace yet, found by lxml)
+        el.tag = f"{{{PMML44_NS}}}{el.tag.split(':')[-1]}"
     return root
 
 
