@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -26,6 +27,18 @@ from conformance_util import SHARED
 # (the module: the package's ``write`` is its function)
 writer = importlib.import_module("portmodel.pmml.objects.write")
 from test_pmml_objects_tree import TREE, TREE_CASES, _tree_models
+
+
+def _no_bulk(monkeypatch) -> None:
+    """Every tree body written by ``TreeNodes.write_element``, one element at a time."""
+    monkeypatch.setattr(writer, "append_nodes", lambda *a: False)
+    monkeypatch.setattr(writer, "nodes_text", lambda *a, **k: None)
+
+
+def _indented(doc: objects.Document) -> bytes:
+    root = writer.to_element(doc)
+    etree.indent(root, space="")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def _element_text(body: TreeNodes) -> bytes:
@@ -57,6 +70,18 @@ def test_bulk_tree_text_matches_the_element_writer_on_the_corpus():
     assert bulk > 10
 
 
+@pytest.mark.skipif(not TREE_CASES, reason="../shared/conformance is absent (fresh clone)")
+def test_documents_with_spliced_tree_text_are_lxmls_bytes(monkeypatch):
+    """``to_lines`` (tree bodies spliced into the bytes as text) against lxml indenting and
+    writing the whole element tree, tree bodies built one element at a time."""
+    docs = [objects.read((SHARED / c["document"]).read_bytes()) for c in TREE_CASES]
+    docs.append(objects.read(TREE))
+    fast = [writer.to_lines(d) for d in docs]
+    assert fast[0].startswith(b"<?xml version='1.0' encoding='UTF-8'?>\n<PMML")
+    _no_bulk(monkeypatch)
+    assert fast == [_indented(d) for d in docs]
+
+
 def _body(**kw) -> TreeNodes:
     n = len(kw["parent"])
     cols = dict(id=(None,) * n, score=(None,) * n, record_count=(None,) * n,
@@ -67,6 +92,20 @@ def _body(**kw) -> TreeNodes:
     for k in ("sd_value", "sd_record_count", "sd_confidence", "sd_probability"):
         cols.setdefault(k, (None,) * m)
     return TreeNodes(**cols)
+
+
+def _same_document_bytes(body: TreeNodes) -> None:
+    """A document holding ``body`` (twice, around other content): ``to_lines`` writes lxml's
+    bytes, with the body spliced in as text."""
+    assert writer.nodes_text(body, lines=True) is not None
+    doc = objects.read(TREE)
+    model = doc.models[0]
+    content = tuple(body if isinstance(c, TreeNodes) else c for c in model.content)
+    doc = replace(doc, models=(replace(model, content=content), replace(model, content=content)))
+    fast = writer.to_lines(doc)
+    with pytest.MonkeyPatch.context() as mp:
+        _no_bulk(mp)
+        assert fast == _indented(doc)
 
 
 AWKWARD = ['a&b', '<x>', 'say "hi"', "it's", "line\nbreak", "tab\there", "cr\rhere",
@@ -82,6 +121,7 @@ def test_bulk_tree_text_escapes_what_attributes_need(label):
                  sd_record_count=(1.0, 2.5, 0.0))
     got = _bulk_text(body)
     assert got is not None and got == _element_text(body)
+    _same_document_bytes(body)
     again = TreeNodes.read_element(etree.fromstring(got)[0])
     assert again.score == body.score and again.sd_value == body.sd_value
     if label:          # (an empty field name makes no simple predicate for the reader)
@@ -100,6 +140,7 @@ def test_bulk_tree_text_writes_every_node_and_distribution_attribute():
                  sd_probability=(None, 0.4, None, 1.0, None))
     got = _bulk_text(body)
     assert got is not None and got == _element_text(body)
+    _same_document_bytes(body)
 
 
 def test_bulk_tree_text_writes_typed_predicates_by_the_object_writer():
@@ -113,6 +154,7 @@ def test_bulk_tree_text_writes_typed_predicates_by_the_object_writer():
     got = _bulk_text(body)
     assert got is not None and got == _element_text(body)
     assert b"SimpleSetPredicate" in got
+    _same_document_bytes(body)
 
 
 def test_bodies_with_fragments_and_deep_trees_go_through_the_element_writer():
@@ -176,7 +218,7 @@ def test_exported_documents_are_the_element_writers_bytes(name, monkeypatch):
     else:
         est = RandomForestClassifier(n_estimators=10, max_depth=6, random_state=0).fit(X, y)
     bulk = portmodel.export(est, None, X, target_name="cultivar")
-    monkeypatch.setattr(writer, "append_nodes", lambda *a: False)
+    _no_bulk(monkeypatch)
     one_by_one = portmodel.export(est, None, X, target_name="cultivar")
     assert bulk == one_by_one
     assert bulk.count("<Node") > 50

@@ -11,11 +11,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Iterable
 
-from lxml import etree
 
 from portmodel.pmml import objects as O
 from portmodel.pmml.attributes import parse_number
-from portmodel.pmml.objects.write import format_values
+from portmodel.pmml.objects.write import format_values, to_lines
 
 from . import ir
 from . import pmml_builder as B
@@ -470,10 +469,8 @@ def to_bytes(document_: O.Document) -> bytes:
     """The document's bytes, written by the object model's writer, one element per line
     without indentation: lines keep error messages' line numbers useful, while indentation
     would be a fifth of a deep tree's bytes (documents are meant to be no larger than
-    sklearn2pmml's)."""
-    root = O.to_element(document_)
-    etree.indent(root, space="")
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    sklearn2pmml's). (``to_lines``: tree bodies written as text, not built as elements.)"""
+    return to_lines(document_)
 
 
 def write(doc: ir.Export, verification: tuple[list, list] | None = None,

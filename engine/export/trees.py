@@ -50,16 +50,38 @@ def tree_nodes(tree: Any, fields: list[str], classes: tuple | None, scale: float
         best = np.argmax(probs, axis=1).tolist()
         probs_l, counts_l = probs.tolist(), counts.tolist()
 
-    def build(i: int) -> ir.TreeNode:
+    # each node built after its children (no recursion): scikit-learn numbers a node before
+    # its children, so from the last node back
+    nodes: list[ir.TreeNode | None] = [None] * len(left)
+    node = ir.TreeNode
+    for i in _children_first(tree.children_left, tree.children_right):
         if left[i] == -1:
             if classes is None:
-                return ir.TreeNode(value=values[i])
-            return ir.TreeNode(value=classes[best[i]], probabilities=tuple(probs_l[i]),
-                               counts=tuple(counts_l[i]))
-        return ir.TreeNode(field=fields[feature[i]], threshold=thresholds[i],
-                           left=build(left[i]), right=build(right[i]),
-                           missing_left=bool(mgl[i]))
-    return build(0)
+                nodes[i] = node(value=values[i])
+            else:
+                nodes[i] = node(value=classes[best[i]], probabilities=tuple(probs_l[i]),
+                                counts=tuple(counts_l[i]))
+        else:
+            nodes[i] = node(field=fields[feature[i]], threshold=thresholds[i],
+                            left=nodes[left[i]], right=nodes[right[i]],
+                            missing_left=bool(mgl[i]))
+    return nodes[0]
+
+
+def _children_first(left: np.ndarray, right: np.ndarray) -> Any:
+    """Node indices, every node after its children."""
+    n = len(left)
+    index = np.arange(n)
+    inner = left != -1
+    if not np.any(inner & ((left <= index) | (right <= index))):
+        return range(n - 1, -1, -1)
+    order, k = [0], 0                       # (another numbering: parents before children)
+    while k < len(order):
+        i = order[k]
+        k += 1
+        if left[i] != -1:
+            order += (int(left[i]), int(right[i]))
+    return reversed(order)
 
 
 def split_fields(est: Any, ctx: Context, features: list[str], tree: Any) -> list[str]:

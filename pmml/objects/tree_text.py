@@ -69,23 +69,9 @@ def append_nodes(nodes: TreeNodes, parent_el: Any, namespace: str | None) -> boo
     """Append the root <Node> of ``nodes`` (and every Node below it) to parent_el, as elements
     in ``namespace`` parsed from their text; False (nothing appended) when the body is not one
     this writer takes (see the module docstring)."""
-    n = len(nodes.parent)
-    if not n or nodes.extras or nodes.vendor_attrs or nodes.sd_extras or nodes.sd_vendor:
+    body = nodes_text(nodes)
+    if body is None:
         return False
-    from .write import _build, format_value
-    parent = nodes.parent
-    if parent[0] != -1 or any(p < 0 or p >= i for i, p in enumerate(parent) if i):
-        return False                       # (not one tree in document order)
-    # each Node's text: the end tags of the Nodes it follows (the previous Node and its
-    # ancestors up to this Node's parent), its start tag, predicate, ScoreDistributions
-    depth = [0] * n
-    for i in range(1, n):
-        depth[i] = depth[parent[i]] + 1
-    ends = [""] + ["</Node>" * (a - b + 1) for a, b in zip(depth, depth[1:])]
-    heads = _heads(nodes, format_value)
-    preds = _predicates(nodes, format_value, _build)
-    sds = _distributions(nodes, format_value)
-    body = "".join(map("".join, zip(ends, heads, preds, sds))) + "</Node>" * (depth[-1] + 1)
     text = f'<_ xmlns="{namespace}">{body}</_>' if namespace else f"<_>{body}</_>"
     try:
         holder = etree.fromstring(text.encode("utf-8"), _PARSER)
@@ -97,39 +83,76 @@ def append_nodes(nodes: TreeNodes, parent_el: Any, namespace: str | None) -> boo
     return True
 
 
-def _heads(nodes: TreeNodes, format_value: Callable[[Any], str]) -> list[str]:
-    """Each Node's start tag."""
+def nodes_text(nodes: TreeNodes, lines: bool = False) -> str | None:
+    """The root <Node> of ``nodes`` and every Node below it as XML text (elements in no
+    namespace), or None when the body is not one this writer takes (see the module docstring).
+
+    lines: one element per line without indentation, as ``etree.indent(..., space="")`` and
+    ``etree.tostring`` write them (the text a document's bytes can hold as it is); None also
+    when such text could differ from lxml's: a Node without a predicate (lxml writes an empty
+    element as ``<Node/>``), a typed predicate whose text declares a namespace."""
+    n = len(nodes.parent)
+    if not n or nodes.extras or nodes.vendor_attrs or nodes.sd_extras or nodes.sd_vendor:
+        return None
+    from .write import _build, format_value
+    parent = nodes.parent
+    if parent[0] != -1 or any(p < 0 or p >= i for i, p in enumerate(parent) if i):
+        return None                        # (not one tree in document order)
+    sep = "\n" if lines else ""
+    preds = _predicates(nodes, format_value, _build, lines)
+    if lines and ("" in preds or any("xmlns" in preds[i] for i, _ in nodes.predicates)):
+        return None
+    # each Node's text: the end tags of the Nodes it follows (the previous Node and its
+    # ancestors up to this Node's parent), its start tag, predicate, ScoreDistributions
+    depth = [0] * n
+    for i in range(1, n):
+        depth[i] = depth[parent[i]] + 1
+    end = "</Node>" + sep
+    ends = [""] + [end * (a - b + 1) for a, b in zip(depth, depth[1:])]
+    heads = _heads(nodes, format_value, sep)
+    sds = _distributions(nodes, format_value, sep)
+    return "".join(map("".join, zip(ends, heads, preds, sds))) + \
+        sep.join(["</Node>"] * (depth[-1] + 1))
+
+
+def _heads(nodes: TreeNodes, format_value: Callable[[Any], str], sep: str) -> list[str]:
+    """Each Node's start tag (and sep)."""
     scores = _strings(nodes.score, format_value)
     if nodes.id.count(None) == len(nodes.id) and \
             nodes.record_count.count(None) == len(nodes.record_count) and \
             nodes.default_child.count(None) == len(nodes.default_child):
-        return ["<Node>" if s is None else f'<Node score="{s}">' for s in scores]
+        return ["<Node>" + sep if s is None else f'<Node score="{s}">{sep}' for s in scores]
     columns = (("id", _strings(nodes.id, format_value)), ("score", scores),
                ("recordCount", _numbers(nodes.record_count, format_value)),
                ("defaultChild", _strings(nodes.default_child, format_value)))
     return ["<Node" + "".join(f' {name}="{texts[i]}"' for name, texts in columns
-                              if texts[i] is not None) + ">" for i in range(len(scores))]
+                              if texts[i] is not None) + ">" + sep
+            for i in range(len(scores))]
 
 
 def _predicates(nodes: TreeNodes, format_value: Callable[[Any], str],
-                build: Callable[[Any, Any], None]) -> list[str]:
-    """Each Node's predicate element ("" for none)."""
+                build: Callable[[Any, Any], None], lines: bool) -> list[str]:
+    """Each Node's predicate element and, with ``lines``, a line break ("" for none)."""
+    sep = "\n" if lines else ""
     fields = _strings(nodes.pred_field, format_value)
     values = _strings(nodes.pred_value, format_value)
-    out = ["" if op is None else f"<{op}/>" if op == "True" or op == "False" else
-           f'<SimplePredicate field="{f}" operator="{op}"/>' if v is None else
-           f'<SimplePredicate field="{f}" operator="{op}" value="{v}"/>'
+    out = ["" if op is None else f"<{op}/>{sep}" if op == "True" or op == "False" else
+           f'<SimplePredicate field="{f}" operator="{op}"/>{sep}' if v is None else
+           f'<SimplePredicate field="{f}" operator="{op}" value="{v}"/>{sep}'
            for op, f, v in zip(nodes.pred_op, fields, values)]
     for i, p in nodes.predicates:
         if nodes.pred_op[i] is None and not out[i]:
             holder = etree.Element("_")
             build(p, holder)
-            out[i] = etree.tostring(holder[0], encoding="unicode")
+            if lines:
+                etree.indent(holder[0], space="")
+            out[i] = etree.tostring(holder[0], encoding="unicode") + sep
     return out
 
 
-def _distributions(nodes: TreeNodes, format_value: Callable[[Any], str]) -> list[str]:
-    """Each Node's ScoreDistribution elements ("" for none)."""
+def _distributions(nodes: TreeNodes, format_value: Callable[[Any], str], sep: str
+                   ) -> list[str]:
+    """Each Node's ScoreDistribution elements, each followed by sep ("" for none)."""
     out = [""] * len(nodes.parent)
     if not nodes.sd_node:
         return out
@@ -138,14 +161,14 @@ def _distributions(nodes: TreeNodes, format_value: Callable[[Any], str]) -> list
     if nodes.sd_confidence.count(None) == len(nodes.sd_confidence) and \
             nodes.sd_probability.count(None) == len(nodes.sd_probability) and \
             None not in values and None not in counts:
-        texts = [f'<ScoreDistribution value="{v}" recordCount="{c}"/>'
+        texts = [f'<ScoreDistribution value="{v}" recordCount="{c}"/>{sep}'
                  for v, c in zip(values, counts)]
     else:
         columns = (("value", values), ("recordCount", counts),
                    ("confidence", _numbers(nodes.sd_confidence, format_value)),
                    ("probability", _numbers(nodes.sd_probability, format_value)))
         texts = ["<ScoreDistribution" + "".join(f' {name}="{col[j]}"' for name, col in columns
-                                                if col[j] is not None) + "/>"
+                                                if col[j] is not None) + "/>" + sep
                  for j in range(len(values))]
     for i, t in zip(nodes.sd_node, texts):
         out[i] += t

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import math
+import uuid
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -13,7 +15,11 @@ from .document import Document
 from .models import MODEL_ATTRS, Model
 from .nodes import Fragment, Node
 from .tree import TreeNodes
-from .tree_text import append_nodes
+from .tree_text import append_nodes, nodes_text
+
+#: while ``to_lines`` builds a document: (placeholder tag, the texts of the tree bodies it
+#: stands for, in document order)
+_SPLICE: ContextVar[tuple[str, list[str]] | None] = ContextVar("_SPLICE", default=None)
 
 PMML44_NS = "http://www.dmg.org/PMML-4_4"
 _ROOT_TAG = f"{{{PMML44_NS}}}PMML"
@@ -109,8 +115,16 @@ def _build(node: Any, parent) -> None:
         return
     custom = getattr(node, "write_element", None)
     if custom is not None:           # a class with its own (flat) writer: TreeNodes
-        if type(node) is TreeNodes and append_nodes(node, parent, _namespace_of(parent)):
-            return                   # (in bulk, from their text: ``tree_text``)
+        if type(node) is TreeNodes:  # in bulk, from their text (``tree_text``)
+            splice = _SPLICE.get()
+            if splice is not None:   # (``to_lines``: the text itself goes in the bytes)
+                text = nodes_text(node, lines=True)
+                if text is not None:
+                    etree.SubElement(parent, splice[0])
+                    splice[1].append(text)
+                    return
+            if append_nodes(node, parent, _namespace_of(parent)):
+                return
         custom(parent)
         return
     spec = node.XML
@@ -171,6 +185,33 @@ def to_element(doc: Document):
     for el in root.iter("{}*"):      # (the elements in no namespace yet, found by lxml)
         el.tag = f"{{{PMML44_NS}}}{el.tag.split(':')[-1]}"
     return root
+
+
+def to_lines(doc: Document) -> bytes:
+    """The document as PMML 4.4 XML bytes (UTF-8, with an XML declaration), one element per
+    line without indentation: ``etree.indent(to_element(doc), space="")`` written by
+    ``etree.tostring``, the same bytes, but the tree bodies ``tree_text`` takes are never built
+    as elements: a placeholder element stands for each in the tree lxml writes, and their text
+    (one element per line too) replaces the placeholders in the bytes."""
+    token = f"_{uuid.uuid4().hex}"
+    bodies: list[str] = []
+    reset = _SPLICE.set((token, bodies))
+    try:
+        root = to_element(doc)
+    finally:
+        _SPLICE.reset(reset)
+    etree.indent(root, space="")
+    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    if not bodies:
+        return data
+    parts = data.split(f"<{token}/>".encode())
+    if len(parts) != len(bodies) + 1:        # (cannot be: one placeholder per body)
+        raise AssertionError("tree body placeholders lost")
+    out = [parts[0]]
+    for body, rest in zip(bodies, parts[1:]):
+        out.append(body.encode("utf-8"))
+        out.append(rest)
+    return b"".join(out)
 
 
 def write(doc: Document) -> bytes:
