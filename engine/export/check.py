@@ -23,15 +23,39 @@ def expected(est: Any, X: pd.DataFrame, doc: ir.Export) -> dict[str, np.ndarray]
     own = getattr(doc.model, "expected", None)
     if own is not None:       # models whose document value is not predict's (anomaly scores)
         return {doc.target if k == "__target__" else k: v for k, v in own(est, X).items()}
-    pred = np.asarray(est.predict(X))
+    proba = None
+    final = _final(est)
+    if doc.probabilities and _predicts_by_proba(final):
+        # a forest's predict is the class of its largest predict_proba, which it computes
+        # first (scikit-learn's ForestClassifier.predict): computed once
+        raw = est.predict_proba(X)
+        pred = final.classes_.take(np.argmax(raw, axis=1), axis=0)
+        proba = np.asarray(raw, float)
+    else:
+        pred = np.asarray(est.predict(X))
     if pred.ndim == 2 and pred.shape[1] == 1:
         pred = pred[:, 0]
     out[doc.target] = pred
     if doc.probabilities:
-        proba = np.asarray(est.predict_proba(X), float)
+        if proba is None:
+            proba = np.asarray(est.predict_proba(X), float)
         for k, c in enumerate(doc.classes):
             out[f"probability({c})"] = proba[:, k]
     return out
+
+
+def _final(est: Any) -> Any:
+    while type(est).__name__ == "Pipeline" and hasattr(est, "steps"):
+        est = est.steps[-1][1]
+    return est
+
+
+def _predicts_by_proba(est: Any) -> bool:
+    """True for scikit-learn's single-output random forest and extra-trees classifiers, whose
+    ``predict`` is ``classes_.take(argmax(predict_proba(X), axis=1))`` (its own code)."""
+    from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
+    return type(est) in (RandomForestClassifier, ExtraTreesClassifier) and \
+        getattr(est, "n_outputs_", 1) == 1 and isinstance(est.classes_, np.ndarray)
 
 
 def ambiguous_rows(est: Any, X: pd.DataFrame, doc: ir.Export) -> np.ndarray | None:

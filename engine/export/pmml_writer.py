@@ -13,7 +13,6 @@ from typing import Any, Iterable
 
 
 from portmodel.pmml import objects as O
-from portmodel.pmml.attributes import parse_number
 from portmodel.pmml.objects.write import format_values, to_lines
 
 from . import ir
@@ -249,9 +248,8 @@ class _Writer:
                         sd_node.append(i)
                         sd_value.append(label)
                         flat.append(k)
-            texts = _texts(flat)
-            number = {t: parse_number(t) for t in set(texts)}
-            sd_count = list(map(number.__getitem__, texts))
+            # (``float`` reads every text format_value writes as parse_number does)
+            sd_count = list(map(float, _texts(flat)))
         nodes = _tree_nodes(parent, _texts([leaf.value for leaf in leaves]), ops, split_fields,
                             values, others, sd_node, sd_value, sd_count,
                             no_true_child_strategy="returnLastPrediction")
@@ -369,9 +367,10 @@ def _texts(values: list[Any]) -> list[str | None]:
         for k, t in zip(present, _texts([values[k] for k in present])):
             out[k] = t
         return out
-    if all(type(v) is str for v in values):
+    types = set(map(type, values))
+    if types == {str}:
         return list(values)
-    if any(type(v) is str for v in values):
+    if str in types:
         return [B.text(v) for v in values]
     return format_values(values)
 

@@ -88,7 +88,7 @@ def split_fields(est: Any, ctx: Context, features: list[str], tree: Any) -> list
     """Float-typed fields for the features the tree splits on (others stay as they are)."""
     if est.n_features_in_ != len(features):
         raise ctx.fail(est, f"{est.n_features_in_} features expected, {len(features)} given")
-    used = set(int(f) for f in tree.feature if f >= 0)
+    used = set(np.unique(tree.feature[tree.feature >= 0]).tolist())
     return [ctx.as_float(f) if i in used else f for i, f in enumerate(features)]
 
 

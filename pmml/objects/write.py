@@ -59,14 +59,16 @@ def format_value(value: Any) -> str:
 
 
 _INF = math.inf
+#: types whose equal values have one text (unlike floats: 0.0 and -0.0)
+_ONE_TEXT_PER_VALUE = (int, bool, str, np.int64, np.int32, np.bool_, np.str_)
 
 
 def format_values(values: Any) -> list[str]:
     """``format_value`` of each of many values (a sequence or a numpy array), the same texts
     computed in bulk: the whole numbers and the other finite numbers of a float64 or float32
     column sorted out by numpy, so that each number is one conversion (a tree's thresholds,
-    scores and counts: tens of thousands of numbers in a forest). Columns of other or mixed
-    types are formatted one by one."""
+    scores and counts: tens of thousands of numbers in a forest). A column of one other type
+    (integers, labels) is formatted once per distinct value; mixed ones one by one."""
     if isinstance(values, np.ndarray):
         arr = values
     else:
@@ -75,6 +77,9 @@ def format_values(values: Any) -> list[str]:
             arr = np.array(values, np.float64)
         elif len(types) == 1 and next(iter(types)) in (np.float32, np.float64):
             arr = np.array(values)
+        elif len(types) == 1 and next(iter(types)) in _ONE_TEXT_PER_VALUE:
+            texts = {v: format_value(v) for v in set(values)}
+            return list(map(texts.__getitem__, values))
         else:
             return [format_value(v) for v in values]
     if arr.dtype not in (np.float64, np.float32) or arr.ndim != 1:
