@@ -51,3 +51,37 @@ def test_a_forest_subclass_keeps_its_own_predict():
     assert np.array_equal(got["species"], est.predict(X))
     assert not np.array_equal(got["species"],
                               RandomForestClassifier.predict(est, X))
+
+
+def test_compare_finds_the_same_first_difference_as_cell_by_cell():
+    """Numeric columns are compared by numpy first; whenever a cell differs, the message
+    (column, row, both values) is the cell-by-cell comparison's. Oracle: ``_same`` per cell."""
+    import pandas as pd
+
+    from portmodel.export.check import _same, compare
+    from portmodel.export.errors import ExportMismatchError
+    rng = np.random.default_rng(5)
+    base = rng.standard_normal(200) * 10.0 ** rng.integers(-3, 12, 200)
+    base[::17] = np.nan
+    cases = []
+    for k in range(60):
+        got = base.copy()
+        i = int(rng.integers(0, 200))
+        got[i] = [base[i] * (1 + 3e-9), base[i] + 2e-9, np.nan, np.inf, 0.0, base[i]][k % 6]
+        cases.append(got)
+    cases.append(np.where(np.isnan(base), 1.0, base))
+    for got in cases:
+        for skip in (None, np.isnan(base)):
+            cell = next((i for i in range(200) if not (skip is not None and skip[i])
+                         and not _same(float(got[i]), float(base[i]), 1e-9)), None)
+            if cell is None:
+                compare(pd.DataFrame({"v": got}), {"v": base}, 1e-9, "t", skip)
+            else:
+                with pytest.raises(ExportMismatchError, match=f"row {cell}:"):
+                    compare(pd.DataFrame({"v": got}), {"v": base}, 1e-9, "t", skip)
+    labels = np.array([0, 1, 1, 0])
+    compare(pd.DataFrame({"y": labels}), {"y": labels}, 1e-9, "t")
+    with pytest.raises(ExportMismatchError, match="row 2:"):
+        compare(pd.DataFrame({"y": [0, 1, 0, 0]}), {"y": labels}, 1e-9, "t")
+    with pytest.raises(ExportMismatchError, match="row 0:"):
+        compare(pd.DataFrame({"y": ["0.0", "1", "1", "0"]}), {"y": labels}, 1e-9, "t")

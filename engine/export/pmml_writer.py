@@ -159,9 +159,13 @@ class _Writer:
                        {"normalizationMethod": spec.normalization},
                        self.schema(fields, True, extra), out, *tables)
 
-    def _split_fields(self, root: ir.TreeNode, acc: set) -> set:
+    def _split_fields(self, spec: ir.TreeSpec, acc: set) -> set:
         """acc, with the fields the tree splits on (once per tree: the schema, the
         ensemble's schema and the needed derived fields all ask)."""
+        if spec.split_fields is not None:
+            acc |= spec.split_fields
+            return acc
+        root = spec.root
         got = self._tree_fields.get(id(root))
         if got is None:
             got = set()
@@ -253,7 +257,7 @@ class _Writer:
         nodes = _tree_nodes(parent, _texts([leaf.value for leaf in leaves]), ops, split_fields,
                             values, others, sd_node, sd_value, sd_count,
                             no_true_child_strategy="returnLastPrediction")
-        fields = self._split_fields(spec.root, set())
+        fields = self._split_fields(spec, set())
         return B.model("TreeModel", spec.function, {"noTrueChildStrategy": "returnLastPrediction"},
                        self.schema(sorted(fields)), out, nodes)
 
@@ -283,7 +287,7 @@ class _Writer:
 
     def _all_fields(self, spec: Any) -> set:
         if isinstance(spec, ir.TreeSpec):
-            return self._split_fields(spec.root, set())
+            return self._split_fields(spec, set())
         if isinstance(spec, ir.EnsembleSpec):
             acc: set = set()
             for m in spec.members:

@@ -102,8 +102,9 @@ def tree_spec(est: Any, ctx: Context, features: list[str], classes: tuple | None
         raise ctx.fail(est, "multi-output trees are not supported")
     fields = split_fields(est, ctx, features, tree)
     root = tree_nodes(tree, fields, classes, scale, offset)
+    used = np.unique(tree.feature[tree.feature >= 0]).tolist()
     return ir.TreeSpec("classification" if classes is not None else "regression", root,
-                       tuple(classes or ()), missing_routing)
+                       tuple(classes or ()), missing_routing, frozenset(fields[i] for i in used))
 
 
 def py_classes(est: Any) -> tuple:
