@@ -199,16 +199,19 @@ class _Writer:
         others: list[tuple[int, O.Predicate]] = []
         leaves: list[ir.TreeNode] = []
         stack: list[tuple] = [(spec.root, -1, "True", None, None)]
+        pop, push = stack.pop, stack.extend
+        add_parent, add_op, add_field = parent.append, ops.append, split_fields.append
+        add_threshold, add_leaf = thresholds.append, leaves.append
         while stack:
-            n, up, op, field, threshold = stack.pop()
+            n, up, op, field, threshold = pop()
             i = len(parent)
-            parent.append(up)
+            add_parent(up)
             if op is None:                        # a set predicate (typed)
                 others.append((i, field))
                 field = None
-            ops.append(op)
-            split_fields.append(field)
-            thresholds.append(threshold)
+            add_op(op)
+            add_field(field)
+            add_threshold(threshold)
             kids = []
             while n.field is not None:
                 # the first child's predicate is FALSE for missing values (see above)
@@ -227,8 +230,10 @@ class _Writer:
                 else:
                     kids.append((n.left, i, "lessOrEqual", n.field, n.threshold))
                     n = n.right
-            leaves.append(n)          # the node's score: the last leaf of its chain
-            stack.extend(reversed(kids))
+            add_leaf(n)               # the node's score: the last leaf of its chain
+            if kids:
+                kids.reverse()
+                push(kids)
         simple = [k for k, op in enumerate(ops) if op is not None and op != "True"]
         values: list[str | None] = [None] * len(ops)
         for k, t in zip(simple, _texts([thresholds[k] for k in simple])):

@@ -52,19 +52,21 @@ def tree_nodes(tree: Any, fields: list[str], classes: tuple | None, scale: float
 
     # each node built after its children (no recursion): scikit-learn numbers a node before
     # its children, so from the last node back
+    # (TreeNode's fields by position: field, threshold, left, right, missing_left, value,
+    # probabilities, counts)
     nodes: list[ir.TreeNode | None] = [None] * len(left)
     node = ir.TreeNode
     for i in _children_first(tree.children_left, tree.children_right):
-        if left[i] == -1:
+        l = left[i]
+        if l == -1:
             if classes is None:
-                nodes[i] = node(value=values[i])
+                nodes[i] = node(None, None, None, None, True, values[i])
             else:
-                nodes[i] = node(value=classes[best[i]], probabilities=tuple(probs_l[i]),
-                                counts=tuple(counts_l[i]))
+                nodes[i] = node(None, None, None, None, True, classes[best[i]],
+                                tuple(probs_l[i]), tuple(counts_l[i]))
         else:
-            nodes[i] = node(field=fields[feature[i]], threshold=thresholds[i],
-                            left=nodes[left[i]], right=nodes[right[i]],
-                            missing_left=bool(mgl[i]))
+            nodes[i] = node(fields[feature[i]], thresholds[i], nodes[l], nodes[right[i]],
+                            mgl[i] != 0)
     return nodes[0]
 
 
