@@ -26,8 +26,6 @@ from .tree import TreeNodes
 _ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
                          "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
 _SPECIAL = re.compile('[&<>"\n\r\t]')
-#: libxml2 refuses documents nested deeper than 256 elements unless told otherwise
-_PARSER = etree.XMLParser(huge_tree=True, remove_blank_text=False, resolve_entities=False)
 
 
 def _strings(column: tuple, format_value: Callable[[Any], str]) -> list[str | None]:
@@ -74,7 +72,10 @@ def append_nodes(nodes: TreeNodes, parent_el: Any, namespace: str | None) -> boo
         return False
     text = f'<_ xmlns="{namespace}">{body}</_>' if namespace else f"<_>{body}</_>"
     try:
-        holder = etree.fromstring(text.encode("utf-8"), _PARSER)
+        # (a parser per call: lxml's parsers are not to be shared between threads; huge_tree:
+        # libxml2 refuses text nested deeper than 256 elements unless told otherwise)
+        holder = etree.fromstring(text.encode("utf-8"), etree.XMLParser(
+            huge_tree=True, resolve_entities=False))
     except etree.XMLSyntaxError:
         return False
     if len(holder) != 1:
