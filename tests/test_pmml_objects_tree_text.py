@@ -173,9 +173,20 @@ def test_bodies_with_fragments_and_deep_trees_go_through_the_element_writer():
 
 
 def test_text_xml_cannot_hold_raises_the_element_writers_error():
-    body = _body(parent=(-1, 0), score=("ok", "bell\x07"))
-    with pytest.raises(ValueError, match="XML compatible"):
-        writer._build(body, etree.Element("_"))
+    for where in ("score", "pred_value", "sd_value"):
+        body = _body(parent=(-1, 0), score=("ok", "bell\x07" if where == "score" else "s"),
+                     pred_value=(None, "bell\x07" if where == "pred_value" else "1"),
+                     sd_node=(1,), sd_value=("bell\x07" if where == "sd_value" else "v",),
+                     sd_record_count=(1.0,))
+        assert writer.nodes_text(body) is None and writer.nodes_text(body, lines=True) is None
+        with pytest.raises(ValueError, match="XML compatible"):
+            writer._build(body, etree.Element("_"))
+        doc = objects.read(TREE)
+        model = doc.models[0]
+        doc = replace(doc, models=(replace(model, content=tuple(
+            body if isinstance(c, TreeNodes) else c for c in model.content)),))
+        with pytest.raises(ValueError, match="XML compatible"):
+            writer.to_lines(doc)
 
 
 def test_bulk_numbers_match_format_value():

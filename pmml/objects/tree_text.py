@@ -9,8 +9,11 @@ it gives are the ones the element-by-element writer gives (the document's bytes 
 
 Only the common layout is written this way: Nodes without kept fragments (extensions,
 Partition, embedded models) or vendor attributes, on themselves or their ScoreDistributions;
-other bodies go to ``write_element``, as does a body whose text lxml refuses (a character XML
-cannot hold: ``write_element`` then raises lxml's own error).
+other bodies go to ``write_element``, as does a body with a character XML cannot hold
+(``write_element`` then raises lxml's own error).
+
+``nodes_text(..., lines=True)`` gives the text as lxml writes it one element per line, for
+``write.to_lines`` to put in the document's bytes as it is, unparsed.
 """
 from __future__ import annotations
 
@@ -26,6 +29,12 @@ from .tree import TreeNodes
 _ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
                          "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
 _SPECIAL = re.compile('[&<>"\n\r\t]')
+#: characters XML 1.0 cannot hold (lxml refuses them in an attribute)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+class _NotXML(ValueError):
+    """A string no XML text can hold: the body goes to the element writer (lxml's error)."""
 
 
 def _strings(column: tuple, format_value: Callable[[Any], str]) -> list[str | None]:
@@ -34,14 +43,20 @@ def _strings(column: tuple, format_value: Callable[[Any], str]) -> list[str | No
     if set(map(type, column)) <= {str, type(None)}:
         distinct = set(column)
         distinct.discard(None)
-        if _SPECIAL.search("".join(distinct)):
+        joined = "".join(distinct)
+        if _NOT_XML.search(joined):
+            raise _NotXML
+        if _SPECIAL.search(joined):
             texts = {v: v.translate(_ESCAPE) for v in distinct}
         else:                                           # (nothing to escape: as they are)
             texts = dict(zip(distinct, distinct))
         texts[None] = None
         return list(map(texts.__getitem__, column))
-    return [None if v is None else (v if type(v) is str else format_value(v)).translate(_ESCAPE)
-            for v in column]
+    texts = [None if v is None else (v if type(v) is str else format_value(v)).translate(_ESCAPE)
+             for v in column]
+    if any(t is not None and _NOT_XML.search(t) for t in texts):
+        raise _NotXML
+    return texts
 
 
 def _numbers(column: tuple, format_value: Callable[[Any], str]) -> list[str | None]:
@@ -100,7 +115,17 @@ def nodes_text(nodes: TreeNodes, lines: bool = False) -> str | None:
     if parent[0] != -1 or any(p < 0 or p >= i for i, p in enumerate(parent) if i):
         return None                        # (not one tree in document order)
     sep = "\n" if lines else ""
-    preds = _predicates(nodes, format_value, _build, lines)
+    try:
+        return _text(nodes, lines, sep, format_value, _build)
+    except _NotXML:
+        return None
+
+
+def _text(nodes: TreeNodes, lines: bool, sep: str, format_value: Callable[[Any], str],
+          build: Callable[[Any, Any], None]) -> str | None:
+    parent = nodes.parent
+    n = len(parent)
+    preds = _predicates(nodes, format_value, build, lines)
     if lines and ("" in preds or any("xmlns" in preds[i] for i, _ in nodes.predicates)):
         return None
     # each Node's text: the end tags of the Nodes it follows (the previous Node and its
