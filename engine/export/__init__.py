@@ -259,9 +259,8 @@ def _export(estimator: Any, path: str | os.PathLike | None, X_sample: pd.DataFra
             data = write_pfa(doc).encode("utf-8")
         if check:
             check_document(data, estimator, X_sample, doc, tol, want, skip)
-    text = data.decode("utf-8")
     if path is None:
-        return text
+        return data.decode("utf-8")
     Path(os.fspath(path)).write_bytes(data)
     return None
 

@@ -131,6 +131,9 @@ def safe_name(text: str) -> str:
 def _spec_fields(spec: Any, acc: set) -> set:
     """Every field name a model spec refers to."""
     if isinstance(spec, ir.TreeSpec):
+        if spec.split_fields is not None:
+            acc |= spec.split_fields
+            return acc
         stack = [spec.root]
         while stack:
             n = stack.pop()
@@ -160,6 +163,8 @@ def _rename_splits(spec: Any, rename: dict) -> None:
             if n.field is not None:
                 n.field = rename.get(n.field, n.field)
                 stack += [n.left, n.right]
+        if spec.split_fields is not None:
+            spec.split_fields = frozenset(rename.get(f, f) for f in spec.split_fields)
     elif isinstance(spec, ir.EnsembleSpec):
         for m in spec.members:
             for mm in (m if isinstance(m, list) else [m]):

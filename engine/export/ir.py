@@ -129,6 +129,9 @@ class TreeSpec:
     #: missing values follow each split's ``missing_left`` (False: a missing split value makes
     #: the prediction missing, for libraries that refuse missing values)
     missing_routing: bool = True
+    #: the fields the tree splits on, when its converter knows them without walking the nodes
+    #: (None: found by walking them); ``context._rename_splits`` keeps it in step
+    split_fields: frozenset | None = None
 
 
 @dataclass

@@ -11,10 +11,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Iterable
 
-from lxml import etree
 
 from portmodel.pmml import objects as O
-from portmodel.pmml.attributes import parse_number
+from portmodel.pmml.objects.write import format_values, to_lines
 
 from . import ir
 from . import pmml_builder as B
@@ -160,9 +159,13 @@ class _Writer:
                        {"normalizationMethod": spec.normalization},
                        self.schema(fields, True, extra), out, *tables)
 
-    def _split_fields(self, root: ir.TreeNode, acc: set) -> set:
+    def _split_fields(self, spec: ir.TreeSpec, acc: set) -> set:
         """acc, with the fields the tree splits on (once per tree: the schema, the
         ensemble's schema and the needed derived fields all ask)."""
+        if spec.split_fields is not None:
+            acc |= spec.split_fields
+            return acc
+        root = spec.root
         got = self._tree_fields.get(id(root))
         if got is None:
             got = set()
@@ -187,48 +190,85 @@ class _Writer:
         noTrueChildStrategy "returnLastPrediction" returns when no child's predicate is TRUE.
         This is how JPMML's converters compact trees; the answer is the same for every input,
         missing or not. The nodes are built as the typed body (``objects.TreeNodes``) directly."""
-        classify = spec.function == "classification"
-        labels = [B.text(c) for c in spec.classes]
-        text = B.text
-        nodes = _TreeColumns()
-
-        def first_pred(n: ir.TreeNode) -> tuple[Any, ir.TreeNode, ir.TreeNode]:
-            """(predicate of the first child: (operator, field, value) or a typed set
-            predicate, first subtree, second subtree)."""
-            if n.categories is not None:
-                if n.missing_left:
-                    return (B.simple_set_predicate(n.field, "isNotIn", list(n.categories)),
-                            n.right, n.left)
-                return B.simple_set_predicate(n.field, "isIn", list(n.categories)), n.left, \
-                    n.right
-            if n.missing_left:
-                return ("greaterThan", n.field, text(n.threshold)), n.right, n.left
-            return ("lessOrEqual", n.field, text(n.threshold)), n.left, n.right
-
-        def build(n: ir.TreeNode, pred: Any, up: int) -> None:
-            # the node's score is the last leaf of its chain; its children follow it (document
-            # order: a node, then its children's subtrees)
-            leaf = n
-            while leaf.field is not None:
-                leaf = first_pred(leaf)[2]
-            i = nodes.add(up, None if leaf.value is None else text(leaf.value), pred)
-            if classify:
-                nodes.distribution(i, labels, [text(k) for k in leaf.counts])
+        # the written Nodes in document order (a Node, then its children's subtrees): each
+        # is a chain of second children; its children are the chain members' first children
+        parent: list[int] = []
+        ops: list[str | None] = []
+        split_fields: list[str | None] = []
+        thresholds: list[Any] = []
+        others: list[tuple[int, O.Predicate]] = []
+        leaves: list[ir.TreeNode] = []
+        stack: list[tuple] = [(spec.root, -1, "True", None, None)]
+        pop, push = stack.pop, stack.extend
+        add_parent, add_op, add_field = parent.append, ops.append, split_fields.append
+        add_threshold, add_leaf = thresholds.append, leaves.append
+        while stack:
+            n, up, op, field, threshold = pop()
+            i = len(parent)
+            add_parent(up)
+            if op is None:                        # a set predicate (typed)
+                others.append((i, field))
+                field = None
+            add_op(op)
+            add_field(field)
+            add_threshold(threshold)
+            kids = []
             while n.field is not None:
-                p, first, second = first_pred(n)
-                build(first, p, i)
-                n = second
-
-        build(spec.root, ("True", None, None), -1)
-        fields = self._split_fields(spec.root, set())
+                # the first child's predicate is FALSE for missing values (see above)
+                if n.categories is not None:
+                    if n.missing_left:
+                        kids.append((n.right, i, None, B.simple_set_predicate(
+                            n.field, "isNotIn", list(n.categories)), None))
+                        n = n.left
+                    else:
+                        kids.append((n.left, i, None, B.simple_set_predicate(
+                            n.field, "isIn", list(n.categories)), None))
+                        n = n.right
+                elif n.missing_left:
+                    kids.append((n.right, i, "greaterThan", n.field, n.threshold))
+                    n = n.left
+                else:
+                    kids.append((n.left, i, "lessOrEqual", n.field, n.threshold))
+                    n = n.right
+            add_leaf(n)               # the node's score: the last leaf of its chain
+            if kids:
+                kids.reverse()
+                push(kids)
+        simple = [k for k, op in enumerate(ops) if op is not None and op != "True"]
+        values: list[str | None] = [None] * len(ops)
+        for k, t in zip(simple, _texts([thresholds[k] for k in simple])):
+            values[k] = t
+        sd_node: list[int] = []
+        sd_value: list[str] = []
+        sd_count: list[float] = []
+        if spec.function == "classification":
+            # ScoreDistributions: recordCount as written (its text read back)
+            labels = [B.text(c) for c in spec.classes]
+            counts = [leaf.counts for leaf in leaves]
+            width = len(labels)
+            if all(len(c) == width for c in counts):
+                sd_node = [i for i in range(len(leaves)) for _ in labels]
+                sd_value = labels * len(leaves)
+                flat = [k for c in counts for k in c]
+            else:
+                flat = []
+                for i, c in enumerate(counts):
+                    for label, k in zip(labels, c):
+                        sd_node.append(i)
+                        sd_value.append(label)
+                        flat.append(k)
+            # (``float`` reads every text format_value writes as parse_number does)
+            sd_count = list(map(float, _texts(flat)))
+        nodes = _tree_nodes(parent, _texts([leaf.value for leaf in leaves]), ops, split_fields,
+                            values, others, sd_node, sd_value, sd_count,
+                            no_true_child_strategy="returnLastPrediction")
+        fields = self._split_fields(spec, set())
         return B.model("TreeModel", spec.function, {"noTrueChildStrategy": "returnLastPrediction"},
-                       self.schema(sorted(fields)), out,
-                       nodes.body(no_true_child_strategy="returnLastPrediction"))
+                       self.schema(sorted(fields)), out, nodes)
 
     def _constant_tree(self, value: float) -> O.Model:
-        nodes = _TreeColumns()
-        nodes.add(-1, B.text(value), ("True", None, None))
-        return B.model("TreeModel", "regression", None, self.schema([]), nodes.body())
+        nodes = _tree_nodes([-1], [B.text(value)], ["True"], [None], [None], [], [], [], [])
+        return B.model("TreeModel", "regression", None, self.schema([]), nodes)
 
     def _mining(self, function: str, fields: Iterable[str], method: str,
                 segments: list[O.Segment], out: O.Output | None, vendor: tuple = ()
@@ -252,7 +292,7 @@ class _Writer:
 
     def _all_fields(self, spec: Any) -> set:
         if isinstance(spec, ir.TreeSpec):
-            return self._split_fields(spec.root, set())
+            return self._split_fields(spec, set())
         if isinstance(spec, ir.EnsembleSpec):
             acc: set = set()
             for m in spec.members:
@@ -311,53 +351,37 @@ class _Writer:
         return self._mining("classification", self._all_fields(spec), "modelChain", segs, None)
 
 
-class _TreeColumns:
-    """A TreeModel body (``objects.TreeNodes``: flat columns over the nodes in document order)
-    built node by node."""
+def _tree_nodes(parent: list[int], score: list[str | None], op: list[str | None],
+               field: list[str | None], value: list[str | None],
+               others: list[tuple[int, O.Predicate]], sd_node: list[int], sd_value: list[str],
+               sd_count: list[float], **model_attrs: Any) -> O.TreeNodes:
+    """A TreeModel body (``objects.TreeNodes``: flat columns over the nodes in document
+    order); op: a simple predicate's operator, "True", or None for a typed one in
+    ``others``."""
+    n, m = len(parent), len(sd_node)
+    none, sd_none = (None,) * n, (None,) * m
+    return O.TreeNodes(parent=tuple(parent), id=none, score=tuple(score), record_count=none,
+                       default_child=none, pred_op=tuple(op), pred_field=tuple(field),
+                       pred_value=tuple(value), predicates=tuple(others),
+                       sd_node=tuple(sd_node), sd_value=tuple(sd_value),
+                       sd_record_count=tuple(sd_count), sd_confidence=sd_none,
+                       sd_probability=sd_none, lines=none, pred_lines=none, **model_attrs)
 
-    def __init__(self) -> None:
-        self.parent: list[int] = []
-        self.score: list[str | None] = []
-        self.op: list[str | None] = []
-        self.field: list[str | None] = []
-        self.value: list[str | None] = []
-        self.others: list[tuple[int, O.Predicate]] = []
-        self.sd_node: list[int] = []
-        self.sd_value: list[str] = []
-        self.sd_count: list[float] = []
 
-    def add(self, parent: int, score: str | None, pred: Any) -> int:
-        """A node; pred: (operator or "True", field, value text) or a typed predicate."""
-        i = len(self.parent)
-        self.parent.append(parent)
-        self.score.append(score)
-        if isinstance(pred, tuple):
-            op, field, value = pred
-        else:
-            op = field = value = None
-            self.others.append((i, pred))
-        self.op.append(op)
-        self.field.append(field)
-        self.value.append(value)
-        return i
-
-    def distribution(self, i: int, labels: list[str], counts: list[str]) -> None:
-        """Node i's ScoreDistributions (recordCount as written: its text read back)."""
-        for c, k in zip(labels, counts):
-            self.sd_node.append(i)
-            self.sd_value.append(c)
-            self.sd_count.append(parse_number(k))
-
-    def body(self, **model_attrs: Any) -> O.TreeNodes:
-        n, m = len(self.parent), len(self.sd_node)
-        none, sd_none = (None,) * n, (None,) * m
-        return O.TreeNodes(parent=tuple(self.parent), id=none, score=tuple(self.score),
-                           record_count=none, default_child=none, pred_op=tuple(self.op),
-                           pred_field=tuple(self.field), pred_value=tuple(self.value),
-                           predicates=tuple(self.others), sd_node=tuple(self.sd_node),
-                           sd_value=tuple(self.sd_value), sd_record_count=tuple(self.sd_count),
-                           sd_confidence=sd_none, sd_probability=sd_none, lines=none,
-                           pred_lines=none, **model_attrs)
+def _texts(values: list[Any]) -> list[str | None]:
+    """``B.text`` of each value (None stays None), the numbers formatted in bulk."""
+    if None in values:                       # (identity or ==: no NaN is None)
+        present = [k for k, v in enumerate(values) if v is not None]
+        out: list[str | None] = [None] * len(values)
+        for k, t in zip(present, _texts([values[k] for k in present])):
+            out[k] = t
+        return out
+    types = set(map(type, values))
+    if types == {str}:
+        return list(values)
+    if str in types:
+        return [B.text(v) for v in values]
+    return format_values(values)
 
 
 def _float(v: Any) -> float | None:
@@ -453,10 +477,8 @@ def to_bytes(document_: O.Document) -> bytes:
     """The document's bytes, written by the object model's writer, one element per line
     without indentation: lines keep error messages' line numbers useful, while indentation
     would be a fifth of a deep tree's bytes (documents are meant to be no larger than
-    sklearn2pmml's)."""
-    root = O.to_element(document_)
-    etree.indent(root, space="")
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    sklearn2pmml's). (``to_lines``: tree bodies written as text, not built as elements.)"""
+    return to_lines(document_)
 
 
 def write(doc: ir.Export, verification: tuple[list, list] | None = None,

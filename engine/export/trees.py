@@ -50,23 +50,47 @@ def tree_nodes(tree: Any, fields: list[str], classes: tuple | None, scale: float
         best = np.argmax(probs, axis=1).tolist()
         probs_l, counts_l = probs.tolist(), counts.tolist()
 
-    def build(i: int) -> ir.TreeNode:
-        if left[i] == -1:
+    # each node built after its children (no recursion): scikit-learn numbers a node before
+    # its children, so from the last node back
+    # (TreeNode's fields by position: field, threshold, left, right, missing_left, value,
+    # probabilities, counts)
+    nodes: list[ir.TreeNode | None] = [None] * len(left)
+    node = ir.TreeNode
+    for i in _children_first(tree.children_left, tree.children_right):
+        l = left[i]
+        if l == -1:
             if classes is None:
-                return ir.TreeNode(value=values[i])
-            return ir.TreeNode(value=classes[best[i]], probabilities=tuple(probs_l[i]),
-                               counts=tuple(counts_l[i]))
-        return ir.TreeNode(field=fields[feature[i]], threshold=thresholds[i],
-                           left=build(left[i]), right=build(right[i]),
-                           missing_left=bool(mgl[i]))
-    return build(0)
+                nodes[i] = node(None, None, None, None, True, values[i])
+            else:
+                nodes[i] = node(None, None, None, None, True, classes[best[i]],
+                                tuple(probs_l[i]), tuple(counts_l[i]))
+        else:
+            nodes[i] = node(fields[feature[i]], thresholds[i], nodes[l], nodes[right[i]],
+                            mgl[i] != 0)
+    return nodes[0]
+
+
+def _children_first(left: np.ndarray, right: np.ndarray) -> Any:
+    """Node indices, every node after its children."""
+    n = len(left)
+    index = np.arange(n)
+    inner = left != -1
+    if not np.any(inner & ((left <= index) | (right <= index))):
+        return range(n - 1, -1, -1)
+    order, k = [0], 0                       # (another numbering: parents before children)
+    while k < len(order):
+        i = order[k]
+        k += 1
+        if left[i] != -1:
+            order += (int(left[i]), int(right[i]))
+    return reversed(order)
 
 
 def split_fields(est: Any, ctx: Context, features: list[str], tree: Any) -> list[str]:
     """Float-typed fields for the features the tree splits on (others stay as they are)."""
     if est.n_features_in_ != len(features):
         raise ctx.fail(est, f"{est.n_features_in_} features expected, {len(features)} given")
-    used = set(int(f) for f in tree.feature if f >= 0)
+    used = set(np.unique(tree.feature[tree.feature >= 0]).tolist())
     return [ctx.as_float(f) if i in used else f for i, f in enumerate(features)]
 
 
@@ -80,8 +104,9 @@ def tree_spec(est: Any, ctx: Context, features: list[str], classes: tuple | None
         raise ctx.fail(est, "multi-output trees are not supported")
     fields = split_fields(est, ctx, features, tree)
     root = tree_nodes(tree, fields, classes, scale, offset)
+    used = np.unique(tree.feature[tree.feature >= 0]).tolist()
     return ir.TreeSpec("classification" if classes is not None else "regression", root,
-                       tuple(classes or ()), missing_routing)
+                       tuple(classes or ()), missing_routing, frozenset(fields[i] for i in used))
 
 
 def py_classes(est: Any) -> tuple:
