@@ -16,8 +16,8 @@ untimed call on the full data, then the best of --repeat timed calls. The refere
 slow, so they score --peer-rows rows: their JVM is first warmed with untimed calls on those rows
 (for --peer-warm seconds, or less once the rate stops improving), then the best of 3 calls is
 kept; rates are per second either way. Also prints, from a separate fresh process per model,
-the first and a second document load time and the single-record predict(dict) latency (median of
-100 calls, lowest of 5 such batches).
+the first document load time, the best of three later loads and the single-record
+predict(dict) latency (median of 100 calls, lowest of 5 such batches).
 
 ONNX Runtime is the engine Python users pick for framework-free scoring: the same fitted
 pipeline is converted with skl2onnx (probabilities as a tensor, no ZipMap) and scored in its own
@@ -392,11 +392,13 @@ def work_latency(args, name: str) -> dict:
     t = time.perf_counter()
     model = portmodel.load(doc)
     cold_s = time.perf_counter() - t    # includes first-use imports of the model modules
-    del model                           # freeing the first model is not part of loading the second
-    gc.collect()
-    t = time.perf_counter()
-    model = portmodel.load(doc)
-    load_s = time.perf_counter() - t
+    load_s = float("inf")
+    for _ in range(3):                  # the best of three later loads, as the rates are best-of
+        del model                       # freeing a model is not part of loading the next
+        gc.collect()
+        t = time.perf_counter()
+        model = portmodel.load(doc)
+        load_s = min(load_s, time.perf_counter() - t)
     pin_threads(args)
     return {"cold_s": cold_s, "load_s": load_s, "lat_us": latency_us(model, record)}
 
