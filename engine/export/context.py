@@ -131,15 +131,7 @@ def safe_name(text: str) -> str:
 def _spec_fields(spec: Any, acc: set) -> set:
     """Every field name a model spec refers to."""
     if isinstance(spec, ir.TreeSpec):
-        if spec.split_fields is not None:
-            acc |= spec.split_fields
-            return acc
-        stack = [spec.root]
-        while stack:
-            n = stack.pop()
-            if n.field is not None:
-                acc.add(n.field)
-                stack += [n.left, n.right]
+        acc |= ir.tree_split_fields(spec)
     elif isinstance(spec, ir.EnsembleSpec):
         for m in spec.members:
             for mm in (m if isinstance(m, list) else [m]):

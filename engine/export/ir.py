@@ -134,6 +134,21 @@ class TreeSpec:
     split_fields: frozenset | None = None
 
 
+
+def tree_split_fields(spec: TreeSpec) -> frozenset:
+    """The fields the tree of spec splits on: as its converter recorded them, else found by
+    walking its nodes."""
+    if spec.split_fields is not None:
+        return spec.split_fields
+    found = set()
+    stack = [spec.root]
+    while stack:
+        n = stack.pop()
+        if n.field is not None:
+            found.add(n.field)
+            stack += (n.left, n.right)
+    return frozenset(found)
+
 @dataclass
 class EnsembleSpec:
     """Segments combined by ``method`` (average | sum | weightedAverage); for boosting, an

@@ -266,7 +266,7 @@ class _Writer:
         """An array of leaf values (doubles, or probability arrays) for every tree."""
         # one TreeNode type (and its Fields enum) serves every tree of the model
         fields = sorted({avro_name(f) for s in _tree_specs(self.doc.model)
-                         for f in _split_fields(s.root)})
+                         for f in ir.tree_split_fields(s)})
         fields = fields or [avro_name(self.doc.inputs[0].name)]
         cat_fields, num_fields = _split_kinds(_tree_specs(self.doc.model))
         if cat_fields & num_fields:
@@ -397,17 +397,6 @@ def _tree_specs(spec: Any) -> list:
     if isinstance(spec, ir.EnsembleSpec):
         return _tree_specs(spec.members)
     return []
-
-
-def _split_fields(n: ir.TreeNode) -> set:
-    out = set()
-    stack = [n]
-    while stack:
-        n = stack.pop()
-        if n.field is not None:
-            out.add(n.field)
-            stack += [n.left, n.right]
-    return out
 
 
 def _split_kinds(specs: list) -> tuple[set, set]:

@@ -162,20 +162,9 @@ class _Writer:
     def _split_fields(self, spec: ir.TreeSpec, acc: set) -> set:
         """acc, with the fields the tree splits on (once per tree: the schema, the
         ensemble's schema and the needed derived fields all ask)."""
-        if spec.split_fields is not None:
-            acc |= spec.split_fields
-            return acc
-        root = spec.root
-        got = self._tree_fields.get(id(root))
+        got = self._tree_fields.get(id(spec.root))
         if got is None:
-            got = set()
-            stack = [root]
-            while stack:
-                n = stack.pop()
-                if n.field is not None:
-                    got.add(n.field)
-                    stack += (n.left, n.right)
-            self._tree_fields[id(root)] = got = frozenset(got)
+            got = self._tree_fields[id(spec.root)] = ir.tree_split_fields(spec)
         acc |= got
         return acc
 

@@ -86,11 +86,11 @@ def _children_first(left: np.ndarray, right: np.ndarray) -> Any:
     return reversed(order)
 
 
-def split_fields(est: Any, ctx: Context, features: list[str], tree: Any) -> list[str]:
-    """Float-typed fields for the features the tree splits on (others stay as they are)."""
+def split_fields(est: Any, ctx: Context, features: list[str], used: set) -> list[str]:
+    """Float-typed fields for the features the tree splits on (used: their indices; others
+    stay as they are)."""
     if est.n_features_in_ != len(features):
         raise ctx.fail(est, f"{est.n_features_in_} features expected, {len(features)} given")
-    used = set(np.unique(tree.feature[tree.feature >= 0]).tolist())
     return [ctx.as_float(f) if i in used else f for i, f in enumerate(features)]
 
 
@@ -102,9 +102,9 @@ def tree_spec(est: Any, ctx: Context, features: list[str], classes: tuple | None
     tree = est.tree_
     if tree.n_outputs != 1:
         raise ctx.fail(est, "multi-output trees are not supported")
-    fields = split_fields(est, ctx, features, tree)
+    used = set(np.unique(tree.feature[tree.feature >= 0]).tolist())
+    fields = split_fields(est, ctx, features, used)
     root = tree_nodes(tree, fields, classes, scale, offset)
-    used = np.unique(tree.feature[tree.feature >= 0]).tolist()
     return ir.TreeSpec("classification" if classes is not None else "regression", root,
                        tuple(classes or ()), missing_routing, frozenset(fields[i] for i in used))
 
