@@ -276,7 +276,7 @@ def _input_fn(name: str, info: FieldInfo):
         col, _ = classify(info, raw, text.get(name) if text else None)
         return col
     #: a float64 user column is the field's value as is ("double") or rounded ("float"):
-    #: kernels may read the user's column in place (models/tree_kernel.py, raw_float_columns)
+    #: kernels may read the user's column in place (models/row_blocks.py, user_float_columns)
     fn.raw_float = dt if fast else None
     return fn
 

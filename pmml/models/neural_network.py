@@ -48,7 +48,7 @@ from .compute_backend import kernels
 from .first_max import first_max
 from ..location import where
 from .node_access import model_attrs
-from .row_blocks import column_block, run_blocks
+from .row_blocks import column_block, run_blocks, user_float_columns
 
 ACTIVATIONS = ("threshold", "logistic", "tanh", "identity", "exponential", "reciprocal", "square",
                "Gauss", "sine", "cosine", "Elliott", "arctan", "rectifier", "radialBasis")
@@ -431,23 +431,10 @@ class NeuralNetwork(CompiledModel):
         a double field of the batch that the MiningSchema passes through unchanged: the values
         the input columns would hold (a double field's only missing value is NaN, and it has
         no invalid ones), without building a column and a mask per field. Else None."""
-        names = self.input_fields
-        parent = scope.parent
-        columns = getattr(parent, "columns", None)
-        if not names or columns is None:
+        got = user_float_columns(self.input_fields, scope)
+        if got is None or any(kind != "double" for kind in got[1]):
             return None
-        cols = []
-        for name in names:
-            if not getattr(scope.defs.get(name), "passthrough", False) or \
-                    getattr(parent.defs.get(name), "raw_float", None) != "double" or \
-                    name in parent.cache or name in scope.cache:
-                return None
-            raw = columns.get(name)
-            if type(raw) is not np.ndarray or raw.dtype != np.float64 or raw.ndim != 1 or \
-                    len(raw) != scope.n:
-                return None
-            cols.append(raw)
-        return cols
+        return got[0]
 
     def _forward_rows(self, kern: Any, cols: list[np.ndarray], missing: np.ndarray,
                       out: np.ndarray, undefined: np.ndarray) -> None:

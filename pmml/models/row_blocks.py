@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -35,6 +35,32 @@ def column_block(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     for f, a in enumerate(arrays):
         flat[f * n:(f + 1) * n] = a
     return flat, np.arange(len(arrays), dtype=np.int64) * n
+
+
+def user_float_columns(names: list[str], scope: Any) -> tuple[list[np.ndarray], list[str]] | None:
+    """The user's float64 columns of the named fields, read in place (no column or mask built
+    per field), and each field's data type ("double": the value as given; "float": the document
+    rounds it to float32); None unless every field is a plain double or float input of the batch
+    that the model's MiningField passes through unchanged and nothing computed in this call.
+    A NaN in such a column is a missing value."""
+    parent = scope.parent
+    columns = getattr(parent, "columns", None)
+    if columns is None or not names:
+        return None
+    cols: list[np.ndarray] = []
+    kinds: list[str] = []
+    for name in names:
+        kind = getattr(parent.defs.get(name), "raw_float", None)
+        if kind is None or not getattr(scope.defs.get(name), "passthrough", False) or \
+                name in parent.cache or name in scope.cache:
+            return None
+        raw = columns.get(name)
+        if type(raw) is not np.ndarray or raw.dtype != np.float64 or raw.ndim != 1 or \
+                len(raw) != scope.n:
+            return None
+        cols.append(raw)
+        kinds.append(kind)
+    return cols, kinds
 
 
 def cores() -> int:

@@ -44,7 +44,7 @@ from ..predicate_logic import (COMPLEMENT, COMPOUND_OPS, FALSE, G_EQ, G_GE, G_GT
                                STRATEGY_CODES, TRUE, UNKNOWN, NULL, evaluate)
 from ..predicates import Pred
 from .compute_backend import numba_enabled, numba_module, pair, use_numba
-from .row_blocks import column_block
+from .row_blocks import column_block, user_float_columns
 from ..scope import Scope
 from ..values import Col, codes, is_numeric_type
 
@@ -189,25 +189,13 @@ def raw_float_columns(fields: Fields, scope: Scope) -> tuple[list[np.ndarray], n
     them the document rounds to float32 (dataType="float"); None unless every field is a plain
     double or float input of the batch that the model's MiningField passes through unchanged
     (the kernels then read and round them at each test: ``graph_rows_raw``)."""
-    parent = scope.parent
-    columns = getattr(parent, "columns", None)
-    if columns is None or not fields.slots:
+    if not all(slot.numeric for slot in fields.slots):
         return None
-    cols: list[np.ndarray] = []
-    r32 = np.zeros(len(fields.slots), np.bool_)
-    for j, slot in enumerate(fields.slots):
-        name = slot.name
-        mine, root = scope.defs.get(name), parent.defs.get(name)
-        kind = getattr(root, "raw_float", None)
-        if not slot.numeric or not getattr(mine, "passthrough", False) or kind is None \
-                or name in parent.cache:
-            return None
-        raw = columns.get(name)
-        if type(raw) is not np.ndarray or raw.dtype != np.float64 or raw.ndim != 1:
-            return None
-        cols.append(raw)
-        r32[j] = kind == "float"
-    return cols, r32
+    got = user_float_columns([slot.name for slot in fields.slots], scope)
+    if got is None:
+        return None
+    cols, kinds = got
+    return cols, np.array([kind == "float" for kind in kinds], np.bool_)
 
 
 def _set_codes(fields: Fields, j: int, values: list[Any]) -> list[float]:
