@@ -59,12 +59,6 @@ def _format_of(path: Any, format: str | None) -> str:
     return "pmml"
 
 
-def _final(est: Any) -> Any:
-    while type(est).__name__ == "Pipeline" and hasattr(est, "steps"):
-        est = est.steps[-1][1]
-    return est
-
-
 def _has_proba(est: Any) -> bool:
     try:
         return callable(getattr(est, "predict_proba"))
@@ -84,11 +78,11 @@ def _value_type(values: Any) -> str:
 def build(estimator: Any, X_sample: pd.DataFrame, target_name: str | None = None):
     """The intermediate form (``ir.Export``) of a fitted estimator or pipeline."""
     from . import ir
-    from .context import Context, float_inputs, input_fields, walk
+    from .context import Context, final_estimator, float_inputs, input_fields, walk
     inputs = input_fields(X_sample)
     ctx = Context(inputs)
     spec = walk(estimator, ctx, [f.name for f in inputs])
-    final = _final(estimator)
+    final = final_estimator(estimator)
     classes: tuple = ()
     target_type = "double"
     if getattr(spec, "function", None) == "classification" and hasattr(final, "classes_"):

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .context import final_estimator
 from .errors import ExportMismatchError
 from . import ir
 
@@ -24,7 +25,7 @@ def expected(est: Any, X: pd.DataFrame, doc: ir.Export) -> dict[str, np.ndarray]
     if own is not None:       # models whose document value is not predict's (anomaly scores)
         return {doc.target if k == "__target__" else k: v for k, v in own(est, X).items()}
     proba = None
-    final = _final(est)
+    final = final_estimator(est)
     if doc.probabilities and _predicts_by_proba(final):
         # a forest's predict is the class of its largest predict_proba, which it computes
         # first (scikit-learn's ForestClassifier.predict): computed once
@@ -42,12 +43,6 @@ def expected(est: Any, X: pd.DataFrame, doc: ir.Export) -> dict[str, np.ndarray]
         for k, c in enumerate(doc.classes):
             out[f"probability({c})"] = proba[:, k]
     return out
-
-
-def _final(est: Any) -> Any:
-    while type(est).__name__ == "Pipeline" and hasattr(est, "steps"):
-        est = est.steps[-1][1]
-    return est
 
 
 def _predicts_by_proba(est: Any) -> bool:

@@ -124,6 +124,13 @@ def transform(est: Any, ctx: Context, features: list[str], place: str) -> list[s
     return out
 
 
+def final_estimator(est: Any) -> Any:
+    """The last step of a (nested) Pipeline: the estimator whose outputs the document gives."""
+    while type(est).__name__ == "Pipeline" and hasattr(est, "steps"):
+        est = est.steps[-1][1]
+    return est
+
+
 def safe_name(text: str) -> str:
     return re.sub(r"\s+", "_", str(text))
 
