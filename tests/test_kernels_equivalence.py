@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import re
 
 import numpy as np
 import pandas as pd
@@ -151,14 +152,68 @@ def test_network_forward_matches_rank_one_updates(rows, sparse):
         expected[:, sl] = nn.activate(layer.activation, nn.weighted_sums(layer, expected),
                                       layer.threshold, layer.leakage)
     got = np.ascontiguousarray(acts.T)
+    flat, off = column_block(list(got[:plan.bounds[0]]))
+    miss = np.zeros(rows, bool)
     for l0, l1, post in plan.steps:
-        K.network_forward(got, l0, l1, plan.bounds, plan.act, plan.param, plan.ptr, plan.idx,
-                          plan.w, plan.bias, plan.group)
+        K.network_forward(got, flat, off, 0, miss, False, K.INPUTS_IN_BLOCK, l0, l1,
+                          plan.bounds, plan.act, plan.param, plan.ptr, plan.idx, plan.w,
+                          plan.bias, plan.group)
         if post is not None:
             layer = model.layers[post]
             sl = slice(layer.start, layer.start + layer.size)
             got[sl] = nn.activate(layer.activation, got[sl], layer.threshold, layer.leakage)
     assert_bits(got.T, expected)
+
+
+@pytest.mark.parametrize("rows", [1, 9, 511, 513, 1100])
+@pytest.mark.parametrize("nan_missing", [True, False])
+@pytest.mark.parametrize("sparse", [0.0, 0.3])
+def test_network_forward_reads_inputs_in_place(rows, nan_missing, sparse):
+    """With the inputs read in place (the block's first call marks the missing rows tile by
+    tile, later calls read the same tiles in place or from the block), every neuron gets the
+    numpy twin's doubles over the inputs with the missing rows' inputs set to 0; the rows with
+    a NaN input (nan_missing) are marked missing on top of the rows known missing; the block's
+    input rows are written only in tiles that hold a missing row. The columns come from a
+    wider buffer, rows lo.. of it (as a block of a batch)."""
+    rng = np.random.default_rng(rows * 5 + nan_missing + int(sparse * 10))
+    model = portmodel.load(network(rng, KERNEL_NETWORK, 7, sparse)).model
+    plan = model.plan
+    assert plan.fused_inputs
+    n_in, lo = int(plan.bounds[0]), 3
+    special = 0.002 if rows > 500 else 0.05     # (some tiles without a NaN)
+    buffer = values(rng, (n_in, lo + rows + 5), special=special)
+    cols = buffer[:, lo:lo + rows]
+    known = rng.random(rows) < (0.001 if rows > 500 else 0.1)
+    want_missing = known | (np.isnan(cols).any(axis=0) if nan_missing else False)
+    acts = np.zeros((rows, model.total))
+    acts[:, :n_in] = np.where(want_missing[:, None], 0.0, cols.T)
+    expected = acts.copy()
+    for layer in model.layers:
+        sl = slice(layer.start, layer.start + layer.size)
+        expected[:, sl] = nn.activate(layer.activation, nn.weighted_sums(layer, expected),
+                                      layer.threshold, layer.leakage)
+    flat, off = column_block(list(buffer))
+    got = np.full((model.total, rows), 7.0)
+    miss = known.copy()
+    inputs = K.INPUTS_FIRST
+    for l0, l1, post in plan.steps:
+        K.network_forward(got, flat, off, lo, miss, nan_missing, inputs, l0, l1, plan.bounds,
+                          plan.act, plan.param, plan.ptr, plan.idx, plan.w, plan.bias,
+                          plan.group)
+        inputs = K.INPUTS_LATER
+        if post is not None:
+            layer = model.layers[post]
+            sl = slice(layer.start, layer.start + layer.size)
+            got[sl] = nn.activate(layer.activation, got[sl], layer.threshold, layer.leakage)
+    np.testing.assert_array_equal(miss, want_missing)
+    assert_bits(got[n_in:].T, expected[:, n_in:])
+    tile = K._NET_TILE
+    for b0 in range(0, rows, tile):
+        block_rows = got[:n_in, b0:b0 + tile]
+        if want_missing[b0:b0 + tile].any():
+            assert_bits(block_rows.T, acts[b0:b0 + tile, :n_in])
+        else:
+            assert (block_rows == 7.0).all()
 
 
 @pytest.mark.parametrize("rows", [0, 1, 7, 300])
@@ -268,6 +323,23 @@ def test_networks_score_the_same_with_and_without_numba(monkeypatch, layers, spa
     doc = network(rng, layers, 12, sparse, classes)
     data = frame(rng, [f"x{i}" for i in range(12)], 2 * nn.ROW_BLOCK + 37)
     both_backends(monkeypatch, doc, data)
+
+
+def test_network_whose_output_is_an_input_scores_the_same_with_and_without_numba(monkeypatch):
+    """An output neuron that is an input neuron: the block path copies the inputs into the block
+    (they are not only read by the compiled layers) and gives the numpy twin's answers: the
+    input's value, missing where any input is."""
+    rng = np.random.default_rng(8)
+    doc = network(rng, [(6, "rectifier", "none"), (1, "identity", "none")], 5, 0.0)
+    last = re.search(r'outputNeuron="([^"]+)"', doc).group(1)
+    doc = doc.replace(f'outputNeuron="{last}"', 'outputNeuron="in3"')
+    plan = portmodel.load(doc).model.plan
+    assert not plan.fused_inputs
+    data = frame(rng, [f"x{i}" for i in range(5)], nn.ROW_BLOCK + 600)
+    both_backends(monkeypatch, doc, data)
+    got = portmodel.load(doc).predict(data)
+    want = np.where(data.isna().any(axis=1), np.nan, data["x3"])   # (a missing input: no answer)
+    np.testing.assert_array_equal(got["y"].to_numpy(), want)
 
 
 # ---------------------------------------------------------------- naive Bayes

@@ -16,7 +16,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, prange
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 
 from portmodel.numba_cache import configure
 
@@ -115,78 +118,161 @@ def layer_forward(acts, src, dense, conn, weights, bias, act, param, start):
                     out[start + j] = _activation(z[r, j] + bias[j], act, param)
 
 
+# ---------------------------------------------------------------- 8-lane sums
+# numba's vectorizer keeps to 256-bit registers on CPUs that prefer them (every AVX-512 Xeon), and
+# it can only be told otherwise for the whole process. The layer sums below are written as
+# explicit 8-double vectors instead: LLVM issues them as 512-bit instructions where the CPU has
+# them and as pairs of 256-bit (or 128-bit) ones elsewhere. Each lane gets exactly the scalar
+# loop's operations: a multiply, then an add, in the same order (no fast-math flags, so no fused
+# multiply-adds), so the sums stay the numpy twin's bit for bit.
+
+_LANES = 8
+_VEC = ir.VectorType(ir.DoubleType(), _LANES)
+_I32 = ir.IntType(32)
+_I64 = ir.IntType(64)
+
+
+def _splat(builder, x):
+    """x in every lane of a vector."""
+    v = builder.insert_element(ir.Constant(_VEC, ir.Undefined), x, ir.Constant(_I32, 0))
+    return builder.shuffle_vector(v, ir.Constant(_VEC, ir.Undefined),
+                                  ir.Constant(ir.VectorType(_I32, _LANES), [0] * _LANES))
+
+
+def _lane_sums(neurons: int, inputs: int):
+    """An intrinsic ``(z, a, flat, pos, ws, m)``: for b < m, z[t, b] = ((z[t, b] + x_0[b] *
+    ws[t * inputs]) + x_1[b] * ws[t * inputs + 1]) + ... for the first ``neurons`` rows t of z
+    (a C-ordered scratch) over ``inputs`` input rows x_q, each given by its position pos[q]
+    (``_row_position``): x_q = flat[p:] for p >= 0, else a's values from element -p - 1 on (a is
+    C-ordered). ws: a tuple of the weights, neuron-major. _LANES rows per step, then one by one.
+    No array views are made (each would count a reference, twice per call)."""
+
+    @intrinsic
+    def sums(typingctx, z, a, flat, pos, ws, m):
+        sig = types.void(z, a, flat, pos, ws, m)
+
+        def codegen(context, builder, signature, args):
+            z_v, a_v, flat_v, pos_v, ws_v, m_v = args
+            z_arr = context.make_array(signature.args[0])(context, builder, z_v)
+            a_data = context.make_array(signature.args[1])(context, builder, a_v).data
+            flat_data = context.make_array(signature.args[2])(context, builder, flat_v).data
+            width = builder.extract_value(z_arr.shape, 1)
+            zero = ir.Constant(_I64, 0)
+            rows = [builder.gep(z_arr.data, [builder.mul(width, ir.Constant(_I64, t))])
+                    for t in range(neurons)]
+            x = []
+            for q in range(inputs):
+                p = builder.extract_value(pos_v, q)
+                in_flat = builder.icmp_signed(">=", p, zero)
+                from_a = builder.gep(a_data, [builder.sub(builder.neg(p), ir.Constant(_I64, 1))])
+                x.append(builder.select(in_flat, builder.gep(flat_data, [p]), from_a))
+            wts = [[builder.extract_value(ws_v, t * inputs + q) for q in range(inputs)]
+                   for t in range(neurons)]
+
+            def step(off, load, store, scale):
+                e = [load(x[q], off) for q in range(inputs)]
+                for t in range(neurons):
+                    acc = load(rows[t], off)
+                    for q in range(inputs):
+                        acc = builder.fadd(acc, builder.fmul(e[q], scale(wts[t][q])))
+                    store(acc, rows[t], off)
+
+            def vload(base, off):
+                return builder.load(builder.bitcast(builder.gep(base, [off]),
+                                                    _VEC.as_pointer()), align=8)
+
+            def vstore(v, base, off):
+                builder.store(v, builder.bitcast(builder.gep(base, [off]), _VEC.as_pointer()),
+                              align=8)
+
+            splats = {}
+
+            def splat(wt):
+                if id(wt) not in splats:
+                    splats[id(wt)] = _splat(builder, wt)
+                return splats[id(wt)]
+
+            for t in range(neurons):            # (the splats made once, before the loop)
+                for q in range(inputs):
+                    splat(wts[t][q])
+            lanes = ir.Constant(_I64, _LANES)
+            count = builder.sdiv(m_v, lanes)
+            with cgutils.for_range(builder, count) as loop:
+                step(builder.mul(loop.index, lanes), vload, vstore, splat)
+            done = builder.mul(count, lanes)
+            with cgutils.for_range(builder, builder.sub(m_v, done)) as loop:
+                step(builder.add(done, loop.index),
+                     lambda base, off: builder.load(builder.gep(base, [off])),
+                     lambda v, base, off: builder.store(v, builder.gep(base, [off])),
+                     lambda wt: wt)
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    return sums
+
+
+_sums_4x4 = _lane_sums(4, 4)
+_sums_4x1 = _lane_sums(4, 1)
+_sums_1x4 = _lane_sums(1, 4)
+_sums_1x1 = _lane_sums(1, 1)
+
+
 _NET_TILE = 512    # rows per pass in network_forward (scratch sums: 4 x 512 doubles)
 
 
-@njit(cache=True, error_model="numpy")
-def _clear(z, m):
-    for b in range(m):
-        z[b] = 0.0
+@njit(cache=True, error_model="numpy", inline="always")
+def _row_position(a, off, start, i, b0):
+    """Where rows b0.. of neuron i start, for the ``_lane_sums``: an input neuron read in place
+    (start >= 0: input f's column is flat[off[f] + start:], ``column_block``) at its position
+    p >= 0 in flat; any other at -1 - (its position in the C-ordered block a)."""
+    if start >= 0 and i < off.shape[0]:
+        return off[i] + start + b0
+    return -1 - (i * a.shape[1] + b0)
 
 
 @njit(cache=True, error_model="numpy")
-def _quad_sums(a, idx, w, p, c, count, b0, b1, z):
+def _quad_sums(a, flat, off, start, idx, w, p, c, count, b0, b1, z):
     """z[t, b] = ((0 + x_0[b] w_t0) + x_1[b] w_t1) + ... for four neurons t that read the same
-    inputs idx[p:p + count] (weights of neuron t from w[c[t]]), four inputs per pass: each
-    value loaded once for all four, and the sums in scratch rows (not aliasing ``a``) that the
-    compiler keeps in vector registers across the four inputs."""
+    inputs idx[p:p + count] (weights of neuron t from w[c[t]]; an input's rows found by
+    ``_row_position``), four inputs per pass: each value loaded once for all four."""
     m = b1 - b0
-    z0, z1, z2, z3 = z[0], z[1], z[2], z[3]
-    _clear(z0, m)
-    _clear(z1, m)
-    _clear(z2, m)
-    _clear(z3, m)
+    z[:, :m] = 0.0
     c0, c1, c2, c3 = c[0], c[1], c[2], c[3]
     k = 0
     while k + 4 <= count:
-        x0 = a[idx[p + k], b0:b1]
-        x1 = a[idx[p + k + 1], b0:b1]
-        x2 = a[idx[p + k + 2], b0:b1]
-        x3 = a[idx[p + k + 3], b0:b1]
-        u0, u1, u2, u3 = w[c0 + k], w[c0 + k + 1], w[c0 + k + 2], w[c0 + k + 3]
-        v0, v1, v2, v3 = w[c1 + k], w[c1 + k + 1], w[c1 + k + 2], w[c1 + k + 3]
-        r0, r1, r2, r3 = w[c2 + k], w[c2 + k + 1], w[c2 + k + 2], w[c2 + k + 3]
-        s0, s1, s2, s3 = w[c3 + k], w[c3 + k + 1], w[c3 + k + 2], w[c3 + k + 3]
-        for b in range(m):
-            e0, e1, e2, e3 = x0[b], x1[b], x2[b], x3[b]
-            z0[b] = (((z0[b] + e0 * u0) + e1 * u1) + e2 * u2) + e3 * u3
-            z1[b] = (((z1[b] + e0 * v0) + e1 * v1) + e2 * v2) + e3 * v3
-            z2[b] = (((z2[b] + e0 * r0) + e1 * r1) + e2 * r2) + e3 * r3
-            z3[b] = (((z3[b] + e0 * s0) + e1 * s1) + e2 * s2) + e3 * s3
+        pos = (_row_position(a, off, start, idx[p + k], b0),
+               _row_position(a, off, start, idx[p + k + 1], b0),
+               _row_position(a, off, start, idx[p + k + 2], b0),
+               _row_position(a, off, start, idx[p + k + 3], b0))
+        _sums_4x4(z, a, flat, pos,
+                  (w[c0 + k], w[c0 + k + 1], w[c0 + k + 2], w[c0 + k + 3],
+                   w[c1 + k], w[c1 + k + 1], w[c1 + k + 2], w[c1 + k + 3],
+                   w[c2 + k], w[c2 + k + 1], w[c2 + k + 2], w[c2 + k + 3],
+                   w[c3 + k], w[c3 + k + 1], w[c3 + k + 2], w[c3 + k + 3]), m)
         k += 4
     while k < count:
-        x0 = a[idx[p + k], b0:b1]
-        u0, v0, r0, s0 = w[c0 + k], w[c1 + k], w[c2 + k], w[c3 + k]
-        for b in range(m):
-            e0 = x0[b]
-            z0[b] += e0 * u0
-            z1[b] += e0 * v0
-            z2[b] += e0 * r0
-            z3[b] += e0 * s0
+        _sums_4x1(z, a, flat, (_row_position(a, off, start, idx[p + k], b0),),
+                  (w[c0 + k], w[c1 + k], w[c2 + k], w[c3 + k]), m)
         k += 1
 
 
 @njit(cache=True, error_model="numpy")
-def _one_sums(a, idx, w, p, q, count, b0, b1, z):
-    """z[b] = ((0 + x_0[b] w_0) + x_1[b] w_1) + ... over inputs idx[p:p + count] with
-    weights w[q:q + count], four inputs per pass."""
+def _one_sums(a, flat, off, start, idx, w, p, q, count, b0, b1, z):
+    """z[0, b] = ((0 + x_0[b] w_0) + x_1[b] w_1) + ... over inputs idx[p:p + count] with
+    weights w[q:q + count] (rows found by ``_row_position``), four inputs per pass."""
     m = b1 - b0
-    _clear(z, m)
+    z[0, :m] = 0.0
     k = 0
     while k + 4 <= count:
-        x0 = a[idx[p + k], b0:b1]
-        x1 = a[idx[p + k + 1], b0:b1]
-        x2 = a[idx[p + k + 2], b0:b1]
-        x3 = a[idx[p + k + 3], b0:b1]
-        u0, u1, u2, u3 = w[q + k], w[q + k + 1], w[q + k + 2], w[q + k + 3]
-        for b in range(m):
-            z[b] = (((z[b] + x0[b] * u0) + x1[b] * u1) + x2[b] * u2) + x3[b] * u3
+        pos = (_row_position(a, off, start, idx[p + k], b0),
+               _row_position(a, off, start, idx[p + k + 1], b0),
+               _row_position(a, off, start, idx[p + k + 2], b0),
+               _row_position(a, off, start, idx[p + k + 3], b0))
+        _sums_1x4(z, a, flat, pos, (w[q + k], w[q + k + 1], w[q + k + 2], w[q + k + 3]), m)
         k += 4
     while k < count:
-        x0 = a[idx[p + k], b0:b1]
-        u0 = w[q + k]
-        for b in range(m):
-            z[b] += x0[b] * u0
+        _sums_1x1(z, a, flat, (_row_position(a, off, start, idx[p + k], b0),), (w[q + k],), m)
         k += 1
 
 
@@ -238,8 +324,48 @@ def network_inputs(flat, off, lo, a, miss, nan_missing):
     return found
 
 
+@njit(cache=True, error_model="numpy")
+def _tile_inputs(flat, off, lo, a, miss, nan_missing, b0, b1):
+    """The inputs of rows b0..b1 of the block (column f at flat[off[f] + lo:]): nan_missing
+    marks the rows with a NaN input missing in miss (which may hold rows known missing
+    already). Returns True when no row of the tile is missing: the tile reads its inputs in
+    place. Else copies the tile's inputs into a, a missing row's as 0 (no NaN in the
+    arithmetic), and returns False."""
+    n_in = off.shape[0]
+    if nan_missing:
+        mm = miss[b0:b1]
+        for f in range(n_in):
+            o = off[f] + lo
+            src = flat[o + b0:o + b1]
+            for b in range(b1 - b0):
+                mm[b] |= src[b] != src[b]
+    if not _any_true(miss, b0, b1):
+        return True
+    for f in range(n_in):
+        o = off[f] + lo
+        dst = a[f]
+        for b in range(b0, b1):
+            dst[b] = 0.0 if miss[b] else flat[o + b]
+    return False
+
+
+@njit(cache=True, error_model="numpy")
+def _any_true(x, b0, b1):
+    found = False
+    for b in range(b0, b1):
+        found |= x[b]
+    return found
+
+
+#: how network_forward finds the inputs: copied into the block already (network_inputs); read
+#: in place tile by tile, this call marking the missing rows (the block's first call); read in
+#: place where the tile has no missing row (later calls)
+INPUTS_IN_BLOCK, INPUTS_FIRST, INPUTS_LATER = 0, 1, 2
+
+
 @njit(cache=True, error_model="numpy", nogil=True)
-def network_forward(a, l0, l1, bounds, act, param, ptr, idx, w, bias, group):
+def network_forward(a, flat, off, lo, miss, nan_missing, inputs, l0, l1, bounds, act, param,
+                    ptr, idx, w, bias, group):
     """Layers l0..l1 - 1 of a network over the neuron-major block a (neurons x rows: every
     neuron's values over the rows contiguous, so the rows fill the vector lanes). Layer l is
     neurons bounds[l]..bounds[l + 1] - 1 with activation code act[l] (parameter param[l]);
@@ -247,12 +373,24 @@ def network_forward(a, l0, l1, bounds, act, param, ptr, idx, w, bias, group):
     a[j, i] = act(z_ij + bias[j]), z_ij = ((0 + x_0 w_0) + x_1 w_1) + ... in connection order,
     exactly ``layer_forward_t``'s (and the numpy twin's) operations. group[j] (at a group's
     first neuron): 4 when neurons j..j + 3 read the same inputs (their sums computed together),
-    else 1. Tiles of _NET_TILE rows go through every layer in turn while in cache."""
+    else 1. Tiles of _NET_TILE rows go through every layer in turn while in cache.
+
+    The inputs (neurons 0..len(off) - 1) are rows lo.. of the columns in flat (``column_block``)
+    and, per ``inputs``: already in a (INPUTS_IN_BLOCK); read in place, each tile first
+    marking its rows with a NaN input missing in miss (nan_missing) and copying into a only
+    when one of its rows is missing (INPUTS_FIRST, ``_tile_inputs``); read in place where the
+    tile has no missing row, else from a (INPUTS_LATER: a later call on the same block)."""
     m = a.shape[1]
     z = np.empty((4, _NET_TILE))
     c = np.empty(4, np.int64)
     for b0 in range(0, m, _NET_TILE):
         b1 = min(m, b0 + _NET_TILE)
+        if inputs == INPUTS_FIRST:
+            start = lo if _tile_inputs(flat, off, lo, a, miss, nan_missing, b0, b1) else -1
+        elif inputs == INPUTS_LATER:
+            start = -1 if _any_true(miss, b0, b1) else lo
+        else:
+            start = -1
         for lay in range(l0, l1):
             j = bounds[lay]
             end = bounds[lay + 1]
@@ -264,10 +402,10 @@ def network_forward(a, l0, l1, bounds, act, param, ptr, idx, w, bias, group):
                 if group[j] == 4:
                     for t in range(4):
                         c[t] = ptr[j + t]
-                    _quad_sums(a, idx, w, p, c, count, b0, b1, z)
+                    _quad_sums(a, flat, off, start, idx, w, p, c, count, b0, b1, z)
                     step = 4
                 else:
-                    _one_sums(a, idx, w, p, p, count, b0, b1, z[0])
+                    _one_sums(a, flat, off, start, idx, w, p, p, count, b0, b1, z)
                     step = 1
                 for t in range(step):
                     _finish_neuron(z[t], a[j + t, b0:b1], b1 - b0, bias[j + t], code, prm)

@@ -17,13 +17,16 @@ agree to the last bit (BLAS reorders and fuses them, which moves saturated logis
 few ulps, outside the 1e-15 tolerance of the KNIME conformance case). Wide layers use BLAS.
 With numba, rows go through the network in blocks of ROW_BLOCK rows on every core
 (``run_blocks``), the activations neuron-major (a neuron's values over the block's rows
-contiguous, so the rows fill the vector lanes): ``_kernels_numba.network_inputs`` copies the
-block's inputs (read in place from the user's double columns when the inputs are those fields,
-a NaN marking the row missing), then ``network_forward`` runs every layer up to one that numpy
-finishes (a transcendental activation, a normalization, radialBasis) in one call, tile by tile,
-four neurons with the same inputs at a time (each input value loaded once for the four; the
-sums still in document order, without fused multiply-adds). A network with a wide layer keeps
-the row-major path (``layer_forward`` for its small layers) in one block, for BLAS's sake.
+contiguous, so the rows fill the vector lanes): ``_kernels_numba.network_forward`` runs every
+layer up to one that numpy finishes (a transcendental activation, a normalization, radialBasis)
+in one call, tile by tile, four neurons with the same inputs at a time (each input value loaded
+once for the four), eight rows per vector instruction (512-bit where the CPU has them; the sums
+still in document order, without fused multiply-adds). It reads the inputs in place (the
+user's double columns when the inputs are those fields, a NaN marking the row missing), tile by
+tile, copying a tile into the block only when one of its rows is missing (its inputs become 0);
+a network whose numpy steps read the inputs has them copied first (``network_inputs``). A
+network with a wide layer keeps the row-major path (``layer_forward`` for its small layers) in
+one block, for BLAS's sake.
 """
 from __future__ import annotations
 
@@ -201,7 +204,7 @@ class NeuralNetwork(CompiledModel):
         self.total = len(self.index)
         self.wide = any(len(layer.src) > ORDERED_SUM_MAX_INPUTS for layer in self.layers)
         self._compile_outputs()
-        self.plan = None if self.wide else BlockPlan.of(self.layers, self.total)
+        self.plan = None if self.wide else BlockPlan.of(self.layers, self.total, self.out_index)
 
     @staticmethod
     def _check_enum(v: str | None, attr: str, allowed: tuple[str, ...], node) -> None:
@@ -480,11 +483,19 @@ class NeuralNetwork(CompiledModel):
         user's double columns), else missing holds the missing rows already."""
         plan = self.plan
         a = _scratch(self.total, hi - lo)
-        kern.network_inputs(flat, off, lo, a, missing[lo:hi], nan_missing)
+        miss = missing[lo:hi]
+        if plan.fused_inputs:
+            inputs = kern.INPUTS_FIRST
+        else:
+            kern.network_inputs(flat, off, lo, a, miss, nan_missing)
+            inputs = kern.INPUTS_IN_BLOCK
         for l0, l1, post in plan.steps:
             if l1 > l0:
-                kern.network_forward(a, l0, l1, plan.bounds, plan.act, plan.param, plan.ptr,
-                                     plan.idx, plan.w, plan.bias, plan.group)
+                kern.network_forward(a, flat, off, lo, miss, nan_missing, inputs, l0, l1,
+                                     plan.bounds, plan.act, plan.param, plan.ptr, plan.idx,
+                                     plan.w, plan.bias, plan.group)
+                if inputs == kern.INPUTS_FIRST:
+                    inputs = kern.INPUTS_LATER
             if post is None:
                 continue
             layer = self.layers[post]
@@ -540,9 +551,13 @@ class BlockPlan:
     bias: np.ndarray
     group: np.ndarray       # 4 at the first of four neurons of a layer that read the same inputs
     steps: list[tuple[int, int, int | None]]
+    #: whether network_forward may read the inputs in place, tile by tile (only compiled calls
+    #: read them: the first step runs the kernel, no step numpy finishes reads an input, no
+    #: output is an input); else network_inputs copies them into the block first
+    fused_inputs: bool = False
 
     @classmethod
-    def of(cls, layers: list[Layer], total: int) -> "BlockPlan":
+    def of(cls, layers: list[Layer], total: int, out_index: list[int]) -> "BlockPlan":
         n_in = layers[0].start if layers else total
         bounds = np.array([layer.start for layer in layers] + [total], np.int64)
         codes, params = zip(*(_kernel_activation(layer) for layer in layers))
@@ -580,8 +595,13 @@ class BlockPlan:
                 lo = i + 1
         if lo < len(layers):
             steps.append((lo, len(layers), None))
+        fused = (steps[0][1] > steps[0][0]
+                 and all(layers[post].activation != "radialBasis"
+                         or not (layers[post].src < n_in).any()
+                         for _, _, post in steps if post is not None)
+                 and all(j >= n_in for j in out_index))
         return cls(bounds, np.array(codes, np.int64), np.array(params, float), ptr, idx_all,
-                   np.concatenate(w) if w else np.zeros(0), bias, group, steps)
+                   np.concatenate(w) if w else np.zeros(0), bias, group, steps, fused)
 
 
 _SCRATCH = threading.local()
