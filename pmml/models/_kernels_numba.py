@@ -381,7 +381,7 @@ def network_forward(a, flat, off, lo, miss, nan_missing, inputs, l0, l1, bounds,
     when one of its rows is missing (INPUTS_FIRST, ``_tile_inputs``); read in place where the
     tile has no missing row, else from a (INPUTS_LATER: a later call on the same block)."""
     m = a.shape[1]
-    z = np.empty((4, _NET_TILE))
+    z = np.empty((4, _NET_TILE + 8))     # (rows 64 bytes off a 4 KB stride: no false store-to-load waits)
     c = np.empty(4, np.int64)
     for b0 in range(0, m, _NET_TILE):
         b1 = min(m, b0 + _NET_TILE)
