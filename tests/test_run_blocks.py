@@ -90,3 +90,23 @@ def test_a_forked_child_gets_its_own_threads():
     p.join(30)
     assert p.exitcode == 0
     assert q.get(timeout=5) == 40
+
+
+@pytest.mark.parametrize("threads", ["1", "2", "3"])
+@pytest.mark.parametrize("n", [1, 7, 4096, 4097, 100_000, 1_000_003])
+def test_even_block_gives_every_core_the_same_number_of_blocks(monkeypatch, threads, n):
+    """even_block: blocks of at most the asked size (plus alignment), a multiple of 8 rows
+    (but one block for a batch that fits), whose count is a multiple of the cores when there
+    is more than one block, and no more blocks than a core count's worth above the plain split."""
+    monkeypatch.setenv("NUMBA_NUM_THREADS", threads)
+    cores = kernels.cores()
+    block = 4096
+    size = kernels.even_block(n, block)
+    count = -(-n // size)
+    if n <= block:
+        assert size == n
+        return
+    assert size % 8 == 0 and size <= block + 7
+    assert count % cores == 0
+    assert -(-n // block) <= count < -(-n // block) + cores
+    assert (count - 1) * size < n            # the last block is not empty

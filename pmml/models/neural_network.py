@@ -51,7 +51,7 @@ from .compute_backend import kernels
 from .first_max import first_max
 from ..location import where
 from .node_access import model_attrs
-from .row_blocks import column_block, run_blocks, user_float_columns
+from .row_blocks import column_block, even_block, run_blocks, user_float_columns
 
 ACTIVATIONS = ("threshold", "logistic", "tanh", "identity", "exponential", "reciprocal", "square",
                "Gauss", "sine", "cosine", "Elliott", "arctan", "rectifier", "radialBasis")
@@ -405,7 +405,7 @@ class NeuralNetwork(CompiledModel):
                 cols, missing = self._input_columns(scope)
                 nan_missing = False
             flat, off = column_block(cols)
-            run_blocks(n, ROW_BLOCK, lambda lo, hi: self._forward_block(
+            run_blocks(n, even_block(n, ROW_BLOCK), lambda lo, hi: self._forward_block(
                 kern, flat, off, nan_missing, missing, lo, hi, out, undefined))
         else:
             cols, missing = self._input_columns(scope)
