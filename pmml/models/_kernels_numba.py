@@ -143,25 +143,32 @@ def _splat(builder, x):
 #: last inputs, writes act(z + bias) to the neuron's row of the block (identity, or the
 #: rectifier as ``_activation`` computes it)
 SUMS_KEEP, SUMS_IDENTITY, SUMS_RECTIFIER = 0, 1, 2
+#: the modes of a lane-sum call, by number: (start from +0.0 rather than z, finish); a first
+#: pass that also finishes starts from a cleared z (one loop fewer to compile)
+_SUMS_MODES = ((True, SUMS_KEEP), (False, SUMS_KEEP), (False, SUMS_IDENTITY),
+               (False, SUMS_RECTIFIER))
 
 
 def _lane_sums(neurons: int, inputs: int):
-    """An intrinsic ``(z, a, flat, pos, ws, m, fresh, finish, dst, bias)``: for b < m,
+    """An intrinsic ``(z, a, flat, pos, ws, m, mode, dst, bias)``: for b < m,
     s_t[b] = ((z[t, b] + x_0[b] * ws[t * inputs]) + x_1[b] * ws[t * inputs + 1]) + ... for
     ``neurons`` sums t over ``inputs`` input rows x_q, each given by its position pos[q]
     (``_row_position``): x_q = flat[p:] for p >= 0, else the values of a (the C-ordered tile
-    scratch) from element -p - 1 on. z: a C-ordered scratch, its first ``neurons`` rows;
-    fresh: start from +0.0 instead of z (what a cleared z gives). ws: a tuple of the weights,
-    neuron-major. finish: SUMS_KEEP stores s_t in z[t]; SUMS_IDENTITY stores s_t + bias[t],
-    SUMS_RECTIFIER its rectifier, at a's element dst[t] + b. _LANES rows per step, then one by
-    one. No array views are made (each would count a reference, twice per call)."""
+    scratch) from element -p - 1 on. z: a C-ordered scratch, its first ``neurons`` rows. ws: a
+    tuple of the weights, neuron-major. mode: ``_SUMS_MODES[mode]`` = (fresh, finish): fresh
+    starts from +0.0 instead of z (what a cleared z gives); finish SUMS_KEEP stores s_t in
+    z[t]; SUMS_IDENTITY stores s_t + bias[t], SUMS_RECTIFIER its rectifier, at a's element
+    dst[t] + b. _LANES rows per step, m rounded
+    up to whole steps: every row read and written must have room for that many (the tile
+    scratch and z do; ``network_forward`` copies a tile with fewer rows into the scratch). No
+    array views are made (each would count a reference, twice per call)."""
 
     @intrinsic
-    def sums(typingctx, z, a, flat, pos, ws, m, fresh, finish, dst, bias):
-        sig = types.void(z, a, flat, pos, ws, m, fresh, finish, dst, bias)
+    def sums(typingctx, z, a, flat, pos, ws, m, mode, dst, bias):
+        sig = types.void(z, a, flat, pos, ws, m, mode, dst, bias)
 
         def codegen(context, builder, signature, args):
-            z_v, a_v, flat_v, pos_v, ws_v, m_v, fresh_v, finish_v, dst_v, bias_v = args
+            z_v, a_v, flat_v, pos_v, ws_v, m_v, mode_v, dst_v, bias_v = args
             z_arr = context.make_array(signature.args[0])(context, builder, z_v)
             a_data = context.make_array(signature.args[1])(context, builder, a_v).data
             flat_data = context.make_array(signature.args[2])(context, builder, flat_v).data
@@ -182,29 +189,19 @@ def _lane_sums(neurons: int, inputs: int):
             bs = [builder.extract_value(bias_v, t) for t in range(neurons)]
             vec_w = [[_splat(builder, wt) for wt in row] for row in wts]
             vec_b = [_splat(builder, bt) for bt in bs]
-            dbl = ir.DoubleType()
 
             def vector(base, off):
                 return builder.bitcast(builder.gep(base, [off]), _VEC.as_pointer())
 
-            def scalar(base, off):
-                return builder.gep(base, [off])
-
             def loops(start_fresh: bool, fin: int) -> None:
-                """The vector loop, then the rows left one by one, for one mode."""
+                """The vector loop for one mode."""
                 for lanes, at, ws_, b_, zero_v, nan_v in (
                         (_LANES, vector, vec_w, vec_b, ir.Constant(_VEC, [0.0] * _LANES),
-                         ir.Constant(_VEC, [math.nan] * _LANES)),
-                        (1, scalar, wts, bs, ir.Constant(dbl, 0.0), ir.Constant(dbl, math.nan))):
+                         ir.Constant(_VEC, [math.nan] * _LANES)),):
                     step = ir.Constant(_I64, lanes)
-                    if lanes > 1:
-                        count, first = builder.sdiv(m_v, step), zero
-                    else:
-                        first = builder.mul(builder.sdiv(m_v, ir.Constant(_I64, _LANES)),
-                                            ir.Constant(_I64, _LANES))
-                        count = builder.sub(m_v, first)
+                    count = builder.sdiv(builder.add(m_v, ir.Constant(_I64, lanes - 1)), step)
                     with cgutils.for_range(builder, count) as loop:
-                        off = builder.add(first, builder.mul(loop.index, step))
+                        off = builder.mul(loop.index, step)
                         e = [builder.load(at(x[q], off), align=8) for q in range(inputs)]
                         for t in range(neurons):
                             acc = zero_v if start_fresh else builder.load(at(rows[t], off),
@@ -222,19 +219,15 @@ def _lane_sums(neurons: int, inputs: int):
                                                    nan_v, zero_v))
                             builder.store(v, at(outs[t], off), align=8)
 
-            is_fresh = builder.icmp_signed("!=", fresh_v, ir.Constant(fresh_v.type, 0))
-            with builder.if_else(is_fresh) as (then, otherwise):
-                for flag, block in ((True, then), (False, otherwise)):
-                    with block:
-                        done = builder.append_basic_block("sums.done")
-                        switch = builder.switch(finish_v, done)
-                        for fin in (SUMS_KEEP, SUMS_IDENTITY, SUMS_RECTIFIER):
-                            case = builder.append_basic_block(f"sums.{fin}")
-                            switch.add_case(ir.Constant(finish_v.type, fin), case)
-                            builder.position_at_end(case)
-                            loops(flag, fin)
-                            builder.branch(done)
-                        builder.position_at_end(done)
+            done = builder.append_basic_block("sums.done")
+            switch = builder.switch(mode_v, done)
+            for mode, (start_fresh, fin) in enumerate(_SUMS_MODES):
+                case = builder.append_basic_block(f"sums.{mode}")
+                switch.add_case(ir.Constant(mode_v.type, mode), case)
+                builder.position_at_end(case)
+                loops(start_fresh, fin)
+                builder.branch(done)
+            builder.position_at_end(done)
             return context.get_dummy_value()
 
         return sig, codegen
@@ -261,6 +254,16 @@ def _row_position(t, off, start, i, b0):
     if start >= 0 and i < off.shape[0]:
         return off[i] + start + b0
     return -1 - i * t.shape[1]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _sums_mode(z, m, first, fin):
+    """The ``_SUMS_MODES`` number of a pass: a first pass that also finishes clears z first."""
+    if fin != SUMS_KEEP:
+        if first:
+            z[:, :m + -m % _LANES] = 0.0
+        return fin + 1
+    return 0 if first else 1
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -302,12 +305,12 @@ def _quad_sums(t, flat, off, start, idx, w, p, c, count, b0, b1, z, j, bias, cod
                    w[c1 + k], w[c1 + k + 1], w[c1 + k + 2], w[c1 + k + 3],
                    w[c2 + k], w[c2 + k + 1], w[c2 + k + 2], w[c2 + k + 3],
                    w[c3 + k], w[c3 + k + 1], w[c3 + k + 2], w[c3 + k + 3]), m,
-                  k == 0, fin if k + 4 == count else SUMS_KEEP, dst, bs)
+                  _sums_mode(z, m, k == 0, fin if k + 4 == count else SUMS_KEEP), dst, bs)
         k += 4
     while k < count:
         _sums_4x1(z, t, flat, (_row_position(t, off, start, idx[p + k], b0),),
                   (w[c0 + k], w[c1 + k], w[c2 + k], w[c3 + k]), m,
-                  k == 0, fin if k + 1 == count else SUMS_KEEP, dst, bs)
+                  _sums_mode(z, m, k == 0, fin if k + 1 == count else SUMS_KEEP), dst, bs)
         k += 1
     return fin != SUMS_KEEP
 
@@ -331,11 +334,11 @@ def _one_sums(t, flat, off, start, idx, w, p, count, b0, b1, z, j, bias, code):
                _row_position(t, off, start, idx[p + k + 2], b0),
                _row_position(t, off, start, idx[p + k + 3], b0))
         _sums_1x4(z, t, flat, pos, (w[p + k], w[p + k + 1], w[p + k + 2], w[p + k + 3]), m,
-                  k == 0, fin if k + 4 == count else SUMS_KEEP, dst, bs)
+                  _sums_mode(z, m, k == 0, fin if k + 4 == count else SUMS_KEEP), dst, bs)
         k += 4
     while k < count:
         _sums_1x1(z, t, flat, (_row_position(t, off, start, idx[p + k], b0),), (w[p + k],), m,
-                  k == 0, fin if k + 1 == count else SUMS_KEEP, dst, bs)
+                  _sums_mode(z, m, k == 0, fin if k + 1 == count else SUMS_KEEP), dst, bs)
         k += 1
     return fin != SUMS_KEEP
 
@@ -392,24 +395,30 @@ def network_inputs(flat, off, lo, a, miss, nan_missing):
 def _tile_inputs(flat, off, lo, s, miss, mark, b0, b1):
     """The inputs of rows b0..b1 of the block (column f at flat[off[f] + lo:]): ``mark`` marks
     the rows with a NaN input missing in miss (which may hold rows known missing already).
-    Returns True when no row of the tile is missing: the tile reads its inputs in place. Else
-    copies the tile's inputs into the tile scratch s (its columns 0..b1 - b0), a missing row's
-    as 0 (no NaN in the arithmetic), and returns False."""
+    Returns True when the tile reads its inputs in place: no row of it is missing and it is
+    whole vectors of rows (the lane sums read whole vectors; past a column's end there may be
+    no memory). Else copies the tile's inputs into the tile scratch s (its columns 0..b1 - b0,
+    then zeros to the end of the last vector), a missing row's as 0 (no NaN in the
+    arithmetic), and returns False."""
     n_in = off.shape[0]
+    rows = b1 - b0
     if mark:
         mm = miss[b0:b1]
         for f in range(n_in):
             o = off[f] + lo
             src = flat[o + b0:o + b1]
-            for b in range(b1 - b0):
+            for b in range(rows):
                 mm[b] |= src[b] != src[b]
-    if not _any_true(miss, b0, b1):
+    if rows % _LANES == 0 and not _any_true(miss, b0, b1):
         return True
+    padded = rows + -rows % _LANES
     for f in range(n_in):
         o = off[f] + lo + b0
         dst = s[f]
-        for b in range(b1 - b0):
+        for b in range(rows):
             dst[b] = 0.0 if miss[b0 + b] else flat[o + b]
+        for b in range(rows, padded):
+            dst[b] = 0.0
     return False
 
 
