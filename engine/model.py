@@ -65,6 +65,21 @@ def _blank(col: np.ndarray, rows: np.ndarray) -> np.ndarray:
 _UNPLANNED = object()
 
 
+def _frame(pd: Any, out: dict[str, np.ndarray], index: Any, fresh: bool) -> Any:
+    """The output columns as a DataFrame on the input's index. The arrays become its columns
+    without a copy (and without pandas consolidating same-typed columns into one block, which
+    copies them all once more); arrays that may be shared are copied first (``fresh``). Text
+    columns stay object dtype: converting them to pandas' Arrow-backed string dtype would cost
+    more than scoring a fast model."""
+    frame: dict[str, Any] = {}
+    for k, v in out.items():
+        if not fresh:
+            v = v.copy()
+        frame[k] = pd.Series(v, dtype=object, index=index, copy=False) \
+            if v.dtype == object else v
+    return pd.DataFrame(frame, index=index, copy=False)
+
+
 class Model:
     """A loaded, compiled model. Subclasses implement ``score_columns``."""
 
@@ -77,6 +92,10 @@ class Model:
     inputs: list[Field]
     targets: list[Field]
     outputs: list[Field]
+    #: whether ``score_columns`` returns output arrays of its own: each a new, writable array
+    #: that neither the input nor another output nor the model shares. ``predict`` then wraps
+    #: them in its DataFrame as they are; otherwise it copies them first.
+    fresh_columns: bool = False
 
     def score_columns(self, columns: Mapping[str, np.ndarray], n: int) -> ScoredBatch:
         """Score ``n`` rows given as named columns; never raises for one bad row."""
@@ -118,12 +137,8 @@ class Model:
             from .columns import frame_columns   # (pyarrow: imported when first needed)
             cols = frame_columns(data)
             batch = self._score_checked(cols, len(data), errors)
-            # text columns stay object dtype: converting them to pandas' Arrow-backed string
-            # dtype would cost more than scoring a fast model
-            frame = {k: pd.Series(v, dtype=object, index=data.index, copy=False)
-                     if v.dtype == object else pd.Series(v, index=data.index, copy=False)
-                     for k, v in self._finish(batch, errors, len(data)).items()}
-            return pd.DataFrame(frame, index=data.index)
+            return _frame(pd, self._finish(batch, errors, len(data)), data.index,
+                          self.fresh_columns)
         if isinstance(data, Mapping):
             plan = self.__dict__.get("_record_plan", _UNPLANNED)
             if plan is _UNPLANNED:

@@ -25,6 +25,7 @@ class PMMLModel(Model):
     """A compiled PMML document. Build with ``portmodel.load``."""
 
     format = "pmml"
+    fresh_columns = True      # (every output array comes from ``_user_array``: a new array)
 
     def __init__(self, root, version: str, leniency: Leniency | None = None):
         self.version = version
@@ -48,6 +49,7 @@ class PMMLModel(Model):
             raise UnsupportedError("document has no model element", line=root.sourceline,
                                    element="PMML")
         self.model: CompiledModel = compile_model(model, self.ctx)
+        self.model.narrow_features()
         self.model_type = model.tag
         self.ctx.document = None
         self.ctx.model_parents = {}
@@ -288,8 +290,12 @@ def _classifier(info: FieldInfo, raw: np.ndarray):
     return fn
 
 
+_INT64_END = 2.0 ** 63      # the integers a user gets as int64 lie strictly within +-this
+
+
 def _user_array(col: Col, failed: np.ndarray | None) -> np.ndarray:
-    """A Col as the array a user gets: float64 with NaN, or object with None."""
+    """A Col as the array a user gets: float64 with NaN, or object with None (integers as
+    int64 when every row has one). Always a new array: ``predict`` hands it out as it is."""
     missing = col.missing if failed is None else (col.missing | failed)
     dt = col.data_type
     vals = col.values
@@ -297,8 +303,11 @@ def _user_array(col: Col, failed: np.ndarray | None) -> np.ndarray:
         # (a copy when nothing is missing: what np.where gives, in one pass)
         return np.where(missing, np.nan, vals) if missing.any() else vals.copy()
     if dt == "integer" and vals.dtype == float:
+        if len(vals) and not missing.any() and -_INT64_END < vals.min() and \
+                vals.max() < _INT64_END:      # (NaN fails both tests: min and max keep it)
+            return vals.astype(np.int64)
         with np.errstate(invalid="ignore"):
-            missing = missing | ~(np.abs(vals) < 2.0 ** 63)   # NaN and infinities: no integer
+            missing = missing | ~(np.abs(vals) < _INT64_END)   # NaN and infinities: no integer
         if not missing.any():
             return vals.astype(np.int64)
         out = np.empty(len(vals), object)

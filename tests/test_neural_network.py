@@ -524,3 +524,80 @@ def test_inputs_the_mining_schema_or_dictionary_changes_take_the_column_path():
         assert found == [False, False, False]
 
 
+
+
+# ---------------------------------------------------------------- the winning neuron's id
+
+def _random_rows(n: int, seed: int, missing_every: int = 7) -> list[tuple]:
+    rng = np.random.default_rng(seed)
+    rows = [tuple(float(v) for v in rng.normal(0, 2, 2)) for _ in range(n)]
+    return [(r[0], None) if i % missing_every == 3 else r for i, r in enumerate(rows)]
+
+
+def test_entity_id_when_an_output_field_asks_for_it_missing_rows_included():
+    # many rows (the column plan), some missing: the winner is the output neuron of the
+    # largest probability, computed by hand; a missing row has no winner and no prediction
+    d = doc(CLASSIFIER.format(hidden="", out='normalizationMethod="softmax"'),
+            function="classification", net='activationFunction="logistic"', before=OUTPUTS)
+    rows = _random_rows(300, 11)
+    res = score(d, rows=rows)
+    assert res.loc[3, "winner"] is None and pd.isna(res.loc[3, "y"])
+    for i, r in enumerate(rows):
+        if r[1] is None:
+            assert res.loc[i, "winner"] is None and pd.isna(res.loc[i, "pa"])
+            continue
+        p = hand_classifier(r, SPEC["logistic"], SPEC["logistic"], "none", "softmax")
+        best = int(np.argmax(p))
+        assert res.loc[i, "winner"] == ["oa", "ob", "oc"][best]
+        assert res.loc[i, "y"] == "abc"[best]
+    assert res["winner"].dtype == object
+
+
+def _result_of(model, frame: pd.DataFrame):
+    """The Result of the document's model over a frame (what its Output reads)."""
+    from portmodel.columns import frame_columns
+    from portmodel.pmml.document import _InputScope
+    root = _InputScope(len(frame), frame_columns(frame), model._root_defs)
+    result, _ = model.model.evaluate(root, model.global_defs)
+    return result
+
+
+def test_entity_id_is_not_built_when_no_output_field_asks_for_it():
+    plain = OUTPUTS.replace('<OutputField name="winner" feature="entityId"/>', "")
+    asked = portmodel.load(doc(CLASSIFIER.format(hidden="", out=""), function="classification",
+                               net='activationFunction="logistic"', before=OUTPUTS))
+    unasked = portmodel.load(doc(CLASSIFIER.format(hidden="", out=""),
+                                 function="classification", net='activationFunction="logistic"',
+                                 before=plain))
+    frame = pd.DataFrame(_random_rows(100, 5), columns=["x1", "x2"]).assign(c="u")
+    assert "entityId" not in _result_of(unasked, frame).extra
+    assert "entityId" in _result_of(asked, frame).extra
+    a, b = asked.predict(frame), unasked.predict(frame)
+    pd.testing.assert_frame_equal(a.drop(columns="winner"), b)
+
+
+def test_entity_id_of_a_network_inside_a_mining_model():
+    # a segment's results are read by the model that holds it (here through segmentId):
+    # a network inside a MiningModel keeps its winner's id
+    net = doc(CLASSIFIER.format(hidden="", out=""), function="classification",
+              net='activationFunction="logistic"')
+    inner = net[net.index("<NeuralNetwork"):net.index("</PMML>")]
+    head = net[:net.index("<NeuralNetwork")]
+    mining = f"""<MiningModel functionName="classification">
+  <MiningSchema><MiningField name="y" usageType="target"/><MiningField name="x1"/>
+    <MiningField name="x2"/><MiningField name="c"/></MiningSchema>
+  <Output><OutputField name="winner" feature="entityId" segmentId="net"/>
+    <OutputField name="seg" feature="entityId"/></Output>
+  <Segmentation multipleModelMethod="selectFirst">
+    <Segment id="net"><True/>{inner}</Segment>
+  </Segmentation>
+</MiningModel>"""
+    rows = _random_rows(120, 3)
+    res = score(head + mining + "</PMML>", rows=rows)
+    for i, r in enumerate(rows):
+        if r[1] is None:
+            assert res.loc[i, "winner"] is None
+            continue
+        p = hand_classifier(r, SPEC["logistic"], SPEC["logistic"], "none", "none")
+        assert res.loc[i, "winner"] == ["oa", "ob", "oc"][int(np.argmax(p))]
+        assert res.loc[i, "seg"] == "net"

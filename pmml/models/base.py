@@ -3,6 +3,7 @@
 that maps a model element's tag to the module that compiles it."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -74,6 +75,12 @@ class CompiledModel:
 
     function: str = "regression"
     target: FieldInfo | None = None
+    #: the OutputField features anything may read from this model's Results: None (any) for
+    #: a model that another model holds (a segment's results are read by its MiningModel and
+    #: by the outer Output through segmentId), the features of its own Output for the model at
+    #: the top of a document (``narrow_features``). A model leaves out a costly result feature
+    #: (an entityId column of strings, confidences) that nothing reads.
+    asked_features: frozenset[str] | None = None
 
     def __init__(self, spec: Model, ctx: Ctx):
         """spec: the typed model node (``objects.Model``). Everything, common parts and body,
@@ -140,6 +147,17 @@ class CompiledModel:
         #: the field's column passes through unchanged when it has no invalid values
         fn.passthrough = plain
         return fn
+
+    def narrow_features(self) -> None:
+        """Called once at load on the document's top model: only its own Output reads its
+        Results."""
+        self.asked_features = frozenset(s.feature for s in self.output.specs) \
+            if self.output is not None else frozenset()
+
+    def asks(self, *features: str) -> bool:
+        """Whether a reader of this model's Results may ask for one of these features."""
+        asked = self.asked_features
+        return asked is None or not asked.isdisjoint(features)
 
     # -- hooks for model modules
     def compile(self) -> None:
@@ -332,6 +350,8 @@ def classification_result(n: int, categories: list[Any], probs: dict[Any, np.nda
             cat_arr = np.array(categories, dtype=vals.dtype)
             ok = ~missing
             vals[ok] = cat_arr[best[ok]]
+        elif is_numeric_type(target_type) and _are_positions(categories):
+            vals = best.astype(float)     # (categories 0, 1, ..., k - 1: each row's index)
         else:        # (every row has a category: one take, no masks)
             vals = np.array(categories, dtype=float if is_numeric_type(target_type)
                             else object)[best]
@@ -339,6 +359,12 @@ def classification_result(n: int, categories: list[Any], probs: dict[Any, np.nda
     else:
         col = full(n, None, target_type, "categorical")
     return Result(n, "classification", col, list(categories), probs, extra or {})
+
+
+def _are_positions(categories: list[Any]) -> bool:
+    """Whether the categories are the numbers 0.0, 1.0, ..., k - 1 (not -0.0) in that order."""
+    return all(type(c) is float and c == i and (i or math.copysign(1.0, c) > 0)
+               for i, c in enumerate(categories))
 
 
 def regression_result(values: np.ndarray, missing: np.ndarray, target_type: str = "double",

@@ -529,10 +529,11 @@ class NeuralNetwork(CompiledModel):
         best = first_max(list(out))
         res = classification_result(scope.n, self.out_cats, probs, missing, self.target_type,
                                     best=best)
-        # the winning neuron's id, None (the table's last entry) where the row is missing
-        table = np.array(self.out_ids + [None], dtype=object)
-        res.extra["entityId"] = table[np.where(missing, len(self.out_ids), best)
-                                      if some_missing else best]
+        if self.asks("entityId", "clusterId"):
+            # the winning neuron's id, None (the table's last entry) where the row is missing
+            table = np.array(self.out_ids + [None], dtype=object)
+            res.extra["entityId"] = table[np.where(missing, len(self.out_ids), best)
+                                          if some_missing else best]
         return res
 
 

@@ -21,7 +21,7 @@ from ..objects.tree import TreeNodes
 from ..predicate_logic import combine_columns, leaf_columns, op_code
 from ..predicates import Pred, _compare, _set_hit, predicate_of
 from ..scope import Scope
-from ..values import Col, full, parse_scalar
+from ..values import Col, full, is_numeric_type, parse_scalar
 from .base import CompiledModel, Result, register
 from .tree_kernel import compile_kernel
 
@@ -137,10 +137,12 @@ class TreeModel(CompiledModel):
         safe = np.where(ok, leaf, 0)
         has = ok & t.has_score[safe]
         missing = ~has
-        ids = t.ids[safe]                    # fancy indexing copies
-        if not ok.all():
-            ids[~ok] = None
-        extra: dict[str, Any] = {"entityId": ids}
+        extra: dict[str, Any] = {}
+        if self.asks("entityId", "clusterId"):
+            ids = t.ids[safe]                    # fancy indexing copies
+            if not ok.all():
+                ids[~ok] = None
+            extra["entityId"] = ids
         if self.function == "regression":
             if self.float32:     # x-mathContext="float": scores are float32 numbers
                 vals = t.score_array(np.float32)[safe].astype(float)
@@ -149,13 +151,18 @@ class TreeModel(CompiledModel):
             vals = np.where(missing, np.nan, vals)
             return Result(n, "regression", Col(vals, missing, self.target_type, "continuous"),
                           extra=extra)
-        col = full(n, None, self.target_type, "categorical")
-        score_arr = t.score_array(col.values.dtype)
-        col.values[has] = score_arr[safe[has]]
-        col.missing[:] = missing
+        every = bool(has.all())
+        if every:       # (every row has a prediction: one take, no masks)
+            score_arr = t.score_array(float if is_numeric_type(self.target_type) else object)
+            col = Col(score_arr.take(safe), missing, self.target_type, "categorical")
+        else:
+            col = full(n, None, self.target_type, "categorical")
+            score_arr = t.score_array(col.values.dtype)
+            col.values[has] = score_arr[safe[has]]
+            col.missing[:] = missing
         probs: dict[Any, np.ndarray] = {}
         if t.dist is not None:
-            if missing.any():
+            if not every:
                 d = np.take(t.dist, safe, axis=0)    # (much faster than t.dist[safe])
                 for j, c in enumerate(self.cats):
                     probs[c] = np.where(missing, np.nan, d[:, j])
@@ -168,17 +175,18 @@ class TreeModel(CompiledModel):
                 d = None
             # as JPMML-Evaluator: a node's confidences are its ScoreDistribution confidence
             # attributes (0 where absent), times missingValuePenalty per missing-value step;
-            # a node without ScoreDistribution has none
-            if t.confidence is not None:
-                cf = np.take(t.confidence, safe, axis=0)
-                cf = np.where(np.isnan(cf), 0.0, cf)
-            else:
-                cf = np.zeros((n, len(self.cats)))
-            if penalty is not None:
-                cf *= penalty[:, None]
-            none = missing | np.isnan(probs[self.cats[0]]) if len(self.cats) else missing
-            extra["confidence"] = {c: np.where(none, np.nan, cf[:, j])
-                                   for j, c in enumerate(self.cats)}
+            # a node without ScoreDistribution has none (built only when something reads them)
+            if self.asks("confidence"):
+                if t.confidence is not None:
+                    cf = np.take(t.confidence, safe, axis=0)
+                    cf = np.where(np.isnan(cf), 0.0, cf)
+                else:
+                    cf = np.zeros((n, len(self.cats)))
+                if penalty is not None:
+                    cf *= penalty[:, None]
+                none = missing | np.isnan(probs[self.cats[0]]) if len(self.cats) else missing
+                extra["confidence"] = {c: np.where(none, np.nan, cf[:, j])
+                                       for j, c in enumerate(self.cats)}
         return Result(n, "classification", col, list(self.cats), probs if t.dist is not None else None,
                       extra)
 
@@ -231,7 +239,8 @@ class TreeModel(CompiledModel):
         if factor is not None and tables.scaled is not None:
             vals[:, tables.scaled] *= factor[at][:, None]
         col = result.value
-        result.extra["entityId"][at] = None
+        if "entityId" in result.extra:
+            result.extra["entityId"][at] = None
         if self.function == "regression":
             if state.weighted:
                 value = vals[:, 0]
@@ -262,11 +271,12 @@ class TreeModel(CompiledModel):
         if result.probs is None:
             result.probs = {c: np.full(n, np.nan) for c in self.cats}
         confidence = result.extra.get("confidence")
-        if confidence is None:
+        if confidence is None and self.asks("confidence"):
             confidence = result.extra["confidence"] = {c: np.full(n, np.nan) for c in self.cats}
         for j, c in enumerate(self.cats):
             result.probs[c][at] = np.where(has, prob[:, j], np.nan)
-            confidence[c][at] = np.where(has, conf[:, j], np.nan)
+            if confidence is not None:
+                confidence[c][at] = np.where(has, conf[:, j], np.nan)
         return result
 
 
