@@ -11,17 +11,19 @@ import pyarrow as pa
 
 
 class Columns(dict):
-    """name -> numpy array (object arrays for text); ``text``: name -> the Arrow string array
-    with the same values (nulls where the numpy array has None)."""
+    """name -> numpy array (object arrays for text); ``text``: name -> the same values as an
+    Arrow dictionary array of strings (nulls where the numpy array has None): each distinct
+    string once, so a model looks its categories up among those few, not among every row."""
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.text: dict[str, Any] = {}
 
     def add_text(self, name: str, arrow: Any) -> None:
-        """Add a text column from its Arrow string array (kept alongside)."""
-        self[name] = decode_text(arrow)
-        self.text[name] = arrow
+        """Add a text column from its Arrow string array (kept alongside, dictionary-encoded)."""
+        encoded = dictionary_text(arrow)
+        self[name] = decode_text(encoded)
+        self.text[name] = encoded
 
 
 def is_text(arrow: Any) -> bool:
@@ -30,12 +32,17 @@ def is_text(arrow: Any) -> bool:
     return pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
+def dictionary_text(arrow: Any) -> Any:
+    """An Arrow string array (or chunked array) as one dictionary array of its strings."""
+    if isinstance(arrow, pa.ChunkedArray):
+        arrow = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
+    return arrow if pa.types.is_dictionary(arrow.type) else arrow.dictionary_encode()
+
+
 def decode_text(arrow: Any) -> np.ndarray:
     """An Arrow string array as an object array of str and None, through its dictionary (one
     Python string per distinct value: faster than converting every value)."""
-    if isinstance(arrow, pa.ChunkedArray):
-        arrow = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
-    encoded = arrow.dictionary_encode()
+    encoded = dictionary_text(arrow)
     words = np.empty(len(encoded.dictionary) + 1, dtype=object)   # the last one: None
     words[:-1] = encoded.dictionary.to_pylist()
     return words[encoded.indices.fill_null(len(words) - 1).to_numpy()]

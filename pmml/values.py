@@ -49,8 +49,9 @@ class Col:
     invalid: np.ndarray | None = None
     #: the user's raw input, kept only when some values could not be parsed (for error messages)
     raw: np.ndarray | None = None
-    #: text input as it arrived, as an Arrow string array (null where missing), when ``values``
-    #: are exactly those strings: ``codes`` then looks them up without converting them again
+    #: text input as it arrived, as an Arrow string array or a dictionary array of strings
+    #: (null where missing), when ``values`` are exactly those strings: ``codes`` then looks
+    #: them up without converting them again
     text: Any = None
 
     def __len__(self) -> int:
@@ -230,8 +231,9 @@ def to_column(raw: np.ndarray, data_type: str, op_type: str = "continuous",
                     return col, bad | broken
         if text is not None:       # all text (or missing): its missing mask comes with it
             missing = text.is_null().to_numpy(zero_copy_only=False)
-            vals = raw.copy()
+            vals = raw       # (read only, as a numeric column's values are)
             if text.null_count:
+                vals = raw.copy()
                 vals[missing] = None
             return Col(vals, missing, data_type, op_type, text=text), np.zeros(n, bool)
         missing = raw_missing(raw)
@@ -432,7 +434,14 @@ def _text_codes(values: Any, categories: list[str]) -> np.ndarray | None:
     arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else _arrow_text(values)
     if arr is None:
         return None
-    found = pc.index_in(arr, value_set=pa.array(categories, pa.string()))
+    value_set = pa.array(categories, pa.string())
+    if isinstance(arr, pa.DictionaryArray):
+        # each distinct string looked up once, then its code spread over the rows (a null
+        # row: the extra -1 at the end)
+        found = pc.index_in(arr.dictionary, value_set=value_set).fill_null(-1)
+        table = np.append(found.to_numpy(zero_copy_only=False).astype(np.int64), -1)
+        return table[arr.indices.fill_null(len(table) - 1).to_numpy(zero_copy_only=False)]
+    found = pc.index_in(arr, value_set=value_set)
     return found.fill_null(-1).to_numpy().astype(np.int64)
 
 

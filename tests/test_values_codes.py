@@ -46,3 +46,24 @@ def test_small_and_numeric_columns():
     assert codes(np.array(["b", "a", "z"], object), ["a", "b"]).tolist() == [1, 0, -1]
     assert codes(np.array([2.0, 1.0, np.nan, 3.0] * 100), [1.0, 2.0]).tolist() == \
         [1, 0, -1, -1] * 100
+
+
+@pytest.mark.parametrize("categories", [CATS, ["red", "green", "red", "blue", "green"], ["zz"]])
+@pytest.mark.parametrize("kind", ["string", "large_string"])
+def test_codes_through_a_dictionary_array(categories, kind):
+    # text that came as Arrow strings is kept dictionary-encoded (each distinct string once):
+    # its codes are Python's equality's, nulls and strings outside the categories -1
+    import pyarrow as pa
+    from portmodel.columns import dictionary_text
+    rng = np.random.default_rng(1)
+    words = ["red", "green", "blue", "grey", "Red ", "", "RED", None]
+    values = [words[i] for i in rng.integers(0, len(words), 4000)]
+    arrow = pa.chunked_array([pa.array(values[:1500], getattr(pa, kind)()),
+                              pa.array(values[1500:], getattr(pa, kind)())])
+    text = dictionary_text(arrow)
+    assert pa.types.is_dictionary(text.type)
+    obj = np.empty(len(values), object)
+    obj[:] = values
+    assert codes(obj, categories, text).tolist() == _truth(values, categories)
+    none = dictionary_text(pa.array([None] * 100, pa.string()))
+    assert codes(np.full(100, None, object), categories, none).tolist() == [-1] * 100
