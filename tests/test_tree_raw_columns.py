@@ -164,3 +164,86 @@ def test_bulk_comparison_values_are_parse_scalar_values(texts, dtype):
             assert (repr(g), math.copysign(1, g)) == (repr(want), math.copysign(1, want))
     if len(texts) == 8:                              # plain numbers: all read at once
         assert None not in got[:len(texts)]
+
+
+def _sklearn_forest_document(forest, kinds: list[str], method: str, mining: str = "") -> str:
+    """A MiningModel of the forest's trees (float32 splits, as sklearn2pmml writes them),
+    regression over fields x0.. of the given dataTypes; ``mining``: extra MiningField
+    attributes of x0 in the MiningModel."""
+    def node(t, i: int, pred: str) -> str:
+        if t.children_left[i] < 0:
+            return f'<Node score="{float(t.value[i][0][0])!r}">{pred}</Node>'
+        f, thr = int(t.feature[i]), float(np.float32(t.threshold[i]))
+        le = f'<SimplePredicate field="x{f}" operator="lessOrEqual" value="{thr!r}"/>'
+        gt = f'<SimplePredicate field="x{f}" operator="greaterThan" value="{thr!r}"/>'
+        return f'<Node>{pred}{node(t, t.children_left[i], le)}{node(t, t.children_right[i], gt)}</Node>'
+
+    fields = "".join(f'<DataField name="x{i}" optype="continuous" dataType="{k}"/>'
+                     for i, k in enumerate(kinds)) + \
+        '<DataField name="y" optype="continuous" dataType="double"/>'
+    fields_mf = "".join(f'<MiningField name="x{i}"/>' for i in range(len(kinds)))
+    segments = "".join(
+        f'<Segment id="{s}"><True/><TreeModel functionName="regression"><MiningSchema>'
+        f'{fields_mf}</MiningSchema>{node(est.tree_, 0, "<True/>")}</TreeModel></Segment>'
+        for s, est in enumerate(forest.estimators_))
+    top_mf = fields_mf.replace('<MiningField name="x0"/>', f'<MiningField name="x0"{mining}/>')
+    return build_pmml(fields, f'<MiningModel functionName="regression"><MiningSchema>'
+                              f'<MiningField name="y" usageType="target"/>{top_mf}'
+                              f'</MiningSchema><Segmentation multipleModelMethod="{method}">'
+                              f'{segments}</Segmentation></MiningModel>')
+
+
+def _forest(seed: int):
+    from sklearn.ensemble import RandomForestRegressor
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(3000, 4))
+    y = X[:, 0] * 2 + np.sin(X[:, 1] * 3) + X[:, 2] * X[:, 3]
+    return RandomForestRegressor(n_estimators=6, max_depth=7, random_state=seed).fit(X, y), X
+
+
+def test_forest_reads_the_users_float_columns_as_sklearn_does(backend, monkeypatch):
+    """A forest's feature matrix filled straight from the user's columns (rounded to float32
+    for float fields) gives scikit-learn's own answers on float32 inputs."""
+    forest, X = _forest(0)
+    doc = _sklearn_forest_document(forest, ["float"] * 4, "average")
+    taken = []
+    real = tk.passthrough_float_columns
+
+    def spy(names, scope):
+        got = real(names, scope)
+        taken.append(got is not None)
+        return got
+
+    monkeypatch.setattr(tk, "passthrough_float_columns", spy)
+    got = portmodel.load(doc).predict(pd.DataFrame(X, columns=[f"x{i}" for i in range(4)]))
+    assert taken == [True]
+    np.testing.assert_allclose(got["y"].to_numpy(float), forest.predict(X.astype(np.float32)),
+                               rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kinds", [["float", "double", "float", "double"], ["double"] * 4])
+def test_forest_raw_read_equals_the_column_path(kinds, backend, monkeypatch):
+    """Mixed float and double fields, NaN rows, values next to the thresholds: the matrix
+    read from the user's columns scores as the one built from the classified columns; a
+    MiningField that replaces missing values in the MiningModel declines the raw read."""
+    forest, X = _forest(1)
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(4)])
+    rng = np.random.default_rng(2)
+    near = np.array([float(np.float32(forest.estimators_[0].tree_.threshold[0]))])
+    frame.loc[::7, "x0"] = near[0] + np.spacing(np.float32(near[0])) * 0.4
+    frame = frame.mask(rng.random(frame.shape) < 0.05)
+    for mining, raw_expected in [("", True), (' missingValueReplacement="0.25"', False)]:
+        model = portmodel.load(_sklearn_forest_document(forest, kinds, "sum", mining))
+        taken = []
+        real = tk.passthrough_float_columns
+        monkeypatch.setattr(tk, "passthrough_float_columns",
+                            lambda names, scope: taken.append(real(names, scope)) or taken[-1])
+        fused = model.predict(frame, errors="mark")["y"].to_numpy(float)
+        assert (taken[0] is not None) == raw_expected
+        monkeypatch.setattr(tk, "passthrough_float_columns", lambda names, scope: None)
+        column = model.predict(frame, errors="mark")["y"].to_numpy(float)
+        np.testing.assert_array_equal(np.isnan(fused), np.isnan(column))
+        np.testing.assert_array_equal(fused[~np.isnan(fused)], column[~np.isnan(column)])
+        if mining:      # the replacement is applied: as if the frame held it
+            want = model.predict(frame.fillna({"x0": 0.25}), errors="mark")["y"]
+            np.testing.assert_array_equal(fused, want.to_numpy(float))

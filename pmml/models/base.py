@@ -350,15 +350,24 @@ def classification_result(n: int, categories: list[Any], probs: dict[Any, np.nda
             cat_arr = np.array(categories, dtype=vals.dtype)
             ok = ~missing
             vals[ok] = cat_arr[best[ok]]
-        elif is_numeric_type(target_type) and _are_positions(categories):
-            vals = best.astype(float)     # (categories 0, 1, ..., k - 1: each row's index)
         else:        # (every row has a category: one take, no masks)
-            vals = np.array(categories, dtype=float if is_numeric_type(target_type)
-                            else object)[best]
+            vals = category_values(categories, best, target_type)
         col = Col(vals, missing.copy(), target_type, "categorical")
     else:
         col = full(n, None, target_type, "categorical")
     return Result(n, "classification", col, list(categories), probs, extra or {})
+
+
+def category_values(categories: list[Any], best: np.ndarray, target_type: str) -> np.ndarray:
+    """categories[best[i]] for every row, as a column of the target's type (float64 for
+    numeric types, object for strings)."""
+    if is_numeric_type(target_type):
+        if _are_positions(categories):
+            return best.astype(float)     # (categories 0, 1, ..., k - 1: each row's index)
+        return np.array(categories, dtype=float)[best]
+    table = np.empty(len(categories), object)
+    table[:] = categories
+    return table[best]
 
 
 def _are_positions(categories: list[Any]) -> bool:

@@ -20,7 +20,8 @@ from portmodel.lazy_import import lazy_module
 
 from ..scope import Scope
 from ..values import Col, codes, full, is_numeric_type
-from .base import Result
+from .base import Result, category_values
+from .first_max import first_max
 
 pd = lazy_module("pandas")     # (imported on first use: see portmodel.lazy_import)
 
@@ -285,9 +286,17 @@ class ProbabilityAggregator:
         else:
             with np.errstate(invalid="ignore", divide="ignore"):
                 probs = {c: self.acc[c] / self.den for c in self.cats}
-        probs = {c: np.where(missing, np.nan, p) for c, p in probs.items()}
-        if self.cats:
-            mat = _nan_to_num_low(np.array([probs[c] for c in self.cats]))   # (as np.vstack)
+        if missing.any():
+            probs = {c: np.where(missing, np.nan, p) for c, p in probs.items()}
+        else:       # (np.where's values: the arrays are this call's own)
+            probs = dict(probs)
+        columns = [probs[c] for c in self.cats]
+        if self.cats and all(p.dtype == np.float64 and not np.isinf(p).any()
+                             for p in columns):
+            # argmax of the NaN-as-lowest columns: first_max's answer, column by column
+            win = first_max(columns)
+        elif self.cats:
+            mat = _nan_to_num_low(np.array(columns))   # (as np.vstack)
             win = np.argmax(mat, axis=0)
         else:
             win = np.zeros(n, np.int64)
@@ -351,6 +360,9 @@ def _nan_to_num_low(mat: np.ndarray) -> np.ndarray:
 
 def _category_col(model, cats: list[Any], win: np.ndarray, missing: np.ndarray,
                   n: int) -> Col:
+    if cats and not missing.any():       # (every row has a category: one take, no masks)
+        return Col(category_values(cats, win, model.target_type), missing.copy(),
+                   model.target_type, "categorical")
     col = full(n, None, model.target_type, "categorical")
     if cats:
         cat_arr = np.empty(len(cats), dtype=col.values.dtype)

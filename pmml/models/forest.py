@@ -220,6 +220,8 @@ def _passthrough(name: str, prepare_fn):
     def fn(scope: Scope):
         col = scope.parent.get(name)
         return col if col.invalid is None else prepare_fn(scope)
+    #: (as a MiningField's: the column passes through when it has no invalid values)
+    fn.passthrough = True
     return fn
 
 

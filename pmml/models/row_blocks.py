@@ -63,6 +63,35 @@ def user_float_columns(names: list[str], scope: Any) -> tuple[list[np.ndarray], 
     return cols, kinds
 
 
+def passthrough_float_columns(names: list[str], scope: Any) \
+        -> tuple[list[np.ndarray], list[str]] | None:
+    """``user_float_columns`` for a scope any number of levels below the batch's input scope
+    (a segment's trees read through their MiningModel's scope): each level on the way must
+    pass the field through unchanged (a MiningField that changes nothing) and hold no value
+    computed in this call."""
+    if not names:
+        return None
+    cols: list[np.ndarray] = []
+    kinds: list[str] = []
+    for name in names:
+        level = scope
+        while not hasattr(level, "columns"):     # (the batch's input scope has the columns)
+            fn = level.defs.get(name)
+            if name in level.cache or (fn is not None and not getattr(fn, "passthrough", False)):
+                return None
+            level = level.parent
+            if level is None:
+                return None
+        kind = getattr(level.defs.get(name), "raw_float", None)
+        raw = level.columns.get(name)
+        if kind is None or name in level.cache or type(raw) is not np.ndarray or \
+                raw.dtype != np.float64 or raw.ndim != 1 or len(raw) != scope.n:
+            return None
+        cols.append(raw)
+        kinds.append(kind)
+    return cols, kinds
+
+
 def cores() -> int:
     """Threads the blocks may run on: the CPUs this process may run on, or fewer when
     NUMBA_NUM_THREADS asks for fewer (numba's own setting for its parallel loops: one setting

@@ -44,7 +44,7 @@ from ..predicate_logic import (COMPLEMENT, COMPOUND_OPS, FALSE, G_EQ, G_GE, G_GT
                                STRATEGY_CODES, TRUE, UNKNOWN, NULL, evaluate)
 from ..predicates import Pred
 from .compute_backend import numba_enabled, numba_module, pair, use_numba
-from .row_blocks import column_block, user_float_columns
+from .row_blocks import column_block, passthrough_float_columns, user_float_columns
 from ..scope import Scope
 from ..values import Col, codes, is_numeric_type
 
@@ -112,6 +112,15 @@ class Fields:
         """(fields, rows) float matrix, NaN where missing; None when a column does not fit the
         encoding (a numeric field holding a NaN that is not missing, or a type mismatch)."""
         n = scope.n
+        if n > SMALL_BATCH and self.all_numeric():
+            raw = passthrough_float_columns([slot.name for slot in self.slots], scope)
+            if raw is not None:
+                # the user's double columns, rounded to float32 for float fields: what their
+                # Cols hold (a NaN is a missing value), without building the Cols
+                X = _scratch_matrix(max(len(self.slots), 1), n)
+                for j, (vals, kind) in enumerate(zip(*raw)):
+                    np.copyto(X[j], vals if kind == "double" else vals.astype(np.float32))
+                return X
         cols: list[Col] = [scope.get(slot.name) for slot in self.slots]
         X = _scratch_matrix(max(len(self.slots), 1), n)
         if n <= SMALL_BATCH and cols and self.all_numeric():
