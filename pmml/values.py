@@ -440,7 +440,8 @@ def _text_codes(values: Any, categories: list[str]) -> np.ndarray | None:
         # row: the extra -1 at the end)
         found = pc.index_in(arr.dictionary, value_set=value_set).fill_null(-1)
         table = np.append(found.to_numpy(zero_copy_only=False).astype(np.int64), -1)
-        return table[arr.indices.fill_null(len(table) - 1).to_numpy(zero_copy_only=False)]
+        indices = arr.indices if not arr.null_count else arr.indices.fill_null(len(table) - 1)
+        return table[indices.to_numpy(zero_copy_only=False)]
     found = pc.index_in(arr, value_set=value_set)
     return found.fill_null(-1).to_numpy().astype(np.int64)
 
