@@ -180,3 +180,31 @@ def test_dict_of_arrays_and_records_are_unchanged():
     records = model.predict([{"x1": x} for x in xs[:10]])
     assert records == [{k: (None if isinstance(v, float) and np.isnan(v) else v)
                         for k, v in hand(x).items()} for x in xs[:10]]
+
+
+@pytest.mark.parametrize("ask", [False, True])
+def test_mining_model_builds_its_segment_ids_only_when_asked(ask):
+    # selectFirst: x1 < 0 goes to segment "neg", the others to "pos" (the same tree); the
+    # MiningModel's entityId is the chosen segment's id
+    segment = ('<Segment id="{id}">{pred}<TreeModel functionName="classification">'
+               '<MiningSchema><MiningField name="x1"/><MiningField name="y" '
+               f'usageType="target"/></MiningSchema>{NODES}</TreeModel></Segment>')
+    outputs = PROBS + ('<OutputField name="seg" feature="entityId"/>' if ask else "")
+    model = f"""<MiningModel functionName="classification">
+  <MiningSchema><MiningField name="x1"/><MiningField name="y" usageType="target"/></MiningSchema>
+  <Output>{outputs}</Output>
+  <Segmentation multipleModelMethod="selectFirst">
+    {segment.format(id="neg", pred='<SimplePredicate field="x1" operator="lessThan" value="0"/>')}
+    {segment.format(id="pos", pred="<True/>")}
+  </Segmentation></MiningModel>"""
+    xs = rows(120, False, seed=6)
+    frame = pd.DataFrame({"x1": np.array(xs, float)})
+    doc = portmodel.load(build_pmml(FIELDS, model))
+    # (unasked, the Result may keep what its segments computed, never a column of its own ids)
+    ids = _result_of(doc, frame).extra.get("entityId")
+    assert (ids is not None and {"neg", "pos"} <= set(ids)) == ask
+    got = doc.predict(frame)
+    names = ["y", "p0", "p1"]
+    pd.testing.assert_frame_equal(got[names], expected(xs, names, frame.index))
+    if ask:
+        assert got["seg"].tolist() == ["neg" if x < 0 else "pos" for x in xs]

@@ -324,14 +324,16 @@ class MiningModel(CompiledModel):
             if not self._same_target(seg):
                 # the reference looks the MiningModel's target up by name in the segment's result
                 res = blank_rows(res, np.ones(res.n, bool))
-            ids = np.empty(n if rows is None else len(rows), object)
-            ids[:] = seg.id
+            size = n if rows is None else len(rows)
             extra = dict(res.extra)
-            extra["entityId"] = ids
-            seg_outs = {k: outs.get(k) if k in outs else full(len(ids), None, "double")
+            if self.asks("entityId", "clusterId"):      # (the chosen segment's id)
+                ids = np.empty(size, object)
+                ids[:] = seg.id
+                extra["entityId"] = ids
+            seg_outs = {k: outs.get(k) if k in outs else full(size, None, "double")
                         for k in names}
             extra["segmentOutputs"] = seg_outs
-            pieces.append((rows, Result(len(ids), res.function, res.value, list(res.categories),
+            pieces.append((rows, Result(size, res.function, res.value, list(res.categories),
                                         res.probs, extra, res.segments)))
         if len(pieces) == 1 and pieces[0][0] is None:
             return pieces[0][1]
