@@ -208,3 +208,29 @@ def test_mining_model_builds_its_segment_ids_only_when_asked(ask):
     pd.testing.assert_frame_equal(got[names], expected(xs, names, frame.index))
     if ask:
         assert got["seg"].tolist() == ["neg" if x < 0 else "pos" for x in xs]
+
+
+def test_tree_rows_ending_at_a_node_without_score():
+    # returnLastPrediction: rows with x1 >= 1 match no child and end at the root, which has
+    # no score: no prediction there (every row reached a node; not every node has a score)
+    nodes = """<Node id="root"><True/>
+  <Node id="L" score="0"><SimplePredicate field="x1" operator="lessThan" value="0"/>
+    <ScoreDistribution value="0" recordCount="3"/><ScoreDistribution value="1" recordCount="1"/></Node>
+  <Node id="M" score="1"><SimplePredicate field="x1" operator="lessThan" value="1"/>
+    <ScoreDistribution value="0" recordCount="1"/><ScoreDistribution value="1" recordCount="4"/></Node>
+</Node>"""
+    doc = build_pmml(FIELDS, f"""<TreeModel functionName="classification"
+        noTrueChildStrategy="returnLastPrediction">
+  <MiningSchema><MiningField name="x1"/><MiningField name="y" usageType="target"/></MiningSchema>
+  <Output>{PROBS}<OutputField name="node" feature="entityId"/></Output>{nodes}</TreeModel>""")
+    xs = [float(v) for v in np.linspace(-2, 2, 101)]
+    got = portmodel.load(doc).predict(pd.DataFrame({"x1": xs}))
+    for i, x in enumerate(xs):
+        row = got.iloc[i]
+        if x < 0:
+            assert (row["y"], row["p0"], row["node"]) == (0, 0.75, "L")
+        elif x < 1:
+            assert (row["y"], row["p0"], row["node"]) == (1, 0.2, "M")
+        else:
+            assert row["y"] is None and np.isnan(row["p0"]) and row["node"] == "root"
+    assert got["y"].dtype == object

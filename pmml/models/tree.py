@@ -134,8 +134,12 @@ class TreeModel(CompiledModel):
     def result_from_leaves(self, n: int, leaf: np.ndarray, penalty: np.ndarray | None) -> Result:
         t = self.tree
         ok = leaf >= 0
-        safe = np.where(ok, leaf, 0)
-        has = ok & t.has_score[safe]
+        if ok.all():        # (every row reached a node: no substitute index, and when every
+            safe = leaf     # node has a score, no per-row look-up of whether it has one)
+            has = ok if t.has_score.all() else t.has_score[safe]
+        else:
+            safe = np.where(ok, leaf, 0)
+            has = ok & t.has_score[safe]
         missing = ~has
         extra: dict[str, Any] = {}
         if self.asks("entityId", "clusterId"):
