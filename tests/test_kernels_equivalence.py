@@ -154,12 +154,10 @@ def test_network_forward_matches_rank_one_updates(rows, sparse):
     got = np.ascontiguousarray(acts.T)
     flat, off = column_block(list(got[:plan.bounds[0]]))
     miss = np.zeros(rows, bool)
-    tile = np.full((model.total, K.TILE_WIDTH), 7.0)
     for l0, l1, post in plan.steps:
-        fetch, keep = every_row(plan, l0, l1)
-        K.network_forward(got, tile, flat, off, 0, miss, False, K.INPUTS_IN_BLOCK, l0, l1,
-                          fetch, keep, plan.bounds, plan.act, plan.param, plan.ptr, plan.idx,
-                          plan.w, plan.bias, plan.group)
+        K.network_forward(got, flat, off, 0, miss, False, K.INPUTS_IN_BLOCK, l0, l1,
+                          plan.bounds, plan.act, plan.param, plan.ptr, plan.idx, plan.w,
+                          plan.bias, plan.group)
         if post is not None:
             layer = model.layers[post]
             sl = slice(layer.start, layer.start + layer.size)
@@ -175,8 +173,8 @@ def test_network_forward_reads_inputs_in_place(rows, nan_missing, sparse):
     tile, later calls read the same tiles in place or from the block), every neuron gets the
     numpy twin's doubles over the inputs with the missing rows' inputs set to 0; the rows with
     a NaN input (nan_missing) are marked missing on top of the rows known missing; the block's
-    input rows are never written (a tile with a missing row copies its inputs into the tile
-    scratch). The columns come from a wider buffer, rows lo.. of it (as a block of a batch)."""
+    input rows are written only in tiles that hold a missing row. The columns come from a
+    wider buffer, rows lo.. of it (as a block of a batch)."""
     rng = np.random.default_rng(rows * 5 + nan_missing + int(sparse * 10))
     model = portmodel.load(network(rng, KERNEL_NETWORK, 7, sparse)).model
     plan = model.plan
@@ -198,13 +196,10 @@ def test_network_forward_reads_inputs_in_place(rows, nan_missing, sparse):
     got = np.full((model.total, rows), 7.0)
     miss = known.copy()
     inputs = K.INPUTS_FIRST
-    tile = np.full((model.total, K.TILE_WIDTH), 7.0)
     for l0, l1, post in plan.steps:
-        fetch, keep = every_row(plan, l0, l1)
-        fetch = fetch[fetch >= n_in]           # (the inputs: read in place or copied per tile)
-        K.network_forward(got, tile, flat, off, lo, miss, nan_missing, inputs, l0, l1, fetch,
-                          keep, plan.bounds, plan.act, plan.param, plan.ptr, plan.idx, plan.w,
-                          plan.bias, plan.group)
+        K.network_forward(got, flat, off, lo, miss, nan_missing, inputs, l0, l1, plan.bounds,
+                          plan.act, plan.param, plan.ptr, plan.idx, plan.w, plan.bias,
+                          plan.group)
         inputs = K.INPUTS_LATER
         if post is not None:
             layer = model.layers[post]
@@ -212,14 +207,13 @@ def test_network_forward_reads_inputs_in_place(rows, nan_missing, sparse):
             got[sl] = nn.activate(layer.activation, got[sl], layer.threshold, layer.leakage)
     np.testing.assert_array_equal(miss, want_missing)
     assert_bits(got[n_in:].T, expected[:, n_in:])
-    assert (got[:n_in] == 7.0).all()          # the block's input rows: never written
-
-
-def every_row(plan, l0: int, l1: int) -> tuple[np.ndarray, np.ndarray]:
-    """A step's fetch and keep lists for a test that reads every neuron of the block: fetch
-    every neuron before the step, keep every neuron of it."""
-    return (np.arange(plan.bounds[l0], dtype=np.int64),
-            np.arange(plan.bounds[l0], plan.bounds[l1], dtype=np.int64))
+    tile = K._NET_TILE
+    for b0 in range(0, rows, tile):
+        block_rows = got[:n_in, b0:b0 + tile]
+        if want_missing[b0:b0 + tile].any():
+            assert_bits(block_rows.T, acts[b0:b0 + tile, :n_in])
+        else:
+            assert (block_rows == 7.0).all()
 
 
 @pytest.mark.parametrize("rows", [0, 1, 7, 300])

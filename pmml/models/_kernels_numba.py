@@ -139,44 +139,26 @@ def _splat(builder, x):
                                   ir.Constant(ir.VectorType(_I32, _LANES), [0] * _LANES))
 
 
-#: what a lane-sum call does with its sums: keeps them in z for more inputs; or, on a neuron's
-#: last inputs, writes act(z + bias) to the neuron's row of the block (identity, or the
-#: rectifier as ``_activation`` computes it)
-SUMS_KEEP, SUMS_IDENTITY, SUMS_RECTIFIER = 0, 1, 2
-#: the modes of a lane-sum call, by number: (start from +0.0 rather than z, finish); a first
-#: pass that also finishes starts from a cleared z (one loop fewer to compile)
-_SUMS_MODES = ((True, SUMS_KEEP), (False, SUMS_KEEP), (False, SUMS_IDENTITY),
-               (False, SUMS_RECTIFIER))
-
-
 def _lane_sums(neurons: int, inputs: int):
-    """An intrinsic ``(z, a, flat, pos, ws, m, mode, dst, bias)``: for b < m,
-    s_t[b] = ((z[t, b] + x_0[b] * ws[t * inputs]) + x_1[b] * ws[t * inputs + 1]) + ... for
-    ``neurons`` sums t over ``inputs`` input rows x_q, each given by its position pos[q]
-    (``_row_position``): x_q = flat[p:] for p >= 0, else the values of a (the C-ordered tile
-    scratch) from element -p - 1 on. z: a C-ordered scratch, its first ``neurons`` rows. ws: a
-    tuple of the weights, neuron-major. mode: ``_SUMS_MODES[mode]`` = (fresh, finish): fresh
-    starts from +0.0 instead of z (what a cleared z gives); finish SUMS_KEEP stores s_t in
-    z[t]; SUMS_IDENTITY stores s_t + bias[t], SUMS_RECTIFIER its rectifier, at a's element
-    dst[t] + b. _LANES rows per step, m rounded
-    up to whole steps: every row read and written must have room for that many (the tile
-    scratch and z do; ``network_forward`` copies a tile with fewer rows into the scratch). No
-    array views are made (each would count a reference, twice per call)."""
+    """An intrinsic ``(z, a, flat, pos, ws, m)``: for b < m, z[t, b] = ((z[t, b] + x_0[b] *
+    ws[t * inputs]) + x_1[b] * ws[t * inputs + 1]) + ... for the first ``neurons`` rows t of z
+    (a C-ordered scratch) over ``inputs`` input rows x_q, each given by its position pos[q]
+    (``_row_position``): x_q = flat[p:] for p >= 0, else a's values from element -p - 1 on (a is
+    C-ordered). ws: a tuple of the weights, neuron-major. _LANES rows per step, then one by one.
+    No array views are made (each would count a reference, twice per call)."""
 
     @intrinsic
-    def sums(typingctx, z, a, flat, pos, ws, m, mode, dst, bias):
-        sig = types.void(z, a, flat, pos, ws, m, mode, dst, bias)
+    def sums(typingctx, z, a, flat, pos, ws, m):
+        sig = types.void(z, a, flat, pos, ws, m)
 
         def codegen(context, builder, signature, args):
-            z_v, a_v, flat_v, pos_v, ws_v, m_v, mode_v, dst_v, bias_v = args
+            z_v, a_v, flat_v, pos_v, ws_v, m_v = args
             z_arr = context.make_array(signature.args[0])(context, builder, z_v)
             a_data = context.make_array(signature.args[1])(context, builder, a_v).data
             flat_data = context.make_array(signature.args[2])(context, builder, flat_v).data
             width = builder.extract_value(z_arr.shape, 1)
             zero = ir.Constant(_I64, 0)
             rows = [builder.gep(z_arr.data, [builder.mul(width, ir.Constant(_I64, t))])
-                    for t in range(neurons)]
-            outs = [builder.gep(a_data, [builder.extract_value(dst_v, t)])
                     for t in range(neurons)]
             x = []
             for q in range(inputs):
@@ -186,48 +168,43 @@ def _lane_sums(neurons: int, inputs: int):
                 x.append(builder.select(in_flat, builder.gep(flat_data, [p]), from_a))
             wts = [[builder.extract_value(ws_v, t * inputs + q) for q in range(inputs)]
                    for t in range(neurons)]
-            bs = [builder.extract_value(bias_v, t) for t in range(neurons)]
-            vec_w = [[_splat(builder, wt) for wt in row] for row in wts]
-            vec_b = [_splat(builder, bt) for bt in bs]
 
-            def vector(base, off):
-                return builder.bitcast(builder.gep(base, [off]), _VEC.as_pointer())
+            def step(off, load, store, scale):
+                e = [load(x[q], off) for q in range(inputs)]
+                for t in range(neurons):
+                    acc = load(rows[t], off)
+                    for q in range(inputs):
+                        acc = builder.fadd(acc, builder.fmul(e[q], scale(wts[t][q])))
+                    store(acc, rows[t], off)
 
-            def loops(start_fresh: bool, fin: int) -> None:
-                """The vector loop for one mode."""
-                for lanes, at, ws_, b_, zero_v, nan_v in (
-                        (_LANES, vector, vec_w, vec_b, ir.Constant(_VEC, [0.0] * _LANES),
-                         ir.Constant(_VEC, [math.nan] * _LANES)),):
-                    step = ir.Constant(_I64, lanes)
-                    count = builder.sdiv(builder.add(m_v, ir.Constant(_I64, lanes - 1)), step)
-                    with cgutils.for_range(builder, count) as loop:
-                        off = builder.mul(loop.index, step)
-                        e = [builder.load(at(x[q], off), align=8) for q in range(inputs)]
-                        for t in range(neurons):
-                            acc = zero_v if start_fresh else builder.load(at(rows[t], off),
-                                                                         align=8)
-                            for q in range(inputs):
-                                acc = builder.fadd(acc, builder.fmul(e[q], ws_[t][q]))
-                            if fin == SUMS_KEEP:
-                                builder.store(acc, at(rows[t], off), align=8)
-                                continue
-                            v = builder.fadd(acc, b_[t])
-                            if fin == SUMS_RECTIFIER:    # v > 0: v; NaN: NaN; else +0.0
-                                v = builder.select(
-                                    builder.fcmp_ordered(">", v, zero_v), v,
-                                    builder.select(builder.fcmp_unordered("uno", v, v),
-                                                   nan_v, zero_v))
-                            builder.store(v, at(outs[t], off), align=8)
+            def vload(base, off):
+                return builder.load(builder.bitcast(builder.gep(base, [off]),
+                                                    _VEC.as_pointer()), align=8)
 
-            done = builder.append_basic_block("sums.done")
-            switch = builder.switch(mode_v, done)
-            for mode, (start_fresh, fin) in enumerate(_SUMS_MODES):
-                case = builder.append_basic_block(f"sums.{mode}")
-                switch.add_case(ir.Constant(mode_v.type, mode), case)
-                builder.position_at_end(case)
-                loops(start_fresh, fin)
-                builder.branch(done)
-            builder.position_at_end(done)
+            def vstore(v, base, off):
+                builder.store(v, builder.bitcast(builder.gep(base, [off]), _VEC.as_pointer()),
+                              align=8)
+
+            splats = {}
+
+            def splat(wt):
+                if id(wt) not in splats:
+                    splats[id(wt)] = _splat(builder, wt)
+                return splats[id(wt)]
+
+            for t in range(neurons):            # (the splats made once, before the loop)
+                for q in range(inputs):
+                    splat(wts[t][q])
+            lanes = ir.Constant(_I64, _LANES)
+            count = builder.sdiv(m_v, lanes)
+            with cgutils.for_range(builder, count) as loop:
+                step(builder.mul(loop.index, lanes), vload, vstore, splat)
+            done = builder.mul(count, lanes)
+            with cgutils.for_range(builder, builder.sub(m_v, done)) as loop:
+                step(builder.add(done, loop.index),
+                     lambda base, off: builder.load(builder.gep(base, [off])),
+                     lambda v, base, off: builder.store(v, builder.gep(base, [off])),
+                     lambda wt: wt)
             return context.get_dummy_value()
 
         return sig, codegen
@@ -242,105 +219,61 @@ _sums_1x1 = _lane_sums(1, 1)
 
 
 _NET_TILE = 512    # rows per pass in network_forward (scratch sums: 4 x 512 doubles)
-TILE_WIDTH = _NET_TILE + 8   # a tile scratch's row (a 4 KB stride plus 64 bytes)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _row_position(t, off, start, i, b0):
-    """Where the tile's rows of neuron i start, for the ``_lane_sums``: an input neuron read in
-    place (start >= 0: input f's column is flat[off[f] + start:], ``column_block``; the tile
-    starts at row b0 of the block) at its position p >= 0 in flat; any other at
-    -1 - (its position in the C-ordered tile scratch t)."""
+def _row_position(a, off, start, i, b0):
+    """Where rows b0.. of neuron i start, for the ``_lane_sums``: an input neuron read in place
+    (start >= 0: input f's column is flat[off[f] + start:], ``column_block``) at its position
+    p >= 0 in flat; any other at -1 - (its position in the C-ordered block a)."""
     if start >= 0 and i < off.shape[0]:
         return off[i] + start + b0
-    return -1 - i * t.shape[1]
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _sums_mode(z, m, first, fin):
-    """The ``_SUMS_MODES`` number of a pass: a first pass that also finishes clears z first."""
-    if fin != SUMS_KEEP:
-        if first:
-            z[:, :m + -m % _LANES] = 0.0
-        return fin + 1
-    return 0 if first else 1
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _finishing(code):
-    """How the lane sums finish a neuron of activation code ``code`` themselves (SUMS_KEEP: they
-    leave it to ``_finish_neuron``)."""
-    if code == ACT_NONE or code == ACT_IDENTITY:
-        return SUMS_IDENTITY
-    if code == ACT_RECTIFIER:
-        return SUMS_RECTIFIER
-    return SUMS_KEEP
+    return -1 - (i * a.shape[1] + b0)
 
 
 @njit(cache=True, error_model="numpy")
-def _quad_sums(t, flat, off, start, idx, w, p, c, count, b0, b1, z, j, bias, code):
-    """Four neurons j..j + 3 that read the same inputs idx[p:p + count] (weights of neuron u
-    from w[c[u]]; an input's rows found by ``_row_position``), over the tile of rows b0..b1 of
-    the block: z_u[b] = ((0 + x_0[b] w_u0) + x_1[b] w_u1) + ..., four inputs per pass (each
-    value loaded once for all four). The last pass writes act(z_u + bias) into the tile
-    scratch t where the lane sums can (``_finishing``) and returns True; else the sums are left
-    in z's first rows."""
+def _quad_sums(a, flat, off, start, idx, w, p, c, count, b0, b1, z):
+    """z[t, b] = ((0 + x_0[b] w_t0) + x_1[b] w_t1) + ... for four neurons t that read the same
+    inputs idx[p:p + count] (weights of neuron t from w[c[t]]; an input's rows found by
+    ``_row_position``), four inputs per pass: each value loaded once for all four."""
     m = b1 - b0
-    fin = _finishing(code)
-    if count == 0:
-        z[:, :m] = 0.0
-        return False
-    width = t.shape[1]
-    dst = (j * width, (j + 1) * width, (j + 2) * width, (j + 3) * width)
-    bs = (bias[j], bias[j + 1], bias[j + 2], bias[j + 3])
+    z[:, :m] = 0.0
     c0, c1, c2, c3 = c[0], c[1], c[2], c[3]
     k = 0
     while k + 4 <= count:
-        pos = (_row_position(t, off, start, idx[p + k], b0),
-               _row_position(t, off, start, idx[p + k + 1], b0),
-               _row_position(t, off, start, idx[p + k + 2], b0),
-               _row_position(t, off, start, idx[p + k + 3], b0))
-        _sums_4x4(z, t, flat, pos,
+        pos = (_row_position(a, off, start, idx[p + k], b0),
+               _row_position(a, off, start, idx[p + k + 1], b0),
+               _row_position(a, off, start, idx[p + k + 2], b0),
+               _row_position(a, off, start, idx[p + k + 3], b0))
+        _sums_4x4(z, a, flat, pos,
                   (w[c0 + k], w[c0 + k + 1], w[c0 + k + 2], w[c0 + k + 3],
                    w[c1 + k], w[c1 + k + 1], w[c1 + k + 2], w[c1 + k + 3],
                    w[c2 + k], w[c2 + k + 1], w[c2 + k + 2], w[c2 + k + 3],
-                   w[c3 + k], w[c3 + k + 1], w[c3 + k + 2], w[c3 + k + 3]), m,
-                  _sums_mode(z, m, k == 0, fin if k + 4 == count else SUMS_KEEP), dst, bs)
+                   w[c3 + k], w[c3 + k + 1], w[c3 + k + 2], w[c3 + k + 3]), m)
         k += 4
     while k < count:
-        _sums_4x1(z, t, flat, (_row_position(t, off, start, idx[p + k], b0),),
-                  (w[c0 + k], w[c1 + k], w[c2 + k], w[c3 + k]), m,
-                  _sums_mode(z, m, k == 0, fin if k + 1 == count else SUMS_KEEP), dst, bs)
+        _sums_4x1(z, a, flat, (_row_position(a, off, start, idx[p + k], b0),),
+                  (w[c0 + k], w[c1 + k], w[c2 + k], w[c3 + k]), m)
         k += 1
-    return fin != SUMS_KEEP
 
 
 @njit(cache=True, error_model="numpy")
-def _one_sums(t, flat, off, start, idx, w, p, count, b0, b1, z, j, bias, code):
-    """Neuron j over inputs idx[p:p + count] with weights w[p:p + count] (rows found by
-    ``_row_position``): z[0, b] = ((0 + x_0[b] w_0) + x_1[b] w_1) + ..., four inputs per pass,
-    finished into the tile scratch like ``_quad_sums`` (True) or left in z[0]."""
+def _one_sums(a, flat, off, start, idx, w, p, q, count, b0, b1, z):
+    """z[0, b] = ((0 + x_0[b] w_0) + x_1[b] w_1) + ... over inputs idx[p:p + count] with
+    weights w[q:q + count] (rows found by ``_row_position``), four inputs per pass."""
     m = b1 - b0
-    fin = _finishing(code)
-    if count == 0:
-        z[0, :m] = 0.0
-        return False
-    dst = (j * t.shape[1],)
-    bs = (bias[j],)
+    z[0, :m] = 0.0
     k = 0
     while k + 4 <= count:
-        pos = (_row_position(t, off, start, idx[p + k], b0),
-               _row_position(t, off, start, idx[p + k + 1], b0),
-               _row_position(t, off, start, idx[p + k + 2], b0),
-               _row_position(t, off, start, idx[p + k + 3], b0))
-        _sums_1x4(z, t, flat, pos, (w[p + k], w[p + k + 1], w[p + k + 2], w[p + k + 3]), m,
-                  _sums_mode(z, m, k == 0, fin if k + 4 == count else SUMS_KEEP), dst, bs)
+        pos = (_row_position(a, off, start, idx[p + k], b0),
+               _row_position(a, off, start, idx[p + k + 1], b0),
+               _row_position(a, off, start, idx[p + k + 2], b0),
+               _row_position(a, off, start, idx[p + k + 3], b0))
+        _sums_1x4(z, a, flat, pos, (w[q + k], w[q + k + 1], w[q + k + 2], w[q + k + 3]), m)
         k += 4
     while k < count:
-        _sums_1x1(z, t, flat, (_row_position(t, off, start, idx[p + k], b0),), (w[p + k],), m,
-                  _sums_mode(z, m, k == 0, fin if k + 1 == count else SUMS_KEEP), dst, bs)
+        _sums_1x1(z, a, flat, (_row_position(a, off, start, idx[p + k], b0),), (w[q + k],), m)
         k += 1
-    return fin != SUMS_KEEP
 
 
 @njit(cache=True, error_model="numpy")
@@ -392,33 +325,27 @@ def network_inputs(flat, off, lo, a, miss, nan_missing):
 
 
 @njit(cache=True, error_model="numpy")
-def _tile_inputs(flat, off, lo, s, miss, mark, b0, b1):
-    """The inputs of rows b0..b1 of the block (column f at flat[off[f] + lo:]): ``mark`` marks
-    the rows with a NaN input missing in miss (which may hold rows known missing already).
-    Returns True when the tile reads its inputs in place: no row of it is missing and it is
-    whole vectors of rows (the lane sums read whole vectors; past a column's end there may be
-    no memory). Else copies the tile's inputs into the tile scratch s (its columns 0..b1 - b0,
-    then zeros to the end of the last vector), a missing row's as 0 (no NaN in the
+def _tile_inputs(flat, off, lo, a, miss, nan_missing, b0, b1):
+    """The inputs of rows b0..b1 of the block (column f at flat[off[f] + lo:]): nan_missing
+    marks the rows with a NaN input missing in miss (which may hold rows known missing
+    already). Returns True when no row of the tile is missing: the tile reads its inputs in
+    place. Else copies the tile's inputs into a, a missing row's as 0 (no NaN in the
     arithmetic), and returns False."""
     n_in = off.shape[0]
-    rows = b1 - b0
-    if mark:
+    if nan_missing:
         mm = miss[b0:b1]
         for f in range(n_in):
             o = off[f] + lo
             src = flat[o + b0:o + b1]
-            for b in range(rows):
+            for b in range(b1 - b0):
                 mm[b] |= src[b] != src[b]
-    if rows % _LANES == 0 and not _any_true(miss, b0, b1):
+    if not _any_true(miss, b0, b1):
         return True
-    padded = rows + -rows % _LANES
     for f in range(n_in):
-        o = off[f] + lo + b0
-        dst = s[f]
-        for b in range(rows):
-            dst[b] = 0.0 if miss[b0 + b] else flat[o + b]
-        for b in range(rows, padded):
-            dst[b] = 0.0
+        o = off[f] + lo
+        dst = a[f]
+        for b in range(b0, b1):
+            dst[b] = 0.0 if miss[b] else flat[o + b]
     return False
 
 
@@ -437,41 +364,33 @@ INPUTS_IN_BLOCK, INPUTS_FIRST, INPUTS_LATER = 0, 1, 2
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def network_forward(a, t, flat, off, lo, miss, nan_missing, inputs, l0, l1, fetch, keep, bounds,
-                    act, param, ptr, idx, w, bias, group):
-    """Layers l0..l1 - 1 of a network over the rows of the neuron-major block a (neurons x
-    rows), tile by tile: each tile of _NET_TILE rows goes through every layer in the tile
-    scratch t (neurons x at least _NET_TILE + 8 values, so it stays in cache; its rows are a
-    4 KB stride plus 64 bytes apart), which first gets the block's rows of the neurons
-    ``fetch`` (computed by earlier calls, or inputs copied into the block) and at the end gives
-    the block the rows of the neurons ``keep`` (those read after this call). Layer l is neurons
-    bounds[l]..bounds[l + 1] - 1 with activation code act[l] (parameter param[l]); neuron j
-    reads neurons idx[ptr[j]:ptr[j + 1]] with weights w[...] and has bias bias[j]:
-    act(z_ij + bias[j]), z_ij = ((0 + x_0 w_0) + x_1 w_1) + ... in connection order, exactly
-    ``layer_forward_t``'s (and the numpy twin's) operations. group[j] (at a group's first
-    neuron): 4 when neurons j..j + 3 read the same inputs (their sums computed together), else 1.
+def network_forward(a, flat, off, lo, miss, nan_missing, inputs, l0, l1, bounds, act, param,
+                    ptr, idx, w, bias, group):
+    """Layers l0..l1 - 1 of a network over the neuron-major block a (neurons x rows: every
+    neuron's values over the rows contiguous, so the rows fill the vector lanes). Layer l is
+    neurons bounds[l]..bounds[l + 1] - 1 with activation code act[l] (parameter param[l]);
+    neuron j reads neurons idx[ptr[j]:ptr[j + 1]] with weights w[...] and has bias bias[j]:
+    a[j, i] = act(z_ij + bias[j]), z_ij = ((0 + x_0 w_0) + x_1 w_1) + ... in connection order,
+    exactly ``layer_forward_t``'s (and the numpy twin's) operations. group[j] (at a group's
+    first neuron): 4 when neurons j..j + 3 read the same inputs (their sums computed together),
+    else 1. Tiles of _NET_TILE rows go through every layer in turn while in cache.
 
     The inputs (neurons 0..len(off) - 1) are rows lo.. of the columns in flat (``column_block``)
-    and, per ``inputs``: in the block (INPUTS_IN_BLOCK: fetched like any other); read in place,
-    each tile first marking its rows with a NaN input missing in miss (nan_missing) and copying
-    its inputs into t only when one of its rows is missing (INPUTS_FIRST, ``_tile_inputs``);
-    read in place where the tile has no missing row, else copied again (INPUTS_LATER: a later
-    call on the same block)."""
+    and, per ``inputs``: already in a (INPUTS_IN_BLOCK); read in place, each tile first
+    marking its rows with a NaN input missing in miss (nan_missing) and copying into a only
+    when one of its rows is missing (INPUTS_FIRST, ``_tile_inputs``); read in place where the
+    tile has no missing row, else from a (INPUTS_LATER: a later call on the same block)."""
     m = a.shape[1]
-    z = np.empty((4, _NET_TILE + 8))    # (rows 64 bytes off a 4 KB stride: no false waits)
+    z = np.empty((4, _NET_TILE + 8))     # (rows 64 bytes off a 4 KB stride: no false store-to-load waits)
     c = np.empty(4, np.int64)
     for b0 in range(0, m, _NET_TILE):
         b1 = min(m, b0 + _NET_TILE)
-        rows = b1 - b0
-        if inputs == INPUTS_IN_BLOCK:
-            start = -1
-        elif _tile_inputs(flat, off, lo, t, miss, inputs == INPUTS_FIRST and nan_missing,
-                          b0, b1):
-            start = lo
+        if inputs == INPUTS_FIRST:
+            start = lo if _tile_inputs(flat, off, lo, a, miss, nan_missing, b0, b1) else -1
+        elif inputs == INPUTS_LATER:
+            start = -1 if _any_true(miss, b0, b1) else lo
         else:
             start = -1
-        for f in fetch:
-            t[f, :rows] = a[f, b0:b1]
         for lay in range(l0, l1):
             j = bounds[lay]
             end = bounds[lay + 1]
@@ -481,21 +400,16 @@ def network_forward(a, t, flat, off, lo, miss, nan_missing, inputs, l0, l1, fetc
                 p = ptr[j]
                 count = ptr[j + 1] - p
                 if group[j] == 4:
-                    for u in range(4):
-                        c[u] = ptr[j + u]
-                    done = _quad_sums(t, flat, off, start, idx, w, p, c, count, b0, b1, z, j,
-                                      bias, code)
+                    for t in range(4):
+                        c[t] = ptr[j + t]
+                    _quad_sums(a, flat, off, start, idx, w, p, c, count, b0, b1, z)
                     step = 4
                 else:
-                    done = _one_sums(t, flat, off, start, idx, w, p, count, b0, b1, z, j, bias,
-                                     code)
+                    _one_sums(a, flat, off, start, idx, w, p, p, count, b0, b1, z)
                     step = 1
-                if not done:
-                    for u in range(step):
-                        _finish_neuron(z[u], t[j + u, :rows], rows, bias[j + u], code, prm)
+                for t in range(step):
+                    _finish_neuron(z[t], a[j + t, b0:b1], b1 - b0, bias[j + t], code, prm)
                 j += step
-        for k in keep:
-            a[k, b0:b1] = t[k, :rows]
 
 
 # ================================================================= naive Bayes

@@ -482,19 +482,18 @@ class NeuralNetwork(CompiledModel):
         columns (``column_block``); nan_missing: a NaN input makes its row missing (the
         user's double columns), else missing holds the missing rows already."""
         plan = self.plan
-        a = _scratch("block", self.total, hi - lo)
-        t = _scratch("tile", self.total, kern.TILE_WIDTH)
+        a = _scratch(self.total, hi - lo)
         miss = missing[lo:hi]
         if plan.fused_inputs:
             inputs = kern.INPUTS_FIRST
         else:
             kern.network_inputs(flat, off, lo, a, miss, nan_missing)
             inputs = kern.INPUTS_IN_BLOCK
-        for (l0, l1, post), (fetch, keep) in zip(plan.steps, plan.io):
+        for l0, l1, post in plan.steps:
             if l1 > l0:
-                kern.network_forward(a, t, flat, off, lo, miss, nan_missing, inputs, l0, l1,
-                                     fetch, keep, plan.bounds, plan.act, plan.param, plan.ptr,
-                                     plan.idx, plan.w, plan.bias, plan.group)
+                kern.network_forward(a, flat, off, lo, miss, nan_missing, inputs, l0, l1,
+                                     plan.bounds, plan.act, plan.param, plan.ptr, plan.idx,
+                                     plan.w, plan.bias, plan.group)
                 if inputs == kern.INPUTS_FIRST:
                     inputs = kern.INPUTS_LATER
             if post is None:
@@ -557,10 +556,6 @@ class BlockPlan:
     #: read them: the first step runs the kernel, no step numpy finishes reads an input, no
     #: output is an input); else network_inputs copies them into the block first
     fused_inputs: bool = False
-    #: per step: the neurons its compiled call fetches from the block into its tiles (computed
-    #: by an earlier step, or inputs held in the block) and those it keeps in the block (read
-    #: by numpy, a later step, or the outputs); the other neurons live only in the tile
-    io: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
 
     @classmethod
     def of(cls, layers: list[Layer], total: int, out_index: list[int]) -> "BlockPlan":
@@ -607,49 +602,23 @@ class BlockPlan:
                          for _, _, post in steps if post is not None)
                  and all(j >= n_in for j in out_index))
         return cls(bounds, np.array(codes, np.int64), np.array(params, float), ptr, idx_all,
-                   np.concatenate(w) if w else np.zeros(0), bias, group, steps, fused,
-                   _step_io(layers, bounds, ptr, idx_all, steps, out_index, n_in, fused))
-
-
-def _step_io(layers: list[Layer], bounds: np.ndarray, ptr: np.ndarray, idx: np.ndarray,
-             steps: list[tuple[int, int, int | None]], out_index: list[int], n_in: int,
-             fused: bool) -> list[tuple[np.ndarray, np.ndarray]]:
-    """For each step, the neurons its compiled call fetches from the block and those it keeps
-    in the block (``BlockPlan.io``)."""
-    spans = [(int(bounds[l0]), int(bounds[l1])) for l0, l1, _ in steps]
-    reads = [set(idx[ptr[lo]:ptr[hi]].tolist()) for lo, hi in spans]
-    io = []
-    for si, (lo, hi) in enumerate(spans):
-        later = set(out_index)
-        for sj in range(si, len(steps)):
-            if sj > si:
-                later |= reads[sj]
-            post = steps[sj][2]
-            if post is not None:          # numpy reads a radialBasis layer's inputs, or
-                layer = layers[post]      # transforms the layer's own rows in the block
-                later |= (set(layer.src.tolist()) if layer.activation == "radialBasis"
-                          else set(range(layer.start, layer.start + layer.size)))
-        keep = sorted(j for j in later if lo <= j < hi)
-        fetch = sorted(j for j in reads[si] if not lo <= j < hi and (j >= n_in or not fused))
-        io.append((np.array(fetch, np.int64), np.array(keep, np.int64)))
-    return io
+                   np.concatenate(w) if w else np.zeros(0), bias, group, steps, fused)
 
 
 _SCRATCH = threading.local()
 _SCRATCH_MAX = 1 << 22     # doubles (32 MB): a larger block is not kept
 
 
-def _scratch(name: str, rows: int, cols: int) -> np.ndarray:
-    """An uninitialized (rows, cols) array, reusing this thread's buffer of that name (the
-    block, the tile): a block's activations live only while the block is scored, and fresh
-    memory of this size costs a page fault per 4 KB on every block."""
+def _scratch(rows: int, cols: int) -> np.ndarray:
+    """An uninitialized (rows, cols) block, reusing this thread's buffer: a block's activations
+    live only while the block is scored, and fresh memory of this size costs a page fault per
+    4 KB on every block."""
     size = rows * cols
     if size > _SCRATCH_MAX:
         return np.empty((rows, cols))
-    buf = getattr(_SCRATCH, name, None)
+    buf = getattr(_SCRATCH, "buf", None)
     if buf is None or buf.size < size:
-        buf = np.empty(size)
-        setattr(_SCRATCH, name, buf)
+        buf = _SCRATCH.buf = np.empty(size)
     return buf[:size].reshape(rows, cols)
 
 
