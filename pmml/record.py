@@ -260,12 +260,20 @@ class _Compiler:
                 return None
             return vals
 
+        # the numeric fields' values in one C call where every one is present (a dict's
+        # itemgetter); an absent one leaves its value _ABSENT, which numbers() declines
+        pick = itemgetter(*numeric) if len(numeric) > 1 else (
+            (lambda r: (r[numeric[0]],)) if numeric else (lambda r: ()))
+
         def plan(record: Mapping[str, Any]) -> dict | None:
             for name in unread:
                 if name not in record:
                     return None
             get = record.get
-            vals = numbers([get(n, _ABSENT) for n in numeric])
+            try:
+                vals = numbers(list(pick(record)))
+            except (KeyError, TypeError):
+                vals = numbers([get(n, _ABSENT) for n in numeric])
             if vals is None:
                 return None
             env: dict[str, Any] = dict(zip(numeric, vals))
@@ -291,7 +299,6 @@ class _Compiler:
         if packed is None:
             return plan
         # the packed row (record_row.py): every numeric field in one C call, one type check
-        pick = itemgetter(*numeric) if len(numeric) > 1 else (lambda r: (r[numeric[0]],))
         pad = array("d", bytes(8 * (packed.width - len(numeric))))
         row = packed.row
 
