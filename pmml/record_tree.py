@@ -71,10 +71,13 @@ def _row(features: list[tuple[str, dict | None]]) -> Callable[[dict], list[float
 # ---------------------------------------------------------------------- one tree in Python
 
 
-def _python_walker(g: FrozenGraph) -> Callable[[list[float]], int]:
-    """row -> global leaf index (-1: no prediction) of the graph's first tree, in Python."""
+def _python_walker(g: FrozenGraph, pos: list[int] | None = None) -> Callable[[Any], int]:
+    """row -> global leaf index (-1: no prediction) of the graph's first tree, in Python. pos:
+    where the row holds each of the graph's features (default: in the graph's order)."""
     op = g.op.tolist()
     feat = g.feat.tolist()
+    if pos is not None:
+        feat = [pos[f] if 0 <= f < len(pos) else f for f in feat]
     thr = g.thr.tolist()
     no = g.nxt[:, 0].tolist()
     yes = g.nxt[:, 1].tolist()
@@ -136,7 +139,39 @@ def tree_scorer(model, need: Callable[[str], str]) -> Scorer | None:
     def score(env: dict):
         leaf = walk(row_of(env))
         return answers[leaf] if leaf >= 0 else None
-    return score
+    names = tuple(n for n, _ in features)
+    if any(c is not None for _, c in features) or len(set(names)) != len(names):
+        return score
+    return _tree_row(g, names, answers, score, need)(names)
+
+
+def _tree_row(g: FrozenGraph, names: tuple[str, ...], answers: list, score: Scorer,
+              need: Callable[[str], str]) -> Callable[[tuple[str, ...]], RowScorer]:
+    """fields -> the tree as a RowScorer over a row of ``fields`` (numeric fields that hold the
+    tree's ``names``), walked in place with no environment dict: float fields rounded to
+    float32 and the row checked finite (a NaN or infinite value declines) as the environment's
+    plan does (``numbers`` in pmml/record.py)."""
+    def over(fields: tuple[str, ...]) -> RowScorer:
+        walk = _python_walker(g, [fields.index(n) for n in names])
+        f32 = [i for i, n in enumerate(fields) if need(n) == _FLOAT]
+        all_f32 = len(f32) == len(fields)
+
+        def row(buf) -> Any:
+            if all_f32:
+                x = array("f", buf).tolist()
+            elif f32:
+                x = buf.tolist()
+                for i, v in zip(f32, array("f", [x[i] for i in f32]).tolist()):
+                    x[i] = v
+            else:
+                x = buf
+            total = sum(x)
+            if total - total != 0.0:      # NaN (missing) or infinite (or an overflowing sum)
+                return None
+            leaf = walk(x)
+            return answers[leaf] if leaf >= 0 else None
+        return RowScorer(fields, len(fields), row, score, over)
+    return over
 
 
 # ---------------------------------------------------------------------- ensembles

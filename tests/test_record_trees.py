@@ -6,6 +6,7 @@ predictions.
 """
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -86,6 +87,27 @@ def test_float_rounding_and_thresholds(fitted, name):
                 assert same_answer(fast, slow, rec)
                 checked += 1
     assert checked > 20
+
+
+@pytest.mark.parametrize("name", ["tree_iris", "tree_diabetes"])
+def test_single_tree_row_rounds_and_declines_as_the_column_plan(fitted, name):
+    """A single tree over float fields reads the record as a packed row (no environment dict):
+    doubles beyond float32's range in a float field become infinite there and decline to the
+    column plan, as do NaN and infinities; doubles that round to a threshold's float32 take the
+    column plan's branch; every answer is the column plan's."""
+    f = fitted[name]
+    fast, slow = pair(f.path)
+    base = f.X.iloc[0].to_dict()
+    assert fast.predict(base) is not None
+    assert fast._record_plan.__name__ == "fused"        # (the packed-row entry)
+    fields = [n for n in base if n in {f.name for f in fast.inputs}][:3]
+    for field in fields:
+        for x, answered in ((1e300, False), (-1e300, False), (3.5e38, False), (-3.5e38, False),
+                            (math.nan, False), (math.inf, False), (3.4e38, True),
+                            (1e-320, True), (-0.0, True)):
+            rec = dict(base)
+            rec[field] = x
+            assert same_answer(fast, slow, rec) is answered, (field, x)
 
 
 def test_no_plan_outside_the_subset(samples_dir, pmml_doc):
