@@ -62,6 +62,20 @@ def inputs(doc: str, n: int, seed: int, kinds: list[str]) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
+def spy_on(monkeypatch, name: str) -> list[bool]:
+    """Wrap tree_kernel's ``name`` (a reader of the user's float columns): the list it returns
+    records, call by call, whether the reader took the columns (a result, not None)."""
+    taken: list[bool] = []
+    real = getattr(tk, name)
+
+    def spy(*args):
+        got = real(*args)
+        taken.append(got is not None)
+        return got
+    monkeypatch.setattr(tk, name, spy)
+    return taken
+
+
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("strategy", ["none", "lastPrediction", "nullPrediction"])
 def test_fused_read_equals_the_column_path(seed, strategy, backend, monkeypatch):
@@ -69,15 +83,7 @@ def test_fused_read_equals_the_column_path(seed, strategy, backend, monkeypatch)
     doc = tree_document(seed, kinds, strategy)
     data = inputs(doc, 3000, seed, kinds)
     model = portmodel.load(doc)
-    taken = []
-    real = tk.raw_float_columns
-
-    def spy(fields, scope):
-        got = real(fields, scope)
-        taken.append(got is not None)
-        return got
-
-    monkeypatch.setattr(tk, "raw_float_columns", spy)
+    taken = spy_on(monkeypatch, "raw_float_columns")
     fused = model.predict(data, errors="mark")
     assert taken == [True]
     monkeypatch.setattr(tk, "raw_float_columns", lambda fields, scope: None)
@@ -111,6 +117,18 @@ def test_fused_read_declines_what_it_cannot_read_in_place(backend):
     np.testing.assert_array_equal(got[~np.isnan(got)], want[~np.isnan(want)])
 
 
+def sklearn_nodes(t, i: int = 0, pred: str = "<True/>") -> str:
+    """A scikit-learn regression tree (``tree_``) from node i as PMML Nodes over fields x0..,
+    its thresholds rounded to float32 as sklearn2pmml writes them."""
+    if t.children_left[i] < 0:
+        return f'<Node score="{float(t.value[i][0][0])!r}">{pred}</Node>'
+    f, thr = int(t.feature[i]), float(np.float32(t.threshold[i]))
+    le = f'<SimplePredicate field="x{f}" operator="lessOrEqual" value="{thr!r}"/>'
+    gt = f'<SimplePredicate field="x{f}" operator="greaterThan" value="{thr!r}"/>'
+    return (f'<Node>{pred}{sklearn_nodes(t, t.children_left[i], le)}'
+            f'{sklearn_nodes(t, t.children_right[i], gt)}</Node>')
+
+
 def test_sklearn_tree_on_float_inputs(backend):
     """scikit-learn's own tree (float32 splits on float32 inputs) gives the fused path's
     answers for a sklearn2pmml-style document with dataType="float" fields."""
@@ -119,23 +137,13 @@ def test_sklearn_tree_on_float_inputs(backend):
     X = rng.normal(size=(4000, 4))
     y = X[:, 0] * 2 + np.sin(X[:, 1] * 3) + X[:, 2] * X[:, 3]
     est = DecisionTreeRegressor(max_depth=8, random_state=0).fit(X, y)
-    t = est.tree_
-
-    def node(i: int, pred: str) -> str:
-        if t.children_left[i] < 0:
-            return f'<Node score="{float(t.value[i][0][0])!r}">{pred}</Node>'
-        f, thr = int(t.feature[i]), float(np.float32(t.threshold[i]))
-        le = f'<SimplePredicate field="x{f}" operator="lessOrEqual" value="{thr!r}"/>'
-        gt = f'<SimplePredicate field="x{f}" operator="greaterThan" value="{thr!r}"/>'
-        return f'<Node>{pred}{node(t.children_left[i], le)}{node(t.children_right[i], gt)}</Node>'
-
     fields = "".join(f'<DataField name="x{i}" optype="continuous" dataType="float"/>'
                      for i in range(4)) + \
         '<DataField name="y" optype="continuous" dataType="double"/>'
     mining = "".join(f'<MiningField name="x{i}"/>' for i in range(4))
     doc = build_pmml(fields, f'<TreeModel functionName="regression"><MiningSchema>'
                              f'<MiningField name="y" usageType="target"/>{mining}</MiningSchema>'
-                             f'{node(0, "<True/>")}</TreeModel>')
+                             f'{sklearn_nodes(est.tree_)}</TreeModel>')
     got = portmodel.load(doc).predict(pd.DataFrame(X, columns=[f"x{i}" for i in range(4)]))
     want = est.predict(X.astype(np.float32))
     np.testing.assert_array_equal(got["y"].to_numpy(float), want)
@@ -170,21 +178,13 @@ def _sklearn_forest_document(forest, kinds: list[str], method: str, mining: str 
     """A MiningModel of the forest's trees (float32 splits, as sklearn2pmml writes them),
     regression over fields x0.. of the given dataTypes; ``mining``: extra MiningField
     attributes of x0 in the MiningModel."""
-    def node(t, i: int, pred: str) -> str:
-        if t.children_left[i] < 0:
-            return f'<Node score="{float(t.value[i][0][0])!r}">{pred}</Node>'
-        f, thr = int(t.feature[i]), float(np.float32(t.threshold[i]))
-        le = f'<SimplePredicate field="x{f}" operator="lessOrEqual" value="{thr!r}"/>'
-        gt = f'<SimplePredicate field="x{f}" operator="greaterThan" value="{thr!r}"/>'
-        return f'<Node>{pred}{node(t, t.children_left[i], le)}{node(t, t.children_right[i], gt)}</Node>'
-
     fields = "".join(f'<DataField name="x{i}" optype="continuous" dataType="{k}"/>'
                      for i, k in enumerate(kinds)) + \
         '<DataField name="y" optype="continuous" dataType="double"/>'
     fields_mf = "".join(f'<MiningField name="x{i}"/>' for i in range(len(kinds)))
     segments = "".join(
         f'<Segment id="{s}"><True/><TreeModel functionName="regression"><MiningSchema>'
-        f'{fields_mf}</MiningSchema>{node(est.tree_, 0, "<True/>")}</TreeModel></Segment>'
+        f'{fields_mf}</MiningSchema>{sklearn_nodes(est.tree_)}</TreeModel></Segment>'
         for s, est in enumerate(forest.estimators_))
     top_mf = fields_mf.replace('<MiningField name="x0"/>', f'<MiningField name="x0"{mining}/>')
     return build_pmml(fields, f'<MiningModel functionName="regression"><MiningSchema>'
@@ -206,15 +206,7 @@ def test_forest_reads_the_users_float_columns_as_sklearn_does(backend, monkeypat
     for float fields) gives scikit-learn's own answers on float32 inputs."""
     forest, X = _forest(0)
     doc = _sklearn_forest_document(forest, ["float"] * 4, "average")
-    taken = []
-    real = tk.passthrough_float_columns
-
-    def spy(names, scope):
-        got = real(names, scope)
-        taken.append(got is not None)
-        return got
-
-    monkeypatch.setattr(tk, "passthrough_float_columns", spy)
+    taken = spy_on(monkeypatch, "passthrough_float_columns")
     got = portmodel.load(doc).predict(pd.DataFrame(X, columns=[f"x{i}" for i in range(4)]))
     assert taken == [True]
     np.testing.assert_allclose(got["y"].to_numpy(float), forest.predict(X.astype(np.float32)),
@@ -234,12 +226,9 @@ def test_forest_raw_read_equals_the_column_path(kinds, backend, monkeypatch):
     frame = frame.mask(rng.random(frame.shape) < 0.05)
     for mining, raw_expected in [("", True), (' missingValueReplacement="0.25"', False)]:
         model = portmodel.load(_sklearn_forest_document(forest, kinds, "sum", mining))
-        taken = []
-        real = tk.passthrough_float_columns
-        monkeypatch.setattr(tk, "passthrough_float_columns",
-                            lambda names, scope: taken.append(real(names, scope)) or taken[-1])
+        taken = spy_on(monkeypatch, "passthrough_float_columns")
         fused = model.predict(frame, errors="mark")["y"].to_numpy(float)
-        assert (taken[0] is not None) == raw_expected
+        assert taken[0] == raw_expected
         monkeypatch.setattr(tk, "passthrough_float_columns", lambda names, scope: None)
         column = model.predict(frame, errors="mark")["y"].to_numpy(float)
         np.testing.assert_array_equal(np.isnan(fused), np.isnan(column))
