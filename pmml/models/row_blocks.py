@@ -42,25 +42,12 @@ def user_float_columns(names: list[str], scope: Any) -> tuple[list[np.ndarray], 
     per field), and each field's data type ("double": the value as given; "float": the document
     rounds it to float32); None unless every field is a plain double or float input of the batch
     that the model's MiningField passes through unchanged and nothing computed in this call.
-    A NaN in such a column is a missing value."""
-    parent = scope.parent
-    columns = getattr(parent, "columns", None)
-    if columns is None or not names:
+    A NaN in such a column is a missing value. (A model's scope right below the batch's input
+    scope: ``passthrough_float_columns`` with the model's MiningFields required.)"""
+    if not names or getattr(scope.parent, "columns", None) is None or \
+            not all(getattr(scope.defs.get(name), "passthrough", False) for name in names):
         return None
-    cols: list[np.ndarray] = []
-    kinds: list[str] = []
-    for name in names:
-        kind = getattr(parent.defs.get(name), "raw_float", None)
-        if kind is None or not getattr(scope.defs.get(name), "passthrough", False) or \
-                name in parent.cache or name in scope.cache:
-            return None
-        raw = columns.get(name)
-        if type(raw) is not np.ndarray or raw.dtype != np.float64 or raw.ndim != 1 or \
-                len(raw) != scope.n:
-            return None
-        cols.append(raw)
-        kinds.append(kind)
-    return cols, kinds
+    return passthrough_float_columns(names, scope)
 
 
 def passthrough_float_columns(names: list[str], scope: Any) \
