@@ -169,12 +169,15 @@ def _lane_sums(neurons: int, inputs: int):
             wts = [[builder.extract_value(ws_v, t * inputs + q) for q in range(inputs)]
                    for t in range(neurons)]
 
-            def step(off, load, store, scale):
+            # the weights in every lane, made once before the loop
+            splats = [[_splat(builder, wt) for wt in row] for row in wts]
+
+            def step(off, load, store, weights):
                 e = [load(x[q], off) for q in range(inputs)]
                 for t in range(neurons):
                     acc = load(rows[t], off)
                     for q in range(inputs):
-                        acc = builder.fadd(acc, builder.fmul(e[q], scale(wts[t][q])))
+                        acc = builder.fadd(acc, builder.fmul(e[q], weights[t][q]))
                     store(acc, rows[t], off)
 
             def vload(base, off):
@@ -185,26 +188,15 @@ def _lane_sums(neurons: int, inputs: int):
                 builder.store(v, builder.bitcast(builder.gep(base, [off]), _VEC.as_pointer()),
                               align=8)
 
-            splats = {}
-
-            def splat(wt):
-                if id(wt) not in splats:
-                    splats[id(wt)] = _splat(builder, wt)
-                return splats[id(wt)]
-
-            for t in range(neurons):            # (the splats made once, before the loop)
-                for q in range(inputs):
-                    splat(wts[t][q])
             lanes = ir.Constant(_I64, _LANES)
             count = builder.sdiv(m_v, lanes)
             with cgutils.for_range(builder, count) as loop:
-                step(builder.mul(loop.index, lanes), vload, vstore, splat)
+                step(builder.mul(loop.index, lanes), vload, vstore, splats)
             done = builder.mul(count, lanes)
             with cgutils.for_range(builder, builder.sub(m_v, done)) as loop:
                 step(builder.add(done, loop.index),
                      lambda base, off: builder.load(builder.gep(base, [off])),
-                     lambda v, base, off: builder.store(v, builder.gep(base, [off])),
-                     lambda wt: wt)
+                     lambda v, base, off: builder.store(v, builder.gep(base, [off])), wts)
             return context.get_dummy_value()
 
         return sig, codegen
