@@ -47,6 +47,7 @@ from .dictionary import FieldInfo, data_field_info
 from .leniency import CHOICES, Leniency
 from .models.base import MODEL_TAGS
 from .objects import DataField, DefineFunction, DerivedField, dependencies
+from .objects.dictionary import DataDictionary
 from .objects.expressions import EXPRESSION_CLASSES, Apply, own_references, reference_attributes
 from .location import line_of, tag_of
 from .objects.models import (FIELD_ATTRIBUTES, HEAD_ORDER, INSTANCE_COLUMN_ATTRIBUTES,
@@ -55,7 +56,7 @@ from .objects.models import (FIELD_ATTRIBUTES, HEAD_ORDER, INSTANCE_COLUMN_ATTRI
 from .objects.nodes import Fragment, Node
 from .objects.predicates import PREDICATE_CLASSES, SimplePredicate, SimpleSetPredicate
 from .objects.schema import Output
-from .objects.transformations import LocalTransformations
+from .objects.transformations import LocalTransformations, TransformationDictionary
 from .objects.tree import TreeNodes
 from .objects.read import attribute, read_node
 from .objects.rule_set import SimpleRule
@@ -279,10 +280,15 @@ class _Checker:
         # name -> (its typed DataField or DerivedField, or the element of one that does not
         # read, and what the compiler knows of it)
         scope: dict[str, tuple[Any, FieldInfo | None]] = {}
+        # each dictionary read typed as a whole; one that does not read (a bad attribute
+        # somewhere: the schema pass reports it) part by part, so that one bad part does not
+        # hide the others' findings: typed parts, and the elements of those that do not read
         dd = root.find("DataDictionary")
-        for df in (dd.findall("DataField") if dd is not None else []):
-            node = _read(DataField, df)
-            definer = node if node is not None else df
+        whole = _read(DataDictionary, dd) if dd is not None else None
+        fields = list(whole.fields) if whole is not None else \
+            [_read(DataField, df) or df for df in (dd.findall("DataField") if dd is not None
+                                                   else [])]
+        for definer in fields:
             name = _name(definer)
             if not name:
                 continue
@@ -291,17 +297,22 @@ class _Checker:
                                      f"{line_of(scope[name][0])})")
                 continue
             try:
-                info = data_field_info(node if node is not None else read_node(DataField, df))
+                info = data_field_info(definer if isinstance(definer, Node)
+                                       else read_node(DataField, definer))
             except DocumentError as exc:
-                self.add_at(df, _bare(exc))
+                self.add_at(definer, _bare(exc))
                 info = None
             scope[name] = (definer, info)
         td = root.find("TransformationDictionary")
-        functions = td.findall("DefineFunction") if td is not None else []
+        tdict = _read(TransformationDictionary, td) if td is not None else None
+        if tdict is not None:
+            functions: list = list(tdict.functions)
+            glob: list = list(tdict.derived_fields)
+        else:
+            functions = td.findall("DefineFunction") if td is not None else []
+            glob = [_read(DerivedField, d) or d
+                    for d in (td.findall("DerivedField") if td is not None else [])]
         self.check_functions(functions, scope)
-        # typed, or an element where one does not read (the schema pass reports why)
-        glob = [_read(DerivedField, d) or d
-                for d in (td.findall("DerivedField") if td is not None else [])]
         self.declare(glob, scope, "TransformationDictionary")
         for d in glob:
             if isinstance(d, Node):
@@ -334,12 +345,13 @@ class _Checker:
 
     # -- functions
     def check_functions(self, functions: list, scope: dict) -> None:
-        """DefineFunctions (read typed; the element of one that does not read): names and
-        parameter names once each, bodies naming only parameters, no call cycles."""
+        """DefineFunctions (typed, or elements read here; the element of one that does not
+        read): names and parameter names once each, bodies naming only parameters, no call
+        cycles."""
         seen: dict[str, Any] = {}
         calls: dict[str, set[str]] = {}
         for fn in functions:
-            node = _read(DefineFunction, fn)
+            node = fn if isinstance(fn, DefineFunction) else _read(DefineFunction, fn)
             name = _name(node if node is not None else fn)
             if name in seen:
                 self.add_at(node if node is not None else fn, f"duplicate DefineFunction "
