@@ -103,24 +103,20 @@ def test_several_targets_where_the_model_type_takes_them():
 
 # ------------------------------------------------------------------ Output
 
-def test_output_field_with_the_name_of_a_data_field():
-    original = corpus("knime/pmml/DecisionTreeIris.pmml")
-    text = changed(original, 'name="P (Species=versicolor)"', 'name="Sepal_Width"')
-    field = line_of(text, '<DataField name="Sepal_Width"')
-    hit, = found(text, WARNING, f"OutputField 'Sepal_Width' has the name of the DataField at "
-                                f"line {field}")
-    assert (hit.line, hit.element) == (line_of(text, '<OutputField name="Sepal_Width"'),
+@pytest.mark.parametrize("document,old,name,kind", [
+    ("knime/pmml/DecisionTreeIris.pmml", 'name="P (Species=versicolor)"', "Sepal_Width",
+     "DataField"),
+    ("rattle/pmml/DecisionTreeXformIris.pmml", 'name="Probability_setosa"',
+     "derived_Sepal_Length", "DerivedField")])
+def test_output_field_with_the_name_of_another_field(document, old, name, kind):
+    """An OutputField named like a DataField or a DerivedField: a warning at the OutputField
+    naming the other field's line."""
+    text = changed(corpus(document), old, f'name="{name}"')
+    field = line_of(text, f'<{kind} name="{name}"')
+    hit, = found(text, WARNING, f"OutputField {name!r} has the name of the {kind} at line "
+                                f"{field}")
+    assert (hit.line, hit.element) == (line_of(text, f'<OutputField name="{name}"'),
                                       "OutputField")
-
-
-def test_output_field_with_the_name_of_a_derived_field():
-    original = corpus("rattle/pmml/DecisionTreeXformIris.pmml")
-    text = changed(original, '<OutputField name="Probability_setosa"',
-                   '<OutputField name="derived_Sepal_Length"')
-    field = line_of(text, '<DerivedField name="derived_Sepal_Length"')
-    hit, = found(text, WARNING, "OutputField 'derived_Sepal_Length' has the name of the "
-                                f"DerivedField at line {field}")
-    assert hit.line == line_of(text, '<OutputField name="derived_Sepal_Length"')
 
 
 def test_duplicate_output_field_in_a_real_document():

@@ -223,6 +223,15 @@ def _row_position(a, off, start, i, b0):
     return -1 - (i * a.shape[1] + b0)
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _four_positions(a, off, start, idx, at, b0):
+    """``_row_position`` of the four neurons idx[at:at + 4]."""
+    return (_row_position(a, off, start, idx[at], b0),
+            _row_position(a, off, start, idx[at + 1], b0),
+            _row_position(a, off, start, idx[at + 2], b0),
+            _row_position(a, off, start, idx[at + 3], b0))
+
+
 @njit(cache=True, error_model="numpy")
 def _quad_sums(a, flat, off, start, idx, w, p, c, count, b0, b1, z):
     """z[t, b] = ((0 + x_0[b] w_t0) + x_1[b] w_t1) + ... for four neurons t that read the same
@@ -233,11 +242,7 @@ def _quad_sums(a, flat, off, start, idx, w, p, c, count, b0, b1, z):
     c0, c1, c2, c3 = c[0], c[1], c[2], c[3]
     k = 0
     while k + 4 <= count:
-        pos = (_row_position(a, off, start, idx[p + k], b0),
-               _row_position(a, off, start, idx[p + k + 1], b0),
-               _row_position(a, off, start, idx[p + k + 2], b0),
-               _row_position(a, off, start, idx[p + k + 3], b0))
-        _sums_4x4(z, a, flat, pos,
+        _sums_4x4(z, a, flat, _four_positions(a, off, start, idx, p + k, b0),
                   (w[c0 + k], w[c0 + k + 1], w[c0 + k + 2], w[c0 + k + 3],
                    w[c1 + k], w[c1 + k + 1], w[c1 + k + 2], w[c1 + k + 3],
                    w[c2 + k], w[c2 + k + 1], w[c2 + k + 2], w[c2 + k + 3],
@@ -257,11 +262,8 @@ def _one_sums(a, flat, off, start, idx, w, p, q, count, b0, b1, z):
     z[0, :m] = 0.0
     k = 0
     while k + 4 <= count:
-        pos = (_row_position(a, off, start, idx[p + k], b0),
-               _row_position(a, off, start, idx[p + k + 1], b0),
-               _row_position(a, off, start, idx[p + k + 2], b0),
-               _row_position(a, off, start, idx[p + k + 3], b0))
-        _sums_1x4(z, a, flat, pos, (w[q + k], w[q + k + 1], w[q + k + 2], w[q + k + 3]), m)
+        _sums_1x4(z, a, flat, _four_positions(a, off, start, idx, p + k, b0),
+                  (w[q + k], w[q + k + 1], w[q + k + 2], w[q + k + 3]), m)
         k += 4
     while k < count:
         _sums_1x1(z, a, flat, (_row_position(a, off, start, idx[p + k], b0),), (w[q + k],), m)
