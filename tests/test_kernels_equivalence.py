@@ -134,16 +134,20 @@ KERNEL_NETWORK = [(9, "rectifier", "none"), (6, "rectifier", "none"), (5, "ident
 
 
 @pytest.mark.parametrize("rows", [0, 1, 3, 511, 512, 513, 1100])
-@pytest.mark.parametrize("sparse", [0.0, 0.3])
-def test_network_forward_matches_rank_one_updates(rows, sparse):
+@pytest.mark.parametrize("sparse,bias_only", [(0.0, False), (0.3, False), (0.0, True)])
+def test_network_forward_matches_rank_one_updates(rows, sparse, bias_only):
     """network_forward (every layer of a run over tiles of rows, four neurons with the same
-    inputs at a time) gives the numpy twin's doubles layer by layer, on inputs with special
+    inputs at a time, the last pass over a neuron's inputs applying its bias and activation
+    where the kernel can) gives the numpy twin's doubles layer by layer, on inputs with special
     values, for row counts around its tile (512 rows) and groups of four neurons or not
-    (layer sizes 9, 6, 5, 3, 2; sparse layers read different inputs per neuron)."""
-    rng = np.random.default_rng(rows * 3 + int(sparse * 10))
-    model = portmodel.load(network(rng, KERNEL_NETWORK, 7, sparse)).model
+    (layer sizes 9, 6, 5, 3, 2; sparse layers read different inputs per neuron; bias_only: a
+    neuron per layer without connections)."""
+    rng = np.random.default_rng(rows * 3 + int(sparse * 10) + bias_only)
+    model = portmodel.load(network(rng, KERNEL_NETWORK, 7, sparse, bias_only=bias_only)).model
     plan = model.plan
-    if sparse == 0.0:
+    if bias_only:
+        assert (np.diff(plan.ptr)[plan.bounds[:-1]] == 0).all()
+    elif sparse == 0.0:
         assert (plan.group == 4).sum() == 2 + 1 + 1 + 2 + 1    # groups of four: the quad path
     acts = values(rng, (rows, model.total))
     expected = acts.copy()
@@ -252,9 +256,10 @@ def test_logistic_in_place_equals_activate(shape):
 
 
 def network(rng: np.random.Generator, layers: list[tuple[int, str, str]], n_inputs: int,
-            sparse: float, classes: int = 0) -> str:
+            sparse: float, classes: int = 0, bias_only: bool = False) -> str:
     """A random feed-forward network document: layers of (neurons, activation, normalization);
-    each neuron reads a random subset of all earlier neurons (sparse: share left out)."""
+    each neuron reads a random subset of all earlier neurons (sparse: share left out);
+    bias_only: each layer's first neuron reads none (its value is act(bias))."""
     fields = "".join(f'<DataField name="x{i}" optype="continuous" dataType="double"/>'
                      for i in range(n_inputs))
     mining = "".join(f'<MiningField name="x{i}"/>' for i in range(n_inputs))
@@ -268,6 +273,8 @@ def network(rng: np.random.Generator, layers: list[tuple[int, str, str]], n_inpu
         for j in range(size):
             cons = "".join(f'<Con from="{e}" weight="{rng.normal() * 0.7!r}"/>'
                            for e in rng.permutation(earlier) if rng.random() >= sparse)
+            if bias_only and j == 0:
+                cons = ""
             neurons.append(f'<Neuron id="n{li}_{j}" bias="{rng.normal() * 0.3!r}">{cons}</Neuron>')
         attrs = f'activationFunction="{act}" normalizationMethod="{norm}"'
         if act == "rectifier" and li % 2:
@@ -882,7 +889,8 @@ TWIN_CHECKS = {
                                   *[(a, lk, r, s) for a, lk in LAYER_ACTS for r in (1, 7)
                                     for s in (False, True)]),
     "neural.network_forward": _call(test_network_forward_matches_rank_one_updates,
-                                    *[(r, s) for r in (1, 513) for s in (0.0, 0.3)]),
+                                    *[(r, s, b) for r in (1, 513)
+                                      for s, b in ((0.0, False), (0.3, False), (0.0, True))]),
     "neural.network_inputs": _call(test_network_inputs_copy_and_mark_missing_rows,
                                    (7, True), (7, False)),
     "bayes.gauss_exponents": _call(test_gauss_exponents_match_numpy, (1,), (333,)),
