@@ -133,13 +133,17 @@ KERNEL_NETWORK = [(9, "rectifier", "none"), (6, "rectifier", "none"), (5, "ident
                   (2, "Elliott", "none"), (3, "logistic", "none"), (2, "identity", "none")]
 
 
-@pytest.mark.parametrize("rows", [0, 1, 3, 511, 512, 513, 1100])
+#: row counts around network_forward's tile
+TILE_ROWS = [K._NET_TILE - 1, K._NET_TILE, K._NET_TILE + 1, 4 * K._NET_TILE + 1, 1100]
+
+
+@pytest.mark.parametrize("rows", [0, 1, 3] + TILE_ROWS)
 @pytest.mark.parametrize("sparse,bias_only", [(0.0, False), (0.3, False), (0.0, True)])
 def test_network_forward_matches_rank_one_updates(rows, sparse, bias_only):
     """network_forward (every layer of a run over tiles of rows, four neurons with the same
     inputs at a time, the last pass over a neuron's inputs applying its bias and activation
     where the kernel can) gives the numpy twin's doubles layer by layer, on inputs with special
-    values, for row counts around its tile (512 rows) and groups of four neurons or not
+    values, for row counts around its tile (_NET_TILE rows) and groups of four neurons or not
     (layer sizes 9, 6, 5, 3, 2; sparse layers read different inputs per neuron; bias_only: a
     neuron per layer without connections)."""
     rng = np.random.default_rng(rows * 3 + int(sparse * 10) + bias_only)
@@ -169,7 +173,7 @@ def test_network_forward_matches_rank_one_updates(rows, sparse, bias_only):
     assert_bits(got.T, expected)
 
 
-@pytest.mark.parametrize("rows", [1, 9, 511, 513, 1100])
+@pytest.mark.parametrize("rows", [1, 9] + TILE_ROWS)
 @pytest.mark.parametrize("nan_missing", [True, False])
 @pytest.mark.parametrize("sparse", [0.0, 0.3])
 def test_network_forward_reads_inputs_in_place(rows, nan_missing, sparse):
@@ -184,10 +188,13 @@ def test_network_forward_reads_inputs_in_place(rows, nan_missing, sparse):
     plan = model.plan
     assert plan.fused_inputs
     n_in, lo = int(plan.bounds[0]), 3
-    special = 0.002 if rows > 500 else 0.05     # (some tiles without a NaN)
-    buffer = values(rng, (n_in, lo + rows + 5), special=special)
+    buffer = values(rng, (n_in, lo + rows + 5))
     cols = buffer[:, lo:lo + rows]
-    known = rng.random(rows) < (0.001 if rows > 500 else 0.1)
+    known = rng.random(rows) < 0.1
+    if rows > 500:              # every other tile without a special value or a known-missing row
+        for b0 in range(K._NET_TILE, rows, 2 * K._NET_TILE):
+            cols[:, b0:b0 + K._NET_TILE] = values(rng, cols[:, b0:b0 + K._NET_TILE].shape, 0.0)
+            known[b0:b0 + K._NET_TILE] = False
     want_missing = known | (np.isnan(cols).any(axis=0) if nan_missing else False)
     acts = np.zeros((rows, model.total))
     acts[:, :n_in] = np.where(want_missing[:, None], 0.0, cols.T)
@@ -212,12 +219,16 @@ def test_network_forward_reads_inputs_in_place(rows, nan_missing, sparse):
     np.testing.assert_array_equal(miss, want_missing)
     assert_bits(got[n_in:].T, expected[:, n_in:])
     tile = K._NET_TILE
+    kinds = set()
     for b0 in range(0, rows, tile):
         block_rows = got[:n_in, b0:b0 + tile]
+        kinds.add(bool(want_missing[b0:b0 + tile].any()))
         if want_missing[b0:b0 + tile].any():
             assert_bits(block_rows.T, acts[b0:b0 + tile, :n_in])
         else:
             assert (block_rows == 7.0).all()
+    if rows > 500:
+        assert kinds == {True, False}       # tiles read in place and tiles copied
 
 
 @pytest.mark.parametrize("rows", [0, 1, 7, 300])
@@ -889,7 +900,7 @@ TWIN_CHECKS = {
                                   *[(a, lk, r, s) for a, lk in LAYER_ACTS for r in (1, 7)
                                     for s in (False, True)]),
     "neural.network_forward": _call(test_network_forward_matches_rank_one_updates,
-                                    *[(r, s, b) for r in (1, 513)
+                                    *[(r, s, b) for r in (1, 4 * K._NET_TILE + 1)
                                       for s, b in ((0.0, False), (0.3, False), (0.0, True))]),
     "neural.network_inputs": _call(test_network_inputs_copy_and_mark_missing_rows,
                                    (7, True), (7, False)),
