@@ -2,17 +2,20 @@
 jpmml_evaluator.
 
     python benchmarks/bench_pmml.py [--rows 100000] [--peer-rows 5000] [--models lr,rf,gbm,...]
-                                    [--repeat 5] [--peer-warm 5] [--threads N] [--no-peers]
-                                    [--no-ort]
+                                    [--repeat 5] [--rounds 3] [--peer-warm 5] [--threads N]
+                                    [--no-peers] [--no-ort]
 
 Fits the models on synthetic rows (cached in benchmarks/.cache with their sklearn2pmml documents),
 then prints rows/second for each engine and the ratios the targets are stated in:
 portmodel / sklearn and / ONNX Runtime (targets >= 1) and portmodel / fastest peer (target >= 10).
 
-Every number comes from its own fresh Python process (this script re-run in a worker mode, one
-process per engine per model, one at a time), so threads left spinning by one engine cannot slow
-the next, and each process regenerates the same seeded rows. portmodel and scikit-learn get one
-untimed call on the full data, then the best of --repeat timed calls. The reference engines are
+Every engine runs in its own fresh Python process (this script re-run in a worker mode, one
+process per engine per model), and each process regenerates the same seeded rows. portmodel,
+scikit-learn and ONNX Runtime take turns: each loads its model and makes one untimed call on the
+full data, then, for --rounds rounds, each in turn (the others idle, with a pause between turns so
+that threads left spinning by one engine do not slow the next) makes --repeat timed calls; its
+rate is its best call over all rounds. A host whose speed drifts over minutes (shared cloud CPUs)
+thus slows all three alike, and the ratio of each round is printed as well. The reference engines are
 slow, so they score --peer-rows rows: their JVM is first warmed with untimed calls on those rows
 (for --peer-warm seconds, or less once the rate stops improving), then the best of 3 calls is
 kept; rates are per second either way. Also prints, from a separate fresh process per model,
@@ -45,6 +48,7 @@ import pickle
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -59,6 +63,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 warnings.filterwarnings("ignore")
 
 PEER_REPEAT = 3          # timed calls per reference engine (best kept)
+TURN_PAUSE_S = 0.3       # between two engines' turns: spinning pool threads go to sleep
 RESULT_TAG = "@@bench-result "
 THREAD_ENV = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -244,22 +249,37 @@ def work_info(args, name: str) -> dict:
     return info
 
 
-def work_portmodel(args, name: str) -> dict:
+def setup_portmodel(args, name: str) -> tuple[Callable[[], object], int, dict]:
     import portmodel
     data = worker_data(args, name)
     model = portmodel.load(cache_paths(name, args.rows)[1])
     model.predict(data)                 # warm-up: kernel compiles/cache loads, lazy lowering
     pin_threads(args)
-    return {"rate": best_rate(lambda: model.predict(data), len(data), args.repeat)}
+    return (lambda: model.predict(data)), len(data), {}
 
 
-def work_sklearn(args, name: str) -> dict:
+def setup_sklearn(args, name: str) -> tuple[Callable[[], object], int, dict]:
     data = worker_data(args, name)
     pipe = pickle.loads(cache_paths(name, args.rows)[0].read_bytes())
     fn = native(name, pipe)
     fn(data)                            # warm-up
     pin_threads(args)
-    return {"rate": best_rate(lambda: fn(data), len(data), args.repeat)}
+    return (lambda: fn(data)), len(data), {}
+
+
+def take_turns(args, name: str) -> None:
+    """The worker side of the rounds: set up (the ready line carries the setup's extra
+    results), then time --repeat calls for every "go" line on stdin, until end of input."""
+    try:
+        fn, rows, extra = RATE_SETUPS[args.worker](args, name)
+    except Exception as exc:  # noqa: BLE001 - a peer that fails is reported, not fatal
+        print(RESULT_TAG + json.dumps({"error": f"{type(exc).__name__}: {exc}"}), flush=True)
+        return
+    print(RESULT_TAG + json.dumps(extra), flush=True)
+    for line in sys.stdin:
+        if line.strip() != "go":
+            return
+        print(RESULT_TAG + json.dumps({"rate": best_rate(fn, rows, args.repeat)}), flush=True)
 
 
 def _peer(args, name: str, make_fn) -> dict:
@@ -330,33 +350,30 @@ def _ort_feed(name: str, data: pd.DataFrame) -> dict:
                 else data[c].to_numpy(object)).reshape(-1, 1) for c in data.columns}
 
 
-def work_ort(args, name: str) -> dict:
-    try:
-        data = worker_data(args, name)
-        pipe = pickle.loads(cache_paths(name, args.rows)[0].read_bytes())
-        sess, want = onnx_session(name, pipe, args.threads)
-        pin_threads(args)
-        run = lambda: sess.run([want], _ort_feed(name, data))[0]   # noqa: E731
-        got = run()                                           # warm-up
-        ref = np.asarray(native(name, pipe)(data))
-        diff = float(np.max(np.abs(got.astype(np.float64).reshape(ref.shape) - ref)))
-        rate = best_rate(run, len(data), args.repeat)
-        record = data.iloc[0].to_dict()
-        cols = list(data.columns)
-        text = {"color", "size"}
+def setup_ort(args, name: str) -> tuple[Callable[[], object], int, dict]:
+    """ORT's batch call, and its agreement with scikit-learn and single-record latency."""
+    data = worker_data(args, name)
+    pipe = pickle.loads(cache_paths(name, args.rows)[0].read_bytes())
+    sess, want = onnx_session(name, pipe, args.threads)
+    pin_threads(args)
+    run = lambda: sess.run([want], _ort_feed(name, data))[0]   # noqa: E731
+    got = run()                                           # warm-up
+    ref = np.asarray(native(name, pipe)(data))
+    diff = float(np.max(np.abs(got.astype(np.float64).reshape(ref.shape) - ref)))
+    record = data.iloc[0].to_dict()
+    cols = list(data.columns)
+    text = {"color", "size"}
 
-        def one(rec=record):
-            # what a service does per request: the record dict becomes ORT's feed
-            if per_column(name):
-                feed = {c: np.array([[rec[c]]], dtype=object if c in text else np.float32)
-                        for c in cols}
-            else:
-                feed = {"X": np.array([[rec[c] for c in cols]], dtype=np.float32)}
-            return sess.run([want], feed)
+    def one(rec=record):
+        # what a service does per request: the record dict becomes ORT's feed
+        if per_column(name):
+            feed = {c: np.array([[rec[c]]], dtype=object if c in text else np.float32)
+                    for c in cols}
+        else:
+            feed = {"X": np.array([[rec[c] for c in cols]], dtype=np.float32)}
+        return sess.run([want], feed)
 
-        return {"rate": rate, "diff": diff, "lat_us": _latency(one)}
-    except Exception as exc:  # noqa: BLE001 - a peer that fails is reported, not fatal
-        return {"error": f"{type(exc).__name__}: {exc}"}
+    return run, len(data), {"diff": diff, "lat_us": _latency(one)}
 
 
 def work_jpmml_record(args, name: str) -> dict:
@@ -403,13 +420,14 @@ def work_latency(args, name: str) -> dict:
     return {"cold_s": cold_s, "load_s": load_s, "lat_us": latency_us(model, record)}
 
 
-WORKERS = {"info": work_info, "portmodel": work_portmodel, "sklearn": work_sklearn,
-           "pypmml": work_pypmml, "jpmml": work_jpmml, "latency": work_latency, "ort": work_ort,
-           "jpmml_record": work_jpmml_record}
+WORKERS = {"info": work_info, "pypmml": work_pypmml, "jpmml": work_jpmml,
+           "latency": work_latency, "jpmml_record": work_jpmml_record}
+#: the engines timed in rounds, taking turns (``take_turns``, ``rates_in_rounds``)
+RATE_SETUPS = {"portmodel": setup_portmodel, "sklearn": setup_sklearn, "ort": setup_ort}
 
 
-def run_worker(kind: str, name: str, args) -> dict:
-    """Run one worker in a fresh interpreter; its result dict ({'error': ...} on failure)."""
+def worker_command(kind: str, name: str, args) -> tuple[list[str], dict]:
+    """The command line and environment of a worker process."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--models", name,
            "--rows", str(args.rows), "--peer-rows", str(args.peer_rows),
            "--repeat", str(args.repeat), "--peer-warm", str(args.peer_warm)]
@@ -418,6 +436,67 @@ def run_worker(kind: str, name: str, args) -> dict:
     env = dict(os.environ)
     if args.threads:
         env.update({k: str(args.threads) for k in THREAD_ENV})
+    return cmd, env
+
+
+def rates_in_rounds(kinds: list[str], name: str, args) -> dict[str, dict]:
+    """Each engine's result dict: its setup's extras, "rate" (its best over the rounds) and
+    "rounds" (its rate per round); {'error': ...} for an engine that failed. The engines'
+    processes start one after another; then, round by round, each in turn times its calls
+    while the others wait on their input."""
+    procs, res = {}, {}
+    try:
+        for kind in kinds:
+            cmd, env = worker_command(kind, name, args)
+            err = tempfile.TemporaryFile(mode="w+")
+            proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=err, text=True)
+            procs[kind] = (proc, err)
+            res[kind] = _tagged_line(proc, err)
+        live = [k for k in kinds if "error" not in res[k]]
+        for k in live:
+            res[k]["rounds"] = []
+        for _ in range(args.rounds):
+            for kind in list(live):
+                time.sleep(TURN_PAUSE_S)
+                proc, err = procs[kind]
+                proc.stdin.write("go\n")
+                proc.stdin.flush()
+                got = _tagged_line(proc, err)
+                if "error" in got:
+                    res[kind] = got
+                    live.remove(kind)
+                    continue
+                res[kind]["rounds"].append(got["rate"])
+        for k in live:
+            res[k]["rate"] = max(res[k]["rounds"])
+    finally:
+        for proc, err in procs.values():
+            if proc.poll() is None:
+                proc.stdin.close()
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            err.close()
+    return res
+
+
+def _tagged_line(proc: subprocess.Popen, err) -> dict:
+    """The worker's next result line, or {'error': ...} when it exits first."""
+    for line in proc.stdout:
+        if line.startswith(RESULT_TAG):
+            return json.loads(line[len(RESULT_TAG):])
+    proc.wait()
+    err.seek(0)
+    tail = "\n".join(err.read().strip().splitlines()[-5:])
+    return {"error": f"worker exited with {proc.returncode}: {tail}"}
+
+
+def run_worker(kind: str, name: str, args) -> dict:
+    """Run one worker in a fresh interpreter; its result dict ({'error': ...} on failure)."""
+    cmd, env = worker_command(kind, name, args)
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     for line in proc.stdout.splitlines():
         if line.startswith(RESULT_TAG):
@@ -460,18 +539,25 @@ def main() -> None:
     ap.add_argument("--models", default="lr,rf,gbm,dt,mlp,svc,nb,kmeans,knn")
     ap.add_argument("--no-peers", action="store_true", help="skip pypmml and jpmml_evaluator")
     ap.add_argument("--no-ort", action="store_true", help="skip ONNX Runtime")
-    ap.add_argument("--repeat", type=int, default=5, help="timed calls for portmodel and sklearn")
+    ap.add_argument("--repeat", type=int, default=5,
+                    help="timed calls per round for portmodel, sklearn and ORT")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="rounds in which portmodel, sklearn and ORT take turns")
     ap.add_argument("--peer-warm", type=float, default=5.0, metavar="SECONDS",
                     help="JVM warm-up budget per reference engine and model")
     ap.add_argument("--threads", type=int, default=None,
                     help="pin numba and BLAS/OpenMP to N threads (default: all cores)")
-    ap.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
+    ap.add_argument("--worker", choices=sorted(WORKERS) + sorted(RATE_SETUPS),
+                    help=argparse.SUPPRESS)
     args = ap.parse_args()
     names = args.models.split(",")
     unknown = [n for n in names if n not in LABELS]
     if unknown:
         ap.error(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(LABELS)}")
 
+    if args.worker in RATE_SETUPS:
+        take_turns(args, names[0])
+        return
     if args.worker:
         result = WORKERS[args.worker](args, names[0])
         print(RESULT_TAG + json.dumps(result), flush=True)
@@ -480,9 +566,10 @@ def main() -> None:
     started = time.perf_counter()
     ensure_fitted(names, args.rows)
     info = run_worker("info", names[0], args)
-    print(f"timing: portmodel, sklearn and ORT on {args.rows} rows, 1 warm-up call + best of "
-          f"{args.repeat}; pypmml and jpmml on {args.peer_rows} rows, JVM warm-up <= "
-          f"{args.peer_warm:g} s + best of {PEER_REPEAT}")
+    print(f"timing: portmodel, sklearn and ORT on {args.rows} rows, 1 warm-up call, then "
+          f"{args.rounds} rounds of {args.repeat} calls each in turn, best kept; pypmml and "
+          f"jpmml on {args.peer_rows} rows, JVM warm-up <= {args.peer_warm:g} s + best of "
+          f"{PEER_REPEAT}")
     print(f"        each engine and model in its own fresh process; numba kernels "
           f"{'off' if os.environ.get('PORTMODEL_NO_NUMBA', '') not in ('', '0') else 'on'}; "
           f"load average at start {os.getloadavg()[0]:.1f}")
@@ -491,10 +578,10 @@ def main() -> None:
               f" {'jpmml':>9s} {'pm/skl':>7s} {'pm/ORT':>7s} {'pm/peer':>8s}")
     print(header)
     print("-" * len(header), flush=True)
-    extra = []
+    extra, spread = [], []
     for name in names:
         kinds = ["portmodel", "sklearn"] + ([] if args.no_ort else ["ort"])
-        res = {kind: run_worker(kind, name, args) for kind in kinds}
+        res = rates_in_rounds(kinds, name, args)
         if not args.no_peers:
             res.update({kind: run_worker(kind, name, args) for kind in ("pypmml", "jpmml")})
         for kind, r in res.items():
@@ -513,6 +600,16 @@ def main() -> None:
         if "error" in jrec:
             print(f"  {name}: jpmml record worker failed: {jrec['error']}", file=sys.stderr)
         extra.append((name, lat, jrec, res.get("ort", {})))
+        spread.append((name, res))
+    print("\nper round (each engine's best call of the round), portmodel / sklearn and / ORT:")
+    for name, res in spread:
+        pm = res["portmodel"].get("rounds", [])
+        line = [f"{LABELS[name]:42s}"]
+        for kind, label in (("sklearn", "pm/skl"), ("ort", "pm/ORT")):
+            other = res.get(kind, {}).get("rounds", [])
+            if pm and other:
+                line.append(f"{label} " + " ".join(f"{a / b:.2f}" for a, b in zip(pm, other)))
+        print("  ".join(line))
     print()
     print(f"{'model':42s} {'doc size':>9s} {'1st load s':>10s} {'load s':>7s} "
           f"{'one record us: portmodel':>24s} {'jpmml':>6s} {'ORT':>6s} {'pm/best':>7s} "
