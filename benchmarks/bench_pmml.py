@@ -19,8 +19,9 @@ thus slows all three alike, and the ratio of each round is printed as well. The 
 slow, so they score --peer-rows rows: their JVM is first warmed with untimed calls on those rows
 (for --peer-warm seconds, or less once the rate stops improving), then the best of 3 calls is
 kept; rates are per second either way. Also prints, from a separate fresh process per model,
-the first document load time, the best of three later loads and the single-record
-predict(dict) latency (median of 100 calls, lowest of 5 such batches).
+the first document load time and the best of three later loads; and portmodel's single-record
+predict(dict) latency, timed in each of its turns after the batch calls (median of 100 calls,
+lowest of 5 such batches; the lowest over the rounds), as ORT's is in its turns.
 
 ONNX Runtime is the engine Python users pick for framework-free scoring: the same fitted
 pipeline is converted with skl2onnx (probabilities as a tensor, no ZipMap) and scored in its own
@@ -249,29 +250,36 @@ def work_info(args, name: str) -> dict:
     return info
 
 
-def setup_portmodel(args, name: str) -> tuple[Callable[[], object], int, dict]:
+#: what a rate worker's setup gives: the batch call, its rows, results known at setup, and the
+#: one-record call whose latency is timed in every turn too (None: not timed)
+Setup = tuple[Callable[[], object], int, dict, "Callable[[], object] | None"]
+
+
+def setup_portmodel(args, name: str) -> Setup:
     import portmodel
     data = worker_data(args, name)
     model = portmodel.load(cache_paths(name, args.rows)[1])
     model.predict(data)                 # warm-up: kernel compiles/cache loads, lazy lowering
     pin_threads(args)
-    return (lambda: model.predict(data)), len(data), {}
+    record = data.iloc[0].to_dict()
+    return (lambda: model.predict(data)), len(data), {}, (lambda: model.predict(record))
 
 
-def setup_sklearn(args, name: str) -> tuple[Callable[[], object], int, dict]:
+def setup_sklearn(args, name: str) -> Setup:
     data = worker_data(args, name)
     pipe = pickle.loads(cache_paths(name, args.rows)[0].read_bytes())
     fn = native(name, pipe)
     fn(data)                            # warm-up
     pin_threads(args)
-    return (lambda: fn(data)), len(data), {}
+    return (lambda: fn(data)), len(data), {}, None
 
 
 def take_turns(args, name: str) -> None:
     """The worker side of the rounds: set up (the ready line carries the setup's extra
-    results), then time --repeat calls for every "go" line on stdin, until end of input."""
+    results), then for every "go" line on stdin, until end of input, time --repeat batch calls
+    and the one-record call's latency."""
     try:
-        fn, rows, extra = RATE_SETUPS[args.worker](args, name)
+        fn, rows, extra, one = RATE_SETUPS[args.worker](args, name)
     except Exception as exc:  # noqa: BLE001 - a peer that fails is reported, not fatal
         print(RESULT_TAG + json.dumps({"error": f"{type(exc).__name__}: {exc}"}), flush=True)
         return
@@ -279,7 +287,10 @@ def take_turns(args, name: str) -> None:
     for line in sys.stdin:
         if line.strip() != "go":
             return
-        print(RESULT_TAG + json.dumps({"rate": best_rate(fn, rows, args.repeat)}), flush=True)
+        turn = {"rate": best_rate(fn, rows, args.repeat)}
+        if one is not None:
+            turn["lat_us"] = _latency(one)
+        print(RESULT_TAG + json.dumps(turn), flush=True)
 
 
 def _peer(args, name: str, make_fn) -> dict:
@@ -350,8 +361,8 @@ def _ort_feed(name: str, data: pd.DataFrame) -> dict:
                 else data[c].to_numpy(object)).reshape(-1, 1) for c in data.columns}
 
 
-def setup_ort(args, name: str) -> tuple[Callable[[], object], int, dict]:
-    """ORT's batch call, and its agreement with scikit-learn and single-record latency."""
+def setup_ort(args, name: str) -> Setup:
+    """ORT's batch call, its agreement with scikit-learn, and its one-record call."""
     data = worker_data(args, name)
     pipe = pickle.loads(cache_paths(name, args.rows)[0].read_bytes())
     sess, want = onnx_session(name, pipe, args.threads)
@@ -373,7 +384,7 @@ def setup_ort(args, name: str) -> tuple[Callable[[], object], int, dict]:
             feed = {"X": np.array([[rec[c] for c in cols]], dtype=np.float32)}
         return sess.run([want], feed)
 
-    return run, len(data), {"diff": diff, "lat_us": _latency(one)}
+    return run, len(data), {"diff": diff}, one
 
 
 def work_jpmml_record(args, name: str) -> dict:
@@ -401,9 +412,8 @@ def _latency(fn: Callable[[], object], batches: int = 5, n: int = 100) -> float:
     return latency_us(_Call(), {}, batches, n)
 
 
-def work_latency(args, name: str) -> dict:
-    data = worker_data(args, name)
-    record = data.iloc[0].to_dict()
+def work_load(args, name: str) -> dict:
+    """The first load of the document in a fresh process, and the best of three later loads."""
     import portmodel
     doc = cache_paths(name, args.rows)[1]
     t = time.perf_counter()
@@ -416,12 +426,11 @@ def work_latency(args, name: str) -> dict:
         t = time.perf_counter()
         model = portmodel.load(doc)
         load_s = min(load_s, time.perf_counter() - t)
-    pin_threads(args)
-    return {"cold_s": cold_s, "load_s": load_s, "lat_us": latency_us(model, record)}
+    return {"cold_s": cold_s, "load_s": load_s}
 
 
 WORKERS = {"info": work_info, "pypmml": work_pypmml, "jpmml": work_jpmml,
-           "latency": work_latency, "jpmml_record": work_jpmml_record}
+           "load": work_load, "jpmml_record": work_jpmml_record}
 #: the engines timed in rounds, taking turns (``take_turns``, ``rates_in_rounds``)
 RATE_SETUPS = {"portmodel": setup_portmodel, "sklearn": setup_sklearn, "ort": setup_ort}
 
@@ -440,10 +449,11 @@ def worker_command(kind: str, name: str, args) -> tuple[list[str], dict]:
 
 
 def rates_in_rounds(kinds: list[str], name: str, args) -> dict[str, dict]:
-    """Each engine's result dict: its setup's extras, "rate" (its best over the rounds) and
-    "rounds" (its rate per round); {'error': ...} for an engine that failed. The engines'
-    processes start one after another; then, round by round, each in turn times its calls
-    while the others wait on their input."""
+    """Each engine's result dict: its setup's extras, "rate" (its best over the rounds),
+    "rounds" (its rate per round), and for an engine with a one-record call "lat_us" (its
+    lowest over the rounds) and "lat_rounds"; {'error': ...} for an engine that failed. The
+    engines' processes start one after another; then, round by round, each in turn times its
+    calls while the others wait on their input."""
     procs, res = {}, {}
     try:
         for kind in kinds:
@@ -468,8 +478,12 @@ def rates_in_rounds(kinds: list[str], name: str, args) -> dict[str, dict]:
                     live.remove(kind)
                     continue
                 res[kind]["rounds"].append(got["rate"])
+                if "lat_us" in got:
+                    res[kind].setdefault("lat_rounds", []).append(got["lat_us"])
         for k in live:
             res[k]["rate"] = max(res[k]["rounds"])
+            if "lat_rounds" in res[k]:
+                res[k]["lat_us"] = min(res[k]["lat_rounds"])
     finally:
         for proc, err in procs.values():
             if proc.poll() is None:
@@ -593,9 +607,10 @@ def main() -> None:
         print(f"{LABELS[name]:42s} {pm:11,.0f} {sk:11,.0f} {ort:11,.0f}"
               f" {fmt(res.get('pypmml', {})):9,.0f} {fmt(res.get('jpmml', {})):9,.0f}"
               f" {pm / sk:7.2f} {pm / ort:7.2f} {pm / best_peer:8.1f}", flush=True)
-        lat = run_worker("latency", name, args)
+        lat = run_worker("load", name, args)
         if "error" in lat:
-            print(f"  {name}: latency worker failed: {lat['error']}", file=sys.stderr)
+            print(f"  {name}: load worker failed: {lat['error']}", file=sys.stderr)
+        lat["lat_us"] = res["portmodel"].get("lat_us", float("nan"))
         jrec = {} if args.no_peers else run_worker("jpmml_record", name, args)
         if "error" in jrec:
             print(f"  {name}: jpmml record worker failed: {jrec['error']}", file=sys.stderr)
@@ -621,8 +636,9 @@ def main() -> None:
         print(f"{LABELS[name]:42s} {size / 1e6:8.1f}M {fmt(lat, 'cold_s'):10.2f} "
               f"{fmt(lat, 'load_s'):7.2f} {pm:24.1f} {jp:6.1f} {on:6.1f} {pm / best:7.2f} "
               f"{fmt(ort, 'diff'):16.2e}")
-    print("(load and latency each from a fresh process; 1st load includes importing the model "
-          "modules; ORT's one record includes building its feed from the record dict)")
+    print("(loads from a fresh process, 1st load including the import of the model modules; "
+          "one record: the lowest over the rounds of the median of 100 calls, portmodel and ORT "
+          "timed in their turns; ORT's includes building its feed from the record dict)")
     print("\ntargets: pm/skl >= 1, pm/ORT >= 1, pm/peer >= 10, one record pm/best <= 1, "
           f"rf load < 1.5 s\n(run took {time.perf_counter() - started:.0f} s)")
 
