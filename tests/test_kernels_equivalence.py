@@ -133,6 +133,11 @@ KERNEL_NETWORK = [(9, "rectifier", "none"), (6, "rectifier", "none"), (5, "ident
                   (2, "Elliott", "none"), (3, "logistic", "none"), (2, "identity", "none")]
 
 
+def test_network_plan_groups_are_the_kernels():
+    """The plan groups neurons in the sizes network_forward sums together."""
+    assert nn._GROUP_SIZES == K.GROUP_SIZES
+
+
 #: row counts around network_forward's tile
 TILE_ROWS = [K._NET_TILE - 1, K._NET_TILE, K._NET_TILE + 1, 4 * K._NET_TILE + 1, 1100]
 
@@ -140,19 +145,20 @@ TILE_ROWS = [K._NET_TILE - 1, K._NET_TILE, K._NET_TILE + 1, 4 * K._NET_TILE + 1,
 @pytest.mark.parametrize("rows", [0, 1, 3] + TILE_ROWS)
 @pytest.mark.parametrize("sparse,bias_only", [(0.0, False), (0.3, False), (0.0, True)])
 def test_network_forward_matches_rank_one_updates(rows, sparse, bias_only):
-    """network_forward (every layer of a run over tiles of rows, four neurons with the same
-    inputs at a time, the last pass over a neuron's inputs applying its bias and activation
-    where the kernel can) gives the numpy twin's doubles layer by layer, on inputs with special
-    values, for row counts around its tile (_NET_TILE rows) and groups of four neurons or not
-    (layer sizes 9, 6, 5, 3, 2; sparse layers read different inputs per neuron; bias_only: a
-    neuron per layer without connections)."""
+    """network_forward (every layer of a run over tiles of rows, groups of 8, 4, 2 or 1 neurons
+    with the same inputs summed together, bias and activation applied by the sums where the
+    kernel can) gives the numpy twin's doubles layer by layer, on inputs with special values,
+    for row counts around its tile (_NET_TILE rows) and every group size (sparse layers read
+    different inputs per neuron: groups of one; bias_only: a neuron per layer without
+    connections)."""
     rng = np.random.default_rng(rows * 3 + int(sparse * 10) + bias_only)
     model = portmodel.load(network(rng, KERNEL_NETWORK, 7, sparse, bias_only=bias_only)).model
     plan = model.plan
     if bias_only:
         assert (np.diff(plan.ptr)[plan.bounds[:-1]] == 0).all()
     elif sparse == 0.0:
-        assert (plan.group == 4).sum() == 2 + 1 + 1 + 2 + 1    # groups of four: the quad path
+        # dense layers of 9, 6, 5, 8, 4, 3, 2, 3, 2 neurons: groups of 8, 4, 2, 1, largest first
+        assert list(plan.group[plan.group > 0]) == [8, 1, 4, 2, 4, 1, 8, 4, 2, 1, 2, 2, 1, 2]
     acts = values(rng, (rows, model.total))
     expected = acts.copy()
     for layer in model.layers:

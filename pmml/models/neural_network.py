@@ -60,6 +60,9 @@ NORMALIZATIONS = ("none", "simplemax", "softmax")
 # at a time in document order, which reproduces the reference engine's rounding bit for bit.
 ORDERED_SUM_MAX_INPUTS = 64
 ROW_BLOCK = 4096      # rows scored through the whole network at a time
+#: sizes of the groups of neurons with the same inputs that the kernel sums together
+#: (``_kernels_numba.GROUP_SIZES``; this module does not import numba)
+_GROUP_SIZES = (8, 4, 2, 1)
 
 
 def activate(name: str, z: np.ndarray, threshold: float = 0.0, leakage: float | None = None) -> np.ndarray:
@@ -546,11 +549,11 @@ class BlockPlan:
     bounds: np.ndarray      # layer l: neurons bounds[l]..bounds[l + 1] - 1
     act: np.ndarray         # activation codes (0: the kernel leaves z + bias to numpy)
     param: np.ndarray
-    ptr: np.ndarray         # neuron j reads idx[ptr[j]:ptr[j + 1]] with weights w[...]
+    ptr: np.ndarray         # neuron j reads idx[ptr[j]:ptr[j + 1]]
     idx: np.ndarray
-    w: np.ndarray
+    w: np.ndarray           # a group's weights input-major (``network_forward``)
     bias: np.ndarray
-    group: np.ndarray       # 4 at the first of four neurons of a layer that read the same inputs
+    group: np.ndarray       # at a group's first neuron: its size (neurons with the same inputs)
     steps: list[tuple[int, int, int | None]]
     #: whether network_forward may read the inputs in place, tile by tile (only compiled calls
     #: read them: the first step runs the kernel, no step numpy finishes reads an input, no
@@ -572,19 +575,23 @@ class BlockPlan:
             w.append(layer.conn_w)
         ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         idx_all = np.concatenate(idx).astype(np.int64) if idx else np.zeros(0, np.int64)
-        group = np.ones(total, np.int64)
+        w_all = np.concatenate(w) if w else np.zeros(0)
+        group = np.zeros(total, np.int64)
         for layer in layers:
             j, end = layer.start, layer.start + layer.size
-            while j + 4 <= end:
-                p = ptr[j]
-                same = all(ptr[j + t + 1] - ptr[j + t] == ptr[j + 1] - p and np.array_equal(
-                    idx_all[ptr[j + t]:ptr[j + t + 1]], idx_all[p:ptr[j + 1]]) for t in (1, 2, 3))
-                if same:
-                    group[j] = 4
-                    j += 4
-                else:
-                    j += 1
-        group[:n_in] = 0
+            while j < end:
+                run = 1         # neurons j.. that read the same inputs as j
+                while j + run < end and np.array_equal(idx_all[ptr[j + run]:ptr[j + run + 1]],
+                                                       idx_all[ptr[j]:ptr[j + 1]]):
+                    run += 1
+                for size in _GROUP_SIZES:
+                    while run >= size:
+                        group[j] = size
+                        # the group's weights input-major: input q's for neuron j + t at q * size + t
+                        span = slice(ptr[j], ptr[j + size])
+                        w_all[span] = w_all[span].reshape(size, -1).T.ravel()
+                        j += size
+                        run -= size
         steps: list[tuple[int, int, int | None]] = []
         lo = 0
         for i, layer in enumerate(layers):
@@ -602,7 +609,7 @@ class BlockPlan:
                          for _, _, post in steps if post is not None)
                  and all(j >= n_in for j in out_index))
         return cls(bounds, np.array(codes, np.int64), np.array(params, float), ptr, idx_all,
-                   np.concatenate(w) if w else np.zeros(0), bias, group, steps, fused)
+                   w_all, bias, group, steps, fused)
 
 
 _SCRATCH = threading.local()
