@@ -149,13 +149,14 @@ def test_network_forward_matches_rank_one_updates(rows, sparse, bias_only):
     with the same inputs summed together, bias and activation applied by the sums where the
     kernel can) gives the numpy twin's doubles layer by layer, on inputs with special values,
     for row counts around its tile (_NET_TILE rows) and every group size (sparse layers read
-    different inputs per neuron: groups of one; bias_only: a neuron per layer without
-    connections)."""
+    different inputs per neuron: groups of one; bias_only: two neurons per layer without
+    connections, a group of their own)."""
     rng = np.random.default_rng(rows * 3 + int(sparse * 10) + bias_only)
     model = portmodel.load(network(rng, KERNEL_NETWORK, 7, sparse, bias_only=bias_only)).model
     plan = model.plan
     if bias_only:
         assert (np.diff(plan.ptr)[plan.bounds[:-1]] == 0).all()
+        assert (plan.group[plan.bounds[:-1]] == 2).all()
     elif sparse == 0.0:
         # dense layers of 9, 6, 5, 8, 4, 3, 2, 3, 2 neurons: groups of 8, 4, 2, 1, largest first
         assert list(plan.group[plan.group > 0]) == [8, 1, 4, 2, 4, 1, 8, 4, 2, 1, 2, 2, 1, 2]
@@ -276,7 +277,7 @@ def network(rng: np.random.Generator, layers: list[tuple[int, str, str]], n_inpu
             sparse: float, classes: int = 0, bias_only: bool = False) -> str:
     """A random feed-forward network document: layers of (neurons, activation, normalization);
     each neuron reads a random subset of all earlier neurons (sparse: share left out);
-    bias_only: each layer's first neuron reads none (its value is act(bias))."""
+    bias_only: each layer's first two neurons read none (their value is act(bias))."""
     fields = "".join(f'<DataField name="x{i}" optype="continuous" dataType="double"/>'
                      for i in range(n_inputs))
     mining = "".join(f'<MiningField name="x{i}"/>' for i in range(n_inputs))
@@ -290,7 +291,7 @@ def network(rng: np.random.Generator, layers: list[tuple[int, str, str]], n_inpu
         for j in range(size):
             cons = "".join(f'<Con from="{e}" weight="{rng.normal() * 0.7!r}"/>'
                            for e in rng.permutation(earlier) if rng.random() >= sparse)
-            if bias_only and j == 0:
+            if bias_only and j < 2:
                 cons = ""
             neurons.append(f'<Neuron id="n{li}_{j}" bias="{rng.normal() * 0.3!r}">{cons}</Neuron>')
         attrs = f'activationFunction="{act}" normalizationMethod="{norm}"'

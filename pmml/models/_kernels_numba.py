@@ -177,8 +177,8 @@ def _group_sums(size: int):
                      for t in range(size)]
             arows = [builder.gep(a_data, [builder.add(builder.mul(
                 builder.add(j_v, ir.Constant(_I64, t)), a_width), b0_v)]) for t in range(size)]
-            biases = [builder.load(builder.gep(bias_data, [builder.add(j_v, ir.Constant(_I64, t))]))
-                      for t in range(size)]
+            biases = [builder.load(builder.gep(bias_data, [
+                builder.add(j_v, ir.Constant(_I64, t))])) for t in range(size)]
             is_fuse = builder.icmp_signed("!=", fuse_v, ir.Constant(fuse_v.type, 0))
             relu = builder.icmp_signed("==", code_v, ir.Constant(code_v.type, ACT_RECTIFIER))
             has_inputs = builder.icmp_signed(">", count_v, zero)
@@ -210,8 +210,8 @@ def _group_sums(size: int):
                 row = input_row(q)
                 xs = [load(row, off) for off in offs]
                 wq = builder.add(wp_v, builder.mul(q, ir.Constant(_I64, size)))
-                ws = [splat(builder.load(builder.gep(w_data, [builder.add(wq, ir.Constant(_I64, t))])))
-                      for t in range(size)]
+                ws = [splat(builder.load(builder.gep(w_data, [
+                    builder.add(wq, ir.Constant(_I64, t))]))) for t in range(size)]
                 new = [builder.fadd(accs[r * size + t], builder.fmul(xs[r], ws[t]))
                        for r in range(len(offs)) for t in range(size)]
                 q_next = builder.add(q, one)
@@ -411,7 +411,7 @@ def network_forward(a, flat, off, lo, miss, nan_missing, inputs, l0, l1, bounds,
     when one of its rows is missing (INPUTS_FIRST, ``_tile_inputs``); read in place where the
     tile has no missing row, else from a (INPUTS_LATER: a later call on the same block)."""
     m = a.shape[1]
-    z = np.empty((8, _NET_TILE + 8))     # (rows 64 bytes off a 4 KB stride: no false store-to-load waits)
+    z = np.empty((8, _NET_TILE + 8))     # (sums of the neurons _finish_neuron finishes)
     most = 1
     for j in range(bounds[l0], bounds[l1]):
         most = max(most, ptr[j + 1] - ptr[j])

@@ -19,9 +19,10 @@ With numba, rows go through the network in blocks of ROW_BLOCK rows on every cor
 (``run_blocks``), the activations neuron-major (a neuron's values over the block's rows
 contiguous, so the rows fill the vector lanes): ``_kernels_numba.network_forward`` runs every
 layer up to one that numpy finishes (a transcendental activation, a normalization, radialBasis)
-in one call, tile by tile, four neurons with the same inputs at a time (each input value loaded
-once for the four), eight rows per vector instruction (512-bit where the CPU has them; the sums
-still in document order, without fused multiply-adds). It reads the inputs in place (the
+in one call, tile by tile, a group of up to eight neurons with the same inputs at a time (their
+sums held in registers over all the inputs, each input value loaded once for the group), eight
+rows per vector instruction (512-bit where the CPU has them; the sums still in document order,
+without fused multiply-adds). It reads the inputs in place (the
 user's double columns when the inputs are those fields, a NaN marking the row missing), tile by
 tile, copying a tile into the block only when one of its rows is missing (its inputs become 0);
 a network whose numpy steps read the inputs has them copied first (``network_inputs``). A
@@ -588,8 +589,9 @@ class BlockPlan:
                     while run >= size:
                         group[j] = size
                         # the group's weights input-major: input q's for neuron j + t at q * size + t
-                        span = slice(ptr[j], ptr[j + size])
-                        w_all[span] = w_all[span].reshape(size, -1).T.ravel()
+                        if ptr[j + 1] > ptr[j]:     # (an empty group: nothing to lay out)
+                            span = slice(ptr[j], ptr[j + size])
+                            w_all[span] = w_all[span].reshape(size, -1).T.ravel()
                         j += size
                         run -= size
         steps: list[tuple[int, int, int | None]] = []
