@@ -17,8 +17,8 @@ The subset: double and string input fields without missing/invalid value lists o
 mining fields that change nothing for a valid value, derived fields built from Constant,
 FieldRef, NormDiscrete, NormContinuous and the arithmetic Apply functions, the models that offer a
 ``record_scorer`` (RegressionModel here; TreeModel and tree ensembles in record_tree.py;
-MiningModel ensembles and model chains in record_mining.py; NeuralNetwork in record_neural.py),
-and predictedValue / probability
+MiningModel ensembles and model chains in record_mining.py; NeuralNetwork in record_neural.py;
+NaiveBayesModel with Gaussian inputs in record_bayes.py), and predictedValue / probability
 outputs.
 """
 from __future__ import annotations

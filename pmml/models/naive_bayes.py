@@ -127,6 +127,11 @@ class NaiveBayesModel(CompiledModel):
         self.inputs = [self._compile_input(bi) for bi in bis[0].inputs]
         self._compile_terms()
 
+    def record_scorer(self, need):
+        """The one-record scorer of pmml/record.py (built in pmml/record_bayes.py)."""
+        from ..record_bayes import bayes_scorer
+        return bayes_scorer(self, need)
+
     def _category(self, node) -> Any:
         try:
             return parse_scalar(node.value, self.target_type)
