@@ -18,8 +18,9 @@ mining fields that change nothing for a valid value, derived fields built from C
 FieldRef, NormDiscrete, NormContinuous and the arithmetic Apply functions, the models that offer a
 ``record_scorer`` (RegressionModel here; TreeModel and tree ensembles in record_tree.py;
 MiningModel ensembles and model chains in record_mining.py; NeuralNetwork in record_neural.py;
-NaiveBayesModel with Gaussian inputs in record_bayes.py), and predictedValue / probability
-outputs.
+NaiveBayesModel with Gaussian inputs in record_bayes.py; ClusteringModel under a summed distance
+in record_cluster.py), and predictedValue / probability outputs (a clustering model's affinity
+to a named cluster).
 """
 from __future__ import annotations
 
@@ -323,8 +324,10 @@ class _Compiler:
     def outputs(self) -> list[tuple[str, Callable[[Answer], Any]]]:
         model = self.model
         classification = model.function == "classification"
+        clustering = model.function == "clustering"
         target_type = model.target_type
-        if target_type not in (("string", "integer", "double") if classification else ("double",)):
+        if target_type not in (("string", "integer", "double") if classification else
+                               ("string",) if clustering else ("double",)):
             raise Decline("target type")
         user = _USER[target_type]
         value_out = lambda a: user(a[0])  # noqa: E731
@@ -348,6 +351,14 @@ class _Compiler:
                 else:
                     v = s.value
                     outs.append((s.name, lambda a, v=v: a[1].get(v, 0.0)))
+            elif s.feature == "affinity" and clustering and s.data_type in (None, "double"):
+                # (a clustering scorer answers every cluster's distance by id: record_cluster.py)
+                from .models.comparison import id_text
+                ids = {str(v) for v in model.ids}
+                key = id_text(s.value) if s.value is not None else None
+                if key not in ids:
+                    raise Decline(s.name)     # (the best one's, or a cluster named by none)
+                outs.append((s.name, lambda a, key=key: a[1][key]))
             else:
                 raise Decline(s.name)
         return outs

@@ -210,6 +210,11 @@ class ClusteringModel(CompiledModel):
             return self.target.data_type
         return "string"
 
+    def record_scorer(self, need):
+        """The one-record scorer of pmml/record.py (built in pmml/record_cluster.py)."""
+        from ..record_cluster import cluster_scorer
+        return cluster_scorer(self, need)
+
     def score(self, scope: Scope) -> Result:
         cols = [scope.get(fc.name) for fc in self.fields]
         n = scope.n

@@ -1,0 +1,68 @@
+"""The single-record plan of ClusteringModel (see pmml/record.py for the contract).
+
+A center-based model under a distance measure the column plan sums field by field (cityBlock,
+squaredEuclidean, euclidean, chebychev) over double fields compared by absDiff, without
+MissingValueWeights, its cluster ids as text (no numeric target): each cluster's distance in
+Python floats with the column plan's operations in its order (``comparison.distances``: |x - y|,
+squared for the Euclidean measures, times the field weight, added to a sum that starts at 0 or
+kept as the running maximum; the square root for euclidean), then the nearest cluster, the
+first one on ties. So the answers are the column plan's bit for bit. The answer is the
+winning id and every cluster's distance by id, which ``record.py`` hands to predictedValue and
+to affinity outputs that name a cluster.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+_DOUBLE = "double"
+_MEASURES = ("cityBlock", "squaredEuclidean", "euclidean", "chebychev")
+
+
+def cluster_scorer(model, need: Callable[[str], str]) -> Callable[[dict], Any] | None:
+    """The record scorer of a ClusteringModel in the subset above, else None."""
+    measure = model.measure.name
+    if measure not in _MEASURES or model.missing_weights is not None or \
+            model.target is not None or not model.measure.is_distance:
+        return None
+    if any(fc.compare != "absDiff" or not fc.numeric for fc in model.fields):
+        return None
+    names = [fc.name for fc in model.fields]
+    if any(need(name) != _DOUBLE for name in names):
+        return None
+    weights = [float(fc.weight) for fc in model.fields]
+    try:
+        centers = [[float(ref[j]) for ref in model.refs] for j in range(len(model.ids))]
+    except (TypeError, ValueError):
+        return None
+    if not all(math.isfinite(v) for c in centers for v in c):
+        return None
+    ids = [str(v) for v in model.ids]
+    squared = measure in ("squaredEuclidean", "euclidean")
+    root = measure == "euclidean"
+    biggest = measure == "chebychev"
+    plain = all(w == 1.0 for w in weights)
+
+    def score(env: dict):
+        x = [env[name] for name in names]
+        dist = []
+        for center in centers:
+            acc = 0.0
+            for i, y in enumerate(center):
+                d = abs(x[i] - y)
+                if squared:
+                    d = d * d
+                if not plain and weights[i] != 1.0:
+                    d = d * weights[i]
+                acc = (d if d > acc else acc) if biggest else acc + d
+            if root:
+                acc = math.sqrt(acc)
+            if acc - acc != 0.0:
+                return None
+            dist.append(acc)
+        best = 0
+        for j, v in enumerate(dist):
+            if v < dist[best]:
+                best = j
+        return ids[best], dict(zip(ids, dist))
+    return score
