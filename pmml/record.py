@@ -19,8 +19,9 @@ FieldRef, NormDiscrete, NormContinuous and the arithmetic Apply functions, the m
 ``record_scorer`` (RegressionModel here; TreeModel and tree ensembles in record_tree.py;
 MiningModel ensembles and model chains in record_mining.py; NeuralNetwork in record_neural.py;
 NaiveBayesModel with Gaussian inputs in record_bayes.py; ClusteringModel under a summed distance
-in record_cluster.py), and predictedValue / probability outputs (a clustering model's affinity
-to a named cluster).
+in record_cluster.py; SupportVectorMachineModel regression and one-against-one in
+record_svm.py), and predictedValue / probability outputs (a clustering model's affinity to a
+named cluster).
 """
 from __future__ import annotations
 

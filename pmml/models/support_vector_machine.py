@@ -213,6 +213,8 @@ class SupportVectorMachineModel(CompiledModel):
                                 line=self.line, element=self.tag)
         self.fields: list[Callable[[Scope], Col]] = []
         self.field_names: list[str] = []
+        #: every VectorField a field reference (no CategoricalPredictor): the record plan's case
+        self.plain_fields = all(isinstance(f, FieldRef) for f in vd.vector_fields.fields)
         for f in vd.vector_fields.fields:
             if isinstance(f, FieldRef):
                 self.fields.append(compile_expression(f, self.ctx))
@@ -317,6 +319,11 @@ class SupportVectorMachineModel(CompiledModel):
                 and math.isfinite(self.kernel.gamma)
                 and np.isfinite(self.sv).all() and np.isfinite(self.coef).all()):
             self.fast = RbfPlan(self.sv, self.coef, self.kernel.gamma, self.intercepts)
+
+    def record_scorer(self, need):
+        """The one-record scorer of pmml/record.py (built in pmml/record_svm.py)."""
+        from ..record_svm import svm_scorer
+        return svm_scorer(self, need)
 
     # ------------------------------------------------------------------ scoring
     def decision_values(self, scope: Scope) -> tuple[np.ndarray, np.ndarray]:
