@@ -713,7 +713,8 @@ def test_kernel_activation_codes_cover_the_exact_functions():
 
 
 def test_squared_distances_equal_scipy_bit_for_bit():
-    """The numba distance kernel of the SVM's RBF kernel gives exactly scipy's cdist doubles."""
+    """The numba distance kernels of the SVM's RBF kernel (a batch, one row) give exactly scipy's
+    cdist doubles."""
     pytest.importorskip("numba")
     from scipy.spatial.distance import cdist
     from portmodel.pmml.models import _kernels_numba as nk
@@ -724,6 +725,11 @@ def test_squared_distances_equal_scipy_bit_for_bit():
     got = nk.sq_euclidean(x, v)
     want = cdist(x, v, "sqeuclidean")
     assert np.array_equal(got, want, equal_nan=True)
+    vt = np.ascontiguousarray(v.T)       # one row at a time (the SVM's record plan)
+    for i in (0, 3, 5, 256):
+        row = np.empty(len(v))
+        nk.sq_euclidean_row(x[i], vt, row)
+        assert np.array_equal(row, want[i], equal_nan=True), i
 
 
 # ---------------------------------------------------------------- the registry of kernel pairs
@@ -917,6 +923,7 @@ TWIN_CHECKS = {
     "knn.select_nearest": _call(test_select_nearest_is_a_stable_partial_argsort,
                                 (True, 6, 6), (False, 40, 3)),
     "svm.sq_euclidean": _call(test_squared_distances_equal_scipy_bit_for_bit, ()),
+    "svm.sq_euclidean_row": _call(test_squared_distances_equal_scipy_bit_for_bit, ()),
     "svm.rbf_exponents": _rbf_check,
     "svm.rbf_sums": _rbf_check,
     "comparison.nearest_distances": _call(test_fused_nearest_distances_match_matrix_and_sort,

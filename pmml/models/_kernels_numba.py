@@ -970,6 +970,22 @@ def sq_euclidean(x, v):
     return out
 
 
+@njit(cache=True, error_model="numpy")
+def sq_euclidean_row(x, vt, out):
+    """out[j] = squared distance of the row x to vector j (vt: fields x vectors), summed
+    feature by feature from 0.0: ``sq_euclidean``'s (and scipy's cdist's) operations for one
+    row, vector j in lane j."""
+    m = vt.shape[1]
+    for j in range(m):
+        out[j] = 0.0
+    for k in range(x.shape[0]):
+        xk = x[k]
+        p = vt[k]
+        for j in range(m):
+            d = xk - p[j]
+            out[j] += d * d
+
+
 # ================================================================= RBF support vector machines
 # The fast path of the radial basis kernel (``svm_rbf``): squared distances expanded as
 # |x|^2 + |v|^2 - 2 x.v with fused multiply-adds, and the dual sums in any order. Unlike every

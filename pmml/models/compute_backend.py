@@ -152,6 +152,8 @@ for _name in ("distance_columns_absolute", "distance_columns_squares",
     register(f"comparison.{_name}", f"_kernels_numba:{_name}", "comparison:distances")
 register("svm.sq_euclidean", "_kernels_numba:sq_euclidean",
          "scipy.spatial.distance:cdist")
+register("svm.sq_euclidean_row", "_kernels_numba:sq_euclidean_row",
+         "scipy.spatial.distance:cdist")
 register("svm.rbf_exponents", "_kernels_numba:rbf_exponents",
          "svm_rbf:RbfPlan._block_numpy")
 register("svm.rbf_sums", "_kernels_numba:rbf_sums", "svm_rbf:RbfPlan._block_numpy")
