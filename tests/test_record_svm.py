@@ -117,6 +117,7 @@ def test_outside_the_subset_no_plan(variant):
     else:
         vfields = """<VectorDictionary><VectorFields><FieldRef field="x1"/>
           <CategoricalPredictor name="c" value="v" coefficient="1"/></VectorFields>
-          <VectorInstance id="s"><Array type="real">2 1</Array></VectorInstance></VectorDictionary>"""
+          <VectorInstance id="s"><Array type="real">2 1</Array></VectorInstance>
+          </VectorDictionary>"""
         text = doc(machine({"s": 1.5}, 0.0), kernel=RBF, dictionary=vfields)
     assert portmodel.load(text).record_plan() is None
