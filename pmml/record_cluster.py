@@ -5,8 +5,8 @@ squaredEuclidean, euclidean, chebychev) over double fields compared by absDiff, 
 MissingValueWeights, its cluster ids as text (no numeric target): each cluster's distance in
 Python floats with the column plan's operations in its order (``comparison.distances``: |x - y|,
 squared for the Euclidean measures, times the field weight, added to a sum that starts at 0 or
-kept as the running maximum; the square root for euclidean), then the nearest cluster, the
-first one on ties. So the answers are the column plan's bit for bit. The answer is the
+kept as the running maximum; the square root for euclidean; with numba the column plan's own
+distance kernel for the one row), then the nearest cluster, the first one on ties. So the answers are the column plan's bit for bit. The answer is the
 winning id and every cluster's distance by id, which ``record.py`` hands to predictedValue and
 to affinity outputs that name a cluster.
 """
@@ -43,8 +43,20 @@ def cluster_scorer(model, need: Callable[[str], str]) -> Callable[[dict], Any] |
     biggest = measure == "chebychev"
     plain = all(w == 1.0 for w in weights)
 
+    compiled = _compiled(model, measure, weights)
+
     def score(env: dict):
         x = [env[name] for name in names]
+        if compiled is not None:
+            dist = compiled(x)
+            for v in dist:
+                if v - v != 0.0:
+                    return None
+            best = 0
+            for j, v in enumerate(dist):
+                if v < dist[best]:
+                    best = j
+            return ids[best], dict(zip(ids, dist))
         dist = []
         for center in centers:
             acc = 0.0
@@ -66,3 +78,28 @@ def cluster_scorer(model, need: Callable[[str], str]) -> Callable[[dict], Any] |
                 best = j
         return ids[best], dict(zip(ids, dist))
     return score
+
+
+def _compiled(model, measure: str, weights: list[float]) -> Callable[[list], list] | None:
+    """With numba: every cluster's distance from the column plan's own distance kernel for one
+    row (``_kernels_numba.distance_rows``, held to the numpy loop bit for bit). Else None."""
+    from .models.compute_backend import kernels
+    from .models.comparison import _KERNEL_MODES
+    kern = kernels()
+    if kern is None:
+        return None
+    import numpy as np
+    mode, root = _KERNEL_MODES[measure]
+    f = len(weights)
+    off = np.arange(f, dtype=np.int64)             # field i of the one row at x[i]
+    P = np.empty((f, 0), bool)
+    Y = np.ascontiguousarray(np.vstack([np.asarray(r, float) for r in model.refs]))
+    w = np.array(weights, float)
+    adj, undef = np.ones(1), np.zeros(1, bool)
+    rows = kern.distance_rows
+
+    def distances(x: list) -> list:
+        out = np.empty((1, Y.shape[1]))
+        rows(np.array(x), off, 1, P, False, Y, w, mode, root, adj, undef, out)
+        return out[0].tolist()
+    return distances

@@ -51,10 +51,14 @@ def doc(measure: str, outputs: str = None, fields: str = None, extra: str = "") 
 MEASURES = ["<cityBlock/>", "<squaredEuclidean/>", "<euclidean/>", "<chebychev/>"]
 
 
+@pytest.mark.parametrize("numba", [True, False])
 @pytest.mark.parametrize("measure", MEASURES)
-def test_summed_distances(measure):
+def test_summed_distances(measure, numba, monkeypatch):
     """Each measure, weighted fields, records on a grid (exact ties between two clusters, a
-    record at a center, far away and tiny coordinates): the column plan's bits; mutations."""
+    record at a center, far away and tiny coordinates): the column plan's bits, with the
+    compiled distances and with the Python loop (numba off); mutations."""
+    if not numba:
+        monkeypatch.setenv("PORTMODEL_NO_NUMBA", "1")
     fast, slow = pair(doc(measure))
     assert fast._record_plan is not None
     rng = np.random.default_rng(len(measure))

@@ -30,13 +30,17 @@ def check(text: str) -> None:
         same_answer(fast, slow, m)
 
 
+@pytest.mark.parametrize("numba", [True, False])
 @pytest.mark.parametrize("attrs,thresholds", [
     ('classificationMethod="OneAgainstOne"', (None, None, None)),
     ('classificationMethod="OneAgainstOne" threshold="0.15"', (0.4, None, -0.2)),
     ('classificationMethod="OneAgainstOne" maxWins="true"', (None, None, None)),
     ("", (None, None, None)),
 ])
-def test_one_against_one(attrs, thresholds):
+def test_one_against_one(attrs, thresholds, numba, monkeypatch):
+    """(numba off: the distances from the model's own exact path, cdist)"""
+    if not numba:
+        monkeypatch.setenv("PORTMODEL_NO_NUMBA", "1")
     check(ovo_doc(attrs, thresholds))
 
 
