@@ -355,7 +355,7 @@ class _Compiler:
             elif s.feature == "affinity" and clustering and s.data_type in (None, "double"):
                 # (a clustering scorer answers every cluster's distance by id: record_cluster.py)
                 from .models.comparison import id_text
-                ids = {str(v) for v in model.ids}
+                ids = {str(v) for v in getattr(model, "ids", ())}     # (a ClusteringModel's)
                 key = id_text(s.value) if s.value is not None else None
                 if key not in ids:
                     raise Decline(s.name)     # (the best one's, or a cluster named by none)

@@ -1,7 +1,8 @@
 """The single-record plan of NaiveBayesModel (pmml/record_bayes.py): every answer bit for bit the
 column plan's (types and key order included), for every input row and for records mutated off
 the happy path; scikit-learn's GaussianNB's own probabilities (1e-9); two classes and three,
-with and without a density floor; no plan for the inputs it does not take.
+with and without a density floor; the conformance case it takes; no plan for the inputs it
+does not take.
 """
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import numpy as np
 import pytest
 
 import portmodel
-from record_util import mutations, pair, same_answer
+from record_util import (check_conformance_records, conformance_cases,  # noqa: F401
+                         mutations, pair, same_answer)
 from test_naive_bayes import DOC, gnb  # noqa: F401 - the fixture of an sklearn2pmml GaussianNB
 
 #: the hand-written model of test_naive_bayes with its Gaussian input only, and "w" Gaussian too
@@ -80,3 +82,9 @@ def test_other_inputs_leave_no_plan():
     plan scores every record)."""
     model = portmodel.load(DOC.replace("{threshold}", "0.001"))
     assert model.record_plan() is None
+
+
+def test_conformance_records(conformance_cases):  # noqa: F811
+    """rattle/NaiveBayesIris (Gaussian inputs): every input row the column plan's bits and the
+    reference engine's expected outputs; mutated records."""
+    check_conformance_records(conformance_cases["rattle/NaiveBayesIris"], mutate=2)
