@@ -25,6 +25,16 @@ def pair(source) -> tuple[portmodel.Model, portmodel.Model]:
     return fast, slow
 
 
+def answered_rows(fast, slow, frame: pd.DataFrame) -> list[dict]:
+    """Every row of frame as a record: the record plan answers it, with the column plan's
+    answer; returns the answers in row order."""
+    out = []
+    for i, rec in enumerate(frame.to_dict("records")):
+        assert same_answer(fast, slow, rec), i
+        out.append(fast.predict(rec))
+    return out
+
+
 def same_answer(fast, slow, record) -> bool:
     """predict(record) equal on both; returns whether the record plan answered it."""
     answered = fast._record_plan is not None and fast._record_plan(record) is not None

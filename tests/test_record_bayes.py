@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import portmodel
-from record_util import (check_conformance_records, conformance_cases,  # noqa: F401
-                         mutations, pair, same_answer)
+from record_util import (answered_rows, check_conformance_records,  # noqa: F401
+                         conformance_cases, mutations, pair, same_answer)
 from test_naive_bayes import DOC, gnb  # noqa: F401 - the fixture of an sklearn2pmml GaussianNB
 
 #: the hand-written model of test_naive_bayes with its Gaussian input only, and "w" Gaussian too
@@ -43,9 +43,7 @@ def test_sklearn_gaussian_nb_records(gnb):  # noqa: F811
     assert fast._record_plan is not None
     X = X.head(60)
     want = pipe.predict_proba(X)
-    for i, rec in enumerate(X.to_dict("records")):
-        assert same_answer(fast, slow, rec), i
-        got = fast.predict(rec)
+    for i, got in enumerate(answered_rows(fast, slow, X)):
         assert got["cultivar"] == pipe.predict(X.iloc[[i]])[0]
         for j, c in enumerate(pipe.classes_):
             assert abs(got[f"probability({c})"] - want[i, j]) <= 1e-9
