@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
+import numpy as np
+
 _DOUBLE = "double"
 _MEASURES = ("cityBlock", "squaredEuclidean", "euclidean", "chebychev")
 
@@ -41,39 +43,29 @@ def cluster_scorer(model, need: Callable[[str], str]) -> Callable[[dict], Any] |
     squared = measure in ("squaredEuclidean", "euclidean")
     root = measure == "euclidean"
     biggest = measure == "chebychev"
-    plain = all(w == 1.0 for w in weights)
 
-    compiled = _compiled(model, measure, weights)
-
-    def score(env: dict):
-        x = [env[name] for name in names]
-        if compiled is not None:
-            dist = compiled(x)
-            for v in dist:
-                if v - v != 0.0:
-                    return None
-            best = 0
-            for j, v in enumerate(dist):
-                if v < dist[best]:
-                    best = j
-            return ids[best], dict(zip(ids, dist))
+    def loop(x: list) -> list:
+        # (a weight of 1 multiplies exactly: the column plan skips that product)
         dist = []
         for center in centers:
             acc = 0.0
-            for i, y in enumerate(center):
-                d = abs(x[i] - y)
+            for xi, y, w in zip(x, center, weights):
+                d = abs(xi - y)
                 if squared:
                     d = d * d
-                if not plain and weights[i] != 1.0:
-                    d = d * weights[i]
+                d = d * w
                 acc = (d if d > acc else acc) if biggest else acc + d
-            if root:
-                acc = math.sqrt(acc)
-            if acc - acc != 0.0:
-                return None
-            dist.append(acc)
+            dist.append(math.sqrt(acc) if root else acc)
+        return dist
+
+    distances = _compiled(model, measure, weights) or loop
+
+    def score(env: dict):
+        dist = distances([env[name] for name in names])
         best = 0
         for j, v in enumerate(dist):
+            if v - v != 0.0:
+                return None
             if v < dist[best]:
                 best = j
         return ids[best], dict(zip(ids, dist))
@@ -88,7 +80,6 @@ def _compiled(model, measure: str, weights: list[float]) -> Callable[[list], lis
     kern = kernels()
     if kern is None:
         return None
-    import numpy as np
     mode, root = _KERNEL_MODES[measure]
     f = len(weights)
     off = np.arange(f, dtype=np.int64)             # field i of the one row at x[i]
