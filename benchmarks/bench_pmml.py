@@ -193,17 +193,18 @@ def warm_jvm(fn: Callable[[], object], budget_s: float) -> int:
             return len(times)
 
 
-def latency_us(model, record: dict, batches: int = 5, n: int = 100) -> float:
-    """Median predict(record) time in microseconds: the lowest median of `batches` batches of `n`
-    calls (after 20 untimed ones), so a burst of load from other processes does not decide it."""
+def latency_us(fn: Callable[[], object], batches: int = 5, n: int = 100) -> float:
+    """Median time of a one-record call in microseconds: the lowest median of `batches` batches
+    of `n` calls (after 20 untimed ones), so a burst of load from other processes does not
+    decide it."""
     for _ in range(20):
-        model.predict(record)
+        fn()
     medians = []
     for _ in range(batches):
         times = []
         for _ in range(n):
             t = time.perf_counter()
-            model.predict(record)
+            fn()
             times.append(time.perf_counter() - t)
         medians.append(statistics.median(times))
     return min(medians) * 1e6
@@ -289,7 +290,7 @@ def take_turns(args, name: str) -> None:
             return
         turn = {"rate": best_rate(fn, rows, args.repeat)}
         if one is not None:
-            turn["lat_us"] = _latency(one)
+            turn["lat_us"] = latency_us(one)
         print(RESULT_TAG + json.dumps(turn), flush=True)
 
 
@@ -399,17 +400,9 @@ def work_jpmml_record(args, name: str) -> dict:
         while time.perf_counter() - t < args.peer_warm:
             for r in recs[:500]:
                 ev.evaluate(r)
-        return {"lat_us": _latency(lambda: ev.evaluate(record))}
+        return {"lat_us": latency_us(lambda: ev.evaluate(record))}
     except Exception as exc:  # noqa: BLE001
         return {"error": f"{type(exc).__name__}: {exc}"}
-
-
-def _latency(fn: Callable[[], object], batches: int = 5, n: int = 100) -> float:
-    """latency_us for any one-record call."""
-    class _Call:
-        def predict(self, _record):
-            return fn()
-    return latency_us(_Call(), {}, batches, n)
 
 
 def work_load(args, name: str) -> dict:
