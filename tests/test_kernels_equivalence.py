@@ -370,8 +370,9 @@ def test_network_whose_output_is_an_input_scores_the_same_with_and_without_numba
 # ---------------------------------------------------------------- naive Bayes
 
 
+@pytest.mark.parametrize("cut", [-745.0, -1.0])
 @pytest.mark.parametrize("rows", [1, 5, 333])
-def test_gauss_exponents_match_numpy(rows):
+def test_gauss_exponents_match_numpy(rows, cut):
     rng = np.random.default_rng(rows)
     xs = values(rng, (4, rows + 10))
     feat = np.array([0, 0, 1, 3, 2, 3], np.int64)
@@ -379,10 +380,11 @@ def test_gauss_exponents_match_numpy(rows):
     sd = np.sqrt(np.abs(values(rng, 6, special=0.0)))
     c = np.log(sd) + 0.9189385332046727
     expected, got = np.empty((6, rows)), np.empty((6, rows))
-    naive_bayes._gauss_exponents(xs[:, 7:7 + rows], feat, mean, sd, c, expected)
+    want = naive_bayes._gauss_exponents(xs[:, 7:7 + rows], feat, mean, sd, c, cut, expected)
     flat, off = column_block(list(xs))
-    K.gauss_exponents(flat, off, 7, feat, mean, sd, c, got)
+    assert K.gauss_exponents(flat, off, 7, feat, mean, sd, c, cut, got) == want
     assert_bits(got, expected)
+    assert want == np.count_nonzero(expected < cut)
 
 
 def test_add_terms_match_numpy():
@@ -917,7 +919,7 @@ TWIN_CHECKS = {
                                       for s, b in ((0.0, False), (0.3, False), (0.0, True))]),
     "neural.network_inputs": _call(test_network_inputs_copy_and_mark_missing_rows,
                                    (7, True), (7, False)),
-    "bayes.gauss_exponents": _call(test_gauss_exponents_match_numpy, (1,), (333,)),
+    "bayes.gauss_exponents": _call(test_gauss_exponents_match_numpy, (1, -745.0), (333, -1.0)),
     "bayes.add_terms": _call(test_add_terms_match_numpy, ()),
     "clustering.best_reference": _call(test_best_reference_matches_argmin, (True,), (False,)),
     "knn.select_nearest": _call(test_select_nearest_is_a_stable_partial_argsort,

@@ -206,3 +206,17 @@ def test_gaussian_nb_matches_sklearn(gnb):
         np.testing.assert_allclose(res[f"probability({cls})"].to_numpy(float), proba[:, j],
                                    rtol=0, atol=1e-9)
     assert res["cultivar"].tolist() == list(pipe.predict(X))
+
+
+@pytest.mark.parametrize("size", [45.0, 46.5, 47.0, 60.0])
+def test_zero_threshold_density_that_underflows_counts_as_zero(size, backend):
+    """With no threshold, a Gaussian density too small for a double (exp(-745) and below) is
+    zero and a subnormal one keeps the few digits it has, as where the densities are multiplied
+    (by_hand): "no" (mean 8, variance 1) has a normal density at 45, a subnormal one at 46.5,
+    none from 47 on; "yes" keeps its own."""
+    row = {"color": None, "size": size, "count": None, "w": None, "age": None}
+    res = portmodel.load(DOC.format(threshold=0)).predict(_frame([row]))
+    want = by_hand(row, threshold=0.0)
+    assert (want["no"] == 0.0) == (size >= 47.0)
+    assert res.loc[0, "p_no"] == pytest.approx(want["no"], rel=1e-9, abs=0.0)
+    assert res.loc[0, "p_yes"] == pytest.approx(want["yes"], rel=1e-12)

@@ -455,10 +455,12 @@ def network_forward(a, flat, off, lo, miss, nan_missing, inputs, l0, l1, bounds,
 
 
 @njit(cache=True, error_model="numpy")
-def gauss_exponents(flat, off, lo, feat, mean, sd, c, out):
+def gauss_exponents(flat, off, lo, feat, mean, sd, c, cut, out):
     """out[p, i] = -0.5 z z - c[p], z = (x - mean[p]) / sd[p], x = row lo + i of continuous
-    input feat[p] (at flat[off[feat[p]] + lo + i], see ``kernels.column_block``)."""
+    input feat[p] (at flat[off[feat[p]] + lo + i], see ``kernels.column_block``). Returns how
+    many are below cut (``naive_bayes.small_densities`` redoes those)."""
     r = out.shape[1]
+    below = 0
     for p in range(feat.shape[0]):
         start = off[feat[p]] + lo
         x = flat[start:start + r]
@@ -470,7 +472,10 @@ def gauss_exponents(flat, off, lo, feat, mean, sd, c, out):
             o[i] = (x[i] - a) / s
         for i in range(r):
             z = o[i]
-            o[i] = -0.5 * z * z - cc
+            v = -0.5 * z * z - cc
+            o[i] = v
+            below += v < cut
+    return below
 
 
 @njit(cache=True, error_model="numpy")

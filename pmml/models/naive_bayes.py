@@ -8,16 +8,21 @@ value is present, ln P(x | c):
   - continuous inputs (TargetValueStats): the density of the category's distribution at x, raised
     to the threshold when lower.
 Missing inputs are skipped. Scores become probabilities by a max-shifted softmax, as the reference
-engine (JPMML-Evaluator) computes them; densities are computed before their logarithm, as there, so
-that underflow to zero behaves the same (probability = threshold).
+engine (JPMML-Evaluator) computes them. A Gaussian term whose density is a normal double at or
+above the threshold is its log-density itself, the exponent -0.5 z z - ln(sd sqrt(2 pi)), not
+exp and then log again (within an ulp or two of that, and half the cost of a batch); the rare
+others go that way (``small_densities``), so that a density below the threshold counts as
+the threshold and one that underflows loses what it loses where the reference engine
+multiplies densities.
 
 Scoring runs in row blocks over a terms matrix (one row per (input, class) term); the Gaussian
-exponents and the per-class sums in document order are numba kernels when numba is on (numpy
-twins otherwise), exp and log are always numpy's.
+terms and the per-class sums in document order are numba kernels when numba is on (numpy twins
+otherwise); the other terms' logarithms and the softmax's exp are numpy's.
 """
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +44,22 @@ from .row_blocks import column_block
 from .node_access import model_attrs
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+def exponent_cut(threshold: float) -> float:
+    """The Gaussian log-density below which a term is ``small_densities``'s: where the density
+    falls under the threshold or under the least normal double."""
+    return math.log(max(threshold, sys.float_info.min))
+
+
+def small_densities(g: np.ndarray, threshold: float) -> None:
+    """ln(density) for log-densities g below ``exponent_cut``, in place, as the densities
+    themselves give it: numpy's exp, the threshold for a density below it, numpy's log."""
+    with np.errstate(all="ignore"):
+        np.exp(g, out=g)
+        if threshold > 0:
+            np.copyto(g, threshold, where=g < threshold)
+        np.log(g, out=g)
 ROW_BLOCK = 4096      # rows scored at a time (the terms matrix stays in cache)
 
 
@@ -98,6 +119,7 @@ class NaiveBayesModel(CompiledModel):
             raise UnsupportedError(f"NaiveBayesModel functionName={self.function!r}",
                                    line=self.line, element=self.tag)
         self.threshold = attributes.number(model_attrs(spec), "threshold", 0.0)
+        self.g_cut = exponent_cut(self.threshold)
         outs = spec.body(BayesOutput)
         out = outs[0] if outs else None
         if out is None or out.counts is None:
@@ -283,16 +305,16 @@ class NaiveBayesModel(CompiledModel):
             g = Lb[:G]
             if G:
                 if kern is not None:
-                    kern.gauss_exponents(flat, off, lo, self.g_feat, self.g_mean, self.g_sd,
-                                         self.g_c, g)
+                    below = kern.gauss_exponents(flat, off, lo, self.g_feat, self.g_mean,
+                                                 self.g_sd, self.g_c, self.g_cut, g)
                 else:
-                    _gauss_exponents(xs[:, lo:hi], self.g_feat, self.g_mean, self.g_sd,
-                                     self.g_c, g)
-                with np.errstate(all="ignore"):
-                    np.exp(g, out=g)                      # the density, never negative:
-                    if self.threshold > 0:                # a threshold <= 0 changes nothing
-                        np.copyto(g, self.threshold, where=g < self.threshold)
-                    np.log(g, out=g)
+                    below = _gauss_exponents(xs[:, lo:hi], self.g_feat, self.g_mean, self.g_sd,
+                                             self.g_c, self.g_cut, g)
+                if below:                        # (NaN is never below)
+                    small = g < self.g_cut
+                    vals = g[small]
+                    small_densities(vals, self.threshold)
+                    g[small] = vals
                 if any_missing:
                     np.copyto(g, 0.0, where=~present[self.g_feat, lo:hi])
             for row, i, j, dist in self.other_terms:
@@ -334,13 +356,15 @@ def _softmax(logp: np.ndarray, out: np.ndarray) -> None:
 
 
 def _gauss_exponents(x: np.ndarray, feat: np.ndarray, mean: np.ndarray, sd: np.ndarray,
-                     c: np.ndarray, out: np.ndarray) -> None:
-    """out[p] = -0.5 z z - c[p], z = (x[feat[p]] - mean[p]) / sd[p]: the Gaussian densities'
-    exponents (numpy twin of the numba kernel ``gauss_exponents``)."""
+                     c: np.ndarray, cut: float, out: np.ndarray) -> int:
+    """out[p] = -0.5 z z - c[p], z = (x[feat[p]] - mean[p]) / sd[p]: the Gaussian terms'
+    log-densities; returns how many are below cut (numpy twin of the numba kernel
+    ``gauss_exponents``)."""
     with np.errstate(all="ignore"):
         z = (x[feat] - mean[:, None]) / sd[:, None]
         np.multiply(-0.5 * z, z, out=out)
         out -= c[:, None]
+        return int(np.count_nonzero(out < cut))
 
 
 def _add_terms(terms: np.ndarray, rows: np.ndarray, cls: np.ndarray, logp: np.ndarray) -> None:
