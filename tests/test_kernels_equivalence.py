@@ -585,6 +585,31 @@ def test_select_nearest_is_a_stable_partial_argsort(lower, m, R):
     assert_bits(near_score, score)
 
 
+@pytest.mark.parametrize("scale", [1.0, 1e-160, 1e150])
+@pytest.mark.parametrize("m,R", [(1, 1), (7, 7), (300, 1), (300, 5)])
+def test_select_roots_is_the_selection_of_the_roots(m, R, scale):
+    """The nearest by euclidean distance, roots taken only where they can matter: the same
+    references and distances as selecting among every root, also where neighbouring sums
+    share a root (the earlier reference wins that tie), at scales whose squares lose digits
+    or overflow, and with NaN, inf and zero sums."""
+    rng = np.random.default_rng(m + R)
+    s = (np.round(rng.normal(size=(300, m)) * 3) * scale) ** 2
+    nxt = np.nextafter(s, np.inf)          # the next double above: mostly the same root
+    swap = rng.random(s.shape) < 0.3
+    s[:, 1:][swap[:, 1:]] = nxt[:, :-1][swap[:, 1:]]
+    mask = rng.random(s.shape) < 0.05
+    s[mask] = rng.choice([np.nan, np.inf, 0.0], size=int(mask.sum()))
+    s[3] = np.nan
+    key, idx = np.empty(R), np.empty(R, np.int64)
+    want_key, want_idx = np.empty(R), np.empty(R, np.int64)
+    for row in s:
+        got = K._select_roots(row, R, key, idx)
+        want = K._select_row(np.sqrt(row), True, R, want_key, want_idx)
+        assert got == want
+        np.testing.assert_array_equal(idx[:got], want_idx[:want])
+        assert_bits(key[:got], want_key[:want])
+
+
 @pytest.mark.parametrize("lower", [True, False])
 def test_best_reference_matches_argmin(lower):
     rng = np.random.default_rng(lower)

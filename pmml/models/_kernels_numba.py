@@ -741,6 +741,56 @@ def _select_row(s, lower, R, key, idx):
 
 
 @njit(cache=True, error_model="numpy")
+def _select_roots(s, R, key, idx):
+    """``_select_row(sqrt(s), True, R, key, idx)`` for sums of squares s (euclidean distances
+    before their root), taking the root only of the sums that can still be among the R
+    nearest. Once R are held, a sum v above k * k (k the R-th root) is passed over: its root
+    would not beat k, as sqrt(v) < k (rounded, k a double) means v < k^2 exactly, and then
+    v <= the rounded k * k (rounding keeps order). The roots that are taken are those
+    ``_finish`` takes (times an adjustment of 1.0, which changes nothing)."""
+    cnt = 0
+    m = s.shape[0]
+    j = 0
+    bound = np.inf
+    while j < m:
+        if cnt == R and j + _SKIP <= m:
+            hit = False
+            for t in range(_SKIP):
+                hit |= s[j + t] <= bound           # NaN never beats anything
+            if not hit:
+                j += _SKIP
+                continue
+            end = j + _SKIP
+        else:
+            end = j + 1
+        while j < end:
+            v = s[j]
+            if cnt == R and not v <= bound:
+                j += 1
+                continue
+            r = math.sqrt(v)
+            k = r if r == r else np.inf
+            if cnt == R:
+                if not k < key[R - 1]:
+                    j += 1
+                    continue
+                pos = R - 1
+            else:
+                pos = cnt
+                cnt += 1
+            while pos > 0 and key[pos - 1] > k:
+                key[pos] = key[pos - 1]
+                idx[pos] = idx[pos - 1]
+                pos -= 1
+            key[pos] = k
+            idx[pos] = j
+            j += 1
+            if cnt == R:
+                bound = key[R - 1] * key[R - 1]
+    return cnt
+
+
+@njit(cache=True, error_model="numpy")
 def select_nearest(s, lower, near, near_score):
     """near[i] = the best references of row i of the score matrix s, near_score[i] their
     scores (see ``_select_row``)."""
@@ -844,14 +894,20 @@ def _nearest_range(flat, off, lo, hi, P, has_missing, Y, w, mode, root, adj, und
     while i < hi:
         if pairs and i + 1 < hi:
             _pair_sums(flat, off, i, Y, w, unit, mode, acc, acc1)
-            _finish(i, root, adj, undef, acc)
-            _finish(i + 1, root, adj, undef, acc1)
             rows = 2
         else:
             _row_distances(flat, off, P, has_missing, i, Y, w, mode, root, adj, undef, acc)
             rows = 1
         for r in range(rows):
             a = acc if r == 0 else acc1
+            if rows == 2 and root and lower and adj[i + r] == 1.0 and not undef[i + r]:
+                _select_roots(a, R, key, idx)    # (roots only where they can matter)
+                for t in range(R):
+                    near[i + r, t] = idx[t]
+                    near_score[i + r, t] = math.sqrt(a[idx[t]])
+                continue
+            if rows == 2:
+                _finish(i + r, root, adj, undef, a)
             _select_row(a, lower, R, key, idx)
             for t in range(R):
                 near[i + r, t] = idx[t]
