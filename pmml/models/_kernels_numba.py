@@ -874,11 +874,133 @@ def _pair_sums(flat, off, i, Y, w, unit, mode, acc0, acc1):
         f += 4
 
 
+def _square_sums(weighted: bool):
+    """An intrinsic ``(out, flat, off, i0, Y, w)``: out[r, j] = ((0 + t_0) + t_1) + ... for the
+    _LANES rows r (row i0 + r) and references j < m - m % _LANES, t_f = (x - Y[f, j])^2 (times
+    w[f] when weighted), x = flat[off[f] + i0 + r]: ``_row_distances``'s operations in its
+    order. A row's sums over _LANES references stay in a vector register over every field,
+    each reference vector loaded once for the _LANES rows (out and Y C-ordered)."""
+
+    @intrinsic
+    def sums(typingctx, out, flat, off, i0, Y, w):
+        if out.layout != "C" or Y.layout != "C":
+            return None                      # (element (a, b) at a * width + b only)
+        sig = types.void(out, flat, off, i0, Y, w)
+
+        def codegen(context, builder, signature, args):
+            out_v, flat_v, off_v, i0_v, y_v, w_v = args
+            out_arr = context.make_array(signature.args[0])(context, builder, out_v)
+            flat_data = context.make_array(signature.args[1])(context, builder, flat_v).data
+            off_arr = context.make_array(signature.args[2])(context, builder, off_v)
+            y_arr = context.make_array(signature.args[4])(context, builder, y_v)
+            w_data = context.make_array(signature.args[5])(context, builder, w_v).data
+            zero = ir.Constant(_I64, 0)
+            one = ir.Constant(_I64, 1)
+            lanes = ir.Constant(_I64, _LANES)
+            n_fields = builder.extract_value(off_arr.shape, 0)
+            m = builder.extract_value(y_arr.shape, 1)
+            out_width = builder.extract_value(out_arr.shape, 1)
+            vzero = ir.Constant(_VEC, [0.0] * _LANES)
+            has_fields = builder.icmp_signed(">", n_fields, zero)
+            with cgutils.for_range(builder, builder.sdiv(m, lanes)) as jloop:
+                jb = builder.mul(jloop.index, lanes)
+                entry = builder.block
+                loop = builder.append_basic_block("fields")
+                done = builder.append_basic_block("fields_done")
+                builder.cbranch(has_fields, loop, done)
+                builder.position_at_end(loop)
+                f = builder.phi(_I64)
+                f.add_incoming(zero, entry)
+                accs = []
+                for _ in range(_LANES):
+                    acc = builder.phi(_VEC)
+                    acc.add_incoming(vzero, entry)
+                    accs.append(acc)
+                y_ptr = builder.gep(y_arr.data, [builder.add(builder.mul(f, m), jb)])
+                y = builder.load(builder.bitcast(y_ptr, _VEC.as_pointer()), align=8)
+                start = builder.add(builder.load(builder.gep(off_arr.data, [f])), i0_v)
+                wf = _splat(builder, builder.load(builder.gep(w_data, [f]))) if weighted \
+                    else None
+                new = []
+                for r in range(_LANES):
+                    x = builder.load(builder.gep(flat_data, [
+                        builder.add(start, ir.Constant(_I64, r))]))
+                    d = builder.fsub(_splat(builder, x), y)
+                    t = builder.fmul(d, d)
+                    if weighted:
+                        t = builder.fmul(t, wf)
+                    new.append(builder.fadd(accs[r], t))
+                f_next = builder.add(f, one)
+                tail = builder.block
+                f.add_incoming(f_next, tail)
+                for r in range(_LANES):
+                    accs[r].add_incoming(new[r], tail)
+                builder.cbranch(builder.icmp_signed("<", f_next, n_fields), loop, done)
+                builder.position_at_end(done)
+                final = []
+                for r in range(_LANES):
+                    v = builder.phi(_VEC)
+                    v.add_incoming(vzero, entry)
+                    v.add_incoming(new[r], tail)
+                    final.append(v)
+                for r, v in enumerate(final):
+                    dst = builder.gep(out_arr.data, [builder.add(
+                        builder.mul(out_width, ir.Constant(_I64, r)), jb)])
+                    builder.store(v, builder.bitcast(dst, _VEC.as_pointer()), align=8)
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    return sums
+
+
+_square_sums_unit = _square_sums(False)
+_square_sums_weighted = _square_sums(True)
+
+
+@njit(cache=True, error_model="numpy")
+def _block_square_sums(flat, off, i0, Y, w, unit, out):
+    """out[r, j] = the sum over fields f, in order, of (x - Y[f, j])^2 (times w[f] unless unit)
+    for the _LANES rows i0 + r and every reference j: ``_row_distances``'s sums (mode 1)
+    before ``_finish``. out: (_LANES, m)."""
+    if unit:
+        _square_sums_unit(out, flat, off, i0, Y, w)
+    else:
+        _square_sums_weighted(out, flat, off, i0, Y, w)
+    m = Y.shape[1]
+    for j in range(m - m % _LANES, m):      # the references after the last full vector
+        for r in range(_LANES):
+            a = 0.0
+            for f in range(off.shape[0]):
+                d = flat[off[f] + i0 + r] - Y[f, j]
+                a += d * d if unit else d * d * w[f]
+            out[r, j] = a
+
+
+@njit(cache=True, error_model="numpy")
+def _keep_nearest(a, i, finished, root, lower, adj, undef, key, idx, near, near_score):
+    """Row i's R nearest of its distances a (``_finish``ed already unless not finished) into
+    near[i] and near_score[i]."""
+    R = near.shape[1]
+    if not finished and root and lower and adj[i] == 1.0 and not undef[i]:
+        _select_roots(a, R, key, idx)        # (roots only where they can matter)
+        for t in range(R):
+            near[i, t] = idx[t]
+            near_score[i, t] = math.sqrt(a[idx[t]])
+        return
+    if not finished:
+        _finish(i, root, adj, undef, a)
+    _select_row(a, lower, R, key, idx)
+    for t in range(R):
+        near[i, t] = idx[t]
+        near_score[i, t] = a[idx[t]]
+
+
 @njit(cache=True, error_model="numpy")
 def _nearest_range(flat, off, lo, hi, P, has_missing, Y, w, mode, root, adj, undef, lower,
                    near, near_score):
-    """Rows lo..hi-1: distances to every reference, then the R nearest (two rows at a time
-    when no value is missing)."""
+    """Rows lo..hi-1: distances to every reference, then the R nearest (when no value is
+    missing: sums of squares eight rows at a time, ``_block_square_sums``, else two)."""
     R = near.shape[1]
     m = Y.shape[1]
     acc = np.empty(m)
@@ -890,29 +1012,26 @@ def _nearest_range(flat, off, lo, hi, P, has_missing, Y, w, mode, root, adj, und
         if w[f] != 1.0:
             unit = False
     pairs = not has_missing and mode != 2 and off.shape[0] > 0
+    blocks = pairs and mode == 1 and m >= _LANES
+    sums = np.empty((_LANES if blocks else 0, m))
     i = lo
     while i < hi:
-        if pairs and i + 1 < hi:
+        if blocks and i + _LANES <= hi:
+            _block_square_sums(flat, off, i, Y, w, unit, sums)
+            for r in range(_LANES):
+                _keep_nearest(sums[r], i + r, False, root, lower, adj, undef, key, idx, near,
+                              near_score)
+            i += _LANES
+        elif pairs and i + 1 < hi:
             _pair_sums(flat, off, i, Y, w, unit, mode, acc, acc1)
-            rows = 2
+            _keep_nearest(acc, i, False, root, lower, adj, undef, key, idx, near, near_score)
+            _keep_nearest(acc1, i + 1, False, root, lower, adj, undef, key, idx, near,
+                          near_score)
+            i += 2
         else:
             _row_distances(flat, off, P, has_missing, i, Y, w, mode, root, adj, undef, acc)
-            rows = 1
-        for r in range(rows):
-            a = acc if r == 0 else acc1
-            if rows == 2 and root and lower and adj[i + r] == 1.0 and not undef[i + r]:
-                _select_roots(a, R, key, idx)    # (roots only where they can matter)
-                for t in range(R):
-                    near[i + r, t] = idx[t]
-                    near_score[i + r, t] = math.sqrt(a[idx[t]])
-                continue
-            if rows == 2:
-                _finish(i + r, root, adj, undef, a)
-            _select_row(a, lower, R, key, idx)
-            for t in range(R):
-                near[i + r, t] = idx[t]
-                near_score[i + r, t] = a[idx[t]]
-        i += rows
+            _keep_nearest(acc, i, True, root, lower, adj, undef, key, idx, near, near_score)
+            i += 1
 
 
 @njit(cache=True, error_model="numpy")
