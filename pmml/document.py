@@ -157,7 +157,9 @@ class PMMLModel(Model):
             outs, _ = self.model.output.compute(result, scope)
             cols.update(outs)
         failed = scope.failed_mask() if root.errors else None
-        return ScoredBatch({k: _user_array(c, failed) for k, c in cols.items()}, dict(root.errors))
+        handed: list[np.ndarray] = []
+        return ScoredBatch({k: _user_array(c, failed, handed) for k, c in cols.items()},
+                           dict(root.errors))
 
     def record_plan(self):
         from .record import compile_record_plan
@@ -293,15 +295,17 @@ def _classifier(info: FieldInfo, raw: np.ndarray):
 _INT64_END = 2.0 ** 63      # the integers a user gets as int64 lie strictly within +-this
 
 
-def _user_array(col: Col, failed: np.ndarray | None) -> np.ndarray:
+def _user_array(col: Col, failed: np.ndarray | None, handed: list[np.ndarray]) -> np.ndarray:
     """A Col as the array a user gets: float64 with NaN, or object with None (integers as
-    int64 when every row has one). Always a new array: ``predict`` hands it out as it is."""
+    int64 when every row has one). Always an array of the user's own: ``predict`` hands it
+    out as it is. handed: the arrays handed out so far in this call without a copy."""
     missing = col.missing if failed is None else (col.missing | failed)
     dt = col.data_type
     vals = col.values
     if dt in ("double", "float") and vals.dtype == float:
         # (a copy when nothing is missing: what np.where gives, in one pass)
-        return np.where(missing, np.nan, vals) if missing.any() else vals.copy()
+        return np.where(missing, np.nan, vals) if missing.any() else \
+            _own_array(col, handed)
     if dt == "integer" and vals.dtype == float:
         if len(vals) and not missing.any() and -_INT64_END < vals.min() and \
                 vals.max() < _INT64_END:      # (NaN fails both tests: min and max keep it)
@@ -319,10 +323,22 @@ def _user_array(col: Col, failed: np.ndarray | None) -> np.ndarray:
         return out
     if vals.dtype == float:
         return np.where(missing, np.nan, vals)
+    if vals.dtype == object and not missing.any():
+        return _own_array(col, handed)
     out = vals.copy() if vals.dtype == object else vals.astype(object)
     if missing.any():
         out[missing] = None
     return out
+
+
+def _own_array(col: Col, handed: list[np.ndarray]) -> np.ndarray:
+    """col's values as they are when they are the call's own (``Col.own``) and no array
+    handed out already shares their memory (two outputs of one value), else a copy."""
+    vals = col.values
+    if col.own and not any(np.may_share_memory(vals, h) for h in handed):
+        handed.append(vals)
+        return vals
+    return vals.copy()
 
 
 def load_pmml(source: Any, strict: bool = False, timeout: float | None = None) -> PMMLModel:

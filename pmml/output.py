@@ -186,7 +186,8 @@ def _feature(s: OutputFieldSpec, result, scope: Scope, model) -> Col:
             arr = aff(s.value, s.rank)
         else:
             arr = aff
-        return Col(arr, np.isnan(arr), "double", "continuous")
+        return Col(arr, np.isnan(arr), "double", "continuous",
+                   own=bool(result.extra.get("affinity_own")))
     if f == "residual":
         return _residual(result, scope, model)
     if f in ("standardError", "standardDeviation", "warning", "reasonCode", "ruleValue",

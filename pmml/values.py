@@ -53,6 +53,9 @@ class Col:
     #: (null where missing), when ``values`` are exactly those strings: ``codes`` then looks
     #: them up without converting them again
     text: Any = None
+    #: values is this scoring call's own array, which nothing else holds or changes later: an
+    #: output may hand it to the user without a copy (``document._user_array``)
+    own: bool = False
 
     def __len__(self) -> int:
         return len(self.values)

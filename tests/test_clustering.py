@@ -281,3 +281,33 @@ def test_distances_match_reference_engine(measure, kind, fields):
         np.testing.assert_allclose(out[c].to_numpy(float), ref[c].to_numpy(float), rtol=1e-12)
     assert (out["cluster"].astype(str) == ref["cluster"].astype(str)).all()
     assert (out["second"].astype(str) == ref["second"].astype(str)).all()
+
+
+@pytest.mark.parametrize("missing", [False, True])
+def test_output_columns_share_nothing(missing):
+    """Affinities are handed out as rows of the call's own distances: each output column is
+    still the frame's own, also when two outputs ask for the same cluster's affinity."""
+    import pandas as pd
+    outputs = OUTPUTS.replace("</Output>", '<OutputField name="toA2" feature="affinity" '
+                              'value="A"/><OutputField name="id2" feature="entityId"/>'
+                              '</Output>')
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"x": rng.normal(size=50) * 3, "y": rng.normal(size=50) * 3})
+    if missing:
+        frame.loc[[3, 7], ["x", "y"]] = np.nan
+    model = portmodel.load(doc("<squaredEuclidean/>").replace(OUTPUTS, outputs))
+    got = model.predict(frame)
+    want = model.predict(frame)
+    xy = frame.to_numpy()
+    to_a = xy[:, 0] ** 2 + xy[:, 1] ** 2          # the squared distance to A (0, 0)
+    np.testing.assert_array_equal(got["toA"].to_numpy(), to_a)
+    np.testing.assert_array_equal(got["toA2"].to_numpy(), to_a)
+    for name in got.columns:
+        arr = got[name].to_numpy()
+        for other in got.columns:
+            if other != name:
+                assert not np.shares_memory(arr, got[other].to_numpy()), (name, other)
+    for name in got.columns:                # writing one column changes no other
+        one = model.predict(frame)
+        one.loc[0, name] = "w" if one[name].dtype == object else -1.0
+        pd.testing.assert_frame_equal(one.drop(columns=name), want.drop(columns=name))

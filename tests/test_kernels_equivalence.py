@@ -502,7 +502,7 @@ def compare_cols(rng: np.random.Generator, n: int, f: int, missing: float) -> li
 
 
 @pytest.mark.parametrize("measure", ["euclidean", "squaredEuclidean", "cityBlock", "chebychev"])
-@pytest.mark.parametrize("m", [1, 8, 45])
+@pytest.mark.parametrize("m", [1, 8, 13, 45])
 @pytest.mark.parametrize("missing,weighted,adjust", [(0.0, False, False), (0.1, True, False),
                                                      (0.1, False, True), (0.0, True, True)])
 def test_distance_kernels_match_numpy(monkeypatch, measure, m, missing, weighted, adjust):
@@ -621,6 +621,10 @@ def test_best_reference_matches_argmin(lower):
     best, finite = np.empty(700, np.int64), np.empty(700, bool)
     K.best_reference(s, lower, best, finite)
     b, fin = clustering.best_references(s, lower)
+    np.testing.assert_array_equal(best, b)
+    np.testing.assert_array_equal(finite, fin)
+    best[:], finite[:] = -1, False            # the same from the references-major copy
+    K.best_reference_columns(np.ascontiguousarray(s.T), lower, best, finite)
     np.testing.assert_array_equal(best, b)
     np.testing.assert_array_equal(finite, fin)
 
@@ -947,6 +951,8 @@ TWIN_CHECKS = {
     "bayes.gauss_exponents": _call(test_gauss_exponents_match_numpy, (1, -745.0), (333, -1.0)),
     "bayes.add_terms": _call(test_add_terms_match_numpy, ()),
     "clustering.best_reference": _call(test_best_reference_matches_argmin, (True,), (False,)),
+    "clustering.best_reference_columns": _call(test_best_reference_matches_argmin, (True,),
+                                               (False,)),
     "knn.select_nearest": _call(test_select_nearest_is_a_stable_partial_argsort,
                                 (True, 6, 6), (False, 40, 3)),
     "svm.sq_euclidean": _call(test_squared_distances_equal_scipy_bit_for_bit, ()),

@@ -568,11 +568,136 @@ def _block_finish(acc, lo, hi, root, adj, undef):
                 a[b] = a[b] * adj[i]
 
 
+def _reference_square_sums(size: int, weighted: bool):
+    """An intrinsic ``(acc, flat, off, i0, b, Y, w, j0)``: acc[j0 + t, b:b + _LANES] = ((0 +
+    t_0) + t_1) + ... for the ``size`` references j0 + t and the _LANES rows i0.., t_f =
+    (x - Y[f, j0 + t])^2 (times w[f] when weighted), x = flat[off[f] + i0 + lane]:
+    ``_block_squares``'s operations in its order. The references' sums stay in vector
+    registers over every field, each field's rows loaded once for them (acc, Y C-ordered)."""
+
+    @intrinsic
+    def sums(typingctx, acc, flat, off, i0, b, Y, w, j0):
+        if acc.layout != "C" or Y.layout != "C":
+            return None                      # (element (a, c) at a * width + c only)
+        sig = types.void(acc, flat, off, i0, b, Y, w, j0)
+
+        def codegen(context, builder, signature, args):
+            acc_v, flat_v, off_v, i0_v, b_v, y_v, w_v, j0_v = args
+            acc_arr = context.make_array(signature.args[0])(context, builder, acc_v)
+            flat_data = context.make_array(signature.args[1])(context, builder, flat_v).data
+            off_arr = context.make_array(signature.args[2])(context, builder, off_v)
+            y_arr = context.make_array(signature.args[5])(context, builder, y_v)
+            w_data = context.make_array(signature.args[6])(context, builder, w_v).data
+            zero = ir.Constant(_I64, 0)
+            one = ir.Constant(_I64, 1)
+            n_fields = builder.extract_value(off_arr.shape, 0)
+            m = builder.extract_value(y_arr.shape, 1)
+            width = builder.extract_value(acc_arr.shape, 1)
+            vzero = ir.Constant(_VEC, [0.0] * _LANES)
+            entry = builder.block
+            loop = builder.append_basic_block("fields")
+            done = builder.append_basic_block("fields_done")
+            builder.cbranch(builder.icmp_signed(">", n_fields, zero), loop, done)
+            builder.position_at_end(loop)
+            f = builder.phi(_I64)
+            f.add_incoming(zero, entry)
+            accs = []
+            for _ in range(size):
+                a = builder.phi(_VEC)
+                a.add_incoming(vzero, entry)
+                accs.append(a)
+            start = builder.add(builder.load(builder.gep(off_arr.data, [f])), i0_v)
+            x = builder.load(builder.bitcast(builder.gep(flat_data, [start]),
+                                             _VEC.as_pointer()), align=8)
+            row = builder.add(builder.mul(f, m), j0_v)
+            wf = _splat(builder, builder.load(builder.gep(w_data, [f]))) if weighted \
+                else None
+            new = []
+            for t in range(size):
+                y = builder.load(builder.gep(y_arr.data, [builder.add(row, ir.Constant(_I64, t))]))
+                d = builder.fsub(x, _splat(builder, y))
+                sq = builder.fmul(d, d)
+                if weighted:
+                    sq = builder.fmul(sq, wf)
+                new.append(builder.fadd(accs[t], sq))
+            f_next = builder.add(f, one)
+            tail = builder.block
+            f.add_incoming(f_next, tail)
+            for t in range(size):
+                accs[t].add_incoming(new[t], tail)
+            builder.cbranch(builder.icmp_signed("<", f_next, n_fields), loop, done)
+            builder.position_at_end(done)
+            final = []
+            for t in range(size):
+                v = builder.phi(_VEC)
+                v.add_incoming(vzero, entry)
+                v.add_incoming(new[t], tail)
+                final.append(v)
+            for t, v in enumerate(final):
+                dst = builder.gep(acc_arr.data, [builder.add(builder.mul(
+                    builder.add(j0_v, ir.Constant(_I64, t)), width), b_v)])
+                builder.store(v, builder.bitcast(dst, _VEC.as_pointer()), align=8)
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    return sums
+
+
+_ref_sums_8 = _reference_square_sums(8, False)
+_ref_sums_4 = _reference_square_sums(4, False)
+_ref_sums_1 = _reference_square_sums(1, False)
+_ref_sums_8w = _reference_square_sums(8, True)
+_ref_sums_4w = _reference_square_sums(4, True)
+_ref_sums_1w = _reference_square_sums(1, True)
+
+
+@njit(cache=True, error_model="numpy")
+def _vector_squares(flat, off, lo, B, Y, w, unit, acc):
+    """acc[j, b] = the sum over fields f, in order, of (x - Y[f, j])^2 (times w[f] unless
+    unit), x = row lo + b, for the rows b < B - B % _LANES: references in groups of 8, 4 and 1
+    (``_reference_square_sums``). Returns where the rows it did not do start."""
+    m = Y.shape[1]
+    end = B - B % _LANES
+    for b in range(0, end, _LANES):
+        j = 0
+        while j < m:
+            left = m - j
+            if left >= 8:
+                if unit:
+                    _ref_sums_8(acc, flat, off, lo + b, b, Y, w, j)
+                else:
+                    _ref_sums_8w(acc, flat, off, lo + b, b, Y, w, j)
+                j += 8
+            elif left >= 4:
+                if unit:
+                    _ref_sums_4(acc, flat, off, lo + b, b, Y, w, j)
+                else:
+                    _ref_sums_4w(acc, flat, off, lo + b, b, Y, w, j)
+                j += 4
+            else:
+                if unit:
+                    _ref_sums_1(acc, flat, off, lo + b, b, Y, w, j)
+                else:
+                    _ref_sums_1w(acc, flat, off, lo + b, b, Y, w, j)
+                j += 1
+    return end
+
+
 @njit(cache=True, error_model="numpy")
 def _block_squares(flat, off, P, has_missing, lo, hi, Y, w, root, adj, undef, acc):
-    """Mode 1: sums of w (x - y)^2."""
+    """Mode 1: sums of w (x - y)^2 (with nothing missing, vectors of rows from
+    ``_vector_squares``: w of 1.0 not multiplied, which changes nothing)."""
     B = hi - lo
-    _block_start(acc, B)
+    first = 0
+    if not has_missing and off.shape[0] > 0:
+        unit = True
+        for f in range(w.shape[0]):
+            unit &= w[f] == 1.0
+        first = _vector_squares(flat, off, lo, B, Y, w, unit, acc)
+    for j in range(acc.shape[0]):
+        for b in range(first, B):
+            acc[j, b] = 0.0
     for f in range(off.shape[0]):
         x = flat[off[f] + lo:off[f] + hi]
         wf = w[f]
@@ -585,7 +710,7 @@ def _block_squares(flat, off, P, has_missing, lo, hi, Y, w, root, adj, undef, ac
                     d = x[b] - y
                     a[b] += d * d * wf if p[b] else 0.0   # + 0.0 changes nothing
             else:
-                for b in range(B):
+                for b in range(first, B):
                     d = x[b] - y
                     a[b] += d * d * wf
     _block_finish(acc, lo, hi, root, adj, undef)
@@ -1073,6 +1198,41 @@ def best_reference(scores, lower, best, finite):
         best[i] = b
         v = scores[i, b]
         finite[i] = v == v and abs(v) != np.inf
+
+
+@njit(cache=True, error_model="numpy")
+def best_reference_columns(by_ref, lower, best, finite):
+    """``best_reference`` of the scores by_ref.T (references x rows, as the distance kernels
+    of few references write them): for a chunk of rows at a time (its best so far stays in
+    cache), the references in the outer loop and no branch in the inner one, so the rows fill
+    the vector lanes."""
+    m, n = by_ref.shape
+    sign = 1.0 if lower else -1.0
+    bk = np.empty(_BEST_CHUNK)
+    bj = np.empty(_BEST_CHUNK, np.int64)
+    for lo in range(0, n, _BEST_CHUNK):
+        c = min(_BEST_CHUNK, n - lo)
+        first = by_ref[0, lo:lo + c]
+        for i in range(c):
+            v = first[i]
+            bk[i] = v * sign if v == v else np.inf
+            bj[i] = 0
+        for j in range(1, m):
+            s = by_ref[j, lo:lo + c]
+            for i in range(c):
+                v = s[i]
+                k = v * sign if v == v else np.inf
+                better = k < bk[i]
+                bk[i] = k if better else bk[i]
+                bj[i] = j if better else bj[i]
+        for i in range(c):
+            b = bj[i]
+            best[lo + i] = b
+            v = by_ref[b, lo + i]
+            finite[lo + i] = v == v and abs(v) != np.inf
+
+
+_BEST_CHUNK = 512
 
 
 _SQ_ROWS = 4      # rows sharing each load of a support vector coordinate

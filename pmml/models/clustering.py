@@ -51,7 +51,10 @@ def affinity_result(n: int, scores: np.ndarray, undefined: np.ndarray, ids: np.n
         kern = kernels()
         if kern is not None:
             best, finite = np.empty(n, np.int64), np.empty(n, bool)
-            kern.best_reference(scores, is_distance, best, finite)
+            if scores.T.flags.c_contiguous:        # (the few-references distance kernels')
+                kern.best_reference_columns(scores.T, is_distance, best, finite)
+            else:
+                kern.best_reference(scores, is_distance, best, finite)
         else:
             best, finite = best_references(scores, is_distance)
         undefined = undefined | ~finite
@@ -106,6 +109,9 @@ def affinity_result(n: int, scores: np.ndarray, undefined: np.ndarray, ids: np.n
         "entityId": win,
         "entityRanks": lambda rank: ranked_ids(order(), ids, undefined, rank),
         "affinity": affinity,
+        # affinity's arrays: rows of this call's scores or new arrays, changed by nothing
+        # once given (two outputs of one reference get a copy: document._user_array)
+        "affinity_own": True,
     }
     if names is not None:
         extra["displayValue"] = lambda: pick(names)   # (only predictedDisplayValue asks)
@@ -124,9 +130,9 @@ def affinity_result(n: int, scores: np.ndarray, undefined: np.ndarray, ids: np.n
         else:
             vals = np.full(n, np.nan)
         any_undefined = bool(undefined.any())   # the closures above see the final mask
-        col = Col(vals, undefined.copy(), value_type, "categorical")
+        col = Col(vals, undefined.copy(), value_type, "categorical", own=True)
     else:
-        col = Col(win.copy(), undefined.copy(), "string", "categorical")
+        col = Col(win.copy(), undefined.copy(), "string", "categorical", own=True)
     return Result(n, function, col, [str(v) for v in ids], None, extra)
 
 
