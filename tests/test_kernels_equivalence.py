@@ -527,6 +527,45 @@ def test_distance_kernels_match_numpy(monkeypatch, measure, m, missing, weighted
     np.testing.assert_array_equal(got_undef, undef)
 
 
+def test_has_nan_finds_a_nan_anywhere():
+    from numba import njit
+    has_nan = njit(lambda flat, start, count: K._has_nan(flat, start, count))
+    x = np.array([1.0, -np.inf, np.inf, 0.0, -0.0, 5e-324] * 8)
+    for start in (0, 3):
+        for count in range(0, 21):
+            assert not has_nan(x, start, count)
+            for at in range(count):
+                y = x.copy()
+                y[start + at] = np.nan
+                assert has_nan(y, start, count)
+                assert not has_nan(y, start + at + 1, count)
+
+
+@pytest.mark.parametrize("measure", ["euclidean", "squaredEuclidean", "cityBlock", "chebychev"])
+@pytest.mark.parametrize("m", [1, 8, 13])
+@pytest.mark.parametrize("missing,weighted", [(0.0, False), (0.002, True), (0.002, False)])
+def test_raw_distances_match_the_masked_columns(monkeypatch, measure, m, missing, weighted):
+    """The user's own columns with NaN for missing, each block of rows looked over for a
+    NaN by the kernel: the distances and undefined rows of the columns with their masks
+    (numpy twin), blocks with and without a missing value side by side."""
+    rng = np.random.default_rng(m * 7 + int(missing * 1000) + weighted)
+    n, f = 2 * K._BLOCK * 3 + 37, 6
+    cols = compare_cols(rng, n, f, missing)
+    refs = [rng.normal(size=m) for _ in range(f)]
+    fields = [comparison.FieldComparison(f"x{i}", portmodel.pmml.dictionary.FieldInfo(
+        f"x{i}", "double", "continuous"), float(rng.uniform(0.2, 3)) if weighted else 1.0)
+        for i in range(f)]
+    meas = comparison.Measure("distance", measure)
+    got, got_undef = comparison.raw_distances(meas, fields, [c.values for c in cols], refs)
+    monkeypatch.setenv("PORTMODEL_NO_NUMBA", "1")
+    assert comparison.raw_distances(meas, fields, [c.values for c in cols], refs) is None
+    expected, undef = comparison.distances(meas, fields, cols, refs)
+    assert_bits(got, expected)
+    np.testing.assert_array_equal(got_undef, undef)
+    if missing:
+        assert undef[2] and 0 < undef.sum() < n
+
+
 @pytest.mark.parametrize("measure", ["euclidean", "squaredEuclidean", "cityBlock", "chebychev"])
 @pytest.mark.parametrize("f,weighted", [(3, False), (4, True), (5, False), (9, True)])
 @pytest.mark.parametrize("missing", [0.0, 0.05])
@@ -959,6 +998,9 @@ TWIN_CHECKS = {
     "svm.sq_euclidean_row": _call(test_squared_distances_equal_scipy_bit_for_bit, ()),
     "svm.rbf_exponents": _rbf_check,
     "svm.rbf_sums": _rbf_check,
+    "comparison.distance_columns_raw": _with_env(
+        test_raw_distances_match_the_masked_columns, ("euclidean", 8, 0.002, True),
+        ("cityBlock", 13, 0.0, False)),
     "comparison.nearest_distances": _call(test_fused_nearest_distances_match_matrix_and_sort,
                                           ("euclidean", 3, False, 0.0),
                                           ("cityBlock", 4, True, 0.05)),

@@ -806,6 +806,78 @@ def distance_columns_maximum(flat, off, n, P, has_missing, Y, w, root, adj, unde
 DISTANCE_COLUMNS = (distance_columns_absolute, distance_columns_squares, distance_columns_maximum)
 
 
+@intrinsic
+def _has_nan(typingctx, flat, start, count):
+    """Whether flat[start:start + count] holds a NaN: vectors of _LANES values compared with
+    themselves, the results or-ed together (a branch-free scan), then the rest one by one."""
+    sig = types.boolean(flat, start, count)
+
+    def codegen(context, builder, signature, args):
+        flat_v, start_v, count_v = args
+        data = context.make_array(signature.args[0])(context, builder, flat_v).data
+        lanes = ir.Constant(_I64, _LANES)
+        mask_t = ir.VectorType(ir.IntType(1), _LANES)
+        found = cgutils.alloca_once_value(builder, ir.Constant(mask_t, [0] * _LANES))
+        with cgutils.for_range(builder, builder.sdiv(count_v, lanes)) as loop:
+            at = builder.add(start_v, builder.mul(loop.index, lanes))
+            v = builder.load(builder.bitcast(builder.gep(data, [at]), _VEC.as_pointer()),
+                             align=8)
+            builder.store(builder.or_(builder.load(found), builder.fcmp_unordered("uno", v, v)),
+                          found)
+        bits = builder.bitcast(builder.load(found), ir.IntType(_LANES))
+        any_found = cgutils.alloca_once_value(
+            builder, builder.icmp_unsigned("!=", bits, ir.Constant(ir.IntType(_LANES), 0)))
+        done = builder.mul(builder.sdiv(count_v, lanes), lanes)
+        with cgutils.for_range(builder, builder.sub(count_v, done)) as loop:
+            x = builder.load(builder.gep(data, [builder.add(builder.add(start_v, done),
+                                                            loop.index)]))
+            builder.store(builder.or_(builder.load(any_found), builder.fcmp_unordered("uno", x, x)),
+                          any_found)
+        return builder.load(any_found)
+
+    return sig, codegen
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def distance_columns_raw(mode, flat, off, n, P, Y, w, root, adj, undef, out):
+    """``DISTANCE_COLUMNS[mode]`` for the user's own double columns, where NaN is missing:
+    each block of rows looks for a NaN first; a block without one goes the way nothing is
+    missing (adj 1.0, as f / f is), a block with one marks its present values in P (fields
+    x n, written only there) and its rows' adjustment f / present fields (undefined with
+    none), as ``comparison.kernel_plan`` does from the columns' masks. adj, undef: written
+    for every row."""
+    F = off.shape[0]
+    nblocks = (n + _BLOCK - 1) // _BLOCK
+    for blk in prange(nblocks):
+        lo = blk * _BLOCK
+        hi = min(n, lo + _BLOCK)
+        nan = False
+        for f in range(F):
+            nan |= _has_nan(flat, off[f] + lo, hi - lo)
+        if nan:
+            for b in range(hi - lo):
+                cnt = 0
+                for f in range(F):
+                    v = flat[off[f] + lo + b]
+                    present = v == v
+                    P[f, lo + b] = present
+                    cnt += present
+                undef[lo + b] = cnt <= 0
+                adj[lo + b] = float(F) / float(cnt) if cnt > 0 else np.nan
+        else:
+            for b in range(lo, hi):
+                adj[b] = 1.0
+                undef[b] = False
+        acc = np.empty((Y.shape[1], _BLOCK))
+        if mode == 0:
+            _block_absolute(flat, off, P, nan, lo, hi, Y, w, root, adj, undef, acc)
+        elif mode == 1:
+            _block_squares(flat, off, P, nan, lo, hi, Y, w, root, adj, undef, acc)
+        else:
+            _block_maximum(flat, off, P, nan, lo, hi, Y, w, root, adj, undef, acc)
+        _store(acc, out, lo, hi)
+
+
 @njit(cache=True, error_model="numpy")
 def distance_rows(flat, off, n, P, has_missing, Y, w, mode, root, adj, undef, out):
     """out[i, j] = distance of row i to reference j (row-major: many references)."""

@@ -20,9 +20,10 @@ from ..values import Col, is_numeric_type
 from .base import CompiledModel, Result, register
 from .compute_backend import kernels
 from ..predicates import parse_array
+from .row_blocks import user_float_columns
 from .comparison import (FieldComparison, Measure, binary_reference, distances, id_text,
                          parse_field_comparison, parse_measure, ranked_ids, reference_column,
-                         similarities)
+                         raw_distances, similarities)
 
 
 def ranked_values(order: np.ndarray, values: np.ndarray, rank: int) -> np.ndarray:
@@ -216,14 +217,29 @@ class ClusteringModel(CompiledModel):
             return self.target.data_type
         return "string"
 
+    def _raw_distances(self, scope: Scope) -> tuple[np.ndarray, np.ndarray] | None:
+        """The distances from the user's own double columns read in place (NaN: missing),
+        when every field is one and the measure has no missing-value weights
+        (``comparison.raw_distances``), else None."""
+        if not self.measure.is_distance or self.missing_weights is not None:
+            return None
+        got = user_float_columns([fc.name for fc in self.fields], scope)
+        if got is None or any(kind != "double" for kind in got[1]):
+            return None
+        return raw_distances(self.measure, self.fields, got[0], self.refs)
+
     def record_scorer(self, need):
         """The one-record scorer of pmml/record.py (built in pmml/record_cluster.py)."""
         from ..record_cluster import cluster_scorer
         return cluster_scorer(self, need)
 
     def score(self, scope: Scope) -> Result:
-        cols = [scope.get(fc.name) for fc in self.fields]
         n = scope.n
+        got = self._raw_distances(scope)
+        if got is not None:
+            return affinity_result(n, *got, self.ids, self.names, self.measure.lower_is_better,
+                                   self.function, self.target_type)
+        cols = [scope.get(fc.name) for fc in self.fields]
         if self.measure.is_distance:
             scores, undefined = distances(self.measure, self.fields, cols, self.refs,
                                           self.missing_weights)

@@ -339,6 +339,31 @@ def kernel_plan(measure: Measure, fields: list[FieldComparison], cols: list[Col]
     return kern, flat, off, n, P, has_missing, Y, w, mode[0], mode[1], adj, undef
 
 
+def raw_distances(measure: Measure, fields: list[FieldComparison], raw: list[np.ndarray],
+                  refs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+    """``distances`` (no missing-value weights) of the user's own double columns, where NaN
+    is missing (``row_blocks.user_float_columns``): the few-references kernel that finds the
+    missing values block by block (``distance_columns_raw``), with no mask built per column.
+    None where that kernel does not apply."""
+    mode = _KERNEL_MODES.get(measure.name)
+    kern = kernels()
+    if kern is None or mode is None or not fields or not refs or \
+            not 0 < len(refs[0]) <= kern.FEW_REFERENCES:
+        return None
+    if any(fc.compare != "absDiff" or not fc.numeric for fc in fields) or \
+            any(r.dtype != np.float64 for r in refs):
+        return None
+    n = len(raw[0])
+    flat, off = column_block(raw)
+    Y = np.ascontiguousarray(np.vstack(refs))
+    w = np.array([fc.weight for fc in fields], float)
+    P = np.empty((len(fields), n), bool)     # (written only in blocks with a missing value)
+    adj, undef = np.empty(n), np.empty(n, bool)
+    out = np.empty((len(refs[0]), n))
+    kern.distance_columns_raw(mode[0], flat, off, n, P, Y, w, mode[1], adj, undef, out)
+    return out.T, undef
+
+
 def _binary(col: Col) -> tuple[np.ndarray, np.ndarray]:
     """A field's values as 0/1 and the mask of rows whose value is not binary."""
     if col.values.dtype != object:

@@ -145,6 +145,8 @@ register("bayes.gauss_exponents", "_kernels_numba:gauss_exponents",
 register("bayes.add_terms", "_kernels_numba:add_terms", "naive_bayes:_add_terms")
 register("clustering.best_reference", "_kernels_numba:best_reference",
          "clustering:best_references")
+register("comparison.distance_columns_raw", "_kernels_numba:distance_columns_raw",
+         "comparison:distances")
 register("clustering.best_reference_columns", "_kernels_numba:best_reference_columns",
          "clustering:best_references")
 register("knn.select_nearest", "_kernels_numba:select_nearest", "nearest_neighbor:nearest")
