@@ -937,27 +937,60 @@ def _select_row(s, lower, R, key, idx):
     return cnt
 
 
+@intrinsic
+def _next_within(typingctx, s, j, bound):
+    """The first j' = j + k * _LANES (k >= 0) whose _LANES values s[j':j' + _LANES] hold one
+    <= bound (NaN never is), or the first j' with fewer than _LANES values left: a vector scan
+    past the values that cannot count."""
+    if s.layout != "C":
+        return None                          # (the values side by side only)
+    sig = types.int64(s, j, bound)
+
+    def codegen(context, builder, signature, args):
+        s_v, j_v, bound_v = args
+        arr = context.make_array(signature.args[0])(context, builder, s_v)
+        m = builder.extract_value(arr.shape, 0)
+        lanes = ir.Constant(_I64, _LANES)
+        limit = _splat(builder, bound_v)
+        entry = builder.block
+        head = builder.append_basic_block("scan")
+        body = builder.append_basic_block("scan_vector")
+        out = builder.append_basic_block("scan_done")
+        builder.branch(head)
+        builder.position_at_end(head)
+        at = builder.phi(_I64)
+        at.add_incoming(j_v, entry)
+        builder.cbranch(builder.icmp_signed("<=", builder.add(at, lanes), m), body, out)
+        builder.position_at_end(body)
+        v = builder.load(builder.bitcast(builder.gep(arr.data, [at]), _VEC.as_pointer()),
+                         align=8)
+        hits = builder.bitcast(builder.fcmp_ordered("<=", v, limit), ir.IntType(_LANES))
+        at.add_incoming(builder.add(at, lanes), body)
+        builder.cbranch(builder.icmp_unsigned("!=", hits, ir.Constant(ir.IntType(_LANES), 0)),
+                        out, head)
+        builder.position_at_end(out)
+        return at
+
+    return sig, codegen
+
+
 @njit(cache=True, error_model="numpy")
 def _select_roots(s, R, key, idx):
     """``_select_row(sqrt(s), True, R, key, idx)`` for sums of squares s (euclidean distances
     before their root), taking the root only of the sums that can still be among the R
     nearest. Once R are held, a sum v above k * k (k the R-th root) is passed over: its root
     would not beat k, as sqrt(v) < k (rounded, k a double) means v < k^2 exactly, and then
-    v <= the rounded k * k (rounding keeps order). The roots that are taken are those
-    ``_finish`` takes (times an adjustment of 1.0, which changes nothing)."""
+    v <= the rounded k * k (rounding keeps order); whole vectors of such sums are passed
+    over at once (``_next_within``). The roots that are taken are those ``_finish`` takes
+    (times an adjustment of 1.0, which changes nothing). s: C-ordered."""
     cnt = 0
     m = s.shape[0]
     j = 0
     bound = np.inf
     while j < m:
-        if cnt == R and j + _SKIP <= m:
-            hit = False
-            for t in range(_SKIP):
-                hit |= s[j + t] <= bound           # NaN never beats anything
-            if not hit:
-                j += _SKIP
-                continue
-            end = j + _SKIP
+        if cnt == R:
+            j = _next_within(s, j, bound)       # (NaN never beats anything)
+            end = min(m, j + _LANES)
         else:
             end = j + 1
         while j < end:
