@@ -568,6 +568,48 @@ def _block_finish(acc, lo, hi, root, adj, undef):
                 a[b] = a[b] * adj[i]
 
 
+def _field_sums(builder, n_fields, count: int, terms):
+    """Emit a loop over the fields f < n_fields (an i64) that adds terms(f), a list of count
+    vectors, to count sums from 0.0: sum k = ((0 + t_k(0)) + t_k(1)) + ..., in field order;
+    returns the finished sums (zero vectors when there is no field)."""
+    zero = ir.Constant(_I64, 0)
+    vzero = ir.Constant(_VEC, [0.0] * _LANES)
+    entry = builder.block
+    loop = builder.append_basic_block("fields")
+    done = builder.append_basic_block("fields_done")
+    builder.cbranch(builder.icmp_signed(">", n_fields, zero), loop, done)
+    builder.position_at_end(loop)
+    f = builder.phi(_I64)
+    f.add_incoming(zero, entry)
+    sums = []
+    for _ in range(count):
+        acc = builder.phi(_VEC)
+        acc.add_incoming(vzero, entry)
+        sums.append(acc)
+    new = [builder.fadd(acc, t) for acc, t in zip(sums, terms(f))]
+    f_next = builder.add(f, ir.Constant(_I64, 1))
+    tail = builder.block
+    f.add_incoming(f_next, tail)
+    for acc, v in zip(sums, new):
+        acc.add_incoming(v, tail)
+    builder.cbranch(builder.icmp_signed("<", f_next, n_fields), loop, done)
+    builder.position_at_end(done)
+    final = []
+    for v in new:
+        out = builder.phi(_VEC)
+        out.add_incoming(vzero, entry)
+        out.add_incoming(v, tail)
+        final.append(out)
+    return final
+
+
+def _square_term(builder, x, y, wf):
+    """(x - y)^2, times wf unless wf is None: a distance sum's term."""
+    d = builder.fsub(x, y)
+    sq = builder.fmul(d, d)
+    return sq if wf is None else builder.fmul(sq, wf)
+
+
 def _reference_square_sums(size: int, weighted: bool):
     """An intrinsic ``(acc, flat, off, i0, b, Y, w, j0)``: acc[j0 + t, b:b + _LANES] = ((0 +
     t_0) + t_1) + ... for the ``size`` references j0 + t and the _LANES rows i0.., t_f =
@@ -588,51 +630,21 @@ def _reference_square_sums(size: int, weighted: bool):
             off_arr = context.make_array(signature.args[2])(context, builder, off_v)
             y_arr = context.make_array(signature.args[5])(context, builder, y_v)
             w_data = context.make_array(signature.args[6])(context, builder, w_v).data
-            zero = ir.Constant(_I64, 0)
-            one = ir.Constant(_I64, 1)
-            n_fields = builder.extract_value(off_arr.shape, 0)
             m = builder.extract_value(y_arr.shape, 1)
             width = builder.extract_value(acc_arr.shape, 1)
-            vzero = ir.Constant(_VEC, [0.0] * _LANES)
-            entry = builder.block
-            loop = builder.append_basic_block("fields")
-            done = builder.append_basic_block("fields_done")
-            builder.cbranch(builder.icmp_signed(">", n_fields, zero), loop, done)
-            builder.position_at_end(loop)
-            f = builder.phi(_I64)
-            f.add_incoming(zero, entry)
-            accs = []
-            for _ in range(size):
-                a = builder.phi(_VEC)
-                a.add_incoming(vzero, entry)
-                accs.append(a)
-            start = builder.add(builder.load(builder.gep(off_arr.data, [f])), i0_v)
-            x = builder.load(builder.bitcast(builder.gep(flat_data, [start]),
-                                             _VEC.as_pointer()), align=8)
-            row = builder.add(builder.mul(f, m), j0_v)
-            wf = _splat(builder, builder.load(builder.gep(w_data, [f]))) if weighted \
-                else None
-            new = []
-            for t in range(size):
-                y = builder.load(builder.gep(y_arr.data, [builder.add(row, ir.Constant(_I64, t))]))
-                d = builder.fsub(x, _splat(builder, y))
-                sq = builder.fmul(d, d)
-                if weighted:
-                    sq = builder.fmul(sq, wf)
-                new.append(builder.fadd(accs[t], sq))
-            f_next = builder.add(f, one)
-            tail = builder.block
-            f.add_incoming(f_next, tail)
-            for t in range(size):
-                accs[t].add_incoming(new[t], tail)
-            builder.cbranch(builder.icmp_signed("<", f_next, n_fields), loop, done)
-            builder.position_at_end(done)
-            final = []
-            for t in range(size):
-                v = builder.phi(_VEC)
-                v.add_incoming(vzero, entry)
-                v.add_incoming(new[t], tail)
-                final.append(v)
+
+            def terms(f):
+                start = builder.add(builder.load(builder.gep(off_arr.data, [f])), i0_v)
+                x = builder.load(builder.bitcast(builder.gep(flat_data, [start]),
+                                                 _VEC.as_pointer()), align=8)
+                row = builder.add(builder.mul(f, m), j0_v)
+                wf = _splat(builder, builder.load(builder.gep(w_data, [f]))) if weighted \
+                    else None
+                return [_square_term(builder, x, _splat(builder, builder.load(builder.gep(
+                    y_arr.data, [builder.add(row, ir.Constant(_I64, t))]))), wf)
+                    for t in range(size)]
+
+            final = _field_sums(builder, builder.extract_value(off_arr.shape, 0), size, terms)
             for t, v in enumerate(final):
                 dst = builder.gep(acc_arr.data, [builder.add(builder.mul(
                     builder.add(j0_v, ir.Constant(_I64, t)), width), b_v)])
@@ -662,25 +674,21 @@ def _vector_squares(flat, off, lo, B, Y, w, unit, acc):
     for b in range(0, end, _LANES):
         j = 0
         while j < m:
-            left = m - j
-            if left >= 8:
-                if unit:
-                    _ref_sums_8(acc, flat, off, lo + b, b, Y, w, j)
-                else:
-                    _ref_sums_8w(acc, flat, off, lo + b, b, Y, w, j)
-                j += 8
-            elif left >= 4:
-                if unit:
-                    _ref_sums_4(acc, flat, off, lo + b, b, Y, w, j)
-                else:
-                    _ref_sums_4w(acc, flat, off, lo + b, b, Y, w, j)
-                j += 4
+            size = 8 if m - j >= 8 else (4 if m - j >= 4 else 1)
+            args = (acc, flat, off, lo + b, b, Y, w, j)
+            if size == 8 and unit:
+                _ref_sums_8(*args)
+            elif size == 8:
+                _ref_sums_8w(*args)
+            elif size == 4 and unit:
+                _ref_sums_4(*args)
+            elif size == 4:
+                _ref_sums_4w(*args)
+            elif unit:
+                _ref_sums_1(*args)
             else:
-                if unit:
-                    _ref_sums_1(acc, flat, off, lo + b, b, Y, w, j)
-                else:
-                    _ref_sums_1w(acc, flat, off, lo + b, b, Y, w, j)
-                j += 1
+                _ref_sums_1w(*args)
+            j += size
     return end
 
 
@@ -887,6 +895,26 @@ def distance_rows(flat, off, n, P, has_missing, Y, w, mode, root, adj, undef, ou
         out[i] = acc
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _offer(k, j, cnt, R, key, idx):
+    """Candidate j with key k into the best cnt held so far (keys ascending, ties in index
+    order, at most R): returns how many are held now."""
+    if cnt == R:
+        if not k < key[R - 1]:
+            return cnt
+        pos = R - 1
+    else:
+        pos = cnt
+        cnt += 1
+    while pos > 0 and key[pos - 1] > k:
+        key[pos] = key[pos - 1]
+        idx[pos] = idx[pos - 1]
+        pos -= 1
+    key[pos] = k
+    idx[pos] = j
+    return cnt
+
+
 _SKIP = 16     # scores checked together against the current R-th best
 
 
@@ -918,21 +946,7 @@ def _select_row(s, lower, R, key, idx):
             end = j + 1
         while j < end:
             v = s[j]
-            k = (v if lower else -v) if v == v else np.inf
-            if cnt == R:
-                if not k < key[R - 1]:
-                    j += 1
-                    continue
-                pos = R - 1
-            else:
-                pos = cnt
-                cnt += 1
-            while pos > 0 and key[pos - 1] > k:
-                key[pos] = key[pos - 1]
-                idx[pos] = idx[pos - 1]
-                pos -= 1
-            key[pos] = k
-            idx[pos] = j
+            cnt = _offer((v if lower else -v) if v == v else np.inf, j, cnt, R, key, idx)
             j += 1
     return cnt
 
@@ -995,28 +1009,12 @@ def _select_roots(s, R, key, idx):
             end = j + 1
         while j < end:
             v = s[j]
-            if cnt == R and not v <= bound:
-                j += 1
-                continue
-            r = math.sqrt(v)
-            k = r if r == r else np.inf
-            if cnt == R:
-                if not k < key[R - 1]:
-                    j += 1
-                    continue
-                pos = R - 1
-            else:
-                pos = cnt
-                cnt += 1
-            while pos > 0 and key[pos - 1] > k:
-                key[pos] = key[pos - 1]
-                idx[pos] = idx[pos - 1]
-                pos -= 1
-            key[pos] = k
-            idx[pos] = j
+            if cnt < R or v <= bound:
+                r = math.sqrt(v)
+                cnt = _offer(r if r == r else np.inf, j, cnt, R, key, idx)
+                if cnt == R:
+                    bound = key[R - 1] * key[R - 1]
             j += 1
-            if cnt == R:
-                bound = key[R - 1] * key[R - 1]
     return cnt
 
 
@@ -1124,55 +1122,24 @@ def _square_sums(weighted: bool):
             off_arr = context.make_array(signature.args[2])(context, builder, off_v)
             y_arr = context.make_array(signature.args[4])(context, builder, y_v)
             w_data = context.make_array(signature.args[5])(context, builder, w_v).data
-            zero = ir.Constant(_I64, 0)
-            one = ir.Constant(_I64, 1)
             lanes = ir.Constant(_I64, _LANES)
-            n_fields = builder.extract_value(off_arr.shape, 0)
             m = builder.extract_value(y_arr.shape, 1)
             out_width = builder.extract_value(out_arr.shape, 1)
-            vzero = ir.Constant(_VEC, [0.0] * _LANES)
-            has_fields = builder.icmp_signed(">", n_fields, zero)
             with cgutils.for_range(builder, builder.sdiv(m, lanes)) as jloop:
                 jb = builder.mul(jloop.index, lanes)
-                entry = builder.block
-                loop = builder.append_basic_block("fields")
-                done = builder.append_basic_block("fields_done")
-                builder.cbranch(has_fields, loop, done)
-                builder.position_at_end(loop)
-                f = builder.phi(_I64)
-                f.add_incoming(zero, entry)
-                accs = []
-                for _ in range(_LANES):
-                    acc = builder.phi(_VEC)
-                    acc.add_incoming(vzero, entry)
-                    accs.append(acc)
-                y_ptr = builder.gep(y_arr.data, [builder.add(builder.mul(f, m), jb)])
-                y = builder.load(builder.bitcast(y_ptr, _VEC.as_pointer()), align=8)
-                start = builder.add(builder.load(builder.gep(off_arr.data, [f])), i0_v)
-                wf = _splat(builder, builder.load(builder.gep(w_data, [f]))) if weighted \
-                    else None
-                new = []
-                for r in range(_LANES):
-                    x = builder.load(builder.gep(flat_data, [
-                        builder.add(start, ir.Constant(_I64, r))]))
-                    d = builder.fsub(_splat(builder, x), y)
-                    t = builder.fmul(d, d)
-                    if weighted:
-                        t = builder.fmul(t, wf)
-                    new.append(builder.fadd(accs[r], t))
-                f_next = builder.add(f, one)
-                tail = builder.block
-                f.add_incoming(f_next, tail)
-                for r in range(_LANES):
-                    accs[r].add_incoming(new[r], tail)
-                builder.cbranch(builder.icmp_signed("<", f_next, n_fields), loop, done)
-                builder.position_at_end(done)
-                final = []
-                for r in range(_LANES):
-                    v = builder.phi(_VEC)
-                    v.add_incoming(vzero, entry)
-                    v.add_incoming(new[r], tail)
-                    final.append(v)
+
+                def terms(f):
+                    y_ptr = builder.gep(y_arr.data, [builder.add(builder.mul(f, m), jb)])
+                    y = builder.load(builder.bitcast(y_ptr, _VEC.as_pointer()), align=8)
+                    start = builder.add(builder.load(builder.gep(off_arr.data, [f])), i0_v)
+                    wf = _splat(builder, builder.load(builder.gep(w_data, [f]))) if weighted \
+                        else None
+                    return [_square_term(builder, _splat(builder, builder.load(builder.gep(
+                        flat_data, [builder.add(start, ir.Constant(_I64, r))]))), y, wf)
+                        for r in range(_LANES)]
+
+                final = _field_sums(builder, builder.extract_value(off_arr.shape, 0), _LANES,
+                                    terms)
                 for r, v in enumerate(final):
                     dst = builder.gep(out_arr.data, [builder.add(
                         builder.mul(out_width, ir.Constant(_I64, r)), jb)])
