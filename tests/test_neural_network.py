@@ -601,3 +601,23 @@ def test_entity_id_of_a_network_inside_a_mining_model():
         p = hand_classifier(r, SPEC["logistic"], SPEC["logistic"], "none", "none")
         assert res.loc[i, "winner"] == ["oa", "ob", "oc"][int(np.argmax(p))]
         assert res.loc[i, "seg"] == "net"
+
+
+def test_block_scratch_starts_on_a_cache_line():
+    """The activations' block starts on a 64-byte boundary (the kernel's 512-bit loads and
+    stores then each stay within one line), also when it grows and is reused."""
+    import threading
+    from portmodel.pmml.models import neural_network as nn
+
+    def addresses():
+        got = []
+        for rows, cols in ((3, 5), (72, 4000), (9, 17), (80, 4100)):
+            got.append(nn._scratch(rows, cols).__array_interface__["data"][0] % 64)
+        return got
+
+    assert addresses() == [0, 0, 0, 0]
+    seen = []
+    t = threading.Thread(target=lambda: seen.extend(addresses()))   # its own buffer
+    t.start()
+    t.join()
+    assert seen == [0, 0, 0, 0]

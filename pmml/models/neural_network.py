@@ -621,14 +621,23 @@ _SCRATCH_MAX = 1 << 22     # doubles (32 MB): a larger block is not kept
 def _scratch(rows: int, cols: int) -> np.ndarray:
     """An uninitialized (rows, cols) block, reusing this thread's buffer: a block's activations
     live only while the block is scored, and fresh memory of this size costs a page fault per
-    4 KB on every block."""
+    4 KB on every block. It starts on a 64-byte line (a block of a multiple of 8 rows then has
+    every 512-bit load and store of the kernel within one line: 1.03-1.04x the benchmark
+    network's predict with one thread, against the allocator's 16 bytes past a line)."""
     size = rows * cols
     if size > _SCRATCH_MAX:
         return np.empty((rows, cols))
     buf = getattr(_SCRATCH, "buf", None)
     if buf is None or buf.size < size:
-        buf = _SCRATCH.buf = np.empty(size)
+        buf = _SCRATCH.buf = _on_a_line(size)
     return buf[:size].reshape(rows, cols)
+
+
+def _on_a_line(size: int) -> np.ndarray:
+    """size uninitialized doubles starting on a 64-byte boundary."""
+    raw = np.empty(size + 8)
+    skip = (-raw.__array_interface__["data"][0] % 64) // 8
+    return raw[skip:skip + size]
 
 
 def _layer_input(layer: Layer, acts: np.ndarray) -> np.ndarray:
