@@ -358,7 +358,11 @@ def _tile_inputs(flat, off, lo, a, miss, nan_missing, b0, b1):
     place. Else copies the tile's inputs into a, a missing row's as 0 (no NaN in the
     arithmetic), and returns False."""
     n_in = off.shape[0]
+    nan = False
     if nan_missing:
+        for f in range(n_in):                # (a vector scan first: NaN is rare)
+            nan |= _has_nan(flat, off[f] + lo + b0, b1 - b0)
+    if nan:
         mm = miss[b0:b1]
         for f in range(n_in):
             o = off[f] + lo
