@@ -669,8 +669,8 @@ _ref_sums_1w = _reference_square_sums(1, True)
 
 
 @njit(cache=True, error_model="numpy")
-def _vector_squares(flat, off, lo, B, Y, w, unit, acc):
-    """acc[j, b] = the sum over fields f, in order, of (x - Y[f, j])^2 (times w[f] unless
+def _vector_squares(flat, off, lo, B, Y, w, unit, acc, col):
+    """acc[j, col + b] = the sum over fields f, in order, of (x - Y[f, j])^2 (times w[f] unless
     unit), x = row lo + b, for the rows b < B - B % _LANES: references in groups of 8, 4 and 1
     (``_reference_square_sums``). Returns where the rows it did not do start."""
     m = Y.shape[1]
@@ -679,7 +679,7 @@ def _vector_squares(flat, off, lo, B, Y, w, unit, acc):
         j = 0
         while j < m:
             size = 8 if m - j >= 8 else (4 if m - j >= 4 else 1)
-            args = (acc, flat, off, lo + b, b, Y, w, j)
+            args = (acc, flat, off, lo + b, col + b, Y, w, j)
             if size == 8 and unit:
                 _ref_sums_8(*args)
             elif size == 8:
@@ -706,7 +706,7 @@ def _block_squares(flat, off, P, has_missing, lo, hi, Y, w, root, adj, undef, ac
         unit = True
         for f in range(w.shape[0]):
             unit &= w[f] == 1.0
-        first = _vector_squares(flat, off, lo, B, Y, w, unit, acc)
+        first = _vector_squares(flat, off, lo, B, Y, w, unit, acc, 0)
     for j in range(acc.shape[0]):
         for b in range(first, B):
             acc[j, b] = 0.0
@@ -850,6 +850,29 @@ def _has_nan(typingctx, flat, start, count):
     return sig, codegen
 
 
+@njit(cache=True, error_model="numpy")
+def _clean_squares(flat, off, lo, hi, Y, w, root, out):
+    """``_block_squares`` and ``_block_finish`` for rows lo..hi - 1 with nothing missing
+    (adjustment 1.0, which changes nothing), written straight into out (references x rows)."""
+    unit = True
+    for f in range(w.shape[0]):
+        unit &= w[f] == 1.0
+    first = lo + _vector_squares(flat, off, lo, hi - lo, Y, w, unit, out, lo)
+    for j in range(Y.shape[1]):                  # the rows after the last full vector
+        a = out[j]
+        for i in range(first, hi):
+            a[i] = 0.0
+        for f in range(off.shape[0]):
+            y = Y[f, j]
+            wf = w[f]
+            for i in range(first, hi):
+                d = flat[off[f] + i] - y
+                a[i] += d * d * wf
+        if root:
+            for i in range(lo, hi):
+                a[i] = math.sqrt(a[i])
+
+
 @njit(cache=True, error_model="numpy", parallel=True)
 def distance_columns_raw(mode, flat, off, n, P, Y, w, root, adj, undef, out):
     """``DISTANCE_COLUMNS[mode]`` for the user's own double columns, where NaN is missing:
@@ -880,6 +903,9 @@ def distance_columns_raw(mode, flat, off, n, P, Y, w, root, adj, undef, out):
             for b in range(lo, hi):
                 adj[b] = 1.0
                 undef[b] = False
+            if mode == 1:
+                _clean_squares(flat, off, lo, hi, Y, w, root, out)
+                continue
         acc = np.empty((Y.shape[1], _BLOCK))
         if mode == 0:
             _block_absolute(flat, off, P, nan, lo, hi, Y, w, root, adj, undef, acc)
