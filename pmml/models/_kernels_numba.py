@@ -1311,24 +1311,27 @@ def best_reference_columns(by_ref, lower, best, finite):
     m, n = by_ref.shape
     sign = 1.0 if lower else -1.0
     bk = np.empty(_BEST_CHUNK)
-    bj = np.empty(_BEST_CHUNK, np.int64)
+    bj = np.empty(_BEST_CHUNK)       # (the index as a double: selects of one type vectorize)
     for lo in range(0, n, _BEST_CHUNK):
         c = min(_BEST_CHUNK, n - lo)
         first = by_ref[0, lo:lo + c]
         for i in range(c):
             v = first[i]
             bk[i] = v * sign if v == v else np.inf
-            bj[i] = 0
+            bj[i] = 0.0
         for j in range(1, m):
             s = by_ref[j, lo:lo + c]
+            jf = float(j)
             for i in range(c):
                 v = s[i]
                 k = v * sign if v == v else np.inf
-                better = k < bk[i]
-                bk[i] = k if better else bk[i]
-                bj[i] = j if better else bj[i]
+                cur = bk[i]
+                at = bj[i]
+                better = k < cur
+                bk[i] = k if better else cur
+                bj[i] = jf if better else at
         for i in range(c):
-            b = bj[i]
+            b = int(bj[i])
             best[lo + i] = b
             v = by_ref[b, lo + i]
             finite[lo + i] = v == v and abs(v) != np.inf
