@@ -552,16 +552,22 @@ def test_raw_distances_match_the_masked_columns(monkeypatch, measure, m, missing
     n, f = 2 * K._BLOCK * 3 + 37, 6
     cols = compare_cols(rng, n, f, missing)
     refs = [rng.normal(size=m) for _ in range(f)]
+    for r in refs:                          # the last reference the first's twin: ties
+        r[-1] = r[0]
     fields = [comparison.FieldComparison(f"x{i}", portmodel.pmml.dictionary.FieldInfo(
         f"x{i}", "double", "continuous"), float(rng.uniform(0.2, 3)) if weighted else 1.0)
         for i in range(f)]
     meas = comparison.Measure("distance", measure)
-    got, got_undef = comparison.raw_distances(meas, fields, [c.values for c in cols], refs)
+    got, got_undef, best, finite = comparison.raw_distances(meas, fields,
+                                                            [c.values for c in cols], refs)
     monkeypatch.setenv("PORTMODEL_NO_NUMBA", "1")
     assert comparison.raw_distances(meas, fields, [c.values for c in cols], refs) is None
     expected, undef = comparison.distances(meas, fields, cols, refs)
     assert_bits(got, expected)
     np.testing.assert_array_equal(got_undef, undef)
+    want_best, want_finite = clustering.best_references(expected, True)
+    np.testing.assert_array_equal(best, want_best)
+    np.testing.assert_array_equal(finite, want_finite)
     if missing:
         assert undef[2] and 0 < undef.sum() < n
 

@@ -874,13 +874,14 @@ def _clean_squares(flat, off, lo, hi, Y, w, root, out):
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
-def distance_columns_raw(mode, flat, off, n, P, Y, w, root, adj, undef, out):
+def distance_columns_raw(mode, flat, off, n, P, Y, w, root, adj, undef, out, best, finite):
     """``DISTANCE_COLUMNS[mode]`` for the user's own double columns, where NaN is missing:
     each block of rows looks for a NaN first; a block without one goes the way nothing is
     missing (adj 1.0, as f / f is), a block with one marks its present values in P (fields
     x n, written only there) and its rows' adjustment f / present fields (undefined with
     none), as ``comparison.kernel_plan`` does from the columns' masks. adj, undef: written
-    for every row."""
+    for every row; best, finite: ``best_reference``'s (the nearest reference), each block's
+    while its distances are in cache."""
     F = off.shape[0]
     nblocks = (n + _BLOCK - 1) // _BLOCK
     for blk in prange(nblocks):
@@ -903,17 +904,18 @@ def distance_columns_raw(mode, flat, off, n, P, Y, w, root, adj, undef, out):
             for b in range(lo, hi):
                 adj[b] = 1.0
                 undef[b] = False
-            if mode == 1:
-                _clean_squares(flat, off, lo, hi, Y, w, root, out)
-                continue
-        acc = np.empty((Y.shape[1], _BLOCK))
-        if mode == 0:
-            _block_absolute(flat, off, P, nan, lo, hi, Y, w, root, adj, undef, acc)
-        elif mode == 1:
-            _block_squares(flat, off, P, nan, lo, hi, Y, w, root, adj, undef, acc)
+        if mode == 1 and not nan:
+            _clean_squares(flat, off, lo, hi, Y, w, root, out)
         else:
-            _block_maximum(flat, off, P, nan, lo, hi, Y, w, root, adj, undef, acc)
-        _store(acc, out, lo, hi)
+            acc = np.empty((Y.shape[1], _BLOCK))
+            if mode == 0:
+                _block_absolute(flat, off, P, nan, lo, hi, Y, w, root, adj, undef, acc)
+            elif mode == 1:
+                _block_squares(flat, off, P, nan, lo, hi, Y, w, root, adj, undef, acc)
+            else:
+                _block_maximum(flat, off, P, nan, lo, hi, Y, w, root, adj, undef, acc)
+            _store(acc, out, lo, hi)
+        _best_of_rows(out, lo, hi, 1.0, best, finite)
 
 
 @njit(cache=True, error_model="numpy")
@@ -1305,36 +1307,43 @@ def best_reference(scores, lower, best, finite):
 @njit(cache=True, error_model="numpy")
 def best_reference_columns(by_ref, lower, best, finite):
     """``best_reference`` of the scores by_ref.T (references x rows, as the distance kernels
-    of few references write them): for a chunk of rows at a time (its best so far stays in
-    cache), the references in the outer loop and no branch in the inner one, so the rows fill
-    the vector lanes."""
-    m, n = by_ref.shape
-    sign = 1.0 if lower else -1.0
-    bk = np.empty(_BEST_CHUNK)
-    bj = np.empty(_BEST_CHUNK)       # (the index as a double: selects of one type vectorize)
+    of few references write them), a chunk of rows at a time (``_best_of_rows``)."""
+    n = by_ref.shape[1]
     for lo in range(0, n, _BEST_CHUNK):
-        c = min(_BEST_CHUNK, n - lo)
-        first = by_ref[0, lo:lo + c]
+        _best_of_rows(by_ref, lo, min(n, lo + _BEST_CHUNK), 1.0 if lower else -1.0, best,
+                      finite)
+
+
+@njit(cache=True, error_model="numpy")
+def _best_of_rows(by_ref, lo, hi, sign, best, finite):
+    """``best_reference`` of rows lo..hi - 1 of the scores by_ref.T, the lowest of the scores
+    times sign: the references in the outer loop and selects in the inner one, so the rows
+    fill the vector lanes (the running best is read before it is replaced, and the index
+    kept as a double, so both selects are of one type)."""
+    c = hi - lo
+    bk = np.empty(c)
+    bj = np.empty(c)
+    first = by_ref[0, lo:hi]
+    for i in range(c):
+        v = first[i]
+        bk[i] = v * sign if v == v else np.inf
+        bj[i] = 0.0
+    for j in range(1, by_ref.shape[0]):
+        jf = float(j)
+        s = by_ref[j, lo:hi]
         for i in range(c):
-            v = first[i]
-            bk[i] = v * sign if v == v else np.inf
-            bj[i] = 0.0
-        for j in range(1, m):
-            s = by_ref[j, lo:lo + c]
-            jf = float(j)
-            for i in range(c):
-                v = s[i]
-                k = v * sign if v == v else np.inf
-                cur = bk[i]
-                at = bj[i]
-                better = k < cur
-                bk[i] = k if better else cur
-                bj[i] = jf if better else at
-        for i in range(c):
-            b = int(bj[i])
-            best[lo + i] = b
-            v = by_ref[b, lo + i]
-            finite[lo + i] = v == v and abs(v) != np.inf
+            v = s[i]
+            k = v * sign if v == v else np.inf
+            cur = bk[i]
+            at = bj[i]
+            better = k < cur
+            bk[i] = k if better else cur
+            bj[i] = jf if better else at
+    for i in range(c):
+        b = int(bj[i])
+        best[lo + i] = b
+        v = by_ref[b, lo + i]
+        finite[lo + i] = v == v and abs(v) != np.inf
 
 
 _BEST_CHUNK = 512

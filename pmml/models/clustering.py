@@ -44,13 +44,17 @@ def best_references(scores: np.ndarray, lower: bool) -> tuple[np.ndarray, np.nda
 
 def affinity_result(n: int, scores: np.ndarray, undefined: np.ndarray, ids: np.ndarray,
                     names: np.ndarray | None, is_distance: bool, function: str,
-                    value_type: str = "string") -> Result:
+                    value_type: str = "string",
+                    found: tuple[np.ndarray, np.ndarray] | None = None) -> Result:
     """A Result whose prediction is the best reference (lowest distance / highest similarity),
-    with entityId, ranked ids, affinities and display names in ``extra``."""
+    with entityId, ranked ids, affinities and display names in ``extra``. found: the best
+    reference of every row and whether its score is finite, when known already."""
     m = scores.shape[1]
     if m:
         kern = kernels()
-        if kern is not None:
+        if found is not None:
+            best, finite = found
+        elif kern is not None:
             best, finite = np.empty(n, np.int64), np.empty(n, bool)
             if scores.T.flags.c_contiguous:        # (the few-references distance kernels')
                 kern.best_reference_columns(scores.T, is_distance, best, finite)
@@ -217,7 +221,7 @@ class ClusteringModel(CompiledModel):
             return self.target.data_type
         return "string"
 
-    def _raw_distances(self, scope: Scope) -> tuple[np.ndarray, np.ndarray] | None:
+    def _raw_distances(self, scope: Scope) -> tuple[np.ndarray, ...] | None:
         """The distances from the user's own double columns read in place (NaN: missing),
         when every field is one and the measure has no missing-value weights
         (``comparison.raw_distances``), else None."""
@@ -237,8 +241,10 @@ class ClusteringModel(CompiledModel):
         n = scope.n
         got = self._raw_distances(scope)
         if got is not None:
-            return affinity_result(n, *got, self.ids, self.names, self.measure.lower_is_better,
-                                   self.function, self.target_type)
+            scores, undefined, best, finite = got
+            return affinity_result(n, scores, undefined, self.ids, self.names,
+                                   self.measure.lower_is_better, self.function,
+                                   self.target_type, found=(best, finite))
         cols = [scope.get(fc.name) for fc in self.fields]
         if self.measure.is_distance:
             scores, undefined = distances(self.measure, self.fields, cols, self.refs,

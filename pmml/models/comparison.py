@@ -340,11 +340,13 @@ def kernel_plan(measure: Measure, fields: list[FieldComparison], cols: list[Col]
 
 
 def raw_distances(measure: Measure, fields: list[FieldComparison], raw: list[np.ndarray],
-                  refs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+                  refs: list[np.ndarray]) -> tuple[np.ndarray, ...] | None:
     """``distances`` (no missing-value weights) of the user's own double columns, where NaN
     is missing (``row_blocks.user_float_columns``): the few-references kernel that finds the
     missing values block by block (``distance_columns_raw``), with no mask built per column.
-    None where that kernel does not apply."""
+    Returns the distances, the undefined rows and each row's nearest reference with whether
+    its distance is finite (``clustering.best_references``); None where that kernel does not
+    apply."""
     mode = _KERNEL_MODES.get(measure.name)
     kern = kernels()
     if kern is None or mode is None or not fields or not refs or \
@@ -360,8 +362,10 @@ def raw_distances(measure: Measure, fields: list[FieldComparison], raw: list[np.
     P = np.empty((len(fields), n), bool)     # (written only in blocks with a missing value)
     adj, undef = np.empty(n), np.empty(n, bool)
     out = np.empty((len(refs[0]), n))
-    kern.distance_columns_raw(mode[0], flat, off, n, P, Y, w, mode[1], adj, undef, out)
-    return out.T, undef
+    best, finite = np.empty(n, np.int64), np.empty(n, bool)
+    kern.distance_columns_raw(mode[0], flat, off, n, P, Y, w, mode[1], adj, undef, out, best,
+                              finite)
+    return out.T, undef, best, finite
 
 
 def _binary(col: Col) -> tuple[np.ndarray, np.ndarray]:
