@@ -137,7 +137,8 @@ def affinity_result(n: int, scores: np.ndarray, undefined: np.ndarray, ids: np.n
         any_undefined = bool(undefined.any())   # the closures above see the final mask
         col = Col(vals, undefined.copy(), value_type, "categorical", own=True)
     else:
-        col = Col(win.copy(), undefined.copy(), "string", "categorical", own=True)
+        # (win is also extra's entityId: an output of that is not own, so it gets a copy)
+        col = Col(win, undefined.copy(), "string", "categorical", own=True)
     return Result(n, function, col, [str(v) for v in ids], None, extra)
 
 
