@@ -6,9 +6,10 @@ MissingValueWeights, its cluster ids as text (no numeric target): each cluster's
 Python floats with the column plan's operations in its order (``comparison.distances``: |x - y|,
 squared for the Euclidean measures, times the field weight, added to a sum that starts at 0 or
 kept as the running maximum; the square root for euclidean; with numba the column plan's own
-distance kernel for the one row), then the nearest cluster, the first one on ties. So the answers are the column plan's bit for bit. The answer is the
-winning id and every cluster's distance by id, which ``record.py`` hands to predictedValue and
-to affinity outputs that name a cluster.
+distance kernel for the one row), then the nearest cluster, the first one on ties. So the
+answers are the column plan's bit for bit. The answer is the winning id and every cluster's
+distance by id, which ``record.py`` hands to predictedValue and to affinity outputs that name
+a cluster.
 """
 from __future__ import annotations
 

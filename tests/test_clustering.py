@@ -29,7 +29,7 @@ OUTPUTS = """
 
 
 def doc(measure: str, fields: str = None, clusters: str = None, kind: str = "distance",
-        extra: str = "", compare: str = "", dd: str = None) -> str:
+        extra: str = "", compare: str = "", dd: str = None, outputs: str = OUTPUTS) -> str:
     fields = fields if fields is not None else """
   <ClusteringField field="x"/>
   <ClusteringField field="y"/>"""
@@ -42,11 +42,12 @@ def doc(measure: str, fields: str = None, clusters: str = None, kind: str = "dis
   <DataField name="y" optype="continuous" dataType="double"/>"""
     names = re.findall(r'<DataField name="([^"]+)"', dd)
     mining = "".join(f'<MiningField name="{n}"/>' for n in names)
+    count = clusters.count("<Cluster ") + clusters.count("<Cluster>")
     return f"""<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4"><Header/>
  <DataDictionary>{dd}
  </DataDictionary>
- <ClusteringModel functionName="clustering" modelClass="centerBased" numberOfClusters="3">
-  <MiningSchema>{mining}</MiningSchema>{OUTPUTS}
+ <ClusteringModel functionName="clustering" modelClass="centerBased" numberOfClusters="{count}">
+  <MiningSchema>{mining}</MiningSchema>{outputs}
   <ComparisonMeasure kind="{kind}" {compare}>{measure}</ComparisonMeasure>{fields}{extra}{clusters}
  </ClusteringModel>
 </PMML>"""
@@ -295,7 +296,7 @@ def test_output_columns_share_nothing(missing):
     frame = pd.DataFrame({"x": rng.normal(size=50) * 3, "y": rng.normal(size=50) * 3})
     if missing:
         frame.loc[[3, 7], ["x", "y"]] = np.nan
-    model = portmodel.load(doc("<squaredEuclidean/>").replace(OUTPUTS, outputs))
+    model = portmodel.load(doc("<squaredEuclidean/>", outputs=outputs))
     got = model.predict(frame)
     want = model.predict(frame)
     xy = frame.to_numpy()

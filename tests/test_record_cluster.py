@@ -12,6 +12,7 @@ import pytest
 import portmodel
 from record_util import (answered_rows, check_conformance_records,  # noqa: F401
                          conformance_cases, mutations, pair, same_answer)
+from test_clustering import doc as clustering_doc
 from test_clustering import kmeans, needs_java  # noqa: F401 - an sklearn2pmml KMeans
 
 CLUSTERS = """
@@ -19,6 +20,12 @@ CLUSTERS = """
   <Cluster><Array n="3" type="real">2 2 -1</Array></Cluster>
   <Cluster id="C"><Array n="3" type="real">5 1 0.25</Array></Cluster>
   <Cluster id="D"><Array n="3" type="real">2 2 -1</Array></Cluster>"""
+
+
+DD = """
+  <DataField name="x" optype="continuous" dataType="double"/>
+  <DataField name="y" optype="continuous" dataType="double"/>
+  <DataField name="z" optype="continuous" dataType="double"/>"""
 
 
 def doc(measure: str, outputs: str = None, fields: str = None, extra: str = "") -> str:
@@ -33,19 +40,8 @@ def doc(measure: str, outputs: str = None, fields: str = None, extra: str = "") 
     fields = fields if fields is not None else """
   <ClusteringField field="x"/><ClusteringField field="y" fieldWeight="0.3"/>
   <ClusteringField field="z" fieldWeight="2.5"/>"""
-    return f"""<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4"><Header/>
- <DataDictionary>
-  <DataField name="x" optype="continuous" dataType="double"/>
-  <DataField name="y" optype="continuous" dataType="double"/>
-  <DataField name="z" optype="continuous" dataType="double"/>
- </DataDictionary>
- <ClusteringModel functionName="clustering" modelClass="centerBased" numberOfClusters="4">
-  <MiningSchema><MiningField name="x"/><MiningField name="y"/><MiningField name="z"/></MiningSchema>
-  <Output>{outputs}
-  </Output>
-  <ComparisonMeasure kind="distance">{measure}</ComparisonMeasure>{fields}{extra}{CLUSTERS}
- </ClusteringModel>
-</PMML>"""
+    return clustering_doc(measure, fields=fields, clusters=CLUSTERS, extra=extra,
+                          outputs=f"\n  <Output>{outputs}\n  </Output>", dd=DD)
 
 
 MEASURES = ["<cityBlock/>", "<squaredEuclidean/>", "<euclidean/>", "<chebychev/>"]
